@@ -1,0 +1,241 @@
+# SPDX-License-Identifier: MIT
+#
+# One non-recursive Makefile; every output goes under $(BUILD).
+#
+#   make            build/boundary
+#   make test       install missing Debian packages, build, run every suite (root for e2e)
+#   make demo       a short tour of what boundary does on this machine
+#   make fuzz       run every libFuzzer target FUZZ_SECONDS (default 60) seconds
+#   make bench      the benchmark harness (tools/bench)
+#   make check      format, header self-containment, banned functions, gcc -fanalyzer
+#   make lint       cppcheck over the tree
+#   make fmt        reformat with clang-format
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make test SAN=1 build boundary with ASan+UBSan and run the suites with it
+#
+# V=1 shows the commands.
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.SUFFIXES:
+
+BUILD     ?= build
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+CC        ?= cc
+CLANG     ?= clang
+BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+FUZZ_SECONDS ?= 60
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+ifeq ($(V),1)
+Q =
+msg = @true
+else
+Q = @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+# SANITIZE=1 is the same as SAN=1.
+ifneq ($(SANITIZE),)
+SAN := $(SANITIZE)
+endif
+
+WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wmissing-declarations -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wundef \
+	   -Wvla -Wimplicit-fallthrough -Wnull-dereference
+HARDEN   = -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protection \
+	   -fcf-protection -fPIE
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+BCFLAGS   = -std=gnu11 $(WARNINGS) $(HARDEN) -I. -I$(BUILD) -D_GNU_SOURCE \
+	    -DBOUNDARY_VERSION='"$(VERSION)"' -MMD -MP $(CFLAGS)
+LDFLAGS  ?=
+BLDFLAGS  = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+LIBS      = -lbpf -lelf -lz -lyaml
+
+ifeq ($(SAN),1)
+OBJ      := $(BUILD)/san
+BCFLAGS  += $(SANFLAGS)
+BLDFLAGS += $(SANFLAGS)
+else
+OBJ      := $(BUILD)/obj
+endif
+
+BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I. -I/usr/include/$(MULTIARCH)
+
+# The program: every .c under rules/, proxy/ and user/. main.c stays out of the library so the
+# unit tests and fuzz targets can link the rest.
+LIB_SRCS  = $(sort $(wildcard rules/*.c proxy/*.c) $(filter-out user/main.c,$(wildcard user/*.c)))
+LIB_OBJS  = $(LIB_SRCS:%.c=$(OBJ)/%.o)
+LIB       = $(OBJ)/libboundary.a
+BIN       = $(BUILD)/boundary
+ifeq ($(SAN),1)
+BIN       = $(BUILD)/boundary-san
+endif
+
+UNIT_SRCS = $(sort $(wildcard tests/unit/*/*_test.c))
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(OBJ)/tests/unit/%)
+CONF_BIN  = $(OBJ)/tests/conformance/rules_conformance
+BENCH_BIN = $(BUILD)/tools/rules_bench
+
+FUZZ_SRCS = $(sort $(wildcard tests/fuzz/*_fuzz.c))
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_OBJ  = $(BUILD)/fuzzobj
+FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(FUZZ_OBJ)/%.o)
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. -I$(BUILD) -D_GNU_SOURCE -DBOUNDARY_VERSION='"fuzz"' \
+	      -DBOUNDARY_FUZZING -fsanitize=fuzzer-no-link,address,undefined \
+	      -fno-sanitize-recover=all -fno-omit-frame-pointer -MMD -MP
+
+.PHONY: all
+all: $(BIN)
+
+$(BIN): $(OBJ)/user/main.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(BCFLAGS) $(BLDFLAGS) -o $@ $^ $(LIBS)
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OBJ)/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BCFLAGS) -c -o $@ $<
+
+# BPF: compile, link through bpftool (which checks the object), embed as a skeleton.
+$(BUILD)/jail.tmp.o: bpf/jail.bpf.c bpf/jail.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(BUILD)/jail.bpf.o: $(BUILD)/jail.tmp.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(BUILD)/jail.skel.h: $(BUILD)/jail.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name jail_bpf > $@
+
+# Only user/jail.c includes the skeleton.
+$(OBJ)/user/jail.o $(FUZZ_OBJ)/user/jail.o: $(BUILD)/jail.skel.h
+
+# vmlinux.h is generated on demand only; no program needs kernel-internal types today.
+.PHONY: vmlinux
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+# --- tests -----------------------------------------------------------------------------------
+
+$(OBJ)/tests/unit/%: tests/unit/%.c $(LIB)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BCFLAGS) $(BLDFLAGS) -Wno-missing-prototypes -Wno-missing-declarations \
+		-o $@ $< $(LIB) $(LIBS) -lcmocka
+
+$(CONF_BIN): tests/conformance/rules_conformance.c $(LIB)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BCFLAGS) $(BLDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(BENCH_BIN): tools/bench/rules_bench.c $(BUILD)/obj/libboundary.a
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BCFLAGS) $(BLDFLAGS) -o $@ $< $(BUILD)/obj/libboundary.a $(LIBS)
+
+$(FUZZ_OBJ)/%.o: %.c
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(FUZZ_LIB_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)
+
+.PHONY: unit-bins fuzz-bins test-bins
+unit-bins: $(UNIT_BINS) $(CONF_BIN)
+fuzz-bins: $(FUZZ_BINS)
+# Everything the suites run: the program, unit tests in both builds, fuzz targets.
+test-bins:
+	$(Q)$(MAKE) --no-print-directory all unit-bins
+	$(Q)$(MAKE) --no-print-directory SAN=1 unit-bins
+	$(Q)$(MAKE) --no-print-directory fuzz-bins
+
+.PHONY: deps test
+deps:
+	$(Q)tools/install-deps
+
+# Packages first (a fresh machine has none), then a build, then every suite through one runner
+# that ends with "N passed, N failed".
+test:
+	$(Q)tools/install-deps
+	$(Q)$(MAKE) --no-print-directory test-bins
+	$(Q)BUILD=$(BUILD) SAN=$(SAN) tests/run
+
+.PHONY: demo
+demo:
+	$(Q)tools/install-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo $(BUILD)/boundary
+
+.PHONY: fuzz
+fuzz:
+	$(Q)tools/install-deps
+	$(Q)$(MAKE) --no-print-directory fuzz-bins
+	$(Q)BUILD=$(BUILD) tests/fuzz/run $(FUZZ_SECONDS)
+
+.PHONY: bench
+bench: $(BENCH_BIN)
+	$(Q)$(BENCH_BIN)
+
+# --- style -----------------------------------------------------------------------------------
+
+C_FILES = $(sort $(wildcard bpf/*.[ch] rules/*.[ch] proxy/*.[ch] user/*.[ch] tests/*/*.c \
+	  tests/unit/*/*.c tools/bench/*.c))
+HEADERS = $(sort $(wildcard rules/*.h proxy/*.h user/*.h))
+
+.PHONY: fmt check lint
+fmt:
+	$(Q)clang-format -i $(C_FILES)
+
+check: $(BUILD)/jail.skel.h
+	$(call msg,FORMAT,tree)
+	$(Q)clang-format --dry-run -Werror $(C_FILES)
+	$(call msg,HEADERS,tree)
+	$(Q)for h in $(HEADERS); do \
+		echo "#include \"$$h\"" | $(CC) -std=gnu11 -D_GNU_SOURCE -I. -I$(BUILD) -Wall -Werror \
+			-fsyntax-only -x c - || { echo "$$h does not compile on its own" >&2; exit 1; }; \
+	done
+	$(call msg,BANNED,tree)
+	$(Q)tools/banned $(filter-out tests/%,$(C_FILES))
+	$(call msg,ANALYZE,tree)
+	$(Q)for f in $(LIB_SRCS) user/main.c; do \
+		$(CC) -std=gnu11 -D_GNU_SOURCE -I. -I$(BUILD) -DBOUNDARY_VERSION='"check"' \
+			-fanalyzer -Werror -fsyntax-only $$f 2>&1 || exit 1; \
+	done
+
+lint: $(BUILD)/jail.skel.h
+	$(call msg,CPPCHECK,tree)
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --std=c11 -D_GNU_SOURCE -DBOUNDARY_VERSION='"lint"' -I. -I$(BUILD) \
+		--suppress=missingIncludeSystem rules proxy user
+
+# --- install ---------------------------------------------------------------------------------
+
+.PHONY: install uninstall clean
+install: $(BUILD)/boundary
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BUILD)/boundary $(DESTDIR)$(BINDIR)/boundary
+	install -m 0644 docs/boundary.1 $(DESTDIR)$(MANDIR)/man1/boundary.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/boundary $(DESTDIR)$(MANDIR)/man1/boundary.1
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: MIT
+#
+# tap.sh: the few helpers every shell suite (*.t) uses to speak TAP, which tests/run counts.
+# Source it, call ok/fail/skip or the check_* helpers, and end with `done_testing`.
+#   BOUNDARY  the binary under test (tests/run sets it; build/boundary by default)
+#   TMPDIR_T  a scratch directory removed at exit
+
+: "${BOUNDARY:=build/boundary}"
+tap_n=0
+tap_failed=0
+TMPDIR_T=$(mktemp -d)
+trap 'rm -rf "$TMPDIR_T"' EXIT
+
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+fail() {
+	tap_n=$((tap_n + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_n - $*"
+}
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP $*"; }
+diag() { printf '# %s\n' "$@"; }
+
+# check DESC COND...: runs the command; ok if it succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else fail "$desc"; fi
+}
+
+# run_b ARGS...: runs $BOUNDARY with ARGS; sets $out, $err and $rc.
+run_b() {
+	out=$("$BOUNDARY" "$@" 2>"$TMPDIR_T/stderr")
+	rc=$?
+	err=$(cat "$TMPDIR_T/stderr")
+}
+
+# expect_rc DESC WANT: ok when $rc is WANT, else says what happened.
+expect_rc() {
+	if [ "$rc" = "$2" ]; then ok "$1"; else
+		fail "$1 (exit $rc, want $2)"
+		diag "stdout: $out" "stderr: $err"
+	fi
+}
+
+# contains DESC HAYSTACK NEEDLE
+contains() {
+	case "$2" in
+	*"$3"*) ok "$1" ;;
+	*)
+		fail "$1"
+		diag "expected to find: $3" "in: $2"
+		;;
+	esac
+}
+
+# lacks DESC HAYSTACK NEEDLE
+lacks() {
+	case "$2" in
+	*"$3"*)
+		fail "$1"
+		diag "did not expect: $3" "in: $2"
+		;;
+	*) ok "$1" ;;
+	esac
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" = 0 ]
+}
