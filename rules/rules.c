@@ -1,2 +1,767 @@
 // SPDX-License-Identifier: MIT
+/*
+ * rules.c: parsing and compiling allow rules, and the domain index.
+ *
+ * The grammar is coder/boundary's (docs/RULES.md):
+ *
+ *   rule    := pair ( WS+ pair )* WS*            WS = ' ' | '\t' | '\n'
+ *   pair    := "method=" token ( "," token )*    token = 1*tchar (RFC 9110), "*" = any
+ *            | "domain=" host                      host = "*" | label ( "." label )* | "[" v6 "]"
+ *            | "path=" path ( "," path )*          label = "*" | alnum [ *(alnum / "-") alnum ]
+ *   path    := ( "/"? segment )*                   segment = "*" | *( pchar / %XX )
+ *
+ * with its rules kept (a host other than "*" cannot end with "*", a path "*" is a whole segment,
+ * repeated method= and path= keys add to the lists) and these differences, each for safety:
+ * the empty rule is an error rather than allow-all; domain= given twice is an error rather than
+ * the two names glued together; a trailing dot on the domain is ignored; bracketed IPv6
+ * literals are accepted; percent-encoding in path patterns is decoded, as it is in requests.
+ *
+ * This file owns memory: every rule is allocated here and freed by rules_free(). It does not
+ * own matching (match.c).
+ */
 #include "rules/rules.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules/internal.h"
+
+/* Where the parser is and where it reports errors. */
+struct parser {
+	const char *spec;
+	size_t pos;
+	size_t *err_col;
+	char *err;
+	size_t errlen;
+};
+
+static int perr(struct parser *p, size_t at, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int perr(struct parser *p, size_t at, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->err_col)
+		*p->err_col = at + 1;
+	if (p->err && p->errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(p->err, p->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -code;
+}
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
+static bool is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* RFC 9110 tchar. */
+static bool is_tchar(char c)
+{
+	return is_alnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* RFC 3986 pchar minus "%" (handled apart) and "," (the list separator). */
+static bool is_pchar(char c)
+{
+	return is_alnum(c) || (c != '\0' && strchr("-._~!$&'()*+;=:@", c) != NULL);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static void *grow(void *v, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap ? *cap : 4;
+	void *nv;
+
+	if (need <= *cap)
+		return v;
+	while (ncap < need)
+		ncap *= 2;
+	nv = reallocarray(v, ncap, elem);
+	if (!nv)
+		return NULL;
+	*cap = ncap;
+	return nv;
+}
+
+static void path_fini(struct rules_path *pp)
+{
+	size_t i;
+
+	for (i = 0; i < pp->n; i++)
+		free(pp->seg[i]);
+	free(pp->seg);
+	free(pp->seg_len);
+	free(pp->seg_star);
+	memset(pp, 0, sizeof(*pp));
+}
+
+static void rule_fini(struct rules_rule *rl)
+{
+	size_t i;
+
+	free(rl->raw);
+	for (i = 0; i < rl->n_methods; i++)
+		free(rl->method[i]);
+	free(rl->method);
+	free(rl->method_len);
+	for (i = 0; i < rl->n_labels; i++)
+		free(rl->label[i]);
+	free(rl->label);
+	free(rl->label_len);
+	for (i = 0; i < rl->n_paths; i++)
+		path_fini(&rl->path[i]);
+	free(rl->path);
+	memset(rl, 0, sizeof(*rl));
+}
+
+/* Appends a copy of s[0..len) to a (string, length) list. */
+static int push_str(char ***v, size_t **lens, size_t *n, const char *s, size_t len)
+{
+	char **nv;
+	size_t *nl;
+	char *copy;
+
+	copy = strndup(s, len);
+	if (!copy)
+		return -RULES_E_NOMEM;
+	nv = reallocarray(*v, *n + 1, sizeof(**v));
+	if (!nv)
+		goto nomem;
+	*v = nv;
+	nl = reallocarray(*lens, *n + 1, sizeof(**lens));
+	if (!nl)
+		goto nomem;
+	*lens = nl;
+	(*v)[*n] = copy;
+	(*lens)[*n] = len;
+	(*n)++;
+	return 0;
+nomem:
+	free(copy);
+	return -RULES_E_NOMEM;
+}
+
+static int parse_methods(struct parser *p, struct rules_rule *rl, bool *any)
+{
+	const char *s = p->spec;
+	size_t start;
+	int ret;
+
+	for (;;) {
+		start = p->pos;
+		while (is_tchar(s[p->pos]))
+			p->pos++;
+		if (p->pos == start) {
+			if (s[p->pos] == '\0' || is_ws(s[p->pos]))
+				return perr(p, p->pos, RULES_E_VALUE,
+					    "method= needs a method (GET, POST, ... or *)");
+			if (s[p->pos] == ',')
+				return perr(p, p->pos, RULES_E_VALUE, "empty method in the list");
+			return perr(p, p->pos, RULES_E_METHOD,
+				    "'%c' cannot be part of an HTTP method", s[p->pos]);
+		}
+		if (p->pos - start == 1 && s[start] == '*') {
+			*any = true;
+		} else {
+			ret = push_str(&rl->method, &rl->method_len, &rl->n_methods, s + start,
+				       p->pos - start);
+			if (ret < 0)
+				return ret;
+		}
+		if (s[p->pos] != ',')
+			break;
+		p->pos++;
+	}
+	if (s[p->pos] != '\0' && !is_ws(s[p->pos]))
+		return perr(p, p->pos, RULES_E_METHOD, "'%c' cannot be part of an HTTP method",
+			    s[p->pos]);
+	return 0;
+}
+
+/* After a domain value: say precisely why the next character does not belong. */
+static int domain_trailer(struct parser *p)
+{
+	const char *s = p->spec;
+	char c = s[p->pos];
+
+	if (c == '\0' || is_ws(c))
+		return 0;
+	if (c == ':')
+		return perr(p, p->pos, RULES_E_PORT,
+			    "a port cannot be part of domain (rules match every port)");
+	if (c == '/')
+		return perr(p, p->pos, RULES_E_DOMAIN,
+			    "a path cannot be part of domain (add path=/... to the rule)");
+	if (c == ',')
+		return perr(p, p->pos, RULES_E_DOMAIN,
+			    "one domain per rule (give another --allow for each further domain)");
+	return perr(p, p->pos, RULES_E_DOMAIN, "'%c' cannot be part of a domain", c);
+}
+
+static int parse_ip6(struct parser *p, struct rules_rule *rl)
+{
+	const char *s = p->spec;
+	size_t start = p->pos + 1;
+	size_t end = start;
+	char buf[INET6_ADDRSTRLEN];
+
+	while (s[end] != '\0' && s[end] != ']' && !is_ws(s[end]))
+		end++;
+	if (s[end] != ']')
+		return perr(p, p->pos, RULES_E_DOMAIN, "'[' without a closing ']'");
+	if (end - start >= sizeof(buf) || end == start)
+		return perr(p, start, RULES_E_DOMAIN, "not an IPv6 address");
+	memcpy(buf, s + start, end - start);
+	buf[end - start] = '\0';
+	if (inet_pton(AF_INET6, buf, rl->ip6) != 1)
+		return perr(p, start, RULES_E_DOMAIN, "\"%s\" is not an IPv6 address", buf);
+	rl->dkind = RULES_DOMAIN_IP6;
+	p->pos = end + 1;
+	return domain_trailer(p);
+}
+
+static int parse_domain(struct parser *p, struct rules_rule *rl)
+{
+	const char *s = p->spec;
+	size_t start, len, i, value_start = p->pos;
+	bool last_star = false;
+	int ret;
+	char lab[64];
+
+	if (s[p->pos] == '[')
+		return parse_ip6(p, rl);
+	if (s[p->pos] == '\0' || is_ws(s[p->pos]))
+		return perr(p, p->pos, RULES_E_VALUE,
+			    "domain= needs a host name (example.com, *.example.com or *)");
+	for (;;) {
+		start = p->pos;
+		if (s[p->pos] == '*') {
+			p->pos++;
+			if (is_alnum(s[p->pos]) || s[p->pos] == '-')
+				return perr(p, start, RULES_E_DOMAIN,
+					    "* must be a whole label (write *.example.com)");
+			last_star = true;
+		} else {
+			while (is_alnum(s[p->pos]) || s[p->pos] == '-')
+				p->pos++;
+			len = p->pos - start;
+			if (len == 0) {
+				if (s[p->pos] == ':')
+					return domain_trailer(p);
+				if (s[p->pos] == '.')
+					return perr(p, p->pos, RULES_E_DOMAIN,
+						    "empty label (two dots in a row, or a leading dot)");
+				return perr(p, p->pos, RULES_E_DOMAIN,
+					    "'%c' cannot be part of a domain", s[p->pos]);
+			}
+			if (s[start] == '-' || s[p->pos - 1] == '-')
+				return perr(p, s[start] == '-' ? start : p->pos - 1, RULES_E_DOMAIN,
+					    "a label cannot start or end with '-'");
+			if (len > 63)
+				return perr(p, start, RULES_E_TOO_LONG,
+					    "a label is longer than 63 characters");
+			last_star = false;
+		}
+		len = p->pos - start;
+		for (i = 0; i < len; i++)
+			lab[i] = rules_lower(s[start + i]);
+		ret = push_str(&rl->label, &rl->label_len, &rl->n_labels, lab, len);
+		if (ret < 0)
+			return ret;
+		if (s[p->pos] != '.')
+			break;
+		/* One trailing dot is the DNS root: "example.com." is "example.com". */
+		if (s[p->pos + 1] == '\0' || is_ws(s[p->pos + 1])) {
+			p->pos++;
+			break;
+		}
+		p->pos++;
+	}
+	if (p->pos - value_start > 253)
+		return perr(p, value_start, RULES_E_TOO_LONG,
+			    "a domain is longer than 253 characters");
+	if (last_star && rl->n_labels > 1)
+		return perr(p, p->pos - 1, RULES_E_DOMAIN,
+			    "a domain cannot end with * (write *.example.com for its subdomains)");
+	if (rl->n_labels == 1 && last_star) {
+		/* domain=* is the same as no domain= at all. */
+		free(rl->label[0]);
+		rl->n_labels = 0;
+		rl->dkind = RULES_DOMAIN_ANY;
+	} else {
+		rl->dkind = RULES_DOMAIN_LABELS;
+	}
+	return domain_trailer(p);
+}
+
+static int parse_one_path(struct parser *p, struct rules_path *pp)
+{
+	const char *s = p->spec;
+	char *dec = NULL;
+	size_t dlen, start, n_cap = 0;
+	bool star;
+	int ret = 0;
+	int hi, lo;
+
+	/* "path=" with nothing (or "path=/") has no segments and matches every path. */
+	for (;;) {
+		if (s[p->pos] == '/')
+			p->pos++;
+		start = p->pos;
+		if (s[p->pos] == '\0' || is_ws(s[p->pos]) || s[p->pos] == ',') {
+			/* A trailing "/" in a pattern is dropped: "/api/" is "/api". */
+			if (start > 0 && s[start - 1] == '/' && start >= 2 && s[start - 2] == '/')
+				return perr(p, start - 1, RULES_E_PATH,
+					    "empty path segment (two slashes in a row)");
+			break;
+		}
+		if (s[p->pos] == '/')
+			return perr(p, p->pos, RULES_E_PATH,
+				    "empty path segment (two slashes in a row)");
+		star = false;
+		if (s[p->pos] == '*') {
+			char nx = s[p->pos + 1];
+
+			if (nx == '\0' || nx == '/' || nx == ',' || is_ws(nx)) {
+				star = true;
+				p->pos++;
+			} else {
+				return perr(p, p->pos, RULES_E_PATH,
+					    "* must be a whole segment (/api/* or /*/users)");
+			}
+		}
+		dlen = 0;
+		free(dec);
+		dec = malloc(strlen(s + p->pos) + 2);
+		if (!dec)
+			return -RULES_E_NOMEM;
+		if (star) {
+			dec[dlen++] = '*';
+		} else {
+			while (s[p->pos] != '\0' && s[p->pos] != '/' && s[p->pos] != ',' &&
+			       !is_ws(s[p->pos])) {
+				if (s[p->pos] == '%') {
+					hi = hexval(s[p->pos + 1]);
+					lo = hi < 0 ? -1 : hexval(s[p->pos + 2]);
+					if (hi < 0 || lo < 0) {
+						ret = perr(p, p->pos, RULES_E_PATH,
+							   "'%%' must start a %%XX escape");
+						goto out;
+					}
+					dec[dlen++] = (char)(hi * 16 + lo);
+					p->pos += 3;
+					continue;
+				}
+				if (s[p->pos] == '?' || s[p->pos] == '#') {
+					ret = perr(p, p->pos, RULES_E_PATH,
+						   "a query or fragment cannot be part of path "
+						   "(rules ignore the query)");
+					goto out;
+				}
+				if (!is_pchar(s[p->pos])) {
+					ret = perr(p, p->pos, RULES_E_PATH,
+						   "'%c' cannot be part of a path (escape it as %%%02X)",
+						   s[p->pos], (unsigned char)s[p->pos]);
+					goto out;
+				}
+				dec[dlen++] = s[p->pos++];
+			}
+		}
+		if (pp->n + 1 > n_cap) {
+			char **ns;
+			size_t *nl;
+			bool *nb;
+
+			n_cap = n_cap ? n_cap * 2 : 4;
+			ns = reallocarray(pp->seg, n_cap, sizeof(*ns));
+			if (!ns)
+				goto nomem;
+			pp->seg = ns;
+			nl = reallocarray(pp->seg_len, n_cap, sizeof(*nl));
+			if (!nl)
+				goto nomem;
+			pp->seg_len = nl;
+			nb = reallocarray(pp->seg_star, n_cap, sizeof(*nb));
+			if (!nb)
+				goto nomem;
+			pp->seg_star = nb;
+		}
+		pp->seg[pp->n] = dec;
+		pp->seg_len[pp->n] = dlen;
+		pp->seg_star[pp->n] = star;
+		pp->n++;
+		dec = NULL;
+		if (s[p->pos] != '/')
+			break;
+	}
+out:
+	free(dec);
+	return ret;
+nomem:
+	free(dec);
+	return -RULES_E_NOMEM;
+}
+
+static int parse_paths(struct parser *p, struct rules_rule *rl)
+{
+	struct rules_path *np;
+	size_t start;
+	bool listed = false;
+	int ret;
+
+	for (;;) {
+		np = reallocarray(rl->path, rl->n_paths + 1, sizeof(*np));
+		if (!np)
+			return -RULES_E_NOMEM;
+		rl->path = np;
+		memset(&rl->path[rl->n_paths], 0, sizeof(*np));
+		rl->n_paths++;
+		start = p->pos;
+		ret = parse_one_path(p, &rl->path[rl->n_paths - 1]);
+		if (ret < 0)
+			return ret;
+		/* "path=" alone matches every path, as in coder/boundary; in a list it is a slip. */
+		if (p->pos == start && (listed || p->spec[p->pos] == ','))
+			return perr(p, p->pos, RULES_E_PATH, "empty path in the list");
+		if (p->spec[p->pos] != ',')
+			break;
+		listed = true;
+		p->pos++;
+	}
+	if (p->spec[p->pos] != '\0' && !is_ws(p->spec[p->pos]))
+		return perr(p, p->pos, RULES_E_PATH, "'%c' cannot be part of a path",
+			    p->spec[p->pos]);
+	return 0;
+}
+
+static const char *const known_keys[] = {"method", "domain", "path"};
+
+static int parse_rule(struct parser *p, struct rules_rule *rl)
+{
+	const char *s = p->spec;
+	bool any_method = false, seen_domain = false, seen_method = false;
+	size_t start, klen, i;
+	int ret;
+
+	while (is_ws(s[p->pos]))
+		p->pos++;
+	if (s[p->pos] == '\0')
+		return perr(p, 0, RULES_E_EMPTY,
+			    "an empty rule would allow everything; use \"domain=*\" to allow "
+			    "everything");
+	while (s[p->pos] != '\0') {
+		start = p->pos;
+		while (s[p->pos] >= 'a' && s[p->pos] <= 'z')
+			p->pos++;
+		klen = p->pos - start;
+		if (s[p->pos] != '=' || klen == 0) {
+			while (s[p->pos] != '\0' && s[p->pos] != '=' && !is_ws(s[p->pos]))
+				p->pos++;
+			if (s[p->pos] != '=')
+				return perr(p, start, RULES_E_KEY,
+					    "expected key=value (keys: method, domain, path)");
+			klen = p->pos - start;
+		}
+		for (i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
+			if (strlen(known_keys[i]) == klen && memcmp(s + start, known_keys[i], klen) == 0)
+				break;
+		if (i == sizeof(known_keys) / sizeof(known_keys[0]))
+			return perr(p, start, RULES_E_KEY,
+				    "unknown key \"%.*s\" (keys: method, domain, path)", (int)klen,
+				    s + start);
+		p->pos++; /* '=' */
+		switch (i) {
+		case 0:
+			ret = parse_methods(p, rl, &any_method);
+			seen_method = true;
+			break;
+		case 1:
+			if (seen_domain)
+				return perr(p, start, RULES_E_DUPLICATE,
+					    "domain= given twice; one rule matches one domain (give "
+					    "another --allow for the other)");
+			seen_domain = true;
+			ret = parse_domain(p, rl);
+			break;
+		default:
+			ret = parse_paths(p, rl);
+			break;
+		}
+		if (ret < 0)
+			return ret;
+		if (s[p->pos] != '\0' && !is_ws(s[p->pos]))
+			return perr(p, p->pos, RULES_E_KEY, "expected whitespace before the next key");
+		while (is_ws(s[p->pos]))
+			p->pos++;
+	}
+	/* method=* anywhere in the rule means any method, whatever else is listed. */
+	if (seen_method && any_method) {
+		for (i = 0; i < rl->n_methods; i++)
+			free(rl->method[i]);
+		rl->n_methods = 0;
+	}
+	/* A path list holding a pattern with no segments matches every path. */
+	for (i = 0; i < rl->n_paths; i++) {
+		if (rl->path[i].n == 0) {
+			size_t j;
+
+			for (j = 0; j < rl->n_paths; j++)
+				path_fini(&rl->path[j]);
+			rl->n_paths = 0;
+			break;
+		}
+	}
+	return 0;
+}
+
+unsigned long rules_hash_lower(const char *s, size_t len)
+{
+	unsigned long h = 1469598103934665603UL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)rules_lower(s[i]);
+		h *= 1099511628211UL;
+	}
+	return h;
+}
+
+const struct rules_bucket *rules_index_find(const struct rules *r, const char *key, size_t len)
+{
+	unsigned long h;
+	size_t mask, i, k;
+	const struct rules_bucket *b;
+
+	if (r->n_buckets == 0)
+		return NULL;
+	h = rules_hash_lower(key, len);
+	mask = r->n_buckets - 1;
+	for (i = h & mask;; i = (i + 1) & mask) {
+		b = &r->bucket[i];
+		if (!b->key)
+			return NULL;
+		if (b->hash != h || b->key_len != len)
+			continue;
+		for (k = 0; k < len; k++)
+			if (b->key[k] != rules_lower(key[k]))
+				break;
+		if (k == len)
+			return b;
+	}
+}
+
+static int idx_push(struct rules_idxvec *v, size_t idx)
+{
+	size_t *nv = grow(v->v, &v->cap, v->n + 1, sizeof(*v->v));
+
+	if (!nv)
+		return -RULES_E_NOMEM;
+	v->v = nv;
+	v->v[v->n++] = idx;
+	return 0;
+}
+
+static int index_grow(struct rules *r)
+{
+	struct rules_bucket *nb;
+	size_t ncap = r->n_buckets ? r->n_buckets * 2 : 64;
+	size_t i, j, mask = ncap - 1;
+
+	nb = calloc(ncap, sizeof(*nb));
+	if (!nb)
+		return -RULES_E_NOMEM;
+	for (i = 0; i < r->n_buckets; i++) {
+		if (!r->bucket[i].key)
+			continue;
+		for (j = r->bucket[i].hash & mask; nb[j].key; j = (j + 1) & mask)
+			;
+		nb[j] = r->bucket[i];
+	}
+	free(r->bucket);
+	r->bucket = nb;
+	r->n_buckets = ncap;
+	return 0;
+}
+
+/* The bucket for key (already lower case), created if absent. */
+static struct rules_bucket *index_get(struct rules *r, const char *key, size_t len)
+{
+	unsigned long h;
+	size_t i, mask;
+
+	if ((r->n_keys + 1) * 2 > r->n_buckets && index_grow(r) < 0)
+		return NULL;
+	h = rules_hash_lower(key, len);
+	mask = r->n_buckets - 1;
+	for (i = h & mask; r->bucket[i].key; i = (i + 1) & mask)
+		if (r->bucket[i].hash == h && r->bucket[i].key_len == len &&
+		    memcmp(r->bucket[i].key, key, len) == 0)
+			return &r->bucket[i];
+	r->bucket[i].key = strndup(key, len);
+	if (!r->bucket[i].key)
+		return NULL;
+	r->bucket[i].key_len = len;
+	r->bucket[i].hash = h;
+	r->n_keys++;
+	return &r->bucket[i];
+}
+
+/* Files rule idx (already stored) under its domain, or on the list of others. */
+static int index_add(struct rules *r, size_t idx)
+{
+	const struct rules_rule *rl = &r->rule[idx];
+	struct rules_bucket *b;
+	size_t i, first, len = 0;
+	char *key;
+	bool leading;
+	int ret;
+
+	if (rl->dkind != RULES_DOMAIN_LABELS)
+		return idx_push(&r->other, idx);
+	leading = rl->label[0][0] == '*';
+	first = leading ? 1 : 0;
+	for (i = first; i < rl->n_labels; i++)
+		if (rl->label[i][0] == '*')
+			return idx_push(&r->other, idx);
+	for (i = first; i < rl->n_labels; i++)
+		len += rl->label_len[i] + 1;
+	key = malloc(len);
+	if (!key)
+		return -RULES_E_NOMEM;
+	len = 0;
+	for (i = first; i < rl->n_labels; i++) {
+		if (i > first)
+			key[len++] = '.';
+		memcpy(key + len, rl->label[i], rl->label_len[i]);
+		len += rl->label_len[i];
+	}
+	b = index_get(r, key, len);
+	free(key);
+	if (!b)
+		return -RULES_E_NOMEM;
+	ret = idx_push(leading ? &b->leading : &b->exact, idx);
+	return ret;
+}
+
+struct rules *rules_new(void)
+{
+	return calloc(1, sizeof(struct rules));
+}
+
+void rules_free(struct rules *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++)
+		rule_fini(&r->rule[i]);
+	free(r->rule);
+	for (i = 0; i < r->n_buckets; i++) {
+		free(r->bucket[i].key);
+		free(r->bucket[i].exact.v);
+		free(r->bucket[i].leading.v);
+	}
+	free(r->bucket);
+	free(r->other.v);
+	free(r);
+}
+
+int rules_add(struct rules *r, const char *spec, size_t *err_col, char *err, size_t errlen)
+{
+	struct parser p = {.spec = spec, .err_col = err_col, .err = err, .errlen = errlen};
+	struct rules_rule rl = {0};
+	struct rules_rule *nv;
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (err_col)
+		*err_col = 0;
+	if (strlen(spec) > RULES_MAX_SPEC)
+		return perr(&p, RULES_MAX_SPEC, RULES_E_TOO_LONG,
+			    "a rule is longer than %d characters", RULES_MAX_SPEC);
+	ret = parse_rule(&p, &rl);
+	if (ret < 0)
+		goto fail;
+	rl.raw = strdup(spec);
+	if (!rl.raw) {
+		ret = -RULES_E_NOMEM;
+		goto fail;
+	}
+	nv = grow(r->rule, &r->cap, r->n + 1, sizeof(*r->rule));
+	if (!nv) {
+		ret = -RULES_E_NOMEM;
+		goto fail;
+	}
+	r->rule = nv;
+	r->rule[r->n] = rl;
+	ret = index_add(r, r->n);
+	if (ret < 0) {
+		/* The rule is not indexed, so it must not be matched either. */
+		rule_fini(&r->rule[r->n]);
+		return ret;
+	}
+	r->n++;
+	return 0;
+fail:
+	if (ret == -RULES_E_NOMEM && err && errlen)
+		snprintf(err, errlen, "out of memory");
+	rule_fini(&rl);
+	return ret;
+}
+
+size_t rules_count(const struct rules *r)
+{
+	return r->n;
+}
+
+const char *rules_raw(const struct rules *r, size_t i)
+{
+	return i < r->n ? r->rule[i].raw : NULL;
+}
+
+const char *rules_strerror(int err)
+{
+	static const char *const names[] = {
+		[0] = "success",
+		[RULES_E_EMPTY] = "empty rule",
+		[RULES_E_KEY] = "bad key",
+		[RULES_E_VALUE] = "missing value",
+		[RULES_E_METHOD] = "bad method",
+		[RULES_E_DOMAIN] = "bad domain",
+		[RULES_E_PORT] = "port in domain",
+		[RULES_E_PATH] = "bad path",
+		[RULES_E_DUPLICATE] = "duplicate key",
+		[RULES_E_TOO_LONG] = "too long",
+		[RULES_E_NOMEM] = "out of memory",
+	};
+
+	if (err < 0)
+		err = -err;
+	if ((size_t)err >= sizeof(names) / sizeof(names[0]))
+		return "unknown error";
+	return names[err];
+}

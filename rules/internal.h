@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h: the compiled form of a rule set, shared by rules.c (which builds it) and match.c
+ * (which reads it). Private to rules/: nothing outside this folder includes it.
+ */
+#ifndef BOUNDARY_RULES_INTERNAL_H
+#define BOUNDARY_RULES_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rules/rules.h"
+
+/* One path pattern: its segments, percent-decoded; "*" is a wildcard segment. */
+struct rules_path {
+	char **seg;
+	size_t *seg_len;
+	bool *seg_star;
+	size_t n;
+};
+
+enum rules_domain_kind {
+	RULES_DOMAIN_ANY = 0, /* no domain= key, or domain=* */
+	RULES_DOMAIN_LABELS,  /* a name or IPv4 literal, labels lower-cased, "*" a wildcard */
+	RULES_DOMAIN_IP6,     /* domain=[v6] */
+};
+
+struct rules_rule {
+	char *raw;
+	/* methods: n_methods == 0 means any method */
+	char **method;
+	size_t *method_len;
+	size_t n_methods;
+	enum rules_domain_kind dkind;
+	char **label;
+	size_t *label_len;
+	size_t n_labels;
+	unsigned char ip6[16];
+	/* paths: n_paths == 0 means any path */
+	struct rules_path *path;
+	size_t n_paths;
+};
+
+/* A growable list of rule indices, kept ascending. */
+struct rules_idxvec {
+	size_t *v;
+	size_t n, cap;
+};
+
+/*
+ * The domain index: rules whose domain is an exact name ("github.com") are found under that
+ * name; rules whose domain is "*." plus an exact name are found under the name after "*.".
+ * Every other rule is on the list `other`, scanned for every request.
+ */
+struct rules_bucket {
+	char *key; /* lower case; NULL when the slot is empty */
+	size_t key_len;
+	unsigned long hash;
+	struct rules_idxvec exact;
+	struct rules_idxvec leading;
+};
+
+struct rules {
+	struct rules_rule *rule;
+	size_t n, cap;
+	struct rules_bucket *bucket;
+	size_t n_buckets; /* a power of two, or 0 */
+	size_t n_keys;
+	struct rules_idxvec other;
+};
+
+/* FNV-1a over the lower-cased bytes: the same for "GitHub.com" and "github.com". */
+unsigned long rules_hash_lower(const char *s, size_t len);
+
+/* The bucket for key (any case), or NULL. */
+const struct rules_bucket *rules_index_find(const struct rules *r, const char *key, size_t len);
+
+static inline char rules_lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+#endif /* BOUNDARY_RULES_INTERNAL_H */

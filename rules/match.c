@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+/*
+ * match.c: deciding one request against a compiled rule set, and the two helpers callers need
+ * to shape a request first (URL splitting, path normalisation).
+ *
+ * Nothing here allocates: the request is read in place through slices, percent-escapes are
+ * decoded on the fly while comparing, and the domain index (built by rules.c) narrows the rules
+ * to try. A rule is always checked in full, so the index can only make matching faster, never
+ * more permissive. Anything unreadable denies.
+ */
+#include "rules/rules.h"
+
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "rules/internal.h"
+
+enum host_kind {
+	HOST_INVALID = 0,
+	HOST_NAME, /* a DNS name or an IPv4 literal, split into labels */
+	HOST_IP6,
+};
+
+struct host_view {
+	enum host_kind kind;
+	const char *name; /* without port and trailing dot */
+	size_t len;
+	size_t n_labels;
+	unsigned char ip6[16];
+};
+
+struct path_view {
+	const char *p; /* the path, up to '?' or '#' */
+	size_t len;
+	size_t n_segs;
+	bool origin; /* starts with '/' */
+};
+
+static const char *const DENY_NO_RULE = "no rule matches";
+static const char *const DENY_HOST = "the host is not a valid name or address";
+static const char *const DENY_ESCAPE = "the path has a broken %-escape";
+static const char *const DENY_DOTS = "the path has . or .. segments (it was not normalised)";
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' ||
+	       c == '_';
+}
+
+static bool all_digits(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!is_digit(s[i]))
+			return false;
+	return true;
+}
+
+static void host_view_init(struct host_view *hv, const char *h, size_t n)
+{
+	const char *close, *colon;
+	char buf[INET6_ADDRSTRLEN];
+	size_t i, labels = 1, label_len = 0;
+
+	memset(hv, 0, sizeof(*hv));
+	if (n == 0)
+		return;
+	if (h[0] == '[') {
+		close = memchr(h, ']', n);
+		if (!close || (size_t)(close - h - 1) >= sizeof(buf))
+			return;
+		i = (size_t)(close - h) + 1;
+		if (i < n && (h[i] != ':' || !all_digits(h + i + 1, n - i - 1)))
+			return;
+		memcpy(buf, h + 1, (size_t)(close - h - 1));
+		buf[close - h - 1] = '\0';
+		if (inet_pton(AF_INET6, buf, hv->ip6) != 1)
+			return;
+		hv->kind = HOST_IP6;
+		return;
+	}
+	colon = memchr(h, ':', n);
+	if (colon) {
+		i = (size_t)(colon - h);
+		if (!all_digits(colon + 1, n - i - 1))
+			return;
+		n = i;
+	}
+	if (n > 0 && h[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return;
+	for (i = 0; i < n; i++) {
+		if (h[i] == '.') {
+			if (label_len == 0)
+				return;
+			labels++;
+			label_len = 0;
+		} else if (is_name_char(h[i])) {
+			label_len++;
+		} else {
+			return;
+		}
+	}
+	if (label_len == 0)
+		return;
+	hv->kind = HOST_NAME;
+	hv->name = h;
+	hv->len = n;
+	hv->n_labels = labels;
+}
+
+/* 1 for ".", 2 for "..", with "%2e" read as a dot; else 0. */
+static int dot_segment(const char *s, size_t len)
+{
+	int dots = 0;
+	size_t i = 0;
+
+	while (i < len) {
+		if (s[i] == '.') {
+			i++;
+		} else if (len - i >= 3 && s[i] == '%' && s[i + 1] == '2' &&
+			   (s[i + 2] == 'e' || s[i + 2] == 'E')) {
+			i += 3;
+		} else {
+			return 0;
+		}
+		if (++dots > 2)
+			return 0;
+	}
+	return dots;
+}
+
+/* Fills pv; returns NULL, or the reason the path cannot be judged. */
+static const char *path_view_init(struct path_view *pv, const char *p, size_t n)
+{
+	size_t i, seg_start;
+
+	if (n == 0) {
+		p = "/";
+		n = 1;
+	}
+	for (i = 0; i < n && p[i] != '?' && p[i] != '#'; i++)
+		;
+	pv->p = p;
+	pv->len = i;
+	pv->origin = i > 0 && p[0] == '/';
+	pv->n_segs = 0;
+	if (i == 0) {
+		/* "?q" alone: the path is "/". */
+		pv->p = "/";
+		pv->len = 1;
+		pv->origin = true;
+	}
+	if (!pv->origin)
+		return NULL;
+	seg_start = 1;
+	for (i = 1; i <= pv->len; i++) {
+		if (i < pv->len && pv->p[i] == '%') {
+			if (i + 2 >= pv->len || hexval(pv->p[i + 1]) < 0 ||
+			    hexval(pv->p[i + 2]) < 0)
+				return DENY_ESCAPE;
+		}
+		if (i == pv->len || pv->p[i] == '/') {
+			if (dot_segment(pv->p + seg_start, i - seg_start))
+				return DENY_DOTS;
+			pv->n_segs++;
+			seg_start = i + 1;
+		}
+	}
+	return NULL;
+}
+
+static bool methods_match(const struct rules_rule *rl, const struct rules_request *req)
+{
+	size_t i;
+
+	if (rl->n_methods == 0)
+		return true;
+	for (i = 0; i < rl->n_methods; i++)
+		if (rl->method_len[i] == req->method_len &&
+		    memcmp(rl->method[i], req->method, req->method_len) == 0)
+			return true;
+	return false;
+}
+
+static bool label_eq(const char *pat, size_t plen, const char *s, size_t len)
+{
+	size_t i;
+
+	if (plen == 1 && pat[0] == '*')
+		return len > 0;
+	if (plen != len)
+		return false;
+	for (i = 0; i < len; i++)
+		if (pat[i] != rules_lower(s[i]))
+			return false;
+	return true;
+}
+
+/* Labels are compared right-aligned; a leading "*" absorbs one or more labels. */
+static bool labels_match(const struct rules_rule *rl, const struct host_view *hv)
+{
+	size_t P = rl->n_labels, N = hv->n_labels, j, stop;
+	const char *end = hv->name + hv->len, *start;
+
+	if (N < P)
+		return false;
+	if (N > P && !(rl->label_len[0] == 1 && rl->label[0][0] == '*'))
+		return false;
+	stop = N > P ? 1 : 0;
+	for (j = P; j-- > stop;) {
+		start = end;
+		while (start > hv->name && start[-1] != '.')
+			start--;
+		if (!label_eq(rl->label[j], rl->label_len[j], start, (size_t)(end - start)))
+			return false;
+		end = start - 1;
+	}
+	return true;
+}
+
+static bool domain_matches(const struct rules_rule *rl, const struct host_view *hv)
+{
+	switch (rl->dkind) {
+	case RULES_DOMAIN_ANY:
+		return true;
+	case RULES_DOMAIN_IP6:
+		return hv->kind == HOST_IP6 && memcmp(rl->ip6, hv->ip6, 16) == 0;
+	case RULES_DOMAIN_LABELS:
+		return hv->kind == HOST_NAME && labels_match(rl, hv);
+	}
+	return false;
+}
+
+/* Compares a pattern segment (decoded) with a request segment (decoded on the fly). */
+static bool segment_eq(const char *pat, size_t plen, const char *s, size_t len)
+{
+	size_t i = 0, k = 0;
+	char c;
+
+	while (i < len) {
+		if (s[i] == '%') {
+			c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 3;
+		} else {
+			c = s[i++];
+		}
+		if (k >= plen || pat[k++] != c)
+			return false;
+	}
+	return k == plen;
+}
+
+static bool path_matches(const struct rules_path *pp, const struct path_view *pv)
+{
+	const char *seg = pv->p + 1, *end = pv->p + pv->len, *slash;
+	size_t i;
+
+	if (pv->n_segs < pp->n)
+		return false;
+	if (pv->n_segs > pp->n && !pp->seg_star[pp->n - 1])
+		return false;
+	for (i = 0; i < pp->n; i++) {
+		slash = memchr(seg, '/', (size_t)(end - seg));
+		if (!slash)
+			slash = end;
+		if (!pp->seg_star[i] &&
+		    !segment_eq(pp->seg[i], pp->seg_len[i], seg, (size_t)(slash - seg)))
+			return false;
+		seg = slash + 1;
+	}
+	return true;
+}
+
+static bool rule_matches(const struct rules_rule *rl, const struct rules_request *req,
+			 const struct host_view *hv, const struct path_view *pv)
+{
+	size_t i;
+
+	if (!methods_match(rl, req) || !domain_matches(rl, hv))
+		return false;
+	if (rl->n_paths == 0)
+		return true;
+	if (!pv->origin)
+		return false;
+	for (i = 0; i < rl->n_paths; i++)
+		if (path_matches(&rl->path[i], pv))
+			return true;
+	return false;
+}
+
+/* Lowers *best to the first rule on list v that matches, if it comes before *best. */
+static void scan(const struct rules *r, const struct rules_idxvec *v,
+		 const struct rules_request *req, const struct host_view *hv,
+		 const struct path_view *pv, size_t *best)
+{
+	size_t i;
+
+	for (i = 0; i < v->n && v->v[i] < *best; i++) {
+		if (rule_matches(&r->rule[v->v[i]], req, hv, pv)) {
+			*best = v->v[i];
+			return;
+		}
+	}
+}
+
+void rules_match(const struct rules *r, const struct rules_request *req, struct rules_decision *d)
+{
+	struct host_view hv;
+	struct path_view pv;
+	const struct rules_bucket *b;
+	const char *why, *p;
+	size_t best = SIZE_MAX, k;
+
+	d->allow = false;
+	d->rule = SIZE_MAX;
+	d->raw = NULL;
+	d->reason = DENY_NO_RULE;
+
+	host_view_init(&hv, req->host, req->host_len);
+	if (hv.kind == HOST_INVALID) {
+		d->reason = DENY_HOST;
+		return;
+	}
+	why = path_view_init(&pv, req->path, req->path_len);
+	if (why) {
+		d->reason = why;
+		return;
+	}
+
+	scan(r, &r->other, req, &hv, &pv, &best);
+	if (hv.kind == HOST_NAME) {
+		b = rules_index_find(r, hv.name, hv.len);
+		if (b)
+			scan(r, &b->exact, req, &hv, &pv, &best);
+		/* "*.x.y" rules sit under "x.y": try every proper suffix of the host. */
+		p = hv.name;
+		for (k = 1; k < hv.n_labels; k++) {
+			p = (const char *)memchr(p, '.', (size_t)(hv.name + hv.len - p)) + 1;
+			b = rules_index_find(r, p, (size_t)(hv.name + hv.len - p));
+			if (b)
+				scan(r, &b->leading, req, &hv, &pv, &best);
+		}
+	}
+	if (best == SIZE_MAX)
+		return;
+	d->allow = true;
+	d->rule = best;
+	d->raw = r->rule[best].raw;
+	d->reason = NULL;
+}
+
+size_t rules_path_normalize(char *buf, size_t len)
+{
+	size_t plen, i = 0, j, w = 0, tail;
+	int dots;
+
+	for (plen = 0; plen < len && buf[plen] != '?' && buf[plen] != '#'; plen++)
+		;
+	if (plen == 0 || buf[0] != '/')
+		return len;
+	while (i < plen) {
+		/* buf[i] == '/' here; the segment runs to the next '/' or the end. */
+		for (j = i + 1; j < plen && buf[j] != '/'; j++)
+			;
+		dots = dot_segment(buf + i + 1, j - i - 1);
+		if (dots == 2) {
+			while (w > 0 && buf[w - 1] != '/')
+				w--;
+			if (w > 0)
+				w--;
+		}
+		if (dots == 0) {
+			memmove(buf + w, buf + i, j - i);
+			w += j - i;
+		} else if (j == plen) {
+			/* "/a/." and "/a/.." end in a directory: "/a/" and "/". */
+			buf[w++] = '/';
+		}
+		i = j;
+	}
+	if (w == 0)
+		buf[w++] = '/';
+	tail = len - plen;
+	memmove(buf + w, buf + plen, tail);
+	return w + tail;
+}
+
+int rules_url_split(const char *url, struct rules_request *req)
+{
+	const char *rest, *auth_end, *at, *sep;
+
+	sep = strstr(url, "://");
+	rest = sep ? sep + 3 : url;
+	auth_end = rest + strcspn(rest, "/?#");
+	/* "user@host": the host is what follows the last '@'. */
+	at = NULL;
+	for (sep = rest; sep < auth_end; sep++)
+		if (*sep == '@')
+			at = sep;
+	if (at)
+		rest = at + 1;
+	if (auth_end == rest)
+		return -RULES_E_VALUE;
+	req->host = rest;
+	req->host_len = (size_t)(auth_end - rest);
+	req->path = auth_end;
+	req->path_len = strlen(auth_end);
+	return 0;
+}
