@@ -86,6 +86,7 @@ FUZZ_SRCS = $(sort $(wildcard tests/fuzz/*_fuzz.c))
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_OBJ  = $(BUILD)/fuzzobj
 FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(FUZZ_OBJ)/%.o)
+FUZZ_LIB  = $(FUZZ_OBJ)/libboundary.a
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. -I$(BUILD) -D_GNU_SOURCE -DBOUNDARY_VERSION='"fuzz"' \
 	      -DBOUNDARY_FUZZING -fsanitize=fuzzer-no-link,address,undefined \
 	      -fno-sanitize-recover=all -fno-omit-frame-pointer -MMD -MP
@@ -151,10 +152,15 @@ $(FUZZ_OBJ)/%.o: %.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(FUZZ_LIB_OBJS)
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# A target may #include a .c to reach its statics; the archive then leaves that member out.
+$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LIBS)
 
 .PHONY: unit-bins fuzz-bins test-bins
 unit-bins: $(UNIT_BINS) $(CONF_BIN)

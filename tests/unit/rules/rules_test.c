@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rules_test.c: unit tests of the rules engine beyond the conformance table: error messages,
+ * path normalisation, URL splitting, the domain index against a plain scan, and the promise that
+ * rules_match() never allocates.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Reach the statics (rule_matches, the views) for the index-versus-scan test. */
+#include "../../../rules/match.c"
+
+/* --- allocation counting (not under ASan, which owns malloc) ------------------------------- */
+#if !defined(__SANITIZE_ADDRESS__)
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+static unsigned long n_allocs;
+
+void *malloc(size_t n)
+{
+	n_allocs++;
+	return __libc_malloc(n);
+}
+
+void *calloc(size_t a, size_t b)
+{
+	n_allocs++;
+	return __libc_calloc(a, b);
+}
+
+void *realloc(void *p, size_t n)
+{
+	n_allocs++;
+	return __libc_realloc(p, n);
+}
+#define COUNTING_ALLOCS 1
+#endif
+
+static struct rules *set_of(const char *const *specs)
+{
+	struct rules *r = rules_new();
+	char err[256];
+	size_t col;
+
+	assert_non_null(r);
+	for (; *specs; specs++) {
+		if (rules_add(r, *specs, &col, err, sizeof(err)) != 0)
+			fail_msg("rule \"%s\": column %zu: %s", *specs, col, err);
+	}
+	return r;
+}
+
+static struct rules_decision decide(const struct rules *r, const char *method, const char *url)
+{
+	struct rules_request req = {0};
+	struct rules_decision d;
+	char path[1024];
+
+	assert_int_equal(rules_url_split(url, &req), 0);
+	assert_true(req.path_len < sizeof(path));
+	memcpy(path, req.path, req.path_len);
+	req.path = path;
+	req.path_len = rules_path_normalize(path, req.path_len);
+	req.method = method;
+	req.method_len = strlen(method);
+	rules_match(r, &req, &d);
+	return d;
+}
+
+static void test_empty_set_denies(void **state)
+{
+	struct rules *r = rules_new();
+	struct rules_decision d;
+
+	(void)state;
+	d = decide(r, "GET", "https://example.com/");
+	assert_false(d.allow);
+	assert_null(d.raw);
+	assert_string_equal(d.reason, "no rule matches");
+	assert_int_equal(rules_count(r), 0);
+	rules_free(r);
+	rules_free(NULL);
+}
+
+static void test_error_messages(void **state)
+{
+	static const struct {
+		const char *spec;
+		int code;
+		size_t col;
+		const char *msg;
+	} cases[] = {
+		{"domain=github.com:8080", -RULES_E_PORT, 18,
+		 "a port cannot be part of domain (rules match every port)"},
+		{"", -RULES_E_EMPTY, 1,
+		 "an empty rule would allow everything; use \"domain=*\" to allow everything"},
+		{"foo=bar", -RULES_E_KEY, 1, "unknown key \"foo\" (keys: method, domain, path)"},
+		{"domain", -RULES_E_KEY, 1, "expected key=value (keys: method, domain, path)"},
+		{"method=GET,", -RULES_E_VALUE, 12, "empty method in the list"},
+		{"domain=a.com domain=b.com", -RULES_E_DUPLICATE, 14, NULL},
+		{"path=/a%2", -RULES_E_PATH, 8, "'%' must start a %XX escape"},
+		{"path=/a b", -RULES_E_KEY, 9, "expected key=value (keys: method, domain, path)"},
+		{"path=/a\"b", -RULES_E_PATH, 8, "'\"' cannot be part of a path (escape it as %22)"},
+		{"domain=a_b.com", -RULES_E_DOMAIN, 9, "'_' cannot be part of a domain"},
+		{"domain=*x.com", -RULES_E_DOMAIN, 8, "* must be a whole label (write *.example.com)"},
+	};
+	struct rules *r = rules_new();
+	char err[256];
+	size_t col, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ret = rules_add(r, cases[i].spec, &col, err, sizeof(err));
+
+		if (ret != cases[i].code || col != cases[i].col)
+			fail_msg("\"%s\": got %d col %zu (%s), want %d col %zu", cases[i].spec, ret,
+				 col, err, cases[i].code, cases[i].col);
+		if (cases[i].msg)
+			assert_string_equal(err, cases[i].msg);
+		assert_non_null(rules_strerror(ret));
+	}
+	/* A failed add leaves the set unchanged. */
+	assert_int_equal(rules_count(r), 0);
+	/* NULL err and err_col are allowed. */
+	assert_int_equal(rules_add(r, "", NULL, NULL, 0), -RULES_E_EMPTY);
+	rules_free(r);
+}
+
+static void test_too_long(void **state)
+{
+	struct rules *r = rules_new();
+	char *spec = malloc(RULES_MAX_SPEC + 16);
+	char label[80];
+
+	(void)state;
+	memset(spec, 'a', RULES_MAX_SPEC + 8);
+	memcpy(spec, "domain=", 7);
+	spec[RULES_MAX_SPEC + 8] = '\0';
+	assert_int_equal(rules_add(r, spec, NULL, NULL, 0), -RULES_E_TOO_LONG);
+	memset(label, 'a', 64);
+	label[64] = '\0';
+	snprintf(spec, RULES_MAX_SPEC, "domain=%s.com", label);
+	assert_int_equal(rules_add(r, spec, NULL, NULL, 0), -RULES_E_TOO_LONG);
+	free(spec);
+	rules_free(r);
+}
+
+static void check_norm(const char *in, const char *want)
+{
+	char buf[256];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", in);
+	n = rules_path_normalize(buf, strlen(buf));
+	buf[n] = '\0';
+	if (strcmp(buf, want) != 0)
+		fail_msg("normalize(\"%s\") = \"%s\", want \"%s\"", in, buf, want);
+	/* Normalising twice changes nothing. */
+	n = rules_path_normalize(buf, n);
+	buf[n] = '\0';
+	assert_string_equal(buf, want);
+}
+
+static void test_normalize(void **state)
+{
+	(void)state;
+	/* RFC 3986 section 5.4 examples, made absolute. */
+	check_norm("/a/b/c/./../../g", "/a/g");
+	check_norm("/mid/content=5/../6", "/mid/6");
+	check_norm("/a/b/..", "/a/");
+	check_norm("/a/b/.", "/a/b/");
+	check_norm("/..", "/");
+	check_norm("/../../x", "/x");
+	check_norm("/.", "/");
+	check_norm("/a//../b", "/a/b");
+	check_norm("/a/%2e%2E/b", "/b");
+	check_norm("/a/.%2e/b", "/b");
+	check_norm("/a/%2e/b", "/a/b");
+	check_norm("/a/...", "/a/...");
+	check_norm("/a/..b/c", "/a/..b/c");
+	check_norm("/a/%2f../b", "/a/%2f../b");
+	check_norm("/x/../y?a=/../b#/..", "/y?a=/../b#/..");
+	check_norm("/npm/@scope%2Fpkg", "/npm/@scope%2Fpkg");
+	check_norm("/", "/");
+	check_norm("", "");
+	check_norm("*", "*");
+	check_norm("?q=1", "?q=1");
+}
+
+static void test_url_split(void **state)
+{
+	struct rules_request req;
+
+	(void)state;
+	assert_int_equal(rules_url_split("https://u:p@h.com:8443/a/b?q#f", &req), 0);
+	assert_int_equal(req.host_len, 10);
+	assert_memory_equal(req.host, "h.com:8443", 10);
+	assert_int_equal(req.path_len, 8);
+	assert_memory_equal(req.path, "/a/b?q#f", 8);
+	assert_int_equal(rules_url_split("example.com", &req), 0);
+	assert_int_equal(req.path_len, 0);
+	assert_int_equal(rules_url_split("http://[::1]:80/", &req), 0);
+	assert_int_equal(req.host_len, 8);
+	assert_int_equal(rules_url_split("https:///x", &req), -RULES_E_VALUE);
+	assert_int_equal(rules_url_split("", &req), -RULES_E_VALUE);
+}
+
+static void test_unnormalised_path_denies(void **state)
+{
+	static const char *const all[] = {"domain=*", NULL};
+	struct rules *r = set_of(all);
+	struct rules_request req = {.method = "GET", .method_len = 3, .host = "x.com", .host_len = 5};
+	struct rules_decision d;
+
+	(void)state;
+	req.path = "/a/../b";
+	req.path_len = 7;
+	rules_match(r, &req, &d);
+	assert_false(d.allow);
+	assert_non_null(strstr(d.reason, "not normalised"));
+	req.path = "/a/%2E";
+	req.path_len = 6;
+	rules_match(r, &req, &d);
+	assert_false(d.allow);
+	req.path = "/a/%4";
+	req.path_len = 5;
+	rules_match(r, &req, &d);
+	assert_false(d.allow);
+	assert_non_null(strstr(d.reason, "escape"));
+	/* The query is not judged: broken escapes there do not matter. */
+	req.path = "/a?%zz";
+	req.path_len = 6;
+	rules_match(r, &req, &d);
+	assert_true(d.allow);
+	rules_free(r);
+}
+
+static void test_hosts(void **state)
+{
+	static const char *const specs[] = {"domain=*.example.com", "domain=[2001:db8::1]",
+					    "domain=10.0.0.1", NULL};
+	static const struct {
+		const char *host;
+		bool allow;
+	} cases[] = {
+		{"a.example.com", true},   {"A.EXAMPLE.COM.", true},  {"a.b.example.com:443", true},
+		{"example.com", false},	   {"aexample.com", false},   {".example.com", false},
+		{"a..example.com", false}, {"a.example.com..", false}, {"a.example.com:x", false},
+		{"[2001:db8::1]", true},   {"[2001:db8::1]:8443", true}, {"[2001:db8::1]x", false},
+		{"2001:db8::1", false},	   {"[::ffff:10.0.0.1]", false}, {"10.0.0.1:1", true},
+		{"10.0.0.1.", true},	   {"", false},		      {"[", false},
+		{"a.example.com\n", false}, {"a b.example.com", false},
+	};
+	struct rules *r = set_of(specs);
+	struct rules_request req = {.method = "GET", .method_len = 3, .path = "/", .path_len = 1};
+	struct rules_decision d;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		req.host = cases[i].host;
+		req.host_len = strlen(cases[i].host);
+		rules_match(r, &req, &d);
+		if (d.allow != cases[i].allow)
+			fail_msg("host \"%s\": got %s, want %s", cases[i].host,
+				 d.allow ? "allow" : "deny", cases[i].allow ? "allow" : "deny");
+	}
+	rules_free(r);
+}
+
+/* The index must find exactly what a plain scan of every rule finds, first rule first. */
+static void test_index_agrees_with_scan(void **state)
+{
+	static const char *const words[] = {"a", "b", "c", "api", "x"};
+	static const char *const paths[] = {"", " path=/a/*", " path=/b", " path=/*/b"};
+	static const char *const methods[] = {"", "method=GET ", "method=POST "};
+	struct rules *r = rules_new();
+	char spec[128], host[64], url[160];
+	struct rules_decision d;
+	struct rules_request req;
+	struct host_view hv;
+	struct path_view pv;
+	unsigned seed = 12345;
+	size_t i, k, want;
+	int n;
+
+	(void)state;
+	for (i = 0; i < 400; i++) {
+		seed = seed * 1103515245 + 12345;
+		n = (int)((seed >> 8) % 3) + 1;
+		host[0] = '\0';
+		for (k = 0; k < (size_t)n; k++) {
+			seed = seed * 1103515245 + 12345;
+			strcat(host, k ? "." : "");
+			strcat(host, (k == 0 && (seed >> 20) % 4 == 0) ? "*" : words[(seed >> 9) % 5]);
+		}
+		if (strcmp(host, "*") == 0 || host[strlen(host) - 1] == '*')
+			strcat(host, ".com");
+		snprintf(spec, sizeof(spec), "%sdomain=%s%s", methods[(seed >> 3) % 3], host,
+			 paths[(seed >> 5) % 4]);
+		assert_int_equal(rules_add(r, spec, NULL, NULL, 0), 0);
+	}
+	for (i = 0; i < 3000; i++) {
+		seed = seed * 1103515245 + 12345;
+		n = (int)((seed >> 8) % 4) + 1;
+		host[0] = '\0';
+		for (k = 0; k < (size_t)n; k++) {
+			seed = seed * 1103515245 + 12345;
+			strcat(host, k ? "." : "");
+			strcat(host, words[(seed >> 9) % 5]);
+		}
+		if ((seed >> 4) % 2)
+			strcat(host, ".com");
+		snprintf(url, sizeof(url), "https://%s/%s/b", host, (seed >> 6) % 2 ? "a" : "z");
+		d = decide(r, (seed >> 7) % 2 ? "GET" : "POST", url);
+
+		/* the plain scan */
+		assert_int_equal(rules_url_split(url, &req), 0);
+		req.method = (seed >> 7) % 2 ? "GET" : "POST";
+		req.method_len = strlen(req.method);
+		host_view_init(&hv, req.host, req.host_len);
+		assert_null(path_view_init(&pv, req.path, req.path_len));
+		want = SIZE_MAX;
+		for (k = 0; k < r->n; k++) {
+			if (rule_matches(&r->rule[k], &req, &hv, &pv)) {
+				want = k;
+				break;
+			}
+		}
+		if (d.allow != (want != SIZE_MAX) || (d.allow && d.rule != want))
+			fail_msg("%s %s: index says %s (rule %zu), scan says rule %zu", req.method,
+				 url, d.allow ? "allow" : "deny", d.rule, want);
+	}
+	rules_free(r);
+}
+
+static void test_match_does_not_allocate(void **state)
+{
+#ifdef COUNTING_ALLOCS
+	static const char *const specs[] = {"method=GET domain=*.github.com path=/api/*",
+					    "domain=example.com", "domain=[::1]", "path=/x/*/y", NULL};
+	struct rules *r = set_of(specs);
+	struct rules_request req = {.method = "GET", .method_len = 3};
+	struct rules_decision d;
+	static const char *const hosts[] = {"a.github.com", "example.com", "[::1]:80", "nope.org",
+					    "bad host"};
+	unsigned long before;
+	size_t i;
+
+	(void)state;
+	before = n_allocs;
+	for (i = 0; i < 1000; i++) {
+		req.host = hosts[i % 5];
+		req.host_len = strlen(req.host);
+		req.path = (i % 2) ? "/api/v1/%41?q" : "/x/y/z";
+		req.path_len = strlen(req.path);
+		rules_match(r, &req, &d);
+	}
+	assert_int_equal(n_allocs - before, 0);
+	/* The counter itself works. */
+	free(malloc(1));
+	assert_int_equal(n_allocs - before, 1);
+	rules_free(r);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty_set_denies),
+		cmocka_unit_test(test_error_messages),
+		cmocka_unit_test(test_too_long),
+		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_url_split),
+		cmocka_unit_test(test_unnormalised_path_denies),
+		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_index_agrees_with_scan),
+		cmocka_unit_test(test_match_does_not_allocate),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
