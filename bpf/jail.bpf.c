@@ -1,27 +1,413 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0-only)
 /*
  * jail.bpf.c: the in-kernel half of the jail, one section per hook, all attached to the jail's
- * cgroup only. Every program denies (returns 0) when its configuration is not what userspace
- * promised.
+ * cgroup only (boundary's own sockets live outside it, so no exemption logic exists to abuse).
  *
- * Placeholder: until the jail lands, one connect4 program that denies every connection unless
- * the configuration was set, proving the build chain (clang -target bpf, bpftool gen skeleton,
- * libbpf load) end to end.
+ * What each hook does, in the order a connection meets them:
+ *   sock_create      only inet TCP, MPTCP and UDP sockets may exist (no raw, ping, SCTP, ...)
+ *   bind4/6          binds only to loopback or the wildcard (the jail's netns holds only lo),
+ *                    never to the proxy's or the DNS responder's port
+ *   connect4/6       port 53 (TCP or UDP, any address) goes to the DNS responder, other TCP
+ *                    to the proxy, other UDP is refused; the jail's own loopback is left alone;
+ *                    the original destination is kept in socket storage
+ *   sendmsg4/6       unconnected UDP: port 53 to the DNS responder, anything else refused
+ *   sockops          when the TCP handshake starts, the original destination is filed under
+ *                    the client's address and port, where the proxy looks it up after accept()
+ *   recvmsg4/6,      replies and getpeername() show the original address, as resolvers and
+ *   getpeername4/6   TLS libraries expect
+ *   cgroup_skb       defence in depth: no packet leaves unless it is addressed to loopback
+ *
+ * Every program denies (returns 0) when its configuration is not what userspace promised or a
+ * map operation it needs fails. recvmsg and getpeername programs must return 1 (the kernel
+ * rejects anything else); they only ever undo a rewrite.
  */
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "jail.h"
 
+#define SOCK_STREAM 1
+#define SOCK_DGRAM  2
+#define DENY	    0
+#define ALLOW	    1
+
 const volatile struct jail_config cfg = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct jail_orig);
+} orig_by_sk SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, JAIL_MAX_PENDING);
+	__type(key, struct jail_client_key);
+	__type(value, struct jail_orig);
+} orig_by_client SEC(".maps");
+
+static __always_inline int configured(void)
+{
+	return cfg.abi_version == JAIL_ABI_VERSION && cfg.proxy_port != 0 && cfg.dns_port != 0;
+}
+
+/* 127.0.0.0/8 or 0.0.0.0 (which connect() reads as "this host"): the jail's own loopback. */
+static __always_inline int v4_local(__u32 ip)
+{
+	return (bpf_ntohl(ip) >> 24) == 127 || ip == 0;
+}
+
+static __always_inline int v6_mapped(const __u32 ip[4])
+{
+	return ip[0] == 0 && ip[1] == 0 && ip[2] == bpf_htonl(0xffff);
+}
+
+/* ::1, :: or a v4-mapped loopback: the jail's own loopback. */
+static __always_inline int v6_local(const __u32 ip[4])
+{
+	if (v6_mapped(ip))
+		return v4_local(ip[3]);
+	return ip[0] == 0 && ip[1] == 0 && ip[2] == 0 && (ip[3] == 0 || ip[3] == bpf_htonl(1));
+}
+
+/* Records where the socket was going, and who asked. Returns 0, or -1 when it cannot. */
+static __always_inline int save_orig(struct bpf_sock_addr *ctx, __u16 family, const __u32 ip[4],
+				     __u32 proto)
+{
+	struct jail_orig *o;
+	__u64 id;
+
+	if (!ctx->sk)
+		return -1;
+	o = bpf_sk_storage_get(&orig_by_sk, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o)
+		return -1;
+	o->family = family;
+	o->addr[0] = ip[0];
+	o->addr[1] = ip[1];
+	o->addr[2] = ip[2];
+	o->addr[3] = ip[3];
+	o->port = (__u16)ctx->user_port;
+	o->proto = proto;
+	id = bpf_get_current_pid_tgid();
+	o->pid = (__u32)(id >> 32);
+	o->cookie = bpf_get_socket_cookie(ctx);
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	return 0;
+}
+
+static __always_inline __u16 target_port(struct bpf_sock_addr *ctx)
+{
+	/* DNS over TCP goes to the responder's TCP side, everything else to the proxy. */
+	if (ctx->user_port == bpf_htons(53))
+		return bpf_htons(cfg.dns_port);
+	return bpf_htons(cfg.proxy_port);
+}
+
+SEC("cgroup/sock_create")
+int jail_sock_create(struct bpf_sock *sk)
+{
+	if (!configured())
+		return DENY;
+	if (sk->family != JAIL_AF_INET && sk->family != JAIL_AF_INET6)
+		return DENY;
+	if (sk->type == SOCK_STREAM &&
+	    (sk->protocol == 0 || sk->protocol == IPPROTO_TCP || sk->protocol == IPPROTO_MPTCP))
+		return ALLOW;
+	if (sk->type == SOCK_DGRAM && (sk->protocol == 0 || sk->protocol == IPPROTO_UDP))
+		return ALLOW;
+	return DENY;
+}
+
+static __always_inline int our_port(__u32 user_port)
+{
+	__u16 port = bpf_ntohs((__u16)user_port);
+
+	return port == cfg.proxy_port || port == cfg.dns_port;
+}
+
+SEC("cgroup/bind4")
+int jail_bind4(struct bpf_sock_addr *ctx)
+{
+	if (!configured() || our_port(ctx->user_port))
+		return DENY;
+	return v4_local(ctx->user_ip4) ? ALLOW : DENY;
+}
+
+SEC("cgroup/bind6")
+int jail_bind6(struct bpf_sock_addr *ctx)
+{
+	__u32 ip[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]};
+
+	if (!configured() || our_port(ctx->user_port))
+		return DENY;
+	return v6_local(ip) ? ALLOW : DENY;
+}
 
 SEC("cgroup/connect4")
 int jail_connect4(struct bpf_sock_addr *ctx)
 {
-	(void)ctx;
-	if (cfg.abi_version != JAIL_ABI_VERSION)
+	__u32 ip[4] = {ctx->user_ip4, 0, 0, 0};
+
+	if (!configured())
+		return DENY;
+	/*
+	 * DNS goes to the responder wherever it was aimed, loopback stubs (127.0.0.53) included:
+	 * the jail's loopback has no resolver of its own.
+	 */
+	if (ctx->user_port == bpf_htons(53) &&
+	    (ctx->type == SOCK_STREAM || ctx->type == SOCK_DGRAM)) {
+		if (save_orig(ctx, JAIL_AF_INET, ip,
+			      ctx->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP) < 0)
+			return DENY;
+		ctx->user_port = bpf_htons(cfg.dns_port);
+		ctx->user_ip4 = bpf_htonl(0x7f000001);
+		return ALLOW;
+	}
+	if (v4_local(ip[0]))
+		return ALLOW;
+	if (ctx->type == SOCK_STREAM) {
+		if (save_orig(ctx, JAIL_AF_INET, ip, IPPROTO_TCP) < 0)
+			return DENY;
+		ctx->user_port = bpf_htons(cfg.proxy_port);
+		ctx->user_ip4 = bpf_htonl(0x7f000001);
+		return ALLOW;
+	}
+	return DENY;
+}
+
+SEC("cgroup/connect6")
+int jail_connect6(struct bpf_sock_addr *ctx)
+{
+	__u32 ip[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]};
+	__u32 proto = ctx->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+	int mapped;
+
+	if (!configured())
+		return DENY;
+	if (ctx->type != SOCK_STREAM && ctx->type != SOCK_DGRAM)
+		return DENY;
+	if (ctx->user_port != bpf_htons(53)) {
+		if (v6_local(ip))
+			return ALLOW;
+		if (ctx->type != SOCK_STREAM)
+			return DENY;
+	}
+	mapped = v6_mapped(ip);
+	if (mapped) {
+		/* A v6 socket dialling ::ffff:a.b.c.d: recorded as the IPv4 it really is. */
+		__u32 v4[4] = {ip[3], 0, 0, 0};
+
+		if (save_orig(ctx, JAIL_AF_INET, v4, proto) < 0)
+			return DENY;
+	} else if (save_orig(ctx, JAIL_AF_INET6, ip, proto) < 0) {
+		return DENY;
+	}
+	ctx->user_port = target_port(ctx);
+	ctx->user_ip6[0] = 0;
+	ctx->user_ip6[1] = 0;
+	if (mapped) {
+		ctx->user_ip6[2] = bpf_htonl(0xffff);
+		ctx->user_ip6[3] = bpf_htonl(0x7f000001);
+	} else {
+		ctx->user_ip6[2] = 0;
+		ctx->user_ip6[3] = bpf_htonl(1);
+	}
+	return ALLOW;
+}
+
+/*
+ * Unconnected UDP. A v6 socket sending to a v4-mapped address arrives here too (the kernel hands
+ * it to the IPv4 path), so this program also covers that case.
+ */
+SEC("cgroup/sendmsg4")
+int jail_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	__u32 ip[4] = {ctx->user_ip4, 0, 0, 0};
+
+	if (!configured())
+		return DENY;
+	if (ctx->user_port != bpf_htons(53))
+		return v4_local(ip[0]) ? ALLOW : DENY;
+	if (save_orig(ctx, JAIL_AF_INET, ip, IPPROTO_UDP) < 0)
+		return DENY;
+	ctx->user_port = bpf_htons(cfg.dns_port);
+	ctx->user_ip4 = bpf_htonl(0x7f000001);
+	return ALLOW;
+}
+
+SEC("cgroup/sendmsg6")
+int jail_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	__u32 ip[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]};
+
+	if (!configured())
+		return DENY;
+	if (ctx->user_port != bpf_htons(53))
+		return v6_local(ip) ? ALLOW : DENY;
+	/* The kernel refuses a v4-mapped rewrite here; such traffic is sendmsg4's anyway. */
+	if (v6_mapped(ip))
+		return DENY;
+	if (save_orig(ctx, JAIL_AF_INET6, ip, IPPROTO_UDP) < 0)
+		return DENY;
+	ctx->user_port = bpf_htons(cfg.dns_port);
+	ctx->user_ip6[0] = 0;
+	ctx->user_ip6[1] = 0;
+	ctx->user_ip6[2] = 0;
+	ctx->user_ip6[3] = bpf_htonl(1);
+	return ALLOW;
+}
+
+/* The saved original for this socket, if the peer shown is one of our listeners. */
+static __always_inline struct jail_orig *orig_for(struct bpf_sock_addr *ctx)
+{
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
+
+	if (!ctx->sk || (port != cfg.proxy_port && port != cfg.dns_port))
 		return 0;
+	return bpf_sk_storage_get(&orig_by_sk, ctx->sk, 0, 0);
+}
+
+static __always_inline void restore4(struct bpf_sock_addr *ctx)
+{
+	struct jail_orig *o;
+
+	if (ctx->user_ip4 != bpf_htonl(0x7f000001))
+		return;
+	o = orig_for(ctx);
+	if (!o || o->family != JAIL_AF_INET)
+		return;
+	ctx->user_ip4 = o->addr[0];
+	ctx->user_port = o->port;
+}
+
+static __always_inline void restore6(struct bpf_sock_addr *ctx)
+{
+	__u32 ip[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]};
+	struct jail_orig *o;
+
+	if (!(ip[0] == 0 && ip[1] == 0 &&
+	      ((ip[2] == 0 && ip[3] == bpf_htonl(1)) ||
+	       (ip[2] == bpf_htonl(0xffff) && ip[3] == bpf_htonl(0x7f000001)))))
+		return;
+	o = orig_for(ctx);
+	if (!o)
+		return;
+	if (o->family == JAIL_AF_INET) {
+		ctx->user_ip6[0] = 0;
+		ctx->user_ip6[1] = 0;
+		ctx->user_ip6[2] = bpf_htonl(0xffff);
+		ctx->user_ip6[3] = o->addr[0];
+	} else {
+		ctx->user_ip6[0] = o->addr[0];
+		ctx->user_ip6[1] = o->addr[1];
+		ctx->user_ip6[2] = o->addr[2];
+		ctx->user_ip6[3] = o->addr[3];
+	}
+	ctx->user_port = o->port;
+}
+
+SEC("cgroup/recvmsg4")
+int jail_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	restore4(ctx);
+	return ALLOW;
+}
+
+SEC("cgroup/recvmsg6")
+int jail_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	restore6(ctx);
+	return ALLOW;
+}
+
+SEC("cgroup/getpeername4")
+int jail_getpeername4(struct bpf_sock_addr *ctx)
+{
+	restore4(ctx);
+	return ALLOW;
+}
+
+SEC("cgroup/getpeername6")
+int jail_getpeername6(struct bpf_sock_addr *ctx)
+{
+	restore6(ctx);
+	return ALLOW;
+}
+
+/*
+ * The handshake is about to start, and the client's port is chosen: file the original under the
+ * client's address and port. Nothing here can refuse the connection; if the record cannot be
+ * filed, the proxy finds none and refuses it.
+ */
+SEC("sockops")
+int jail_sockops(struct bpf_sock_ops *ctx)
+{
+	struct jail_client_key key = {};
+	struct jail_orig *o;
+	struct bpf_sock *sk;
+
+	if (ctx->op != BPF_SOCK_OPS_TCP_CONNECT_CB || !configured())
+		return 1;
+	sk = ctx->sk;
+	if (!sk)
+		return 1;
+	o = bpf_sk_storage_get(&orig_by_sk, sk, 0, 0);
+	if (!o || o->proto != IPPROTO_TCP)
+		return 1;
+	if (ctx->family == JAIL_AF_INET) {
+		key.family = JAIL_AF_INET;
+		key.addr[0] = ctx->local_ip4;
+	} else {
+		__u32 ip[4] = {ctx->local_ip6[0], ctx->local_ip6[1], ctx->local_ip6[2],
+			       ctx->local_ip6[3]};
+
+		if (v6_mapped(ip)) {
+			key.family = JAIL_AF_INET;
+			key.addr[0] = ip[3];
+		} else {
+			key.family = JAIL_AF_INET6;
+			key.addr[0] = ip[0];
+			key.addr[1] = ip[1];
+			key.addr[2] = ip[2];
+			key.addr[3] = ip[3];
+		}
+	}
+	/* local_port is in host byte order in sock_ops; the key holds network order. */
+	key.port = bpf_htons((__u16)ctx->local_port);
+	bpf_map_update_elem(&orig_by_client, &key, o, BPF_ANY);
 	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int jail_egress(struct __sk_buff *skb)
+{
+	__u32 daddr;
+	__u32 d6[4];
+
+	if (!configured())
+		return DENY;
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes(skb, __builtin_offsetof(struct iphdr, daddr), &daddr,
+				       sizeof(daddr)) < 0)
+			return DENY;
+		return (bpf_ntohl(daddr) >> 24) == 127 ? ALLOW : DENY;
+	}
+	if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_skb_load_bytes(skb, __builtin_offsetof(struct ipv6hdr, daddr), d6,
+				       sizeof(d6)) < 0)
+			return DENY;
+		return (d6[0] == 0 && d6[1] == 0 && d6[2] == 0 && d6[3] == bpf_htonl(1)) ? ALLOW
+											   : DENY;
+	}
+	return DENY;
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -3,6 +3,11 @@
  * jail.h: the one contract between the BPF programs in jail.bpf.c and userspace. Data only,
  * in __u8/__u16/__u32/__u64, no pointers, explicit padding; userspace pins every record's size
  * with _Static_assert so a change on one side cannot silently disagree with the other.
+ *
+ * Addresses and ports are in network byte order, as the kernel hands them to the programs and
+ * as getpeername() returns them to the proxy. An IPv4 address sits in addr[0] with addr[1..3]
+ * zero; a v4-mapped IPv6 address (::ffff:a.b.c.d) is always recorded as IPv4, so the proxy's
+ * AF_INET listener and a v6 client that dialled a v4-mapped address agree on one key.
  */
 #ifndef BOUNDARY_BPF_JAIL_H
 #define BOUNDARY_BPF_JAIL_H
@@ -10,15 +15,47 @@
 #include <linux/types.h>
 
 /* Bumped whenever a record below changes shape. */
-#define JAIL_ABI_VERSION 1
+#define JAIL_ABI_VERSION 2
+
+/* Address families as the records carry them (the values of AF_INET and AF_INET6). */
+#define JAIL_AF_INET  2
+#define JAIL_AF_INET6 10
+
+/* The size of orig_by_client: connections accepted but not yet looked up. */
+#define JAIL_MAX_PENDING 65536
 
 /*
  * The configuration every program reads from .rodata, set by userspace between open and load.
- * Placeholder until the jail lands: only the version is read.
+ * A program whose configuration does not carry JAIL_ABI_VERSION denies everything.
+ * Ports are in host byte order. The listeners live at 127.0.0.1 and ::1 inside the jail's own
+ * network namespace, on the same ports for both families.
  */
 struct jail_config {
 	__u32 abi_version;
+	__u16 proxy_port; /* TCP: every redirected connection but DNS */
+	__u16 dns_port;	  /* UDP and TCP: the DNS responder */
+};
+
+/*
+ * Where a jailed socket was going, and who made it: stored per socket by connect4/6 and
+ * sendmsg4/6, copied into orig_by_client by sockops when the TCP handshake starts.
+ */
+struct jail_orig {
+	__u32 addr[4];	/* the original destination */
+	__u16 port;	/* the original destination port */
+	__u16 family;	/* JAIL_AF_INET or JAIL_AF_INET6 */
+	__u32 pid;	/* the thread group (process) that called connect() */
+	__u32 proto;	/* IPPROTO_TCP or IPPROTO_UDP */
 	__u32 pad;
+	__u64 cookie;	/* the socket cookie, for correlating log lines */
+	char comm[16];	/* that process's name, NUL-padded */
+};
+
+/* The key of orig_by_client: the jailed client's end of the connection, as the proxy sees it. */
+struct jail_client_key {
+	__u32 addr[4];
+	__u16 port;
+	__u16 family;
 };
 
 #endif /* BOUNDARY_BPF_JAIL_H */

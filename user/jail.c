@@ -2,17 +2,38 @@
 /*
  * jail.c: the jail supervisor, the only file that includes the BPF skeleton or calls libbpf.
  *
- * Today it owns loading the embedded BPF object (jail_probe) and refusing to run a command
- * unjailed (jail_run). It does not own the rules or the proxy: it hands those the descriptors
- * they need.
+ * One jail, top to bottom: reap what killed boundaries left behind; make the jail's network
+ * namespace and open the listeners in it; make the cgroup; load the programs with the
+ * listeners' ports in .rodata, attach every one to the cgroup and pin the links (a killed
+ * boundary leaves the jail closed, never open); spawn the command (spawn.c); serve until it
+ * exits; take everything down. The proxy itself is not here: until it lands, a stand-in accepts
+ * each redirected connection, logs where it was going and who made it, and closes it.
  */
 #include "user/jail.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf/jail.h"
@@ -22,8 +43,37 @@
 #include "jail.skel.h"
 #pragma GCC diagnostic pop
 #include "proxy/log.h"
+#include "user/cgroup.h"
+#include "user/netns.h"
+#include "user/opts.h"
+#include "user/spawn.h"
 
 _Static_assert(sizeof(struct jail_config) == 8, "struct jail_config is part of the BPF ABI");
+_Static_assert(sizeof(struct jail_orig) == 56, "struct jail_orig is part of the BPF ABI");
+_Static_assert(sizeof(struct jail_client_key) == 20, "struct jail_client_key is part of the ABI");
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+#define MAX_LINKS 16
+
+struct jail {
+	char id[64];
+	char cg_root[PATH_MAX];
+	char cg_path[PATH_MAX];
+	char pin_dir[PATH_MAX];
+	int cg_fd;
+	int netns_fd;
+	struct netns_listeners l;
+	struct jail_bpf *skel;
+	struct bpf_link *link[MAX_LINKS];
+	size_t n_links;
+	int orig_map_fd;
+};
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -33,8 +83,582 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return 0;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
-	log_debug("libbpf: %s", line);
+	log_debug("%s", line);
 	return 0;
+}
+
+/* --- ids and stale jails ------------------------------------------------------------------ */
+
+/* The start time of pid in clock ticks since boot (field 22 of /proc/pid/stat), or 0. */
+static unsigned long long start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: count fields after the last ')'. */
+	p = strrchr(buf, ')');
+	for (i = 0; p && i < 20; i++) {
+		p = strchr(p + 1, ' ');
+	}
+	if (p && sscanf(p + 1, "%llu", &t) != 1)
+		t = 0;
+	return t;
+}
+
+/* A jail's id names its boundary: "<pid>-<start time>", so a reused pid is not mistaken. */
+static void make_id(char *buf, size_t len)
+{
+	snprintf(buf, len, "%d-%llu", (int)getpid(), start_time(getpid()));
+}
+
+static bool id_is_stale(const char *id)
+{
+	unsigned long long t;
+	int pid;
+
+	if (sscanf(id, "%d-%llu", &pid, &t) != 2)
+		return false; /* not ours: leave it alone */
+	return start_time(pid) != t;
+}
+
+static void unpin_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path) == -1)
+			log_warn_errno("cannot unpin %s", path);
+	}
+	closedir(d);
+	if (rmdir(dir) == -1 && errno != ENOENT)
+		log_warn_errno("cannot remove %s", dir);
+}
+
+int jail_reap_stale(void)
+{
+	char root[PATH_MAX], dir[PATH_MAX + 16], path[PATH_MAX * 2], err[256];
+	struct dirent *de;
+	DIR *d;
+	int n = 0, ret;
+
+	if (cgroup_find_root(root, sizeof(root), err, sizeof(err)) == 0) {
+		snprintf(dir, sizeof(dir), "%s/%s", root, CGROUP_PARENT);
+		d = opendir(dir);
+		while (d && (de = readdir(d))) {
+			if (de->d_type != DT_DIR || de->d_name[0] == '.' || !id_is_stale(de->d_name))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			ret = cgroup_destroy(path, 5000);
+			if (ret < 0) {
+				log_warn("cannot remove the stale jail's cgroup %s: %s", path,
+					 strerror(-ret));
+				continue;
+			}
+			log_info("reaped stale jail %s (its boundary was killed): cgroup removed",
+				 de->d_name);
+			n++;
+		}
+		if (d)
+			closedir(d);
+	}
+	d = opendir(JAIL_PIN_ROOT);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !id_is_stale(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", JAIL_PIN_ROOT, de->d_name);
+		unpin_dir(path);
+		log_info("reaped stale jail %s: BPF programs unpinned", de->d_name);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* --- BPF ---------------------------------------------------------------------------------- */
+
+static int ensure_bpffs(char *err, size_t errlen)
+{
+	struct statfs sf;
+
+	if (statfs("/sys/fs/bpf", &sf) == 0 && (unsigned long)sf.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mkdir("/sys/fs/bpf", 0700) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create /sys/fs/bpf: %s", strerror(errno));
+		return -errno;
+	}
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") == -1) {
+		snprintf(err, errlen,
+			 "cannot mount the BPF filesystem on /sys/fs/bpf: %s (mount it with "
+			 "\"mount -t bpf bpf /sys/fs/bpf\")",
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int load_and_attach(struct jail *j, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	char path[PATH_MAX * 2];
+	int ret;
+
+	libbpf_set_print(libbpf_print);
+	j->skel = jail_bpf__open();
+	if (!j->skel) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the embedded BPF object: %s", strerror(-ret));
+		return ret;
+	}
+	j->skel->rodata->cfg.abi_version = JAIL_ABI_VERSION;
+	j->skel->rodata->cfg.proxy_port = j->l.proxy_port;
+	j->skel->rodata->cfg.dns_port = j->l.dns_port;
+	if (jail_bpf__load(j->skel) != 0) {
+		ret = -errno;
+		snprintf(err, errlen,
+			 "cannot load the BPF programs: %s (run as root or grant CAP_BPF and "
+			 "CAP_NET_ADMIN; --log-level debug shows the verifier's log)",
+			 strerror(-ret));
+		return ret;
+	}
+	j->orig_map_fd = bpf_map__fd(j->skel->maps.orig_by_client);
+	ret = ensure_bpffs(err, errlen);
+	if (ret < 0)
+		return ret;
+	if (mkdir(JAIL_PIN_ROOT, 0700) == -1 && errno != EEXIST) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", JAIL_PIN_ROOT, strerror(-ret));
+		return ret;
+	}
+	snprintf(j->pin_dir, sizeof(j->pin_dir), "%s/%s", JAIL_PIN_ROOT, j->id);
+	if (mkdir(j->pin_dir, 0700) == -1) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create %.300s: %s", j->pin_dir, strerror(-ret));
+		j->pin_dir[0] = '\0';
+		return ret;
+	}
+	bpf_object__for_each_program(prog, j->skel->obj)
+	{
+		if (j->n_links == MAX_LINKS) {
+			snprintf(err, errlen, "too many BPF programs");
+			return -E2BIG;
+		}
+		link = bpf_program__attach_cgroup(prog, j->cg_fd);
+		if (!link) {
+			ret = -errno;
+			snprintf(err, errlen,
+				 "cannot attach BPF program %s to %s: %s (run as root or grant "
+				 "CAP_BPF and CAP_NET_ADMIN)",
+				 bpf_program__name(prog), j->cg_path, strerror(-ret));
+			return ret;
+		}
+		j->link[j->n_links++] = link;
+		snprintf(path, sizeof(path), "%s/%s", j->pin_dir, bpf_program__name(prog));
+		ret = bpf_link__pin(link, path);
+		if (ret < 0) {
+			snprintf(err, errlen, "cannot pin %.300s: %s", path, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* --- the stand-in for the proxy ------------------------------------------------------------ */
+
+static void format_orig(const struct jail_orig *o, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (o->family == JAIL_AF_INET6) {
+		inet_ntop(AF_INET6, o->addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(o->port));
+	} else {
+		inet_ntop(AF_INET, o->addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(o->port));
+	}
+}
+
+/* Finds (and forgets) the original destination of an accepted connection. */
+static int orig_lookup(struct jail *j, int fd, struct jail_orig *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct jail_client_key key;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -errno;
+	memset(&key, 0, sizeof(key));
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		key.family = JAIL_AF_INET;
+		key.addr[0] = sin->sin_addr.s_addr;
+		key.port = sin->sin_port;
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		key.family = JAIL_AF_INET6;
+		memcpy(key.addr, &sin6->sin6_addr, 16);
+		key.port = sin6->sin6_port;
+	}
+	if (bpf_map_lookup_and_delete_elem(j->orig_map_fd, &key, o) != 0)
+		return -errno;
+	return 0;
+}
+
+static void stand_in_accept(struct jail *j, int lfd, bool dns)
+{
+	struct jail_orig o;
+	char dst[80], comm[17];
+	int fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		if (orig_lookup(j, fd, &o) < 0) {
+			log_warn("refused a connection with no record of where it was going");
+		} else {
+			format_orig(&o, dst, sizeof(dst));
+			memcpy(comm, o.comm, 16);
+			comm[16] = '\0';
+			log_info("redirected: %s[%u] to %s%s: closed (the proxy is not part of "
+				 "this build yet)",
+				 comm, o.pid, dst, dns ? " (DNS over TCP)" : "");
+		}
+		close(fd);
+	}
+}
+
+/* DNS stand-in: answer every query REFUSED at once, so resolvers fail fast, not slowly. */
+static void stand_in_dns(int fd)
+{
+	struct sockaddr_storage ss;
+	unsigned char pkt[512];
+	socklen_t len;
+	ssize_t n;
+
+	for (;;) {
+		len = sizeof(ss);
+		n = recvfrom(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&ss, &len);
+		if (n < 0)
+			return;
+		if (n < 12 || (pkt[2] & 0x80))
+			continue;
+		pkt[2] = (unsigned char)(0x80 | (pkt[2] & 0x79)); /* QR, keep opcode and RD */
+		pkt[3] = 0x05;					 /* REFUSED */
+		memset(pkt + 6, 0, 6);				 /* no answer/authority/additional */
+		sendto(fd, pkt, (size_t)n, 0, (struct sockaddr *)&ss, len);
+		log_info("refused a DNS query (the DNS responder is not part of this build yet)");
+	}
+}
+
+/* --- the whole run ------------------------------------------------------------------------ */
+
+static void jail_init(struct jail *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->cg_fd = -1;
+	j->netns_fd = -1;
+	j->orig_map_fd = -1;
+	j->l.proxy4 = j->l.proxy6 = j->l.dns_udp4 = j->l.dns_udp6 = j->l.dns_tcp4 = -1;
+	j->l.dns_tcp6 = -1;
+}
+
+static void jail_teardown(struct jail *j)
+{
+	size_t i;
+	int ret;
+
+	if (j->cg_path[0]) {
+		ret = cgroup_destroy(j->cg_path, 5000);
+		if (ret < 0)
+			log_warn("cannot remove the jail's cgroup %s: %s (boundary cleanup will retry)",
+				 j->cg_path, strerror(-ret));
+	}
+	/* Only once nothing is left in the cgroup do the hooks go. */
+	for (i = 0; i < j->n_links; i++) {
+		bpf_link__unpin(j->link[i]);
+		bpf_link__destroy(j->link[i]);
+	}
+	if (j->pin_dir[0])
+		unpin_dir(j->pin_dir);
+	jail_bpf__destroy(j->skel);
+	netns_listeners_close(&j->l);
+	if (j->netns_fd >= 0)
+		close(j->netns_fd);
+	if (j->cg_fd >= 0)
+		close(j->cg_fd);
+}
+
+/* The command's environment: ours, with HOME, USER and LOGNAME of the user it runs as. */
+static char **command_env(const struct opts *o)
+{
+	extern char **environ;
+	struct passwd *pw = NULL;
+	size_t n = 0, i, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 4, sizeof(*env));
+	if (!env)
+		return NULL;
+	if (o->user.set)
+		pw = getpwuid(o->user.uid);
+	for (i = 0; i < n; i++) {
+		if (pw && (strncmp(environ[i], "HOME=", 5) == 0 ||
+			   strncmp(environ[i], "USER=", 5) == 0 ||
+			   strncmp(environ[i], "LOGNAME=", 8) == 0))
+			continue;
+		env[k++] = environ[i];
+	}
+	if (pw) {
+		if (asprintf(&env[k], "HOME=%s", pw->pw_dir) >= 0)
+			k++;
+		if (asprintf(&env[k], "USER=%s", pw->pw_name) >= 0)
+			k++;
+		if (asprintf(&env[k], "LOGNAME=%s", pw->pw_name) >= 0)
+			k++;
+	}
+	env[k] = NULL;
+	return env;
+}
+
+static void free_env(char **env, const struct opts *o)
+{
+	extern char **environ;
+	char **p;
+	char **e;
+	bool ours;
+
+	if (!env)
+		return;
+	(void)o;
+	for (p = env; *p; p++) {
+		ours = true;
+		for (e = environ; *e; e++)
+			if (*e == *p)
+				ours = false;
+		if (ours)
+			free(*p);
+	}
+	free(env);
+}
+
+/* What the jail must not see or change. */
+static void build_hides(const struct jail *j, const struct opts *o, const char **hide,
+			size_t nhide, const char **ro, size_t nro, char *store, size_t storelen)
+{
+	static const char *const fixed[] = {
+		"/sys/fs/bpf",			  /* the pins that hold the jail closed */
+		"/sys/fs/cgroup",		  /* every cgroup, v1 and v2 */
+		"/run/dbus",			  /* the system bus: resolved, systemd, NetworkManager */
+		"/run/systemd",			  /* systemd's private socket, resolved's varlink */
+		"/run/user",			  /* session buses (gvfs fetches URLs) */
+		"/run/docker.sock",		  /* a container runtime runs anything, anywhere */
+		"/run/containerd/containerd.sock",
+		"/run/podman/podman.sock",
+		"/run/nscd",			  /* nscd resolves names for whoever asks */
+		"/var/run/nscd",
+	};
+	struct passwd *pw;
+	size_t i, k = 0, r = 0, used = 0;
+	const char *home = NULL;
+	int n;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && k + 2 < nhide; i++)
+		hide[k++] = fixed[i];
+	if (strncmp(j->cg_root, "/sys/fs/cgroup", 14) != 0 && k + 2 < nhide)
+		hide[k++] = j->cg_root;
+	/* boundary's configuration: read-only for the jail, so it cannot rewrite its next run. */
+	pw = getpwuid(o->user.set ? o->user.uid : getuid());
+	if (pw)
+		home = pw->pw_dir;
+	if (home) {
+		n = snprintf(store + used, storelen - used, "%s/.config/coder_boundary", home);
+		if (n > 0 && (size_t)n < storelen - used && r + 2 < nro) {
+			ro[r++] = store + used;
+			used += (size_t)n + 1;
+		}
+	}
+	if (o->config_read && r + 2 < nro)
+		ro[r++] = o->config_read;
+	hide[k] = NULL;
+	ro[r] = NULL;
+}
+
+static int serve(struct jail *j, int pidfd, int sigfd)
+{
+	struct epoll_event ev, evs[16];
+	struct signalfd_siginfo ssi;
+	siginfo_t si;
+	int ep, n, i, fd, status = LOG_EXIT_FAILURE;
+	int lfds[] = {j->l.proxy4, j->l.proxy6, j->l.dns_tcp4, j->l.dns_tcp6, j->l.dns_udp4,
+		      j->l.dns_udp6, sigfd, pidfd};
+	bool done = false;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep == -1) {
+		log_error_errno("cannot create an epoll instance");
+		return LOG_EXIT_FAILURE;
+	}
+	for (i = 0; i < (int)(sizeof(lfds) / sizeof(lfds[0])); i++) {
+		if (lfds[i] < 0)
+			continue;
+		ev.events = EPOLLIN;
+		ev.data.fd = lfds[i];
+		epoll_ctl(ep, EPOLL_CTL_ADD, lfds[i], &ev);
+	}
+	while (!done) {
+		n = epoll_wait(ep, evs, 16, -1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			log_error_errno("epoll_wait");
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			fd = evs[i].data.fd;
+			if (fd == pidfd) {
+				memset(&si, 0, sizeof(si));
+				if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) == -1)
+					continue;
+				status = si.si_code == CLD_EXITED ? si.si_status
+								  : 128 + si.si_status;
+				done = true;
+			} else if (fd == sigfd) {
+				if (read(sigfd, &ssi, sizeof(ssi)) != sizeof(ssi))
+					continue;
+				/* A terminal's signals reach the command's process group directly. */
+				if (ssi.ssi_code == SI_KERNEL)
+					continue;
+				log_debug("forwarding signal %u to the jail", ssi.ssi_signo);
+				syscall(SYS_pidfd_send_signal, pidfd, (int)ssi.ssi_signo, NULL, 0);
+			} else if (fd == j->l.dns_udp4 || fd == j->l.dns_udp6) {
+				stand_in_dns(fd);
+			} else {
+				stand_in_accept(j, fd, fd == j->l.dns_tcp4 || fd == j->l.dns_tcp6);
+			}
+		}
+	}
+	close(ep);
+	return status;
+}
+
+int jail_run(const struct opts *o, char *const argv[])
+{
+	struct jail j;
+	struct spawn_opts so;
+	const char *hide[24], *ro[8];
+	char err[512], store[PATH_MAX + 64];
+	char **env = NULL;
+	sigset_t fwd, old;
+	const int *s;
+	int pidfd = -1, sigfd = -1, status = LOG_EXIT_FAILURE, ret;
+	pid_t pid;
+
+	jail_init(&j);
+	if (geteuid() != 0) {
+		log_error("cannot build the jail: boundary is not running as root (run it with "
+			  "sudo, or grant CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)");
+		return LOG_EXIT_FAILURE;
+	}
+	/* Signals wait in a queue until the loop reads them, so setup is never cut in half. */
+	sigemptyset(&fwd);
+	for (s = spawn_forwarded_signals; *s; s++)
+		sigaddset(&fwd, *s);
+	sigprocmask(SIG_BLOCK, &fwd, &old);
+	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd == -1) {
+		log_error_errno("cannot create a signalfd");
+		goto out;
+	}
+
+	ret = jail_reap_stale();
+	if (ret > 0)
+		log_info("reaped %d stale jail object(s)", ret);
+
+	make_id(j.id, sizeof(j.id));
+	ret = netns_create(o->src[OPTS_PROXY_PORT] == OPTS_SRC_DEFAULT ? 0 : o->proxy_port, &j.l,
+			   err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	j.netns_fd = ret;
+	ret = cgroup_find_root(j.cg_root, sizeof(j.cg_root), err, sizeof(err));
+	if (ret == 0) {
+		ret = cgroup_create(j.cg_root, j.id, j.cg_path, sizeof(j.cg_path), err,
+				    sizeof(err));
+		if (ret >= 0)
+			j.cg_fd = ret;
+	}
+	if (ret < 0) {
+		j.cg_path[0] = '\0';
+		log_error("%s", err);
+		goto out;
+	}
+	ret = load_and_attach(&j, err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	log_debug("jail %s: cgroup %s, proxy port %u, DNS port %u", j.id, j.cg_path,
+		  j.l.proxy_port, j.l.dns_port);
+
+	env = command_env(o);
+	if (!env) {
+		log_error("out of memory");
+		goto out;
+	}
+	build_hides(&j, o, hide, sizeof(hide) / sizeof(hide[0]), ro, sizeof(ro) / sizeof(ro[0]),
+		    store, sizeof(store));
+	memset(&so, 0, sizeof(so));
+	so.cgroup_fd = j.cg_fd;
+	so.netns_fd = j.netns_fd;
+	so.as_user = o->user.set && o->user.uid != 0;
+	so.uid = o->user.uid;
+	so.gid = o->user.gid;
+	so.argv = argv;
+	so.envp = env;
+	so.hide = hide;
+	so.rdonly = ro;
+	if (!so.as_user)
+		log_info("the command runs as root inside a user namespace: it has no capability "
+			 "over the host (use --user or sudo to run it as an ordinary user)");
+	pidfd = spawn_jail(&so, &pid, err, sizeof(err));
+	if (pidfd < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	status = serve(&j, pidfd, sigfd);
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	jail_teardown(&j);
+	free_env(env, o);
+	if (sigfd >= 0)
+		close(sigfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return status;
 }
 
 int jail_probe(char *err, size_t errlen)
@@ -50,6 +674,8 @@ int jail_probe(char *err, size_t errlen)
 		goto out;
 	}
 	skel->rodata->cfg.abi_version = JAIL_ABI_VERSION;
+	skel->rodata->cfg.proxy_port = 1;
+	skel->rodata->cfg.dns_port = 2;
 	if (jail_bpf__load(skel) != 0) {
 		ret = -errno;
 		snprintf(err, errlen,
@@ -61,17 +687,4 @@ int jail_probe(char *err, size_t errlen)
 out:
 	jail_bpf__destroy(skel);
 	return ret;
-}
-
-int jail_run(const struct opts *o, char *const argv[])
-{
-	(void)o;
-	/*
-	 * Fail closed: until the cgroup jail exists, a command is never run, because running it
-	 * without the jail would give it the network the user asked us to take away.
-	 */
-	log_error("cannot run %s: the network jail is not part of this build yet; nothing was run "
-		  "(use --test to check rules)",
-		  argv[0]);
-	return LOG_EXIT_FAILURE;
 }

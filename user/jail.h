@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * jail.h: the jail supervisor, the only part of boundary that talks to libbpf and includes the
- * generated skeleton. It loads bpf/jail.bpf.c, attaches it to a cgroup of the jail's own, spawns
- * the command in it and supervises it until it exits.
+ * generated skeleton. It loads bpf/jail.bpf.c, attaches it to a cgroup of the jail's own (links
+ * pinned, so the jail stays closed even if boundary is killed), spawns the command in it and
+ * supervises it until it exits, then takes everything down again.
  */
 #ifndef BOUNDARY_USER_JAIL_H
 #define BOUNDARY_USER_JAIL_H
@@ -11,6 +12,9 @@
 
 struct opts;
 
+/* Where pinned links live: one directory per jail, named by the jail's id. */
+#define JAIL_PIN_ROOT "/sys/fs/bpf/boundary"
+
 /*
  * Runs argv (NULL-terminated, argv[0] looked up in PATH) in a new jail configured by o, and
  * returns the status boundary should exit with: the command's own, 128+N if signal N killed it,
@@ -18,6 +22,13 @@ struct opts;
  * not be executed / found.
  */
 int jail_run(const struct opts *o, char *const argv[]);
+
+/*
+ * Removes what jails left behind when their boundary was killed: kills their processes,
+ * unpins their programs, removes their cgroups. Live jails (whose boundary still runs) are left
+ * alone. Returns the number reaped, or -errno.
+ */
+int jail_reap_stale(void);
 
 /*
  * Opens and loads the embedded BPF object, then unloads it: proves the kernel accepts the

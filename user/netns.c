@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/*
+ * netns.c: a network namespace for one jail, holding only lo, and the sockets boundary listens
+ * on inside it. A listening socket keeps serving after the thread that made it goes back to the
+ * host's namespace, so the proxy's upstream connections are made in the host's namespace while
+ * the jail can only ever reach these listeners.
+ */
+#include "user/netns.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int lo_up(void)
+{
+	struct ifreq ifr;
+	int fd, ret = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == -1) {
+		ret = -errno;
+		goto out;
+	}
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) == -1)
+		ret = -errno;
+out:
+	close(fd);
+	return ret;
+}
+
+/* A socket bound to loopback of the family on port (0: any free one). Returns fd or -errno. */
+static int listen_on(int family, int type, uint16_t port, uint16_t *bound)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd, one = 1, ret;
+
+	fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -errno;
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*sin);
+	} else {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sin6->sin6_addr = in6addr_loopback;
+		len = sizeof(*sin6);
+	}
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+		goto fail;
+	if (type == SOCK_STREAM && listen(fd, 4096) == -1)
+		goto fail;
+	if (bound) {
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+			goto fail;
+		*bound = ntohs(family == AF_INET ? sin->sin_port : sin6->sin6_port);
+	}
+	return fd;
+fail:
+	ret = -errno;
+	close(fd);
+	return ret;
+}
+
+void netns_listeners_close(struct netns_listeners *l)
+{
+	int *fds[] = {&l->proxy4, &l->proxy6, &l->dns_udp4, &l->dns_udp6, &l->dns_tcp4,
+		      &l->dns_tcp6};
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static int open_listeners(uint16_t proxy_port, struct netns_listeners *l, char *err,
+			  size_t errlen)
+{
+	int ret;
+
+	ret = lo_up();
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot bring up lo in the jail's network namespace: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	l->proxy4 = listen_on(AF_INET, SOCK_STREAM, proxy_port, &l->proxy_port);
+	if (l->proxy4 < 0) {
+		ret = l->proxy4;
+		snprintf(err, errlen, "cannot listen on 127.0.0.1:%u in the jail: %s", proxy_port,
+			 strerror(-ret));
+		return ret;
+	}
+	l->dns_udp4 = listen_on(AF_INET, SOCK_DGRAM, 0, &l->dns_port);
+	if (l->dns_udp4 < 0) {
+		ret = l->dns_udp4;
+		snprintf(err, errlen, "cannot open the DNS responder in the jail: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	l->dns_tcp4 = listen_on(AF_INET, SOCK_STREAM, l->dns_port, NULL);
+	if (l->dns_tcp4 < 0) {
+		ret = l->dns_tcp4;
+		snprintf(err, errlen, "cannot open the DNS responder (TCP) in the jail: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	/* IPv6 may be disabled on this host; then v6 connections fail in the jail, as they should. */
+	l->proxy6 = listen_on(AF_INET6, SOCK_STREAM, l->proxy_port, NULL);
+	l->dns_udp6 = listen_on(AF_INET6, SOCK_DGRAM, l->dns_port, NULL);
+	l->dns_tcp6 = listen_on(AF_INET6, SOCK_STREAM, l->dns_port, NULL);
+	return 0;
+}
+
+int netns_create(uint16_t proxy_port, struct netns_listeners *l, char *err, size_t errlen)
+{
+	int host = -1, jail = -1, ret;
+
+	l->proxy4 = l->proxy6 = l->dns_udp4 = l->dns_udp6 = l->dns_tcp4 = l->dns_tcp6 = -1;
+	l->proxy_port = l->dns_port = 0;
+	host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (host == -1) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open this thread's network namespace: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	if (unshare(CLONE_NEWNET) == -1) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create a network namespace: %s%s", strerror(-ret),
+			 ret == -EPERM ? " (run as root or grant CAP_SYS_ADMIN)" : "");
+		close(host);
+		return ret;
+	}
+	jail = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	ret = jail == -1 ? -errno : open_listeners(proxy_port, l, err, errlen);
+	if (jail == -1)
+		snprintf(err, errlen, "cannot open the jail's network namespace: %s",
+			 strerror(-ret));
+	/* Back home whatever happened: every later socket of boundary's is the host's. */
+	if (setns(host, CLONE_NEWNET) == -1) {
+		/* Staying in the jail's namespace would cut boundary off from every upstream. */
+		ret = -errno;
+		snprintf(err, errlen, "cannot return to the host's network namespace: %s",
+			 strerror(-ret));
+	}
+	close(host);
+	if (ret < 0) {
+		netns_listeners_close(l);
+		if (jail >= 0)
+			close(jail);
+		return ret;
+	}
+	return jail;
+}

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+/*
+ * privs.c: privilege dropping for the jailed command. Every step is checked; a failure stops
+ * the command from running at all (the caller exits), because a half-dropped command is worse
+ * than none.
+ */
+#include "user/privs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int last_cap(void)
+{
+	char buf[16];
+	ssize_t n;
+	int fd, cap = CAP_LAST_CAP;
+
+	fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return cap;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		if (sscanf(buf, "%d", &cap) != 1)
+			cap = CAP_LAST_CAP;
+	}
+	/* Newer kernels know more capabilities than our headers: drop those too. */
+	return cap < CAP_LAST_CAP ? CAP_LAST_CAP : cap;
+}
+
+static int fail(char *err, size_t errlen, const char *what)
+{
+	int ret = -errno;
+
+	snprintf(err, errlen, "%s: %s", what, strerror(errno));
+	return ret;
+}
+
+static int clear_caps(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 && errno != EINVAL)
+		return fail(err, errlen, "cannot clear ambient capabilities");
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		return fail(err, errlen, "cannot clear capabilities");
+	return 0;
+}
+
+int privs_drop_to(uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	int cap, top = last_cap();
+
+	if (setgroups(0, NULL) == -1)
+		return fail(err, errlen, "cannot clear supplementary groups");
+	/* The bounding set needs CAP_SETPCAP, so it goes before the uid changes. */
+	for (cap = 0; cap <= top; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 && errno != EINVAL)
+			return fail(err, errlen, "cannot drop the capability bounding set");
+	/* Root semantics off for good: uid 0 gains nothing on exec or setuid. */
+	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+					     SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+					     SECBIT_NO_CAP_AMBIENT_RAISE |
+					     SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+		  0, 0, 0) == -1)
+		return fail(err, errlen, "cannot set securebits");
+	if (setresgid(gid, gid, gid) == -1)
+		return fail(err, errlen, "cannot change group");
+	if (setresuid(uid, uid, uid) == -1)
+		return fail(err, errlen, "cannot change user");
+	if (clear_caps(err, errlen) < 0)
+		return -EPERM;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return fail(err, errlen, "cannot set no_new_privs");
+	return 0;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd, ret = 0;
+	size_t len = strlen(s);
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -errno;
+	if (write(fd, s, len) != (ssize_t)len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int privs_userns_root(char *err, size_t errlen)
+{
+	int ret;
+
+	if (getuid() != 0 || getgid() != 0) {
+		snprintf(err, errlen, "the user namespace maps root only; boundary is not root");
+		return -EPERM;
+	}
+	if (setgroups(0, NULL) == -1)
+		return fail(err, errlen, "cannot clear supplementary groups");
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) == -1)
+		return fail(err, errlen,
+			    "cannot create a user namespace (is user.max_user_namespaces 0? use "
+			    "--user to run the command as an ordinary user instead)");
+	/* Only the process's own ids may be mapped from inside, one line each. */
+	ret = write_file("/proc/self/setgroups", "deny");
+	if (ret == 0)
+		ret = write_file("/proc/self/uid_map", "0 0 1\n");
+	if (ret == 0)
+		ret = write_file("/proc/self/gid_map", "0 0 1\n");
+	if (ret < 0) {
+		errno = -ret;
+		return fail(err, errlen, "cannot map root into the user namespace");
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return fail(err, errlen, "cannot set no_new_privs");
+	return 0;
+}

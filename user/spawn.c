@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+/*
+ * spawn.c: the jail's first process and the command under it.
+ *
+ *   boundary ── clone3(CLONE_INTO_CGROUP | NEWNS | NEWPID | NEWCGROUP | PIDFD)
+ *                 └─ init (PID 1, still root): setns(jail netns), mounts, PDEATHSIG
+ *                      └─ command: signals reset, fds closed, privileges dropped, exec
+ *
+ * init stays root so that the mounts it makes are owned by a mount namespace the command
+ * cannot change: the command either runs as an ordinary user, or enters a user namespace of its
+ * own, in which every inherited mount is locked. If boundary dies, PDEATHSIG kills init, and
+ * the kernel kills every process of the PID namespace with it.
+ */
+#include "user/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "user/privs.h"
+
+const int spawn_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH,
+				       SIGUSR1, SIGUSR2, 0};
+
+/* init and the command cannot use boundary's logger (it may hold locks): plain writes. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), "boundary: ");
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) == -1) {
+		/* nowhere else to say it */
+	}
+}
+
+/* Hides path: an empty read-only tmpfs over a directory, /dev/null over anything else. */
+static int hide(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("boundary", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "size=4k,mode=0555") == -1)
+			return -errno;
+		return 0;
+	}
+	if (S_ISLNK(st.st_mode))
+		return 0; /* its target is hidden in its own right, or is not ours to hide */
+	if (mount("/dev/null", path, NULL, MS_BIND, NULL) == -1)
+		return -errno;
+	return 0;
+}
+
+static int make_rdonly(const char *path)
+{
+	if (access(path, F_OK) == -1)
+		return 0;
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) == -1)
+		return -errno;
+	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+		  NULL) == -1)
+		return -errno;
+	return 0;
+}
+
+static int setup_mounts(const struct spawn_opts *o)
+{
+	const char *const *p;
+	int ret;
+
+	/* Nothing done here may reach the host's mount table. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1) {
+		say("cannot make the jail's mounts private: %s", strerror(errno));
+		return -1;
+	}
+	/* /proc of the jail's own PID namespace: boundary and the host's processes vanish. */
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1) {
+		say("cannot mount /proc for the jail: %s", strerror(errno));
+		return -1;
+	}
+	for (p = o->rdonly; p && *p; p++) {
+		ret = make_rdonly(*p);
+		if (ret < 0) {
+			say("cannot make %s read-only in the jail: %s", *p, strerror(-ret));
+			return -1;
+		}
+	}
+	for (p = o->hide; p && *p; p++) {
+		ret = hide(*p);
+		if (ret < 0) {
+			say("cannot hide %s from the jail: %s", *p, strerror(-ret));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void reset_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int s;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			sigaction(s, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void __attribute__((noreturn)) run_command(const struct spawn_opts *o)
+{
+	char err[256];
+	int e;
+
+	reset_signals();
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == -1) {
+		say("cannot close inherited descriptors: %s", strerror(errno));
+		_exit(125);
+	}
+	if (o->as_user && o->uid != 0) {
+		if (privs_drop_to(o->uid, o->gid, err, sizeof(err)) < 0) {
+			say("%s", err);
+			_exit(125);
+		}
+	} else if (privs_userns_root(err, sizeof(err)) < 0) {
+		say("%s", err);
+		_exit(125);
+	}
+	execvpe(o->argv[0], o->argv, o->envp);
+	e = errno;
+	say("cannot run %s: %s", o->argv[0], strerror(e));
+	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+}
+
+/* PID 1 of the jail: start the command, forward signals, reap, exit with its status. */
+static void __attribute__((noreturn)) init_main(const struct spawn_opts *o, sigset_t *fwd)
+{
+	siginfo_t si;
+	pid_t cmd, w;
+	int status, code = 125, sig;
+
+	/*
+	 * If boundary dies, so does the jail. (Had it died before this line, the pinned hooks
+	 * would still hold the jail closed, and the next boundary run reaps it.)
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	prctl(PR_SET_NAME, "boundary-init", 0, 0, 0);
+	if (setns(o->netns_fd, CLONE_NEWNET) == -1) {
+		say("cannot enter the jail's network namespace: %s", strerror(errno));
+		_exit(125);
+	}
+	if (setup_mounts(o) < 0)
+		_exit(125);
+	sigaddset(fwd, SIGCHLD);
+	sigprocmask(SIG_BLOCK, fwd, NULL);
+	cmd = fork();
+	if (cmd == -1) {
+		say("cannot start the command: %s", strerror(errno));
+		_exit(125);
+	}
+	if (cmd == 0)
+		run_command(o);
+	for (;;) {
+		sig = sigwaitinfo(fwd, &si);
+		if (sig == -1)
+			continue;
+		if (sig != SIGCHLD) {
+			/* A terminal's signals reach the command's process group directly. */
+			if (si.si_code != SI_KERNEL)
+				kill(cmd, sig);
+			continue;
+		}
+		while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (w != cmd)
+				continue;
+			if (WIFEXITED(status))
+				code = WEXITSTATUS(status);
+			else if (WIFSIGNALED(status))
+				code = 128 + WTERMSIG(status);
+			/* Leaving kills every process left in the jail's PID namespace. */
+			_exit(code);
+		}
+	}
+}
+
+int spawn_jail(const struct spawn_opts *o, pid_t *pid, char *err, size_t errlen)
+{
+	struct clone_args args;
+	sigset_t fwd;
+	int pidfd = -1;
+	long ret;
+	const int *s;
+
+	sigemptyset(&fwd);
+	for (s = spawn_forwarded_signals; *s; s++)
+		sigaddset(&fwd, *s);
+	memset(&args, 0, sizeof(args));
+	args.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWCGROUP |
+		     CLONE_NEWIPC | CLONE_NEWUTS;
+	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	args.exit_signal = SIGCHLD;
+	args.cgroup = (uint64_t)o->cgroup_fd;
+	ret = syscall(SYS_clone3, &args, sizeof(args));
+	if (ret == -1) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot start the jail (clone3): %s%s", strerror(errno),
+			 errno == ENOSYS || errno == E2BIG
+				 ? " (the kernel is too old: boundary needs Linux 5.7 or later for "
+				   "CLONE_INTO_CGROUP)"
+				 : errno == EPERM ? " (run as root)" : "");
+		return (int)ret;
+	}
+	if (ret == 0)
+		init_main(o, &fwd);
+	*pid = (pid_t)ret;
+	return pidfd;
+}
