@@ -174,11 +174,11 @@ static int parse_methods(struct parser *p, struct rules_rule *rl, bool *any)
 		while (is_tchar(s[p->pos]))
 			p->pos++;
 		if (p->pos == start) {
+			if (s[p->pos] == ',' || (start > 0 && s[start - 1] == ','))
+				return perr(p, p->pos, RULES_E_VALUE, "empty method in the list");
 			if (s[p->pos] == '\0' || is_ws(s[p->pos]))
 				return perr(p, p->pos, RULES_E_VALUE,
 					    "method= needs a method (GET, POST, ... or *)");
-			if (s[p->pos] == ',')
-				return perr(p, p->pos, RULES_E_VALUE, "empty method in the list");
 			return perr(p, p->pos, RULES_E_METHOD,
 				    "'%c' cannot be part of an HTTP method", s[p->pos]);
 		}
