@@ -80,6 +80,7 @@ endif
 UNIT_SRCS = $(sort $(wildcard tests/unit/*/*_test.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(OBJ)/tests/unit/%)
 CONF_BIN  = $(OBJ)/tests/conformance/rules_conformance
+PROBE_BIN = $(BUILD)/tests/netprobe
 BENCH_BIN = $(BUILD)/tools/rules_bench
 
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/*_fuzz.c))
@@ -142,6 +143,12 @@ $(CONF_BIN): tests/conformance/rules_conformance.c $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BCFLAGS) $(BLDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
+# The socket prober the jail's e2e and security tests run inside jails.
+$(PROBE_BIN): tests/e2e/netprobe.c
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BCFLAGS) $(BLDFLAGS) -o $@ $<
+
 $(BENCH_BIN): tools/bench/rules_bench.c $(BUILD)/obj/libboundary.a
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(@D)
@@ -163,7 +170,7 @@ $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(FUZZ_LIB)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LIBS)
 
 .PHONY: unit-bins fuzz-bins test-bins
-unit-bins: $(UNIT_BINS) $(CONF_BIN)
+unit-bins: $(UNIT_BINS) $(CONF_BIN) $(PROBE_BIN)
 fuzz-bins: $(FUZZ_BINS)
 # Everything the suites run: the program, unit tests in both builds, fuzz targets.
 test-bins:

@@ -1,9 +1,223 @@
 // SPDX-License-Identifier: MIT
-/* main.c: placeholder until the command line lands. */
+/*
+ * main.c: boundary's entry point. Reads the options (opts_load), then does the one thing they
+ * ask: print the version, the help or a config template; decide --test URLs against the rules;
+ * or hand the command to the jail (jail_run) and exit with its status. It owns the exit status
+ * convention (the command's own, 128+N for signal N, 125 for boundary's own failures, 126/127
+ * for a command that cannot be run or found) and the log file under --log-dir. It never runs
+ * a command itself: only the jail does, so nothing can run unjailed.
+ */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
-int main(void)
+#include "proxy/log.h"
+#include "rules/rules.h"
+#include "user/config.h"
+#include "user/jail.h"
+#include "user/opts.h"
+
+/* mkdir -p with mode for each directory made. Returns 0 or -errno. */
+static int mkdir_p(const char *dir, mode_t mode)
 {
-	puts("boundary " BOUNDARY_VERSION);
+	char path[4096];
+	size_t len = strlen(dir), i;
+
+	if (len == 0 || len >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, dir, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, mode) == -1 && errno != EEXIST)
+			return -errno;
+		if (i < len)
+			path[i] = '/';
+	}
 	return 0;
+}
+
+/* Sends the log to <dir>/boundary-YYYY-MM-DD_HH-MM-SS-<pid>.log, as coder/boundary names it. */
+static int open_log_dir(const char *dir)
+{
+	char path[4096];
+	time_t now = time(NULL);
+	struct tm tm;
+	int ret, n;
+
+	ret = mkdir_p(dir, 0700);
+	if (ret) {
+		errno = -ret;
+		log_error_errno("--log-dir \"%s\": cannot create the directory", dir);
+		return ret;
+	}
+	localtime_r(&now, &tm);
+	n = snprintf(path, sizeof(path), "%s/boundary-%04d-%02d-%02d_%02d-%02d-%02d-%ld.log", dir,
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		log_error("--log-dir \"%s\": the path is too long", dir);
+		return -ENAMETOOLONG;
+	}
+	ret = log_open(path);
+	if (ret) {
+		errno = -ret;
+		log_error_errno("--log-dir: cannot open %s", path);
+	}
+	return ret;
+}
+
+/* What each accepted-for-compatibility option does here: nothing, said at info level. */
+static void compat_notes(const struct opts *o)
+{
+	if (o->no_user_namespace)
+		log_info("--no-user-namespace changes nothing here: boundary's jail uses no user "
+			 "namespace");
+	if (o->src[OPTS_LOG_PROXY_SOCKET_PATH] != OPTS_SRC_DEFAULT)
+		log_info(
+		    "--log-proxy-socket-path changes nothing yet: sending audit records to the "
+		    "Coder agent's socket is not supported, they go to the log");
+	if (o->pprof || o->src[OPTS_PPROF_PORT] >= OPTS_SRC_ENV)
+		log_info("--pprof and --pprof-port change nothing here: boundary has no Go "
+			 "profiler");
+	if (o->session_correlation || o->inject.file.n || o->inject.cli.n)
+		log_info("--enable-session-correlation and --session-id-inject-target change "
+			 "nothing yet: session correlation is not supported");
+}
+
+/* --test: one ALLOW/DENY line per URL on stdout. Returns 0 if all were allowed, else 1. */
+static int run_tests(const struct opts *o)
+{
+	struct rules_decision d;
+	struct rules_request req;
+	int status = 0;
+	char *path;
+	size_t i;
+
+	for (i = 0; i < o->n_tests; i++) {
+		const struct opts_test *t = &o->tests[i];
+
+		if (rules_url_split(t->url, &req) != 0) {
+			printf("DENY %s %s\n", t->method, t->url);
+			log_error("--test \"%s\": not a URL with a host (write it like "
+				  "https://example.com/path)",
+				  t->url);
+			status = 1;
+			continue;
+		}
+		path = malloc(req.path_len + 1);
+		if (!path)
+			fatal("out of memory");
+		memcpy(path, req.path, req.path_len);
+		path[req.path_len] = '\0';
+		req.method = t->method;
+		req.method_len = strlen(t->method);
+		req.path = path;
+		req.path_len = rules_path_normalize(path, req.path_len);
+		rules_match(o->rules, &req, &d);
+		if (d.allow) {
+			printf("ALLOW %s %s (rule: %s)\n", t->method, t->url, d.raw);
+		} else {
+			printf("DENY %s %s\n", t->method, t->url);
+			log_info("%s %s denied: %s", t->method, t->url, d.reason);
+			status = 1;
+		}
+		free(path);
+	}
+	if (fflush(stdout) == EOF)
+		status = LOG_EXIT_FAILURE;
+	return status;
+}
+
+/* boundary cleanup: reap what killed boundaries left behind; live jails are left alone. */
+static int cleanup(void)
+{
+	int n;
+
+	if (geteuid() != 0) {
+		log_error("cleanup needs root (run it with sudo)");
+		return LOG_EXIT_FAILURE;
+	}
+	n = jail_reap_stale();
+	if (n < 0) {
+		log_error("cleanup failed: %s", strerror(-n));
+		return LOG_EXIT_FAILURE;
+	}
+	printf("%s\n", n ? "removed what stale jails left behind" : "nothing to clean up");
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	static char bin_sh[] = "/bin/sh";
+	char *shell_argv[2] = {NULL, NULL};
+	char **cmd;
+	struct opts o;
+	char err[1024];
+	int status = LOG_EXIT_FAILURE;
+
+	opts_init(&o);
+	if (opts_load(&o, argc, argv, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	switch (o.action) {
+	case OPTS_VERSION_SHOW:
+		puts("boundary " BOUNDARY_VERSION);
+		status = 0;
+		goto out;
+	case OPTS_HELP_SHOW:
+		opts_usage(stdout);
+		status = 0;
+		goto out;
+	case OPTS_GENERATE_CONFIG:
+		config_generate(stdout);
+		status = 0;
+		goto out;
+	case OPTS_CLEANUP:
+		log_set_level(o.log_level);
+		status = cleanup();
+		goto out;
+	case OPTS_TEST_URLS:
+		log_set_level(o.log_level);
+		compat_notes(&o);
+		status = run_tests(&o);
+		goto out;
+	case OPTS_RUN:
+		break;
+	}
+
+	log_set_level(o.log_level);
+	cmd = o.argv;
+	if (!cmd) {
+		if (!isatty(STDIN_FILENO)) {
+			log_error("no command specified (usage: boundary [flags] -- command "
+				  "[args...]; see boundary --help)");
+			goto out;
+		}
+		shell_argv[0] = getenv("SHELL");
+		if (!shell_argv[0] || !shell_argv[0][0])
+			shell_argv[0] = bin_sh;
+		cmd = shell_argv;
+	}
+	if (o.log_dir[0] && open_log_dir(o.log_dir) != 0)
+		goto out;
+	if (o.config_read)
+		log_info("read config file %s", o.config_read);
+	compat_notes(&o);
+	if (rules_count(o.rules) == 0)
+		log_warn("no allow rules given: every request will be denied (allow one with "
+			 "--allow \"domain=example.com\")");
+	status = jail_run(&o, cmd);
+out:
+	if (fflush(stdout) == EOF && status == 0)
+		status = LOG_EXIT_FAILURE;
+	opts_fini(&o);
+	log_close();
+	return status;
 }

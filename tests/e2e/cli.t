@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# cli.t: boundary's command line, end to end: flags, the config file, the environment, --test,
+# generate-config, exit statuses and error messages. Needs no privileges and no network: every
+# case either stops before the jail or uses --test. HOME points at the scratch directory so the
+# user's own config file is never read.
+. "$(dirname "$0")/../lib/tap.sh"
+
+export HOME=$TMPDIR_T
+unset BOUNDARY_ALLOW BOUNDARY_CONFIG BOUNDARY_LOG_LEVEL BOUNDARY_LOG_DIR PROXY_PORT \
+	BOUNDARY_JAIL_TYPE BOUNDARY_USE_REAL_DNS BOUNDARY_NO_USER_NAMESPACE DISABLE_AUDIT_LOGS \
+	CODER_AGENT_BOUNDARY_LOG_PROXY_SOCKET_PATH BOUNDARY_PPROF BOUNDARY_PPROF_PORT \
+	BOUNDARY_SESSION_CORRELATION_ENABLED BOUNDARY_SESSION_ID_INJECT_TARGET BOUNDARY_USER \
+	SUDO_USER SUDO_UID SUDO_GID
+
+# --- version and help ---------------------------------------------------------------------------
+
+run_b --version
+expect_rc "--version exits 0" 0
+case "$out" in
+"boundary "?*) ok "--version prints \"boundary <version>\"" ;;
+*) fail "--version prints \"boundary <version>\" (got: $out)" ;;
+esac
+
+run_b --version --no-such-flag
+expect_rc "--version stops before anything else" 0
+
+run_b --help
+expect_rc "--help exits 0" 0
+lines=$(printf '%s\n' "$out" | wc -l)
+check "--help fits one screen ($lines lines)" [ "$lines" -le 30 ]
+widest=$(printf '%s\n' "$out" | awk '{ if (length($0) > w) w = length($0) } END { print w + 0 }')
+check "--help fits 80 columns ($widest)" [ "$widest" -le 80 ]
+contains "--help shows the claude example" "$out" \
+	'sudo boundary --allow "domain=api.anthropic.com" -- claude'
+contains "--help shows the --test example" "$out" \
+	'boundary --allow "domain=*.github.com" --test https://api.github.com/repos'
+contains "--help names --test" "$out" "--test [METHOD] URL"
+contains "--help names generate-config" "$out" "generate-config"
+
+run_b -h
+expect_rc "-h exits 0" 0
+
+# --- usage errors: 125 and a message for a person ----------------------------------------------
+
+run_b --alow "domain=a.com" -- true
+expect_rc "unknown flag exits 125" 125
+contains "unknown flag suggests the nearest" "$err" \
+	"boundary: unknown flag --alow (did you mean --allow?)"
+lacks "getopt's own message stays out" "$err" "unrecognized option"
+
+run_b --proxy-port 99999 -- true
+expect_rc "bad port exits 125" 125
+contains "bad port says the range" "$err" \
+	'boundary: --proxy-port "99999": not a port number (use 1-65535)'
+
+run_b --allow "domain=github.com:8080" -- true
+expect_rc "bad rule exits 125" 125
+contains "bad rule gives column and reason" "$err" \
+	'boundary: --allow "domain=github.com:8080": column 18: a port cannot be part of domain'
+
+run_b --allow "" -- true
+expect_rc "the empty rule is an error" 125
+contains "the empty rule's error names column 1" "$err" '--allow "": column 1: '
+
+run_b --jail-type bogus -- true
+expect_rc "invalid jail type exits 125" 125
+contains "invalid jail type is named" "$err" "invalid JailType: bogus"
+
+run_b --jail-type landjail -- true
+expect_rc "landjail exits 125" 125
+contains "landjail is not built yet" "$err" "jail type landjail is not available in this build yet"
+
+run_b --log-level loud -- true
+expect_rc "invalid log level is an error" 125
+contains "invalid log level says the choices" "$err" "(use error, warn, info or debug)"
+
+PROXY_PORT=abc run_b -- true
+expect_rc "bad PROXY_PORT exits 125" 125
+contains "bad PROXY_PORT names the variable" "$err" 'PROXY_PORT "abc": not a port number'
+
+out=$("$BOUNDARY" 2>"$TMPDIR_T/stderr" </dev/null)
+rc=$?
+err=$(cat "$TMPDIR_T/stderr")
+expect_rc "no command with stdin not a tty exits 125" 125
+contains "no command specified" "$err" "no command specified"
+
+run_b --test https://a.com -- true
+expect_rc "--test with a command exits 125" 125
+contains "--test runs no command" "$err" "--test runs no command"
+
+# --- never unjailed ------------------------------------------------------------------------------
+# A command runs in the jail or not at all. Without root (or before the jail is built) boundary
+# exits 125 and the command leaves no trace; with a jail, the command's network namespace is
+# not ours. Either way, a command that ran next to us would fail here.
+
+# other_netns MARKER: MARKER names a network namespace that is not this script's.
+other_netns() { [ -s "$1" ] && [ "$(cat "$1")" != "$(readlink /proc/$$/ns/net)" ]; }
+
+# ran_jailed DESC MARKER: judges the run_b that just ran `readlink /proc/self/ns/net > MARKER`.
+ran_jailed() {
+	case $rc in
+	125)
+		ok "$1: boundary failed closed (exit 125)"
+		check "$1: the command did not run" [ ! -e "$2" ]
+		;;
+	0)
+		ok "$1: the command ran (exit 0)"
+		check "$1: ... in a network namespace that is not boundary's" other_netns "$2"
+		;;
+	*)
+		fail "$1: exit $rc, want 0 (jailed) or 125 (no jail)"
+		diag "stdout: $out" "stderr: $err"
+		;;
+	esac
+}
+
+# shellcheck disable=SC2016 # $0 is for the inner shell
+run_b --allow "domain=a.com" -- sh -c 'readlink /proc/self/ns/net >"$0"' "$TMPDIR_T/ran"
+ran_jailed "with --" "$TMPDIR_T/ran"
+
+# shellcheck disable=SC2016
+run_b sh -c 'readlink /proc/self/ns/net >"$0"' "$TMPDIR_T/ran2"
+ran_jailed "without --" "$TMPDIR_T/ran2"
+contains "no rules: everything will be denied" "$err" "no allow rules given: every request will be denied"
+
+run_b -- generate-config
+check "-- generate-config is a command, not the subcommand (exit $rc)" [ "$rc" != 0 ]
+lacks "-- generate-config prints no config" "$out" "allowlist"
+
+run_b --log-dir "$TMPDIR_T/logs/sub" -- true
+case $rc in
+0 | 125) ok "--log-dir: the run ends (exit $rc)" ;;
+*) fail "--log-dir: the run ends (exit $rc, want 0 or 125)" ;;
+esac
+logs=$(find "$TMPDIR_T/logs/sub" -name 'boundary-????-??-??_??-??-??-*.log' 2>/dev/null | wc -l)
+check "--log-dir makes the directory and a log file" [ "$logs" = 1 ]
+mode=$(stat -c %a "$TMPDIR_T/logs/sub" 2>/dev/null)
+check "--log-dir directory is 0700 ($mode)" [ "$mode" = 700 ]
+
+# --- --test --------------------------------------------------------------------------------------
+
+run_b --allow "domain=*.github.com" --test https://api.github.com/repos
+expect_rc "--test allowed exits 0" 0
+check "--test prints ALLOW with the rule" \
+	[ "$out" = "ALLOW GET https://api.github.com/repos (rule: domain=*.github.com)" ]
+
+run_b --allow "domain=*.github.com" --test https://github.com/x
+expect_rc "--test denied exits 1" 1
+check "--test prints DENY" [ "$out" = "DENY GET https://github.com/x" ]
+
+run_b --allow "domain=*.github.com" --test https://api.github.com/ --test https://github.com/
+expect_rc "--test with one denial exits 1" 1
+check "--test prints one line per URL, in order" \
+	[ "$out" = "ALLOW GET https://api.github.com/ (rule: domain=*.github.com)
+DENY GET https://github.com/" ]
+
+run_b --allow "method=GET,HEAD domain=a.com" --test POST https://a.com/x --test "HEAD https://a.com/y" \
+	--test GET https://a.com/z
+expect_rc "--test METHOD: one denied" 1
+check "--test METHOD URL, \"METHOD URL\" and GET" [ "$out" = "DENY POST https://a.com/x
+ALLOW HEAD https://a.com/y (rule: method=GET,HEAD domain=a.com)
+ALLOW GET https://a.com/z (rule: method=GET,HEAD domain=a.com)" ]
+
+run_b --allow "domain=a.com path=/api/*" --test https://a.com/api/../admin
+expect_rc "--test normalises dot-segments before matching" 1
+
+run_b --allow "domain=a.com" --test "https://"
+expect_rc "--test with a URL without a host exits 1" 1
+check "--test prints DENY for it" [ "$out" = "DENY GET https://" ]
+contains "and says why on stderr" "$err" 'boundary: --test "https://"'
+
+BOUNDARY_ALLOW="method=GET,HEAD domain=env.com" run_b --test https://env.com/
+expect_rc "BOUNDARY_ALLOW is one rule, commas and all" 0
+contains "BOUNDARY_ALLOW is the rule" "$out" "(rule: method=GET,HEAD domain=env.com)"
+
+BOUNDARY_ALLOW="domain=env.com" run_b --allow domain=flag.com --test https://env.com/
+expect_rc "BOUNDARY_ALLOW is ignored when --allow is given" 1
+
+# --- the config file -----------------------------------------------------------------------------
+
+cat >"$TMPDIR_T/c.yaml" <<'EOF'
+# a config
+allowlist:
+  - "domain=file.com"
+  - domain=both.com
+proxy_port: 8087
+EOF
+
+run_b --config "$TMPDIR_T/c.yaml" --test https://file.com/
+expect_rc "--config: the file's rule allows" 0
+contains "--config: the file's rule is the match" "$out" "(rule: domain=file.com)"
+
+BOUNDARY_CONFIG=$TMPDIR_T/c.yaml run_b --test https://file.com/
+expect_rc "BOUNDARY_CONFIG names the file" 0
+
+run_b --config "$TMPDIR_T/c.yaml" --allow "domain=flag.com" --allow "domain=both.com path=/x" \
+	--test https://file.com/ --test https://flag.com/ --test https://both.com/x --test https://other.com/
+expect_rc "merged allowlist: other.com denied" 1
+check "merged allowlist: file rules first, then --allow" [ "$out" = "ALLOW GET https://file.com/ (rule: domain=file.com)
+ALLOW GET https://flag.com/ (rule: domain=flag.com)
+ALLOW GET https://both.com/x (rule: domain=both.com)
+DENY GET https://other.com/" ]
+
+mkdir -p "$TMPDIR_T/.config/coder_boundary"
+cp "$TMPDIR_T/c.yaml" "$TMPDIR_T/.config/coder_boundary/config.yaml"
+run_b --test https://file.com/
+expect_rc "the default config file is read" 0
+run_b --config "" --test https://file.com/
+expect_rc "--config \"\" reads no file" 1
+rm -f "$TMPDIR_T/.config/coder_boundary/config.yaml"
+
+run_b --config "$TMPDIR_T/nope.yaml" --test https://file.com/
+expect_rc "a missing --config file exits 125" 125
+contains "a missing --config file is named" "$err" "nope.yaml\": no such file"
+
+cat >"$TMPDIR_T/bad.yaml" <<'EOF'
+allowlist: []
+proxy_port: abc
+EOF
+run_b --config "$TMPDIR_T/bad.yaml" --test https://a.com/
+expect_rc "a config error exits 125" 125
+contains "a config error gives file:line:column" "$err" \
+	"$TMPDIR_T/bad.yaml:2:13: proxy_port \"abc\": not a port number (use 1-65535)"
+
+cat >"$TMPDIR_T/typo.yaml" <<'EOF'
+proxy_port: 8080
+
+allowlst:
+  - domain=a.com
+EOF
+run_b --config "$TMPDIR_T/typo.yaml" --test https://a.com/
+expect_rc "an unknown key exits 125" 125
+contains "an unknown key suggests the nearest" "$err" \
+	"typo.yaml:3:1: unknown key \"allowlst\" (did you mean \"allowlist\"?)"
+
+cat >"$TMPDIR_T/rule.yaml" <<'EOF'
+allowlist:
+  - domain=a.com
+  - domain=x.com:80
+EOF
+run_b --config "$TMPDIR_T/rule.yaml" --test https://a.com/
+expect_rc "a bad rule in the file exits 125" 125
+contains "a bad rule in the file gives both positions" "$err" \
+	"rule.yaml:3:5: rule \"domain=x.com:80\": column 13: a port cannot be part of domain"
+
+# --- generate-config -----------------------------------------------------------------------------
+
+run_b generate-config
+expect_rc "generate-config exits 0" 0
+printf '%s\n' "$out" >"$TMPDIR_T/gen.yaml"
+for key in allowlist log_level log_dir proxy_port jail_type use_real_dns no_user_namespace \
+	disable_audit_logs pprof_enabled pprof_port session_correlation_enabled \
+	session_id_inject_targets user; do
+	if grep -q "^$key: " "$TMPDIR_T/gen.yaml"; then ok "generate-config sets $key"; else
+		fail "generate-config sets $key"
+	fi
+done
+contains "generate-config shows an example allowlist" "$out" '#  - "domain=api.anthropic.com"'
+
+run_b --config "$TMPDIR_T/gen.yaml" --allow "domain=a.com" --test https://a.com/ --test https://b.com/
+expect_rc "generate-config's output loads back (b.com denied)" 1
+check "--test still works with it" [ "$out" = "ALLOW GET https://a.com/ (rule: domain=a.com)
+DENY GET https://b.com/" ]
+check "and it loads without a word on stderr" [ -z "$err" ]
+
+run_b --log-level info generate-config
+expect_rc "generate-config after flags" 0
+
+done_testing

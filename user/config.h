@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h: the YAML config file (coder/boundary's ~/.config/coder_boundary/config.yaml).
+ *
+ * Reads one YAML document whose root is a mapping of the keys in the option table (opts.h) and
+ * hands each value to opts_set() as a file value, so flags and the environment still win. It
+ * is strict where coder/boundary is lax: an unknown or duplicated key, a value of the wrong
+ * type and a bad rule are errors that name the file, line and column. It also writes the
+ * commented template that generate-config prints. It does not decide which file to read when
+ * (opts_load() does), and it does nothing with the values beyond storing them.
+ */
+#ifndef BOUNDARY_USER_CONFIG_H
+#define BOUNDARY_USER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct opts;
+
+/* The largest config file read, in bytes. */
+#define CONFIG_MAX_SIZE (1024 * 1024)
+
+/*
+ * Loads buf[0..len) (not NUL-terminated) into o; name is what error messages call it. An empty
+ * document, or one of only comments, sets nothing. Stops at the first problem. Returns 0, or
+ * -EINVAL with err set to "name:line:column: message" (1-based), or -ENOMEM. On error o may
+ * hold values read before the problem: the caller gives up on it.
+ */
+int config_load_buffer(struct opts *o, const char *name, const unsigned char *buf, size_t len,
+		       char *err, size_t errlen);
+
+/*
+ * Reads path and loads it as config_load_buffer() does, recording it in o->config_read. A
+ * missing file is fine (returns 0, nothing read) unless must_exist. Returns 0 or a negative
+ * errno with err set ("--config \"x.yaml\": No such file or directory").
+ */
+int config_load_file(struct opts *o, const char *path, bool must_exist, char *err, size_t errlen);
+
+/*
+ * Writes the default path, ~/.config/coder_boundary/config.yaml of the invoking user: under sudo
+ * (euid 0 and SUDO_USER set and not root) SUDO_USER's home, otherwise $HOME (or the passwd
+ * entry's home when HOME is unset). Returns 0, -ENOENT when no home is known, or
+ * -ENAMETOOLONG.
+ */
+int config_default_path(char *buf, size_t len);
+
+/*
+ * Writes a complete, commented config with every key set to its default, which loads back
+ * through config_load_buffer() without error. For `boundary generate-config`.
+ */
+void config_generate(FILE *f);
+
+#endif /* BOUNDARY_USER_CONFIG_H */

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts.h: boundary's options, from the command line, the environment and the config file.
+ *
+ * One table (opts_defs()) names every option once: its flag, environment variable, config-file
+ * key, type, default and help line. Parsing, the environment lookup, the YAML loader (config.c),
+ * generate-config and --help all read that table, so an option cannot exist in one place and
+ * be missing in another. Precedence is flag, then environment, then file, then default; each
+ * value remembers where it came from (opts.src[]). The allow rules are the exception: the
+ * file's allowlist always comes first, then the --allow flags (or BOUNDARY_ALLOW when no flag
+ * is given), all compiled into one rule set by opts_finish(). This module parses and checks;
+ * it runs nothing (main.c does).
+ */
+#ifndef BOUNDARY_USER_OPTS_H
+#define BOUNDARY_USER_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "proxy/log.h"
+
+struct rules;
+
+/* Every option, in the order of the table. */
+enum opts_id {
+	OPTS_ALLOW = 0,
+	OPTS_CONFIG,
+	OPTS_LOG_LEVEL,
+	OPTS_LOG_DIR,
+	OPTS_PROXY_PORT,
+	OPTS_USER,
+	OPTS_USE_REAL_DNS,
+	OPTS_TEST,
+	OPTS_VERSION,
+	OPTS_HELP,
+	OPTS_JAIL_TYPE,
+	OPTS_NO_USER_NAMESPACE,
+	OPTS_DISABLE_AUDIT_LOGS,
+	OPTS_LOG_PROXY_SOCKET_PATH,
+	OPTS_PPROF,
+	OPTS_PPROF_PORT,
+	OPTS_SESSION_CORRELATION,
+	OPTS_INJECT_TARGET,
+	OPTS__COUNT,
+};
+
+/* How a value is read and where it is stored (the field at opts_def.off). */
+enum opts_type {
+	OPTS_T_STRING,	  /* char *, owned */
+	OPTS_T_BOOL,	  /* bool; Go's strconv.ParseBool spellings */
+	OPTS_T_PORT,	  /* uint16_t, 1..65535 */
+	OPTS_T_LOG_LEVEL, /* enum log_level */
+	OPTS_T_JAIL,	  /* enum opts_jail */
+	OPTS_T_USER,	  /* struct opts_user, USER[:GROUP] resolved at once */
+	OPTS_T_RULES,	  /* struct opts_list of rule specs, each checked with rules_add() */
+	OPTS_T_TEST,	  /* --test [METHOD] URL, command line only */
+	OPTS_T_ACTION,	  /* --version, --help */
+};
+
+/* Where a value came from; a later source overrides an earlier one only if it ranks higher. */
+enum opts_src {
+	OPTS_SRC_DEFAULT = 0,
+	OPTS_SRC_FILE,
+	OPTS_SRC_ENV,
+	OPTS_SRC_FLAG,
+};
+
+/* What main() should do once the options are read. */
+enum opts_action {
+	OPTS_RUN = 0,	      /* run argv (or a shell) in the jail */
+	OPTS_TEST_URLS,	      /* --test: decide each URL, run nothing */
+	OPTS_HELP_SHOW,	      /* -h, --help */
+	OPTS_VERSION_SHOW,    /* --version */
+	OPTS_GENERATE_CONFIG, /* the generate-config subcommand */
+	OPTS_CLEANUP,	      /* the cleanup subcommand: reap stale jails */
+};
+
+enum opts_jail {
+	OPTS_JAIL_NSJAIL = 0, /* boundary's cgroup BPF jail */
+	OPTS_JAIL_LANDJAIL,   /* coder's Landlock jail: a valid name, not built here */
+};
+
+/* One option as the table describes it. */
+struct opts_def {
+	enum opts_id id;
+	const char *flag; /* long flag without "--" */
+	char short_flag;  /* or 0 */
+	const char *env;  /* environment variable, or NULL */
+	const char *yaml; /* config file key, or NULL */
+	enum opts_type type;
+	const char *def;  /* the default as a user would write it, or NULL for none */
+	const char *arg;  /* placeholder in --help ("PORT"), or NULL */
+	const char *help; /* one line for --help and generate-config */
+	bool brief;	  /* listed with its help line in --help (the rest are only named) */
+	size_t off;	  /* offsetof(struct opts, field) */
+};
+
+/* A growable array of owned strings. */
+struct opts_strv {
+	char **v;
+	size_t n;
+};
+
+/* A repeatable option: the file's entries come first, then the flags' (or the env's). */
+struct opts_list {
+	struct opts_strv file;
+	struct opts_strv cli;
+};
+
+/* --user, resolved: set is false when nobody was named and boundary was not run by sudo. */
+struct opts_user {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+	char *spec; /* as written ("alice:staff"), or NULL when taken from SUDO_UID/SUDO_GID */
+};
+
+/* One --test: both owned. */
+struct opts_test {
+	char *method;
+	char *url;
+};
+
+/* Everything boundary was asked to do. Fields are read directly; only this module writes them. */
+struct opts {
+	enum opts_action action;
+
+	struct opts_list allow; /* rule specs, as written */
+	char *config;		/* --config / BOUNDARY_CONFIG; NULL: the default path */
+	enum log_level log_level;
+	char *log_dir; /* "" means stderr */
+	uint16_t proxy_port;
+	struct opts_user user;
+	bool use_real_dns;
+	enum opts_jail jail_type;
+	bool no_user_namespace; /* accepted for compatibility; no effect */
+	bool disable_audit_logs;
+	char *log_proxy_socket_path; /* accepted for compatibility; no effect */
+	bool pprof;		     /* accepted for compatibility; no effect */
+	uint16_t pprof_port;	     /* accepted for compatibility; no effect */
+	bool session_correlation;    /* accepted for compatibility; no effect */
+	struct opts_list inject;     /* session-id inject targets, checked as rules; no effect */
+
+	struct opts_test *tests; /* --test, in order */
+	size_t n_tests;
+	char **argv;	     /* the command, borrowed from main()'s argv; NULL if none */
+	char *config_read;   /* the config file actually read, or NULL */
+	struct rules *rules; /* every allow rule, file first; set by opts_finish() */
+	enum opts_src src[OPTS__COUNT];
+};
+
+/* The option table: *n entries, indexed by enum opts_id. */
+const struct opts_def *opts_defs(size_t *n);
+
+/* The option a config file key names, or NULL. */
+const struct opts_def *opts_def_by_yaml(const char *key);
+
+/* Fills o with every default. Pair with opts_fini(). */
+void opts_init(struct opts *o);
+
+/* Frees everything o owns (not argv) and leaves it zeroed. Accepts an already-finished o. */
+void opts_fini(struct opts *o);
+
+/*
+ * Checks value for option d and stores it unless o already holds a value from a higher-ranking
+ * source. A value that is overridden is still checked, so a bad file value is an error even when
+ * a flag wins. who starts the error message: "--proxy-port", "PROXY_PORT",
+ * "config.yaml:2:13: proxy_port". List options append (file entries to .file, others to .cli).
+ * Returns 0, or -EINVAL with err set ("--proxy-port \"0\": not a port number (use 1-65535)").
+ */
+int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum opts_src src,
+	     const char *who, char *err, size_t errlen);
+
+/*
+ * Parses the command line: flags (getopt_long, stopping at the first non-option or "--"), the
+ * generate-config subcommand, --test, and the command, which o->argv then points into (argv
+ * must outlive o). Stops at --version or --help. Returns 0, or -EINVAL with err set.
+ */
+int opts_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t errlen);
+
+/* Reads the environment variable of every option no flag set. Returns 0 or -EINVAL. */
+int opts_parse_env(struct opts *o, char *err, size_t errlen);
+
+/*
+ * Checks what only the whole picture can tell (landjail, --user's sudo default) and compiles the
+ * allow rules, file first, into o->rules. Returns 0, or -EINVAL / -ENOMEM with err set.
+ */
+int opts_finish(struct opts *o, char *err, size_t errlen);
+
+/*
+ * All of the above in order: arguments, environment, the config file (the named one, which must
+ * exist, or the default one if it exists), opts_finish(). Stops after the arguments when the
+ * action is help, version or generate-config. Returns 0, or a negative errno with err set.
+ */
+int opts_load(struct opts *o, int argc, char *argv[], char *err, size_t errlen);
+
+/*
+ * The known flag (with "--") or config key nearest to word within an edit distance of 2, or
+ * NULL. word is what the user typed, without leading dashes.
+ */
+const char *opts_suggest_flag(const char *word);
+const char *opts_suggest_yaml(const char *word);
+
+/* Writes --help, one screen of at most 80 columns. */
+void opts_usage(FILE *f);
+
+/*
+ * Writes s into buf as a double-quoted string with control characters, quotes and backslashes
+ * escaped, cut short with "..." if it does not fit. For echoing user input in messages.
+ * Returns buf.
+ */
+const char *opts_quote(const char *s, char *buf, size_t len);
+
+#endif /* BOUNDARY_USER_OPTS_H */
