@@ -405,7 +405,7 @@ int jail_egress(struct __sk_buff *skb)
 				       sizeof(d6)) < 0)
 			return DENY;
 		return (d6[0] == 0 && d6[1] == 0 && d6[2] == 0 && d6[3] == bpf_htonl(1)) ? ALLOW
-											   : DENY;
+											 : DENY;
 	}
 	return DENY;
 }

@@ -41,14 +41,14 @@ struct jail_config {
  * sendmsg4/6, copied into orig_by_client by sockops when the TCP handshake starts.
  */
 struct jail_orig {
-	__u32 addr[4];	/* the original destination */
-	__u16 port;	/* the original destination port */
-	__u16 family;	/* JAIL_AF_INET or JAIL_AF_INET6 */
-	__u32 pid;	/* the thread group (process) that called connect() */
-	__u32 proto;	/* IPPROTO_TCP or IPPROTO_UDP */
+	__u32 addr[4]; /* the original destination */
+	__u16 port;    /* the original destination port */
+	__u16 family;  /* JAIL_AF_INET or JAIL_AF_INET6 */
+	__u32 pid;     /* the thread group (process) that called connect() */
+	__u32 proto;   /* IPPROTO_TCP or IPPROTO_UDP */
 	__u32 pad;
-	__u64 cookie;	/* the socket cookie, for correlating log lines */
-	char comm[16];	/* that process's name, NUL-padded */
+	__u64 cookie;  /* the socket cookie, for correlating log lines */
+	char comm[16]; /* that process's name, NUL-padded */
 };
 
 /* The key of orig_by_client: the jailed client's end of the connection, as the proxy sees it. */

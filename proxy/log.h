@@ -55,7 +55,7 @@ void log_error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 void log_warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -40,7 +40,7 @@ struct parser {
 };
 
 static int perr(struct parser *p, size_t at, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int perr(struct parser *p, size_t at, int code, const char *fmt, ...)
 {
@@ -271,8 +271,9 @@ static int parse_domain(struct parser *p, struct rules_rule *rl)
 				if (s[p->pos] == ':')
 					return domain_trailer(p);
 				if (s[p->pos] == '.')
-					return perr(p, p->pos, RULES_E_DOMAIN,
-						    "empty label (two dots in a row, or a leading dot)");
+					return perr(
+					    p, p->pos, RULES_E_DOMAIN,
+					    "empty label (two dots in a row, or a leading dot)");
 				return perr(p, p->pos, RULES_E_DOMAIN,
 					    "'%c' cannot be part of a domain", s[p->pos]);
 			}
@@ -381,9 +382,10 @@ static int parse_one_path(struct parser *p, struct rules_path *pp)
 					goto out;
 				}
 				if (!is_pchar(s[p->pos])) {
-					ret = perr(p, p->pos, RULES_E_PATH,
-						   "'%c' cannot be part of a path (escape it as %%%02X)",
-						   s[p->pos], (unsigned char)s[p->pos]);
+					ret = perr(
+					    p, p->pos, RULES_E_PATH,
+					    "'%c' cannot be part of a path (escape it as %%%02X)",
+					    s[p->pos], (unsigned char)s[p->pos]);
 					goto out;
 				}
 				dec[dlen++] = s[p->pos++];
@@ -485,7 +487,8 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 			klen = p->pos - start;
 		}
 		for (i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
-			if (strlen(known_keys[i]) == klen && memcmp(s + start, known_keys[i], klen) == 0)
+			if (strlen(known_keys[i]) == klen &&
+			    memcmp(s + start, known_keys[i], klen) == 0)
 				break;
 		if (i == sizeof(known_keys) / sizeof(known_keys[0]))
 			return perr(p, start, RULES_E_KEY,
@@ -499,9 +502,10 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 			break;
 		case 1:
 			if (seen_domain)
-				return perr(p, start, RULES_E_DUPLICATE,
-					    "domain= given twice; one rule matches one domain (give "
-					    "another --allow for the other)");
+				return perr(
+				    p, start, RULES_E_DUPLICATE,
+				    "domain= given twice; one rule matches one domain (give "
+				    "another --allow for the other)");
 			seen_domain = true;
 			ret = parse_domain(p, rl);
 			break;
@@ -512,7 +516,8 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 		if (ret < 0)
 			return ret;
 		if (s[p->pos] != '\0' && !is_ws(s[p->pos]))
-			return perr(p, p->pos, RULES_E_KEY, "expected whitespace before the next key");
+			return perr(p, p->pos, RULES_E_KEY,
+				    "expected whitespace before the next key");
 		while (is_ws(s[p->pos]))
 			p->pos++;
 	}
@@ -746,17 +751,17 @@ const char *rules_raw(const struct rules *r, size_t i)
 const char *rules_strerror(int err)
 {
 	static const char *const names[] = {
-		[0] = "success",
-		[RULES_E_EMPTY] = "empty rule",
-		[RULES_E_KEY] = "bad key",
-		[RULES_E_VALUE] = "missing value",
-		[RULES_E_METHOD] = "bad method",
-		[RULES_E_DOMAIN] = "bad domain",
-		[RULES_E_PORT] = "port in domain",
-		[RULES_E_PATH] = "bad path",
-		[RULES_E_DUPLICATE] = "duplicate key",
-		[RULES_E_TOO_LONG] = "too long",
-		[RULES_E_NOMEM] = "out of memory",
+	    [0] = "success",
+	    [RULES_E_EMPTY] = "empty rule",
+	    [RULES_E_KEY] = "bad key",
+	    [RULES_E_VALUE] = "missing value",
+	    [RULES_E_METHOD] = "bad method",
+	    [RULES_E_DOMAIN] = "bad domain",
+	    [RULES_E_PORT] = "port in domain",
+	    [RULES_E_PATH] = "bad path",
+	    [RULES_E_DUPLICATE] = "duplicate key",
+	    [RULES_E_TOO_LONG] = "too long",
+	    [RULES_E_NOMEM] = "out of memory",
 	};
 
 	if (err < 0)

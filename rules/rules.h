@@ -20,15 +20,15 @@
 
 /* Error codes, returned negated (-RULES_E_KEY). rules_strerror() names each. */
 enum rules_err {
-	RULES_E_EMPTY = 1,  /* the rule is empty or only whitespace */
-	RULES_E_KEY,	    /* unknown key, or text where a key was expected */
-	RULES_E_VALUE,	    /* a key with no value, or a malformed list */
-	RULES_E_METHOD,	    /* a method that is not an HTTP token */
-	RULES_E_DOMAIN,	    /* a malformed host pattern */
-	RULES_E_PORT,	    /* a port written into domain= */
-	RULES_E_PATH,	    /* a malformed path pattern */
-	RULES_E_DUPLICATE,  /* domain= given twice in one rule */
-	RULES_E_TOO_LONG,   /* the rule or one of its parts exceeds a limit */
+	RULES_E_EMPTY = 1, /* the rule is empty or only whitespace */
+	RULES_E_KEY,	   /* unknown key, or text where a key was expected */
+	RULES_E_VALUE,	   /* a key with no value, or a malformed list */
+	RULES_E_METHOD,	   /* a method that is not an HTTP token */
+	RULES_E_DOMAIN,	   /* a malformed host pattern */
+	RULES_E_PORT,	   /* a port written into domain= */
+	RULES_E_PATH,	   /* a malformed path pattern */
+	RULES_E_DUPLICATE, /* domain= given twice in one rule */
+	RULES_E_TOO_LONG,  /* the rule or one of its parts exceeds a limit */
 	RULES_E_NOMEM,
 };
 
@@ -93,8 +93,7 @@ const char *rules_raw(const struct rules *r, size_t i);
  * the reason said. The cost is linear in the number of rules at worst; rules whose domain has
  * no wildcard, or only a leading one, are found through an index.
  */
-void rules_match(const struct rules *r, const struct rules_request *req,
-		 struct rules_decision *d);
+void rules_match(const struct rules *r, const struct rules_request *req, struct rules_decision *d);
 
 /*
  * Removes dot-segments ("/a/./b/../c" -> "/a/c", RFC 3986 section 5.2.4) from the path part of

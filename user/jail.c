@@ -164,7 +164,8 @@ int jail_reap_stale(void)
 		snprintf(dir, sizeof(dir), "%s/%s", root, CGROUP_PARENT);
 		d = opendir(dir);
 		while (d && (de = readdir(d))) {
-			if (de->d_type != DT_DIR || de->d_name[0] == '.' || !id_is_stale(de->d_name))
+			if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
+			    !id_is_stale(de->d_name))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 			ret = cgroup_destroy(path, 5000);
@@ -363,8 +364,8 @@ static void stand_in_dns(int fd)
 		if (n < 12 || (pkt[2] & 0x80))
 			continue;
 		pkt[2] = (unsigned char)(0x80 | (pkt[2] & 0x79)); /* QR, keep opcode and RD */
-		pkt[3] = 0x05;					 /* REFUSED */
-		memset(pkt + 6, 0, 6);				 /* no answer/authority/additional */
+		pkt[3] = 0x05;					  /* REFUSED */
+		memset(pkt + 6, 0, 6); /* no answer/authority/additional */
 		sendto(fd, pkt, (size_t)n, 0, (struct sockaddr *)&ss, len);
 		log_info("refused a DNS query (the DNS responder is not part of this build yet)");
 	}
@@ -390,8 +391,9 @@ static void jail_teardown(struct jail *j)
 	if (j->cg_path[0]) {
 		ret = cgroup_destroy(j->cg_path, 5000);
 		if (ret < 0)
-			log_warn("cannot remove the jail's cgroup %s: %s (boundary cleanup will retry)",
-				 j->cg_path, strerror(-ret));
+			log_warn(
+			    "cannot remove the jail's cgroup %s: %s (boundary cleanup will retry)",
+			    j->cg_path, strerror(-ret));
 	}
 	/* Only once nothing is left in the cgroup do the hooks go. */
 	for (i = 0; i < j->n_links; i++) {
@@ -424,9 +426,9 @@ static char **command_env(const struct opts *o)
 	if (o->user.set)
 		pw = getpwuid(o->user.uid);
 	for (i = 0; i < n; i++) {
-		if (pw && (strncmp(environ[i], "HOME=", 5) == 0 ||
-			   strncmp(environ[i], "USER=", 5) == 0 ||
-			   strncmp(environ[i], "LOGNAME=", 8) == 0))
+		if (pw &&
+		    (strncmp(environ[i], "HOME=", 5) == 0 || strncmp(environ[i], "USER=", 5) == 0 ||
+		     strncmp(environ[i], "LOGNAME=", 8) == 0))
 			continue;
 		env[k++] = environ[i];
 	}
@@ -464,20 +466,20 @@ static void free_env(char **env, const struct opts *o)
 }
 
 /* What the jail must not see or change. */
-static void build_hides(const struct jail *j, const struct opts *o, const char **hide,
-			size_t nhide, const char **ro, size_t nro, char *store, size_t storelen)
+static void build_hides(const struct jail *j, const struct opts *o, const char **hide, size_t nhide,
+			const char **ro, size_t nro, char *store, size_t storelen)
 {
 	static const char *const fixed[] = {
-		"/sys/fs/bpf",			  /* the pins that hold the jail closed */
-		"/sys/fs/cgroup",		  /* every cgroup, v1 and v2 */
-		"/run/dbus",			  /* the system bus: resolved, systemd, NetworkManager */
-		"/run/systemd",			  /* systemd's private socket, resolved's varlink */
-		"/run/user",			  /* session buses (gvfs fetches URLs) */
-		"/run/docker.sock",		  /* a container runtime runs anything, anywhere */
-		"/run/containerd/containerd.sock",
-		"/run/podman/podman.sock",
-		"/run/nscd",			  /* nscd resolves names for whoever asks */
-		"/var/run/nscd",
+	    "/sys/fs/bpf",	/* the pins that hold the jail closed */
+	    "/sys/fs/cgroup",	/* every cgroup, v1 and v2 */
+	    "/run/dbus",	/* the system bus: resolved, systemd, NetworkManager */
+	    "/run/systemd",	/* systemd's private socket, resolved's varlink */
+	    "/run/user",	/* session buses (gvfs fetches URLs) */
+	    "/run/docker.sock", /* a container runtime runs anything, anywhere */
+	    "/run/containerd/containerd.sock",
+	    "/run/podman/podman.sock",
+	    "/run/nscd", /* nscd resolves names for whoever asks */
+	    "/var/run/nscd",
 	};
 	struct passwd *pw;
 	size_t i, k = 0, r = 0, used = 0;
@@ -511,8 +513,8 @@ static int serve(struct jail *j, int pidfd, int sigfd)
 	struct signalfd_siginfo ssi;
 	siginfo_t si;
 	int ep, n, i, fd, status = LOG_EXIT_FAILURE;
-	int lfds[] = {j->l.proxy4, j->l.proxy6, j->l.dns_tcp4, j->l.dns_tcp6, j->l.dns_udp4,
-		      j->l.dns_udp6, sigfd, pidfd};
+	int lfds[] = {j->l.proxy4,   j->l.proxy6,   j->l.dns_tcp4, j->l.dns_tcp6,
+		      j->l.dns_udp4, j->l.dns_udp6, sigfd,	   pidfd};
 	bool done = false;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -541,8 +543,8 @@ static int serve(struct jail *j, int pidfd, int sigfd)
 				memset(&si, 0, sizeof(si));
 				if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) == -1)
 					continue;
-				status = si.si_code == CLD_EXITED ? si.si_status
-								  : 128 + si.si_status;
+				status =
+				    si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
 				done = true;
 			} else if (fd == sigfd) {
 				if (read(sigfd, &ssi, sizeof(ssi)) != sizeof(ssi))
@@ -606,8 +608,8 @@ int jail_run(const struct opts *o, char *const argv[])
 	j.netns_fd = ret;
 	ret = cgroup_find_root(j.cg_root, sizeof(j.cg_root), err, sizeof(err));
 	if (ret == 0) {
-		ret = cgroup_create(j.cg_root, j.id, j.cg_path, sizeof(j.cg_path), err,
-				    sizeof(err));
+		ret =
+		    cgroup_create(j.cg_root, j.id, j.cg_path, sizeof(j.cg_path), err, sizeof(err));
 		if (ret >= 0)
 			j.cg_fd = ret;
 	}
@@ -621,8 +623,8 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("%s", err);
 		goto out;
 	}
-	log_debug("jail %s: cgroup %s, proxy port %u, DNS port %u", j.id, j.cg_path,
-		  j.l.proxy_port, j.l.dns_port);
+	log_debug("jail %s: cgroup %s, proxy port %u, DNS port %u", j.id, j.cg_path, j.l.proxy_port,
+		  j.l.dns_port);
 
 	env = command_env(o);
 	if (!env) {

@@ -87,8 +87,8 @@ fail:
 
 void netns_listeners_close(struct netns_listeners *l)
 {
-	int *fds[] = {&l->proxy4, &l->proxy6, &l->dns_udp4, &l->dns_udp6, &l->dns_tcp4,
-		      &l->dns_tcp6};
+	int *fds[] = {&l->proxy4,   &l->proxy6,	  &l->dns_udp4,
+		      &l->dns_udp6, &l->dns_tcp4, &l->dns_tcp6};
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -98,8 +98,7 @@ void netns_listeners_close(struct netns_listeners *l)
 	}
 }
 
-static int open_listeners(uint16_t proxy_port, struct netns_listeners *l, char *err,
-			  size_t errlen)
+static int open_listeners(uint16_t proxy_port, struct netns_listeners *l, char *err, size_t errlen)
 {
 	int ret;
 

@@ -32,8 +32,8 @@
 
 #include "user/privs.h"
 
-const int spawn_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH,
-				       SIGUSR1, SIGUSR2, 0};
+const int spawn_forwarded_signals[] = {SIGINT,	 SIGTERM, SIGHUP,  SIGQUIT,
+				       SIGWINCH, SIGUSR1, SIGUSR2, 0};
 
 /* init and the command cannot use boundary's logger (it may hold locks): plain writes. */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -224,8 +224,8 @@ int spawn_jail(const struct spawn_opts *o, pid_t *pid, char *err, size_t errlen)
 	for (s = spawn_forwarded_signals; *s; s++)
 		sigaddset(&fwd, *s);
 	memset(&args, 0, sizeof(args));
-	args.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWCGROUP |
-		     CLONE_NEWIPC | CLONE_NEWUTS;
+	args.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID |
+		     CLONE_NEWCGROUP | CLONE_NEWIPC | CLONE_NEWUTS;
 	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	args.exit_signal = SIGCHLD;
 	args.cgroup = (uint64_t)o->cgroup_fd;
@@ -234,9 +234,10 @@ int spawn_jail(const struct spawn_opts *o, pid_t *pid, char *err, size_t errlen)
 		ret = -errno;
 		snprintf(err, errlen, "cannot start the jail (clone3): %s%s", strerror(errno),
 			 errno == ENOSYS || errno == E2BIG
-				 ? " (the kernel is too old: boundary needs Linux 5.7 or later for "
-				   "CLONE_INTO_CGROUP)"
-				 : errno == EPERM ? " (run as root)" : "");
+			     ? " (the kernel is too old: boundary needs Linux 5.7 or later for "
+			       "CLONE_INTO_CGROUP)"
+			 : errno == EPERM ? " (run as root)"
+					  : "");
 		return (int)ret;
 	}
 	if (ret == 0)

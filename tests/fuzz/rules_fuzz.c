@@ -74,7 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			host_view_init(&hv, req.host, req.host_len);
 			want = SIZE_MAX;
-			if (hv.kind != HOST_INVALID && !path_view_init(&pv, req.path, req.path_len)) {
+			if (hv.kind != HOST_INVALID &&
+			    !path_view_init(&pv, req.path, req.path_len)) {
 				for (i = 0; i < rules_count(r); i++) {
 					if (rule_matches(&r->rule[i], &req, &hv, &pv)) {
 						want = i;

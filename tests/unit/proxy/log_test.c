@@ -128,11 +128,11 @@ static void test_open_failure_keeps_destination(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_levels_and_format, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_errno_variants, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_long_line_is_cut_not_overflowed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_level_parse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_failure_keeps_destination, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_levels_and_format, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_errno_variants, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_line_is_cut_not_overflowed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_level_parse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_failure_keeps_destination, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,19 +98,19 @@ static void test_error_messages(void **state)
 		size_t col;
 		const char *msg;
 	} cases[] = {
-		{"domain=github.com:8080", -RULES_E_PORT, 18,
-		 "a port cannot be part of domain (rules match every port)"},
-		{"", -RULES_E_EMPTY, 1,
-		 "an empty rule would allow everything; use \"domain=*\" to allow everything"},
-		{"foo=bar", -RULES_E_KEY, 1, "unknown key \"foo\" (keys: method, domain, path)"},
-		{"domain", -RULES_E_KEY, 1, "expected key=value (keys: method, domain, path)"},
-		{"method=GET,", -RULES_E_VALUE, 12, "empty method in the list"},
-		{"domain=a.com domain=b.com", -RULES_E_DUPLICATE, 14, NULL},
-		{"path=/a%2", -RULES_E_PATH, 8, "'%' must start a %XX escape"},
-		{"path=/a b", -RULES_E_KEY, 9, "expected key=value (keys: method, domain, path)"},
-		{"path=/a\"b", -RULES_E_PATH, 8, "'\"' cannot be part of a path (escape it as %22)"},
-		{"domain=a_b.com", -RULES_E_DOMAIN, 9, "'_' cannot be part of a domain"},
-		{"domain=*x.com", -RULES_E_DOMAIN, 8, "* must be a whole label (write *.example.com)"},
+	    {"domain=github.com:8080", -RULES_E_PORT, 18,
+	     "a port cannot be part of domain (rules match every port)"},
+	    {"", -RULES_E_EMPTY, 1,
+	     "an empty rule would allow everything; use \"domain=*\" to allow everything"},
+	    {"foo=bar", -RULES_E_KEY, 1, "unknown key \"foo\" (keys: method, domain, path)"},
+	    {"domain", -RULES_E_KEY, 1, "expected key=value (keys: method, domain, path)"},
+	    {"method=GET,", -RULES_E_VALUE, 12, "empty method in the list"},
+	    {"domain=a.com domain=b.com", -RULES_E_DUPLICATE, 14, NULL},
+	    {"path=/a%2", -RULES_E_PATH, 8, "'%' must start a %XX escape"},
+	    {"path=/a b", -RULES_E_KEY, 9, "expected key=value (keys: method, domain, path)"},
+	    {"path=/a\"b", -RULES_E_PATH, 8, "'\"' cannot be part of a path (escape it as %22)"},
+	    {"domain=a_b.com", -RULES_E_DOMAIN, 9, "'_' cannot be part of a domain"},
+	    {"domain=*x.com", -RULES_E_DOMAIN, 8, "* must be a whole label (write *.example.com)"},
 	};
 	struct rules *r = rules_new();
 	char err[256];
@@ -217,7 +217,8 @@ static void test_unnormalised_path_denies(void **state)
 {
 	static const char *const all[] = {"domain=*", NULL};
 	struct rules *r = set_of(all);
-	struct rules_request req = {.method = "GET", .method_len = 3, .host = "x.com", .host_len = 5};
+	struct rules_request req = {
+	    .method = "GET", .method_len = 3, .host = "x.com", .host_len = 5};
 	struct rules_decision d;
 
 	(void)state;
@@ -251,13 +252,26 @@ static void test_hosts(void **state)
 		const char *host;
 		bool allow;
 	} cases[] = {
-		{"a.example.com", true},   {"A.EXAMPLE.COM.", true},  {"a.b.example.com:443", true},
-		{"example.com", false},	   {"aexample.com", false},   {".example.com", false},
-		{"a..example.com", false}, {"a.example.com..", false}, {"a.example.com:x", false},
-		{"[2001:db8::1]", true},   {"[2001:db8::1]:8443", true}, {"[2001:db8::1]x", false},
-		{"2001:db8::1", false},	   {"[::ffff:10.0.0.1]", false}, {"10.0.0.1:1", true},
-		{"10.0.0.1.", true},	   {"", false},		      {"[", false},
-		{"a.example.com\n", false}, {"a b.example.com", false},
+	    {"a.example.com", true},
+	    {"A.EXAMPLE.COM.", true},
+	    {"a.b.example.com:443", true},
+	    {"example.com", false},
+	    {"aexample.com", false},
+	    {".example.com", false},
+	    {"a..example.com", false},
+	    {"a.example.com..", false},
+	    {"a.example.com:x", false},
+	    {"[2001:db8::1]", true},
+	    {"[2001:db8::1]:8443", true},
+	    {"[2001:db8::1]x", false},
+	    {"2001:db8::1", false},
+	    {"[::ffff:10.0.0.1]", false},
+	    {"10.0.0.1:1", true},
+	    {"10.0.0.1.", true},
+	    {"", false},
+	    {"[", false},
+	    {"a.example.com\n", false},
+	    {"a b.example.com", false},
 	};
 	struct rules *r = set_of(specs);
 	struct rules_request req = {.method = "GET", .method_len = 3, .path = "/", .path_len = 1};
@@ -300,7 +314,8 @@ static void test_index_agrees_with_scan(void **state)
 		for (k = 0; k < (size_t)n; k++) {
 			seed = seed * 1103515245 + 12345;
 			strcat(host, k ? "." : "");
-			strcat(host, (k == 0 && (seed >> 20) % 4 == 0) ? "*" : words[(seed >> 9) % 5]);
+			strcat(host,
+			       (k == 0 && (seed >> 20) % 4 == 0) ? "*" : words[(seed >> 9) % 5]);
 		}
 		if (strcmp(host, "*") == 0 || host[strlen(host) - 1] == '*')
 			strcat(host, ".com");
@@ -346,7 +361,8 @@ static void test_match_does_not_allocate(void **state)
 {
 #ifdef COUNTING_ALLOCS
 	static const char *const specs[] = {"method=GET domain=*.github.com path=/api/*",
-					    "domain=example.com", "domain=[::1]", "path=/x/*/y", NULL};
+					    "domain=example.com", "domain=[::1]", "path=/x/*/y",
+					    NULL};
 	struct rules *r = set_of(specs);
 	struct rules_request req = {.method = "GET", .method_len = 3};
 	struct rules_decision d;
@@ -378,15 +394,15 @@ static void test_match_does_not_allocate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_set_denies),
-		cmocka_unit_test(test_error_messages),
-		cmocka_unit_test(test_too_long),
-		cmocka_unit_test(test_normalize),
-		cmocka_unit_test(test_url_split),
-		cmocka_unit_test(test_unnormalised_path_denies),
-		cmocka_unit_test(test_hosts),
-		cmocka_unit_test(test_index_agrees_with_scan),
-		cmocka_unit_test(test_match_does_not_allocate),
+	    cmocka_unit_test(test_empty_set_denies),
+	    cmocka_unit_test(test_error_messages),
+	    cmocka_unit_test(test_too_long),
+	    cmocka_unit_test(test_normalize),
+	    cmocka_unit_test(test_url_split),
+	    cmocka_unit_test(test_unnormalised_path_denies),
+	    cmocka_unit_test(test_hosts),
+	    cmocka_unit_test(test_index_agrees_with_scan),
+	    cmocka_unit_test(test_match_does_not_allocate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

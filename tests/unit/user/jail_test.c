@@ -44,8 +44,8 @@ static void test_cgroup_root_is_cgroup2(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bpf_object_loads),
-		cmocka_unit_test(test_cgroup_root_is_cgroup2),
+	    cmocka_unit_test(test_bpf_object_loads),
+	    cmocka_unit_test(test_cgroup_root_is_cgroup2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# cli.t: every row of rules.tsv through the command line, `boundary --allow ... --test METHOD
+# URL`, which must answer exactly as the engine does: "ALLOW M URL (rule: R)" and exit 0,
+# "DENY M URL" and exit 1, or for a rule that does not parse exit 125 with the column and the
+# message on stderr.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/tap.sh
+export HOME=$TMPDIR_T
+unset BOUNDARY_CONFIG BOUNDARY_ALLOW
+
+while IFS=$'\t' read -r id rules method url expect detail source; do
+	case "$id" in '' | '#'*) continue ;; esac
+	args=()
+	rest=$rules
+	while :; do
+		one=${rest%% || *}
+		[ "$one" = '""' ] && one=""
+		args+=(--allow "$one")
+		[ "$one" = "$rest" ] || [ "${rest#* || }" = "$rest" ] && break
+		rest=${rest#* || }
+	done
+	run_b "${args[@]}" --test "$method" "$url"
+	case "$expect" in
+	allow)
+		want="ALLOW $method $url (rule: $detail)"
+		if [ "$rc" = 0 ] && [ "$out" = "$want" ]; then ok "$id $source"; else
+			fail "$id $source"
+			diag "want: $want (exit 0)" "got:  $out (exit $rc)" "stderr: $err"
+		fi
+		;;
+	deny)
+		want="DENY $method $url"
+		if [ "$rc" = 1 ] && [ "$out" = "$want" ]; then ok "$id $source"; else
+			fail "$id $source"
+			diag "want: $want (exit 1)" "got:  $out (exit $rc)" "stderr: $err"
+		fi
+		;;
+	error)
+		col=${detail%%:*}
+		phrase=${detail#*:}
+		case "$err" in
+		*"column $col: "*"$phrase"*)
+			if [ "$rc" = 125 ] && [ -z "$out" ]; then ok "$id $source"; else
+				fail "$id $source (exit $rc, want 125; stdout: $out)"
+			fi
+			;;
+		*)
+			fail "$id $source"
+			diag "want exit 125 and stderr with: column $col: ...$phrase" "got exit $rc: $err"
+			;;
+		esac
+		;;
+	esac
+done <tests/conformance/rules.tsv
+done_testing
