@@ -103,6 +103,15 @@ static int setup_mounts(const struct spawn_opts *o)
 		say("cannot mount /proc for the jail: %s", strerror(errno));
 		return -1;
 	}
+	/*
+	 * A sysfs of the jail's own network namespace (only lo under /sys/class/net), read-only,
+	 * which also leaves every mount under the host's /sys (bpffs, cgroups, debugfs) behind.
+	 */
+	if (mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) ==
+	    -1) {
+		say("cannot mount /sys for the jail: %s", strerror(errno));
+		return -1;
+	}
 	for (p = o->rdonly; p && *p; p++) {
 		ret = make_rdonly(*p);
 		if (ret < 0) {
