@@ -6,7 +6,7 @@
 #   make test       install missing Debian packages, build, run every suite (root for e2e)
 #   make demo       a short tour of what boundary does on this machine
 #   make fuzz       run every libFuzzer target FUZZ_SECONDS (default 60) seconds
-#   make bench      the benchmark harness (tools/bench)
+#   make bench      rule decisions per second, jail start-up beside coder/boundary's (tools/bench)
 #   make check      format, header self-containment, banned functions, gcc -fanalyzer
 #   make lint       cppcheck over the tree
 #   make fmt        reformat with clang-format
@@ -202,8 +202,10 @@ fuzz:
 	$(Q)BUILD=$(BUILD) tests/fuzz/run $(FUZZ_SECONDS)
 
 .PHONY: bench
-bench: $(BENCH_BIN)
+bench: $(BENCH_BIN) all
 	$(Q)$(BENCH_BIN)
+	$(Q)if [ "$$(id -u)" = 0 ]; then BOUNDARY=$(BUILD)/boundary tools/bench/startup; \
+	else echo "bench: jail start-up needs root (sudo make bench)"; fi
 
 # --- style -----------------------------------------------------------------------------------
 
