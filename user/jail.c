@@ -636,9 +636,14 @@ int jail_run(const struct opts *o, char *const argv[])
 	memset(&so, 0, sizeof(so));
 	so.cgroup_fd = j.cg_fd;
 	so.netns_fd = j.netns_fd;
-	so.as_user = o->user.set && o->user.uid != 0;
-	so.uid = o->user.uid;
-	so.gid = o->user.gid;
+	/*
+	 * An ordinary user runs as itself with nothing more. Root runs inside a user namespace of
+	 * its own, or with --no-user-namespace (hosts that allow none) as uid 0 with no
+	 * capabilities at all.
+	 */
+	so.as_user = (o->user.set && o->user.uid != 0) || o->no_user_namespace;
+	so.uid = o->user.set ? o->user.uid : 0;
+	so.gid = o->user.set ? o->user.gid : 0;
 	so.argv = argv;
 	so.envp = env;
 	so.hide = hide;
@@ -646,6 +651,8 @@ int jail_run(const struct opts *o, char *const argv[])
 	if (!so.as_user)
 		log_info("the command runs as root inside a user namespace: it has no capability "
 			 "over the host (use --user or sudo to run it as an ordinary user)");
+	else if (so.uid == 0)
+		log_info("the command runs as uid 0 with no capabilities (--no-user-namespace)");
 	pidfd = spawn_jail(&so, &pid, err, sizeof(err));
 	if (pidfd < 0) {
 		log_error("%s", err);

@@ -75,9 +75,6 @@ static int open_log_dir(const char *dir)
 /* What each accepted-for-compatibility option does here: nothing, said at info level. */
 static void compat_notes(const struct opts *o)
 {
-	if (o->no_user_namespace)
-		log_info("--no-user-namespace changes nothing here: boundary's jail uses no user "
-			 "namespace");
 	if (o->src[OPTS_LOG_PROXY_SOCKET_PATH] != OPTS_SRC_DEFAULT)
 		log_info(
 		    "--log-proxy-socket-path changes nothing yet: sending audit records to the "

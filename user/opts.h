@@ -136,7 +136,7 @@ struct opts {
 	struct opts_user user;
 	bool use_real_dns;
 	enum opts_jail jail_type;
-	bool no_user_namespace; /* accepted for compatibility; no effect */
+	bool no_user_namespace; /* root command: uid 0 with no capabilities, no userns */
 	bool disable_audit_logs;
 	char *log_proxy_socket_path; /* accepted for compatibility; no effect */
 	bool pprof;		     /* accepted for compatibility; no effect */

@@ -155,7 +155,7 @@ static void __attribute__((noreturn)) run_command(const struct spawn_opts *o)
 		say("cannot close inherited descriptors: %s", strerror(errno));
 		_exit(125);
 	}
-	if (o->as_user && o->uid != 0) {
+	if (o->as_user) {
 		if (privs_drop_to(o->uid, o->gid, err, sizeof(err)) < 0) {
 			say("%s", err);
 			_exit(125);
