@@ -296,7 +296,12 @@ static bool rule_matches(const struct rules_rule *rl, const struct rules_request
 {
 	size_t i;
 
-	if (!methods_match(rl, req) || !domain_matches(rl, hv))
+	if (!domain_matches(rl, hv))
+		return false;
+	/* rules_match_host(): only the domain counts. */
+	if (!req->method)
+		return true;
+	if (!methods_match(rl, req))
 		return false;
 	if (rl->n_paths == 0)
 		return true;
@@ -426,4 +431,13 @@ int rules_url_split(const char *url, struct rules_request *req)
 	req->path = auth_end;
 	req->path_len = strlen(auth_end);
 	return 0;
+}
+
+void rules_match_host(const struct rules *r, const char *host, size_t host_len,
+		      struct rules_decision *d)
+{
+	struct rules_request req = {
+		.method = NULL, .host = host, .host_len = host_len, .path = "/", .path_len = 1};
+
+	rules_match(r, &req, d);
 }

@@ -39,7 +39,7 @@ struct rules;
 
 /*
  * One request as the engine sees it. Every field is a borrowed slice (not NUL-terminated).
- *  - method: the request method, compared case-sensitively.
+ *  - method: the request method, compared case-sensitively; never NULL here.
  *  - host:   a name, an IPv4 literal or a bracketed IPv6 literal, with an optional ":port" and
  *            at most one trailing dot; compared case-insensitively.
  *  - path:   the request target's path, already passed through rules_path_normalize(); a
@@ -94,6 +94,14 @@ const char *rules_raw(const struct rules *r, size_t i);
  * no wildcard, or only a leading one, are found through an index.
  */
 void rules_match(const struct rules *r, const struct rules_request *req, struct rules_decision *d);
+
+/*
+ * Decides whether any rule could allow some request to host (its domain matches; its methods
+ * and paths are not looked at), for a CONNECT tunnel whose requests are then each decided on
+ * their own. Fills *d as rules_match() does.
+ */
+void rules_match_host(const struct rules *r, const char *host, size_t host_len,
+		      struct rules_decision *d);
 
 /*
  * Removes dot-segments ("/a/./b/../c" -> "/a/c", RFC 3986 section 5.2.4) from the path part of

@@ -357,6 +357,28 @@ static void test_index_agrees_with_scan(void **state)
 	rules_free(r);
 }
 
+/* CONNECT is judged on the host alone: methods and paths of the rule do not matter. */
+static void test_match_host(void **state)
+{
+	static const char *const specs[] = {"method=GET domain=a.com path=/x", "domain=*.b.com",
+					    NULL};
+	struct rules *r = set_of(specs);
+	struct rules_decision d;
+
+	(void)state;
+	rules_match_host(r, "a.com:443", 9, &d);
+	assert_true(d.allow);
+	assert_int_equal(d.rule, 0);
+	rules_match_host(r, "x.b.com", 7, &d);
+	assert_true(d.allow);
+	assert_int_equal(d.rule, 1);
+	rules_match_host(r, "b.com", 5, &d);
+	assert_false(d.allow);
+	rules_match_host(r, "bad host", 8, &d);
+	assert_false(d.allow);
+	rules_free(r);
+}
+
 static void test_match_does_not_allocate(void **state)
 {
 #ifdef COUNTING_ALLOCS
