@@ -424,6 +424,7 @@ int main(void)
 	    cmocka_unit_test(test_unnormalised_path_denies),
 	    cmocka_unit_test(test_hosts),
 	    cmocka_unit_test(test_index_agrees_with_scan),
+	    cmocka_unit_test(test_match_host),
 	    cmocka_unit_test(test_match_does_not_allocate),
 	};
 
