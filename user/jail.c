@@ -42,7 +42,10 @@
 #pragma GCC diagnostic ignored "-Wcast-qual"
 #include "jail.skel.h"
 #pragma GCC diagnostic pop
+#include "proxy/ca.h"
 #include "proxy/log.h"
+#include "proxy/proxy.h"
+#include "proxy/tls.h"
 #include "user/cgroup.h"
 #include "user/netns.h"
 #include "user/opts.h"
@@ -73,6 +76,12 @@ struct jail {
 	struct bpf_link *link[MAX_LINKS];
 	size_t n_links;
 	int orig_map_fd;
+	char cfg_dir[PATH_MAX];	 /* boundary's config directory: the CA lives there */
+	char bundle[PATH_MAX];	 /* system roots plus the CA, for the jail */
+	char key_path[PATH_MAX]; /* the CA key, hidden from the jail */
+	struct ca *ca;
+	SSL_CTX *server_ctx, *client_ctx;
+	struct proxy *proxy;
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -327,6 +336,35 @@ static int orig_lookup(struct jail *j, int fd, struct jail_orig *o)
 	return 0;
 }
 
+/* The proxy's way to the original destination, without knowing of BPF. */
+static int proxy_orig(void *arg, int fd, struct proxy_orig *out)
+{
+	struct jail_orig o;
+	int ret;
+
+	ret = orig_lookup(arg, fd, &o);
+	if (ret < 0)
+		return ret;
+	memset(out, 0, sizeof(*out));
+	if (o.family == JAIL_AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->dst;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, o.addr, 16);
+		sin6->sin6_port = o.port;
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&out->dst;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = o.addr[0];
+		sin->sin_port = o.port;
+	}
+	out->pid = o.pid;
+	memcpy(out->comm, o.comm, sizeof(o.comm));
+	out->comm[sizeof(out->comm) - 1] = '\0';
+	return 0;
+}
+
 static void stand_in_accept(struct jail *j, int lfd, bool dns)
 {
 	struct jail_orig o;
@@ -402,6 +440,11 @@ static void jail_teardown(struct jail *j)
 	}
 	if (j->pin_dir[0])
 		unpin_dir(j->pin_dir);
+	proxy_stop(j->proxy);
+	proxy_free(j->proxy);
+	SSL_CTX_free(j->server_ctx);
+	SSL_CTX_free(j->client_ctx);
+	ca_free(j->ca);
 	jail_bpf__destroy(j->skel);
 	netns_listeners_close(&j->l);
 	if (j->netns_fd >= 0)
@@ -411,7 +454,27 @@ static void jail_teardown(struct jail *j)
 }
 
 /* The command's environment: ours, with HOME, USER and LOGNAME of the user it runs as. */
-static char **command_env(const struct opts *o)
+/* Every variable by which a TLS library or tool is told which CAs to trust. */
+static const char *const ca_vars[] = {
+    "SSL_CERT_FILE",	  "SSL_CERT_DIR",	 "CURL_CA_BUNDLE",    "GIT_SSL_CAINFO",
+    "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "DENO_CERT",	      "CARGO_HTTP_CAINFO",
+    "PIP_CERT",		  "AWS_CA_BUNDLE",
+};
+#define N_CA_VARS (sizeof(ca_vars) / sizeof(ca_vars[0]))
+
+static bool is_ca_var(const char *kv)
+{
+	size_t i, n;
+
+	for (i = 0; i < N_CA_VARS; i++) {
+		n = strlen(ca_vars[i]);
+		if (strncmp(kv, ca_vars[i], n) == 0 && kv[n] == '=')
+			return true;
+	}
+	return false;
+}
+
+static char **command_env(const struct opts *o, const char *bundle)
 {
 	extern char **environ;
 	struct passwd *pw = NULL;
@@ -420,7 +483,7 @@ static char **command_env(const struct opts *o)
 
 	while (environ[n])
 		n++;
-	env = calloc(n + 4, sizeof(*env));
+	env = calloc(n + 4 + N_CA_VARS, sizeof(*env));
 	if (!env)
 		return NULL;
 	if (o->user.set)
@@ -430,7 +493,14 @@ static char **command_env(const struct opts *o)
 		    (strncmp(environ[i], "HOME=", 5) == 0 || strncmp(environ[i], "USER=", 5) == 0 ||
 		     strncmp(environ[i], "LOGNAME=", 8) == 0))
 			continue;
+		if (is_ca_var(environ[i]))
+			continue;
 		env[k++] = environ[i];
+	}
+	for (i = 0; i < N_CA_VARS; i++) {
+		if (asprintf(&env[k], "%s=%s", ca_vars[i],
+			     strcmp(ca_vars[i], "SSL_CERT_DIR") == 0 ? "/etc/ssl/certs" : bundle) >= 0)
+			k++;
 	}
 	if (pw) {
 		if (asprintf(&env[k], "HOME=%s", pw->pw_dir) >= 0)
@@ -503,8 +573,68 @@ static void build_hides(const struct jail *j, const struct opts *o, const char *
 	}
 	if (o->config_read && r + 2 < nro)
 		ro[r++] = o->config_read;
+	if (j->cfg_dir[0] && r + 2 < nro)
+		ro[r++] = j->cfg_dir;
+	if (j->key_path[0] && k + 2 < nhide)
+		hide[k++] = j->key_path;
 	hide[k] = NULL;
 	ro[r] = NULL;
+}
+
+/* boundary's config directory for the user the command runs as: the CA lives there. */
+static void config_dir(const struct opts *o, char *buf, size_t len)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	struct passwd *pw;
+
+	if (xdg && xdg[0] == '/' && !o->user.set) {
+		snprintf(buf, len, "%s/coder_boundary", xdg);
+		return;
+	}
+	pw = getpwuid(o->user.set ? o->user.uid : getuid());
+	snprintf(buf, len, "%s/.config/coder_boundary", pw ? pw->pw_dir : "/root");
+}
+
+static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t errlen)
+{
+	struct proxy_config pc;
+	int ret;
+
+	config_dir(o, j->cfg_dir, sizeof(j->cfg_dir));
+	j->ca = ca_open(j->cfg_dir, o->user.set ? o->user.uid : (uid_t)-1,
+			o->user.set ? o->user.gid : (gid_t)-1, err, errlen);
+	if (!j->ca)
+		return -EINVAL;
+	snprintf(j->key_path, sizeof(j->key_path), "%s", ca_key_path(j->ca));
+	snprintf(j->bundle, sizeof(j->bundle), "%.4000s/ca-bundle.pem", j->cfg_dir);
+	ret = ca_write_bundle(j->ca, j->bundle, err, errlen);
+	if (ret < 0)
+		return ret;
+	j->server_ctx = tls_server_ctx_new(j->ca, err, errlen);
+	if (!j->server_ctx)
+		return -EINVAL;
+	j->client_ctx = tls_client_ctx_new(NULL, err, errlen);
+	if (!j->client_ctx)
+		return -EINVAL;
+	memset(&pc, 0, sizeof(pc));
+	pc.rules = o->rules;
+	pc.server_ctx = j->server_ctx;
+	pc.client_ctx = j->client_ctx;
+	pc.orig = proxy_orig;
+	pc.orig_arg = j;
+	j->proxy = proxy_new(&pc, err, errlen);
+	if (!j->proxy)
+		return -ENOMEM;
+	if (j->l.proxy4 >= 0)
+		proxy_add_listener(j->proxy, j->l.proxy4, PROXY_JAIL);
+	if (j->l.proxy6 >= 0)
+		proxy_add_listener(j->proxy, j->l.proxy6, PROXY_JAIL);
+	ret = proxy_start(j->proxy);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot start the proxy: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
 }
 
 static int serve(struct jail *j, int pidfd, int sigfd)
@@ -513,8 +643,7 @@ static int serve(struct jail *j, int pidfd, int sigfd)
 	struct signalfd_siginfo ssi;
 	siginfo_t si;
 	int ep, n, i, fd, status = LOG_EXIT_FAILURE;
-	int lfds[] = {j->l.proxy4,   j->l.proxy6,   j->l.dns_tcp4, j->l.dns_tcp6,
-		      j->l.dns_udp4, j->l.dns_udp6, sigfd,	   pidfd};
+	int lfds[] = {j->l.dns_tcp4, j->l.dns_tcp6, j->l.dns_udp4, j->l.dns_udp6, sigfd, pidfd};
 	bool done = false;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -569,9 +698,10 @@ int jail_run(const struct opts *o, char *const argv[])
 {
 	struct jail j;
 	struct spawn_opts so;
-	const char *hide[24], *ro[8];
+	const char *hide[24], *ro[8], *binds[10];
 	char err[512], store[PATH_MAX + 64];
 	char **env = NULL;
+	struct sigaction sa;
 	sigset_t fwd, old;
 	const int *s;
 	int pidfd = -1, sigfd = -1, status = LOG_EXIT_FAILURE, ret;
@@ -583,6 +713,10 @@ int jail_run(const struct opts *o, char *const argv[])
 			  "sudo, or grant CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)");
 		return LOG_EXIT_FAILURE;
 	}
+	/* A peer that vanishes mid-write must not kill boundary (OpenSSL writes alerts itself). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
 	/* Signals wait in a queue until the loop reads them, so setup is never cut in half. */
 	sigemptyset(&fwd);
 	for (s = spawn_forwarded_signals; *s; s++)
@@ -625,8 +759,13 @@ int jail_run(const struct opts *o, char *const argv[])
 	}
 	log_debug("jail %s: cgroup %s, proxy port %u, DNS port %u", j.id, j.cg_path, j.l.proxy_port,
 		  j.l.dns_port);
+	ret = setup_proxy(&j, o, err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
+		goto out;
+	}
 
-	env = command_env(o);
+	env = command_env(o, j.bundle);
 	if (!env) {
 		log_error("out of memory");
 		goto out;
@@ -648,6 +787,16 @@ int jail_run(const struct opts *o, char *const argv[])
 	so.envp = env;
 	so.hide = hide;
 	so.rdonly = ro;
+	binds[0] = j.bundle;
+	binds[1] = "/etc/ssl/certs/ca-certificates.crt"; /* Debian, Ubuntu */
+	binds[2] = j.bundle;
+	binds[3] = "/etc/pki/tls/certs/ca-bundle.crt"; /* Fedora, RHEL */
+	binds[4] = j.bundle;
+	binds[5] = "/etc/ssl/ca-bundle.pem"; /* openSUSE */
+	binds[6] = j.bundle;
+	binds[7] = "/etc/ssl/cert.pem"; /* Alpine, Arch */
+	binds[8] = NULL;
+	so.binds = binds;
 	if (!so.as_user)
 		log_info("the command runs as root inside a user namespace: it has no capability "
 			 "over the host (use --user or sudo to run it as an ordinary user)");

@@ -112,6 +112,16 @@ static int setup_mounts(const struct spawn_opts *o)
 		say("cannot mount /sys for the jail: %s", strerror(errno));
 		return -1;
 	}
+	/* The CA bundle over the distribution's own, so every TLS library trusts the jail's CA. */
+	for (p = o->binds; p && p[0] && p[1]; p += 2) {
+		if (access(p[1], F_OK) == -1)
+			continue;
+		if (mount(p[0], p[1], NULL, MS_BIND, NULL) == -1 ||
+		    mount(NULL, p[1], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) == -1) {
+			say("cannot show %s at %s in the jail: %s", p[0], p[1], strerror(errno));
+			return -1;
+		}
+	}
 	for (p = o->rdonly; p && *p; p++) {
 		ret = make_rdonly(*p);
 		if (ret < 0) {

@@ -23,6 +23,7 @@ struct spawn_opts {
 	char *const *envp;	   /* its environment */
 	const char *const *hide;   /* NULL-terminated paths made empty (or unreadable) */
 	const char *const *rdonly; /* NULL-terminated paths made read-only */
+	const char *const *binds;  /* NULL-terminated pairs: file, the path it is shown at */
 };
 
 /*

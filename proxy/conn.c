@@ -1,0 +1,1284 @@
+// SPDX-License-Identifier: MIT
+/*
+ * conn.c: one proxied connection, from accept() to close, as a state machine.
+ *
+ *   SNIFF ─ TLS? ─ TLS_ACCEPT ─┐
+ *     └─ plain ────────────────┴─ HEAD ─ refused ─ 403 (─ DISCARD the body) ─ HEAD ...
+ *                                   └─ allowed ─ RESOLVE ─ CONNECT (─ UP_TLS) ─ EXCHANGE ─ HEAD ...
+ *                                        (or straight to EXCHANGE on a kept upstream)
+ *                                                                     └─ 101 ─ TUNNEL
+ *
+ * Every request is decided on its own: its method, its Host (the SNI and the address the
+ * client dialled never decide anything) and its normalised path, which is also the path the
+ * upstream receives. Heads are rewritten (hop-by-hop fields dropped); bodies stream through
+ * bounded buffers byte for byte, so a slow reader slows the writer instead of filling memory.
+ * conn_run() takes every step it can for each event, then says what it waits for.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proxy/internal.h"
+#include "proxy/log.h"
+#include "proxy/sniff.h"
+#include "proxy/tls.h"
+#include "rules/rules.h"
+
+static void conn_run(struct conn *c);
+
+static const char *state_name(enum conn_state s)
+{
+	static const char *const names[] = {
+	    [CONN_SNIFF] = "sniff",	    [CONN_TLS_ACCEPT] = "tls-accept", [CONN_HEAD] = "head",
+	    [CONN_DISCARD] = "discard",	    [CONN_RESOLVE] = "resolve",	      [CONN_CONNECT] = "connect",
+	    [CONN_UP_TLS] = "upstream-tls", [CONN_EXCHANGE] = "exchange",     [CONN_TUNNEL] = "tunnel",
+	    [CONN_FLUSH_CLOSE] = "closing", [CONN_DEAD] = "dead",
+	};
+
+	return names[s];
+}
+
+static void set_state(struct conn *c, enum conn_state s)
+{
+	if (log_enabled(LOG_DEBUG))
+		log_debug("%s: %s -> %s", c->who, state_name(c->state), state_name(s));
+	c->state = s;
+}
+
+static void set_deadline(struct conn *c, unsigned ms)
+{
+	c->deadline = proxy_now_ms() + ms;
+}
+
+/* --- responses boundary writes itself ------------------------------------------------------ */
+
+static void respond(struct conn *c, int code, const char *reason, const char *body, bool close)
+{
+	char head[512];
+	int n;
+
+	if (close)
+		c->client_close = true;
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		     "Content-Length: %zu\r\nCache-Control: no-store\r\n%s\r\n",
+		     code, reason, strlen(body), c->client_close ? "Connection: close\r\n" : "");
+	if (buf_append(&c->cout, head, (size_t)n) < 0 ||
+	    buf_append(&c->cout, body, strlen(body)) < 0) {
+		conn_close(c, "no room for a response");
+		return;
+	}
+	if (c->client_close)
+		set_state(c, CONN_FLUSH_CLOSE);
+}
+
+/* 502 or 504 for a request that was allowed but could not be served. */
+static void upstream_failed(struct conn *c, int code, const char *why)
+{
+	char body[2048];
+
+	log_warn("%s %s from %s: %d: %s", c->method, c->url, c->who, code, why);
+	snprintf(body, sizeof(body), "boundary could not complete this request: %s\n\n  Request: %s %s\n",
+		 why, c->method, c->url);
+	if (c->resp_head_done) {
+		/* The response has begun: nothing can be said any more but closing. */
+		conn_close(c, why);
+		return;
+	}
+	xport_close(&c->ux);
+	c->ev_u = WATCH_NONE;
+	c->up_key[0] = '\0';
+	respond(c, code, code == 504 ? "Gateway Timeout" : "Bad Gateway", body, true);
+}
+
+static void bad_request(struct conn *c, const char *why)
+{
+	char body[512];
+
+	log_warn("refused a malformed request from %s: %s", c->who, why);
+	snprintf(body, sizeof(body), "boundary refused a malformed request: %s\n", why);
+	respond(c, 400, "Bad Request", body, true);
+}
+
+/* A host without its port, for rules a person would write. */
+static void host_name_only(const char *host, char *out, size_t len)
+{
+	const char *colon;
+	size_t n;
+
+	if (host[0] == '[') {
+		colon = strchr(host, ']');
+		n = colon ? (size_t)(colon - host) + 1 : strlen(host);
+	} else {
+		colon = strrchr(host, ':');
+		n = colon ? (size_t)(colon - host) : strlen(host);
+	}
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, host, n);
+	out[n] = '\0';
+}
+
+static void refuse(struct conn *c, const char *reason)
+{
+	char body[3072], name[264], path[512];
+	size_t plen;
+
+	host_name_only(c->host, name, sizeof(name));
+	plen = strcspn(c->path ? c->path : "/", "?#");
+	if (plen >= sizeof(path))
+		plen = sizeof(path) - 1;
+	memcpy(path, c->path ? c->path : "/", plen);
+	path[plen] = '\0';
+	log_warn("DENY %s %s from %s: %s", c->method, c->url, c->who, reason);
+	snprintf(body, sizeof(body),
+		 "\xf0\x9f\x9a\xab Request Blocked by Boundary\n\n"
+		 "Request: %s %s\n"
+		 "Host: %s\n"
+		 "Process: %s\n"
+		 "Why: %s\n\n"
+		 "To allow this request, restart boundary with:\n"
+		 "  --allow \"domain=%s\"                 # every request to this host\n"
+		 "  --allow \"method=%s domain=%s path=%s\"   # only this method and path\n",
+		 c->method, c->url, c->host, c->who, reason, name, c->method, name, path);
+	respond(c, 403, "Forbidden", body, c->client_close);
+}
+
+/* --- moving bytes -------------------------------------------------------------------------- */
+
+/* Reads what fits from x into b. Returns > 0, 0 on EOF, -EAGAIN, or -errno. */
+static ssize_t fill(struct xport *x, struct buf *b)
+{
+	size_t room;
+	char *p = buf_reserve(b, &room);
+	ssize_t r;
+
+	if (!p)
+		return -ENOBUFS;
+	r = xport_read(x, p, room);
+	if (r > 0)
+		buf_commit(b, (size_t)r);
+	return r;
+}
+
+/* Writes what it can of b to x. Returns > 0, -EAGAIN, or -errno. */
+static ssize_t flush(struct xport *x, struct buf *b)
+{
+	ssize_t r;
+
+	if (b->len == 0)
+		return -EAGAIN;
+	r = xport_write(x, buf_head(b), b->len);
+	if (r > 0)
+		buf_consume(b, (size_t)r);
+	return r;
+}
+
+/*
+ * Moves body bytes from src to dst (NULL: drops them) as the framing allows. Returns how many
+ * moved, or -1 on a framing error. Sets *done when the body is complete.
+ */
+static ssize_t move_body(struct buf *src, struct buf *dst, enum http1_body kind, uint64_t *left,
+			 struct http1_chunked *ch, bool *done)
+{
+	size_t n = src->len, room = dst ? buf_room(dst) : SIZE_MAX, pos;
+	ssize_t r;
+
+	if (kind == HTTP1_BODY_NONE) {
+		*done = true;
+		return 0;
+	}
+	if (n > room)
+		n = room;
+	if (kind == HTTP1_BODY_LENGTH && n > *left)
+		n = (size_t)*left;
+	if (kind == HTTP1_BODY_CHUNKED && n > 0) {
+		r = http1_chunked_scan(ch, buf_head(src), n, &pos);
+		if (r < 0)
+			return -1;
+		n = (size_t)r;
+		if (ch->done)
+			*done = true;
+	}
+	if (n > 0 && dst && buf_append(dst, buf_head(src), n) < 0)
+		return -1;
+	buf_consume(src, n);
+	if (kind == HTTP1_BODY_LENGTH) {
+		*left -= n;
+		if (*left == 0)
+			*done = true;
+	}
+	return (ssize_t)n;
+}
+
+/* --- heads --------------------------------------------------------------------------------- */
+
+static bool in_connection_list(const struct http1_header *hdr, size_t n, struct slice name)
+{
+	struct slice v;
+	size_t i, start, end;
+
+	for (i = 0; i < n; i++) {
+		if (!slice_ieq(hdr[i].name, "connection"))
+			continue;
+		v = hdr[i].value;
+		for (start = 0; start < v.len; start = end + 1) {
+			end = start;
+			while (end < v.len && v.p[end] != ',')
+				end++;
+			while (start < end && (v.p[start] == ' ' || v.p[start] == '\t'))
+				start++;
+			while (end > start && (v.p[end - 1] == ' ' || v.p[end - 1] == '\t'))
+				end--;
+			if (end - start == name.len && strncasecmp(v.p + start, name.p, name.len) == 0)
+				return true;
+			while (end < v.len && v.p[end] != ',')
+				end++;
+		}
+	}
+	return false;
+}
+
+/* Hop-by-hop fields (RFC 9110 section 7.6.1), never forwarded as they are. */
+static bool hop_by_hop(const struct http1_header *hdr, size_t n, struct slice name)
+{
+	static const char *const hop[] = {"connection", "keep-alive", "proxy-connection",
+					  "te", "upgrade", "proxy-authorization",
+					  "proxy-authenticate"};
+	size_t i;
+
+	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (slice_ieq(name, hop[i]))
+			return true;
+	return in_connection_list(hdr, n, name);
+}
+
+static int put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int put(struct buf *b, const char *fmt, ...)
+{
+	char tmp[CONN_MAX_HEAD];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -E2BIG;
+	return buf_append(b, tmp, (size_t)n);
+}
+
+static int put_header(struct buf *b, const struct http1_header *h)
+{
+	if (buf_append(b, h->name.p, h->name.len) < 0 || buf_append(b, ": ", 2) < 0 ||
+	    buf_append(b, h->value.p, h->value.len) < 0 || buf_append(b, "\r\n", 2) < 0)
+		return -E2BIG;
+	return 0;
+}
+
+/* The request as the upstream sees it: origin-form, the judged Host, no hop-by-hop fields. */
+static int write_request_head(struct conn *c)
+{
+	const struct http1_req *r = &c->req;
+	struct slice upg = {NULL, 0};
+	bool has_host = false;
+	size_t i;
+
+	if (put(&c->uout, "%s %.*s HTTP/1.1\r\n", c->method, (int)c->path_len, c->path) < 0)
+		return -E2BIG;
+	for (i = 0; i < r->n_hdr; i++) {
+		if (slice_ieq(r->hdr[i].name, "upgrade"))
+			upg = r->hdr[i].value;
+		if (hop_by_hop(r->hdr, r->n_hdr, r->hdr[i].name))
+			continue;
+		if (slice_ieq(r->hdr[i].name, "host"))
+			has_host = true;
+		if (put_header(&c->uout, &r->hdr[i]) < 0)
+			return -E2BIG;
+	}
+	if (!has_host && put(&c->uout, "Host: %s\r\n", c->host) < 0)
+		return -E2BIG;
+	if (c->upgrade &&
+	    put(&c->uout, "Connection: upgrade\r\nUpgrade: %.*s\r\n", (int)upg.len, upg.p) < 0)
+		return -E2BIG;
+	return buf_append(&c->uout, "\r\n", 2);
+}
+
+static int write_response_head(struct conn *c, const struct http1_resp *r)
+{
+	struct slice upg = {NULL, 0};
+	size_t i;
+
+	if (put(&c->cout, "HTTP/1.1 %d %.*s\r\n", r->status, (int)r->reason.len, r->reason.p) < 0)
+		return -E2BIG;
+	for (i = 0; i < r->n_hdr; i++) {
+		if (slice_ieq(r->hdr[i].name, "upgrade"))
+			upg = r->hdr[i].value;
+		if (hop_by_hop(r->hdr, r->n_hdr, r->hdr[i].name))
+			continue;
+		if (put_header(&c->cout, &r->hdr[i]) < 0)
+			return -E2BIG;
+	}
+	if (r->status == 101) {
+		if (put(&c->cout, "Connection: upgrade\r\nUpgrade: %.*s\r\n", (int)upg.len, upg.p) <
+		    0)
+			return -E2BIG;
+	} else if (c->client_close) {
+		if (put(&c->cout, "Connection: close\r\n") < 0)
+			return -E2BIG;
+	} else if (c->req.minor == 0) {
+		if (put(&c->cout, "Connection: keep-alive\r\n") < 0)
+			return -E2BIG;
+	}
+	return buf_append(&c->cout, "\r\n", 2);
+}
+
+/* --- deciding a request -------------------------------------------------------------------- */
+
+static int split_host(const char *host, char *name, size_t len, uint16_t *port)
+{
+	const char *end, *colon = NULL;
+	unsigned long p;
+	size_t n;
+	char *e;
+
+	if (host[0] == '[') {
+		end = strchr(host, ']');
+		if (!end)
+			return -EINVAL;
+		n = (size_t)(end - host - 1);
+		if (n >= len)
+			return -EINVAL;
+		memcpy(name, host + 1, n);
+		name[n] = '\0';
+		if (end[1] == ':')
+			colon = end + 1;
+		else if (end[1] != '\0')
+			return -EINVAL;
+	} else {
+		colon = strrchr(host, ':');
+		n = colon ? (size_t)(colon - host) : strlen(host);
+		if (n >= len || n == 0)
+			return -EINVAL;
+		memcpy(name, host, n);
+		name[n] = '\0';
+		/* One trailing dot is the same name. */
+		if (n > 1 && name[n - 1] == '.')
+			name[n - 1] = '\0';
+	}
+	if (colon) {
+		errno = 0;
+		p = strtoul(colon + 1, &e, 10);
+		if (errno || *e || e == colon + 1 || p == 0 || p > 65535)
+			return -EINVAL;
+		*port = (uint16_t)p;
+	}
+	return 0;
+}
+
+static void reset_request(struct conn *c)
+{
+	free(c->path);
+	c->path = NULL;
+	c->path_len = 0;
+	c->req_done = c->resp_done = c->resp_head_done = c->up_eof = false;
+	c->upgrade = false;
+	c->req_left = c->resp_left = 0;
+	http1_chunked_init(&c->req_chunk);
+	http1_chunked_init(&c->resp_chunk);
+}
+
+static void start_upstream(struct conn *c)
+{
+	char key[sizeof(c->up_key)];
+
+	snprintf(key, sizeof(key), "%s://%s:%u", c->up_tls ? "https" : "http", c->uhost, c->uport);
+	if (c->ux.fd >= 0 && strcmp(key, c->up_key) == 0) {
+		set_state(c, CONN_EXCHANGE);
+		set_deadline(c, c->w->p->cfg.response_timeout_ms);
+		return;
+	}
+	xport_close(&c->ux);
+	c->ev_u = WATCH_NONE;
+	snprintf(c->up_key, sizeof(c->up_key), "%s", key);
+	if (proxy_resolve(c, c->uhost, c->uport) < 0) {
+		upstream_failed(c, 502, "out of memory");
+		return;
+	}
+	set_state(c, CONN_RESOLVE);
+	set_deadline(c, c->w->p->cfg.connect_timeout_ms);
+}
+
+/* A complete request head of len bytes is at the front of cin, parsed into c->req. */
+static void handle_request(struct conn *c, size_t len)
+{
+	const struct proxy *p = c->w->p;
+	struct http1_req *r = &c->req;
+	struct rules_request rq;
+	struct rules_decision d;
+	struct slice host, path;
+	uint16_t port;
+	bool has_body;
+
+	reset_request(c);
+	snprintf(c->method, sizeof(c->method), "%.*s", (int)r->method.len, r->method.p);
+	c->client_close = (r->flags & HTTP1_F_CLOSE) != 0;
+
+	if (r->form == HTTP1_AUTHORITY) {
+		/* CONNECT host:port: judged on the host, then every request inside on its own. */
+		snprintf(c->host, sizeof(c->host), "%.*s", (int)r->authority.len, r->authority.p);
+		snprintf(c->url, sizeof(c->url), "%s", c->host);
+		buf_consume(&c->cin, len);
+		if (c->client_tls || c->in_connect) {
+			bad_request(c, "CONNECT inside a connection that is already proxied");
+			return;
+		}
+		port = 443;
+		if (split_host(c->host, c->connect_host, sizeof(c->connect_host), &port) < 0) {
+			bad_request(c, "CONNECT to something that is not host:port");
+			return;
+		}
+		rules_match_host(p->cfg.rules, c->host, strlen(c->host), &d);
+		if (!d.allow) {
+			refuse(c, "no rule allows any request to this host");
+			return;
+		}
+		log_info("ALLOW CONNECT %s from %s (rule: %s)", c->host, c->who, d.raw);
+		c->connect_port = port;
+		c->in_connect = true;
+		if (c->cin.len > 0) {
+			bad_request(c, "bytes sent before the CONNECT was answered");
+			return;
+		}
+		if (put(&c->cout, "HTTP/1.1 200 Connection established\r\n\r\n") < 0) {
+			conn_close(c, "no room");
+			return;
+		}
+		set_state(c, CONN_SNIFF);
+		return;
+	}
+
+	/* Which host: the absolute-form authority (the parser made sure Host agrees), or Host. */
+	host = r->form == HTTP1_ABSOLUTE ? r->authority : r->host;
+	if (host.len == 0) {
+		if (c->in_connect)
+			snprintf(c->host, sizeof(c->host), "%s:%u", c->connect_host, c->connect_port);
+		else if (c->client_tls && c->sni[0])
+			snprintf(c->host, sizeof(c->host), "%s", c->sni);
+		else
+			c->host[0] = '\0';
+	} else {
+		snprintf(c->host, sizeof(c->host), "%.*s", (int)host.len, host.p);
+	}
+	c->up_tls = c->client_tls ||
+		    (r->form == HTTP1_ABSOLUTE && slice_ieq(r->scheme, "https"));
+	path = r->form == HTTP1_ABSOLUTE ? r->path : r->target;
+	if (r->form == HTTP1_ASTERISK)
+		path = slice_of("*", 1);
+	if (path.len == 0)
+		path = slice_of("/", 1);
+	c->path = malloc(path.len + 1);
+	if (!c->path) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	memcpy(c->path, path.p, path.len);
+	c->path[path.len] = '\0';
+	c->path_len = rules_path_normalize(c->path, path.len);
+	c->path[c->path_len] = '\0';
+	snprintf(c->url, sizeof(c->url), "%s://%s%s", c->up_tls ? "https" : "http",
+		 c->host[0] ? c->host : "(no host)", c->path);
+
+	has_body = r->body != HTTP1_BODY_NONE;
+	c->req_body = r->body;
+	c->req_left = r->content_length;
+
+	if (!c->host[0]) {
+		buf_consume(&c->cin, len);
+		c->client_close = true;
+		refuse(c, "the request names no host (no Host header and no TLS server name)");
+		return;
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.method = c->method;
+	rq.method_len = strlen(c->method);
+	rq.host = c->host;
+	rq.host_len = strlen(c->host);
+	rq.path = c->path;
+	rq.path_len = c->path_len;
+	rules_match(p->cfg.rules, &rq, &d);
+	if (!d.allow) {
+		buf_consume(&c->cin, len);
+		/* The client may hold its body back for a 100 we will never send: close after. */
+		if (has_body && (r->flags & HTTP1_F_EXPECT_CONTINUE))
+			c->client_close = true;
+		refuse(c, d.reason);
+		if (c->state != CONN_FLUSH_CLOSE && c->state != CONN_DEAD && has_body)
+			set_state(c, CONN_DISCARD);
+		return;
+	}
+	log_info("ALLOW %s %s from %s (rule: %s)", c->method, c->url, c->who, d.raw);
+
+	port = c->up_tls ? 443 : 80;
+	if (c->in_connect)
+		port = c->connect_port;
+	if (split_host(c->host, c->uhost, sizeof(c->uhost), &port) < 0) {
+		buf_consume(&c->cin, len);
+		bad_request(c, "the Host header is not a host name or address");
+		return;
+	}
+	c->uport = port;
+	c->upgrade = (r->flags & HTTP1_F_UPGRADE) != 0;
+	if (write_request_head(c) < 0) {
+		buf_consume(&c->cin, len);
+		bad_request(c, "the request head is too large to forward");
+		return;
+	}
+	buf_consume(&c->cin, len);
+	start_upstream(c);
+}
+
+/* --- the states ---------------------------------------------------------------------------- */
+
+static bool step_sniff(struct conn *c)
+{
+	unsigned char b;
+	ssize_t r;
+	char name[INET6_ADDRSTRLEN + 2];
+
+	/* One byte decides: a TLS handshake record starts with 22, no HTTP method does. */
+	r = recv(c->cx.fd, &b, 1, MSG_PEEK);
+	if (r == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			c->cx.want_read = true;
+			return false;
+		}
+		conn_close(c, "client error");
+		return false;
+	}
+	if (r == 0) {
+		conn_close(c, "the client closed without a word");
+		return false;
+	}
+	if (b != 22) {
+		set_state(c, CONN_HEAD);
+		return true;
+	}
+	c->cx.ssl = SSL_new(c->w->p->cfg.server_ctx);
+	if (!c->cx.ssl || !SSL_set_fd(c->cx.ssl, c->cx.fd)) {
+		conn_close(c, "out of memory for TLS");
+		return false;
+	}
+	SSL_set_accept_state(c->cx.ssl);
+	/* No SNI: a certificate for what the client dialled, so IP-literal URLs still work. */
+	if (c->in_connect) {
+		tls_server_set_fallback_name(c->cx.ssl, c->connect_host);
+	} else if (c->have_orig) {
+		const struct sockaddr_storage *ss = &c->orig.dst;
+
+		if (ss->ss_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, name,
+				  sizeof(name));
+		else
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, name,
+				  sizeof(name));
+		tls_server_set_fallback_name(c->cx.ssl, name);
+	}
+	set_state(c, CONN_TLS_ACCEPT);
+	return true;
+}
+
+static bool step_tls_accept(struct conn *c)
+{
+	const char *sni;
+	char why[256];
+	size_t i;
+	int r;
+
+	r = xport_handshake(&c->cx);
+	if (r == -EAGAIN)
+		return false;
+	if (r < 0) {
+		tls_error_string(c->cx.ssl, r, why, sizeof(why));
+		log_info("TLS handshake with %s failed: %s (does the client trust boundary's CA?)",
+			 c->who, why);
+		conn_close(c, "client TLS handshake failed");
+		return false;
+	}
+	sni = SSL_get_servername(c->cx.ssl, TLSEXT_NAMETYPE_host_name);
+	if (sni) {
+		for (i = 0; sni[i] && i + 1 < sizeof(c->sni); i++)
+			c->sni[i] = (char)((sni[i] >= 'A' && sni[i] <= 'Z') ? sni[i] + 32 : sni[i]);
+		c->sni[i] = '\0';
+	}
+	c->client_tls = true;
+	set_state(c, CONN_HEAD);
+	set_deadline(c, c->w->p->cfg.header_timeout_ms);
+	return true;
+}
+
+static bool step_head(struct conn *c)
+{
+	size_t pos = 0;
+	ssize_t r;
+
+	if (c->cin.len > 0) {
+		r = http1_parse_request(buf_head(&c->cin), c->cin.len, CONN_MAX_HEAD, &c->req, c->hdr,
+					CONN_MAX_HEADERS, &pos);
+		if (r > 0) {
+			handle_request(c, (size_t)r);
+			return true;
+		}
+		if (r < 0) {
+			if (!c->client_tls && !c->in_connect &&
+			    sniff_kind((const unsigned char *)buf_head(&c->cin), c->cin.len) ==
+				SNIFF_OTHER) {
+				log_warn("refused a connection from %s to %s: it is neither TLS nor "
+					 "HTTP (other protocols are not supported yet)",
+					 c->who, c->orig_str);
+				conn_close(c, "not HTTP");
+				return false;
+			}
+			bad_request(c, http1_strerror((int)r));
+			return true;
+		}
+	}
+	r = fill(&c->cx, &c->cin);
+	if (r > 0)
+		return true;
+	if (r == 0) {
+		if (c->cin.len > 0)
+			log_info("%s closed in the middle of a request head", c->who);
+		conn_close(c, "client closed");
+		return false;
+	}
+	if (r != -EAGAIN)
+		conn_close(c, "client read error");
+	return false;
+}
+
+static bool step_discard(struct conn *c)
+{
+	bool done = false;
+	ssize_t r, m;
+
+	if (c->cin.len > 0) {
+		m = move_body(&c->cin, NULL, c->req_body, &c->req_left, &c->req_chunk, &done);
+		if (m < 0) {
+			conn_close(c, "bad request body framing");
+			return false;
+		}
+		if (done) {
+			reset_request(c);
+			set_state(c, CONN_HEAD);
+			set_deadline(c, c->w->p->cfg.idle_timeout_ms);
+			return true;
+		}
+		if (m > 0)
+			return true;
+	}
+	r = fill(&c->cx, &c->cin);
+	if (r > 0)
+		return true;
+	if (r == 0 || r != -EAGAIN)
+		conn_close(c, "client closed");
+	return false;
+}
+
+static bool loopback_self(const struct addrinfo *ai)
+{
+	(void)ai;
+	return false;
+}
+
+static void try_connect(struct conn *c)
+{
+	struct addrinfo *ai;
+	int fd, one = 1, e = 0;
+
+	while ((ai = c->ai_next)) {
+		c->ai_next = ai->ai_next;
+		if (loopback_self(ai))
+			continue;
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd == -1) {
+			e = errno;
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
+			c->ux.fd = fd;
+			c->ev_u = WATCH_NONE;
+			set_state(c, CONN_CONNECT);
+			return;
+		}
+		e = errno;
+		close(fd);
+	}
+	if (e)
+		snprintf(c->connect_err, sizeof(c->connect_err), "%s", strerror(e));
+	{
+		char why[512];
+
+		snprintf(why, sizeof(why), "cannot connect to %s port %u: %s", c->uhost, c->uport,
+			 c->connect_err[0] ? c->connect_err : "no address");
+		upstream_failed(c, 502, why);
+	}
+}
+
+void conn_resolved(struct conn *c, struct resolve_job *job)
+{
+	char why[512];
+
+	if (c->ai)
+		freeaddrinfo(c->ai);
+	c->ai = job->res;
+	c->ai_next = job->res;
+	job->res = NULL;
+	if (job->gai_err) {
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", c->uhost,
+			 gai_strerror(job->gai_err));
+		free(job);
+		upstream_failed(c, 502, why);
+		conn_run(c);
+		return;
+	}
+	free(job);
+	c->connect_err[0] = '\0';
+	try_connect(c);
+	conn_run(c);
+}
+
+static bool step_connect(struct conn *c, bool writable)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (!writable)
+		return false;
+	if (getsockopt(c->ux.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err) {
+		snprintf(c->connect_err, sizeof(c->connect_err), "%s", strerror(err));
+		close(c->ux.fd);
+		c->ux.fd = -1;
+		c->ev_u = WATCH_NONE;
+		try_connect(c);
+		return c->state == CONN_CONNECT;
+	}
+	if (!c->up_tls) {
+		set_state(c, CONN_EXCHANGE);
+		set_deadline(c, c->w->p->cfg.response_timeout_ms);
+		return true;
+	}
+	c->ux.ssl = SSL_new(c->w->p->cfg.client_ctx);
+	if (!c->ux.ssl || !SSL_set_fd(c->ux.ssl, c->ux.fd) ||
+	    tls_client_prepare(c->ux.ssl, c->uhost) < 0) {
+		upstream_failed(c, 502, "cannot set up TLS to the upstream");
+		return false;
+	}
+	SSL_set_connect_state(c->ux.ssl);
+	set_state(c, CONN_UP_TLS);
+	return true;
+}
+
+static bool step_up_tls(struct conn *c)
+{
+	char why[256], msg[640];
+	int r;
+
+	r = xport_handshake(&c->ux);
+	if (r == -EAGAIN)
+		return false;
+	if (r < 0) {
+		tls_error_string(c->ux.ssl, r, why, sizeof(why));
+		snprintf(msg, sizeof(msg), "TLS with %s failed: %s", c->uhost, why);
+		upstream_failed(c, 502, msg);
+		return false;
+	}
+	set_state(c, CONN_EXCHANGE);
+	set_deadline(c, c->w->p->cfg.response_timeout_ms);
+	return true;
+}
+
+static bool handle_response_head(struct conn *c, size_t len)
+{
+	struct http1_resp *r = &c->resp;
+
+	if (r->status >= 100 && r->status < 200 && r->status != 101) {
+		/* 100 Continue and friends: passed on, and the real response follows. */
+		if (write_response_head(c, r) < 0) {
+			conn_close(c, "no room");
+			return false;
+		}
+		buf_consume(&c->uin, len);
+		return true;
+	}
+	if (r->status == 101 && !c->upgrade) {
+		upstream_failed(c, 502, "the upstream switched protocols unasked");
+		return false;
+	}
+	c->resp_body = r->body;
+	c->resp_left = r->content_length;
+	if (r->body == HTTP1_BODY_UNTIL_CLOSE)
+		c->client_close = true;
+	if (write_response_head(c, r) < 0) {
+		upstream_failed(c, 502, "the response head is too large");
+		return false;
+	}
+	buf_consume(&c->uin, len);
+	c->resp_head_done = true;
+	if (r->status == 101) {
+		set_state(c, CONN_TUNNEL);
+		c->deadline = 0;
+		return true;
+	}
+	if (r->body == HTTP1_BODY_NONE)
+		c->resp_done = true;
+	set_deadline(c, c->w->p->cfg.idle_timeout_ms);
+	return true;
+}
+
+static void exchange_done(struct conn *c)
+{
+	bool reuse = !c->up_eof && c->resp_body != HTTP1_BODY_UNTIL_CLOSE &&
+		     !(c->resp.flags & HTTP1_F_CLOSE) && c->req_done;
+
+	if (c->client_close || !c->req_done) {
+		conn_close(c, "done");
+		return;
+	}
+	if (!reuse) {
+		xport_close(&c->ux);
+		c->ev_u = WATCH_NONE;
+		c->up_key[0] = '\0';
+	}
+	reset_request(c);
+	set_state(c, CONN_HEAD);
+	set_deadline(c, c->w->p->cfg.idle_timeout_ms);
+}
+
+static bool step_exchange(struct conn *c)
+{
+	bool progress = false;
+	size_t pos = 0;
+	ssize_t r;
+
+	/* request head and body, to the upstream */
+	r = flush(&c->ux, &c->uout);
+	if (r > 0)
+		progress = true;
+	else if (r != -EAGAIN) {
+		upstream_failed(c, 502, "the upstream closed the connection");
+		return false;
+	}
+	if (!c->req_done) {
+		r = move_body(&c->cin, &c->uout, c->req_body, &c->req_left, &c->req_chunk,
+			      &c->req_done);
+		if (r < 0) {
+			bad_request(c, "malformed request body (chunked framing)");
+			return false;
+		}
+		if (r > 0)
+			progress = true;
+		if (!c->req_done && buf_room(&c->cin) > 0) {
+			r = fill(&c->cx, &c->cin);
+			if (r > 0)
+				progress = true;
+			else if (r == 0 || r != -EAGAIN) {
+				conn_close(c, "the client went away in the middle of its request");
+				return false;
+			}
+		}
+	}
+	/* response, from the upstream */
+	if (!c->resp_done && !c->up_eof && buf_room(&c->uin) > 0) {
+		r = fill(&c->ux, &c->uin);
+		if (r > 0) {
+			progress = true;
+			set_deadline(c, c->resp_head_done ? c->w->p->cfg.idle_timeout_ms
+							  : c->w->p->cfg.response_timeout_ms);
+		} else if (r == 0) {
+			c->up_eof = true;
+			progress = true;
+		} else if (r != -EAGAIN) {
+			c->up_eof = true;
+			progress = true;
+		}
+	}
+	if (!c->resp_head_done && c->uin.len > 0) {
+		r = http1_parse_response(buf_head(&c->uin), c->uin.len, CONN_MAX_HEAD,
+					 slice_of(c->method, strlen(c->method)), &c->resp, c->rhdr,
+					 CONN_MAX_HEADERS, &pos);
+		if (r < 0) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "the upstream sent an invalid response: %s",
+				 http1_strerror((int)r));
+			upstream_failed(c, 502, why);
+			return false;
+		}
+		if (r > 0) {
+			if (!handle_response_head(c, (size_t)r))
+				return false;
+			if (c->state == CONN_TUNNEL)
+				return true;
+			progress = true;
+		}
+	}
+	if (!c->resp_head_done && c->up_eof) {
+		upstream_failed(c, 502, "the upstream closed the connection without answering");
+		return false;
+	}
+	if (c->resp_head_done && !c->resp_done) {
+		r = move_body(&c->uin, &c->cout, c->resp_body, &c->resp_left, &c->resp_chunk,
+			      &c->resp_done);
+		if (r < 0) {
+			conn_close(c, "the upstream's response body is malformed");
+			return false;
+		}
+		if (r > 0)
+			progress = true;
+		if (!c->resp_done && c->up_eof && c->uin.len == 0) {
+			if (c->resp_body == HTTP1_BODY_UNTIL_CLOSE) {
+				c->resp_done = true;
+			} else {
+				/* Cut short: the client must see the connection end, not a hang. */
+				c->client_close = true;
+				c->resp_done = true;
+				c->req_done = false;
+			}
+		}
+	}
+	/* to the client */
+	r = flush(&c->cx, &c->cout);
+	if (r > 0)
+		progress = true;
+	else if (r != -EAGAIN) {
+		conn_close(c, "the client went away");
+		return false;
+	}
+	if (c->resp_done && c->cout.len == 0 && (c->req_done || c->client_close)) {
+		exchange_done(c);
+		return c->state != CONN_DEAD;
+	}
+	return progress;
+}
+
+static bool step_tunnel(struct conn *c)
+{
+	bool progress = false;
+	ssize_t r;
+
+	/* whatever either side sends, to the other, until one of them closes */
+	if (c->cin.len && buf_room(&c->uout)) {
+		size_t n = c->cin.len < buf_room(&c->uout) ? c->cin.len : buf_room(&c->uout);
+
+		buf_append(&c->uout, buf_head(&c->cin), n);
+		buf_consume(&c->cin, n);
+		progress = true;
+	}
+	if (c->uin.len && buf_room(&c->cout)) {
+		size_t n = c->uin.len < buf_room(&c->cout) ? c->uin.len : buf_room(&c->cout);
+
+		buf_append(&c->cout, buf_head(&c->uin), n);
+		buf_consume(&c->uin, n);
+		progress = true;
+	}
+	if (buf_room(&c->cin)) {
+		r = fill(&c->cx, &c->cin);
+		if (r > 0)
+			progress = true;
+		else if (r != -EAGAIN) {
+			conn_close(c, "tunnel closed by the client");
+			return false;
+		}
+	}
+	if (buf_room(&c->uin)) {
+		r = fill(&c->ux, &c->uin);
+		if (r > 0)
+			progress = true;
+		else if (r != -EAGAIN && c->cout.len == 0 && c->uin.len == 0) {
+			conn_close(c, "tunnel closed by the upstream");
+			return false;
+		}
+	}
+	r = flush(&c->ux, &c->uout);
+	if (r > 0)
+		progress = true;
+	r = flush(&c->cx, &c->cout);
+	if (r > 0)
+		progress = true;
+	return progress;
+}
+
+static bool step_flush_close(struct conn *c)
+{
+	ssize_t r = flush(&c->cx, &c->cout);
+
+	if (c->cout.len == 0 || (r < 0 && r != -EAGAIN)) {
+		conn_close(c, c->close_reason ? c->close_reason : "done");
+		return false;
+	}
+	return r > 0;
+}
+
+/* --- the driver ---------------------------------------------------------------------------- */
+
+static void update_interest(struct conn *c)
+{
+	uint32_t wc = 0, wu = 0;
+	bool room_c = buf_room(&c->cin) > 0, room_u = buf_room(&c->uin) > 0;
+
+	switch (c->state) {
+	case CONN_SNIFF:
+	case CONN_HEAD:
+	case CONN_DISCARD:
+		if (room_c)
+			wc |= EPOLLIN;
+		if (c->ux.fd >= 0)
+			wu |= EPOLLIN; /* a kept upstream that closes is noticed */
+		break;
+	case CONN_EXCHANGE:
+		if (!c->req_done && room_c)
+			wc |= EPOLLIN;
+		if (!c->resp_done && room_u)
+			wu |= EPOLLIN;
+		break;
+	case CONN_TUNNEL:
+		if (room_c)
+			wc |= EPOLLIN;
+		if (room_u)
+			wu |= EPOLLIN;
+		break;
+	case CONN_CONNECT:
+		wu |= EPOLLOUT;
+		break;
+	default:
+		break;
+	}
+	if (c->cout.len)
+		wc |= EPOLLOUT;
+	if (c->uout.len && (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL))
+		wu |= EPOLLOUT;
+	if (c->cx.want_read)
+		wc |= EPOLLIN;
+	if (c->cx.want_write)
+		wc |= EPOLLOUT;
+	if (c->ux.want_read)
+		wu |= EPOLLIN;
+	if (c->ux.want_write)
+		wu |= EPOLLOUT;
+	worker_watch(c->w, c->cx.fd, &c->evc, &c->ev_c, wc);
+	worker_watch(c->w, c->ux.fd, &c->evu, &c->ev_u, wu);
+}
+
+static void conn_run_events(struct conn *c, bool up_writable)
+{
+	bool progress;
+	int rounds = 0;
+
+	do {
+		switch (c->state) {
+		case CONN_SNIFF:
+			progress = step_sniff(c);
+			break;
+		case CONN_TLS_ACCEPT:
+			progress = step_tls_accept(c);
+			break;
+		case CONN_HEAD:
+			progress = step_head(c);
+			break;
+		case CONN_DISCARD:
+			progress = step_discard(c);
+			break;
+		case CONN_CONNECT:
+			progress = step_connect(c, up_writable);
+			up_writable = false;
+			break;
+		case CONN_UP_TLS:
+			progress = step_up_tls(c);
+			break;
+		case CONN_EXCHANGE:
+			progress = step_exchange(c);
+			break;
+		case CONN_TUNNEL:
+			progress = step_tunnel(c);
+			break;
+		case CONN_FLUSH_CLOSE:
+			progress = step_flush_close(c);
+			break;
+		default:
+			progress = false;
+			break;
+		}
+		/* Flush what a step queued for the client, whatever the state. */
+		if (c->state != CONN_DEAD && c->cout.len && c->state != CONN_EXCHANGE &&
+		    c->state != CONN_TUNNEL && c->state != CONN_FLUSH_CLOSE) {
+			ssize_t r = flush(&c->cx, &c->cout);
+
+			if (r > 0)
+				progress = true;
+			else if (r != -EAGAIN)
+				conn_close(c, "the client went away");
+		}
+	} while (progress && c->state != CONN_DEAD && ++rounds < 1000);
+	if (c->state != CONN_DEAD)
+		update_interest(c);
+}
+
+static void conn_run(struct conn *c)
+{
+	conn_run_events(c, false);
+}
+
+void conn_event(struct conn *c, bool upstream, uint32_t events)
+{
+	char b;
+
+	if (c->state == CONN_DEAD)
+		return;
+	if (upstream && (c->state == CONN_HEAD || c->state == CONN_SNIFF ||
+			 c->state == CONN_DISCARD)) {
+		/* An idle kept upstream spoke or closed: it cannot be reused. */
+		if (recv(c->ux.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 || errno != EAGAIN) {
+			xport_close(&c->ux);
+			c->ev_u = WATCH_NONE;
+			c->up_key[0] = '\0';
+		}
+	}
+	conn_run_events(c, upstream && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)));
+}
+
+void conn_timeout(struct conn *c)
+{
+	switch (c->state) {
+	case CONN_RESOLVE:
+	case CONN_CONNECT:
+	case CONN_UP_TLS:
+		upstream_failed(c, 504, "timed out connecting to the upstream");
+		break;
+	case CONN_EXCHANGE:
+		if (!c->resp_head_done) {
+			upstream_failed(c, 504, "the upstream did not answer in time");
+			break;
+		}
+		conn_close(c, "idle too long");
+		return;
+	case CONN_HEAD:
+		if (c->cin.len > 0) {
+			bad_request(c, "the request head did not arrive in time");
+			break;
+		}
+		conn_close(c, "idle");
+		return;
+	default:
+		conn_close(c, "timed out");
+		return;
+	}
+	if (c->state != CONN_DEAD) {
+		set_deadline(c, 5000);
+		conn_run(c);
+	}
+}
+
+struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	const struct proxy *p = w->p;
+	char a[INET6_ADDRSTRLEN];
+	const struct sockaddr_storage *ss;
+
+	if (!c)
+		return NULL;
+	c->w = w;
+	c->kind = kind;
+	xport_init(&c->cx);
+	xport_init(&c->ux);
+	c->cx.fd = fd;
+	c->ev_c = c->ev_u = WATCH_NONE;
+	c->evc.kind = EV_CLIENT;
+	c->evc.ptr = c;
+	c->evu.kind = EV_UPSTREAM;
+	c->evu.ptr = c;
+	buf_init(&c->cin, CONN_BUF);
+	buf_init(&c->cout, CONN_OUT_BUF);
+	buf_init(&c->uin, CONN_BUF);
+	buf_init(&c->uout, CONN_OUT_BUF);
+	http1_chunked_init(&c->req_chunk);
+	http1_chunked_init(&c->resp_chunk);
+	snprintf(c->who, sizeof(c->who), "a client");
+	snprintf(c->orig_str, sizeof(c->orig_str), "-");
+	if (kind == PROXY_JAIL) {
+		if (!p->cfg.orig || p->cfg.orig(p->cfg.orig_arg, fd, &c->orig) < 0) {
+			log_warn("refused a connection with no record of where it was going");
+			free(c);
+			return NULL;
+		}
+		c->have_orig = true;
+		snprintf(c->who, sizeof(c->who), "%s[%u]", c->orig.comm, c->orig.pid);
+		ss = &c->orig.dst;
+		if (ss->ss_family == AF_INET) {
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, a, sizeof(a));
+			snprintf(c->orig_str, sizeof(c->orig_str), "%s:%u", a,
+				 ntohs(((const struct sockaddr_in *)ss)->sin_port));
+		} else {
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, a,
+				  sizeof(a));
+			snprintf(c->orig_str, sizeof(c->orig_str), "[%s]:%u", a,
+				 ntohs(((const struct sockaddr_in6 *)ss)->sin6_port));
+		}
+	}
+	c->state = CONN_SNIFF;
+	set_deadline(c, p->cfg.header_timeout_ms);
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	log_debug("%s connected (to %s)", c->who, c->orig_str);
+	conn_run(c);
+	return c;
+}
+
+void conn_close(struct conn *c, const char *reason)
+{
+	struct worker *w = c->w;
+
+	if (c->state == CONN_DEAD)
+		return;
+	log_debug("%s: closed: %s", c->who, reason);
+	proxy_resolve_cancel(c);
+	xport_close(&c->cx);
+	xport_close(&c->ux);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->state = CONN_DEAD;
+	c->next = w->dead;
+	c->prev = NULL;
+	w->dead = c;
+}
+
+void conn_free(struct conn *c)
+{
+	buf_fini(&c->cin);
+	buf_fini(&c->cout);
+	buf_fini(&c->uin);
+	buf_fini(&c->uout);
+	free(c->path);
+	if (c->ai)
+		freeaddrinfo(c->ai);
+	free(c);
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h: what proxy.c (workers, loop, resolver) and conn.c (one connection's state
+ * machine) share. Private to proxy/.
+ */
+#ifndef BOUNDARY_PROXY_INTERNAL_H
+#define BOUNDARY_PROXY_INTERNAL_H
+
+#include <netdb.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proxy/buf.h"
+#include "proxy/http1.h"
+#include "proxy/proxy.h"
+#include "proxy/xport.h"
+
+#define PROXY_MAX_LISTENERS 8
+#define CONN_MAX_HEAD	    (64 * 1024)
+#define CONN_MAX_HEADERS    100
+#define CONN_BUF	    (64 * 1024)
+#define CONN_OUT_BUF	    (80 * 1024) /* a head of CONN_MAX_HEAD plus what we add */
+
+struct worker;
+struct conn;
+
+/* What an epoll event points at. */
+enum evsrc_kind { EV_LISTENER, EV_WAKE, EV_CLIENT, EV_UPSTREAM };
+
+struct evsrc {
+	enum evsrc_kind kind;
+	void *ptr;
+};
+
+struct listener {
+	int fd;
+	enum proxy_listener_kind kind;
+	struct evsrc ev;
+};
+
+/* One name lookup, handed to the resolver threads and back to the worker that asked. */
+struct resolve_job {
+	struct resolve_job *next;
+	struct worker *w;
+	struct conn *c; /* NULL once the connection gave up on it (worker thread only) */
+	char host[256];
+	char port[8];
+	struct addrinfo *res;
+	int gai_err;
+};
+
+struct worker {
+	struct proxy *p;
+	pthread_t thread;
+	int ep;
+	int wake; /* eventfd: finished lookups, or stop */
+	struct evsrc wake_ev;
+	struct listener lst[PROXY_MAX_LISTENERS];
+	pthread_mutex_t lock; /* guards done */
+	struct resolve_job *done;
+	struct conn *conns; /* every live connection */
+	struct conn *dead;  /* closed this turn; freed at its end */
+	bool stop;
+};
+
+struct proxy {
+	struct proxy_config cfg;
+	struct listener lst[PROXY_MAX_LISTENERS];
+	size_t n_lst;
+	struct worker *w;
+	unsigned n_w;
+	bool started;
+	/* the resolver pool */
+	pthread_t *rt;
+	unsigned n_rt;
+	pthread_mutex_t rlock;
+	pthread_cond_t rcond;
+	struct resolve_job *rq_head, *rq_tail;
+	bool rstop;
+};
+
+enum conn_state {
+	CONN_SNIFF,	  /* peeking at the first bytes */
+	CONN_TLS_ACCEPT,  /* intercepting: handshake with the client */
+	CONN_HEAD,	  /* reading a request head */
+	CONN_DISCARD,	  /* a refused request's body is being read and dropped */
+	CONN_RESOLVE,	  /* waiting for the upstream's addresses */
+	CONN_CONNECT,	  /* upstream TCP handshake */
+	CONN_UP_TLS,	  /* upstream TLS handshake */
+	CONN_EXCHANGE,	  /* request out, response back, bodies streaming */
+	CONN_TUNNEL,	  /* after 101 Switching Protocols: bytes both ways */
+	CONN_FLUSH_CLOSE, /* a last response is going out; then close */
+	CONN_DEAD,
+};
+
+struct conn {
+	struct worker *w;
+	struct conn *next, *prev;
+	struct evsrc evc, evu;
+	uint32_t ev_c, ev_u; /* the events registered for each side, or WATCH_NONE */
+	enum conn_state state;
+	enum proxy_listener_kind kind;
+	struct xport cx, ux;
+	struct buf cin, cout, uin, uout;
+	struct proxy_orig orig;
+	bool have_orig;
+	char who[48];	   /* "curl[1234]" for log lines */
+	char orig_str[64]; /* the address the client dialled */
+	bool client_tls;
+	char sni[256];
+	bool in_connect; /* inside an explicit CONNECT tunnel */
+	char connect_host[256];
+	uint16_t connect_port;
+
+	/* the request being served */
+	struct http1_req req;
+	struct http1_header hdr[CONN_MAX_HEADERS];
+	char method[32];
+	char host[264];	 /* as judged: Host (or the absolute-form authority) */
+	char uhost[256]; /* the name or address to connect to */
+	uint16_t uport;
+	bool up_tls;
+	char *path; /* normalised; owned */
+	size_t path_len;
+	char url[1024]; /* for log lines */
+	enum http1_body req_body;
+	uint64_t req_left;
+	struct http1_chunked req_chunk;
+	bool req_done;
+	bool upgrade;
+	bool client_close; /* close the client's connection after this response */
+	bool resp_head_done;
+	struct http1_resp resp;
+	struct http1_header rhdr[CONN_MAX_HEADERS];
+	enum http1_body resp_body;
+	uint64_t resp_left;
+	struct http1_chunked resp_chunk;
+	bool resp_done;
+	bool up_eof;
+
+	/* the upstream connection, kept across requests to the same origin */
+	char up_key[300];
+	struct resolve_job *job;
+	struct addrinfo *ai, *ai_next;
+	char connect_err[128];
+
+	uint64_t deadline; /* ms on CLOCK_MONOTONIC; 0: none */
+	const char *close_reason;
+};
+
+/* proxy.c */
+#define WATCH_NONE 0xffffffffu /* the fd is not registered with epoll yet */
+uint64_t proxy_now_ms(void);
+int proxy_resolve(struct conn *c, const char *host, uint16_t port);
+void proxy_resolve_cancel(struct conn *c);
+int worker_watch(struct worker *w, int fd, struct evsrc *ev, uint32_t *cur, uint32_t want);
+
+/* conn.c */
+struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind);
+void conn_event(struct conn *c, bool upstream, uint32_t events);
+void conn_resolved(struct conn *c, struct resolve_job *job);
+void conn_timeout(struct conn *c);
+void conn_close(struct conn *c, const char *reason);
+void conn_free(struct conn *c);
+
+#endif /* BOUNDARY_PROXY_INTERNAL_H */

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: MIT
+/*
+ * proxy.c: the proxy's threads. Worker threads each run one level-triggered epoll loop over
+ * the listeners (shared, EPOLLEXCLUSIVE, so one worker wakes per connection), their own
+ * connections and an eventfd; a small pool of resolver threads runs getaddrinfo (which honours
+ * /etc/hosts and nsswitch) off the loops and hands results back through that eventfd. It owns
+ * threads, the loop and timers; what happens on a connection is conn.c's.
+ */
+#include "proxy/proxy.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proxy/internal.h"
+#include "proxy/log.h"
+
+#define RESOLVER_THREADS 4
+
+uint64_t proxy_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int worker_watch(struct worker *w, int fd, struct evsrc *ev, uint32_t *cur, uint32_t want)
+{
+	struct epoll_event e;
+
+	if (fd < 0 || *cur == want)
+		return 0;
+	e.events = want;
+	e.data.ptr = ev;
+	if (epoll_ctl(w->ep, *cur == WATCH_NONE ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &e) == -1)
+		return -errno;
+	*cur = want;
+	return 0;
+}
+
+/* --- the resolver pool --------------------------------------------------------------------- */
+
+static void *resolver_main(void *arg)
+{
+	struct proxy *p = arg;
+	struct resolve_job *j;
+	struct addrinfo hints;
+	uint64_t one = 1;
+
+	for (;;) {
+		pthread_mutex_lock(&p->rlock);
+		while (!p->rq_head && !p->rstop)
+			pthread_cond_wait(&p->rcond, &p->rlock);
+		if (p->rstop) {
+			pthread_mutex_unlock(&p->rlock);
+			return NULL;
+		}
+		j = p->rq_head;
+		p->rq_head = j->next;
+		if (!p->rq_head)
+			p->rq_tail = NULL;
+		pthread_mutex_unlock(&p->rlock);
+
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_ADDRCONFIG;
+		j->gai_err = getaddrinfo(j->host, j->port, &hints, &j->res);
+		if (j->gai_err == EAI_NONAME || j->gai_err == EAI_ADDRFAMILY) {
+			/* AI_ADDRCONFIG hides loopback-only answers on hosts with no other address. */
+			hints.ai_flags = 0;
+			j->gai_err = getaddrinfo(j->host, j->port, &hints, &j->res);
+		}
+
+		pthread_mutex_lock(&j->w->lock);
+		j->next = j->w->done;
+		j->w->done = j;
+		pthread_mutex_unlock(&j->w->lock);
+		if (write(j->w->wake, &one, sizeof(one)) == -1) {
+			/* the counter is saturated: the worker is awake anyway */
+		}
+	}
+}
+
+int proxy_resolve(struct conn *c, const char *host, uint16_t port)
+{
+	struct proxy *p = c->w->p;
+	struct resolve_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return -ENOMEM;
+	j->w = c->w;
+	j->c = c;
+	snprintf(j->host, sizeof(j->host), "%s", host);
+	snprintf(j->port, sizeof(j->port), "%u", port);
+	c->job = j;
+	pthread_mutex_lock(&p->rlock);
+	if (p->rq_tail)
+		p->rq_tail->next = j;
+	else
+		p->rq_head = j;
+	p->rq_tail = j;
+	pthread_cond_signal(&p->rcond);
+	pthread_mutex_unlock(&p->rlock);
+	return 0;
+}
+
+void proxy_resolve_cancel(struct conn *c)
+{
+	/* The job is the resolver's until it comes back; then it is freed unread. */
+	if (c->job)
+		c->job->c = NULL;
+	c->job = NULL;
+}
+
+static void worker_drain_done(struct worker *w)
+{
+	struct resolve_job *j, *next;
+	uint64_t n;
+
+	if (read(w->wake, &n, sizeof(n)) == -1) {
+		/* EAGAIN: another turn already took it */
+	}
+	pthread_mutex_lock(&w->lock);
+	j = w->done;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->lock);
+	for (; j; j = next) {
+		next = j->next;
+		if (j->c) {
+			j->c->job = NULL;
+			conn_resolved(j->c, j);
+		} else {
+			if (j->res)
+				freeaddrinfo(j->res);
+			free(j);
+		}
+	}
+}
+
+/* --- workers ------------------------------------------------------------------------------ */
+
+static void worker_accept(struct worker *w, struct listener *l)
+{
+	int fd, n;
+
+	/* A bounded batch, so one busy listener cannot starve the connections. */
+	for (n = 0; n < 64; n++) {
+		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE)
+				log_warn("out of file descriptors: a connection waits in the backlog");
+			return;
+		}
+		if (!conn_new(w, fd, l->kind))
+			close(fd);
+	}
+}
+
+static void worker_sweep(struct worker *w)
+{
+	uint64_t now = proxy_now_ms();
+	struct conn *c, *next;
+
+	for (c = w->conns; c; c = next) {
+		next = c->next;
+		if (c->deadline && now >= c->deadline)
+			conn_timeout(c);
+	}
+}
+
+static void worker_reap(struct worker *w)
+{
+	struct conn *c;
+
+	while ((c = w->dead)) {
+		w->dead = c->next;
+		conn_free(c);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event evs[64];
+	struct evsrc *src;
+	uint64_t last_sweep = proxy_now_ms();
+	int n, i;
+
+	while (!w->stop) {
+		n = epoll_wait(w->ep, evs, 64, 500);
+		if (n == -1 && errno != EINTR) {
+			log_error_errno("epoll_wait");
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			src = evs[i].data.ptr;
+			switch (src->kind) {
+			case EV_LISTENER:
+				worker_accept(w, src->ptr);
+				break;
+			case EV_WAKE:
+				worker_drain_done(w);
+				break;
+			case EV_CLIENT:
+				conn_event(src->ptr, false, evs[i].events);
+				break;
+			case EV_UPSTREAM:
+				conn_event(src->ptr, true, evs[i].events);
+				break;
+			}
+			worker_reap(w);
+		}
+		if (proxy_now_ms() - last_sweep >= 500) {
+			worker_sweep(w);
+			worker_reap(w);
+			last_sweep = proxy_now_ms();
+		}
+	}
+	while (w->conns)
+		conn_close(w->conns, "boundary is stopping");
+	worker_reap(w);
+	return NULL;
+}
+
+struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen)
+{
+	struct proxy *p = calloc(1, sizeof(*p));
+	long cpus;
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->cfg = *cfg;
+	if (!p->cfg.header_timeout_ms)
+		p->cfg.header_timeout_ms = 30000;
+	if (!p->cfg.idle_timeout_ms)
+		p->cfg.idle_timeout_ms = 120000;
+	if (!p->cfg.connect_timeout_ms)
+		p->cfg.connect_timeout_ms = 10000;
+	if (!p->cfg.response_timeout_ms)
+		p->cfg.response_timeout_ms = 120000;
+	if (!p->cfg.workers) {
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		p->cfg.workers = cpus > 0 ? (unsigned)cpus : 1;
+	}
+	pthread_mutex_init(&p->rlock, NULL);
+	pthread_cond_init(&p->rcond, NULL);
+	return p;
+}
+
+int proxy_add_listener(struct proxy *p, int fd, enum proxy_listener_kind kind)
+{
+	if (p->n_lst == PROXY_MAX_LISTENERS || p->started)
+		return -E2BIG;
+	p->lst[p->n_lst].fd = fd;
+	p->lst[p->n_lst].kind = kind;
+	p->n_lst++;
+	return 0;
+}
+
+static int worker_init(struct proxy *p, struct worker *w)
+{
+	struct epoll_event e;
+	size_t i;
+
+	w->p = p;
+	w->ep = epoll_create1(EPOLL_CLOEXEC);
+	w->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->ep == -1 || w->wake == -1)
+		return -errno;
+	pthread_mutex_init(&w->lock, NULL);
+	w->wake_ev.kind = EV_WAKE;
+	w->wake_ev.ptr = w;
+	e.events = EPOLLIN;
+	e.data.ptr = &w->wake_ev;
+	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, w->wake, &e) == -1)
+		return -errno;
+	for (i = 0; i < p->n_lst; i++) {
+		w->lst[i] = p->lst[i];
+		w->lst[i].ev.kind = EV_LISTENER;
+		w->lst[i].ev.ptr = &w->lst[i];
+		e.events = EPOLLIN | EPOLLEXCLUSIVE;
+		e.data.ptr = &w->lst[i].ev;
+		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, p->lst[i].fd, &e) == -1)
+			return -errno;
+	}
+	return 0;
+}
+
+int proxy_start(struct proxy *p)
+{
+	unsigned i;
+	int ret;
+
+	p->w = calloc(p->cfg.workers, sizeof(*p->w));
+	p->rt = calloc(RESOLVER_THREADS, sizeof(*p->rt));
+	if (!p->w || !p->rt)
+		return -ENOMEM;
+	for (i = 0; i < RESOLVER_THREADS; i++) {
+		ret = -pthread_create(&p->rt[i], NULL, resolver_main, p);
+		if (ret)
+			return ret;
+		p->n_rt++;
+	}
+	for (i = 0; i < p->cfg.workers; i++) {
+		p->w[i].ep = p->w[i].wake = -1;
+		ret = worker_init(p, &p->w[i]);
+		if (ret)
+			return ret;
+		ret = -pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i]);
+		if (ret)
+			return ret;
+		p->n_w++;
+	}
+	p->started = true;
+	return 0;
+}
+
+void proxy_stop(struct proxy *p)
+{
+	uint64_t one = 1;
+	unsigned i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n_w; i++) {
+		p->w[i].stop = true;
+		if (write(p->w[i].wake, &one, sizeof(one)) == -1) {
+			/* it wakes on its timeout anyway */
+		}
+	}
+	for (i = 0; i < p->n_w; i++)
+		pthread_join(p->w[i].thread, NULL);
+	p->n_w = 0;
+	pthread_mutex_lock(&p->rlock);
+	p->rstop = true;
+	pthread_cond_broadcast(&p->rcond);
+	pthread_mutex_unlock(&p->rlock);
+	for (i = 0; i < p->n_rt; i++)
+		pthread_join(p->rt[i], NULL);
+	p->n_rt = 0;
+}
+
+void proxy_free(struct proxy *p)
+{
+	struct resolve_job *j, *next;
+	unsigned i;
+
+	if (!p)
+		return;
+	for (i = 0; p->w && i < p->cfg.workers; i++) {
+		for (j = p->w[i].done; j; j = next) {
+			next = j->next;
+			if (j->res)
+				freeaddrinfo(j->res);
+			free(j);
+		}
+		if (p->w[i].ep >= 0)
+			close(p->w[i].ep);
+		if (p->w[i].wake >= 0)
+			close(p->w[i].wake);
+	}
+	for (j = p->rq_head; j; j = next) {
+		next = j->next;
+		free(j);
+	}
+	free(p->w);
+	free(p->rt);
+	free(p);
+}

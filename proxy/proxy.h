@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proxy.h: the proxy, as the supervisor (user/) sees it.
+ *
+ * The proxy serves listening sockets it is handed: "jail" listeners, whose connections were
+ * redirected by the jail and whose original destination it asks for through a function it is
+ * handed (it never touches BPF), and "explicit" listeners for clients that use it as an HTTP
+ * proxy (CONNECT, absolute-form). Each request is decided with rules/ on its own method, Host
+ * and path; allowed ones are forwarded to the host named by Host (resolved by the proxy, never
+ * the address the client dialled), refused ones answered 403 with an explanation.
+ * Worker threads each run one epoll loop; no thread per connection.
+ */
+#ifndef BOUNDARY_PROXY_PROXY_H
+#define BOUNDARY_PROXY_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+struct rules;
+struct proxy;
+
+/* Where a redirected connection was going, and who made it. */
+struct proxy_orig {
+	struct sockaddr_storage dst;
+	uint32_t pid;
+	char comm[16]; /* NUL-terminated */
+};
+
+/*
+ * Finds the original destination of the accepted connection fd. Returns 0, or -errno when
+ * there is no record (the proxy then refuses the connection). Called from worker threads.
+ */
+typedef int (*proxy_orig_fn)(void *arg, int fd, struct proxy_orig *out);
+
+struct proxy_config {
+	const struct rules *rules; /* borrowed; outlives the proxy */
+	SSL_CTX *server_ctx;	   /* intercepting TLS with jailed clients; borrowed */
+	SSL_CTX *client_ctx;	   /* TLS to upstream servers; borrowed */
+	proxy_orig_fn orig;
+	void *orig_arg;
+	unsigned workers;	      /* 0: one per online CPU */
+	unsigned header_timeout_ms;   /* a request head must arrive within (default 30 s) */
+	unsigned idle_timeout_ms;     /* keep-alive idle (default 120 s) */
+	unsigned connect_timeout_ms;  /* upstream connect and TLS (default 10 s) */
+	unsigned response_timeout_ms; /* upstream silent this long: 504 (default 120 s) */
+};
+
+enum proxy_listener_kind {
+	PROXY_JAIL,	/* redirected by the jail: transparent, original destination known */
+	PROXY_EXPLICIT, /* an HTTP proxy port: CONNECT and absolute-form */
+};
+
+/* Returns a proxy that serves nothing yet, or NULL with err filled. */
+struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen);
+
+/* Serves listening socket fd (non-blocking; the proxy does not own it). Before proxy_start. */
+int proxy_add_listener(struct proxy *p, int fd, enum proxy_listener_kind kind);
+
+/* Starts the worker threads. Returns 0 or -errno. */
+int proxy_start(struct proxy *p);
+
+/* Stops the workers, closes every connection. Then proxy_free. */
+void proxy_stop(struct proxy *p);
+void proxy_free(struct proxy *p);
+
+#endif /* BOUNDARY_PROXY_PROXY_H */

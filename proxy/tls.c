@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tls.c: OpenSSL contexts for both sides of the proxy, the per-handshake certificate choice on
+ * the jail side (SNI or fallback name -> leaf from the CA), ALPN, upstream verification set-up
+ * and failure messages. It does not own sockets, handshake progress or the CA itself.
+ */
+#include "proxy/tls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "proxy/ca.h"
+
+/* ALPN wire format: one length byte, then the protocol. */
+static const unsigned char alpn_http11[] = "\x08http/1.1";
+#define ALPN_HTTP11_LEN (sizeof(alpn_http11) - 1)
+
+static pthread_once_t fallback_once = PTHREAD_ONCE_INIT;
+static int fallback_idx = -1;
+
+static void free_fallback(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+			  void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	free(ptr);
+}
+
+static void fallback_init(void)
+{
+	fallback_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, free_fallback);
+}
+
+void tls_server_set_fallback_name(SSL *ssl, const char *name)
+{
+	char *copy = NULL, *old;
+
+	pthread_once(&fallback_once, fallback_init);
+	if (!ssl || fallback_idx < 0)
+		return;
+	if (name)
+		copy = strdup(name); /* on failure, TLS_NO_NAME: the proxy still answers */
+	old = SSL_get_ex_data(ssl, fallback_idx);
+	if (SSL_set_ex_data(ssl, fallback_idx, copy) != 1) {
+		free(copy);
+		return;
+	}
+	free(old);
+}
+
+/* Runs for every ClientHello, with or without SNI (OpenSSL >= 1.1.1). */
+static int on_servername(SSL *ssl, int *al, void *arg)
+{
+	struct ca *ca = arg;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	STACK_OF(X509) *chain = NULL;
+	X509 *leaf = NULL;
+	int ret = SSL_TLSEXT_ERR_ALERT_FATAL;
+
+	if (!name && fallback_idx >= 0)
+		name = SSL_get_ex_data(ssl, fallback_idx);
+	if (name)
+		leaf = ca_leaf_for_name(ca, name);
+	if (!leaf)
+		leaf = ca_leaf_for_name(ca, TLS_NO_NAME);
+	chain = sk_X509_new_null();
+	if (!leaf || !chain || !sk_X509_push(chain, ca_cert(ca)) ||
+	    SSL_use_cert_and_key(ssl, leaf, ca_leaf_key(ca), chain, 1) != 1) {
+		*al = SSL_AD_INTERNAL_ERROR;
+		goto out;
+	}
+	ret = SSL_TLSEXT_ERR_OK;
+out:
+	sk_X509_free(chain); /* SSL_use_cert_and_key() took its own references */
+	X509_free(leaf);
+	return ret;
+}
+
+/* Picks http/1.1 if offered, else no ALPN at all (h2 is not spoken yet). */
+static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		   const unsigned char *in, unsigned int inlen, void *arg)
+{
+	unsigned int i = 0, n;
+
+	(void)ssl;
+	(void)arg;
+	while (i < inlen) {
+		n = in[i];
+		if (n == 0 || n > inlen - i - 1)
+			break;
+		if (n == ALPN_HTTP11_LEN - 1 && memcmp(in + i + 1, alpn_http11 + 1, n) == 0) {
+			*out = in + i + 1;
+			*outlen = (unsigned char)n;
+			return SSL_TLSEXT_ERR_OK;
+		}
+		i += 1 + n;
+	}
+	return SSL_TLSEXT_ERR_NOACK;
+}
+
+static const char *ossl_reason(char *buf, size_t len)
+{
+	unsigned long e = ERR_get_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+
+	if (r)
+		snprintf(buf, len, "%s", r);
+	else if (e)
+		ERR_error_string_n(e, buf, len);
+	else
+		snprintf(buf, len, "unknown OpenSSL error");
+	ERR_clear_error();
+	return buf;
+}
+
+SSL_CTX *tls_server_ctx_new(struct ca *ca, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = NULL;
+	char reason[256];
+
+	pthread_once(&fallback_once, fallback_init);
+	if (!ca || fallback_idx < 0) {
+		snprintf(err, errlen, "cannot set up the TLS server context");
+		return NULL;
+	}
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_num_tickets(ctx, 0) != 1)
+		goto fail;
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_tlsext_servername_callback(ctx, on_servername);
+	SSL_CTX_set_tlsext_servername_arg(ctx, ca);
+	SSL_CTX_set_alpn_select_cb(ctx, on_alpn, NULL);
+	return ctx;
+fail:
+	snprintf(err, errlen, "cannot set up the TLS server context: %s",
+		 ossl_reason(reason, sizeof(reason)));
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+SSL_CTX *tls_client_ctx_new(const char *extra_ca_file, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+	char reason[256];
+
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_default_verify_paths(ctx) != 1 ||
+	    SSL_CTX_set_alpn_protos(ctx, alpn_http11, ALPN_HTTP11_LEN) != 0) {
+		snprintf(err, errlen, "cannot set up the TLS client context: %s",
+			 ossl_reason(reason, sizeof(reason)));
+		goto fail;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (extra_ca_file && SSL_CTX_load_verify_file(ctx, extra_ca_file) != 1) {
+		snprintf(err, errlen, "--upstream-ca %s: cannot load certificates: %s",
+			 extra_ca_file, ossl_reason(reason, sizeof(reason)));
+		goto fail;
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+int tls_client_prepare(SSL *ssl, const char *host)
+{
+	char buf[256];
+	unsigned char addr[16];
+	size_t len;
+
+	if (!ssl || !host)
+		return -EINVAL;
+	len = strlen(host);
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	if (host[0] == '[') {
+		if (len < 3 || host[len - 1] != ']')
+			return -EINVAL;
+		memcpy(buf, host + 1, len - 2);
+		buf[len - 2] = '\0';
+		if (inet_pton(AF_INET6, buf, addr) != 1)
+			return -EINVAL;
+	} else {
+		memcpy(buf, host, len + 1);
+	}
+	if (inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1)
+		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), buf) == 1 ? 0 : -EINVAL;
+	/* SNI carries no trailing dot (RFC 6066), and certificates name hosts without one. */
+	if (buf[len - 1] == '.')
+		buf[--len] = '\0';
+	if (len == 0 || SSL_set_tlsext_host_name(ssl, buf) != 1)
+		return -EINVAL;
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (SSL_set1_host(ssl, buf) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+const char *tls_error_string(SSL *ssl, int ret, char *buf, size_t len)
+{
+	int saved_errno = errno;
+	int kind = ssl ? SSL_get_error(ssl, ret) : SSL_ERROR_SSL;
+	long verify = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+	unsigned long e = ERR_peek_error();
+	const char *r;
+
+	if (!buf || len == 0)
+		goto out;
+	if (verify != X509_V_OK &&
+	    (e == 0 || (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+			ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED))) {
+		snprintf(buf, len, "certificate verify failed: %s",
+			 X509_verify_cert_error_string(verify));
+	} else if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		   ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		snprintf(buf, len, "the connection closed during the TLS handshake");
+	} else if (e) {
+		r = ERR_reason_error_string(e);
+		if (r)
+			snprintf(buf, len, "%s", r);
+		else
+			ERR_error_string_n(e, buf, len);
+	} else if (kind == SSL_ERROR_ZERO_RETURN) {
+		snprintf(buf, len, "the peer closed the TLS connection");
+	} else if (kind == SSL_ERROR_SYSCALL) {
+		if (ret == 0 || saved_errno == 0)
+			snprintf(buf, len, "the connection closed during the TLS handshake");
+		else
+			snprintf(buf, len, "%s", strerror(saved_errno));
+	} else if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) {
+		snprintf(buf, len, "the TLS handshake did not finish");
+	} else {
+		snprintf(buf, len, "TLS handshake failed");
+	}
+out:
+	ERR_clear_error();
+	return buf;
+}

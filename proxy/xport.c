@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+/* xport.c: plain and TLS transports for the proxy (xport.h). */
+#include "proxy/xport.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+void xport_init(struct xport *x)
+{
+	x->fd = -1;
+	x->ssl = NULL;
+	x->want_read = x->want_write = false;
+}
+
+static ssize_t ssl_result(struct xport *x, int ret)
+{
+	switch (SSL_get_error(x->ssl, ret)) {
+	case SSL_ERROR_WANT_READ:
+		x->want_read = true;
+		return -EAGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		x->want_write = true;
+		return -EAGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		if (errno == EAGAIN)
+			return -EAGAIN;
+		return errno ? -errno : -EPIPE;
+	default:
+		return -EPROTO;
+	}
+}
+
+ssize_t xport_read(struct xport *x, char *p, size_t n)
+{
+	ssize_t r;
+	size_t got = 0;
+	int ret;
+
+	x->want_read = x->want_write = false;
+	if (!x->ssl) {
+		r = recv(x->fd, p, n, 0);
+		if (r == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				x->want_read = true;
+				return -EAGAIN;
+			}
+			return -errno;
+		}
+		return r;
+	}
+	ERR_clear_error();
+	ret = SSL_read_ex(x->ssl, p, n, &got);
+	if (ret == 1)
+		return (ssize_t)got;
+	return ssl_result(x, 0);
+}
+
+ssize_t xport_write(struct xport *x, const char *p, size_t n)
+{
+	ssize_t r;
+	size_t done = 0;
+	int ret;
+
+	x->want_read = x->want_write = false;
+	if (!x->ssl) {
+		r = send(x->fd, p, n, MSG_NOSIGNAL);
+		if (r == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				x->want_write = true;
+				return -EAGAIN;
+			}
+			return -errno;
+		}
+		return r;
+	}
+	ERR_clear_error();
+	ret = SSL_write_ex(x->ssl, p, n, &done);
+	if (ret == 1)
+		return (ssize_t)done;
+	return ssl_result(x, 0);
+}
+
+int xport_handshake(struct xport *x)
+{
+	ssize_t r;
+	int ret;
+
+	x->want_read = x->want_write = false;
+	ERR_clear_error();
+	ret = SSL_do_handshake(x->ssl);
+	if (ret == 1)
+		return 0;
+	r = ssl_result(x, ret);
+	return r == -EAGAIN ? -EAGAIN : -EPROTO;
+}
+
+void xport_close(struct xport *x)
+{
+	if (x->ssl) {
+		/* One try, never waiting: a peer that is gone must not stall the loop. */
+		if (SSL_is_init_finished(x->ssl))
+			SSL_shutdown(x->ssl);
+		SSL_free(x->ssl);
+		x->ssl = NULL;
+	}
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	x->want_read = x->want_write = false;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xport.h: one end of a proxied connection, plain TCP or TLS, behind one read/write interface,
+ * so the HTTP code above never asks which it is. Non-blocking: "would block" is -EAGAIN, and
+ * want_read/want_write then say what the event loop must wait for (TLS may need to read in
+ * order to write, and the other way round).
+ */
+#ifndef BOUNDARY_PROXY_XPORT_H
+#define BOUNDARY_PROXY_XPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <openssl/ssl.h>
+
+struct xport {
+	int fd;		 /* -1 when closed */
+	SSL *ssl;	 /* NULL for plain TCP */
+	bool want_read;	 /* the last operation needs the fd readable */
+	bool want_write; /* ... or writable */
+};
+
+void xport_init(struct xport *x);
+
+/* Reads up to n bytes: > 0 read, 0 the peer finished sending, -EAGAIN, or -errno / -EPROTO. */
+ssize_t xport_read(struct xport *x, char *p, size_t n);
+
+/* Writes up to n bytes: > 0 written, -EAGAIN, or -errno / -EPROTO. */
+ssize_t xport_write(struct xport *x, const char *p, size_t n);
+
+/*
+ * Drives a TLS handshake (accept or connect, as the SSL was set up). Returns 0 when done,
+ * -EAGAIN while it needs the loop, -EPROTO on failure (the SSL's error queue says why).
+ */
+int xport_handshake(struct xport *x);
+
+/* Closes the fd and frees the SSL (after a close_notify attempt). Accepts a closed xport. */
+void xport_close(struct xport *x);
+
+#endif /* BOUNDARY_PROXY_XPORT_H */
