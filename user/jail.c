@@ -82,6 +82,8 @@ struct jail {
 	struct ca *ca;
 	SSL_CTX *server_ctx, *client_ctx;
 	struct proxy *proxy;
+	char run_dir[PATH_MAX]; /* /run/boundary/<id>: files the jail is shown */
+	char hosts[PATH_MAX];	/* the jail's /etc/hosts */
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -141,7 +143,8 @@ static bool id_is_stale(const char *id)
 	return start_time(pid) != t;
 }
 
-static void unpin_dir(const char *dir)
+/* Removes dir and the files in it (pins, or the files a jail is shown). */
+static void remove_flat_dir(const char *dir)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -195,9 +198,18 @@ int jail_reap_stale(void)
 		if (de->d_name[0] == '.' || !id_is_stale(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", JAIL_PIN_ROOT, de->d_name);
-		unpin_dir(path);
+		remove_flat_dir(path);
 		log_info("reaped stale jail %s: BPF programs unpinned", de->d_name);
 		n++;
+	}
+	if (d)
+		closedir(d);
+	d = opendir(JAIL_RUN_ROOT);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !id_is_stale(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", JAIL_RUN_ROOT, de->d_name);
+		remove_flat_dir(path);
 	}
 	if (d)
 		closedir(d);
@@ -439,7 +451,9 @@ static void jail_teardown(struct jail *j)
 		bpf_link__destroy(j->link[i]);
 	}
 	if (j->pin_dir[0])
-		unpin_dir(j->pin_dir);
+		remove_flat_dir(j->pin_dir);
+	if (j->run_dir[0])
+		remove_flat_dir(j->run_dir);
 	proxy_stop(j->proxy);
 	proxy_free(j->proxy);
 	SSL_CTX_free(j->server_ctx);
@@ -456,8 +470,8 @@ static void jail_teardown(struct jail *j)
 /* The command's environment: ours, with HOME, USER and LOGNAME of the user it runs as. */
 /* Every variable by which a TLS library or tool is told which CAs to trust. */
 static const char *const ca_vars[] = {
-    "SSL_CERT_FILE",	  "SSL_CERT_DIR",	 "CURL_CA_BUNDLE",    "GIT_SSL_CAINFO",
-    "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "DENO_CERT",	      "CARGO_HTTP_CAINFO",
+    "SSL_CERT_FILE",	  "SSL_CERT_DIR",	 "CURL_CA_BUNDLE", "GIT_SSL_CAINFO",
+    "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "DENO_CERT",	   "CARGO_HTTP_CAINFO",
     "PIP_CERT",		  "AWS_CA_BUNDLE",
 };
 #define N_CA_VARS (sizeof(ca_vars) / sizeof(ca_vars[0]))
@@ -499,7 +513,8 @@ static char **command_env(const struct opts *o, const char *bundle)
 	}
 	for (i = 0; i < N_CA_VARS; i++) {
 		if (asprintf(&env[k], "%s=%s", ca_vars[i],
-			     strcmp(ca_vars[i], "SSL_CERT_DIR") == 0 ? "/etc/ssl/certs" : bundle) >= 0)
+			     strcmp(ca_vars[i], "SSL_CERT_DIR") == 0 ? "/etc/ssl/certs" : bundle) >=
+		    0)
 			k++;
 	}
 	if (pw) {
@@ -581,6 +596,47 @@ static void build_hides(const struct jail *j, const struct opts *o, const char *
 	ro[r] = NULL;
 }
 
+/*
+ * The jail's /etc/hosts names only its own loopback: every other name is asked of boundary's
+ * DNS responder, so the jail's view of names never depends on the host's (and a name the host
+ * maps to its own loopback does not lead into the jail's).
+ */
+static int make_run_files(struct jail *j, char *err, size_t errlen)
+{
+	char name[256] = "localhost";
+	FILE *f;
+
+	if (mkdir(JAIL_RUN_ROOT, 0755) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", JAIL_RUN_ROOT, strerror(errno));
+		return -errno;
+	}
+	snprintf(j->run_dir, sizeof(j->run_dir), "%s/%s", JAIL_RUN_ROOT, j->id);
+	if (mkdir(j->run_dir, 0755) == -1) {
+		snprintf(err, errlen, "cannot create %.300s: %s", j->run_dir, strerror(errno));
+		j->run_dir[0] = '\0';
+		return -errno;
+	}
+	snprintf(j->hosts, sizeof(j->hosts), "%.4000s/hosts", j->run_dir);
+	gethostname(name, sizeof(name) - 1);
+	f = fopen(j->hosts, "we");
+	if (!f) {
+		snprintf(err, errlen, "cannot write %.300s: %s", j->hosts, strerror(errno));
+		return -errno;
+	}
+	fprintf(f,
+		"# the jail's own names; boundary answers every other\n"
+		"127.0.0.1\tlocalhost\n"
+		"::1\tlocalhost ip6-localhost ip6-loopback\n"
+		"127.0.1.1\t%s\n",
+		name);
+	if (fclose(f) != 0) {
+		snprintf(err, errlen, "cannot write %.300s: %s", j->hosts, strerror(errno));
+		return -errno;
+	}
+	chmod(j->hosts, 0644);
+	return 0;
+}
+
 /* boundary's config directory for the user the command runs as: the CA lives there. */
 static void config_dir(const struct opts *o, char *buf, size_t len)
 {
@@ -613,7 +669,8 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	j->server_ctx = tls_server_ctx_new(j->ca, err, errlen);
 	if (!j->server_ctx)
 		return -EINVAL;
-	j->client_ctx = tls_client_ctx_new(NULL, err, errlen);
+	j->client_ctx = tls_client_ctx_new(
+	    o->upstream_ca && o->upstream_ca[0] ? o->upstream_ca : NULL, err, errlen);
 	if (!j->client_ctx)
 		return -EINVAL;
 	memset(&pc, 0, sizeof(pc));
@@ -698,7 +755,7 @@ int jail_run(const struct opts *o, char *const argv[])
 {
 	struct jail j;
 	struct spawn_opts so;
-	const char *hide[24], *ro[8], *binds[10];
+	const char *hide[24], *ro[8], *binds[12];
 	char err[512], store[PATH_MAX + 64];
 	char **env = NULL;
 	struct sigaction sa;
@@ -759,7 +816,9 @@ int jail_run(const struct opts *o, char *const argv[])
 	}
 	log_debug("jail %s: cgroup %s, proxy port %u, DNS port %u", j.id, j.cg_path, j.l.proxy_port,
 		  j.l.dns_port);
-	ret = setup_proxy(&j, o, err, sizeof(err));
+	ret = make_run_files(&j, err, sizeof(err));
+	if (ret == 0)
+		ret = setup_proxy(&j, o, err, sizeof(err));
 	if (ret < 0) {
 		log_error("%s", err);
 		goto out;
@@ -795,7 +854,9 @@ int jail_run(const struct opts *o, char *const argv[])
 	binds[5] = "/etc/ssl/ca-bundle.pem"; /* openSUSE */
 	binds[6] = j.bundle;
 	binds[7] = "/etc/ssl/cert.pem"; /* Alpine, Arch */
-	binds[8] = NULL;
+	binds[8] = j.hosts;
+	binds[9] = "/etc/hosts";
+	binds[10] = NULL;
 	so.binds = binds;
 	if (!so.as_user)
 		log_info("the command runs as root inside a user namespace: it has no capability "

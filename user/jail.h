@@ -14,6 +14,8 @@ struct opts;
 
 /* Where pinned links live: one directory per jail, named by the jail's id. */
 #define JAIL_PIN_ROOT "/sys/fs/bpf/boundary"
+/* Where the files a jail is shown (its /etc/hosts) live, one directory per jail. */
+#define JAIL_RUN_ROOT "/run/boundary"
 
 /*
  * Runs argv (NULL-terminated, argv[0] looked up in PATH) in a new jail configured by o, and

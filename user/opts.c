@@ -92,6 +92,9 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			    OPTS_T_RULES, NULL, "RULE",
 			    "requests to tag with the session id (not supported yet)", false,
 			    F(inject)},
+    [OPTS_UPSTREAM_CA] = {OPTS_UPSTREAM_CA, "upstream-ca", 0, "BOUNDARY_UPSTREAM_CA", "upstream_ca",
+			  OPTS_T_STRING, "", "FILE",
+			  "also trust the CAs in FILE for upstream servers", false, F(upstream_ca)},
 };
 
 const struct opts_def *opts_defs(size_t *n)

@@ -44,6 +44,7 @@ enum opts_id {
 	OPTS_PPROF_PORT,
 	OPTS_SESSION_CORRELATION,
 	OPTS_INJECT_TARGET,
+	OPTS_UPSTREAM_CA,
 	OPTS__COUNT,
 };
 
@@ -143,6 +144,7 @@ struct opts {
 	uint16_t pprof_port;	     /* accepted for compatibility; no effect */
 	bool session_correlation;    /* accepted for compatibility; no effect */
 	struct opts_list inject;     /* session-id inject targets, checked as rules; no effect */
+	char *upstream_ca;	     /* also trusted for upstream servers; "" for none */
 
 	struct opts_test *tests; /* --test, in order */
 	size_t n_tests;
