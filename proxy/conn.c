@@ -1218,12 +1218,16 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 	http1_chunked_init(&c->resp_chunk);
 	snprintf(c->who, sizeof(c->who), "a client");
 	snprintf(c->orig_str, sizeof(c->orig_str), "-");
+	if (kind == PROXY_JAIL && (!p->cfg.orig || p->cfg.orig(p->cfg.orig_arg, fd, &c->orig) < 0)) {
+		/*
+		 * No record: the client dialled the listener itself (127.0.0.1:PORT inside the
+		 * jail, where loopback is not redirected), as a program told HTTP_PROXY does. It is
+		 * served as an explicit proxy client, under the same rules.
+		 */
+		c->kind = kind = PROXY_EXPLICIT;
+		snprintf(c->who, sizeof(c->who), "an explicit proxy client");
+	}
 	if (kind == PROXY_JAIL) {
-		if (!p->cfg.orig || p->cfg.orig(p->cfg.orig_arg, fd, &c->orig) < 0) {
-			log_warn("refused a connection with no record of where it was going");
-			free(c);
-			return NULL;
-		}
 		c->have_orig = true;
 		snprintf(c->who, sizeof(c->who), "%s[%u]", c->orig.comm, c->orig.pid);
 		ss = &c->orig.dst;
