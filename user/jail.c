@@ -86,6 +86,9 @@ struct jail {
 	char hosts[PATH_MAX];	/* the jail's /etc/hosts */
 };
 
+/* libbpf's messages, at debug level. Its format strings are its own, hence the pragma. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char line[512];
@@ -97,6 +100,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	log_debug("%s", line);
 	return 0;
 }
+#pragma GCC diagnostic pop
 
 /* --- ids and stale jails ------------------------------------------------------------------ */
 
