@@ -642,31 +642,41 @@ static int make_run_files(struct jail *j, char *err, size_t errlen)
 }
 
 /* boundary's config directory for the user the command runs as: the CA lives there. */
-static void config_dir(const struct opts *o, char *buf, size_t len)
+static void config_dir(const struct opts *o, char *buf, size_t len, bool *owned_by_user)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	struct passwd *pw;
+	struct stat st;
 
+	*owned_by_user = o->user.set;
 	if (xdg && xdg[0] == '/' && !o->user.set) {
 		snprintf(buf, len, "%s/coder_boundary", xdg);
 		return;
 	}
 	pw = getpwuid(o->user.set ? o->user.uid : getuid());
-	snprintf(buf, len, "%s/.config/coder_boundary", pw ? pw->pw_dir : "/root");
+	if (pw && stat(pw->pw_dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(buf, len, "%s/.config/coder_boundary", pw->pw_dir);
+		return;
+	}
+	/* A user with no home (nobody): a CA of boundary's own, readable by root only. */
+	snprintf(buf, len, "/var/lib/boundary");
+	*owned_by_user = false;
 }
 
 static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t errlen)
 {
 	struct proxy_config pc;
+	bool user_dir;
 	int ret;
 
-	config_dir(o, j->cfg_dir, sizeof(j->cfg_dir));
-	j->ca = ca_open(j->cfg_dir, o->user.set ? o->user.uid : (uid_t)-1,
-			o->user.set ? o->user.gid : (gid_t)-1, err, errlen);
+	config_dir(o, j->cfg_dir, sizeof(j->cfg_dir), &user_dir);
+	j->ca = ca_open(j->cfg_dir, user_dir ? o->user.uid : (uid_t)-1,
+			user_dir ? o->user.gid : (gid_t)-1, err, errlen);
 	if (!j->ca)
 		return -EINVAL;
 	snprintf(j->key_path, sizeof(j->key_path), "%s", ca_key_path(j->ca));
-	snprintf(j->bundle, sizeof(j->bundle), "%.4000s/ca-bundle.pem", j->cfg_dir);
+	/* Per jail, in a directory the command can read whoever it runs as. */
+	snprintf(j->bundle, sizeof(j->bundle), "%.4000s/ca-bundle.pem", j->run_dir);
 	ret = ca_write_bundle(j->ca, j->bundle, err, errlen);
 	if (ret < 0)
 		return ret;
