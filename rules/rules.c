@@ -326,7 +326,6 @@ static int parse_one_path(struct parser *p, struct rules_path *pp)
 	int ret = 0;
 	int hi, lo;
 
-	/* "path=" with nothing (or "path=/") has no segments and matches every path. */
 	for (;;) {
 		if (s[p->pos] == '/')
 			p->pos++;
@@ -418,6 +417,21 @@ static int parse_one_path(struct parser *p, struct rules_path *pp)
 		if (s[p->pos] != '/')
 			break;
 	}
+	/*
+	 * "/" alone is the root and nothing else: one empty segment, as the request "/" has.
+	 * (coder/boundary reads it as "every path", which path=/,/index.html makes a trap.)
+	 */
+	if (pp->n == 0) {
+		pp->seg = calloc(1, sizeof(*pp->seg));
+		pp->seg_len = calloc(1, sizeof(*pp->seg_len));
+		pp->seg_star = calloc(1, sizeof(*pp->seg_star));
+		if (!pp->seg || !pp->seg_len || !pp->seg_star)
+			return -RULES_E_NOMEM;
+		pp->seg[0] = strdup("");
+		if (!pp->seg[0])
+			return -RULES_E_NOMEM;
+		pp->n = 1;
+	}
 out:
 	free(dec);
 	return ret;
@@ -441,12 +455,16 @@ static int parse_paths(struct parser *p, struct rules_rule *rl)
 		memset(&rl->path[rl->n_paths], 0, sizeof(*np));
 		rl->n_paths++;
 		start = p->pos;
+		if (p->spec[start] == '\0' || is_ws(p->spec[start]) || p->spec[start] == ',') {
+			if (listed || p->spec[start] == ',')
+				return perr(p, start, RULES_E_PATH, "empty path in the list");
+			return perr(p, start, RULES_E_VALUE,
+				    "path= needs a path (/ for the root, /api/* below /api, * for "
+				    "every path)");
+		}
 		ret = parse_one_path(p, &rl->path[rl->n_paths - 1]);
 		if (ret < 0)
 			return ret;
-		/* "path=" alone matches every path, as in coder/boundary; in a list it is a slip. */
-		if (p->pos == start && (listed || p->spec[p->pos] == ','))
-			return perr(p, p->pos, RULES_E_PATH, "empty path in the list");
 		if (p->spec[p->pos] != ',')
 			break;
 		listed = true;
@@ -526,17 +544,6 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 		for (i = 0; i < rl->n_methods; i++)
 			free(rl->method[i]);
 		rl->n_methods = 0;
-	}
-	/* A path list holding a pattern with no segments matches every path. */
-	for (i = 0; i < rl->n_paths; i++) {
-		if (rl->path[i].n == 0) {
-			size_t j;
-
-			for (j = 0; j < rl->n_paths; j++)
-				path_fini(&rl->path[j]);
-			rl->n_paths = 0;
-			break;
-		}
 	}
 	return 0;
 }
