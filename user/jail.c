@@ -43,6 +43,7 @@
 #include "jail.skel.h"
 #pragma GCC diagnostic pop
 #include "proxy/ca.h"
+#include "proxy/dns.h"
 #include "proxy/log.h"
 #include "proxy/proxy.h"
 #include "proxy/tls.h"
@@ -82,6 +83,7 @@ struct jail {
 	struct ca *ca;
 	SSL_CTX *server_ctx, *client_ctx;
 	struct proxy *proxy;
+	struct dns_table *dns;
 	char run_dir[PATH_MAX]; /* /run/boundary/<id>: files the jail is shown */
 	char hosts[PATH_MAX];	/* the jail's /etc/hosts */
 };
@@ -311,19 +313,6 @@ static int load_and_attach(struct jail *j, char *err, size_t errlen)
 
 /* --- the stand-in for the proxy ------------------------------------------------------------ */
 
-static void format_orig(const struct jail_orig *o, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (o->family == JAIL_AF_INET6) {
-		inet_ntop(AF_INET6, o->addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a, ntohs(o->port));
-	} else {
-		inet_ntop(AF_INET, o->addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, ntohs(o->port));
-	}
-}
-
 /* Finds (and forgets) the original destination of an accepted connection. */
 static int orig_lookup(struct jail *j, int fd, struct jail_orig *o)
 {
@@ -381,48 +370,99 @@ static int proxy_orig(void *arg, int fd, struct proxy_orig *out)
 	return 0;
 }
 
-static void stand_in_accept(struct jail *j, int lfd, bool dns)
+/*
+ * DNS over UDP: every query answered by the responder (proxy/dns.c), which never forwards one:
+ * A and AAAA get a synthetic address tied to the name, everything else an empty answer.
+ */
+static void dns_udp(struct jail *j, int fd)
 {
-	struct jail_orig o;
-	char dst[80], comm[17];
-	int fd;
+	struct sockaddr_storage ss;
+	unsigned char in[DNS_TCP_QUERY_MAX], out[DNS_REPLY_MAX * 2];
+	socklen_t len;
+	ssize_t n, r;
+	int i;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		if (orig_lookup(j, fd, &o) < 0) {
-			log_warn("refused a connection with no record of where it was going");
-		} else {
-			format_orig(&o, dst, sizeof(dst));
-			memcpy(comm, o.comm, 16);
-			comm[16] = '\0';
-			log_info("redirected: %s[%u] to %s%s: closed (the proxy is not part of "
-				 "this build yet)",
-				 comm, o.pid, dst, dns ? " (DNS over TCP)" : "");
-		}
-		close(fd);
+	for (i = 0; i < 256; i++) {
+		len = sizeof(ss);
+		n = recvfrom(fd, in, sizeof(in), MSG_DONTWAIT, (struct sockaddr *)&ss, &len);
+		if (n < 0)
+			return;
+		r = dns_handle(j->dns, in, (size_t)n, out, sizeof(out), DNS_EDNS_SIZE);
+		if (r > 0)
+			sendto(fd, out, (size_t)r, MSG_DONTWAIT, (struct sockaddr *)&ss, len);
 	}
 }
 
-/* DNS stand-in: answer every query REFUSED at once, so resolvers fail fast, not slowly. */
-static void stand_in_dns(int fd)
-{
-	struct sockaddr_storage ss;
-	unsigned char pkt[512];
-	socklen_t len;
-	ssize_t n;
+/* DNS over TCP: a few connections at a time, each served until it closes or misbehaves. */
+#define DNS_TCP_MAX 32
 
-	for (;;) {
-		len = sizeof(ss);
-		n = recvfrom(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&ss, &len);
-		if (n < 0)
-			return;
-		if (n < 12 || (pkt[2] & 0x80))
+struct dns_tcp {
+	int fd;
+	size_t in_len;
+	unsigned char in[DNS_TCP_QUERY_MAX + 2];
+};
+
+static struct dns_tcp dns_tcp_conns[DNS_TCP_MAX];
+
+static void dns_tcp_close(int ep, struct dns_tcp *d)
+{
+	epoll_ctl(ep, EPOLL_CTL_DEL, d->fd, NULL);
+	close(d->fd);
+	d->fd = -1;
+}
+
+static void dns_tcp_accept(int ep, int lfd)
+{
+	struct epoll_event ev;
+	int fd, i;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		for (i = 0; i < DNS_TCP_MAX && dns_tcp_conns[i].fd >= 0; i++)
+			;
+		if (i == DNS_TCP_MAX) {
+			close(fd); /* the client retries */
 			continue;
-		pkt[2] = (unsigned char)(0x80 | (pkt[2] & 0x79)); /* QR, keep opcode and RD */
-		pkt[3] = 0x05;					  /* REFUSED */
-		memset(pkt + 6, 0, 6); /* no answer/authority/additional */
-		sendto(fd, pkt, (size_t)n, 0, (struct sockaddr *)&ss, len);
-		log_info("refused a DNS query (the DNS responder is not part of this build yet)");
+		}
+		dns_tcp_conns[i].fd = fd;
+		dns_tcp_conns[i].in_len = 0;
+		ev.events = EPOLLIN;
+		ev.data.u64 = 0x100000000ULL | (unsigned)i;
+		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 	}
+}
+
+static void dns_tcp_read(struct jail *j, int ep, struct dns_tcp *d)
+{
+	unsigned char out[4 * (2 + DNS_REPLY_MAX)];
+	size_t out_len = 0;
+	ssize_t n, used;
+
+	n = read(d->fd, d->in + d->in_len, sizeof(d->in) - d->in_len);
+	if (n <= 0) {
+		if (n == 0 || errno != EAGAIN)
+			dns_tcp_close(ep, d);
+		return;
+	}
+	d->in_len += (size_t)n;
+	for (;;) {
+		out_len = 0;
+		used = dns_tcp_feed(j->dns, d->in, d->in_len, out, sizeof(out), &out_len);
+		/* Replies are short and the socket's buffer is empty: a blocking-free write fits. */
+		if (out_len && write(d->fd, out, out_len) != (ssize_t)out_len) {
+			dns_tcp_close(ep, d);
+			return;
+		}
+		if (used < 0) {
+			dns_tcp_close(ep, d);
+			return;
+		}
+		if (used == 0)
+			break;
+		memmove(d->in, d->in + used, d->in_len - (size_t)used);
+		d->in_len -= (size_t)used;
+	}
+	if (d->in_len == sizeof(d->in))
+		dns_tcp_close(ep, d);
 }
 
 /* --- the whole run ------------------------------------------------------------------------ */
@@ -463,6 +503,7 @@ static void jail_teardown(struct jail *j)
 	SSL_CTX_free(j->server_ctx);
 	SSL_CTX_free(j->client_ctx);
 	ca_free(j->ca);
+	dns_table_free(j->dns);
 	jail_bpf__destroy(j->skel);
 	netns_listeners_close(&j->l);
 	if (j->netns_fd >= 0)
@@ -717,6 +758,8 @@ static int serve(struct jail *j, int pidfd, int sigfd)
 	int lfds[] = {j->l.dns_tcp4, j->l.dns_tcp6, j->l.dns_udp4, j->l.dns_udp6, sigfd, pidfd};
 	bool done = false;
 
+	for (i = 0; i < DNS_TCP_MAX; i++)
+		dns_tcp_conns[i].fd = -1;
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep == -1) {
 		log_error_errno("cannot create an epoll instance");
@@ -726,7 +769,7 @@ static int serve(struct jail *j, int pidfd, int sigfd)
 		if (lfds[i] < 0)
 			continue;
 		ev.events = EPOLLIN;
-		ev.data.fd = lfds[i];
+		ev.data.u64 = (uint64_t)lfds[i];
 		epoll_ctl(ep, EPOLL_CTL_ADD, lfds[i], &ev);
 	}
 	while (!done) {
@@ -738,6 +781,10 @@ static int serve(struct jail *j, int pidfd, int sigfd)
 			break;
 		}
 		for (i = 0; i < n; i++) {
+			if (evs[i].data.u64 & 0x100000000ULL) {
+				dns_tcp_read(j, ep, &dns_tcp_conns[evs[i].data.u64 & 0xffff]);
+				continue;
+			}
 			fd = evs[i].data.fd;
 			if (fd == pidfd) {
 				memset(&si, 0, sizeof(si));
@@ -755,12 +802,15 @@ static int serve(struct jail *j, int pidfd, int sigfd)
 				log_debug("forwarding signal %u to the jail", ssi.ssi_signo);
 				syscall(SYS_pidfd_send_signal, pidfd, (int)ssi.ssi_signo, NULL, 0);
 			} else if (fd == j->l.dns_udp4 || fd == j->l.dns_udp6) {
-				stand_in_dns(fd);
+				dns_udp(j, fd);
 			} else {
-				stand_in_accept(j, fd, fd == j->l.dns_tcp4 || fd == j->l.dns_tcp6);
+				dns_tcp_accept(ep, fd);
 			}
 		}
 	}
+	for (i = 0; i < DNS_TCP_MAX; i++)
+		if (dns_tcp_conns[i].fd >= 0)
+			dns_tcp_close(ep, &dns_tcp_conns[i]);
 	close(ep);
 	return status;
 }
@@ -830,6 +880,11 @@ int jail_run(const struct opts *o, char *const argv[])
 	}
 	log_debug("jail %s: cgroup %s, proxy port %u, DNS port %u", j.id, j.cg_path, j.l.proxy_port,
 		  j.l.dns_port);
+	j.dns = dns_table_new();
+	if (!j.dns) {
+		log_error("out of memory for the DNS responder");
+		goto out;
+	}
 	ret = make_run_files(&j, err, sizeof(err));
 	if (ret == 0)
 		ret = setup_proxy(&j, o, err, sizeof(err));

@@ -475,9 +475,15 @@ void opts_fini(struct opts *o)
 	strv_free(&o->allow.cli);
 	strv_free(&o->inject.file);
 	strv_free(&o->inject.cli);
-	free(o->config);
-	free(o->log_dir);
-	free(o->log_proxy_socket_path);
+	/* Every string option the table names, so a new one cannot be forgotten here. */
+	for (i = 0; i < OPTS__COUNT; i++) {
+		if (defs[i].type == OPTS_T_STRING) {
+			char **field = (char **)((char *)o + defs[i].off);
+
+			free(*field);
+			*field = NULL;
+		}
+	}
 	free(o->user.spec);
 	for (i = 0; i < o->n_tests; i++) {
 		free(o->tests[i].method);
