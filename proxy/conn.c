@@ -37,10 +37,12 @@ static void conn_run(struct conn *c);
 static const char *state_name(enum conn_state s)
 {
 	static const char *const names[] = {
-	    [CONN_SNIFF] = "sniff",	    [CONN_TLS_ACCEPT] = "tls-accept", [CONN_HEAD] = "head",
-	    [CONN_DISCARD] = "discard",	    [CONN_RESOLVE] = "resolve",	      [CONN_CONNECT] = "connect",
-	    [CONN_UP_TLS] = "upstream-tls", [CONN_EXCHANGE] = "exchange",     [CONN_TUNNEL] = "tunnel",
-	    [CONN_FLUSH_CLOSE] = "closing", [CONN_DEAD] = "dead",
+	    [CONN_SNIFF] = "sniff",	    [CONN_TLS_ACCEPT] = "tls-accept",
+	    [CONN_HEAD] = "head",	    [CONN_DISCARD] = "discard",
+	    [CONN_RESOLVE] = "resolve",	    [CONN_CONNECT] = "connect",
+	    [CONN_UP_TLS] = "upstream-tls", [CONN_EXCHANGE] = "exchange",
+	    [CONN_TUNNEL] = "tunnel",	    [CONN_FLUSH_CLOSE] = "closing",
+	    [CONN_DEAD] = "dead",
 	};
 
 	return names[s];
@@ -86,8 +88,9 @@ static void upstream_failed(struct conn *c, int code, const char *why)
 	char body[2048];
 
 	log_warn("%s %s from %s: %d: %s", c->method, c->url, c->who, code, why);
-	snprintf(body, sizeof(body), "boundary could not complete this request: %s\n\n  Request: %s %s\n",
-		 why, c->method, c->url);
+	snprintf(body, sizeof(body),
+		 "boundary could not complete this request: %s\n\n  Request: %s %s\n", why,
+		 c->method, c->url);
 	if (c->resp_head_done) {
 		/* The response has begun: nothing can be said any more but closing. */
 		conn_close(c, why);
@@ -238,7 +241,8 @@ static bool in_connection_list(const struct http1_header *hdr, size_t n, struct 
 				start++;
 			while (end > start && (v.p[end - 1] == ' ' || v.p[end - 1] == '\t'))
 				end--;
-			if (end - start == name.len && strncasecmp(v.p + start, name.p, name.len) == 0)
+			if (end - start == name.len &&
+			    strncasecmp(v.p + start, name.p, name.len) == 0)
 				return true;
 			while (end < v.len && v.p[end] != ',')
 				end++;
@@ -250,9 +254,9 @@ static bool in_connection_list(const struct http1_header *hdr, size_t n, struct 
 /* Hop-by-hop fields (RFC 9110 section 7.6.1), never forwarded as they are. */
 static bool hop_by_hop(const struct http1_header *hdr, size_t n, struct slice name)
 {
-	static const char *const hop[] = {"connection", "keep-alive", "proxy-connection",
-					  "te", "upgrade", "proxy-authorization",
-					  "proxy-authenticate"};
+	static const char *const hop[] = {
+	    "connection", "keep-alive",		 "proxy-connection",  "te",
+	    "upgrade",	  "proxy-authorization", "proxy-authenticate"};
 	size_t i;
 
 	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
@@ -471,7 +475,8 @@ static void handle_request(struct conn *c, size_t len)
 	host = r->form == HTTP1_ABSOLUTE ? r->authority : r->host;
 	if (host.len == 0) {
 		if (c->in_connect)
-			snprintf(c->host, sizeof(c->host), "%s:%u", c->connect_host, c->connect_port);
+			snprintf(c->host, sizeof(c->host), "%s:%u", c->connect_host,
+				 c->connect_port);
 		else if (c->client_tls && c->sni[0])
 			snprintf(c->host, sizeof(c->host), "%s", c->sni);
 		else
@@ -479,8 +484,7 @@ static void handle_request(struct conn *c, size_t len)
 	} else {
 		snprintf(c->host, sizeof(c->host), "%.*s", (int)host.len, host.p);
 	}
-	c->up_tls = c->client_tls ||
-		    (r->form == HTTP1_ABSOLUTE && slice_ieq(r->scheme, "https"));
+	c->up_tls = c->client_tls || (r->form == HTTP1_ABSOLUTE && slice_ieq(r->scheme, "https"));
 	path = r->form == HTTP1_ABSOLUTE ? r->path : r->target;
 	if (r->form == HTTP1_ASTERISK)
 		path = slice_of("*", 1);
@@ -632,8 +636,8 @@ static bool step_head(struct conn *c)
 	ssize_t r;
 
 	if (c->cin.len > 0) {
-		r = http1_parse_request(buf_head(&c->cin), c->cin.len, CONN_MAX_HEAD, &c->req, c->hdr,
-					CONN_MAX_HEADERS, &pos);
+		r = http1_parse_request(buf_head(&c->cin), c->cin.len, CONN_MAX_HEAD, &c->req,
+					c->hdr, CONN_MAX_HEADERS, &pos);
 		if (r > 0) {
 			handle_request(c, (size_t)r);
 			return true;
@@ -642,9 +646,10 @@ static bool step_head(struct conn *c)
 			if (!c->client_tls && !c->in_connect &&
 			    sniff_kind((const unsigned char *)buf_head(&c->cin), c->cin.len) ==
 				SNIFF_OTHER) {
-				log_warn("refused a connection from %s to %s: it is neither TLS nor "
-					 "HTTP (other protocols are not supported yet)",
-					 c->who, c->orig_str);
+				log_warn(
+				    "refused a connection from %s to %s: it is neither TLS nor "
+				    "HTTP (other protocols are not supported yet)",
+				    c->who, c->orig_str);
 				conn_close(c, "not HTTP");
 				return false;
 			}
@@ -1147,8 +1152,8 @@ void conn_event(struct conn *c, bool upstream, uint32_t events)
 
 	if (c->state == CONN_DEAD)
 		return;
-	if (upstream && (c->state == CONN_HEAD || c->state == CONN_SNIFF ||
-			 c->state == CONN_DISCARD)) {
+	if (upstream &&
+	    (c->state == CONN_HEAD || c->state == CONN_SNIFF || c->state == CONN_DISCARD)) {
 		/* An idle kept upstream spoke or closed: it cannot be reused. */
 		if (recv(c->ux.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 || errno != EAGAIN) {
 			xport_close(&c->ux);
@@ -1218,7 +1223,8 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 	http1_chunked_init(&c->resp_chunk);
 	snprintf(c->who, sizeof(c->who), "a client");
 	snprintf(c->orig_str, sizeof(c->orig_str), "-");
-	if (kind == PROXY_JAIL && (!p->cfg.orig || p->cfg.orig(p->cfg.orig_arg, fd, &c->orig) < 0)) {
+	if (kind == PROXY_JAIL &&
+	    (!p->cfg.orig || p->cfg.orig(p->cfg.orig_arg, fd, &c->orig) < 0)) {
 		/*
 		 * No record: the client dialled the listener itself (127.0.0.1:PORT inside the
 		 * jail, where loopback is not redirected), as a program told HTTP_PROXY does. It is
@@ -1232,7 +1238,8 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 		snprintf(c->who, sizeof(c->who), "%s[%u]", c->orig.comm, c->orig.pid);
 		ss = &c->orig.dst;
 		if (ss->ss_family == AF_INET) {
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, a, sizeof(a));
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, a,
+				  sizeof(a));
 			snprintf(c->orig_str, sizeof(c->orig_str), "%s:%u", a,
 				 ntohs(((const struct sockaddr_in *)ss)->sin_port));
 		} else {

@@ -156,7 +156,8 @@ static void worker_accept(struct worker *w, struct listener *l)
 		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE)
-				log_warn("out of file descriptors: a connection waits in the backlog");
+				log_warn(
+				    "out of file descriptors: a connection waits in the backlog");
 			return;
 		}
 		if (!conn_new(w, fd, l->kind))

@@ -437,7 +437,7 @@ void rules_match_host(const struct rules *r, const char *host, size_t host_len,
 		      struct rules_decision *d)
 {
 	struct rules_request req = {
-		.method = NULL, .host = host, .host_len = host_len, .path = "/", .path_len = 1};
+	    .method = NULL, .host = host, .host_len = host_len, .path = "/", .path_len = 1};
 
 	rules_match(r, &req, d);
 }
