@@ -73,6 +73,9 @@ static void respond(struct conn *c, int code, const char *reason, const char *bo
 		     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 		     "Content-Length: %zu\r\nCache-Control: no-store\r\n%s\r\n",
 		     code, reason, strlen(body), c->client_close ? "Connection: close\r\n" : "");
+	/* A response to HEAD says how long its body would be, and sends none. */
+	if (strcmp(c->method, "HEAD") == 0)
+		body = "";
 	if (buf_append(&c->cout, head, (size_t)n) < 0 ||
 	    buf_append(&c->cout, body, strlen(body)) < 0) {
 		conn_close(c, "no room for a response");
@@ -130,9 +133,19 @@ static void host_name_only(const char *host, char *out, size_t len)
 	out[n] = '\0';
 }
 
+/* True if spec is a rule boundary would accept: only those are suggested to a person. */
+static bool valid_rule(const char *spec)
+{
+	struct rules *r = rules_new();
+	bool ok = r && rules_add(r, spec, NULL, NULL, 0) == 0;
+
+	rules_free(r);
+	return ok;
+}
+
 static void refuse(struct conn *c, const char *reason)
 {
-	char body[3072], name[264], path[512];
+	char body[4096], name[264], path[512], rule1[400], rule2[1024], how[1600];
 	size_t plen;
 
 	host_name_only(c->host, name, sizeof(name));
@@ -142,16 +155,34 @@ static void refuse(struct conn *c, const char *reason)
 	memcpy(path, c->path ? c->path : "/", plen);
 	path[plen] = '\0';
 	log_warn("DENY %s %s from %s: %s", c->method, c->url, c->who, reason);
+
+	snprintf(rule1, sizeof(rule1), "domain=%s", name);
+	snprintf(rule2, sizeof(rule2), "method=%s domain=%s path=%s", c->method, name, path);
+	if (!name[0] || !valid_rule(rule1)) {
+		snprintf(how, sizeof(how),
+			 "boundary judges a request by the host it names: send a Host header (or "
+			 "a TLS server name).\n");
+	} else if (strcmp(c->method, "CONNECT") == 0 || !valid_rule(rule2)) {
+		/* A tunnel is allowed by its host; each request inside is judged on its own. */
+		snprintf(how, sizeof(how),
+			 "To allow this request, restart boundary with:\n"
+			 "  --allow \"%s\"\n",
+			 rule1);
+	} else {
+		snprintf(how, sizeof(how),
+			 "To allow this request, restart boundary with:\n"
+			 "  --allow \"%s\"   # every request to this host\n"
+			 "  --allow \"%s\"   # only this method and path\n",
+			 rule1, rule2);
+	}
 	snprintf(body, sizeof(body),
 		 "\xf0\x9f\x9a\xab Request Blocked by Boundary\n\n"
 		 "Request: %s %s\n"
 		 "Host: %s\n"
 		 "Process: %s\n"
 		 "Why: %s\n\n"
-		 "To allow this request, restart boundary with:\n"
-		 "  --allow \"domain=%s\"                 # every request to this host\n"
-		 "  --allow \"method=%s domain=%s path=%s\"   # only this method and path\n",
-		 c->method, c->url, c->host, c->who, reason, name, c->method, name, path);
+		 "%s",
+		 c->method, c->url, c->host[0] ? c->host : "(none)", c->who, reason, how);
 	respond(c, 403, "Forbidden", body, c->client_close);
 }
 
@@ -639,11 +670,12 @@ static bool step_head(struct conn *c)
 		r = http1_parse_request(buf_head(&c->cin), c->cin.len, CONN_MAX_HEAD, &c->req,
 					c->hdr, CONN_MAX_HEADERS, &pos);
 		if (r > 0) {
+			c->n_requests++;
 			handle_request(c, (size_t)r);
 			return true;
 		}
 		if (r < 0) {
-			if (!c->client_tls && !c->in_connect &&
+			if (c->n_requests == 0 && !c->client_tls && !c->in_connect &&
 			    sniff_kind((const unsigned char *)buf_head(&c->cin), c->cin.len) ==
 				SNIFF_OTHER) {
 				log_warn(

@@ -145,7 +145,8 @@ struct conn {
 	struct addrinfo *ai, *ai_next;
 	char connect_err[128];
 
-	uint64_t deadline; /* ms on CLOCK_MONOTONIC; 0: none */
+	uint64_t deadline;   /* ms on CLOCK_MONOTONIC; 0: none */
+	unsigned n_requests; /* heads read on this connection */
 	const char *close_reason;
 };
 

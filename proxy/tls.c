@@ -138,6 +138,13 @@ SSL_CTX *tls_server_ctx_new(struct ca *ca, char *err, size_t errlen)
 	    SSL_CTX_set_num_tickets(ctx, 0) != 1)
 		goto fail;
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+	/*
+	 * The proxy writes from buffers that may move between a write that would block and its
+	 * retry, and takes partial writes; OpenSSL must accept both. EOF without close_notify is
+	 * an ordinary end of stream (many servers and clients skip it).
+	 */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_tlsext_servername_callback(ctx, on_servername);
 	SSL_CTX_set_tlsext_servername_arg(ctx, ca);
@@ -164,6 +171,8 @@ SSL_CTX *tls_client_ctx_new(const char *extra_ca_file, char *err, size_t errlen)
 		goto fail;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	if (extra_ca_file && SSL_CTX_load_verify_file(ctx, extra_ca_file) != 1) {
 		snprintf(err, errlen, "--upstream-ca %s: cannot load certificates: %s",
 			 extra_ca_file, ossl_reason(reason, sizeof(reason)));

@@ -733,6 +733,7 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	pc.server_ctx = j->server_ctx;
 	pc.client_ctx = j->client_ctx;
 	pc.orig = proxy_orig;
+	pc.response_timeout_ms = o->upstream_timeout * 1000;
 	pc.orig_arg = j;
 	j->proxy = proxy_new(&pc, err, errlen);
 	if (!j->proxy)

@@ -95,6 +95,10 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_UPSTREAM_CA] = {OPTS_UPSTREAM_CA, "upstream-ca", 0, "BOUNDARY_UPSTREAM_CA", "upstream_ca",
 			  OPTS_T_STRING, "", "FILE",
 			  "also trust the CAs in FILE for upstream servers", false, F(upstream_ca)},
+    [OPTS_UPSTREAM_TIMEOUT] = {OPTS_UPSTREAM_TIMEOUT, "upstream-timeout", 0,
+			       "BOUNDARY_UPSTREAM_TIMEOUT", "upstream_timeout", OPTS_T_SECONDS,
+			       "120", "SECONDS", "answer 504 when an upstream is silent this long",
+			       false, F(upstream_timeout)},
 };
 
 const struct opts_def *opts_defs(size_t *n)
@@ -399,6 +403,21 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		if (store)
 			*(uint16_t *)field = port;
 		break;
+	case OPTS_T_SECONDS: {
+		unsigned long secs;
+		char *end;
+
+		errno = 0;
+		secs = strtoul(value, &end, 10);
+		if (errno || end == value || *end || value[0] == '-' || secs < 1 || secs > 86400) {
+			snprintf(err, errlen, "%s %s: not a number of seconds (use 1-86400)", who,
+				 q);
+			return -EINVAL;
+		}
+		if (store)
+			*(unsigned *)field = (unsigned)secs;
+		break;
+	}
 	case OPTS_T_LOG_LEVEL:
 		if (log_level_parse(value, &level) != 0) {
 			snprintf(err, errlen,

@@ -45,6 +45,7 @@ enum opts_id {
 	OPTS_SESSION_CORRELATION,
 	OPTS_INJECT_TARGET,
 	OPTS_UPSTREAM_CA,
+	OPTS_UPSTREAM_TIMEOUT,
 	OPTS__COUNT,
 };
 
@@ -53,6 +54,7 @@ enum opts_type {
 	OPTS_T_STRING,	  /* char *, owned */
 	OPTS_T_BOOL,	  /* bool; Go's strconv.ParseBool spellings */
 	OPTS_T_PORT,	  /* uint16_t, 1..65535 */
+	OPTS_T_SECONDS,	  /* unsigned, 1..86400 */
 	OPTS_T_LOG_LEVEL, /* enum log_level */
 	OPTS_T_JAIL,	  /* enum opts_jail */
 	OPTS_T_USER,	  /* struct opts_user, USER[:GROUP] resolved at once */
@@ -144,6 +146,7 @@ struct opts {
 	uint16_t pprof_port;	     /* accepted for compatibility; no effect */
 	bool session_correlation;    /* accepted for compatibility; no effect */
 	struct opts_list inject;     /* session-id inject targets, checked as rules; no effect */
+	unsigned upstream_timeout;   /* seconds an upstream may stay silent before a 504 */
 	char *upstream_ca;	     /* also trusted for upstream servers; "" for none */
 
 	struct opts_test *tests; /* --test, in order */

@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash disable=SC2034 # it sets variables for the suites
+#
+# proxy.sh: origin servers for the proxy's e2e tests, and boundary run so that it finds them.
+# Source after tap.sh and jail.sh.
+#
+# The servers (tests/lib/upstream.py, one process) listen on host loopback with a test CA made
+# here; boundary resolves the test names through a hosts file bind-mounted over /etc/hosts in a
+# mount namespace of its own, and trusts the test CA through --upstream-ca:
+#
+#   up.test api.up.test x.api.up.test   127.0.0.1 and ::1   listener "A"
+#   other.test                          127.0.0.2           listener "B" (same ports as A)
+#   bad.test                            127.0.0.1           $P_BAD: a certificate from another CA
+#   down.test                           127.0.0.1           $P_DOWN: nothing listens
+#
+#   upstream_up             makes the CAs and certificates, starts the servers; sets UP (its
+#                           directory), P_HTTP, P_HTTPS, P_BAD, P_DOWN, TEST_CA
+#   conns [ID]              connections the servers accepted (from listener ID)
+#   upstream_requests       requests the servers received, "ID METHOD TARGET" a line
+#   bnd ARGS... -- CMD...   runs boundary ARGS -- CMD (log level info) as described above, with
+#                           a 60 s limit; sets $out, $rc and $log ($TMPDIR_T/bnd.log)
+#   bnd_bg NAME ARGS... -- CMD...
+#                           the same in the background: sets $BND_PID (boundary itself); its
+#                           output goes to $TMPDIR_T/NAME.out and .log; `wait $BND_PID`
+#   JAIL_ENV                exported for jailed commands: CLIENT_ADDR (client.py), CURL (curl
+#                           with every name sent to the test host), PYC (python3 client.py)
+
+UPSTREAM_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/upstream.py
+CLIENT_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/client.py
+
+# free_ports N: N TCP ports free on 127.0.0.1, 127.0.0.2 and ::1 alike.
+free_ports() {
+	python3 - "$1" <<'PY'
+import socket, sys
+want, got, held = int(sys.argv[1]), [], []
+while len(got) < want:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    try:
+        for fam, a in ((socket.AF_INET, "127.0.0.2"), (socket.AF_INET6, "::1")):
+            t = socket.socket(fam)
+            t.bind((a, p))
+            held.append(t)
+    except OSError:
+        continue
+    held.append(s)
+    got.append(p)
+print(" ".join(map(str, got)))
+PY
+}
+
+# make_cert DIR NAME CA SUBJ SANS: a P-256 leaf NAME.pem/NAME.key in DIR signed by CA.
+make_cert() {
+	local d=$1 name=$2 ca=$3 subj=$4 sans=$5
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$subj" \
+		-keyout "$d/$name.key" -out "$d/$name.csr" 2>/dev/null &&
+		printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n' \
+			"$sans" >"$d/$name.ext" &&
+		openssl x509 -req -in "$d/$name.csr" -CA "$d/$ca.pem" -CAkey "$d/$ca.key" \
+			-CAcreateserial -days 2 -sha256 -extfile "$d/$name.ext" -out "$d/$name.pem" 2>/dev/null
+}
+
+make_ca() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=$3" -addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=critical,keyCertSign,cRLSign \
+		-keyout "$1/$2.key" -out "$1/$2.pem" 2>/dev/null
+}
+
+upstream_up() {
+	local i
+	UP=$TMPDIR_T/up
+	mkdir -p "$UP/git"
+	make_ca "$UP" ca "boundary test CA" || return 1
+	make_ca "$UP" rogue "not the test CA" || return 1
+	make_cert "$UP" good ca up.test \
+		"DNS:up.test,DNS:*.up.test,DNS:x.api.up.test,DNS:other.test,DNS:localhost,IP:127.0.0.1" ||
+		return 1
+	make_cert "$UP" bad rogue bad.test "DNS:bad.test" || return 1
+	TEST_CA=$UP/ca.pem
+	read -r P_HTTP P_HTTPS P_BAD P_DOWN <<<"$(free_ports 4)"
+	cat >"$UP/ports.conf" <<EOF
+http 127.0.0.1 $P_HTTP plain - - A
+http ::1 $P_HTTP plain - - A
+http 127.0.0.2 $P_HTTP plain - - B
+https 127.0.0.1 $P_HTTPS tls $UP/good.pem $UP/good.key A
+https ::1 $P_HTTPS tls $UP/good.pem $UP/good.key A
+https 127.0.0.2 $P_HTTPS tls $UP/good.pem $UP/good.key B
+bad 127.0.0.1 $P_BAD tls $UP/bad.pem $UP/bad.key BAD
+EOF
+	cat >"$UP/hosts" <<EOF
+127.0.0.1 localhost
+::1 localhost
+127.0.0.1 up.test api.up.test x.api.up.test bad.test down.test
+::1 up.test
+127.0.0.2 other.test
+EOF
+	# No DNS server: a name missing from the hosts file fails at once.
+	echo "nameserver 127.0.0.1" >"$UP/resolv.conf"
+	: >"$UP/conns.log"
+	: >"$UP/requests.log"
+	python3 "$UPSTREAM_PY" serve "$UP" 2>"$UP/server.err" &
+	UP_PID=$!
+	at_exit "kill $UP_PID 2>/dev/null; wait $UP_PID 2>/dev/null"
+	for i in $(seq 100); do
+		[ -e "$UP/ready" ] && break
+		kill -0 "$UP_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -e "$UP/ready" ] || { cat "$UP/server.err" >&2; return 1; }
+	export CLIENT_ADDR=$TH4
+	CURL="curl -sS --max-time 30 --connect-to ::$TH4:"
+	PYC="python3 $CLIENT_PY"
+	export CURL PYC
+}
+
+conns() {
+	if [ -n "$1" ]; then awk -v id="$1" '$1 == id' "$UP/conns.log" | wc -l; else
+		wc -l <"$UP/conns.log"
+	fi
+}
+
+upstream_requests() { cat "$UP/requests.log"; }
+
+# bnd_argv ARGS...: BND_ARGV, boundary ARGS in a mount namespace where /etc/hosts and
+# /etc/resolv.conf are ours; XDG_CONFIG_HOME keeps boundary's CA in the scratch directory.
+bnd_argv() {
+	# shellcheck disable=SC2016 # for the inner shell
+	BND_ARGV=(unshare -m --propagation private sh -c '
+		mount --bind "$0/hosts" /etc/hosts && mount --bind "$0/resolv.conf" /etc/resolv.conf &&
+		exec "$@"' "$UP" env XDG_CONFIG_HOME="$TMPDIR_T/xdg" "$BOUNDARY" --log-level info
+		--upstream-ca "$TEST_CA" "$@")
+}
+
+bnd() {
+	bnd_argv "$@"
+	out=$(timeout -k 5 60 "${BND_ARGV[@]}" 2>"$TMPDIR_T/bnd.log" </dev/null)
+	rc=$?
+	log=$(cat "$TMPDIR_T/bnd.log")
+}
+
+bnd_bg() {
+	local name=$1 i
+	shift
+	bnd_argv "$@"
+	"${BND_ARGV[@]}" >"$TMPDIR_T/$name.out" 2>"$TMPDIR_T/$name.log" </dev/null &
+	BND_PID=$!
+	at_exit "kill $BND_PID 2>/dev/null"
+	# unshare, sh and env exec: the pid becomes boundary's own.
+	for i in $(seq 100); do
+		[ "$(cat "/proc/$BND_PID/comm" 2>/dev/null)" = boundary ] && break
+		sleep 0.02
+	done
+}
