@@ -4,20 +4,37 @@
  * "ok" plus what it saw (the peer address as getpeername() shows it), or "err ERRNAME".
  *
  *   netprobe tcp|tfo|uring|mptcp ADDR PORT      connect by plain connect(), TCP Fast Open
- *                                               sendto(MSG_FASTOPEN), io_uring, or MPTCP
+ *                                               sendto(MSG_FASTOPEN, no data), io_uring, or
+ *                                               MPTCP
  *   netprobe unspec ADDR PORT ADDR2 PORT2       connect, dissolve with AF_UNSPEC, connect again
  *   netprobe many ADDR PORT N                   N connections at once, to PORT..PORT+N-1
  *   netprobe udp ADDR PORT                      unconnected sendto()
  *   netprobe cudp ADDR PORT                     connect() then send()
  *   netprobe socket inet|inet6|packet TYPE PROTO
  *   netprobe bind ADDR PORT
+ *   netprobe reuseport tcp|udp ADDR PORT        bind with SO_REUSEADDR and SO_REUSEPORT set
  *   netprobe loop ADDR PORT SECONDS             connect again and again; prints how many got
  *                                               through ("connected") and the last error
+ *   netprobe dns udp|cudp|tcp ADDR PORT         one DNS query (A example.com): unconnected
+ *                                               sendto(), connect()+send(), or TCP; prints the
+ *                                               reply's source ("from", UDP), getpeername()
+ *                                               ("peer", connected), the rcode and the first
+ *                                               A/AAAA answer ("an"), or "eof" when a TCP peer
+ *                                               closes without answering
+ *   netprobe fd N                               use an inherited descriptor N: getpeername()
+ *                                               and a write, "ok peer=..." or "err EBADF"
+ *   netprobe bpf                                the bpf() syscall (BPF_PROG_GET_NEXT_ID)
+ *   netprobe unix PATH                          connect() an AF_UNIX stream socket to PATH
+ *   netprobe setns PATH ADDR PORT               setns() into the network namespace at PATH,
+ *                                               then connect as "tcp" does
+ *   netprobe ping ADDR                          an ICMP echo through a ping socket
+ *                                               (SOCK_DGRAM, IPPROTO_ICMP/ICMPV6)
  * ADDR is IPv4 or IPv6 (::ffff:a.b.c.d for v4-mapped); the socket's family follows it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/io_uring.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,6 +45,9 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,19 +60,54 @@ static const char *ename(int e)
 	static char buf[32];
 
 	switch (e) {
-	case EPERM: return "EPERM";
-	case EACCES: return "EACCES";
-	case ECONNREFUSED: return "ECONNREFUSED";
-	case ENETUNREACH: return "ENETUNREACH";
-	case EHOSTUNREACH: return "EHOSTUNREACH";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
-	case EAFNOSUPPORT: return "EAFNOSUPPORT";
-	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-	case EADDRINUSE: return "EADDRINUSE";
-	case EINVAL: return "EINVAL";
-	case ESOCKTNOSUPPORT: return "ESOCKTNOSUPPORT";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EPERM:
+		return "EPERM";
+	case EACCES:
+		return "EACCES";
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
+	case ENETUNREACH:
+		return "ENETUNREACH";
+	case EHOSTUNREACH:
+		return "EHOSTUNREACH";
+	case ETIMEDOUT:
+		return "ETIMEDOUT";
+	case EPROTONOSUPPORT:
+		return "EPROTONOSUPPORT";
+	case EAFNOSUPPORT:
+		return "EAFNOSUPPORT";
+	case EADDRNOTAVAIL:
+		return "EADDRNOTAVAIL";
+	case EADDRINUSE:
+		return "EADDRINUSE";
+	case EINVAL:
+		return "EINVAL";
+	case ESOCKTNOSUPPORT:
+		return "ESOCKTNOSUPPORT";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case EBADF:
+		return "EBADF";
+	case ENOTCONN:
+		return "ENOTCONN";
+	case ENOTSOCK:
+		return "ENOTSOCK";
+	case ENOENT:
+		return "ENOENT";
+	case ENOSYS:
+		return "ENOSYS";
+	case EAGAIN:
+		return "EAGAIN";
+	case EROFS:
+		return "EROFS";
+	case ECONNRESET:
+		return "ECONNRESET";
+	case ENOTDIR:
+		return "ENOTDIR";
+	case EPIPE:
+		return "EPIPE";
+	case ESRCH:
+		return "ESRCH";
 	}
 	snprintf(buf, sizeof(buf), "E%d", e);
 	return buf;
@@ -135,8 +190,12 @@ static int do_tfo(const char *a, const char *p)
 
 	if (fd == -1)
 		return die_err(errno);
-	if (sendto(fd, "GET / HTTP/1.0\r\n\r\n", 18, MSG_FASTOPEN, (struct sockaddr *)&ss, len) ==
-	    -1)
+	/*
+	 * No data: the stand-in closes each connection at once, and data it never read would
+	 * make that close a reset, which leaves getpeername() nothing to show. The kernel takes
+	 * the same path (tcp_sendmsg_fastopen) with or without data.
+	 */
+	if (sendto(fd, "", 0, MSG_FASTOPEN, (struct sockaddr *)&ss, len) == -1)
 		return die_err(errno);
 	return report_peer(fd);
 }
@@ -159,8 +218,8 @@ static int do_uring(const char *a, const char *p)
 	ring = (int)syscall(__NR_io_uring_setup, 4, &par);
 	if (ring == -1)
 		return die_err(errno);
-	sq = mmap(NULL, par.sq_off.array + par.sq_entries * sizeof(unsigned), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+	sq = mmap(NULL, par.sq_off.array + par.sq_entries * sizeof(unsigned),
+		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
 	cq = mmap(NULL, par.cq_off.cqes + par.cq_entries * sizeof(struct io_uring_cqe),
 		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
 	sqes = mmap(NULL, par.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
@@ -283,6 +342,23 @@ static int do_bind(const char *a, const char *p)
 	return 0;
 }
 
+static int do_reuseport(const char *proto, const char *a, const char *p)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(a, p, &ss);
+	int one = 1,
+	    fd = socket(ss.ss_family, strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM, 0);
+
+	if (fd == -1)
+		return die_err(errno);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+		return die_err(errno);
+	printf("ok bound\n");
+	return 0;
+}
+
 static int do_loop(const char *a, const char *p, int seconds)
 {
 	struct sockaddr_storage ss;
@@ -306,6 +382,197 @@ static int do_loop(const char *a, const char *p, int seconds)
 	}
 	printf("ok tries=%d connected=%d last=%s\n", tries, connected, last ? ename(last) : "-");
 	fflush(stdout);
+	return 0;
+}
+
+/* A DNS query for example.com/A with id 0xb0d5 and RD set. Returns its length. */
+static size_t dns_query(unsigned char *q)
+{
+	static const unsigned char pkt[] = {0xb0, 0xd5, 0x01, 0x00, 0,	 1,   0,   0,	0,   0,
+					    0,	  0,	7,    'e',  'x', 'a', 'm', 'p', 'l', 'e',
+					    3,	  'c',	'o',  'm',  0,	 0,   1,   0,	1};
+
+	memcpy(q, pkt, sizeof(pkt));
+	return sizeof(pkt);
+}
+
+/* The offset just past the (possibly compressed) name at off, or -1. */
+static ssize_t skip_name(const unsigned char *r, ssize_t n, ssize_t off)
+{
+	while (off < n) {
+		if (r[off] == 0)
+			return off + 1;
+		if ((r[off] & 0xc0) == 0xc0)
+			return off + 2 <= n ? off + 2 : -1;
+		off += 1 + r[off];
+	}
+	return -1;
+}
+
+/* " rcode=N", then " an=ADDR" for the first A or AAAA answer, or " reply=bad". */
+static void print_dns_reply(const unsigned char *r, ssize_t n)
+{
+	char a[INET6_ADDRSTRLEN];
+	unsigned type, rdlen;
+	ssize_t off;
+
+	if (n < 12 || r[0] != 0xb0 || r[1] != 0xd5 || !(r[2] & 0x80)) {
+		printf(" reply=bad");
+		return;
+	}
+	printf(" rcode=%d", r[3] & 0x0f);
+	if (((r[6] << 8) | r[7]) == 0)
+		return;
+	off = skip_name(r, n, 12);
+	if (off < 0 || off + 4 > n)
+		return;
+	off = skip_name(r, n, off + 4);
+	if (off < 0 || off + 10 > n)
+		return;
+	type = (unsigned)((r[off] << 8) | r[off + 1]);
+	rdlen = (unsigned)((r[off + 8] << 8) | r[off + 9]);
+	off += 10;
+	if (off + (ssize_t)rdlen > n)
+		return;
+	if (type == 1 && rdlen == 4)
+		printf(" an=%s", inet_ntop(AF_INET, r + off, a, sizeof(a)));
+	else if (type == 28 && rdlen == 16)
+		printf(" an=%s", inet_ntop(AF_INET6, r + off, a, sizeof(a)));
+}
+
+static int do_dns(const char *mode, const char *a, const char *p)
+{
+	struct sockaddr_storage ss, from, peer;
+	socklen_t len = make_addr(a, p, &ss), flen = sizeof(from), plen = sizeof(peer);
+	struct timeval tv = {.tv_sec = 3};
+	unsigned char q[64], r[512];
+	size_t qlen = dns_query(q);
+	int tcp = strcmp(mode, "tcp") == 0, conn = tcp || strcmp(mode, "cudp") == 0;
+	ssize_t n;
+	int fd;
+
+	fd = socket(ss.ss_family, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	if (fd == -1)
+		return die_err(errno);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (conn && connect(fd, (struct sockaddr *)&ss, len) == -1)
+		return die_err(errno);
+	/*
+	 * Before anything is sent: a TCP peer that closes with the query unread resets the
+	 * connection, and a reset socket has no peer to name.
+	 */
+	if (conn && getpeername(fd, (struct sockaddr *)&peer, &plen) == -1)
+		return die_err(errno);
+	if (tcp) {
+		unsigned char m[66];
+
+		m[0] = 0;
+		m[1] = (unsigned char)qlen;
+		memcpy(m + 2, q, qlen);
+		if (send(fd, m, qlen + 2, MSG_NOSIGNAL) == -1)
+			return die_err(errno);
+	} else if (conn ? send(fd, q, qlen, 0) == -1
+			: sendto(fd, q, qlen, 0, (struct sockaddr *)&ss, len) == -1) {
+		return die_err(errno);
+	}
+	memset(&from, 0, sizeof(from));
+	n = recvfrom(fd, r, sizeof(r), 0, (struct sockaddr *)&from, &flen);
+	if (n == -1 && !(tcp && errno == ECONNRESET))
+		return die_err(errno);
+	printf("ok");
+	if (!tcp) {
+		printf(" ");
+		print_addr("from", &from);
+	}
+	if (conn) {
+		printf(" ");
+		print_addr("peer", &peer);
+	}
+	if (tcp) {
+		if (n <= 2)
+			printf(" eof");
+		else
+			print_dns_reply(r + 2, n - 2);
+	} else {
+		print_dns_reply(r, n);
+	}
+	printf("\n");
+	return 0;
+}
+
+static int do_fd(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		return die_err(errno);
+	if (send(fd, "inherited\n", 10, MSG_NOSIGNAL) == -1)
+		return die_err(errno);
+	printf("ok ");
+	print_addr("peer", &ss);
+	printf(" wrote\n");
+	return 0;
+}
+
+static int do_bpf(void)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.start_id = 0;
+	if (syscall(__NR_bpf, BPF_PROG_GET_NEXT_ID, &attr, sizeof(attr)) == -1) {
+		/* Allowed, but no program is loaded: the call itself went through. */
+		if (errno == ENOENT) {
+			printf("ok no programs\n");
+			return 0;
+		}
+		return die_err(errno);
+	}
+	printf("ok next_id=%u\n", attr.next_id);
+	return 0;
+}
+
+static int do_unix(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (fd == -1)
+		return die_err(errno);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		return die_err(errno);
+	printf("ok connected\n");
+	return 0;
+}
+
+static int do_setns(const char *path, const char *a, const char *p)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd == -1)
+		return die_err(errno);
+	if (setns(fd, CLONE_NEWNET) == -1)
+		return die_err(errno);
+	return do_connect(a, p, 0);
+}
+
+static int do_ping(const char *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(a, "0", &ss);
+	int v6 = ss.ss_family == AF_INET6;
+	unsigned char echo[8] = {v6 ? 128 : 8, 0, 0, 0, 0, 1, 0, 1};
+	int fd = socket(ss.ss_family, SOCK_DGRAM, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+
+	if (fd == -1)
+		return die_err(errno);
+	if (sendto(fd, echo, sizeof(echo), 0, (struct sockaddr *)&ss, len) == -1)
+		return die_err(errno);
+	printf("ok sent\n");
 	return 0;
 }
 
@@ -336,8 +603,22 @@ int main(int argc, char **argv)
 		return do_socket(argv + 2);
 	if (strcmp(argv[1], "bind") == 0 && argc == 4)
 		return do_bind(argv[2], argv[3]);
+	if (strcmp(argv[1], "reuseport") == 0 && argc == 5)
+		return do_reuseport(argv[2], argv[3], argv[4]);
 	if (strcmp(argv[1], "loop") == 0 && argc == 5)
 		return do_loop(argv[2], argv[3], atoi(argv[4]));
+	if (strcmp(argv[1], "dns") == 0 && argc == 5)
+		return do_dns(argv[2], argv[3], argv[4]);
+	if (strcmp(argv[1], "fd") == 0 && argc == 3)
+		return do_fd(atoi(argv[2]));
+	if (strcmp(argv[1], "bpf") == 0 && argc == 2)
+		return do_bpf();
+	if (strcmp(argv[1], "unix") == 0 && argc == 3)
+		return do_unix(argv[2]);
+	if (strcmp(argv[1], "setns") == 0 && argc == 5)
+		return do_setns(argv[2], argv[3], argv[4]);
+	if (strcmp(argv[1], "ping") == 0 && argc == 3)
+		return do_ping(argv[2]);
 	fprintf(stderr, "netprobe: unknown command\n");
 	return 2;
 }

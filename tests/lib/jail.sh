@@ -8,12 +8,42 @@
 # sends a packet anywhere but loopback and this namespace, and everything is removed at exit.
 #
 #   need_root                 skip the whole suite (one skipped test) unless root with cgroup2
-#   testhost_up               creates the namespace; sets TH4 (IPv4), TH6 (IPv6), TH_NS
+#   testhost_up               creates the namespace (one suite at a time: it waits for a lock);
+#                             sets TH4 (IPv4), TH6 (IPv6), TH_NS
 #   testhost_listen PORT      a TCP listener there that logs each accept to $TMPDIR_T/hits
 #   hits                      how many connections the test host has accepted
 #   jailed ARGS... -- CMD     runs boundary ARGS -- CMD with logs in $TMPDIR_T/log; sets $out, $rc
 #   state_snapshot FILE       the cgroups, pins and namespaces boundary could leave behind
+#   state_leftovers BEFORE AFTER [ID]  what AFTER has and BEFORE had not, less what belongs
+#                             to another boundary (a suite run alongside): with ID, anything
+#                             not of jail ID; without, anything of a boundary still running
 #   PROBE                     the netprobe binary
+#
+#   testhost_sniff            counts every TCP, UDP and ICMP packet that reaches the test host's
+#                             addresses, whatever its port, in $TMPDIR_T/sniff (`sniffed`)
+#   testhost_selftest PORT [udp]  proves the listeners and the sniffer see a direct connection
+#                             from the host (so "saw nothing" can fail), then clears the counts
+#   testhost_quiet DESC       ok when neither the listeners nor the sniffer saw anything
+#   jail_probe [ARGS...] -- PROBEARGS...
+#                             runs netprobe PROBEARGS in a jail of its own (--log-level debug),
+#                             held until its host pid is known; sets $out, $rc, $log,
+#                             $probe_pid (host) and $probe_nspid (inside the jail)
+#   jail_bg NAME [ARGS...] -- CMD...
+#                             starts a jail in the background (SIGINT deliverable), log in
+#                             $TMPDIR_T/NAME.log; sets $BG_PID (boundary) and $BG_WAIT (wait on it)
+#   jail_wait_log FILE ERE [SECONDS]  waits until a line of FILE matches ERE
+#   jail_field LOGFILE NAME   from a --log-level debug log: id, cgroup, proxy_port or dns_port
+#   cg_root                   the cgroup2 mount point
+#   redir_re COMM PID DST     an ERE for boundary's record of a redirected connection (the
+#                             proxy's "COMM[PID] connected (to DST)" at debug level, or the
+#                             stand-ins' "redirected: COMM[PID] to DST: ..." at info)
+#   redir_ports LOG ADDR      the ports of ADDR that LOG records connections to, one a line
+#   logged DESC TEXT ERE      ok when a line of TEXT matches ERE
+#   ok_if DESC EXPR           ok when the shell expression EXPR (eval'd) is true
+#   result LABEL              from $out made of "LABEL: RESULT" lines, that RESULT
+#   want LABEL WANT DESC      ok DESC when `result LABEL` is WANT, else says what it was
+#   bug_unless DESC BUG CMD...  ok DESC when CMD succeeds, else a TODO-skip "BUG: BUG"
+#   at_exit CMD               runs CMD (eval) at exit, before the test host goes
 
 PROBE=${PROBE:-$PWD/${BUILD:-build}/tests/netprobe}
 TH_NS=""
@@ -32,8 +62,40 @@ need_root() {
 	fi
 }
 
+AT_EXIT=()
+BG_PIDS=""
+BG_KILLED=""
+
+at_exit() { AT_EXIT=("$*" "${AT_EXIT[@]}"); }
+
+# Stops every background jail still running (TERM, then KILL), then reaps what a kill left.
+bg_cleanup() {
+	local p b i left=""
+	for p in $BG_PIDS; do
+		kill -0 "$p" 2>/dev/null && left="$left $p"
+	done
+	[ -z "$left" ] && [ -z "$BG_KILLED" ] && return 0
+	for p in $left; do
+		b=$(pgrep -P "$p" -x boundary)
+		[ -n "$b" ] && kill -TERM "$b" 2>/dev/null
+	done
+	for i in $(seq 50); do
+		left=$(for p in $left; do kill -0 "$p" 2>/dev/null && echo "$p"; done)
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	for p in $left; do
+		b=$(pgrep -P "$p" -x boundary)
+		[ -n "$b" ] && kill -KILL "$b" 2>/dev/null
+		kill -KILL "$p" 2>/dev/null
+	done
+	"$BOUNDARY" cleanup >/dev/null 2>&1
+}
+
 testhost_cleanup() {
-	local p
+	local p c
+	for c in "${AT_EXIT[@]}"; do eval "$c"; done
+	bg_cleanup
 	for p in $TH_PIDS; do kill "$p" 2>/dev/null; done
 	if [ -n "$TH_NS" ]; then
 		ip link del "bh$$" 2>/dev/null
@@ -42,6 +104,13 @@ testhost_cleanup() {
 }
 
 testhost_up() {
+	# Two test hosts at once would both claim 10.251.173.0/30: one suite at a time holds it
+	# (a lock on this file, released when the suite's processes are gone).
+	exec {TH_LOCK}<"${BASH_SOURCE[0]}"
+	if ! flock -w 600 "$TH_LOCK"; then
+		echo "jail.sh: another suite held the test host for 10 minutes" >&2
+		return 1
+	fi
 	TH_NS="bnd-th-$$"
 	TH4=10.251.173.2
 	TH6=fd00:b0d:a:1::2
@@ -59,17 +128,12 @@ testhost_up() {
 
 # testhost_listen PORT [udp]: counts what arrives, on both families.
 testhost_listen() {
-	local port=$1 proto=${2:-tcp}
-	ip netns exec "$TH_NS" python3 -u - "$port" "$proto" "$TMPDIR_T/hits" <<'PY' &
+	local port=$1 proto=${2:-tcp} i ready
+	ready=$TMPDIR_T/listen.$port.$proto.ready
+	ip netns exec "$TH_NS" python3 -u - "$port" "$proto" "$TMPDIR_T/hits" "$ready" <<'PY' &
 import socket, sys, threading
-port, proto, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-def serve(fam, addr):
-    t = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    s = socket.socket(fam, t)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port))
-    if proto == "tcp":
-        s.listen(64)
+port, proto, path, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+def serve(s):
     while True:
         if proto == "tcp":
             c, a = s.accept(); c.close()
@@ -77,18 +141,221 @@ def serve(fam, addr):
             d, a = s.recvfrom(2048)
         with open(path, "a") as f:
             f.write("%s %s\n" % (proto, a[0]))
+socks = []
 for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
     try:
-        threading.Thread(target=serve, args=(fam, addr), daemon=True).start()
+        s = socket.socket(fam, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if fam == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind((addr, port))
+        if proto == "tcp":
+            s.listen(64)
+        socks.append(s)
     except OSError:
         pass
+for s in socks:
+    threading.Thread(target=serve, args=(s,), daemon=True).start()
+open(ready, "w").close()
 threading.Event().wait()
 PY
 	TH_PIDS="$TH_PIDS $!"
-	sleep 0.3
+	for i in $(seq 100); do
+		[ -e "$ready" ] && break
+		sleep 0.05
+	done
 }
 
 hits() { wc -l <"$TMPDIR_T/hits" | tr -d ' '; }
+
+# testhost_sniff: a packet socket on the test host's end of the veth; logs every IPv4 packet to
+# TH4 and every TCP, UDP or ICMPv6 echo packet to TH6 (neighbour discovery is not traffic).
+testhost_sniff() {
+	local i
+	: >"$TMPDIR_T/sniff"
+	ip netns exec "$TH_NS" python3 -u - "bn$$" "$TH4" "$TH6" "$TMPDIR_T/sniff" <<'PY' &
+import socket, struct, sys
+ifname, th4, th6, path = sys.argv[1:5]
+t4 = socket.inet_pton(socket.AF_INET, th4)
+t6 = socket.inet_pton(socket.AF_INET6, th6)
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+s.bind((ifname, 0))
+open(path + ".ready", "w").close()
+while True:
+    d, a = s.recvfrom(65535)
+    if a[2] == socket.PACKET_OUTGOING:
+        continue
+    eth, ip, what = struct.unpack("!H", d[12:14])[0], d[14:], None
+    if eth == 0x0800 and ip[16:20] == t4:
+        what = "ipv4 proto %d" % ip[9]
+    elif eth == 0x86DD and ip[24:40] == t6 and (ip[6] in (6, 17) or (ip[6] == 58 and ip[40] == 128)):
+        what = "ipv6 next %d" % ip[6]
+    if what:
+        with open(path, "a") as f:
+            f.write(what + "\n")
+PY
+	TH_PIDS="$TH_PIDS $!"
+	for i in $(seq 100); do
+		[ -e "$TMPDIR_T/sniff.ready" ] && break
+		sleep 0.05
+	done
+}
+
+sniffed() { wc -l <"$TMPDIR_T/sniff" | tr -d ' '; }
+
+# testhost_selftest PORT [udp]: a direct, unjailed connection must be seen by both counters.
+testhost_selftest() {
+	local port=$1 proto=${2:-tcp} i
+	if [ "$proto" = udp ]; then
+		echo selftest >"/dev/udp/$TH4/$port"
+	else
+		timeout 3 bash -c "exec 3<>/dev/tcp/$TH4/$port" 2>/dev/null
+	fi
+	for i in $(seq 20); do
+		[ "$(hits)" -ge 1 ] && [ "$(sniffed)" -ge 1 ] && break
+		sleep 0.05
+	done
+	if [ "$(hits)" -ge 1 ] && [ "$(sniffed)" -ge 1 ]; then
+		ok "the test host counts a direct $proto connection to $TH4:$port (hits $(hits), packets $(sniffed))"
+	else
+		fail "the test host counts a direct $proto connection to $TH4:$port (hits $(hits), packets $(sniffed))"
+	fi
+	: >"$TMPDIR_T/hits"
+	: >"$TMPDIR_T/sniff"
+}
+
+# testhost_quiet DESC: ok when nothing from a jail reached the test host.
+testhost_quiet() {
+	sleep 0.2
+	if [ "$(hits)" = 0 ] && [ "$(sniffed)" = 0 ]; then
+		ok "$1"
+	else
+		fail "$1"
+		diag "listeners: $(tr '\n' ';' <"$TMPDIR_T/hits")" "packets: $(sort "$TMPDIR_T/sniff" | uniq -c | tr '\n' ';')"
+	fi
+}
+
+# ok_if DESC EXPR: ok when the shell expression EXPR (eval'd) is true.
+ok_if() {
+	if eval "$2"; then ok "$1"; else fail "$1"; fi
+}
+
+result() {
+	awk -v k="$1: " 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' <<<"$out"
+}
+
+want() {
+	local got
+	got=$(result "$1")
+	if [ "$got" = "$2" ]; then
+		ok "$3 ($got)"
+	else
+		fail "$3"
+		diag "$1: got '${got:-nothing}', want '$2'" "output: $out" "log: $log"
+	fi
+}
+
+bug_unless() {
+	local desc=$1 bug=$2
+	shift 2
+	if "$@"; then ok "$desc"; else skip "BUG: $bug"; fi
+}
+
+ere_quote() { sed 's/[][\\.*^$()+?{}|]/\\&/g' <<<"$1"; }
+
+redir_re() {
+	local comm pid dst
+	comm=$(ere_quote "$1")
+	pid=$(ere_quote "$2")
+	dst=$(ere_quote "$3")
+	echo "$comm\\[$pid\\](:? | .* )\\(?to $dst([:) ]|\$)"
+}
+
+redir_ports() {
+	grep -oE "[a-z]+\\[[0-9]+\\](:? | .* )\\(?to $(ere_quote "$2"):[0-9]+([:) ]|\$)" "$1" |
+		sed -E 's/.*:([0-9]+)[:) ]?$/\1/'
+}
+
+logged() {
+	if grep -qE -- "$3" <<<"$2"; then
+		ok "$1"
+	else
+		fail "$1"
+		diag "expected a line matching: $3" "in: $2"
+	fi
+}
+
+cg_root() { awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo; }
+
+jail_probe() {
+	local args=() fifo marker i pid=""
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		args+=("$1")
+		shift
+	done
+	shift
+	marker="netprobe-hold-$$-$RANDOM$RANDOM"
+	fifo=$TMPDIR_T/$marker
+	mkfifo "$fifo"
+	timeout 30 "$BOUNDARY" --log-level debug "${args[@]}" -- \
+		sh -c 'read _ <"$1"; shift; exec "$@"' "$marker" "$fifo" "$PROBE" "$@" \
+		>"$TMPDIR_T/probe.out" 2>"$TMPDIR_T/log" &
+	local bg=$!
+	for i in $(seq 200); do
+		pid=$(pgrep -f "^sh -c .* $marker ")
+		[ -n "$pid" ] && break
+		sleep 0.01
+	done
+	probe_pid=$pid
+	probe_nspid=$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status" 2>/dev/null)
+	timeout 5 sh -c 'echo go >"$1"' _ "$fifo"
+	wait "$bg"
+	rc=$?
+	rm -f "$fifo"
+	out=$(cat "$TMPDIR_T/probe.out")
+	log=$(cat "$TMPDIR_T/log")
+}
+
+jail_bg() {
+	local name=$1 args=() i
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		args+=("$1")
+		shift
+	done
+	shift
+	timeout -k 5 60 env --default-signal=INT "$BOUNDARY" --log-level info "${args[@]}" -- "$@" \
+		>"$TMPDIR_T/$name.out" 2>"$TMPDIR_T/$name.log" </dev/null &
+	BG_WAIT=$!
+	BG_PIDS="$BG_PIDS $BG_WAIT"
+	BG_PID=""
+	for i in $(seq 200); do
+		BG_PID=$(pgrep -P "$BG_WAIT" -x boundary) && break
+		sleep 0.01
+	done
+}
+
+jail_wait_log() {
+	local i n=$((${3:-10} * 20))
+	for i in $(seq "$n"); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+jail_field() {
+	sed -nE 's/.*debug: jail ([^:]+): cgroup ([^,]+), proxy port ([0-9]+), DNS port ([0-9]+).*/\1 \2 \3 \4/p' "$1" |
+		head -1 | {
+		read -r id cg pp dp
+		case $2 in
+		id) echo "$id" ;;
+		cgroup) echo "$cg" ;;
+		proxy_port) echo "$pp" ;;
+		dns_port) echo "$dp" ;;
+		esac
+	}
+}
 
 jailed() {
 	local args=()
@@ -108,10 +375,40 @@ state_snapshot() {
 	{
 		find "$cg/boundary" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort
 		find /sys/fs/bpf/boundary -mindepth 1 2>/dev/null | sort
-		ip netns list 2>/dev/null | grep -v "^$TH_NS" | sort
+		ip netns list 2>/dev/null | grep -v "^bnd-th-" | sort
 		pgrep -x boundary-init 2>/dev/null
 		pgrep -x boundary 2>/dev/null
 	} >"$1"
+}
+
+# ours PID: PID descends from this shell.
+ours() {
+	local p=$1
+	while [ -n "$p" ] && [ "$p" -gt 1 ]; do
+		[ "$p" = $$ ] && return 0
+		p=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+	done
+	return 1
+}
+
+state_leftovers() {
+	local line pid ourid=${3:-}
+	comm -13 <(sort "$1") <(sort "$2") | while read -r line; do
+		pid=$(sed -nE 's@.*/boundary/([0-9]+)-[0-9]+(/.*)?$@\1@p' <<<"$line")
+		if [ -n "$pid" ]; then
+			# A jail's cgroup or pins: ours, or another boundary's that still runs?
+			if [ -n "$ourid" ]; then
+				case $line in *"/boundary/$ourid"*) ;; *) continue ;; esac
+			elif [ -d "/proc/$pid" ] && ! ours "$pid"; then
+				continue
+			fi
+		elif [ -d "/proc/$line" ] && ! ours "$line"; then
+			# A boundary or boundary-init process: ours, or in our jail's cgroup?
+			[ -z "$ourid" ] && continue
+			grep -q "/boundary/$ourid" "/proc/$line/cgroup" 2>/dev/null || continue
+		fi
+		echo "$line"
+	done
 }
 
 trap 'testhost_cleanup; rm -rf "$TMPDIR_T"' EXIT

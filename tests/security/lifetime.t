@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# lifetime.t: attacks the jail's lifetime. SIGKILL boundary while a jailed program keeps
+# connecting: the jail must stay closed (pinned links, programs still attached to the cgroup),
+# every jailed process must die with it, and nothing may reach the test host; `boundary cleanup`
+# and the next run must reap what is left. Also: a socket made outside the jail and inherited as
+# a descriptor must not be usable inside, and a jailed root must not be able to keep its cgroup
+# from being removed.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/jail.sh"
+
+need_root
+export HOME=$TMPDIR_T XDG_CONFIG_HOME=$TMPDIR_T/xdg
+unset BOUNDARY_ALLOW BOUNDARY_CONFIG BOUNDARY_LOG_LEVEL BOUNDARY_USER SUDO_USER SUDO_UID SUDO_GID
+chmod 755 "$TMPDIR_T"
+CG=$(cg_root)
+NLINKS=13 # the programs in bpf/jail.bpf.c, one pinned link each
+
+if ! testhost_up; then
+	fail "cannot create the test host namespace"
+	done_testing
+	exit 1
+fi
+testhost_listen 8444
+testhost_sniff
+testhost_selftest 8444
+
+attached() { bpftool cgroup show "$1" 2>/dev/null | grep -c ' jail_'; }
+pins() { find "/sys/fs/bpf/boundary/$1" -mindepth 1 2>/dev/null | wc -l; }
+
+# --- SIGKILL while a jailed program keeps connecting ---------------------------------------------
+
+jail_bg k1 --log-level debug -- "$PROBE" loop "$TH4" 8444 10
+for i in $(seq 200); do
+	redir_ports "$TMPDIR_T/k1.log" "$TH4" | grep -qx 8444 && break
+	sleep 0.05
+done
+id=$(jail_field "$TMPDIR_T/k1.log" id)
+cg=$(jail_field "$TMPDIR_T/k1.log" cgroup)
+ok_if "the jailed loop is being redirected before the kill" \
+	'redir_ports "$TMPDIR_T/k1.log" "$TH4" | grep -qx 8444'
+BG_KILLED=1
+kill -KILL "$BG_PID"
+wait "$BG_WAIT" 2>/dev/null
+n_pins=$(pins "$id")
+n_att=$(attached "$cg")
+check "right after SIGKILL: the $NLINKS links are still pinned in /sys/fs/bpf/boundary/$id ($n_pins)" \
+	[ "$n_pins" = "$NLINKS" ]
+ok_if "right after SIGKILL: the cgroup is still there ($cg)" '[ -n "$cg" ] && [ -d "$cg" ]'
+check "right after SIGKILL: all $NLINKS programs are still attached to it ($n_att)" [ "$n_att" = "$NLINKS" ]
+for i in $(seq 60); do
+	grep -q '^populated 0' "$cg/cgroup.events" 2>/dev/null && break
+	sleep 0.05
+done
+check "no jailed process survives boundary (cgroup populated 0)" grep -q '^populated 0' "$cg/cgroup.events"
+check "no jailed process survives boundary (cgroup.procs empty)" [ ! -s "$cg/cgroup.procs" ]
+ok_if "no netprobe of the jail is left running" '! pgrep -f "netprobe loop $TH4 8444" >/dev/null'
+testhost_quiet "the test host saw nothing, before or after the kill"
+
+out=$("$BOUNDARY" cleanup 2>&1)
+rc=$?
+expect_rc "boundary cleanup exits 0" 0
+contains "boundary cleanup says it removed something" "$out" "removed what stale jails left behind"
+check "boundary cleanup removed the cgroup" [ ! -e "$cg" ]
+check "boundary cleanup removed the pins" [ ! -e "/sys/fs/bpf/boundary/$id" ]
+out=$("$BOUNDARY" cleanup 2>&1)
+contains "a second boundary cleanup finds nothing" "$out" "nothing to clean up"
+
+# --- cleanup leaves a live jail alone; the next run reaps a killed one ------------------------
+
+jail_bg k2 --log-level debug -- "$PROBE" loop "$TH4" 8444 10
+for i in $(seq 100); do
+	redir_ports "$TMPDIR_T/k2.log" "$TH4" | grep -qx 8444 && break
+	sleep 0.05
+done
+id2=$(jail_field "$TMPDIR_T/k2.log" id)
+cg2=$(jail_field "$TMPDIR_T/k2.log" cgroup)
+"$BOUNDARY" cleanup >/dev/null 2>&1
+n2=$(redir_ports "$TMPDIR_T/k2.log" "$TH4" | wc -l)
+sleep 0.3
+ok_if "boundary cleanup leaves a live jail alone (cgroup, pins)" \
+	'[ -d "$cg2" ] && [ "$(pins "$id2")" = "$NLINKS" ]'
+ok_if "... which keeps redirecting" '[ "$(redir_ports "$TMPDIR_T/k2.log" "$TH4" | wc -l)" -gt "$n2" ]'
+kill -KILL "$BG_PID"
+wait "$BG_WAIT" 2>/dev/null
+ok_if "after a second SIGKILL the jail is left behind ($id2)" \
+	'[ -d "$cg2" ] && [ -d "/sys/fs/bpf/boundary/$id2" ]'
+jailed -- true
+contains "the next run reaps the killed jail's cgroup" "$log" "reaped stale jail $id2 (its boundary was killed)"
+contains "the next run reaps the killed jail's pins" "$log" "reaped stale jail $id2: BPF programs unpinned"
+ok_if "the killed jail's cgroup and pins are gone" \
+	'[ ! -e "$cg2" ] && [ ! -e "/sys/fs/bpf/boundary/$id2" ]'
+testhost_quiet "the test host saw nothing from the killed jails"
+
+# --- an inherited socket -----------------------------------------------------------------------------
+
+port=$((20000 + RANDOM % 20000))
+: >"$TMPDIR_T/inherited"
+python3 -u - "$port" "$TMPDIR_T/inherited" "$TMPDIR_T/inherited.ready" <<'PY' &
+import socket, sys, threading
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+open(sys.argv[3], "w").close()
+def serve(c):
+    while True:
+        d = c.recv(4096)
+        if not d:
+            return
+        with open(sys.argv[2], "a") as f:
+            f.write(d.decode(errors="replace"))
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+lpid=$!
+at_exit "kill $lpid 2>/dev/null"
+for i in $(seq 100); do
+	[ -e "$TMPDIR_T/inherited.ready" ] && break
+	sleep 0.05
+done
+exec 5<>"/dev/tcp/127.0.0.1/$port"
+out=$("$PROBE" fd 5)
+check "control: outside the jail, fd 5 is a live socket to 127.0.0.1:$port ($out)" \
+	[ "$out" = "ok peer=127.0.0.1:$port wrote" ]
+sleep 0.2
+before=$(grep -c inherited "$TMPDIR_T/inherited")
+for who in root nobody; do
+	args=()
+	[ $who = nobody ] && args=(--user nobody)
+	jailed "${args[@]}" -- sh -c 'p=$1; for f in 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do echo "fd$f: $($p fd $f)"; done' _ "$PROBE"
+	want fd5 "err EBADF" "$who: the socket inherited as fd 5 is closed in the jail"
+	ok_if "$who: no descriptor 3-20 reaches the jailed command" \
+		'[ "$(grep -c "err EBADF" <<<"$out")" = 18 ]'
+done
+exec 5>&-
+sleep 0.2
+check "the host-side listener got nothing through the inherited socket" \
+	[ "$(grep -c inherited "$TMPDIR_T/inherited")" = "$before" ]
+
+# --- a jailed root keeping its cgroup ----------------------------------------------------------
+
+mnt=$TMPDIR_T/cgmnt
+mkdir -p "$mnt"
+jailed --log-level debug -- unshare -C sh -c \
+	"mount -n -t cgroup2 none '$mnt' && mkdir '$mnt/held' && echo made; umount -n '$mnt'"
+id3=$(jail_field "$TMPDIR_T/log" id)
+cg3=$(jail_field "$TMPDIR_T/log" cgroup)
+at_exit "rmdir '$cg3/held' '$cg3' 2>/dev/null"
+diag "root in the jail made a child cgroup: ${out:-no}"
+bug_unless "a jailed root cannot keep its cgroup from being removed (child cgroup)" \
+	"root in the jail mounts cgroup2 in a new cgroup namespace and creates $cg3/held (the jail's cgroup belongs to host uid 0 = the jail's root); cgroup_destroy() rmdirs only the jail's own directory, so teardown and boundary cleanup fail with EBUSY forever" \
+	[ ! -e "$cg3" ]
+if [ -e "$cg3" ]; then
+	"$BOUNDARY" cleanup >/dev/null 2>&1
+	bug_unless "boundary cleanup removes a jail's cgroup with children" \
+		"boundary cleanup leaves $cg3 (cgroup_destroy does not remove child cgroups) and still exits 0" \
+		[ ! -e "$cg3" ]
+	rmdir "$cg3/held" "$cg3" 2>/dev/null
+else
+	ok "boundary cleanup removes a jail's cgroup with children (nothing was left)"
+fi
+check "the pins of that jail are gone all the same" [ ! -e "/sys/fs/bpf/boundary/$id3" ]
+
+testhost_quiet "the test host saw nothing at all"
+
+done_testing
