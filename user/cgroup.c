@@ -5,6 +5,7 @@
  */
 #include "user/cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -123,6 +124,25 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Removes the cgroups below path, deepest first (a jailed root may have made some). */
+static void remove_children(const char *path)
+{
+	char child[4200];
+	struct dirent *de;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(child, sizeof(child), "%s/%s", path, de->d_name);
+		remove_children(child);
+		rmdir(child);
+	}
+	closedir(d);
+}
+
 int cgroup_destroy(const char *path, int timeout_ms)
 {
 	char file[4200];
@@ -158,6 +178,7 @@ int cgroup_destroy(const char *path, int timeout_ms)
 	}
 	/* The last task can take a moment to be unlinked after "populated 0": retry on EBUSY. */
 	for (;;) {
+		remove_children(path);
 		if (rmdir(path) == 0 || errno == ENOENT) {
 			ret = 0;
 			break;

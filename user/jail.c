@@ -48,8 +48,10 @@
 #include "proxy/proxy.h"
 #include "proxy/tls.h"
 #include "user/cgroup.h"
+#include "user/config.h"
 #include "user/netns.h"
 #include "user/opts.h"
+#include "user/privs.h"
 #include "user/spawn.h"
 
 _Static_assert(sizeof(struct jail_config) == 8, "struct jail_config is part of the BPF ABI");
@@ -596,6 +598,26 @@ static void free_env(char **env, const struct opts *o)
 }
 
 /* What the jail must not see or change. */
+/* mkdir -p for dir, each new directory owned (0700) by the owner of the one above it. */
+static void make_dir_as_parent(const char *dir)
+{
+	char path[PATH_MAX], *slash;
+	struct stat st;
+
+	if (stat(dir, &st) == 0)
+		return;
+	snprintf(path, sizeof(path), "%s", dir);
+	slash = strrchr(path, '/');
+	if (!slash || slash == path)
+		return;
+	*slash = '\0';
+	make_dir_as_parent(path);
+	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode))
+		return;
+	if (mkdir(dir, 0700) == 0 && chown(dir, st.st_uid, st.st_gid) == -1)
+		log_debug("cannot give %s to its parent's owner: %s", dir, strerror(errno));
+}
+
 static void build_hides(const struct jail *j, const struct opts *o, const char **hide, size_t nhide,
 			const char **ro, size_t nro, char *store, size_t storelen)
 {
@@ -629,6 +651,20 @@ static void build_hides(const struct jail *j, const struct opts *o, const char *
 		if (n > 0 && (size_t)n < storelen - used && r + 2 < nro) {
 			ro[r++] = store + used;
 			used += (size_t)n + 1;
+		}
+	}
+	/*
+	 * Where boundary looks for its config next time ($HOME's, which may differ from the
+	 * passwd home): made to exist, so the command cannot create it, and read-only.
+	 */
+	if (config_default_path(store + used, storelen - used) == 0 && r + 2 < nro) {
+		char *slash = strrchr(store + used, '/');
+
+		if (slash) {
+			*slash = '\0';
+			make_dir_as_parent(store + used);
+			ro[r++] = store + used;
+			used += strlen(store + used) + 1;
 		}
 	}
 	if (o->config_read && r + 2 < nro)
@@ -911,8 +947,8 @@ int jail_run(const struct opts *o, char *const argv[])
 	 * capabilities at all.
 	 */
 	so.as_user = (o->user.set && o->user.uid != 0) || o->no_user_namespace;
-	so.uid = o->user.set ? o->user.uid : 0;
-	so.gid = o->user.set ? o->user.gid : 0;
+	so.uid = o->user.set && o->user.uid != 0 ? o->user.uid : PRIVS_USERNS_HOST_ID;
+	so.gid = o->user.set && o->user.uid != 0 ? o->user.gid : PRIVS_USERNS_HOST_ID;
 	so.argv = argv;
 	so.envp = env;
 	so.hide = hide;
@@ -930,10 +966,12 @@ int jail_run(const struct opts *o, char *const argv[])
 	binds[10] = NULL;
 	so.binds = binds;
 	if (!so.as_user)
-		log_info("the command runs as root inside a user namespace: it has no capability "
-			 "over the host (use --user or sudo to run it as an ordinary user)");
-	else if (so.uid == 0)
-		log_info("the command runs as uid 0 with no capabilities (--no-user-namespace)");
+		log_info(
+		    "the command runs as root inside a user namespace, which is nobody on the "
+		    "host: it can change nothing of the host's that nobody cannot (use --user or "
+		    "sudo to run it as an ordinary user)");
+	else if (o->no_user_namespace && !(o->user.set && o->user.uid != 0))
+		log_info("the command runs as nobody with no capabilities (--no-user-namespace)");
 	pidfd = spawn_jail(&so, &pid, err, sizeof(err));
 	if (pidfd < 0) {
 		log_error("%s", err);

@@ -101,9 +101,9 @@ static int write_file(const char *path, const char *s)
 	return ret;
 }
 
-int privs_userns_root(char *err, size_t errlen)
+int privs_userns_root(int ready_fd, int go_fd, char *err, size_t errlen)
 {
-	int ret;
+	char c = 0;
 
 	if (getuid() != 0 || getgid() != 0) {
 		snprintf(err, errlen, "the user namespace maps root only; boundary is not root");
@@ -114,18 +114,39 @@ int privs_userns_root(char *err, size_t errlen)
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) == -1)
 		return fail(err, errlen,
 			    "cannot create a user namespace (is user.max_user_namespaces 0? use "
-			    "--user to run the command as an ordinary user instead)");
-	/* Only the process's own ids may be mapped from inside, one line each. */
-	ret = write_file("/proc/self/setgroups", "deny");
-	if (ret == 0)
-		ret = write_file("/proc/self/uid_map", "0 0 1\n");
-	if (ret == 0)
-		ret = write_file("/proc/self/gid_map", "0 0 1\n");
-	if (ret < 0) {
-		errno = -ret;
-		return fail(err, errlen, "cannot map root into the user namespace");
+			    "--user or --no-user-namespace instead)");
+	if (write(ready_fd, &c, 1) != 1 || read(go_fd, &c, 1) != 1 || c != 1) {
+		snprintf(err, errlen, "the jail's init could not map root into the user namespace");
+		return -EPERM;
 	}
+	/* Only now is the namespace's uid 0 the host's nobody: become it. */
+	if (setresgid(0, 0, 0) == -1)
+		return fail(err, errlen, "cannot become gid 0 of the user namespace");
+	if (setresuid(0, 0, 0) == -1)
+		return fail(err, errlen, "cannot become uid 0 of the user namespace");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return fail(err, errlen, "cannot set no_new_privs");
 	return 0;
+}
+
+int privs_userns_map(pid_t pid, char *err, size_t errlen)
+{
+	char path[64], map[64];
+	int ret;
+
+	snprintf(map, sizeof(map), "0 %d 1\n", PRIVS_USERNS_HOST_ID);
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	ret = write_file(path, "deny");
+	if (ret == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+		ret = write_file(path, map);
+	}
+	if (ret == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+		ret = write_file(path, map);
+	}
+	if (ret < 0)
+		snprintf(err, errlen, "cannot map root into the jail's user namespace: %s",
+			 strerror(-ret));
+	return ret;
 }

@@ -17,12 +17,19 @@
  */
 int privs_drop_to(uid_t uid, gid_t gid, char *err, size_t errlen);
 
+/* The host uid and gid that root inside a jail's user namespace is: nobody. */
+#define PRIVS_USERNS_HOST_ID 65534
+
 /*
- * For a command that stays root: enters a new user namespace (and with it a new mount
- * namespace, in which every mount inherited from boundary is locked) where it is uid 0 and gid
- * 0 with capabilities over nothing that belongs to the host; sets no_new_privs. Returns 0 or
- * -errno with err filled.
+ * For a command that stays root, step 1, in the command's process: enters a new user namespace
+ * (and with it a new mount namespace, in which every mount inherited from boundary is locked),
+ * tells the jail's init through ready_fd, waits on go_fd until init has written the maps
+ * (privs_userns_map), then becomes uid 0 and gid 0 of the namespace, which on the host are
+ * nobody: root there owns nothing of the host's. Sets no_new_privs. Returns 0 or -errno with err.
  */
-int privs_userns_root(char *err, size_t errlen);
+int privs_userns_root(int ready_fd, int go_fd, char *err, size_t errlen);
+
+/* Step 2, in the jail's init (still root): maps root of pid's user namespace to nobody. */
+int privs_userns_map(pid_t pid, char *err, size_t errlen);
 
 #endif /* BOUNDARY_USER_PRIVS_H */

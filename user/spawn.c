@@ -19,6 +19,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,10 +77,36 @@ static int hide(const char *path)
 	return 0;
 }
 
+/*
+ * Makes every directory above path that its owner (not root) could rename a mount point of
+ * its own, which rename(2) refuses to move: else the command could rename ~/.config away and
+ * write a new policy where boundary will look for it next time.
+ */
+static int pin_ancestors(const char *path)
+{
+	char dir[4096], *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	while ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (stat(dir, &st) == -1 || st.st_uid == 0)
+			break;
+		if (mount(dir, dir, NULL, MS_BIND, NULL) == -1)
+			return -errno;
+	}
+	return 0;
+}
+
 static int make_rdonly(const char *path)
 {
+	int ret;
+
 	if (access(path, F_OK) == -1)
 		return 0;
+	ret = pin_ancestors(path);
+	if (ret < 0)
+		return ret;
 	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) == -1)
 		return -errno;
 	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
@@ -122,6 +149,12 @@ static int setup_mounts(const struct spawn_opts *o)
 			return -1;
 		}
 	}
+	/* Global sysctls are checked by uid alone: nobody in the jail may write any. */
+	ret = make_rdonly("/proc/sys");
+	if (ret < 0) {
+		say("cannot make /proc/sys read-only in the jail: %s", strerror(-ret));
+		return -1;
+	}
 	for (p = o->rdonly; p && *p; p++) {
 		ret = make_rdonly(*p);
 		if (ret < 0) {
@@ -154,29 +187,55 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void __attribute__((noreturn)) run_command(const struct spawn_opts *o)
+/* True if name exists in some directory of PATH that can be searched. */
+static bool on_path(const char *name)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char file[4096];
+
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		if (end == p)
+			snprintf(file, sizeof(file), "./%s", name);
+		else
+			snprintf(file, sizeof(file), "%.*s/%s", (int)(end - p), p, name);
+		if (access(file, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void __attribute__((noreturn))
+run_command(const struct spawn_opts *o, int ready_fd, int go_fd)
 {
 	char err[256];
 	int e;
 
 	reset_signals();
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (!o->as_user && privs_userns_root(ready_fd, go_fd, err, sizeof(err)) < 0) {
+		say("%s", err);
+		_exit(125);
+	}
 	if (syscall(SYS_close_range, 3U, ~0U, 0U) == -1) {
 		say("cannot close inherited descriptors: %s", strerror(errno));
 		_exit(125);
 	}
-	if (o->as_user) {
-		if (privs_drop_to(o->uid, o->gid, err, sizeof(err)) < 0) {
-			say("%s", err);
-			_exit(125);
-		}
-	} else if (privs_userns_root(err, sizeof(err)) < 0) {
+	if (o->as_user && privs_drop_to(o->uid, o->gid, err, sizeof(err)) < 0) {
 		say("%s", err);
 		_exit(125);
 	}
 	execvpe(o->argv[0], o->argv, o->envp);
 	e = errno;
-	say("cannot run %s: %s", o->argv[0], strerror(e));
+	/*
+	 * execvpe says EACCES when a directory on PATH could not be searched, even if the
+	 * command is in none of them: then it was not found, as a shell would say.
+	 */
+	if (e == EACCES && !strchr(o->argv[0], '/') && !on_path(o->argv[0]))
+		e = ENOENT;
+	say("cannot run %s: %s", o->argv[0], e == ENOENT ? "command not found" : strerror(e));
 	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
 }
 
@@ -184,6 +243,7 @@ static void __attribute__((noreturn)) run_command(const struct spawn_opts *o)
 static void __attribute__((noreturn)) init_main(const struct spawn_opts *o, sigset_t *fwd)
 {
 	siginfo_t si;
+	int ready[2], go[2];
 	pid_t cmd, w;
 	int status, code = 125, sig;
 
@@ -201,13 +261,40 @@ static void __attribute__((noreturn)) init_main(const struct spawn_opts *o, sigs
 		_exit(125);
 	sigaddset(fwd, SIGCHLD);
 	sigprocmask(SIG_BLOCK, fwd, NULL);
+	if (pipe2(ready, O_CLOEXEC) == -1 || pipe2(go, O_CLOEXEC) == -1) {
+		say("cannot start the command: %s", strerror(errno));
+		_exit(125);
+	}
 	cmd = fork();
 	if (cmd == -1) {
 		say("cannot start the command: %s", strerror(errno));
 		_exit(125);
 	}
 	if (cmd == 0)
-		run_command(o);
+		run_command(o, ready[1], go[0]);
+	/* init keeps only its own ends, so a command that dies early is seen as EOF. */
+	close(ready[1]);
+	close(go[0]);
+	if (!o->as_user) {
+		char c = 0, err[256];
+
+		/* The command has its user namespace; root there becomes the host's nobody. */
+		if (read(ready[0], &c, 1) == 1) {
+			if (privs_userns_map(cmd, err, sizeof(err)) < 0) {
+				say("%s", err);
+				kill(cmd, SIGKILL);
+				_exit(125);
+			}
+			c = 1;
+			if (write(go[1], &c, 1) != 1) {
+				kill(cmd, SIGKILL);
+				_exit(125);
+			}
+		}
+		/* else the command said why and exits 125, which becomes the jail's status */
+	}
+	close(ready[0]);
+	close(go[1]);
 	for (;;) {
 		sig = sigwaitinfo(fwd, &si);
 		if (sig == -1)
