@@ -243,7 +243,11 @@ const char *tls_error_string(SSL *ssl, int ret, char *buf, size_t len)
 		else
 			ERR_error_string_n(e, buf, len);
 	} else if (kind == SSL_ERROR_ZERO_RETURN) {
-		snprintf(buf, len, "the peer closed the TLS connection");
+		/* With SSL_OP_IGNORE_UNEXPECTED_EOF a bare EOF mid-handshake arrives this way. */
+		snprintf(buf, len, "%s",
+			 SSL_is_init_finished(ssl)
+			     ? "the peer closed the TLS connection"
+			     : "the connection closed during the TLS handshake");
 	} else if (kind == SSL_ERROR_SYSCALL) {
 		if (ret == 0 || saved_errno == 0)
 			snprintf(buf, len, "the connection closed during the TLS handshake");

@@ -47,7 +47,8 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_LOG_DIR] = {OPTS_LOG_DIR, "log-dir", 0, "BOUNDARY_LOG_DIR", "log_dir", OPTS_T_STRING, "",
 		      "DIR", "write the log to a new file in DIR, not stderr", true, F(log_dir)},
     [OPTS_PROXY_PORT] = {OPTS_PROXY_PORT, "proxy-port", 0, "PROXY_PORT", "proxy_port", OPTS_T_PORT,
-			 "8080", "PORT", "the proxy's port (default 8080)", true, F(proxy_port)},
+			 "8080", "PORT", "the proxy's port in the jail (default: a free one)", true,
+			 F(proxy_port)},
     [OPTS_USER] = {OPTS_USER, "user", 0, "BOUNDARY_USER", "user", OPTS_T_USER, "", "USER[:GROUP]",
 		   "run the command as USER (default: sudo's caller)", true, F(user)},
     [OPTS_USE_REAL_DNS] = {OPTS_USE_REAL_DNS, "use-real-dns", 0, "BOUNDARY_USE_REAL_DNS",
@@ -66,7 +67,7 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_NO_USER_NAMESPACE] =
 	{OPTS_NO_USER_NAMESPACE, "no-user-namespace", 0, "BOUNDARY_NO_USER_NAMESPACE",
 	 "no_user_namespace", OPTS_T_BOOL, "false", NULL,
-	 "run a root command as uid 0 with no capabilities, not in a user namespace", false,
+	 "run a root command as nobody with no capabilities, not in a userns", false,
 	 F(no_user_namespace)},
     [OPTS_DISABLE_AUDIT_LOGS] = {OPTS_DISABLE_AUDIT_LOGS, "disable-audit-logs", 0,
 				 "DISABLE_AUDIT_LOGS", "disable_audit_logs", OPTS_T_BOOL, "false",

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+/*
+ * audit.c: the audit stream (audit.h). Owns the file, the queue and the writer thread; knows
+ * nothing of what is being audited beyond the record's fields.
+ */
+#include "proxy/audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proxy/log.h"
+
+#define AUDIT_QUEUE 4096	/* records waiting for the writer */
+#define AUDIT_LINE  4096	/* the longest record; longer fields are cut */
+
+struct audit {
+	int fd;
+	bool own_fd;
+	char path[4096];
+	char jail_id[64];
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char *q[AUDIT_QUEUE];
+	size_t q_len[AUDIT_QUEUE];
+	size_t head, n;
+	uint64_t dropped, dropped_said;
+	bool stop, failing;
+};
+
+static int put(char *out, size_t cap, size_t *len, const char *s, size_t n)
+{
+	if (*len + n >= cap)
+		return -1;
+	memcpy(out + *len, s, n);
+	*len += n;
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf && (s[1] & 0xc0) == 0x80)
+		return 2;
+	if (s[0] >= 0xe0 && s[0] <= 0xef && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
+		if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f))
+			return 0; /* overlong, or a surrogate */
+		return 3;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
+	    (s[3] & 0xc0) == 0x80) {
+		if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+int audit_json_string(char *out, size_t cap, size_t *len, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t start = *len, n;
+	char esc[8];
+
+	if (put(out, cap, len, "\"", 1) < 0)
+		goto full;
+	while (*p) {
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			if (put(out, cap, len, esc, 2) < 0)
+				goto full;
+			p++;
+			continue;
+		}
+		if (*p < 0x20 || *p == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			if (put(out, cap, len, esc, 6) < 0)
+				goto full;
+			p++;
+			continue;
+		}
+		n = utf8_len(p);
+		if (n == 0) {
+			/* Not UTF-8: each byte said as the code point of the same value. */
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			if (put(out, cap, len, esc, 6) < 0)
+				goto full;
+			p++;
+			continue;
+		}
+		if (put(out, cap, len, (const char *)p, n) < 0)
+			goto full;
+		p += n;
+	}
+	if (put(out, cap, len, "\"", 1) < 0)
+		goto full;
+	return 0;
+full:
+	*len = start;
+	return -1;
+}
+
+static void field_str(char *out, size_t cap, size_t *len, const char *key, const char *v)
+{
+	char k[64];
+	int n;
+
+	if (!v)
+		return;
+	n = snprintf(k, sizeof(k), ",\"%s\":", key);
+	if (put(out, cap, len, k, (size_t)n) < 0)
+		return;
+	if (audit_json_string(out, cap, len, v) < 0)
+		*len -= (size_t)n;
+}
+
+static void field_num(char *out, size_t cap, size_t *len, const char *key, long long v)
+{
+	char k[96];
+	int n = snprintf(k, sizeof(k), ",\"%s\":%lld", key, v);
+
+	put(out, cap, len, k, (size_t)n);
+}
+
+static size_t format(const struct audit *a, const struct audit_record *r, char *out, size_t cap)
+{
+	struct timespec ts;
+	struct tm tm;
+	char t[64];
+	size_t len = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(t, sizeof(t), "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	put(out, cap, &len, t, strlen(t));
+	field_str(out, cap, &len, "event", r->event);
+	field_str(out, cap, &len, "decision", r->decision);
+	field_str(out, cap, &len, "kind", r->kind);
+	field_str(out, cap, &len, "method", r->method);
+	field_str(out, cap, &len, "url", r->url);
+	field_str(out, cap, &len, "host", r->host);
+	if (r->port)
+		field_num(out, cap, &len, "port", r->port);
+	field_str(out, cap, &len, "dns_type", r->dns_type);
+	field_str(out, cap, &len, "rule", r->rule);
+	field_str(out, cap, &len, "reason", r->reason);
+	if (r->status)
+		field_num(out, cap, &len, "status", r->status);
+	if (r->pid)
+		field_num(out, cap, &len, "pid", r->pid);
+	field_str(out, cap, &len, "comm", r->comm);
+	if (r->event && strcmp(r->event, "end") == 0) {
+		field_num(out, cap, &len, "bytes_up", (long long)r->bytes_up);
+		field_num(out, cap, &len, "bytes_down", (long long)r->bytes_down);
+	}
+	if (r->duration_ms >= 0)
+		field_num(out, cap, &len, "duration_ms", r->duration_ms);
+	field_str(out, cap, &len, "jail", a->jail_id);
+	/* There is always room for the closing brace and newline: cap keeps two bytes spare. */
+	out[len++] = '}';
+	out[len++] = '\n';
+	return len;
+}
+
+static void write_all(struct audit *a, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(a->fd, p, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (!a->failing)
+				log_warn_errno("cannot write the audit log %s (records are dropped "
+					       "until it works again)",
+					       a->path);
+			a->failing = true;
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	if (a->failing)
+		log_warn("the audit log %s is written again", a->path);
+	a->failing = false;
+}
+
+static void *writer_main(void *arg)
+{
+	struct audit *a = arg;
+	char note[160];
+	uint64_t dropped;
+	size_t n;
+	char *line;
+
+	pthread_mutex_lock(&a->lock);
+	for (;;) {
+		while (a->n == 0 && !a->stop)
+			pthread_cond_wait(&a->cond, &a->lock);
+		if (a->n == 0 && a->stop)
+			break;
+		line = a->q[a->head];
+		n = a->q_len[a->head];
+		a->head = (a->head + 1) % AUDIT_QUEUE;
+		a->n--;
+		dropped = a->dropped;
+		pthread_mutex_unlock(&a->lock);
+
+		if (dropped > a->dropped_said) {
+			int k = snprintf(note, sizeof(note),
+					 "{\"event\":\"dropped\",\"count\":%llu,\"jail\":\"%s\"}\n",
+					 (unsigned long long)(dropped - a->dropped_said), a->jail_id);
+
+			write_all(a, note, (size_t)k);
+			log_warn("%llu audit record(s) dropped: the audit log could not keep up",
+				 (unsigned long long)(dropped - a->dropped_said));
+			a->dropped_said = dropped;
+		}
+		write_all(a, line, n);
+		free(line);
+		pthread_mutex_lock(&a->lock);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+struct audit *audit_open(const char *path, const char *jail_id, char *err, size_t errlen)
+{
+	struct audit *a = calloc(1, sizeof(*a));
+	struct stat st;
+	struct tm tm;
+	time_t now = time(NULL);
+
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(a->jail_id, sizeof(a->jail_id), "%s", jail_id);
+	if (strcmp(path, "-") == 0) {
+		a->fd = STDOUT_FILENO;
+		snprintf(a->path, sizeof(a->path), "-");
+	} else {
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			localtime_r(&now, &tm);
+			snprintf(a->path, sizeof(a->path),
+				 "%.3900s/boundary-audit-%04d-%02d-%02d_%02d-%02d-%02d-%ld.jsonl", path,
+				 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+				 tm.tm_sec, (long)getpid());
+		} else {
+			snprintf(a->path, sizeof(a->path), "%s", path);
+		}
+		a->fd = open(a->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+		if (a->fd == -1) {
+			snprintf(err, errlen, "--audit-log %s: %s", a->path, strerror(errno));
+			free(a);
+			return NULL;
+		}
+		a->own_fd = true;
+	}
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	if (pthread_create(&a->thread, NULL, writer_main, a) != 0) {
+		snprintf(err, errlen, "cannot start the audit writer");
+		if (a->own_fd)
+			close(a->fd);
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void audit_write(struct audit *a, const struct audit_record *r)
+{
+	char buf[AUDIT_LINE];
+	size_t n;
+	char *line;
+
+	if (!a)
+		return;
+	n = format(a, r, buf, sizeof(buf) - 2);
+	line = malloc(n);
+	pthread_mutex_lock(&a->lock);
+	if (!line || a->n == AUDIT_QUEUE) {
+		a->dropped++;
+		pthread_mutex_unlock(&a->lock);
+		free(line);
+		return;
+	}
+	memcpy(line, buf, n);
+	a->q[(a->head + a->n) % AUDIT_QUEUE] = line;
+	a->q_len[(a->head + a->n) % AUDIT_QUEUE] = n;
+	a->n++;
+	pthread_cond_signal(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void audit_close(struct audit *a)
+{
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->stop = true;
+	pthread_cond_signal(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(a->thread, NULL);
+	if (a->own_fd)
+		close(a->fd);
+	free(a);
+}
+
+const char *audit_path(const struct audit *a)
+{
+	return a->path;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * audit.h: the audit stream, one JSON object per line for every decision boundary makes.
+ *
+ * Records are formatted by the caller's thread and handed to a writer thread through a bounded
+ * queue, so a slow disk or reader never blocks the proxy: when the queue is full, records are
+ * dropped and counted, and the count is written as a record of its own as soon as there is
+ * room. Each record is written with one write(2), so lines never interleave or sit in a buffer.
+ */
+#ifndef BOUNDARY_PROXY_AUDIT_H
+#define BOUNDARY_PROXY_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct audit;
+
+/*
+ * One decision. Strings may be NULL (left out of the record). Times are filled in by
+ * audit_write(). event is "request" (the decision), "end" (an allowed exchange finished: status,
+ * bytes, duration), "dns" or "connection" (refused before any request).
+ */
+struct audit_record {
+	const char *event;
+	const char *decision; /* "allow" or "deny" */
+	const char *kind;     /* "http", "https", "connect", "dns", "tcp" */
+	const char *method;
+	const char *url;
+	const char *host;
+	uint16_t port;
+	const char *rule; /* the matching rule, as written */
+	const char *reason;
+	uint32_t pid;
+	const char *comm;
+	int status; /* HTTP status sent to the client, 0 if none */
+	uint64_t bytes_up, bytes_down;
+	int64_t duration_ms; /* -1: not known */
+	const char *dns_type;
+};
+
+/*
+ * Opens the stream: path "-" is stdout; an existing directory gets a new file
+ * boundary-audit-YYYY-MM-DD_HH-MM-SS-<pid>.jsonl in it; anything else is a file, appended to
+ * (created 0600). jail_id is put in every record. Starts the writer thread. Returns NULL with
+ * err filled.
+ */
+struct audit *audit_open(const char *path, const char *jail_id, char *err, size_t errlen);
+
+/* Queues one record. Never blocks on I/O; safe from any thread; accepts a NULL audit. */
+void audit_write(struct audit *a, const struct audit_record *r);
+
+/* Writes what is queued, stops the writer, closes. Accepts NULL. */
+void audit_close(struct audit *a);
+
+/* The path written to ("-" for stdout). */
+const char *audit_path(const struct audit *a);
+
+/*
+ * Appends s to out[*len..cap) as a JSON string (quotes included): quote, backslash and control
+ * characters escaped, bytes that are not valid UTF-8 written as \u00XX. Returns 0, or -1 when it
+ * does not fit (out is then cut at *len as it was).
+ */
+int audit_json_string(char *out, size_t cap, size_t *len, const char *s);
+
+#endif /* BOUNDARY_PROXY_AUDIT_H */
