@@ -18,8 +18,8 @@
 
 #include "proxy/log.h"
 
-#define AUDIT_QUEUE 4096	/* records waiting for the writer */
-#define AUDIT_LINE  4096	/* the longest record; longer fields are cut */
+#define AUDIT_QUEUE 4096 /* records waiting for the writer */
+#define AUDIT_LINE  4096 /* the longest record; longer fields are cut */
 
 struct audit {
 	int fd;
@@ -142,8 +142,9 @@ static size_t format(const struct audit *a, const struct audit_record *r, char *
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(t, sizeof(t), "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	snprintf(t, sizeof(t), "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 ts.tv_nsec / 1000000);
 	put(out, cap, &len, t, strlen(t));
 	field_str(out, cap, &len, "event", r->event);
 	field_str(out, cap, &len, "decision", r->decision);
@@ -220,9 +221,10 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&a->lock);
 
 		if (dropped > a->dropped_said) {
-			int k = snprintf(note, sizeof(note),
-					 "{\"event\":\"dropped\",\"count\":%llu,\"jail\":\"%s\"}\n",
-					 (unsigned long long)(dropped - a->dropped_said), a->jail_id);
+			int k =
+			    snprintf(note, sizeof(note),
+				     "{\"event\":\"dropped\",\"count\":%llu,\"jail\":\"%s\"}\n",
+				     (unsigned long long)(dropped - a->dropped_said), a->jail_id);
 
 			write_all(a, note, (size_t)k);
 			log_warn("%llu audit record(s) dropped: the audit log could not keep up",
@@ -256,9 +258,9 @@ struct audit *audit_open(const char *path, const char *jail_id, char *err, size_
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			localtime_r(&now, &tm);
 			snprintf(a->path, sizeof(a->path),
-				 "%.3900s/boundary-audit-%04d-%02d-%02d_%02d-%02d-%02d-%ld.jsonl", path,
-				 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-				 tm.tm_sec, (long)getpid());
+				 "%.3900s/boundary-audit-%04d-%02d-%02d_%02d-%02d-%02d-%ld.jsonl",
+				 path, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+				 tm.tm_min, tm.tm_sec, (long)getpid());
 		} else {
 			snprintf(a->path, sizeof(a->path), "%s", path);
 		}

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "proxy/audit.h"
 #include "proxy/internal.h"
 #include "proxy/log.h"
 #include "proxy/sniff.h"
@@ -33,6 +34,8 @@
 #include "rules/rules.h"
 
 static void conn_run(struct conn *c);
+static void host_name_only(const char *host, char *out, size_t len);
+#define host_name_only_pub host_name_only
 
 static const char *state_name(enum conn_state s)
 {
@@ -58,6 +61,50 @@ static void set_state(struct conn *c, enum conn_state s)
 static void set_deadline(struct conn *c, unsigned ms)
 {
 	c->deadline = proxy_now_ms() + ms;
+}
+
+/* --- the audit stream ---------------------------------------------------------------------- */
+
+static void audit(struct conn *c, const char *event, const char *decision, const char *rule,
+		  const char *reason, int status)
+{
+	struct audit_record r;
+	char name[264];
+	uint16_t port = 0;
+	const char *colon;
+
+	if (!c->w->p->cfg.audit)
+		return;
+	memset(&r, 0, sizeof(r));
+	host_name_only_pub(c->host, name, sizeof(name));
+	colon = c->host[0] == '[' ? strstr(c->host, "]:") : strrchr(c->host, ':');
+	if (colon)
+		port = (uint16_t)strtoul(colon + (c->host[0] == '[' ? 2 : 1), NULL, 10);
+	r.event = event;
+	r.decision = decision;
+	r.kind = strcmp(c->method, "CONNECT") == 0 ? "connect" : c->client_tls ? "https" : "http";
+	r.method = c->method[0] ? c->method : NULL;
+	r.url = c->url[0] ? c->url : NULL;
+	r.host = name[0] ? name : NULL;
+	r.port = port ? port : (c->client_tls ? 443 : 80);
+	r.rule = rule;
+	r.reason = reason;
+	r.status = status;
+	r.pid = c->have_orig ? c->orig.pid : 0;
+	r.comm = c->have_orig ? c->orig.comm : NULL;
+	r.bytes_up = c->bytes_up;
+	r.bytes_down = c->bytes_down;
+	r.duration_ms = strcmp(event, "end") == 0 ? (int64_t)(proxy_now_ms() - c->t_start) : -1;
+	audit_write(c->w->p->cfg.audit, &r);
+}
+
+/* The record that closes an allowed exchange, once. */
+static void audit_end(struct conn *c, int status)
+{
+	if (!c->audit_open)
+		return;
+	c->audit_open = false;
+	audit(c, "end", "allow", NULL, NULL, status);
 }
 
 /* --- responses boundary writes itself ------------------------------------------------------ */
@@ -91,6 +138,10 @@ static void upstream_failed(struct conn *c, int code, const char *why)
 	char body[2048];
 
 	log_warn("%s %s from %s: %d: %s", c->method, c->url, c->who, code, why);
+	if (!c->resp_head_done && c->audit_open) {
+		c->audit_open = false;
+		audit(c, "end", "allow", NULL, why, code);
+	}
 	snprintf(body, sizeof(body),
 		 "boundary could not complete this request: %s\n\n  Request: %s %s\n", why,
 		 c->method, c->url);
@@ -155,6 +206,7 @@ static void refuse(struct conn *c, const char *reason)
 	memcpy(path, c->path ? c->path : "/", plen);
 	path[plen] = '\0';
 	log_warn("DENY %s %s from %s: %s", c->method, c->url, c->who, reason);
+	audit(c, "request", "deny", NULL, reason, 403);
 
 	snprintf(rule1, sizeof(rule1), "domain=%s", name);
 	snprintf(rule2, sizeof(rule2), "method=%s domain=%s path=%s", c->method, name, path);
@@ -488,6 +540,7 @@ static void handle_request(struct conn *c, size_t len)
 			return;
 		}
 		log_info("ALLOW CONNECT %s from %s (rule: %s)", c->host, c->who, d.raw);
+		audit(c, "request", "allow", d.raw, NULL, 200);
 		c->connect_port = port;
 		c->in_connect = true;
 		if (c->cin.len > 0) {
@@ -562,6 +615,10 @@ static void handle_request(struct conn *c, size_t len)
 		return;
 	}
 	log_info("ALLOW %s %s from %s (rule: %s)", c->method, c->url, c->who, d.raw);
+	c->t_start = proxy_now_ms();
+	c->bytes_up = c->bytes_down = 0;
+	audit(c, "request", "allow", d.raw, NULL, 0);
+	c->audit_open = true;
 
 	port = c->up_tls ? 443 : 80;
 	if (c->in_connect)
@@ -682,6 +739,20 @@ static bool step_head(struct conn *c)
 				    "refused a connection from %s to %s: it is neither TLS nor "
 				    "HTTP (other protocols are not supported yet)",
 				    c->who, c->orig_str);
+				if (c->w->p->cfg.audit) {
+					struct audit_record ar;
+
+					memset(&ar, 0, sizeof(ar));
+					ar.event = "connection";
+					ar.decision = "deny";
+					ar.kind = "tcp";
+					ar.host = c->orig_str;
+					ar.reason = "neither TLS nor HTTP";
+					ar.pid = c->have_orig ? c->orig.pid : 0;
+					ar.comm = c->have_orig ? c->orig.comm : NULL;
+					ar.duration_ms = -1;
+					audit_write(c->w->p->cfg.audit, &ar);
+				}
 				conn_close(c, "not HTTP");
 				return false;
 			}
@@ -887,6 +958,7 @@ static bool handle_response_head(struct conn *c, size_t len)
 
 static void exchange_done(struct conn *c)
 {
+	audit_end(c, c->resp.status);
 	bool reuse = !c->up_eof && c->resp_body != HTTP1_BODY_UNTIL_CLOSE &&
 		     !(c->resp.flags & HTTP1_F_CLOSE) && c->req_done;
 
@@ -912,9 +984,10 @@ static bool step_exchange(struct conn *c)
 
 	/* request head and body, to the upstream */
 	r = flush(&c->ux, &c->uout);
-	if (r > 0)
+	if (r > 0) {
 		progress = true;
-	else if (r != -EAGAIN) {
+		c->bytes_up += (uint64_t)r;
+	} else if (r != -EAGAIN) {
 		upstream_failed(c, 502, "the upstream closed the connection");
 		return false;
 	}
@@ -998,9 +1071,10 @@ static bool step_exchange(struct conn *c)
 	}
 	/* to the client */
 	r = flush(&c->cx, &c->cout);
-	if (r > 0)
+	if (r > 0) {
 		progress = true;
-	else if (r != -EAGAIN) {
+		c->bytes_down += (uint64_t)r;
+	} else if (r != -EAGAIN) {
 		conn_close(c, "the client went away");
 		return false;
 	}
@@ -1299,6 +1373,10 @@ void conn_close(struct conn *c, const char *reason)
 	if (c->state == CONN_DEAD)
 		return;
 	log_debug("%s: closed: %s", c->who, reason);
+	if (c->audit_open) {
+		c->audit_open = false;
+		audit(c, "end", "allow", NULL, reason, c->resp_head_done ? c->resp.status : 0);
+	}
 	proxy_resolve_cancel(c);
 	xport_close(&c->cx);
 	xport_close(&c->ux);

@@ -147,6 +147,11 @@ struct conn {
 
 	uint64_t deadline;   /* ms on CLOCK_MONOTONIC; 0: none */
 	unsigned n_requests; /* heads read on this connection */
+	/* for the audit record that ends an allowed exchange */
+	bool audit_open;     /* a "request" record awaits its "end" */
+	uint64_t t_start;    /* when the request was decided, ms */
+	uint64_t bytes_up;   /* bytes sent to the upstream for it */
+	uint64_t bytes_down; /* bytes sent to the client for it */
 	const char *close_reason;
 };
 

@@ -22,6 +22,7 @@
 
 struct rules;
 struct proxy;
+struct audit;
 
 /* Where a redirected connection was going, and who made it. */
 struct proxy_orig {
@@ -42,6 +43,7 @@ struct proxy_config {
 	SSL_CTX *client_ctx;	   /* TLS to upstream servers; borrowed */
 	proxy_orig_fn orig;
 	void *orig_arg;
+	struct audit *audit;	      /* every decision is recorded here when not NULL; borrowed */
 	unsigned workers;	      /* 0: one per online CPU */
 	unsigned header_timeout_ms;   /* a request head must arrive within (default 30 s) */
 	unsigned idle_timeout_ms;     /* keep-alive idle (default 120 s) */

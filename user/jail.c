@@ -42,6 +42,7 @@
 #pragma GCC diagnostic ignored "-Wcast-qual"
 #include "jail.skel.h"
 #pragma GCC diagnostic pop
+#include "proxy/audit.h"
 #include "proxy/ca.h"
 #include "proxy/dns.h"
 #include "proxy/log.h"
@@ -86,6 +87,7 @@ struct jail {
 	SSL_CTX *server_ctx, *client_ctx;
 	struct proxy *proxy;
 	struct dns_table *dns;
+	struct audit *audit;
 	char run_dir[PATH_MAX]; /* /run/boundary/<id>: files the jail is shown */
 	char hosts[PATH_MAX];	/* the jail's /etc/hosts */
 };
@@ -390,6 +392,24 @@ static void dns_udp(struct jail *j, int fd)
 		if (n < 0)
 			return;
 		r = dns_handle(j->dns, in, (size_t)n, out, sizeof(out), DNS_EDNS_SIZE);
+		if (j->audit) {
+			struct dns_query q;
+			struct audit_record ar;
+
+			memset(&ar, 0, sizeof(ar));
+			ar.event = "dns";
+			ar.kind = "dns";
+			ar.duration_ms = -1;
+			if (dns_parse_query(in, (size_t)n, &q) > 0) {
+				ar.decision = "synthetic";
+				ar.host = q.name;
+				ar.dns_type = dns_type_name(q.qtype);
+			} else {
+				ar.decision = "deny";
+				ar.reason = "malformed query";
+			}
+			audit_write(j->audit, &ar);
+		}
 		if (r > 0)
 			sendto(fd, out, (size_t)r, MSG_DONTWAIT, (struct sockaddr *)&ss, len);
 	}
@@ -506,6 +526,7 @@ static void jail_teardown(struct jail *j)
 	SSL_CTX_free(j->client_ctx);
 	ca_free(j->ca);
 	dns_table_free(j->dns);
+	audit_close(j->audit);
 	jail_bpf__destroy(j->skel);
 	netns_listeners_close(&j->l);
 	if (j->netns_fd >= 0)
@@ -769,6 +790,7 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	pc.server_ctx = j->server_ctx;
 	pc.client_ctx = j->client_ctx;
 	pc.orig = proxy_orig;
+	pc.audit = j->audit;
 	pc.response_timeout_ms = o->upstream_timeout * 1000;
 	pc.connect_timeout_ms = o->upstream_timeout < 10 ? o->upstream_timeout * 1000 : 10000;
 	pc.orig_arg = j;
@@ -922,6 +944,15 @@ int jail_run(const struct opts *o, char *const argv[])
 	if (!j.dns) {
 		log_error("out of memory for the DNS responder");
 		goto out;
+	}
+	if (o->audit_log[0] || o->log_dir[0]) {
+		j.audit =
+		    audit_open(o->audit_log[0] ? o->audit_log : o->log_dir, j.id, err, sizeof(err));
+		if (!j.audit) {
+			log_error("%s", err);
+			goto out;
+		}
+		log_info("audit records go to %s", audit_path(j.audit));
 	}
 	ret = make_run_files(&j, err, sizeof(err));
 	if (ret == 0)

@@ -100,6 +100,10 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			       "BOUNDARY_UPSTREAM_TIMEOUT", "upstream_timeout", OPTS_T_SECONDS,
 			       "120", "SECONDS", "answer 504 when an upstream is silent this long",
 			       false, F(upstream_timeout)},
+    [OPTS_AUDIT_LOG] = {OPTS_AUDIT_LOG, "audit-log", 0, "BOUNDARY_AUDIT_LOG", "audit_log",
+			OPTS_T_STRING, "", "FILE",
+			"one JSON line per decision to FILE, - (stdout) or a directory", true,
+			F(audit_log)},
 };
 
 const struct opts_def *opts_defs(size_t *n)
