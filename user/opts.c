@@ -102,8 +102,7 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			       false, F(upstream_timeout)},
     [OPTS_AUDIT_LOG] = {OPTS_AUDIT_LOG, "audit-log", 0, "BOUNDARY_AUDIT_LOG", "audit_log",
 			OPTS_T_STRING, "", "FILE",
-			"one JSON line per decision to FILE, - (stdout) or a directory", true,
-			F(audit_log)},
+			"a JSON line per decision to FILE, - or a directory", true, F(audit_log)},
 };
 
 const struct opts_def *opts_defs(size_t *n)
