@@ -116,13 +116,15 @@ ran_jailed() {
 	esac
 }
 
+# The markers go where the command can write them: root in the jail is the host's nobody.
+ranw=$(shared_dir ran)
 # shellcheck disable=SC2016 # $0 is for the inner shell
-run_b --allow "domain=a.com" -- sh -c 'readlink /proc/self/ns/net >"$0"' "$TMPDIR_T/ran"
-ran_jailed "with --" "$TMPDIR_T/ran"
+run_b --allow "domain=a.com" -- sh -c 'readlink /proc/self/ns/net >"$0"' "$ranw/ran"
+ran_jailed "with --" "$ranw/ran"
 
 # shellcheck disable=SC2016
-run_b sh -c 'readlink /proc/self/ns/net >"$0"' "$TMPDIR_T/ran2"
-ran_jailed "without --" "$TMPDIR_T/ran2"
+run_b sh -c 'readlink /proc/self/ns/net >"$0"' "$ranw/ran2"
+ran_jailed "without --" "$ranw/ran2"
 contains "no rules: everything will be denied" "$err" "no allow rules given: every request will be denied"
 
 run_b -- generate-config

@@ -229,11 +229,20 @@ check "--user nobody: no supplementary groups ('$(field Groups)')" [ -z "$(field
 
 jailed -- sh -c 'cat /proc/self/uid_map /proc/self/gid_map; grep NoNewPrivs /proc/self/status'
 maps=$(awk 'NR <= 2 { print $1, $2, $3 }' <<<"$out" | tr '\n' ';')
-check "default: root inside a user namespace (uid_map and gid_map '0 0 1': $maps)" \
-	[ "$maps" = "0 0 1;0 0 1;" ]
+check "default: root inside a user namespace that is the host's nobody (uid_map and gid_map '0 65534 1': $maps)" \
+	[ "$maps" = "0 65534 1;0 65534 1;" ]
 contains "default: NoNewPrivs is 1" "$out" "NoNewPrivs:	1"
 contains "default: boundary says the command runs in a user namespace" "$log" \
 	"runs as root inside a user namespace"
+
+# --no-user-namespace: no namespace to be root in, so the command runs as nobody, with nothing.
+jailed --no-user-namespace -- cat /proc/self/status
+for cap in CapInh CapPrm CapEff CapBnd CapAmb; do
+	check "--no-user-namespace: $cap is empty ($(field $cap))" [ "$(field $cap)" = 0000000000000000 ]
+done
+check "--no-user-namespace: NoNewPrivs is 1" [ "$(field NoNewPrivs)" = 1 ]
+check "--no-user-namespace: uid 65534 (nobody) everywhere ($(field Uid))" [ "$(field Uid)" = "65534 65534 65534 65534" ]
+check "--no-user-namespace: gid 65534 everywhere ($(field Gid))" [ "$(field Gid)" = "65534 65534 65534 65534" ]
 
 # --- what the jail sees ----------------------------------------------------------------------------
 
@@ -263,23 +272,32 @@ contains "--config FILE is read-only for --user nobody (the file is mode 666)" "
 	"Read-only file system"
 check "--config FILE is unchanged on the host" cmp -s "$cfgdir/config.yaml" "$TMPDIR_T/config.orig"
 
-# ~/.config/coder_boundary, the default place: config.yaml and the directory itself.
+# ~/.config/coder_boundary, the default place: config.yaml and the directory itself. The file is
+# mode 666 and the directory 1777, so only the read-only mount can refuse a write (root in the
+# jail is the host's nobody, whom permissions alone would stop).
 udir=$HOME/.config/coder_boundary
 mkdir -p "$udir"
 cp "$TMPDIR_T/config.orig" "$udir/config.yaml"
+chmod 666 "$udir/config.yaml"
+chmod 1777 "$udir"
+chmod 755 "$HOME" "$HOME/.config" # boundary made them (0700) if they were missing
 jailed -- sh -c "echo '  - \"domain=*\"' >>'$udir/config.yaml'"
 contains "~/.config/coder_boundary/config.yaml is read-only in the jail" "$log" \
 	"Read-only file system"
 check "~/.config/coder_boundary/config.yaml is unchanged on the host" \
 	cmp -s "$udir/config.yaml" "$TMPDIR_T/config.orig"
 jailed -- sh -c "touch '$udir/planted' && echo planted"
-bug_unless "~/.config/coder_boundary (HOME=$HOME) is read-only in the jail" \
-	"the directory holding the config file boundary read (\$HOME/.config/coder_boundary, config_default_path) stays writable: build_hides() makes read-only config_dir() (\$XDG_CONFIG_HOME/coder_boundary or getpwuid(uid)->pw_dir/.config/coder_boundary) and the file alone" \
-	[ ! -e "$udir/planted" ]
+contains "~/.config/coder_boundary (HOME=$HOME, mode 1777) is read-only in the jail" "$log" \
+	"Read-only file system"
+check "... nothing was planted there" [ ! -e "$udir/planted" ]
 rm -f "$udir/planted"
 
-# boundary's own directory (the CA's): read-only, and the key in it hidden.
+# boundary's own directory (the CA's): read-only, and the key in it hidden. The test opens the
+# directory (777) and the key (644) to everyone, so only the mounts can keep the jail out.
 cadir=$XDG_CONFIG_HOME/coder_boundary
+chmod 755 "$XDG_CONFIG_HOME"
+chmod 777 "$cadir"
+chmod 644 "$cadir/ca-key.pem"
 jailed -- sh -c "touch '$cadir/planted' 2>&1; echo \"key=\$(wc -c <'$cadir/ca-key.pem')\""
 check "boundary's CA directory ($cadir) exists after a run" [ -s "$cadir/ca-key.pem" ]
 contains "boundary's CA directory is read-only in the jail" "$out" "Read-only file system"

@@ -46,8 +46,8 @@ sleep 0.5
 : >"$TMPDIR_T/sniff"
 : >"$TMPDIR_T/hits"
 
-R=$TMPDIR_T/r
-mkdir -p "$R"
+# Jailed clients write their results here: root in the jail is the host's nobody.
+R=$(shared_dir r)
 BIG=$((256 * 1024 * 1024))
 [ "${BOUNDARY_LONG_TESTS:-}" = 1 ] && BIG=$((1024 * 1024 * 1024))
 RSS_LIMIT_KB=$((64 * 1024))
@@ -246,8 +246,10 @@ if command -v git >/dev/null && [ -x "$(git --exec-path)/git-http-backend" ]; th
 		git -C $R/clone rev-parse HEAD
 		git -c http.curloptResolve=other.test:$P_HTTPS:$TH4 ls-remote \
 			https://other.test:$P_HTTPS/git/repo.git 2>&1; echo ls-remote exit \$?"
-	if [ "$(git -C "$R/clone" rev-parse HEAD 2>/dev/null)" = "$want" ] &&
-		[ "$(git -C "$R/clone" rev-list --count HEAD)" = 3 ] &&
+	# The clone belongs to the jail's root, the host's nobody: git here must be told it is ours.
+	hgit() { git -c safe.directory="$R/clone" -C "$R/clone" "$@"; }
+	if [ "$(hgit rev-parse HEAD 2>/dev/null)" = "$want" ] &&
+		[ "$(hgit rev-list --count HEAD)" = 3 ] &&
 		logline "ALLOW POST https://up.test:$P_HTTPS/git/repo.git/git-upload-pack from git-remote-http" | grep -q .; then
 		ok "git clone over HTTPS through the proxy: same HEAD, 3 commits, POST upload-pack allowed"
 	else

@@ -295,7 +295,8 @@ jail_probe() {
 	done
 	shift
 	marker="netprobe-hold-$$-$RANDOM$RANDOM"
-	fifo=$TMPDIR_T/$marker
+	# Where the jailed shell can open it: root in the jail is the host's nobody.
+	fifo=$(shared_dir probe)/$marker
 	mkfifo "$fifo"
 	timeout 30 "$BOUNDARY" --log-level debug "${args[@]}" -- \
 		sh -c 'read _ <"$1"; shift; exec "$@"' "$marker" "$fifo" "$PROBE" "$@" \

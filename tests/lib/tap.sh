@@ -4,6 +4,9 @@
 # Source it, call ok/fail/skip or the check_* helpers, and end with `done_testing`.
 #   BOUNDARY  the binary under test (tests/run sets it; build/boundary by default)
 #   TMPDIR_T  a scratch directory removed at exit
+#   shared_dir NAME  $TMPDIR_T/NAME, made writable by anyone (1777), for what a jailed command
+#             must write: root in the jail is the host's nobody, which cannot write $TMPDIR_T
+#             (made 0711: nobody can pass through it, not list it or write in it)
 
 : "${BOUNDARY:=build/boundary}"
 tap_n=0
@@ -19,6 +22,13 @@ fail() {
 }
 skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP $*"; }
 diag() { printf '# %s\n' "$@"; }
+
+shared_dir() {
+	chmod 711 "$TMPDIR_T"
+	mkdir -p "$TMPDIR_T/$1"
+	chmod 1777 "$TMPDIR_T/$1"
+	echo "$TMPDIR_T/$1"
+}
 
 # check DESC COND...: runs the command; ok if it succeeds.
 check() {
