@@ -102,7 +102,8 @@ static void test_records_to_a_file(void **state)
 	/* One line per record: the newline in the URL is escaped, not written. */
 	assert_int_equal(lines, 2);
 	assert_non_null(strstr(s, "\"decision\":\"deny\""));
-	assert_non_null(strstr(s, "\"url\":\"https://evil.example/\\\"injected\\\":true\\u000a{\""));
+	assert_non_null(
+	    strstr(s, "\"url\":\"https://evil.example/\\\"injected\\\":true\\u000a{\""));
 	assert_non_null(strstr(s, "\"pid\":4242,\"comm\":\"curl\""));
 	assert_non_null(strstr(s, "\"bytes_up\":10,\"bytes_down\":20,\"duration_ms\":7"));
 	assert_non_null(strstr(s, "\"jail\":\"123-456\"}\n"));
@@ -114,8 +115,11 @@ static void test_records_to_a_file(void **state)
 static void test_directory_gets_a_new_file(void **state)
 {
 	char dir[] = "/tmp/boundary-audit-test-XXXXXX", err[256], path[512];
-	struct audit_record r = {.event = "dns", .kind = "dns", .decision = "synthetic",
-				 .host = "x.test", .duration_ms = -1};
+	struct audit_record r = {.event = "dns",
+				 .kind = "dns",
+				 .decision = "synthetic",
+				 .host = "x.test",
+				 .duration_ms = -1};
 	struct audit *a;
 	struct dirent *de;
 	DIR *d;
