@@ -69,8 +69,7 @@ struct ca {
 	size_t max_cache;
 };
 
-/* The first reason in OpenSSL's error queue, which is then cleared. */
-static const char *ossl_reason(char *buf, size_t len)
+const char *ca_ossl_reason(char *buf, size_t len)
 {
 	unsigned long e = ERR_get_error();
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
@@ -361,7 +360,7 @@ static int read_pem(int dfd, const char *dir, const char *name, X509 **cert, EVP
 			 "%s/%s is not a PEM %s (%s); " REMEDY
 			 ", or put back the files that belong together",
 			 dir, name, cert ? "certificate" : "unencrypted private key",
-			 ossl_reason(reason, sizeof(reason)), dir);
+			 ca_ossl_reason(reason, sizeof(reason)), dir);
 	}
 out:
 	if (f)
@@ -382,7 +381,8 @@ static int create_ca(struct ca *ca, int dfd, const char *dir, uid_t owner, gid_t
 	ca->key = EVP_EC_gen("P-256");
 	ca->cert = ca->key ? make_ca_cert(ca->key) : NULL;
 	if (!ca->cert) {
-		snprintf(err, errlen, "cannot make a CA: %s", ossl_reason(reason, sizeof(reason)));
+		snprintf(err, errlen, "cannot make a CA: %s",
+			 ca_ossl_reason(reason, sizeof(reason)));
 		goto out;
 	}
 	/* The secure-memory BIO clears the key's PEM when freed. */
@@ -391,7 +391,7 @@ static int create_ca(struct ca *ca, int dfd, const char *dir, uid_t owner, gid_t
 	if (!kb || !cb || PEM_write_bio_PrivateKey(kb, ca->key, NULL, NULL, 0, NULL, NULL) != 1 ||
 	    PEM_write_bio_X509(cb, ca->cert) != 1) {
 		snprintf(err, errlen, "cannot encode the new CA: %s",
-			 ossl_reason(reason, sizeof(reason)));
+			 ca_ossl_reason(reason, sizeof(reason)));
 		goto out;
 	}
 	/* The key first: a crash between the two renames leaves a key alone, which is reported. */
@@ -451,7 +451,7 @@ static int check_ca(struct ca *ca, const char *dir, char *err, size_t errlen)
 	}
 	if (X509_check_private_key(ca->cert, ca->key) != 1) {
 		snprintf(err, errlen, "%s does not match %s (%s); " REMEDY, ca->key_path,
-			 ca->cert_path, ossl_reason(reason, sizeof(reason)), dir);
+			 ca->cert_path, ca_ossl_reason(reason, sizeof(reason)), dir);
 		return -EINVAL;
 	}
 	if (ca->not_after - now < LEAF_DAYS * DAY)
@@ -539,7 +539,7 @@ struct ca *ca_open(const char *dir, uid_t owner, gid_t group, char *err, size_t 
 	if (!ca->leaf_key) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "cannot make the leaf key: %s",
-			 ossl_reason(reason, sizeof(reason)));
+			 ca_ossl_reason(reason, sizeof(reason)));
 		goto out;
 	}
 out:
@@ -805,7 +805,7 @@ X509 *ca_leaf_for_name(struct ca *ca, const char *name)
 	x = mint_leaf(ca, key, ip, iplen, now, &not_after);
 	if (!x) {
 		log_warn("cannot make a certificate for %s: %s", key,
-			 ossl_reason(reason, sizeof(reason)));
+			 ca_ossl_reason(reason, sizeof(reason)));
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -899,7 +899,7 @@ int ca_write_bundle(struct ca *ca, const char *path, char *err, size_t errlen)
 			X509_free(x);
 			ret = -ENOMEM;
 			snprintf(err, errlen, "cannot encode a certificate: %s",
-				 ossl_reason(reason, sizeof(reason)));
+				 ca_ossl_reason(reason, sizeof(reason)));
 			goto out;
 		}
 		X509_free(x);
@@ -915,7 +915,7 @@ int ca_write_bundle(struct ca *ca, const char *path, char *err, size_t errlen)
 	if (PEM_write_bio_X509(out, ca->cert) != 1) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "cannot encode the CA: %s",
-			 ossl_reason(reason, sizeof(reason)));
+			 ca_ossl_reason(reason, sizeof(reason)));
 		goto out;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

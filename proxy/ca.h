@@ -80,4 +80,7 @@ X509 *ca_cert(struct ca *ca);
  */
 int ca_write_bundle(struct ca *ca, const char *path, char *err, size_t errlen);
 
+/* The first reason in OpenSSL's error queue (which is then cleared), for messages. Returns buf. */
+const char *ca_ossl_reason(char *buf, size_t len);
+
 #endif /* BOUNDARY_PROXY_CA_H */

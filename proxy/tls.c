@@ -108,21 +108,6 @@ static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_NOACK;
 }
 
-static const char *ossl_reason(char *buf, size_t len)
-{
-	unsigned long e = ERR_get_error();
-	const char *r = e ? ERR_reason_error_string(e) : NULL;
-
-	if (r)
-		snprintf(buf, len, "%s", r);
-	else if (e)
-		ERR_error_string_n(e, buf, len);
-	else
-		snprintf(buf, len, "unknown OpenSSL error");
-	ERR_clear_error();
-	return buf;
-}
-
 SSL_CTX *tls_server_ctx_new(struct ca *ca, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = NULL;
@@ -152,7 +137,7 @@ SSL_CTX *tls_server_ctx_new(struct ca *ca, char *err, size_t errlen)
 	return ctx;
 fail:
 	snprintf(err, errlen, "cannot set up the TLS server context: %s",
-		 ossl_reason(reason, sizeof(reason)));
+		 ca_ossl_reason(reason, sizeof(reason)));
 	SSL_CTX_free(ctx);
 	return NULL;
 }
@@ -167,7 +152,7 @@ SSL_CTX *tls_client_ctx_new(const char *extra_ca_file, char *err, size_t errlen)
 	    SSL_CTX_set_default_verify_paths(ctx) != 1 ||
 	    SSL_CTX_set_alpn_protos(ctx, alpn_http11, ALPN_HTTP11_LEN) != 0) {
 		snprintf(err, errlen, "cannot set up the TLS client context: %s",
-			 ossl_reason(reason, sizeof(reason)));
+			 ca_ossl_reason(reason, sizeof(reason)));
 		goto fail;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -175,7 +160,7 @@ SSL_CTX *tls_client_ctx_new(const char *extra_ca_file, char *err, size_t errlen)
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	if (extra_ca_file && SSL_CTX_load_verify_file(ctx, extra_ca_file) != 1) {
 		snprintf(err, errlen, "--upstream-ca %s: cannot load certificates: %s",
-			 extra_ca_file, ossl_reason(reason, sizeof(reason)));
+			 extra_ca_file, ca_ossl_reason(reason, sizeof(reason)));
 		goto fail;
 	}
 	return ctx;

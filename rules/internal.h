@@ -75,6 +75,18 @@ unsigned long rules_hash_lower(const char *s, size_t len);
 /* The bucket for key (any case), or NULL. */
 const struct rules_bucket *rules_index_find(const struct rules *r, const char *key, size_t len);
 
+/* The value of one hex digit, or -1. */
+static inline int rules_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static inline char rules_lower(char c)
 {
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;

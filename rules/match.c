@@ -42,17 +42,6 @@ static const char *const DENY_HOST = "the host is not a valid name or address";
 static const char *const DENY_ESCAPE = "the path has a broken %-escape";
 static const char *const DENY_DOTS = "the path has . or .. segments (it was not normalised)";
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -175,8 +164,8 @@ static const char *path_view_init(struct path_view *pv, const char *p, size_t n)
 	seg_start = 1;
 	for (i = 1; i <= pv->len; i++) {
 		if (i < pv->len && pv->p[i] == '%') {
-			if (i + 2 >= pv->len || hexval(pv->p[i + 1]) < 0 ||
-			    hexval(pv->p[i + 2]) < 0)
+			if (i + 2 >= pv->len || rules_hexval(pv->p[i + 1]) < 0 ||
+			    rules_hexval(pv->p[i + 2]) < 0)
 				return DENY_ESCAPE;
 		}
 		if (i == pv->len || pv->p[i] == '/') {
@@ -259,7 +248,7 @@ static bool segment_eq(const char *pat, size_t plen, const char *s, size_t len)
 
 	while (i < len) {
 		if (s[i] == '%') {
-			c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			c = (char)(rules_hexval(s[i + 1]) * 16 + rules_hexval(s[i + 2]));
 			i += 3;
 		} else {
 			c = s[i++];

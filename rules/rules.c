@@ -78,17 +78,6 @@ static bool is_pchar(char c)
 	return is_alnum(c) || (c != '\0' && strchr("-._~!$&'()*+;=:@", c) != NULL);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void *grow(void *v, size_t *cap, size_t need, size_t elem)
 {
 	size_t ncap = *cap ? *cap : 4;
@@ -363,8 +352,8 @@ static int parse_one_path(struct parser *p, struct rules_path *pp)
 			while (s[p->pos] != '\0' && s[p->pos] != '/' && s[p->pos] != ',' &&
 			       !is_ws(s[p->pos])) {
 				if (s[p->pos] == '%') {
-					hi = hexval(s[p->pos + 1]);
-					lo = hi < 0 ? -1 : hexval(s[p->pos + 2]);
+					hi = rules_hexval(s[p->pos + 1]);
+					lo = hi < 0 ? -1 : rules_hexval(s[p->pos + 2]);
 					if (hi < 0 || lo < 0) {
 						ret = perr(p, p->pos, RULES_E_PATH,
 							   "'%%' must start a %%XX escape");
