@@ -484,6 +484,79 @@ static void reset_request(struct conn *c)
 	http1_chunked_init(&c->resp_chunk);
 }
 
+/* --- the pool of idle upstream connections ------------------------------------------------ */
+
+/* Parks c's upstream connection in the worker's pool, or closes it if the pool is full. */
+static void pool_put(struct conn *c)
+{
+	struct worker *w = c->w;
+	struct idle_up *u;
+
+	if (c->ux.fd < 0)
+		return;
+	if (w->pool_n >= POOL_MAX || !c->up_key[0] || !(u = calloc(1, sizeof(*u)))) {
+		xport_close(&c->ux);
+	} else {
+		/* Out of the loop: an idle connection is checked when taken, not watched. */
+		if (c->ev_u != WATCH_NONE)
+			epoll_ctl(w->ep, EPOLL_CTL_DEL, c->ux.fd, NULL);
+		snprintf(u->key, sizeof(u->key), "%s", c->up_key);
+		u->x = c->ux;
+		u->since = proxy_now_ms();
+		u->next = w->pool;
+		w->pool = u;
+		w->pool_n++;
+		xport_init(&c->ux);
+	}
+	c->ev_u = WATCH_NONE;
+	c->up_key[0] = '\0';
+}
+
+/* An idle connection to key that is still open, moved into c; false if there is none. */
+static bool pool_take(struct conn *c, const char *key)
+{
+	struct worker *w = c->w;
+	struct idle_up **pp, *u;
+	char b;
+
+	for (pp = &w->pool; (u = *pp);) {
+		if (strcmp(u->key, key) != 0) {
+			pp = &u->next;
+			continue;
+		}
+		*pp = u->next;
+		w->pool_n--;
+		/* An upstream that spoke or closed while idle is not reused. */
+		if (recv(u->x.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 && errno == EAGAIN) {
+			c->ux = u->x;
+			c->ev_u = WATCH_NONE;
+			snprintf(c->up_key, sizeof(c->up_key), "%s", key);
+			free(u);
+			return true;
+		}
+		xport_close(&u->x);
+		free(u);
+	}
+	return false;
+}
+
+void pool_sweep(struct worker *w, bool all)
+{
+	uint64_t now = proxy_now_ms();
+	struct idle_up **pp, *u;
+
+	for (pp = &w->pool; (u = *pp);) {
+		if (!all && now - u->since < POOL_IDLE_MS) {
+			pp = &u->next;
+			continue;
+		}
+		*pp = u->next;
+		w->pool_n--;
+		xport_close(&u->x);
+		free(u);
+	}
+}
+
 static void start_upstream(struct conn *c)
 {
 	char key[sizeof(c->up_key)];
@@ -494,8 +567,13 @@ static void start_upstream(struct conn *c)
 		set_deadline(c, c->w->p->cfg.response_timeout_ms);
 		return;
 	}
-	xport_close(&c->ux);
-	c->ev_u = WATCH_NONE;
+	pool_put(c);
+	if (pool_take(c, key)) {
+		log_debug("%s: reusing an idle connection to %s", c->who, key);
+		set_state(c, CONN_EXCHANGE);
+		set_deadline(c, c->w->p->cfg.response_timeout_ms);
+		return;
+	}
 	snprintf(c->up_key, sizeof(c->up_key), "%s", key);
 	if (proxy_resolve(c, c->uhost, c->uport) < 0) {
 		upstream_failed(c, 502, "out of memory");
@@ -827,6 +905,11 @@ static void try_connect(struct conn *c)
 			c->ux.fd = fd;
 			c->ev_u = WATCH_NONE;
 			set_state(c, CONN_CONNECT);
+			/* With more addresses to try, one that is silent gets a short turn only. */
+			set_deadline(c, c->ai_next &&
+						c->w->p->cfg.connect_timeout_ms > CONNECT_ATTEMPT_MS
+					    ? CONNECT_ATTEMPT_MS
+					    : c->w->p->cfg.connect_timeout_ms);
 			return;
 		}
 		e = errno;
@@ -962,14 +1045,17 @@ static void exchange_done(struct conn *c)
 	bool reuse = !c->up_eof && c->resp_body != HTTP1_BODY_UNTIL_CLOSE &&
 		     !(c->resp.flags & HTTP1_F_CLOSE) && c->req_done;
 
-	if (c->client_close || !c->req_done) {
-		conn_close(c, "done");
-		return;
-	}
 	if (!reuse) {
 		xport_close(&c->ux);
 		c->ev_u = WATCH_NONE;
 		c->up_key[0] = '\0';
+	}
+	if (c->client_close || !c->req_done) {
+		/* The client is done; its upstream connection may serve another. */
+		if (c->req_done)
+			pool_put(c);
+		conn_close(c, "done");
+		return;
 	}
 	reset_request(c);
 	set_state(c, CONN_HEAD);
@@ -1273,8 +1359,23 @@ void conn_event(struct conn *c, bool upstream, uint32_t events)
 void conn_timeout(struct conn *c)
 {
 	switch (c->state) {
-	case CONN_RESOLVE:
 	case CONN_CONNECT:
+		/* This address is slow to answer: the next one (say, IPv4 after IPv6) gets a turn. */
+		if (c->ai_next) {
+			log_debug("%s: no answer from one address of %s; trying the next", c->who,
+				  c->uhost);
+			close(c->ux.fd);
+			c->ux.fd = -1;
+			c->ev_u = WATCH_NONE;
+			snprintf(c->connect_err, sizeof(c->connect_err), "timed out");
+			try_connect(c);
+			if (c->state == CONN_CONNECT)
+				set_deadline(c, CONNECT_ATTEMPT_MS);
+			break;
+		}
+		upstream_failed(c, 504, "timed out connecting to the upstream");
+		break;
+	case CONN_RESOLVE:
 	case CONN_UP_TLS:
 		upstream_failed(c, 504, "timed out connecting to the upstream");
 		break;
@@ -1378,6 +1479,9 @@ void conn_close(struct conn *c, const char *reason)
 		audit(c, "end", "allow", NULL, reason, c->resp_head_done ? c->resp.status : 0);
 	}
 	proxy_resolve_cancel(c);
+	/* Between requests the upstream connection is idle: another client may use it. */
+	if (c->state == CONN_HEAD && c->ux.fd >= 0 && c->up_key[0])
+		pool_put(c);
 	xport_close(&c->cx);
 	xport_close(&c->ux);
 	if (c->prev)

@@ -50,6 +50,18 @@ struct resolve_job {
 	int gai_err;
 };
 
+/* An idle upstream connection, kept for the next request to the same origin from any client. */
+struct idle_up {
+	struct idle_up *next;
+	char key[300]; /* "https://host:port" */
+	struct xport x;
+	uint64_t since; /* ms */
+};
+
+#define POOL_MAX	   64	 /* idle upstream connections per worker */
+#define POOL_IDLE_MS	   30000 /* closed after this long unused */
+#define CONNECT_ATTEMPT_MS 2000	 /* one address; then the next one is tried */
+
 struct worker {
 	struct proxy *p;
 	pthread_t thread;
@@ -61,6 +73,8 @@ struct worker {
 	struct resolve_job *done;
 	struct conn *conns; /* every live connection */
 	struct conn *dead;  /* closed this turn; freed at its end */
+	struct idle_up *pool;
+	unsigned pool_n;
 	bool stop;
 };
 
@@ -163,6 +177,7 @@ void proxy_resolve_cancel(struct conn *c);
 int worker_watch(struct worker *w, int fd, struct evsrc *ev, uint32_t *cur, uint32_t want);
 
 /* conn.c */
+void pool_sweep(struct worker *w, bool all);
 struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind);
 void conn_event(struct conn *c, bool upstream, uint32_t events);
 void conn_resolved(struct conn *c, struct resolve_job *job);

@@ -221,6 +221,7 @@ static void *worker_main(void *arg)
 		}
 		if (proxy_now_ms() - last_sweep >= 500) {
 			worker_sweep(w);
+			pool_sweep(w, false);
 			worker_reap(w);
 			last_sweep = proxy_now_ms();
 		}
@@ -228,6 +229,7 @@ static void *worker_main(void *arg)
 	while (w->conns)
 		conn_close(w->conns, "boundary is stopping");
 	worker_reap(w);
+	pool_sweep(w, true);
 	return NULL;
 }
 

@@ -214,6 +214,18 @@ else
 	else
 		fail "node keep-alive: few connections for 100 requests (client ${sockets:-?}, upstream $made)"
 	fi
+# One upstream connection serves clients one after another (the proxy's idle pool).
+before=$(conns A)
+bnd --allow "domain=up.test" -- sh -c \
+	"for i in 1 2 3 4; do $CURL -o /dev/null -w '%{http_code} ' https://up.test:$P_HTTPS/echo/pool\$i; done"
+made=$(($(conns A) - before))
+if [ "$out" = "200 200 200 200 " ] && [ "$made" = 1 ]; then
+	ok "four curl processes in a row: one upstream connection, kept idle between them"
+else
+	fail "four curl processes in a row share one upstream connection"
+	diag "statuses: $out" "upstream connections made: $made"
+fi
+
 	if "$NODE" -e 'process.exit(typeof fetch === "function" ? 0 : 1)'; then
 		bnd --allow "domain=up.test" -- sh -c "
 			$NODE $NODE_CLIENT fetch https://up.test:$P_HTTPS/echo/fetch
