@@ -10,7 +10,7 @@
 # the proxy, and name the server in SNI and Host only (until the jail has DNS); boundary resolves
 # the names through a hosts file of ours (tests/lib/proxy.sh). The test host must see nothing.
 #
-#   BOUNDARY_LONG_TESTS=1   big transfers of 1 GiB instead of 256 MiB
+#   BOUNDARY_SHORT_TESTS=1  big transfers of 256 MiB instead of 1 GiB
 #
 # $CURL and $PYC are command lines (tests/lib/proxy.sh), split into words on purpose.
 # shellcheck disable=SC2086
@@ -48,8 +48,8 @@ sleep 0.5
 
 # Jailed clients write their results here: root in the jail is the host's nobody.
 R=$(shared_dir r)
-BIG=$((256 * 1024 * 1024))
-[ "${BOUNDARY_LONG_TESTS:-}" = 1 ] && BIG=$((1024 * 1024 * 1024))
+BIG=$((1024 * 1024 * 1024))
+[ "${BOUNDARY_SHORT_TESTS:-}" = 1 ] && BIG=$((256 * 1024 * 1024))
 RSS_LIMIT_KB=$((64 * 1024))
 BLOCKED="🚫 Request Blocked by Boundary"
 NODE=$(command -v node)
