@@ -34,6 +34,7 @@
 #include "rules/rules.h"
 
 static void conn_run(struct conn *c);
+static void close_alt(struct conn *c);
 static void host_name_only(const char *host, char *out, size_t len);
 #define host_name_only_pub host_name_only
 
@@ -151,6 +152,7 @@ static void upstream_failed(struct conn *c, int code, const char *why)
 		return;
 	}
 	xport_close(&c->ux);
+	close_alt(c);
 	c->ev_u = WATCH_NONE;
 	c->up_key[0] = '\0';
 	respond(c, code, code == 504 ? "Gateway Timeout" : "Bad Gateway", body, true);
@@ -880,50 +882,98 @@ static bool step_discard(struct conn *c)
 	return false;
 }
 
-static bool loopback_self(const struct addrinfo *ai)
-{
-	(void)ai;
-	return false;
-}
-
-static void try_connect(struct conn *c)
+/* Starts a connection to the next address into a free slot. Returns 0, or -1 if none is left. */
+static int start_attempt(struct conn *c)
 {
 	struct addrinfo *ai;
-	int fd, one = 1, e = 0;
+	int fd, one = 1;
 
-	while ((ai = c->ai_next)) {
-		c->ai_next = ai->ai_next;
-		if (loopback_self(ai))
-			continue;
+	while (c->next_addr < c->n_addr) {
+		ai = c->addr[c->next_addr++];
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd == -1) {
-			e = errno;
+			snprintf(c->connect_err, sizeof(c->connect_err), "%s", strerror(errno));
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 && errno != EINPROGRESS) {
+			snprintf(c->connect_err, sizeof(c->connect_err), "%s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		if (c->ux.fd < 0) {
 			c->ux.fd = fd;
 			c->ev_u = WATCH_NONE;
-			set_state(c, CONN_CONNECT);
-			/* With more addresses to try, one that is silent gets a short turn only. */
-			set_deadline(c, c->ai_next &&
-						c->w->p->cfg.connect_timeout_ms > CONNECT_ATTEMPT_MS
-					    ? CONNECT_ATTEMPT_MS
-					    : c->w->p->cfg.connect_timeout_ms);
-			return;
+		} else {
+			c->alt_fd = fd;
+			c->ev_a = WATCH_NONE;
 		}
-		e = errno;
-		close(fd);
+		return 0;
 	}
-	if (e)
-		snprintf(c->connect_err, sizeof(c->connect_err), "%s", strerror(e));
-	{
-		char why[512];
+	return -1;
+}
 
+static void close_alt(struct conn *c)
+{
+	if (c->alt_fd >= 0)
+		close(c->alt_fd);
+	c->alt_fd = -1;
+	c->ev_a = WATCH_NONE;
+}
+
+/* When the next racing attempt starts, or the whole connect gives up, whichever is first. */
+static void connect_deadline(struct conn *c)
+{
+	uint64_t next = proxy_now_ms() + HAPPY_EYEBALLS_MS;
+
+	if (c->next_addr < c->n_addr && c->alt_fd < 0 && next < c->connect_deadline)
+		c->deadline = next;
+	else
+		c->deadline = c->connect_deadline;
+}
+
+/* Keeps an attempt in flight, or says why none could be made. */
+static void try_connect(struct conn *c)
+{
+	char why[512];
+
+	if (c->ux.fd < 0 && c->alt_fd >= 0) {
+		c->ux.fd = c->alt_fd;
+		c->ev_u = WATCH_NONE;
+		c->alt_fd = -1;
+		c->ev_a = WATCH_NONE;
+	}
+	if (c->ux.fd < 0 && start_attempt(c) < 0) {
 		snprintf(why, sizeof(why), "cannot connect to %s port %u: %s", c->uhost, c->uport,
 			 c->connect_err[0] ? c->connect_err : "no address");
 		upstream_failed(c, 502, why);
+		return;
 	}
+	set_state(c, CONN_CONNECT);
+	connect_deadline(c);
+}
+
+/* The answer's addresses, families alternating (RFC 8305), first family as resolved. */
+static void order_addresses(struct conn *c)
+{
+	struct addrinfo *ai, *fam[2][MAX_ADDRS];
+	size_t n[2] = {0, 0}, i, k;
+	int first = -1, f;
+
+	for (ai = c->ai; ai; ai = ai->ai_next) {
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		if (first < 0)
+			first = ai->ai_family;
+		f = ai->ai_family == first ? 0 : 1;
+		if (n[f] < MAX_ADDRS)
+			fam[f][n[f]++] = ai;
+	}
+	c->n_addr = c->next_addr = 0;
+	for (i = 0; c->n_addr < MAX_ADDRS && (i < n[0] || i < n[1]); i++)
+		for (k = 0; k < 2; k++)
+			if (i < n[k] && c->n_addr < MAX_ADDRS)
+				c->addr[c->n_addr++] = fam[k][i];
 }
 
 void conn_resolved(struct conn *c, struct resolve_job *job)
@@ -933,7 +983,6 @@ void conn_resolved(struct conn *c, struct resolve_job *job)
 	if (c->ai)
 		freeaddrinfo(c->ai);
 	c->ai = job->res;
-	c->ai_next = job->res;
 	job->res = NULL;
 	if (job->gai_err) {
 		snprintf(why, sizeof(why), "cannot resolve %s: %s", c->uhost,
@@ -944,27 +993,59 @@ void conn_resolved(struct conn *c, struct resolve_job *job)
 		return;
 	}
 	free(job);
+	order_addresses(c);
 	c->connect_err[0] = '\0';
+	c->connect_deadline = proxy_now_ms() + c->w->p->cfg.connect_timeout_ms;
 	try_connect(c);
 	conn_run(c);
 }
 
-static bool step_connect(struct conn *c, bool writable)
+/* 1 connected, 0 still connecting, -1 failed (connect_err says why). */
+static int attempt_state(struct conn *c, int fd)
 {
-	socklen_t len = sizeof(int);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(int), sl = sizeof(ss);
 	int err = 0;
 
-	if (!writable)
-		return false;
-	if (getsockopt(c->ux.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err) {
 		snprintf(c->connect_err, sizeof(c->connect_err), "%s", strerror(err));
+		return -1;
+	}
+	return getpeername(fd, (struct sockaddr *)&ss, &sl) == 0 ? 1 : 0;
+}
+
+static bool step_connect(struct conn *c)
+{
+	int a = c->ux.fd >= 0 ? attempt_state(c, c->ux.fd) : -1;
+	int b = c->alt_fd >= 0 ? attempt_state(c, c->alt_fd) : -1;
+
+	if (a == 1) {
+		close_alt(c);
+	} else if (b == 1) {
+		/* The racing attempt won: it becomes the connection. */
 		close(c->ux.fd);
-		c->ux.fd = -1;
+		c->ux.fd = c->alt_fd;
 		c->ev_u = WATCH_NONE;
-		try_connect(c);
-		return c->state == CONN_CONNECT;
+		c->alt_fd = -1;
+		c->ev_a = WATCH_NONE;
+	} else {
+		if (a < 0 && c->ux.fd >= 0) {
+			close(c->ux.fd);
+			c->ux.fd = -1;
+			c->ev_u = WATCH_NONE;
+		}
+		if (b < 0 && c->alt_fd >= 0)
+			close_alt(c);
+		if (c->ux.fd < 0 && c->alt_fd < 0) {
+			/* Both failed at once: the next address now, not after the delay. */
+			try_connect(c);
+			return c->state != CONN_CONNECT ? true : false;
+		}
+		if (c->ux.fd < 0 || c->alt_fd < 0)
+			try_connect(c);
+		return false;
 	}
 	if (!c->up_tls) {
 		set_state(c, CONN_EXCHANGE);
@@ -1277,9 +1358,11 @@ static void update_interest(struct conn *c)
 		wu |= EPOLLOUT;
 	worker_watch(c->w, c->cx.fd, &c->evc, &c->ev_c, wc);
 	worker_watch(c->w, c->ux.fd, &c->evu, &c->ev_u, wu);
+	if (c->state == CONN_CONNECT)
+		worker_watch(c->w, c->alt_fd, &c->eva, &c->ev_a, EPOLLOUT);
 }
 
-static void conn_run_events(struct conn *c, bool up_writable)
+static void conn_run_events(struct conn *c)
 {
 	bool progress;
 	int rounds = 0;
@@ -1299,8 +1382,7 @@ static void conn_run_events(struct conn *c, bool up_writable)
 			progress = step_discard(c);
 			break;
 		case CONN_CONNECT:
-			progress = step_connect(c, up_writable);
-			up_writable = false;
+			progress = step_connect(c);
 			break;
 		case CONN_UP_TLS:
 			progress = step_up_tls(c);
@@ -1335,7 +1417,7 @@ static void conn_run_events(struct conn *c, bool up_writable)
 
 static void conn_run(struct conn *c)
 {
-	conn_run_events(c, false);
+	conn_run_events(c);
 }
 
 void conn_event(struct conn *c, bool upstream, uint32_t events)
@@ -1353,25 +1435,21 @@ void conn_event(struct conn *c, bool upstream, uint32_t events)
 			c->up_key[0] = '\0';
 		}
 	}
-	conn_run_events(c, upstream && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)));
+	(void)events;
+	conn_run_events(c);
 }
 
 void conn_timeout(struct conn *c)
 {
 	switch (c->state) {
 	case CONN_CONNECT:
-		/* This address is slow to answer: the next one (say, IPv4 after IPv6) gets a turn. */
-		if (c->ai_next) {
-			log_debug("%s: no answer from one address of %s; trying the next", c->who,
-				  c->uhost);
-			close(c->ux.fd);
-			c->ux.fd = -1;
-			c->ev_u = WATCH_NONE;
-			snprintf(c->connect_err, sizeof(c->connect_err), "timed out");
-			try_connect(c);
-			if (c->state == CONN_CONNECT)
-				set_deadline(c, CONNECT_ATTEMPT_MS);
-			break;
+		if (proxy_now_ms() < c->connect_deadline) {
+			/* No answer yet: race the next address (happy eyeballs). */
+			if (c->alt_fd < 0 && c->ux.fd >= 0 && start_attempt(c) == 0)
+				log_debug("%s: racing another address of %s", c->who, c->uhost);
+			connect_deadline(c);
+			conn_run(c);
+			return;
 		}
 		upstream_failed(c, 504, "timed out connecting to the upstream");
 		break;
@@ -1422,6 +1500,10 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 	c->evc.ptr = c;
 	c->evu.kind = EV_UPSTREAM;
 	c->evu.ptr = c;
+	c->eva.kind = EV_UPSTREAM_ALT;
+	c->eva.ptr = c;
+	c->alt_fd = -1;
+	c->ev_a = WATCH_NONE;
 	buf_init(&c->cin, CONN_BUF);
 	buf_init(&c->cout, CONN_OUT_BUF);
 	buf_init(&c->uin, CONN_BUF);
@@ -1484,6 +1566,7 @@ void conn_close(struct conn *c, const char *reason)
 		pool_put(c);
 	xport_close(&c->cx);
 	xport_close(&c->ux);
+	close_alt(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

@@ -26,7 +26,7 @@ struct worker;
 struct conn;
 
 /* What an epoll event points at. */
-enum evsrc_kind { EV_LISTENER, EV_WAKE, EV_CLIENT, EV_UPSTREAM };
+enum evsrc_kind { EV_LISTENER, EV_WAKE, EV_CLIENT, EV_UPSTREAM, EV_UPSTREAM_ALT };
 
 struct evsrc {
 	enum evsrc_kind kind;
@@ -58,9 +58,10 @@ struct idle_up {
 	uint64_t since; /* ms */
 };
 
-#define POOL_MAX	   64	 /* idle upstream connections per worker */
-#define POOL_IDLE_MS	   30000 /* closed after this long unused */
-#define CONNECT_ATTEMPT_MS 2000	 /* one address; then the next one is tried */
+#define POOL_MAX	  64	/* idle upstream connections per worker */
+#define POOL_IDLE_MS	  30000 /* closed after this long unused */
+#define HAPPY_EYEBALLS_MS 250	/* RFC 8305's connection attempt delay */
+#define MAX_ADDRS	  16
 
 struct worker {
 	struct proxy *p;
@@ -156,7 +157,13 @@ struct conn {
 	/* the upstream connection, kept across requests to the same origin */
 	char up_key[300];
 	struct resolve_job *job;
-	struct addrinfo *ai, *ai_next;
+	struct addrinfo *ai;		  /* the lookup's answer, owned */
+	struct addrinfo *addr[MAX_ADDRS]; /* the order to try: families interleaved */
+	size_t n_addr, next_addr;
+	int alt_fd; /* a second attempt racing the first (happy eyeballs), or -1 */
+	struct evsrc eva;
+	uint32_t ev_a;
+	uint64_t connect_deadline;
 	char connect_err[128];
 
 	uint64_t deadline;   /* ms on CLOCK_MONOTONIC; 0: none */

@@ -196,7 +196,7 @@ static void *worker_main(void *arg)
 	int n, i;
 
 	while (!w->stop) {
-		n = epoll_wait(w->ep, evs, 64, 500);
+		n = epoll_wait(w->ep, evs, 64, 100);
 		if (n == -1 && errno != EINTR) {
 			log_error_errno("epoll_wait");
 			break;
@@ -214,12 +214,13 @@ static void *worker_main(void *arg)
 				conn_event(src->ptr, false, evs[i].events);
 				break;
 			case EV_UPSTREAM:
+			case EV_UPSTREAM_ALT:
 				conn_event(src->ptr, true, evs[i].events);
 				break;
 			}
 			worker_reap(w);
 		}
-		if (proxy_now_ms() - last_sweep >= 500) {
+		if (proxy_now_ms() - last_sweep >= 100) {
 			worker_sweep(w);
 			pool_sweep(w, false);
 			worker_reap(w);
