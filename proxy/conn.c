@@ -939,7 +939,8 @@ static void try_connect(struct conn *c)
 
 	if (c->ux.fd < 0 && c->alt_fd >= 0) {
 		c->ux.fd = c->alt_fd;
-		c->ev_u = WATCH_NONE;
+		/* Still registered with epoll: the next watch changes it (MOD), never re-adds it. */
+		c->ev_u = c->ev_a;
 		c->alt_fd = -1;
 		c->ev_a = WATCH_NONE;
 	}
@@ -1027,7 +1028,8 @@ static bool step_connect(struct conn *c)
 		/* The racing attempt won: it becomes the connection. */
 		close(c->ux.fd);
 		c->ux.fd = c->alt_fd;
-		c->ev_u = WATCH_NONE;
+		/* Still registered with epoll: the next watch changes it (MOD), never re-adds it. */
+		c->ev_u = c->ev_a;
 		c->alt_fd = -1;
 		c->ev_a = WATCH_NONE;
 	} else {
