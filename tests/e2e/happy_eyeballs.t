@@ -39,6 +39,8 @@ class S(http.server.ThreadingHTTPServer):
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
+        if self.path == "/slow":
+            import time; time.sleep(2)
         self.send_response(200); self.send_header("Content-Length", "6"); self.end_headers()
         self.wfile.write(b"raced\n")
     def log_message(self, *a): pass
@@ -85,5 +87,24 @@ if [ "$ms" -lt 1800 ]; then
 	ok "the answering address was raced in well before the silent one gave up ($ms ms < 1800 ms)"
 else
 	fail "the answering address was raced in well before the silent one gave up ($ms ms)"
+fi
+# While the raced connection waits for a slow answer, boundary must be idle, not spinning.
+unshare -m --propagation private sh -c "mount --bind $TMPDIR_T/hosts /etc/hosts; exec $BOUNDARY --allow domain=he.test -- curl -sS -m 20 http://he.test:$PORT/slow" >"$TMPDIR_T/slow.out" 2>&1 &
+bg=$!
+for _ in $(seq 50); do
+	[ "$(cat /proc/$bg/comm 2>/dev/null)" = boundary ] && break
+	sleep 0.02
+done
+sleep 0.8
+t_a=$(awk '{print $14 + $15}' /proc/$bg/stat 2>/dev/null || echo 0)
+sleep 1
+t_b=$(awk '{print $14 + $15}' /proc/$bg/stat 2>/dev/null || echo 0)
+wait "$bg"
+ticks=$((t_b - t_a))
+if grep -q raced "$TMPDIR_T/slow.out" && [ "$ticks" -le 20 ]; then
+	ok "waiting on the raced connection costs no CPU ($ticks ticks in 1 s)"
+else
+	fail "waiting on the raced connection costs no CPU ($ticks ticks in 1 s)"
+	diag "$(cat "$TMPDIR_T/slow.out")"
 fi
 done_testing
