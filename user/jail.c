@@ -5,9 +5,10 @@
  * One jail, top to bottom: reap what killed boundaries left behind; make the jail's network
  * namespace and open the listeners in it; make the cgroup; load the programs with the
  * listeners' ports in .rodata, attach every one to the cgroup and pin the links (a killed
- * boundary leaves the jail closed, never open); spawn the command (spawn.c); serve until it
- * exits; take everything down. The proxy itself is not here: until it lands, a stand-in accepts
- * each redirected connection, logs where it was going and who made it, and closes it.
+ * boundary leaves the jail closed, never open); open the CA and start the proxy (proxy/) on the
+ * listeners, handing it the original-destination lookup; spawn the command (spawn.c); serve
+ * until it exits, answering the jail's DNS queries (proxy/dns.c) meanwhile; take everything
+ * down.
  */
 #include "user/jail.h"
 
@@ -315,7 +316,7 @@ static int load_and_attach(struct jail *j, char *err, size_t errlen)
 	return 0;
 }
 
-/* --- the stand-in for the proxy ------------------------------------------------------------ */
+/* --- original destinations and DNS, for the proxy and the jail ----------------------------- */
 
 /* Finds (and forgets) the original destination of an accepted connection. */
 static int orig_lookup(struct jail *j, int fd, struct jail_orig *o)

@@ -14,15 +14,11 @@ need_root
 
 export HOME=$TMPDIR_T/home XDG_CONFIG_HOME=$TMPDIR_T/xdg
 mkdir -p "$HOME"
-unset BOUNDARY_ALLOW BOUNDARY_CONFIG BOUNDARY_LOG_LEVEL BOUNDARY_LOG_DIR PROXY_PORT \
+clean_env
 	BOUNDARY_JAIL_TYPE BOUNDARY_USER BOUNDARY_NO_USER_NAMESPACE SUDO_USER SUDO_UID SUDO_GID
 PY=/usr/bin/python3
 
-if ! testhost_up; then
-	fail "cannot create the test host namespace"
-	done_testing
-	exit 1
-fi
+testhost_up_or_bail
 testhost_listen 8001
 testhost_listen 8007
 testhost_listen 53

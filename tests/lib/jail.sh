@@ -413,3 +413,19 @@ state_leftovers() {
 }
 
 trap 'testhost_cleanup; rm -rf "$TMPDIR_T"' EXIT
+
+# clean_env: no setting of the caller's may leak into the boundary under test.
+clean_env() {
+	unset BOUNDARY_ALLOW BOUNDARY_CONFIG BOUNDARY_LOG_LEVEL BOUNDARY_LOG_DIR PROXY_PORT \
+		BOUNDARY_JAIL_TYPE BOUNDARY_USER BOUNDARY_NO_USER_NAMESPACE BOUNDARY_AUDIT_LOG \
+		BOUNDARY_UPSTREAM_CA BOUNDARY_UPSTREAM_TIMEOUT SUDO_USER SUDO_UID SUDO_GID
+}
+
+# testhost_up_or_bail: the test host, or a failed suite that says why.
+testhost_up_or_bail() {
+	if ! testhost_up; then
+		fail "cannot create the test host namespace"
+		done_testing
+		exit 1
+	fi
+}

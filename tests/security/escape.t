@@ -10,18 +10,14 @@
 . "$(dirname "$0")/../lib/jail.sh"
 
 need_root
-unset BOUNDARY_ALLOW BOUNDARY_CONFIG BOUNDARY_LOG_LEVEL BOUNDARY_USER SUDO_USER SUDO_UID SUDO_GID
+clean_env
 chmod 755 "$TMPDIR_T"
 H=$TMPDIR_T/home
 mkdir -p "$H"
 export HOME=$H XDG_CONFIG_HOME=$TMPDIR_T/xdg
 CG=$(cg_root)
 
-if ! testhost_up; then
-	fail "cannot create the test host namespace"
-	done_testing
-	exit 1
-fi
+testhost_up_or_bail
 testhost_listen 8443
 testhost_sniff
 testhost_selftest 8443

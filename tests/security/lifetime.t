@@ -12,16 +12,12 @@
 
 need_root
 export HOME=$TMPDIR_T XDG_CONFIG_HOME=$TMPDIR_T/xdg
-unset BOUNDARY_ALLOW BOUNDARY_CONFIG BOUNDARY_LOG_LEVEL BOUNDARY_USER SUDO_USER SUDO_UID SUDO_GID
+clean_env
 chmod 755 "$TMPDIR_T"
 CG=$(cg_root)
 NLINKS=13 # the programs in bpf/jail.bpf.c, one pinned link each
 
-if ! testhost_up; then
-	fail "cannot create the test host namespace"
-	done_testing
-	exit 1
-fi
+testhost_up_or_bail
 testhost_listen 8444
 testhost_sniff
 testhost_selftest 8444

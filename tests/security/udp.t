@@ -10,13 +10,9 @@
 
 need_root
 export HOME=$TMPDIR_T XDG_CONFIG_HOME=$TMPDIR_T/xdg
-unset BOUNDARY_ALLOW BOUNDARY_CONFIG BOUNDARY_LOG_LEVEL BOUNDARY_USER SUDO_USER SUDO_UID SUDO_GID
+clean_env
 
-if ! testhost_up; then
-	fail "cannot create the test host namespace"
-	done_testing
-	exit 1
-fi
+testhost_up_or_bail
 testhost_listen 9999 udp
 testhost_listen 443 udp
 testhost_sniff
