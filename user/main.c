@@ -2,7 +2,8 @@
 /*
  * main.c: boundary's entry point. Reads the options (opts_load), then does the one thing they
  * ask: print the version, the help or a config template; decide --test URLs against the rules;
- * or hand the command to the jail (jail_run) and exit with its status. It owns the exit status
+ * summarise audit logs (log summary); or hand the command to the jail (jail_run) and exit with
+ * its status. It owns the exit status
  * convention (the command's own, 128+N for signal N, 125 for boundary's own failures, 126/127
  * for a command that cannot be run or found) and the log file under --log-dir. It never runs
  * a command itself: only the jail does, so nothing can run unjailed.
@@ -20,6 +21,7 @@
 #include "user/config.h"
 #include "user/jail.h"
 #include "user/opts.h"
+#include "user/summary.h"
 
 /* mkdir -p with mode for each directory made. Returns 0 or -errno. */
 static int mkdir_p(const char *dir, mode_t mode)
@@ -153,6 +155,63 @@ static int cleanup(void)
 	return 0;
 }
 
+/*
+ * boundary log summary: every file is read before anything is written, so a file that cannot be
+ * read stops the summary instead of leaving one that silently misses it.
+ */
+static int log_summary(const struct opts *o)
+{
+	struct summary *s = summary_new();
+	const char *name, *first;
+	unsigned long long n;
+	int status = LOG_EXIT_FAILURE, ret;
+	size_t i;
+	FILE *f;
+
+	if (!s)
+		fatal("out of memory");
+	for (i = 0; i < o->n_log_files; i++) {
+		name = o->log_files[i];
+		f = strcmp(name, "-") == 0 ? stdin : fopen(name, "re");
+		if (!f) {
+			log_error_errno("log summary: cannot open %s (name a file that --audit-log "
+					"wrote, or - for standard input)",
+					name);
+			goto out;
+		}
+		ret = summary_read(s, f, f == stdin ? "(standard input)" : name);
+		if (f != stdin)
+			fclose(f);
+		if (ret == -EISDIR) {
+			log_error("log summary: %s is a directory (--audit-log DIR writes "
+				  "boundary-audit-*.jsonl files in it: name those)",
+				  name);
+			goto out;
+		}
+		if (ret) {
+			log_error("log summary: cannot read %s: %s", name, strerror(-ret));
+			goto out;
+		}
+	}
+	n = summary_invalid(s, &first);
+	if (n)
+		log_warn("%llu %s (the first, %s)", n,
+			 n == 1 ? "line was not an audit record" : "lines were not audit records",
+			 first);
+	n = summary_dropped(s);
+	if (n)
+		log_warn("the audit log says %llu records were dropped (its writer could not keep "
+			 "up), so the counts are short",
+			 n);
+	ret = o->log_json ? summary_write_json(s, stdout) : summary_write_table(s, stdout);
+	status = ret ? LOG_EXIT_FAILURE : 0;
+	if (ret)
+		log_error("log summary: cannot write the summary: %s", strerror(-ret));
+out:
+	summary_free(s);
+	return status;
+}
+
 int main(int argc, char *argv[])
 {
 	static char bin_sh[] = "/bin/sh";
@@ -183,6 +242,10 @@ int main(int argc, char *argv[])
 	case OPTS_CLEANUP:
 		log_set_level(o.log_level);
 		status = cleanup();
+		goto out;
+	case OPTS_LOG_SUMMARY:
+		log_set_level(o.log_level);
+		status = log_summary(&o);
 		goto out;
 	case OPTS_TEST_URLS:
 		log_set_level(o.log_level);

@@ -513,6 +513,7 @@ void opts_fini(struct opts *o)
 		free(o->tests[i].url);
 	}
 	free(o->tests);
+	free(o->log_files);
 	free(o->config_read);
 	rules_free(o->rules);
 	memset(o, 0, sizeof(*o));
@@ -691,6 +692,87 @@ static void parse_test(struct opts *o, const char *arg, int argc, char *argv[])
 	add_test(o, "GET", 3, arg);
 }
 
+#define LOG_SUMMARY_USAGE "boundary log summary [--format table|json] FILE..."
+
+/*
+ * log SUBCOMMAND ARGS: args are what follows "log". Only summary exists; its own flags may come
+ * before or between the files, and "--" ends them ("-" is standard input, a file).
+ */
+static int parse_log(struct opts *o, int nargs, char **args, char *err, size_t errlen)
+{
+	const char *fmt;
+	char q[QLEN];
+	bool flags = true;
+	int i, n = 0;
+
+	if (nargs == 0) {
+		snprintf(err, errlen, "log needs a subcommand (usage: " LOG_SUMMARY_USAGE ")");
+		return -EINVAL;
+	}
+	if (strcmp(args[0], "summary") != 0) {
+		opts_quote(args[0], q, sizeof(q));
+		if (edit_distance(args[0], "summary") <= 2)
+			snprintf(err, errlen, "unknown log subcommand %s (did you mean summary?)",
+				 q);
+		else
+			snprintf(err, errlen,
+				 "unknown log subcommand %s (the one there is: " LOG_SUMMARY_USAGE
+				 ")",
+				 q);
+		return -EINVAL;
+	}
+	/* At most nargs - 1 files, and a NULL after them. */
+	free(o->log_files);
+	o->log_files = calloc((size_t)nargs, sizeof(*o->log_files));
+	if (!o->log_files)
+		fatal("out of memory");
+	for (i = 1; i < nargs; i++) {
+		fmt = NULL;
+		if (flags && strcmp(args[i], "--") == 0) {
+			flags = false;
+			continue;
+		}
+		if (flags && (strcmp(args[i], "-h") == 0 || strcmp(args[i], "--help") == 0)) {
+			o->action = OPTS_HELP_SHOW;
+			return 0;
+		}
+		if (flags && strcmp(args[i], "--format") == 0) {
+			if (i + 1 == nargs) {
+				snprintf(err, errlen,
+					 "log summary: --format needs a value (table or json)");
+				return -EINVAL;
+			}
+			fmt = args[++i];
+		} else if (flags && strncmp(args[i], "--format=", 9) == 0) {
+			fmt = args[i] + 9;
+		} else if (flags && args[i][0] == '-' && args[i][1] != '\0') {
+			snprintf(err, errlen,
+				 "log summary: unknown flag %s (usage: " LOG_SUMMARY_USAGE ")",
+				 opts_quote(args[i], q, sizeof(q)));
+			return -EINVAL;
+		} else {
+			o->log_files[n++] = args[i];
+			continue;
+		}
+		if (strcmp(fmt, "table") == 0 || strcmp(fmt, "json") == 0) {
+			o->log_json = strcmp(fmt, "json") == 0;
+			continue;
+		}
+		snprintf(err, errlen, "log summary: --format %s: use table or json",
+			 opts_quote(fmt, q, sizeof(q)));
+		return -EINVAL;
+	}
+	if (n == 0) {
+		snprintf(err, errlen,
+			 "log summary needs an audit log to read (usage: " LOG_SUMMARY_USAGE
+			 "; - reads standard input)");
+		return -EINVAL;
+	}
+	o->n_log_files = (size_t)n;
+	o->action = OPTS_LOG_SUMMARY;
+	return 0;
+}
+
 int opts_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
 {
 	struct option lo[OPTS__COUNT + 1];
@@ -789,6 +871,8 @@ int opts_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t er
 		o->action = OPTS_CLEANUP;
 		return 0;
 	}
+	if (!dashdash && nrest > 0 && strcmp(rest[0], "log") == 0)
+		return parse_log(o, nrest - 1, rest + 1, err, errlen);
 	if (o->n_tests > 0) {
 		if (nrest > 0) {
 			snprintf(err, errlen,
@@ -898,7 +982,8 @@ int opts_load(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
 
 	ret = opts_parse_args(o, argc, argv, err, errlen);
 	if (ret || o->action == OPTS_HELP_SHOW || o->action == OPTS_VERSION_SHOW ||
-	    o->action == OPTS_GENERATE_CONFIG || o->action == OPTS_CLEANUP)
+	    o->action == OPTS_GENERATE_CONFIG || o->action == OPTS_CLEANUP ||
+	    o->action == OPTS_LOG_SUMMARY)
 		return ret;
 	ret = opts_parse_env(o, err, errlen);
 	if (ret)
@@ -932,6 +1017,7 @@ void opts_usage(FILE *f)
 	      "       boundary [flags] --test [METHOD] URL\n"
 	      "       boundary generate-config > ~/.config/coder_boundary/config.yaml\n"
 	      "       boundary cleanup    (remove what killed boundaries left behind)\n"
+	      "       " LOG_SUMMARY_USAGE "\n"
 	      "\n"
 	      "Runs command (or $SHELL) with its network jailed: a request gets out only if\n"
 	      "an allow rule matches it, like \"method=GET domain=*.github.com path=/api/*\".\n"

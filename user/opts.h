@@ -80,6 +80,7 @@ enum opts_action {
 	OPTS_VERSION_SHOW,    /* --version */
 	OPTS_GENERATE_CONFIG, /* the generate-config subcommand */
 	OPTS_CLEANUP,	      /* the cleanup subcommand: reap stale jails */
+	OPTS_LOG_SUMMARY,     /* log summary [--format table|json] FILE...: read audit logs */
 };
 
 enum opts_jail {
@@ -152,6 +153,10 @@ struct opts {
 	char *audit_log;
 	/* "-", a file or a directory; "" for none (or --log-dir's) */ /* also trusted for upstream servers; "" for none */
 
+	char **log_files; /* log summary's files, "-" for stdin; NULL-ended, strings argv's */
+	size_t n_log_files;
+	bool log_json; /* log summary --format json */
+
 	struct opts_test *tests; /* --test, in order */
 	size_t n_tests;
 	char **argv;	     /* the command, borrowed from main()'s argv; NULL if none */
@@ -184,8 +189,8 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 
 /*
  * Parses the command line: flags (getopt_long, stopping at the first non-option or "--"), the
- * generate-config subcommand, --test, and the command, which o->argv then points into (argv
- * must outlive o). Stops at --version or --help. Returns 0, or -EINVAL with err set.
+ * generate-config, cleanup and log summary subcommands, --test, and the command, which o->argv
+ * (or o->log_files) then points into (argv must outlive o). Stops at --version or --help. Returns 0, or -EINVAL with err set.
  */
 int opts_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t errlen);
 
@@ -201,7 +206,8 @@ int opts_finish(struct opts *o, char *err, size_t errlen);
 /*
  * All of the above in order: arguments, environment, the config file (the named one, which must
  * exist, or the default one if it exists), opts_finish(). Stops after the arguments when the
- * action is help, version or generate-config. Returns 0, or a negative errno with err set.
+ * action is help, version, generate-config, cleanup or log summary, which read no environment
+ * and no config file. Returns 0, or a negative errno with err set.
  */
 int opts_load(struct opts *o, int argc, char *argv[], char *err, size_t errlen);
 
