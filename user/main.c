@@ -174,9 +174,9 @@ static int log_summary(const struct opts *o)
 		name = o->log_files[i];
 		f = strcmp(name, "-") == 0 ? stdin : fopen(name, "re");
 		if (!f) {
-			log_error_errno("log summary: cannot open %s (name a file that --audit-log "
-					"wrote, or - for standard input)",
-					name);
+			log_error("log summary: cannot open %s: %s (name a file that --audit-log "
+				  "wrote, or - for standard input)",
+				  name, strerror(errno));
 			goto out;
 		}
 		ret = summary_read(s, f, f == stdin ? "(standard input)" : name);

@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# log_summary.t: `boundary log summary` end to end: a crafted audit log (every event and kind,
+# lines that are not records) read as a file and from standard input, the exact table and the
+# JSON (read back with python3's json), and the errors a person gets. Needs no privileges; one
+# last case, as root, summarises the audit log of a real jailed run.
+. "$(dirname "$0")/../lib/tap.sh"
+
+export HOME=$TMPDIR_T
+unset BOUNDARY_ALLOW BOUNDARY_CONFIG BOUNDARY_LOG_LEVEL BOUNDARY_LOG_DIR
+
+LOG=$TMPDIR_T/audit.jsonl
+cat >"$LOG" <<'EOF'
+{"time":"2026-11-23T07:34:16.519Z","event":"dns","decision":"synthetic","kind":"dns","host":"api.example.com","dns_type":"A","jail":"1-2"}
+{"time":"2026-11-23T07:34:16.522Z","event":"request","decision":"allow","kind":"https","method":"GET","url":"https://api.example.com/v1","host":"api.example.com","port":443,"rule":"domain=api.example.com","pid":100,"comm":"curl","jail":"1-2"}
+{"time":"2026-11-23T07:34:16.600Z","event":"end","decision":"allow","kind":"https","method":"GET","url":"https://api.example.com/v1","host":"api.example.com","port":443,"status":200,"pid":100,"comm":"curl","bytes_up":80,"bytes_down":512,"duration_ms":78,"jail":"1-2"}
+{"time":"2026-11-23T07:34:17.000Z","event":"request","decision":"allow","kind":"https","method":"POST","url":"https://api.example.com/v1","host":"api.example.com","port":443,"rule":"domain=api.example.com","pid":101,"comm":"python3","jail":"1-2"}
+{"time":"2026-11-23T07:34:17.100Z","event":"request","decision":"deny","kind":"http","method":"POST","url":"http://evil.test/upload","host":"evil.test","port":80,"reason":"no rule matches","status":403,"pid":102,"comm":"curl","jail":"1-2"}
+{"time":"2026-11-23T07:34:17.200Z","event":"request","decision":"deny","kind":"https","method":"GET","url":"https://Evil.Test/","host":"Evil.Test","port":443,"reason":"no rule matches","status":403,"pid":103,"comm":"node","jail":"1-2"}
+{"time":"2026-11-23T07:34:17.300Z","event":"request","decision":"deny","kind":"connect","method":"CONNECT","url":"tunnel.test:443","host":"tunnel.test","port":443,"reason":"no rule matches","status":403,"pid":104,"comm":"git","jail":"1-2"}
+{"time":"2026-11-23T07:34:17.400Z","event":"connection","decision":"deny","kind":"tcp","host":"10.9.8.7:5432","reason":"neither TLS nor HTTP","pid":105,"comm":"psql","jail":"1-2"}
+{"time":"2026-11-23T07:34:17.500Z","event":"connection","decision":"deny","kind":"tcp","host":"db.test","port":5432,"reason":"no rule matches","pid":105,"comm":"psql","jail":"1-2"}
+{"time":"2026-11-23T07:34:17.600Z","event":"request","decision":"deny","kind":"https","method":"GET","url":"https://[2001:db8::1]/","host":"[2001:db8::1]","port":443,"reason":"no rule matches","status":403,"pid":106,"comm":"curl","jail":"1-2"}
+{"time":"2026-11-23T07:34:17.700Z","event":"dns","decision":"deny","kind":"dns","reason":"malformed query","jail":"1-2"}
+this line is not JSON
+{"event":"request","decision":"deny","host":"cut.test"
+{"event":"dropped","count":2,"jail":"1-2"}
+EOF
+
+# The rules are learning port= (for non-HTTP TCP); until they do, no tcp row gets a rule.
+if "$BOUNDARY" --allow "domain=a.test port=1" --test http://a.test/ >/dev/null 2>&1; then
+	PORT_RULES=1
+else
+	PORT_RULES=0
+fi
+
+TABLE=$TMPDIR_T/table.want
+cat >"$TABLE" <<'EOF'
+HOST             ALLOWED  REFUSED  DNS  PROCESSES
+evil.test              0        2    0  curl, node
+10.9.8.7:5432          0        1    -  psql
+[2001:db8::1]          0        1    0  curl
+db.test:5432           0        1    -  psql
+tunnel.test            0        1    0  git
+api.example.com        2        0    1  curl, python3
+
+To allow what was refused, restart boundary with:
+EOF
+if [ "$PORT_RULES" = 1 ]; then
+	cat >>"$TABLE" <<'EOF'
+  --allow "domain=evil.test"
+  --allow "domain=10.9.8.7 port=5432"
+  --allow "domain=[2001:db8::1]"
+  --allow "domain=db.test port=5432"
+  --allow "domain=tunnel.test"
+EOF
+else
+	cat >>"$TABLE" <<'EOF'
+  --allow "domain=evil.test"
+  --allow "domain=[2001:db8::1]"
+  --allow "domain=tunnel.test"
+
+No rule this boundary accepts can admit these:
+  10.9.8.7:5432
+      "domain=10.9.8.7 port=5432": unknown key "port" (keys: method, domain, path)
+  db.test:5432
+      "domain=db.test port=5432": unknown key "port" (keys: method, domain, path)
+EOF
+fi
+
+# same_as DESC FILE: ok when $out is FILE's text exactly, else shows the difference.
+same_as() {
+	if diff -u "$2" - <<<"$out" >"$TMPDIR_T/diff"; then ok "$1"; else
+		fail "$1"
+		sed 's/^/# /' "$TMPDIR_T/diff"
+	fi
+}
+
+# --- the table -----------------------------------------------------------------------------------
+
+run_b log summary "$LOG"
+expect_rc "log summary exits 0, lines that are not records notwithstanding" 0
+same_as "the table: refused hosts first (most refusals first), then allowed, then the rules" \
+	"$TABLE"
+contains "lines that are not records are counted on stderr, with the first" "$err" \
+	"boundary: warn: 2 lines were not audit records (the first, $LOG:12: column 1: not JSON)"
+contains "the writer's dropped records are said" "$err" \
+	"the audit log says 2 records were dropped"
+widest=$(printf '%s\n' "$out" | awk '{ if (length($0) > w) w = length($0) } END { print w + 0 }')
+check "the table fits 100 columns ($widest)" [ "$widest" -le 100 ]
+# Every suggested line is a rule boundary accepts, and admits the host it was made for.
+for host in evil.test tunnel.test '[2001:db8::1]'; do
+	rc=0
+	"$BOUNDARY" --allow "domain=$host" --test "https://$host/" >/dev/null 2>&1 || rc=$?
+	check "--allow \"domain=$host\" admits https://$host/" [ "$rc" = 0 ]
+done
+
+# --- standard input and several files ------------------------------------------------------------
+
+out=$("$BOUNDARY" log summary - <"$LOG" 2>"$TMPDIR_T/stderr")
+rc=$?
+err=$(cat "$TMPDIR_T/stderr")
+expect_rc "log summary - reads standard input" 0
+same_as "the same table from standard input" "$TABLE"
+contains "standard input is named as such in messages" "$err" \
+	"(the first, (standard input):12: column 1: not JSON)"
+
+# shellcheck disable=SC2094 # read twice, written never
+out=$("$BOUNDARY" log summary "$LOG" - <"$LOG" 2>/dev/null)
+contains "two logs add up" "$out" "evil.test              0        4    0  curl, node"
+
+printf '%s\n' '{"event":"request","decision":"deny","kind":"http","host":"only.test"}' >"$TMPDIR_T/b"
+run_b log summary "$LOG" "$TMPDIR_T/b"
+contains "a second file's hosts join the first's" "$out" "only.test              0        1    0  -"
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+run_b log summary --format json "$LOG"
+expect_rc "--format json exits 0" 0
+printf '%s' "$out" >"$TMPDIR_T/out.json"
+if python3 - "$TMPDIR_T/out.json" "$PORT_RULES" <<'PY' >"$TMPDIR_T/py.log" 2>&1; then
+import json, sys
+d = json.load(open(sys.argv[1]))
+ports = sys.argv[2] == "1"
+assert (d["records"], d["invalid_lines"], d["dropped"]) == (12, 2, 2), d
+hosts = [(h["host"], h["port"]) for h in d["hosts"]]
+assert hosts == [("evil.test", None), ("10.9.8.7", 5432), ("[2001:db8::1]", None),
+                 ("db.test", 5432), ("tunnel.test", None), ("api.example.com", None)], hosts
+h = d["hosts"][0]
+assert h == {"host": "evil.test", "port": None, "kinds": ["http", "https"], "allowed": 0,
+             "refused": 2, "dns": 0, "comms": ["curl", "node"], "pids": [102, 103],
+             "allow": "domain=evil.test"}, h
+tcp = d["hosts"][3]
+assert tcp["kinds"] == ["tcp"] and tcp["dns"] is None and tcp["refused"] == 1, tcp
+assert tcp["allow"] == ("domain=db.test port=5432" if ports else None), tcp
+api = d["hosts"][5]
+assert (api["allowed"], api["refused"], api["dns"], api["allow"]) == (2, 0, 1, None), api
+assert api["kinds"] == ["https", "dns"] and api["comms"] == ["curl", "python3"], api
+PY
+	ok "the JSON reads back with the same hosts, order, counts and rules"
+else
+	fail "the JSON reads back with the same hosts, order, counts and rules"
+	sed 's/^/# /' "$TMPDIR_T/py.log" "$TMPDIR_T/out.json"
+fi
+
+run_b log summary --format=json - </dev/null
+expect_rc "an empty log is no error" 0
+check "an empty log is an empty JSON summary" \
+	[ "$out" = '{"records":0,"invalid_lines":0,"dropped":0,"hosts":[]}' ]
+run_b log summary /dev/null
+check "an empty log says so in the table" [ "$out" = "The audit log records no decision." ]
+
+# --- errors --------------------------------------------------------------------------------------
+
+run_b log summary "$LOG" "$TMPDIR_T/missing.jsonl"
+expect_rc "a missing file exits 125" 125
+check "a missing file prints no summary" [ -z "$out" ]
+contains "a missing file says what, why and what to do" "$err" \
+	"boundary: log summary: cannot open $TMPDIR_T/missing.jsonl: No such file or directory (name a file that --audit-log wrote, or - for standard input)"
+
+run_b log summary "$TMPDIR_T"
+expect_rc "a directory exits 125" 125
+contains "a directory is said to be one" "$err" \
+	"boundary: log summary: $TMPDIR_T is a directory (--audit-log DIR writes boundary-audit-*.jsonl files in it: name those)"
+
+run_b log
+expect_rc "log alone exits 125" 125
+contains "log alone names the subcommand" "$err" \
+	"boundary: log needs a subcommand (usage: boundary log summary [--format table|json] FILE...)"
+run_b log sumary "$LOG"
+expect_rc "a misspelt log subcommand exits 125" 125
+contains "a misspelt log subcommand gets a suggestion" "$err" \
+	'boundary: unknown log subcommand "sumary" (did you mean summary?)'
+run_b log rotate
+contains "an unknown log subcommand names the one there is" "$err" \
+	'boundary: unknown log subcommand "rotate" (the one there is: boundary log summary'
+run_b log summary
+expect_rc "log summary with no file exits 125" 125
+contains "log summary with no file says how to read stdin" "$err" "- reads standard input"
+run_b log summary --format yaml "$LOG"
+expect_rc "an unknown format exits 125" 125
+contains "an unknown format names the two" "$err" \
+	'boundary: log summary: --format "yaml": use table or json'
+
+run_b --help
+contains "--help names log summary" "$out" "boundary log summary [--format table|json] FILE..."
+
+# --- a real audit log --------------------------------------------------------------------------
+
+if [ "$(id -u)" != 0 ]; then
+	skip "the audit log of a real jailed run needs root"
+	done_testing
+	exit
+fi
+. "$(dirname "$0")/../lib/jail.sh"
+. "$(dirname "$0")/../lib/proxy.sh"
+# shellcheck disable=SC2016 # expanded at exit
+at_exit '"$BOUNDARY" cleanup >/dev/null 2>&1'
+if ! upstream_up; then
+	fail "cannot start the upstream servers"
+	done_testing
+	exit 1
+fi
+# Jailed curl dials an address of no host at all, which the jail sends to the proxy; the
+# proxy goes by the Host header and finds up.test in our hosts file.
+REAL=$TMPDIR_T/real.jsonl
+C="curl -s -o /dev/null --max-time 20 --connect-to ::203.0.113.7:"
+bnd --allow "domain=up.test" --audit-log "$REAL" -- sh -c "
+	$C http://up.test:$P_HTTP/one; $C http://other.test:$P_HTTP/two
+	$C http://other.test:$P_HTTP/three; $C -X POST http://up.test:$P_HTTP/four"
+run_b log summary "$REAL"
+expect_rc "a real audit log reads" 0
+check "every line of a real audit log is a record" [ -z "$err" ]
+contains "a real run: the refused host first, with its count" "$out" \
+	"$(printf 'HOST        ALLOWED  REFUSED  DNS  PROCESSES\nother.test        0        2    0  curl\nup.test           2        0    0  curl\n')"
+contains "a real run: the rule that would admit it" "$out" \
+	"$(printf 'restart boundary with:\n  --allow "domain=other.test"\n')"
+[ -n "$err" ] && diag "$err"
+done_testing
