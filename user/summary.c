@@ -59,6 +59,15 @@ struct summary {
 	char *first_invalid;
 };
 
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (!p)
+		fatal("out of memory");
+	return p;
+}
+
 static void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n);
@@ -93,7 +102,7 @@ static void rehash(struct summary *s)
 	size_t n = s->n_slots ? s->n_slots * 2 : 64, i, j;
 
 	free(s->slots);
-	s->slots = xrealloc(NULL, n * sizeof(*s->slots));
+	s->slots = xmalloc(n * sizeof(*s->slots));
 	s->n_slots = n;
 	for (i = 0; i < n; i++)
 		s->slots[i] = SIZE_MAX;
@@ -233,7 +242,7 @@ void summary_add(struct summary *s, const struct auditlog_record *rec)
 		/* A lookup tells which names were wanted, never what would allow them. */
 		if (!host[0])
 			return;
-		folded = xrealloc(NULL, strlen(host) + 3);
+		folded = xmalloc(strlen(host) + 3);
 		fold_host(host, folded, &port);
 		r = row_get(s, folded, false, -1);
 		r->dns++;
@@ -249,7 +258,7 @@ void summary_add(struct summary *s, const struct auditlog_record *rec)
 	if (!allow && !deny)
 		return;
 	tcp = rec->kind && strcmp(rec->kind, "tcp") == 0;
-	folded = xrealloc(NULL, strlen(host) + 3);
+	folded = xmalloc(strlen(host) + 3);
 	fold_host(host, folded, &port);
 	if (rec->port >= 0)
 		port = (int)rec->port;
@@ -288,8 +297,8 @@ static bool blank(const char *p, size_t n)
 
 int summary_read(struct summary *s, FILE *f, const char *name)
 {
-	char *line = xrealloc(NULL, AUDITLOG_MAX_LINE + 1);
-	char *dec = xrealloc(NULL, AUDITLOG_MAX_LINE + 1);
+	char *line = xmalloc(AUDITLOG_MAX_LINE + 1);
+	char *dec = xmalloc(AUDITLOG_MAX_LINE + 1);
 	unsigned long long no = 0;
 	struct auditlog_record rec;
 	bool too_long = false;
@@ -384,7 +393,7 @@ static int row_cmp(const void *a, const void *b)
 static char *shown(const char *s, size_t *cols)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	char *out = xrealloc(NULL, 4 * strlen(s) + 1);
+	char *out = xmalloc(4 * strlen(s) + 1);
 	size_t n = 0;
 
 	*cols = 0;
@@ -451,7 +460,7 @@ static void prepare(struct summary *s)
 			continue;
 		snprintf(port, sizeof(port), r->port >= 0 ? ":%d" : ":?", r->port);
 		len = strlen(r->host) + sizeof(port);
-		spec = xrealloc(NULL, len);
+		spec = xmalloc(len);
 		snprintf(spec, len, "%s%s", r->host[0] ? r->host : "(no host)", r->tcp ? port : "");
 		r->shown = shown(spec, &r->shown_len);
 		free(spec);
@@ -467,7 +476,7 @@ static void prepare(struct summary *s)
 			continue;
 		}
 		len = strlen(r->host) + 32;
-		spec = xrealloc(NULL, len);
+		spec = xmalloc(len);
 		if (r->tcp)
 			snprintf(spec, len, "domain=%s port=%d", r->host, r->port);
 		else
@@ -597,7 +606,7 @@ out:
 static void put_json_string(FILE *out, const char *s)
 {
 	size_t cap = 6 * strlen(s) + 3, len = 0;
-	char *buf = xrealloc(NULL, cap);
+	char *buf = xmalloc(cap);
 
 	if (audit_json_string(buf, cap, &len, s) != 0)
 		fatalx("%s: the JSON encoding did not fit", __func__);
