@@ -21,15 +21,7 @@
 #define HOST_WIDTH  48
 #define MAX_LIST    32 /* distinct comms and pids kept per row, the first seen */
 
-/* The kinds a row has seen, for the JSON's "kinds". */
-enum {
-	KIND_HTTP = 1 << 0,
-	KIND_HTTPS = 1 << 1,
-	KIND_CONNECT = 1 << 2,
-	KIND_TCP = 1 << 3,
-	KIND_DNS = 1 << 4,
-};
-
+/* The kinds of record a row has seen, for the JSON's "kinds": bit i is kind_names[i]. */
 static const char *const kind_names[] = {"http", "https", "connect", "tcp", "dns"};
 
 struct row {
@@ -246,7 +238,7 @@ void summary_add(struct summary *s, const struct auditlog_record *rec)
 		fold_host(host, folded, &port);
 		r = row_get(s, folded, false, -1);
 		r->dns++;
-		r->kinds |= KIND_DNS;
+		r->kinds |= kind_bit("dns");
 		free(folded);
 		return;
 	}
@@ -308,6 +300,7 @@ int summary_read(struct summary *s, FILE *f, const char *name)
 	int c, ret = 0;
 
 	/* Byte by byte, so a NUL in a line is seen and a line of any length costs bounded memory. */
+	errno = 0;
 	for (;;) {
 		c = getc_unlocked(f);
 		if (c != EOF && c != '\n') {
