@@ -614,7 +614,7 @@ static void handle_request(struct conn *c, size_t len)
 			bad_request(c, "CONNECT to something that is not host:port");
 			return;
 		}
-		rules_match_host(p->cfg.rules, c->host, strlen(c->host), &d);
+		rules_match_host(p->cfg.rules, c->host, strlen(c->host), port, RULES_ANY, &d);
 		if (!d.allow) {
 			refuse(c, "no rule allows any request to this host");
 			return;

@@ -120,7 +120,14 @@ static int run_tests(const struct opts *o)
 		req.method_len = strlen(t->method);
 		req.path = path;
 		req.path_len = rules_path_normalize(path, req.path_len);
-		rules_match(o->rules, &req, &d);
+		/* TCP: a connection that is not HTTP; CONNECT: a tunnel, judged on host and port. */
+		if (strcmp(t->method, "TCP") == 0)
+			rules_match_host(o->rules, req.host, req.host_len, req.port, RULES_STREAM,
+					 &d);
+		else if (strcmp(t->method, "CONNECT") == 0)
+			rules_match_host(o->rules, req.host, req.host_len, req.port, RULES_ANY, &d);
+		else
+			rules_match(o->rules, &req, &d);
 		if (d.allow) {
 			printf("ALLOW %s %s (rule: %s)\n", t->method, t->url, d.raw);
 		} else {
