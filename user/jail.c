@@ -792,6 +792,7 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	pc.client_ctx = j->client_ctx;
 	pc.orig = proxy_orig;
 	pc.audit = j->audit;
+	pc.dns = j->dns;
 	pc.response_timeout_ms = o->upstream_timeout * 1000;
 	pc.connect_timeout_ms = o->upstream_timeout < 10 ? o->upstream_timeout * 1000 : 10000;
 	pc.orig_arg = j;
