@@ -104,9 +104,11 @@ testhost_cleanup() {
 }
 
 testhost_up() {
-	# Two test hosts at once would both claim 10.251.173.0/30: one suite at a time holds it
-	# (a lock on this file, released when the suite's processes are gone).
-	exec {TH_LOCK}<"${BASH_SOURCE[0]}"
+	# Two test hosts at once would both claim 10.251.173.0/30: one suite at a time holds it,
+	# from any checkout on this machine (a lock on a fixed path, released when the suite's
+	# processes are gone).
+	mkdir -p /run/lock
+	exec {TH_LOCK}>>/run/lock/boundary-test-host.lock
 	if ! flock -w 600 "$TH_LOCK"; then
 		echo "jail.sh: another suite held the test host for 10 minutes" >&2
 		return 1
