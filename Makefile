@@ -55,7 +55,7 @@ BCFLAGS   = -std=gnu11 $(WARNINGS) $(HARDEN) -I. -I$(BUILD) -D_GNU_SOURCE \
 	    -DBOUNDARY_VERSION='"$(VERSION)"' -MMD -MP $(CFLAGS)
 LDFLAGS  ?=
 BLDFLAGS  = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS      = -lbpf -lelf -lz -lyaml -lssl -lcrypto -lpthread
+LIBS      = -lbpf -lelf -lz -lyaml -lssl -lcrypto -lcares -lpthread
 
 ifeq ($(SAN),1)
 OBJ      := $(BUILD)/san

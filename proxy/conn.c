@@ -51,8 +51,7 @@ static const char *state_name(enum conn_state s)
 	    [CONN_RESOLVE] = "resolve",	    [CONN_CONNECT] = "connect",
 	    [CONN_UP_TLS] = "upstream-tls", [CONN_EXCHANGE] = "exchange",
 	    [CONN_TUNNEL] = "tunnel",	    [CONN_SPLICE] = "splice",
-	    [CONN_FLUSH_CLOSE] = "closing",
-	    [CONN_DEAD] = "dead",
+	    [CONN_FLUSH_CLOSE] = "closing", [CONN_DEAD] = "dead",
 	};
 
 	return names[s];
@@ -89,10 +88,10 @@ static void audit(struct conn *c, const char *event, const char *decision, const
 		port = (uint16_t)strtoul(colon + (c->host[0] == '[' ? 2 : 1), NULL, 10);
 	r.event = event;
 	r.decision = decision;
-	r.kind = c->stream_kind			    ? c->stream_kind
+	r.kind = c->stream_kind			     ? c->stream_kind
 		 : strcmp(c->method, "CONNECT") == 0 ? "connect"
-		 : c->client_tls		    ? "https"
-						    : "http";
+		 : c->client_tls		     ? "https"
+						     : "http";
 	r.method = c->method[0] ? c->method : NULL;
 	r.url = c->url[0] ? c->url : NULL;
 	r.host = name[0] ? name : NULL;
@@ -827,6 +826,10 @@ static void dialled_name(struct conn *c)
 					c->dname[0] = '\0';
 				return;
 			}
+			/* A real answer's address (--use-real-dns) stands for its name too. */
+			if (dns && dns_table_name(dns, AF_INET6, &s6->sin6_addr, c->dname,
+						  sizeof(c->dname)) == 0)
+				return;
 			inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
 			snprintf(c->dname, sizeof(c->dname), "[%s]", a);
 			return;
@@ -835,9 +838,10 @@ static void dialled_name(struct conn *c)
 	} else {
 		return;
 	}
+	if (dns && dns_table_name(dns, AF_INET, &v4, c->dname, sizeof(c->dname)) == 0)
+		return;
 	if (dns && dns_is_synthetic(AF_INET, &v4)) {
-		if (dns_table_name(dns, AF_INET, &v4, c->dname, sizeof(c->dname)) < 0)
-			c->dname[0] = '\0';
+		c->dname[0] = '\0';
 		return;
 	}
 	inet_ntop(AF_INET, &v4, c->dname, sizeof(c->dname));
@@ -935,8 +939,9 @@ static bool step_sniff(struct conn *c)
 	}
 	if (r == 0) {
 		if (c->silent_hint)
-			refuse_stream(c, "it sent nothing and closed (waiting for the server to speak "
-					 "first?)");
+			refuse_stream(c,
+				      "it sent nothing and closed (waiting for the server to speak "
+				      "first?)");
 		else
 			conn_close(c, "the client closed without a word");
 		return false;
@@ -1790,10 +1795,12 @@ void conn_timeout(struct conn *c)
 				 */
 				c->silent_hint = true;
 				c->deadline = c->sniff_deadline;
-				log_warn("%s has sent nothing to %s port %u for %u ms: if it waits for "
-					 "the server to speak first (ssh, SMTP, a database), it needs "
-					 "--allow \"domain=%s port=%u\"",
-					 c->who, c->dname, c->dport, SERVER_FIRST_MS, c->dname, c->dport);
+				log_warn(
+				    "%s has sent nothing to %s port %u for %u ms: if it waits for "
+				    "the server to speak first (ssh, SMTP, a database), it needs "
+				    "--allow \"domain=%s port=%u\"",
+				    c->who, c->dname, c->dport, SERVER_FIRST_MS, c->dname,
+				    c->dport);
 			} else {
 				c->deadline = c->sniff_deadline;
 			}

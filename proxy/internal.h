@@ -135,12 +135,12 @@ struct conn {
 	uint64_t sniff_deadline; /* the first bytes must arrive by then */
 	bool sniff_wait;	 /* more bytes are needed to decide; retried on the next tick */
 	bool sniff_done;	 /* bytes have arrived: the client is not waiting for the server */
-	bool silent_hint;	 /* a silent client was told which rule a server-first protocol needs */
-	bool stream;		 /* spliced untouched under a stream rule */
+	bool silent_hint; /* a silent client was told which rule a server-first protocol needs */
+	bool stream;	  /* spliced untouched under a stream rule */
 	const char *stream_kind; /* "tcp" or "tls": for log lines and audit records */
 	bool c_eof, u_eof;	 /* a side of a splice has closed its sending half */
 	bool c_shut, u_shut;	 /* ... and that was passed on to the other */
-	bool in_connect; /* inside an explicit CONNECT tunnel */
+	bool in_connect;	 /* inside an explicit CONNECT tunnel */
 	char connect_host[256];
 	uint16_t connect_port;
 

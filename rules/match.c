@@ -38,6 +38,7 @@ enum match_mode {
 	MATCH_HOST_ANY,
 	MATCH_HOST_REQUESTS,
 	MATCH_HOST_STREAM,
+	MATCH_HOST_DOMAIN,
 };
 
 struct path_view {
@@ -343,7 +344,9 @@ static bool rule_matches(const struct rules_rule *rl, const struct match_ctx *m)
 	if ((m->mode == MATCH_HOST_STREAM && !is_stream(rl)) ||
 	    (m->mode == MATCH_HOST_REQUESTS && is_stream(rl)))
 		return false;
-	if (!domain_matches(rl, hv) || !ports_match(rl, m->port))
+	if (!domain_matches(rl, hv))
+		return false;
+	if (m->mode != MATCH_HOST_DOMAIN && !ports_match(rl, m->port))
 		return false;
 	/* rules_match_host(): only the domain and port count. */
 	if (m->mode != MATCH_REQUEST)
@@ -514,11 +517,14 @@ void rules_match_host(const struct rules *r, const char *host, size_t host_len, 
 				    .path_len = 1,
 				    .port = port};
 
-	match(r, &req,
-	      scope == RULES_STREAM	? MATCH_HOST_STREAM
-	      : scope == RULES_REQUESTS ? MATCH_HOST_REQUESTS
-					: MATCH_HOST_ANY,
-	      d);
+	static const enum match_mode modes[] = {
+	    [RULES_ANY] = MATCH_HOST_ANY,
+	    [RULES_REQUESTS] = MATCH_HOST_REQUESTS,
+	    [RULES_STREAM] = MATCH_HOST_STREAM,
+	    [RULES_DOMAIN] = MATCH_HOST_DOMAIN,
+	};
+
+	match(r, &req, (unsigned)scope < 4 ? modes[scope] : MATCH_HOST_ANY, d);
 }
 
 bool rules_is_stream(const struct rules *r, size_t i)

@@ -564,8 +564,9 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 			while (s[p->pos] != '\0' && s[p->pos] != '=' && !is_ws(s[p->pos]))
 				p->pos++;
 			if (s[p->pos] != '=')
-				return perr(p, start, RULES_E_KEY,
-					    "expected key=value (keys: method, domain, path, port)");
+				return perr(
+				    p, start, RULES_E_KEY,
+				    "expected key=value (keys: method, domain, path, port)");
 			klen = p->pos - start;
 		}
 		for (i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
@@ -574,8 +575,8 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 				break;
 		if (i == sizeof(known_keys) / sizeof(known_keys[0]))
 			return perr(p, start, RULES_E_KEY,
-				    "unknown key \"%.*s\" (keys: method, domain, path, port)", (int)klen,
-				    s + start);
+				    "unknown key \"%.*s\" (keys: method, domain, path, port)",
+				    (int)klen, s + start);
 		p->pos++; /* '=' */
 		switch (i) {
 		case 0:

@@ -107,6 +107,7 @@ enum rules_scope {
 	RULES_ANY,	/* every rule: could some request to host:port be allowed? */
 	RULES_REQUESTS, /* every rule but stream rules: ones that need the requests read */
 	RULES_STREAM,	/* only stream rules: may the connection pass unread? */
+	RULES_DOMAIN,	/* every rule, ports ignored: may the name be used at all? (DNS) */
 };
 
 /*

@@ -44,6 +44,7 @@
 #include "jail.skel.h"
 #pragma GCC diagnostic pop
 #include "proxy/audit.h"
+#include "proxy/dnssrv.h"
 #include "proxy/ca.h"
 #include "proxy/dns.h"
 #include "proxy/log.h"
@@ -355,6 +356,9 @@ static int proxy_orig(void *arg, int fd, struct proxy_orig *out)
 	ret = orig_lookup(arg, fd, &o);
 	if (ret < 0)
 		return ret;
+	/* A UDP socket's record (for DNS) under the same address and port is not this one's. */
+	if (o.proto != IPPROTO_TCP)
+		return -ENOENT;
 	memset(out, 0, sizeof(*out));
 	if (o.family == JAIL_AF_INET6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->dst;
@@ -375,117 +379,40 @@ static int proxy_orig(void *arg, int fd, struct proxy_orig *out)
 	return 0;
 }
 
-/*
- * DNS over UDP: every query answered by the responder (proxy/dns.c), which never forwards one:
- * A and AAAA get a synthetic address tied to the name, everything else an empty answer.
- */
-static void dns_udp(struct jail *j, int fd)
+/* Who sent a DNS query from peer: the jail's record of the socket (bpf/jail.bpf.c). */
+static int dns_who(void *arg, const struct sockaddr_storage *peer, bool tcp, uint32_t *pid,
+		   char comm[16])
 {
-	struct sockaddr_storage ss;
-	unsigned char in[DNS_TCP_QUERY_MAX], out[DNS_REPLY_MAX * 2];
-	socklen_t len;
-	ssize_t n, r;
-	int i;
+	struct jail *j = arg;
+	struct jail_client_key key;
+	struct jail_orig o;
+	int r;
 
-	for (i = 0; i < 256; i++) {
-		len = sizeof(ss);
-		n = recvfrom(fd, in, sizeof(in), MSG_DONTWAIT, (struct sockaddr *)&ss, &len);
-		if (n < 0)
-			return;
-		r = dns_handle(j->dns, in, (size_t)n, out, sizeof(out), DNS_EDNS_SIZE);
-		if (j->audit) {
-			struct dns_query q;
-			struct audit_record ar;
+	memset(&key, 0, sizeof(key));
+	if (peer->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)peer;
 
-			memset(&ar, 0, sizeof(ar));
-			ar.event = "dns";
-			ar.kind = "dns";
-			ar.duration_ms = -1;
-			if (dns_parse_query(in, (size_t)n, &q) > 0) {
-				ar.decision = "synthetic";
-				ar.host = q.name;
-				ar.dns_type = dns_type_name(q.qtype);
-			} else {
-				ar.decision = "deny";
-				ar.reason = "malformed query";
-			}
-			audit_write(j->audit, &ar);
-		}
-		if (r > 0)
-			sendto(fd, out, (size_t)r, MSG_DONTWAIT, (struct sockaddr *)&ss, len);
+		key.family = JAIL_AF_INET;
+		key.addr[0] = sin->sin_addr.s_addr;
+		key.port = sin->sin_port;
+	} else {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)peer;
+
+		key.family = JAIL_AF_INET6;
+		memcpy(key.addr, &sin6->sin6_addr, 16);
+		key.port = sin6->sin6_port;
 	}
-}
-
-/* DNS over TCP: a few connections at a time, each served until it closes or misbehaves. */
-#define DNS_TCP_MAX 32
-
-struct dns_tcp {
-	int fd;
-	size_t in_len;
-	unsigned char in[DNS_TCP_QUERY_MAX + 2];
-};
-
-static struct dns_tcp dns_tcp_conns[DNS_TCP_MAX];
-
-static void dns_tcp_close(int ep, struct dns_tcp *d)
-{
-	epoll_ctl(ep, EPOLL_CTL_DEL, d->fd, NULL);
-	close(d->fd);
-	d->fd = -1;
-}
-
-static void dns_tcp_accept(int ep, int lfd)
-{
-	struct epoll_event ev;
-	int fd, i;
-
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		for (i = 0; i < DNS_TCP_MAX && dns_tcp_conns[i].fd >= 0; i++)
-			;
-		if (i == DNS_TCP_MAX) {
-			close(fd); /* the client retries */
-			continue;
-		}
-		dns_tcp_conns[i].fd = fd;
-		dns_tcp_conns[i].in_len = 0;
-		ev.events = EPOLLIN;
-		ev.data.u64 = 0x100000000ULL | (unsigned)i;
-		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-	}
-}
-
-static void dns_tcp_read(struct jail *j, int ep, struct dns_tcp *d)
-{
-	unsigned char out[4 * (2 + DNS_REPLY_MAX)];
-	size_t out_len = 0;
-	ssize_t n, used;
-
-	n = read(d->fd, d->in + d->in_len, sizeof(d->in) - d->in_len);
-	if (n <= 0) {
-		if (n == 0 || errno != EAGAIN)
-			dns_tcp_close(ep, d);
-		return;
-	}
-	d->in_len += (size_t)n;
-	for (;;) {
-		out_len = 0;
-		used = dns_tcp_feed(j->dns, d->in, d->in_len, out, sizeof(out), &out_len);
-		/* Replies are short and the socket's buffer is empty: a blocking-free write fits. */
-		if (out_len && write(d->fd, out, out_len) != (ssize_t)out_len) {
-			dns_tcp_close(ep, d);
-			return;
-		}
-		if (used < 0) {
-			dns_tcp_close(ep, d);
-			return;
-		}
-		if (used == 0)
-			break;
-		memmove(d->in, d->in + used, d->in_len - (size_t)used);
-		d->in_len -= (size_t)used;
-	}
-	if (d->in_len == sizeof(d->in))
-		dns_tcp_close(ep, d);
+	/* A TCP connection's record is used once; a UDP socket's serves each datagram. */
+	r = tcp ? bpf_map_lookup_and_delete_elem(j->orig_map_fd, &key, &o)
+		: bpf_map_lookup_elem(j->orig_map_fd, &key, &o);
+	if (r != 0)
+		return -errno;
+	if (o.proto != (tcp ? IPPROTO_TCP : IPPROTO_UDP))
+		return -ENOENT;
+	*pid = o.pid;
+	memcpy(comm, o.comm, 16);
+	comm[15] = '\0';
+	return 0;
 }
 
 /* --- the whole run ------------------------------------------------------------------------ */
@@ -811,40 +738,60 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	return 0;
 }
 
-static int serve(struct jail *j, int pidfd, int sigfd)
+static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 {
+	struct dns_server_config dc;
+	struct dns_server *dns = NULL;
 	struct epoll_event ev, evs[16];
 	struct signalfd_siginfo ssi;
 	siginfo_t si;
 	int ep, n, i, fd, status = LOG_EXIT_FAILURE;
-	int lfds[] = {j->l.dns_tcp4, j->l.dns_tcp6, j->l.dns_udp4, j->l.dns_udp6, sigfd, pidfd};
+	int lfds[] = {sigfd, pidfd};
+	char err[256];
 	bool done = false;
 
-	for (i = 0; i < DNS_TCP_MAX; i++)
-		dns_tcp_conns[i].fd = -1;
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep == -1) {
 		log_error_errno("cannot create an epoll instance");
 		return LOG_EXIT_FAILURE;
 	}
 	for (i = 0; i < (int)(sizeof(lfds) / sizeof(lfds[0])); i++) {
-		if (lfds[i] < 0)
-			continue;
 		ev.events = EPOLLIN;
 		ev.data.u64 = (uint64_t)lfds[i];
 		epoll_ctl(ep, EPOLL_CTL_ADD, lfds[i], &ev);
 	}
+	memset(&dc, 0, sizeof(dc));
+	dc.table = j->dns;
+	dc.rules = o->rules;
+	dc.audit = j->audit;
+	dc.use_real_dns = o->use_real_dns;
+	dc.who = dns_who;
+	dc.who_arg = j;
+	dc.udp[0] = j->l.dns_udp4;
+	dc.udp[1] = j->l.dns_udp6;
+	dc.tcp[0] = j->l.dns_tcp4;
+	dc.tcp[1] = j->l.dns_tcp6;
+	dc.ep = ep;
+	dns = dns_server_new(&dc, err, sizeof(err));
+	if (!dns) {
+		/* The jail is running: stop it rather than leave it without DNS. */
+		log_error("cannot start the DNS server: %s", err);
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	}
 	while (!done) {
-		n = epoll_wait(ep, evs, 16, -1);
+		n = epoll_wait(ep, evs, 16, dns ? dns_server_timeout_ms(dns) : -1);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			log_error_errno("epoll_wait");
 			break;
 		}
+		if (dns)
+			dns_server_tick(dns);
 		for (i = 0; i < n; i++) {
-			if (evs[i].data.u64 & 0x100000000ULL) {
-				dns_tcp_read(j, ep, &dns_tcp_conns[evs[i].data.u64 & 0xffff]);
+			if (evs[i].data.u64 & DNS_SERVER_EV) {
+				if (dns)
+					dns_server_event(dns, evs[i].data.u64, evs[i].events);
 				continue;
 			}
 			fd = evs[i].data.fd;
@@ -863,16 +810,10 @@ static int serve(struct jail *j, int pidfd, int sigfd)
 					continue;
 				log_debug("forwarding signal %u to the jail", ssi.ssi_signo);
 				syscall(SYS_pidfd_send_signal, pidfd, (int)ssi.ssi_signo, NULL, 0);
-			} else if (fd == j->l.dns_udp4 || fd == j->l.dns_udp6) {
-				dns_udp(j, fd);
-			} else {
-				dns_tcp_accept(ep, fd);
 			}
 		}
 	}
-	for (i = 0; i < DNS_TCP_MAX; i++)
-		if (dns_tcp_conns[i].fd >= 0)
-			dns_tcp_close(ep, &dns_tcp_conns[i]);
+	dns_server_free(dns);
 	close(ep);
 	return status;
 }
@@ -1010,7 +951,7 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("%s", err);
 		goto out;
 	}
-	status = serve(&j, pidfd, sigfd);
+	status = serve(&j, o, pidfd, sigfd);
 out:
 	if (pidfd >= 0)
 		close(pidfd);

@@ -75,10 +75,6 @@ static int open_log_dir(const char *dir)
 /* What each accepted-for-compatibility option does here: nothing, said at info level. */
 static void compat_notes(const struct opts *o)
 {
-	if (o->use_real_dns)
-		log_warn("--use-real-dns is not supported yet: every name still gets a synthetic "
-			 "address from boundary's own DNS responder (no query leaves the machine); "
-			 "requests are routed by name all the same");
 	if (o->src[OPTS_LOG_PROXY_SOCKET_PATH] != OPTS_SRC_DEFAULT)
 		log_info(
 		    "--log-proxy-socket-path changes nothing yet: sending audit records to the "

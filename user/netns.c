@@ -41,6 +41,53 @@ out:
 	return ret;
 }
 
+/* The kernel's struct in6_ifreq (linux/ipv6.h clashes with the libc headers). */
+struct lo_in6_ifreq {
+	struct in6_addr addr;
+	uint32_t prefixlen;
+	int ifindex;
+};
+
+/*
+ * One more address of each family on lo: 127.0.0.2 and fd42:b0d:1::1. getaddrinfo()'s
+ * AI_ADDRCONFIG (glibc) counts a family as configured only when it has an address other than
+ * 127.0.0.1 or ::1, so with lo alone an AF_INET lookup with that flag (getent ahostsv4, many
+ * daemons) would fail without asking DNS at all. Both stay inside the jail: 127/8 is its own
+ * loopback, and the ULA is redirected like any address but ::1, and refused.
+ */
+static int lo_addresses(void)
+{
+	struct lo_in6_ifreq r6;
+	struct sockaddr_in *sin;
+	struct ifreq ifr;
+	int fd, ret = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo:1");
+	sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(0x7f000002);
+	if (ioctl(fd, SIOCSIFADDR, &ifr) == -1)
+		ret = -errno;
+	close(fd);
+	if (ret < 0)
+		return ret;
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return errno == EAFNOSUPPORT ? 0 : -errno;
+	memset(&r6, 0, sizeof(r6));
+	inet_pton(AF_INET6, "fd42:b0d:1::1", &r6.addr);
+	r6.prefixlen = 128;
+	r6.ifindex = (int)if_nametoindex("lo");
+	if (ioctl(fd, SIOCSIFADDR, &r6) == -1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* A socket bound to loopback of the family on port (0: any free one). Returns fd or -errno. */
 static int listen_on(int family, int type, uint16_t port, uint16_t *bound)
 {
@@ -105,6 +152,13 @@ static int open_listeners(uint16_t proxy_port, struct netns_listeners *l, char *
 	ret = lo_up();
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot bring up lo in the jail's network namespace: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	ret = lo_addresses();
+	if (ret < 0) {
+		snprintf(err, errlen,
+			 "cannot add addresses to lo in the jail's network namespace: %s",
 			 strerror(-ret));
 		return ret;
 	}

@@ -53,7 +53,7 @@ static const struct opts_def defs[OPTS__COUNT] = {
 		   "run the command as USER (default: sudo's caller)", true, F(user)},
     [OPTS_USE_REAL_DNS] = {OPTS_USE_REAL_DNS, "use-real-dns", 0, "BOUNDARY_USE_REAL_DNS",
 			   "use_real_dns", OPTS_T_BOOL, "false", NULL,
-			   "real DNS answers (not supported yet)", true, F(use_real_dns)},
+			   "real DNS answers for names the rules allow", true, F(use_real_dns)},
     [OPTS_TEST] = {OPTS_TEST, "test", 0, NULL, NULL, OPTS_T_TEST, NULL, "[METHOD] URL",
 		   "say if the rules allow URL; run nothing (repeatable)", true, 0},
     [OPTS_VERSION] = {OPTS_VERSION, "version", 0, NULL, NULL, OPTS_T_ACTION, NULL, NULL,

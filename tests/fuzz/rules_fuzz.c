@@ -62,8 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* the scopes split RULES_ANY in two: the first match of either is ANY's */
 		if (da.allow != (ds.allow || dr.allow))
 			abort();
-		if (da.allow && da.rule != (ds.allow && (!dr.allow || ds.rule < dr.rule) ? ds.rule
-											  : dr.rule))
+		if (da.allow &&
+		    da.rule != (ds.allow && (!dr.allow || ds.rule < dr.rule) ? ds.rule : dr.rule))
 			abort();
 		if (ds.allow && !rules_is_stream(r, ds.rule))
 			abort();

@@ -387,9 +387,12 @@ static void test_match_host(void **state)
 /* The scopes: stream rules (port=, no method= or path=) against every other rule. */
 static void test_match_host_scopes(void **state)
 {
-	static const char *const specs[] = {"domain=a.com port=22", "domain=a.com port=443",
-					    "domain=a.com port=443 path=/x", "domain=b.com",
-					    "method=GET domain=c.com port=22", NULL};
+	static const char *const specs[] = {"domain=a.com port=22",
+					    "domain=a.com port=443",
+					    "domain=a.com port=443 path=/x",
+					    "domain=b.com",
+					    "method=GET domain=c.com port=22",
+					    NULL};
 	struct rules *r = set_of(specs);
 	struct rules_decision d;
 
@@ -417,6 +420,13 @@ static void test_match_host_scopes(void **state)
 	rules_match_host(r, "c.com", 5, 22, RULES_STREAM, &d);
 	assert_false(d.allow);
 	assert_false(rules_is_stream(r, 4));
+	/* RULES_DOMAIN: any rule of the name, whatever its ports (for DNS answers) */
+	rules_match_host(r, "c.com", 5, 0, RULES_DOMAIN, &d);
+	assert_true(d.allow);
+	rules_match_host(r, "a.com", 5, 0, RULES_DOMAIN, &d);
+	assert_int_equal(d.rule, 0);
+	rules_match_host(r, "d.com", 5, 0, RULES_DOMAIN, &d);
+	assert_false(d.allow);
 	assert_false(rules_is_stream(r, 99));
 	rules_free(r);
 }
