@@ -57,6 +57,8 @@ def sshd(c):
     c.sendall(b"SSH-2.0-boundarytest\r\n")
     f = c.makefile("rb")
     line = f.readline()
+    with lock, open(logf, "a") as lf:
+        lf.write("banner %s\n" % line.decode(errors="replace").strip())
     c.sendall(b"WELCOME " + line)
 
 def echo(c):
@@ -151,6 +153,18 @@ else
 	fail "audit: the end record counts the bytes both ways"
 	diag "end: $end"
 fi
+
+# OpenSSH itself: its banner reaches the server through the splice (the server is not a real
+# sshd, so the exchange ends there).
+: >"$UP/stream.log"
+bnd --allow "domain=ssh.test port=$P_SSH" -- ssh -o BatchMode=yes -o ConnectTimeout=5 \
+	-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p "$P_SSH" ssh.test true
+ok_if "OpenSSH's own banner reaches the server" 'grep -q "^banner SSH-2.0-OpenSSH" "$UP/stream.log"'
+: >"$UP/stream.log"
+bnd --allow "domain=ssh.test" -- ssh -o BatchMode=yes -o ConnectTimeout=5 \
+	-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p "$P_SSH" ssh.test true
+ok_if "without a stream rule OpenSSH reaches nothing" '! grep -q banner "$UP/stream.log"'
+logged "and is told which rule it needs" "$log" "--allow \"domain=ssh\\.test port=$P_SSH\""
 
 bnd --allow "domain=ssh.test port=$P_SSH" -- python3 -c "$SSHC" ssh.test "$P_SSH" 6
 want REPLY "WELCOME SSH-2.0-jailed" "the same over IPv6"
