@@ -110,8 +110,11 @@ testhost_cleanup() {
 
 testhost_up() {
 	# Two test hosts at once would both claim 10.251.173.0/30: one suite at a time holds it
-	# (a lock on this file, released when the suite's processes are gone).
-	exec {TH_LOCK}<"${BASH_SOURCE[0]}"
+	# (a lock released when the suite's processes are gone). The lock is the machine's, not
+	# this checkout's: suites of two work trees would otherwise collide.
+	local lock=/run/lock/boundary-testhost.lock
+	[ -d /run/lock ] || lock=/tmp/boundary-testhost.lock
+	exec {TH_LOCK}>>"$lock"
 	if ! flock -w 600 "$TH_LOCK"; then
 		echo "jail.sh: another suite held the test host for 10 minutes" >&2
 		return 1
