@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "proxy/log.h"
+#include "proxy/utf8.h"
 
 #define AUDIT_QUEUE 4096 /* records waiting for the writer */
 #define AUDIT_LINE  4096 /* the longest record; longer fields are cut */
@@ -45,27 +46,6 @@ static int put(char *out, size_t cap, size_t *len, const char *s, size_t n)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf && (s[1] & 0xc0) == 0x80)
-		return 2;
-	if (s[0] >= 0xe0 && s[0] <= 0xef && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
-		if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f))
-			return 0; /* overlong, or a surrogate */
-		return 3;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
-	    (s[3] & 0xc0) == 0x80) {
-		if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 int audit_json_string(char *out, size_t cap, size_t *len, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -90,7 +70,7 @@ int audit_json_string(char *out, size_t cap, size_t *len, const char *s)
 			p++;
 			continue;
 		}
-		n = utf8_len(p);
+		n = utf8_seq_len(p);
 		if (n == 0) {
 			/* Not UTF-8: each byte said as the code point of the same value. */
 			snprintf(esc, sizeof(esc), "\\u%04x", *p);
