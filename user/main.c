@@ -79,10 +79,6 @@ static void compat_notes(const struct opts *o)
 		log_warn("--use-real-dns is not supported yet: every name still gets a synthetic "
 			 "address from boundary's own DNS responder (no query leaves the machine); "
 			 "requests are routed by name all the same");
-	if (o->src[OPTS_LOG_PROXY_SOCKET_PATH] != OPTS_SRC_DEFAULT)
-		log_info(
-		    "--log-proxy-socket-path changes nothing yet: sending audit records to the "
-		    "Coder agent's socket is not supported, they go to the log");
 	if (o->pprof || o->src[OPTS_PPROF_PORT] >= OPTS_SRC_ENV)
 		log_info("--pprof and --pprof-port change nothing here: boundary has no Go "
 			 "profiler");
