@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -143,6 +144,69 @@ static unsigned long long start_time(pid_t pid)
 static void make_id(char *buf, size_t len)
 {
 	snprintf(buf, len, "%d-%llu", (int)getpid(), start_time(getpid()));
+}
+
+/*
+ * The session id the Coder agent is given: a random (version 4) UUID, the same for every batch
+ * of this run, as Coder's own boundary makes it and as the agent's protocol describes the field.
+ * Returns 0 or -errno.
+ */
+static int make_session_id(char *buf, size_t len)
+{
+	unsigned char b[16];
+	ssize_t n;
+
+	do
+		n = getrandom(b, sizeof(b), 0);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof(b))
+		return n == -1 ? -errno : -EIO;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+	return 0;
+}
+
+/*
+ * Whether audit records go to the Coder agent's socket, decided as Coder's boundary decides it:
+ * not with --disable-audit-logs; an error when the path is empty; not when nothing is at the
+ * path (no agent, or one too old to make the socket). That last is a warning when the path was
+ * given, and said at info level when it is the default, which every run outside a Coder
+ * workspace has. Returns 0 with *path set (NULL: no agent), or -1 after saying why.
+ */
+static int agent_socket(const struct opts *o, const char **path)
+{
+	struct stat st;
+
+	*path = NULL;
+	if (o->disable_audit_logs) {
+		log_info("audit records are not sent to the Coder agent (--disable-audit-logs)");
+		return 0;
+	}
+	if (!o->log_proxy_socket_path || !o->log_proxy_socket_path[0]) {
+		log_error("--log-proxy-socket-path is empty: name the Coder agent's audit socket, "
+			  "or turn the agent's audit logs off with --disable-audit-logs");
+		return -1;
+	}
+	if (stat(o->log_proxy_socket_path, &st) == -1) {
+		if (errno != ENOENT && errno != ENOTDIR) {
+			log_error_errno("--log-proxy-socket-path %s", o->log_proxy_socket_path);
+			return -1;
+		}
+		if (o->src[OPTS_LOG_PROXY_SOCKET_PATH] == OPTS_SRC_DEFAULT)
+			log_info("no Coder agent's audit socket at %s: audit records are not sent "
+				 "to a Coder agent",
+				 o->log_proxy_socket_path);
+		else
+			log_warn("the Coder agent's audit socket %s does not exist (no agent, or "
+				 "one too old to make it): audit records are not sent to it",
+				 o->log_proxy_socket_path);
+		return 0;
+	}
+	*path = o->log_proxy_socket_path;
+	return 0;
 }
 
 static bool id_is_stale(const char *id)
@@ -829,6 +893,9 @@ int jail_run(const struct opts *o, char *const argv[])
 	sigset_t fwd, old;
 	const int *s;
 	int pidfd = -1, sigfd = -1, status = LOG_EXIT_FAILURE, ret;
+	struct audit_config ac;
+	char session[40];
+	const char *agent, *name;
 	pid_t pid;
 
 	jail_init(&j);
@@ -837,6 +904,8 @@ int jail_run(const struct opts *o, char *const argv[])
 			  "sudo, or grant CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)");
 		return LOG_EXIT_FAILURE;
 	}
+	if (agent_socket(o, &agent) < 0)
+		return LOG_EXIT_FAILURE;
 	/* A peer that vanishes mid-write must not kill boundary (OpenSSL writes alerts itself). */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
@@ -888,14 +957,33 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("out of memory for the DNS responder");
 		goto out;
 	}
-	if (o->audit_log[0] || o->log_dir[0]) {
-		j.audit =
-		    audit_open(o->audit_log[0] ? o->audit_log : o->log_dir, j.id, err, sizeof(err));
+	memset(&ac, 0, sizeof(ac));
+	if (o->audit_log[0] || o->log_dir[0])
+		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
+	ac.agent_socket = agent;
+	ac.jail_id = j.id;
+	if (agent) {
+		ret = make_session_id(session, sizeof(session));
+		if (ret < 0) {
+			errno = -ret;
+			log_error_errno("cannot make a session id for the Coder agent");
+			goto out;
+		}
+		name = strrchr(argv[0], '/');
+		ac.session_id = session;
+		ac.process_name = name ? name + 1 : argv[0];
+	}
+	if (ac.path || ac.agent_socket) {
+		j.audit = audit_open(&ac, err, sizeof(err));
 		if (!j.audit) {
 			log_error("%s", err);
 			goto out;
 		}
-		log_info("audit records go to %s", audit_path(j.audit));
+		if (ac.path)
+			log_info("audit records go to %s", audit_path(j.audit));
+		if (agent)
+			log_info("audit records go to the Coder agent's socket %s (session %s)",
+				 agent, session);
 	}
 	ret = make_run_files(&j, err, sizeof(err));
 	if (ret == 0)

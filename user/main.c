@@ -75,10 +75,6 @@ static int open_log_dir(const char *dir)
 /* What each accepted-for-compatibility option does here: nothing, said at info level. */
 static void compat_notes(const struct opts *o)
 {
-	if (o->src[OPTS_LOG_PROXY_SOCKET_PATH] != OPTS_SRC_DEFAULT)
-		log_info(
-		    "--log-proxy-socket-path changes nothing yet: sending audit records to the "
-		    "Coder agent's socket is not supported, they go to the log");
 	if (o->pprof || o->src[OPTS_PPROF_PORT] >= OPTS_SRC_ENV)
 		log_info("--pprof and --pprof-port change nothing here: boundary has no Go "
 			 "profiler");

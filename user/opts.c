@@ -76,7 +76,7 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_LOG_PROXY_SOCKET_PATH] = {OPTS_LOG_PROXY_SOCKET_PATH, "log-proxy-socket-path", 0,
 				    "CODER_AGENT_BOUNDARY_LOG_PROXY_SOCKET_PATH", NULL,
 				    OPTS_T_STRING, "/tmp/boundary-audit.sock", "PATH",
-				    "the Coder agent's audit socket (not supported yet)", false,
+				    "the Coder agent's audit socket, used if it exists", false,
 				    F(log_proxy_socket_path)},
     [OPTS_PPROF] = {OPTS_PPROF, "pprof", 0, "BOUNDARY_PPROF", "pprof_enabled", OPTS_T_BOOL, "false",
 		    NULL, "serve Go's profiler (no effect: there is none here)", false, F(pprof)},

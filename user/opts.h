@@ -142,7 +142,7 @@ struct opts {
 	enum opts_jail jail_type;
 	bool no_user_namespace; /* root command: uid 0 with no capabilities, no userns */
 	bool disable_audit_logs;
-	char *log_proxy_socket_path; /* accepted for compatibility; no effect */
+	char *log_proxy_socket_path; /* the Coder agent's audit socket; "" is an error */
 	bool pprof;		     /* accepted for compatibility; no effect */
 	uint16_t pprof_port;	     /* accepted for compatibility; no effect */
 	bool session_correlation;    /* accepted for compatibility; no effect */
