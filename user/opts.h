@@ -148,9 +148,8 @@ struct opts {
 	bool session_correlation;    /* accepted for compatibility; no effect */
 	struct opts_list inject;     /* session-id inject targets, checked as rules; no effect */
 	unsigned upstream_timeout;   /* seconds an upstream may stay silent before a 504 */
-	char *upstream_ca;
-	char *audit_log;
-	/* "-", a file or a directory; "" for none (or --log-dir's) */ /* also trusted for upstream servers; "" for none */
+	char *upstream_ca;	     /* also trusted for upstream servers; "" for none */
+	char *audit_log;	     /* "-", a file or a directory; "" for none (or --log-dir's) */
 
 	struct opts_test *tests; /* --test, in order */
 	size_t n_tests;
