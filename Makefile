@@ -26,6 +26,7 @@ MANDIR    ?= $(PREFIX)/share/man
 CC        ?= cc
 CLANG     ?= clang
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+PROTOC_C  ?= protoc-c
 FUZZ_SECONDS ?= 60
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
@@ -55,7 +56,7 @@ BCFLAGS   = -std=gnu11 $(WARNINGS) $(HARDEN) -I. -I$(BUILD) -D_GNU_SOURCE \
 	    -DBOUNDARY_VERSION='"$(VERSION)"' -MMD -MP $(CFLAGS)
 LDFLAGS  ?=
 BLDFLAGS  = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS      = -lbpf -lelf -lz -lyaml -lssl -lcrypto -lpthread
+LIBS      = -lbpf -lelf -lz -lyaml -lssl -lcrypto -lcares -lprotobuf-c -lpthread
 
 ifeq ($(SAN),1)
 OBJ      := $(BUILD)/san
@@ -70,7 +71,10 @@ BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I. -I/usr/inc
 # The program: every .c under rules/, proxy/ and user/. main.c stays out of the library so the
 # unit tests and fuzz targets can link the rest.
 LIB_SRCS  = $(sort $(wildcard rules/*.c proxy/*.c) $(filter-out user/main.c,$(wildcard user/*.c)))
-LIB_OBJS  = $(LIB_SRCS:%.c=$(OBJ)/%.o)
+# The Coder agent's messages: C made from proxy/coder_agent.proto by protoc-c, never committed.
+PB_C      = $(BUILD)/proxy/coder_agent.pb-c.c
+PB_H      = $(BUILD)/proxy/coder_agent.pb-c.h
+LIB_OBJS  = $(LIB_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/pb/coder_agent.pb-c.o
 LIB       = $(OBJ)/libboundary.a
 BIN       = $(BUILD)/boundary
 ifeq ($(SAN),1)
@@ -86,7 +90,7 @@ BENCH_BIN = $(BUILD)/tools/rules_bench
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/*_fuzz.c))
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_OBJ  = $(BUILD)/fuzzobj
-FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(FUZZ_OBJ)/%.o)
+FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(FUZZ_OBJ)/%.o) $(FUZZ_OBJ)/pb/coder_agent.pb-c.o
 FUZZ_LIB  = $(FUZZ_OBJ)/libboundary.a
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. -I$(BUILD) -D_GNU_SOURCE -DBOUNDARY_VERSION='"fuzz"' \
 	      -DBOUNDARY_FUZZING -fsanitize=fuzzer-no-link,address,undefined \
@@ -107,6 +111,21 @@ $(OBJ)/%.o: %.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BCFLAGS) -c -o $@ $<
+
+# protoc-c writes proxy/coder_agent.pb-c.[ch] under $(BUILD), where -I$(BUILD) finds them.
+$(PB_C) $(PB_H) &: proxy/coder_agent.proto
+	$(call msg,PROTOC,$<)
+	$(Q)mkdir -p $(BUILD)
+	$(Q)$(PROTOC_C) --proto_path=. --c_out=$(BUILD) $<
+
+# Its initialisers cast away const: that file alone goes without -Wcast-qual.
+$(OBJ)/pb/coder_agent.pb-c.o: $(PB_C) $(PB_H)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BCFLAGS) -Wno-cast-qual -c -o $@ $<
+
+# What includes the generated header waits for it (the .d files know only after a first build).
+$(OBJ)/proxy/agentlog.o $(FUZZ_OBJ)/proxy/agentlog.o $(UNIT_BINS): $(PB_H)
 
 # BPF: compile, link through bpftool (which checks the object), embed as a skeleton.
 $(BUILD)/jail.tmp.o: bpf/jail.bpf.c bpf/jail.h
@@ -155,6 +174,11 @@ $(BENCH_BIN): tools/bench/rules_bench.c $(BUILD)/obj/libboundary.a
 	$(Q)$(CC) $(BCFLAGS) $(BLDFLAGS) -o $@ $< $(BUILD)/obj/libboundary.a $(LIBS)
 
 $(FUZZ_OBJ)/%.o: %.c
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OBJ)/pb/coder_agent.pb-c.o: $(PB_C) $(PB_H)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
@@ -217,7 +241,7 @@ HEADERS = $(sort $(wildcard rules/*.h proxy/*.h user/*.h))
 fmt:
 	$(Q)clang-format -i $(C_FILES)
 
-check: $(BUILD)/jail.skel.h
+check: $(BUILD)/jail.skel.h $(PB_H)
 	$(call msg,FORMAT,tree)
 	$(Q)clang-format --dry-run -Werror $(C_FILES)
 	$(call msg,HEADERS,tree)
@@ -236,10 +260,13 @@ check: $(BUILD)/jail.skel.h
 			|| exit 1; \
 	done
 
-lint: $(BUILD)/jail.skel.h
+lint: $(BUILD)/jail.skel.h $(PB_H)
 	$(call msg,CPPCHECK,tree)
+	@# cppcheck reads no system header, so protoc-c's header cannot see libprotobuf-c's version
+	@# and would stop at its #error: any version it accepts will do.
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr --std=c11 -D_GNU_SOURCE -DBOUNDARY_VERSION='"lint"' -I. -I$(BUILD) \
+		--inline-suppr --std=c11 -D_GNU_SOURCE -DBOUNDARY_VERSION='"lint"' \
+		-DPROTOBUF_C_VERSION_NUMBER=1003000 -I. -I$(BUILD) \
 		--suppress=missingIncludeSystem rules proxy user
 
 # --- install ---------------------------------------------------------------------------------

@@ -15,7 +15,8 @@
  *                    the client's address and port, where the proxy looks it up after accept()
  *   recvmsg4/6,      replies and getpeername() show the original address, as resolvers and
  *   getpeername4/6   TLS libraries expect
- *   cgroup_skb       defence in depth: no packet leaves unless it is addressed to loopback
+ *   cgroup_skb       defence in depth: no packet leaves unless it is addressed to loopback;
+ *                    and a UDP query to the DNS responder files its sender, for the records
  *
  * Every program denies (returns 0) when its configuration is not what userspace promised or a
  * map operation it needs fails. recvmsg and getpeername programs must return 1 (the kernel
@@ -386,26 +387,69 @@ int jail_sockops(struct bpf_sock_ops *ctx)
 	return 1;
 }
 
+/*
+ * A UDP datagram on its way to the DNS responder: file who sent it under its source address
+ * and port, as sockops does for TCP, so the responder can name the process in its records. The
+ * sender is the one the socket's sendmsg or connect hook saw (its socket storage).
+ */
+static __always_inline void note_udp_sender(struct __sk_buff *skb, struct jail_client_key *key,
+					    __u32 l4)
+{
+	struct jail_orig *o;
+	struct bpf_sock *sk;
+	__u16 ports[2];
+
+	sk = skb->sk;
+	if (!sk)
+		return;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return;
+	o = bpf_sk_storage_get(&orig_by_sk, sk, 0, 0);
+	if (!o || o->proto != IPPROTO_UDP)
+		return;
+	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)) < 0)
+		return;
+	if (ports[1] != bpf_htons(cfg.dns_port))
+		return;
+	key->port = ports[0];
+	bpf_map_update_elem(&orig_by_client, key, o, BPF_ANY);
+}
+
 SEC("cgroup_skb/egress")
 int jail_egress(struct __sk_buff *skb)
 {
-	__u32 daddr;
-	__u32 d6[4];
+	struct jail_client_key key = {};
+	struct ipv6hdr ip6;
+	struct iphdr ip;
 
 	if (!configured())
 		return DENY;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		if (bpf_skb_load_bytes(skb, __builtin_offsetof(struct iphdr, daddr), &daddr,
-				       sizeof(daddr)) < 0)
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) < 0)
 			return DENY;
-		return (bpf_ntohl(daddr) >> 24) == 127 ? ALLOW : DENY;
+		if ((bpf_ntohl(ip.daddr) >> 24) != 127)
+			return DENY;
+		if (ip.protocol == IPPROTO_UDP) {
+			key.family = JAIL_AF_INET;
+			key.addr[0] = ip.saddr;
+			note_udp_sender(skb, &key, (__u32)ip.ihl * 4);
+		}
+		return ALLOW;
 	}
 	if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		if (bpf_skb_load_bytes(skb, __builtin_offsetof(struct ipv6hdr, daddr), d6,
-				       sizeof(d6)) < 0)
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) < 0)
 			return DENY;
-		return (d6[0] == 0 && d6[1] == 0 && d6[2] == 0 && d6[3] == bpf_htonl(1)) ? ALLOW
-											 : DENY;
+		if (ip6.daddr.in6_u.u6_addr32[0] != 0 || ip6.daddr.in6_u.u6_addr32[1] != 0 ||
+		    ip6.daddr.in6_u.u6_addr32[2] != 0 ||
+		    ip6.daddr.in6_u.u6_addr32[3] != bpf_htonl(1))
+			return DENY;
+		if (ip6.nexthdr == IPPROTO_UDP) {
+			key.family = JAIL_AF_INET6;
+			__builtin_memcpy(key.addr, &ip6.saddr, 16);
+			note_udp_sender(skb, &key, sizeof(ip6));
+		}
+		return ALLOW;
 	}
 	return DENY;
 }

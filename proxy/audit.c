@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * audit.c: the audit stream (audit.h). Owns the file, the queue and the writer thread; knows
- * nothing of what is being audited beyond the record's fields.
+ * audit.c: the audit stream (audit.h). Owns the file, its queue and its writer thread, and the
+ * agent's sink (agentlog.c), which it feeds with the records the agent takes; knows nothing of
+ * what is being audited beyond the record's fields.
  */
 #include "proxy/audit.h"
 
@@ -16,12 +17,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proxy/agentlog.h"
 #include "proxy/log.h"
+#include "proxy/utf8.h"
 
 #define AUDIT_QUEUE 4096 /* records waiting for the writer */
 #define AUDIT_LINE  4096 /* the longest record; longer fields are cut */
 
 struct audit {
+	struct agentlog *agent; /* NULL: no agent's socket */
+	bool file;		/* JSON lines go to fd, by the writer thread */
 	int fd;
 	bool own_fd;
 	char path[4096];
@@ -42,27 +47,6 @@ static int put(char *out, size_t cap, size_t *len, const char *s, size_t n)
 		return -1;
 	memcpy(out + *len, s, n);
 	*len += n;
-	return 0;
-}
-
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf && (s[1] & 0xc0) == 0x80)
-		return 2;
-	if (s[0] >= 0xe0 && s[0] <= 0xef && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
-		if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f))
-			return 0; /* overlong, or a surrogate */
-		return 3;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
-	    (s[3] & 0xc0) == 0x80) {
-		if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-			return 0;
-		return 4;
-	}
 	return 0;
 }
 
@@ -90,7 +74,7 @@ int audit_json_string(char *out, size_t cap, size_t *len, const char *s)
 			p++;
 			continue;
 		}
-		n = utf8_len(p);
+		n = utf8_seq_len(p);
 		if (n == 0) {
 			/* Not UTF-8: each byte said as the code point of the same value. */
 			snprintf(esc, sizeof(esc), "\\u%04x", *p);
@@ -239,18 +223,13 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-struct audit *audit_open(const char *path, const char *jail_id, char *err, size_t errlen)
+/* Opens the JSON lines' file and starts their writer. Returns 0, or -1 with err filled. */
+static int open_file(struct audit *a, const char *path, char *err, size_t errlen)
 {
-	struct audit *a = calloc(1, sizeof(*a));
 	struct stat st;
 	struct tm tm;
 	time_t now = time(NULL);
 
-	if (!a) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	snprintf(a->jail_id, sizeof(a->jail_id), "%s", jail_id);
 	if (strcmp(path, "-") == 0) {
 		a->fd = STDOUT_FILENO;
 		snprintf(a->path, sizeof(a->path), "-");
@@ -267,8 +246,7 @@ struct audit *audit_open(const char *path, const char *jail_id, char *err, size_
 		a->fd = open(a->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
 		if (a->fd == -1) {
 			snprintf(err, errlen, "--audit-log %s: %s", a->path, strerror(errno));
-			free(a);
-			return NULL;
+			return -1;
 		}
 		a->own_fd = true;
 	}
@@ -276,12 +254,69 @@ struct audit *audit_open(const char *path, const char *jail_id, char *err, size_
 	pthread_cond_init(&a->cond, NULL);
 	if (pthread_create(&a->thread, NULL, writer_main, a) != 0) {
 		snprintf(err, errlen, "cannot start the audit writer");
+		pthread_cond_destroy(&a->cond);
+		pthread_mutex_destroy(&a->lock);
 		if (a->own_fd)
 			close(a->fd);
+		return -1;
+	}
+	a->file = true;
+	return 0;
+}
+
+struct audit *audit_open(const struct audit_config *cfg, char *err, size_t errlen)
+{
+	struct agentlog_config ac;
+	struct audit *a;
+
+	if (!cfg->path && !cfg->agent_socket) {
+		snprintf(err, errlen, "an audit stream with nowhere to go");
+		return NULL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->fd = -1;
+	snprintf(a->jail_id, sizeof(a->jail_id), "%s", cfg->jail_id ? cfg->jail_id : "");
+	if (cfg->path && open_file(a, cfg->path, err, errlen) < 0) {
 		free(a);
 		return NULL;
 	}
+	if (cfg->agent_socket) {
+		memset(&ac, 0, sizeof(ac));
+		ac.socket_path = cfg->agent_socket;
+		ac.session_id = cfg->session_id;
+		ac.process_name = cfg->process_name;
+		a->agent = agentlog_new(&ac, err, errlen);
+		if (!a->agent) {
+			audit_close(a);
+			return NULL;
+		}
+	}
 	return a;
+}
+
+/*
+ * The records the agent takes: decisions on HTTP requests, CONNECT included. Its protocol has
+ * no resource for a connection that is not HTTP (stream rules' "tcp" and "tls"), so those stay
+ * in the file.
+ */
+static void to_agent(struct audit *a, const struct audit_record *r)
+{
+	bool allowed;
+
+	if (!r->event || strcmp(r->event, "request") != 0 || !r->decision || !r->method ||
+	    !r->method[0])
+		return;
+	if (strcmp(r->decision, "allow") == 0)
+		allowed = true;
+	else if (strcmp(r->decision, "deny") == 0)
+		allowed = false;
+	else
+		return;
+	agentlog_push(a->agent, allowed, r->method, r->url, r->rule);
 }
 
 void audit_write(struct audit *a, const struct audit_record *r)
@@ -291,6 +326,10 @@ void audit_write(struct audit *a, const struct audit_record *r)
 	char *line;
 
 	if (!a)
+		return;
+	if (a->agent)
+		to_agent(a, r);
+	if (!a->file)
 		return;
 	n = format(a, r, buf, sizeof(buf) - 2);
 	line = malloc(n);
@@ -313,17 +352,22 @@ void audit_close(struct audit *a)
 {
 	if (!a)
 		return;
-	pthread_mutex_lock(&a->lock);
-	a->stop = true;
-	pthread_cond_signal(&a->cond);
-	pthread_mutex_unlock(&a->lock);
-	pthread_join(a->thread, NULL);
-	if (a->own_fd)
-		close(a->fd);
+	agentlog_free(a->agent);
+	if (a->file) {
+		pthread_mutex_lock(&a->lock);
+		a->stop = true;
+		pthread_cond_signal(&a->cond);
+		pthread_mutex_unlock(&a->lock);
+		pthread_join(a->thread, NULL);
+		pthread_cond_destroy(&a->cond);
+		pthread_mutex_destroy(&a->lock);
+		if (a->own_fd)
+			close(a->fd);
+	}
 	free(a);
 }
 
 const char *audit_path(const struct audit *a)
 {
-	return a->path;
+	return a->file ? a->path : NULL;
 }

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * audit.h: the audit stream, one JSON object per line for every decision boundary makes.
+ * audit.h: the audit stream, a record of every decision boundary makes, to up to two sinks:
  *
- * Records are formatted by the caller's thread and handed to a writer thread through a bounded
- * queue, so a slow disk or reader never blocks the proxy: when the queue is full, records are
- * dropped and counted, and the count is written as a record of its own as soon as there is
- * room. Each record is written with one write(2), so lines never interleave or sit in a buffer.
+ * - a file (or stdout): one JSON object per line for every record. Records are formatted by
+ *   the caller's thread and handed to a writer thread through a bounded queue, so a slow disk or
+ *   reader never blocks the proxy: when the queue is full, records are dropped and counted, and
+ *   the count is written as a record of its own as soon as there is room. Each record is
+ *   written with one write(2), so lines never interleave or sit in a buffer.
+ * - the Coder workspace agent's socket (agentlog.h): the decisions on HTTP requests only
+ *   (event "request", decision "allow" or "deny", CONNECT included), in the agent's protobuf
+ *   frames, batched by a writer thread of its own that never blocks the proxy either.
  */
 #ifndef BOUNDARY_PROXY_AUDIT_H
 #define BOUNDARY_PROXY_AUDIT_H
@@ -38,21 +42,36 @@ struct audit_record {
 	const char *dns_type;
 };
 
-/*
- * Opens the stream: path "-" is stdout; an existing directory gets a new file
- * boundary-audit-YYYY-MM-DD_HH-MM-SS-<pid>.jsonl in it; anything else is a file, appended to
- * (created 0600). jail_id is put in every record. Starts the writer thread. Returns NULL with
- * err filled.
- */
-struct audit *audit_open(const char *path, const char *jail_id, char *err, size_t errlen);
+/* Where the records go. Either sink may be left out, not both. */
+struct audit_config {
+	const char *path;	  /* JSON lines: "-" (stdout), a directory or a file; NULL: none */
+	const char *agent_socket; /* the Coder agent's Unix socket; NULL: none */
+	const char *jail_id;	  /* put in every JSON record */
+	const char *session_id;	  /* for the agent: the same in every batch of a run */
+	const char *process_name; /* for the agent: the jailed command's name; NULL: none */
+};
 
-/* Queues one record. Never blocks on I/O; safe from any thread; accepts a NULL audit. */
+/*
+ * Opens the stream. The file: path "-" is stdout; an existing directory gets a new file
+ * boundary-audit-YYYY-MM-DD_HH-MM-SS-<pid>.jsonl in it; anything else is a file, appended to
+ * (created 0600). The agent's socket need not be listening (agentlog.h says what happens then).
+ * Starts the writer threads. Returns NULL with err filled.
+ */
+struct audit *audit_open(const struct audit_config *cfg, char *err, size_t errlen);
+
+/*
+ * Queues one record for each sink that takes it. Never blocks on I/O; safe from any thread;
+ * accepts a NULL audit.
+ */
 void audit_write(struct audit *a, const struct audit_record *r);
 
-/* Writes what is queued, stops the writer, closes. Accepts NULL. */
+/*
+ * Writes what is queued (to the agent: within a bounded time), stops the writers, closes.
+ * Accepts NULL.
+ */
 void audit_close(struct audit *a);
 
-/* The path written to ("-" for stdout). */
+/* The path of the JSON lines ("-" for stdout), or NULL when there are none. */
 const char *audit_path(const struct audit *a);
 
 /*

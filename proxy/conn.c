@@ -7,10 +7,13 @@
  *                                   └─ allowed ─ RESOLVE ─ CONNECT (─ UP_TLS) ─ EXCHANGE ─ HEAD ...
  *                                        (or straight to EXCHANGE on a kept upstream)
  *                                                                     └─ 101 ─ TUNNEL
+ *     └─ a stream rule (neither TLS nor HTTP, TLS no HTTP rule reads, or a silent client):
+ *        RESOLVE ─ CONNECT ─ SPLICE
  *
- * Every request is decided on its own: its method, its Host (the SNI and the address the
- * client dialled never decide anything) and its normalised path, which is also the path the
- * upstream receives. Heads are rewritten (hop-by-hop fields dropped); bodies stream through
+ * Every request is decided on its own: its method, its Host and port (the SNI and the address
+ * the client dialled never decide anything) and its normalised path, which is also the path the
+ * upstream receives. Only a connection no HTTP rule would read is judged as a whole, on the name
+ * its address stands for (or its SNI) and its port, by stream rules. Heads are rewritten (hop-by-hop fields dropped); bodies stream through
  * bounded buffers byte for byte, so a slow reader slows the writer instead of filling memory.
  * conn_run() takes every step it can for each event, then says what it waits for.
  */
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include "proxy/audit.h"
+#include "proxy/dns.h"
 #include "proxy/internal.h"
 #include "proxy/log.h"
 #include "proxy/sniff.h"
@@ -34,6 +38,7 @@
 #include "rules/rules.h"
 
 static void conn_run(struct conn *c);
+static void sniff_begin(struct conn *c);
 static void close_alt(struct conn *c);
 static void host_name_only(const char *host, char *out, size_t len);
 #define host_name_only_pub host_name_only
@@ -45,8 +50,8 @@ static const char *state_name(enum conn_state s)
 	    [CONN_HEAD] = "head",	    [CONN_DISCARD] = "discard",
 	    [CONN_RESOLVE] = "resolve",	    [CONN_CONNECT] = "connect",
 	    [CONN_UP_TLS] = "upstream-tls", [CONN_EXCHANGE] = "exchange",
-	    [CONN_TUNNEL] = "tunnel",	    [CONN_FLUSH_CLOSE] = "closing",
-	    [CONN_DEAD] = "dead",
+	    [CONN_TUNNEL] = "tunnel",	    [CONN_SPLICE] = "splice",
+	    [CONN_FLUSH_CLOSE] = "closing", [CONN_DEAD] = "dead",
 	};
 
 	return names[s];
@@ -83,7 +88,10 @@ static void audit(struct conn *c, const char *event, const char *decision, const
 		port = (uint16_t)strtoul(colon + (c->host[0] == '[' ? 2 : 1), NULL, 10);
 	r.event = event;
 	r.decision = decision;
-	r.kind = strcmp(c->method, "CONNECT") == 0 ? "connect" : c->client_tls ? "https" : "http";
+	r.kind = c->stream_kind			     ? c->stream_kind
+		 : strcmp(c->method, "CONNECT") == 0 ? "connect"
+		 : c->client_tls		     ? "https"
+						     : "http";
 	r.method = c->method[0] ? c->method : NULL;
 	r.url = c->url[0] ? c->url : NULL;
 	r.host = name[0] ? name : NULL;
@@ -138,6 +146,12 @@ static void upstream_failed(struct conn *c, int code, const char *why)
 {
 	char body[2048];
 
+	if (c->stream) {
+		/* Nothing to answer in a protocol we do not speak: the client sees the close. */
+		log_warn("%s from %s: %s", c->url, c->who, why);
+		conn_close(c, why);
+		return;
+	}
 	log_warn("%s %s from %s: %d: %s", c->method, c->url, c->who, code, why);
 	if (!c->resp_head_done && c->audit_open) {
 		c->audit_open = false;
@@ -614,7 +628,7 @@ static void handle_request(struct conn *c, size_t len)
 			bad_request(c, "CONNECT to something that is not host:port");
 			return;
 		}
-		rules_match_host(p->cfg.rules, c->host, strlen(c->host), &d);
+		rules_match_host(p->cfg.rules, c->host, strlen(c->host), port, RULES_ANY, &d);
 		if (!d.allow) {
 			refuse(c, "no rule allows any request to this host");
 			return;
@@ -631,7 +645,11 @@ static void handle_request(struct conn *c, size_t len)
 			conn_close(c, "no room");
 			return;
 		}
-		set_state(c, CONN_SNIFF);
+		snprintf(c->dname, sizeof(c->dname), "%s", c->connect_host);
+		if (c->connect_host[0] != '[' && strchr(c->connect_host, ':'))
+			snprintf(c->dname, sizeof(c->dname), "[%s]", c->connect_host);
+		c->dport = port;
+		sniff_begin(c);
 		return;
 	}
 
@@ -676,6 +694,16 @@ static void handle_request(struct conn *c, size_t len)
 		refuse(c, "the request names no host (no Host header and no TLS server name)");
 		return;
 	}
+	/* The port the request goes to: the Host's, else the tunnel's or the scheme's. */
+	port = c->up_tls ? 443 : 80;
+	if (c->in_connect)
+		port = c->connect_port;
+	if (split_host(c->host, c->uhost, sizeof(c->uhost), &port) < 0) {
+		buf_consume(&c->cin, len);
+		bad_request(c, "the Host header is not a host name or address");
+		return;
+	}
+	c->uport = port;
 	memset(&rq, 0, sizeof(rq));
 	rq.method = c->method;
 	rq.method_len = strlen(c->method);
@@ -683,6 +711,7 @@ static void handle_request(struct conn *c, size_t len)
 	rq.host_len = strlen(c->host);
 	rq.path = c->path;
 	rq.path_len = c->path_len;
+	rq.port = port;
 	rules_match(p->cfg.rules, &rq, &d);
 	if (!d.allow) {
 		buf_consume(&c->cin, len);
@@ -700,15 +729,6 @@ static void handle_request(struct conn *c, size_t len)
 	audit(c, "request", "allow", d.raw, NULL, 0);
 	c->audit_open = true;
 
-	port = c->up_tls ? 443 : 80;
-	if (c->in_connect)
-		port = c->connect_port;
-	if (split_host(c->host, c->uhost, sizeof(c->uhost), &port) < 0) {
-		buf_consume(&c->cin, len);
-		bad_request(c, "the Host header is not a host name or address");
-		return;
-	}
-	c->uport = port;
 	c->upgrade = (r->flags & HTTP1_F_UPGRADE) != 0;
 	if (write_request_head(c) < 0) {
 		buf_consume(&c->cin, len);
@@ -721,14 +741,194 @@ static void handle_request(struct conn *c, size_t len)
 
 /* --- the states ---------------------------------------------------------------------------- */
 
+/* --- stream rules: connections spliced through unread ---------------------------------------- */
+
+/* Splices the connection to name:port under rule: no HTTP, no interception. */
+static void start_stream(struct conn *c, const char *name, uint16_t port, const char *rule,
+			 const char *kind)
+{
+	size_t n = strlen(name);
+
+	c->stream = true;
+	c->stream_kind = kind;
+	c->method[0] = '\0';
+	snprintf(c->host, sizeof(c->host), "%s:%u", name, port);
+	snprintf(c->url, sizeof(c->url), "%s://%s:%u", kind, name, port);
+	if (name[0] == '[' && n >= 2 && name[n - 1] == ']')
+		snprintf(c->uhost, sizeof(c->uhost), "%.*s", (int)(n - 2), name + 1);
+	else
+		snprintf(c->uhost, sizeof(c->uhost), "%s", name);
+	c->uport = port;
+	c->up_tls = false;
+	log_info("ALLOW %s from %s (rule: %s)", c->url, c->who, rule);
+	c->t_start = proxy_now_ms();
+	c->bytes_up = c->bytes_down = 0;
+	audit(c, "request", "allow", rule, NULL, 0);
+	c->audit_open = true;
+	/* Never from or into the pool: the upstream speaks whatever the client speaks. */
+	snprintf(c->up_key, sizeof(c->up_key), "%s://%s:%u", kind, c->uhost, port);
+	if (proxy_resolve(c, c->uhost, c->uport) < 0) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	set_state(c, CONN_RESOLVE);
+	set_deadline(c, c->w->p->cfg.connect_timeout_ms);
+}
+
+/* A connection that is not HTTP (or TLS that no rule reads) and that no stream rule allows. */
+static void refuse_stream(struct conn *c, const char *what)
+{
+	char rule[300], why[512];
+
+	c->stream_kind = "tcp";
+	c->method[0] = '\0';
+	if (c->dname[0]) {
+		snprintf(c->host, sizeof(c->host), "%s:%u", c->dname, c->dport);
+		snprintf(c->url, sizeof(c->url), "tcp://%s:%u", c->dname, c->dport);
+	} else {
+		snprintf(c->host, sizeof(c->host), "%s", c->orig_str);
+		snprintf(c->url, sizeof(c->url), "tcp://%s", c->orig_str);
+	}
+	snprintf(rule, sizeof(rule), "domain=%s port=%u", c->dname, c->dport);
+	snprintf(why, sizeof(why), "%s, and no rule with port= allows %s", what,
+		 c->dname[0] ? c->host : "it");
+	if (c->dname[0] && valid_rule(rule))
+		log_warn("DENY %s from %s: %s (to allow it: --allow \"%s\")", c->url, c->who, why,
+			 rule);
+	else
+		log_warn("DENY %s from %s: %s (the name it was going to is not known: it did not "
+			 "come from boundary's DNS)",
+			 c->url, c->who, why);
+	audit(c, "request", "deny", NULL, why, 0);
+	conn_close(c, "refused: not HTTP");
+}
+
+/* The name behind the address the client dialled, for stream rules. */
+static void dialled_name(struct conn *c)
+{
+	const struct sockaddr_storage *ss = &c->orig.dst;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	struct dns_table *dns = c->w->p->cfg.dns;
+	char a[INET6_ADDRSTRLEN];
+	struct in_addr v4;
+
+	c->dname[0] = '\0';
+	if (ss->ss_family == AF_INET) {
+		c->dport = ntohs(s4->sin_port);
+		v4 = s4->sin_addr;
+	} else if (ss->ss_family == AF_INET6) {
+		c->dport = ntohs(s6->sin6_port);
+		if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			if (dns && dns_is_synthetic(AF_INET6, &s6->sin6_addr)) {
+				if (dns_table_name(dns, AF_INET6, &s6->sin6_addr, c->dname,
+						   sizeof(c->dname)) < 0)
+					c->dname[0] = '\0';
+				return;
+			}
+			/* A real answer's address (--use-real-dns) stands for its name too. */
+			if (dns && dns_table_name(dns, AF_INET6, &s6->sin6_addr, c->dname,
+						  sizeof(c->dname)) == 0)
+				return;
+			inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+			snprintf(c->dname, sizeof(c->dname), "[%s]", a);
+			return;
+		}
+		memcpy(&v4, &s6->sin6_addr.s6_addr[12], 4);
+	} else {
+		return;
+	}
+	if (dns && dns_table_name(dns, AF_INET, &v4, c->dname, sizeof(c->dname)) == 0)
+		return;
+	if (dns && dns_is_synthetic(AF_INET, &v4)) {
+		c->dname[0] = '\0';
+		return;
+	}
+	inet_ntop(AF_INET, &v4, c->dname, sizeof(c->dname));
+}
+
+/*
+ * The connection is about to be sniffed. When only stream rules match where it was going, it
+ * is spliced at once, without waiting for bytes (server-first protocols speak only after the
+ * server did). When HTTP rules match too, a client silent for SERVER_FIRST_MS is spliced then.
+ */
+static void sniff_begin(struct conn *c)
+{
+	const struct rules *rules = c->w->p->cfg.rules;
+	struct rules_decision ds, dr;
+	size_t n = strlen(c->dname);
+
+	set_state(c, CONN_SNIFF);
+	c->stream_rule = NULL;
+	c->sniff_done = c->sniff_wait = false;
+	c->sniff_deadline = proxy_now_ms() + c->w->p->cfg.header_timeout_ms;
+	c->deadline = c->sniff_deadline;
+	if (n == 0)
+		return;
+	/* A client still silent then may be waiting for the server: see conn_timeout(). */
+	set_deadline(c, SERVER_FIRST_MS);
+	rules_match_host(rules, c->dname, n, c->dport, RULES_STREAM, &ds);
+	if (!ds.allow)
+		return;
+	rules_match_host(rules, c->dname, n, c->dport, RULES_REQUESTS, &dr);
+	if (!dr.allow) {
+		start_stream(c, c->dname, c->dport, ds.raw, "tcp");
+		return;
+	}
+	c->stream_rule = ds.raw;
+}
+
+/* Not enough bytes to decide yet: look again on the next tick, not on every wakeup. */
+static bool sniff_more(struct conn *c)
+{
+	c->sniff_wait = true;
+	c->deadline = proxy_now_ms();
+	return false;
+}
+
+/*
+ * A TLS connection whose server name no HTTP rule reads but a stream rule allows is spliced
+ * without interception. Returns true if it was.
+ */
+static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n, bool *wait)
+{
+	const struct rules *rules = c->w->p->cfg.rules;
+	struct rules_decision ds, dr;
+	struct sniff_hello hello;
+	const char *name;
+	ssize_t r;
+
+	*wait = false;
+	r = sniff_client_hello(peek, n, &hello);
+	if (r == 0 && n < SNIFF_PEEK) {
+		*wait = true;
+		return false;
+	}
+	name = r > 0 && hello.sni[0] ? hello.sni : c->dname;
+	if (!name[0])
+		return false;
+	rules_match_host(rules, name, strlen(name), c->dport, RULES_REQUESTS, &dr);
+	if (dr.allow)
+		return false;
+	rules_match_host(rules, name, strlen(name), c->dport, RULES_STREAM, &ds);
+	if (!ds.allow)
+		return false;
+	start_stream(c, name, c->dport, ds.raw, "tls");
+	return true;
+}
+
 static bool step_sniff(struct conn *c)
 {
-	unsigned char b;
+	static __thread unsigned char peek[SNIFF_PEEK];
+	struct rules_decision ds;
+	enum sniff_kind kind;
+	bool wait;
 	ssize_t r;
 	char name[INET6_ADDRSTRLEN + 2];
 
-	/* One byte decides: a TLS handshake record starts with 22, no HTTP method does. */
-	r = recv(c->cx.fd, &b, 1, MSG_PEEK);
+	if (c->sniff_wait)
+		return false;
+	r = recv(c->cx.fd, peek, sizeof(peek), MSG_PEEK);
 	if (r == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			c->cx.want_read = true;
@@ -738,13 +938,39 @@ static bool step_sniff(struct conn *c)
 		return false;
 	}
 	if (r == 0) {
-		conn_close(c, "the client closed without a word");
+		if (c->silent_hint)
+			refuse_stream(c,
+				      "it sent nothing and closed (waiting for the server to speak "
+				      "first?)");
+		else
+			conn_close(c, "the client closed without a word");
 		return false;
 	}
-	if (b != 22) {
+	c->sniff_done = true;
+	kind = sniff_kind(peek, (size_t)r);
+	if (kind == SNIFF_NEED_MORE)
+		return sniff_more(c);
+	c->deadline = c->sniff_deadline;
+	if (kind == SNIFF_HTTP) {
 		set_state(c, CONN_HEAD);
 		return true;
 	}
+	if (kind == SNIFF_OTHER) {
+		if (c->dname[0]) {
+			rules_match_host(c->w->p->cfg.rules, c->dname, strlen(c->dname), c->dport,
+					 RULES_STREAM, &ds);
+			if (ds.allow) {
+				start_stream(c, c->dname, c->dport, ds.raw, "tcp");
+				return true;
+			}
+		}
+		refuse_stream(c, "it is neither TLS nor HTTP");
+		return false;
+	}
+	if (tls_passthrough(c, peek, (size_t)r, &wait))
+		return true;
+	if (wait)
+		return sniff_more(c);
 	c->cx.ssl = SSL_new(c->w->p->cfg.server_ctx);
 	if (!c->cx.ssl || !SSL_set_fd(c->cx.ssl, c->cx.fd)) {
 		conn_close(c, "out of memory for TLS");
@@ -754,6 +980,8 @@ static bool step_sniff(struct conn *c)
 	/* No SNI: a certificate for what the client dialled, so IP-literal URLs still work. */
 	if (c->in_connect) {
 		tls_server_set_fallback_name(c->cx.ssl, c->connect_host);
+	} else if (c->dname[0] && c->dname[0] != '[') {
+		tls_server_set_fallback_name(c->cx.ssl, c->dname);
 	} else if (c->have_orig) {
 		const struct sockaddr_storage *ss = &c->orig.dst;
 
@@ -812,30 +1040,6 @@ static bool step_head(struct conn *c)
 			return true;
 		}
 		if (r < 0) {
-			if (c->n_requests == 0 && !c->client_tls && !c->in_connect &&
-			    sniff_kind((const unsigned char *)buf_head(&c->cin), c->cin.len) ==
-				SNIFF_OTHER) {
-				log_warn(
-				    "refused a connection from %s to %s: it is neither TLS nor "
-				    "HTTP (other protocols are not supported yet)",
-				    c->who, c->orig_str);
-				if (c->w->p->cfg.audit) {
-					struct audit_record ar;
-
-					memset(&ar, 0, sizeof(ar));
-					ar.event = "connection";
-					ar.decision = "deny";
-					ar.kind = "tcp";
-					ar.host = c->orig_str;
-					ar.reason = "neither TLS nor HTTP";
-					ar.pid = c->have_orig ? c->orig.pid : 0;
-					ar.comm = c->have_orig ? c->orig.comm : NULL;
-					ar.duration_ms = -1;
-					audit_write(c->w->p->cfg.audit, &ar);
-				}
-				conn_close(c, "not HTTP");
-				return false;
-			}
 			bad_request(c, http1_strerror((int)r));
 			return true;
 		}
@@ -1048,6 +1252,12 @@ static bool step_connect(struct conn *c)
 		if (c->ux.fd < 0 || c->alt_fd < 0)
 			try_connect(c);
 		return false;
+	}
+	if (c->stream) {
+		log_debug("%s: spliced to %s port %u", c->who, c->uhost, c->uport);
+		set_state(c, CONN_SPLICE);
+		c->deadline = 0;
+		return true;
 	}
 	if (!c->up_tls) {
 		set_state(c, CONN_EXCHANGE);
@@ -1293,11 +1503,90 @@ static bool step_tunnel(struct conn *c)
 		}
 	}
 	r = flush(&c->ux, &c->uout);
-	if (r > 0)
+	if (r > 0) {
+		c->bytes_up += (uint64_t)r;
 		progress = true;
+	}
 	r = flush(&c->cx, &c->cout);
-	if (r > 0)
+	if (r > 0) {
+		c->bytes_down += (uint64_t)r;
 		progress = true;
+	}
+	return progress;
+}
+
+/* Moves what fits from src to dst. */
+static bool shift(struct buf *src, struct buf *dst)
+{
+	size_t n = src->len < buf_room(dst) ? src->len : buf_room(dst);
+
+	if (n == 0)
+		return false;
+	buf_append(dst, buf_head(src), n);
+	buf_consume(src, n);
+	return true;
+}
+
+/*
+ * A stream rule's connection: bytes both ways untouched, and each side's close of its sending
+ * half passed on to the other once what it sent is delivered, so request-then-EOF protocols
+ * still get their answer. Closed when both halves are.
+ */
+static bool step_splice(struct conn *c)
+{
+	bool progress = shift(&c->cin, &c->uout) | shift(&c->uin, &c->cout);
+	ssize_t r;
+
+	if (!c->c_eof && buf_room(&c->cin)) {
+		r = fill(&c->cx, &c->cin);
+		if (r > 0) {
+			progress = true;
+		} else if (r == 0) {
+			c->c_eof = progress = true;
+		} else if (r != -EAGAIN) {
+			conn_close(c, "client error");
+			return false;
+		}
+	}
+	if (!c->u_eof && buf_room(&c->uin)) {
+		r = fill(&c->ux, &c->uin);
+		if (r > 0) {
+			progress = true;
+		} else if (r == 0) {
+			c->u_eof = progress = true;
+		} else if (r != -EAGAIN) {
+			conn_close(c, "upstream error");
+			return false;
+		}
+	}
+	r = flush(&c->ux, &c->uout);
+	if (r > 0) {
+		c->bytes_up += (uint64_t)r;
+		progress = true;
+	} else if (r < 0 && r != -EAGAIN) {
+		conn_close(c, "upstream error");
+		return false;
+	}
+	r = flush(&c->cx, &c->cout);
+	if (r > 0) {
+		c->bytes_down += (uint64_t)r;
+		progress = true;
+	} else if (r < 0 && r != -EAGAIN) {
+		conn_close(c, "the client went away");
+		return false;
+	}
+	if (c->c_eof && !c->u_shut && c->cin.len == 0 && c->uout.len == 0) {
+		shutdown(c->ux.fd, SHUT_WR);
+		c->u_shut = true;
+	}
+	if (c->u_eof && !c->c_shut && c->uin.len == 0 && c->cout.len == 0) {
+		shutdown(c->cx.fd, SHUT_WR);
+		c->c_shut = true;
+	}
+	if (c->c_shut && c->u_shut) {
+		conn_close(c, "both sides closed");
+		return false;
+	}
 	return progress;
 }
 
@@ -1321,6 +1610,12 @@ static void update_interest(struct conn *c)
 
 	switch (c->state) {
 	case CONN_SNIFF:
+		/* Waiting for more bytes than the socket holds: the tick retries. */
+		if (!c->sniff_wait)
+			wc |= EPOLLIN;
+		if (c->ux.fd >= 0)
+			wu |= EPOLLIN;
+		break;
 	case CONN_HEAD:
 	case CONN_DISCARD:
 		if (room_c)
@@ -1340,6 +1635,12 @@ static void update_interest(struct conn *c)
 		if (room_u)
 			wu |= EPOLLIN;
 		break;
+	case CONN_SPLICE:
+		if (room_c && !c->c_eof)
+			wc |= EPOLLIN;
+		if (room_u && !c->u_eof)
+			wu |= EPOLLIN;
+		break;
 	case CONN_CONNECT:
 		wu |= EPOLLOUT;
 		break;
@@ -1348,7 +1649,8 @@ static void update_interest(struct conn *c)
 	}
 	if (c->cout.len)
 		wc |= EPOLLOUT;
-	if (c->uout.len && (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL))
+	if (c->uout.len &&
+	    (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL || c->state == CONN_SPLICE))
 		wu |= EPOLLOUT;
 	if (c->cx.want_read)
 		wc |= EPOLLIN;
@@ -1395,6 +1697,9 @@ static void conn_run_events(struct conn *c)
 		case CONN_TUNNEL:
 			progress = step_tunnel(c);
 			break;
+		case CONN_SPLICE:
+			progress = step_splice(c);
+			break;
 		case CONN_FLUSH_CLOSE:
 			progress = step_flush_close(c);
 			break;
@@ -1404,7 +1709,8 @@ static void conn_run_events(struct conn *c)
 		}
 		/* Flush what a step queued for the client, whatever the state. */
 		if (c->state != CONN_DEAD && c->cout.len && c->state != CONN_EXCHANGE &&
-		    c->state != CONN_TUNNEL && c->state != CONN_FLUSH_CLOSE) {
+		    c->state != CONN_TUNNEL && c->state != CONN_SPLICE &&
+		    c->state != CONN_FLUSH_CLOSE) {
 			ssize_t r = flush(&c->cx, &c->cout);
 
 			if (r > 0)
@@ -1472,6 +1778,42 @@ void conn_timeout(struct conn *c)
 			break;
 		}
 		conn_close(c, "idle");
+		return;
+	case CONN_SNIFF:
+		if (proxy_now_ms() < c->sniff_deadline) {
+			if (c->sniff_wait) {
+				c->sniff_wait = false;
+				c->deadline = c->sniff_deadline;
+			} else if (c->stream_rule && !c->sniff_done) {
+				/* Silent: a protocol whose server speaks first. */
+				start_stream(c, c->dname, c->dport, c->stream_rule, "tcp");
+			} else if (!c->sniff_done && !c->silent_hint && c->dport != 80 &&
+				   c->dport != 443) {
+				/*
+				 * Said now, not when the client gives up; it may still speak. Not on
+				 * the web's ports, where clients open connections ahead of need.
+				 */
+				c->silent_hint = true;
+				c->deadline = c->sniff_deadline;
+				log_warn(
+				    "%s has sent nothing to %s port %u for %u ms: if it waits for "
+				    "the server to speak first (ssh, SMTP, a database), it needs "
+				    "--allow \"domain=%s port=%u\"",
+				    c->who, c->dname, c->dport, SERVER_FIRST_MS, c->dname,
+				    c->dport);
+			} else {
+				c->deadline = c->sniff_deadline;
+			}
+			if (c->state != CONN_DEAD)
+				conn_run(c);
+			return;
+		}
+		if (c->silent_hint) {
+			refuse_stream(c, "it sent nothing in time (waiting for the server to speak "
+					 "first?)");
+			return;
+		}
+		conn_close(c, "nothing arrived in time");
 		return;
 	default:
 		conn_close(c, "timed out");
@@ -1541,12 +1883,14 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 		}
 	}
 	c->state = CONN_SNIFF;
-	set_deadline(c, p->cfg.header_timeout_ms);
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
 	w->conns = c;
 	log_debug("%s connected (to %s)", c->who, c->orig_str);
+	if (kind == PROXY_JAIL)
+		dialled_name(c);
+	sniff_begin(c);
 	conn_run(c);
 	return c;
 }

@@ -46,7 +46,17 @@ struct entry {
 	char name[DNS_NAME_MAX + 1];
 };
 
+/* A real address that a forwarded answer (--use-real-dns) gave for a name. */
+struct real {
+	uint8_t family; /* 0: empty */
+	unsigned char addr[16];
+	char name[DNS_NAME_MAX + 1];
+};
+
+#define REAL_PROBE 8
+
 struct dns_table {
+	struct real *real; /* [DNS_REAL_CAP], made on first use */
 	pthread_mutex_t lock;
 	uint64_t k0, k1; /* SipHash key */
 	uint32_t cap, used, mask;
@@ -170,6 +180,7 @@ void dns_table_free(struct dns_table *t)
 		pthread_mutex_destroy(&t->lock);
 	free(t->bucket);
 	free(t->e);
+	free(t->real);
 	free(t);
 }
 
@@ -333,13 +344,95 @@ static uint64_t addr_to_index(int family, const void *addr)
 	return i;
 }
 
+/* The slot real addr hashes to (family, then its 4 or 16 bytes). */
+static uint32_t real_home(const struct dns_table *t, int family, const void *addr)
+{
+	unsigned char key[17];
+	size_t n = family == AF_INET ? 4 : 16;
+
+	key[0] = (unsigned char)family;
+	memcpy(key + 1, addr, n);
+	return (uint32_t)siphash(key, n + 1, t->k0, t->k1) & (DNS_REAL_CAP - 1);
+}
+
+/* The slot holding addr, or NULL. Under the lock. */
+static struct real *real_find(struct dns_table *t, int family, const void *addr)
+{
+	size_t n = family == AF_INET ? 4 : 16;
+	uint32_t h, k;
+	struct real *r;
+
+	if (!t->real)
+		return NULL;
+	h = real_home(t, family, addr);
+	for (k = 0; k < REAL_PROBE; k++) {
+		r = &t->real[(h + k) & (DNS_REAL_CAP - 1)];
+		if (r->family == family && memcmp(r->addr, addr, n) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+int dns_table_note(struct dns_table *t, int family, const void *addr, const char *name)
+{
+	size_t n = family == AF_INET ? 4 : 16, len;
+	char folded[DNS_NAME_MAX];
+	struct real *r;
+	uint32_t h, k;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	len = name_fold(name, folded);
+	if (len == 0 || dns_is_synthetic(family, addr))
+		return -EINVAL;
+	pthread_mutex_lock(&t->lock);
+	if (!t->real)
+		t->real = calloc(DNS_REAL_CAP, sizeof(*t->real));
+	if (!t->real) {
+		pthread_mutex_unlock(&t->lock);
+		return -ENOMEM;
+	}
+	r = real_find(t, family, addr);
+	if (!r) {
+		/* A free slot near home, else home itself: the newest pair wins. */
+		h = real_home(t, family, addr);
+		r = &t->real[h];
+		for (k = 0; k < REAL_PROBE; k++) {
+			if (t->real[(h + k) & (DNS_REAL_CAP - 1)].family == 0) {
+				r = &t->real[(h + k) & (DNS_REAL_CAP - 1)];
+				break;
+			}
+		}
+	}
+	r->family = (uint8_t)family;
+	memset(r->addr, 0, sizeof(r->addr));
+	memcpy(r->addr, addr, n);
+	memcpy(r->name, folded, len);
+	r->name[len] = '\0';
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
 int dns_table_name(struct dns_table *t, int family, const void *addr, char *buf, size_t len)
 {
+	const struct real *r;
 	uint64_t i;
 	int ret = 0;
 
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
+	if (!dns_is_synthetic(family, addr)) {
+		pthread_mutex_lock(&t->lock);
+		r = real_find(t, family, addr);
+		if (!r)
+			ret = -ENOENT;
+		else if (strlen(r->name) >= len)
+			ret = -ENOSPC;
+		else
+			memcpy(buf, r->name, strlen(r->name) + 1);
+		pthread_mutex_unlock(&t->lock);
+		return ret;
+	}
 	i = addr_to_index(family, addr);
 	if (i == 0 || i > t->cap)
 		return -ENOENT;

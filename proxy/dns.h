@@ -91,11 +91,24 @@ void dns_table_free(struct dns_table *t);
  */
 int dns_table_addr(struct dns_table *t, const char *name, uint32_t *v4, unsigned char v6[16]);
 
+/* How many real address -> name pairs the table keeps (a power of two). */
+#define DNS_REAL_CAP 4096
+
+/*
+ * Records that a real answer (--use-real-dns) gave addr (as for dns_table_name) for name, so a
+ * later connection to addr is tied back to name as one to a synthetic address is. About the
+ * latest DNS_REAL_CAP pairs are kept; when names share an address, the newest wins. Returns 0,
+ * -EINVAL for a bad name or a synthetic addr, -EAFNOSUPPORT, or -ENOMEM (the first call
+ * allocates about 1 MB).
+ */
+int dns_table_note(struct dns_table *t, int family, const void *addr, const char *name);
+
 /*
  * The name addr stands for (family AF_INET: addr points at 4 bytes in network order, AF_INET6:
- * 16 bytes), copied NUL-terminated into buf[0..len) and marked most recently used. Returns 0,
- * -ENOENT for an address that is not synthetic or not (or no longer) mapped, -EAFNOSUPPORT for
- * another family, or -ENOSPC when buf cannot hold the name and its NUL.
+ * 16 bytes), copied NUL-terminated into buf[0..len): a synthetic address's name (then marked
+ * most recently used), or the name noted for a real one by dns_table_note(). Returns 0, -ENOENT
+ * for an address that is not (or no longer) mapped, -EAFNOSUPPORT for another family, or
+ * -ENOSPC when buf cannot hold the name and its NUL.
  */
 int dns_table_name(struct dns_table *t, int family, const void *addr, char *buf, size_t len);
 

@@ -59,6 +59,8 @@ struct idle_up {
 };
 
 #define POOL_MAX	  64	/* idle upstream connections per worker */
+#define SERVER_FIRST_MS	  500	/* a silent client under a stream rule: the server speaks first */
+#define SNIFF_PEEK	  16384 /* the most of a ClientHello peeked at for its server name */
 #define POOL_IDLE_MS	  30000 /* closed after this long unused */
 #define HAPPY_EYEBALLS_MS 250	/* RFC 8305's connection attempt delay */
 #define MAX_ADDRS	  16
@@ -105,6 +107,7 @@ enum conn_state {
 	CONN_UP_TLS,	  /* upstream TLS handshake */
 	CONN_EXCHANGE,	  /* request out, response back, bodies streaming */
 	CONN_TUNNEL,	  /* after 101 Switching Protocols: bytes both ways */
+	CONN_SPLICE,	  /* a stream rule's connection: bytes both ways, half-closes kept */
 	CONN_FLUSH_CLOSE, /* a last response is going out; then close */
 	CONN_DEAD,
 };
@@ -124,7 +127,20 @@ struct conn {
 	char orig_str[64]; /* the address the client dialled */
 	bool client_tls;
 	char sni[256];
-	bool in_connect; /* inside an explicit CONNECT tunnel */
+	/* where the client was going, for stream rules: the name its address stands for (or the
+	 * IP literal it dialled, or the CONNECT target), and the port; "" when not known */
+	char dname[264];
+	uint16_t dport;
+	const char *stream_rule; /* a stream rule that allows dname:dport, when HTTP rules do too */
+	uint64_t sniff_deadline; /* the first bytes must arrive by then */
+	bool sniff_wait;	 /* more bytes are needed to decide; retried on the next tick */
+	bool sniff_done;	 /* bytes have arrived: the client is not waiting for the server */
+	bool silent_hint; /* a silent client was told which rule a server-first protocol needs */
+	bool stream;	  /* spliced untouched under a stream rule */
+	const char *stream_kind; /* "tcp" or "tls": for log lines and audit records */
+	bool c_eof, u_eof;	 /* a side of a splice has closed its sending half */
+	bool c_shut, u_shut;	 /* ... and that was passed on to the other */
+	bool in_connect;	 /* inside an explicit CONNECT tunnel */
 	char connect_host[256];
 	uint16_t connect_port;
 
@@ -132,7 +148,7 @@ struct conn {
 	struct http1_req req;
 	struct http1_header hdr[CONN_MAX_HEADERS];
 	char method[32];
-	char host[264];	 /* as judged: Host (or the absolute-form authority) */
+	char host[272];	 /* as judged: Host (or the absolute-form authority), or dname:port */
 	char uhost[256]; /* the name or address to connect to */
 	uint16_t uport;
 	bool up_tls;

@@ -7,7 +7,9 @@
  * handed (it never touches BPF), and "explicit" listeners for clients that use it as an HTTP
  * proxy (CONNECT, absolute-form). Each request is decided with rules/ on its own method, Host
  * and path; allowed ones are forwarded to the host named by Host (resolved by the proxy, never
- * the address the client dialled), refused ones answered 403 with an explanation.
+ * the address the client dialled), refused ones answered 403 with an explanation. A connection
+ * that a stream rule (port=, no method= or path=) allows is spliced through untouched to the
+ * name its synthetic address stands for.
  * Worker threads each run one epoll loop; no thread per connection.
  */
 #ifndef BOUNDARY_PROXY_PROXY_H
@@ -23,6 +25,7 @@
 struct rules;
 struct proxy;
 struct audit;
+struct dns_table;
 
 /* Where a redirected connection was going, and who made it. */
 struct proxy_orig {
@@ -44,6 +47,7 @@ struct proxy_config {
 	proxy_orig_fn orig;
 	void *orig_arg;
 	struct audit *audit;	      /* every decision is recorded here when not NULL; borrowed */
+	struct dns_table *dns;	      /* the names of synthetic addresses, or NULL; borrowed */
 	unsigned workers;	      /* 0: one per online CPU */
 	unsigned header_timeout_ms;   /* a request head must arrive within (default 30 s) */
 	unsigned idle_timeout_ms;     /* keep-alive idle (default 120 s) */

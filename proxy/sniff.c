@@ -47,6 +47,40 @@ static bool is_tchar(unsigned char c)
 	return c && strchr("!#$%&'*+-.^_`|~", c);
 }
 
+/*
+ * After "METHOD SP": the start of a request target. Text protocols whose first word happens to
+ * be a token ("hello world", "EHLO x") are not HTTP: a target is "/..." (origin-form), "*",
+ * "http://" or "https://" (absolute-form, any case), or anything after CONNECT.
+ */
+static enum sniff_kind sniff_target(const unsigned char *m, size_t mlen, const unsigned char *t,
+				    size_t tlen)
+{
+	static const char *const schemes[] = {"http://", "https://"};
+	bool maybe = false;
+	size_t i, k, n;
+	unsigned char c;
+
+	if (mlen == 7 && memcmp(m, "CONNECT", 7) == 0)
+		return tlen ? SNIFF_HTTP : SNIFF_NEED_MORE;
+	if (tlen == 0)
+		return SNIFF_NEED_MORE;
+	if (t[0] == '/' || t[0] == '*')
+		return SNIFF_HTTP;
+	for (k = 0; k < 2; k++) {
+		n = strlen(schemes[k]);
+		for (i = 0; i < n && i < tlen; i++) {
+			c = t[i] >= 'A' && t[i] <= 'Z' ? (unsigned char)(t[i] + 32) : t[i];
+			if (c != (unsigned char)schemes[k][i])
+				break;
+		}
+		if (i == n)
+			return SNIFF_HTTP;
+		if (i == tlen)
+			maybe = true;
+	}
+	return maybe ? SNIFF_NEED_MORE : SNIFF_OTHER;
+}
+
 enum sniff_kind sniff_kind(const unsigned char *buf, size_t len)
 {
 	size_t i, rl;
@@ -70,11 +104,15 @@ enum sniff_kind sniff_kind(const unsigned char *buf, size_t len)
 	/* A method: at most 16 tchars, then SP. */
 	for (i = 0; i < len && i <= 16; i++) {
 		if (buf[i] == ' ')
-			return i ? SNIFF_HTTP : SNIFF_OTHER;
+			break;
 		if (!is_tchar(buf[i]))
 			return SNIFF_OTHER;
 	}
-	return i > 16 ? SNIFF_OTHER : SNIFF_NEED_MORE;
+	if (i > 16 || (i < len && i == 0))
+		return SNIFF_OTHER;
+	if (i == len)
+		return SNIFF_NEED_MORE;
+	return sniff_target(buf, i, buf + i + 1, len - i - 1);
 }
 
 static size_t rec_len(const unsigned char *rec)

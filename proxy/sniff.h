@@ -25,9 +25,11 @@ enum sniff_kind {
  * Classifies a connection from its first len bytes:
  *  - SNIFF_TLS: a TLS handshake record (type 22, version 3.0-3.4, length 1-16384) whose first
  *    handshake byte is ClientHello (1); decided at 6 bytes.
- *  - SNIFF_HTTP: 1-16 tchars (a method token) followed by SP; decided at the SP.
+ *  - SNIFF_HTTP: 1-16 tchars (a method token), SP, and the start of a request target: "/",
+ *    "*", "http://" or "https://" (any case), or anything after "CONNECT ". So a text protocol
+ *    whose first word is a token ("EHLO x", "hello world") is not mistaken for HTTP.
  *  - SNIFF_OTHER: anything that can no longer become one of those.
- *  - SNIFF_NEED_MORE: the bytes so far are a prefix of both kinds or of one (never at 24 bytes
+ *  - SNIFF_NEED_MORE: the bytes so far are a prefix of both kinds or of one (never at 26 bytes
  *    or more). More bytes never change an answer other than SNIFF_NEED_MORE.
  */
 enum sniff_kind sniff_kind(const unsigned char *buf, size_t len);

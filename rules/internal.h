@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rules/rules.h"
 
@@ -39,6 +40,9 @@ struct rules_rule {
 	/* paths: n_paths == 0 means any path */
 	struct rules_path *path;
 	size_t n_paths;
+	/* ports: inclusive ranges; n_ports == 0 means any port (no port= key) */
+	uint16_t (*port)[2];
+	size_t n_ports;
 };
 
 /* A growable list of rule indices, kept ascending. */

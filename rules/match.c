@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rules/internal.h"
 
@@ -28,6 +29,16 @@ struct host_view {
 	size_t len;
 	size_t n_labels;
 	unsigned char ip6[16];
+	uint16_t port; /* the ":port" written after the host, 0 if none */
+};
+
+/* What a match looks at: a whole request, or the host and port only (rules_match_host). */
+enum match_mode {
+	MATCH_REQUEST,
+	MATCH_HOST_ANY,
+	MATCH_HOST_REQUESTS,
+	MATCH_HOST_STREAM,
+	MATCH_HOST_DOMAIN,
 };
 
 struct path_view {
@@ -63,6 +74,19 @@ static bool all_digits(const char *s, size_t len)
 	return true;
 }
 
+/* The port in digits s[0..len), 0 if there is none or it is not 1..65535. */
+static uint16_t port_value(const char *s, size_t len)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (len == 0 || len > 5)
+		return 0;
+	for (i = 0; i < len; i++)
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	return v <= 65535 ? (uint16_t)v : 0;
+}
+
 static void host_view_init(struct host_view *hv, const char *h, size_t n)
 {
 	const char *close, *colon;
@@ -79,6 +103,8 @@ static void host_view_init(struct host_view *hv, const char *h, size_t n)
 		i = (size_t)(close - h) + 1;
 		if (i < n && (h[i] != ':' || !all_digits(h + i + 1, n - i - 1)))
 			return;
+		if (i < n)
+			hv->port = port_value(h + i + 1, n - i - 1);
 		memcpy(buf, h + 1, (size_t)(close - h - 1));
 		buf[close - h - 1] = '\0';
 		if (inet_pton(AF_INET6, buf, hv->ip6) != 1)
@@ -91,6 +117,7 @@ static void host_view_init(struct host_view *hv, const char *h, size_t n)
 		i = (size_t)(colon - h);
 		if (!all_digits(colon + 1, n - i - 1))
 			return;
+		hv->port = port_value(colon + 1, n - i - 1);
 		n = i;
 	}
 	if (n > 0 && h[n - 1] == '.')
@@ -280,15 +307,49 @@ static bool path_matches(const struct rules_path *pp, const struct path_view *pv
 	return true;
 }
 
-static bool rule_matches(const struct rules_rule *rl, const struct rules_request *req,
-			 const struct host_view *hv, const struct path_view *pv)
+static bool is_stream(const struct rules_rule *rl)
+{
+	return rl->n_ports > 0 && rl->n_methods == 0 && rl->n_paths == 0;
+}
+
+/* A rule without port= matches every port; one with it, only a known port it lists. */
+static bool ports_match(const struct rules_rule *rl, uint16_t port)
 {
 	size_t i;
 
+	if (rl->n_ports == 0)
+		return true;
+	for (i = 0; i < rl->n_ports; i++)
+		if (port != 0 && port >= rl->port[i][0] && port <= rl->port[i][1])
+			return true;
+	return false;
+}
+
+/* The matching context: the request, what of it counts, and its host and path read. */
+struct match_ctx {
+	const struct rules_request *req;
+	enum match_mode mode;
+	uint16_t port;
+	struct host_view hv;
+	struct path_view pv;
+};
+
+static bool rule_matches(const struct rules_rule *rl, const struct match_ctx *m)
+{
+	const struct rules_request *req = m->req;
+	const struct host_view *hv = &m->hv;
+	const struct path_view *pv = &m->pv;
+	size_t i;
+
+	if ((m->mode == MATCH_HOST_STREAM && !is_stream(rl)) ||
+	    (m->mode == MATCH_HOST_REQUESTS && is_stream(rl)))
+		return false;
 	if (!domain_matches(rl, hv))
 		return false;
-	/* rules_match_host(): only the domain counts. */
-	if (!req->method)
+	if (m->mode != MATCH_HOST_DOMAIN && !ports_match(rl, m->port))
+		return false;
+	/* rules_match_host(): only the domain and port count. */
+	if (m->mode != MATCH_REQUEST)
 		return true;
 	if (!methods_match(rl, req))
 		return false;
@@ -303,24 +364,24 @@ static bool rule_matches(const struct rules_rule *rl, const struct rules_request
 }
 
 /* Lowers *best to the first rule on list v that matches, if it comes before *best. */
-static void scan(const struct rules *r, const struct rules_idxvec *v,
-		 const struct rules_request *req, const struct host_view *hv,
-		 const struct path_view *pv, size_t *best)
+static void scan(const struct rules *r, const struct rules_idxvec *v, const struct match_ctx *m,
+		 size_t *best)
 {
 	size_t i;
 
 	for (i = 0; i < v->n && v->v[i] < *best; i++) {
-		if (rule_matches(&r->rule[v->v[i]], req, hv, pv)) {
+		if (rule_matches(&r->rule[v->v[i]], m)) {
 			*best = v->v[i];
 			return;
 		}
 	}
 }
 
-void rules_match(const struct rules *r, const struct rules_request *req, struct rules_decision *d)
+static void match(const struct rules *r, const struct rules_request *req, enum match_mode mode,
+		  struct rules_decision *d)
 {
-	struct host_view hv;
-	struct path_view pv;
+	struct match_ctx m = {.req = req, .mode = mode};
+	const struct host_view *hv = &m.hv;
 	const struct rules_bucket *b;
 	const char *why, *p;
 	size_t best = SIZE_MAX, k;
@@ -330,29 +391,30 @@ void rules_match(const struct rules *r, const struct rules_request *req, struct 
 	d->raw = NULL;
 	d->reason = DENY_NO_RULE;
 
-	host_view_init(&hv, req->host, req->host_len);
-	if (hv.kind == HOST_INVALID) {
+	host_view_init(&m.hv, req->host, req->host_len);
+	if (hv->kind == HOST_INVALID) {
 		d->reason = DENY_HOST;
 		return;
 	}
-	why = path_view_init(&pv, req->path, req->path_len);
+	m.port = req->port ? req->port : hv->port;
+	why = path_view_init(&m.pv, req->path, req->path_len);
 	if (why) {
 		d->reason = why;
 		return;
 	}
 
-	scan(r, &r->other, req, &hv, &pv, &best);
-	if (hv.kind == HOST_NAME) {
-		b = rules_index_find(r, hv.name, hv.len);
+	scan(r, &r->other, &m, &best);
+	if (hv->kind == HOST_NAME) {
+		b = rules_index_find(r, hv->name, hv->len);
 		if (b)
-			scan(r, &b->exact, req, &hv, &pv, &best);
+			scan(r, &b->exact, &m, &best);
 		/* "*.x.y" rules sit under "x.y": try every proper suffix of the host. */
-		p = hv.name;
-		for (k = 1; k < hv.n_labels; k++) {
-			p = (const char *)memchr(p, '.', (size_t)(hv.name + hv.len - p)) + 1;
-			b = rules_index_find(r, p, (size_t)(hv.name + hv.len - p));
+		p = hv->name;
+		for (k = 1; k < hv->n_labels; k++) {
+			p = (const char *)memchr(p, '.', (size_t)(hv->name + hv->len - p)) + 1;
+			b = rules_index_find(r, p, (size_t)(hv->name + hv->len - p));
 			if (b)
-				scan(r, &b->leading, req, &hv, &pv, &best);
+				scan(r, &b->leading, &m, &best);
 		}
 	}
 	if (best == SIZE_MAX)
@@ -361,6 +423,11 @@ void rules_match(const struct rules *r, const struct rules_request *req, struct 
 	d->rule = best;
 	d->raw = r->rule[best].raw;
 	d->reason = NULL;
+}
+
+void rules_match(const struct rules *r, const struct rules_request *req, struct rules_decision *d)
+{
+	match(r, req, MATCH_REQUEST, d);
 }
 
 size_t rules_path_normalize(char *buf, size_t len)
@@ -401,9 +468,15 @@ size_t rules_path_normalize(char *buf, size_t len)
 
 int rules_url_split(const char *url, struct rules_request *req)
 {
-	const char *rest, *auth_end, *at, *sep;
+	const char *rest, *auth_end, *at, *sep, *colon;
+	size_t n;
 
 	sep = strstr(url, "://");
+	req->port = 443;
+	if (sep && (size_t)(sep - url) == 4 && strncasecmp(url, "http", 4) == 0)
+		req->port = 80;
+	else if (sep && !((size_t)(sep - url) == 5 && strncasecmp(url, "https", 5) == 0))
+		req->port = 0;
 	rest = sep ? sep + 3 : url;
 	auth_end = rest + strcspn(rest, "/?#");
 	/* "user@host": the host is what follows the last '@'. */
@@ -419,14 +492,42 @@ int rules_url_split(const char *url, struct rules_request *req)
 	req->host_len = (size_t)(auth_end - rest);
 	req->path = auth_end;
 	req->path_len = strlen(auth_end);
+	/* An explicit port wins over the scheme's: after "]" for [v6], after the last ':'. */
+	colon = NULL;
+	for (sep = rest; sep < auth_end; sep++)
+		if (*sep == ':')
+			colon = sep;
+	if (colon && (rest[0] != '[' || colon[-1] == ']')) {
+		n = (size_t)(auth_end - colon - 1);
+		if (n > 0 && (!all_digits(colon + 1, n) || port_value(colon + 1, n) == 0))
+			return -RULES_E_VALUE;
+		if (n > 0)
+			req->port = port_value(colon + 1, n);
+	}
 	return 0;
 }
 
-void rules_match_host(const struct rules *r, const char *host, size_t host_len,
-		      struct rules_decision *d)
+void rules_match_host(const struct rules *r, const char *host, size_t host_len, uint16_t port,
+		      enum rules_scope scope, struct rules_decision *d)
 {
-	struct rules_request req = {
-	    .method = NULL, .host = host, .host_len = host_len, .path = "/", .path_len = 1};
+	struct rules_request req = {.method = NULL,
+				    .host = host,
+				    .host_len = host_len,
+				    .path = "/",
+				    .path_len = 1,
+				    .port = port};
 
-	rules_match(r, &req, d);
+	static const enum match_mode modes[] = {
+	    [RULES_ANY] = MATCH_HOST_ANY,
+	    [RULES_REQUESTS] = MATCH_HOST_REQUESTS,
+	    [RULES_STREAM] = MATCH_HOST_STREAM,
+	    [RULES_DOMAIN] = MATCH_HOST_DOMAIN,
+	};
+
+	match(r, &req, (unsigned)scope < 4 ? modes[scope] : MATCH_HOST_ANY, d);
+}
+
+bool rules_is_stream(const struct rules *r, size_t i)
+{
+	return i < r->n && is_stream(&r->rule[i]);
 }

@@ -8,6 +8,7 @@
  *   pair    := "method=" token ( "," token )*    token = 1*tchar (RFC 9110), "*" = any
  *            | "domain=" host                      host = "*" | label ( "." label )* | "[" v6 "]"
  *            | "path=" path ( "," path )*          label = "*" | alnum [ *(alnum / "-") alnum ]
+ *            | "port=" ports ( "," ports )*        ports = 1*5DIGIT [ "-" 1*5DIGIT ], 1..65535
  *   path    := ( "/"? segment )*                   segment = "*" | *( pchar / %XX )
  *
  * with its rules kept (a host other than "*" cannot end with "*", a path "*" is a whole segment,
@@ -15,6 +16,8 @@
  * the empty rule is an error rather than allow-all; domain= given twice is an error rather than
  * the two names glued together; a trailing dot on the domain is ignored; bracketed IPv6
  * literals are accepted; percent-encoding in path patterns is decoded, as it is in requests.
+ * port= is our extension: a rule without it matches every port, as before, so no existing policy
+ * changes meaning.
  *
  * This file owns memory: every rule is allocated here and freed by rules_free(). It does not
  * own matching (match.c).
@@ -122,6 +125,7 @@ static void rule_fini(struct rules_rule *rl)
 	for (i = 0; i < rl->n_paths; i++)
 		path_fini(&rl->path[i]);
 	free(rl->path);
+	free(rl->port);
 	memset(rl, 0, sizeof(*rl));
 }
 
@@ -199,7 +203,9 @@ static int domain_trailer(struct parser *p)
 		return 0;
 	if (c == ':')
 		return perr(p, p->pos, RULES_E_PORT,
-			    "a port cannot be part of domain (rules match every port)");
+			    "a port cannot be part of domain (write it as its own key: "
+			    "port=%.*s)",
+			    (int)strspn(s + p->pos + 1, "0123456789"), s + p->pos + 1);
 	if (c == '/')
 		return perr(p, p->pos, RULES_E_DOMAIN,
 			    "a path cannot be part of domain (add path=/... to the rule)");
@@ -465,7 +471,76 @@ static int parse_paths(struct parser *p, struct rules_rule *rl)
 	return 0;
 }
 
-static const char *const known_keys[] = {"method", "domain", "path"};
+/* One port number at p->pos: 1..65535, digits only. */
+static int parse_port_number(struct parser *p, uint16_t *out)
+{
+	const char *s = p->spec;
+	size_t start = p->pos;
+	unsigned long v = 0;
+
+	while (s[p->pos] >= '0' && s[p->pos] <= '9') {
+		v = v * 10 + (unsigned long)(s[p->pos] - '0');
+		if (v > 65535)
+			return perr(p, start, RULES_E_PORT, "a port is a number from 1 to 65535");
+		p->pos++;
+	}
+	if (p->pos == start) {
+		if (s[p->pos] == '*')
+			return perr(p, start, RULES_E_PORT,
+				    "port=* is what a rule without port= means; leave the key out");
+		return perr(p, start, RULES_E_PORT,
+			    "port= needs a number (port=22), a list (port=22,2222) or a range "
+			    "(port=8000-8099)");
+	}
+	if (v == 0)
+		return perr(p, start, RULES_E_PORT, "a port is a number from 1 to 65535");
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* port=22,2222,8000-8099; repeated port= keys add to the list. */
+static int parse_ports(struct parser *p, struct rules_rule *rl)
+{
+	const char *s = p->spec;
+	uint16_t(*np)[2];
+	uint16_t lo, hi;
+	size_t start;
+	int ret;
+
+	for (;;) {
+		start = p->pos;
+		ret = parse_port_number(p, &lo);
+		if (ret < 0)
+			return ret;
+		hi = lo;
+		if (s[p->pos] == '-') {
+			p->pos++;
+			ret = parse_port_number(p, &hi);
+			if (ret < 0)
+				return ret;
+			if (hi < lo)
+				return perr(p, start, RULES_E_PORT,
+					    "a port range goes from low to high (%u-%u)", hi, lo);
+		}
+		if (rl->n_ports >= 64)
+			return perr(p, start, RULES_E_TOO_LONG, "more than 64 ports in one rule");
+		np = reallocarray(rl->port, rl->n_ports + 1, sizeof(*np));
+		if (!np)
+			return -RULES_E_NOMEM;
+		rl->port = np;
+		rl->port[rl->n_ports][0] = lo;
+		rl->port[rl->n_ports][1] = hi;
+		rl->n_ports++;
+		if (s[p->pos] != ',')
+			break;
+		p->pos++;
+	}
+	if (s[p->pos] != '\0' && !is_ws(s[p->pos]))
+		return perr(p, p->pos, RULES_E_PORT, "'%c' cannot be part of a port", s[p->pos]);
+	return 0;
+}
+
+static const char *const known_keys[] = {"method", "domain", "path", "port"};
 
 static int parse_rule(struct parser *p, struct rules_rule *rl)
 {
@@ -489,8 +564,9 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 			while (s[p->pos] != '\0' && s[p->pos] != '=' && !is_ws(s[p->pos]))
 				p->pos++;
 			if (s[p->pos] != '=')
-				return perr(p, start, RULES_E_KEY,
-					    "expected key=value (keys: method, domain, path)");
+				return perr(
+				    p, start, RULES_E_KEY,
+				    "expected key=value (keys: method, domain, path, port)");
 			klen = p->pos - start;
 		}
 		for (i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
@@ -499,8 +575,8 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 				break;
 		if (i == sizeof(known_keys) / sizeof(known_keys[0]))
 			return perr(p, start, RULES_E_KEY,
-				    "unknown key \"%.*s\" (keys: method, domain, path)", (int)klen,
-				    s + start);
+				    "unknown key \"%.*s\" (keys: method, domain, path, port)",
+				    (int)klen, s + start);
 		p->pos++; /* '=' */
 		switch (i) {
 		case 0:
@@ -516,8 +592,11 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 			seen_domain = true;
 			ret = parse_domain(p, rl);
 			break;
-		default:
+		case 2:
 			ret = parse_paths(p, rl);
+			break;
+		default:
+			ret = parse_ports(p, rl);
 			break;
 		}
 		if (ret < 0)
@@ -753,7 +832,7 @@ const char *rules_strerror(int err)
 	    [RULES_E_VALUE] = "missing value",
 	    [RULES_E_METHOD] = "bad method",
 	    [RULES_E_DOMAIN] = "bad domain",
-	    [RULES_E_PORT] = "port in domain",
+	    [RULES_E_PORT] = "bad port",
 	    [RULES_E_PATH] = "bad path",
 	    [RULES_E_DUPLICATE] = "duplicate key",
 	    [RULES_E_TOO_LONG] = "too long",

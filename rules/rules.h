@@ -25,7 +25,7 @@ enum rules_err {
 	RULES_E_VALUE,	   /* a key with no value, or a malformed list */
 	RULES_E_METHOD,	   /* a method that is not an HTTP token */
 	RULES_E_DOMAIN,	   /* a malformed host pattern */
-	RULES_E_PORT,	   /* a port written into domain= */
+	RULES_E_PORT,	   /* a malformed port= value, or a port written into domain= */
 	RULES_E_PATH,	   /* a malformed path pattern */
 	RULES_E_DUPLICATE, /* domain= given twice in one rule */
 	RULES_E_TOO_LONG,  /* the rule or one of its parts exceeds a limit */
@@ -44,6 +44,9 @@ struct rules;
  *            at most one trailing dot; compared case-insensitively.
  *  - path:   the request target's path, already passed through rules_path_normalize(); a
  *            "?query" or "#fragment" may follow and is ignored. Empty means "/".
+ *  - port:   the port the request goes to. 0 means the ":port" of host, and when host has
+ *            none, unknown: rules with a port= key then do not match (rules without one match
+ *            every port, as in coder/boundary).
  */
 struct rules_request {
 	const char *method;
@@ -52,6 +55,7 @@ struct rules_request {
 	size_t host_len;
 	const char *path;
 	size_t path_len;
+	uint16_t port;
 };
 
 /*
@@ -76,7 +80,7 @@ void rules_free(struct rules *r);
 /*
  * Parses spec (NUL-terminated) and appends it to the set. Returns 0, or -RULES_E_* with
  * *err_col set to the 1-based column in spec where the problem starts and err filled with a
- * sentence for a person ("a port cannot be part of domain (rules match every port)"). err and
+ * sentence for a person ("a path cannot be part of domain (add path=/... to the rule)"). err and
  * err_col may be NULL. On error the set is unchanged.
  */
 int rules_add(struct rules *r, const char *spec, size_t *err_col, char *err, size_t errlen);
@@ -96,12 +100,29 @@ const char *rules_raw(const struct rules *r, size_t i);
 void rules_match(const struct rules *r, const struct rules_request *req, struct rules_decision *d);
 
 /*
- * Decides whether any rule could allow some request to host (its domain matches; its methods
- * and paths are not looked at), for a CONNECT tunnel whose requests are then each decided on
- * their own. Fills *d as rules_match() does.
+ * Which rules rules_match_host() considers. A "stream rule" has a port= key and neither
+ * method= nor path=: it allows whole connections to its domain and ports, whatever they carry.
  */
-void rules_match_host(const struct rules *r, const char *host, size_t host_len,
-		      struct rules_decision *d);
+enum rules_scope {
+	RULES_ANY,	/* every rule: could some request to host:port be allowed? */
+	RULES_REQUESTS, /* every rule but stream rules: ones that need the requests read */
+	RULES_STREAM,	/* only stream rules: may the connection pass unread? */
+	RULES_DOMAIN,	/* every rule, ports ignored: may the name be used at all? (DNS) */
+};
+
+/*
+ * Decides a connection to host:port before anything on it is read: the first rule of scope
+ * whose domain and ports match (methods and paths are not looked at). RULES_ANY serves a
+ * CONNECT tunnel, whose requests are then each decided on their own; the proxy asks
+ * RULES_REQUESTS and RULES_STREAM to choose between reading a connection's requests and
+ * splicing it through unread. port 0 is as in struct rules_request. Fills *d as rules_match()
+ * does.
+ */
+void rules_match_host(const struct rules *r, const char *host, size_t host_len, uint16_t port,
+		      enum rules_scope scope, struct rules_decision *d);
+
+/* True if rule i (< rules_count()) is a stream rule. */
+bool rules_is_stream(const struct rules *r, size_t i);
 
 /*
  * Removes dot-segments ("/a/./b/../c" -> "/a/c", RFC 3986 section 5.2.4) from the path part of
@@ -115,7 +136,9 @@ size_t rules_path_normalize(char *buf, size_t len);
 /*
  * Splits an absolute URL ("https://host:port/path?query") or a bare "host/path" (read as https)
  * into a request for rules_match(): host and path are slices of url, and the path is NOT yet
- * normalised. Returns 0, or -RULES_E_VALUE when url has no host. For --test and the tests.
+ * normalised; port is the URL's port, or its scheme's (80 for http, 443 for https or none, 0
+ * for any other). Returns 0, or -RULES_E_VALUE when url has no host or a port that is not
+ * 1..65535. For --test and the tests.
  */
 int rules_url_split(const char *url, struct rules_request *req);
 

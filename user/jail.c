@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -44,6 +45,7 @@
 #include "jail.skel.h"
 #pragma GCC diagnostic pop
 #include "proxy/audit.h"
+#include "proxy/dnssrv.h"
 #include "proxy/ca.h"
 #include "proxy/dns.h"
 #include "proxy/log.h"
@@ -142,6 +144,69 @@ static unsigned long long start_time(pid_t pid)
 static void make_id(char *buf, size_t len)
 {
 	snprintf(buf, len, "%d-%llu", (int)getpid(), start_time(getpid()));
+}
+
+/*
+ * The session id the Coder agent is given: a random (version 4) UUID, the same for every batch
+ * of this run, as Coder's own boundary makes it and as the agent's protocol describes the field.
+ * Returns 0 or -errno.
+ */
+static int make_session_id(char *buf, size_t len)
+{
+	unsigned char b[16];
+	ssize_t n;
+
+	do
+		n = getrandom(b, sizeof(b), 0);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof(b))
+		return n == -1 ? -errno : -EIO;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+	return 0;
+}
+
+/*
+ * Whether audit records go to the Coder agent's socket, decided as Coder's boundary decides it:
+ * not with --disable-audit-logs; an error when the path is empty; not when nothing is at the
+ * path (no agent, or one too old to make the socket). That last is a warning when the path was
+ * given, and said at info level when it is the default, which every run outside a Coder
+ * workspace has. Returns 0 with *path set (NULL: no agent), or -1 after saying why.
+ */
+static int agent_socket(const struct opts *o, const char **path)
+{
+	struct stat st;
+
+	*path = NULL;
+	if (o->disable_audit_logs) {
+		log_info("audit records are not sent to the Coder agent (--disable-audit-logs)");
+		return 0;
+	}
+	if (!o->log_proxy_socket_path || !o->log_proxy_socket_path[0]) {
+		log_error("--log-proxy-socket-path is empty: name the Coder agent's audit socket, "
+			  "or turn the agent's audit logs off with --disable-audit-logs");
+		return -1;
+	}
+	if (stat(o->log_proxy_socket_path, &st) == -1) {
+		if (errno != ENOENT && errno != ENOTDIR) {
+			log_error_errno("--log-proxy-socket-path %s", o->log_proxy_socket_path);
+			return -1;
+		}
+		if (o->src[OPTS_LOG_PROXY_SOCKET_PATH] == OPTS_SRC_DEFAULT)
+			log_info("no Coder agent's audit socket at %s: audit records are not sent "
+				 "to a Coder agent",
+				 o->log_proxy_socket_path);
+		else
+			log_warn("the Coder agent's audit socket %s does not exist (no agent, or "
+				 "one too old to make it): audit records are not sent to it",
+				 o->log_proxy_socket_path);
+		return 0;
+	}
+	*path = o->log_proxy_socket_path;
+	return 0;
 }
 
 static bool id_is_stale(const char *id)
@@ -355,6 +420,9 @@ static int proxy_orig(void *arg, int fd, struct proxy_orig *out)
 	ret = orig_lookup(arg, fd, &o);
 	if (ret < 0)
 		return ret;
+	/* A UDP socket's record (for DNS) under the same address and port is not this one's. */
+	if (o.proto != IPPROTO_TCP)
+		return -ENOENT;
 	memset(out, 0, sizeof(*out));
 	if (o.family == JAIL_AF_INET6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->dst;
@@ -375,117 +443,40 @@ static int proxy_orig(void *arg, int fd, struct proxy_orig *out)
 	return 0;
 }
 
-/*
- * DNS over UDP: every query answered by the responder (proxy/dns.c), which never forwards one:
- * A and AAAA get a synthetic address tied to the name, everything else an empty answer.
- */
-static void dns_udp(struct jail *j, int fd)
+/* Who sent a DNS query from peer: the jail's record of the socket (bpf/jail.bpf.c). */
+static int dns_who(void *arg, const struct sockaddr_storage *peer, bool tcp, uint32_t *pid,
+		   char comm[16])
 {
-	struct sockaddr_storage ss;
-	unsigned char in[DNS_TCP_QUERY_MAX], out[DNS_REPLY_MAX * 2];
-	socklen_t len;
-	ssize_t n, r;
-	int i;
+	struct jail *j = arg;
+	struct jail_client_key key;
+	struct jail_orig o;
+	int r;
 
-	for (i = 0; i < 256; i++) {
-		len = sizeof(ss);
-		n = recvfrom(fd, in, sizeof(in), MSG_DONTWAIT, (struct sockaddr *)&ss, &len);
-		if (n < 0)
-			return;
-		r = dns_handle(j->dns, in, (size_t)n, out, sizeof(out), DNS_EDNS_SIZE);
-		if (j->audit) {
-			struct dns_query q;
-			struct audit_record ar;
+	memset(&key, 0, sizeof(key));
+	if (peer->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)peer;
 
-			memset(&ar, 0, sizeof(ar));
-			ar.event = "dns";
-			ar.kind = "dns";
-			ar.duration_ms = -1;
-			if (dns_parse_query(in, (size_t)n, &q) > 0) {
-				ar.decision = "synthetic";
-				ar.host = q.name;
-				ar.dns_type = dns_type_name(q.qtype);
-			} else {
-				ar.decision = "deny";
-				ar.reason = "malformed query";
-			}
-			audit_write(j->audit, &ar);
-		}
-		if (r > 0)
-			sendto(fd, out, (size_t)r, MSG_DONTWAIT, (struct sockaddr *)&ss, len);
+		key.family = JAIL_AF_INET;
+		key.addr[0] = sin->sin_addr.s_addr;
+		key.port = sin->sin_port;
+	} else {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)peer;
+
+		key.family = JAIL_AF_INET6;
+		memcpy(key.addr, &sin6->sin6_addr, 16);
+		key.port = sin6->sin6_port;
 	}
-}
-
-/* DNS over TCP: a few connections at a time, each served until it closes or misbehaves. */
-#define DNS_TCP_MAX 32
-
-struct dns_tcp {
-	int fd;
-	size_t in_len;
-	unsigned char in[DNS_TCP_QUERY_MAX + 2];
-};
-
-static struct dns_tcp dns_tcp_conns[DNS_TCP_MAX];
-
-static void dns_tcp_close(int ep, struct dns_tcp *d)
-{
-	epoll_ctl(ep, EPOLL_CTL_DEL, d->fd, NULL);
-	close(d->fd);
-	d->fd = -1;
-}
-
-static void dns_tcp_accept(int ep, int lfd)
-{
-	struct epoll_event ev;
-	int fd, i;
-
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		for (i = 0; i < DNS_TCP_MAX && dns_tcp_conns[i].fd >= 0; i++)
-			;
-		if (i == DNS_TCP_MAX) {
-			close(fd); /* the client retries */
-			continue;
-		}
-		dns_tcp_conns[i].fd = fd;
-		dns_tcp_conns[i].in_len = 0;
-		ev.events = EPOLLIN;
-		ev.data.u64 = 0x100000000ULL | (unsigned)i;
-		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-	}
-}
-
-static void dns_tcp_read(struct jail *j, int ep, struct dns_tcp *d)
-{
-	unsigned char out[4 * (2 + DNS_REPLY_MAX)];
-	size_t out_len = 0;
-	ssize_t n, used;
-
-	n = read(d->fd, d->in + d->in_len, sizeof(d->in) - d->in_len);
-	if (n <= 0) {
-		if (n == 0 || errno != EAGAIN)
-			dns_tcp_close(ep, d);
-		return;
-	}
-	d->in_len += (size_t)n;
-	for (;;) {
-		out_len = 0;
-		used = dns_tcp_feed(j->dns, d->in, d->in_len, out, sizeof(out), &out_len);
-		/* Replies are short and the socket's buffer is empty: a blocking-free write fits. */
-		if (out_len && write(d->fd, out, out_len) != (ssize_t)out_len) {
-			dns_tcp_close(ep, d);
-			return;
-		}
-		if (used < 0) {
-			dns_tcp_close(ep, d);
-			return;
-		}
-		if (used == 0)
-			break;
-		memmove(d->in, d->in + used, d->in_len - (size_t)used);
-		d->in_len -= (size_t)used;
-	}
-	if (d->in_len == sizeof(d->in))
-		dns_tcp_close(ep, d);
+	/* A TCP connection's record is used once; a UDP socket's serves each datagram. */
+	r = tcp ? bpf_map_lookup_and_delete_elem(j->orig_map_fd, &key, &o)
+		: bpf_map_lookup_elem(j->orig_map_fd, &key, &o);
+	if (r != 0)
+		return -errno;
+	if (o.proto != (tcp ? IPPROTO_TCP : IPPROTO_UDP))
+		return -ENOENT;
+	*pid = o.pid;
+	memcpy(comm, o.comm, 16);
+	comm[15] = '\0';
+	return 0;
 }
 
 /* --- the whole run ------------------------------------------------------------------------ */
@@ -792,6 +783,7 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	pc.client_ctx = j->client_ctx;
 	pc.orig = proxy_orig;
 	pc.audit = j->audit;
+	pc.dns = j->dns;
 	pc.response_timeout_ms = o->upstream_timeout * 1000;
 	pc.connect_timeout_ms = o->upstream_timeout < 10 ? o->upstream_timeout * 1000 : 10000;
 	pc.orig_arg = j;
@@ -810,40 +802,60 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	return 0;
 }
 
-static int serve(struct jail *j, int pidfd, int sigfd)
+static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 {
+	struct dns_server_config dc;
+	struct dns_server *dns = NULL;
 	struct epoll_event ev, evs[16];
 	struct signalfd_siginfo ssi;
 	siginfo_t si;
 	int ep, n, i, fd, status = LOG_EXIT_FAILURE;
-	int lfds[] = {j->l.dns_tcp4, j->l.dns_tcp6, j->l.dns_udp4, j->l.dns_udp6, sigfd, pidfd};
+	int lfds[] = {sigfd, pidfd};
+	char err[256];
 	bool done = false;
 
-	for (i = 0; i < DNS_TCP_MAX; i++)
-		dns_tcp_conns[i].fd = -1;
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep == -1) {
 		log_error_errno("cannot create an epoll instance");
 		return LOG_EXIT_FAILURE;
 	}
 	for (i = 0; i < (int)(sizeof(lfds) / sizeof(lfds[0])); i++) {
-		if (lfds[i] < 0)
-			continue;
 		ev.events = EPOLLIN;
 		ev.data.u64 = (uint64_t)lfds[i];
 		epoll_ctl(ep, EPOLL_CTL_ADD, lfds[i], &ev);
 	}
+	memset(&dc, 0, sizeof(dc));
+	dc.table = j->dns;
+	dc.rules = o->rules;
+	dc.audit = j->audit;
+	dc.use_real_dns = o->use_real_dns;
+	dc.who = dns_who;
+	dc.who_arg = j;
+	dc.udp[0] = j->l.dns_udp4;
+	dc.udp[1] = j->l.dns_udp6;
+	dc.tcp[0] = j->l.dns_tcp4;
+	dc.tcp[1] = j->l.dns_tcp6;
+	dc.ep = ep;
+	dns = dns_server_new(&dc, err, sizeof(err));
+	if (!dns) {
+		/* The jail is running: stop it rather than leave it without DNS. */
+		log_error("cannot start the DNS server: %s", err);
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	}
 	while (!done) {
-		n = epoll_wait(ep, evs, 16, -1);
+		n = epoll_wait(ep, evs, 16, dns ? dns_server_timeout_ms(dns) : -1);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			log_error_errno("epoll_wait");
 			break;
 		}
+		if (dns)
+			dns_server_tick(dns);
 		for (i = 0; i < n; i++) {
-			if (evs[i].data.u64 & 0x100000000ULL) {
-				dns_tcp_read(j, ep, &dns_tcp_conns[evs[i].data.u64 & 0xffff]);
+			if (evs[i].data.u64 & DNS_SERVER_EV) {
+				if (dns)
+					dns_server_event(dns, evs[i].data.u64, evs[i].events);
 				continue;
 			}
 			fd = evs[i].data.fd;
@@ -862,16 +874,10 @@ static int serve(struct jail *j, int pidfd, int sigfd)
 					continue;
 				log_debug("forwarding signal %u to the jail", ssi.ssi_signo);
 				syscall(SYS_pidfd_send_signal, pidfd, (int)ssi.ssi_signo, NULL, 0);
-			} else if (fd == j->l.dns_udp4 || fd == j->l.dns_udp6) {
-				dns_udp(j, fd);
-			} else {
-				dns_tcp_accept(ep, fd);
 			}
 		}
 	}
-	for (i = 0; i < DNS_TCP_MAX; i++)
-		if (dns_tcp_conns[i].fd >= 0)
-			dns_tcp_close(ep, &dns_tcp_conns[i]);
+	dns_server_free(dns);
 	close(ep);
 	return status;
 }
@@ -887,6 +893,9 @@ int jail_run(const struct opts *o, char *const argv[])
 	sigset_t fwd, old;
 	const int *s;
 	int pidfd = -1, sigfd = -1, status = LOG_EXIT_FAILURE, ret;
+	struct audit_config ac;
+	char session[40];
+	const char *agent, *name;
 	pid_t pid;
 
 	jail_init(&j);
@@ -895,6 +904,8 @@ int jail_run(const struct opts *o, char *const argv[])
 			  "sudo, or grant CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)");
 		return LOG_EXIT_FAILURE;
 	}
+	if (agent_socket(o, &agent) < 0)
+		return LOG_EXIT_FAILURE;
 	/* A peer that vanishes mid-write must not kill boundary (OpenSSL writes alerts itself). */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
@@ -946,14 +957,33 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("out of memory for the DNS responder");
 		goto out;
 	}
-	if (o->audit_log[0] || o->log_dir[0]) {
-		j.audit =
-		    audit_open(o->audit_log[0] ? o->audit_log : o->log_dir, j.id, err, sizeof(err));
+	memset(&ac, 0, sizeof(ac));
+	if (o->audit_log[0] || o->log_dir[0])
+		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
+	ac.agent_socket = agent;
+	ac.jail_id = j.id;
+	if (agent) {
+		ret = make_session_id(session, sizeof(session));
+		if (ret < 0) {
+			errno = -ret;
+			log_error_errno("cannot make a session id for the Coder agent");
+			goto out;
+		}
+		name = strrchr(argv[0], '/');
+		ac.session_id = session;
+		ac.process_name = name ? name + 1 : argv[0];
+	}
+	if (ac.path || ac.agent_socket) {
+		j.audit = audit_open(&ac, err, sizeof(err));
 		if (!j.audit) {
 			log_error("%s", err);
 			goto out;
 		}
-		log_info("audit records go to %s", audit_path(j.audit));
+		if (ac.path)
+			log_info("audit records go to %s", audit_path(j.audit));
+		if (agent)
+			log_info("audit records go to the Coder agent's socket %s (session %s)",
+				 agent, session);
 	}
 	ret = make_run_files(&j, err, sizeof(err));
 	if (ret == 0)
@@ -1009,7 +1039,7 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("%s", err);
 		goto out;
 	}
-	status = serve(&j, pidfd, sigfd);
+	status = serve(&j, o, pidfd, sigfd);
 out:
 	if (pidfd >= 0)
 		close(pidfd);

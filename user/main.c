@@ -77,14 +77,6 @@ static int open_log_dir(const char *dir)
 /* What each accepted-for-compatibility option does here: nothing, said at info level. */
 static void compat_notes(const struct opts *o)
 {
-	if (o->use_real_dns)
-		log_warn("--use-real-dns is not supported yet: every name still gets a synthetic "
-			 "address from boundary's own DNS responder (no query leaves the machine); "
-			 "requests are routed by name all the same");
-	if (o->src[OPTS_LOG_PROXY_SOCKET_PATH] != OPTS_SRC_DEFAULT)
-		log_info(
-		    "--log-proxy-socket-path changes nothing yet: sending audit records to the "
-		    "Coder agent's socket is not supported, they go to the log");
 	if (o->pprof || o->src[OPTS_PPROF_PORT] >= OPTS_SRC_ENV)
 		log_info("--pprof and --pprof-port change nothing here: boundary has no Go "
 			 "profiler");
@@ -122,7 +114,14 @@ static int run_tests(const struct opts *o)
 		req.method_len = strlen(t->method);
 		req.path = path;
 		req.path_len = rules_path_normalize(path, req.path_len);
-		rules_match(o->rules, &req, &d);
+		/* TCP: a connection that is not HTTP; CONNECT: a tunnel, judged on host and port. */
+		if (strcmp(t->method, "TCP") == 0)
+			rules_match_host(o->rules, req.host, req.host_len, req.port, RULES_STREAM,
+					 &d);
+		else if (strcmp(t->method, "CONNECT") == 0)
+			rules_match_host(o->rules, req.host, req.host_len, req.port, RULES_ANY, &d);
+		else
+			rules_match(o->rules, &req, &d);
 		if (d.allow) {
 			printf("ALLOW %s %s (rule: %s)\n", t->method, t->url, d.raw);
 		} else {

@@ -10,6 +10,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -36,6 +39,69 @@ static int lo_up(void)
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr) == -1)
 		ret = -errno;
+out:
+	close(fd);
+	return ret;
+}
+
+/*
+ * The jail's own addresses besides 127.0.0.1 and ::1. glibc's getaddrinfo() with AI_ADDRCONFIG
+ * and a family (getent ahostsv4/ahostsv6, many C programs) counts the family as configured only
+ * when an interface has an address of it other than exactly 127.0.0.1 or ::1, and otherwise
+ * fails with "Name or service not known" even for 127.0.0.1 itself. Both families do work in the
+ * jail (through the proxy), so lo says so: 127.0.1.1 (the address the jail's /etc/hosts gives
+ * the host name) and fd42:b0d:53:: (index 0 of the synthetic prefix, which the DNS table never
+ * hands out). Neither makes anything reachable: 127/8 is the jail's own loopback whatever lo
+ * holds, and every IPv6 connection other than to ::1 is redirected or refused by the hooks.
+ */
+static const unsigned char jail_addr4[4] = {127, 0, 1, 1};
+static const unsigned char jail_addr6[16] = {0xfd, 0x42, 0x0b, 0x0d, 0x00, 0x53};
+
+/* Adds addr (4 or 16 bytes), as a host route of its own, to lo. Returns 0 or -errno. */
+static int lo_add_addr(int family, const unsigned char *addr, size_t alen)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifaddrmsg ifa;
+		struct rtattr rta;
+		unsigned char addr[16];
+	} req;
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack;
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd == -1)
+		return -errno;
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = (__u32)(NLMSG_LENGTH(sizeof(req.ifa)) + RTA_LENGTH(alen));
+	req.nh.nlmsg_type = RTM_NEWADDR;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+	req.nh.nlmsg_seq = 1;
+	req.ifa.ifa_family = (unsigned char)family;
+	req.ifa.ifa_prefixlen = (unsigned char)(alen * 8);
+	req.ifa.ifa_flags = IFA_F_NODAD;
+	req.ifa.ifa_scope = RT_SCOPE_HOST;
+	req.ifa.ifa_index = if_nametoindex("lo");
+	req.rta.rta_type = IFA_LOCAL;
+	req.rta.rta_len = (unsigned short)RTA_LENGTH(alen);
+	memcpy(req.addr, addr, alen);
+	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) ==
+	    -1) {
+		ret = -errno;
+		goto out;
+	}
+	n = recv(fd, &ack, sizeof(ack), 0);
+	if (n == -1)
+		ret = -errno;
+	else if ((size_t)n < sizeof(ack) || ack.nh.nlmsg_type != NLMSG_ERROR)
+		ret = -EPROTO;
+	else
+		ret = ack.err.error; /* 0 or -errno */
 out:
 	close(fd);
 	return ret;
@@ -108,6 +174,13 @@ static int open_listeners(uint16_t proxy_port, struct netns_listeners *l, char *
 			 strerror(-ret));
 		return ret;
 	}
+	ret = lo_add_addr(AF_INET, jail_addr4, sizeof(jail_addr4));
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot add 127.0.1.1 to lo in the jail: %s", strerror(-ret));
+		return ret;
+	}
+	/* IPv6 may be disabled on this host: then the jail has no IPv6, and nothing to say so. */
+	lo_add_addr(AF_INET6, jail_addr6, sizeof(jail_addr6));
 	l->proxy4 = listen_on(AF_INET, SOCK_STREAM, proxy_port, &l->proxy_port);
 	if (l->proxy4 < 0) {
 		ret = l->proxy4;

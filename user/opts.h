@@ -143,15 +143,14 @@ struct opts {
 	enum opts_jail jail_type;
 	bool no_user_namespace; /* root command: uid 0 with no capabilities, no userns */
 	bool disable_audit_logs;
-	char *log_proxy_socket_path; /* accepted for compatibility; no effect */
+	char *log_proxy_socket_path; /* the Coder agent's audit socket; "" is an error */
 	bool pprof;		     /* accepted for compatibility; no effect */
 	uint16_t pprof_port;	     /* accepted for compatibility; no effect */
 	bool session_correlation;    /* accepted for compatibility; no effect */
 	struct opts_list inject;     /* session-id inject targets, checked as rules; no effect */
 	unsigned upstream_timeout;   /* seconds an upstream may stay silent before a 504 */
-	char *upstream_ca;
-	char *audit_log;
-	/* "-", a file or a directory; "" for none (or --log-dir's) */ /* also trusted for upstream servers; "" for none */
+	char *upstream_ca;	     /* also trusted for upstream servers; "" for none */
+	char *audit_log;	     /* "-", a file or a directory; "" for none (or --log-dir's) */
 
 	char **log_files; /* log summary's files, "-" for stdin; NULL-ended, strings argv's */
 	size_t n_log_files;
@@ -190,7 +189,8 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 /*
  * Parses the command line: flags (getopt_long, stopping at the first non-option or "--"), the
  * generate-config, cleanup and log summary subcommands, --test, and the command, which o->argv
- * (or o->log_files) then points into (argv must outlive o). Stops at --version or --help. Returns 0, or -EINVAL with err set.
+ * (or o->log_files) then points into (argv must outlive o). Stops at --version or --help.
+ * Returns 0, or -EINVAL with err set.
  */
 int opts_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t errlen);
 

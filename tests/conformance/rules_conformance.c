@@ -109,7 +109,12 @@ static const char *check_row(struct row *r, char *buf, size_t buflen)
 		req.path_len = rules_path_normalize(path, req.path_len);
 		req.method = r->method;
 		req.method_len = strlen(r->method);
-		rules_match(set, &req, &d);
+		if (strcmp(r->method, "TCP") == 0)
+			rules_match_host(set, req.host, req.host_len, req.port, RULES_STREAM, &d);
+		else if (strcmp(r->method, "CONNECT") == 0)
+			rules_match_host(set, req.host, req.host_len, req.port, RULES_ANY, &d);
+		else
+			rules_match(set, &req, &d);
 	}
 	if (strcmp(r->expect, "allow") == 0) {
 		if (!d.allow)

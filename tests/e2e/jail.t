@@ -15,7 +15,6 @@ need_root
 export HOME=$TMPDIR_T/home XDG_CONFIG_HOME=$TMPDIR_T/xdg
 mkdir -p "$HOME"
 clean_env
-	BOUNDARY_JAIL_TYPE BOUNDARY_USER BOUNDARY_NO_USER_NAMESPACE SUDO_USER SUDO_UID SUDO_GID
 PY=/usr/bin/python3
 
 testhost_up_or_bail

@@ -24,9 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = 0, i, before, col, plen, plen2, want;
 	struct rules *r;
 	struct rules_request req = {.method = "GET", .method_len = 3};
-	struct rules_decision d;
-	struct host_view hv;
-	struct path_view pv;
+	struct rules_decision d, ds, dr, da;
+	struct match_ctx m;
 	char err[256];
 
 	buf = malloc(size + 1);
@@ -55,6 +54,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n >= 2) {
 		req.host = line[n - 2];
 		req.host_len = strlen(line[n - 2]);
+		/* some inputs give no port (the host's own ":port" then counts), others one */
+		req.port = (uint16_t)(size % 4 == 0 ? 0 : (size * 2654435761u) >> 16);
+		rules_match_host(r, req.host, req.host_len, req.port, RULES_STREAM, &ds);
+		rules_match_host(r, req.host, req.host_len, req.port, RULES_REQUESTS, &dr);
+		rules_match_host(r, req.host, req.host_len, req.port, RULES_ANY, &da);
+		/* the scopes split RULES_ANY in two: the first match of either is ANY's */
+		if (da.allow != (ds.allow || dr.allow))
+			abort();
+		if (da.allow &&
+		    da.rule != (ds.allow && (!dr.allow || ds.rule < dr.rule) ? ds.rule : dr.rule))
+			abort();
+		if (ds.allow && !rules_is_stream(r, ds.rule))
+			abort();
+		if (dr.allow && rules_is_stream(r, dr.rule))
+			abort();
 		plen = strlen(line[n - 1]);
 		path = malloc(plen + 1);
 		path2 = malloc(plen + 1);
@@ -72,12 +86,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rules_match(r, &req, &d);
 			if (d.reason == DENY_DOTS)
 				abort();
-			host_view_init(&hv, req.host, req.host_len);
+			memset(&m, 0, sizeof(m));
+			m.req = &req;
+			m.mode = MATCH_REQUEST;
+			host_view_init(&m.hv, req.host, req.host_len);
+			m.port = req.port ? req.port : m.hv.port;
 			want = SIZE_MAX;
-			if (hv.kind != HOST_INVALID &&
-			    !path_view_init(&pv, req.path, req.path_len)) {
+			if (m.hv.kind != HOST_INVALID &&
+			    !path_view_init(&m.pv, req.path, req.path_len)) {
 				for (i = 0; i < rules_count(r); i++) {
-					if (rule_matches(&r->rule[i], &req, &hv, &pv)) {
+					if (rule_matches(&r->rule[i], &m)) {
 						want = i;
 						break;
 					}

@@ -3,7 +3,7 @@
  * sniff_fuzz.c: libFuzzer target for protocol sniffing and the TLS ClientHello reader.
  *
  * Invariants checked, beyond "no crash, no leak, no UB": sniff_kind() never takes back an
- * answer as bytes arrive and decides by 24 bytes; a ClientHello that parses is classified TLS,
+ * answer as bytes arrive and decides by 26 bytes; a ClientHello that parses is classified TLS,
  * needs more on every shorter prefix, ignores the records after it, and parses to the same
  * result when its handshake message is cut into records of another size; the server name is
  * NUL-terminated, lower-case and made of DNS name bytes, and empty when flagged invalid.
@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		hash = (hash ^ data[i]) * 16777619u;
 
 	k = sniff_kind(data, size);
-	check(k != SNIFF_NEED_MORE || size < 24, "decided by 24 bytes");
+	check(k != SNIFF_NEED_MORE || size < 26, "decided by 26 bytes");
 	cut = size ? hash % size : 0;
 	kp = sniff_kind(data, cut);
 	check(kp == SNIFF_NEED_MORE || kp == k, "an answer is never taken back");

@@ -44,6 +44,11 @@
 #   want LABEL WANT DESC      ok DESC when `result LABEL` is WANT, else says what it was
 #   bug_unless DESC BUG CMD...  ok DESC when CMD succeeds, else a TODO-skip "BUG: BUG"
 #   at_exit CMD               runs CMD (eval) at exit, before the test host goes
+#   fake_resolver             a DNS server on a host loopback address (127.53.X.Y, port 53, UDP
+#                             and TCP) in the host's namespace, outside any jail; sets FAKE_DNS.
+#                             It answers every A query with 127.0.0.99 and logs "PROTO NAME" per
+#                             query to $TMPDIR_T/fake_dns (`fake_queries`); a jailed resolver
+#                             aimed at it must be answered by boundary, and it must see nothing
 
 PROBE=${PROBE:-$PWD/${BUILD:-build}/tests/netprobe}
 TH_NS=""
@@ -105,8 +110,11 @@ testhost_cleanup() {
 
 testhost_up() {
 	# Two test hosts at once would both claim 10.251.173.0/30: one suite at a time holds it
-	# (a lock on this file, released when the suite's processes are gone).
-	exec {TH_LOCK}<"${BASH_SOURCE[0]}"
+	# (a lock released when the suite's processes are gone). The lock is the machine's, not
+	# this checkout's: suites of two work trees would otherwise collide.
+	local lock=/run/lock/boundary-testhost.lock
+	[ -d /run/lock ] || lock=/tmp/boundary-testhost.lock
+	exec {TH_LOCK}>>"$lock"
 	if ! flock -w 600 "$TH_LOCK"; then
 		echo "jail.sh: another suite held the test host for 10 minutes" >&2
 		return 1
@@ -167,6 +175,77 @@ PY
 }
 
 hits() { wc -l <"$TMPDIR_T/hits" | tr -d ' '; }
+
+fake_resolver() {
+	local i
+	: >"$TMPDIR_T/fake_dns"
+	rm -f "$TMPDIR_T/fake_dns.ready"
+	python3 -u - "$TMPDIR_T/fake_dns" <<'PY' &
+import random, socket, struct, sys, threading
+path = sys.argv[1]
+def answer(q, proto):
+    """Logs query q, returns its reply: the question echoed, A 127.0.0.99 when it asks for A."""
+    labels, p = [], 12
+    while q[p]:
+        labels.append(q[p + 1 : p + 1 + q[p]].decode("ascii", "replace"))
+        p += 1 + q[p]
+    qtype = struct.unpack("!H", q[p + 1 : p + 3])[0]
+    with open(path, "a") as f:
+        f.write("%s %s\n" % (proto, ".".join(labels)))
+    an = qtype == 1
+    r = q[:2] + struct.pack("!HHHHH", 0x8080 | (q[2] & 1) << 8, 1, int(an), 0, 0) + q[12 : p + 5]
+    if an:
+        r += struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + bytes([127, 0, 0, 99])
+    return r
+def udp(s):
+    while True:
+        q, a = s.recvfrom(4096)
+        try:
+            s.sendto(answer(q, "udp"), a)
+        except (IndexError, struct.error):
+            pass
+def tcp(s):
+    while True:
+        c, _ = s.accept()
+        c.settimeout(5)
+        try:
+            n = struct.unpack("!H", c.recv(2, socket.MSG_WAITALL))[0]
+            r = answer(c.recv(n, socket.MSG_WAITALL), "tcp")
+            c.sendall(struct.pack("!H", len(r)) + r)
+        except (OSError, IndexError, struct.error):
+            pass
+        c.close()
+# An address of its own, so that suites of other work trees cannot collide with it.
+for _ in range(50):
+    addr = "127.53.%d.%d" % (random.randrange(256), random.randrange(1, 255))
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        u.bind((addr, 53))
+        t.bind((addr, 53))
+        t.listen(16)
+        break
+    except OSError:
+        u.close()
+        t.close()
+else:
+    sys.exit("no free port 53 on 127.53.0.0/16")
+threading.Thread(target=udp, args=(u,), daemon=True).start()
+threading.Thread(target=tcp, args=(t,), daemon=True).start()
+with open(path + ".ready", "w") as f:
+    f.write(addr)
+threading.Event().wait()
+PY
+	TH_PIDS="$TH_PIDS $!"
+	for i in $(seq 100); do
+		[ -s "$TMPDIR_T/fake_dns.ready" ] && break
+		sleep 0.05
+	done
+	FAKE_DNS=$(cat "$TMPDIR_T/fake_dns.ready" 2>/dev/null)
+	[ -n "$FAKE_DNS" ]
+}
+
+fake_queries() { cat "$TMPDIR_T/fake_dns"; }
 
 # testhost_sniff: a packet socket on the test host's end of the veth; logs every IPv4 packet to
 # TH4 and every TCP, UDP or ICMPv6 echo packet to TH6 (neighbour discovery is not traffic).
@@ -418,7 +497,8 @@ trap 'testhost_cleanup; rm -rf "$TMPDIR_T"' EXIT
 clean_env() {
 	unset BOUNDARY_ALLOW BOUNDARY_CONFIG BOUNDARY_LOG_LEVEL BOUNDARY_LOG_DIR PROXY_PORT \
 		BOUNDARY_JAIL_TYPE BOUNDARY_USER BOUNDARY_NO_USER_NAMESPACE BOUNDARY_AUDIT_LOG \
-		BOUNDARY_UPSTREAM_CA BOUNDARY_UPSTREAM_TIMEOUT SUDO_USER SUDO_UID SUDO_GID
+		BOUNDARY_UPSTREAM_CA BOUNDARY_UPSTREAM_TIMEOUT SUDO_USER SUDO_UID SUDO_GID \
+		CODER_AGENT_BOUNDARY_LOG_PROXY_SOCKET_PATH DISABLE_AUDIT_LOGS
 }
 
 # testhost_up_or_bail: the test host, or a failed suite that says why.

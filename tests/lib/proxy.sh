@@ -129,7 +129,7 @@ bnd_argv() {
 	# shellcheck disable=SC2016 # for the inner shell
 	BND_ARGV=(unshare -m --propagation private sh -c '
 		mount --bind "$0/hosts" /etc/hosts && mount --bind "$0/resolv.conf" /etc/resolv.conf &&
-		exec "$@"' "$UP" env XDG_CONFIG_HOME="$TMPDIR_T/xdg" "$BOUNDARY" --log-level info
+		exec "$@"' "$UP" env XDG_CONFIG_HOME="$TMPDIR_T/xdg" "$BOUNDARY" --log-level ${BND_LOG_LEVEL:-info}
 		--upstream-ca "$TEST_CA" "$@")
 }
 

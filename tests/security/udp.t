@@ -4,7 +4,9 @@
 # udp.t: attacks the jail with UDP. Only port 53 may leave (to the DNS stand-in); every other
 # datagram, to any family (v4, v6, v4-mapped on a v6 socket), connected or not, QUIC's 443
 # included, must fail with EPERM in the kernel, and the test host's UDP listeners and its
-# packet counter must see nothing at all.
+# packet counter must see nothing at all. DNS exfiltration: a query sent straight to a resolver
+# of the host's (a fake one on a host loopback address, UDP and TCP) is answered by boundary
+# with a synthetic address, and that resolver sees nothing.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/jail.sh"
 
@@ -57,6 +59,39 @@ check "UDP to the jail's own loopback is allowed ($out), so the EPERMs are the j
 jailed -- "$PROBE" dns udp "$TH4" 53
 ok_if "UDP to port 53 is answered by boundary (REFUSED or a synthetic 198.18.0.0/15 address: $out)" \
 	'[[ $out =~ ^ok\ from=$TH4:53\ (rcode=5|rcode=0\ an=198\.1[89]\.[0-9]+\.[0-9]+)$ ]]'
+
+# DNS exfiltration: a resolver on the host's loopback, asked directly by name, never hears of
+# the query. Its control (asked from outside the jail) proves it would.
+if ! fake_resolver; then
+	fail "cannot start the fake resolver on a host loopback address"
+else
+	o=$(dig +short +tries=1 +time=3 "@$FAKE_DNS" control.example A)
+	o2=$(dig +short +tcp +tries=1 +time=3 "@$FAKE_DNS" control.example A)
+	if [ "$o" = 127.0.0.99 ] && [ "$o2" = 127.0.0.99 ] &&
+		[ "$(fake_queries)" = "$(printf 'udp control.example\ntcp control.example')" ]; then
+		ok "the fake resolver at $FAKE_DNS:53 answers and logs queries from outside the jail (UDP, TCP)"
+	else
+		fail "the fake resolver at $FAKE_DNS:53 answers and logs queries from outside the jail"
+		diag "udp: $o" "tcp: $o2" "log: $(fake_queries)"
+	fi
+	: >"$TMPDIR_T/fake_dns"
+	jailed -- sh -c "
+		echo \"udp: \$(dig +short +tries=1 +time=5 @$FAKE_DNS secret.example A)\"
+		echo \"tcp: \$(dig +short +tcp +tries=1 +time=5 @$FAKE_DNS secret.example A)\"
+		echo \"aaaa: \$(dig +short +tries=1 +time=5 @$FAKE_DNS secret.example AAAA)\""
+	ok_if "dig @$FAKE_DNS secret.example over UDP in the jail: boundary answers ($(result udp))" \
+		'[[ $(result udp) =~ ^198\.1[89]\.[0-9]+\.[0-9]+$ ]]'
+	ok_if "dig @$FAKE_DNS secret.example over TCP in the jail: boundary answers ($(result tcp))" \
+		'[[ $(result tcp) =~ ^198\.1[89]\.[0-9]+\.[0-9]+$ ]]'
+	ok_if "dig @$FAKE_DNS AAAA secret.example in the jail: boundary answers ($(result aaaa))" \
+		'[[ $(result aaaa) =~ ^fd42:b0d:53: ]]'
+	if [ -z "$(fake_queries)" ]; then
+		ok "the fake resolver at $FAKE_DNS:53 saw none of the jail's queries"
+	else
+		fail "the fake resolver at $FAKE_DNS:53 saw none of the jail's queries"
+		diag "$(fake_queries)"
+	fi
+fi
 
 testhost_quiet "the test host's UDP listeners (9999, 443) and packet counter saw nothing"
 

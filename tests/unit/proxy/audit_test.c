@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* audit_test.c: JSON escaping, one line per record, the file and directory forms. */
+/*
+ * audit_test.c: JSON escaping, one line per record, the file and directory forms, and which
+ * records the Coder agent's socket is given.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,10 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "proxy/audit.h"
+#include "proxy/coder_agent.pb-c.h"
 
 static void check_json(const char *in, const char *want)
 {
@@ -71,7 +77,8 @@ static void test_records_to_a_file(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
-	a = audit_open(path, "123-456", err, sizeof(err));
+	a = audit_open(&(struct audit_config){.path = path, .jail_id = "123-456"}, err,
+		       sizeof(err));
 	assert_non_null(a);
 	memset(&r, 0, sizeof(r));
 	r.event = "request";
@@ -127,7 +134,7 @@ static void test_directory_gets_a_new_file(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	a = audit_open(dir, "1-2", err, sizeof(err));
+	a = audit_open(&(struct audit_config){.path = dir, .jail_id = "1-2"}, err, sizeof(err));
 	assert_non_null(a);
 	assert_non_null(strstr(audit_path(a), "/boundary-audit-"));
 	audit_write(a, &r);
@@ -145,10 +152,103 @@ static void test_directory_gets_a_new_file(void **state)
 	rmdir(dir);
 	assert_int_equal(files, 1);
 	/* an unwritable place is an error that says where */
-	assert_null(audit_open("/proc/nonexistent/dir/file", "1-2", err, sizeof(err)));
+	assert_null(audit_open(&(struct audit_config){.path = "/proc/nonexistent/dir/file"}, err,
+			       sizeof(err)));
 	assert_non_null(strstr(err, "/proc/nonexistent/dir/file"));
 	audit_write(NULL, &r);
 	audit_close(NULL);
+}
+
+/*
+ * The agent's socket gets the decisions on HTTP requests (allow and deny, CONNECT too) and
+ * nothing else (not streams); with no file, there is no path and no JSON.
+ */
+static void test_agent_gets_request_decisions(void **state)
+{
+	char dir[] = "/tmp/boundary-audit-test-XXXXXX", err[256];
+	struct audit_record r = {.event = "request",
+				 .kind = "https",
+				 .method = "GET",
+				 .url = "https://a.test/x",
+				 .host = "a.test",
+				 .rule = "domain=a.test",
+				 .duration_ms = -1};
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	Boundary__Agent__BoundaryMessage *m;
+	Boundary__Agent__ReportBoundaryLogsRequest *q;
+	unsigned char buf[4096];
+	struct audit *a;
+	size_t len;
+	ssize_t n;
+	int lfd, c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/agent.sock", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	a = audit_open(&(struct audit_config){.agent_socket = sa.sun_path,
+					      .jail_id = "1-2",
+					      .session_id = "0b7c5e4e-0000-4000-8000-000000000001",
+					      .process_name = "claude"},
+		       err, sizeof(err));
+	assert_non_null(a);
+	assert_null(audit_path(a));
+	r.decision = "allow";
+	audit_write(a, &r);
+	r.event = "end";
+	audit_write(a, &r);
+	r.event = "dns";
+	r.decision = "synthetic";
+	audit_write(a, &r);
+	r.event = "connection";
+	r.decision = "deny";
+	audit_write(a, &r);
+	/* a stream rule's connection: not HTTP, nothing the agent's protocol can carry */
+	r.event = "request";
+	r.decision = "allow";
+	r.kind = "tcp";
+	r.method = NULL;
+	r.url = "tcp://c.test:22";
+	audit_write(a, &r);
+	r.decision = "deny";
+	r.kind = "connect";
+	r.method = "CONNECT";
+	r.url = "b.test:443";
+	audit_write(a, &r);
+	audit_close(a); /* the end sends the batch */
+	c = accept(lfd, NULL, NULL);
+	assert_true(c >= 0);
+	n = recv(c, buf, sizeof(buf), MSG_WAITALL);
+	assert_true(n > 4);
+	assert_int_equal(buf[0], 2);
+	len = (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3];
+	assert_int_equal((size_t)n, 4 + len); /* one frame, then the end */
+	m = boundary__agent__boundary_message__unpack(NULL, len, buf + 4);
+	assert_non_null(m);
+	assert_int_equal(m->msg_case, BOUNDARY__AGENT__BOUNDARY_MESSAGE__MSG_LOGS);
+	q = m->logs;
+	assert_string_equal(q->session_id, "0b7c5e4e-0000-4000-8000-000000000001");
+	assert_string_equal(q->confined_process_name, "claude");
+	assert_int_equal(q->n_logs, 2);
+	assert_true(q->logs[0]->allowed);
+	assert_string_equal(q->logs[0]->http_request->method, "GET");
+	assert_string_equal(q->logs[0]->http_request->url, "https://a.test/x");
+	assert_string_equal(q->logs[0]->http_request->matched_rule, "domain=a.test");
+	assert_int_equal(q->logs[0]->sequence_number, 0);
+	assert_false(q->logs[1]->allowed);
+	assert_string_equal(q->logs[1]->http_request->method, "CONNECT");
+	assert_string_equal(q->logs[1]->http_request->url, "b.test:443");
+	assert_string_equal(q->logs[1]->http_request->matched_rule, "");
+	assert_int_equal(q->logs[1]->sequence_number, 1);
+	boundary__agent__boundary_message__free_unpacked(m, NULL);
+	close(c);
+	close(lfd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+	/* Nowhere to go is an error. */
+	assert_null(audit_open(&(struct audit_config){.jail_id = "1-2"}, err, sizeof(err)));
 }
 
 int main(void)
@@ -157,6 +257,7 @@ int main(void)
 	    cmocka_unit_test(test_json_string),
 	    cmocka_unit_test(test_records_to_a_file),
 	    cmocka_unit_test(test_directory_gets_a_new_file),
+	    cmocka_unit_test(test_agent_gets_request_decisions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -149,6 +149,48 @@ static int reply_rcode(const unsigned char *r, size_t len)
 
 /* --- answers, byte for byte ----------------------------------------------------------- */
 
+/* Real answers' addresses (--use-real-dns) are tied to their names; synthetic ones unchanged. */
+static void test_real_addresses(void **state)
+{
+	unsigned char a6[16], b6[16], syn[16];
+	uint32_t a4, s4;
+	char name[300];
+	int i;
+
+	(void)state;
+	inet_pton(AF_INET, "10.1.2.3", &a4);
+	inet_pton(AF_INET6, "2001:db8::7", a6);
+	inet_pton(AF_INET6, "2001:db8::8", b6);
+	assert_int_equal(dns_table_name(t, AF_INET, &a4, name, sizeof(name)), -ENOENT);
+	assert_int_equal(dns_table_note(t, AF_INET, &a4, "WWW.Example.com"), 0);
+	assert_int_equal(dns_table_name(t, AF_INET, &a4, name, sizeof(name)), 0);
+	assert_string_equal(name, "www.example.com");
+	assert_int_equal(dns_table_note(t, AF_INET6, a6, "v6.example.com"), 0);
+	assert_int_equal(dns_table_name(t, AF_INET6, a6, name, sizeof(name)), 0);
+	assert_string_equal(name, "v6.example.com");
+	assert_int_equal(dns_table_name(t, AF_INET6, b6, name, sizeof(name)), -ENOENT);
+	/* the newest name for an address wins */
+	assert_int_equal(dns_table_note(t, AF_INET, &a4, "cdn.example.net"), 0);
+	assert_int_equal(dns_table_name(t, AF_INET, &a4, name, sizeof(name)), 0);
+	assert_string_equal(name, "cdn.example.net");
+	assert_int_equal(dns_table_name(t, AF_INET, &a4, name, 5), -ENOSPC);
+	/* a synthetic address cannot be noted, and keeps its own name */
+	assert_int_equal(dns_table_addr(t, "syn.example", &s4, syn), 0);
+	assert_int_equal(dns_table_note(t, AF_INET, &s4, "evil.example"), -EINVAL);
+	assert_int_equal(dns_table_note(t, AF_INET6, syn, "evil.example"), -EINVAL);
+	assert_int_equal(dns_table_name(t, AF_INET, &s4, name, sizeof(name)), 0);
+	assert_string_equal(name, "syn.example");
+	assert_int_equal(dns_table_note(t, AF_INET, &a4, ""), -EINVAL);
+	assert_int_equal(dns_table_note(t, AF_UNIX, &a4, "x.example"), -EAFNOSUPPORT);
+	/* many more addresses than slots: no failure, and the latest ones are found */
+	for (i = 0; i < 3 * DNS_REAL_CAP; i++) {
+		a4 = htonl(0x0a000000u + (uint32_t)i);
+		assert_int_equal(dns_table_note(t, AF_INET, &a4, "many.example"), 0);
+	}
+	assert_int_equal(dns_table_name(t, AF_INET, &a4, name, sizeof(name)), 0);
+	assert_string_equal(name, "many.example");
+}
+
 static void test_a_bytes(void **state)
 {
 	static const unsigned char want[] = {
@@ -1496,6 +1538,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tcp, setup, teardown),
 	};
 	const struct CMUnitTest resolvers[] = {
+	    cmocka_unit_test_setup_teardown(test_real_addresses, setup, teardown),
 	    cmocka_unit_test(test_dig),
 	    cmocka_unit_test(test_python),
 	    cmocka_unit_test(test_node),

@@ -99,15 +99,15 @@ static void test_error_messages(void **state)
 		const char *msg;
 	} cases[] = {
 	    {"domain=github.com:8080", -RULES_E_PORT, 18,
-	     "a port cannot be part of domain (rules match every port)"},
+	     "a port cannot be part of domain (write it as its own key: port=8080)"},
 	    {"", -RULES_E_EMPTY, 1,
 	     "an empty rule would allow everything; use \"domain=*\" to allow everything"},
-	    {"foo=bar", -RULES_E_KEY, 1, "unknown key \"foo\" (keys: method, domain, path)"},
-	    {"domain", -RULES_E_KEY, 1, "expected key=value (keys: method, domain, path)"},
+	    {"foo=bar", -RULES_E_KEY, 1, "unknown key \"foo\" (keys: method, domain, path, port)"},
+	    {"domain", -RULES_E_KEY, 1, "expected key=value (keys: method, domain, path, port)"},
 	    {"method=GET,", -RULES_E_VALUE, 12, "empty method in the list"},
 	    {"domain=a.com domain=b.com", -RULES_E_DUPLICATE, 14, NULL},
 	    {"path=/a%2", -RULES_E_PATH, 8, "'%' must start a %XX escape"},
-	    {"path=/a b", -RULES_E_KEY, 9, "expected key=value (keys: method, domain, path)"},
+	    {"path=/a b", -RULES_E_KEY, 9, "expected key=value (keys: method, domain, path, port)"},
 	    {"path=/a\"b", -RULES_E_PATH, 8, "'\"' cannot be part of a path (escape it as %22)"},
 	    {"domain=a_b.com", -RULES_E_DOMAIN, 9, "'_' cannot be part of a domain"},
 	    {"domain=*x.com", -RULES_E_DOMAIN, 8, "* must be a whole label (write *.example.com)"},
@@ -296,12 +296,12 @@ static void test_index_agrees_with_scan(void **state)
 	static const char *const words[] = {"a", "b", "c", "api", "x"};
 	static const char *const paths[] = {"", " path=/a/*", " path=/b", " path=/*/b"};
 	static const char *const methods[] = {"", "method=GET ", "method=POST "};
+	static const char *const ports[] = {"", "", " port=443", " port=80,8000-9000"};
 	struct rules *r = rules_new();
-	char spec[128], host[64], url[160];
+	char spec[160], host[64], url[160];
 	struct rules_decision d;
 	struct rules_request req;
-	struct host_view hv;
-	struct path_view pv;
+	struct match_ctx m;
 	unsigned seed = 12345;
 	size_t i, k, want;
 	int n;
@@ -319,8 +319,8 @@ static void test_index_agrees_with_scan(void **state)
 		}
 		if (strcmp(host, "*") == 0 || host[strlen(host) - 1] == '*')
 			strcat(host, ".com");
-		snprintf(spec, sizeof(spec), "%sdomain=%s%s", methods[(seed >> 3) % 3], host,
-			 paths[(seed >> 5) % 4]);
+		snprintf(spec, sizeof(spec), "%sdomain=%s%s%s", methods[(seed >> 3) % 3], host,
+			 paths[(seed >> 5) % 4], ports[(seed >> 11) % 4]);
 		assert_int_equal(rules_add(r, spec, NULL, NULL, 0), 0);
 	}
 	for (i = 0; i < 3000; i++) {
@@ -334,18 +334,23 @@ static void test_index_agrees_with_scan(void **state)
 		}
 		if ((seed >> 4) % 2)
 			strcat(host, ".com");
-		snprintf(url, sizeof(url), "https://%s/%s/b", host, (seed >> 6) % 2 ? "a" : "z");
+		snprintf(url, sizeof(url), "https://%s%s/%s/b", host,
+			 (seed >> 12) % 3 == 0 ? ":8443" : "", (seed >> 6) % 2 ? "a" : "z");
 		d = decide(r, (seed >> 7) % 2 ? "GET" : "POST", url);
 
 		/* the plain scan */
 		assert_int_equal(rules_url_split(url, &req), 0);
 		req.method = (seed >> 7) % 2 ? "GET" : "POST";
 		req.method_len = strlen(req.method);
-		host_view_init(&hv, req.host, req.host_len);
-		assert_null(path_view_init(&pv, req.path, req.path_len));
+		memset(&m, 0, sizeof(m));
+		m.req = &req;
+		m.mode = MATCH_REQUEST;
+		host_view_init(&m.hv, req.host, req.host_len);
+		m.port = req.port;
+		assert_null(path_view_init(&m.pv, req.path, req.path_len));
 		want = SIZE_MAX;
 		for (k = 0; k < r->n; k++) {
-			if (rule_matches(&r->rule[k], &req, &hv, &pv)) {
+			if (rule_matches(&r->rule[k], &m)) {
 				want = k;
 				break;
 			}
@@ -366,17 +371,88 @@ static void test_match_host(void **state)
 	struct rules_decision d;
 
 	(void)state;
-	rules_match_host(r, "a.com:443", 9, &d);
+	rules_match_host(r, "a.com:443", 9, 0, RULES_ANY, &d);
 	assert_true(d.allow);
 	assert_int_equal(d.rule, 0);
-	rules_match_host(r, "x.b.com", 7, &d);
+	rules_match_host(r, "x.b.com", 7, 0, RULES_ANY, &d);
 	assert_true(d.allow);
 	assert_int_equal(d.rule, 1);
-	rules_match_host(r, "b.com", 5, &d);
+	rules_match_host(r, "b.com", 5, 0, RULES_ANY, &d);
 	assert_false(d.allow);
-	rules_match_host(r, "bad host", 8, &d);
+	rules_match_host(r, "bad host", 8, 0, RULES_ANY, &d);
 	assert_false(d.allow);
 	rules_free(r);
+}
+
+/* The scopes: stream rules (port=, no method= or path=) against every other rule. */
+static void test_match_host_scopes(void **state)
+{
+	static const char *const specs[] = {"domain=a.com port=22",
+					    "domain=a.com port=443",
+					    "domain=a.com port=443 path=/x",
+					    "domain=b.com",
+					    "method=GET domain=c.com port=22",
+					    NULL};
+	struct rules *r = set_of(specs);
+	struct rules_decision d;
+
+	(void)state;
+	rules_match_host(r, "a.com", 5, 22, RULES_STREAM, &d);
+	assert_true(d.allow);
+	assert_int_equal(d.rule, 0);
+	assert_true(rules_is_stream(r, 0));
+	rules_match_host(r, "a.com", 5, 22, RULES_REQUESTS, &d);
+	assert_false(d.allow);
+	rules_match_host(r, "a.com", 5, 443, RULES_REQUESTS, &d);
+	assert_true(d.allow);
+	assert_int_equal(d.rule, 2);
+	rules_match_host(r, "a.com", 5, 443, RULES_ANY, &d);
+	assert_int_equal(d.rule, 1);
+	/* the host's own ":port" counts when no port is given */
+	rules_match_host(r, "a.com:22", 8, 0, RULES_STREAM, &d);
+	assert_true(d.allow);
+	rules_match_host(r, "a.com", 5, 0, RULES_ANY, &d);
+	assert_false(d.allow);
+	rules_match_host(r, "b.com", 5, 22, RULES_STREAM, &d);
+	assert_false(d.allow);
+	rules_match_host(r, "b.com", 5, 22, RULES_REQUESTS, &d);
+	assert_true(d.allow);
+	rules_match_host(r, "c.com", 5, 22, RULES_STREAM, &d);
+	assert_false(d.allow);
+	assert_false(rules_is_stream(r, 4));
+	/* RULES_DOMAIN: any rule of the name, whatever its ports (for DNS answers) */
+	rules_match_host(r, "c.com", 5, 0, RULES_DOMAIN, &d);
+	assert_true(d.allow);
+	rules_match_host(r, "a.com", 5, 0, RULES_DOMAIN, &d);
+	assert_int_equal(d.rule, 0);
+	rules_match_host(r, "d.com", 5, 0, RULES_DOMAIN, &d);
+	assert_false(d.allow);
+	assert_false(rules_is_stream(r, 99));
+	rules_free(r);
+}
+
+static void test_url_split_ports(void **state)
+{
+	struct rules_request req;
+
+	(void)state;
+	assert_int_equal(rules_url_split("http://a.com/x", &req), 0);
+	assert_int_equal(req.port, 80);
+	assert_int_equal(rules_url_split("https://a.com/x", &req), 0);
+	assert_int_equal(req.port, 443);
+	assert_int_equal(rules_url_split("a.com/x", &req), 0);
+	assert_int_equal(req.port, 443);
+	assert_int_equal(rules_url_split("tcp://a.com:22", &req), 0);
+	assert_int_equal(req.port, 22);
+	assert_int_equal(rules_url_split("tcp://a.com", &req), 0);
+	assert_int_equal(req.port, 0);
+	assert_int_equal(rules_url_split("http://[::1]:8080/", &req), 0);
+	assert_int_equal(req.port, 8080);
+	assert_int_equal(rules_url_split("http://[::1]/", &req), 0);
+	assert_int_equal(req.port, 80);
+	assert_int_equal(rules_url_split("http://a.com:0/", &req), -RULES_E_VALUE);
+	assert_int_equal(rules_url_split("http://a.com:65536/", &req), -RULES_E_VALUE);
+	assert_int_equal(rules_url_split("http://a.com:x/", &req), -RULES_E_VALUE);
 }
 
 static void test_match_does_not_allocate(void **state)
@@ -425,6 +501,8 @@ int main(void)
 	    cmocka_unit_test(test_hosts),
 	    cmocka_unit_test(test_index_agrees_with_scan),
 	    cmocka_unit_test(test_match_host),
+	    cmocka_unit_test(test_match_host_scopes),
+	    cmocka_unit_test(test_url_split_ports),
 	    cmocka_unit_test(test_match_does_not_allocate),
 	};
 

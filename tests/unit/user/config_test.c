@@ -229,13 +229,13 @@ static void test_bad_rules(void **state)
 	      "  - domain=a.com\n"
 	      "  - domain=x.com:80\n",
 	      "config.yaml:4:5: rule \"domain=x.com:80\": column 13: a port cannot be part of "
-	      "domain (rules match every port)");
+	      "domain (write it as its own key: port=80)");
 	fails("allowlist: [\"domain=a.com\", \"domain=b.com:1\"]\n",
 	      "config.yaml:1:29: rule \"domain=b.com:1\": column 13: a port cannot be part of "
-	      "domain (rules match every port)");
+	      "domain (write it as its own key: port=1)");
 	fails("session_id_inject_targets:\n  - domain=b.com:1\n",
 	      "config.yaml:2:5: target \"domain=b.com:1\": column 13: a port cannot be part of "
-	      "domain (rules match every port)");
+	      "domain (write it as its own key: port=1)");
 
 	/* The empty rule, quoted or a bare "-": rules_add's own words. */
 	assert_non_null(r);

@@ -261,7 +261,7 @@ static void test_bad_rule_flag(void **state)
 	(void)state;
 	assert_int_equal(load("--allow", "domain=github.com:8080", "true", NULL), -EINVAL);
 	assert_string_equal(err, "--allow \"domain=github.com:8080\": column 18: a port cannot be "
-				 "part of domain (rules match every port)");
+				 "part of domain (write it as its own key: port=8080)");
 	setenv("BOUNDARY_ALLOW", "domain=github.com:8080", 1);
 	assert_int_equal(load("true", NULL), -EINVAL);
 	assert_non_null(strstr(err, "BOUNDARY_ALLOW \"domain=github.com:8080\": column 18: "));

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dnssrv.h: the jail's DNS server: the UDP and TCP listeners the jail's port-53 traffic is
+ * redirected to, answered by the responder (dns.h) with synthetic addresses, or, with
+ * --use-real-dns, for A and AAAA queries of names the rules allow, by the host's resolver
+ * (dnsfwd.h), whose answers' addresses are then tied to the name as synthetic ones are. Every
+ * query is a log line and an audit record with the process that sent it. It runs in its
+ * caller's epoll loop (the supervisor's main thread): it registers its sockets there and is
+ * handed their events back. It knows nothing of BPF: who sent a query is asked of a callback.
+ */
+#ifndef BOUNDARY_PROXY_DNSSRV_H
+#define BOUNDARY_PROXY_DNSSRV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct audit;
+struct dns_table;
+struct rules;
+struct dns_server;
+
+/* Who sent from peer (the client's address as the listener sees it): 0, or -errno if unknown. */
+typedef int (*dns_who_fn)(void *arg, const struct sockaddr_storage *peer, bool tcp, uint32_t *pid,
+			  char comm[16]);
+
+struct dns_server_config {
+	struct dns_table *table; /* borrowed */
+	const struct rules *rules;
+	struct audit *audit; /* or NULL */
+	bool use_real_dns;
+	dns_who_fn who; /* or NULL */
+	void *who_arg;
+	int udp[2], tcp[2]; /* listening sockets (v4, v6; -1 for none), borrowed, non-blocking */
+	int ep;		    /* the epoll instance to register in */
+};
+
+/*
+ * Events for the server carry this bit in their epoll_data.u64; the caller passes every such
+ * event to dns_server_event() and must not use the bit for its own.
+ */
+#define DNS_SERVER_EV (1ULL << 40)
+
+/* Registers the listeners and, for --use-real-dns, reads the host's resolvers. NULL: err. */
+struct dns_server *dns_server_new(const struct dns_server_config *cfg, char *err, size_t errlen);
+
+/* One event whose u64 has DNS_SERVER_EV set. */
+void dns_server_event(struct dns_server *s, uint64_t u64, uint32_t events);
+
+/* How long the caller's epoll_wait may sleep, in ms (-1: no limit); then dns_server_tick(). */
+int dns_server_timeout_ms(struct dns_server *s);
+void dns_server_tick(struct dns_server *s);
+
+/* Closes the connections it accepted, ends pending forwards, frees s. NULL is fine. */
+void dns_server_free(struct dns_server *s);
+
+#endif /* BOUNDARY_PROXY_DNSSRV_H */

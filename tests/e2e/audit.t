@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# audit.t: the audit log end to end, as root. Two processes of a shell pipeline make requests
+# at the same time through one jail; each decision is one record naming the process that made
+# it (checked against the live process on the host while it still runs), each allowed exchange
+# ends with a record of its bytes and duration, refusals carry their reason, DNS queries their
+# sender. Also: --audit-log to a directory and to stdout.
+#
+# $CURL is a command line (tests/lib/proxy.sh), split into words on purpose.
+# shellcheck disable=SC2086
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/jail.sh"
+. "$(dirname "$0")/../lib/proxy.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	skip "needs root (cgroups, BPF, namespaces)"
+	done_testing
+	exit 0
+fi
+
+export HOME=$TMPDIR_T/home
+mkdir -p "$HOME"
+clean_env
+unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
+# shellcheck disable=SC2016 # expanded at exit
+at_exit '"$BOUNDARY" cleanup >/dev/null 2>&1'
+
+if ! testhost_up || ! upstream_up; then
+	fail "cannot set up the test host and the upstream servers"
+	done_testing
+	exit 1
+fi
+
+R=$(shared_dir r)
+AUD=$TMPDIR_T/audit.jsonl
+
+# Each side of the pipeline: one allowed and one refused request by name, then it waits (so the
+# test can look at it on the host) until the test removes its go-file.
+cat >"$R/side.py" <<'PY'
+import os, socket, sys, time, urllib.request, urllib.error
+marker, port = sys.argv[1], sys.argv[2]
+for path, host in (("/echo/" + marker, "up.test"), ("/echo/" + marker + "-refused", "other.test")):
+    try:
+        urllib.request.urlopen("http://%s:%s%s" % (host, port, path), timeout=10).read()
+    except urllib.error.HTTPError:
+        pass
+open("%s/%s.done" % (os.path.dirname(sys.argv[0]), marker), "w").close()
+while os.path.exists("%s/%s.go" % (os.path.dirname(sys.argv[0]), marker)):
+    time.sleep(0.1)
+PY
+touch "$R/side-a.go" "$R/side-b.go"
+chmod 666 "$R/side-a.go" "$R/side-b.go"
+bnd_bg pipe --audit-log "$AUD" --allow "domain=up.test" -- sh -c \
+	"python3 $R/side.py side-a $P_HTTP | python3 $R/side.py side-b $P_HTTP"
+for _ in $(seq 200); do [ -e "$R/side-a.done" ] && [ -e "$R/side-b.done" ] && break; sleep 0.05; done
+ok_if "both sides of the pipeline made their requests" '[ -e "$R/side-a.done" ] && [ -e "$R/side-b.done" ]'
+
+# rec PATTERN: the first request record whose url ends with PATTERN.
+rec() { grep '"event":"request"' "$AUD" | grep -F "$1\"" | head -1; }
+field() { sed -nE "s/.*\"$1\":(\"[^\"]*\"|[0-9]+).*/\\1/p" <<<"$2" | tr -d '"'; }
+for side in side-a side-b; do
+	r=$(rec "/echo/$side")
+	pid=$(field pid "$r")
+	contains "$side: an allow record with its rule" "$r" '"decision":"allow","kind":"http"'
+	contains "$side: the record names the process" "$r" '"comm":"python3"'
+	if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "side.py $side "; then
+		ok "$side: its pid ($pid) is that side's process on the host"
+	else
+		fail "$side: its pid is that side's process on the host"
+		diag "record: $r" "cmdline of $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+	fi
+	d=$(rec "/echo/$side-refused")
+	contains "$side: the refusal is a deny record with its reason" "$d" '"decision":"deny"'
+	contains "$side: and its reason" "$d" '"reason":"no rule matches"'
+	if [ "$(field pid "$d")" = "$pid" ]; then ok "$side: the refusal names the same process"; else
+		fail "$side: the refusal names the same process ($(field pid "$d") vs $pid)"
+	fi
+	dn=$(grep '"event":"dns"' "$AUD" | grep "\"pid\":$pid," | head -1)
+	contains "$side: its DNS queries name it too" "$dn" '"comm":"python3"'
+done
+a=$(field pid "$(rec /echo/side-a)")
+b=$(field pid "$(rec /echo/side-b)")
+ok_if "the two sides are told apart ($a, $b)" '[ -n "$a" ] && [ "$a" != "$b" ]'
+rm -f "$R/side-a.go" "$R/side-b.go"
+wait "$BND_PID"
+rc=$?
+ok_if "the run ends when the pipeline does (exit $rc)" '[ "$rc" = 0 ]'
+
+end=$(grep '"event":"end"' "$AUD" | grep -F '/echo/side-a"' | head -1)
+contains "an allowed exchange ends with a record" "$end" '"status":200'
+bu=$(field bytes_up "$end")
+bd=$(field bytes_down "$end")
+du=$(field duration_ms "$end")
+ok_if "which counts the bytes both ways and the time ($bu up, $bd down, $du ms)" \
+	'[ "${bu:-0}" -gt 0 ] && [ "${bd:-0}" -gt 0 ] && [ -n "$du" ]'
+ok_if "every line is one JSON object" \
+	'python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" "$AUD"'
+n_req=$(grep -c '"event":"request"' "$AUD")
+ok_if "one record per decision: 4 requests, 4 records ($n_req)" '[ "$n_req" = 4 ]'
+
+# --- a directory gets a file of its own; - is stdout ------------------------------------------
+mkdir -p "$TMPDIR_T/logs"
+bnd --audit-log "$TMPDIR_T/logs" --allow "domain=up.test" -- $CURL -o /dev/null "http://up.test:$P_HTTP/echo/dir"
+f=$(ls "$TMPDIR_T/logs"/boundary-audit-*.jsonl 2>/dev/null | head -1)
+ok_if "--audit-log DIR writes boundary-audit-<time>-<pid>.jsonl in it" '[ -n "$f" ] && grep -q /echo/dir "$f"'
+bnd --audit-log - --allow "domain=up.test" -- $CURL -o /dev/null "http://up.test:$P_HTTP/echo/stdout"
+contains "--audit-log - writes to stdout" "$out" '"url":"http://up.test:'"$P_HTTP"'/echo/stdout"'
+
+done_testing

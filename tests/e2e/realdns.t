@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# realdns.t: --use-real-dns, end to end, as root. A and AAAA queries for names the rules allow
+# go to the host's resolver and its answers come back; every other query gets a synthetic
+# answer and reaches no resolver. Connections to a real answer's address are tied back to the
+# name, so stream rules and HTTP rules work the same as with synthetic addresses.
+#
+# The host's resolver is a fake one of ours on 127.0.0.78 (UDP and TCP port 53), named in the
+# resolv.conf boundary sees (tests/lib/proxy.sh's mount namespace); it answers every name with
+# the test host's addresses, so a connection that escaped the proxy would reach the test host,
+# which must see nothing.
+#
+# $CURL is a command line (tests/lib/proxy.sh), split into words on purpose.
+# shellcheck disable=SC2086
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/jail.sh"
+. "$(dirname "$0")/../lib/proxy.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	skip "needs root (cgroups, BPF, namespaces)"
+	done_testing
+	exit 0
+fi
+
+export HOME=$TMPDIR_T/home
+mkdir -p "$HOME"
+clean_env
+unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
+# shellcheck disable=SC2016 # expanded at exit
+at_exit '"$BOUNDARY" cleanup >/dev/null 2>&1'
+
+if ! testhost_up || ! upstream_up; then
+	fail "cannot set up the test host and the upstream servers"
+	done_testing
+	exit 1
+fi
+read -r P_SSH <<<"$(free_ports 1)"
+testhost_listen "$P_HTTP"
+testhost_listen "$P_SSH"
+: >"$TMPDIR_T/hits"
+echo "127.0.0.1 ssh.test" >>"$UP/hosts"
+echo "nameserver 127.0.0.78" >"$UP/resolv.conf"
+
+# The fake host resolver: A -> the test host's IPv4, AAAA -> its IPv6, except "silent.test",
+# which it never answers. Each query a line "PROTO TYPE NAME" in $UP/dns.log.
+: >"$UP/dns.log"
+python3 - "$TH4" "$TH6" "$UP/dns.log" "$UP/dns.ready" <<'PY' 2>"$UP/dns.err" &
+import socket, struct, sys, threading
+a4, a6, logf, ready = socket.inet_aton(sys.argv[1]), socket.inet_pton(socket.AF_INET6, sys.argv[2]), sys.argv[3], sys.argv[4]
+lock = threading.Lock()
+
+def answer(q, proto):
+    qid, flags, qd = struct.unpack(">HHH", q[:6])
+    i, labels = 12, []
+    while q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode())
+        i += 1 + q[i]
+    qtype = struct.unpack(">H", q[i + 1:i + 3])[0]
+    question = q[12:i + 5]
+    name = ".".join(labels).lower()
+    with lock, open(logf, "a") as f:
+        f.write("%s %s %s\n" % (proto, {1: "A", 28: "AAAA"}.get(qtype, qtype), name))
+    if name == "silent.test":
+        return None
+    rr = b""
+    if qtype == 1:
+        rr = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) + a4
+    elif qtype == 28:
+        rr = b"\xc0\x0c" + struct.pack(">HHIH", 28, 1, 30, 16) + a6
+    return struct.pack(">HHHHHH", qid, 0x8180 | (flags & 0x0100), 1, 1 if rr else 0, 0, 0) + question + rr
+
+us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+us.bind(("127.0.0.78", 53))
+ts = socket.socket()
+ts.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ts.bind(("127.0.0.78", 53))
+ts.listen(16)
+
+def udp():
+    s = us
+    while True:
+        q, peer = s.recvfrom(4096)
+        a = answer(q, "udp")
+        if a:
+            s.sendto(a, peer)
+
+def tcp():
+    s = ts
+    while True:
+        c, _ = s.accept()
+        f = c.makefile("rb")
+        n = f.read(2)
+        if len(n) == 2:
+            a = answer(f.read(struct.unpack(">H", n)[0]), "tcp")
+            if a:
+                c.sendall(struct.pack(">H", len(a)) + a)
+        c.close()
+
+for fn in (udp, tcp):
+    threading.Thread(target=fn, daemon=True).start()
+open(ready, "w").close()
+threading.Event().wait()
+PY
+DNS_PID=$!
+at_exit "kill $DNS_PID 2>/dev/null"
+for _ in $(seq 100); do [ -e "$UP/dns.ready" ] && break; sleep 0.05; done
+if [ ! -e "$UP/dns.ready" ]; then
+	fail "the fake host resolver did not start: $(cat "$UP/dns.err")"
+	done_testing
+	exit 1
+fi
+
+# --- names the rules allow get real answers; others synthetic, and reach no resolver -----------
+AUD=$TMPDIR_T/audit.jsonl
+bnd --use-real-dns --audit-log "$AUD" --allow "domain=*.real.test" --allow "domain=up.test" -- sh -c '
+	echo "R4: $(getent ahostsv4 www.real.test | awk "NR == 1 { print \$1 }")"
+	echo "R6: $(getent ahostsv6 www.real.test | awk "NR == 1 { print \$1 }")"
+	echo "S4: $(getent ahostsv4 secret.example | awk "NR == 1 { print \$1 }")"
+	echo "T4: $(dig +tcp +short www.real.test A)"'
+want R4 "$TH4" "an allowed name's A query gets the host resolver's answer"
+want R6 "$TH6" "and its AAAA query"
+want T4 "$TH4" "over TCP too"
+s4=$(result S4)
+if [[ $s4 == 198.1[89].* ]]; then ok "a name no rule allows gets a synthetic answer ($s4)"; else
+	fail "a name no rule allows gets a synthetic answer (got '$s4')"
+fi
+ok_if "the host's resolver saw the allowed name" 'grep -q "udp A www.real.test" "$UP/dns.log"'
+ok_if "the host's resolver never saw the other name" '! grep -q secret "$UP/dns.log"'
+logged "the log says which queries went to the host's resolver" "$log" \
+	"DNS A www\\.real\\.test from getent\\[[0-9]+\\]: answered by the host's resolver, 1 address \\(rule: domain=\\*\\.real\\.test\\)"
+rec=$(grep www.real.test "$AUD" | head -1)
+contains "audit: a forwarded query is recorded as such" "$rec" '"decision":"forwarded","kind":"dns","host":"www.real.test"'
+contains "audit: with the rule that allowed it" "$rec" '"rule":"domain=*.real.test"'
+contains "audit: and the process that asked" "$rec" '"comm":"getent"'
+contains "audit: a synthetic one too" "$(grep secret.example "$AUD" | head -1)" \
+	'"decision":"synthetic"'
+
+# --- connections to a real answer's address go through the proxy, by name ---------------------
+: >"$TMPDIR_T/hits"
+bnd --use-real-dns --allow "domain=up.test" -- $CURL -o /dev/null -w 'H: %{http_code} %{remote_ip}\n' \
+	"http://up.test:$P_HTTP/echo/real"
+want H "200 $TH4" "HTTP to a real answer's address is served by the proxy, by Host"
+ok_if "the real address itself saw nothing (the proxy reached the upstream by name)" '[ "$(hits)" = 0 ]'
+
+: >"$TMPDIR_T/hits"
+python3 - "$P_SSH" "$UP/ssh.ready" <<'PY' 2>/dev/null &
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(4)
+open(sys.argv[2], "w").close()
+while True:
+    c, _ = s.accept()
+    c.sendall(b"SSH-2.0-real\r\n")
+    c.close()
+PY
+SSHD_PID=$!
+at_exit "kill $SSHD_PID 2>/dev/null"
+for _ in $(seq 100); do [ -e "$UP/ssh.ready" ] && break; sleep 0.05; done
+bnd --use-real-dns --allow "domain=ssh.test port=$P_SSH" -- python3 -c '
+import socket, sys
+s = socket.create_connection(("ssh.test", int(sys.argv[1])), timeout=5)
+print("ADDR:", s.getpeername()[0])
+print("BANNER:", s.makefile("rb").readline().decode().strip())' "$P_SSH"
+addr=$(result ADDR)
+ok_if "the jailed program dialled the real address ($addr)" '[ "$addr" = "$TH4" ] || [ "$addr" = "$TH6" ]'
+want BANNER "SSH-2.0-real" "and a stream rule still knows the name: the banner arrives"
+ok_if "the real address itself saw nothing" '[ "$(hits)" = 0 ]'
+
+# --- a resolver that does not answer: SERVFAIL, said in the log --------------------------------
+bnd --use-real-dns --allow "domain=silent.test" -- sh -c \
+	'echo "SF: $(dig +tries=1 +time=10 silent.test A | grep -o "status: [A-Z]*")"'
+want SF "status: SERVFAIL" "no answer from the host's resolver: SERVFAIL to the client"
+logged "and a warning says why" "$log" "DNS A silent\\.test .*the host's resolver did not answer in time"
+
+# --- without --use-real-dns nothing reaches the host's resolver --------------------------------
+: >"$UP/dns.log"
+bnd --allow "domain=*.real.test" -- sh -c 'echo "R4: $(getent ahostsv4 www.real.test | awk "NR == 1 { print \$1 }")"'
+if [[ $(result R4) == 198.1[89].* ]]; then ok "without the flag, allowed names are synthetic too"; else
+	fail "without the flag, allowed names are synthetic too (got '$(result R4)')"
+fi
+ok_if "and the host's resolver saw nothing" '[ ! -s "$UP/dns.log" ]'
+
+done_testing

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# stream.t: connections that are not HTTP, end to end, as root. A stream rule (port= and neither
+# method= nor path=) lets them through by the name the jailed program looked up and the port it
+# dialled, spliced both ways untouched; without one they are closed, with a log line naming the
+# rule that would allow them. TLS that only stream rules match is spliced without interception.
+#
+# Servers on the host's loopback (below, and tests/lib/upstream.py for HTTP/HTTPS): "sshd", a
+# server-first banner exchange like ssh's; "echo", which answers after the client's EOF (a
+# half-close must pass). Jailed programs find them by name through boundary's DNS.
+#
+# $CURL and $PYC are command lines (tests/lib/proxy.sh), split into words on purpose.
+# shellcheck disable=SC2086
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/jail.sh"
+. "$(dirname "$0")/../lib/proxy.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	skip "needs root (cgroups, BPF, namespaces)"
+	done_testing
+	exit 0
+fi
+
+export HOME=$TMPDIR_T/home
+mkdir -p "$HOME"
+clean_env
+unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
+# shellcheck disable=SC2016 # expanded at exit
+at_exit '"$BOUNDARY" cleanup >/dev/null 2>&1'
+
+if ! testhost_up || ! upstream_up; then
+	fail "cannot set up the test host and the upstream servers"
+	done_testing
+	exit 1
+fi
+testhost_listen 2222
+cat >>"$UP/hosts" <<EOF
+127.0.0.1 ssh.test echo.test
+::1 ssh.test
+EOF
+
+# The stream servers: "sshd" and "echo" on 127.0.0.1 and ::1, each accepted connection a line
+# "NAME PEER" in $UP/stream.log.
+read -r P_SSH P_ECHO <<<"$(free_ports 2)"
+: >"$UP/stream.log"
+python3 - "$P_SSH" "$P_ECHO" "$UP/stream.log" "$UP/stream.ready" <<'PY' 2>"$UP/stream.err" &
+import socket, sys, threading
+p_ssh, p_echo, logf, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+lock = threading.Lock()
+
+def log(name, peer):
+    with lock, open(logf, "a") as f:
+        f.write("%s %s\n" % (name, peer[0]))
+
+def sshd(c):
+    c.sendall(b"SSH-2.0-boundarytest\r\n")
+    f = c.makefile("rb")
+    line = f.readline()
+    with lock, open(logf, "a") as lf:
+        lf.write("banner %s\n" % line.decode(errors="replace").strip())
+    c.sendall(b"WELCOME " + line)
+
+def echo(c):
+    data = b""
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        data += b
+    c.sendall(data.upper())
+
+def serve(fam, addr, port, name, fn):
+    s = socket.socket(fam)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(64)
+    def loop():
+        while True:
+            c, peer = s.accept()
+            log(name, peer)
+            def run(c=c):
+                try:
+                    fn(c)
+                finally:
+                    c.close()
+            threading.Thread(target=run, daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+
+for fam, a in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+    serve(fam, a, p_ssh, "sshd", sshd)
+    serve(fam, a, p_echo, "echo", echo)
+open(ready, "w").close()
+threading.Event().wait()
+PY
+SRV_PID=$!
+at_exit "kill $SRV_PID 2>/dev/null"
+for _ in $(seq 100); do [ -e "$UP/stream.ready" ] && break; sleep 0.05; done
+# Jailed programs run as the host's nobody: they read the test CA from a shared directory.
+CA_DIR=$(shared_dir ca)
+cp "$TEST_CA" "$CA_DIR/test-ca.pem" && chmod 644 "$CA_DIR/test-ca.pem"
+JAIL_CA=$CA_DIR/test-ca.pem
+
+# The jailed clients. ssh_client HOST PORT [FAMILY]: reads the banner, sends its own, prints
+# both lines it got. echo_client HOST PORT: sends, half-closes, prints the answer.
+SSHC='import socket, sys
+fam = {"4": socket.AF_INET, "6": socket.AF_INET6}.get(sys.argv[3] if len(sys.argv) > 3 else "", 0)
+ai = socket.getaddrinfo(sys.argv[1], int(sys.argv[2]), fam, socket.SOCK_STREAM)[0]
+print("ADDR:", ai[4][0])
+s = socket.socket(ai[0], socket.SOCK_STREAM)
+s.settimeout(5)
+s.connect(ai[4])
+f = s.makefile("rb")
+print("BANNER:", f.readline().decode().strip())
+s.sendall(b"SSH-2.0-jailed\r\n")
+print("REPLY:", f.readline().decode().strip())'
+ECHOC='import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+s.sendall(b"hello through a splice")
+s.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+print("ANSWER:", data.decode())'
+stream_log() { cat "$UP/stream.log"; }
+
+# --- a stream rule lets ssh-like traffic through -----------------------------------------------
+AUD=$TMPDIR_T/audit.jsonl
+bnd --audit-log "$AUD" --allow "domain=ssh.test port=$P_SSH" -- python3 -c "$SSHC" ssh.test "$P_SSH"
+want BANNER "SSH-2.0-boundarytest" "server-first: the server's banner reaches the jailed client"
+want REPLY "WELCOME SSH-2.0-jailed" "and the client's banner reaches the server"
+addr=$(result ADDR)
+if [[ $addr == 198.1[89].* || $addr == fd42:b0d:53:* ]]; then
+	ok "the client dialled a synthetic address ($addr)"
+else
+	fail "the client dialled a synthetic address (got '$addr')"
+fi
+logged "the log names the stream and its rule" "$log" \
+	"ALLOW tcp://ssh\\.test:$P_SSH from python3\\[[0-9]+\\] \\(rule: domain=ssh\\.test port=$P_SSH\\)"
+rec=$(grep '"event":"request"' "$AUD" | grep '"kind":"tcp"')
+contains "audit: the decision, with its rule" "$rec" "\"decision\":\"allow\""
+contains "audit: the host and port" "$rec" "\"host\":\"ssh.test\",\"port\":$P_SSH"
+contains "audit: the rule" "$rec" "\"rule\":\"domain=ssh.test port=$P_SSH\""
+contains "audit: the process" "$rec" "\"comm\":\"python3\""
+end=$(grep '"event":"end"' "$AUD" | grep '"kind":"tcp"')
+if grep -qE '"bytes_up":16,"bytes_down":(22|45)[,}]' <<<"$end" ||
+	grep -qE '"bytes_up":16,' <<<"$end" && grep -qE '"bytes_down":[1-9]' <<<"$end"; then
+	ok "audit: the end record counts the bytes both ways"
+else
+	fail "audit: the end record counts the bytes both ways"
+	diag "end: $end"
+fi
+
+# OpenSSH itself: its banner reaches the server through the splice (the server is not a real
+# sshd, so the exchange ends there).
+: >"$UP/stream.log"
+bnd --allow "domain=ssh.test port=$P_SSH" -- ssh -o BatchMode=yes -o ConnectTimeout=5 \
+	-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p "$P_SSH" ssh.test true
+ok_if "OpenSSH's own banner reaches the server" 'grep -q "^banner SSH-2.0-OpenSSH" "$UP/stream.log"'
+: >"$UP/stream.log"
+bnd --allow "domain=ssh.test" -- ssh -o BatchMode=yes -o ConnectTimeout=5 \
+	-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p "$P_SSH" ssh.test true
+ok_if "without a stream rule OpenSSH reaches nothing" '! grep -q banner "$UP/stream.log"'
+logged "and is told which rule it needs" "$log" "--allow \"domain=ssh\\.test port=$P_SSH\""
+
+bnd --allow "domain=ssh.test port=$P_SSH" -- python3 -c "$SSHC" ssh.test "$P_SSH" 6
+want REPLY "WELCOME SSH-2.0-jailed" "the same over IPv6"
+if [[ $(result ADDR) == fd42:b0d:53:* ]]; then ok "through a synthetic IPv6 address"; else
+	fail "through a synthetic IPv6 address (got '$(result ADDR)')"
+fi
+
+bnd --allow "domain=echo.test port=$P_ECHO" -- python3 -c "$ECHOC" echo.test "$P_ECHO"
+want ANSWER "HELLO THROUGH A SPLICE" "a half-close passes: the answer comes after the client's EOF"
+
+bnd --allow "domain=*.test port=$P_SSH,$P_ECHO" -- python3 -c "$ECHOC" echo.test "$P_ECHO"
+want ANSWER "HELLO THROUGH A SPLICE" "a wildcard domain and a port list"
+
+# --- without a stream rule: closed, and the rule that would allow it said ---------------------
+: >"$UP/stream.log"
+bnd --allow "domain=ssh.test" --allow "domain=ssh.test port=1-21" -- python3 -c "$SSHC" ssh.test "$P_SSH"
+ok_if "refused: the client gets no banner" '[ -z "$(result BANNER)" ]'
+ok_if "refused: the server saw no connection" '! grep -q sshd "$UP/stream.log"'
+logged "refused: a silent client is told at once which rule it needs" "$log" \
+	"python3\\[[0-9]+\\] has sent nothing to ssh\\.test port $P_SSH .*--allow \"domain=ssh\\.test port=$P_SSH\""
+logged "refused: a DENY line once it gives up" "$log" \
+	"DENY tcp://ssh\\.test:$P_SSH from python3\\[[0-9]+\\]: it sent nothing"
+
+: >"$UP/stream.log"
+bnd --allow "domain=echo.test" -- python3 -c "$ECHOC" echo.test "$P_ECHO"
+ok_if "client-first non-HTTP without a stream rule: nothing answers" '[ -z "$(result ANSWER)" ]'
+ok_if "client-first non-HTTP without a stream rule: the server saw nothing" '! grep -q echo "$UP/stream.log"'
+logged "it is named as neither TLS nor HTTP" "$log" \
+	"DENY tcp://echo\\.test:$P_ECHO .*neither TLS nor HTTP.*--allow \"domain=echo\\.test port=$P_ECHO\""
+
+bnd --allow "method=GET domain=ssh.test port=$P_SSH" -- python3 -c "$ECHOC" ssh.test "$P_SSH"
+logged "a port= rule with method= is an HTTP rule: no stream" "$log" "DENY tcp://ssh\\.test:$P_SSH"
+
+# --- HTTP rules and stream rules together ------------------------------------------------------
+bnd --allow "domain=ssh.test" --allow "domain=ssh.test port=$P_SSH" -- python3 -c "$SSHC" ssh.test "$P_SSH"
+want REPLY "WELCOME SSH-2.0-jailed" "server-first under both kinds of rule: spliced after a silence"
+
+bnd --allow "domain=echo.test" --allow "domain=echo.test port=$P_ECHO" -- python3 -c "$ECHOC" echo.test "$P_ECHO"
+want ANSWER "HELLO THROUGH A SPLICE" "client-first non-HTTP under both kinds: sniffed, then spliced"
+
+# --- port= narrows HTTP rules ------------------------------------------------------------------
+bnd --allow "method=GET domain=up.test port=$P_HTTP" -- sh -c "
+	$CURL -o /dev/null -w 'A: %{http_code}\n' http://up.test:$P_HTTP/echo/echo/a
+	$CURL -o /dev/null -w 'B: %{http_code}\n' --cacert /etc/ssl/certs/ca-certificates.crt https://up.test:$P_HTTPS/echo/a"
+want A 200 "an HTTP rule with port= allows its port"
+want B 403 "and refuses another port of the same host"
+
+# --- TLS: intercepted under an HTTP rule, passed through under only a stream rule --------------
+bnd --allow "domain=up.test port=$P_HTTPS" -- sh -c "
+	$CURL -o /dev/null -w 'T: %{http_code}\n' --cacert $JAIL_CA https://up.test:$P_HTTPS/echo/echo/a
+	$CURL -o /dev/null -w 'U: %{http_code}\n' --cacert $JAIL_CA https://up.test:$P_HTTPS/echo/b"
+want T 200 "TLS under only a stream rule: the server's own certificate reaches the client"
+logged "it is logged as a TLS stream" "$log" "ALLOW tls://up\\.test:$P_HTTPS from curl"
+
+bnd --allow "domain=up.test" --allow "domain=up.test port=$P_HTTPS" -- \
+	$CURL -o /dev/null -w 'T: %{http_code}\n' --cacert "$JAIL_CA" "https://up.test:$P_HTTPS/echo/a"
+ok_if "TLS under an HTTP rule too: intercepted (the test CA alone does not verify)" \
+	'[ "$(result T)" != 200 ]'
+
+bnd --allow "domain=other.test port=$P_HTTPS" -- \
+	$CURL -o /dev/null -w 'T: %{http_code}\n' --cacert /etc/ssl/certs/ca-certificates.crt \
+	"https://up.test:$P_HTTPS/echo/a"
+want T 403 "TLS to a name no rule matches: intercepted and refused with an explanation"
+
+# --- a dialled IP literal is matched against domain= literals ----------------------------------
+: >"$TMPDIR_T/hits"
+bnd --allow "domain=$TH4 port=2222" -- python3 -c '
+import socket
+s = socket.create_connection(("'"$TH4"'", 2222), timeout=10)
+s.sendall(b"raw bytes\n")
+print("SENT: ok")'
+want SENT ok "a stream rule for an IP literal lets a connection to it through"
+for _ in $(seq 40); do [ "$(hits)" -ge 1 ] && break; sleep 0.05; done
+ok_if "the listener at that address saw it" '[ "$(hits)" -ge 1 ]'
+: >"$TMPDIR_T/hits"
+bnd --allow "domain=$TH4 port=2223" -- python3 -c '
+import socket
+s = socket.create_connection(("'"$TH4"'", 2222), timeout=10)
+s.sendall(b"raw bytes\n")
+print("GOT:", repr(s.recv(10)))'
+ok_if "another port of that address: refused, nothing arrives" '[ "$(hits)" = 0 ]'
+
+# --- --test ------------------------------------------------------------------------------------
+run_b --allow "domain=github.com port=22" --test TCP tcp://github.com:22 --test TCP tcp://github.com:2222
+contains "--test TCP: allowed by the stream rule" "$out" "ALLOW TCP tcp://github.com:22 (rule: domain=github.com port=22)"
+contains "--test TCP: another port denied" "$out" "DENY TCP tcp://github.com:2222"
+
+done_testing
