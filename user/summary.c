@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * summary.c: `boundary log summary` (summary.h). Owns the rows (one per host, or per host and
- * port for non-HTTP TCP), the hash table that finds them, reading lines from a FILE and the two
+ * port for a connection not read as HTTP), the hash table that finds them, reading lines from a FILE and the two
  * outputs. What a line means as JSON is auditlog.c's business; whether a suggested rule is one,
  * the rules engine's.
  */
@@ -22,12 +22,12 @@
 #define MAX_LIST    32 /* distinct comms and pids kept per row, the first seen */
 
 /* The kinds of record a row has seen, for the JSON's "kinds": bit i is kind_names[i]. */
-static const char *const kind_names[] = {"http", "https", "connect", "tcp", "dns"};
+static const char *const kind_names[] = {"http", "https", "connect", "tcp", "tls", "dns"};
 
 struct row {
-	char *host; /* lower case, one trailing dot dropped, IPv6 in brackets; "" for none */
-	bool tcp;   /* a non-HTTP TCP row: host and port */
-	int port;   /* tcp rows: 0-65535, or -1 if the record did not say */
+	char *host;  /* lower case, one trailing dot dropped, IPv6 in brackets; "" for none */
+	bool stream; /* a connection not read as HTTP (kinds tcp, tls): host and port */
+	int port;    /* stream rows: 0-65535, or -1 if the records did not say */
 	unsigned long long allowed, refused, dns;
 	unsigned kinds;
 	char *comms[MAX_LIST];
@@ -79,13 +79,13 @@ static char *xstrdup(const char *s)
 
 /* --- rows -------------------------------------------------------------------------------- */
 
-static uint64_t hash(const char *host, bool tcp, int port)
+static uint64_t hash(const char *host, bool stream, int port)
 {
 	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
 
 	for (; *host; host++)
 		h = (h ^ (unsigned char)*host) * 0x100000001b3ull;
-	h = (h ^ (tcp ? 1u : 0u)) * 0x100000001b3ull;
+	h = (h ^ (stream ? 1u : 0u)) * 0x100000001b3ull;
 	return (h ^ (uint64_t)(uint32_t)port) * 0x100000001b3ull;
 }
 
@@ -99,7 +99,7 @@ static void rehash(struct summary *s)
 	for (i = 0; i < n; i++)
 		s->slots[i] = SIZE_MAX;
 	for (i = 0; i < s->n; i++) {
-		j = hash(s->rows[i].host, s->rows[i].tcp, s->rows[i].port) & (n - 1);
+		j = hash(s->rows[i].host, s->rows[i].stream, s->rows[i].port) & (n - 1);
 		while (s->slots[j] != SIZE_MAX)
 			j = (j + 1) & (n - 1);
 		s->slots[j] = i;
@@ -107,17 +107,17 @@ static void rehash(struct summary *s)
 }
 
 /* The row for host (already in its folded form), made on first use. */
-static struct row *row_get(struct summary *s, const char *host, bool tcp, int port)
+static struct row *row_get(struct summary *s, const char *host, bool stream, int port)
 {
 	struct row *r;
 	size_t j;
 
 	if (s->n * 2 >= s->n_slots)
 		rehash(s);
-	j = hash(host, tcp, port) & (s->n_slots - 1);
+	j = hash(host, stream, port) & (s->n_slots - 1);
 	while (s->slots[j] != SIZE_MAX) {
 		r = &s->rows[s->slots[j]];
-		if (r->tcp == tcp && r->port == port && strcmp(r->host, host) == 0)
+		if (r->stream == stream && r->port == port && strcmp(r->host, host) == 0)
 			return r;
 		j = (j + 1) & (s->n_slots - 1);
 	}
@@ -128,7 +128,7 @@ static struct row *row_get(struct summary *s, const char *host, bool tcp, int po
 	r = &s->rows[s->n];
 	memset(r, 0, sizeof(*r));
 	r->host = xstrdup(host);
-	r->tcp = tcp;
+	r->stream = stream;
 	r->port = port;
 	s->slots[j] = s->n++;
 	return r;
@@ -157,8 +157,8 @@ static void row_note_process(struct row *r, const struct auditlog_record *rec)
 /*
  * The host a rule would name, into out (at least strlen(host) + 3 bytes): lower case, one
  * trailing dot dropped, an IPv6 literal in brackets, and a ":port" taken off and returned in
- * *port (-1 if none). proxy/conn.c writes a tcp record's host as "addr:port" or "[addr]:port";
- * the others carry a bare host.
+ * *port (-1 if none). Records carry a bare host and a port; those of a refused non-HTTP
+ * connection had "addr:port" or "[addr]:port" for host before stream rules came.
  */
 static void fold_host(const char *host, char *out, int *port)
 {
@@ -219,7 +219,7 @@ static unsigned kind_bit(const char *kind)
 void summary_add(struct summary *s, const struct auditlog_record *rec)
 {
 	const char *host = rec->host ? rec->host : "";
-	bool allow, deny, tcp;
+	bool allow, deny, stream;
 	struct row *r;
 	char *folded;
 	int port;
@@ -239,6 +239,7 @@ void summary_add(struct summary *s, const struct auditlog_record *rec)
 		r = row_get(s, folded, false, -1);
 		r->dns++;
 		r->kinds |= kind_bit("dns");
+		row_note_process(r, rec); /* who asked, when the record says */
 		free(folded);
 		return;
 	}
@@ -249,12 +250,13 @@ void summary_add(struct summary *s, const struct auditlog_record *rec)
 	deny = rec->decision && strcmp(rec->decision, "deny") == 0;
 	if (!allow && !deny)
 		return;
-	tcp = rec->kind && strcmp(rec->kind, "tcp") == 0;
+	/* Spliced or refused unread: what a rule names is the host and the port. */
+	stream = rec->kind && (strcmp(rec->kind, "tcp") == 0 || strcmp(rec->kind, "tls") == 0);
 	folded = xmalloc(strlen(host) + 3);
 	fold_host(host, folded, &port);
 	if (rec->port >= 0)
 		port = (int)rec->port;
-	r = row_get(s, folded, tcp, tcp ? port : -1);
+	r = row_get(s, folded, stream, stream ? port : -1);
 	free(folded);
 	if (allow)
 		r->allowed++;
@@ -374,8 +376,8 @@ static int row_cmp(const void *a, const void *b)
 	c = strcmp(x->host, y->host);
 	if (c)
 		return c;
-	if (x->tcp != y->tcp)
-		return x->tcp ? 1 : -1;
+	if (x->stream != y->stream)
+		return x->stream ? 1 : -1;
 	return x->port - y->port;
 }
 
@@ -454,7 +456,8 @@ static void prepare(struct summary *s)
 		snprintf(port, sizeof(port), r->port >= 0 ? ":%d" : ":?", r->port);
 		len = strlen(r->host) + sizeof(port);
 		spec = xmalloc(len);
-		snprintf(spec, len, "%s%s", r->host[0] ? r->host : "(no host)", r->tcp ? port : "");
+		snprintf(spec, len, "%s%s", r->host[0] ? r->host : "(no host)",
+			 r->stream ? port : "");
 		r->shown = shown(spec, &r->shown_len);
 		free(spec);
 		if (!r->refused)
@@ -464,13 +467,13 @@ static void prepare(struct summary *s)
 			    xstrdup("no Host header or TLS server name, which a rule would name");
 			continue;
 		}
-		if (r->tcp && r->port < 0) {
+		if (r->stream && r->port < 0) {
 			r->why_not = xstrdup("the records do not say which port");
 			continue;
 		}
 		len = strlen(r->host) + 32;
 		spec = xmalloc(len);
-		if (r->tcp)
+		if (r->stream)
 			snprintf(spec, len, "domain=%s port=%d", r->host, r->port);
 		else
 			snprintf(spec, len, "domain=%s", r->host);
@@ -565,7 +568,7 @@ int summary_write_table(struct summary *s, FILE *out)
 			pad(out, hw - r->shown_len);
 		}
 		fprintf(out, "  %*llu  %*llu  ", aw, r->allowed, rw, r->refused);
-		if (r->tcp)
+		if (r->stream)
 			fprintf(out, "%*s  ", dw, "-");
 		else
 			fprintf(out, "%*llu  ", dw, r->dns);
@@ -613,7 +616,7 @@ static void put_json_row(FILE *out, const struct row *r)
 
 	fputs("{\"host\":", out);
 	put_json_string(out, r->host);
-	if (r->tcp && r->port >= 0)
+	if (r->stream && r->port >= 0)
 		fprintf(out, ",\"port\":%d", r->port);
 	else
 		fputs(",\"port\":null", out);
@@ -623,7 +626,7 @@ static void put_json_row(FILE *out, const struct row *r)
 			fprintf(out, "%s\"%s\"", k++ ? "," : "", kind_names[i]);
 	}
 	fprintf(out, "],\"allowed\":%llu,\"refused\":%llu", r->allowed, r->refused);
-	if (r->tcp)
+	if (r->stream)
 		fputs(",\"dns\":null", out);
 	else
 		fprintf(out, ",\"dns\":%llu", r->dns);

@@ -3,8 +3,8 @@
  * summary.h: `boundary log summary`: what audit logs say, host by host.
  *
  * Reads audit records (user/auditlog.h) and counts, for each host, the requests boundary allowed
- * and refused and the DNS lookups of its name; a non-HTTP TCP connection ("kind":"tcp") counts
- * for its host and port. "end" records (an allowed exchange finishing) are not decisions and
+ * and refused and the DNS lookups of its name; a connection not read as HTTP ("kind" "tcp", or
+ * "tls" spliced by a stream rule) counts for its host and port. "end" records (an allowed exchange finishing) are not decisions and
  * count for nothing. It then writes a table for a person, refused hosts first, with the --allow
  * lines that would admit them, or the same as one JSON document for a program. Each suggested
  * line is checked with the rules engine: a line boundary would refuse is never suggested.

@@ -13,16 +13,6 @@
 
 #include "../../../user/summary.c"
 
-/* The port= key is being added to the rules; the tests expect whatever the engine says. */
-static bool have_port_rules(void)
-{
-	struct rules *r = rules_new();
-	bool ok = rules_add(r, "domain=a.test port=1", NULL, NULL, 0) == 0;
-
-	rules_free(r);
-	return ok;
-}
-
 static struct summary *read_log(const char *log)
 {
 	struct summary *s = summary_new();
@@ -134,52 +124,62 @@ static void test_refused_first(void **state)
 	summary_free(s);
 }
 
-static void test_tcp_rows(void **state)
+/* Connections not read as HTTP: a row per host and port, and a rule with port=. */
+static void test_stream_rows(void **state)
 {
-	const char *log = "{\"event\":\"connection\",\"decision\":\"deny\",\"kind\":\"tcp\","
-			  "\"host\":\"10.1.2.3:5432\",\"pid\":9,\"comm\":\"psql\"}\n"
-			  "{\"event\":\"connection\",\"decision\":\"deny\",\"kind\":\"tcp\","
-			  "\"host\":\"db.test\",\"port\":5432,\"pid\":9,\"comm\":\"psql\"}\n"
-			  "{\"event\":\"connection\",\"decision\":\"deny\",\"kind\":\"tcp\","
-			  "\"host\":\"db.test\",\"port\":5432,\"pid\":10,\"comm\":\"psql\"}\n"
-			  "{\"event\":\"connection\",\"decision\":\"deny\",\"kind\":\"tcp\","
-			  "\"host\":\"fd00::1\",\"port\":22,\"pid\":11,\"comm\":\"ssh\"}\n"
-			  "{\"event\":\"connection\",\"decision\":\"allow\",\"kind\":\"tcp\","
-			  "\"host\":\"db.test\",\"port\":6379}\n"
-			  "{\"event\":\"request\",\"decision\":\"deny\",\"kind\":\"http\","
-			  "\"host\":\"db.test\",\"port\":80}\n";
+	const char *log =
+	    /* Before stream rules: event "connection", the port in host. */
+	    "{\"event\":\"connection\",\"decision\":\"deny\",\"kind\":\"tcp\","
+	    "\"host\":\"10.1.2.3:5432\",\"pid\":9,\"comm\":\"psql\"}\n"
+	    "{\"event\":\"connection\",\"decision\":\"deny\",\"kind\":\"tcp\","
+	    "\"host\":\"nameonly.test\",\"pid\":9,\"comm\":\"psql\"}\n"
+	    /* Now: a request record, the port its own field. */
+	    "{\"event\":\"request\",\"decision\":\"deny\",\"kind\":\"tcp\","
+	    "\"host\":\"db.test\",\"port\":5432,\"pid\":9,\"comm\":\"psql\"}\n"
+	    "{\"event\":\"request\",\"decision\":\"deny\",\"kind\":\"tcp\","
+	    "\"host\":\"db.test\",\"port\":5432,\"pid\":10,\"comm\":\"psql\"}\n"
+	    "{\"event\":\"request\",\"decision\":\"deny\",\"kind\":\"tcp\","
+	    "\"host\":\"fd00::1\",\"port\":22,\"pid\":11,\"comm\":\"ssh\"}\n"
+	    "{\"event\":\"request\",\"decision\":\"allow\",\"kind\":\"tls\","
+	    "\"host\":\"db.test\",\"port\":6379,\"rule\":\"domain=db.test port=6379\"}\n"
+	    "{\"event\":\"request\",\"decision\":\"allow\",\"kind\":\"tcp\","
+	    "\"host\":\"db.test\",\"port\":6379,\"rule\":\"domain=db.test port=6379\"}\n"
+	    "{\"event\":\"end\",\"decision\":\"allow\",\"kind\":\"tcp\","
+	    "\"host\":\"db.test\",\"port\":6379,\"bytes_up\":1,\"bytes_down\":2}\n"
+	    "{\"event\":\"request\",\"decision\":\"deny\",\"kind\":\"http\","
+	    "\"host\":\"db.test\",\"port\":80}\n";
 	struct summary *s = read_log(log);
-	char *table, *json;
+	char *json;
 
 	(void)state;
-	table = output(s, false);
 	json = output(s, true);
-	assert_non_null(strstr(table, "HOST           ALLOWED  REFUSED  DNS  PROCESSES\n"
-				      "db.test:5432         0        2    -  psql\n"
-				      "10.1.2.3:5432        0        1    -  psql\n"
-				      "[fd00::1]:22         0        1    -  ssh\n"
-				      "db.test              0        1    0  -\n"
-				      "db.test:6379         1        0    -  -\n"));
+	check_output(s, false,
+		     "HOST             ALLOWED  REFUSED  DNS  PROCESSES\n"
+		     "db.test:5432           0        2    -  psql\n"
+		     "10.1.2.3:5432          0        1    -  psql\n"
+		     "[fd00::1]:22           0        1    -  ssh\n"
+		     "db.test                0        1    0  -\n"
+		     "nameonly.test:?        0        1    -  psql\n"
+		     "db.test:6379           2        0    -  -\n"
+		     "\n"
+		     "To allow what was refused, restart boundary with:\n"
+		     "  --allow \"domain=db.test port=5432\"\n"
+		     "  --allow \"domain=10.1.2.3 port=5432\"\n"
+		     "  --allow \"domain=[fd00::1] port=22\"\n"
+		     "  --allow \"domain=db.test\"\n"
+		     "\n"
+		     "No rule this boundary accepts can admit these:\n"
+		     "  nameonly.test:?\n"
+		     "      the records do not say which port\n");
 	assert_non_null(strstr(json, "{\"host\":\"db.test\",\"port\":5432,\"kinds\":[\"tcp\"],"
 				     "\"allowed\":0,\"refused\":2,\"dns\":null,"
-				     "\"comms\":[\"psql\"],\"pids\":[9,10],"));
-	if (have_port_rules()) {
-		assert_non_null(strstr(table, "  --allow \"domain=db.test port=5432\"\n"
-					      "  --allow \"domain=10.1.2.3 port=5432\"\n"
-					      "  --allow \"domain=[fd00::1] port=22\"\n"
-					      "  --allow \"domain=db.test\"\n"));
-		assert_non_null(strstr(json, "\"allow\":\"domain=db.test port=5432\"}"));
-	} else {
-		/* Said, and never suggested, while the rules cannot name a port. */
-		assert_non_null(strstr(table, "  --allow \"domain=db.test\"\n"));
-		assert_null(strstr(table, "--allow \"domain=db.test port"));
-		assert_non_null(strstr(table, "\nNo rule this boundary accepts can admit these:\n"
-					      "  db.test:5432\n"
-					      "      \"domain=db.test port=5432\": unknown key "
-					      "\"port\""));
-		assert_non_null(strstr(json, "\"pids\":[9,10],\"allow\":null}"));
-	}
-	free(table);
+				     "\"comms\":[\"psql\"],\"pids\":[9,10],"
+				     "\"allow\":\"domain=db.test port=5432\"}"));
+	assert_non_null(strstr(json,
+			       "{\"host\":\"db.test\",\"port\":6379,\"kinds\":[\"tcp\",\"tls\"],"
+			       "\"allowed\":2,"));
+	assert_non_null(
+	    strstr(json, "{\"host\":\"nameonly.test\",\"port\":null,\"kinds\":[\"tcp\"],"));
 	free(json);
 	summary_free(s);
 }
@@ -327,7 +327,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fold_host),
 	    cmocka_unit_test(test_refused_first),
-	    cmocka_unit_test(test_tcp_rows),
+	    cmocka_unit_test(test_stream_rows),
 	    cmocka_unit_test(test_no_rule_for_some_hosts),
 	    cmocka_unit_test(test_lines_that_are_not_records),
 	    cmocka_unit_test(test_what_a_terminal_is_shown),
