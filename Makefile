@@ -223,7 +223,7 @@ demo:
 fuzz:
 	$(Q)tools/install-deps
 	$(Q)$(MAKE) --no-print-directory fuzz-bins
-	$(Q)BUILD=$(BUILD) tests/fuzz/run $(FUZZ_SECONDS)
+	$(Q)BUILD=$(BUILD) FUZZ_BRIEF=$(FUZZ_SECONDS) tests/run fuzz
 
 .PHONY: bench
 bench: $(BENCH_BIN) all

@@ -21,13 +21,14 @@ struct audit;
 
 /*
  * One decision. Strings may be NULL (left out of the record). Times are filled in by
- * audit_write(). event is "request" (the decision), "end" (an allowed exchange finished: status,
- * bytes, duration), "dns" or "connection" (refused before any request).
+ * audit_write(). event is "request" (the decision: on an HTTP request, or on a whole connection
+ * under stream rules), "end" (an allowed exchange or stream finished: status, bytes, duration;
+ * the second record of a pair, so the first is never held back) or "dns" (a query).
  */
 struct audit_record {
 	const char *event;
-	const char *decision; /* "allow" or "deny" */
-	const char *kind;     /* "http", "https", "connect", "dns", "tcp" */
+	const char *decision; /* "allow" or "deny"; for "dns": "synthetic", "forwarded", "deny" */
+	const char *kind;     /* "http", "https", "connect", "dns", "tcp", "tls" (a stream) */
 	const char *method;
 	const char *url;
 	const char *host;

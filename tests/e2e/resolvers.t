@@ -434,15 +434,23 @@ else
 	expect_get go-get resolve-go go "go http.Get (pure Go resolver and dialer)"
 fi
 
-# The responder's audit: one record per UDP query, each for a name the jail asked about.
+# The responder's audit: one record per query (UDP and TCP), each for a name the jail asked
+# about, each naming the process that asked.
 dns_audit=$(grep '^dns ' <<<"$audit_lines")
-if grep -qxF "dns synthetic $N - -" <<<"$dns_audit" &&
-	grep -qxF "dns synthetic up.test - -" <<<"$dns_audit" &&
-	! grep -qvxF -e "dns synthetic $N - -" -e "dns synthetic up.test - -" <<<"$dns_audit"; then
+dns_names=$(awk '{ print $1, $2, $3, $4 }' <<<"$dns_audit")
+if grep -qxF "dns synthetic $N -" <<<"$dns_names" &&
+	grep -qxF "dns synthetic up.test -" <<<"$dns_names" &&
+	! grep -qvxF -e "dns synthetic $N -" -e "dns synthetic up.test -" <<<"$dns_names"; then
 	ok "the audit records the jail's DNS queries ($(wc -l <<<"$dns_audit"), for $N and up.test)"
 else
 	fail "the audit records the jail's DNS queries, for $N and up.test only"
 	diag "$audit_lines"
+fi
+if ! awk '$5 == "-" { bad = 1 } END { exit bad }' <<<"$dns_audit"; then
+	fail "every DNS record names the process that asked"
+	diag "$dns_audit"
+else
+	ok "every DNS record names the process that asked"
 fi
 
 if [ -z "$(fake_queries)" ]; then
