@@ -12,25 +12,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/jail.sh"
 . "$(dirname "$0")/../lib/proxy.sh"
-
-if [ "$(id -u)" != 0 ]; then
-	skip "needs root (cgroups, BPF, namespaces)"
-	done_testing
-	exit 0
-fi
-
-export HOME=$TMPDIR_T/home
-mkdir -p "$HOME"
-clean_env
-unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
-# shellcheck disable=SC2016 # expanded at exit
-at_exit '"$BOUNDARY" cleanup >/dev/null 2>&1'
-testhost_up_or_bail
-if ! upstream_up; then
-	fail "cannot start the upstream servers"
-	done_testing
-	exit 1
-fi
+proxy_suite
 
 AGENT_PY=$(cd "$(dirname "$0")/../lib" && pwd)/coder_agent.py
 R=$(shared_dir r)

@@ -153,3 +153,26 @@ bnd_bg() {
 		sleep 0.02
 	done
 }
+
+# proxy_suite: the start every suite of real jails against these servers shares: root (or the
+# suite is skipped), a scratch HOME, none of the caller's boundary or proxy settings, boundary's
+# leftovers reaped at exit, and the test host and the upstream servers up (or the suite fails,
+# saying why).
+proxy_suite() {
+	if [ "$(id -u)" != 0 ]; then
+		skip "needs root (cgroups, BPF, namespaces)"
+		done_testing
+		exit 0
+	fi
+	export HOME=$TMPDIR_T/home
+	mkdir -p "$HOME"
+	clean_env
+	unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
+	# shellcheck disable=SC2016 # expanded at exit
+	at_exit '"$BOUNDARY" cleanup >/dev/null 2>&1'
+	if ! testhost_up || ! upstream_up; then
+		fail "cannot set up the test host and the upstream servers"
+		done_testing
+		exit 1
+	fi
+}
