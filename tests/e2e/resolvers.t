@@ -79,16 +79,7 @@ for h in glibc:gcc musl:"$MUSL" go:"$GO"; do
 done
 
 # The fake resolver answers when asked from outside a jail, so "saw nothing" can fail.
-o=$(dig +short +tries=1 +time=3 "@$FAKE_DNS" control.example A)
-o2=$(dig +short +tcp +tries=1 +time=3 "@$FAKE_DNS" control.example A)
-if [ "$o" = 127.0.0.99 ] && [ "$o2" = 127.0.0.99 ] &&
-	[ "$(fake_queries)" = "$(printf 'udp control.example\ntcp control.example')" ]; then
-	ok "the fake resolver at $FAKE_DNS:53 answers and logs queries from outside the jail (UDP, TCP)"
-else
-	fail "the fake resolver at $FAKE_DNS:53 answers and logs queries from outside the jail"
-	diag "udp: $o" "tcp: $o2" "log: $(fake_queries)"
-fi
-: >"$TMPDIR_T/fake_dns"
+fake_resolver_control
 
 # --- one jail, every resolver ---------------------------------------------------------------------
 

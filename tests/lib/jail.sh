@@ -247,6 +247,22 @@ PY
 
 fake_queries() { cat "$TMPDIR_T/fake_dns"; }
 
+# fake_resolver_control: the fake resolver answers and logs a query from outside any jail, over
+# UDP and TCP, so that a later "it saw nothing" can fail; then its log is emptied.
+fake_resolver_control() {
+	local o o2
+	o=$(dig +short +tries=1 +time=3 "@$FAKE_DNS" control.example A)
+	o2=$(dig +short +tcp +tries=1 +time=3 "@$FAKE_DNS" control.example A)
+	if [ "$o" = 127.0.0.99 ] && [ "$o2" = 127.0.0.99 ] &&
+		[ "$(fake_queries)" = "$(printf 'udp control.example\ntcp control.example')" ]; then
+		ok "the fake resolver at $FAKE_DNS:53 answers and logs queries from outside the jail (UDP, TCP)"
+	else
+		fail "the fake resolver at $FAKE_DNS:53 answers and logs queries from outside the jail"
+		diag "udp: $o" "tcp: $o2" "log: $(fake_queries)"
+	fi
+	: >"$TMPDIR_T/fake_dns"
+}
+
 # testhost_sniff: a packet socket on the test host's end of the veth; logs every IPv4 packet to
 # TH4 and every TCP, UDP or ICMPv6 echo packet to TH6 (neighbour discovery is not traffic).
 testhost_sniff() {

@@ -65,16 +65,7 @@ ok_if "UDP to port 53 is answered by boundary (REFUSED or a synthetic 198.18.0.0
 if ! fake_resolver; then
 	fail "cannot start the fake resolver on a host loopback address"
 else
-	o=$(dig +short +tries=1 +time=3 "@$FAKE_DNS" control.example A)
-	o2=$(dig +short +tcp +tries=1 +time=3 "@$FAKE_DNS" control.example A)
-	if [ "$o" = 127.0.0.99 ] && [ "$o2" = 127.0.0.99 ] &&
-		[ "$(fake_queries)" = "$(printf 'udp control.example\ntcp control.example')" ]; then
-		ok "the fake resolver at $FAKE_DNS:53 answers and logs queries from outside the jail (UDP, TCP)"
-	else
-		fail "the fake resolver at $FAKE_DNS:53 answers and logs queries from outside the jail"
-		diag "udp: $o" "tcp: $o2" "log: $(fake_queries)"
-	fi
-	: >"$TMPDIR_T/fake_dns"
+	fake_resolver_control
 	jailed -- sh -c "
 		echo \"udp: \$(dig +short +tries=1 +time=5 @$FAKE_DNS secret.example A)\"
 		echo \"tcp: \$(dig +short +tcp +tries=1 +time=5 @$FAKE_DNS secret.example A)\"
