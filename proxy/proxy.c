@@ -9,6 +9,7 @@
 #include "proxy/proxy.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,15 @@ static void worker_sweep(struct worker *w)
 		next = c->next;
 		if (c->deadline && now >= c->deadline)
 			conn_timeout(c);
+	}
+	/*
+	 * Idle connections gave their buffers back (conn_trim): hand the pages they leave free
+	 * inside the heap to the kernel, or the memory stays resident as holes. Once per sweep at
+	 * most, and only after a good number, since it walks the whole arena.
+	 */
+	if (w->trimmed >= 64) {
+		w->trimmed = 0;
+		malloc_trim(0);
 	}
 }
 
