@@ -520,7 +520,8 @@ static void pool_put(struct conn *c)
 			epoll_ctl(w->ep, EPOLL_CTL_DEL, c->ux.fd, NULL);
 		snprintf(u->key, sizeof(u->key), "%s", c->up_key);
 		if (c->ux.ssl)
-			SSL_free_buffers(c->ux.ssl); /* parked: its record buffers come back on use */
+			SSL_free_buffers(
+			    c->ux.ssl); /* parked: its record buffers come back on use */
 		u->x = c->ux;
 		u->since = proxy_now_ms();
 		u->next = w->pool;
@@ -1438,8 +1439,8 @@ static bool step_exchange(struct conn *c)
 	}
 	if (!c->resp_head_done && c->uin.len > 0) {
 		r = http1_parse_response(buf_head(&c->uin), c->uin.len, CONN_MAX_HEAD,
-					 slice_of(c->method, strlen(c->method)), &c->resp, c->w->rhdr,
-					 CONN_MAX_HEADERS, &pos);
+					 slice_of(c->method, strlen(c->method)), &c->resp,
+					 c->w->rhdr, CONN_MAX_HEADERS, &pos);
 		if (r < 0) {
 			char why[256];
 
