@@ -512,7 +512,9 @@ static void pool_put(struct conn *c)
 
 	if (c->ux.fd < 0)
 		return;
-	if (w->pool_n >= POOL_MAX || !c->up_key[0] || !(u = calloc(1, sizeof(*u)))) {
+	/* Bytes already read past the response (read-ahead) would start the next one: not kept. */
+	if (w->pool_n >= POOL_MAX || !c->up_key[0] || (c->ux.ssl && SSL_has_pending(c->ux.ssl)) ||
+	    !(u = calloc(1, sizeof(*u)))) {
 		xport_close(&c->ux);
 	} else {
 		/* Out of the loop: an idle connection is checked when taken, not watched. */
@@ -548,7 +550,8 @@ static bool pool_take(struct conn *c, const char *key)
 		*pp = u->next;
 		w->pool_n--;
 		/* An upstream that spoke or closed while idle is not reused. */
-		if (recv(u->x.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 && errno == EAGAIN) {
+		if (recv(u->x.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 && errno == EAGAIN &&
+		    !(u->x.ssl && SSL_has_pending(u->x.ssl))) {
 			c->ux = u->x;
 			c->ev_u = WATCH_NONE;
 			snprintf(c->up_key, sizeof(c->up_key), "%s", key);

@@ -9,6 +9,7 @@
 #include "proxy/proxy.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,7 +264,14 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	if (!p->cfg.response_timeout_ms)
 		p->cfg.response_timeout_ms = 120000;
 	if (!p->cfg.workers) {
-		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		/*
+		 * One per CPU boundary may run on (taskset, cpusets), not per CPU online: two
+		 * workers sharing one CPU only add context switches.
+		 */
+		cpu_set_t set;
+
+		cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
+								    : sysconf(_SC_NPROCESSORS_ONLN);
 		p->cfg.workers = cpus > 0 ? (unsigned)cpus : 1;
 	}
 	pthread_mutex_init(&p->rlock, NULL);

@@ -118,11 +118,17 @@ SSL_CTX *tls_server_ctx_new(struct ca *ca, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up the TLS server context");
 		return NULL;
 	}
+	/*
+	 * One stateless session ticket per connection, so a client that reconnects (one request per
+	 * connection is common) resumes instead of paying for a full handshake. The ticket key is
+	 * made per process and never stored: tickets die with this boundary. Resuming changes no
+	 * decision: every request is still judged by its own Host.
+	 */
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
-	    SSL_CTX_set_num_tickets(ctx, 0) != 1)
+	    SSL_CTX_set_num_tickets(ctx, 1) != 1)
 		goto fail;
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
 	/*
 	 * The proxy writes from buffers that may move between a write that would block and its
 	 * retry, and takes partial writes; OpenSSL must accept both. EOF without close_notify is
@@ -130,6 +136,12 @@ SSL_CTX *tls_server_ctx_new(struct ca *ca, char *err, size_t errlen)
 	 */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/*
+	 * One read(2) for a record's header and body, and for the next records already there,
+	 * instead of two per record. The proxy reads whenever it has room, so bytes OpenSSL holds
+	 * are never left waiting for an epoll event that will not come.
+	 */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_tlsext_servername_callback(ctx, on_servername);
 	SSL_CTX_set_tlsext_servername_arg(ctx, ca);
@@ -158,6 +170,7 @@ SSL_CTX *tls_client_ctx_new(const char *extra_ca_file, char *err, size_t errlen)
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_read_ahead(ctx, 1); /* as for the server side */
 	if (extra_ca_file && SSL_CTX_load_verify_file(ctx, extra_ca_file) != 1) {
 		snprintf(err, errlen, "--upstream-ca %s: cannot load certificates: %s",
 			 extra_ca_file, ca_ossl_reason(reason, sizeof(reason)));

@@ -638,6 +638,24 @@ else
 	diag "$out"
 fi
 
+# A client that reconnects resumes its TLS session (one ticket per connection), and a resumed
+# connection's requests are judged like any other's.
+bnd --allow "domain=up.test" -- sh -c "
+	printf 'GET /echo/t1 HTTP/1.1\r\nHost: up.test:$P_HTTPS\r\nConnection: close\r\n\r\n' |
+		openssl s_client -connect $TH4:$P_HTTPS -servername up.test -sess_out $R/sess.pem \
+		-ign_eof >$R/t1 2>/dev/null
+	printf 'GET /echo/t2 HTTP/1.1\r\nHost: other.test:$P_HTTPS\r\nConnection: close\r\n\r\n' |
+		openssl s_client -connect $TH4:$P_HTTPS -servername up.test -sess_in $R/sess.pem \
+		-ign_eof >$R/t2 2>/dev/null"
+if grep -q '^New, TLS' "$R/t1" && grep -q '^HTTP/1.1 200' "$R/t1" &&
+	grep -q '^Reused, TLS' "$R/t2" && grep -q '^HTTP/1.1 403' "$R/t2"; then
+	ok "a reconnecting client resumes its TLS session; the resumed connection is still judged by Host"
+else
+	fail "a reconnecting client resumes its TLS session; the resumed connection is still judged by Host"
+	diag "first: $(grep -E '^(New|Reused)|^HTTP' "$R/t1" | tr '\n' ' ')" \
+		"second: $(grep -E '^(New|Reused)|^HTTP' "$R/t2" | tr '\n' ' ')"
+fi
+
 # --- upstream failures ------------------------------------------------------------------------------
 
 bnd --allow "domain=*.test" -- sh -c "
