@@ -86,6 +86,8 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(OBJ)/tests/unit/%)
 CONF_BIN  = $(OBJ)/tests/conformance/rules_conformance
 PROBE_BIN = $(BUILD)/tests/netprobe
 BENCH_BIN = $(BUILD)/tools/rules_bench
+# The benchmark's own clients (tools/bench/run): time to first byte, idle connections.
+BENCH_CLIENTS = $(BUILD)/tools/ttfb $(BUILD)/tools/idleconns
 
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/*_fuzz.c))
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
@@ -172,6 +174,11 @@ $(BENCH_BIN): tools/bench/rules_bench.c $(BUILD)/obj/libboundary.a
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BCFLAGS) $(BLDFLAGS) -o $@ $< $(BUILD)/obj/libboundary.a $(LIBS)
+
+$(BUILD)/tools/%: tools/bench/%.c
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BCFLAGS) $(BLDFLAGS) -o $@ $< -lssl -lcrypto
 
 $(FUZZ_OBJ)/%.o: %.c
 	$(call msg,CC-FUZZ,$@)
