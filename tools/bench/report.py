@@ -133,6 +133,21 @@ for wl, (title, unit) in WL.items():
             w(f"| `{p}` | {fmt(fig[(wl, p)])} | {fmt(lo)}–{fmt(hi)} | "
               f"{ratio(fig[(wl, p)], fig[(wl, 'direct')])} | {fmt(med(col(f'{wl}.{p}', 1)))} | "
               f"{fmt(med(col(f'{wl}.{p}', 2)))} | {fmt(c, 1) if c is not None else '–'} |")
+    if wl == "B" and col("Bfull.direct", 0):
+        v = col("Bfull.direct", 0)
+        fig[("Bfull", "direct")] = med(v)
+        lo, hi = rng(v)
+        w(f"| `direct`, no session tickets | {fmt(med(v))} | {fmt(lo)}–{fmt(hi)} | "
+          f"{ratio(med(v), fig[('B', 'direct')])} | {fmt(med(col('Bfull.direct', 1)))} | "
+          f"{fmt(med(col('Bfull.direct', 2)))} | – |")
+        w("")
+        w("wrk reuses its TLS object on reconnecting (`SSL_clear`), so it offers the previous")
+        w("session and resumes it wherever the server issued a session ticket: nginx does (`direct`,")
+        w("`relay`), boundary does not (its server context sets `SSL_OP_NO_TICKET`, no tickets and no")
+        w("session cache), so through boundary every connection is a full handshake. The row")
+        w("*`direct`, no session tickets* is nginx with `ssl_session_tickets off`: the limit for full")
+        w("handshakes, the fair one to hold boundary's B against (boundary ÷ it: "
+          f"{ratio(fig[('B', 'boundary')], med(v))}).")
     errs = {p: sum(col(f"{wl}.{p}", 5)) for p in PATHS}
     bad = [f"`{p}` {int(n)}" for p, n in errs.items() if n]
     w("")
@@ -265,6 +280,8 @@ for wl, unit, tgt, cpu_t in (("A", "req/s", 0.55, 40), ("B", "req/s", 0.5, 1500)
             ok = ok and b("A") >= 1.5 * g(("A", "relay"))
     elif wl == "B":
         target += ", ≤ 1.5 ms CPU/connection"
+        if g(("Bfull", "direct")):
+            target += f" (× direct without tickets: {ratio(b('B'), g(('Bfull', 'direct')))})"
     cpu_s = "–" if c is None else f"{c:.0f} µs/" + {"A": "request", "B": "connection", "C": "MiB"}[wl]
     S.append(f"| {wl} ({unit}) | {fmt(b(wl))} | {ratio(b(wl), g((wl, 'direct')))} | "
              f"{ratio(b(wl), g((wl, 'squid')))} | {ratio(b(wl), g((wl, 'relay')))} | "
@@ -302,6 +319,31 @@ for wl in ("A", "B", "C"):
     S.append(f"| {wl} | " + " | ".join(fmt(cpu.get((wl, p)), 1) if cpu.get((wl, p)) is not None else "–"
                                   for p in PATHS if p != "direct") + " |")
 out[summary_at:summary_at] = S
+
+# --- what the profiles showed ----------------------------------------------------------------------
+
+w("## Where boundary's time goes\n")
+w("Found with `perf record`, `perf stat -e raw_syscalls:sys_enter` and `strace` on this machine")
+w("(November 2026, boundary at the commit above); causes in boundary's code, for the issues to fix,")
+w("not figures of this run:\n")
+w("- **A, C (keep-alive)**: about two thirds of boundary's CPU is in the kernel. It makes about 11")
+w("  system calls per request, 6.7 of them `read`: OpenSSL reads each record's 5-byte header and its")
+w("  body with separate calls (no `SSL_CTX_set_read_ahead`), on both sides, and each loop ends with a")
+w("  read that returns `EAGAIN`; `epoll_ctl` follows at 1.4 per request. boundary's own code (parser,")
+w("  rules, audit) is about 6 % of its samples; the rules engine is invisible.")
+w("- **B**: boundary's server context issues no session tickets and keeps no session cache")
+w("  (`SSL_OP_NO_TICKET`, `SSL_CTX_set_num_tickets(ctx, 0)`, `SSL_SESS_CACHE_OFF` in `proxy/tls.c`),")
+w("  so a client that reconnects cannot resume: each connection costs it a full handshake (wrk's CPU")
+w("  per connection roughly triples; the client core is the bottleneck). See the B table.")
+w("- **D without `TCP_NODELAY`**: the same missing tickets leave the server silent after the")
+w("  handshake, so a client that writes its request after its TLS Finished without `TCP_NODELAY`")
+w("  waits for the delayed ACK: about 40 ms on every fresh connection (last column of D).")
+w("- **E**: each connection keeps its four 16 KiB-initial buffers (`cin`, `cout`, `uin`, `uout`) and")
+w("  OpenSSL's record buffers while idle (no `SSL_MODE_RELEASE_BUFFERS`; `buf_fini` only at close).")
+w("- **F**: most of `boundary -- true` is parsing the system CA bundle twice with OpenSSL 3 (once to")
+w("  write the jail's bundle, once for the upstream context's default verify paths), creating the")
+w("  preallocated LRU hash map, the kernel's static-key patching when the first cgroup BPF link is")
+w("  attached and the last detached, and two `fsync`s of a file in `/run` (tmpfs).\n")
 
 # --- the machine and the commands ----------------------------------------------------------------
 
