@@ -33,8 +33,8 @@ struct ic {
 	int fd;
 	SSL *ssl;
 	enum ic_state state;
-	size_t got;     /* response bytes read */
-	size_t want;    /* head + Content-Length, once the head is in */
+	size_t got;	 /* response bytes read */
+	size_t want;	 /* head + Content-Length, once the head is in */
 	char head[1024]; /* the start of the response, for its head */
 };
 
@@ -77,6 +77,7 @@ static void note_head(struct ic *c)
 static int step(int ep, struct ic *c, const char *req, size_t reqlen)
 {
 	char buf[16384];
+	size_t room;
 	int n, err;
 	socklen_t len = sizeof(err);
 
@@ -127,11 +128,9 @@ static int step(int ep, struct ic *c, const char *req, size_t reqlen)
 				fail(ep, c);
 				return -1;
 			}
-			if (c->got < sizeof(c->head) - 1)
-				memcpy(c->head + c->got, buf,
-				       (size_t)n < sizeof(c->head) - 1 - c->got
-					       ? (size_t)n
-					       : sizeof(c->head) - 1 - c->got);
+			room = c->got < sizeof(c->head) - 1 ? sizeof(c->head) - 1 - c->got : 0;
+			if (room)
+				memcpy(c->head + c->got, buf, (size_t)n < room ? (size_t)n : room);
 			c->got += (size_t)n;
 			if (!c->want)
 				note_head(c);
@@ -165,7 +164,8 @@ int main(int argc, char **argv)
 	int ep, k, r, ready;
 
 	if (argc != 9) {
-		fprintf(stderr, "usage: idleconns N PAR HOLD NAME PORT PATH READYFILE RELEASEFILE\n");
+		fprintf(stderr,
+			"usage: idleconns N PAR HOLD NAME PORT PATH READYFILE RELEASEFILE\n");
 		return 2;
 	}
 	n = strtoul(argv[1], NULL, 10);
@@ -193,7 +193,8 @@ int main(int argc, char **argv)
 			struct ic *c = &cs[started++];
 			struct epoll_event e = {.events = EPOLLOUT, .data.ptr = c};
 
-			c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			c->fd =
+			    socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 			c->ssl = c->fd == -1 ? NULL : SSL_new(ctx);
 			if (!c->ssl || !SSL_set_fd(c->ssl, c->fd) ||
 			    !SSL_set_tlsext_host_name(c->ssl, argv[4]) ||
@@ -207,8 +208,8 @@ int main(int argc, char **argv)
 		}
 		ready = epoll_wait(ep, evs, 256, 10000);
 		if (ready <= 0) {
-			fprintf(stderr, "idleconns: stalled with %zu idle, %zu failed of %zu\n", idle,
-				failed, n);
+			fprintf(stderr, "idleconns: stalled with %zu idle, %zu failed of %zu\n",
+				idle, failed, n);
 			break;
 		}
 		for (k = 0; k < ready; k++) {
