@@ -6,7 +6,7 @@
 #   make test       install missing Debian packages, build, run every suite (root for e2e)
 #   make demo       a short tour of what boundary does on this machine
 #   make fuzz       run every libFuzzer target FUZZ_SECONDS (default 60) seconds
-#   make bench      rule decisions per second, jail start-up beside coder/boundary's (tools/bench)
+#   make bench      boundary beside direct, nginx, squid, mitmproxy: docs/BENCHMARKS.md (QUICK=1: short)
 #   make check      format, header self-containment, banned functions, gcc -fanalyzer
 #   make lint       cppcheck over the tree
 #   make fmt        reformat with clang-format
@@ -86,6 +86,8 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(OBJ)/tests/unit/%)
 CONF_BIN  = $(OBJ)/tests/conformance/rules_conformance
 PROBE_BIN = $(BUILD)/tests/netprobe
 BENCH_BIN = $(BUILD)/tools/rules_bench
+# The benchmark's own clients (tools/bench/run): time to first byte, idle connections.
+BENCH_CLIENTS = $(BUILD)/tools/ttfb $(BUILD)/tools/idleconns
 
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/*_fuzz.c))
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
@@ -173,6 +175,11 @@ $(BENCH_BIN): tools/bench/rules_bench.c $(BUILD)/obj/libboundary.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BCFLAGS) $(BLDFLAGS) -o $@ $< $(BUILD)/obj/libboundary.a $(LIBS)
 
+$(BUILD)/tools/%: tools/bench/%.c
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BCFLAGS) $(BLDFLAGS) -o $@ $< -lssl -lcrypto
+
 $(FUZZ_OBJ)/%.o: %.c
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
@@ -225,11 +232,13 @@ fuzz:
 	$(Q)$(MAKE) --no-print-directory fuzz-bins
 	$(Q)BUILD=$(BUILD) FUZZ_BRIEF=$(FUZZ_SECONDS) tests/run fuzz
 
+# The whole comparison (tools/bench/run): boundary beside direct, an nginx relay, squid and
+# mitmproxy; writes docs/BENCHMARKS.md and docs/bench/*.png. Root; installs its own packages.
+# QUICK=1: a short run (under 3 minutes) to check that everything works.
 .PHONY: bench
-bench: $(BENCH_BIN) all
-	$(Q)$(BENCH_BIN)
-	$(Q)if [ "$$(id -u)" = 0 ]; then BOUNDARY=$(BUILD)/boundary tools/bench/startup; \
-	else echo "bench: jail start-up needs root (sudo make bench)"; fi
+bench: $(BENCH_BIN) $(BENCH_CLIENTS) all
+	$(Q)if [ "$$(id -u)" != 0 ]; then echo "bench: needs root (sudo make bench)" >&2; exit 1; fi
+	$(Q)BUILD=$(BUILD) QUICK=$(QUICK) tools/bench/run
 
 # --- style -----------------------------------------------------------------------------------
 

@@ -1,0 +1,451 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+#
+# tools/bench/report.py RES OUT CHARTS: turns the results tools/bench/run collected in RES into
+# OUT (docs/BENCHMARKS.md: a Markdown table per workload, the targets of issue 6 checked, the
+# machine, versions and exact commands) and CHARTS/*.png (gnuplot). Every figure is a median over
+# the run's repetitions, with their range; every ratio is between medians of the same run.
+import os
+import statistics
+import subprocess
+import sys
+
+RES, OUT, CHARTS = sys.argv[1:4]
+PATHS = ["direct", "boundary", "relay", "squid", "mitmproxy"]
+
+
+def meta():
+    m = {}
+    with open(os.path.join(RES, "meta")) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition("=")
+            m[k] = v
+    return m
+
+
+M = meta()
+PATHS = [p for p in PATHS if p in M.get("paths", "").split()]
+
+
+def rows(name):
+    """The lines of RES/name as lists of floats ('-' becomes None)."""
+    try:
+        with open(os.path.join(RES, name)) as f:
+            return [[None if x == "-" else float(x) for x in l.split()] for l in f if l.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def col(name, i):
+    return [r[i] for r in rows(name) if len(r) > i and r[i] is not None]
+
+
+def med(v):
+    return statistics.median(v) if v else None
+
+
+def rng(v):
+    return (min(v), max(v)) if v else (None, None)
+
+
+def fmt(x, nd=0):
+    if x is None:
+        return "–"
+    if nd == 0:
+        return f"{x:,.0f}".replace(",", " ")
+    return f"{x:.{nd}f}"
+
+
+def ratio(a, b, nd=2):
+    if a is None or b is None or b == 0:
+        return "–"
+    return f"{a / b:.{nd}f}×"
+
+
+out = []
+w = out.append
+quick = M["mode"] == "quick"
+
+w("# Benchmarks\n")
+w("boundary beside the direct path and three other ways to put a TLS-intercepting (or merely")
+w("TLS-terminating) proxy between a program and its servers, measured in **one run on one machine**,")
+w("interleaved, so that the figures can be compared with each other. The machines these run on are")
+w("shared and noisy: absolute numbers are not comparable between runs, ratios within a run are.")
+w("Regenerate with `sudo make bench` (about 15 minutes) or `sudo make bench QUICK=1` (under 3).\n")
+w(f"This file was written by `tools/bench/run` on {M['date']} ({M['mode']} run: "
+  f"{M['reps']} repetitions of {M['dur']} s per workload and path).\n")
+
+w("## The paths\n")
+w("| path | what the client talks to |")
+w("|---|---|")
+w("| `direct` | nginx itself: the limit |")
+w("| `boundary` | the client runs inside `boundary --allow domain=bench.test --allow 'domain=*.bench.test' --upstream-ca CA -- ...`, transparent, as users run it; boundary mints a leaf per name, decides every request, and verifies nginx's certificate |")
+w("| `relay` | nginx's `stream` module terminating TLS with a fixed certificate and opening one verified TLS connection to nginx per client connection: no HTTP parsing, no minting, no rules: the floor of what a C event loop with OpenSSL costs here |")
+w("| `squid` | squid-openssl, `https_port ... intercept ssl-bump` (peek at step 1, then bump; certificates generated per name by `security_file_certgen`), `cache deny all` |")
+w("| `mitmproxy` | `mitmdump --mode transparent` |")
+w("")
+w("`relay`, `squid` and `mitmproxy` are reached as transparent proxies are: an iptables `REDIRECT` in")
+w("nat OUTPUT, for the client's uid only, sends the client's connections to the proxy; the proxies'")
+w("own connections to nginx (another uid) are left alone. boundary needs none of that: the client")
+w("runs in its jail, and its BPF programs send every connection to boundary's proxy.\n")
+
+w("## Summary: boundary against the others and against the targets of issue 6\n")
+summary_at = len(out)  # filled in below, once every table has its figures
+w("")
+
+# --- A, B, C -------------------------------------------------------------------------------------
+
+WL = {
+    "A": ("A: keep-alive, 200-byte response, %s connections" % M["a_conns"], "req/s"),
+    "B": ("B: a new TCP+TLS connection per request (`Connection: close`), %s concurrent"
+          % M["b_conns"], "req/s"),
+    "C": ("C: 1 MiB responses over keep-alive, %s connections" % M["c_conns"], "MiB/s"),
+}
+fig = {}  # fig[(workload, path)] = median figure
+cpu = {}
+for wl, (title, unit) in WL.items():
+    w(f"## {title}\n")
+    if wl == "C":
+        w("| path | MiB/s (median) | range | × direct | proxy CPU per MiB (µs) |")
+        w("|---|---:|---:|---:|---:|")
+    else:
+        w(f"| path | {unit} (median) | range | × direct | p50 latency (µs) | p99 latency (µs) | "
+          f"proxy CPU per {'request' if wl == 'A' else 'connection'} (µs) |")
+        w("|---|---:|---:|---:|---:|---:|---:|")
+    for p in PATHS:
+        name = f"{wl}.{p}"
+        if wl == "C":
+            v = [x / 1048576 for x in col(name, 3)]
+        else:
+            v = col(name, 0)
+        fig[(wl, p)] = med(v)
+        cpu[(wl, p)] = med(col(name, 4))
+    for p in PATHS:
+        lo, hi = rng(col(f"{wl}.{p}", 3) if wl == "C" else col(f"{wl}.{p}", 0))
+        if wl == "C" and lo is not None:
+            lo, hi = lo / 1048576, hi / 1048576
+        c = cpu[(wl, p)]
+        if wl == "C":
+            c = None if c is None else c  # per 1 MiB response = per MiB
+            w(f"| `{p}` | {fmt(fig[(wl, p)])} | {fmt(lo)}–{fmt(hi)} | "
+              f"{ratio(fig[(wl, p)], fig[(wl, 'direct')])} | {fmt(c)} |")
+        else:
+            w(f"| `{p}` | {fmt(fig[(wl, p)])} | {fmt(lo)}–{fmt(hi)} | "
+              f"{ratio(fig[(wl, p)], fig[(wl, 'direct')])} | {fmt(med(col(f'{wl}.{p}', 1)))} | "
+              f"{fmt(med(col(f'{wl}.{p}', 2)))} | {fmt(c, 1) if c is not None else '–'} |")
+    if wl == "B" and col("Bfull.direct", 0):
+        v = col("Bfull.direct", 0)
+        fig[("Bfull", "direct")] = med(v)
+        lo, hi = rng(v)
+        w(f"| `direct`, no session tickets | {fmt(med(v))} | {fmt(lo)}–{fmt(hi)} | "
+          f"{ratio(med(v), fig[('B', 'direct')])} | {fmt(med(col('Bfull.direct', 1)))} | "
+          f"{fmt(med(col('Bfull.direct', 2)))} | – |")
+        w("")
+        w("wrk reuses its TLS object on reconnecting (`SSL_clear`), so it offers the previous")
+        w("session and resumes it wherever the server issued a session ticket: nginx does (`direct`,")
+        w("`relay`), boundary does not (its server context sets `SSL_OP_NO_TICKET`, no tickets and no")
+        w("session cache), so through boundary every connection is a full handshake. The row")
+        w("*`direct`, no session tickets* is nginx with `ssl_session_tickets off`: the limit for full")
+        w("handshakes, the fair one to hold boundary's B against (boundary ÷ it: "
+          f"{ratio(fig[('B', 'boundary')], med(v))}).")
+    errs = {p: sum(col(f"{wl}.{p}", 5)) for p in PATHS}
+    bad = [f"`{p}` {int(n)}" for p, n in errs.items() if n]
+    w("")
+    if bad:
+        w("wrk counted errors (socket errors or non-2xx answers): " + ", ".join(bad) + ".\n")
+    w(f"![{title}](bench/{wl.lower()}.png)\n")
+
+# --- D -------------------------------------------------------------------------------------------
+
+w("## D: time to first byte of one fresh connection\n")
+w("One TCP connection, one full TLS handshake (no resumption) verifying the certificate, one `GET`,")
+w(f"to the first byte of the response; the median of {M['d_samples']} connections per repetition.")
+w("*Seen name*: `bench.test`, which the proxy has served before. *New name*: a name the proxy has")
+w("never seen (`nN.bench.test`, fresh each time), so an intercepting proxy mints a certificate and")
+w("resolves the name first. The client sets `TCP_NODELAY`, as curl, wrk, Go, Node and urllib3 do;")
+w("the last column is the seen name from a client that does not (a plain OpenSSL program).\n")
+w("| path | seen name (ms) | range | × direct | new name (ms) | range | × direct | seen name, client without TCP_NODELAY (ms) |")
+w("|---|---:|---:|---:|---:|---:|---:|---:|")
+for p in PATHS:
+    for i, k in enumerate(("warm", "new", "nagle")):
+        fig[("D" + k, p)] = med(col(f"D.{p}", i))
+for p in PATHS:
+    wl, wh = rng(col(f"D.{p}", 0))
+    nl, nh = rng(col(f"D.{p}", 1))
+    w(f"| `{p}` | {fmt(fig[('Dwarm', p)], 2)} | {fmt(wl, 2)}–{fmt(wh, 2)} | "
+      f"{ratio(fig[('Dwarm', p)], fig[('Dwarm', 'direct')])} | {fmt(fig[('Dnew', p)], 2)} | "
+      f"{fmt(nl, 2)}–{fmt(nh, 2)} | {ratio(fig[('Dnew', p)], fig[('Dnew', 'direct')])} | "
+      f"{fmt(fig[('Dnagle', p)], 2)} |")
+w("\n![D: time to first byte](bench/d.png)\n")
+
+# --- E -------------------------------------------------------------------------------------------
+
+w("## E: memory per idle intercepted connection\n")
+w("The proxy's resident memory (VmRSS summed over its processes: boundary's one process; nginx's")
+w("master and worker; squid and its certificate helpers; mitmdump) before, and with N connections")
+w("open that have each completed one keep-alive request through it and then stay idle.")
+if M.get("e_note"):
+    w(M["e_note"])
+w("")
+w("| path | N | RSS before (KiB) | RSS with N idle (KiB) | KiB per connection |")
+w("|---|---:|---:|---:|---:|")
+e_sizes = sorted({int(r[0]) for p in PATHS for r in rows(f"E.{p}")})
+for n in e_sizes:
+    for p in PATHS:
+        for r in rows(f"E.{p}"):
+            if int(r[0]) == n:
+                w(f"| `{p}` | {n} | {fmt(r[1])} | {fmt(r[2])} | {fmt(r[3], 1)} |")
+                fig[("E%d" % n, p)] = r[3]
+w("\n![E: KiB per idle connection](bench/e.png)\n")
+e_big = e_sizes[-1] if e_sizes else None
+
+# --- F -------------------------------------------------------------------------------------------
+
+F_LABEL = {
+    "true": "`true` alone",
+    "boundary": "`boundary -- true`",
+    "coder": "coder/boundary's veth + iptables set-up and teardown, one command at a time (`tools/bench/coder-netns.sh`)",
+    "coder-batched": "the same, batched: `ip -batch`, `iptables-restore` (`coder-netns.sh --batched`)",
+    "httpjail": "coder/httpjail's netns + veth + nft set-up and teardown (`tools/bench/httpjail-netns.sh`)",
+    "netns": "a bare `ip netns add` + `ip netns del`",
+}
+frows = {}
+try:
+    with open(os.path.join(RES, "F")) as f:
+        for line in f:
+            k, a, b, c = line.split()
+            frows[k] = (float(a), float(b), float(c))
+except FileNotFoundError:
+    pass
+w("## F: jail start-up\n")
+w(f"Wall time of each, {M['f_runs']} runs interleaved (`tools/bench/startup`), and minus `true`.\n")
+w("| what | median (ms) | range (ms) | minus `true` (ms) |")
+w("|---|---:|---:|---:|")
+t0 = frows.get("true", (0, 0, 0))[0]
+for k, label in F_LABEL.items():
+    if k in frows:
+        a, b, c = frows[k]
+        w(f"| {label} | {a:.1f} | {b:.1f}–{c:.1f} | {a - t0:.1f} |")
+fig["F"] = frows["boundary"][0] - t0 if "boundary" in frows else None
+fig["Fb"] = frows["coder-batched"][0] - t0 if "coder-batched" in frows else None
+w("")
+
+# --- G -------------------------------------------------------------------------------------------
+
+w("## G: rule decisions per second\n")
+w("`rules_match()` in a loop (`tools/bench/rules_bench.c`), one thread; *indexed*: exact and `*.`")
+w("domains, as policies are written; *scanned*: every domain has a wildcard in the middle, which")
+w("the index cannot place, so every rule is tried (the worst case).\n")
+w("| rules | set | ns per decision | decisions per second |")
+w("|---:|---|---:|---:|")
+try:
+    with open(os.path.join(RES, "G")) as f:
+        for line in f:
+            x = line.split()
+            if len(x) > 3 and x[0] == "rules":
+                n, kind, ns = int(x[1]), x[2], float(x[3])
+                fig[("G", n, kind)] = 1e9 / ns
+                w(f"| {n:,} | {kind} | {ns:.0f} | {fmt(1e9 / ns)} |".replace(",", " "))
+except FileNotFoundError:
+    pass
+w("")
+
+# --- the summary ---------------------------------------------------------------------------------
+
+
+def chk(ok):
+    return "met" if ok else "**missed**"
+
+
+def g(k):
+    return fig.get(k)
+
+
+S = []
+S.append("| workload | boundary | × direct | × squid | × relay | × mitmproxy | boundary's proxy CPU | target | |")
+S.append("|---|---:|---:|---:|---:|---:|---:|---|---|")
+b = lambda wl: g((wl, "boundary"))
+for wl, unit, tgt, cpu_t in (("A", "req/s", 0.55, 40), ("B", "req/s", 0.5, 1500), ("C", "MiB/s", 0.5, None)):
+    if b(wl) is None or g((wl, "direct")) is None:
+        continue
+    r = b(wl) / g((wl, "direct"))
+    c = cpu.get((wl, "boundary"))
+    ok = r >= tgt and (cpu_t is None or (c is not None and c <= cpu_t))
+    target = f"≥ {tgt}× direct"
+    if wl == "A":
+        target += ", ≥ 3× squid, ≥ 1.5× relay, ≤ 40 µs CPU/request"
+        if g(("A", "squid")):
+            ok = ok and b("A") >= 3 * g(("A", "squid"))
+        if g(("A", "relay")):
+            ok = ok and b("A") >= 1.5 * g(("A", "relay"))
+    elif wl == "B":
+        target += ", ≤ 1.5 ms CPU/connection"
+        if g(("Bfull", "direct")):
+            target += f" (× direct without tickets: {ratio(b('B'), g(('Bfull', 'direct')))})"
+    cpu_s = "–" if c is None else f"{c:.0f} µs/" + {"A": "request", "B": "connection", "C": "MiB"}[wl]
+    S.append(f"| {wl} ({unit}) | {fmt(b(wl))} | {ratio(b(wl), g((wl, 'direct')))} | "
+             f"{ratio(b(wl), g((wl, 'squid')))} | {ratio(b(wl), g((wl, 'relay')))} | "
+             f"{ratio(b(wl), g((wl, 'mitmproxy')))} | {cpu_s} | {target} | {chk(ok)} |")
+for k, label, lim in (("Dwarm", "D seen name (ms)", 1.5), ("Dnew", "D new name (ms)", 2.0)):
+    x, d = g((k, "boundary")), g((k, "direct"))
+    if x is None or d is None:
+        continue
+    S.append(f"| {label} | {x:.2f} | {ratio(x, d)} | {ratio(x, g((k, 'squid')))} | "
+             f"{ratio(x, g((k, 'relay')))} | {ratio(x, g((k, 'mitmproxy')))} | – | "
+             f"≤ {lim}× direct | {chk(x <= lim * d)} |")
+if e_big and g(("E%d" % e_big, "boundary")) is not None:
+    x = g(("E%d" % e_big, "boundary"))
+    S.append(f"| E KiB per idle connection ({e_big}) | {x:.1f} | – | "
+             f"{ratio(x, g(('E%d' % e_big, 'squid')))} | {ratio(x, g(('E%d' % e_big, 'relay')))} | "
+             f"{ratio(x, g(('E%d' % e_big, 'mitmproxy')))} | – | ≤ 40 KiB | {chk(x <= 40)} |")
+if g("F") is not None:
+    fb = g("Fb")
+    S.append(f"| F start-up overhead (ms) | {g('F'):.1f} | – | – | – | – | – | ≤ 12 ms and ≤ 1/7 of "
+             f"batched iptables ({fb:.1f} ms) | {chk(g('F') <= 12 and (fb is None or g('F') <= fb / 7))} |")
+if g(("G", 1000, "indexed")):
+    x = g(("G", 1000, "indexed"))
+    y = g(("G", 1000, "scanned"))
+    S.append(f"| G decisions/s, 1 000 rules | {fmt(x)} (scanned: {fmt(y)}) | – | – | – | – | – | "
+             f"≥ 1 000 000 | {chk(x >= 1e6)} (scanned: {chk(y is not None and y >= 1e6)}) |")
+S.append("")
+S.append("Ratios are of medians; for D and E lower is better, so boundary's figure divided by another's")
+S.append("below 1× means boundary is faster or smaller. Proxy CPU is user + system time of the proxy's")
+S.append("processes (from `/proc/PID/stat`, before and after each run) divided by the requests wrk")
+S.append("completed (per connection in B, per 1 MiB response in C); it shows cost even when the client")
+S.append("is the bottleneck.\n")
+S.append("| proxy CPU per request (µs, median) | " + " | ".join(f"`{p}`" for p in PATHS if p != "direct") + " |")
+S.append("|---|" + "---:|" * len([p for p in PATHS if p != "direct"]))
+for wl in ("A", "B", "C"):
+    S.append(f"| {wl} | " + " | ".join(fmt(cpu.get((wl, p)), 1) if cpu.get((wl, p)) is not None else "–"
+                                  for p in PATHS if p != "direct") + " |")
+out[summary_at:summary_at] = S
+
+# --- what the profiles showed ----------------------------------------------------------------------
+
+w("## Where boundary's time goes\n")
+w("Found with `perf record`, `perf stat -e raw_syscalls:sys_enter` and `strace` on this machine")
+w("(November 2026, boundary at the commit above); causes in boundary's code, for the issues to fix,")
+w("not figures of this run:\n")
+w("- **A, C (keep-alive)**: about two thirds of boundary's CPU is in the kernel. It makes about 11")
+w("  system calls per request, 6.7 of them `read`: OpenSSL reads each record's 5-byte header and its")
+w("  body with separate calls (no `SSL_CTX_set_read_ahead`), on both sides, and each loop ends with a")
+w("  read that returns `EAGAIN`; `epoll_ctl` follows at 1.4 per request. boundary's own code (parser,")
+w("  rules, audit) is about 6 % of its samples; the rules engine is invisible.")
+w("- **B**: boundary's server context issues no session tickets and keeps no session cache")
+w("  (`SSL_OP_NO_TICKET`, `SSL_CTX_set_num_tickets(ctx, 0)`, `SSL_SESS_CACHE_OFF` in `proxy/tls.c`),")
+w("  so a client that reconnects cannot resume: each connection costs it a full handshake (wrk's CPU")
+w("  per connection roughly triples; the client core is the bottleneck). See the B table.")
+w("- **D without `TCP_NODELAY`**: the same missing tickets leave the server silent after the")
+w("  handshake, so a client that writes its request after its TLS Finished without `TCP_NODELAY`")
+w("  waits for the delayed ACK: about 40 ms on every fresh connection (last column of D).")
+w("- **E**: each connection keeps its four 16 KiB-initial buffers (`cin`, `cout`, `uin`, `uout`) and")
+w("  OpenSSL's record buffers while idle (no `SSL_MODE_RELEASE_BUFFERS`; `buf_fini` only at close).")
+w("- **F**: most of `boundary -- true` is parsing the system CA bundle twice with OpenSSL 3 (once to")
+w("  write the jail's bundle, once for the upstream context's default verify paths), creating the")
+w("  preallocated LRU hash map, the kernel's static-key patching when the first cgroup BPF link is")
+w("  attached and the last detached, and two `fsync`s of a file in `/run` (tmpfs).\n")
+
+# --- the machine and the commands ----------------------------------------------------------------
+
+w("## Machine, versions and commands\n")
+w("```")
+for k in ("cpu", "cores", "memory", "kernel", "os", "boundary", "nginx", "squid", "mitmproxy",
+          "wrk", "openssl"):
+    w(f"{k:10} {M.get(k, '?')}")
+w("```\n")
+w("Pinning: the client on CPU 0; nginx, every proxy (boundary's whole process, its worker threads")
+w("included) on CPU 1, so a proxy competes with the upstream, not with the client. boundary's")
+w("proxy starts one worker thread per online CPU (two here), whatever the affinity.\n")
+w("Every path serves the same client, run as uid %s from a runner kept for the whole run;" % M["buid"])
+w("the order of the paths rotates by one each repetition. Commands, with `$U` the upstream's port:\n")
+w("```sh")
+w(f"# A\nwrk -t1 --timeout 10s --latency -d{M['dur']}s -c {M['a_conns']} https://bench.test:$U/small")
+w(f"# B\nwrk -t1 --timeout 10s --latency -d{M['dur']}s -c {M['b_conns']} -H 'Connection: close' https://bench.test:$U/small")
+w(f"# C\nwrk -t1 --timeout 10s --latency -d{M['dur']}s -c {M['c_conns']} https://bench.test:$U/big")
+w(f"# D (build/tools/ttfb, tools/bench/ttfb.c), {M['d_samples']} names per repetition")
+w("ttfb [-n] -c CA $U /small bench.test ...        # seen name (-n: without TCP_NODELAY)")
+w("ttfb -c CA $U /small n1.bench.test n2.bench.test ...   # new names")
+w("# E (build/tools/idleconns, tools/bench/idleconns.c): N connections, 64 handshakes in flight")
+w("idleconns N 64 900 bench.test $U /small READYFILE RELEASEFILE")
+w("# the proxies (pinned with taskset -c 1)")
+w("boundary --upstream-ca CA --user %s:%s --allow domain=bench.test --allow 'domain=*.bench.test' -- taskset -c 0 RUNNER" % (M["buid"], M["buid"]))
+w("nginx -c relay.conf     # stream { server { listen ssl; proxy_pass ...; proxy_ssl on; proxy_ssl_verify on; } }")
+w("squid -N -f squid.conf  # https_port ... intercept ssl-bump generate-host-certificates=on; ssl_bump peek step1; ssl_bump bump all")
+w("mitmdump -q --mode transparent --listen-host 127.0.0.1 --listen-port P --set ssl_verify_upstream_trusted_ca=CA")
+w("iptables -t nat -A OUTPUT -p tcp -d 127.0.0.1X --dport $U -m owner --uid-owner %s -j REDIRECT --to-ports P" % M["buid"])
+w("```\n")
+w("The full configurations are written by `tools/bench/run` (functions `setup_upstream`,")
+w("`setup_relay`, `setup_squid`, `setup_mitmproxy`); the names resolve through a hosts file")
+w("bind-mounted over `/etc/hosts` in each runner's mount namespace (and boundary's), with no")
+w("nameserver reachable, so nothing leaves the machine.\n")
+if quick:
+    w("*A quick run (`QUICK=1`): few, short repetitions; the ranges are wide. Run `sudo make bench`")
+    w("for the figures to quote.*\n")
+
+os.makedirs(os.path.dirname(OUT) or ".", exist_ok=True)
+with open(OUT, "w") as f:
+    f.write("\n".join(out).rstrip() + "\n")
+
+# --- charts ----------------------------------------------------------------------------------------
+
+os.makedirs(CHARTS, exist_ok=True)
+tmp = os.path.join(RES, "plot")
+os.makedirs(tmp, exist_ok=True)
+
+
+def bars(name, title, ylabel, series):
+    """series: list of (path, median, lo, hi)"""
+    dat = os.path.join(tmp, name + ".dat")
+    with open(dat, "w") as f:
+        for p, m, lo, hi in series:
+            if m is not None:
+                f.write(f'"{p}" {m} {lo if lo is not None else m} {hi if hi is not None else m}\n')
+    script = f"""
+set terminal pngcairo size 720,360 font ",10"
+set output "{os.path.join(CHARTS, name + '.png')}"
+set title "{title}"
+set ylabel "{ylabel}"
+set style fill solid 0.6 border -1
+set boxwidth 0.6
+set yrange [0:*]
+set grid ytics
+unset key
+plot "{dat}" using 0:2:xtic(1) with boxes lc rgb "#4477aa", \\
+     "" using 0:2:3:4 with yerrorbars lc rgb "#222222" pt 0
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+def series(wl, idx, scale=1.0):
+    s = []
+    for p in PATHS:
+        v = [x * scale for x in col(f"{wl}.{p}", idx)]
+        lo, hi = rng(v)
+        s.append((p, med(v), lo, hi))
+    return s
+
+
+bars("a", "A: keep-alive, 200 B, %s connections (median, range)" % M["a_conns"], "requests/s", series("A", 0))
+bars("b", "B: new TLS connection per request, %s concurrent" % M["b_conns"], "requests/s", series("B", 0))
+bars("c", "C: 1 MiB responses over keep-alive", "MiB/s", series("C", 3, 1 / 1048576))
+dat = os.path.join(tmp, "d.dat")
+with open(dat, "w") as f:
+    for p in PATHS:
+        f.write(f'"{p}" {fig.get(("Dwarm", p)) or 0} {fig.get(("Dnew", p)) or 0}\n')
+subprocess.run(["gnuplot"], text=True, check=True, input=f"""
+set terminal pngcairo size 720,360 font ",10"
+set output "{os.path.join(CHARTS, 'd.png')}"
+set title "D: time to first byte of a fresh TLS connection (median)"
+set ylabel "ms"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.6 border -1
+set yrange [0:*]
+set grid ytics
+set key top left
+plot "{dat}" using 2:xtic(1) title "seen name" lc rgb "#4477aa", "" using 3 title "new name" lc rgb "#ee6677"
+""")
+if e_big:
+    bars("e", "E: proxy memory per idle intercepted connection (%d connections)" % e_big,
+         "KiB per connection",
+         [(p, g(("E%d" % e_big, p)), None, None) for p in PATHS if p != "direct"])
