@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -151,7 +153,7 @@ static void worker_drain_done(struct worker *w)
 
 static void worker_accept(struct worker *w, struct listener *l)
 {
-	int fd, n;
+	int fd, n, one = 1;
 
 	/* A bounded batch, so one busy listener cannot starve the connections. */
 	for (n = 0; n < 64; n++) {
@@ -162,6 +164,11 @@ static void worker_accept(struct worker *w, struct listener *l)
 				    "out of file descriptors: a connection waits in the backlog");
 			return;
 		}
+		/*
+		 * Small writes (a handshake's last flight, a response head) go out at once: a
+		 * client whose next step waits on them must not wait for a delayed ACK.
+		 */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (!conn_new(w, fd, l->kind))
 			close(fd);
 	}
