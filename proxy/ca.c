@@ -833,6 +833,44 @@ X509 *ca_leaf_for_name(struct ca *ca, const char *name)
 	return x;
 }
 
+/*
+ * The usual system bundle (plain "BEGIN CERTIFICATE" blocks) is copied as it is: parsing 150
+ * certificates to write them out unchanged costs tens of milliseconds at every start. Returns
+ * true when in was copied to out whole; false (nothing written) when the caller must parse it:
+ * it holds OpenSSL's "TRUSTED CERTIFICATE" form, which other TLS libraries cannot read, or
+ * could not be read.
+ */
+static bool copy_plain_bundle(FILE *in, BIO *out)
+{
+	char *data = NULL;
+	size_t len = 0, cap = 0, n;
+	bool ok = false;
+	char *p;
+
+	for (;;) {
+		if (cap - len < 65536) {
+			p = realloc(data, cap + 262144);
+			if (!p)
+				goto out;
+			data = p;
+			cap += 262144;
+		}
+		n = fread(data + len, 1, cap - len, in);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(in) || memmem(data, len, "TRUSTED CERTIFICATE", 19))
+		goto out;
+	ok = BIO_write(out, data, (int)len) == (int)len &&
+	     (len == 0 || data[len - 1] == '\n' || BIO_write(out, "\n", 1) == 1);
+	if (!ok)
+		(void)BIO_reset(out);
+out:
+	free(data);
+	return ok;
+}
+
 int ca_write_bundle(struct ca *ca, const char *path, char *err, size_t errlen)
 {
 	const char *sys = X509_get_default_cert_file();
@@ -881,6 +919,12 @@ int ca_write_bundle(struct ca *ca, const char *path, char *err, size_t errlen)
 		ret = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto out;
+	}
+	if (in && copy_plain_bundle(in, out)) {
+		fclose(in);
+		in = NULL;
+	} else if (in) {
+		rewind(in);
 	}
 	while (in) {
 		x = PEM_read_X509_AUX(in, NULL, no_password, NULL);

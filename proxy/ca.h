@@ -72,9 +72,10 @@ EVP_PKEY *ca_leaf_key(struct ca *ca);
 X509 *ca_cert(struct ca *ca);
 
 /*
- * Writes a PEM bundle to path for the jail's SSL_CERT_FILE: every certificate of the system's
- * trust store (X509_get_default_cert_file(), else /etc/ssl/certs/ca-certificates.crt) followed
- * by the CA's. Entries of the system file that do not parse are skipped with a warning; a
+ * Writes a PEM bundle to path for the jail's SSL_CERT_FILE: the system's trust store
+ * (X509_get_default_cert_file(), else /etc/ssl/certs/ca-certificates.crt) followed by the CA's
+ * certificate. A plain PEM file is copied as it is; one in OpenSSL's TRUSTED CERTIFICATE form is
+ * rewritten certificate by certificate, skipping entries that do not parse (with a warning). A
  * system without either file gets a bundle of the CA alone. Written 0644 through a temporary
  * file in path's directory and a rename. Returns 0, or -errno with err filled.
  */

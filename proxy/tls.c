@@ -11,6 +11,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
+#include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -154,6 +157,42 @@ fail:
 	return NULL;
 }
 
+/* True if dir holds OpenSSL's hashed certificate names ("5ad8a5d6.0"), as c_rehash makes. */
+static bool has_hashed_certs(const char *dir)
+{
+	struct dirent *e;
+	bool found = false;
+	size_t i;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		for (i = 0; i < 8 && isxdigit((unsigned char)e->d_name[i]); i++)
+			;
+		found = i == 8 && e->d_name[8] == '.' && isdigit((unsigned char)e->d_name[9]);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * The system trust store for upstream servers. OpenSSL's defaults (the bundle file and the
+ * hashed directory) parse the whole bundle up front, tens of milliseconds of every start; the
+ * hashed directory alone loads only the certificates a verification asks for. It is used when
+ * it is populated and SSL_CERT_FILE / SSL_CERT_DIR do not say otherwise.
+ */
+static int load_system_trust(SSL_CTX *ctx)
+{
+	const char *dir = X509_get_default_cert_dir();
+
+	if (getenv(X509_get_default_cert_file_env()) || getenv(X509_get_default_cert_dir_env()) ||
+	    !has_hashed_certs(dir))
+		return SSL_CTX_set_default_verify_paths(ctx);
+	return SSL_CTX_load_verify_dir(ctx, dir);
+}
+
 SSL_CTX *tls_client_ctx_new(const char *extra_ca_file, char *err, size_t errlen)
 {
 	SSL_CTX *ctx;
@@ -161,7 +200,7 @@ SSL_CTX *tls_client_ctx_new(const char *extra_ca_file, char *err, size_t errlen)
 
 	ctx = SSL_CTX_new(TLS_client_method());
 	if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
-	    SSL_CTX_set_default_verify_paths(ctx) != 1 ||
+	    load_system_trust(ctx) != 1 ||
 	    SSL_CTX_set_alpn_protos(ctx, alpn_http11, ALPN_HTTP11_LEN) != 0) {
 		snprintf(err, errlen, "cannot set up the TLS client context: %s",
 			 ca_ossl_reason(reason, sizeof(reason)));
