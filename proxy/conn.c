@@ -204,11 +204,7 @@ static void host_name_only(const char *host, char *out, size_t len)
 /* True if spec is a rule boundary would accept: only those are suggested to a person. */
 static bool valid_rule(const char *spec)
 {
-	struct rules *r = rules_new();
-	bool ok = r && rules_add(r, spec, NULL, NULL, 0) == 0;
-
-	rules_free(r);
-	return ok;
+	return rules_check(spec, NULL, 0) == 0;
 }
 
 static void refuse(struct conn *c, const char *reason)

@@ -813,6 +813,18 @@ fail:
 	return ret;
 }
 
+int rules_check(const char *spec, char *err, size_t errlen)
+{
+	struct rules *r = rules_new();
+	int ret;
+
+	if (!r)
+		return -RULES_E_NOMEM;
+	ret = rules_add(r, spec, NULL, err, errlen);
+	rules_free(r);
+	return ret;
+}
+
 size_t rules_count(const struct rules *r)
 {
 	return r->n;

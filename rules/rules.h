@@ -85,6 +85,12 @@ void rules_free(struct rules *r);
  */
 int rules_add(struct rules *r, const char *spec, size_t *err_col, char *err, size_t errlen);
 
+/*
+ * Parses spec without keeping it: 0 if rules_add() would accept it, else -RULES_E_* with err
+ * filled as rules_add() fills it. For suggesting a rule to a person only when it is one.
+ */
+int rules_check(const char *spec, char *err, size_t errlen);
+
 /* The number of rules in the set. */
 size_t rules_count(const struct rules *r);
 

@@ -383,6 +383,25 @@ static int load_and_attach(struct jail *j, char *err, size_t errlen)
 
 /* --- original destinations and DNS, for the proxy and the jail ----------------------------- */
 
+/* The key the jail files a socket's record under: its address and port as the listener sees them. */
+static void client_key(const struct sockaddr_storage *ss, struct jail_client_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		key->family = JAIL_AF_INET;
+		key->addr[0] = sin->sin_addr.s_addr;
+		key->port = sin->sin_port;
+	} else {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+		key->family = JAIL_AF_INET6;
+		memcpy(key->addr, &sin6->sin6_addr, 16);
+		key->port = sin6->sin6_port;
+	}
+}
+
 /* Finds (and forgets) the original destination of an accepted connection. */
 static int orig_lookup(struct jail *j, int fd, struct jail_orig *o)
 {
@@ -392,20 +411,7 @@ static int orig_lookup(struct jail *j, int fd, struct jail_orig *o)
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
 		return -errno;
-	memset(&key, 0, sizeof(key));
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		key.family = JAIL_AF_INET;
-		key.addr[0] = sin->sin_addr.s_addr;
-		key.port = sin->sin_port;
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		key.family = JAIL_AF_INET6;
-		memcpy(key.addr, &sin6->sin6_addr, 16);
-		key.port = sin6->sin6_port;
-	}
+	client_key(&ss, &key);
 	if (bpf_map_lookup_and_delete_elem(j->orig_map_fd, &key, o) != 0)
 		return -errno;
 	return 0;
@@ -452,20 +458,7 @@ static int dns_who(void *arg, const struct sockaddr_storage *peer, bool tcp, uin
 	struct jail_orig o;
 	int r;
 
-	memset(&key, 0, sizeof(key));
-	if (peer->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)peer;
-
-		key.family = JAIL_AF_INET;
-		key.addr[0] = sin->sin_addr.s_addr;
-		key.port = sin->sin_port;
-	} else {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)peer;
-
-		key.family = JAIL_AF_INET6;
-		memcpy(key.addr, &sin6->sin6_addr, 16);
-		key.port = sin6->sin6_port;
-	}
+	client_key(peer, &key);
 	/* A TCP connection's record is used once; a UDP socket's serves each datagram. */
 	r = tcp ? bpf_map_lookup_and_delete_elem(j->orig_map_fd, &key, &o)
 		: bpf_map_lookup_elem(j->orig_map_fd, &key, &o);

@@ -414,15 +414,10 @@ static char *shown(const char *s, size_t *cols)
 /* True if spec is a rule boundary accepts; if not, why goes into why_not. */
 static bool valid_rule(const char *spec, char **why_not)
 {
-	struct rules *r = rules_new();
 	char err[256] = "";
-	size_t col = 0;
 	int ret;
 
-	if (!r)
-		fatal("out of memory");
-	ret = rules_add(r, spec, &col, err, sizeof(err));
-	rules_free(r);
+	ret = rules_check(spec, err, sizeof(err));
 	if (ret == 0)
 		return true;
 	if (ret == -RULES_E_NOMEM)

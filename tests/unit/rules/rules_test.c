@@ -431,6 +431,17 @@ static void test_match_host_scopes(void **state)
 	rules_free(r);
 }
 
+static void test_check(void **state)
+{
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(rules_check("domain=github.com port=22", err, sizeof(err)), 0);
+	assert_int_equal(rules_check("domain=github.com:22", err, sizeof(err)), -RULES_E_PORT);
+	assert_non_null(strstr(err, "port=22"));
+	assert_int_equal(rules_check("", NULL, 0), -RULES_E_EMPTY);
+}
+
 static void test_url_split_ports(void **state)
 {
 	struct rules_request req;
@@ -503,6 +514,7 @@ int main(void)
 	    cmocka_unit_test(test_match_host),
 	    cmocka_unit_test(test_match_host_scopes),
 	    cmocka_unit_test(test_url_split_ports),
+	    cmocka_unit_test(test_check),
 	    cmocka_unit_test(test_match_does_not_allocate),
 	};
 
