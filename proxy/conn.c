@@ -182,6 +182,28 @@ static void bad_request(struct conn *c, const char *why)
 	respond(c, 400, "Bad Request", body, true);
 }
 
+/*
+ * 408 for a client too slow to finish what it started (a request head, a request body), then
+ * close: the upstream, if it was sent part of the request, cannot be reused.
+ */
+static void request_timeout(struct conn *c, const char *why)
+{
+	char body[512];
+
+	log_warn("%s%s%s from %s: 408: %s", c->method, c->method[0] ? " " : "", c->url, c->who,
+		 why);
+	if (c->audit_open) {
+		c->audit_open = false;
+		audit(c, "end", "allow", NULL, why, 408);
+	}
+	xport_close(&c->ux);
+	close_alt(c);
+	c->ev_u = WATCH_NONE;
+	c->up_key[0] = '\0';
+	snprintf(body, sizeof(body), "boundary gave up waiting for the client: %s\n", why);
+	respond(c, 408, "Request Timeout", body, true);
+}
+
 /* A host without its port, for rules a person would write. */
 static void host_name_only(const char *host, char *out, size_t len)
 {
@@ -1049,8 +1071,14 @@ static bool step_head(struct conn *c)
 		}
 	}
 	r = fill(&c->cx, &c->cin);
-	if (r > 0)
+	if (r > 0) {
+		if (c->idle_end) {
+			/* The next head has begun: it has the header timeout, not the idle one. */
+			c->idle_end = 0;
+			set_deadline(c, c->w->p->cfg.header_timeout_ms);
+		}
 		return true;
+	}
 	if (r == 0) {
 		if (c->cin.len > 0)
 			log_info("%s closed in the middle of a request head", c->who);
@@ -1362,6 +1390,11 @@ static void wait_next_request(struct conn *c)
 
 	reset_request(c);
 	set_state(c, CONN_HEAD);
+	if (c->cin.len > 0) {
+		/* A pipelined head, whole or begun: it has the header timeout. */
+		set_deadline(c, c->w->p->cfg.header_timeout_ms);
+		return;
+	}
 	c->idle_end = now + c->w->p->cfg.idle_timeout_ms;
 	c->deadline = now + IDLE_TRIM_MS < c->idle_end ? now + IDLE_TRIM_MS : c->idle_end;
 }
@@ -1413,13 +1446,23 @@ static bool step_exchange(struct conn *c)
 			progress = true;
 		if (!c->req_done && buf_room(&c->cin) > 0) {
 			r = fill(&c->cx, &c->cin);
-			if (r > 0)
+			if (r > 0) {
 				progress = true;
-			else if (r == 0 || r != -EAGAIN) {
+				/* An upload that moves is not a silent upstream: idle rules. */
+				if (!c->resp_head_done)
+					set_deadline(c, c->w->p->cfg.idle_timeout_ms);
+			} else if (r == 0 || r != -EAGAIN) {
+				log_info("%s %s from %s: the client went away in the middle of its "
+					 "request body (%llu bytes sent on)",
+					 c->method, c->url, c->who,
+					 (unsigned long long)c->bytes_up);
 				conn_close(c, "the client went away in the middle of its request");
 				return false;
 			}
 		}
+		/* The whole request is out: the upstream's time to answer starts now. */
+		if (c->req_done && !c->resp_head_done)
+			set_deadline(c, c->w->p->cfg.response_timeout_ms);
 	}
 	/* response, from the upstream */
 	if (!c->resp_done && !c->up_eof && buf_room(&c->uin) > 0) {
@@ -1474,6 +1517,11 @@ static bool step_exchange(struct conn *c)
 				c->resp_done = true;
 			} else {
 				/* Cut short: the client must see the connection end, not a hang. */
+				log_warn("%s %s from %s: the upstream closed in the middle of its "
+					 "response (%llu bytes passed on); closing the client's "
+					 "connection",
+					 c->method, c->url, c->who,
+					 (unsigned long long)c->bytes_down);
 				c->client_close = true;
 				c->resp_done = true;
 				c->req_done = false;
@@ -1781,6 +1829,8 @@ void conn_event(struct conn *c, bool upstream, uint32_t events)
 
 void conn_timeout(struct conn *c)
 {
+	char why[128];
+
 	switch (c->state) {
 	case CONN_CONNECT:
 		if (proxy_now_ms() < c->connect_deadline) {
@@ -1798,15 +1848,29 @@ void conn_timeout(struct conn *c)
 		upstream_failed(c, 504, "timed out connecting to the upstream");
 		break;
 	case CONN_EXCHANGE:
-		if (!c->resp_head_done) {
-			upstream_failed(c, 504, "the upstream did not answer in time");
+		if (!c->resp_head_done && !c->req_done && c->uout.len == 0) {
+			/* Everything the client sent is out: it is the one that stopped. */
+			request_timeout(c, "the request body stalled: the client sent nothing "
+					   "more in time");
 			break;
 		}
+		if (!c->resp_head_done) {
+			upstream_failed(c, 504,
+					c->req_done ? "the upstream did not answer in time"
+						    : "the upstream stopped reading the request body");
+			break;
+		}
+		log_info("%s %s from %s: the response stalled (nothing either way for %u s); "
+			 "closing",
+			 c->method, c->url, c->who, c->w->p->cfg.idle_timeout_ms / 1000);
 		conn_close(c, "idle too long");
 		return;
 	case CONN_HEAD:
 		if (c->cin.len > 0) {
-			bad_request(c, "the request head did not arrive in time");
+			snprintf(why, sizeof(why),
+				 "the request head did not arrive in time (%u s allowed)",
+				 c->w->p->cfg.header_timeout_ms / 1000);
+			request_timeout(c, why);
 			break;
 		}
 		if (c->idle_end && proxy_now_ms() < c->idle_end) {
@@ -1850,9 +1914,14 @@ void conn_timeout(struct conn *c)
 					 "first?)");
 			return;
 		}
+		log_info("%s (to %s): %s in %u s; closing", c->who, c->orig_str,
+			 c->sniff_done ? "no whole request head arrived" : "nothing arrived",
+			 c->w->p->cfg.header_timeout_ms / 1000);
 		conn_close(c, "nothing arrived in time");
 		return;
 	default:
+		log_info("%s (to %s): timed out in state %s; closing", c->who, c->orig_str,
+			 state_name(c->state));
 		conn_close(c, "timed out");
 		return;
 	}

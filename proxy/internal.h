@@ -65,6 +65,8 @@ struct idle_up {
 #define HAPPY_EYEBALLS_MS 250	/* RFC 8305's connection attempt delay */
 #define IDLE_TRIM_MS	  1000	/* a keep-alive connection idle this long gives its buffers back */
 #define MAX_ADDRS	  16
+#define ACCEPT_PAUSE_MS	  100	/* out of file descriptors: accept() rests this long */
+#define EMFILE_LOG_MS	  10000 /* ... and says so at most this often */
 
 struct worker {
 	struct proxy *p;
@@ -80,6 +82,13 @@ struct worker {
 	struct idle_up *pool;
 	unsigned pool_n;
 	unsigned trimmed; /* connections trimmed since the last malloc_trim() */
+	/*
+	 * Out of file descriptors: the listeners leave this worker's epoll set until then (ms),
+	 * or a level-triggered listener with a connection waiting would wake it forever.
+	 */
+	uint64_t accept_paused_until;
+	uint64_t emfile_logged;	  /* when the last "out of file descriptors" line was said */
+	unsigned emfile_unlogged; /* pauses since then not said */
 	bool stop;
 	/*
 	 * The parsed header fields of the request or response head being handled. A head is parsed

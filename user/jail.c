@@ -779,6 +779,8 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	pc.dns = j->dns;
 	pc.response_timeout_ms = o->upstream_timeout * 1000;
 	pc.connect_timeout_ms = o->upstream_timeout < 10 ? o->upstream_timeout * 1000 : 10000;
+	pc.header_timeout_ms = o->header_timeout * 1000;
+	pc.idle_timeout_ms = o->idle_timeout * 1000;
 	pc.orig_arg = j;
 	j->proxy = proxy_new(&pc, err, errlen);
 	if (!j->proxy)

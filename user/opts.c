@@ -103,6 +103,13 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_AUDIT_LOG] = {OPTS_AUDIT_LOG, "audit-log", 0, "BOUNDARY_AUDIT_LOG", "audit_log",
 			OPTS_T_STRING, "", "FILE",
 			"a JSON line per decision to FILE, - or a directory", true, F(audit_log)},
+    [OPTS_HEADER_TIMEOUT] = {OPTS_HEADER_TIMEOUT, "header-timeout", 0, "BOUNDARY_HEADER_TIMEOUT",
+			     "header_timeout", OPTS_T_SECONDS, "30", "SECONDS",
+			     "answer 408 when a request head takes this long", false,
+			     F(header_timeout)},
+    [OPTS_IDLE_TIMEOUT] = {OPTS_IDLE_TIMEOUT, "idle-timeout", 0, "BOUNDARY_IDLE_TIMEOUT",
+			   "idle_timeout", OPTS_T_SECONDS, "120", "SECONDS",
+			   "close a connection silent this long", false, F(idle_timeout)},
 };
 
 const struct opts_def *opts_defs(size_t *n)

@@ -47,6 +47,8 @@ enum opts_id {
 	OPTS_UPSTREAM_CA,
 	OPTS_UPSTREAM_TIMEOUT,
 	OPTS_AUDIT_LOG,
+	OPTS_HEADER_TIMEOUT,
+	OPTS_IDLE_TIMEOUT,
 	OPTS__COUNT,
 };
 
@@ -151,6 +153,8 @@ struct opts {
 	unsigned upstream_timeout;   /* seconds an upstream may stay silent before a 504 */
 	char *upstream_ca;	     /* also trusted for upstream servers; "" for none */
 	char *audit_log;	     /* "-", a file or a directory; "" for none (or --log-dir's) */
+	unsigned header_timeout;     /* seconds a client has to send a request head */
+	unsigned idle_timeout;	     /* seconds a connection may stay silent */
 
 	char **log_files; /* log summary's files, "-" for stdin; NULL-ended, strings argv's */
 	size_t n_log_files;
