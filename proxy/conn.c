@@ -190,8 +190,10 @@ static void request_timeout(struct conn *c, const char *why)
 {
 	char body[512];
 
-	log_warn("%s%s%s from %s: 408: %s", c->method, c->method[0] ? " " : "", c->url, c->who,
-		 why);
+	if (c->url[0])
+		log_warn("%s %s from %s: 408: %s", c->method, c->url, c->who, why);
+	else
+		log_warn("%s (to %s): 408: %s", c->who, c->orig_str, why);
 	if (c->audit_open) {
 		c->audit_open = false;
 		audit(c, "end", "allow", NULL, why, 408);
