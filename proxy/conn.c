@@ -1831,7 +1831,7 @@ void conn_event(struct conn *c, bool upstream, uint32_t events)
 
 void conn_timeout(struct conn *c)
 {
-	char why[128];
+	char why[320];
 
 	switch (c->state) {
 	case CONN_CONNECT:
@@ -1846,6 +1846,10 @@ void conn_timeout(struct conn *c)
 		upstream_failed(c, 504, "timed out connecting to the upstream");
 		break;
 	case CONN_RESOLVE:
+		snprintf(why, sizeof(why),
+			 "looking up %s took too long (is the host's DNS answering?)", c->uhost);
+		upstream_failed(c, 504, why);
+		break;
 	case CONN_UP_TLS:
 		upstream_failed(c, 504, "timed out connecting to the upstream");
 		break;

@@ -106,12 +106,15 @@ struct proxy {
 	unsigned n_w;
 	bool started;
 	/* the resolver pool */
-	pthread_t *rt;
-	unsigned n_rt;
+	pthread_t *rt;	/* RESOLVER_THREADS_MAX slots */
+	unsigned n_rt;	/* started (grows under rlock, by workers) */
+	unsigned r_idle; /* waiting for a job (under rlock) */
 	pthread_mutex_t rlock;
 	pthread_cond_t rcond;
 	struct resolve_job *rq_head, *rq_tail;
+	unsigned rq_n; /* jobs in the queue */
 	bool rstop;
+	bool abandoned; /* resolvers were left in getaddrinfo() at stop: never freed */
 };
 
 enum conn_state {

@@ -25,7 +25,15 @@
 #include "proxy/internal.h"
 #include "proxy/log.h"
 
-#define RESOLVER_THREADS 4
+/*
+ * getaddrinfo blocks for as long as the host's DNS takes: a server that does not answer holds a
+ * thread for resolv.conf's timeout times its attempts (10 s by default). The pool starts small
+ * and grows while every thread is busy, so lookups of dead names cannot queue the others (names
+ * in /etc/hosts included) behind them.
+ */
+#define RESOLVER_THREADS     4
+#define RESOLVER_THREADS_MAX 64
+_Static_assert(RESOLVER_THREADS_MAX <= 64, "proxy_stop() keeps the joined threads in a u64");
 
 uint64_t proxy_now_ms(void)
 {
@@ -60,13 +68,16 @@ static void *resolver_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&p->rlock);
+		p->r_idle++;
 		while (!p->rq_head && !p->rstop)
 			pthread_cond_wait(&p->rcond, &p->rlock);
+		p->r_idle--;
 		if (p->rstop) {
 			pthread_mutex_unlock(&p->rlock);
 			return NULL;
 		}
 		j = p->rq_head;
+		p->rq_n--;
 		p->rq_head = j->next;
 		if (!p->rq_head)
 			p->rq_tail = NULL;
@@ -111,6 +122,16 @@ int proxy_resolve(struct conn *c, const char *host, uint16_t port)
 	else
 		p->rq_head = j;
 	p->rq_tail = j;
+	/* Idle threads may not have taken earlier jobs yet: count those too. */
+	if (++p->rq_n > p->r_idle && p->n_rt < RESOLVER_THREADS_MAX) {
+		if (pthread_create(&p->rt[p->n_rt], NULL, resolver_main, p) == 0) {
+			p->n_rt++;
+			if (p->n_rt == RESOLVER_THREADS_MAX)
+				log_warn("%u name lookups at once: the host's DNS is slow or not "
+					 "answering; further lookups wait their turn",
+					 RESOLVER_THREADS_MAX);
+		}
+	}
 	pthread_cond_signal(&p->rcond);
 	pthread_mutex_unlock(&p->rlock);
 	return 0;
@@ -389,15 +410,19 @@ int proxy_start(struct proxy *p)
 	int ret;
 
 	p->w = calloc(p->cfg.workers, sizeof(*p->w));
-	p->rt = calloc(RESOLVER_THREADS, sizeof(*p->rt));
+	p->rt = calloc(RESOLVER_THREADS_MAX, sizeof(*p->rt));
 	if (!p->w || !p->rt)
 		return -ENOMEM;
+	pthread_mutex_lock(&p->rlock);
 	for (i = 0; i < RESOLVER_THREADS; i++) {
 		ret = -pthread_create(&p->rt[i], NULL, resolver_main, p);
-		if (ret)
+		if (ret) {
+			pthread_mutex_unlock(&p->rlock);
 			return ret;
+		}
 		p->n_rt++;
 	}
+	pthread_mutex_unlock(&p->rlock);
 	for (i = 0; i < p->cfg.workers; i++) {
 		p->w[i].ep = p->w[i].wake = -1;
 		ret = worker_init(p, &p->w[i]);
@@ -414,8 +439,9 @@ int proxy_start(struct proxy *p)
 
 void proxy_stop(struct proxy *p)
 {
-	uint64_t one = 1;
-	unsigned i;
+	const struct timespec tick = {0, 10 * 1000 * 1000};
+	uint64_t one = 1, joined = 0;
+	unsigned i, tries, left = 0;
 
 	if (!p)
 		return;
@@ -432,8 +458,32 @@ void proxy_stop(struct proxy *p)
 	p->rstop = true;
 	pthread_cond_broadcast(&p->rcond);
 	pthread_mutex_unlock(&p->rlock);
-	for (i = 0; i < p->n_rt; i++)
-		pthread_join(p->rt[i], NULL);
+	/*
+	 * No worker is left to start another resolver: n_rt is final. A thread inside
+	 * getaddrinfo() cannot be interrupted and may stay there for the host's whole DNS timeout
+	 * (10 s by default): boundary's exit does not wait for it. Such threads are abandoned,
+	 * and with them everything they may still touch (proxy_free() then frees none of it);
+	 * the process is about to end.
+	 */
+	for (tries = 0; tries < 50; tries++) {
+		left = 0;
+		for (i = 0; i < p->n_rt; i++) {
+			if (joined & (1ULL << i))
+				continue;
+			if (pthread_tryjoin_np(p->rt[i], NULL) == 0)
+				joined |= 1ULL << i;
+			else
+				left++;
+		}
+		if (!left)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	if (left) {
+		log_info("boundary stops with %u name lookup(s) still waiting for the host's DNS",
+			 left);
+		p->abandoned = true;
+	}
 	p->n_rt = 0;
 }
 
@@ -442,7 +492,7 @@ void proxy_free(struct proxy *p)
 	struct resolve_job *j, *next;
 	unsigned i;
 
-	if (!p)
+	if (!p || p->abandoned)
 		return;
 	for (i = 0; p->w && i < p->cfg.workers; i++) {
 		for (j = p->w[i].done; j; j = next) {
