@@ -4,8 +4,9 @@
 # load.py: the stress suites' origin server and load client, both asyncio, one process each
 # (the e2e servers' thread per connection does not reach thousands).
 #
-#   load.py serve PORTFILE
-#       An HTTP/1.1 origin on 127.0.0.1 (a free port, written to PORTFILE once listening).
+#   load.py serve PORTFILE [COUNTFILE]
+#       An HTTP/1.1 origin on 127.0.0.1 (a free port, written to PORTFILE once listening);
+#       with COUNTFILE, the connections it accepted so far, rewritten every 50 ms.
 #       Keep-alive unless the request says Connection: close.
 #         /ok        200 "ok\n"
 #         /never     reads the head, never answers
@@ -21,6 +22,10 @@
 #         3 refused, Connection: close: one 403, then the close
 #       writes the JSON result to DIR/NAME.result, waits for DIR/close (the keep-alive ones
 #       still open), closes everything and exits 0 if there was no error.
+#
+#   load.py hammer N ADDR PORT HOST
+#       N connections at a time, each five keep-alive GET /ok with Host HOST then a close, again
+#       and again until killed; failures are retried after 10 ms.
 import asyncio
 import json
 import os
@@ -44,7 +49,12 @@ async def read_response(r):
 
 
 # --- the origin ------------------------------------------------------------------------------
+accepted = 0
+
+
 async def serve_conn(r, w):
+    global accepted
+    accepted += 1
     try:
         while True:
             try:
@@ -87,12 +97,32 @@ async def serve_conn(r, w):
         w.close()
 
 
-async def serve(portfile):
+async def serve(portfile, countfile):
     srv = await asyncio.start_server(serve_conn, "127.0.0.1", 0, backlog=4096)
     with open(portfile + ".tmp", "w") as f:
         f.write(str(srv.sockets[0].getsockname()[1]))
     os.rename(portfile + ".tmp", portfile)
-    await asyncio.Event().wait()
+    while True:
+        await asyncio.sleep(0.05)
+        if countfile:
+            with open(countfile + ".tmp", "w") as f:
+                f.write("%d\n" % accepted)
+            os.rename(countfile + ".tmp", countfile)
+
+
+async def hammer(n, addr, port, host):
+    async def one():
+        while True:
+            try:
+                r, w = await asyncio.open_connection(addr, port)
+                for _ in range(5):
+                    w.write(b"GET /ok HTTP/1.1\r\nHost: %s\r\n\r\n" % host.encode())
+                    await read_response(r)
+                w.close()
+            except Exception:  # noqa: BLE001 - boundary may be gone: try again
+                await asyncio.sleep(0.01)
+
+    await asyncio.gather(*(one() for _ in range(n)))
 
 
 # --- the load --------------------------------------------------------------------------------
@@ -168,7 +198,9 @@ async def client(n, addr, port, allow, deny, d, name):
 
 def main():
     if sys.argv[1] == "serve":
-        asyncio.run(serve(sys.argv[2]))
+        asyncio.run(serve(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None))
+    elif sys.argv[1] == "hammer":
+        asyncio.run(hammer(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]))
     elif sys.argv[1] == "client":
         n, addr, port, allow, deny, d = sys.argv[2:8]
         name = sys.argv[8] if len(sys.argv) > 8 else "c%d" % os.getpid()

@@ -117,7 +117,7 @@ print(ok["allowed"], ok["refused"], json.dumps(errors) if errors else "none")' "
 	t1=$(date +%s.%N)
 	diag "round $r: $allowed allowed and $refused refused as expected, errors: $errs;" \
 		"boundary then held $peak descriptors (the keep-alive half still open), RSS $(rss) KiB;" \
-		"$(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s"
+		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 	ok_if "round $r: every allowed connection got its 200s and every refused one its 403s ($allowed + $refused of $N, errors: $errs)" \
 		"[ '$errs' = none ] && [ '$allowed' = $((N / 2)) ] && [ '$refused' = $((N / 2)) ]"
 	touch "$D/r$r/close"

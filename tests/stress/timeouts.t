@@ -32,7 +32,7 @@ within() {
 	got=$(result "$1")
 	secs=$(sed -nE 's/.* after ([0-9.]+).*/\1/p' <<<"$got")
 	if [[ $got == "$2"*" after "* ]] && [ -n "$secs" ] &&
-		[ "$(echo "$secs >= 1.5 && $secs <= 5.5" | bc)" = 1 ]; then
+		awk -v s="$secs" 'BEGIN { exit !(s >= 1.5 && s <= 5.5) }'; then
 		ok "$3 ($got)"
 	else
 		fail "$3"
