@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proxy/audit.h"
@@ -25,6 +26,7 @@
 #include "rules/rules.h"
 
 #define TCP_MAX	    32
+#define ACCEPT_PAUSE_MS 100 /* out of file descriptors: TCP accept() rests this long */
 #define PENDING_MAX 256 /* forwarded queries in flight; beyond, SERVFAIL at once */
 #define ANSWER_MAX  65535
 
@@ -67,7 +69,21 @@ struct dns_server {
 	struct tcp_conn tcp[TCP_MAX];
 	unsigned n_pending;
 	bool closing;
+	/*
+	 * Out of file descriptors: the TCP listeners leave the epoll set until then (ms on
+	 * CLOCK_MONOTONIC), or a listener with a connection waiting would wake the loop forever.
+	 */
+	uint64_t tcp_paused_until;
+	bool emfile_said; /* said once; said again only after accepting works again */
 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static uint64_t ev_data(enum ev_kind k, uint32_t v)
 {
@@ -346,8 +362,23 @@ static void tcp_accept(struct dns_server *s, int lfd)
 	for (;;) {
 		len = sizeof(peer);
 		fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				if (!s->emfile_said)
+					log_warn_errno("DNS over TCP: cannot accept a connection; it "
+						       "waits in the backlog until descriptors free "
+						       "up (raise the limit with ulimit -n)");
+				s->emfile_said = true;
+				for (i = 0; i < 2; i++)
+					if (s->cfg.tcp[i] >= 0)
+						epoll_ctl(s->cfg.ep, EPOLL_CTL_DEL, s->cfg.tcp[i],
+							  NULL);
+				s->tcp_paused_until = now_ms() + ACCEPT_PAUSE_MS;
+			}
 			return;
+		}
+		s->emfile_said = false;
 		for (i = 0; i < TCP_MAX && s->tcp[i].fd >= 0; i++)
 			;
 		if (i == TCP_MAX) {
@@ -481,11 +512,29 @@ void dns_server_event(struct dns_server *s, uint64_t u64, uint32_t events)
 
 int dns_server_timeout_ms(struct dns_server *s)
 {
-	return s->fwd ? dns_fwd_timeout_ms(s->fwd) : -1;
+	int t = s->fwd ? dns_fwd_timeout_ms(s->fwd) : -1;
+	uint64_t now;
+	int p;
+
+	if (s->tcp_paused_until) {
+		now = now_ms();
+		p = now >= s->tcp_paused_until ? 0 : (int)(s->tcp_paused_until - now);
+		if (t < 0 || p < t)
+			t = p;
+	}
+	return t;
 }
 
 void dns_server_tick(struct dns_server *s)
 {
+	unsigned i;
+
+	if (s->tcp_paused_until && now_ms() >= s->tcp_paused_until) {
+		s->tcp_paused_until = 0;
+		for (i = 0; i < 2; i++)
+			if (s->cfg.tcp[i] >= 0)
+				watch(s->cfg.ep, s->cfg.tcp[i], EPOLLIN, ev_data(EV_TCP_LISTEN, i));
+	}
 	if (s->fwd)
 		dns_fwd_process(s->fwd, -1, -1);
 }

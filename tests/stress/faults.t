@@ -39,6 +39,7 @@ mkdir -p "$D/fd"
 chmod 1777 "$D/fd"
 BND_LOG_LEVEL=info bnd_bg fd --allow "domain=up.test" -- sh -c '
 	while [ ! -e "$1/start" ]; do sleep 0.05; done
+	(sleep 1; dig +tcp +tries=1 +time=15 "@$3" up.test A >"$1/dig.out" 2>&1) &
 	exec python3 "$2" client 200 "$3" 80 "up.test:$4" denied.test "$1" c1' _ "$D/fd" \
 	"$HERE/load.py" "$TH4" "$LP"
 B=$BND_PID
@@ -49,6 +50,8 @@ prlimit --pid "$B" --nofile=$((n0 + 20)):
 diag "boundary holds $n0 descriptors; its limit is now $((n0 + 20))"
 touch "$D/fd/start"
 jail_wait_log "$TMPDIR_T/fd.log" "out of file descriptors" 20
+# ... and DNS over TCP, which boundary's main loop accepts.
+jail_wait_log "$TMPDIR_T/fd.log" "DNS over TCP: cannot accept" 10
 t0=$(cpu_ticks "$B")
 sleep 2
 t1=$(cpu_ticks "$B")
@@ -70,6 +73,11 @@ contains "descriptors back: every waiting connection is served (200 open, 100 al
 	"$res" '"open": 200, "ok": {"allowed": 100, "refused": 100}, "errors": {}'
 logged "... and boundary says it accepts again" "$(cat "$TMPDIR_T/fd.log")" \
 	"file descriptors are free again: accepting connections"
+logged "DNS over TCP out of descriptors: said" "$(cat "$TMPDIR_T/fd.log")" \
+	"DNS over TCP: cannot accept a connection; it waits in the backlog until descriptors free up \\(raise the limit with ulimit -n\\): Too many open files"
+for _ in $(seq 100); do grep -q "status:" "$D/fd/dig.out" 2>/dev/null && break; sleep 0.1; done
+logged "... and the query waiting in the backlog is answered once they are back" \
+	"$(cat "$D/fd/dig.out" 2>/dev/null)" "status: NOERROR"
 touch "$D/fd/close"
 wait "$B"
 rc=$?
