@@ -1862,8 +1862,9 @@ void conn_timeout(struct conn *c)
 		}
 		if (!c->resp_head_done) {
 			upstream_failed(c, 504,
-					c->req_done ? "the upstream did not answer in time"
-						    : "the upstream stopped reading the request body");
+					c->req_done
+					    ? "the upstream did not answer in time"
+					    : "the upstream stopped reading the request body");
 			break;
 		}
 		log_info("%s %s from %s: the response stalled (nothing either way for %u s); "

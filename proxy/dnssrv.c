@@ -25,10 +25,10 @@
 #include "proxy/log.h"
 #include "rules/rules.h"
 
-#define TCP_MAX	    32
+#define TCP_MAX		32
 #define ACCEPT_PAUSE_MS 100 /* out of file descriptors: TCP accept() rests this long */
-#define PENDING_MAX 256 /* forwarded queries in flight; beyond, SERVFAIL at once */
-#define ANSWER_MAX  65535
+#define PENDING_MAX	256 /* forwarded queries in flight; beyond, SERVFAIL at once */
+#define ANSWER_MAX	65535
 
 enum ev_kind { EV_UDP = 1, EV_TCP_LISTEN, EV_TCP_CONN, EV_FWD };
 
@@ -366,9 +366,10 @@ static void tcp_accept(struct dns_server *s, int lfd)
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {
 				if (!s->emfile_said)
-					log_warn_errno("DNS over TCP: cannot accept a connection; it "
-						       "waits in the backlog until descriptors free "
-						       "up (raise the limit with ulimit -n)");
+					log_warn_errno(
+					    "DNS over TCP: cannot accept a connection; it "
+					    "waits in the backlog until descriptors free "
+					    "up (raise the limit with ulimit -n)");
 				s->emfile_said = true;
 				for (i = 0; i < 2; i++)
 					if (s->cfg.tcp[i] >= 0)

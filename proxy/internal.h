@@ -106,8 +106,8 @@ struct proxy {
 	unsigned n_w;
 	bool started;
 	/* the resolver pool */
-	pthread_t *rt;	/* RESOLVER_THREADS_MAX slots */
-	unsigned n_rt;	/* started (grows under rlock, by workers) */
+	pthread_t *rt;	 /* RESOLVER_THREADS_MAX slots */
+	unsigned n_rt;	 /* started (grows under rlock, by workers) */
 	unsigned r_idle; /* waiting for a job (under rlock) */
 	pthread_mutex_t rlock;
 	pthread_cond_t rcond;
