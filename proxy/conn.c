@@ -1874,6 +1874,8 @@ void conn_timeout(struct conn *c)
 		return;
 	case CONN_HEAD:
 		if (c->cin.len > 0) {
+			/* No request yet: not the one before it on this connection, either. */
+			c->method[0] = c->url[0] = '\0';
 			snprintf(why, sizeof(why),
 				 "the request head did not arrive in time (%u s allowed)",
 				 c->w->p->cfg.header_timeout_ms / 1000);

@@ -128,6 +128,34 @@ def keepalive_idle():
     report("keepalive-idle", "first 200 then " + what, secs)
 
 
+def keepalive_slow_head():
+    """A second head that starts 0.5 s after the first response, then drips: the header
+    timeout counts from its first byte (not from the first response)."""
+    s = connect()
+    s.sendall(b"GET /ok HTTP/1.1\r\nHost: %s\r\n\r\n" % HOST.encode())
+    data = b""
+    while b"ok\n" not in data:
+        d = s.recv(4096)
+        if not d:
+            break
+        data += d
+    time.sleep(0.5)
+    t0 = time.time()
+    s.sendall(b"GET /ok HTTP/1.1\r\n")
+
+    def drip():
+        try:
+            while not done.is_set():
+                time.sleep(0.3)
+                s.sendall(b"Y")
+        except OSError:
+            pass
+
+    threading.Thread(target=drip, daemon=True).start()
+    what, secs, _ = outcome(s, t0)
+    report("keepalive-slow-head", what, secs)
+
+
 def steady():
     ok = bad = 0
     slowest = 0.0
@@ -156,7 +184,7 @@ def steady():
 
 
 cases = [slowloris, silent, tls_stall, stalled_upload, vanish_mid_body, upstream_half,
-         upstream_never, keepalive_idle]
+         upstream_never, keepalive_idle, keepalive_slow_head]
 st = threading.Thread(target=steady)
 st.start()
 ts = [threading.Thread(target=f) for f in cases]
