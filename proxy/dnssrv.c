@@ -26,8 +26,9 @@
 #include "rules/rules.h"
 
 #define TCP_MAX		32
-#define ACCEPT_PAUSE_MS 100 /* out of file descriptors: TCP accept() rests this long */
-#define PENDING_MAX	256 /* forwarded queries in flight; beyond, SERVFAIL at once */
+#define ACCEPT_PAUSE_MS 100   /* out of file descriptors: TCP accept() rests this long */
+#define EMFILE_LOG_MS	10000 /* ... and says so at most this often */
+#define PENDING_MAX	256   /* forwarded queries in flight; beyond, SERVFAIL at once */
 #define ANSWER_MAX	65535
 
 enum ev_kind { EV_UDP = 1, EV_TCP_LISTEN, EV_TCP_CONN, EV_FWD };
@@ -74,7 +75,7 @@ struct dns_server {
 	 * CLOCK_MONOTONIC), or a listener with a connection waiting would wake the loop forever.
 	 */
 	uint64_t tcp_paused_until;
-	bool emfile_said; /* said once; said again only after accepting works again */
+	uint64_t emfile_logged; /* when that was last said: at most every EMFILE_LOG_MS */
 };
 
 static uint64_t now_ms(void)
@@ -365,12 +366,14 @@ static void tcp_accept(struct dns_server *s, int lfd)
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {
-				if (!s->emfile_said)
+				if (!s->emfile_logged ||
+				    now_ms() - s->emfile_logged >= EMFILE_LOG_MS) {
 					log_warn_errno(
 					    "DNS over TCP: cannot accept a connection; it "
 					    "waits in the backlog until descriptors free "
 					    "up (raise the limit with ulimit -n)");
-				s->emfile_said = true;
+					s->emfile_logged = now_ms();
+				}
 				for (i = 0; i < 2; i++)
 					if (s->cfg.tcp[i] >= 0)
 						epoll_ctl(s->cfg.ep, EPOLL_CTL_DEL, s->cfg.tcp[i],
@@ -379,7 +382,6 @@ static void tcp_accept(struct dns_server *s, int lfd)
 			}
 			return;
 		}
-		s->emfile_said = false;
 		for (i = 0; i < TCP_MAX && s->tcp[i].fd >= 0; i++)
 			;
 		if (i == TCP_MAX) {

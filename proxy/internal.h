@@ -89,6 +89,7 @@ struct worker {
 	uint64_t accept_paused_until;
 	uint64_t emfile_logged;	  /* when the last "out of file descriptors" line was said */
 	unsigned emfile_unlogged; /* pauses since then not said */
+	bool emfile_said;	  /* ... and "free again" is still to be said */
 	bool stop;
 	/*
 	 * The parsed header fields of the request or response head being handled. A head is parsed

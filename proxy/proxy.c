@@ -210,6 +210,7 @@ static void worker_accept_pause(struct worker *w, int err)
 		 strerror(err), w->emfile_unlogged);
 	w->emfile_logged = now;
 	w->emfile_unlogged = 0;
+	w->emfile_said = true;
 }
 
 static void worker_accept_resume(struct worker *w)
@@ -233,10 +234,10 @@ static void worker_accept(struct worker *w, struct listener *l)
 				worker_accept_pause(w, errno);
 			return;
 		}
-		if (w->emfile_logged) {
+		if (w->emfile_said) {
+			/* Said once per warning, so a limit hovered at stays two lines a period. */
 			log_warn("file descriptors are free again: accepting connections");
-			w->emfile_logged = 0;
-			w->emfile_unlogged = 0;
+			w->emfile_said = false;
 		}
 		/*
 		 * Small writes (a handshake's last flight, a response head) go out at once: a
