@@ -104,8 +104,9 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			OPTS_T_STRING, "", "FILE",
 			"a JSON line per decision to FILE, - or a directory", true, F(audit_log)},
     [OPTS_PORT_FORWARD] = {OPTS_PORT_FORWARD, "port-forward", 0, "BOUNDARY_PORT_FORWARD",
-			   "port_forward", OPTS_T_FORWARD, NULL, "HOST:JAIL[,...]",
-			   "host loopback port HOST reaches jail port JAIL", true, F(forwards)},
+			   "port_forward", OPTS_T_FORWARD, NULL, "H:J",
+			   "host loopback port H reaches jail port J (repeatable)", true,
+			   F(forwards)},
 };
 
 const struct opts_def *opts_defs(size_t *n)
