@@ -811,7 +811,23 @@ struct reload {
 	const char *base;    /* its last component, within path */
 	bool must_exist;     /* named by --config or BOUNDARY_CONFIG */
 	int ino;	     /* inotify on its directory, or -1 */
+	struct stat seen;    /* the file as last read (through symlinks); st_ino 0 if none */
 };
+
+/* Notes what path is now, through symlinks; true if that differs from what was noted before. */
+static bool reload_note(struct reload *r)
+{
+	struct stat st;
+	bool changed;
+
+	if (stat(r->path, &st) == -1)
+		memset(&st, 0, sizeof(st));
+	changed = st.st_ino != r->seen.st_ino || st.st_dev != r->seen.st_dev ||
+		  st.st_size != r->seen.st_size || st.st_mtim.tv_sec != r->seen.st_mtim.tv_sec ||
+		  st.st_mtim.tv_nsec != r->seen.st_mtim.tv_nsec;
+	r->seen = st;
+	return changed;
+}
 
 /*
  * Watches the config file's directory, not the file: editors and tools that replace the file
@@ -826,10 +842,12 @@ static void reload_init(struct reload *r, const struct opts *o)
 	r->path[0] = '\0';
 	r->base = r->path;
 	r->must_exist = o->src[OPTS_CONFIG] != OPTS_SRC_DEFAULT;
+	memset(&r->seen, 0, sizeof(r->seen));
 	if (!opts_config_path(o, r->path, sizeof(r->path))) {
 		r->path[0] = '\0';
 		return;
 	}
+	reload_note(r);
 	snprintf(dir, sizeof(dir), "%s", r->path);
 	slash = strrchr(dir, '/');
 	if (!slash) {
@@ -852,7 +870,11 @@ static void reload_init(struct reload *r, const struct opts *o)
 	}
 }
 
-/* Reads the watch's events; true when one was about the config file. */
+/*
+ * Reads the watch's events; true when one was about the config file, or when the file it
+ * names is another or has changed since last noted: a symlink to it may have been swapped,
+ * as Kubernetes does with a ConfigMap's "..data" link, with no event under its own name.
+ */
 static bool reload_changed(struct reload *r)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -868,7 +890,7 @@ static bool reload_changed(struct reload *r)
 				hit = true;
 		}
 	}
-	return hit;
+	return reload_note(r) || hit;
 }
 
 /*

@@ -4,12 +4,13 @@
 # reload.t: the rules change while the jail runs, as root. A jailed client loops requests to
 # up.test while the config file's allowlist flips between allowing and not allowing it
 # (replaced by a rename, as editors do; rewritten in place; SIGHUP with no change; a broken
-# file). Every request is answered by the rules in force when it began: 200 or 403, never a
-# failure of another kind, and a slow streaming response that began under the allowing rules
-# finishes under them, though a reload to denying rules happened halfway. The --allow rules of
-# the command line stay through every reload; a broken file keeps the rules in force and says
-# where it is broken; the command never sees the SIGHUP. With --use-real-dns, which names go
-# to the host's resolver follows the new rules too.
+# file; a symlink swapped underneath, as Kubernetes updates a ConfigMap). Every request is
+# answered by the rules in force when it began: 200 or 403, never a failure of another kind,
+# and a slow streaming response that began under the allowing rules finishes under them,
+# though a reload to denying rules happened halfway. The --allow rules of the command line
+# stay through every reload; a broken file keeps the rules in force and says where it is
+# broken; the command never sees the SIGHUP. (realdns.t checks that --use-real-dns follows a
+# reload too.)
 #
 # $CURL is a command line (tests/lib/proxy.sh), split into words on purpose.
 # shellcheck disable=SC2086
@@ -145,10 +146,46 @@ ok_if "the slow stream begun under the old rules got all $SSE_N events" \
 	"[ \$(grep -c '^data: ' <<<\"\$sse\") = $SSE_N ]"
 contains "... and ended cleanly" "$sse" "sse-exit 0"
 
+# 6. A config file that is a symlink swapped underneath, as Kubernetes updates a ConfigMap:
+# config.yaml -> ..data/config.yaml, and ..data replaced by a rename. No event names the file.
+K=$TMPDIR_T/k8s
+mkdir -p "$K/..v1" "$K/..v2"
+printf 'allowlist: ["domain=up.test"]\n' >"$K/..v1/config.yaml"
+printf 'allowlist: ["domain=nothing.test"]\n' >"$K/..v2/config.yaml"
+ln -s ..v1 "$K/..data"
+ln -s ..data/config.yaml "$K/config.yaml"
+rm -f "$R/stop"
+cat >"$R/k8s.sh" <<EOF
+while [ ! -e "$R/stop" ]; do
+	echo "k8s \$($CURL -o /dev/null -w '%{http_code}' "http://up.test:$P_HTTP/echo/k" 2>/dev/null)"
+	sleep 0.05
+done
+EOF
+BND_LOG_LEVEL=debug bnd_bg k8s --config "$K/config.yaml" -- sh "$R/k8s.sh"
+pid_k8s=$BND_PID
+for _ in $(seq 400); do grep -q '^k8s 200' "$TMPDIR_T/k8s.out" 2>/dev/null && break; sleep 0.05; done
+ln -s ..v2 "$K/..data_tmp"
+mv -T "$K/..data_tmp" "$K/..data"
+if jail_wait_log "$TMPDIR_T/k8s.log" 'rules reloaded: 1 rules from' 20; then
+	ok "a swapped symlink to the config file reloads the rules"
+else
+	fail "a swapped symlink to the config file reloads the rules"
+fi
+n=$(grep -c '^k8s ' "$TMPDIR_T/k8s.out")
+for _ in $(seq 400); do [ "$(grep -c '^k8s ' "$TMPDIR_T/k8s.out")" -ge $((n + 4)) ] && break; sleep 0.05; done
+got=$(tail -n +$((n + 2)) "$TMPDIR_T/k8s.out" | awk '{ print $2 }' | sort | uniq -c | awk '{ print $1, $2 }')
+ok_if "and the new file's rules are the ones in force (got: $(echo $got))" 'only 403 "$got"'
+touch "$R/stop"
+wait "$pid_k8s"
+id_k8s=$(jail_field "$TMPDIR_T/k8s.log" id)
+
 # By jail id: other suites' boundaries may come and go meanwhile.
 id=$(jail_field "$TMPDIR_T/rl.log" id)
 state_snapshot "$TMPDIR_T/after"
-left=$(state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after" "$id" | grep /boundary/)
-ok_if "the jail was made ($id)" '[ -n "$id" ]'
+left=$({
+	state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after" "$id"
+	state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after" "$id_k8s"
+} | grep /boundary/)
+ok_if "the jails were made ($id, $id_k8s)" '[ -n "$id" ] && [ -n "$id_k8s" ]'
 ok_if "nothing is left behind${left:+: $left}" "[ -z \"\$left\" ]"
 done_testing
