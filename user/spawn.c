@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/keyctl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "user/privs.h"
+#include "user/seccomp.h"
 
 const int spawn_forwarded_signals[] = {SIGINT,	 SIGTERM, SIGHUP,  SIGQUIT,
 				       SIGWINCH, SIGUSR1, SIGUSR2, 0};
@@ -224,6 +226,21 @@ run_command(const struct spawn_opts *o, int ready_fd, int go_fd)
 		_exit(125);
 	}
 	if (o->as_user && privs_drop_to(o->uid, o->gid, err, sizeof(err)) < 0) {
+		say("%s", err);
+		_exit(125);
+	}
+	/*
+	 * A session keyring of its own: the one inherited from whoever ran boundary holds their
+	 * keys (Kerberos tickets, filesystem credentials), which its possessor may read whatever
+	 * its uid.
+	 */
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) == -1 && errno != ENOSYS) {
+		say("cannot give the command a session keyring of its own (it would share yours): "
+		    "%s",
+		    strerror(errno));
+		_exit(125);
+	}
+	if (seccomp_install(err, sizeof(err)) < 0) {
 		say("%s", err);
 		_exit(125);
 	}
