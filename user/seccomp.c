@@ -32,6 +32,7 @@
 #elif defined(__aarch64__)
 #define NATIVE_ARCH AUDIT_ARCH_AARCH64
 #else
+// cppcheck-suppress preprocessorErrorDirective
 #error "seccomp.c: name this architecture's AUDIT_ARCH_* (and any compat ABI it has)"
 #endif
 
