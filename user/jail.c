@@ -679,6 +679,18 @@ static void build_hides(const struct jail *j, const struct opts *o, const char *
 		ro[r++] = j->cfg_dir;
 	if (j->key_path[0] && k + 2 < nhide)
 		hide[k++] = j->key_path;
+	/*
+	 * The Coder agent's audit socket: a jailed program would write records of its own there.
+	 * boundary's log and audit files: where their directory is the user's, the jail could
+	 * unlink them and leave forged ones in their place; a mount point cannot be unlinked.
+	 */
+	if (o->log_proxy_socket_path && o->log_proxy_socket_path[0] && k + 2 < nhide)
+		hide[k++] = o->log_proxy_socket_path;
+	if (j->audit && audit_path(j->audit) && strcmp(audit_path(j->audit), "-") != 0 &&
+	    r + 2 < nro)
+		ro[r++] = audit_path(j->audit);
+	if (log_path() && r + 2 < nro)
+		ro[r++] = log_path();
 	hide[k] = NULL;
 	ro[r] = NULL;
 }
