@@ -147,6 +147,46 @@ for who in root nobody; do
 done
 ok_if "the abstract socket saw only the control's connection" '[ "$(wc -l <"$TMPDIR_T/abs.hits")" = 1 ]'
 
+# --- boundary's own records: the Coder agent's audit socket, the log and audit files ------------
+
+# A stand-in for the Coder agent's audit socket: a jailed program must not write records there.
+asock=$SH/agent.sock
+python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.listen(8)
+open(sys.argv[2], "w").close()
+while True:
+    c, _ = s.accept(); open(sys.argv[3], "a").write("hit\n"); c.close()' "$asock" "$TMPDIR_T/agent.ready" "$TMPDIR_T/agent.hits" &
+agent_pid=$!
+at_exit "kill $agent_pid 2>/dev/null"
+for i in $(seq 100); do [ -e "$TMPDIR_T/agent.ready" ] && break; sleep 0.05; done
+out=$("$PROBE" unix "$asock")
+ok_if "control: the agent's audit socket answers outside the jail ($out)" '[ "$out" = "ok connected" ]'
+for who in root nobody; do
+	jailed --log-proxy-socket-path "$asock" $(users $who) -- "$PROBE" unix "$asock"
+	ok_if "$who: the Coder agent's audit socket cannot be reached from the jail ($out)" \
+		'[ "$out" != "ok connected" ]'
+done
+# boundary's records themselves connect once per jail; the jail's attempts must add nothing.
+ok_if "the agent's socket saw only the control's and boundary's own connections" \
+	'[ "$(wc -l <"$TMPDIR_T/agent.hits")" -le 3 ]'
+
+# A log directory of the user's: the jail must not swap boundary's files for forged ones.
+logs=$SH/logs
+mkdir -p "$logs"
+chown 65534:65534 "$logs"
+for who in root nobody; do
+	jailed --log-dir "$logs" --audit-log "$logs/audit-$who.jsonl" $(users $who) -- sh -c 'n=0
+for f in "$1"/*; do
+	rm -f "$f" 2>/dev/null; mv "$f" "$f.old" 2>/dev/null
+	(echo "{\"decision\":\"allow\",\"forged\":true}" >"$f") 2>/dev/null
+	[ -e "$f.old" ] && n=$((n + 1))
+done
+echo "moved: $n"' _ "$logs"
+	ok_if "$who: boundary's log and audit files are still its own (none moved or rewritten)" \
+		'[ "$(result moved)" = 0 ] && ! grep -rqs forged "$logs"'
+done
+
 # --- socket families no inet hook sees ------------------------------------------------------------
 
 # AF_VSOCK (40) talks to the hypervisor's host; the test only opens sockets, it sends nothing.
