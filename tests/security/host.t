@@ -90,6 +90,20 @@ for who in root nobody; do
 		'[ "$(result added)" = True ] && [[ "$(result key)" == "not found"* ]]'
 done
 
+# --- a setuid-root program --------------------------------------------------------------------
+
+cp /usr/bin/id "$SH/suid-id"
+chmod 4755 "$SH/suid-id"
+out="euid: $(runuser -u nobody -- "$SH/suid-id" -u)"
+if [ "$(result euid)" = 0 ]; then
+	ok "control: outside the jail, nobody running a setuid-root copy of id gets euid 0"
+	jailed --user nobody -- sh -c 'echo "euid: $("$1" -u)"' _ "$SH/suid-id"
+	want euid 65534 "nobody: a setuid-root program runs without root in the jail (no_new_privs)"
+else
+	skip "setuid programs do not work in $SH (a nosuid mount?): nothing to show"
+	skip "setuid programs do not work in $SH (a nosuid mount?): nothing to show"
+fi
+
 # --- tmux: a server of the user's runs any command its clients ask for ---------------------------
 
 if command -v tmux >/dev/null; then

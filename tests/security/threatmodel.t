@@ -7,7 +7,7 @@
 # description, so that its "all rows ok" means something. Needs no root.
 . "$(dirname "$0")/../lib/tap.sh"
 
-CHECK=tools/check-threat-model
+CHECK=$(dirname "$0")/../../tools/check-threat-model
 
 # --- the checker catches what it must ----------------------------------------------------------
 
