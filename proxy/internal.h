@@ -148,6 +148,8 @@ struct conn {
 	char dname[264];
 	uint16_t dport;
 	const char *stream_rule; /* a stream rule that allows dname:dport, when HTTP rules do too */
+	bool stream_rule_any;	 /* ... and it names no host */
+	bool any_host; /* allowed by a rule that names no host: the host's own addresses are shut */
 	uint64_t sniff_deadline; /* the first bytes must arrive by then */
 	bool sniff_wait;	 /* more bytes are needed to decide; retried on the next tick */
 	bool sniff_done;	 /* bytes have arrived: the client is not waiting for the server */

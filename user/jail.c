@@ -632,6 +632,38 @@ static void make_dir_as_parent(const char *dir)
 		log_debug("cannot give %s to its parent's owner: %s", dir, strerror(errno));
 }
 
+/* True if a is b or a directory above it (both absolute and canonical). */
+static bool path_covers(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	if (strcmp(a, "/") == 0)
+		return true;
+	return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/');
+}
+
+/*
+ * Whether boundary's log directory may be made read-only in the jail as a whole, so that no log
+ * of an earlier run there can be swapped either: yes for a directory of its own; no for a shared
+ * one (sticky, as /tmp), or one the command works in or below ($HOME, the working directory),
+ * where only this run's files are locked.
+ */
+static bool log_dir_lockable(const char *dir, const char *home)
+{
+	char real[PATH_MAX], other[PATH_MAX];
+	struct stat st;
+
+	if (!realpath(dir, real) || stat(real, &st) == -1 || !S_ISDIR(st.st_mode))
+		return false;
+	if (st.st_mode & S_ISVTX)
+		return false;
+	if (getcwd(other, sizeof(other)) && path_covers(real, other))
+		return false;
+	if (home && realpath(home, other) && path_covers(real, other))
+		return false;
+	return true;
+}
+
 static void build_hides(const struct jail *j, const struct opts *o, const char **hide, size_t nhide,
 			const char **ro, size_t nro, char *store, size_t storelen)
 {
@@ -687,6 +719,28 @@ static void build_hides(const struct jail *j, const struct opts *o, const char *
 		ro[r++] = j->cfg_dir;
 	if (j->key_path[0] && k + 2 < nhide)
 		hide[k++] = j->key_path;
+	/*
+	 * The Coder agent's audit socket: a jailed program would write records of its own there.
+	 * boundary's log and audit files: where their directory is the user's, the jail could
+	 * unlink them and leave forged ones in their place; a mount point cannot be unlinked.
+	 */
+	if (o->log_proxy_socket_path && o->log_proxy_socket_path[0] && k + 2 < nhide)
+		hide[k++] = o->log_proxy_socket_path;
+	if (j->audit && audit_path(j->audit) && strcmp(audit_path(j->audit), "-") != 0 &&
+	    r + 2 < nro)
+		ro[r++] = audit_path(j->audit);
+	if (log_path() && r + 2 < nro)
+		ro[r++] = log_path();
+	if (o->log_dir[0] && r + 2 < nro) {
+		if (log_dir_lockable(o->log_dir, home))
+			ro[r++] = o->log_dir;
+		else
+			log_warn(
+			    "--log-dir %s is shared with the jailed command: it cannot change this "
+			    "run's logs, but could earlier runs' there (give boundary a directory "
+			    "of its own)",
+			    o->log_dir);
+	}
 	hide[k] = NULL;
 	ro[r] = NULL;
 }
@@ -1036,7 +1090,7 @@ int jail_run(const struct opts *o, char *const argv[])
 {
 	struct jail j;
 	struct spawn_opts so;
-	const char *hide[24], *ro[8], *binds[12];
+	const char *hide[24], *ro[12], *binds[12];
 	char err[512], store[PATH_MAX + 64];
 	char **env = NULL;
 	struct sigaction sa;

@@ -498,6 +498,10 @@ state_leftovers() {
 			elif [ -d "/proc/$pid" ] && ! ours "$pid"; then
 				continue
 			fi
+		elif [[ $line =~ ^[0-9]+$ ]] && [ ! -d "/proc/$line" ]; then
+			# A process that was there at the snapshot and is gone now left nothing behind
+			# (another suite's boundary, started and ended in between).
+			continue
 		elif [ -d "/proc/$line" ] && ! ours "$line"; then
 			# A boundary or boundary-init process: ours, or in our jail's cgroup?
 			[ -z "$ourid" ] && continue
