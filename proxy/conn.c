@@ -752,7 +752,7 @@ static void handle_request(struct conn *c, size_t len)
 		return;
 	}
 	log_info("ALLOW %s %s from %s (rule: %s)", c->method, c->url, c->who, d.raw);
-	c->any_host = !rules_names_host(p->cfg.rules, d.rule);
+	c->any_host = !rules_names_host(conn_rules(c), d.rule);
 	c->t_start = proxy_now_ms();
 	c->bytes_up = c->bytes_down = 0;
 	audit(c, "request", "allow", d.raw, NULL, 0);
@@ -995,7 +995,7 @@ static bool step_sniff(struct conn *c)
 					 RULES_STREAM, &ds);
 			if (ds.allow) {
 				start_stream(c, c->dname, c->dport, ds.raw,
-					     !rules_names_host(c->w->p->cfg.rules, ds.rule), "tcp");
+					     !rules_names_host(conn_rules(c), ds.rule), "tcp");
 				return true;
 			}
 		}
