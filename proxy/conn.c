@@ -33,6 +33,7 @@
 #include "proxy/dns.h"
 #include "proxy/internal.h"
 #include "proxy/log.h"
+#include "proxy/ruleset.h"
 #include "proxy/sniff.h"
 #include "proxy/tls.h"
 #include "rules/rules.h"
@@ -43,6 +44,25 @@ static void wait_next_request(struct conn *c);
 static void close_alt(struct conn *c);
 static void host_name_only(const char *host, char *out, size_t len);
 #define host_name_only_pub host_name_only
+
+/*
+ * The rules this connection decides with: the set it took when its current decision began.
+ * It moves to its worker's current set (after a reload) only where a new decision begins, at
+ * sniff_begin() and at each request head, so a decision and what hangs off it (the stream rule
+ * kept for a silent client, a response still streaming) all belong to one set.
+ */
+static const struct rules *conn_rules(const struct conn *c)
+{
+	return ruleset_rules(c->rs);
+}
+
+static void conn_rules_renew(struct conn *c)
+{
+	if (c->rs == c->w->rs)
+		return;
+	ruleset_unref(c->rs);
+	c->rs = ruleset_ref(c->w->rs);
+}
 
 static const char *state_name(enum conn_state s)
 {
@@ -170,7 +190,11 @@ static void upstream_failed(struct conn *c, int code, const char *why)
 	close_alt(c);
 	c->ev_u = WATCH_NONE;
 	c->up_key[0] = '\0';
-	respond(c, code, code == 504 ? "Gateway Timeout" : "Bad Gateway", body, true);
+	respond(c, code,
+		code == 504   ? "Gateway Timeout"
+		: code == 403 ? "Forbidden"
+			      : "Bad Gateway",
+		body, true);
 }
 
 static void bad_request(struct conn *c, const char *why)
@@ -630,7 +654,6 @@ static void start_upstream(struct conn *c)
 /* A complete request head of len bytes is at the front of cin, parsed into c->req. */
 static void handle_request(struct conn *c, size_t len)
 {
-	const struct proxy *p = c->w->p;
 	struct http1_req *r = &c->req;
 	struct rules_request rq;
 	struct rules_decision d;
@@ -639,6 +662,7 @@ static void handle_request(struct conn *c, size_t len)
 	bool has_body;
 
 	reset_request(c);
+	conn_rules_renew(c);
 	snprintf(c->method, sizeof(c->method), "%.*s", (int)r->method.len, r->method.p);
 	c->client_close = (r->flags & HTTP1_F_CLOSE) != 0;
 
@@ -656,7 +680,7 @@ static void handle_request(struct conn *c, size_t len)
 			bad_request(c, "CONNECT to something that is not host:port");
 			return;
 		}
-		rules_match_host(p->cfg.rules, c->host, strlen(c->host), port, RULES_ANY, &d);
+		rules_match_host(conn_rules(c), c->host, strlen(c->host), port, RULES_ANY, &d);
 		if (!d.allow) {
 			refuse(c, "no rule allows any request to this host");
 			return;
@@ -740,7 +764,7 @@ static void handle_request(struct conn *c, size_t len)
 	rq.path = c->path;
 	rq.path_len = c->path_len;
 	rq.port = port;
-	rules_match(p->cfg.rules, &rq, &d);
+	rules_match(conn_rules(c), &rq, &d);
 	if (!d.allow) {
 		buf_consume(&c->cin, len);
 		/* The client may hold its body back for a 100 we will never send: close after. */
@@ -752,6 +776,7 @@ static void handle_request(struct conn *c, size_t len)
 		return;
 	}
 	log_info("ALLOW %s %s from %s (rule: %s)", c->method, c->url, c->who, d.raw);
+	c->any_host = !rules_names_host(conn_rules(c), d.rule);
 	c->t_start = proxy_now_ms();
 	c->bytes_up = c->bytes_down = 0;
 	audit(c, "request", "allow", d.raw, NULL, 0);
@@ -773,11 +798,12 @@ static void handle_request(struct conn *c, size_t len)
 
 /* Splices the connection to name:port under rule: no HTTP, no interception. */
 static void start_stream(struct conn *c, const char *name, uint16_t port, const char *rule,
-			 const char *kind)
+			 bool any_host, const char *kind)
 {
 	size_t n = strlen(name);
 
 	c->stream = true;
+	c->any_host = any_host;
 	c->stream_kind = kind;
 	c->method[0] = '\0';
 	snprintf(c->host, sizeof(c->host), "%s:%u", name, port);
@@ -882,10 +908,12 @@ static void dialled_name(struct conn *c)
  */
 static void sniff_begin(struct conn *c)
 {
-	const struct rules *rules = c->w->p->cfg.rules;
+	const struct rules *rules;
 	struct rules_decision ds, dr;
 	size_t n = strlen(c->dname);
 
+	conn_rules_renew(c);
+	rules = conn_rules(c);
 	set_state(c, CONN_SNIFF);
 	c->stream_rule = NULL;
 	c->sniff_done = c->sniff_wait = false;
@@ -900,10 +928,12 @@ static void sniff_begin(struct conn *c)
 		return;
 	rules_match_host(rules, c->dname, n, c->dport, RULES_REQUESTS, &dr);
 	if (!dr.allow) {
-		start_stream(c, c->dname, c->dport, ds.raw, "tcp");
+		start_stream(c, c->dname, c->dport, ds.raw, !rules_names_host(rules, ds.rule),
+			     "tcp");
 		return;
 	}
 	c->stream_rule = ds.raw;
+	c->stream_rule_any = !rules_names_host(rules, ds.rule);
 }
 
 /* Not enough bytes to decide yet: look again on the next tick, not on every wakeup. */
@@ -920,7 +950,7 @@ static bool sniff_more(struct conn *c)
  */
 static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n, bool *wait)
 {
-	const struct rules *rules = c->w->p->cfg.rules;
+	const struct rules *rules = conn_rules(c);
 	struct rules_decision ds, dr;
 	struct sniff_hello hello;
 	const char *name;
@@ -941,7 +971,7 @@ static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n,
 	rules_match_host(rules, name, strlen(name), c->dport, RULES_STREAM, &ds);
 	if (!ds.allow)
 		return false;
-	start_stream(c, name, c->dport, ds.raw, "tls");
+	start_stream(c, name, c->dport, ds.raw, !rules_names_host(rules, ds.rule), "tls");
 	return true;
 }
 
@@ -985,10 +1015,11 @@ static bool step_sniff(struct conn *c)
 	}
 	if (kind == SNIFF_OTHER) {
 		if (c->dname[0]) {
-			rules_match_host(c->w->p->cfg.rules, c->dname, strlen(c->dname), c->dport,
+			rules_match_host(conn_rules(c), c->dname, strlen(c->dname), c->dport,
 					 RULES_STREAM, &ds);
 			if (ds.allow) {
-				start_stream(c, c->dname, c->dport, ds.raw, "tcp");
+				start_stream(c, c->dname, c->dport, ds.raw,
+					     !rules_names_host(conn_rules(c), ds.rule), "tcp");
 				return true;
 			}
 		}
@@ -1190,16 +1221,54 @@ static void try_connect(struct conn *c)
 	connect_deadline(c);
 }
 
-/* The answer's addresses, families alternating (RFC 8305), first family as resolved. */
-static void order_addresses(struct conn *c)
+/*
+ * The host's own addresses, as a rule that names no host must not reach them: loopback (its
+ * local services), unspecified (the same), link-local (169.254.169.254 is a cloud's metadata
+ * service), and their v4-mapped forms.
+ */
+static bool host_own(const struct sockaddr *sa)
+{
+	const struct in6_addr *a6;
+	uint32_t a;
+
+	if (sa->sa_family == AF_INET) {
+		a = ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
+	} else if (sa->sa_family == AF_INET6) {
+		a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_LOOPBACK(a6) || IN6_IS_ADDR_UNSPECIFIED(a6) ||
+		    IN6_IS_ADDR_LINKLOCAL(a6))
+			return true;
+		if (!IN6_IS_ADDR_V4MAPPED(a6))
+			return false;
+		a = (uint32_t)a6->s6_addr[12] << 24 | (uint32_t)a6->s6_addr[13] << 16 |
+		    (uint32_t)a6->s6_addr[14] << 8 | a6->s6_addr[15];
+	} else {
+		return false;
+	}
+	return (a >> 24) == 127 || (a >> 24) == 0 || (a >> 16) == 0xa9fe;
+}
+
+/*
+ * The answer's addresses, families alternating (RFC 8305), first family as resolved. Under a
+ * rule that names no host, the host's own are left out; *shut gets the first of those.
+ */
+static void order_addresses(struct conn *c, char *shut, size_t shutlen)
 {
 	struct addrinfo *ai, *fam[2][MAX_ADDRS];
 	size_t n[2] = {0, 0}, i, k;
 	int first = -1, f;
 
+	shut[0] = '\0';
 	for (ai = c->ai; ai; ai = ai->ai_next) {
 		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
 			continue;
+		if (c->any_host && host_own(ai->ai_addr)) {
+			if (!shut[0] &&
+			    getnameinfo(ai->ai_addr, ai->ai_addrlen, shut, (socklen_t)shutlen, NULL,
+					0, NI_NUMERICHOST) != 0)
+				snprintf(shut, shutlen, "?");
+			continue;
+		}
 		if (first < 0)
 			first = ai->ai_family;
 		f = ai->ai_family == first ? 0 : 1;
@@ -1215,7 +1284,7 @@ static void order_addresses(struct conn *c)
 
 void conn_resolved(struct conn *c, struct resolve_job *job)
 {
-	char why[512];
+	char why[768], shut[INET6_ADDRSTRLEN];
 
 	if (c->ai)
 		freeaddrinfo(c->ai);
@@ -1230,7 +1299,17 @@ void conn_resolved(struct conn *c, struct resolve_job *job)
 		return;
 	}
 	free(job);
-	order_addresses(c);
+	order_addresses(c, shut, sizeof(shut));
+	if (c->n_addr == 0 && shut[0]) {
+		snprintf(why, sizeof(why),
+			 "%s is %s, an address of this host (loopback, link-local or a cloud's "
+			 "metadata service), and the rule that allowed the request names no host; "
+			 "to reach it, allow it by name (--allow \"domain=%s\")",
+			 c->uhost, shut, c->uhost);
+		upstream_failed(c, 403, why);
+		conn_run(c);
+		return;
+	}
 	c->connect_err[0] = '\0';
 	c->connect_deadline = proxy_now_ms() + c->w->p->cfg.connect_timeout_ms;
 	try_connect(c);
@@ -1896,7 +1975,8 @@ void conn_timeout(struct conn *c)
 				c->deadline = c->sniff_deadline;
 			} else if (c->stream_rule && !c->sniff_done) {
 				/* Silent: a protocol whose server speaks first. */
-				start_stream(c, c->dname, c->dport, c->stream_rule, "tcp");
+				start_stream(c, c->dname, c->dport, c->stream_rule,
+					     c->stream_rule_any, "tcp");
 			} else if (!c->sniff_done && !c->silent_hint && c->dport != 80 &&
 				   c->dport != 443) {
 				/*
@@ -2049,5 +2129,6 @@ void conn_free(struct conn *c)
 	free(c->path);
 	if (c->ai)
 		freeaddrinfo(c->ai);
+	ruleset_unref(c->rs);
 	free(c);
 }

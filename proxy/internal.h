@@ -8,6 +8,7 @@
 
 #include <netdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -91,6 +92,8 @@ struct worker {
 	unsigned emfile_unlogged; /* pauses since then not said */
 	bool emfile_said;	  /* ... and "free again" is still to be said */
 	bool stop;
+	struct ruleset *rs; /* the rules new decisions use: a reference, refreshed each wakeup */
+	unsigned rs_gen;    /* the proxy's rs_gen when rs was taken */
 	/*
 	 * The parsed header fields of the request or response head being handled. A head is parsed
 	 * and acted on within one step of one connection, so one scratch per worker serves all of
@@ -106,6 +109,10 @@ struct proxy {
 	struct worker *w;
 	unsigned n_w;
 	bool started;
+	/* the current rules: rs_lock guards rs; rs_gen counts swaps, so workers notice cheaply */
+	pthread_mutex_t rs_lock;
+	struct ruleset *rs;
+	atomic_uint rs_gen;
 	/* the resolver pool */
 	pthread_t *rt;	 /* RESOLVER_THREADS_MAX slots */
 	unsigned n_rt;	 /* started (grows under rlock, by workers) */
@@ -135,6 +142,7 @@ enum conn_state {
 
 struct conn {
 	struct worker *w;
+	struct ruleset *rs; /* the rules of its current decision (a reference): see conn_rules() */
 	struct conn *next, *prev;
 	struct evsrc evc, evu;
 	uint32_t ev_c, ev_u; /* the events registered for each side, or WATCH_NONE */
@@ -153,6 +161,8 @@ struct conn {
 	char dname[264];
 	uint16_t dport;
 	const char *stream_rule; /* a stream rule that allows dname:dport, when HTTP rules do too */
+	bool stream_rule_any;	 /* ... and it names no host */
+	bool any_host; /* allowed by a rule that names no host: the host's own addresses are shut */
 	uint64_t sniff_deadline; /* the first bytes must arrive by then */
 	bool sniff_wait;	 /* more bytes are needed to decide; retried on the next tick */
 	bool sniff_done;	 /* bytes have arrived: the client is not waiting for the server */

@@ -15,6 +15,7 @@
 
 static enum log_level cur_level = LOG_WARN;
 static int log_fd = STDERR_FILENO;
+static char log_file[4096]; /* what log_open() opened; "" for stderr */
 
 static const char *const level_names[] = {
     [LOG_ERROR] = "error",
@@ -72,6 +73,7 @@ int log_open(const char *path)
 		return -errno;
 	log_close();
 	log_fd = fd;
+	snprintf(log_file, sizeof(log_file), "%s", path);
 	return 0;
 }
 
@@ -80,6 +82,12 @@ void log_close(void)
 	if (log_fd != STDERR_FILENO)
 		close(log_fd);
 	log_fd = STDERR_FILENO;
+	log_file[0] = '\0';
+}
+
+const char *log_path(void)
+{
+	return log_file[0] ? log_file : NULL;
 }
 
 void log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)

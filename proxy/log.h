@@ -44,6 +44,9 @@ int log_open(const char *path);
 /* Goes back to stderr, closing any file log_open() opened. */
 void log_close(void);
 
+/* The file log_open() opened, or NULL while lines go to stderr. */
+const char *log_path(void);
+
 /* True when a line at this level would be written; for skipping costly formatting. */
 bool log_enabled(enum log_level level);
 

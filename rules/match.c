@@ -531,3 +531,8 @@ bool rules_is_stream(const struct rules *r, size_t i)
 {
 	return i < r->n && is_stream(&r->rule[i]);
 }
+
+bool rules_names_host(const struct rules *r, size_t i)
+{
+	return i < r->n && r->rule[i].dkind != RULES_DOMAIN_ANY;
+}

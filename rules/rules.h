@@ -131,6 +131,12 @@ void rules_match_host(const struct rules *r, const char *host, size_t host_len, 
 bool rules_is_stream(const struct rules *r, size_t i);
 
 /*
+ * True if rule i (< rules_count()) names its hosts: a domain= other than "*". A rule that names
+ * none admits any host, which the proxy does not take to include the host's own addresses.
+ */
+bool rules_names_host(const struct rules *r, size_t i);
+
+/*
  * Removes dot-segments ("/a/./b/../c" -> "/a/c", RFC 3986 section 5.2.4) from the path part of
  * buf[0..len) in place, treating "%2e" and "%2E" as a dot. The query or fragment, if any, is kept
  * as it is, as is everything else (percent-encoding included). Returns the new length, which is

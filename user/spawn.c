@@ -13,8 +13,10 @@
  */
 #include "user/spawn.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/keyctl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -32,6 +34,7 @@
 #include <unistd.h>
 
 #include "user/privs.h"
+#include "user/seccomp.h"
 
 const int spawn_forwarded_signals[] = {SIGINT,	 SIGTERM, SIGHUP,  SIGQUIT,
 				       SIGWINCH, SIGUSR1, SIGUSR2, 0};
@@ -78,6 +81,63 @@ static int hide(const char *path)
 }
 
 /*
+ * Servers that run commands for any client of their user, listening on sockets in a shared
+ * temporary directory: a jailed program asking tmux (`tmux run-shell`), screen, an Emacs server
+ * or a VS Code window to run something would have it run outside the jail. Their directories
+ * are replaced by empty ones with the same owner and mode (a jailed tmux can still start a
+ * server of its own there, which the host never sees); their lone sockets by /dev/null.
+ */
+static bool runs_commands(const char *name)
+{
+	static const char *const prefixes[] = {"tmux-",	      "emacs",	     "screen", ".X11-unix",
+					       "vscode-ipc-", "vscode-git-", "kitty-"};
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+static int hide_servers_in(const char *dir)
+{
+	char path[4096], opts[96];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int ret = 0;
+
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (!runs_commands(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st) == -1)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(opts, sizeof(opts), "size=1m,mode=%o,uid=%u,gid=%u",
+				 (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_uid,
+				 (unsigned int)st.st_gid);
+			if (mount("boundary", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) == -1) {
+				ret = -errno;
+				break;
+			}
+		} else if (S_ISSOCK(st.st_mode)) {
+			if (mount("/dev/null", path, NULL, MS_BIND, NULL) == -1) {
+				ret = -errno;
+				break;
+			}
+		}
+	}
+	if (ret < 0)
+		say("cannot hide %s from the jail: %s", path, strerror(-ret));
+	closedir(d);
+	return ret;
+}
+
+/*
  * Makes every directory above path that its owner (not root) could rename a mount point of
  * its own, which rename(2) refuses to move: else the command could rename ~/.config away and
  * write a new policy where boundary will look for it next time.
@@ -117,7 +177,7 @@ static int make_rdonly(const char *path)
 
 static int setup_mounts(const struct spawn_opts *o)
 {
-	const char *const *p;
+	const char *const *p, *tmux_dir;
 	int ret;
 
 	/* Nothing done here may reach the host's mount table. */
@@ -169,6 +229,10 @@ static int setup_mounts(const struct spawn_opts *o)
 			return -1;
 		}
 	}
+	tmux_dir = getenv("TMUX_TMPDIR");
+	if (hide_servers_in("/tmp") < 0 || hide_servers_in("/run") < 0 ||
+	    (tmux_dir && tmux_dir[0] == '/' && hide_servers_in(tmux_dir) < 0))
+		return -1;
 	return 0;
 }
 
@@ -224,6 +288,21 @@ run_command(const struct spawn_opts *o, int ready_fd, int go_fd)
 		_exit(125);
 	}
 	if (o->as_user && privs_drop_to(o->uid, o->gid, err, sizeof(err)) < 0) {
+		say("%s", err);
+		_exit(125);
+	}
+	/*
+	 * A session keyring of its own: the one inherited from whoever ran boundary holds their
+	 * keys (Kerberos tickets, filesystem credentials), which its possessor may read whatever
+	 * its uid.
+	 */
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) == -1 && errno != ENOSYS) {
+		say("cannot give the command a session keyring of its own (it would share yours): "
+		    "%s",
+		    strerror(errno));
+		_exit(125);
+	}
+	if (seccomp_install(err, sizeof(err)) < 0) {
 		say("%s", err);
 		_exit(125);
 	}

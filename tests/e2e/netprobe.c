@@ -10,7 +10,11 @@
  *   netprobe many ADDR PORT N                   N connections at once, to PORT..PORT+N-1
  *   netprobe udp ADDR PORT                      unconnected sendto()
  *   netprobe cudp ADDR PORT                     connect() then send()
- *   netprobe socket inet|inet6|packet TYPE PROTO
+ *   netprobe socket inet|inet6|packet|FAMILY TYPE PROTO
+ *                                               socket() (FAMILY: a number, as AF_VSOCK's 40)
+ *   netprobe socket32 FAMILY TYPE PROTO         the same through the i386 entry (int $0x80)
+ *   netprobe sti TEXT                           push TEXT into the terminal on fd 0 (TIOCSTI)
+ *   netprobe sti32 TEXT                         the same through the i386 entry (int $0x80)
  *   netprobe bind ADDR PORT
  *   netprobe reuseport tcp|udp ADDR PORT        bind with SO_REUSEADDR and SO_REUSEPORT set
  *   netprobe loop ADDR PORT SECONDS             connect again and again; prints how many got
@@ -42,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -315,12 +320,71 @@ static int do_udp(const char *a, const char *p, int connected)
 	return 0;
 }
 
+static int family(const char *name)
+{
+	if (strcmp(name, "inet6") == 0)
+		return AF_INET6;
+	if (strcmp(name, "packet") == 0)
+		return AF_PACKET;
+	if (name[0] >= '0' && name[0] <= '9')
+		return atoi(name);
+	return AF_INET;
+}
+
+/* A system call through the i386 entry point; -1 with errno set on failure, as syscall(). */
+static long int80(long nr, long a, long b, long c)
+{
+#if defined(__x86_64__)
+	long r;
+
+	__asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+	if (r < 0 && r > -4096) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+#else
+	(void)nr, (void)a, (void)b, (void)c;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static int do_socket32(char **argv)
+{
+	long fd = int80(359 /* i386 socket */, family(argv[0]), atoi(argv[1]), atoi(argv[2]));
+
+	if (fd == -1)
+		return die_err(errno);
+	printf("ok socket\n");
+	return 0;
+}
+
+static int do_sti(const char *text, int i386)
+{
+	const char *c;
+	char *one;
+	long r;
+
+	/* The i386 entry takes 32-bit pointers: a byte below 4 GiB. */
+	one = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1,
+		   0);
+	if (one == MAP_FAILED)
+		return die_err(errno);
+	for (c = text; *c; c++) {
+		*one = *c;
+		/* 54: ioctl in the i386 table */
+		r = i386 ? int80(54, 0, TIOCSTI, (long)(unsigned long)one) : ioctl(0, TIOCSTI, one);
+		if (r == -1)
+			return die_err(errno);
+	}
+	printf("ok pushed\n");
+	return 0;
+}
+
 static int do_socket(char **argv)
 {
-	int fam = strcmp(argv[0], "inet6") == 0	   ? AF_INET6
-		  : strcmp(argv[0], "packet") == 0 ? AF_PACKET
-						   : AF_INET;
-	int fd = socket(fam, atoi(argv[1]), atoi(argv[2]));
+	int fd = socket(family(argv[0]), atoi(argv[1]), atoi(argv[2]));
 
 	if (fd == -1)
 		return die_err(errno);
@@ -601,6 +665,12 @@ int main(int argc, char **argv)
 		return do_udp(argv[2], argv[3], 1);
 	if (strcmp(argv[1], "socket") == 0 && argc == 5)
 		return do_socket(argv + 2);
+	if (strcmp(argv[1], "socket32") == 0 && argc == 5)
+		return do_socket32(argv + 2);
+	if (strcmp(argv[1], "sti") == 0 && argc == 3)
+		return do_sti(argv[2], 0);
+	if (strcmp(argv[1], "sti32") == 0 && argc == 3)
+		return do_sti(argv[2], 1);
 	if (strcmp(argv[1], "bind") == 0 && argc == 4)
 		return do_bind(argv[2], argv[3]);
 	if (strcmp(argv[1], "reuseport") == 0 && argc == 5)

@@ -498,6 +498,10 @@ state_leftovers() {
 			elif [ -d "/proc/$pid" ] && ! ours "$pid"; then
 				continue
 			fi
+		elif [[ $line =~ ^[0-9]+$ ]] && [ ! -d "/proc/$line" ]; then
+			# A process that was there at the snapshot and is gone now left nothing behind
+			# (another suite's boundary, started and ended in between).
+			continue
 		elif [ -d "/proc/$line" ] && ! ours "$line"; then
 			# A boundary or boundary-init process: ours, or in our jail's cgroup?
 			[ -z "$ourid" ] && continue
@@ -514,7 +518,7 @@ clean_env() {
 	unset BOUNDARY_ALLOW BOUNDARY_CONFIG BOUNDARY_LOG_LEVEL BOUNDARY_LOG_DIR PROXY_PORT \
 		BOUNDARY_JAIL_TYPE BOUNDARY_USER BOUNDARY_NO_USER_NAMESPACE BOUNDARY_AUDIT_LOG \
 		BOUNDARY_UPSTREAM_CA BOUNDARY_UPSTREAM_TIMEOUT SUDO_USER SUDO_UID SUDO_GID \
-		CODER_AGENT_BOUNDARY_LOG_PROXY_SOCKET_PATH DISABLE_AUDIT_LOGS
+		CODER_AGENT_BOUNDARY_LOG_PROXY_SOCKET_PATH DISABLE_AUDIT_LOGS BOUNDARY_PORT_FORWARD
 }
 
 # testhost_up_or_bail: the test host, or a failed suite that says why.

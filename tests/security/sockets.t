@@ -77,7 +77,7 @@ for who in root nobody; do
 	want raw4 "err EPERM" "$who: raw IPv4 socket is refused"
 	want raw6 "err EPERM" "$who: raw IPv6 socket is refused"
 	want rawip "err EPERM" "$who: IPPROTO_RAW socket is refused"
-	want packet "err EPERM" "$who: AF_PACKET socket in the jail's namespace is refused"
+	want packet "err EAFNOSUPPORT" "$who: AF_PACKET socket in the jail's namespace is refused (seccomp)"
 	want udplite "err EPERM" "$who: UDP-Lite socket is refused by sock_create"
 	want nested-widen refused "$who: a nested namespace cannot open its ping_group_range (/proc/sys is read-only)"
 	want nested-ping4 "err EACCES" "$who: so a ping socket in a nested namespace is refused (by the kernel; BPF below)"

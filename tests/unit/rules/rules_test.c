@@ -431,6 +431,28 @@ static void test_match_host_scopes(void **state)
 	rules_free(r);
 }
 
+/* A rule names its hosts unless its domain is "*" or absent (then the proxy keeps it off the host's own addresses). */
+static void test_names_host(void **state)
+{
+	static const char *const specs[] = {
+	    "domain=*",		"method=GET",	"path=/x",   "domain=a.com",	 "domain=*.a.com",
+	    "domain=127.0.0.1", "domain=[::1]", "port=5432", "domain=* port=22", NULL};
+	struct rules *r = set_of(specs);
+
+	(void)state;
+	assert_false(rules_names_host(r, 0));
+	assert_false(rules_names_host(r, 1));
+	assert_false(rules_names_host(r, 2));
+	assert_true(rules_names_host(r, 3));
+	assert_true(rules_names_host(r, 4));
+	assert_true(rules_names_host(r, 5));
+	assert_true(rules_names_host(r, 6));
+	assert_false(rules_names_host(r, 7));
+	assert_false(rules_names_host(r, 8));
+	assert_false(rules_names_host(r, 99));
+	rules_free(r);
+}
+
 static void test_check(void **state)
 {
 	char err[256] = "";
@@ -514,6 +536,7 @@ int main(void)
 	    cmocka_unit_test(test_match_host),
 	    cmocka_unit_test(test_match_host_scopes),
 	    cmocka_unit_test(test_url_split_ports),
+	    cmocka_unit_test(test_names_host),
 	    cmocka_unit_test(test_check),
 	    cmocka_unit_test(test_match_does_not_allocate),
 	};

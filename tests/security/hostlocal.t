@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# hostlocal.t: the host's own services through the proxy. boundary connects upstream from the
+# host, so a request whose Host is 127.0.0.1, ::1, localhost or 0.0.0.0 would reach the host's
+# loopback services (and 169.254.169.254 a cloud's metadata service). A rule that names no host
+# (domain=*, or no domain= at all) must not lead there; a rule that names the host must. The
+# host's listener counts what reaches it; the addresses the jail dials are the test host's, which
+# must see nothing (the proxy, not the dialled address, decides where a request goes).
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/jail.sh"
+
+need_root
+export HOME=$TMPDIR_T XDG_CONFIG_HOME=$TMPDIR_T/xdg
+clean_env
+chmod 755 "$TMPDIR_T"
+
+testhost_up_or_bail
+testhost_sniff
+
+# A web server on the host's loopback, both families, one port; it logs each request it serves.
+python3 -c '
+import http.server, socket, sys, threading
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        open(sys.argv[2], "a").write("%s %s\n" % (self.headers.get("Host"), self.path))
+        self.send_response(200); self.send_header("Content-Length", "6"); self.end_headers()
+        self.wfile.write(b"local\n")
+    def log_message(self, *a):
+        pass
+class S6(http.server.HTTPServer):
+    address_family = socket.AF_INET6
+s4 = http.server.HTTPServer(("127.0.0.1", 0), H)
+port = s4.server_address[1]
+s6 = S6(("::1", port), H)
+for s in (s4, s6):
+    threading.Thread(target=s.serve_forever, daemon=True).start()
+open(sys.argv[1], "w").write(str(port))
+threading.Event().wait()' "$TMPDIR_T/port" "$TMPDIR_T/served" &
+srv=$!
+at_exit "kill $srv 2>/dev/null"
+for i in $(seq 100); do [ -s "$TMPDIR_T/port" ] && break; sleep 0.05; done
+P=$(cat "$TMPDIR_T/port")
+: >"$TMPDIR_T/served"
+served() { wc -l <"$TMPDIR_T/served" | tr -d ' '; }
+
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/control")
+code6=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://[::1]:$P/control")
+ok_if "control: the host's loopback server answers on 127.0.0.1:$P and [::1]:$P ($code, $code6)" \
+	'[ "$code" = 200 ] && [ "$code6" = 200 ] && [ "$(served)" = 2 ]'
+: >"$TMPDIR_T/served"
+
+hosts="127.0.0.1:$P localhost:$P [::1]:$P 0.0.0.0:$P [::ffff:127.0.0.1]:$P"
+script='th4=$1; shift
+for h in "$@"; do
+	echo "$h: $(curl -s -m 10 -o /dev/null -w "%{http_code}" "http://$th4/local" -H "Host: $h")"
+done'
+for rule in "domain=*" "method=GET" "path=/local"; do
+	jailed --allow "$rule" -- sh -c "$script" _ "$TH4" $hosts
+	for h in $hosts; do
+		want "$h" 403 "--allow \"$rule\" names no host: a request for Host $h is refused"
+	done
+	logged "--allow \"$rule\": boundary says why, and how to allow it" "$log" \
+		'an address of this host .* allow it by name \(--allow "domain=localhost"\)'
+done
+ok_if "the host's loopback server saw none of those requests" '[ "$(served)" = 0 ]'
+
+# Named, the host's own services are reachable: the user asked for them.
+jailed --allow "domain=127.0.0.1" --allow "domain=localhost" -- sh -c "$script" _ "$TH4" \
+	"127.0.0.1:$P" "localhost:$P"
+want "127.0.0.1:$P" 200 "--allow domain=127.0.0.1: a request for Host 127.0.0.1 reaches the host's server"
+want "localhost:$P" 200 "--allow domain=localhost: a request for Host localhost reaches the host's server"
+ok_if "the host's loopback server served exactly those two ($(served))" '[ "$(served)" = 2 ]'
+
+testhost_quiet "the test host, whose address the jail dialled, saw nothing"
+
+done_testing
