@@ -47,6 +47,10 @@ enum opts_id {
 	OPTS_UPSTREAM_CA,
 	OPTS_UPSTREAM_TIMEOUT,
 	OPTS_AUDIT_LOG,
+	OPTS_DRY_RUN,
+	OPTS_INTERACTIVE,
+	OPTS_SAVE_RULES,
+	OPTS_RULES_PROGRAM,
 	OPTS__COUNT,
 };
 
@@ -151,6 +155,10 @@ struct opts {
 	unsigned upstream_timeout;   /* seconds an upstream may stay silent before a 504 */
 	char *upstream_ca;	     /* also trusted for upstream servers; "" for none */
 	char *audit_log;	     /* "-", a file or a directory; "" for none (or --log-dir's) */
+	bool dry_run;		     /* allow everything, record what the rules would refuse */
+	bool interactive;	     /* ask on boundary's terminal about what the rules refuse */
+	char *save_rules;	     /* rules read at start, "always" answers appended; "": none */
+	char *rules_program;	     /* asked about what the rules refuse; "": none */
 
 	char **log_files; /* log summary's files, "-" for stdin; NULL-ended, strings argv's */
 	size_t n_log_files;
