@@ -147,4 +147,114 @@ bnd --rules-program "$R/no-such-program" -- true
 ok_if "a rules program that cannot run stops boundary before the command" '[ "$rc" = 125 ]'
 logged "... saying why" "$log" 'cannot run the rules program .*no-such-program.*No such file'
 
+# --- --interactive -----------------------------------------------------------------------------
+
+# pty_drive.py STEPS TRANSCRIPT -- ARGV...: runs ARGV with a new pty as its controlling terminal
+# and plays STEPS ("expect TEXT", "send TEXT", "sleep S"), each expect searching after the last
+# match (20 s at most). Exits with ARGV's status, or 99 when an expect times out.
+cat >"$TMPDIR_T/pty_drive.py" <<'PY'
+import os, pty, select, sys, time
+steps, transcript, argv = sys.argv[1], sys.argv[2], sys.argv[4:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+buf, pos = b"", 0
+
+def pump(t):
+    global buf
+    r, _, _ = select.select([fd], [], [], t)
+    if r:
+        try:
+            d = os.read(fd, 4096)
+        except OSError:
+            d = b""
+        buf += d
+        return bool(d)
+    return True
+
+def save():
+    open(transcript, "wb").write(buf)
+
+for line in open(steps):
+    op, _, arg = line.rstrip("\n").partition(" ")
+    if op == "expect":
+        end = time.time() + 20
+        while arg.encode() not in buf[pos:]:
+            if time.time() > end or not pump(0.2):
+                save()
+                sys.exit(99)
+        pos = buf.index(arg.encode(), pos) + len(arg)
+    elif op == "send":
+        os.write(fd, arg.encode() + b"\n")
+    elif op == "sleep":
+        end = time.time() + float(arg)
+        while time.time() < end:
+            pump(0.1)
+end = time.time() + 30
+while time.time() < end and pump(0.2):
+    if os.waitpid(pid, os.WNOHANG)[0]:
+        pid = 0
+        break
+save()
+if pid:
+    _, st = os.waitpid(pid, 0)
+else:
+    st = 0
+sys.exit(os.waitstatus_to_exitcode(st) if pid else 0)
+PY
+SAVED=$TMPDIR_T/saved.rules
+cat >"$TMPDIR_T/steps" <<'STEPS'
+expect allow other.test? [once/always/deny]
+sleep 1.5
+send once
+expect allow other.test? [once/always/deny]
+send maybe
+expect please answer once, always or deny
+send deny
+expect allow x.api.up.test? [once/always/deny]
+send always
+expect ALL-DONE
+STEPS
+bnd_argv --save-rules "$SAVED" --interactive --allow "domain=up.test" -- sh -c "
+	c() { $CURL -o /dev/null -w \"CODE-\$1=%{http_code}.\n\" \$2; }
+	c i1a http://other.test:$P_HTTP/echo/i1a & c i1b http://other.test:$P_HTTP/echo/i1b & wait
+	c i2 http://other.test:$P_HTTP/echo/i2
+	c i3 http://x.api.up.test:$P_HTTP/echo/i3
+	c i4 https://x.api.up.test:$P_HTTPS/echo/i4
+	echo ALL-DONE"
+timeout -k 5 90 python3 "$TMPDIR_T/pty_drive.py" "$TMPDIR_T/steps" "$TMPDIR_T/tty.out" -- \
+	"${BND_ARGV[@]}"
+rc=$?
+tty_out=$(tr -d '\r' <"$TMPDIR_T/tty.out")
+if [ "$rc" = 0 ]; then ok "--interactive: the session ran through every question"; else
+	fail "--interactive: the session ran through every question (exit $rc)"
+	diag "$tty_out"
+fi
+q() { grep -c "allow $1? \[once/always/deny\]" <<<"$tty_out"; }
+ok_if "--interactive: the question names the process and the request" \
+	'grep -qE "boundary: curl\[[0-9]+\] wants GET http://other.test:$P_HTTP/echo/i1[ab]" <<<"$tty_out"'
+ok_if "--interactive: two requests at once for one host share one question" \
+	'grep -q "CODE-i1a=200\." <<<"$tty_out" && grep -q "CODE-i1b=200\." <<<"$tty_out" &&
+	 grep -q "allowed other.test (2 requests)" <<<"$tty_out"'
+ok_if "--interactive: \"once\" is once: the next request asks again" '[ "$(q other.test)" = 2 ]'
+ok_if "--interactive: \"deny\" refuses it with a 403" 'grep -q "CODE-i2=403\." <<<"$tty_out"'
+ok_if "--interactive: \"always\" admits the host" 'grep -q "CODE-i3=200\." <<<"$tty_out"'
+ok_if "--interactive: ... for the rest of the run, HTTPS included, without asking again" \
+	'grep -q "CODE-i4=200\." <<<"$tty_out" && [ "$(q x.api.up.test)" = 1 ]'
+ok_if "--interactive: \"always\" is appended to the --save-rules file" \
+	'[ "$(cat "$SAVED")" = "domain=x.api.up.test" ]'
+ok_if "--interactive: the --save-rules file is 0600" '[ "$(stat -c %a "$SAVED")" = 600 ]'
+bnd --save-rules "$SAVED" -- sh -c "
+	$CURL -o /dev/null -w 'saved: %{http_code}\n' http://x.api.up.test:$P_HTTP/echo/saved
+	$CURL -o /dev/null -w 'other: %{http_code}\n' http://other.test:$P_HTTP/echo/saved"
+want saved 200 "a later run with --save-rules allows what was saved"
+want other 403 "... and only that"
+
+bnd_argv --interactive -- true
+out=$(setsid -w "${BND_ARGV[@]}" 2>&1 </dev/null)
+rc=$?
+ok_if "--interactive without a terminal refuses to start (exit $rc)" '[ "$rc" = 125 ]'
+contains "... saying why and what to do instead" "$out" \
+	"--interactive needs a terminal to ask on, and boundary has none"
+
 done_testing
