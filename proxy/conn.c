@@ -47,13 +47,13 @@ static void host_name_only(const char *host, char *out, size_t len);
 static const char *state_name(enum conn_state s)
 {
 	static const char *const names[] = {
-	    [CONN_SNIFF] = "sniff",	    [CONN_TLS_ACCEPT] = "tls-accept",
-	    [CONN_HEAD] = "head",	    [CONN_DISCARD] = "discard",
-	    [CONN_DECIDE] = "decide",
-	    [CONN_RESOLVE] = "resolve",	    [CONN_CONNECT] = "connect",
-	    [CONN_UP_TLS] = "upstream-tls", [CONN_EXCHANGE] = "exchange",
-	    [CONN_TUNNEL] = "tunnel",	    [CONN_SPLICE] = "splice",
-	    [CONN_FLUSH_CLOSE] = "closing", [CONN_DEAD] = "dead",
+	    [CONN_SNIFF] = "sniff",	  [CONN_TLS_ACCEPT] = "tls-accept",
+	    [CONN_HEAD] = "head",	  [CONN_DISCARD] = "discard",
+	    [CONN_DECIDE] = "decide",	  [CONN_RESOLVE] = "resolve",
+	    [CONN_CONNECT] = "connect",	  [CONN_UP_TLS] = "upstream-tls",
+	    [CONN_EXCHANGE] = "exchange", [CONN_TUNNEL] = "tunnel",
+	    [CONN_SPLICE] = "splice",	  [CONN_FLUSH_CLOSE] = "closing",
+	    [CONN_DEAD] = "dead",
 	};
 
 	return names[s];
@@ -712,11 +712,13 @@ void conn_decided(struct conn *c, struct decide_job *job)
 			 q->rule[0] ? q->rule : q->by);
 	else if (q->message[0])
 		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s refused it: %.400s",
-			 c->verdict_by[1] == 'r' ? "the rules program" : "the person at the terminal",
+			 c->verdict_by[1] == 'r' ? "the rules program"
+						 : "the person at the terminal",
 			 q->message);
 	else
 		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s refused it",
-			 c->verdict_by[1] == 'r' ? "the rules program" : "the person at the terminal");
+			 c->verdict_by[1] == 'r' ? "the rules program"
+						 : "the person at the terminal");
 	/* The same head is parsed again and decided with the verdict. */
 	c->n_requests--;
 	set_state(c, CONN_HEAD);
@@ -764,9 +766,10 @@ static void handle_request(struct conn *c, size_t len)
 			audit(c, "request", "allow", d.raw, NULL, 200);
 		} else {
 			/* No rule: each request inside gets the second opinion on its own. */
-			log_info("ALLOW CONNECT %s from %s (no rule allows it: each request inside is "
-				 "decided on its own, by %s)",
-				 c->host, c->who, p->cfg.dry_run ? "--dry-run" : "the policy");
+			log_info(
+			    "ALLOW CONNECT %s from %s (no rule allows it: each request inside is "
+			    "decided on its own, by %s)",
+			    c->host, c->who, p->cfg.dry_run ? "--dry-run" : "the policy");
 			audit(c, "request", "allow", NULL,
 			      "no rule allows this host: each request inside is decided on its own",
 			      200);
@@ -876,7 +879,7 @@ static void handle_request(struct conn *c, size_t len)
 	else if (c->decided_by)
 		log_info("ALLOW %s %s from %s (%s: %s)", c->method, c->url, c->who,
 			 strcmp(c->decided_by, "program") == 0 ? "the rules program"
-								: "the person at the terminal",
+							       : "the person at the terminal",
 			 d.raw);
 	else
 		log_info("ALLOW %s %s from %s (rule: %s)", c->method, c->url, c->who, d.raw);

@@ -88,8 +88,8 @@ struct worker {
 	pthread_mutex_t lock; /* guards done */
 	struct resolve_job *done;
 	struct decide_job *decided; /* answered policy questions */
-	struct conn *conns; /* every live connection */
-	struct conn *dead;  /* closed this turn; freed at its end */
+	struct conn *conns;	    /* every live connection */
+	struct conn *dead;	    /* closed this turn; freed at its end */
 	struct idle_up *pool;
 	unsigned pool_n;
 	unsigned trimmed; /* connections trimmed since the last malloc_trim() */
@@ -213,7 +213,7 @@ struct conn {
 	const char *close_reason;
 
 	/* a second opinion on a request the rules refused (policy.h, --dry-run) */
-	struct decide_job *ask; /* the question out, or NULL */
+	struct decide_job *ask;					    /* the question out, or NULL */
 	enum { VERDICT_NONE, VERDICT_ALLOW, VERDICT_DENY } verdict; /* for the head in cin */
 	char verdict_text[512]; /* the rule (allow) or the reason (deny) */
 	const char *verdict_by; /* "program" or "person" */

@@ -83,8 +83,8 @@ static void answer(struct policy_job *j, bool allow, const char *by, const char 
 	j->by = by;
 	if (fmt) {
 		va_start(ap, fmt);
-		vsnprintf(allow ? j->rule : j->message, allow ? sizeof(j->rule) : sizeof(j->message),
-			  fmt, ap);
+		vsnprintf(allow ? j->rule : j->message,
+			  allow ? sizeof(j->rule) : sizeof(j->message), fmt, ap);
 		va_end(ap);
 	}
 	j->next = NULL;
@@ -429,8 +429,9 @@ static void program_child(const struct policy *p, int in, int out, int errp)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (dup2(in, 0) == -1 || dup2(out, 1) == -1)
 		goto fail;
-	if (p->cfg.drop && (setgroups(0, NULL) == -1 || setresgid(p->cfg.gid, p->cfg.gid, p->cfg.gid) == -1 ||
-			    setresuid(p->cfg.uid, p->cfg.uid, p->cfg.uid) == -1))
+	if (p->cfg.drop &&
+	    (setgroups(0, NULL) == -1 || setresgid(p->cfg.gid, p->cfg.gid, p->cfg.gid) == -1 ||
+	     setresuid(p->cfg.uid, p->cfg.uid, p->cfg.uid) == -1))
 		goto fail;
 	syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
 	if (strchr(p->program, ' '))
@@ -586,13 +587,15 @@ static void program_decide(struct policy *p, struct policy_job *j)
 	ssize_t n;
 
 	if (!len) {
-		answer(j, false, "rules program", "the request is too large to hand to the rules program");
+		answer(j, false, "rules program",
+		       "the request is too large to hand to the rules program");
 		return;
 	}
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (p->pid > 0 && waitpid(p->pid, &status, WNOHANG) == p->pid) {
 			log_warn("the rules program \"%s\" %s %d; starting it again", p->program,
-				 WIFSIGNALED(status) ? "was killed by signal" : "exited with status",
+				 WIFSIGNALED(status) ? "was killed by signal"
+						     : "exited with status",
 				 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 			p->pid = -1;
 			program_stop(p);
@@ -617,11 +620,11 @@ static void program_decide(struct policy *p, struct policy_job *j)
 				return;
 			}
 			snprintf(why, sizeof(why), "%s",
-				 n == 0		     ? "it answered an empty line"
+				 n == 0		   ? "it answered an empty line"
 				 : n == -ETIMEDOUT ? "it did not answer in time"
-				 : n == -EPIPE	     ? "it closed its output (or exited)"
-				 : n == -E2BIG	     ? "its answer is too long"
-						     : strerror((int)-n));
+				 : n == -EPIPE	   ? "it closed its output (or exited)"
+				 : n == -E2BIG	   ? "its answer is too long"
+						   : strerror((int)-n));
 			if (n == -ETIMEDOUT)
 				snprintf(why, sizeof(why), "it did not answer within %u ms",
 					 p->cfg.timeout_ms);
@@ -818,8 +821,9 @@ static bool person_answer(struct policy *p, struct policy_job **pending, const c
 			    p->save_rules);
 		}
 	} else {
-		say(p, "boundary: allowed %s for the rest of this run (--save-rules FILE keeps "
-		       "it)\r\n",
+		say(p,
+		    "boundary: allowed %s for the rest of this run (--save-rules FILE keeps "
+		    "it)\r\n",
 		    h);
 	}
 	(void)n;
@@ -873,7 +877,8 @@ static void person_main(struct policy *p)
 			shown(asking, h, sizeof(h));
 			say(p, "\r\nboundary: no answer in %u s: refused %s\r\n",
 			    p->cfg.timeout_ms / 1000, h);
-			log_warn("nobody answered about %s at the terminal in time: refused", asking);
+			log_warn("nobody answered about %s at the terminal in time: refused",
+				 asking);
 			settle(&pending, asking, false,
 			       "nobody answered at boundary's terminal in time");
 			asking[0] = '\0';
@@ -897,9 +902,10 @@ static void person_main(struct policy *p)
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n <= 0) {
-			log_warn("boundary's terminal is gone (%s): every request the rules refuse is "
-				 "refused from now on",
-				 n == 0 ? "end of file" : strerror(errno));
+			log_warn(
+			    "boundary's terminal is gone (%s): every request the rules refuse is "
+			    "refused from now on",
+			    n == 0 ? "end of file" : strerror(errno));
 			p->tty_gone = true;
 			asking[0] = '\0';
 			continue;
@@ -973,8 +979,9 @@ struct policy *policy_new(const struct policy_config *cfg, char *err, size_t err
 	p->save_rules = cfg->save_rules && cfg->save_rules[0] ? strdup(cfg->save_rules) : NULL;
 	p->always = rules_new();
 	p->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if ((cfg->program && !p->program) || (cfg->save_rules && cfg->save_rules[0] && !p->save_rules) ||
-	    !p->always || p->wake == -1) {
+	if ((cfg->program && !p->program) ||
+	    (cfg->save_rules && cfg->save_rules[0] && !p->save_rules) || !p->always ||
+	    p->wake == -1) {
 		snprintf(err, errlen, "cannot set up the policy service: %s", strerror(errno));
 		goto fail;
 	}

@@ -49,9 +49,9 @@ struct proxy_config {
 	void *orig_arg;
 	struct audit *audit;	      /* every decision is recorded here when not NULL; borrowed */
 	struct dns_table *dns;	      /* the names of synthetic addresses, or NULL; borrowed */
-	struct policy *policy; /* asked about requests the rules refuse, or NULL; borrowed */
-	bool dry_run;	       /* allow what the rules refuse, recorded as "would_deny" */
-	unsigned workers;      /* 0: one per CPU the process may run on */
+	struct policy *policy;	      /* asked about requests the rules refuse, or NULL; borrowed */
+	bool dry_run;		      /* allow what the rules refuse, recorded as "would_deny" */
+	unsigned workers;	      /* 0: one per CPU the process may run on */
 	unsigned header_timeout_ms;   /* a request head must arrive within (default 30 s) */
 	unsigned idle_timeout_ms;     /* keep-alive idle (default 120 s) */
 	unsigned connect_timeout_ms;  /* upstream connect and TLS (default 10 s) */

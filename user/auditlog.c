@@ -408,7 +408,7 @@ static int read_field(struct parser *ps, const struct field *f, struct auditlog_
 			return 0;
 		}
 		return ps->p < ps->end && one_of(*ps->p, "\"-0123456789[{") ? -AUDITLOG_E_TYPE
-									: -AUDITLOG_E_SYNTAX;
+									    : -AUDITLOG_E_SYNTAX;
 	}
 	if (f->type == FIELD_STR) {
 		if (ps->p >= ps->end || *ps->p != '"')

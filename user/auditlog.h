@@ -60,7 +60,7 @@ struct auditlog_record {
 	const char *jail;
 	const char *decided_by; /* "program" or "person": not the allow rules */
 	bool would_deny;	/* --dry-run let it through; the rules would have refused it */
-	int64_t port; /* 0-65535 */
+	int64_t port;		/* 0-65535 */
 	int64_t status;
 	int64_t pid;
 	int64_t bytes_up;

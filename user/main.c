@@ -275,12 +275,14 @@ int main(int argc, char *argv[])
 	compat_notes(&o);
 	if (o.dry_run) {
 		/* Loud on purpose: this run does not protect anything. */
-		log_warn("*** --dry-run: NOTHING IS BLOCKED. Every request goes out; those the rules "
-			 "would refuse are logged as DRY-RUN and recorded \"would_deny\":true. Use it "
-			 "to learn what a program needs, never to contain one. ***");
+		log_warn(
+		    "*** --dry-run: NOTHING IS BLOCKED. Every request goes out; those the rules "
+		    "would refuse are logged as DRY-RUN and recorded \"would_deny\":true. Use it "
+		    "to learn what a program needs, never to contain one. ***");
 		if (!o.audit_log[0] && !o.log_dir[0])
-			log_warn("--dry-run without --audit-log: add --audit-log FILE, then `boundary "
-				 "log summary FILE` proposes the --allow lines");
+			log_warn(
+			    "--dry-run without --audit-log: add --audit-log FILE, then `boundary "
+			    "log summary FILE` proposes the --allow lines");
 	} else if (rules_count(o.rules) == 0 && !o.interactive && !o.rules_program[0]) {
 		log_warn("no allow rules given: every request will be denied (allow one with "
 			 "--allow \"domain=example.com\")");

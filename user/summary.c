@@ -587,7 +587,8 @@ int summary_write_table(struct summary *s, FILE *out)
 		fputc('\n', out);
 	}
 	if (n_rule) {
-		fputs(ww ? "\nTo allow what was refused, or what --dry-run let through that the rules "
+		fputs(ww ? "\nTo allow what was refused, or what --dry-run let through that the "
+			   "rules "
 			   "refuse,\nrun boundary with:\n"
 			 : "\nTo allow what was refused, restart boundary with:\n",
 		      out);
