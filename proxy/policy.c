@@ -394,6 +394,8 @@ void policy_parse_reply(const char *line, size_t len, struct policy_job *j)
 static void program_stop(struct policy *p)
 {
 	if (p->pid > 0) {
+		/* Its whole process group: a shell command's children too. */
+		kill(-p->pid, SIGKILL);
 		kill(p->pid, SIGKILL);
 		while (waitpid(p->pid, NULL, 0) == -1 && errno == EINTR)
 			;
