@@ -104,17 +104,17 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			OPTS_T_STRING, "", "FILE",
 			"a JSON line per decision to FILE, - or a directory", true, F(audit_log)},
     [OPTS_DRY_RUN] = {OPTS_DRY_RUN, "dry-run", 0, "BOUNDARY_DRY_RUN", "dry_run", OPTS_T_BOOL,
-		      "false", NULL, "allow all, log what the rules would refuse (NO JAIL)", true,
+		      "false", NULL, "blocks NOTHING; logs what the rules would refuse", true,
 		      F(dry_run)},
     [OPTS_INTERACTIVE] = {OPTS_INTERACTIVE, "interactive", 0, "BOUNDARY_INTERACTIVE", "interactive",
 			  OPTS_T_BOOL, "false", NULL,
 			  "ask on the terminal about what the rules refuse", true, F(interactive)},
     [OPTS_SAVE_RULES] = {OPTS_SAVE_RULES, "save-rules", 0, "BOUNDARY_SAVE_RULES", "save_rules",
 			 OPTS_T_STRING, "", "FILE", "allow FILE's rules; --interactive adds to it",
-			 true, F(save_rules)},
+			 false, F(save_rules)},
     [OPTS_RULES_PROGRAM] = {OPTS_RULES_PROGRAM, "rules-program", 0, "BOUNDARY_RULES_PROGRAM",
 			    "rules_program", OPTS_T_STRING, "", "PROG",
-			    "ask PROG (JSON lines) about what the rules refuse", true,
+			    "ask PROG (JSON lines) about what the rules refuse", false,
 			    F(rules_program)},
 };
 
@@ -1125,5 +1125,6 @@ void opts_usage(FILE *f)
 	      "Examples:\n"
 	      "  sudo boundary --allow \"domain=api.anthropic.com\" -- claude\n"
 	      "  boundary --allow \"domain=*.github.com\" --test https://api.github.com/repos\n",
+
 	      f);
 }
