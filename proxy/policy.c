@@ -565,14 +565,26 @@ static ssize_t program_read(struct policy *p, char *line, size_t cap)
 	}
 }
 
+/*
+ * Writes all of s. A non-blocking fd (the terminal) that is full is waited on, up to 5 s in all,
+ * so a terminal nobody reads (or one stopped with ^S) cannot hold the policy thread for ever.
+ */
 static bool write_all(int fd, const char *s, size_t n)
 {
+	uint64_t deadline = now_ms() + 5000;
+	struct pollfd pf;
 	ssize_t w;
 
 	while (n > 0) {
 		w = write(fd, s, n);
 		if (w == -1 && errno == EINTR)
 			continue;
+		if (w == -1 && errno == EAGAIN && now_ms() < deadline) {
+			pf.fd = fd;
+			pf.events = POLLOUT;
+			poll(&pf, 1, 100);
+			continue;
+		}
 		if (w <= 0)
 			return false;
 		s += w;

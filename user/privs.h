@@ -17,6 +17,14 @@
  */
 int privs_drop_to(uid_t uid, gid_t gid, char *err, size_t errlen);
 
+/*
+ * Forbids, for good (seccomp, after no_new_privs), the ioctls that type into a terminal:
+ * TIOCSTI and TIOCLINUX. The command shares boundary's terminal; without this it could type
+ * into the shell that started boundary (which runs it once boundary exits, outside the jail)
+ * or answer --interactive's questions itself. Returns 0 or -errno with err filled.
+ */
+int privs_deny_tiocsti(char *err, size_t errlen);
+
 /* The host uid and gid that root inside a jail's user namespace is: nobody. */
 #define PRIVS_USERNS_HOST_ID 65534
 

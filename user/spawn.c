@@ -227,6 +227,10 @@ run_command(const struct spawn_opts *o, int ready_fd, int go_fd)
 		say("%s", err);
 		_exit(125);
 	}
+	if (privs_deny_tiocsti(err, sizeof(err)) < 0) {
+		say("%s", err);
+		_exit(125);
+	}
 	execvpe(o->argv[0], o->argv, o->envp);
 	e = errno;
 	/*

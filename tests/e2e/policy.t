@@ -250,6 +250,36 @@ bnd --save-rules "$SAVED" -- sh -c "
 want saved 200 "a later run with --save-rules allows what was saved"
 want other 403 "... and only that"
 
+# The command shares the terminal: it must not be able to type the answer itself (TIOCSTI).
+cat >"$R/inject.py" <<'PY'
+import fcntl, sys, termios, time
+time.sleep(1)
+try:
+    for ch in sys.argv[1].encode() + b"\n":
+        fcntl.ioctl(0, termios.TIOCSTI, bytes([ch]))
+    print("TIOCSTI-WORKED")
+except OSError as e:
+    print("TIOCSTI-REFUSED", e.errno)
+PY
+cat >"$TMPDIR_T/steps" <<'STEPS'
+expect allow other.test? [once/always/deny]
+expect TIOCSTI-
+sleep 1
+send deny
+expect ALL-DONE
+STEPS
+bnd_argv --interactive -- sh -c "
+	python3 $R/inject.py always &
+	$CURL -o /dev/null -w 'CODE-inject=%{http_code}.\n' http://other.test:$P_HTTP/echo/inject
+	wait; echo ALL-DONE"
+timeout -k 5 90 python3 "$TMPDIR_T/pty_drive.py" "$TMPDIR_T/steps" "$TMPDIR_T/tty.out" -- \
+	"${BND_ARGV[@]}"
+tty_out=$(tr -d '\r' <"$TMPDIR_T/tty.out")
+ok_if "--interactive: the command cannot type into the terminal (TIOCSTI)" \
+	'grep -q "TIOCSTI-REFUSED 1" <<<"$tty_out"' || diag "$tty_out"
+ok_if "--interactive: ... so it cannot answer its own question" \
+	'grep -q "CODE-inject=403\." <<<"$tty_out"' || diag "$tty_out"
+
 bnd_argv --interactive -- true
 out=$(setsid -w "${BND_ARGV[@]}" 2>&1 </dev/null)
 rc=$?
