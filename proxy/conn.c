@@ -711,14 +711,14 @@ void conn_decided(struct conn *c, struct decide_job *job)
 		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s",
 			 q->rule[0] ? q->rule : q->by);
 	else if (q->message[0])
-		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s refused it: %.400s",
-			 c->verdict_by[1] == 'r' ? "the rules program"
-						 : "the person at the terminal",
+		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s: %.400s",
+			 strcmp(c->verdict_by, "program") == 0 ? "the rules program refused it"
+							       : "asked at the terminal",
 			 q->message);
 	else
 		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s refused it",
-			 c->verdict_by[1] == 'r' ? "the rules program"
-						 : "the person at the terminal");
+			 strcmp(c->verdict_by, "program") == 0 ? "the rules program"
+							       : "the person at the terminal");
 	/* The same head is parsed again and decided with the verdict. */
 	c->n_requests--;
 	set_state(c, CONN_HEAD);

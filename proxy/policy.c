@@ -798,14 +798,16 @@ static bool person_answer(struct policy *p, struct policy_job **pending, const c
 	    strcmp(a, "yes") == 0) {
 		n = settle(pending, host, true, "allowed once at boundary's terminal");
 		say(p, "boundary: allowed %s (%u request%s)\r\n", h, n, n == 1 ? "" : "s");
-		log_info("the person at the terminal allowed %s once (%u requests)", host, n);
+		log_info("the person at the terminal allowed %s once (%u request%s)", host, n,
+			 n == 1 ? "" : "s");
 		return true;
 	}
 	if (strcmp(a, "d") == 0 || strcmp(a, "deny") == 0 || strcmp(a, "n") == 0 ||
 	    strcmp(a, "no") == 0) {
-		n = settle(pending, host, false, "refused at boundary's terminal");
+		n = settle(pending, host, false, "");
 		say(p, "boundary: refused %s (%u request%s)\r\n", h, n, n == 1 ? "" : "s");
-		log_info("the person at the terminal refused %s (%u requests)", host, n);
+		log_info("the person at the terminal refused %s (%u request%s)", host, n,
+			 n == 1 ? "" : "s");
 		return true;
 	}
 	if (strcmp(a, "a") != 0 && strcmp(a, "always") != 0) {
@@ -893,8 +895,7 @@ static void person_main(struct policy *p)
 			    p->cfg.timeout_ms / 1000, h);
 			log_warn("nobody answered about %s at the terminal in time: refused",
 				 asking);
-			settle(&pending, asking, false,
-			       "nobody answered at boundary's terminal in time");
+			settle(&pending, asking, false, "nobody answered in time");
 			asking[0] = '\0';
 			continue;
 		}
