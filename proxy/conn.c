@@ -1875,6 +1875,9 @@ static void update_interest(struct conn *c)
 		wu |= EPOLLIN;
 	if (c->ux.want_write)
 		wu |= EPOLLOUT;
+	/* A parked request reads nothing: more bytes from its client would only wake it in vain. */
+	if (c->state == CONN_DECIDE)
+		wc &= ~(uint32_t)EPOLLIN;
 	worker_watch(c->w, c->cx.fd, &c->evc, &c->ev_c, wc);
 	worker_watch(c->w, c->ux.fd, &c->evu, &c->ev_u, wu);
 	if (c->state == CONN_CONNECT)
