@@ -141,6 +141,9 @@ static size_t format(const struct audit *a, const struct audit_record *r, char *
 	field_str(out, cap, &len, "dns_type", r->dns_type);
 	field_str(out, cap, &len, "rule", r->rule);
 	field_str(out, cap, &len, "reason", r->reason);
+	if (r->would_deny)
+		put(out, cap, &len, ",\"would_deny\":true", strlen(",\"would_deny\":true"));
+	field_str(out, cap, &len, "decided_by", r->decided_by);
 	if (r->status)
 		field_num(out, cap, &len, "status", r->status);
 	if (r->pid)

@@ -27,6 +27,7 @@ struct ruleset;
 struct proxy;
 struct audit;
 struct dns_table;
+struct policy;
 
 /* Where a redirected connection was going, and who made it. */
 struct proxy_orig {
@@ -49,6 +50,8 @@ struct proxy_config {
 	void *orig_arg;
 	struct audit *audit;	      /* every decision is recorded here when not NULL; borrowed */
 	struct dns_table *dns;	      /* the names of synthetic addresses, or NULL; borrowed */
+	struct policy *policy;	      /* asked about requests the rules refuse, or NULL; borrowed */
+	bool dry_run;		      /* allow what the rules refuse, recorded as "would_deny" */
 	unsigned workers;	      /* 0: one per CPU the process may run on */
 	unsigned header_timeout_ms;   /* a request head must arrive within (default 30 s) */
 	unsigned idle_timeout_ms;     /* keep-alive idle (default 120 s) */

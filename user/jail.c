@@ -50,6 +50,7 @@
 #include "proxy/ca.h"
 #include "proxy/dns.h"
 #include "proxy/log.h"
+#include "proxy/policy.h"
 #include "proxy/proxy.h"
 #include "proxy/ruleset.h"
 #include "proxy/tls.h"
@@ -95,6 +96,7 @@ struct jail {
 	struct proxy *proxy;
 	struct dns_table *dns;
 	struct audit *audit;
+	struct policy *policy;	/* --rules-program or --interactive, or NULL */
 	char run_dir[PATH_MAX]; /* /run/boundary/<id>: files the jail is shown */
 	char hosts[PATH_MAX];	/* the jail's /etc/hosts */
 	struct portfwd *fwd;	/* --port-forward, or NULL */
@@ -513,7 +515,9 @@ static void jail_teardown(struct jail *j)
 		remove_flat_dir(j->pin_dir);
 	if (j->run_dir[0])
 		remove_flat_dir(j->run_dir);
+	/* Workers stopped first; the policy then answers what still waits, then the proxy goes. */
 	proxy_stop(j->proxy);
+	policy_free(j->policy);
 	proxy_free(j->proxy);
 	SSL_CTX_free(j->server_ctx);
 	SSL_CTX_free(j->client_ctx);
@@ -715,6 +719,12 @@ static void build_hides(const struct jail *j, const struct opts *o, const char *
 	}
 	if (o->config_read && r + 2 < nro)
 		ro[r++] = o->config_read;
+	/* The rules a person saved, and the rules program: the command must not rewrite either. */
+	if (o->save_rules[0] && r + 2 < nro)
+		ro[r++] = o->save_rules;
+	if (o->rules_program[0] && strchr(o->rules_program, '/') &&
+	    !strchr(o->rules_program, ' ') && r + 2 < nro)
+		ro[r++] = o->rules_program;
 	if (j->cfg_dir[0] && r + 2 < nro)
 		ro[r++] = j->cfg_dir;
 	if (j->key_path[0] && k + 2 < nhide)
@@ -832,8 +842,32 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	    o->upstream_ca && o->upstream_ca[0] ? o->upstream_ca : NULL, err, errlen);
 	if (!j->client_ctx)
 		return -EINVAL;
+	if (o->rules_program[0] || o->interactive) {
+		struct policy_config yc;
+
+		memset(&yc, 0, sizeof(yc));
+		yc.mode = o->interactive ? POLICY_PERSON : POLICY_PROGRAM;
+		yc.program = o->rules_program;
+		yc.drop = o->user.set && o->user.uid != 0;
+		yc.uid = o->user.uid;
+		yc.gid = o->user.gid;
+		yc.save_rules = o->save_rules[0] ? o->save_rules : NULL;
+		j->policy = policy_new(&yc, err, errlen);
+		if (!j->policy)
+			return -EINVAL;
+		if (o->interactive)
+			log_info("--interactive: requests the rules refuse are asked about on this "
+				 "terminal%s%s",
+				 o->save_rules[0] ? "; \"always\" answers go to " : "",
+				 o->save_rules[0] ? o->save_rules : "");
+		else
+			log_info("--rules-program: requests the rules refuse go to \"%s\"",
+				 o->rules_program);
+	}
 	memset(&pc, 0, sizeof(pc));
 	pc.rules = o->rules;
+	pc.policy = j->policy;
+	pc.dry_run = o->dry_run;
 	pc.server_ctx = j->server_ctx;
 	pc.client_ctx = j->client_ctx;
 	pc.orig = proxy_orig;
@@ -1251,6 +1285,10 @@ int jail_run(const struct opts *o, char *const argv[])
 		goto out;
 	}
 	status = serve(&j, o, pidfd, sigfd);
+	if (o->dry_run && j.audit && audit_path(j.audit) && strcmp(audit_path(j.audit), "-") != 0)
+		log_warn("--dry-run is over: `boundary log summary %s` proposes the --allow lines "
+			 "for what the rules would have refused",
+			 audit_path(j.audit));
 out:
 	if (pidfd >= 0)
 		close(pidfd);

@@ -273,9 +273,20 @@ int main(int argc, char *argv[])
 	if (o.config_read)
 		log_info("read config file %s", o.config_read);
 	compat_notes(&o);
-	if (rules_count(o.rules) == 0)
+	if (o.dry_run) {
+		/* Loud on purpose: this run does not protect anything. */
+		log_warn(
+		    "*** --dry-run: NOTHING IS BLOCKED. Every request goes out; those the rules "
+		    "would refuse are logged as DRY-RUN and recorded \"would_deny\":true. Use it "
+		    "to learn what a program needs, never to contain one. ***");
+		if (!o.audit_log[0] && !o.log_dir[0])
+			log_warn(
+			    "--dry-run without --audit-log: add --audit-log FILE, then `boundary "
+			    "log summary FILE` proposes the --allow lines");
+	} else if (rules_count(o.rules) == 0 && !o.interactive && !o.rules_program[0]) {
 		log_warn("no allow rules given: every request will be denied (allow one with "
 			 "--allow \"domain=example.com\")");
+	}
 	status = jail_run(&o, cmd);
 out:
 	if (fflush(stdout) == EOF && status == 0)

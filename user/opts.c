@@ -107,6 +107,19 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			   "port_forward", OPTS_T_FORWARD, NULL, "H:J",
 			   "host loopback port H reaches jail port J (repeatable)", true,
 			   F(forwards)},
+    [OPTS_DRY_RUN] = {OPTS_DRY_RUN, "dry-run", 0, "BOUNDARY_DRY_RUN", "dry_run", OPTS_T_BOOL,
+		      "false", NULL, "blocks NOTHING; logs what the rules would refuse", true,
+		      F(dry_run)},
+    [OPTS_INTERACTIVE] = {OPTS_INTERACTIVE, "interactive", 0, "BOUNDARY_INTERACTIVE", "interactive",
+			  OPTS_T_BOOL, "false", NULL,
+			  "ask on the terminal about what the rules refuse", true, F(interactive)},
+    [OPTS_SAVE_RULES] = {OPTS_SAVE_RULES, "save-rules", 0, "BOUNDARY_SAVE_RULES", "save_rules",
+			 OPTS_T_STRING, "", "FILE", "allow FILE's rules; --interactive adds to it",
+			 false, F(save_rules)},
+    [OPTS_RULES_PROGRAM] = {OPTS_RULES_PROGRAM, "rules-program", 0, "BOUNDARY_RULES_PROGRAM",
+			    "rules_program", OPTS_T_STRING, "", "PROG",
+			    "ask PROG (JSON lines) about what the rules refuse", false,
+			    F(rules_program)},
 };
 
 const struct opts_def *opts_defs(size_t *n)
@@ -1027,9 +1040,65 @@ static int compile(struct rules *r, const struct opts_strv *sv, char *err, size_
 	return 0;
 }
 
+/*
+ * The --save-rules file's rules, added to r: one a line, blank lines and "#" comments skipped.
+ * A missing file is an empty one (--interactive creates it). Returns 0, or -EINVAL with err set.
+ */
+static int load_saved_rules(const char *path, struct rules *r, char *err, size_t errlen)
+{
+	char line[RULES_MAX_SPEC + 2], why[256] = "", q[QLEN];
+	size_t n, col = 0;
+	unsigned lineno = 0;
+	char *p;
+	FILE *f;
+	int ret = 0;
+
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "--save-rules %s: cannot read it: %s",
+			 opts_quote(path, q, sizeof(q)), strerror(errno));
+		return -EINVAL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		if (!*p || *p == '#')
+			continue;
+		ret = rules_add(r, p, &col, why, sizeof(why));
+		if (ret < 0) {
+			snprintf(err, errlen, "%s:%u:%zu: rule %s: %s (fix or delete that line)",
+				 path, lineno, col + (size_t)(p - line),
+				 opts_quote(p, q, sizeof(q)), why[0] ? why : rules_strerror(ret));
+			ret = ret == -RULES_E_NOMEM ? -ENOMEM : -EINVAL;
+			break;
+		}
+	}
+	fclose(f);
+	return ret < 0 ? ret : 0;
+}
+
 int opts_finish(struct opts *o, char *err, size_t errlen)
 {
 	int ret;
+
+	if (o->dry_run && (o->interactive || o->rules_program[0])) {
+		snprintf(err, errlen,
+			 "--dry-run allows everything, so there is nothing for %s to decide; use "
+			 "one or the other",
+			 o->interactive ? "--interactive" : "--rules-program");
+		return -EINVAL;
+	}
+	if (o->interactive && o->rules_program[0]) {
+		snprintf(err, errlen,
+			 "--interactive and --rules-program both decide what the rules refuse; "
+			 "choose one");
+		return -EINVAL;
+	}
 
 	if (o->jail_type == OPTS_JAIL_LANDJAIL) {
 		snprintf(err, errlen,
@@ -1051,6 +1120,8 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 	ret = compile(o->rules, &o->allow.file, err, errlen);
 	if (!ret)
 		ret = compile(o->rules, &o->allow.cli, err, errlen);
+	if (!ret && o->save_rules[0])
+		ret = load_saved_rules(o->save_rules, o->rules, err, errlen);
 	return ret;
 }
 
@@ -1090,6 +1161,9 @@ int opts_reload_rules(const struct opts *o, const char *path, bool must_exist, s
 	ret = compile(r, &t.allow.file, err, errlen);
 	if (!ret)
 		ret = compile(r, &o->allow.cli, err, errlen);
+	/* The --save-rules file too, as at start: it may have grown since ("always" answers). */
+	if (!ret && o->save_rules && o->save_rules[0])
+		ret = load_saved_rules(o->save_rules, r, err, errlen);
 	if (ret)
 		goto out;
 	*n_file = t.allow.file.n;
@@ -1181,5 +1255,6 @@ void opts_usage(FILE *f)
 	      "Examples:\n"
 	      "  sudo boundary --allow \"domain=api.anthropic.com\" -- claude\n"
 	      "  boundary --allow \"domain=*.github.com\" --test https://api.github.com/repos\n",
+
 	      f);
 }

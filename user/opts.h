@@ -48,6 +48,10 @@ enum opts_id {
 	OPTS_UPSTREAM_TIMEOUT,
 	OPTS_AUDIT_LOG,
 	OPTS_PORT_FORWARD,
+	OPTS_DRY_RUN,
+	OPTS_INTERACTIVE,
+	OPTS_SAVE_RULES,
+	OPTS_RULES_PROGRAM,
 	OPTS__COUNT,
 };
 
@@ -167,6 +171,10 @@ struct opts {
 	char *upstream_ca;	     /* also trusted for upstream servers; "" for none */
 	char *audit_log;	     /* "-", a file or a directory; "" for none (or --log-dir's) */
 	struct opts_forwards forwards; /* --port-forward, in order */
+	bool dry_run;		     /* allow everything, record what the rules would refuse */
+	bool interactive;	     /* ask on boundary's terminal about what the rules refuse */
+	char *save_rules;	     /* rules read at start, "always" answers appended; "": none */
+	char *rules_program;	     /* asked about what the rules refuse; "": none */
 
 	char **log_files; /* log summary's files, "-" for stdin; NULL-ended, strings argv's */
 	size_t n_log_files;
