@@ -697,9 +697,6 @@ static void parse_test(struct opts *o, const char *arg, int argc, char *argv[])
 
 #define LOG_SUMMARY_USAGE "boundary log summary [--format table|json] FILE..."
 #define ATTACH_USAGE	  "boundary attach --cgroup PATH|--container ID|--systemd-unit UNIT [flags]"
-#define ATTACH_HELP                                                                                \
-	"boundary [flags] attach --cgroup PATH|--container ID|--systemd-unit UNIT\n"               \
-	"                       [--kill-existing-sockets] [flags]"
 
 /*
  * attach ARGS: args[0] is "attach". Its own flags (--cgroup, --container, --systemd-unit,
@@ -1126,7 +1123,7 @@ void opts_usage(FILE *f)
 	      "       boundary generate-config > ~/.config/coder_boundary/config.yaml\n"
 	      "       boundary cleanup    (remove what killed boundaries left behind)\n"
 	      "       " LOG_SUMMARY_USAGE "\n"
-	      "       " ATTACH_HELP "\n"
+	      "       " ATTACH_USAGE "\n"
 	      "\n"
 	      "Runs command (or $SHELL) with its network jailed: a request gets out only if\n"
 	      "an allow rule matches it, like \"method=GET domain=*.github.com path=/api/*\".\n"
