@@ -445,16 +445,16 @@ int attach_resolve(const char *root, const char *cgroup, const char *container, 
 			 abs, strerror(-ret), rroot);
 		return ret;
 	}
-	snprintf(self, sizeof(self), "%s/cgroup.procs", t->path);
-	if (!under(t->path, rroot) || stat(self, &st) == -1) {
-		snprintf(err, errlen, "%.300s is not a cgroup of the cgroup2 hierarchy at %s",
-			 t->path, rroot);
-		return -EINVAL;
-	}
 	if (strcmp(t->path, rroot) == 0) {
 		snprintf(err, errlen,
 			 "will not attach to the root cgroup: every process on the host, boundary "
 			 "included, would be jailed");
+		return -EINVAL;
+	}
+	snprintf(self, sizeof(self), "%s/cgroup.procs", t->path);
+	if (!under(t->path, rroot) || stat(self, &st) == -1) {
+		snprintf(err, errlen, "%.300s is not a cgroup of the cgroup2 hierarchy at %s",
+			 t->path, rroot);
 		return -EINVAL;
 	}
 	snprintf(jails, sizeof(jails), "%s/boundary", rroot);
@@ -596,7 +596,9 @@ static void addr_str(const struct sock_entry *e, const struct in6_addr *a, uint1
 /* Shuts down the socket that pid holds as descriptor fd. Returns 0 or -errno. */
 static int shut_remote(pid_t pid, int fd)
 {
-	int pidfd, sfd, ret = 0;
+	socklen_t len = sizeof(int);
+	struct sockaddr unspec;
+	int pidfd, sfd, ret = 0, type = 0;
 
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd == -1)
@@ -607,7 +609,17 @@ static int shut_remote(pid_t pid, int fd)
 		close(pidfd);
 		return ret;
 	}
-	if (shutdown(sfd, SHUT_RDWR) == -1 && errno != ENOTCONN)
+	if (getsockopt(sfd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM) {
+		/*
+		 * A UDP socket's send() ignores shutdown: dissolve the association instead, so
+		 * every later datagram names its destination and meets the sendmsg hooks.
+		 */
+		memset(&unspec, 0, sizeof(unspec));
+		unspec.sa_family = AF_UNSPEC;
+		if (connect(sfd, &unspec, sizeof(unspec)) == -1)
+			ret = -errno;
+	}
+	if (shutdown(sfd, SHUT_RDWR) == -1 && errno != ENOTCONN && !ret)
 		ret = -errno;
 	close(sfd);
 	close(pidfd);
