@@ -2181,6 +2181,13 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 	snprintf(c->orig_str, sizeof(c->orig_str), "-");
 	if (kind == PROXY_JAIL &&
 	    (!p->cfg.orig || p->cfg.orig(p->cfg.orig_arg, fd, &c->orig) < 0)) {
+		if (p->cfg.jail_only) {
+			/* Nothing allocated yet but c itself; the caller closes fd. */
+			log_info("refused a connection no jailed process made: the listener is on "
+				 "the host's loopback, where any process can dial it");
+			free(c);
+			return NULL;
+		}
 		/*
 		 * No record: the client dialled the listener itself (127.0.0.1:PORT inside the
 		 * jail, where loopback is not redirected), as a program told HTTP_PROXY does. It is

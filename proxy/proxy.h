@@ -57,6 +57,12 @@ struct proxy_config {
 	unsigned idle_timeout_ms;     /* keep-alive idle (default 120 s) */
 	unsigned connect_timeout_ms;  /* upstream connect and TLS (default 10 s) */
 	unsigned response_timeout_ms; /* upstream silent this long: 504 (default 120 s) */
+	/*
+	 * A connection to a PROXY_JAIL listener with no original destination is refused, not
+	 * served as an explicit proxy client: the listener is on the host's loopback (boundary
+	 * attach to a cgroup in the host's namespace), where processes outside the jail reach it.
+	 */
+	bool jail_only;
 };
 
 enum proxy_listener_kind {

@@ -8,6 +8,7 @@
 #ifndef BOUNDARY_USER_JAIL_H
 #define BOUNDARY_USER_JAIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct opts;
@@ -26,11 +27,22 @@ struct opts;
 int jail_run(const struct opts *o, char *const argv[]);
 
 /*
+ * Attaches the jail's programs to an existing cgroup (o->attach_cgroup, _container or _unit;
+ * see attach.h), with the listeners in its processes' network namespace, and serves until
+ * SIGTERM, SIGINT, SIGHUP or SIGQUIT, then detaches, leaving the cgroup and its processes as
+ * they were. Killed, it leaves the cgroup closed (pinned). Returns 0 after a clean detach, or
+ * 125 if it could not attach (the reason already logged).
+ */
+int jail_attach(const struct opts *o);
+
+/*
  * Removes what jails left behind when their boundary was killed: kills their processes,
  * unpins their programs, removes their cgroups. Live jails (whose boundary still runs) are left
- * alone. Returns the number reaped, or -errno.
+ * alone. An attachment (boundary attach) is unpinned, its cgroup never touched, when attached is
+ * true or its cgroup has no process left; otherwise it keeps that cgroup closed. Returns the
+ * number reaped, or -errno.
  */
-int jail_reap_stale(void);
+int jail_reap_stale(bool attached);
 
 /*
  * Opens and loads the embedded BPF object, then unloads it: proves the kernel accepts the

@@ -2,8 +2,8 @@
 /*
  * main.c: boundary's entry point. Reads the options (opts_load), then does the one thing they
  * ask: print the version, the help or a config template; decide --test URLs against the rules;
- * summarise audit logs (log summary); or hand the command to the jail (jail_run) and exit with
- * its status. It owns the exit status
+ * summarise audit logs (log summary); jail a cgroup that already exists until stopped
+ * (attach: jail_attach); or hand the command to the jail (jail_run) and exit with its status. It owns the exit status
  * convention (the command's own, 128+N for signal N, 125 for boundary's own failures, 126/127
  * for a command that cannot be run or found) and the log file under --log-dir. It never runs
  * a command itself: only the jail does, so nothing can run unjailed.
@@ -145,7 +145,7 @@ static int cleanup(void)
 		log_error("cleanup needs root (run it with sudo)");
 		return LOG_EXIT_FAILURE;
 	}
-	n = jail_reap_stale();
+	n = jail_reap_stale(true);
 	if (n < 0) {
 		log_error("cleanup failed: %s", strerror(-n));
 		return LOG_EXIT_FAILURE;
@@ -250,6 +250,18 @@ int main(int argc, char *argv[])
 		log_set_level(o.log_level);
 		compat_notes(&o);
 		status = run_tests(&o);
+		goto out;
+	case OPTS_ATTACH:
+		log_set_level(o.log_level);
+		if (o.log_dir[0] && open_log_dir(o.log_dir) != 0)
+			goto out;
+		if (o.config_read)
+			log_info("read config file %s", o.config_read);
+		compat_notes(&o);
+		if (rules_count(o.rules) == 0)
+			log_warn("no allow rules given: every request will be denied (allow one "
+				 "with --allow \"domain=example.com\")");
+		status = jail_attach(&o);
 		goto out;
 	case OPTS_RUN:
 		break;

@@ -607,6 +607,9 @@ void opts_fini(struct opts *o)
 	}
 	free(o->tests);
 	free(o->log_files);
+	free(o->attach_cgroup);
+	free(o->attach_container);
+	free(o->attach_unit);
 	free(o->config_read);
 	rules_free(o->rules);
 	memset(o, 0, sizeof(*o));
@@ -786,6 +789,104 @@ static void parse_test(struct opts *o, const char *arg, int argc, char *argv[])
 }
 
 #define LOG_SUMMARY_USAGE "boundary log summary [--format table|json] FILE..."
+#define ATTACH_USAGE	  "boundary attach --cgroup PATH|--container ID|--systemd-unit UNIT [flags]"
+
+/*
+ * attach ARGS: args[0] is "attach". Its own flags (--cgroup, --container, --systemd-unit,
+ * --kill-existing-sockets, as "--flag VALUE" or "--flag=VALUE") are taken out; the rest must be
+ * boundary's ordinary flags (the rules, --audit-log, ...), parsed as if they came first.
+ */
+static int parse_attach(struct opts *o, int nargs, char **args, char *err, size_t errlen)
+{
+	static const char *const names[] = {"cgroup", "container", "systemd-unit"};
+	char **fields[] = {&o->attach_cgroup, &o->attach_container, &o->attach_unit};
+	char **rest, q[QLEN];
+	const char *a, *v;
+	int i, k, n = 1, ret = -EINVAL, given = 0;
+	size_t len;
+
+	rest = calloc((size_t)nargs + 1, sizeof(*rest));
+	if (!rest) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rest[0] = args[0];
+	for (i = 1; i < nargs; i++) {
+		a = args[i];
+		if (strcmp(a, "--") == 0) {
+			/* Everything after it would be a command: keep it, to be refused below. */
+			while (i < nargs)
+				rest[n++] = args[i++];
+			break;
+		}
+		if (strcmp(a, "--kill-existing-sockets") == 0) {
+			o->kill_existing_sockets = true;
+			continue;
+		}
+		for (k = 0; k < 3; k++) {
+			len = strlen(names[k]);
+			if (strncmp(a, "--", 2) == 0 && strncmp(a + 2, names[k], len) == 0 &&
+			    (a[2 + len] == '\0' || a[2 + len] == '='))
+				break;
+		}
+		if (k == 3) {
+			rest[n++] = args[i];
+			continue;
+		}
+		if (a[2 + len] == '=') {
+			v = a + 3 + len;
+		} else if (i + 1 < nargs) {
+			v = args[++i];
+		} else {
+			snprintf(err, errlen,
+				 "attach: --%s needs a value (usage: " ATTACH_USAGE ")", names[k]);
+			goto out;
+		}
+		if (!v[0]) {
+			snprintf(err, errlen, "attach: --%s is empty", names[k]);
+			goto out;
+		}
+		free(*fields[k]);
+		*fields[k] = strdup(v);
+		if (!*fields[k]) {
+			snprintf(err, errlen, "out of memory");
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	for (k = 0; k < 3; k++)
+		given += *fields[k] != NULL;
+	if (given != 1) {
+		snprintf(err, errlen,
+			 "attach needs exactly one of --cgroup, --container and --systemd-unit "
+			 "(usage: " ATTACH_USAGE ")");
+		goto out;
+	}
+	ret = opts_parse_args(o, n, rest, err, errlen);
+	if (ret)
+		goto out;
+	ret = -EINVAL;
+	if (o->action == OPTS_HELP_SHOW || o->action == OPTS_VERSION_SHOW) {
+		ret = 0;
+		goto out;
+	}
+	if (o->action != OPTS_RUN || o->argv) {
+		snprintf(err, errlen,
+			 "attach runs no command and takes no subcommand (got %s); it jails what "
+			 "already runs in the cgroup (usage: " ATTACH_USAGE ")",
+			 o->argv		       ? opts_quote(o->argv[0], q, sizeof(q))
+			 : o->action == OPTS_TEST_URLS ? "--test"
+						       : "a subcommand");
+		o->argv = NULL;
+		goto out;
+	}
+	o->action = OPTS_ATTACH;
+	ret = 0;
+out:
+	o->argv = NULL;
+	free(rest);
+	return ret;
+}
 
 /*
  * log SUBCOMMAND ARGS: args are what follows "log". Only summary exists; its own flags may come
@@ -966,6 +1067,10 @@ int opts_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t er
 	}
 	if (!dashdash && nrest > 0 && strcmp(rest[0], "log") == 0)
 		return parse_log(o, nrest - 1, rest + 1, err, errlen);
+	/* Not again inside parse_attach, which has set one of the three already. */
+	if (!dashdash && nrest > 0 && strcmp(rest[0], "attach") == 0 && !o->attach_cgroup &&
+	    !o->attach_container && !o->attach_unit)
+		return parse_attach(o, nrest, rest, err, errlen);
 	if (o->n_tests > 0) {
 		if (nrest > 0) {
 			snprintf(err, errlen,
@@ -1219,6 +1324,7 @@ void opts_usage(FILE *f)
 	      "       boundary generate-config > ~/.config/coder_boundary/config.yaml\n"
 	      "       boundary cleanup    (remove what killed boundaries left behind)\n"
 	      "       " LOG_SUMMARY_USAGE "\n"
+	      "       " ATTACH_USAGE "\n"
 	      "\n"
 	      "Runs command (or $SHELL) with its network jailed: a request gets out only if\n"
 	      "an allow rule matches it, like \"method=GET domain=*.github.com path=/api/*\".\n"

@@ -87,6 +87,7 @@ enum opts_action {
 	OPTS_GENERATE_CONFIG, /* the generate-config subcommand */
 	OPTS_CLEANUP,	      /* the cleanup subcommand: reap stale jails */
 	OPTS_LOG_SUMMARY,     /* log summary [--format table|json] FILE...: read audit logs */
+	OPTS_ATTACH,	      /* attach --cgroup|--container|--systemd-unit: jail a cgroup */
 };
 
 enum opts_jail {
@@ -180,6 +181,12 @@ struct opts {
 	size_t n_log_files;
 	bool log_json; /* log summary --format json */
 
+	/* attach: exactly one of the three names the cgroup; all owned */
+	char *attach_cgroup;	    /* --cgroup: a cgroup2 directory, or a path relative to it */
+	char *attach_container;	    /* --container: an id or name a container runtime knows */
+	char *attach_unit;	    /* --systemd-unit */
+	bool kill_existing_sockets; /* shut down connections opened before the attach */
+
 	struct opts_test *tests; /* --test, in order */
 	size_t n_tests;
 	char **argv;	     /* the command, borrowed from main()'s argv; NULL if none */
@@ -212,7 +219,8 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 
 /*
  * Parses the command line: flags (getopt_long, stopping at the first non-option or "--"), the
- * generate-config, cleanup and log summary subcommands, --test, and the command, which o->argv
+ * generate-config, cleanup, log summary and attach subcommands (attach takes every flag too,
+ * after its own), --test, and the command, which o->argv
  * (or o->log_files) then points into (argv must outlive o). Stops at --version or --help.
  * Returns 0, or -EINVAL with err set.
  */
