@@ -760,7 +760,9 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	snprintf(j->key_path, sizeof(j->key_path), "%s", ca_key_path(j->ca));
 	/* Per jail, in a directory the command can read whoever it runs as. */
 	snprintf(j->bundle, sizeof(j->bundle), "%.4000s/ca-bundle.pem", j->run_dir);
+	privs_raise();
 	ret = ca_write_bundle(j->ca, j->bundle, err, errlen);
+	privs_lower();
 	if (ret < 0)
 		return ret;
 	j->server_ctx = tls_server_ctx_new(j->ca, err, errlen);
@@ -892,9 +894,15 @@ int jail_run(const struct opts *o, char *const argv[])
 	pid_t pid;
 
 	jail_init(&j);
-	if (geteuid() != 0) {
-		log_error("cannot build the jail: boundary is not running as root (run it with "
-			  "sudo, or grant CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)");
+	if (privs_caps_check(err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return LOG_EXIT_FAILURE;
+	}
+	/* On file capabilities, boundary may run commands as its own user, and only as that. */
+	if (privs_unprivileged() && o->user.set && o->user.uid != getuid()) {
+		log_error("--user %s: an ordinary user's boundary runs commands only as that user "
+			  "(uid %u); run boundary as root (sudo) to run them as another",
+			  o->user.spec ? o->user.spec : "", (unsigned)getuid());
 		return LOG_EXIT_FAILURE;
 	}
 	if (agent_socket(o, &agent) < 0)
@@ -914,6 +922,8 @@ int jail_run(const struct opts *o, char *const argv[])
 		goto out;
 	}
 
+	/* Capabilities are effective only while the jail is built, spawned and taken down. */
+	privs_raise();
 	ret = jail_reap_stale();
 	if (ret > 0)
 		log_info("reaped %d stale jail object(s)", ret);
@@ -950,6 +960,7 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("out of memory for the DNS responder");
 		goto out;
 	}
+	privs_lower();
 	memset(&ac, 0, sizeof(ac));
 	if (o->audit_log[0] || o->log_dir[0])
 		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
@@ -978,7 +989,9 @@ int jail_run(const struct opts *o, char *const argv[])
 			log_info("audit records go to the Coder agent's socket %s (session %s)",
 				 agent, session);
 	}
+	privs_raise();
 	ret = make_run_files(&j, err, sizeof(err));
+	privs_lower();
 	if (ret == 0)
 		ret = setup_proxy(&j, o, err, sizeof(err));
 	if (ret < 0) {
@@ -1004,6 +1017,11 @@ int jail_run(const struct opts *o, char *const argv[])
 	so.as_user = (o->user.set && o->user.uid != 0) || o->no_user_namespace;
 	so.uid = o->user.set && o->user.uid != 0 ? o->user.uid : PRIVS_USERNS_HOST_ID;
 	so.gid = o->user.set && o->user.uid != 0 ? o->user.gid : PRIVS_USERNS_HOST_ID;
+	if (privs_unprivileged()) {
+		so.as_user = true;
+		so.uid = getuid();
+		so.gid = getgid();
+	}
 	so.argv = argv;
 	so.envp = env;
 	so.hide = hide;
@@ -1020,14 +1038,18 @@ int jail_run(const struct opts *o, char *const argv[])
 	binds[9] = "/etc/hosts";
 	binds[10] = NULL;
 	so.binds = binds;
-	if (!so.as_user)
+	if (privs_unprivileged())
+		log_info("the command runs as uid %u with no capabilities", (unsigned)so.uid);
+	else if (!so.as_user)
 		log_info(
 		    "the command runs as root inside a user namespace, which is nobody on the "
 		    "host: it can change nothing of the host's that nobody cannot (use --user or "
 		    "sudo to run it as an ordinary user)");
 	else if (o->no_user_namespace && !(o->user.set && o->user.uid != 0))
 		log_info("the command runs as nobody with no capabilities (--no-user-namespace)");
+	privs_raise();
 	pidfd = spawn_jail(&so, &pid, err, sizeof(err));
+	privs_lower();
 	if (pidfd < 0) {
 		log_error("%s", err);
 		goto out;
@@ -1036,7 +1058,9 @@ int jail_run(const struct opts *o, char *const argv[])
 out:
 	if (pidfd >= 0)
 		close(pidfd);
+	privs_raise();
 	jail_teardown(&j);
+	privs_lower();
 	free_env(env, o);
 	if (sigfd >= 0)
 		close(sigfd);

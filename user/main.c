@@ -21,6 +21,7 @@
 #include "user/config.h"
 #include "user/jail.h"
 #include "user/opts.h"
+#include "user/privs.h"
 #include "user/summary.h"
 
 /* mkdir -p with mode for each directory made. Returns 0 or -errno. */
@@ -139,13 +140,16 @@ static int run_tests(const struct opts *o)
 /* boundary cleanup: reap what killed boundaries left behind; live jails are left alone. */
 static int cleanup(void)
 {
+	char err[512];
 	int n;
 
-	if (geteuid() != 0) {
-		log_error("cleanup needs root (run it with sudo)");
+	if (privs_caps_check(err, sizeof(err)) < 0) {
+		log_error("cleanup: %s", err);
 		return LOG_EXIT_FAILURE;
 	}
+	privs_raise();
 	n = jail_reap_stale();
+	privs_lower();
 	if (n < 0) {
 		log_error("cleanup failed: %s", strerror(-n));
 		return LOG_EXIT_FAILURE;
@@ -220,6 +224,8 @@ int main(int argc, char *argv[])
 	char err[1024];
 	int status = LOG_EXIT_FAILURE;
 
+	/* On file capabilities, none is effective until a jail is built (privs.h). */
+	privs_lower();
 	opts_init(&o);
 	if (opts_load(&o, argc, argv, err, sizeof(err)) != 0) {
 		log_error("%s", err);
