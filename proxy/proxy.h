@@ -53,6 +53,14 @@ struct proxy_config {
 	unsigned idle_timeout_ms;     /* keep-alive idle (default 120 s) */
 	unsigned connect_timeout_ms;  /* upstream connect and TLS (default 10 s) */
 	unsigned response_timeout_ms; /* upstream silent this long: 504 (default 120 s) */
+	/*
+	 * Loop protection: the addresses and ports the proxy itself is reached at from where it
+	 * connects (its explicit listeners, a wildcard one as every local address). A request
+	 * whose upstream resolves only to these is answered 508 instead of sent back to the proxy.
+	 * Borrowed; NULL when n_self is 0.
+	 */
+	const struct sockaddr_storage *self;
+	size_t n_self;
 };
 
 enum proxy_listener_kind {

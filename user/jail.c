@@ -472,6 +472,47 @@ static int dns_who(void *arg, const struct sockaddr_storage *peer, bool tcp, uin
 	return 0;
 }
 
+int jail_audit_open(const struct opts *o, const char *id, const char *argv0, struct audit **out)
+{
+	struct audit_config ac;
+	char session[40], err[512];
+	const char *agent, *name;
+	int ret;
+
+	*out = NULL;
+	if (agent_socket(o, &agent) < 0)
+		return -1;
+	memset(&ac, 0, sizeof(ac));
+	if (o->audit_log[0] || o->log_dir[0])
+		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
+	ac.agent_socket = agent;
+	ac.jail_id = id;
+	if (agent) {
+		ret = make_session_id(session, sizeof(session));
+		if (ret < 0) {
+			errno = -ret;
+			log_error_errno("cannot make a session id for the Coder agent");
+			return -1;
+		}
+		name = argv0 ? strrchr(argv0, '/') : NULL;
+		ac.session_id = session;
+		ac.process_name = name ? name + 1 : argv0;
+	}
+	if (!ac.path && !ac.agent_socket)
+		return 0;
+	*out = audit_open(&ac, err, sizeof(err));
+	if (!*out) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (ac.path)
+		log_info("audit records go to %s", audit_path(*out));
+	if (agent)
+		log_info("audit records go to the Coder agent's socket %s (session %s)", agent,
+			 session);
+	return 0;
+}
+
 /* --- the whole run ------------------------------------------------------------------------ */
 
 static void jail_init(struct jail *j)
@@ -541,65 +582,81 @@ static bool is_ca_var(const char *kv)
 	return false;
 }
 
-static char **command_env(const struct opts *o, const char *bundle)
+/* Whether kv ("NAME=value") sets a variable that one of extra's also sets. */
+static bool set_by(const char *kv, const char *const *extra)
+{
+	size_t len;
+
+	for (; extra && *extra; extra++) {
+		len = strcspn(*extra, "=");
+		if (strncmp(kv, *extra, len) == 0 && kv[len] == '=')
+			return true;
+	}
+	return false;
+}
+
+char **jail_command_env(const struct opts *o, const char *bundle, const char *const *extra)
 {
 	extern char **environ;
 	struct passwd *pw = NULL;
-	size_t n = 0, i, k = 0;
+	size_t n = 0, n_extra = 0, i, k = 0;
 	char **env;
+	int r = 0;
 
 	while (environ[n])
 		n++;
-	env = calloc(n + 4 + N_CA_VARS, sizeof(*env));
+	while (extra && extra[n_extra])
+		n_extra++;
+	/* Every string is the array's own, so jail_command_env_free() frees them all. */
+	env = calloc(n + 4 + N_CA_VARS + n_extra, sizeof(*env));
 	if (!env)
 		return NULL;
 	if (o->user.set)
 		pw = getpwuid(o->user.uid);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && r >= 0; i++) {
 		if (pw &&
 		    (strncmp(environ[i], "HOME=", 5) == 0 || strncmp(environ[i], "USER=", 5) == 0 ||
 		     strncmp(environ[i], "LOGNAME=", 8) == 0))
 			continue;
-		if (is_ca_var(environ[i]))
+		if (is_ca_var(environ[i]) || set_by(environ[i], extra))
 			continue;
-		env[k++] = environ[i];
+		env[k] = strdup(environ[i]);
+		if (!env[k++])
+			r = -1;
 	}
-	for (i = 0; i < N_CA_VARS; i++) {
-		if (asprintf(&env[k], "%s=%s", ca_vars[i],
-			     strcmp(ca_vars[i], "SSL_CERT_DIR") == 0 ? "/etc/ssl/certs" : bundle) >=
-		    0)
+	for (i = 0; i < N_CA_VARS && r >= 0; i++)
+		if ((r = asprintf(&env[k], "%s=%s", ca_vars[i],
+				  strcmp(ca_vars[i], "SSL_CERT_DIR") == 0 ? "/etc/ssl/certs"
+									  : bundle)) >= 0)
 			k++;
+	if (pw && r >= 0 && (r = asprintf(&env[k], "HOME=%s", pw->pw_dir)) >= 0)
+		k++;
+	if (pw && r >= 0 && (r = asprintf(&env[k], "USER=%s", pw->pw_name)) >= 0)
+		k++;
+	if (pw && r >= 0 && (r = asprintf(&env[k], "LOGNAME=%s", pw->pw_name)) >= 0)
+		k++;
+	if (r < 0 && k < n + 4 + N_CA_VARS + n_extra)
+		env[k] = NULL; /* asprintf leaves it undefined */
+	for (i = 0; i < n_extra && r >= 0; i++) {
+		env[k] = strdup(extra[i]);
+		if (!env[k++])
+			r = -1;
 	}
-	if (pw) {
-		if (asprintf(&env[k], "HOME=%s", pw->pw_dir) >= 0)
-			k++;
-		if (asprintf(&env[k], "USER=%s", pw->pw_name) >= 0)
-			k++;
-		if (asprintf(&env[k], "LOGNAME=%s", pw->pw_name) >= 0)
-			k++;
+	if (r < 0) {
+		jail_command_env_free(env);
+		return NULL;
 	}
-	env[k] = NULL;
 	return env;
 }
 
-static void free_env(char **env, const struct opts *o)
+void jail_command_env_free(char **env)
 {
-	extern char **environ;
 	char **p;
-	char **e;
-	bool ours;
 
 	if (!env)
 		return;
-	(void)o;
-	for (p = env; *p; p++) {
-		ours = true;
-		for (e = environ; *e; e++)
-			if (*e == *p)
-				ours = false;
-		if (ours)
-			free(*p);
-	}
+	for (p = env; *p; p++)
+		free(*p);
 	free(env);
 }
 
@@ -888,9 +945,6 @@ int jail_run(const struct opts *o, char *const argv[])
 	sigset_t fwd, old;
 	const int *s;
 	int pidfd = -1, sigfd = -1, status = LOG_EXIT_FAILURE, ret;
-	struct audit_config ac;
-	char session[40];
-	const char *agent, *name;
 	pid_t pid;
 
 	jail_init(&j);
@@ -905,8 +959,6 @@ int jail_run(const struct opts *o, char *const argv[])
 			  o->user.spec ? o->user.spec : "", (unsigned)getuid());
 		return LOG_EXIT_FAILURE;
 	}
-	if (agent_socket(o, &agent) < 0)
-		return LOG_EXIT_FAILURE;
 	/* A peer that vanishes mid-write must not kill boundary (OpenSSL writes alerts itself). */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
@@ -961,34 +1013,8 @@ int jail_run(const struct opts *o, char *const argv[])
 		goto out;
 	}
 	privs_lower();
-	memset(&ac, 0, sizeof(ac));
-	if (o->audit_log[0] || o->log_dir[0])
-		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
-	ac.agent_socket = agent;
-	ac.jail_id = j.id;
-	if (agent) {
-		ret = make_session_id(session, sizeof(session));
-		if (ret < 0) {
-			errno = -ret;
-			log_error_errno("cannot make a session id for the Coder agent");
-			goto out;
-		}
-		name = strrchr(argv[0], '/');
-		ac.session_id = session;
-		ac.process_name = name ? name + 1 : argv[0];
-	}
-	if (ac.path || ac.agent_socket) {
-		j.audit = audit_open(&ac, err, sizeof(err));
-		if (!j.audit) {
-			log_error("%s", err);
-			goto out;
-		}
-		if (ac.path)
-			log_info("audit records go to %s", audit_path(j.audit));
-		if (agent)
-			log_info("audit records go to the Coder agent's socket %s (session %s)",
-				 agent, session);
-	}
+	if (jail_audit_open(o, j.id, argv[0], &j.audit) < 0)
+		goto out;
 	privs_raise();
 	ret = make_run_files(&j, err, sizeof(err));
 	privs_lower();
@@ -999,7 +1025,7 @@ int jail_run(const struct opts *o, char *const argv[])
 		goto out;
 	}
 
-	env = command_env(o, j.bundle);
+	env = jail_command_env(o, j.bundle, NULL);
 	if (!env) {
 		log_error("out of memory");
 		goto out;
@@ -1061,7 +1087,7 @@ out:
 	privs_raise();
 	jail_teardown(&j);
 	privs_lower();
-	free_env(env, o);
+	jail_command_env_free(env);
 	if (sigfd >= 0)
 		close(sigfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -19,6 +19,7 @@
 #include "proxy/log.h"
 #include "rules/rules.h"
 #include "user/config.h"
+#include "user/explicit.h"
 #include "user/jail.h"
 #include "user/opts.h"
 #include "user/privs.h"
@@ -257,6 +258,18 @@ int main(int argc, char *argv[])
 		compat_notes(&o);
 		status = run_tests(&o);
 		goto out;
+	case OPTS_SERVE:
+		log_set_level(o.log_level);
+		if (o.log_dir[0] && open_log_dir(o.log_dir) != 0)
+			goto out;
+		if (o.config_read)
+			log_info("read config file %s", o.config_read);
+		compat_notes(&o);
+		if (rules_count(o.rules) == 0)
+			log_warn("no allow rules given: every request will be denied (allow one "
+				 "with --allow \"domain=example.com\")");
+		status = explicit_serve(&o);
+		goto out;
 	case OPTS_RUN:
 		break;
 	}
@@ -282,7 +295,7 @@ int main(int argc, char *argv[])
 	if (rules_count(o.rules) == 0)
 		log_warn("no allow rules given: every request will be denied (allow one with "
 			 "--allow \"domain=example.com\")");
-	status = jail_run(&o, cmd);
+	status = o.jail_type == OPTS_JAIL_NSJAIL ? jail_run(&o, cmd) : explicit_run(&o, cmd);
 out:
 	if (fflush(stdout) == EOF && status == 0)
 		status = LOG_EXIT_FAILURE;

@@ -62,7 +62,7 @@ static const struct opts_def defs[OPTS__COUNT] = {
 		   "print this help and exit", true, 0},
     [OPTS_JAIL_TYPE] = {OPTS_JAIL_TYPE, "jail-type", 0, "BOUNDARY_JAIL_TYPE", "jail_type",
 			OPTS_T_JAIL, "nsjail", "TYPE",
-			"nsjail, boundary's cgroup BPF jail (landjail is not built yet)", false,
+			"nsjail (BPF, default), landlock or weak (see man page)", true,
 			F(jail_type)},
     [OPTS_NO_USER_NAMESPACE] =
 	{OPTS_NO_USER_NAMESPACE, "no-user-namespace", 0, "BOUNDARY_NO_USER_NAMESPACE",
@@ -103,6 +103,9 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_AUDIT_LOG] = {OPTS_AUDIT_LOG, "audit-log", 0, "BOUNDARY_AUDIT_LOG", "audit_log",
 			OPTS_T_STRING, "", "FILE",
 			"a JSON line per decision to FILE, - or a directory", true, F(audit_log)},
+    [OPTS_LISTEN] = {OPTS_LISTEN, "listen", 0, "BOUNDARY_LISTEN", "listen", OPTS_T_STRING,
+		     "127.0.0.1:8080", "ADDR:PORT", "boundary serve: where the proxy listens", true,
+		     F(listen)},
 };
 
 const struct opts_def *opts_defs(size_t *n)
@@ -435,13 +438,17 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		if (strcmp(value, "nsjail") == 0) {
 			if (store)
 				*(enum opts_jail *)field = OPTS_JAIL_NSJAIL;
-		} else if (strcmp(value, "landjail") == 0) {
-			/* A valid name; opts_finish() refuses it if it is the one in effect. */
+		} else if (strcmp(value, "landjail") == 0 || strcmp(value, "landlock") == 0) {
 			if (store)
 				*(enum opts_jail *)field = OPTS_JAIL_LANDJAIL;
+		} else if (strcmp(value, "weak") == 0) {
+			if (store)
+				*(enum opts_jail *)field = OPTS_JAIL_WEAK;
 		} else {
 			/* q without its quotes, escaped; coder says "invalid JailType: X". */
-			snprintf(err, errlen, "%s: invalid JailType: %.*s (use nsjail or landjail)",
+			snprintf(err, errlen,
+				 "%s: invalid JailType: %.*s (use nsjail, landlock (or landjail) "
+				 "or weak)",
 				 who, (int)(strlen(q) - 2), q + 1);
 			return -EINVAL;
 		}
@@ -773,6 +780,30 @@ static int parse_log(struct opts *o, int nargs, char **args, char *err, size_t e
 	return 0;
 }
 
+/* serve [flags]: the flags after "serve" as if they came before it; no command, no --test. */
+static int parse_serve(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
+{
+	char q[QLEN];
+	int ret;
+
+	if (argc > 1) {
+		ret = opts_parse_args(o, argc, argv, err, errlen);
+		if (ret || o->action == OPTS_HELP_SHOW || o->action == OPTS_VERSION_SHOW)
+			return ret;
+		if (o->action != OPTS_RUN || o->argv) {
+			snprintf(err, errlen,
+				 "serve runs no command and takes no subcommand (drop %s; usage: "
+				 "boundary serve --listen ADDR:PORT [flags])",
+				 o->argv ? opts_quote(o->argv[0], q, sizeof(q))
+					 : "--test or the subcommand");
+			return -EINVAL;
+		}
+	}
+	o->argv = NULL;
+	o->action = OPTS_SERVE;
+	return 0;
+}
+
 int opts_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
 {
 	struct option lo[OPTS__COUNT + 1];
@@ -873,6 +904,8 @@ int opts_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t er
 	}
 	if (!dashdash && nrest > 0 && strcmp(rest[0], "log") == 0)
 		return parse_log(o, nrest - 1, rest + 1, err, errlen);
+	if (!dashdash && nrest > 0 && strcmp(rest[0], "serve") == 0)
+		return parse_serve(o, nrest, rest, err, errlen);
 	if (o->n_tests > 0) {
 		if (nrest > 0) {
 			snprintf(err, errlen,
@@ -951,10 +984,10 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 {
 	int ret;
 
-	if (o->jail_type == OPTS_JAIL_LANDJAIL) {
+	if (o->action != OPTS_SERVE && o->src[OPTS_LISTEN] == OPTS_SRC_FLAG) {
 		snprintf(err, errlen,
-			 "jail type landjail is not available in this build yet; use "
-			 "nsjail (the default)");
+			 "--listen is for boundary serve (boundary serve --listen ADDR:PORT); a "
+			 "jail's proxy port is --proxy-port");
 		return -EINVAL;
 	}
 	if (!o->user.set) {
@@ -1017,6 +1050,7 @@ void opts_usage(FILE *f)
 	      "       boundary [flags] --test [METHOD] URL\n"
 	      "       boundary generate-config > ~/.config/coder_boundary/config.yaml\n"
 	      "       boundary cleanup    (remove what killed boundaries left behind)\n"
+	      "       boundary serve --listen ADDR:PORT [flags]   (the proxy alone)\n"
 	      "       " LOG_SUMMARY_USAGE "\n"
 	      "\n"
 	      "Runs command (or $SHELL) with its network jailed: a request gets out only if\n"

@@ -47,6 +47,7 @@ enum opts_id {
 	OPTS_UPSTREAM_CA,
 	OPTS_UPSTREAM_TIMEOUT,
 	OPTS_AUDIT_LOG,
+	OPTS_LISTEN,
 	OPTS__COUNT,
 };
 
@@ -81,11 +82,13 @@ enum opts_action {
 	OPTS_GENERATE_CONFIG, /* the generate-config subcommand */
 	OPTS_CLEANUP,	      /* the cleanup subcommand: reap stale jails */
 	OPTS_LOG_SUMMARY,     /* log summary [--format table|json] FILE...: read audit logs */
+	OPTS_SERVE,	      /* serve [flags]: the proxy alone, for explicit clients */
 };
 
 enum opts_jail {
 	OPTS_JAIL_NSJAIL = 0, /* boundary's cgroup BPF jail */
-	OPTS_JAIL_LANDJAIL,   /* coder's Landlock jail: a valid name, not built here */
+	OPTS_JAIL_LANDJAIL, /* "landjail" or "landlock": proxy variables, Landlock on TCP connect */
+	OPTS_JAIL_WEAK,	    /* "weak": proxy variables only, no isolation */
 };
 
 /* One option as the table describes it. */
@@ -151,6 +154,7 @@ struct opts {
 	unsigned upstream_timeout;   /* seconds an upstream may stay silent before a 504 */
 	char *upstream_ca;	     /* also trusted for upstream servers; "" for none */
 	char *audit_log;	     /* "-", a file or a directory; "" for none (or --log-dir's) */
+	char *listen;		     /* boundary serve's ADDR:PORT */
 
 	char **log_files; /* log summary's files, "-" for stdin; NULL-ended, strings argv's */
 	size_t n_log_files;

@@ -88,6 +88,23 @@ int privs_drop_to(uid_t uid, gid_t gid, char *err, size_t errlen)
 	return 0;
 }
 
+static void caps_effective(bool on);
+
+int privs_drop_caps(char *err, size_t errlen)
+{
+	int cap, top = last_cap();
+
+	caps_effective(true);
+	for (cap = 0; cap <= top; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 && errno != EINVAL && errno != EPERM)
+			return fail(err, errlen, "cannot drop the capability bounding set");
+	if (clear_caps(err, errlen) < 0)
+		return -EPERM;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return fail(err, errlen, "cannot set no_new_privs");
+	return 0;
+}
+
 static int write_file(const char *path, const char *s)
 {
 	int fd, ret = 0;

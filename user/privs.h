@@ -19,6 +19,13 @@
  */
 int privs_drop_to(uid_t uid, gid_t gid, char *err, size_t errlen);
 
+/*
+ * For a command that keeps boundary's own user (an ordinary user's, in the landlock and weak
+ * jail types): no capabilities of any kind, the bounding set emptied when boundary may (it holds
+ * CAP_SETPCAP), and no_new_privs. Returns 0 or -errno with err filled.
+ */
+int privs_drop_caps(char *err, size_t errlen);
+
 /* The host uid and gid that root inside a jail's user namespace is: nobody. */
 #define PRIVS_USERNS_HOST_ID 65534
 
