@@ -57,7 +57,7 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_TEST] = {OPTS_TEST, "test", 0, NULL, NULL, OPTS_T_TEST, NULL, "[METHOD] URL",
 		   "say if the rules allow URL; run nothing (repeatable)", true, 0},
     [OPTS_VERSION] = {OPTS_VERSION, "version", 0, NULL, NULL, OPTS_T_ACTION, NULL, NULL,
-		      "print the version and exit", true, 0},
+		      "print the version and exit", false, 0},
     [OPTS_HELP] = {OPTS_HELP, "help", 'h', NULL, NULL, OPTS_T_ACTION, NULL, NULL,
 		   "print this help and exit", true, 0},
     [OPTS_JAIL_TYPE] = {OPTS_JAIL_TYPE, "jail-type", 0, "BOUNDARY_JAIL_TYPE", "jail_type",
@@ -104,8 +104,8 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			OPTS_T_STRING, "", "FILE",
 			"a JSON line per decision to FILE, - or a directory", true, F(audit_log)},
     [OPTS_LISTEN] = {OPTS_LISTEN, "listen", 0, "BOUNDARY_LISTEN", "listen", OPTS_T_STRING,
-		     "127.0.0.1:8080", "ADDR:PORT", "boundary serve: where the proxy listens", true,
-		     F(listen)},
+		     "127.0.0.1:8080", "ADDR:PORT", "boundary serve: where the proxy listens",
+		     false, F(listen)},
 };
 
 const struct opts_def *opts_defs(size_t *n)
