@@ -195,7 +195,6 @@ fi
 
 # --- weak ---------------------------------------------------------------------------------------
 
-c0=$(conns A)
 # shellcheck disable=SC2016 # for the jailed shell
 bnd --jail-type weak --allow "domain=up.test path=/echo/ok/*" -- sh -c '
 	R=$0 P_HTTP=$1 P_HTTPS=$2 PU=$3; shift 3

@@ -16,11 +16,11 @@ AUDIT=$TMPDIR_T/audit.jsonl
 
 # serve_up NAME ARGS...: boundary serve in the background; sets PORT from its first line.
 serve_up() {
-	local name=$1 i
+	local name=$1
 	shift
 	bnd_bg "$name" serve "$@"
 	PORT=""
-	for i in $(seq 200); do
+	for _ in $(seq 200); do
 		PORT=$(sed -nE '1s/^boundary serve: listening on [^ ]*:([0-9]+).*/\1/p' \
 			"$TMPDIR_T/$name.out" 2>/dev/null)
 		[ -n "$PORT" ] && break
