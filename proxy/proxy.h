@@ -61,6 +61,13 @@ struct proxy_config {
 	 */
 	const struct sockaddr_storage *self;
 	size_t n_self;
+	/*
+	 * Called, when not NULL, for each connection accepted on an explicit listener before any
+	 * byte is read: a negative return closes it unserved (the function says why). From
+	 * worker threads.
+	 */
+	int (*admit)(void *arg, int fd);
+	void *admit_arg;
 };
 
 enum proxy_listener_kind {

@@ -24,6 +24,9 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <limits.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -73,7 +76,9 @@ struct xp {
 	size_t n_lfd;
 	struct sockaddr_storage self[MAX_SELF];
 	size_t n_self;
-	char where[256]; /* the listeners, for people */
+	char where[256];    /* the listeners, for people */
+	bool own_user_only; /* landlock, weak: only the command's user may use the proxy */
+	uid_t cmd_uid;
 };
 
 static void xp_init(struct xp *x)
@@ -335,6 +340,110 @@ static int listen_spec(struct xp *x, const char *spec, char *err, size_t errlen)
 	return ret;
 }
 
+/*
+ * The uid that owns the socket at the other end of fd, a TCP connection within this host, as
+ * the kernel's sock_diag reports it. Returns 0, or -errno.
+ */
+static int peer_uid(int fd, uid_t *uid)
+{
+	struct sockaddr_storage peer, local;
+	socklen_t pl = sizeof(peer), ll = sizeof(local);
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 r;
+	} req;
+	union {
+		struct nlmsghdr nh;
+		char buf[1024];
+	} resp;
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	const struct inet_diag_msg *m;
+	ssize_t n;
+	int nl, ret = -ENOENT;
+
+	if (getpeername(fd, (struct sockaddr *)&peer, &pl) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&local, &ll) == -1)
+		return -errno;
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.r.sdiag_family = (uint8_t)peer.ss_family;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = ~0U;
+	req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	/* The client's socket: its source is our peer, its destination our end. */
+	if (peer.ss_family == AF_INET) {
+		req.r.id.idiag_sport = ((struct sockaddr_in *)&peer)->sin_port;
+		req.r.id.idiag_dport = ((struct sockaddr_in *)&local)->sin_port;
+		req.r.id.idiag_src[0] = ((struct sockaddr_in *)&peer)->sin_addr.s_addr;
+		req.r.id.idiag_dst[0] = ((struct sockaddr_in *)&local)->sin_addr.s_addr;
+	} else {
+		req.r.id.idiag_sport = ((struct sockaddr_in6 *)&peer)->sin6_port;
+		req.r.id.idiag_dport = ((struct sockaddr_in6 *)&local)->sin6_port;
+		memcpy(req.r.id.idiag_src, &((struct sockaddr_in6 *)&peer)->sin6_addr, 16);
+		memcpy(req.r.id.idiag_dst, &((struct sockaddr_in6 *)&local)->sin6_addr, 16);
+	}
+	nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl == -1)
+		return -errno;
+	if (sendto(nl, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) == -1) {
+		ret = -errno;
+		goto out;
+	}
+	n = recv(nl, &resp, sizeof(resp), 0);
+	if (n == -1) {
+		ret = -errno;
+		goto out;
+	}
+	if (!NLMSG_OK(&resp.nh, (size_t)n))
+		goto out;
+	if (resp.nh.nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(&resp.nh);
+
+		ret = e->error ? e->error : -ENOENT;
+		goto out;
+	}
+	if (resp.nh.nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    resp.nh.nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		goto out;
+	m = NLMSG_DATA(&resp.nh);
+	*uid = m->idiag_uid;
+	ret = 0;
+out:
+	close(nl);
+	return ret;
+}
+
+/*
+ * landlock and weak: the proxy is on the host's loopback, where every local user can reach it;
+ * only the command's user may use it. Refuses when the owner cannot be told.
+ */
+static int admit_own_user(void *arg, int fd)
+{
+	const struct xp *x = arg;
+	char who[80] = "?";
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	uid_t uid = 0;
+	int ret;
+
+	ret = peer_uid(fd, &uid);
+	if (ret == 0 && uid == x->cmd_uid)
+		return 0;
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		addr_str(&ss, who, sizeof(who));
+	if (ret < 0)
+		log_warn("refused a connection from %s: cannot tell whose it is (%s), and only "
+			 "the command's user (uid %u) may use this proxy",
+			 who, strerror(-ret), (unsigned)x->cmd_uid);
+	else
+		log_warn("refused a connection from %s: it is uid %u's, and only the command's "
+			 "user (uid %u) may use this proxy",
+			 who, (unsigned)uid, (unsigned)x->cmd_uid);
+	return -1;
+}
+
 /* The TLS contexts, the audit stream and the proxy on every listener. */
 static int start_proxy(struct xp *x, const struct opts *o, const char *argv0, char *err,
 		       size_t errlen)
@@ -363,6 +472,10 @@ static int start_proxy(struct xp *x, const struct opts *o, const char *argv0, ch
 	pc.connect_timeout_ms = o->upstream_timeout < 10 ? o->upstream_timeout * 1000 : 10000;
 	pc.self = x->self;
 	pc.n_self = x->n_self;
+	if (x->own_user_only) {
+		pc.admit = admit_own_user;
+		pc.admit_arg = x;
+	}
 	x->proxy = proxy_new(&pc, err, errlen);
 	if (!x->proxy)
 		return -ENOMEM;
@@ -578,6 +691,11 @@ int explicit_run(const struct opts *o, char *const argv[])
 		}
 		log_debug("Landlock ABI %d", abi);
 	}
+	c.drop_to = !privs_unprivileged();
+	c.uid = o->user.set ? o->user.uid : PRIVS_USERNS_HOST_ID;
+	c.gid = o->user.set ? o->user.gid : PRIVS_USERNS_HOST_ID;
+	x.own_user_only = true;
+	x.cmd_uid = c.drop_to ? c.uid : getuid();
 	sigfd = signals_take(&old);
 	if (sigfd < 0)
 		goto out;
@@ -617,9 +735,6 @@ int explicit_run(const struct opts *o, char *const argv[])
 	c.argv = argv;
 	c.envp = env;
 	c.parent = getpid();
-	c.drop_to = !privs_unprivileged();
-	c.uid = o->user.set ? o->user.uid : PRIVS_USERNS_HOST_ID;
-	c.gid = o->user.set ? o->user.gid : PRIVS_USERNS_HOST_ID;
 	if (c.drop_to && !o->user.set)
 		log_info("the command runs as nobody: boundary is root and no user was named "
 			 "(use --user or sudo to run it as an ordinary user)");

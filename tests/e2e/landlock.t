@@ -219,6 +219,28 @@ else
 	diag "$(cat "$R/w-direct.code" 2>&1)" "$(upstream_requests)" "$log"
 fi
 
+# --- only the command's user may use the proxy ------------------------------------------------
+
+# shellcheck disable=SC2016 # for the jailed shell
+bnd_bg own --jail-type weak --allow "domain=up.test" -- sh -c '
+	echo "$HTTP_PROXY" >$0/url.tmp && mv $0/url.tmp $0/url
+	while [ ! -e $0/go ]; do sleep 0.05; done
+	curl -sS --max-time 20 -o /dev/null -w "%{http_code}" http://up.test:$1/echo/own >$0/own.code' \
+	"$R" "$P_HTTP"
+for _ in $(seq 200); do [ -s "$R/url" ] && break; sleep 0.05; done
+code=$(curl -sS --max-time 20 -x "$(cat "$R/url")" -o /dev/null -w '%{http_code}' \
+	"http://up.test:$P_HTTP/echo/root" 2>/dev/null)
+touch "$R/go"
+wait "$BND_PID"
+if [ "$code" = 000 ] && grep -q "refused a connection from 127.0.0.1:[0-9]*: it is uid 0's, and only the command's user (uid 65534)" "$TMPDIR_T/own.log" &&
+	! upstream_requests | grep -q '/echo/root'; then
+	ok "another user's connection to the proxy is refused, saying whose it was"
+else
+	fail "another user's connection to the proxy is refused, saying whose it was"
+	diag "code=$code" "$(cat "$TMPDIR_T/own.log")"
+fi
+ok_if "the command's own user is served meanwhile" '[ "$(cat "$R/own.code" 2>/dev/null)" = 200 ]'
+
 # --- flags ----------------------------------------------------------------------------------------
 
 out=$("$BOUNDARY" --jail-type nojail -- true 2>&1)
