@@ -263,7 +263,7 @@ static int listen_loopback(struct xp *x, uint16_t port, char *err, size_t errlen
 	struct sockaddr_in s4 = {.sin_family = AF_INET};
 	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
 	char why[256];
-	int fd, tries;
+	int fd, fd6, tries;
 
 	for (tries = 0; tries < 16; tries++) {
 		s4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -272,8 +272,9 @@ static int listen_loopback(struct xp *x, uint16_t port, char *err, size_t errlen
 		if (fd < 0)
 			return fd;
 		s6.sin6_port = htons(local_port(fd));
-		if (listen_on(x, (struct sockaddr *)&s6, sizeof(s6), why, sizeof(why)) >= 0 ||
-		    errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT)
+		fd6 = listen_on(x, (struct sockaddr *)&s6, sizeof(s6), why, sizeof(why));
+		/* A host without IPv6 has no ::1 for anyone to take. */
+		if (fd6 >= 0 || fd6 == -EADDRNOTAVAIL || fd6 == -EAFNOSUPPORT)
 			return local_port(fd);
 		/* ::1 has that port taken: with a port of our choosing, try another. */
 		if (port != 0) {
