@@ -657,6 +657,17 @@ static int run_ca(struct xp *x, char *err, size_t errlen)
 	return ca_write_bundle(x->ca, x->bundle, err, errlen);
 }
 
+/* Every tool's spelling of "use this proxy"; NO_PROXY empty, so localhost is judged too. */
+static const struct {
+	const char *name;
+	bool url;	   /* the proxy's URL */
+	const char *value; /* else this */
+} proxy_vars[] = {
+    {"HTTP_PROXY", true, NULL},	 {"HTTPS_PROXY", true, NULL}, {"http_proxy", true, NULL},
+    {"https_proxy", true, NULL}, {"ALL_PROXY", true, NULL},   {"all_proxy", true, NULL},
+    {"NO_PROXY", false, ""},	 {"no_proxy", false, ""},     {"NODE_USE_ENV_PROXY", false, "1"},
+};
+
 int explicit_run(const struct opts *o, char *const argv[])
 {
 	const bool landlock = o->jail_type == OPTS_JAIL_LANDJAIL;
@@ -714,19 +725,17 @@ int explicit_run(const struct opts *o, char *const argv[])
 		log_error("%s", err);
 		goto out;
 	}
-	/* Every tool's spelling of "use this proxy"; NO_PROXY empty, so localhost is judged too. */
 	ret = 0;
-	ret |= asprintf(&vars[n++], "HTTP_PROXY=%s", url) < 0;
-	ret |= asprintf(&vars[n++], "HTTPS_PROXY=%s", url) < 0;
-	ret |= asprintf(&vars[n++], "http_proxy=%s", url) < 0;
-	ret |= asprintf(&vars[n++], "https_proxy=%s", url) < 0;
-	ret |= asprintf(&vars[n++], "ALL_PROXY=%s", url) < 0;
-	ret |= asprintf(&vars[n++], "all_proxy=%s", url) < 0;
-	ret |= asprintf(&vars[n++], "NO_PROXY=") < 0;
-	ret |= asprintf(&vars[n++], "no_proxy=") < 0;
-	ret |= asprintf(&vars[n++], "NODE_USE_ENV_PROXY=1") < 0;
-	for (i = 0; i < (size_t)n; i++)
-		extra[i] = vars[i];
+	for (i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++) {
+		if (asprintf(&vars[n], "%s=%s", proxy_vars[i].name,
+			     proxy_vars[i].url ? url : proxy_vars[i].value) < 0) {
+			vars[n] = NULL; /* asprintf leaves it undefined */
+			ret = -1;
+			break;
+		}
+		extra[n] = vars[n];
+		n++;
+	}
 	extra[n] = NULL;
 	env = ret ? NULL : jail_command_env(o, x.bundle, extra);
 	if (!env) {
