@@ -33,6 +33,7 @@
 #include "proxy/dns.h"
 #include "proxy/internal.h"
 #include "proxy/log.h"
+#include "proxy/ruleset.h"
 #include "proxy/sniff.h"
 #include "proxy/tls.h"
 #include "rules/rules.h"
@@ -43,6 +44,25 @@ static void wait_next_request(struct conn *c);
 static void close_alt(struct conn *c);
 static void host_name_only(const char *host, char *out, size_t len);
 #define host_name_only_pub host_name_only
+
+/*
+ * The rules this connection decides with: the set it took when its current decision began.
+ * It moves to its worker's current set (after a reload) only where a new decision begins, at
+ * sniff_begin() and at each request head, so a decision and what hangs off it (the stream rule
+ * kept for a silent client, a response still streaming) all belong to one set.
+ */
+static const struct rules *conn_rules(const struct conn *c)
+{
+	return ruleset_rules(c->rs);
+}
+
+static void conn_rules_renew(struct conn *c)
+{
+	if (c->rs == c->w->rs)
+		return;
+	ruleset_unref(c->rs);
+	c->rs = ruleset_ref(c->w->rs);
+}
 
 static const char *state_name(enum conn_state s)
 {
@@ -611,7 +631,6 @@ static void start_upstream(struct conn *c)
 /* A complete request head of len bytes is at the front of cin, parsed into c->req. */
 static void handle_request(struct conn *c, size_t len)
 {
-	const struct proxy *p = c->w->p;
 	struct http1_req *r = &c->req;
 	struct rules_request rq;
 	struct rules_decision d;
@@ -620,6 +639,7 @@ static void handle_request(struct conn *c, size_t len)
 	bool has_body;
 
 	reset_request(c);
+	conn_rules_renew(c);
 	snprintf(c->method, sizeof(c->method), "%.*s", (int)r->method.len, r->method.p);
 	c->client_close = (r->flags & HTTP1_F_CLOSE) != 0;
 
@@ -637,7 +657,7 @@ static void handle_request(struct conn *c, size_t len)
 			bad_request(c, "CONNECT to something that is not host:port");
 			return;
 		}
-		rules_match_host(p->cfg.rules, c->host, strlen(c->host), port, RULES_ANY, &d);
+		rules_match_host(conn_rules(c), c->host, strlen(c->host), port, RULES_ANY, &d);
 		if (!d.allow) {
 			refuse(c, "no rule allows any request to this host");
 			return;
@@ -721,7 +741,7 @@ static void handle_request(struct conn *c, size_t len)
 	rq.path = c->path;
 	rq.path_len = c->path_len;
 	rq.port = port;
-	rules_match(p->cfg.rules, &rq, &d);
+	rules_match(conn_rules(c), &rq, &d);
 	if (!d.allow) {
 		buf_consume(&c->cin, len);
 		/* The client may hold its body back for a 100 we will never send: close after. */
@@ -863,10 +883,12 @@ static void dialled_name(struct conn *c)
  */
 static void sniff_begin(struct conn *c)
 {
-	const struct rules *rules = c->w->p->cfg.rules;
+	const struct rules *rules;
 	struct rules_decision ds, dr;
 	size_t n = strlen(c->dname);
 
+	conn_rules_renew(c);
+	rules = conn_rules(c);
 	set_state(c, CONN_SNIFF);
 	c->stream_rule = NULL;
 	c->sniff_done = c->sniff_wait = false;
@@ -901,7 +923,7 @@ static bool sniff_more(struct conn *c)
  */
 static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n, bool *wait)
 {
-	const struct rules *rules = c->w->p->cfg.rules;
+	const struct rules *rules = conn_rules(c);
 	struct rules_decision ds, dr;
 	struct sniff_hello hello;
 	const char *name;
@@ -966,7 +988,7 @@ static bool step_sniff(struct conn *c)
 	}
 	if (kind == SNIFF_OTHER) {
 		if (c->dname[0]) {
-			rules_match_host(c->w->p->cfg.rules, c->dname, strlen(c->dname), c->dport,
+			rules_match_host(conn_rules(c), c->dname, strlen(c->dname), c->dport,
 					 RULES_STREAM, &ds);
 			if (ds.allow) {
 				start_stream(c, c->dname, c->dport, ds.raw, "tcp");
@@ -2049,5 +2071,6 @@ void conn_free(struct conn *c)
 	free(c->path);
 	if (c->ai)
 		freeaddrinfo(c->ai);
+	ruleset_unref(c->rs);
 	free(c);
 }

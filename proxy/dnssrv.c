@@ -22,6 +22,7 @@
 #include "proxy/dns.h"
 #include "proxy/dnsfwd.h"
 #include "proxy/log.h"
+#include "proxy/ruleset.h"
 #include "rules/rules.h"
 
 #define TCP_MAX	    32
@@ -56,7 +57,8 @@ struct pending {
 	struct dns_server *s;
 	struct origin o;
 	struct dns_query q;
-	const char *rule;
+	const char *rule;   /* in rs */
+	struct ruleset *rs; /* a reference: rule stays valid across a reload */
 	size_t len;
 	unsigned char msg[]; /* the query, for an error answer */
 };
@@ -64,6 +66,7 @@ struct pending {
 struct dns_server {
 	struct dns_server_config cfg;
 	struct dns_fwd *fwd;
+	struct ruleset *rs; /* the rules forwarding is decided by (a reference) */
 	struct tcp_conn tcp[TCP_MAX];
 	unsigned n_pending;
 	bool closing;
@@ -177,6 +180,7 @@ static void forwarded(void *arg, const unsigned char *ans, size_t len, const cha
 
 	s->n_pending--;
 	if (s->closing) {
+		ruleset_unref(p->rs);
 		free(p);
 		return;
 	}
@@ -204,6 +208,7 @@ static void forwarded(void *arg, const unsigned char *ans, size_t len, const cha
 		    dns_type_name(p->q.qtype), p->q.name, who, err ? err : "bad answer");
 		record(s, &p->o, &p->q, "forwarded", p->rule, err ? err : "bad answer");
 	}
+	ruleset_unref(p->rs);
 	free(p);
 }
 
@@ -227,7 +232,7 @@ static const char *forward_rule(const struct dns_server *s, const struct dns_que
 	if (!s->fwd || q->qclass != DNS_CLASS_IN ||
 	    (q->qtype != DNS_TYPE_A && q->qtype != DNS_TYPE_AAAA) || !q->name[0])
 		return NULL;
-	rules_match_host(s->cfg.rules, q->name, strlen(q->name), 0, RULES_DOMAIN, &d);
+	rules_match_host(ruleset_rules(s->rs), q->name, strlen(q->name), 0, RULES_DOMAIN, &d);
 	return d.allow ? d.raw : NULL;
 }
 
@@ -246,6 +251,7 @@ static bool forward(struct dns_server *s, const struct origin *o, const struct d
 	p->o = *o;
 	p->q = *q;
 	p->rule = rule;
+	p->rs = ruleset_ref(s->rs);
 	p->len = len;
 	memcpy(p->msg, msg, len);
 	s->n_pending++;
@@ -433,9 +439,16 @@ struct dns_server *dns_server_new(const struct dns_server_config *cfg, char *err
 	s->cfg = *cfg;
 	for (i = 0; i < TCP_MAX; i++)
 		s->tcp[i].fd = -1;
+	s->rs = ruleset_borrow(cfg->rules);
+	if (!s->rs) {
+		snprintf(err, errlen, "out of memory");
+		free(s);
+		return NULL;
+	}
 	if (cfg->use_real_dns) {
 		s->fwd = dns_fwd_new(fwd_watch, s, servers, sizeof(servers), err, errlen);
 		if (!s->fwd) {
+			ruleset_unref(s->rs);
 			free(s);
 			return NULL;
 		}
@@ -506,5 +519,14 @@ void dns_server_free(struct dns_server *s)
 		if (s->cfg.tcp[i] >= 0)
 			epoll_ctl(s->cfg.ep, EPOLL_CTL_DEL, s->cfg.tcp[i], NULL);
 	}
+	ruleset_unref(s->rs);
 	free(s);
+}
+
+void dns_server_set_rules(struct dns_server *s, struct ruleset *rs)
+{
+	struct ruleset *old = s->rs;
+
+	s->rs = ruleset_ref(rs);
+	ruleset_unref(old);
 }

@@ -19,6 +19,7 @@
 struct audit;
 struct dns_table;
 struct rules;
+struct ruleset;
 struct dns_server;
 
 /* Who sent from peer (the client's address as the listener sees it): 0, or -errno if unknown. */
@@ -26,9 +27,9 @@ typedef int (*dns_who_fn)(void *arg, const struct sockaddr_storage *peer, bool t
 			  char comm[16]);
 
 struct dns_server_config {
-	struct dns_table *table; /* borrowed */
-	const struct rules *rules;
-	struct audit *audit; /* or NULL */
+	struct dns_table *table;   /* borrowed */
+	const struct rules *rules; /* the first rules; borrowed, outlives the server */
+	struct audit *audit;	   /* or NULL */
 	bool use_real_dns;
 	dns_who_fn who; /* or NULL */
 	void *who_arg;
@@ -51,6 +52,12 @@ void dns_server_event(struct dns_server *s, uint64_t u64, uint32_t events);
 /* How long the caller's epoll_wait may sleep, in ms (-1: no limit); then dns_server_tick(). */
 int dns_server_timeout_ms(struct dns_server *s);
 void dns_server_tick(struct dns_server *s);
+
+/*
+ * Decides which queries are forwarded (--use-real-dns) by rs from now on; takes a reference.
+ * Queries already on their way finish under the rules that sent them.
+ */
+void dns_server_set_rules(struct dns_server *s, struct ruleset *rs);
 
 /* Closes the connections it accepted, ends pending forwards, frees s. NULL is fine. */
 void dns_server_free(struct dns_server *s);

@@ -8,6 +8,7 @@
 
 #include <netdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -81,6 +82,8 @@ struct worker {
 	unsigned pool_n;
 	unsigned trimmed; /* connections trimmed since the last malloc_trim() */
 	bool stop;
+	struct ruleset *rs; /* the rules new decisions use: a reference, refreshed each wakeup */
+	unsigned rs_gen;    /* the proxy's rs_gen when rs was taken */
 	/*
 	 * The parsed header fields of the request or response head being handled. A head is parsed
 	 * and acted on within one step of one connection, so one scratch per worker serves all of
@@ -96,6 +99,10 @@ struct proxy {
 	struct worker *w;
 	unsigned n_w;
 	bool started;
+	/* the current rules: rs_lock guards rs; rs_gen counts swaps, so workers notice cheaply */
+	pthread_mutex_t rs_lock;
+	struct ruleset *rs;
+	atomic_uint rs_gen;
 	/* the resolver pool */
 	pthread_t *rt;
 	unsigned n_rt;
@@ -122,6 +129,7 @@ enum conn_state {
 
 struct conn {
 	struct worker *w;
+	struct ruleset *rs; /* the rules of its current decision (a reference): see conn_rules() */
 	struct conn *next, *prev;
 	struct evsrc evc, evu;
 	uint32_t ev_c, ev_u; /* the events registered for each side, or WATCH_NONE */

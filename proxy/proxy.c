@@ -24,6 +24,7 @@
 
 #include "proxy/internal.h"
 #include "proxy/log.h"
+#include "proxy/ruleset.h"
 
 #define RESOLVER_THREADS 4
 
@@ -210,6 +211,45 @@ static void worker_reap(struct worker *w)
 	}
 }
 
+/*
+ * Takes up the proxy's current rules if they changed since this worker last looked: one atomic
+ * load when they did not, so every wakeup can afford it.
+ */
+static void worker_refresh_rules(struct worker *w)
+{
+	struct proxy *p = w->p;
+	struct ruleset *old = w->rs;
+	unsigned gen = atomic_load_explicit(&p->rs_gen, memory_order_acquire);
+
+	if (gen == w->rs_gen && w->rs)
+		return;
+	pthread_mutex_lock(&p->rs_lock);
+	w->rs = ruleset_ref(p->rs);
+	w->rs_gen = atomic_load_explicit(&p->rs_gen, memory_order_relaxed);
+	pthread_mutex_unlock(&p->rs_lock);
+	ruleset_unref(old);
+}
+
+void proxy_set_rules(struct proxy *p, struct ruleset *rs)
+{
+	struct ruleset *old;
+	uint64_t one = 1;
+	unsigned i;
+
+	pthread_mutex_lock(&p->rs_lock);
+	old = p->rs;
+	p->rs = ruleset_ref(rs);
+	atomic_fetch_add_explicit(&p->rs_gen, 1, memory_order_release);
+	pthread_mutex_unlock(&p->rs_lock);
+	ruleset_unref(old);
+	/* Idle workers let go of the old set now rather than at their next connection. */
+	for (i = 0; i < p->n_w; i++) {
+		if (write(p->w[i].wake, &one, sizeof(one)) == -1) {
+			/* the worker takes the new set at its next wakeup anyway */
+		}
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -224,6 +264,7 @@ static void *worker_main(void *arg)
 			log_error_errno("epoll_wait");
 			break;
 		}
+		worker_refresh_rules(w);
 		for (i = 0; i < n; i++) {
 			src = evs[i].data.ptr;
 			switch (src->kind) {
@@ -254,6 +295,8 @@ static void *worker_main(void *arg)
 		conn_close(w->conns, "boundary is stopping");
 	worker_reap(w);
 	pool_sweep(w, true);
+	ruleset_unref(w->rs);
+	w->rs = NULL;
 	return NULL;
 }
 
@@ -288,6 +331,15 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	}
 	pthread_mutex_init(&p->rlock, NULL);
 	pthread_cond_init(&p->rcond, NULL);
+	pthread_mutex_init(&p->rs_lock, NULL);
+	atomic_init(&p->rs_gen, 0);
+	/* The first rules are borrowed: the caller's, for the proxy's whole life. */
+	p->rs = ruleset_borrow(cfg->rules);
+	if (!p->rs) {
+		snprintf(err, errlen, "out of memory");
+		free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -307,6 +359,8 @@ static int worker_init(struct proxy *p, struct worker *w)
 	size_t i;
 
 	w->p = p;
+	w->rs = ruleset_ref(p->rs);
+	w->rs_gen = atomic_load(&p->rs_gen);
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
 	w->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->ep == -1 || w->wake == -1)
@@ -402,6 +456,7 @@ void proxy_free(struct proxy *p)
 			close(p->w[i].ep);
 		if (p->w[i].wake >= 0)
 			close(p->w[i].wake);
+		ruleset_unref(p->w[i].rs); /* a worker that never ran still holds one */
 	}
 	for (j = p->rq_head; j; j = next) {
 		next = j->next;
@@ -409,5 +464,6 @@ void proxy_free(struct proxy *p)
 	}
 	free(p->w);
 	free(p->rt);
+	ruleset_unref(p->rs);
 	free(p);
 }

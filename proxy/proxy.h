@@ -23,6 +23,7 @@
 #include <openssl/ssl.h>
 
 struct rules;
+struct ruleset;
 struct proxy;
 struct audit;
 struct dns_table;
@@ -41,7 +42,7 @@ struct proxy_orig {
 typedef int (*proxy_orig_fn)(void *arg, int fd, struct proxy_orig *out);
 
 struct proxy_config {
-	const struct rules *rules; /* borrowed; outlives the proxy */
+	const struct rules *rules; /* the first rules; borrowed, outlives the proxy */
 	SSL_CTX *server_ctx;	   /* intercepting TLS with jailed clients; borrowed */
 	SSL_CTX *client_ctx;	   /* TLS to upstream servers; borrowed */
 	proxy_orig_fn orig;
@@ -83,6 +84,14 @@ int proxy_add_listener(struct proxy *p, int fd, enum proxy_listener_kind kind);
 
 /* Starts the worker threads. Returns 0 or -errno. */
 int proxy_start(struct proxy *p);
+
+/*
+ * Makes rs the rules of every decision from now on; takes a reference to it (the caller keeps
+ * its own). Each worker picks the new set up at its next wakeup; a connection moves to it when
+ * it next decides (a new request, or a new connection), so what was decided under the old set,
+ * a response still streaming included, finishes under it. Any thread; after proxy_start too.
+ */
+void proxy_set_rules(struct proxy *p, struct ruleset *rs);
 
 /* Stops the workers, closes every connection. Then proxy_free. */
 void proxy_stop(struct proxy *p);

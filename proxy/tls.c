@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,18 +178,31 @@ static bool has_hashed_certs(const char *dir)
 	return found;
 }
 
+/* Whether the environment variable env is unset or names the same file as def does. */
+static bool env_is_default(const char *env, const char *def)
+{
+	const char *val = getenv(env);
+	char a[PATH_MAX], b[PATH_MAX];
+
+	if (!val)
+		return true;
+	return realpath(val, a) && realpath(def, b) && strcmp(a, b) == 0;
+}
+
 /*
  * The system trust store for upstream servers. OpenSSL's defaults (the bundle file and the
  * hashed directory) parse the whole bundle up front, tens of milliseconds of every start; the
  * hashed directory alone loads only the certificates a verification asks for. It is used when
- * it is populated and SSL_CERT_FILE / SSL_CERT_DIR do not say otherwise.
+ * it is populated and SSL_CERT_FILE / SSL_CERT_DIR are unset or name the defaults themselves
+ * (many images set SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt, Debian's default bundle,
+ * the same certificates as the directory's).
  */
 static int load_system_trust(SSL_CTX *ctx)
 {
 	const char *dir = X509_get_default_cert_dir();
 
-	if (getenv(X509_get_default_cert_file_env()) || getenv(X509_get_default_cert_dir_env()) ||
-	    !has_hashed_certs(dir))
+	if (!env_is_default(X509_get_default_cert_file_env(), X509_get_default_cert_file()) ||
+	    !env_is_default(X509_get_default_cert_dir_env(), dir) || !has_hashed_certs(dir))
 		return SSL_CTX_set_default_verify_paths(ctx);
 	return SSL_CTX_load_verify_dir(ctx, dir);
 }

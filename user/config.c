@@ -419,8 +419,9 @@ void config_generate(FILE *f)
 			fprintf(f, "# Flag --%s, environment %s.\n", d->flag, d->env);
 		if (d->type == OPTS_T_RULES)
 			fprintf(f, "%s: []\n", d->yaml);
-		else if (d->type == OPTS_T_STRING || d->type == OPTS_T_USER)
-			fprintf(f, "%s: \"%s\"\n", d->yaml, d->def);
+		else if (d->type == OPTS_T_STRING || d->type == OPTS_T_USER ||
+			 d->type == OPTS_T_FORWARD)
+			fprintf(f, "%s: \"%s\"\n", d->yaml, d->def ? d->def : "");
 		else
 			fprintf(f, "%s: %s\n", d->yaml, d->def);
 	}

@@ -703,6 +703,10 @@ int explicit_run(const struct opts *o, char *const argv[])
 		}
 		log_debug("Landlock ABI %d", abi);
 	}
+	if (o->forwards.n)
+		log_info("--port-forward changes nothing under --jail-type %s: the command "
+			 "already listens on the host's own loopback",
+			 type);
 	c.drop_to = !privs_unprivileged();
 	c.uid = o->user.set ? o->user.uid : PRIVS_USERNS_HOST_ID;
 	c.gid = o->user.set ? o->user.gid : PRIVS_USERNS_HOST_ID;

@@ -62,7 +62,7 @@ static const struct opts_def defs[OPTS__COUNT] = {
 		   "print this help and exit", true, 0},
     [OPTS_JAIL_TYPE] = {OPTS_JAIL_TYPE, "jail-type", 0, "BOUNDARY_JAIL_TYPE", "jail_type",
 			OPTS_T_JAIL, "nsjail", "TYPE",
-			"nsjail (BPF, default), landlock or weak (see man page)", true,
+			"nsjail (BPF, default), landlock or weak (see man page)", false,
 			F(jail_type)},
     [OPTS_NO_USER_NAMESPACE] =
 	{OPTS_NO_USER_NAMESPACE, "no-user-namespace", 0, "BOUNDARY_NO_USER_NAMESPACE",
@@ -106,6 +106,10 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_LISTEN] = {OPTS_LISTEN, "listen", 0, "BOUNDARY_LISTEN", "listen", OPTS_T_STRING,
 		     "127.0.0.1:8080", "ADDR:PORT", "boundary serve: where the proxy listens",
 		     false, F(listen)},
+    [OPTS_PORT_FORWARD] = {OPTS_PORT_FORWARD, "port-forward", 0, "BOUNDARY_PORT_FORWARD",
+			   "port_forward", OPTS_T_FORWARD, NULL, "H:J",
+			   "host loopback port H reaches jail port J (repeatable)", true,
+			   F(forwards)},
 };
 
 const struct opts_def *opts_defs(size_t *n)
@@ -350,6 +354,69 @@ static int resolve_user(const char *spec, struct opts_user *u, const char *who, 
 	return 0;
 }
 
+/*
+ * HOST:JAIL[,HOST:JAIL...] (a bare PORT is PORT:PORT) appended to fw. "" is no forward. A host
+ * port may appear once: two listeners cannot share it.
+ */
+static int parse_forwards(const char *spec, struct opts_forwards *fw, const char *who, char *err,
+			  size_t errlen)
+{
+	char item[32], hp[16], q[QLEN];
+	const char *p = spec, *comma, *colon;
+	struct opts_forward f;
+	size_t n, i;
+
+	while (*p) {
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		if (n == 0 || n >= sizeof(item))
+			goto bad;
+		memcpy(item, p, n);
+		item[n] = '\0';
+		colon = strchr(item, ':');
+		if (colon) {
+			if ((size_t)(colon - item) >= sizeof(hp))
+				goto bad;
+			memcpy(hp, item, (size_t)(colon - item));
+			hp[colon - item] = '\0';
+			if (parse_port(hp, &f.host) != 0 || parse_port(colon + 1, &f.jail) != 0)
+				goto bad;
+		} else {
+			if (parse_port(item, &f.host) != 0)
+				goto bad;
+			f.jail = f.host;
+		}
+		for (i = 0; i < fw->n; i++) {
+			if (fw->v[i].host == f.host) {
+				snprintf(err, errlen,
+					 "%s %s: host port %u is forwarded twice (each host port "
+					 "can reach one jail port)",
+					 who, opts_quote(spec, q, sizeof(q)), f.host);
+				return -EINVAL;
+			}
+		}
+		if (fw->n == OPTS_MAX_FORWARDS) {
+			snprintf(err, errlen, "%s: more than %d forwarded ports", who,
+				 OPTS_MAX_FORWARDS);
+			return -EINVAL;
+		}
+		fw->v[fw->n++] = f;
+		p += n;
+		if (*p == ',') {
+			p++;
+			if (!*p)
+				goto bad;
+		}
+	}
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "%s %s: not a port forward (use HOST:JAIL, ports 1-65535, e.g. 8080:3000; "
+		 "several separated by commas)",
+		 who, opts_quote(spec, q, sizeof(q)));
+	return -EINVAL;
+}
+
 /* Checks one rule by adding it to a throwaway set. */
 static int check_rule(const char *spec, const char *who, char *err, size_t errlen)
 {
@@ -464,6 +531,19 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 			free(user.spec);
 		}
 		break;
+	case OPTS_T_FORWARD: {
+		/* A higher source replaces the list; the same one (a repeated flag) appends. */
+		struct opts_forwards fw = {.n = 0};
+
+		if (src == o->src[d->id] && src != OPTS_SRC_DEFAULT)
+			fw = *(struct opts_forwards *)field;
+		ret = parse_forwards(value, &fw, who, err, errlen);
+		if (ret)
+			return ret;
+		if (store)
+			*(struct opts_forwards *)field = fw;
+		break;
+	}
 	case OPTS_T_RULES:
 		ret = check_rule(value, who, err, errlen);
 		if (ret)
@@ -1004,6 +1084,53 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 	ret = compile(o->rules, &o->allow.file, err, errlen);
 	if (!ret)
 		ret = compile(o->rules, &o->allow.cli, err, errlen);
+	return ret;
+}
+
+const char *opts_config_path(const struct opts *o, char *buf, size_t len)
+{
+	if (o->src[OPTS_CONFIG] != OPTS_SRC_DEFAULT) {
+		if (!o->config || !o->config[0])
+			return NULL;
+		snprintf(buf, len, "%s", o->config);
+		return buf;
+	}
+	return config_default_path(buf, len) == 0 ? buf : NULL;
+}
+
+int opts_reload_rules(const struct opts *o, const char *path, bool must_exist, struct rules **out,
+		      size_t *n_file, char *err, size_t errlen)
+{
+	struct opts t;
+	struct rules *r = NULL;
+	char q[QLEN];
+	int ret;
+
+	/* A scratch set of options: the file's values are checked, then only its rules kept. */
+	opts_init(&t);
+	ret = config_load_file(&t, path, must_exist, err, errlen);
+	if (ret == -ENOENT)
+		snprintf(err, errlen, "config file %s is gone (the rules stay as they were)",
+			 opts_quote(path, q, sizeof(q)));
+	if (ret)
+		goto out;
+	r = rules_new();
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = compile(r, &t.allow.file, err, errlen);
+	if (!ret)
+		ret = compile(r, &o->allow.cli, err, errlen);
+	if (ret)
+		goto out;
+	*n_file = t.allow.file.n;
+	*out = r;
+	r = NULL;
+out:
+	rules_free(r);
+	opts_fini(&t);
 	return ret;
 }
 

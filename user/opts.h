@@ -48,6 +48,7 @@ enum opts_id {
 	OPTS_UPSTREAM_TIMEOUT,
 	OPTS_AUDIT_LOG,
 	OPTS_LISTEN,
+	OPTS_PORT_FORWARD,
 	OPTS__COUNT,
 };
 
@@ -61,6 +62,7 @@ enum opts_type {
 	OPTS_T_JAIL,	  /* enum opts_jail */
 	OPTS_T_USER,	  /* struct opts_user, USER[:GROUP] resolved at once */
 	OPTS_T_RULES,	  /* struct opts_list of rule specs, each checked with rules_add() */
+	OPTS_T_FORWARD,	  /* struct opts_forwards: HOST:JAIL[,...]; a repeated flag appends */
 	OPTS_T_TEST,	  /* --test [METHOD] URL, command line only */
 	OPTS_T_ACTION,	  /* --version, --help */
 };
@@ -126,6 +128,19 @@ struct opts_user {
 	char *spec; /* as written ("alice:staff"), or NULL when taken from SUDO_UID/SUDO_GID */
 };
 
+/* --port-forward: host loopback port HOST reaches port JAIL on the jail's loopback. */
+struct opts_forward {
+	uint16_t host;
+	uint16_t jail;
+};
+
+#define OPTS_MAX_FORWARDS 32
+
+struct opts_forwards {
+	struct opts_forward v[OPTS_MAX_FORWARDS];
+	size_t n;
+};
+
 /* One --test: both owned. */
 struct opts_test {
 	char *method;
@@ -155,6 +170,7 @@ struct opts {
 	char *upstream_ca;	     /* also trusted for upstream servers; "" for none */
 	char *audit_log;	     /* "-", a file or a directory; "" for none (or --log-dir's) */
 	char *listen;		     /* boundary serve's ADDR:PORT */
+	struct opts_forwards forwards; /* --port-forward, in order */
 
 	char **log_files; /* log summary's files, "-" for stdin; NULL-ended, strings argv's */
 	size_t n_log_files;
@@ -214,6 +230,25 @@ int opts_finish(struct opts *o, char *err, size_t errlen);
  * and no config file. Returns 0, or a negative errno with err set.
  */
 int opts_load(struct opts *o, int argc, char *argv[], char *err, size_t errlen);
+
+/*
+ * The config file a reload reads: the one --config or BOUNDARY_CONFIG named, or the default
+ * path (whether or not it existed at start). Returns buf, or NULL when there is none to read
+ * (--config "", or no home to find the default in).
+ */
+const char *opts_config_path(const struct opts *o, char *buf, size_t len);
+
+/*
+ * Compiles the rules a reload would switch to: the allowlist of the config file at path, read
+ * afresh, then o's --allow rules (or BOUNDARY_ALLOW's), which stay as they were. The whole file
+ * is checked as at start, so a bad value anywhere in it refuses the reload. A missing file
+ * is an error only when must_exist (a file --config named); else it holds no rules. Only the
+ * allow rules change: other keys take effect at the next start. Returns 0 with *out (owned by
+ * the caller) and *n_file (how many rules came from the file), or a negative errno with err set
+ * ("config.yaml:3:5: rule ...") and *out untouched.
+ */
+int opts_reload_rules(const struct opts *o, const char *path, bool must_exist, struct rules **out,
+		      size_t *n_file, char *err, size_t errlen);
 
 /*
  * The known flag (with "--") or config key nearest to word within an edit distance of 2, or

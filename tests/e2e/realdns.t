@@ -4,7 +4,8 @@
 # realdns.t: --use-real-dns, end to end, as root. A and AAAA queries for names the rules allow
 # go to the host's resolver and its answers come back; every other query gets a synthetic
 # answer and reaches no resolver. Connections to a real answer's address are tied back to the
-# name, so stream rules and HTTP rules work the same as with synthetic addresses.
+# name, so stream rules and HTTP rules work the same as with synthetic addresses. A reload of
+# the rules changes which names go to the host's resolver.
 #
 # The host's resolver is a fake one of ours on 127.0.0.78 (UDP and TCP port 53), named in the
 # resolv.conf boundary sees (tests/lib/proxy.sh's mount namespace); it answers every name with
@@ -164,5 +165,41 @@ if [[ $(result R4) == 198.1[89].* ]]; then ok "without the flag, allowed names a
 	fail "without the flag, allowed names are synthetic too (got '$(result R4)')"
 fi
 ok_if "and the host's resolver saw nothing" '[ ! -s "$UP/dns.log" ]'
+
+# --- a reload changes which names go to the host's resolver -------------------------------------
+R=$(shared_dir reload)
+CFG_DIR=$TMPDIR_T/cfg
+mkdir -p "$CFG_DIR"
+printf 'allowlist: ["domain=a.real.test"]\n' >"$CFG_DIR/config.yaml"
+cat >"$R/dns.sh" <<EOF
+a4() { getent ahostsv4 "\$1" | awk 'NR == 1 { print \$1 }'; }
+echo "P1A: \$(a4 a.real.test)"
+echo "P1B: \$(a4 b.real.test)"
+touch "$R/phase1"
+while [ ! -e "$R/go2" ]; do sleep 0.05; done
+echo "P2A: \$(a4 a.real.test)"
+echo "P2B: \$(a4 b.real.test)"
+EOF
+: >"$UP/dns.log"
+bnd_bg rdns --use-real-dns --config "$CFG_DIR/config.yaml" -- sh "$R/dns.sh"
+for _ in $(seq 400); do [ -e "$R/phase1" ] && break; sleep 0.05; done
+printf 'allowlist: ["domain=b.real.test"]\n' >"$CFG_DIR/config.yaml"
+if jail_wait_log "$TMPDIR_T/rdns.log" 'rules reloaded' 20; then ok "the config change reloaded the rules"; else
+	fail "the config change reloaded the rules"
+fi
+touch "$R/go2"
+wait "$BND_PID"
+out=$(cat "$TMPDIR_T/rdns.out")
+want P1A "$TH4" "before the reload, the name its rule allowed got a real answer"
+if [[ $(result P1B) == 198.1[89].* ]]; then ok "and the other a synthetic one"; else
+	fail "and the other a synthetic one (got '$(result P1B)')"
+fi
+if [[ $(result P2A) == 198.1[89].* ]]; then ok "after the reload, the name no longer allowed is synthetic"; else
+	fail "after the reload, the name no longer allowed is synthetic (got '$(result P2A)')"
+fi
+want P2B "$TH4" "and the newly allowed name gets a real answer"
+ok_if "the host's resolver saw a.real.test once, before the reload" \
+	'[ "$(grep -c "A a.real.test" "$UP/dns.log")" = 1 ]'
+ok_if "and b.real.test only after it" '[ "$(grep -c "A b.real.test" "$UP/dns.log")" = 1 ]'
 
 done_testing

@@ -742,6 +742,97 @@ static void test_quote(void **state)
 }
 
 /* Every default in the table goes through the same checks as user input. */
+static void test_port_forward(void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    load("--port-forward", "8080:3000,9000", "--port-forward=7000:80", "--", "true", NULL),
+	    0);
+	assert_int_equal(o.forwards.n, 3);
+	assert_int_equal(o.forwards.v[0].host, 8080);
+	assert_int_equal(o.forwards.v[0].jail, 3000);
+	assert_int_equal(o.forwards.v[1].host, 9000);
+	assert_int_equal(o.forwards.v[1].jail, 9000);
+	assert_int_equal(o.forwards.v[2].host, 7000);
+	assert_int_equal(o.forwards.v[2].jail, 80);
+
+	/* The file's list gives way to the environment's, as any key does to its variable. */
+	write_config(cfgpath, "port_forward: \"1111:1\"\n");
+	assert_int_equal(load("true", NULL), 0);
+	assert_int_equal(o.forwards.n, 1);
+	assert_int_equal(o.forwards.v[0].host, 1111);
+	setenv("BOUNDARY_PORT_FORWARD", "2222:2,3333:3", 1);
+	assert_int_equal(load("true", NULL), 0);
+	assert_int_equal(o.forwards.n, 2);
+	assert_int_equal(o.forwards.v[0].host, 2222);
+	assert_int_equal(o.forwards.v[1].jail, 3);
+	unsetenv("BOUNDARY_PORT_FORWARD");
+
+	assert_int_equal(load("--port-forward", "8080:0", "true", NULL), -EINVAL);
+	assert_non_null(
+	    strstr(err, "--port-forward \"8080:0\": not a port forward (use HOST:JAIL"));
+	assert_int_equal(load("--port-forward", "8080:1,", "true", NULL), -EINVAL);
+	assert_int_equal(load("--port-forward", ",1", "true", NULL), -EINVAL);
+	assert_int_equal(load("--port-forward", "a:1", "true", NULL), -EINVAL);
+	assert_int_equal(load("--port-forward", "1:2:3", "true", NULL), -EINVAL);
+	assert_int_equal(load("--port-forward", "80:1", "--port-forward", "80:2", "true", NULL),
+			 -EINVAL);
+	assert_non_null(strstr(err, "host port 80 is forwarded twice"));
+	write_config(cfgpath, "port_forward: \"1:\"\n");
+	assert_int_equal(load("true", NULL), -EINVAL);
+	assert_non_null(strstr(err, "config.yaml:1:15: port_forward \"1:\": not a port forward"));
+}
+
+static void test_reload_rules(void **state)
+{
+	struct rules *r = NULL;
+	char path[600];
+	size_t n_file = 99;
+
+	(void)state;
+	write_config(cfgpath, "allowlist: [domain=file1.com]\n");
+	assert_int_equal(load("--allow", "domain=flag.com", "true", NULL), 0);
+	assert_int_equal(rules_count(o.rules), 2);
+	assert_string_equal(opts_config_path(&o, path, sizeof(path)), cfgpath);
+
+	/* The file's rules are read afresh; the flag's stay, after them. */
+	write_config(cfgpath, "allowlist:\n  - domain=new1.com\n  - domain=new2.com\n");
+	assert_int_equal(opts_reload_rules(&o, cfgpath, false, &r, &n_file, err, sizeof(err)), 0);
+	assert_int_equal(n_file, 2);
+	assert_int_equal(rules_count(r), 3);
+	assert_string_equal(rules_raw(r, 0), "domain=new1.com");
+	assert_string_equal(rules_raw(r, 2), "domain=flag.com");
+	rules_free(r);
+	r = NULL;
+
+	/* A bad file: an error with file:line:column, and nothing handed back. */
+	write_config(cfgpath, "allowlist:\n  - domain=ok.com\n  - \"domain=x.com:80\"\n");
+	assert_int_equal(opts_reload_rules(&o, cfgpath, false, &r, &n_file, err, sizeof(err)),
+			 -EINVAL);
+	assert_null(r);
+	assert_non_null(strstr(err, "config.yaml:3:5: rule"));
+	write_config(cfgpath, "allowlist: [domain=ok.com]\nproxy_port: nope\n");
+	assert_int_equal(opts_reload_rules(&o, cfgpath, false, &r, &n_file, err, sizeof(err)),
+			 -EINVAL);
+	assert_null(r);
+
+	/* The default file gone: no file rules. A named file gone: an error. */
+	unlink(cfgpath);
+	assert_int_equal(opts_reload_rules(&o, cfgpath, false, &r, &n_file, err, sizeof(err)), 0);
+	assert_int_equal(n_file, 0);
+	assert_int_equal(rules_count(r), 1);
+	rules_free(r);
+	r = NULL;
+	assert_int_equal(opts_reload_rules(&o, cfgpath, true, &r, &n_file, err, sizeof(err)),
+			 -ENOENT);
+	assert_null(r);
+	assert_non_null(strstr(err, "is gone (the rules stay as they were)"));
+
+	/* --config "" reads no file, so there is nothing to reload from. */
+	assert_int_equal(load("--config", "", "true", NULL), 0);
+	assert_null(opts_config_path(&o, path, sizeof(path)));
+}
+
 static void test_table(void **state)
 {
 	size_t i, n;
@@ -794,6 +885,8 @@ int main(void)
 	    T(test_usage),
 	    T(test_suggest),
 	    T(test_quote),
+	    T(test_port_forward),
+	    T(test_reload_rules),
 	    T(test_table),
 #undef T
 	};
