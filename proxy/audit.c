@@ -149,6 +149,7 @@ static size_t format(const struct audit *a, const struct audit_record *r, char *
 	if (r->pid)
 		field_num(out, cap, &len, "pid", r->pid);
 	field_str(out, cap, &len, "comm", r->comm);
+	field_str(out, cap, &len, "client", r->client);
 	if (r->event && strcmp(r->event, "end") == 0) {
 		field_num(out, cap, &len, "bytes_up", (long long)r->bytes_up);
 		field_num(out, cap, &len, "bytes_down", (long long)r->bytes_down);

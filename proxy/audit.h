@@ -38,7 +38,8 @@ struct audit_record {
 	const char *reason;
 	uint32_t pid;
 	const char *comm;
-	int status; /* HTTP status sent to the client, 0 if none */
+	const char *client; /* an explicit proxy client's address and port, or NULL */
+	int status;	    /* HTTP status sent to the client, 0 if none */
 	uint64_t bytes_up, bytes_down;
 	int64_t duration_ms; /* -1: not known */
 	const char *dns_type;

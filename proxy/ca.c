@@ -400,9 +400,8 @@ static int create_ca(struct ca *ca, int dfd, const char *dir, uid_t owner, gid_t
 	}
 	/* The key first: a crash between the two renames leaves a key alone, which is reported. */
 	len = BIO_get_mem_data(kb, &data);
-	ret =
-	    write_atomic(dfd, dir, CA_KEY_FILE, data, (size_t)len, 0600, owner, group, true, err,
-			 errlen);
+	ret = write_atomic(dfd, dir, CA_KEY_FILE, data, (size_t)len, 0600, owner, group, true, err,
+			   errlen);
 	if (ret < 0)
 		goto out;
 	len = BIO_get_mem_data(cb, &data);
@@ -974,8 +973,8 @@ int ca_write_bundle(struct ca *ca, const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	len = BIO_get_mem_data(out, &data);
-	ret = write_atomic(dfd, dir, base, data, (size_t)len, 0644, (uid_t)-1, (gid_t)-1, false, err,
-			   errlen);
+	ret = write_atomic(dfd, dir, base, data, (size_t)len, 0644, (uid_t)-1, (gid_t)-1, false,
+			   err, errlen);
 out:
 	if (in)
 		fclose(in);

@@ -123,6 +123,7 @@ static void audit(struct conn *c, const char *event, const char *decision, const
 	r.status = status;
 	r.pid = c->have_orig ? c->orig.pid : 0;
 	r.comm = c->have_orig ? c->orig.comm : NULL;
+	r.client = c->client[0] ? c->client : NULL;
 	r.bytes_up = c->bytes_up;
 	r.bytes_down = c->bytes_down;
 	r.duration_ms = strcmp(event, "end") == 0 ? (int64_t)(proxy_now_ms() - c->t_start) : -1;
@@ -196,6 +197,7 @@ static void upstream_failed(struct conn *c, int code, const char *why)
 	respond(c, code,
 		code == 504   ? "Gateway Timeout"
 		: code == 403 ? "Forbidden"
+		: code == 508 ? "Loop Detected"
 			      : "Bad Gateway",
 		body, true);
 }
@@ -1431,6 +1433,46 @@ static void order_addresses(struct conn *c, char *shut, size_t shutlen)
 				c->addr[c->n_addr++] = fam[k][i];
 }
 
+static bool is_self(const struct proxy *p, const struct sockaddr *sa)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)sa, *b4;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa, *b6;
+	size_t i;
+
+	for (i = 0; i < p->cfg.n_self; i++) {
+		if (p->cfg.self[i].ss_family != sa->sa_family)
+			continue;
+		b4 = (const struct sockaddr_in *)&p->cfg.self[i];
+		b6 = (const struct sockaddr_in6 *)&p->cfg.self[i];
+		if (sa->sa_family == AF_INET && a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr)
+			return true;
+		if (sa->sa_family == AF_INET6 && a6->sin6_port == b6->sin6_port &&
+		    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Loop protection: forgets the addresses that are the proxy's own listeners. Returns true when
+ * there were some and every one was the proxy's (nothing is left to connect to).
+ */
+static bool drop_self_addresses(struct conn *c)
+{
+	const struct proxy *p = c->w->p;
+	size_t i, k = 0;
+
+	if (!p->cfg.n_self || !c->n_addr)
+		return false;
+	for (i = 0; i < c->n_addr; i++) {
+		if (!is_self(p, c->addr[i]->ai_addr))
+			c->addr[k++] = c->addr[i];
+	}
+	c->n_addr = k;
+	return k == 0;
+}
+
 void conn_resolved(struct conn *c, struct resolve_job *job)
 {
 	char why[768], shut[INET6_ADDRSTRLEN];
@@ -1456,6 +1498,15 @@ void conn_resolved(struct conn *c, struct resolve_job *job)
 			 "to reach it, allow it by name (--allow \"domain=%s\")",
 			 c->uhost, shut, c->uhost);
 		upstream_failed(c, 403, why);
+		conn_run(c);
+		return;
+	}
+	if (drop_self_addresses(c)) {
+		snprintf(why, sizeof(why),
+			 "%s port %u is boundary's own proxy: the request would come back to it "
+			 "(loop protection)",
+			 c->uhost, c->uport);
+		upstream_failed(c, 508, why);
 		conn_run(c);
 		return;
 	}
@@ -2148,6 +2199,28 @@ void conn_timeout(struct conn *c)
 	}
 }
 
+/* The peer of fd as "ADDR:PORT" ("[ADDR]:PORT" for IPv6). Returns 0 or -errno. */
+static int peer_name(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char a[INET6_ADDRSTRLEN];
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return -errno;
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&ss)->sin_addr, a, sizeof(a));
+		snprintf(out, len, "%s:%u", a, ntohs(((const struct sockaddr_in *)&ss)->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof(a));
+		snprintf(out, len, "[%s]:%u", a,
+			 ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port));
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return 0;
+}
+
 struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -2196,6 +2269,8 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 		c->kind = kind = PROXY_EXPLICIT;
 		snprintf(c->who, sizeof(c->who), "an explicit proxy client");
 	}
+	if (kind == PROXY_EXPLICIT && peer_name(fd, c->client, sizeof(c->client)) == 0)
+		snprintf(c->who, sizeof(c->who), "%s", c->client);
 	if (kind == PROXY_JAIL) {
 		c->have_orig = true;
 		snprintf(c->who, sizeof(c->who), "%s[%u]", c->orig.comm, c->orig.pid);

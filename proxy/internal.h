@@ -153,7 +153,8 @@ struct conn {
 	struct buf cin, cout, uin, uout;
 	struct proxy_orig orig;
 	bool have_orig;
-	char who[48];	   /* "curl[1234]" for log lines */
+	char who[64];	   /* "curl[1234]" (or an explicit client's address) for log lines */
+	char client[64];   /* an explicit client's address and port ("" for the jail's) */
 	char orig_str[64]; /* the address the client dialled */
 	bool client_tls;
 	char sni[256];

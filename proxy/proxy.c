@@ -221,6 +221,11 @@ static void worker_accept(struct worker *w, struct listener *l)
 		 * client whose next step waits on them must not wait for a delayed ACK.
 		 */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (l->kind == PROXY_EXPLICIT && w->p->cfg.admit &&
+		    w->p->cfg.admit(w->p->cfg.admit_arg, fd) < 0) {
+			close(fd);
+			continue;
+		}
 		if (!conn_new(w, fd, l->kind))
 			close(fd);
 	}

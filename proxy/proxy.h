@@ -63,6 +63,21 @@ struct proxy_config {
 	 * attach to a cgroup in the host's namespace), where processes outside the jail reach it.
 	 */
 	bool jail_only;
+	/*
+	 * Loop protection: the addresses and ports the proxy itself is reached at from where it
+	 * connects (its explicit listeners, a wildcard one as every local address). A request
+	 * whose upstream resolves only to these is answered 508 instead of sent back to the proxy.
+	 * Borrowed; NULL when n_self is 0.
+	 */
+	const struct sockaddr_storage *self;
+	size_t n_self;
+	/*
+	 * Called, when not NULL, for each connection accepted on an explicit listener before any
+	 * byte is read: a negative return closes it unserved (the function says why). From
+	 * worker threads.
+	 */
+	int (*admit)(void *arg, int fd);
+	void *admit_arg;
 };
 
 enum proxy_listener_kind {

@@ -543,6 +543,47 @@ static int dns_who(void *arg, const struct sockaddr_storage *peer, bool tcp, uin
 	return 0;
 }
 
+int jail_audit_open(const struct opts *o, const char *id, const char *argv0, struct audit **out)
+{
+	struct audit_config ac;
+	char session[40], err[512];
+	const char *agent, *name;
+	int ret;
+
+	*out = NULL;
+	if (agent_socket(o, &agent) < 0)
+		return -1;
+	memset(&ac, 0, sizeof(ac));
+	if (o->audit_log[0] || o->log_dir[0])
+		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
+	ac.agent_socket = agent;
+	ac.jail_id = id;
+	if (agent) {
+		ret = make_session_id(session, sizeof(session));
+		if (ret < 0) {
+			errno = -ret;
+			log_error_errno("cannot make a session id for the Coder agent");
+			return -1;
+		}
+		name = argv0 ? strrchr(argv0, '/') : NULL;
+		ac.session_id = session;
+		ac.process_name = name ? name + 1 : argv0;
+	}
+	if (!ac.path && !ac.agent_socket)
+		return 0;
+	*out = audit_open(&ac, err, sizeof(err));
+	if (!*out) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (ac.path)
+		log_info("audit records go to %s", audit_path(*out));
+	if (agent)
+		log_info("audit records go to the Coder agent's socket %s (session %s)", agent,
+			 session);
+	return 0;
+}
+
 /* --- the whole run ------------------------------------------------------------------------ */
 
 static void jail_init(struct jail *j)
@@ -617,65 +658,81 @@ static bool is_ca_var(const char *kv)
 	return false;
 }
 
-static char **command_env(const struct opts *o, const char *bundle)
+/* Whether kv ("NAME=value") sets a variable that one of extra's also sets. */
+static bool set_by(const char *kv, const char *const *extra)
+{
+	size_t len;
+
+	for (; extra && *extra; extra++) {
+		len = strcspn(*extra, "=");
+		if (strncmp(kv, *extra, len) == 0 && kv[len] == '=')
+			return true;
+	}
+	return false;
+}
+
+char **jail_command_env(const struct opts *o, const char *bundle, const char *const *extra)
 {
 	extern char **environ;
 	struct passwd *pw = NULL;
-	size_t n = 0, i, k = 0;
+	size_t n = 0, n_extra = 0, i, k = 0;
 	char **env;
+	int r = 0;
 
 	while (environ[n])
 		n++;
-	env = calloc(n + 4 + N_CA_VARS, sizeof(*env));
+	while (extra && extra[n_extra])
+		n_extra++;
+	/* Every string is the array's own, so jail_command_env_free() frees them all. */
+	env = calloc(n + 4 + N_CA_VARS + n_extra, sizeof(*env));
 	if (!env)
 		return NULL;
 	if (o->user.set)
 		pw = getpwuid(o->user.uid);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && r >= 0; i++) {
 		if (pw &&
 		    (strncmp(environ[i], "HOME=", 5) == 0 || strncmp(environ[i], "USER=", 5) == 0 ||
 		     strncmp(environ[i], "LOGNAME=", 8) == 0))
 			continue;
-		if (is_ca_var(environ[i]))
+		if (is_ca_var(environ[i]) || set_by(environ[i], extra))
 			continue;
-		env[k++] = environ[i];
+		env[k] = strdup(environ[i]);
+		if (!env[k++])
+			r = -1;
 	}
-	for (i = 0; i < N_CA_VARS; i++) {
-		if (asprintf(&env[k], "%s=%s", ca_vars[i],
-			     strcmp(ca_vars[i], "SSL_CERT_DIR") == 0 ? "/etc/ssl/certs" : bundle) >=
-		    0)
+	for (i = 0; i < N_CA_VARS && r >= 0; i++)
+		if ((r = asprintf(&env[k], "%s=%s", ca_vars[i],
+				  strcmp(ca_vars[i], "SSL_CERT_DIR") == 0 ? "/etc/ssl/certs"
+									  : bundle)) >= 0)
 			k++;
+	if (pw && r >= 0 && (r = asprintf(&env[k], "HOME=%s", pw->pw_dir)) >= 0)
+		k++;
+	if (pw && r >= 0 && (r = asprintf(&env[k], "USER=%s", pw->pw_name)) >= 0)
+		k++;
+	if (pw && r >= 0 && (r = asprintf(&env[k], "LOGNAME=%s", pw->pw_name)) >= 0)
+		k++;
+	if (r < 0 && k < n + 4 + N_CA_VARS + n_extra)
+		env[k] = NULL; /* asprintf leaves it undefined */
+	for (i = 0; i < n_extra && r >= 0; i++) {
+		env[k] = strdup(extra[i]);
+		if (!env[k++])
+			r = -1;
 	}
-	if (pw) {
-		if (asprintf(&env[k], "HOME=%s", pw->pw_dir) >= 0)
-			k++;
-		if (asprintf(&env[k], "USER=%s", pw->pw_name) >= 0)
-			k++;
-		if (asprintf(&env[k], "LOGNAME=%s", pw->pw_name) >= 0)
-			k++;
+	if (r < 0) {
+		jail_command_env_free(env);
+		return NULL;
 	}
-	env[k] = NULL;
 	return env;
 }
 
-static void free_env(char **env, const struct opts *o)
+void jail_command_env_free(char **env)
 {
-	extern char **environ;
 	char **p;
-	char **e;
-	bool ours;
 
 	if (!env)
 		return;
-	(void)o;
-	for (p = env; *p; p++) {
-		ours = true;
-		for (e = environ; *e; e++)
-			if (*e == *p)
-				ours = false;
-		if (ours)
-			free(*p);
-	}
+	for (p = env; *p; p++)
+		free(*p);
 	free(env);
 }
 
@@ -910,7 +967,9 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	snprintf(j->key_path, sizeof(j->key_path), "%s", ca_key_path(j->ca));
 	/* Per jail, in a directory the command can read whoever it runs as. */
 	snprintf(j->bundle, sizeof(j->bundle), "%.4000s/ca-bundle.pem", j->run_dir);
+	privs_raise();
 	ret = ca_write_bundle(j->ca, j->bundle, err, errlen);
+	privs_lower();
 	if (ret < 0)
 		return ret;
 	j->server_ctx = tls_server_ctx_new(j->ca, err, errlen);
@@ -1104,47 +1163,6 @@ static void reload_rules(struct jail *j, struct dns_server *dns, const struct op
 		log_warn("no allow rules now: every request will be denied");
 }
 
-/*
- * Opens the audit stream (a file, or the Coder agent's socket) when o asks for one; process_name
- * is what the agent is told the session runs. Returns 0, or -1 after saying why.
- */
-static int open_audit(struct jail *j, const struct opts *o, const char *agent,
-		      const char *process_name)
-{
-	struct audit_config ac;
-	char session[40], err[512];
-	int ret;
-
-	memset(&ac, 0, sizeof(ac));
-	if (o->audit_log[0] || o->log_dir[0])
-		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
-	ac.agent_socket = agent;
-	ac.jail_id = j->id;
-	if (agent) {
-		ret = make_session_id(session, sizeof(session));
-		if (ret < 0) {
-			errno = -ret;
-			log_error_errno("cannot make a session id for the Coder agent");
-			return -1;
-		}
-		ac.session_id = session;
-		ac.process_name = process_name;
-	}
-	if (!ac.path && !ac.agent_socket)
-		return 0;
-	j->audit = audit_open(&ac, err, sizeof(err));
-	if (!j->audit) {
-		log_error("%s", err);
-		return -1;
-	}
-	if (ac.path)
-		log_info("audit records go to %s", audit_path(j->audit));
-	if (agent)
-		log_info("audit records go to the Coder agent's socket %s (session %s)", agent,
-			 session);
-	return 0;
-}
-
 static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 {
 	struct dns_server_config dc;
@@ -1264,17 +1282,20 @@ int jail_run(const struct opts *o, char *const argv[])
 	sigset_t fwd, old;
 	const int *s;
 	int pidfd = -1, sigfd = -1, status = LOG_EXIT_FAILURE, ret;
-	const char *agent, *name;
 	pid_t pid;
 
 	jail_init(&j);
-	if (geteuid() != 0) {
-		log_error("cannot build the jail: boundary is not running as root (run it with "
-			  "sudo, or grant CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)");
+	if (privs_caps_check(err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		return LOG_EXIT_FAILURE;
 	}
-	if (agent_socket(o, &agent) < 0)
+	/* On file capabilities, boundary may run commands as its own user, and only as that. */
+	if (privs_unprivileged() && o->user.set && o->user.uid != getuid()) {
+		log_error("--user %s: an ordinary user's boundary runs commands only as that user "
+			  "(uid %u); run boundary as root (sudo) to run them as another",
+			  o->user.spec ? o->user.spec : "", (unsigned)getuid());
 		return LOG_EXIT_FAILURE;
+	}
 	/* A peer that vanishes mid-write must not kill boundary (OpenSSL writes alerts itself). */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
@@ -1290,6 +1311,8 @@ int jail_run(const struct opts *o, char *const argv[])
 		goto out;
 	}
 
+	/* Capabilities are effective only while the jail is built, spawned and taken down. */
+	privs_raise();
 	ret = reap_stale(false, NULL);
 	if (ret > 0)
 		log_info("reaped %d stale jail object(s)", ret);
@@ -1326,10 +1349,12 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("out of memory for the DNS responder");
 		goto out;
 	}
-	name = strrchr(argv[0], '/');
-	if (open_audit(&j, o, agent, name ? name + 1 : argv[0]) < 0)
+	privs_lower();
+	if (jail_audit_open(o, j.id, argv[0], &j.audit) < 0)
 		goto out;
+	privs_raise();
 	ret = make_run_files(&j, err, sizeof(err));
+	privs_lower();
 	if (ret == 0)
 		ret = setup_proxy(&j, o, err, sizeof(err));
 	if (ret < 0) {
@@ -1344,7 +1369,7 @@ int jail_run(const struct opts *o, char *const argv[])
 		}
 	}
 
-	env = command_env(o, j.bundle);
+	env = jail_command_env(o, j.bundle, NULL);
 	if (!env) {
 		log_error("out of memory");
 		goto out;
@@ -1362,6 +1387,11 @@ int jail_run(const struct opts *o, char *const argv[])
 	so.as_user = (o->user.set && o->user.uid != 0) || o->no_user_namespace;
 	so.uid = o->user.set && o->user.uid != 0 ? o->user.uid : PRIVS_USERNS_HOST_ID;
 	so.gid = o->user.set && o->user.uid != 0 ? o->user.gid : PRIVS_USERNS_HOST_ID;
+	if (privs_unprivileged()) {
+		so.as_user = true;
+		so.uid = getuid();
+		so.gid = getgid();
+	}
 	so.argv = argv;
 	so.envp = env;
 	so.hide = hide;
@@ -1378,14 +1408,18 @@ int jail_run(const struct opts *o, char *const argv[])
 	binds[9] = "/etc/hosts";
 	binds[10] = NULL;
 	so.binds = binds;
-	if (!so.as_user)
+	if (privs_unprivileged())
+		log_info("the command runs as uid %u with no capabilities", (unsigned)so.uid);
+	else if (!so.as_user)
 		log_info(
 		    "the command runs as root inside a user namespace, which is nobody on the "
 		    "host: it can change nothing of the host's that nobody cannot (use --user or "
 		    "sudo to run it as an ordinary user)");
 	else if (o->no_user_namespace && !(o->user.set && o->user.uid != 0))
 		log_info("the command runs as nobody with no capabilities (--no-user-namespace)");
+	privs_raise();
 	pidfd = spawn_jail(&so, &pid, err, sizeof(err));
+	privs_lower();
 	if (pidfd < 0) {
 		log_error("%s", err);
 		goto out;
@@ -1398,8 +1432,10 @@ int jail_run(const struct opts *o, char *const argv[])
 out:
 	if (pidfd >= 0)
 		close(pidfd);
+	privs_raise();
 	jail_teardown(&j);
-	free_env(env, o);
+	privs_lower();
+	jail_command_env_free(env);
 	if (sigfd >= 0)
 		close(sigfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -1438,7 +1474,7 @@ int jail_attach(const struct opts *o)
 	struct attach_target t;
 	struct jail j;
 	char err[512], where[64];
-	const char *agent, *name;
+	const char *name;
 	sigset_t fwd, old;
 	struct sigaction sa;
 	const int *s;
@@ -1447,12 +1483,10 @@ int jail_attach(const struct opts *o)
 	jail_init(&j);
 	t.netns_fd = -1;
 	if (geteuid() != 0) {
-		log_error("cannot attach: boundary is not running as root (run it with sudo, or "
-			  "grant CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN and CAP_SYS_PTRACE)");
+		log_error("cannot attach: boundary is not running as root (run it with sudo; "
+			  "file capabilities serve boundary -- COMMAND only)");
 		return LOG_EXIT_FAILURE;
 	}
-	if (agent_socket(o, &agent) < 0)
-		return LOG_EXIT_FAILURE;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
@@ -1520,7 +1554,7 @@ int jail_attach(const struct opts *o)
 	name = o->attach_container ? o->attach_container
 	       : o->attach_unit	   ? o->attach_unit
 				   : strrchr(j.cg_path, '/') + 1;
-	if (open_audit(&j, o, agent, name) < 0)
+	if (jail_audit_open(o, j.id, name, &j.audit) < 0)
 		goto out;
 	ret = setup_proxy(&j, o, err, sizeof(err));
 	if (ret < 0) {

@@ -55,14 +55,14 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			   "use_real_dns", OPTS_T_BOOL, "false", NULL,
 			   "real DNS answers for names the rules allow", true, F(use_real_dns)},
     [OPTS_TEST] = {OPTS_TEST, "test", 0, NULL, NULL, OPTS_T_TEST, NULL, "[METHOD] URL",
-		   "say if the rules allow URL; run nothing (repeatable)", true, 0},
+		   "say if the rules allow URL; run nothing (repeatable)", false, 0},
     [OPTS_VERSION] = {OPTS_VERSION, "version", 0, NULL, NULL, OPTS_T_ACTION, NULL, NULL,
-		      "print the version and exit", true, 0},
+		      "print the version and exit", false, 0},
     [OPTS_HELP] = {OPTS_HELP, "help", 'h', NULL, NULL, OPTS_T_ACTION, NULL, NULL,
 		   "print this help and exit", true, 0},
     [OPTS_JAIL_TYPE] = {OPTS_JAIL_TYPE, "jail-type", 0, "BOUNDARY_JAIL_TYPE", "jail_type",
 			OPTS_T_JAIL, "nsjail", "TYPE",
-			"nsjail, boundary's cgroup BPF jail (landjail is not built yet)", false,
+			"nsjail (BPF, default), landlock or weak (see man page)", false,
 			F(jail_type)},
     [OPTS_NO_USER_NAMESPACE] =
 	{OPTS_NO_USER_NAMESPACE, "no-user-namespace", 0, "BOUNDARY_NO_USER_NAMESPACE",
@@ -103,9 +103,12 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_AUDIT_LOG] = {OPTS_AUDIT_LOG, "audit-log", 0, "BOUNDARY_AUDIT_LOG", "audit_log",
 			OPTS_T_STRING, "", "FILE",
 			"a JSON line per decision to FILE, - or a directory", true, F(audit_log)},
+    [OPTS_LISTEN] = {OPTS_LISTEN, "listen", 0, "BOUNDARY_LISTEN", "listen", OPTS_T_STRING,
+		     "127.0.0.1:8080", "ADDR:PORT", "boundary serve: where the proxy listens",
+		     false, F(listen)},
     [OPTS_PORT_FORWARD] = {OPTS_PORT_FORWARD, "port-forward", 0, "BOUNDARY_PORT_FORWARD",
 			   "port_forward", OPTS_T_FORWARD, NULL, "H:J",
-			   "host loopback port H reaches jail port J (repeatable)", true,
+			   "host loopback port H reaches jail port J (repeatable)", false,
 			   F(forwards)},
     [OPTS_DRY_RUN] = {OPTS_DRY_RUN, "dry-run", 0, "BOUNDARY_DRY_RUN", "dry_run", OPTS_T_BOOL,
 		      "false", NULL, "blocks NOTHING; logs what the rules would refuse", true,
@@ -515,13 +518,17 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		if (strcmp(value, "nsjail") == 0) {
 			if (store)
 				*(enum opts_jail *)field = OPTS_JAIL_NSJAIL;
-		} else if (strcmp(value, "landjail") == 0) {
-			/* A valid name; opts_finish() refuses it if it is the one in effect. */
+		} else if (strcmp(value, "landjail") == 0 || strcmp(value, "landlock") == 0) {
 			if (store)
 				*(enum opts_jail *)field = OPTS_JAIL_LANDJAIL;
+		} else if (strcmp(value, "weak") == 0) {
+			if (store)
+				*(enum opts_jail *)field = OPTS_JAIL_WEAK;
 		} else {
 			/* q without its quotes, escaped; coder says "invalid JailType: X". */
-			snprintf(err, errlen, "%s: invalid JailType: %.*s (use nsjail or landjail)",
+			snprintf(err, errlen,
+				 "%s: invalid JailType: %.*s (use nsjail, landlock (or landjail) "
+				 "or weak)",
 				 who, (int)(strlen(q) - 2), q + 1);
 			return -EINVAL;
 		}
@@ -967,6 +974,30 @@ static int parse_log(struct opts *o, int nargs, char **args, char *err, size_t e
 	return 0;
 }
 
+/* serve [flags]: the flags after "serve" as if they came before it; no command, no --test. */
+static int parse_serve(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
+{
+	char q[QLEN];
+	int ret;
+
+	if (argc > 1) {
+		ret = opts_parse_args(o, argc, argv, err, errlen);
+		if (ret || o->action == OPTS_HELP_SHOW || o->action == OPTS_VERSION_SHOW)
+			return ret;
+		if (o->action != OPTS_RUN || o->argv) {
+			snprintf(err, errlen,
+				 "serve runs no command and takes no subcommand (drop %s; usage: "
+				 "boundary serve --listen ADDR:PORT [flags])",
+				 o->argv ? opts_quote(o->argv[0], q, sizeof(q))
+					 : "--test or the subcommand");
+			return -EINVAL;
+		}
+	}
+	o->argv = NULL;
+	o->action = OPTS_SERVE;
+	return 0;
+}
+
 int opts_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
 {
 	struct option lo[OPTS__COUNT + 1];
@@ -1071,6 +1102,8 @@ int opts_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t er
 	if (!dashdash && nrest > 0 && strcmp(rest[0], "attach") == 0 && !o->attach_cgroup &&
 	    !o->attach_container && !o->attach_unit)
 		return parse_attach(o, nrest, rest, err, errlen);
+	if (!dashdash && nrest > 0 && strcmp(rest[0], "serve") == 0)
+		return parse_serve(o, nrest, rest, err, errlen);
 	if (o->n_tests > 0) {
 		if (nrest > 0) {
 			snprintf(err, errlen,
@@ -1205,10 +1238,16 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 		return -EINVAL;
 	}
 
-	if (o->jail_type == OPTS_JAIL_LANDJAIL) {
+	if ((o->jail_type != OPTS_JAIL_NSJAIL || o->action == OPTS_SERVE) &&
+	    (o->dry_run || o->interactive || o->rules_program[0])) {
+		snprintf(err, errlen, "%s works with boundary's own jail (--jail-type nsjail) only",
+			 o->dry_run ? "--dry-run" : o->interactive ? "--interactive" : "--rules-program");
+		return -EINVAL;
+	}
+	if (o->action != OPTS_SERVE && o->src[OPTS_LISTEN] == OPTS_SRC_FLAG) {
 		snprintf(err, errlen,
-			 "jail type landjail is not available in this build yet; use "
-			 "nsjail (the default)");
+			 "--listen is for boundary serve (boundary serve --listen ADDR:PORT); a "
+			 "jail's proxy port is --proxy-port");
 		return -EINVAL;
 	}
 	if (!o->user.set) {
@@ -1323,6 +1362,7 @@ void opts_usage(FILE *f)
 	      "       boundary [flags] --test [METHOD] URL\n"
 	      "       boundary generate-config > ~/.config/coder_boundary/config.yaml\n"
 	      "       boundary cleanup    (remove what killed boundaries left behind)\n"
+	      "       boundary serve --listen ADDR:PORT [flags]   (the proxy alone)\n"
 	      "       " LOG_SUMMARY_USAGE "\n"
 	      "       " ATTACH_USAGE "\n"
 	      "\n"

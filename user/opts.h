@@ -47,6 +47,7 @@ enum opts_id {
 	OPTS_UPSTREAM_CA,
 	OPTS_UPSTREAM_TIMEOUT,
 	OPTS_AUDIT_LOG,
+	OPTS_LISTEN,
 	OPTS_PORT_FORWARD,
 	OPTS_DRY_RUN,
 	OPTS_INTERACTIVE,
@@ -88,11 +89,13 @@ enum opts_action {
 	OPTS_CLEANUP,	      /* the cleanup subcommand: reap stale jails */
 	OPTS_LOG_SUMMARY,     /* log summary [--format table|json] FILE...: read audit logs */
 	OPTS_ATTACH,	      /* attach --cgroup|--container|--systemd-unit: jail a cgroup */
+	OPTS_SERVE,	      /* serve [flags]: the proxy alone, for explicit clients */
 };
 
 enum opts_jail {
 	OPTS_JAIL_NSJAIL = 0, /* boundary's cgroup BPF jail */
-	OPTS_JAIL_LANDJAIL,   /* coder's Landlock jail: a valid name, not built here */
+	OPTS_JAIL_LANDJAIL, /* "landjail" or "landlock": proxy variables, Landlock on TCP connect */
+	OPTS_JAIL_WEAK,	    /* "weak": proxy variables only, no isolation */
 };
 
 /* One option as the table describes it. */
@@ -171,6 +174,7 @@ struct opts {
 	unsigned upstream_timeout;   /* seconds an upstream may stay silent before a 504 */
 	char *upstream_ca;	     /* also trusted for upstream servers; "" for none */
 	char *audit_log;	     /* "-", a file or a directory; "" for none (or --log-dir's) */
+	char *listen;		     /* boundary serve's ADDR:PORT */
 	struct opts_forwards forwards; /* --port-forward, in order */
 	bool dry_run;		     /* allow everything, record what the rules would refuse */
 	bool interactive;	     /* ask on boundary's terminal about what the rules refuse */
