@@ -8,7 +8,8 @@
  *   bind4/6          binds only to loopback or the wildcard (the jail's netns holds only lo),
  *                    never to the proxy's or the DNS responder's port
  *   connect4/6       port 53 (TCP or UDP, any address) goes to the DNS responder, other TCP
- *                    to the proxy, other UDP is refused; the jail's own loopback is left alone;
+ *                    to the proxy, other UDP is refused; the jail's own loopback is left alone
+ *                    (but not the host's, when an attached cgroup shares it: JAIL_CFG_*);
  *                    the original destination is kept in socket storage
  *   sendmsg4/6       unconnected UDP: port 53 to the DNS responder, anything else refused
  *   sockops          when the TCP handshake starts, the original destination is filed under
@@ -57,6 +58,12 @@ struct {
 static __always_inline int configured(void)
 {
 	return cfg.abi_version == JAIL_ABI_VERSION && cfg.proxy_port != 0 && cfg.dns_port != 0;
+}
+
+/* Loopback is the host's (an attached cgroup in the host's namespace), not the jail's own. */
+static __always_inline int host_loopback(void)
+{
+	return (cfg.flags & JAIL_CFG_HOST_LOOPBACK) != 0;
 }
 
 /* 127.0.0.0/8 or 0.0.0.0 (which connect() reads as "this host"): the jail's own loopback. */
@@ -172,8 +179,13 @@ int jail_connect4(struct bpf_sock_addr *ctx)
 		ctx->user_ip4 = bpf_htonl(0x7f000001);
 		return ALLOW;
 	}
-	if (v4_local(ip[0]))
-		return ALLOW;
+	if (v4_local(ip[0])) {
+		if (!host_loopback())
+			return ALLOW;
+		/* The host's loopback: decided like any destination, our own ports never. */
+		if (our_port(ctx->user_port))
+			return DENY;
+	}
 	if (ctx->type == SOCK_STREAM) {
 		if (save_orig(ctx, JAIL_AF_INET, ip, IPPROTO_TCP) < 0)
 			return DENY;
@@ -196,8 +208,10 @@ int jail_connect6(struct bpf_sock_addr *ctx)
 	if (ctx->type != SOCK_STREAM && ctx->type != SOCK_DGRAM)
 		return DENY;
 	if (ctx->user_port != bpf_htons(53)) {
-		if (v6_local(ip))
+		if (v6_local(ip) && !host_loopback())
 			return ALLOW;
+		if (v6_local(ip) && our_port(ctx->user_port))
+			return DENY;
 		if (ctx->type != SOCK_STREAM)
 			return DENY;
 	}
@@ -236,7 +250,7 @@ int jail_sendmsg4(struct bpf_sock_addr *ctx)
 	if (!configured())
 		return DENY;
 	if (ctx->user_port != bpf_htons(53))
-		return v4_local(ip[0]) ? ALLOW : DENY;
+		return v4_local(ip[0]) && !host_loopback() ? ALLOW : DENY;
 	if (save_orig(ctx, JAIL_AF_INET, ip, IPPROTO_UDP) < 0)
 		return DENY;
 	ctx->user_port = bpf_htons(cfg.dns_port);
@@ -252,7 +266,7 @@ int jail_sendmsg6(struct bpf_sock_addr *ctx)
 	if (!configured())
 		return DENY;
 	if (ctx->user_port != bpf_htons(53))
-		return v6_local(ip) ? ALLOW : DENY;
+		return v6_local(ip) && !host_loopback() ? ALLOW : DENY;
 	/* The kernel refuses a v4-mapped rewrite here; such traffic is sendmsg4's anyway. */
 	if (v6_mapped(ip))
 		return DENY;

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped whenever a record below changes shape. */
-#define JAIL_ABI_VERSION 2
+#define JAIL_ABI_VERSION 3
 
 /* Address families as the records carry them (the values of AF_INET and AF_INET6). */
 #define JAIL_AF_INET  2
@@ -33,13 +33,22 @@
  * The configuration every program reads from .rodata, set by userspace between open and load.
  * A program whose configuration does not carry JAIL_ABI_VERSION denies everything.
  * Ports are in host byte order. The listeners live at 127.0.0.1 and ::1 inside the jail's own
- * network namespace, on the same ports for both families.
+ * network namespace (or the attached cgroup's), on the same ports for both families.
  */
 struct jail_config {
 	__u32 abi_version;
 	__u16 proxy_port; /* TCP: every redirected connection but DNS */
 	__u16 dns_port;	  /* UDP and TCP: the DNS responder */
+	__u32 flags;	  /* JAIL_CFG_* */
 };
+
+/*
+ * The cgroup's loopback is the host's (boundary attach to a cgroup whose processes live in the
+ * host's network namespace): loopback is no longer the jail's own, so TCP to it is redirected
+ * and decided like any other destination, UDP to it (but DNS) is refused, and a direct
+ * connection to the proxy's or the DNS responder's port is refused outright.
+ */
+#define JAIL_CFG_HOST_LOOPBACK 1u
 
 /*
  * Where a jailed socket was going, and who made it: stored per socket by connect4/6 and

@@ -141,11 +141,15 @@ static size_t format(const struct audit *a, const struct audit_record *r, char *
 	field_str(out, cap, &len, "dns_type", r->dns_type);
 	field_str(out, cap, &len, "rule", r->rule);
 	field_str(out, cap, &len, "reason", r->reason);
+	if (r->would_deny)
+		put(out, cap, &len, ",\"would_deny\":true", strlen(",\"would_deny\":true"));
+	field_str(out, cap, &len, "decided_by", r->decided_by);
 	if (r->status)
 		field_num(out, cap, &len, "status", r->status);
 	if (r->pid)
 		field_num(out, cap, &len, "pid", r->pid);
 	field_str(out, cap, &len, "comm", r->comm);
+	field_str(out, cap, &len, "client", r->client);
 	if (r->event && strcmp(r->event, "end") == 0) {
 		field_num(out, cap, &len, "bytes_up", (long long)r->bytes_up);
 		field_num(out, cap, &len, "bytes_down", (long long)r->bytes_down);

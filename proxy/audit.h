@@ -14,6 +14,7 @@
 #ifndef BOUNDARY_PROXY_AUDIT_H
 #define BOUNDARY_PROXY_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,10 +38,13 @@ struct audit_record {
 	const char *reason;
 	uint32_t pid;
 	const char *comm;
-	int status; /* HTTP status sent to the client, 0 if none */
+	const char *client; /* an explicit proxy client's address and port, or NULL */
+	int status;	    /* HTTP status sent to the client, 0 if none */
 	uint64_t bytes_up, bytes_down;
 	int64_t duration_ms; /* -1: not known */
 	const char *dns_type;
+	bool would_deny;	/* --dry-run let through what the rules refuse: "would_deny":true */
+	const char *decided_by; /* not the rules but "program" or "person": "decided_by" */
 };
 
 /* Where the records go. Either sink may be left out, not both. */

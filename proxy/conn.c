@@ -67,12 +67,13 @@ static void conn_rules_renew(struct conn *c)
 static const char *state_name(enum conn_state s)
 {
 	static const char *const names[] = {
-	    [CONN_SNIFF] = "sniff",	    [CONN_TLS_ACCEPT] = "tls-accept",
-	    [CONN_HEAD] = "head",	    [CONN_DISCARD] = "discard",
-	    [CONN_RESOLVE] = "resolve",	    [CONN_CONNECT] = "connect",
-	    [CONN_UP_TLS] = "upstream-tls", [CONN_EXCHANGE] = "exchange",
-	    [CONN_TUNNEL] = "tunnel",	    [CONN_SPLICE] = "splice",
-	    [CONN_FLUSH_CLOSE] = "closing", [CONN_DEAD] = "dead",
+	    [CONN_SNIFF] = "sniff",	  [CONN_TLS_ACCEPT] = "tls-accept",
+	    [CONN_HEAD] = "head",	  [CONN_DISCARD] = "discard",
+	    [CONN_DECIDE] = "decide",	  [CONN_RESOLVE] = "resolve",
+	    [CONN_CONNECT] = "connect",	  [CONN_UP_TLS] = "upstream-tls",
+	    [CONN_EXCHANGE] = "exchange", [CONN_TUNNEL] = "tunnel",
+	    [CONN_SPLICE] = "splice",	  [CONN_FLUSH_CLOSE] = "closing",
+	    [CONN_DEAD] = "dead",
 	};
 
 	return names[s];
@@ -122,9 +123,12 @@ static void audit(struct conn *c, const char *event, const char *decision, const
 	r.status = status;
 	r.pid = c->have_orig ? c->orig.pid : 0;
 	r.comm = c->have_orig ? c->orig.comm : NULL;
+	r.client = c->client[0] ? c->client : NULL;
 	r.bytes_up = c->bytes_up;
 	r.bytes_down = c->bytes_down;
 	r.duration_ms = strcmp(event, "end") == 0 ? (int64_t)(proxy_now_ms() - c->t_start) : -1;
+	r.would_deny = c->would_deny;
+	r.decided_by = c->decided_by;
 	audit_write(c->w->p->cfg.audit, &r);
 }
 
@@ -193,6 +197,7 @@ static void upstream_failed(struct conn *c, int code, const char *why)
 	respond(c, code,
 		code == 504   ? "Gateway Timeout"
 		: code == 403 ? "Forbidden"
+		: code == 508 ? "Loop Detected"
 			      : "Bad Gateway",
 		body, true);
 }
@@ -540,6 +545,8 @@ static void reset_request(struct conn *c)
 	c->path_len = 0;
 	c->req_done = c->resp_done = c->resp_head_done = c->up_eof = false;
 	c->upgrade = false;
+	c->would_deny = false;
+	c->decided_by = NULL;
 	c->req_left = c->resp_left = 0;
 	c->idle_end = 0;
 	http1_chunked_init(&c->req_chunk);
@@ -651,13 +658,133 @@ static void start_upstream(struct conn *c)
 	set_deadline(c, c->w->p->cfg.connect_timeout_ms);
 }
 
+/* --- a second opinion on what the rules refuse ---------------------------------------------- */
+
+enum opinion { OPINION_DENY, OPINION_ALLOW, OPINION_WAIT };
+
+/* The question about the request in c, for the rules program or the person. */
+static void fill_question(struct conn *c, struct policy_job *q, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	size_t i, n;
+
+	snprintf(q->method, sizeof(q->method), "%s", c->method);
+	snprintf(q->scheme, sizeof(q->scheme), "%s", c->up_tls ? "https" : "http");
+	if (strchr(c->uhost, ':'))
+		snprintf(q->host, sizeof(q->host), "[%s]", c->uhost);
+	else
+		snprintf(q->host, sizeof(q->host), "%s", c->uhost);
+	for (i = 0; q->host[i]; i++) {
+		if (q->host[i] >= 'A' && q->host[i] <= 'Z')
+			q->host[i] = (char)(q->host[i] + 32);
+	}
+	n = i;
+	if (n > 1 && q->host[n - 1] == '.')
+		q->host[n - 1] = '\0';
+	q->port = port;
+	n = strcspn(c->path ? c->path : "/", "?#");
+	snprintf(q->path, sizeof(q->path), "%.*s", (int)n, c->path ? c->path : "/");
+	snprintf(q->url, sizeof(q->url), "%s", c->url);
+	q->pid = c->have_orig ? c->orig.pid : 0;
+	snprintf(q->comm, sizeof(q->comm), "%s", c->have_orig ? c->orig.comm : "");
+	q->requester_ip[0] = '\0';
+	if (getpeername(c->cx.fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, q->requester_ip,
+				  sizeof(q->requester_ip));
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+				  q->requester_ip, sizeof(q->requester_ip));
+	}
+}
+
+/*
+ * The hook for requests the rules refuse. The request's head (len bytes) is still at the front
+ * of cin. --dry-run lets it through, marked would_deny. With a policy service (a rules program,
+ * or the person at the terminal), the question goes out and the connection waits in CONN_DECIDE,
+ * reading nothing more, until conn_decided() brings the verdict back: it then parses the same
+ * head again and returns here, where the verdict is used. Returns OPINION_ALLOW with *rule set,
+ * OPINION_DENY with *why set (the rules' reason or the answer's), or OPINION_WAIT (parked).
+ */
+static enum opinion second_opinion(struct conn *c, uint16_t port, const char *reason,
+				   const char **rule, const char **why)
+{
+	const struct proxy *p = c->w->p;
+	struct decide_job *j;
+	bool allow;
+
+	*rule = NULL;
+	*why = reason;
+	if (c->verdict != VERDICT_NONE) {
+		allow = c->verdict == VERDICT_ALLOW;
+		c->verdict = VERDICT_NONE;
+		c->decided_by = c->verdict_by;
+		if (allow)
+			*rule = c->verdict_text;
+		else
+			*why = c->verdict_text;
+		return allow ? OPINION_ALLOW : OPINION_DENY;
+	}
+	if (p->cfg.dry_run) {
+		c->would_deny = true;
+		return OPINION_ALLOW;
+	}
+	if (!p->cfg.policy)
+		return OPINION_DENY;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return OPINION_DENY; /* failing on the decision path denies */
+	fill_question(c, &j->pj, port);
+	if (proxy_decide(c, j) < 0) {
+		free(j);
+		return OPINION_DENY;
+	}
+	log_info("%s %s from %s: the rules refuse it (%s); asking the %s", c->method, c->url,
+		 c->who, reason,
+		 policy_asks_person(p->cfg.policy) ? "person at the terminal" : "rules program");
+	set_state(c, CONN_DECIDE);
+	set_deadline(c, policy_wait_ms(p->cfg.policy) + 2000);
+	return OPINION_WAIT;
+}
+
+/* The policy service answered the question about the head at the front of cin. */
+void conn_decided(struct conn *c, struct decide_job *job)
+{
+	const struct policy_job *q = &job->pj;
+
+	if (c->state != CONN_DECIDE)
+		return;
+	c->verdict = q->allow ? VERDICT_ALLOW : VERDICT_DENY;
+	c->verdict_by = q->by && strstr(q->by, "program") ? "program" : "person";
+	if (q->allow)
+		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s",
+			 q->rule[0] ? q->rule : q->by);
+	else if (q->message[0])
+		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s: %.400s",
+			 strcmp(c->verdict_by, "program") == 0 ? "the rules program refused it"
+							       : "asked at the terminal",
+			 q->message);
+	else
+		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s refused it",
+			 strcmp(c->verdict_by, "program") == 0 ? "the rules program"
+							       : "the person at the terminal");
+	/* The same head is parsed again and decided with the verdict. */
+	c->n_requests--;
+	set_state(c, CONN_HEAD);
+	set_deadline(c, c->w->p->cfg.header_timeout_ms);
+	conn_run(c);
+}
+
 /* A complete request head of len bytes is at the front of cin, parsed into c->req. */
 static void handle_request(struct conn *c, size_t len)
 {
+	const struct proxy *p = c->w->p;
 	struct http1_req *r = &c->req;
 	struct rules_request rq;
 	struct rules_decision d;
 	struct slice host, path;
+	const char *why = NULL;
 	uint16_t port;
 	bool has_body;
 
@@ -681,12 +808,23 @@ static void handle_request(struct conn *c, size_t len)
 			return;
 		}
 		rules_match_host(conn_rules(c), c->host, strlen(c->host), port, RULES_ANY, &d);
-		if (!d.allow) {
+		if (!d.allow && !p->cfg.policy && !p->cfg.dry_run) {
 			refuse(c, "no rule allows any request to this host");
 			return;
 		}
-		log_info("ALLOW CONNECT %s from %s (rule: %s)", c->host, c->who, d.raw);
-		audit(c, "request", "allow", d.raw, NULL, 200);
+		if (d.allow) {
+			log_info("ALLOW CONNECT %s from %s (rule: %s)", c->host, c->who, d.raw);
+			audit(c, "request", "allow", d.raw, NULL, 200);
+		} else {
+			/* No rule: each request inside gets the second opinion on its own. */
+			log_info(
+			    "ALLOW CONNECT %s from %s (no rule allows it: each request inside is "
+			    "decided on its own, by %s)",
+			    c->host, c->who, p->cfg.dry_run ? "--dry-run" : "the policy");
+			audit(c, "request", "allow", NULL,
+			      "no rule allows this host: each request inside is decided on its own",
+			      200);
+		}
 		c->connect_port = port;
 		c->in_connect = true;
 		if (c->cin.len > 0) {
@@ -766,20 +904,40 @@ static void handle_request(struct conn *c, size_t len)
 	rq.port = port;
 	rules_match(conn_rules(c), &rq, &d);
 	if (!d.allow) {
+		switch (second_opinion(c, port, d.reason, &d.raw, &why)) {
+		case OPINION_WAIT:
+			return; /* the head stays in cin until the answer comes */
+		case OPINION_ALLOW:
+			d.allow = true;
+			break;
+		case OPINION_DENY:
+			break;
+		}
+	}
+	if (!d.allow) {
 		buf_consume(&c->cin, len);
 		/* The client may hold its body back for a 100 we will never send: close after. */
 		if (has_body && (r->flags & HTTP1_F_EXPECT_CONTINUE))
 			c->client_close = true;
-		refuse(c, d.reason);
+		refuse(c, why);
 		if (c->state != CONN_FLUSH_CLOSE && c->state != CONN_DEAD && has_body)
 			set_state(c, CONN_DISCARD);
 		return;
 	}
-	log_info("ALLOW %s %s from %s (rule: %s)", c->method, c->url, c->who, d.raw);
+	if (c->would_deny)
+		log_warn("DRY-RUN would deny %s %s from %s: %s (let through: --dry-run)", c->method,
+			 c->url, c->who, why);
+	else if (c->decided_by)
+		log_info("ALLOW %s %s from %s (%s: %s)", c->method, c->url, c->who,
+			 strcmp(c->decided_by, "program") == 0 ? "the rules program"
+							       : "the person at the terminal",
+			 d.raw);
+	else
+		log_info("ALLOW %s %s from %s (rule: %s)", c->method, c->url, c->who, d.raw);
 	c->any_host = !rules_names_host(conn_rules(c), d.rule);
 	c->t_start = proxy_now_ms();
 	c->bytes_up = c->bytes_down = 0;
-	audit(c, "request", "allow", d.raw, NULL, 0);
+	audit(c, "request", "allow", d.raw, c->would_deny ? why : NULL, 0);
 	c->audit_open = true;
 
 	c->upgrade = (r->flags & HTTP1_F_UPGRADE) != 0;
@@ -814,10 +972,12 @@ static void start_stream(struct conn *c, const char *name, uint16_t port, const 
 		snprintf(c->uhost, sizeof(c->uhost), "%s", name);
 	c->uport = port;
 	c->up_tls = false;
-	log_info("ALLOW %s from %s (rule: %s)", c->url, c->who, rule);
+	if (rule)
+		log_info("ALLOW %s from %s (rule: %s)", c->url, c->who, rule);
 	c->t_start = proxy_now_ms();
 	c->bytes_up = c->bytes_down = 0;
-	audit(c, "request", "allow", rule, NULL, 0);
+	/* Under --dry-run (no rule), verdict_text holds why the rules would refuse it. */
+	audit(c, "request", "allow", rule, c->would_deny ? c->verdict_text : NULL, 0);
 	c->audit_open = true;
 	/* Never from or into the pool: the upstream speaks whatever the client speaks. */
 	snprintf(c->up_key, sizeof(c->up_key), "%s://%s:%u", kind, c->uhost, port);
@@ -855,6 +1015,25 @@ static void refuse_stream(struct conn *c, const char *what)
 			 c->url, c->who, why);
 	audit(c, "request", "deny", NULL, why, 0);
 	conn_close(c, "refused: not HTTP");
+}
+
+/*
+ * --dry-run: a connection no rule would let through unread is spliced all the same, to the name
+ * its address stands for, and marked would_deny. Returns false when that name is not known (it
+ * is then refused as usual: there is nowhere to send it).
+ */
+static bool dry_run_stream(struct conn *c, const char *what)
+{
+	if (!c->w->p->cfg.dry_run || !c->dname[0])
+		return false;
+	c->would_deny = true;
+	snprintf(c->verdict_text, sizeof(c->verdict_text), "%s, and no rule with port= allows it",
+		 what);
+	log_warn("DRY-RUN would deny tcp://%s:%u from %s: %s (let through: --dry-run; to allow "
+		 "it: --allow \"domain=%s port=%u\")",
+		 c->dname, c->dport, c->who, c->verdict_text, c->dname, c->dport);
+	start_stream(c, c->dname, c->dport, NULL, true, "tcp");
+	return true;
 }
 
 /* The name behind the address the client dialled, for stream rules. */
@@ -1023,6 +1202,8 @@ static bool step_sniff(struct conn *c)
 				return true;
 			}
 		}
+		if (dry_run_stream(c, "it is neither TLS nor HTTP"))
+			return true;
 		refuse_stream(c, "it is neither TLS nor HTTP");
 		return false;
 	}
@@ -1282,6 +1463,46 @@ static void order_addresses(struct conn *c, char *shut, size_t shutlen)
 				c->addr[c->n_addr++] = fam[k][i];
 }
 
+static bool is_self(const struct proxy *p, const struct sockaddr *sa)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)sa, *b4;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa, *b6;
+	size_t i;
+
+	for (i = 0; i < p->cfg.n_self; i++) {
+		if (p->cfg.self[i].ss_family != sa->sa_family)
+			continue;
+		b4 = (const struct sockaddr_in *)&p->cfg.self[i];
+		b6 = (const struct sockaddr_in6 *)&p->cfg.self[i];
+		if (sa->sa_family == AF_INET && a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr)
+			return true;
+		if (sa->sa_family == AF_INET6 && a6->sin6_port == b6->sin6_port &&
+		    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Loop protection: forgets the addresses that are the proxy's own listeners. Returns true when
+ * there were some and every one was the proxy's (nothing is left to connect to).
+ */
+static bool drop_self_addresses(struct conn *c)
+{
+	const struct proxy *p = c->w->p;
+	size_t i, k = 0;
+
+	if (!p->cfg.n_self || !c->n_addr)
+		return false;
+	for (i = 0; i < c->n_addr; i++) {
+		if (!is_self(p, c->addr[i]->ai_addr))
+			c->addr[k++] = c->addr[i];
+	}
+	c->n_addr = k;
+	return k == 0;
+}
+
 void conn_resolved(struct conn *c, struct resolve_job *job)
 {
 	char why[768], shut[INET6_ADDRSTRLEN];
@@ -1307,6 +1528,15 @@ void conn_resolved(struct conn *c, struct resolve_job *job)
 			 "to reach it, allow it by name (--allow \"domain=%s\")",
 			 c->uhost, shut, c->uhost);
 		upstream_failed(c, 403, why);
+		conn_run(c);
+		return;
+	}
+	if (drop_self_addresses(c)) {
+		snprintf(why, sizeof(why),
+			 "%s port %u is boundary's own proxy: the request would come back to it "
+			 "(loop protection)",
+			 c->uhost, c->uport);
+		upstream_failed(c, 508, why);
 		conn_run(c);
 		return;
 	}
@@ -1784,6 +2014,11 @@ static void update_interest(struct conn *c)
 		if (c->ux.fd >= 0)
 			wu |= EPOLLIN; /* a kept upstream that closes is noticed */
 		break;
+	case CONN_DECIDE:
+		/* Nothing is read while the request waits (a hang-up is reported anyway). */
+		if (c->ux.fd >= 0)
+			wu |= EPOLLIN;
+		break;
 	case CONN_EXCHANGE:
 		if (!c->req_done && room_c)
 			wc |= EPOLLIN;
@@ -1821,6 +2056,9 @@ static void update_interest(struct conn *c)
 		wu |= EPOLLIN;
 	if (c->ux.want_write)
 		wu |= EPOLLOUT;
+	/* A parked request reads nothing: more bytes from its client would only wake it in vain. */
+	if (c->state == CONN_DECIDE)
+		wc &= ~(uint32_t)EPOLLIN;
 	worker_watch(c->w, c->cx.fd, &c->evc, &c->ev_c, wc);
 	worker_watch(c->w, c->ux.fd, &c->evu, &c->ev_u, wu);
 	if (c->state == CONN_CONNECT)
@@ -1895,8 +2133,12 @@ void conn_event(struct conn *c, bool upstream, uint32_t events)
 
 	if (c->state == CONN_DEAD)
 		return;
-	if (upstream &&
-	    (c->state == CONN_HEAD || c->state == CONN_SNIFF || c->state == CONN_DISCARD)) {
+	if (!upstream && c->state == CONN_DECIDE && (events & (EPOLLHUP | EPOLLERR))) {
+		conn_close(c, "the client went away while its request was being decided");
+		return;
+	}
+	if (upstream && (c->state == CONN_HEAD || c->state == CONN_SNIFF ||
+			 c->state == CONN_DISCARD || c->state == CONN_DECIDE)) {
 		/* An idle kept upstream spoke or closed: it cannot be reused. */
 		if (recv(c->ux.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 || errno != EAGAIN) {
 			xport_close(&c->ux);
@@ -1904,7 +2146,6 @@ void conn_event(struct conn *c, bool upstream, uint32_t events)
 			c->up_key[0] = '\0';
 		}
 	}
-	(void)events;
 	conn_run_events(c);
 }
 
@@ -1951,6 +2192,18 @@ void conn_timeout(struct conn *c)
 			 c->method, c->url, c->who, c->w->p->cfg.idle_timeout_ms / 1000);
 		conn_close(c, "idle too long");
 		return;
+	case CONN_DECIDE:
+		/* The policy's own timeouts come first; this one guards against losing the answer. */
+		proxy_decide_cancel(c);
+		c->verdict = VERDICT_DENY;
+		c->verdict_by = policy_asks_person(c->w->p->cfg.policy) ? "person" : "program";
+		snprintf(c->verdict_text, sizeof(c->verdict_text),
+			 "no second opinion arrived in time");
+		c->n_requests--;
+		set_state(c, CONN_HEAD);
+		set_deadline(c, c->w->p->cfg.header_timeout_ms);
+		conn_run(c);
+		return;
 	case CONN_HEAD:
 		if (c->cin.len > 0) {
 			/* No request yet: not the one before it on this connection, either. */
@@ -1977,6 +2230,10 @@ void conn_timeout(struct conn *c)
 				/* Silent: a protocol whose server speaks first. */
 				start_stream(c, c->dname, c->dport, c->stream_rule,
 					     c->stream_rule_any, "tcp");
+			} else if (!c->sniff_done && c->dport != 80 && c->dport != 443 &&
+				   dry_run_stream(c, "it sent nothing (waiting for the server to "
+						     "speak first?)")) {
+				/* spliced, as a stream rule would have it */
 			} else if (!c->sniff_done && !c->silent_hint && c->dport != 80 &&
 				   c->dport != 443) {
 				/*
@@ -2020,6 +2277,28 @@ void conn_timeout(struct conn *c)
 	}
 }
 
+/* The peer of fd as "ADDR:PORT" ("[ADDR]:PORT" for IPv6). Returns 0 or -errno. */
+static int peer_name(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char a[INET6_ADDRSTRLEN];
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return -errno;
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&ss)->sin_addr, a, sizeof(a));
+		snprintf(out, len, "%s:%u", a, ntohs(((const struct sockaddr_in *)&ss)->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof(a));
+		snprintf(out, len, "[%s]:%u", a,
+			 ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port));
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return 0;
+}
+
 struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -2053,6 +2332,13 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 	snprintf(c->orig_str, sizeof(c->orig_str), "-");
 	if (kind == PROXY_JAIL &&
 	    (!p->cfg.orig || p->cfg.orig(p->cfg.orig_arg, fd, &c->orig) < 0)) {
+		if (p->cfg.jail_only) {
+			/* Nothing allocated yet but c itself; the caller closes fd. */
+			log_info("refused a connection no jailed process made: the listener is on "
+				 "the host's loopback, where any process can dial it");
+			free(c);
+			return NULL;
+		}
 		/*
 		 * No record: the client dialled the listener itself (127.0.0.1:PORT inside the
 		 * jail, where loopback is not redirected), as a program told HTTP_PROXY does. It is
@@ -2061,6 +2347,8 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 		c->kind = kind = PROXY_EXPLICIT;
 		snprintf(c->who, sizeof(c->who), "an explicit proxy client");
 	}
+	if (kind == PROXY_EXPLICIT && peer_name(fd, c->client, sizeof(c->client)) == 0)
+		snprintf(c->who, sizeof(c->who), "%s", c->client);
 	if (kind == PROXY_JAIL) {
 		c->have_orig = true;
 		snprintf(c->who, sizeof(c->who), "%s[%u]", c->orig.comm, c->orig.pid);
@@ -2102,8 +2390,9 @@ void conn_close(struct conn *c, const char *reason)
 		audit(c, "end", "allow", NULL, reason, c->resp_head_done ? c->resp.status : 0);
 	}
 	proxy_resolve_cancel(c);
+	proxy_decide_cancel(c);
 	/* Between requests the upstream connection is idle: another client may use it. */
-	if (c->state == CONN_HEAD && c->ux.fd >= 0 && c->up_key[0])
+	if ((c->state == CONN_HEAD || c->state == CONN_DECIDE) && c->ux.fd >= 0 && c->up_key[0])
 		pool_put(c);
 	xport_close(&c->cx);
 	xport_close(&c->ux);

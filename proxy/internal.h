@@ -14,6 +14,7 @@
 
 #include "proxy/buf.h"
 #include "proxy/http1.h"
+#include "proxy/policy.h"
 #include "proxy/proxy.h"
 #include "proxy/xport.h"
 
@@ -51,6 +52,17 @@ struct resolve_job {
 	int gai_err;
 };
 
+/*
+ * One question to the policy service (a rules program or the person at the terminal) about a
+ * request the rules refused, handed back to the worker that asked through its eventfd.
+ */
+struct decide_job {
+	struct policy_job pj; /* first: done() gets &pj */
+	struct decide_job *next;
+	struct worker *w;
+	struct conn *c; /* NULL once the connection gave up on it (worker thread only) */
+};
+
 /* An idle upstream connection, kept for the next request to the same origin from any client. */
 struct idle_up {
 	struct idle_up *next;
@@ -78,8 +90,9 @@ struct worker {
 	struct listener lst[PROXY_MAX_LISTENERS];
 	pthread_mutex_t lock; /* guards done */
 	struct resolve_job *done;
-	struct conn *conns; /* every live connection */
-	struct conn *dead;  /* closed this turn; freed at its end */
+	struct decide_job *decided; /* answered policy questions */
+	struct conn *conns;	    /* every live connection */
+	struct conn *dead;	    /* closed this turn; freed at its end */
 	struct idle_up *pool;
 	unsigned pool_n;
 	unsigned trimmed; /* connections trimmed since the last malloc_trim() */
@@ -130,6 +143,7 @@ enum conn_state {
 	CONN_TLS_ACCEPT,  /* intercepting: handshake with the client */
 	CONN_HEAD,	  /* reading a request head */
 	CONN_DISCARD,	  /* a refused request's body is being read and dropped */
+	CONN_DECIDE,	  /* the rules refused it: waiting for the rules program or the person */
 	CONN_RESOLVE,	  /* waiting for the upstream's addresses */
 	CONN_CONNECT,	  /* upstream TCP handshake */
 	CONN_UP_TLS,	  /* upstream TLS handshake */
@@ -152,7 +166,8 @@ struct conn {
 	struct buf cin, cout, uin, uout;
 	struct proxy_orig orig;
 	bool have_orig;
-	char who[48];	   /* "curl[1234]" for log lines */
+	char who[64];	   /* "curl[1234]" (or an explicit client's address) for log lines */
+	char client[64];   /* an explicit client's address and port ("" for the jail's) */
 	char orig_str[64]; /* the address the client dialled */
 	bool client_tls;
 	char sni[256];
@@ -220,6 +235,14 @@ struct conn {
 	uint64_t bytes_up;   /* bytes sent to the upstream for it */
 	uint64_t bytes_down; /* bytes sent to the client for it */
 	const char *close_reason;
+
+	/* a second opinion on a request the rules refused (policy.h, --dry-run) */
+	struct decide_job *ask;					    /* the question out, or NULL */
+	enum { VERDICT_NONE, VERDICT_ALLOW, VERDICT_DENY } verdict; /* for the head in cin */
+	char verdict_text[512]; /* the rule (allow) or the reason (deny) */
+	const char *verdict_by; /* "program" or "person" */
+	const char *decided_by; /* for the audit record: NULL (the rules), "program", "person" */
+	bool would_deny;	/* --dry-run let through what the rules refuse */
 };
 
 /* proxy.c */
@@ -227,6 +250,8 @@ struct conn {
 uint64_t proxy_now_ms(void);
 int proxy_resolve(struct conn *c, const char *host, uint16_t port);
 void proxy_resolve_cancel(struct conn *c);
+int proxy_decide(struct conn *c, struct decide_job *j);
+void proxy_decide_cancel(struct conn *c);
 int worker_watch(struct worker *w, int fd, struct evsrc *ev, uint32_t *cur, uint32_t want);
 
 /* conn.c */
@@ -234,6 +259,7 @@ void pool_sweep(struct worker *w, bool all);
 struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind);
 void conn_event(struct conn *c, bool upstream, uint32_t events);
 void conn_resolved(struct conn *c, struct resolve_job *job);
+void conn_decided(struct conn *c, struct decide_job *job);
 void conn_timeout(struct conn *c);
 void conn_close(struct conn *c, const char *reason);
 void conn_free(struct conn *c);

@@ -146,9 +146,50 @@ void proxy_resolve_cancel(struct conn *c)
 	c->job = NULL;
 }
 
+/* --- questions to the policy service ------------------------------------------------------ */
+
+/* On the policy thread: hands the answer back to the worker that asked. */
+static void decide_done(struct policy_job *pj)
+{
+	struct decide_job *j = (struct decide_job *)pj;
+	struct worker *w = j->w;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&w->lock);
+	j->next = w->decided;
+	w->decided = j;
+	pthread_mutex_unlock(&w->lock);
+	if (write(w->wake, &one, sizeof(one)) == -1) {
+		/* the counter is saturated: the worker is awake anyway */
+	}
+}
+
+int proxy_decide(struct conn *c, struct decide_job *j)
+{
+	struct policy *pol = c->w->p->cfg.policy;
+
+	if (!pol)
+		return -EINVAL;
+	j->w = c->w;
+	j->c = c;
+	j->pj.done = decide_done;
+	c->ask = j;
+	policy_ask(pol, &j->pj);
+	return 0;
+}
+
+void proxy_decide_cancel(struct conn *c)
+{
+	/* The job is the policy thread's until it comes back; then it is freed unread. */
+	if (c->ask)
+		c->ask->c = NULL;
+	c->ask = NULL;
+}
+
 static void worker_drain_done(struct worker *w)
 {
 	struct resolve_job *j, *next;
+	struct decide_job *d, *dnext;
 	uint64_t n;
 
 	if (read(w->wake, &n, sizeof(n)) == -1) {
@@ -157,7 +198,17 @@ static void worker_drain_done(struct worker *w)
 	pthread_mutex_lock(&w->lock);
 	j = w->done;
 	w->done = NULL;
+	d = w->decided;
+	w->decided = NULL;
 	pthread_mutex_unlock(&w->lock);
+	for (; d; d = dnext) {
+		dnext = d->next;
+		if (d->c) {
+			d->c->ask = NULL;
+			conn_decided(d->c, d);
+		}
+		free(d);
+	}
 	for (; j; j = next) {
 		next = j->next;
 		if (j->c) {
@@ -245,6 +296,11 @@ static void worker_accept(struct worker *w, struct listener *l)
 		 * client whose next step waits on them must not wait for a delayed ACK.
 		 */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (l->kind == PROXY_EXPLICIT && w->p->cfg.admit &&
+		    w->p->cfg.admit(w->p->cfg.admit_arg, fd) < 0) {
+			close(fd);
+			continue;
+		}
 		if (!conn_new(w, fd, l->kind))
 			close(fd);
 	}
@@ -550,6 +606,12 @@ void proxy_free(struct proxy *p)
 	if (!p || p->abandoned)
 		return;
 	for (i = 0; p->w && i < p->cfg.workers; i++) {
+		struct decide_job *d, *dnext;
+
+		for (d = p->w[i].decided; d; d = dnext) {
+			dnext = d->next;
+			free(d);
+		}
 		for (j = p->w[i].done; j; j = next) {
 			next = j->next;
 			if (j->res)

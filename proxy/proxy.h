@@ -27,6 +27,7 @@ struct ruleset;
 struct proxy;
 struct audit;
 struct dns_table;
+struct policy;
 
 /* Where a redirected connection was going, and who made it. */
 struct proxy_orig {
@@ -49,11 +50,34 @@ struct proxy_config {
 	void *orig_arg;
 	struct audit *audit;	      /* every decision is recorded here when not NULL; borrowed */
 	struct dns_table *dns;	      /* the names of synthetic addresses, or NULL; borrowed */
+	struct policy *policy;	      /* asked about requests the rules refuse, or NULL; borrowed */
+	bool dry_run;		      /* allow what the rules refuse, recorded as "would_deny" */
 	unsigned workers;	      /* 0: one per CPU the process may run on */
 	unsigned header_timeout_ms;   /* a request head must arrive within (default 30 s) */
 	unsigned idle_timeout_ms;     /* keep-alive idle (default 120 s) */
 	unsigned connect_timeout_ms;  /* upstream connect and TLS (default 10 s) */
 	unsigned response_timeout_ms; /* upstream silent this long: 504 (default 120 s) */
+	/*
+	 * A connection to a PROXY_JAIL listener with no original destination is refused, not
+	 * served as an explicit proxy client: the listener is on the host's loopback (boundary
+	 * attach to a cgroup in the host's namespace), where processes outside the jail reach it.
+	 */
+	bool jail_only;
+	/*
+	 * Loop protection: the addresses and ports the proxy itself is reached at from where it
+	 * connects (its explicit listeners, a wildcard one as every local address). A request
+	 * whose upstream resolves only to these is answered 508 instead of sent back to the proxy.
+	 * Borrowed; NULL when n_self is 0.
+	 */
+	const struct sockaddr_storage *self;
+	size_t n_self;
+	/*
+	 * Called, when not NULL, for each connection accepted on an explicit listener before any
+	 * byte is read: a negative return closes it unserved (the function says why). From
+	 * worker threads.
+	 */
+	int (*admit)(void *arg, int fd);
+	void *admit_arg;
 };
 
 enum proxy_listener_kind {

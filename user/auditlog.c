@@ -25,6 +25,7 @@ struct parser {
 enum field_type {
 	FIELD_STR,
 	FIELD_INT,
+	FIELD_BOOL,
 };
 
 struct field {
@@ -50,6 +51,8 @@ static const struct field fields[] = {
     {"reason", FIELD_STR, OFF(reason), 0},
     {"comm", FIELD_STR, OFF(comm), 0},
     {"jail", FIELD_STR, OFF(jail), 0},
+    {"decided_by", FIELD_STR, OFF(decided_by), 0},
+    {"would_deny", FIELD_BOOL, OFF(would_deny), 0},
     {"port", FIELD_INT, OFF(port), 65535},
     {"status", FIELD_INT, OFF(status), INT64_MAX},
     {"pid", FIELD_INT, OFF(pid), INT64_MAX},
@@ -393,6 +396,20 @@ static int read_field(struct parser *ps, const struct field *f, struct auditlog_
 
 	if (literal(ps, "null"))
 		return 0; /* as if it were not there */
+	if (f->type == FIELD_BOOL) {
+		bool *bp = (bool *)((char *)r + f->off);
+
+		if (literal(ps, "true")) {
+			*bp = true;
+			return 0;
+		}
+		if (literal(ps, "false")) {
+			*bp = false;
+			return 0;
+		}
+		return ps->p < ps->end && one_of(*ps->p, "\"-0123456789[{") ? -AUDITLOG_E_TYPE
+									    : -AUDITLOG_E_SYNTAX;
+	}
 	if (f->type == FIELD_STR) {
 		if (ps->p >= ps->end || *ps->p != '"')
 			return ps->p < ps->end && one_of(*ps->p, "-0123456789tf[{")

@@ -12,6 +12,7 @@
 #ifndef BOUNDARY_USER_AUDITLOG_H
 #define BOUNDARY_USER_AUDITLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -57,7 +58,9 @@ struct auditlog_record {
 	const char *reason;
 	const char *comm;
 	const char *jail;
-	int64_t port; /* 0-65535 */
+	const char *decided_by; /* "program" or "person": not the allow rules */
+	bool would_deny;	/* --dry-run let it through; the rules would have refused it */
+	int64_t port;		/* 0-65535 */
 	int64_t status;
 	int64_t pid;
 	int64_t bytes_up;

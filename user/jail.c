@@ -50,10 +50,12 @@
 #include "proxy/ca.h"
 #include "proxy/dns.h"
 #include "proxy/log.h"
+#include "proxy/policy.h"
 #include "proxy/proxy.h"
 #include "proxy/ruleset.h"
 #include "proxy/tls.h"
 #include "rules/rules.h"
+#include "user/attach.h"
 #include "user/cgroup.h"
 #include "user/config.h"
 #include "user/netns.h"
@@ -62,7 +64,7 @@
 #include "user/privs.h"
 #include "user/spawn.h"
 
-_Static_assert(sizeof(struct jail_config) == 8, "struct jail_config is part of the BPF ABI");
+_Static_assert(sizeof(struct jail_config) == 12, "struct jail_config is part of the BPF ABI");
 _Static_assert(sizeof(struct jail_orig) == 56, "struct jail_orig is part of the BPF ABI");
 _Static_assert(sizeof(struct jail_client_key) == 20, "struct jail_client_key is part of the ABI");
 
@@ -95,10 +97,16 @@ struct jail {
 	struct proxy *proxy;
 	struct dns_table *dns;
 	struct audit *audit;
+	struct policy *policy;	/* --rules-program or --interactive, or NULL */
 	char run_dir[PATH_MAX]; /* /run/boundary/<id>: files the jail is shown */
 	char hosts[PATH_MAX];	/* the jail's /etc/hosts */
 	struct portfwd *fwd;	/* --port-forward, or NULL */
+	bool attached;		/* boundary attach: the cgroup is not ours to kill or remove */
+	uint32_t cfg_flags;	/* JAIL_CFG_* for the programs */
 };
+
+/* In an attachment's run directory: the cgroup it holds closed, for the reaper. */
+#define ATTACHED_FILE "cgroup"
 
 /* libbpf's messages, at debug level. Its format strings are its own, hence the pragma. */
 #pragma GCC diagnostic push
@@ -246,10 +254,57 @@ static void remove_flat_dir(const char *dir)
 		log_warn_errno("cannot remove %s", dir);
 }
 
-int jail_reap_stale(void)
+/*
+ * The cgroup a (stale or live) attachment id holds closed, from its run directory. Returns 0
+ * with cg filled, or -ENOENT when id is a jail of boundary's own (or has no record).
+ */
+static int attached_cgroup(const char *id, char *cg, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", JAIL_RUN_ROOT, id, ATTACHED_FILE);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -errno;
+	n = read(fd, cg, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -ENOENT;
+	cg[n] = '\0';
+	cg[strcspn(cg, "\n")] = '\0';
+	return 0;
+}
+
+/*
+ * Whether the stale attachment id stays: its pins keep the cgroup it was attached to closed
+ * while processes remain there, until `boundary cleanup` (all) or a new attach to that same
+ * cgroup (mine) takes it over. Jails of boundary's own never stay.
+ */
+static bool stale_attach_stays(const char *id, bool all, const char *mine)
+{
+	char cg[PATH_MAX];
+
+	if (attached_cgroup(id, cg, sizeof(cg)) < 0)
+		return false;
+	if (all || (mine && strcmp(cg, mine) == 0) || cgroup_populated(cg) != 1) {
+		log_warn("reaped stale attachment %s (its boundary was killed): cgroup %s is no "
+			 "longer jailed",
+			 id, cg);
+		return false;
+	}
+	log_info("left stale attachment %s in place: it keeps cgroup %s closed (boundary cleanup "
+		 "reopens it)",
+		 id, cg);
+	return true;
+}
+
+static int reap_stale(bool all_attached, const char *mine)
 {
 	char root[PATH_MAX], dir[PATH_MAX + 16], path[PATH_MAX * 2], err[256];
 	struct dirent *de;
+	struct stat st;
 	DIR *d;
 	int n = 0, ret;
 
@@ -276,7 +331,8 @@ int jail_reap_stale(void)
 	}
 	d = opendir(JAIL_PIN_ROOT);
 	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || !id_is_stale(de->d_name))
+		if (de->d_name[0] == '.' || !id_is_stale(de->d_name) ||
+		    stale_attach_stays(de->d_name, all_attached, mine))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", JAIL_PIN_ROOT, de->d_name);
 		remove_flat_dir(path);
@@ -289,12 +345,21 @@ int jail_reap_stale(void)
 	while (d && (de = readdir(d))) {
 		if (de->d_name[0] == '.' || !id_is_stale(de->d_name))
 			continue;
+		/* An attachment left in place keeps its record with its pins. */
+		snprintf(path, sizeof(path), "%s/%s", JAIL_PIN_ROOT, de->d_name);
+		if (stat(path, &st) == 0)
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", JAIL_RUN_ROOT, de->d_name);
 		remove_flat_dir(path);
 	}
 	if (d)
 		closedir(d);
 	return n;
+}
+
+int jail_reap_stale(bool attached)
+{
+	return reap_stale(attached, NULL);
 }
 
 /* --- BPF ---------------------------------------------------------------------------------- */
@@ -336,6 +401,7 @@ static int load_and_attach(struct jail *j, char *err, size_t errlen)
 	j->skel->rodata->cfg.abi_version = JAIL_ABI_VERSION;
 	j->skel->rodata->cfg.proxy_port = j->l.proxy_port;
 	j->skel->rodata->cfg.dns_port = j->l.dns_port;
+	j->skel->rodata->cfg.flags = j->cfg_flags;
 	if (jail_bpf__load(j->skel) != 0) {
 		ret = -errno;
 		snprintf(err, errlen,
@@ -370,7 +436,7 @@ static int load_and_attach(struct jail *j, char *err, size_t errlen)
 		if (!link) {
 			ret = -errno;
 			snprintf(err, errlen,
-				 "cannot attach BPF program %s to %s: %s (run as root or grant "
+				 "cannot attach BPF program %s to %.300s: %s (run as root or grant "
 				 "CAP_BPF and CAP_NET_ADMIN)",
 				 bpf_program__name(prog), j->cg_path, strerror(-ret));
 			return ret;
@@ -477,6 +543,47 @@ static int dns_who(void *arg, const struct sockaddr_storage *peer, bool tcp, uin
 	return 0;
 }
 
+int jail_audit_open(const struct opts *o, const char *id, const char *argv0, struct audit **out)
+{
+	struct audit_config ac;
+	char session[40], err[512];
+	const char *agent, *name;
+	int ret;
+
+	*out = NULL;
+	if (agent_socket(o, &agent) < 0)
+		return -1;
+	memset(&ac, 0, sizeof(ac));
+	if (o->audit_log[0] || o->log_dir[0])
+		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
+	ac.agent_socket = agent;
+	ac.jail_id = id;
+	if (agent) {
+		ret = make_session_id(session, sizeof(session));
+		if (ret < 0) {
+			errno = -ret;
+			log_error_errno("cannot make a session id for the Coder agent");
+			return -1;
+		}
+		name = argv0 ? strrchr(argv0, '/') : NULL;
+		ac.session_id = session;
+		ac.process_name = name ? name + 1 : argv0;
+	}
+	if (!ac.path && !ac.agent_socket)
+		return 0;
+	*out = audit_open(&ac, err, sizeof(err));
+	if (!*out) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (ac.path)
+		log_info("audit records go to %s", audit_path(*out));
+	if (agent)
+		log_info("audit records go to the Coder agent's socket %s (session %s)", agent,
+			 session);
+	return 0;
+}
+
 /* --- the whole run ------------------------------------------------------------------------ */
 
 static void jail_init(struct jail *j)
@@ -497,14 +604,14 @@ static void jail_teardown(struct jail *j)
 	/* The way in closes first: nothing reaches the jail while it is taken down. */
 	portfwd_free(j->fwd);
 	j->fwd = NULL;
-	if (j->cg_path[0]) {
+	if (j->cg_path[0] && !j->attached) {
 		ret = cgroup_destroy(j->cg_path, 5000);
 		if (ret < 0)
 			log_warn(
 			    "cannot remove the jail's cgroup %s: %s (boundary cleanup will retry)",
 			    j->cg_path, strerror(-ret));
 	}
-	/* Only once nothing is left in the cgroup do the hooks go. */
+	/* Only once nothing is left in the cgroup do the hooks go (an attached one: at once). */
 	for (i = 0; i < j->n_links; i++) {
 		bpf_link__unpin(j->link[i]);
 		bpf_link__destroy(j->link[i]);
@@ -513,7 +620,9 @@ static void jail_teardown(struct jail *j)
 		remove_flat_dir(j->pin_dir);
 	if (j->run_dir[0])
 		remove_flat_dir(j->run_dir);
+	/* Workers stopped first; the policy then answers what still waits, then the proxy goes. */
 	proxy_stop(j->proxy);
+	policy_free(j->policy);
 	proxy_free(j->proxy);
 	SSL_CTX_free(j->server_ctx);
 	SSL_CTX_free(j->client_ctx);
@@ -549,65 +658,81 @@ static bool is_ca_var(const char *kv)
 	return false;
 }
 
-static char **command_env(const struct opts *o, const char *bundle)
+/* Whether kv ("NAME=value") sets a variable that one of extra's also sets. */
+static bool set_by(const char *kv, const char *const *extra)
+{
+	size_t len;
+
+	for (; extra && *extra; extra++) {
+		len = strcspn(*extra, "=");
+		if (strncmp(kv, *extra, len) == 0 && kv[len] == '=')
+			return true;
+	}
+	return false;
+}
+
+char **jail_command_env(const struct opts *o, const char *bundle, const char *const *extra)
 {
 	extern char **environ;
 	struct passwd *pw = NULL;
-	size_t n = 0, i, k = 0;
+	size_t n = 0, n_extra = 0, i, k = 0;
 	char **env;
+	int r = 0;
 
 	while (environ[n])
 		n++;
-	env = calloc(n + 4 + N_CA_VARS, sizeof(*env));
+	while (extra && extra[n_extra])
+		n_extra++;
+	/* Every string is the array's own, so jail_command_env_free() frees them all. */
+	env = calloc(n + 4 + N_CA_VARS + n_extra, sizeof(*env));
 	if (!env)
 		return NULL;
 	if (o->user.set)
 		pw = getpwuid(o->user.uid);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && r >= 0; i++) {
 		if (pw &&
 		    (strncmp(environ[i], "HOME=", 5) == 0 || strncmp(environ[i], "USER=", 5) == 0 ||
 		     strncmp(environ[i], "LOGNAME=", 8) == 0))
 			continue;
-		if (is_ca_var(environ[i]))
+		if (is_ca_var(environ[i]) || set_by(environ[i], extra))
 			continue;
-		env[k++] = environ[i];
+		env[k] = strdup(environ[i]);
+		if (!env[k++])
+			r = -1;
 	}
-	for (i = 0; i < N_CA_VARS; i++) {
-		if (asprintf(&env[k], "%s=%s", ca_vars[i],
-			     strcmp(ca_vars[i], "SSL_CERT_DIR") == 0 ? "/etc/ssl/certs" : bundle) >=
-		    0)
+	for (i = 0; i < N_CA_VARS && r >= 0; i++)
+		if ((r = asprintf(&env[k], "%s=%s", ca_vars[i],
+				  strcmp(ca_vars[i], "SSL_CERT_DIR") == 0 ? "/etc/ssl/certs"
+									  : bundle)) >= 0)
 			k++;
+	if (pw && r >= 0 && (r = asprintf(&env[k], "HOME=%s", pw->pw_dir)) >= 0)
+		k++;
+	if (pw && r >= 0 && (r = asprintf(&env[k], "USER=%s", pw->pw_name)) >= 0)
+		k++;
+	if (pw && r >= 0 && (r = asprintf(&env[k], "LOGNAME=%s", pw->pw_name)) >= 0)
+		k++;
+	if (r < 0 && k < n + 4 + N_CA_VARS + n_extra)
+		env[k] = NULL; /* asprintf leaves it undefined */
+	for (i = 0; i < n_extra && r >= 0; i++) {
+		env[k] = strdup(extra[i]);
+		if (!env[k++])
+			r = -1;
 	}
-	if (pw) {
-		if (asprintf(&env[k], "HOME=%s", pw->pw_dir) >= 0)
-			k++;
-		if (asprintf(&env[k], "USER=%s", pw->pw_name) >= 0)
-			k++;
-		if (asprintf(&env[k], "LOGNAME=%s", pw->pw_name) >= 0)
-			k++;
+	if (r < 0) {
+		jail_command_env_free(env);
+		return NULL;
 	}
-	env[k] = NULL;
 	return env;
 }
 
-static void free_env(char **env, const struct opts *o)
+void jail_command_env_free(char **env)
 {
-	extern char **environ;
 	char **p;
-	char **e;
-	bool ours;
 
 	if (!env)
 		return;
-	(void)o;
-	for (p = env; *p; p++) {
-		ours = true;
-		for (e = environ; *e; e++)
-			if (*e == *p)
-				ours = false;
-		if (ours)
-			free(*p);
-	}
+	for (p = env; *p; p++)
+		free(*p);
 	free(env);
 }
 
@@ -715,6 +840,12 @@ static void build_hides(const struct jail *j, const struct opts *o, const char *
 	}
 	if (o->config_read && r + 2 < nro)
 		ro[r++] = o->config_read;
+	/* The rules a person saved, and the rules program: the command must not rewrite either. */
+	if (o->save_rules[0] && r + 2 < nro)
+		ro[r++] = o->save_rules;
+	if (o->rules_program[0] && strchr(o->rules_program, '/') &&
+	    !strchr(o->rules_program, ' ') && r + 2 < nro)
+		ro[r++] = o->rules_program;
 	if (j->cfg_dir[0] && r + 2 < nro)
 		ro[r++] = j->cfg_dir;
 	if (j->key_path[0] && k + 2 < nhide)
@@ -752,7 +883,7 @@ static void build_hides(const struct jail *j, const struct opts *o, const char *
  */
 static int make_run_files(struct jail *j, char *err, size_t errlen)
 {
-	char name[256] = "localhost";
+	char name[256] = "localhost", path[PATH_MAX];
 	FILE *f;
 
 	if (mkdir(JAIL_RUN_ROOT, 0755) == -1 && errno != EEXIST) {
@@ -783,6 +914,20 @@ static int make_run_files(struct jail *j, char *err, size_t errlen)
 		return -errno;
 	}
 	chmod(j->hosts, 0644);
+	if (!j->attached)
+		return 0;
+	/* Written before the programs are pinned: a killed attach is never mistaken for a jail. */
+	snprintf(path, sizeof(path), "%.4000s/%s", j->run_dir, ATTACHED_FILE);
+	f = fopen(path, "we");
+	if (!f) {
+		snprintf(err, errlen, "cannot write %.300s: %s", path, strerror(errno));
+		return -errno;
+	}
+	fprintf(f, "%s\n", j->cg_path);
+	if (fclose(f) != 0) {
+		snprintf(err, errlen, "cannot write %.300s: %s", path, strerror(errno));
+		return -errno;
+	}
 	return 0;
 }
 
@@ -822,7 +967,9 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	snprintf(j->key_path, sizeof(j->key_path), "%s", ca_key_path(j->ca));
 	/* Per jail, in a directory the command can read whoever it runs as. */
 	snprintf(j->bundle, sizeof(j->bundle), "%.4000s/ca-bundle.pem", j->run_dir);
+	privs_raise();
 	ret = ca_write_bundle(j->ca, j->bundle, err, errlen);
+	privs_lower();
 	if (ret < 0)
 		return ret;
 	j->server_ctx = tls_server_ctx_new(j->ca, err, errlen);
@@ -832,8 +979,32 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	    o->upstream_ca && o->upstream_ca[0] ? o->upstream_ca : NULL, err, errlen);
 	if (!j->client_ctx)
 		return -EINVAL;
+	if (o->rules_program[0] || o->interactive) {
+		struct policy_config yc;
+
+		memset(&yc, 0, sizeof(yc));
+		yc.mode = o->interactive ? POLICY_PERSON : POLICY_PROGRAM;
+		yc.program = o->rules_program;
+		yc.drop = o->user.set && o->user.uid != 0;
+		yc.uid = o->user.uid;
+		yc.gid = o->user.gid;
+		yc.save_rules = o->save_rules[0] ? o->save_rules : NULL;
+		j->policy = policy_new(&yc, err, errlen);
+		if (!j->policy)
+			return -EINVAL;
+		if (o->interactive)
+			log_info("--interactive: requests the rules refuse are asked about on this "
+				 "terminal%s%s",
+				 o->save_rules[0] ? "; \"always\" answers go to " : "",
+				 o->save_rules[0] ? o->save_rules : "");
+		else
+			log_info("--rules-program: requests the rules refuse go to \"%s\"",
+				 o->rules_program);
+	}
 	memset(&pc, 0, sizeof(pc));
 	pc.rules = o->rules;
+	pc.policy = j->policy;
+	pc.dry_run = o->dry_run;
 	pc.server_ctx = j->server_ctx;
 	pc.client_ctx = j->client_ctx;
 	pc.orig = proxy_orig;
@@ -844,6 +1015,7 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	pc.header_timeout_ms = o->header_timeout * 1000;
 	pc.idle_timeout_ms = o->idle_timeout * 1000;
 	pc.orig_arg = j;
+	pc.jail_only = (j->cfg_flags & JAIL_CFG_HOST_LOOPBACK) != 0;
 	j->proxy = proxy_new(&pc, err, errlen);
 	if (!j->proxy)
 		return -ENOMEM;
@@ -1015,7 +1187,7 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	lfds[2] = rl.ino;
 	for (i = 0; i < (int)(sizeof(lfds) / sizeof(lfds[0])); i++) {
 		if (lfds[i] < 0)
-			continue;
+			continue; /* no command to wait for (attach), no file to watch */
 		ev.events = EPOLLIN;
 		ev.data.u64 = (uint64_t)lfds[i];
 		epoll_ctl(ep, EPOLL_CTL_ADD, lfds[i], &ev);
@@ -1036,7 +1208,10 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	if (!dns) {
 		/* The jail is running: stop it rather than leave it without DNS. */
 		log_error("cannot start the DNS server: %s", err);
-		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		if (pidfd >= 0)
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		else
+			done = true; /* an attached cgroup stays closed: its pins outlive us */
 	}
 	while (!done) {
 		n = epoll_wait(ep, evs, 16, dns ? dns_server_timeout_ms(dns) : -1);
@@ -1068,6 +1243,16 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 			} else if (fd == sigfd) {
 				if (read(sigfd, &ssi, sizeof(ssi)) != sizeof(ssi))
 					continue;
+				if (pidfd < 0) {
+					/* Attached: the stopping signals detach, the rest are ignored. */
+					if (ssi.ssi_signo == SIGTERM || ssi.ssi_signo == SIGINT ||
+					    ssi.ssi_signo == SIGHUP || ssi.ssi_signo == SIGQUIT) {
+						log_info("signal %u: detaching", ssi.ssi_signo);
+						status = 0;
+						done = true;
+					}
+					continue;
+				}
 				/* A terminal's signals reach the command's process group directly. */
 				if (ssi.ssi_code == SI_KERNEL)
 					continue;
@@ -1099,19 +1284,20 @@ int jail_run(const struct opts *o, char *const argv[])
 	sigset_t fwd, old;
 	const int *s;
 	int pidfd = -1, sigfd = -1, status = LOG_EXIT_FAILURE, ret;
-	struct audit_config ac;
-	char session[40];
-	const char *agent, *name;
 	pid_t pid;
 
 	jail_init(&j);
-	if (geteuid() != 0) {
-		log_error("cannot build the jail: boundary is not running as root (run it with "
-			  "sudo, or grant CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)");
+	if (privs_caps_check(err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		return LOG_EXIT_FAILURE;
 	}
-	if (agent_socket(o, &agent) < 0)
+	/* On file capabilities, boundary may run commands as its own user, and only as that. */
+	if (privs_unprivileged() && o->user.set && o->user.uid != getuid()) {
+		log_error("--user %s: an ordinary user's boundary runs commands only as that user "
+			  "(uid %u); run boundary as root (sudo) to run them as another",
+			  o->user.spec ? o->user.spec : "", (unsigned)getuid());
 		return LOG_EXIT_FAILURE;
+	}
 	/* A peer that vanishes mid-write must not kill boundary (OpenSSL writes alerts itself). */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
@@ -1127,7 +1313,9 @@ int jail_run(const struct opts *o, char *const argv[])
 		goto out;
 	}
 
-	ret = jail_reap_stale();
+	/* Capabilities are effective only while the jail is built, spawned and taken down. */
+	privs_raise();
+	ret = reap_stale(false, NULL);
 	if (ret > 0)
 		log_info("reaped %d stale jail object(s)", ret);
 
@@ -1163,35 +1351,12 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("out of memory for the DNS responder");
 		goto out;
 	}
-	memset(&ac, 0, sizeof(ac));
-	if (o->audit_log[0] || o->log_dir[0])
-		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
-	ac.agent_socket = agent;
-	ac.jail_id = j.id;
-	if (agent) {
-		ret = make_session_id(session, sizeof(session));
-		if (ret < 0) {
-			errno = -ret;
-			log_error_errno("cannot make a session id for the Coder agent");
-			goto out;
-		}
-		name = strrchr(argv[0], '/');
-		ac.session_id = session;
-		ac.process_name = name ? name + 1 : argv[0];
-	}
-	if (ac.path || ac.agent_socket) {
-		j.audit = audit_open(&ac, err, sizeof(err));
-		if (!j.audit) {
-			log_error("%s", err);
-			goto out;
-		}
-		if (ac.path)
-			log_info("audit records go to %s", audit_path(j.audit));
-		if (agent)
-			log_info("audit records go to the Coder agent's socket %s (session %s)",
-				 agent, session);
-	}
+	privs_lower();
+	if (jail_audit_open(o, j.id, argv[0], &j.audit) < 0)
+		goto out;
+	privs_raise();
 	ret = make_run_files(&j, err, sizeof(err));
+	privs_lower();
 	if (ret == 0)
 		ret = setup_proxy(&j, o, err, sizeof(err));
 	if (ret < 0) {
@@ -1206,7 +1371,7 @@ int jail_run(const struct opts *o, char *const argv[])
 		}
 	}
 
-	env = command_env(o, j.bundle);
+	env = jail_command_env(o, j.bundle, NULL);
 	if (!env) {
 		log_error("out of memory");
 		goto out;
@@ -1224,6 +1389,11 @@ int jail_run(const struct opts *o, char *const argv[])
 	so.as_user = (o->user.set && o->user.uid != 0) || o->no_user_namespace;
 	so.uid = o->user.set && o->user.uid != 0 ? o->user.uid : PRIVS_USERNS_HOST_ID;
 	so.gid = o->user.set && o->user.uid != 0 ? o->user.gid : PRIVS_USERNS_HOST_ID;
+	if (privs_unprivileged()) {
+		so.as_user = true;
+		so.uid = getuid();
+		so.gid = getgid();
+	}
 	so.argv = argv;
 	so.envp = env;
 	so.hide = hide;
@@ -1240,24 +1410,180 @@ int jail_run(const struct opts *o, char *const argv[])
 	binds[9] = "/etc/hosts";
 	binds[10] = NULL;
 	so.binds = binds;
-	if (!so.as_user)
+	if (privs_unprivileged())
+		log_info("the command runs as uid %u with no capabilities", (unsigned)so.uid);
+	else if (!so.as_user)
 		log_info(
 		    "the command runs as root inside a user namespace, which is nobody on the "
 		    "host: it can change nothing of the host's that nobody cannot (use --user or "
 		    "sudo to run it as an ordinary user)");
 	else if (o->no_user_namespace && !(o->user.set && o->user.uid != 0))
 		log_info("the command runs as nobody with no capabilities (--no-user-namespace)");
+	privs_raise();
 	pidfd = spawn_jail(&so, &pid, err, sizeof(err));
+	privs_lower();
 	if (pidfd < 0) {
 		log_error("%s", err);
 		goto out;
 	}
 	status = serve(&j, o, pidfd, sigfd);
+	if (o->dry_run && j.audit && audit_path(j.audit) && strcmp(audit_path(j.audit), "-") != 0)
+		log_warn("--dry-run is over: `boundary log summary %s` proposes the --allow lines "
+			 "for what the rules would have refused",
+			 audit_path(j.audit));
 out:
 	if (pidfd >= 0)
 		close(pidfd);
+	privs_raise();
 	jail_teardown(&j);
-	free_env(env, o);
+	privs_lower();
+	jail_command_env_free(env);
+	if (sigfd >= 0)
+		close(sigfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return status;
+}
+
+/*
+ * Refuses a second boundary on one cgroup: two sets of programs would rewrite each other's
+ * rewrites. Returns 0, or -EBUSY after saying which boundary holds it.
+ */
+static int attach_is_free(const char *cg)
+{
+	char other[PATH_MAX];
+	struct dirent *de;
+	int ret = 0;
+	DIR *d;
+
+	d = opendir(JAIL_RUN_ROOT);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || id_is_stale(de->d_name) ||
+		    attached_cgroup(de->d_name, other, sizeof(other)) < 0 || strcmp(other, cg) != 0)
+			continue;
+		log_error("%s is already attached by boundary %s (pid-start time): stop that one "
+			  "first",
+			  cg, de->d_name);
+		ret = -EBUSY;
+		break;
+	}
+	if (d)
+		closedir(d);
+	return ret;
+}
+
+int jail_attach(const struct opts *o)
+{
+	struct attach_target t;
+	struct jail j;
+	char err[512], where[64];
+	const char *name;
+	sigset_t fwd, old;
+	struct sigaction sa;
+	const int *s;
+	int sigfd = -1, status = LOG_EXIT_FAILURE, ret;
+
+	jail_init(&j);
+	t.netns_fd = -1;
+	if (geteuid() != 0) {
+		log_error("cannot attach: boundary is not running as root (run it with sudo; "
+			  "file capabilities serve boundary -- COMMAND only)");
+		return LOG_EXIT_FAILURE;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&fwd);
+	for (s = spawn_forwarded_signals; *s; s++)
+		sigaddset(&fwd, *s);
+	sigprocmask(SIG_BLOCK, &fwd, &old);
+	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd == -1) {
+		log_error_errno("cannot create a signalfd");
+		goto out;
+	}
+
+	ret = cgroup_find_root(j.cg_root, sizeof(j.cg_root), err, sizeof(err));
+	if (ret == 0)
+		ret = attach_resolve(j.cg_root, o->attach_cgroup, o->attach_container,
+				     o->attach_unit, &t, err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	ret = reap_stale(false, t.path);
+	if (ret > 0)
+		log_info("reaped %d stale jail object(s)", ret);
+	if (attach_is_free(t.path) < 0)
+		goto out;
+	make_id(j.id, sizeof(j.id));
+	j.attached = true;
+	snprintf(j.cg_path, sizeof(j.cg_path), "%s", t.path);
+	j.netns_fd = t.netns_fd;
+	t.netns_fd = -1;
+	/* Sharing the host's namespace, the cgroup's loopback is the host's: not its own. */
+	if (j.netns_fd < 0)
+		j.cfg_flags |= JAIL_CFG_HOST_LOOPBACK;
+	j.cg_fd = open(j.cg_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (j.cg_fd == -1) {
+		log_error_errno("cannot open cgroup %s", j.cg_path);
+		goto out;
+	}
+	ret = netns_listen_in(j.netns_fd,
+			      o->src[OPTS_PROXY_PORT] == OPTS_SRC_DEFAULT ? 0 : o->proxy_port, &j.l,
+			      err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	/* The record the reaper reads goes first, so a killed attach is never taken for a jail. */
+	ret = make_run_files(&j, err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	ret = load_and_attach(&j, err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	log_debug("jail %s: cgroup %s, proxy port %u, DNS port %u", j.id, j.cg_path, j.l.proxy_port,
+		  j.l.dns_port);
+	j.dns = dns_table_new();
+	if (!j.dns) {
+		log_error("out of memory for the DNS responder");
+		goto out;
+	}
+	name = o->attach_container ? o->attach_container
+	       : o->attach_unit	   ? o->attach_unit
+				   : strrchr(j.cg_path, '/') + 1;
+	if (jail_audit_open(o, j.id, name, &j.audit) < 0)
+		goto out;
+	ret = setup_proxy(&j, o, err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	/* Attached first, then looked for: a socket made meanwhile is covered or found. */
+	ret = attach_existing_sockets(j.cg_path, o->kill_existing_sockets);
+	if (ret < 0) {
+		errno = -ret;
+		log_warn_errno("cannot look for connections opened before the attach");
+	}
+	if (j.netns_fd < 0)
+		snprintf(where, sizeof(where), "the host's network namespace");
+	else
+		snprintf(where, sizeof(where), "the network namespace of pid %d", (int)t.member);
+	log_info("attached to %s: its processes (in %s) reach the network only through boundary "
+		 "on 127.0.0.1:%u (DNS on port %u); HTTPS clients must trust %s; SIGTERM or "
+		 "SIGINT detaches",
+		 j.cg_path, where, j.l.proxy_port, j.l.dns_port, ca_cert_path(j.ca));
+	status = serve(&j, o, -1, sigfd);
+	if (status == 0)
+		log_info("detached from %s", j.cg_path);
+out:
+	jail_teardown(&j);
+	if (t.netns_fd >= 0)
+		close(t.netns_fd);
 	if (sigfd >= 0)
 		close(sigfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -8,9 +8,11 @@
 #ifndef BOUNDARY_USER_JAIL_H
 #define BOUNDARY_USER_JAIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct opts;
+struct audit;
 
 /* Where pinned links live: one directory per jail, named by the jail's id. */
 #define JAIL_PIN_ROOT "/sys/fs/bpf/boundary"
@@ -26,16 +28,44 @@ struct opts;
 int jail_run(const struct opts *o, char *const argv[]);
 
 /*
+ * Attaches the jail's programs to an existing cgroup (o->attach_cgroup, _container or _unit;
+ * see attach.h), with the listeners in its processes' network namespace, and serves until
+ * SIGTERM, SIGINT, SIGHUP or SIGQUIT, then detaches, leaving the cgroup and its processes as
+ * they were. Killed, it leaves the cgroup closed (pinned). Returns 0 after a clean detach, or
+ * 125 if it could not attach (the reason already logged).
+ */
+int jail_attach(const struct opts *o);
+
+/*
  * Removes what jails left behind when their boundary was killed: kills their processes,
  * unpins their programs, removes their cgroups. Live jails (whose boundary still runs) are left
- * alone. Returns the number reaped, or -errno.
+ * alone. An attachment (boundary attach) is unpinned, its cgroup never touched, when attached is
+ * true or its cgroup has no process left; otherwise it keeps that cgroup closed. Returns the
+ * number reaped, or -errno.
  */
-int jail_reap_stale(void);
+int jail_reap_stale(bool attached);
 
 /*
  * Opens and loads the embedded BPF object, then unloads it: proves the kernel accepts the
  * programs. Returns 0, or -errno with err filled with a sentence for a person.
  */
 int jail_probe(char *err, size_t errlen);
+
+/*
+ * The environment a command is started with: boundary's own, less the CA variables (each then
+ * set to bundle, SSL_CERT_DIR to /etc/ssl/certs), with HOME, USER and LOGNAME of --user's user,
+ * and extra's "NAME=value" strings (NULL-terminated, or NULL), which replace the caller's
+ * variables of the same names. Returns a NULL-terminated array the caller frees with
+ * jail_command_env_free(), or NULL when out of memory. Shared by every jail type.
+ */
+char **jail_command_env(const struct opts *o, const char *bundle, const char *const *extra);
+void jail_command_env_free(char **env);
+
+/*
+ * Opens where audit records go, as o says (--audit-log, --log-dir, the Coder agent's socket),
+ * records tagged with id and the command argv0 (or NULL). *out is NULL when they go nowhere.
+ * Returns 0, or -1 after logging why.
+ */
+int jail_audit_open(const struct opts *o, const char *id, const char *argv0, struct audit **out);
 
 #endif /* BOUNDARY_USER_JAIL_H */

@@ -2,8 +2,8 @@
 /*
  * main.c: boundary's entry point. Reads the options (opts_load), then does the one thing they
  * ask: print the version, the help or a config template; decide --test URLs against the rules;
- * summarise audit logs (log summary); or hand the command to the jail (jail_run) and exit with
- * its status. It owns the exit status
+ * summarise audit logs (log summary); jail a cgroup that already exists until stopped
+ * (attach: jail_attach); or hand the command to the jail (jail_run) and exit with its status. It owns the exit status
  * convention (the command's own, 128+N for signal N, 125 for boundary's own failures, 126/127
  * for a command that cannot be run or found) and the log file under --log-dir. It never runs
  * a command itself: only the jail does, so nothing can run unjailed.
@@ -19,8 +19,10 @@
 #include "proxy/log.h"
 #include "rules/rules.h"
 #include "user/config.h"
+#include "user/explicit.h"
 #include "user/jail.h"
 #include "user/opts.h"
+#include "user/privs.h"
 #include "user/summary.h"
 
 /* mkdir -p with mode for each directory made. Returns 0 or -errno. */
@@ -139,13 +141,16 @@ static int run_tests(const struct opts *o)
 /* boundary cleanup: reap what killed boundaries left behind; live jails are left alone. */
 static int cleanup(void)
 {
+	char err[512];
 	int n;
 
-	if (geteuid() != 0) {
-		log_error("cleanup needs root (run it with sudo)");
+	if (privs_caps_check(err, sizeof(err)) < 0) {
+		log_error("cleanup: %s", err);
 		return LOG_EXIT_FAILURE;
 	}
-	n = jail_reap_stale();
+	privs_raise();
+	n = jail_reap_stale(true);
+	privs_lower();
 	if (n < 0) {
 		log_error("cleanup failed: %s", strerror(-n));
 		return LOG_EXIT_FAILURE;
@@ -211,6 +216,24 @@ out:
 	return status;
 }
 
+/*
+ * What attach and serve, which run until stopped and not a command, do first: the log level,
+ * --log-dir, and the notes on what was read. Returns 0, or -1 after saying why.
+ */
+static int service_start(const struct opts *o)
+{
+	log_set_level(o->log_level);
+	if (o->log_dir[0] && open_log_dir(o->log_dir) != 0)
+		return -1;
+	if (o->config_read)
+		log_info("read config file %s", o->config_read);
+	compat_notes(o);
+	if (rules_count(o->rules) == 0)
+		log_warn("no allow rules given: every request will be denied (allow one with "
+			 "--allow \"domain=example.com\")");
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	static char bin_sh[] = "/bin/sh";
@@ -220,6 +243,8 @@ int main(int argc, char *argv[])
 	char err[1024];
 	int status = LOG_EXIT_FAILURE;
 
+	/* On file capabilities, none is effective until a jail is built (privs.h). */
+	privs_lower();
 	opts_init(&o);
 	if (opts_load(&o, argc, argv, err, sizeof(err)) != 0) {
 		log_error("%s", err);
@@ -251,6 +276,16 @@ int main(int argc, char *argv[])
 		compat_notes(&o);
 		status = run_tests(&o);
 		goto out;
+	case OPTS_ATTACH:
+		if (service_start(&o) < 0)
+			goto out;
+		status = jail_attach(&o);
+		goto out;
+	case OPTS_SERVE:
+		if (service_start(&o) < 0)
+			goto out;
+		status = explicit_serve(&o);
+		goto out;
 	case OPTS_RUN:
 		break;
 	}
@@ -273,10 +308,21 @@ int main(int argc, char *argv[])
 	if (o.config_read)
 		log_info("read config file %s", o.config_read);
 	compat_notes(&o);
-	if (rules_count(o.rules) == 0)
+	if (o.dry_run) {
+		/* Loud on purpose: this run does not protect anything. */
+		log_warn(
+		    "*** --dry-run: NOTHING IS BLOCKED. Every request goes out; those the rules "
+		    "would refuse are logged as DRY-RUN and recorded \"would_deny\":true. Use it "
+		    "to learn what a program needs, never to contain one. ***");
+		if (!o.audit_log[0] && !o.log_dir[0])
+			log_warn(
+			    "--dry-run without --audit-log: add --audit-log FILE, then `boundary "
+			    "log summary FILE` proposes the --allow lines");
+	} else if (rules_count(o.rules) == 0 && !o.interactive && !o.rules_program[0]) {
 		log_warn("no allow rules given: every request will be denied (allow one with "
 			 "--allow \"domain=example.com\")");
-	status = jail_run(&o, cmd);
+	}
+	status = o.jail_type == OPTS_JAIL_NSJAIL ? jail_run(&o, cmd) : explicit_run(&o, cmd);
 out:
 	if (fflush(stdout) == EOF && status == 0)
 		status = LOG_EXIT_FAILURE;

@@ -16,6 +16,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -164,10 +165,14 @@ void netns_listeners_close(struct netns_listeners *l)
 	}
 }
 
-static int open_listeners(uint16_t proxy_port, struct netns_listeners *l, char *err, size_t errlen)
+/* The listeners, in this thread's namespace; with own, lo is set up there first. */
+static int open_listeners(uint16_t proxy_port, bool own, struct netns_listeners *l, char *err,
+			  size_t errlen)
 {
 	int ret;
 
+	if (!own)
+		goto listen;
 	ret = lo_up();
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot bring up lo in the jail's network namespace: %s",
@@ -181,6 +186,7 @@ static int open_listeners(uint16_t proxy_port, struct netns_listeners *l, char *
 	}
 	/* IPv6 may be disabled on this host: then the jail has no IPv6, and nothing to say so. */
 	lo_add_addr(AF_INET6, jail_addr6, sizeof(jail_addr6));
+listen:
 	l->proxy4 = listen_on(AF_INET, SOCK_STREAM, proxy_port, &l->proxy_port);
 	if (l->proxy4 < 0) {
 		ret = l->proxy4;
@@ -230,7 +236,7 @@ int netns_create(uint16_t proxy_port, struct netns_listeners *l, char *err, size
 		return ret;
 	}
 	jail = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	ret = jail == -1 ? -errno : open_listeners(proxy_port, l, err, errlen);
+	ret = jail == -1 ? -errno : open_listeners(proxy_port, true, l, err, errlen);
 	if (jail == -1)
 		snprintf(err, errlen, "cannot open the jail's network namespace: %s",
 			 strerror(-ret));
@@ -249,4 +255,49 @@ int netns_create(uint16_t proxy_port, struct netns_listeners *l, char *err, size
 		return ret;
 	}
 	return jail;
+}
+
+int netns_listen_in(int nsfd, uint16_t proxy_port, struct netns_listeners *l, char *err,
+		    size_t errlen)
+{
+	int host = -1, ret;
+
+	l->proxy4 = l->proxy6 = l->dns_udp4 = l->dns_udp6 = l->dns_tcp4 = l->dns_tcp6 = -1;
+	l->proxy_port = l->dns_port = 0;
+	if (nsfd < 0) {
+		ret = open_listeners(proxy_port, false, l, err, errlen);
+		if (ret < 0)
+			netns_listeners_close(l);
+		return ret;
+	}
+	host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (host == -1) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open this thread's network namespace: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	if (setns(nsfd, CLONE_NEWNET) == -1) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot enter the cgroup's network namespace: %s",
+			 strerror(-ret));
+		close(host);
+		return ret;
+	}
+	/* A namespace made by unshare -n has lo down: nothing on it answers until it is up. */
+	ret = lo_up();
+	if (ret < 0)
+		snprintf(err, errlen, "cannot bring up lo in the cgroup's network namespace: %s",
+			 strerror(-ret));
+	else
+		ret = open_listeners(proxy_port, false, l, err, errlen);
+	if (setns(host, CLONE_NEWNET) == -1) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot return to the host's network namespace: %s",
+			 strerror(-ret));
+	}
+	close(host);
+	if (ret < 0)
+		netns_listeners_close(l);
+	return ret;
 }

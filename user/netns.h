@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * netns.h: the jail's network namespace, which holds only lo, and the listening sockets
- * boundary opens inside it before any jailed process exists.
+ * boundary opens inside it before any jailed process exists (or inside an attached cgroup's).
  */
 #ifndef BOUNDARY_USER_NETNS_H
 #define BOUNDARY_USER_NETNS_H
@@ -23,6 +23,15 @@ struct netns_listeners {
  * filled. The calling thread's namespace is the same before and after, even on failure.
  */
 int netns_create(uint16_t proxy_port, struct netns_listeners *l, char *err, size_t errlen);
+
+/*
+ * Opens the listeners (as netns_create does) in the existing namespace nsfd, bringing its lo up
+ * if it is down and adding nothing else, or in the caller's own namespace when nsfd is -1 (an
+ * attached cgroup that shares the host's). Returns 0, or -errno with err filled. The calling
+ * thread's namespace is the same before and after, even on failure.
+ */
+int netns_listen_in(int nsfd, uint16_t proxy_port, struct netns_listeners *l, char *err,
+		    size_t errlen);
 
 /* Closes every listener in l. */
 void netns_listeners_close(struct netns_listeners *l);

@@ -55,14 +55,14 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			   "use_real_dns", OPTS_T_BOOL, "false", NULL,
 			   "real DNS answers for names the rules allow", true, F(use_real_dns)},
     [OPTS_TEST] = {OPTS_TEST, "test", 0, NULL, NULL, OPTS_T_TEST, NULL, "[METHOD] URL",
-		   "say if the rules allow URL; run nothing (repeatable)", true, 0},
+		   "say if the rules allow URL; run nothing (repeatable)", false, 0},
     [OPTS_VERSION] = {OPTS_VERSION, "version", 0, NULL, NULL, OPTS_T_ACTION, NULL, NULL,
-		      "print the version and exit", true, 0},
+		      "print the version and exit", false, 0},
     [OPTS_HELP] = {OPTS_HELP, "help", 'h', NULL, NULL, OPTS_T_ACTION, NULL, NULL,
 		   "print this help and exit", true, 0},
     [OPTS_JAIL_TYPE] = {OPTS_JAIL_TYPE, "jail-type", 0, "BOUNDARY_JAIL_TYPE", "jail_type",
 			OPTS_T_JAIL, "nsjail", "TYPE",
-			"nsjail, boundary's cgroup BPF jail (landjail is not built yet)", false,
+			"nsjail (BPF, default), landlock or weak (see man page)", false,
 			F(jail_type)},
     [OPTS_NO_USER_NAMESPACE] =
 	{OPTS_NO_USER_NAMESPACE, "no-user-namespace", 0, "BOUNDARY_NO_USER_NAMESPACE",
@@ -103,10 +103,26 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_AUDIT_LOG] = {OPTS_AUDIT_LOG, "audit-log", 0, "BOUNDARY_AUDIT_LOG", "audit_log",
 			OPTS_T_STRING, "", "FILE",
 			"a JSON line per decision to FILE, - or a directory", true, F(audit_log)},
+    [OPTS_LISTEN] = {OPTS_LISTEN, "listen", 0, "BOUNDARY_LISTEN", "listen", OPTS_T_STRING,
+		     "127.0.0.1:8080", "ADDR:PORT", "boundary serve: where the proxy listens",
+		     false, F(listen)},
     [OPTS_PORT_FORWARD] = {OPTS_PORT_FORWARD, "port-forward", 0, "BOUNDARY_PORT_FORWARD",
 			   "port_forward", OPTS_T_FORWARD, NULL, "H:J",
-			   "host loopback port H reaches jail port J (repeatable)", true,
+			   "host loopback port H reaches jail port J (repeatable)", false,
 			   F(forwards)},
+    [OPTS_DRY_RUN] = {OPTS_DRY_RUN, "dry-run", 0, "BOUNDARY_DRY_RUN", "dry_run", OPTS_T_BOOL,
+		      "false", NULL, "blocks NOTHING; logs what the rules would refuse", true,
+		      F(dry_run)},
+    [OPTS_INTERACTIVE] = {OPTS_INTERACTIVE, "interactive", 0, "BOUNDARY_INTERACTIVE", "interactive",
+			  OPTS_T_BOOL, "false", NULL,
+			  "ask on the terminal about what the rules refuse", true, F(interactive)},
+    [OPTS_SAVE_RULES] = {OPTS_SAVE_RULES, "save-rules", 0, "BOUNDARY_SAVE_RULES", "save_rules",
+			 OPTS_T_STRING, "", "FILE", "allow FILE's rules; --interactive adds to it",
+			 false, F(save_rules)},
+    [OPTS_RULES_PROGRAM] = {OPTS_RULES_PROGRAM, "rules-program", 0, "BOUNDARY_RULES_PROGRAM",
+			    "rules_program", OPTS_T_STRING, "", "PROG",
+			    "ask PROG (JSON lines) about what the rules refuse", false,
+			    F(rules_program)},
     [OPTS_HEADER_TIMEOUT] = {OPTS_HEADER_TIMEOUT, "header-timeout", 0, "BOUNDARY_HEADER_TIMEOUT",
 			     "header_timeout", OPTS_T_SECONDS, "30", "SECONDS",
 			     "answer 408 when a request head takes this long", false,
@@ -509,13 +525,17 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		if (strcmp(value, "nsjail") == 0) {
 			if (store)
 				*(enum opts_jail *)field = OPTS_JAIL_NSJAIL;
-		} else if (strcmp(value, "landjail") == 0) {
-			/* A valid name; opts_finish() refuses it if it is the one in effect. */
+		} else if (strcmp(value, "landjail") == 0 || strcmp(value, "landlock") == 0) {
 			if (store)
 				*(enum opts_jail *)field = OPTS_JAIL_LANDJAIL;
+		} else if (strcmp(value, "weak") == 0) {
+			if (store)
+				*(enum opts_jail *)field = OPTS_JAIL_WEAK;
 		} else {
 			/* q without its quotes, escaped; coder says "invalid JailType: X". */
-			snprintf(err, errlen, "%s: invalid JailType: %.*s (use nsjail or landjail)",
+			snprintf(err, errlen,
+				 "%s: invalid JailType: %.*s (use nsjail, landlock (or landjail) "
+				 "or weak)",
 				 who, (int)(strlen(q) - 2), q + 1);
 			return -EINVAL;
 		}
@@ -601,6 +621,9 @@ void opts_fini(struct opts *o)
 	}
 	free(o->tests);
 	free(o->log_files);
+	free(o->attach_cgroup);
+	free(o->attach_container);
+	free(o->attach_unit);
 	free(o->config_read);
 	rules_free(o->rules);
 	memset(o, 0, sizeof(*o));
@@ -780,6 +803,104 @@ static void parse_test(struct opts *o, const char *arg, int argc, char *argv[])
 }
 
 #define LOG_SUMMARY_USAGE "boundary log summary [--format table|json] FILE..."
+#define ATTACH_USAGE	  "boundary attach --cgroup PATH|--container ID|--systemd-unit UNIT [flags]"
+
+/*
+ * attach ARGS: args[0] is "attach". Its own flags (--cgroup, --container, --systemd-unit,
+ * --kill-existing-sockets, as "--flag VALUE" or "--flag=VALUE") are taken out; the rest must be
+ * boundary's ordinary flags (the rules, --audit-log, ...), parsed as if they came first.
+ */
+static int parse_attach(struct opts *o, int nargs, char **args, char *err, size_t errlen)
+{
+	static const char *const names[] = {"cgroup", "container", "systemd-unit"};
+	char **fields[] = {&o->attach_cgroup, &o->attach_container, &o->attach_unit};
+	char **rest, q[QLEN];
+	const char *a, *v;
+	int i, k, n = 1, ret = -EINVAL, given = 0;
+	size_t len;
+
+	rest = calloc((size_t)nargs + 1, sizeof(*rest));
+	if (!rest) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rest[0] = args[0];
+	for (i = 1; i < nargs; i++) {
+		a = args[i];
+		if (strcmp(a, "--") == 0) {
+			/* Everything after it would be a command: keep it, to be refused below. */
+			while (i < nargs)
+				rest[n++] = args[i++];
+			break;
+		}
+		if (strcmp(a, "--kill-existing-sockets") == 0) {
+			o->kill_existing_sockets = true;
+			continue;
+		}
+		for (k = 0; k < 3; k++) {
+			len = strlen(names[k]);
+			if (strncmp(a, "--", 2) == 0 && strncmp(a + 2, names[k], len) == 0 &&
+			    (a[2 + len] == '\0' || a[2 + len] == '='))
+				break;
+		}
+		if (k == 3) {
+			rest[n++] = args[i];
+			continue;
+		}
+		if (a[2 + len] == '=') {
+			v = a + 3 + len;
+		} else if (i + 1 < nargs) {
+			v = args[++i];
+		} else {
+			snprintf(err, errlen,
+				 "attach: --%s needs a value (usage: " ATTACH_USAGE ")", names[k]);
+			goto out;
+		}
+		if (!v[0]) {
+			snprintf(err, errlen, "attach: --%s is empty", names[k]);
+			goto out;
+		}
+		free(*fields[k]);
+		*fields[k] = strdup(v);
+		if (!*fields[k]) {
+			snprintf(err, errlen, "out of memory");
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	for (k = 0; k < 3; k++)
+		given += *fields[k] != NULL;
+	if (given != 1) {
+		snprintf(err, errlen,
+			 "attach needs exactly one of --cgroup, --container and --systemd-unit "
+			 "(usage: " ATTACH_USAGE ")");
+		goto out;
+	}
+	ret = opts_parse_args(o, n, rest, err, errlen);
+	if (ret)
+		goto out;
+	ret = -EINVAL;
+	if (o->action == OPTS_HELP_SHOW || o->action == OPTS_VERSION_SHOW) {
+		ret = 0;
+		goto out;
+	}
+	if (o->action != OPTS_RUN || o->argv) {
+		snprintf(err, errlen,
+			 "attach runs no command and takes no subcommand (got %s); it jails what "
+			 "already runs in the cgroup (usage: " ATTACH_USAGE ")",
+			 o->argv		       ? opts_quote(o->argv[0], q, sizeof(q))
+			 : o->action == OPTS_TEST_URLS ? "--test"
+						       : "a subcommand");
+		o->argv = NULL;
+		goto out;
+	}
+	o->action = OPTS_ATTACH;
+	ret = 0;
+out:
+	o->argv = NULL;
+	free(rest);
+	return ret;
+}
 
 /*
  * log SUBCOMMAND ARGS: args are what follows "log". Only summary exists; its own flags may come
@@ -857,6 +978,30 @@ static int parse_log(struct opts *o, int nargs, char **args, char *err, size_t e
 	}
 	o->n_log_files = (size_t)n;
 	o->action = OPTS_LOG_SUMMARY;
+	return 0;
+}
+
+/* serve [flags]: the flags after "serve" as if they came before it; no command, no --test. */
+static int parse_serve(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
+{
+	char q[QLEN];
+	int ret;
+
+	if (argc > 1) {
+		ret = opts_parse_args(o, argc, argv, err, errlen);
+		if (ret || o->action == OPTS_HELP_SHOW || o->action == OPTS_VERSION_SHOW)
+			return ret;
+		if (o->action != OPTS_RUN || o->argv) {
+			snprintf(err, errlen,
+				 "serve runs no command and takes no subcommand (drop %s; usage: "
+				 "boundary serve --listen ADDR:PORT [flags])",
+				 o->argv ? opts_quote(o->argv[0], q, sizeof(q))
+					 : "--test or the subcommand");
+			return -EINVAL;
+		}
+	}
+	o->argv = NULL;
+	o->action = OPTS_SERVE;
 	return 0;
 }
 
@@ -960,6 +1105,12 @@ int opts_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t er
 	}
 	if (!dashdash && nrest > 0 && strcmp(rest[0], "log") == 0)
 		return parse_log(o, nrest - 1, rest + 1, err, errlen);
+	/* Not again inside parse_attach, which has set one of the three already. */
+	if (!dashdash && nrest > 0 && strcmp(rest[0], "attach") == 0 && !o->attach_cgroup &&
+	    !o->attach_container && !o->attach_unit)
+		return parse_attach(o, nrest, rest, err, errlen);
+	if (!dashdash && nrest > 0 && strcmp(rest[0], "serve") == 0)
+		return parse_serve(o, nrest, rest, err, errlen);
 	if (o->n_tests > 0) {
 		if (nrest > 0) {
 			snprintf(err, errlen,
@@ -1034,14 +1185,78 @@ static int compile(struct rules *r, const struct opts_strv *sv, char *err, size_
 	return 0;
 }
 
+/*
+ * The --save-rules file's rules, added to r: one a line, blank lines and "#" comments skipped.
+ * A missing file is an empty one (--interactive creates it). Returns 0, or -EINVAL with err set.
+ */
+static int load_saved_rules(const char *path, struct rules *r, char *err, size_t errlen)
+{
+	char line[RULES_MAX_SPEC + 2], why[256] = "", q[QLEN];
+	size_t n, col = 0;
+	unsigned lineno = 0;
+	char *p;
+	FILE *f;
+	int ret = 0;
+
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "--save-rules %s: cannot read it: %s",
+			 opts_quote(path, q, sizeof(q)), strerror(errno));
+		return -EINVAL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		if (!*p || *p == '#')
+			continue;
+		ret = rules_add(r, p, &col, why, sizeof(why));
+		if (ret < 0) {
+			snprintf(err, errlen, "%s:%u:%zu: rule %s: %s (fix or delete that line)",
+				 path, lineno, col + (size_t)(p - line),
+				 opts_quote(p, q, sizeof(q)), why[0] ? why : rules_strerror(ret));
+			ret = ret == -RULES_E_NOMEM ? -ENOMEM : -EINVAL;
+			break;
+		}
+	}
+	fclose(f);
+	return ret < 0 ? ret : 0;
+}
+
 int opts_finish(struct opts *o, char *err, size_t errlen)
 {
 	int ret;
 
-	if (o->jail_type == OPTS_JAIL_LANDJAIL) {
+	if (o->dry_run && (o->interactive || o->rules_program[0])) {
 		snprintf(err, errlen,
-			 "jail type landjail is not available in this build yet; use "
-			 "nsjail (the default)");
+			 "--dry-run allows everything, so there is nothing for %s to decide; use "
+			 "one or the other",
+			 o->interactive ? "--interactive" : "--rules-program");
+		return -EINVAL;
+	}
+	if (o->interactive && o->rules_program[0]) {
+		snprintf(err, errlen,
+			 "--interactive and --rules-program both decide what the rules refuse; "
+			 "choose one");
+		return -EINVAL;
+	}
+
+	if ((o->jail_type != OPTS_JAIL_NSJAIL || o->action == OPTS_SERVE) &&
+	    (o->dry_run || o->interactive || o->rules_program[0])) {
+		snprintf(err, errlen, "%s works with boundary's own jail (--jail-type nsjail) only",
+			 o->dry_run	  ? "--dry-run"
+			 : o->interactive ? "--interactive"
+					  : "--rules-program");
+		return -EINVAL;
+	}
+	if (o->action != OPTS_SERVE && o->src[OPTS_LISTEN] == OPTS_SRC_FLAG) {
+		snprintf(err, errlen,
+			 "--listen is for boundary serve (boundary serve --listen ADDR:PORT); a "
+			 "jail's proxy port is --proxy-port");
 		return -EINVAL;
 	}
 	if (!o->user.set) {
@@ -1058,6 +1273,8 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 	ret = compile(o->rules, &o->allow.file, err, errlen);
 	if (!ret)
 		ret = compile(o->rules, &o->allow.cli, err, errlen);
+	if (!ret && o->save_rules[0])
+		ret = load_saved_rules(o->save_rules, o->rules, err, errlen);
 	return ret;
 }
 
@@ -1097,6 +1314,9 @@ int opts_reload_rules(const struct opts *o, const char *path, bool must_exist, s
 	ret = compile(r, &t.allow.file, err, errlen);
 	if (!ret)
 		ret = compile(r, &o->allow.cli, err, errlen);
+	/* The --save-rules file too, as at start: it may have grown since ("always" answers). */
+	if (!ret && o->save_rules && o->save_rules[0])
+		ret = load_saved_rules(o->save_rules, r, err, errlen);
 	if (ret)
 		goto out;
 	*n_file = t.allow.file.n;
@@ -1144,14 +1364,19 @@ int opts_load(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
 
 void opts_usage(FILE *f)
 {
-	char left[64];
+	static const char *const tail[] = {"and", "environment", "variables", "(man", "boundary)."};
+	const size_t n_tail = sizeof(tail) / sizeof(tail[0]);
+	char left[64], word[80];
 	size_t i, col;
+	int n;
 
 	fputs("Usage: boundary [flags] -- command [args...]\n"
 	      "       boundary [flags] --test [METHOD] URL\n"
 	      "       boundary generate-config > ~/.config/coder_boundary/config.yaml\n"
 	      "       boundary cleanup    (remove what killed boundaries left behind)\n"
+	      "       boundary serve --listen ADDR:PORT [flags]   (the proxy alone)\n"
 	      "       " LOG_SUMMARY_USAGE "\n"
+	      "       " ATTACH_USAGE "\n"
 	      "\n"
 	      "Runs command (or $SHELL) with its network jailed: a request gets out only if\n"
 	      "an allow rule matches it, like \"method=GET domain=*.github.com path=/api/*\".\n"
@@ -1170,23 +1395,30 @@ void opts_usage(FILE *f)
 				 d->arg ? d->arg : "");
 		fprintf(f, "  %-21s %s\n", left, d->help);
 	}
-	/* The rest by name only, wrapped at 80 columns. */
+	/* The rest by name only, then a note, word by word, wrapped at 80 columns. */
 	fputs("Also:", f);
 	col = strlen("Also:");
-	for (i = 0; i < OPTS__COUNT; i++) {
-		if (defs[i].brief)
+	for (i = 0; i < OPTS__COUNT + n_tail; i++) {
+		if (i < OPTS__COUNT && defs[i].brief)
 			continue;
-		if (col + 4 + strlen(defs[i].flag) > 79) {
+		if (i < OPTS__COUNT)
+			n = snprintf(word, sizeof(word), "--%s,", defs[i].flag);
+		else
+			n = snprintf(word, sizeof(word), "%s", tail[i - OPTS__COUNT]);
+		if (n < 0)
+			continue;
+		if (col + 1 + (size_t)n > 79) {
 			fputs("\n ", f);
 			col = 1;
 		}
-		fprintf(f, " --%s,", defs[i].flag);
-		col += 4 + strlen(defs[i].flag);
+		fprintf(f, " %s", word);
+		col += 1 + (size_t)n;
 	}
-	fputs("\n  and an environment variable for every flag (see man boundary).\n"
+	fputs("\n"
 	      "\n"
 	      "Examples:\n"
 	      "  sudo boundary --allow \"domain=api.anthropic.com\" -- claude\n"
 	      "  boundary --allow \"domain=*.github.com\" --test https://api.github.com/repos\n",
+
 	      f);
 }

@@ -47,7 +47,12 @@ enum opts_id {
 	OPTS_UPSTREAM_CA,
 	OPTS_UPSTREAM_TIMEOUT,
 	OPTS_AUDIT_LOG,
+	OPTS_LISTEN,
 	OPTS_PORT_FORWARD,
+	OPTS_DRY_RUN,
+	OPTS_INTERACTIVE,
+	OPTS_SAVE_RULES,
+	OPTS_RULES_PROGRAM,
 	OPTS_HEADER_TIMEOUT,
 	OPTS_IDLE_TIMEOUT,
 	OPTS__COUNT,
@@ -85,11 +90,14 @@ enum opts_action {
 	OPTS_GENERATE_CONFIG, /* the generate-config subcommand */
 	OPTS_CLEANUP,	      /* the cleanup subcommand: reap stale jails */
 	OPTS_LOG_SUMMARY,     /* log summary [--format table|json] FILE...: read audit logs */
+	OPTS_ATTACH,	      /* attach --cgroup|--container|--systemd-unit: jail a cgroup */
+	OPTS_SERVE,	      /* serve [flags]: the proxy alone, for explicit clients */
 };
 
 enum opts_jail {
 	OPTS_JAIL_NSJAIL = 0, /* boundary's cgroup BPF jail */
-	OPTS_JAIL_LANDJAIL,   /* coder's Landlock jail: a valid name, not built here */
+	OPTS_JAIL_LANDJAIL, /* "landjail" or "landlock": proxy variables, Landlock on TCP connect */
+	OPTS_JAIL_WEAK,	    /* "weak": proxy variables only, no isolation */
 };
 
 /* One option as the table describes it. */
@@ -168,13 +176,24 @@ struct opts {
 	unsigned upstream_timeout;   /* seconds an upstream may stay silent before a 504 */
 	char *upstream_ca;	     /* also trusted for upstream servers; "" for none */
 	char *audit_log;	     /* "-", a file or a directory; "" for none (or --log-dir's) */
+	char *listen;		     /* boundary serve's ADDR:PORT */
 	struct opts_forwards forwards; /* --port-forward, in order */
-	unsigned header_timeout;       /* seconds a client has to send a request head */
-	unsigned idle_timeout;	       /* seconds a connection may stay silent */
+	bool dry_run;		       /* allow everything, record what the rules would refuse */
+	bool interactive;	       /* ask on boundary's terminal about what the rules refuse */
+	char *save_rules;	 /* rules read at start, "always" answers appended; "": none */
+	char *rules_program;	 /* asked about what the rules refuse; "": none */
+	unsigned header_timeout; /* seconds a client has to send a request head */
+	unsigned idle_timeout;	 /* seconds a connection may stay silent */
 
 	char **log_files; /* log summary's files, "-" for stdin; NULL-ended, strings argv's */
 	size_t n_log_files;
 	bool log_json; /* log summary --format json */
+
+	/* attach: exactly one of the three names the cgroup; all owned */
+	char *attach_cgroup;	    /* --cgroup: a cgroup2 directory, or a path relative to it */
+	char *attach_container;	    /* --container: an id or name a container runtime knows */
+	char *attach_unit;	    /* --systemd-unit */
+	bool kill_existing_sockets; /* shut down connections opened before the attach */
 
 	struct opts_test *tests; /* --test, in order */
 	size_t n_tests;
@@ -208,7 +227,8 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 
 /*
  * Parses the command line: flags (getopt_long, stopping at the first non-option or "--"), the
- * generate-config, cleanup and log summary subcommands, --test, and the command, which o->argv
+ * generate-config, cleanup, log summary and attach subcommands (attach takes every flag too,
+ * after its own), --test, and the command, which o->argv
  * (or o->log_files) then points into (argv must outlive o). Stops at --version or --help.
  * Returns 0, or -EINVAL with err set.
  */

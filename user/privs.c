@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -87,6 +88,23 @@ int privs_drop_to(uid_t uid, gid_t gid, char *err, size_t errlen)
 	return 0;
 }
 
+static void caps_effective(bool on);
+
+int privs_drop_caps(char *err, size_t errlen)
+{
+	int cap, top = last_cap();
+
+	caps_effective(true);
+	for (cap = 0; cap <= top; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 && errno != EINVAL && errno != EPERM)
+			return fail(err, errlen, "cannot drop the capability bounding set");
+	if (clear_caps(err, errlen) < 0)
+		return -EPERM;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return fail(err, errlen, "cannot set no_new_privs");
+	return 0;
+}
+
 static int write_file(const char *path, const char *s)
 {
 	int fd, ret = 0;
@@ -149,4 +167,91 @@ int privs_userns_map(pid_t pid, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot map root into the jail's user namespace: %s",
 			 strerror(-ret));
 	return ret;
+}
+
+/* PRIVS_SETCAP, as numbers and names for messages. */
+static const struct {
+	int cap;
+	const char *name;
+} needed[] = {
+    {CAP_NET_ADMIN, "cap_net_admin"}, {CAP_SYS_ADMIN, "cap_sys_admin"}, {CAP_SETUID, "cap_setuid"},
+    {CAP_SETGID, "cap_setgid"},	      {CAP_SETPCAP, "cap_setpcap"},
+};
+
+static int caps_get(struct __user_cap_data_struct data[2])
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+
+	memset(data, 0, 2 * sizeof(*data));
+	return syscall(SYS_capget, &hdr, data) == -1 ? -errno : 0;
+}
+
+static void caps_effective(bool on)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct data[2];
+
+	if (caps_get(data) < 0)
+		return;
+	data[0].effective = on ? data[0].permitted : 0;
+	data[1].effective = on ? data[1].permitted : 0;
+	syscall(SYS_capset, &hdr, data);
+}
+
+bool privs_unprivileged(void)
+{
+	return getuid() != 0;
+}
+
+int privs_caps_check(char *err, size_t errlen)
+{
+	struct __user_cap_data_struct data[2];
+	char missing[256] = "";
+	size_t i, used = 0;
+	int n;
+
+	if (!privs_unprivileged())
+		return 0;
+	if (caps_get(data) < 0)
+		return fail(err, errlen, "cannot read boundary's capabilities");
+	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		if (data[needed[i].cap / 32].permitted & (1U << (needed[i].cap % 32)))
+			continue;
+		n = snprintf(missing + used, sizeof(missing) - used, "%s%s", used ? "," : "",
+			     needed[i].name);
+		if (n > 0 && (size_t)n < sizeof(missing) - used)
+			used += (size_t)n;
+	}
+	if (!used)
+		return 0;
+	snprintf(err, errlen,
+		 "cannot build the jail: boundary runs as an ordinary user without %s (run it "
+		 "with sudo, or grant it once with: sudo setcap %s+ep BINARY; hosts that allow no "
+		 "BPF can use --jail-type landlock)",
+		 missing, PRIVS_SETCAP);
+	return -EPERM;
+}
+
+void privs_raise(void)
+{
+	if (!privs_unprivileged())
+		return;
+	caps_effective(true);
+	setfsgid(0);
+	setfsuid(0);
+}
+
+void privs_fs_user(void)
+{
+	if (!privs_unprivileged())
+		return;
+	setfsuid(getuid());
+	setfsgid(getgid());
+}
+
+void privs_lower(void)
+{
+	privs_fs_user();
+	if (privs_unprivileged())
+		caps_effective(false);
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * privs.h: taking every privilege away from the jailed command before it runs.
- * Called in the command's own process, between fork and exec; never in boundary itself.
+ * privs.h: taking every privilege away from the jailed command before it runs (called in the
+ * command's own process, between fork and exec), and, for boundary itself when an ordinary user
+ * runs it on file capabilities (setcap), holding those capabilities only while it builds or
+ * takes down a jail, never while it reads the user's files or serves connections.
  */
 #ifndef BOUNDARY_USER_PRIVS_H
 #define BOUNDARY_USER_PRIVS_H
@@ -17,6 +19,13 @@
  */
 int privs_drop_to(uid_t uid, gid_t gid, char *err, size_t errlen);
 
+/*
+ * For a command that keeps boundary's own user (an ordinary user's, in the landlock and weak
+ * jail types): no capabilities of any kind, the bounding set emptied when boundary may (it holds
+ * CAP_SETPCAP), and no_new_privs. Returns 0 or -errno with err filled.
+ */
+int privs_drop_caps(char *err, size_t errlen);
+
 /* The host uid and gid that root inside a jail's user namespace is: nobody. */
 #define PRIVS_USERNS_HOST_ID 65534
 
@@ -31,5 +40,39 @@ int privs_userns_root(int ready_fd, int go_fd, char *err, size_t errlen);
 
 /* Step 2, in the jail's init (still root): maps root of pid's user namespace to nobody. */
 int privs_userns_map(pid_t pid, char *err, size_t errlen);
+
+/*
+ * The capabilities an ordinary user's boundary needs (setcap PRIVS_SETCAP+ep), as one string in
+ * setcap's spelling. Each one's use is in docs/SECURITY.md. CAP_BPF is not among them: the
+ * kernel lets CAP_SYS_ADMIN, which the namespaces need anyway, load BPF programs too.
+ */
+#define PRIVS_SETCAP "cap_net_admin,cap_sys_admin,cap_setuid,cap_setgid,cap_setpcap"
+
+/* Whether boundary runs for an ordinary user (real uid not 0), on file capabilities or none. */
+bool privs_unprivileged(void);
+
+/*
+ * For an ordinary user: checks that every capability of PRIVS_SETCAP is permitted. Returns 0, or
+ * -EPERM with err naming the missing ones and the setcap line that grants them. Root: 0.
+ */
+int privs_caps_check(char *err, size_t errlen);
+
+/*
+ * For an ordinary user, in the calling thread only (capabilities and the filesystem ids are
+ * per thread, so worker threads made while lowered never hold any): privs_raise() makes every
+ * permitted capability effective and the filesystem ids root's, so what a jail makes in /sys and
+ * /run belongs to root as under sudo; privs_lower() gives the ids back and empties the effective
+ * set, so the user's own files (config, CA, logs) are read and written as the user alone. Both do
+ * nothing for root. privs_lower() is called once at start, before any option is read.
+ */
+void privs_raise(void);
+void privs_lower(void);
+
+/*
+ * For an ordinary user: the filesystem ids back to the user's, capabilities kept. The jail's
+ * init calls it before it mounts, so it reaches the user's own files (the CA key it hides, the
+ * config it makes read-only) as the user does. Nothing for root.
+ */
+void privs_fs_user(void);
 
 #endif /* BOUNDARY_USER_PRIVS_H */

@@ -336,6 +336,7 @@ static void __attribute__((noreturn)) init_main(const struct spawn_opts *o, sigs
 		say("cannot enter the jail's network namespace: %s", strerror(errno));
 		_exit(125);
 	}
+	privs_fs_user();
 	if (setup_mounts(o) < 0)
 		_exit(125);
 	sigaddset(fwd, SIGCHLD);

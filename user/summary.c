@@ -29,6 +29,7 @@ struct row {
 	bool stream; /* a connection not read as HTTP (kinds tcp, tls): host and port */
 	int port;    /* stream rows: 0-65535, or -1 if the records did not say */
 	unsigned long long allowed, refused, dns;
+	unsigned long long would; /* let through by --dry-run: the rules would have refused */
 	unsigned kinds;
 	char *comms[MAX_LIST];
 	size_t n_comms;
@@ -258,7 +259,9 @@ void summary_add(struct summary *s, const struct auditlog_record *rec)
 		port = (int)rec->port;
 	r = row_get(s, folded, stream, stream ? port : -1);
 	free(folded);
-	if (allow)
+	if (allow && rec->would_deny)
+		r->would++;
+	else if (allow)
 		r->allowed++;
 	else
 		r->refused++;
@@ -357,18 +360,24 @@ unsigned long long summary_dropped(const struct summary *s)
 
 /* --- writing ----------------------------------------------------------------------------- */
 
+/* What a rule is wanted for: refusals, and what --dry-run let through that the rules refuse. */
+static unsigned long long unwanted(const struct row *r)
+{
+	return r->refused + r->would;
+}
+
 /* Refused first (most refusals first), then allowed, then names only looked up. */
 static int row_cmp(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
-	int gx = x->refused ? 0 : x->allowed ? 1 : 2;
-	int gy = y->refused ? 0 : y->allowed ? 1 : 2;
+	int gx = unwanted(x) ? 0 : x->allowed ? 1 : 2;
+	int gy = unwanted(y) ? 0 : y->allowed ? 1 : 2;
 	int c;
 
 	if (gx != gy)
 		return gx - gy;
-	if (x->refused != y->refused)
-		return x->refused > y->refused ? -1 : 1;
+	if (unwanted(x) != unwanted(y))
+		return unwanted(x) > unwanted(y) ? -1 : 1;
 	if (x->allowed != y->allowed)
 		return x->allowed > y->allowed ? -1 : 1;
 	if (x->dns != y->dns)
@@ -455,7 +464,7 @@ static void prepare(struct summary *s)
 			 r->stream ? port : "");
 		r->shown = shown(spec, &r->shown_len);
 		free(spec);
-		if (!r->refused)
+		if (!unwanted(r))
 			continue;
 		if (!r->host[0]) {
 			r->why_not =
@@ -528,7 +537,7 @@ static void pad(FILE *out, size_t n)
 
 int summary_write_table(struct summary *s, FILE *out)
 {
-	int aw = 7, rw = 7, dw = 3;
+	int aw = 7, rw = 7, ww = 0, dw = 3;
 	size_t hw = 4, i, pw, n_no_rule = 0, n_rule = 0, cols;
 	struct row *r;
 	char *why;
@@ -546,13 +555,18 @@ int summary_write_table(struct summary *s, FILE *out)
 		aw = max_int(aw, digits(r->allowed));
 		rw = max_int(rw, digits(r->refused));
 		dw = max_int(dw, digits(r->dns));
+		if (r->would)
+			ww = max_int(ww ? ww : 12, digits(r->would));
 		n_rule += r->allow != NULL;
-		n_no_rule += r->refused && !r->allow;
+		n_no_rule += unwanted(r) && !r->allow;
 	}
-	pw = hw + 2 + (size_t)aw + 2 + (size_t)rw + 2 + (size_t)dw + 2;
+	/* WOULD-REFUSE only for a --dry-run's log, so other tables keep their columns. */
+	pw = hw + 2 + (size_t)aw + 2 + (size_t)rw + 2 + (ww ? (size_t)ww + 2 : 0) + (size_t)dw + 2;
 	pw = pw + 9 < TABLE_WIDTH ? TABLE_WIDTH - pw : 9;
-	fprintf(out, "%-*s  %*s  %*s  %*s  PROCESSES\n", (int)hw, "HOST", aw, "ALLOWED", rw,
-		"REFUSED", dw, "DNS");
+	fprintf(out, "%-*s  %*s  %*s  ", (int)hw, "HOST", aw, "ALLOWED", rw, "REFUSED");
+	if (ww)
+		fprintf(out, "%*s  ", ww, "WOULD-REFUSE");
+	fprintf(out, "%*s  PROCESSES\n", dw, "DNS");
 	for (i = 0; i < s->n; i++) {
 		r = &s->rows[i];
 		fputs(r->shown, out);
@@ -563,6 +577,8 @@ int summary_write_table(struct summary *s, FILE *out)
 			pad(out, hw - r->shown_len);
 		}
 		fprintf(out, "  %*llu  %*llu  ", aw, r->allowed, rw, r->refused);
+		if (ww)
+			fprintf(out, "%*llu  ", ww, r->would);
 		if (r->stream)
 			fprintf(out, "%*s  ", dw, "-");
 		else
@@ -571,7 +587,11 @@ int summary_write_table(struct summary *s, FILE *out)
 		fputc('\n', out);
 	}
 	if (n_rule) {
-		fputs("\nTo allow what was refused, restart boundary with:\n", out);
+		fputs(ww ? "\nTo allow what was refused, or what --dry-run let through that the "
+			   "rules "
+			   "refuse,\nrun boundary with:\n"
+			 : "\nTo allow what was refused, restart boundary with:\n",
+		      out);
 		for (i = 0; i < s->n; i++) {
 			if (s->rows[i].allow)
 				fprintf(out, "  --allow \"%s\"\n", s->rows[i].allow);
@@ -581,7 +601,7 @@ int summary_write_table(struct summary *s, FILE *out)
 		fputs("\nNo rule this boundary accepts can admit these:\n", out);
 		for (i = 0; i < s->n; i++) {
 			r = &s->rows[i];
-			if (!r->refused || r->allow)
+			if (!unwanted(r) || r->allow)
 				continue;
 			why = shown(r->why_not, &cols);
 			fprintf(out, "  %s\n      %s\n", r->shown, why);
@@ -620,7 +640,8 @@ static void put_json_row(FILE *out, const struct row *r)
 		if (r->kinds & (1u << i))
 			fprintf(out, "%s\"%s\"", k++ ? "," : "", kind_names[i]);
 	}
-	fprintf(out, "],\"allowed\":%llu,\"refused\":%llu", r->allowed, r->refused);
+	fprintf(out, "],\"allowed\":%llu,\"refused\":%llu,\"would_refuse\":%llu", r->allowed,
+		r->refused, r->would);
 	if (r->stream)
 		fputs(",\"dns\":null", out);
 	else

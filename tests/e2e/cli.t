@@ -29,7 +29,7 @@ expect_rc "--version stops before anything else" 0
 run_b --help
 expect_rc "--help exits 0" 0
 lines=$(printf '%s\n' "$out" | wc -l)
-check "--help fits one screen ($lines lines)" [ "$lines" -le 30 ]
+check "--help fits one screen ($lines lines)" [ "$lines" -le 32 ]
 widest=$(printf '%s\n' "$out" | awk '{ if (length($0) > w) w = length($0) } END { print w + 0 }')
 check "--help fits 80 columns ($widest)" [ "$widest" -le 80 ]
 contains "--help shows the claude example" "$out" \
@@ -68,9 +68,22 @@ run_b --jail-type bogus -- true
 expect_rc "invalid jail type exits 125" 125
 contains "invalid jail type is named" "$err" "invalid JailType: bogus"
 
-run_b --jail-type landjail -- true
-expect_rc "landjail exits 125" 125
-contains "landjail is not built yet" "$err" "jail type landjail is not available in this build yet"
+# shellcheck disable=SC2016 # for the command's shell
+run_b --jail-type landjail -- sh -c 'echo "$HTTPS_PROXY"'
+if [[ "$rc" = 0 && "$out" == http://127.0.0.1:* ]] ||
+	[[ "$rc" = 125 && "$err" == *"cannot restrict connections with Landlock"* ]]; then
+	ok "landjail (coder's name) runs the command with HTTPS_PROXY, or says Landlock is missing"
+else
+	fail "landjail (coder's name) runs the command with HTTPS_PROXY, or says Landlock is missing"
+	diag "rc=$rc" "stdout: $out" "stderr: $err"
+fi
+run_b --jail-type weak -- sh -c 'echo "$HTTP_PROXY"'
+if [[ "$rc" = 0 && "$out" == http://127.0.0.1:* ]]; then
+	ok "weak runs the command with HTTP_PROXY naming the proxy"
+else
+	fail "weak runs the command with HTTP_PROXY naming the proxy"
+	diag "rc=$rc" "stdout: $out" "stderr: $err"
+fi
 
 run_b --log-level loud -- true
 expect_rc "invalid log level is an error" 125

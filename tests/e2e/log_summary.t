@@ -111,7 +111,8 @@ assert hosts == [("evil.test", None), ("10.9.8.7", 5432), ("[2001:db8::1]", None
                  ("mail.test", 993)], hosts
 h = d["hosts"][0]
 assert h == {"host": "evil.test", "port": None, "kinds": ["http", "https"], "allowed": 0,
-             "refused": 2, "dns": 0, "comms": ["curl", "node"], "pids": [102, 103],
+             "refused": 2, "would_refuse": 0, "dns": 0, "comms": ["curl", "node"],
+             "pids": [102, 103],
              "allow": "domain=evil.test"}, h
 tcp = d["hosts"][3]
 assert tcp["kinds"] == ["tcp"] and tcp["dns"] is None and tcp["refused"] == 1, tcp

@@ -99,6 +99,7 @@ static void test_records_to_a_file(void **state)
 	r.bytes_up = 10;
 	r.bytes_down = 20;
 	r.duration_ms = 7;
+	r.client = "[::1]:5555"; /* an explicit proxy client's address */
 	audit_write(a, &r);
 	audit_close(a);
 	assert_int_equal(stat(path, &st), 0);
@@ -112,6 +113,9 @@ static void test_records_to_a_file(void **state)
 	assert_non_null(
 	    strstr(s, "\"url\":\"https://evil.example/\\\"injected\\\":true\\u000a{\""));
 	assert_non_null(strstr(s, "\"pid\":4242,\"comm\":\"curl\""));
+	/* Only the record that has one names the client. */
+	assert_non_null(strstr(s, "\"comm\":\"curl\",\"client\":\"[::1]:5555\""));
+	assert_ptr_equal(strstr(strstr(s, "\"client\"") + 1, "\"client\""), NULL);
 	assert_non_null(strstr(s, "\"bytes_up\":10,\"bytes_down\":20,\"duration_ms\":7"));
 	assert_non_null(strstr(s, "\"jail\":\"123-456\"}\n"));
 	assert_int_equal(strncmp(s, "{\"time\":\"", 9), 0);

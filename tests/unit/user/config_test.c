@@ -181,8 +181,8 @@ static void test_wrong_types(void **state)
 	      "config.yaml:1:15: use_real_dns \"yes\": not a boolean (use true or false)");
 	fails("log_level: loud\n", "config.yaml:1:12: log_level \"loud\": not a log level (use "
 				   "error, warn, info or debug)");
-	fails("jail_type: docker\n",
-	      "config.yaml:1:12: jail_type: invalid JailType: docker (use nsjail or landjail)");
+	fails("jail_type: docker\n", "config.yaml:1:12: jail_type: invalid JailType: docker (use "
+				     "nsjail, landlock (or landjail) or weak)");
 	fails("allowlist: \"domain=a.com\"\n",
 	      "config.yaml:1:12: allowlist must be a list of strings (- \"...\" lines, or "
 	      "[\"...\"]), not a single value");
@@ -204,8 +204,8 @@ static void test_jail_type_error_position(void **state)
 {
 	(void)state;
 	/* The who part carries the value's position. */
-	fails("proxy_port: 1\njail_type: x\n",
-	      "config.yaml:2:12: jail_type: invalid JailType: x (use nsjail or landjail)");
+	fails("proxy_port: 1\njail_type: x\n", "config.yaml:2:12: jail_type: invalid JailType: x "
+					       "(use nsjail, landlock (or landjail) or weak)");
 }
 
 static void test_root_not_mapping(void **state)

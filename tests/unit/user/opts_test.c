@@ -366,15 +366,41 @@ static void test_jail_type(void **state)
 {
 	(void)state;
 	assert_int_equal(load("--jail-type", "bogus", "true", NULL), -EINVAL);
-	assert_string_equal(err, "--jail-type: invalid JailType: bogus (use nsjail or landjail)");
-	assert_int_equal(load("--jail-type", "landjail", "true", NULL), -EINVAL);
-	assert_string_equal(err, "jail type landjail is not available in this build yet; use "
-				 "nsjail (the default)");
-	/* The flag wins over a file's landjail, so nothing is refused. */
-	write_config(cfgpath, "jail_type: landjail\n");
+	assert_string_equal(err, "--jail-type: invalid JailType: bogus (use nsjail, landlock (or "
+				 "landjail) or weak)");
+	/* coder/boundary's name and ours are the same jail. */
+	assert_int_equal(load("--jail-type", "landjail", "true", NULL), 0);
+	assert_int_equal(o.jail_type, OPTS_JAIL_LANDJAIL);
+	assert_int_equal(load("--jail-type", "landlock", "true", NULL), 0);
+	assert_int_equal(o.jail_type, OPTS_JAIL_LANDJAIL);
+	assert_int_equal(load("--jail-type", "weak", "true", NULL), 0);
+	assert_int_equal(o.jail_type, OPTS_JAIL_WEAK);
+	/* The flag wins over a file's. */
+	write_config(cfgpath, "jail_type: weak\n");
 	assert_int_equal(load("--jail-type", "nsjail", "true", NULL), 0);
 	assert_int_equal(o.jail_type, OPTS_JAIL_NSJAIL);
-	assert_int_equal(load("true", NULL), -EINVAL);
+	assert_int_equal(load("true", NULL), 0);
+	assert_int_equal(o.jail_type, OPTS_JAIL_WEAK);
+}
+
+static void test_serve(void **state)
+{
+	(void)state;
+	assert_int_equal(load("serve", NULL), 0);
+	assert_int_equal(o.action, OPTS_SERVE);
+	assert_string_equal(o.listen, "127.0.0.1:8080");
+	assert_null(o.argv);
+	/* Flags before and after the subcommand. */
+	assert_int_equal(load("--allow", "domain=a.test", "serve", "--listen", "[::1]:0", "--allow",
+			      "domain=b.test", NULL),
+			 0);
+	assert_int_equal(o.action, OPTS_SERVE);
+	assert_string_equal(o.listen, "[::1]:0");
+	assert_int_equal(o.allow.cli.n, 2);
+	assert_int_equal(load("serve", "--", "true", NULL), -EINVAL);
+	assert_non_null(strstr(err, "serve runs no command"));
+	assert_int_equal(load("--listen", "127.0.0.1:1", "true", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--listen is for boundary serve"));
 }
 
 static void test_user(void **state)
@@ -844,6 +870,7 @@ int main(void)
 	    T(test_bool_flags),
 	    T(test_ports),
 	    T(test_jail_type),
+	    T(test_serve),
 	    T(test_user),
 	    T(test_user_sudo_default),
 	    T(test_missing_explicit_config),

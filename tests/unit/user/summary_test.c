@@ -107,20 +107,23 @@ static void test_refused_first(void **state)
 		     "To allow what was refused, restart boundary with:\n"
 		     "  --allow \"domain=two.test\"\n"
 		     "  --allow \"domain=one.test\"\n");
-	check_output(s, true,
-		     "{\"records\":9,\"invalid_lines\":0,\"dropped\":0,\"hosts\":[\n"
-		     "{\"host\":\"two.test\",\"port\":null,\"kinds\":[\"https\",\"dns\"],"
-		     "\"allowed\":0,\"refused\":2,\"dns\":1,\"comms\":[\"curl\",\"wget\"],"
-		     "\"pids\":[7],\"allow\":\"domain=two.test\"},\n"
-		     "{\"host\":\"one.test\",\"port\":null,\"kinds\":[\"http\"],\"allowed\":0,"
-		     "\"refused\":1,\"dns\":0,\"comms\":[\"curl\"],\"pids\":[7],"
-		     "\"allow\":\"domain=one.test\"},\n"
-		     "{\"host\":\"api.github.com\",\"port\":null,\"kinds\":[\"https\"],"
-		     "\"allowed\":2,\"refused\":0,\"dns\":0,\"comms\":[\"git\"],\"pids\":[7],"
-		     "\"allow\":null},\n"
-		     "{\"host\":\"only.looked.up\",\"port\":null,\"kinds\":[\"dns\"],\"allowed\":0,"
-		     "\"refused\":0,\"dns\":1,\"comms\":[],\"pids\":[],\"allow\":null}\n"
-		     "]}\n");
+	check_output(
+	    s, true,
+	    "{\"records\":9,\"invalid_lines\":0,\"dropped\":0,\"hosts\":[\n"
+	    "{\"host\":\"two.test\",\"port\":null,\"kinds\":[\"https\",\"dns\"],"
+	    "\"allowed\":0,\"refused\":2,\"would_refuse\":0,\"dns\":1,\"comms\":[\"curl\",\"wget\"]"
+	    ","
+	    "\"pids\":[7],\"allow\":\"domain=two.test\"},\n"
+	    "{\"host\":\"one.test\",\"port\":null,\"kinds\":[\"http\"],\"allowed\":0,"
+	    "\"refused\":1,\"would_refuse\":0,\"dns\":0,\"comms\":[\"curl\"],\"pids\":[7],"
+	    "\"allow\":\"domain=one.test\"},\n"
+	    "{\"host\":\"api.github.com\",\"port\":null,\"kinds\":[\"https\"],"
+	    "\"allowed\":2,\"refused\":0,\"would_refuse\":0,\"dns\":0,\"comms\":[\"git\"],\"pids\":"
+	    "[7],"
+	    "\"allow\":null},\n"
+	    "{\"host\":\"only.looked.up\",\"port\":null,\"kinds\":[\"dns\"],\"allowed\":0,"
+	    "\"refused\":0,\"would_refuse\":0,\"dns\":1,\"comms\":[],\"pids\":[],\"allow\":null}\n"
+	    "]}\n");
 	summary_free(s);
 }
 
@@ -172,7 +175,7 @@ static void test_stream_rows(void **state)
 		     "  nameonly.test:?\n"
 		     "      the records do not say which port\n");
 	assert_non_null(strstr(json, "{\"host\":\"db.test\",\"port\":5432,\"kinds\":[\"tcp\"],"
-				     "\"allowed\":0,\"refused\":2,\"dns\":null,"
+				     "\"allowed\":0,\"refused\":2,\"would_refuse\":0,\"dns\":null,"
 				     "\"comms\":[\"psql\"],\"pids\":[9,10],"
 				     "\"allow\":\"domain=db.test port=5432\"}"));
 	assert_non_null(strstr(json,
@@ -312,6 +315,35 @@ static void test_long_names_and_many_processes(void **state)
 	summary_free(s);
 }
 
+/* --dry-run's records: allowed, but the rules would have refused them. */
+static void test_would_refuse(void **state)
+{
+	const char *log =
+	    "{\"event\":\"request\",\"decision\":\"allow\",\"kind\":\"https\",\"host\":"
+	    "\"new.test\",\"reason\":\"no rule matches\",\"would_deny\":true,\"pid\":7,"
+	    "\"comm\":\"curl\"}\n"
+	    "{\"event\":\"request\",\"decision\":\"allow\",\"kind\":\"tcp\",\"host\":"
+	    "\"db.test\",\"port\":5432,\"would_deny\":true,\"pid\":8,\"comm\":\"psql\"}\n"
+	    "{\"event\":\"request\",\"decision\":\"allow\",\"kind\":\"https\",\"host\":"
+	    "\"ok.test\",\"rule\":\"domain=ok.test\",\"would_deny\":false,\"pid\":7,"
+	    "\"comm\":\"curl\"}\n";
+	struct summary *s = read_log(log);
+
+	(void)state;
+	assert_int_equal(summary_invalid(s, NULL), 0);
+	check_output(s, false,
+		     "HOST          ALLOWED  REFUSED  WOULD-REFUSE  DNS  PROCESSES\n"
+		     "db.test:5432        0        0             1    -  psql\n"
+		     "new.test            0        0             1    0  curl\n"
+		     "ok.test             1        0             0    0  curl\n"
+		     "\n"
+		     "To allow what was refused, or what --dry-run let through that the rules "
+		     "refuse,\nrun boundary with:\n"
+		     "  --allow \"domain=db.test port=5432\"\n"
+		     "  --allow \"domain=new.test\"\n");
+	summary_free(s);
+}
+
 static void test_empty(void **state)
 {
 	struct summary *s = read_log("");
@@ -332,6 +364,7 @@ int main(void)
 	    cmocka_unit_test(test_lines_that_are_not_records),
 	    cmocka_unit_test(test_what_a_terminal_is_shown),
 	    cmocka_unit_test(test_long_names_and_many_processes),
+	    cmocka_unit_test(test_would_refuse),
 	    cmocka_unit_test(test_empty),
 	};
 

@@ -1,0 +1,1089 @@
+// SPDX-License-Identifier: MIT
+/*
+ * policy.c: the second opinion on refused requests (policy.h). One thread owns the rules
+ * program's pipes, or boundary's terminal, and answers the queued jobs in turn.
+ *
+ * The rules program follows httpjail's line processor (src/rules/proc.rs): one process, one
+ * request in flight, 5 s for each reply; on EOF, an empty line, a write error or a timeout the
+ * process is killed and started again and the request is sent once more; if that fails too the
+ * request is denied. Its answers are not cached: a program may count, or change its mind.
+ *
+ * The person is asked one question at a time, about a host; every request for that host that
+ * arrives while the question is open shares its answer. "always" answers become rules of their
+ * own, matched here before anything is asked.
+ */
+#include "proxy/policy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proxy/audit.h"
+#include "proxy/log.h"
+#include "rules/rules.h"
+
+#define PROGRAM_TIMEOUT_MS 5000
+#define PERSON_TIMEOUT_MS  60000
+#define REPLY_MAX	   8192
+#define REQUEST_MAX	   4096
+
+struct policy {
+	struct policy_config cfg;
+	char *program, *save_rules; /* owned copies */
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock; /* guards queue and stop */
+	struct policy_job *qhead, *qtail;
+	bool stop;
+	int wake; /* eventfd: a job was queued, or stop */
+
+	/* the rules program */
+	pid_t pid;
+	int to_prog, from_prog; /* its stdin and stdout, or -1 */
+	char rbuf[REPLY_MAX];
+	size_t rlen;
+
+	/* the person */
+	int tty;
+	bool tty_gone;
+	struct rules *always; /* "always" answers, as rules */
+	char line[256];
+	size_t llen;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void answer(struct policy_job *j, bool allow, const char *by, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void answer(struct policy_job *j, bool allow, const char *by, const char *fmt, ...)
+{
+	va_list ap;
+
+	j->allow = allow;
+	j->by = by;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(allow ? j->rule : j->message,
+			  allow ? sizeof(j->rule) : sizeof(j->message), fmt, ap);
+		va_end(ap);
+	}
+	j->next = NULL;
+	j->done(j);
+}
+
+/* Takes every queued job, in order. Returns true when the service is stopping. */
+static bool take_queue(struct policy *p, struct policy_job **head)
+{
+	struct policy_job *q, **tail;
+	uint64_t n;
+	bool stop;
+
+	if (read(p->wake, &n, sizeof(n)) == -1) {
+		/* EAGAIN: nothing new since the last read */
+	}
+	pthread_mutex_lock(&p->lock);
+	q = p->qhead;
+	p->qhead = p->qtail = NULL;
+	stop = p->stop;
+	pthread_mutex_unlock(&p->lock);
+	for (tail = head; *tail; tail = &(*tail)->next)
+		;
+	*tail = q;
+	return stop;
+}
+
+/* --- the request as JSON, the reply as a decision ------------------------------------------ */
+
+static bool put_str(char *out, size_t cap, size_t *len, const char *key, const char *val)
+{
+	int n = snprintf(out + *len, cap - *len, "%s\"%s\":", *len > 1 ? "," : "", key);
+
+	if (n < 0 || (size_t)n >= cap - *len)
+		return false;
+	*len += (size_t)n;
+	return audit_json_string(out, cap, len, val) == 0;
+}
+
+static bool put_num(char *out, size_t cap, size_t *len, const char *key, unsigned long v)
+{
+	int n = snprintf(out + *len, cap - *len, ",\"%s\":%lu", key, v);
+
+	if (n < 0 || (size_t)n >= cap - *len)
+		return false;
+	*len += (size_t)n;
+	return true;
+}
+
+size_t policy_request_json(const struct policy_job *j, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	if (cap < 4)
+		return 0;
+	out[len++] = '{';
+	/* httpjail's fields first, in its order; then port, pid and comm. */
+	if (!put_str(out, cap, &len, "url", j->url) ||
+	    !put_str(out, cap, &len, "method", j->method) ||
+	    !put_str(out, cap, &len, "scheme", j->scheme) ||
+	    !put_str(out, cap, &len, "host", j->host) ||
+	    !put_str(out, cap, &len, "path", j->path) ||
+	    !put_str(out, cap, &len, "requester_ip", j->requester_ip) ||
+	    !put_num(out, cap, &len, "port", j->port) || !put_num(out, cap, &len, "pid", j->pid) ||
+	    !put_str(out, cap, &len, "comm", j->comm) || len + 3 > cap)
+		return 0;
+	out[len++] = '}';
+	out[len++] = '\n';
+	out[len] = '\0';
+	return len;
+}
+
+/* A reader of one JSON value, enough for a reply: no numbers' values are kept. */
+struct jr {
+	const char *p, *end;
+};
+
+static void jr_ws(struct jr *r)
+{
+	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\r' || *r->p == '\n'))
+		r->p++;
+}
+
+static bool jr_lit(struct jr *r, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(r->end - r->p) < n || memcmp(r->p, lit, n) != 0)
+		return false;
+	r->p += n;
+	return true;
+}
+
+/* A string into out (NUL-terminated, cut to cap, control characters made spaces). */
+static bool jr_string(struct jr *r, char *out, size_t cap)
+{
+	size_t n = 0;
+	unsigned c;
+	int i;
+
+	if (r->p >= r->end || *r->p != '"')
+		return false;
+	r->p++;
+	while (r->p < r->end && *r->p != '"') {
+		c = (unsigned char)*r->p++;
+		if (c == '\\') {
+			if (r->p >= r->end)
+				return false;
+			c = (unsigned char)*r->p++;
+			switch (c) {
+			case 'n':
+			case 't':
+			case 'r':
+			case 'b':
+			case 'f':
+				c = ' ';
+				break;
+			case 'u':
+				if (r->end - r->p < 4)
+					return false;
+				for (i = 0; i < 4; i++) {
+					if (!strchr("0123456789abcdefABCDEF", r->p[i]))
+						return false;
+				}
+				/* Not decoded: a message only needs to stay readable. */
+				r->p += 4;
+				c = '?';
+				break;
+			case '"':
+			case '\\':
+			case '/':
+				break;
+			default:
+				return false;
+			}
+		} else if (c < 0x20) {
+			return false;
+		}
+		if (n + 1 < cap)
+			out[n++] = c == 0x7f ? ' ' : (char)c;
+	}
+	if (r->p >= r->end)
+		return false;
+	r->p++;
+	out[n] = '\0';
+	return true;
+}
+
+static bool jr_skip(struct jr *r, int depth)
+{
+	char tmp[8];
+	char close;
+
+	jr_ws(r);
+	if (r->p >= r->end || depth > 16)
+		return false;
+	if (*r->p == '"')
+		return jr_string(r, tmp, sizeof(tmp));
+	if (jr_lit(r, "true") || jr_lit(r, "false") || jr_lit(r, "null"))
+		return true;
+	if (*r->p == '-' || (*r->p >= '0' && *r->p <= '9')) {
+		while (r->p < r->end && strchr("+-.eE0123456789", *r->p))
+			r->p++;
+		return true;
+	}
+	if (*r->p != '{' && *r->p != '[')
+		return false;
+	close = *r->p == '{' ? '}' : ']';
+	r->p++;
+	jr_ws(r);
+	if (r->p < r->end && *r->p == close) {
+		r->p++;
+		return true;
+	}
+	for (;;) {
+		if (close == '}') {
+			jr_ws(r);
+			if (!jr_string(r, tmp, sizeof(tmp)))
+				return false;
+			jr_ws(r);
+			if (r->p >= r->end || *r->p != ':')
+				return false;
+			r->p++;
+		}
+		if (!jr_skip(r, depth + 1))
+			return false;
+		jr_ws(r);
+		if (r->p < r->end && *r->p == ',') {
+			r->p++;
+			continue;
+		}
+		if (r->p < r->end && *r->p == close) {
+			r->p++;
+			return true;
+		}
+		return false;
+	}
+}
+
+/* {"allow": ..., "deny_message": "..."}. Returns false when it is not such an object. */
+static bool jr_reply_object(struct jr *r, struct policy_job *j)
+{
+	char key[32];
+	bool has_allow = false, allow = false, has_msg = false;
+
+	if (r->p >= r->end || *r->p != '{')
+		return false;
+	r->p++;
+	jr_ws(r);
+	if (r->p < r->end && *r->p == '}') {
+		r->p++;
+		goto out;
+	}
+	for (;;) {
+		jr_ws(r);
+		if (!jr_string(r, key, sizeof(key)))
+			return false;
+		jr_ws(r);
+		if (r->p >= r->end || *r->p != ':')
+			return false;
+		r->p++;
+		jr_ws(r);
+		if (strcmp(key, "allow") == 0) {
+			has_allow = true;
+			if (jr_lit(r, "true")) {
+				allow = true;
+			} else if (jr_lit(r, "false")) {
+				allow = false;
+			} else if (r->p < r->end && *r->p == '{') {
+				/* {"allow": {"max_tx_bytes": N}}: allowed (the cap is not kept). */
+				allow = true;
+				if (!jr_skip(r, 1))
+					return false;
+			} else {
+				return false;
+			}
+		} else if (strcmp(key, "deny_message") == 0) {
+			if (!jr_string(r, j->message, sizeof(j->message)))
+				return false;
+			has_msg = true;
+		} else if (!jr_skip(r, 1)) {
+			return false;
+		}
+		jr_ws(r);
+		if (r->p < r->end && *r->p == ',') {
+			r->p++;
+			continue;
+		}
+		if (r->p < r->end && *r->p == '}') {
+			r->p++;
+			break;
+		}
+		return false;
+	}
+out:
+	jr_ws(r);
+	if (r->p != r->end)
+		return false;
+	/* httpjail: no "allow" but a message denies; neither allows. */
+	j->allow = has_allow ? allow : !has_msg;
+	if (j->allow)
+		j->message[0] = '\0';
+	return true;
+}
+
+void policy_parse_reply(const char *line, size_t len, struct policy_job *j)
+{
+	struct jr r = {line, line + len};
+	char s[16];
+	size_t i, n;
+
+	j->message[0] = '\0';
+	jr_ws(&r);
+	while (r.end > r.p && (r.end[-1] == ' ' || r.end[-1] == '\t' || r.end[-1] == '\r'))
+		r.end--;
+	if (r.end - r.p == 4 && memcmp(r.p, "true", 4) == 0) {
+		j->allow = true;
+		return;
+	}
+	if (r.end - r.p == 5 && memcmp(r.p, "false", 5) == 0) {
+		j->allow = false;
+		return;
+	}
+	if (r.p < r.end && *r.p == '"' && jr_string(&r, s, sizeof(s)) && r.p == r.end &&
+	    (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)) {
+		j->allow = strcmp(s, "true") == 0;
+		return;
+	}
+	r.p = line;
+	r.end = line + len;
+	jr_ws(&r);
+	if (jr_reply_object(&r, j))
+		return;
+	/* Anything else denies, with the text as the message (control characters made spaces). */
+	j->allow = false;
+	n = len < sizeof(j->message) - 1 ? len : sizeof(j->message) - 1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		j->message[i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+	}
+	j->message[n] = '\0';
+}
+
+/* --- the rules program --------------------------------------------------------------------- */
+
+static void program_stop(struct policy *p)
+{
+	if (p->pid > 0) {
+		/* Its whole process group: a shell command's children too. */
+		kill(-p->pid, SIGKILL);
+		kill(p->pid, SIGKILL);
+		while (waitpid(p->pid, NULL, 0) == -1 && errno == EINTR)
+			;
+	}
+	p->pid = -1;
+	if (p->to_prog >= 0)
+		close(p->to_prog);
+	if (p->from_prog >= 0)
+		close(p->from_prog);
+	p->to_prog = p->from_prog = -1;
+	p->rlen = 0;
+}
+
+/* In the child, between fork() and exec: system calls only. */
+static void program_child(const struct policy *p, int in, int out, int errp)
+{
+	static char sh[] = "/bin/sh", dash_c[] = "-c";
+	char *sh_argv[] = {sh, dash_c, p->program, NULL};
+	char *argv[] = {p->program, NULL};
+	struct sigaction sa;
+	sigset_t none;
+	int e, s;
+
+	/* boundary ignores SIGPIPE and queues forwarded signals: the program starts clean. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (s = 1; s < NSIG; s++)
+		sigaction(s, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Its own process group: the terminal's ^C is the command's, not the program's. */
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (dup2(in, 0) == -1 || dup2(out, 1) == -1)
+		goto fail;
+	if (p->cfg.drop &&
+	    (setgroups(0, NULL) == -1 || setresgid(p->cfg.gid, p->cfg.gid, p->cfg.gid) == -1 ||
+	     setresuid(p->cfg.uid, p->cfg.uid, p->cfg.uid) == -1))
+		goto fail;
+	syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+	if (strchr(p->program, ' '))
+		execv(sh_argv[0], sh_argv);
+	else
+		execvp(p->program, argv);
+fail:
+	e = errno;
+	if (write(errp, &e, sizeof(e)) == -1) {
+		/* the parent sees a short read and reports a failure all the same */
+	}
+	_exit(127);
+}
+
+static int program_start(struct policy *p, char *err, size_t errlen)
+{
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, ep[2] = {-1, -1}, e = 0, ret = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
+	    pipe2(ep, O_CLOEXEC) == -1) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot make pipes for the rules program: %s",
+			 strerror(-ret));
+		goto out;
+	}
+	pid = fork();
+	if (pid == -1) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot start the rules program: %s", strerror(-ret));
+		goto out;
+	}
+	if (pid == 0)
+		program_child(p, in[0], out[1], ep[1]);
+	close(ep[1]);
+	ep[1] = -1;
+	do
+		n = read(ep[0], &e, sizeof(e));
+	while (n == -1 && errno == EINTR);
+	if (n > 0) {
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		ret = n == sizeof(e) && e ? -e : -EIO;
+		snprintf(err, errlen, "cannot run the rules program \"%s\": %s%s", p->program,
+			 strerror(-ret),
+			 -ret == ENOENT || -ret == EACCES
+			     ? " (give a path to an executable file, or a shell command with "
+			       "its arguments)"
+			     : "");
+		goto out;
+	}
+	p->pid = pid;
+	p->to_prog = in[1];
+	p->from_prog = out[0];
+	in[1] = out[0] = -1;
+	fcntl(p->from_prog, F_SETFL, O_NONBLOCK);
+	log_debug("rules program \"%s\" started (pid %d)", p->program, (int)pid);
+out:
+	if (in[0] >= 0)
+		close(in[0]);
+	if (in[1] >= 0)
+		close(in[1]);
+	if (out[0] >= 0)
+		close(out[0]);
+	if (out[1] >= 0)
+		close(out[1]);
+	if (ep[0] >= 0)
+		close(ep[0]);
+	if (ep[1] >= 0)
+		close(ep[1]);
+	return ret;
+}
+
+static bool stopping(struct policy *p)
+{
+	bool stop;
+
+	pthread_mutex_lock(&p->lock);
+	stop = p->stop;
+	pthread_mutex_unlock(&p->lock);
+	return stop;
+}
+
+/*
+ * One reply line into line (NUL-terminated, no newline). Returns its length, -ETIMEDOUT,
+ * -EPIPE (the program closed its stdout), -E2BIG (a line too long) or -ECANCELED (stopping).
+ */
+static ssize_t program_read(struct policy *p, char *line, size_t cap)
+{
+	uint64_t deadline = now_ms() + p->cfg.timeout_ms, now;
+	struct pollfd pf[2];
+	char *nl;
+	ssize_t n;
+	size_t len;
+
+	for (;;) {
+		nl = memchr(p->rbuf, '\n', p->rlen);
+		if (nl) {
+			len = (size_t)(nl - p->rbuf);
+			if (len >= cap)
+				return -E2BIG;
+			memcpy(line, p->rbuf, len);
+			line[len] = '\0';
+			p->rlen -= len + 1;
+			memmove(p->rbuf, nl + 1, p->rlen);
+			return (ssize_t)len;
+		}
+		if (p->rlen == sizeof(p->rbuf))
+			return -E2BIG;
+		now = now_ms();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		pf[0].fd = p->from_prog;
+		pf[0].events = POLLIN;
+		pf[1].fd = p->wake;
+		pf[1].events = POLLIN;
+		if (poll(pf, 2, (int)(deadline - now)) == -1 && errno != EINTR)
+			return -errno;
+		if (stopping(p))
+			return -ECANCELED;
+		n = read(p->from_prog, p->rbuf + p->rlen, sizeof(p->rbuf) - p->rlen);
+		if (n == 0)
+			return -EPIPE;
+		if (n > 0)
+			p->rlen += (size_t)n;
+		else if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+	}
+}
+
+/*
+ * Writes all of s. A non-blocking fd (the terminal) that is full is waited on, up to 5 s in all,
+ * so a terminal nobody reads (or one stopped with ^S) cannot hold the policy thread for ever.
+ */
+static bool write_all(int fd, const char *s, size_t n)
+{
+	uint64_t deadline = now_ms() + 5000;
+	struct pollfd pf;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, s, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1 && errno == EAGAIN && now_ms() < deadline) {
+			pf.fd = fd;
+			pf.events = POLLOUT;
+			poll(&pf, 1, 100);
+			continue;
+		}
+		if (w <= 0)
+			return false;
+		s += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+static void program_decide(struct policy *p, struct policy_job *j)
+{
+	char req[REQUEST_MAX], reply[REPLY_MAX], err[256], why[128];
+	size_t len = policy_request_json(j, req, sizeof(req));
+	int attempt, status;
+	ssize_t n;
+
+	if (!len) {
+		answer(j, false, "rules program",
+		       "the request is too large to hand to the rules program");
+		return;
+	}
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (p->pid > 0 && waitpid(p->pid, &status, WNOHANG) == p->pid) {
+			log_warn("the rules program \"%s\" %s %d; starting it again", p->program,
+				 WIFSIGNALED(status) ? "was killed by signal"
+						     : "exited with status",
+				 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			p->pid = -1;
+			program_stop(p);
+		}
+		if (p->pid <= 0 && program_start(p, err, sizeof(err)) < 0) {
+			log_warn("%s", err);
+			continue;
+		}
+		if (!write_all(p->to_prog, req, len)) {
+			snprintf(why, sizeof(why), "cannot write to it: %s", strerror(errno));
+		} else {
+			n = program_read(p, reply, sizeof(reply));
+			if (n == -ECANCELED) {
+				answer(j, false, "rules program", "boundary is stopping");
+				return;
+			}
+			if (n > 0) {
+				policy_parse_reply(reply, (size_t)n, j);
+				if (j->allow)
+					snprintf(j->rule, sizeof(j->rule), "rules program");
+				answer(j, j->allow, "rules program", NULL);
+				return;
+			}
+			snprintf(why, sizeof(why), "%s",
+				 n == 0		   ? "it answered an empty line"
+				 : n == -ETIMEDOUT ? "it did not answer in time"
+				 : n == -EPIPE	   ? "it closed its output (or exited)"
+				 : n == -E2BIG	   ? "its answer is too long"
+						   : strerror((int)-n));
+			if (n == -ETIMEDOUT)
+				snprintf(why, sizeof(why), "it did not answer within %u ms",
+					 p->cfg.timeout_ms);
+		}
+		log_warn("rules program \"%s\" on %s %s: %s; killing it and starting it again",
+			 p->program, j->method, j->url, why);
+		program_stop(p);
+	}
+	answer(j, false, "rules program",
+	       "the rules program gave no answer (program evaluation failed; see boundary's log)");
+}
+
+static void program_main(struct policy *p)
+{
+	struct policy_job *pending = NULL, *j;
+	struct pollfd pf;
+
+	for (;;) {
+		if (take_queue(p, &pending))
+			break;
+		while ((j = pending)) {
+			pending = j->next;
+			program_decide(p, j);
+			if (stopping(p))
+				break;
+		}
+		if (pending || stopping(p))
+			break;
+		pf.fd = p->wake;
+		pf.events = POLLIN;
+		poll(&pf, 1, -1);
+	}
+	take_queue(p, &pending);
+	while ((j = pending)) {
+		pending = j->next;
+		answer(j, false, "rules program", "boundary is stopping");
+	}
+}
+
+/* --- the person at the terminal ------------------------------------------------------------ */
+
+/* s as it may be shown on a terminal: only printable ASCII, the rest '?'. */
+static void shown(const char *s, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < cap; i++)
+		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	out[i] = '\0';
+}
+
+static void say(struct policy *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(struct policy *p, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	int n;
+
+	if (p->tty_gone)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0 && !write_all(p->tty, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1))
+		log_warn_errno("cannot write to the terminal");
+}
+
+static bool always_allows(const struct policy *p, const struct policy_job *j, const char **rule)
+{
+	struct rules_request rq;
+	struct rules_decision d;
+
+	if (rules_count(p->always) == 0)
+		return false;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = j->method;
+	rq.method_len = strlen(j->method);
+	rq.host = j->host;
+	rq.host_len = strlen(j->host);
+	rq.path = j->path;
+	rq.path_len = strlen(j->path);
+	rq.port = j->port;
+	rules_match(p->always, &rq, &d);
+	*rule = d.raw;
+	return d.allow;
+}
+
+static void ask(struct policy *p, const struct policy_job *j)
+{
+	char who[64], url[300], host[270];
+
+	shown(j->comm[0] ? j->comm : "a client", who, sizeof(who));
+	shown(j->url, url, sizeof(url));
+	shown(j->host, host, sizeof(host));
+	if (j->pid)
+		say(p, "\r\nboundary: %s[%u] wants %s %s\r\n", who, j->pid, j->method, url);
+	else
+		say(p, "\r\nboundary: %s wants %s %s\r\n", who, j->method, url);
+	say(p, "boundary: allow %s? [once/always/deny] ", host);
+}
+
+/* Appends rule to the --save-rules file in one write. Returns 0 or -errno. */
+static int save_rule(const struct policy *p, const char *rule)
+{
+	char line[320];
+	int fd, n, ret = 0;
+
+	fd = open(p->save_rules, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		return -errno;
+	n = snprintf(line, sizeof(line), "%s\n", rule);
+	if (write(fd, line, (size_t)n) != n)
+		ret = errno ? -errno : -EIO;
+	if (close(fd) == -1 && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/* Answers every pending job for host; returns how many. */
+static unsigned settle(struct policy_job **pending, const char *host, bool allow, const char *note)
+{
+	struct policy_job **pp, *j;
+	unsigned n = 0;
+
+	for (pp = pending; (j = *pp);) {
+		if (strcmp(j->host, host) != 0) {
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		n++;
+		answer(j, allow, "the person at boundary's terminal", "%s", note);
+	}
+	return n;
+}
+
+/* The person's line for the question about host. Returns false if it was not an answer. */
+static bool person_answer(struct policy *p, struct policy_job **pending, const char *host)
+{
+	char a[16], rule[300], err[256], h[270];
+	size_t i, k = 0;
+	unsigned n;
+	int ret;
+
+	for (i = 0; i < p->llen && k + 1 < sizeof(a); i++) {
+		char c = p->line[i];
+
+		if (c == ' ' || c == '\t')
+			continue;
+		a[k++] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+	}
+	a[k] = '\0';
+	p->llen = 0;
+	shown(host, h, sizeof(h));
+	if (strcmp(a, "o") == 0 || strcmp(a, "once") == 0 || strcmp(a, "y") == 0 ||
+	    strcmp(a, "yes") == 0) {
+		n = settle(pending, host, true, "allowed once at boundary's terminal");
+		say(p, "boundary: allowed %s (%u request%s)\r\n", h, n, n == 1 ? "" : "s");
+		log_info("the person at the terminal allowed %s once (%u request%s)", host, n,
+			 n == 1 ? "" : "s");
+		return true;
+	}
+	if (strcmp(a, "d") == 0 || strcmp(a, "deny") == 0 || strcmp(a, "n") == 0 ||
+	    strcmp(a, "no") == 0) {
+		n = settle(pending, host, false, "");
+		say(p, "boundary: refused %s (%u request%s)\r\n", h, n, n == 1 ? "" : "s");
+		log_info("the person at the terminal refused %s (%u request%s)", host, n,
+			 n == 1 ? "" : "s");
+		return true;
+	}
+	if (strcmp(a, "a") != 0 && strcmp(a, "always") != 0) {
+		say(p, "boundary: please answer once, always or deny: ");
+		return false;
+	}
+	snprintf(rule, sizeof(rule), "domain=%s", host);
+	ret = rules_add(p->always, rule, NULL, err, sizeof(err));
+	if (ret < 0) {
+		n = settle(pending, host, true, "allowed once at boundary's terminal");
+		say(p, "boundary: %s cannot be a rule (%s): allowed once\r\n", h,
+		    err[0] ? err : rules_strerror(ret));
+		return true;
+	}
+	n = settle(pending, host, true, rule);
+	log_info("the person at the terminal allowed %s for the rest of the run (rule %s)", host,
+		 rule);
+	if (p->save_rules) {
+		ret = save_rule(p, rule);
+		if (ret < 0) {
+			log_warn("cannot append \"%s\" to %s: %s", rule, p->save_rules,
+				 strerror(-ret));
+			say(p, "boundary: allowed %s for this run; could not save it to %s: %s\r\n",
+			    h, p->save_rules, strerror(-ret));
+		} else {
+			say(p, "boundary: allowed %s from now on (saved to %s)\r\n", h,
+			    p->save_rules);
+		}
+	} else {
+		say(p,
+		    "boundary: allowed %s for the rest of this run (--save-rules FILE keeps "
+		    "it)\r\n",
+		    h);
+	}
+	(void)n;
+	return true;
+}
+
+/* Jobs the "always" rules now allow are answered at once. */
+static void settle_always(struct policy *p, struct policy_job **pending)
+{
+	struct policy_job **pp, *j;
+	const char *rule;
+
+	for (pp = pending; (j = *pp);) {
+		if (!always_allows(p, j, &rule)) {
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		answer(j, true, "the person at boundary's terminal", "%s", rule);
+	}
+}
+
+static void person_main(struct policy *p)
+{
+	struct policy_job *pending = NULL, *j;
+	char asking[264] = "", h[270], buf[256];
+	uint64_t deadline = 0, now;
+	struct pollfd pf[2];
+	int timeout, nfd;
+	ssize_t n, i;
+
+	for (;;) {
+		if (take_queue(p, &pending))
+			break;
+		settle_always(p, &pending);
+		if (p->tty_gone) {
+			while ((j = pending)) {
+				pending = j->next;
+				answer(j, false, "the person at boundary's terminal",
+				       "boundary's terminal is gone: nobody can be asked");
+			}
+		}
+		if (!asking[0] && pending) {
+			snprintf(asking, sizeof(asking), "%s", pending->host);
+			deadline = now_ms() + p->cfg.timeout_ms;
+			p->llen = 0;
+			ask(p, pending);
+		}
+		now = now_ms();
+		if (asking[0] && now >= deadline) {
+			shown(asking, h, sizeof(h));
+			say(p, "\r\nboundary: no answer in %u s: refused %s\r\n",
+			    p->cfg.timeout_ms / 1000, h);
+			log_warn("nobody answered about %s at the terminal in time: refused",
+				 asking);
+			settle(&pending, asking, false, "nobody answered in time");
+			asking[0] = '\0';
+			continue;
+		}
+		pf[0].fd = p->wake;
+		pf[0].events = POLLIN;
+		nfd = 1;
+		if (asking[0] && !p->tty_gone) {
+			pf[1].fd = p->tty;
+			pf[1].events = POLLIN;
+			pf[1].revents = 0;
+			nfd = 2;
+		}
+		timeout = asking[0] ? (int)(deadline - now) : -1;
+		if (poll(pf, (nfds_t)nfd, timeout) == -1 && errno != EINTR)
+			break;
+		if (nfd < 2 || !(pf[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = read(p->tty, buf, sizeof(buf));
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0) {
+			log_warn(
+			    "boundary's terminal is gone (%s): every request the rules refuse is "
+			    "refused from now on",
+			    n == 0 ? "end of file" : strerror(errno));
+			p->tty_gone = true;
+			asking[0] = '\0';
+			continue;
+		}
+		for (i = 0; i < n && asking[0]; i++) {
+			if (buf[i] == '\n' || buf[i] == '\r') {
+				if (p->llen == 0)
+					continue;
+				if (person_answer(p, &pending, asking))
+					asking[0] = '\0';
+			} else if (p->llen < sizeof(p->line)) {
+				p->line[p->llen++] = buf[i];
+			}
+		}
+	}
+	take_queue(p, &pending);
+	while ((j = pending)) {
+		pending = j->next;
+		answer(j, false, "the person at boundary's terminal", "boundary is stopping");
+	}
+}
+
+/* --- the service --------------------------------------------------------------------------- */
+
+static void *policy_main(void *arg)
+{
+	struct policy *p = arg;
+
+	if (p->cfg.mode == POLICY_PROGRAM)
+		program_main(p);
+	else
+		person_main(p);
+	return NULL;
+}
+
+static int open_save_rules(const struct policy *p, char *err, size_t errlen)
+{
+	int fd;
+
+	fd = open(p->save_rules, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1) {
+		snprintf(err, errlen, "--save-rules %s: cannot open it for appending: %s",
+			 p->save_rules, strerror(errno));
+		return -EINVAL;
+	}
+	/* Created by root for a person run by sudo: theirs to read and edit. */
+	if (p->cfg.drop && fchown(fd, p->cfg.uid, p->cfg.gid) == -1)
+		log_debug("cannot give %s to uid %u: %s", p->save_rules, (unsigned)p->cfg.uid,
+			  strerror(errno));
+	close(fd);
+	return 0;
+}
+
+struct policy *policy_new(const struct policy_config *cfg, char *err, size_t errlen)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+	int ret;
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->cfg = *cfg;
+	p->pid = -1;
+	p->to_prog = p->from_prog = p->tty = -1;
+	pthread_mutex_init(&p->lock, NULL);
+	if (!p->cfg.timeout_ms)
+		p->cfg.timeout_ms =
+		    cfg->mode == POLICY_PROGRAM ? PROGRAM_TIMEOUT_MS : PERSON_TIMEOUT_MS;
+	p->program = cfg->program ? strdup(cfg->program) : NULL;
+	p->save_rules = cfg->save_rules && cfg->save_rules[0] ? strdup(cfg->save_rules) : NULL;
+	p->always = rules_new();
+	p->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if ((cfg->program && !p->program) ||
+	    (cfg->save_rules && cfg->save_rules[0] && !p->save_rules) || !p->always ||
+	    p->wake == -1) {
+		snprintf(err, errlen, "cannot set up the policy service: %s", strerror(errno));
+		goto fail;
+	}
+	if (cfg->mode == POLICY_PROGRAM) {
+		if (!p->program || !p->program[0]) {
+			snprintf(err, errlen, "--rules-program: name a program");
+			goto fail;
+		}
+		if (program_start(p, err, errlen) < 0)
+			goto fail;
+	} else {
+		p->tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+		if (p->tty == -1) {
+			snprintf(err, errlen,
+				 "--interactive needs a terminal to ask on, and boundary has none "
+				 "(/dev/tty: %s); run it from a terminal, or decide with "
+				 "--rules-program, or watch with --dry-run",
+				 strerror(errno));
+			goto fail;
+		}
+		if (p->save_rules && open_save_rules(p, err, errlen) < 0)
+			goto fail;
+	}
+	ret = pthread_create(&p->thread, NULL, policy_main, p);
+	if (ret) {
+		snprintf(err, errlen, "cannot start the policy thread: %s", strerror(ret));
+		goto fail;
+	}
+	p->started = true;
+	return p;
+fail:
+	policy_free(p);
+	return NULL;
+}
+
+void policy_ask(struct policy *p, struct policy_job *j)
+{
+	uint64_t one = 1;
+
+	j->next = NULL;
+	pthread_mutex_lock(&p->lock);
+	if (p->qtail)
+		p->qtail->next = j;
+	else
+		p->qhead = j;
+	p->qtail = j;
+	pthread_mutex_unlock(&p->lock);
+	if (write(p->wake, &one, sizeof(one)) == -1) {
+		/* saturated: the thread is awake anyway */
+	}
+}
+
+bool policy_asks_person(const struct policy *p)
+{
+	return p->cfg.mode == POLICY_PERSON;
+}
+
+unsigned policy_wait_ms(const struct policy *p)
+{
+	/* The program: two attempts and a restart; the person: the question's time. */
+	return p->cfg.mode == POLICY_PROGRAM ? 2 * p->cfg.timeout_ms + 1000
+					     : p->cfg.timeout_ms + 1000;
+}
+
+void policy_free(struct policy *p)
+{
+	uint64_t one = 1;
+
+	if (!p)
+		return;
+	if (p->started) {
+		pthread_mutex_lock(&p->lock);
+		p->stop = true;
+		pthread_mutex_unlock(&p->lock);
+		if (write(p->wake, &one, sizeof(one)) == -1) {
+			/* saturated: the thread is awake anyway */
+		}
+		pthread_join(p->thread, NULL);
+	}
+	program_stop(p);
+	if (p->tty >= 0)
+		close(p->tty);
+	if (p->wake >= 0)
+		close(p->wake);
+	rules_free(p->always);
+	free(p->program);
+	free(p->save_rules);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}

@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# attach.t: boundary attach end to end, as root. A scratch cgroup holds a long-running "member"
+# (a shell that runs what the test hands it through a FIFO), started before boundary attaches:
+# its new connections are redirected and decided by the rules from the moment of the attach,
+# in the host's network namespace (where loopback is the host's and is decided too) and in one
+# of its own made by unshare -n (a container stand-in: the listeners open inside it). A
+# connection opened before the attach is named with its owner, or shut down with
+# --kill-existing-sockets. SIGTERM detaches and leaves nothing behind; SIGKILL leaves the
+# cgroup closed until `boundary cleanup`, which never removes the cgroup. --container and
+# --systemd-unit are resolved through stand-ins for docker and systemctl (no runtime or
+# systemd runs here).
+#
+# $CURL is a command line (tests/lib/proxy.sh), split into words on purpose.
+# shellcheck disable=SC2086
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/jail.sh"
+. "$(dirname "$0")/../lib/proxy.sh"
+proxy_suite
+
+CGROOT=$(cg_root)
+CGS=""
+MEMBERS=""
+
+# member_up NAME [unshare -n]: a cgroup $CGROOT/bnd-attach-$$-NAME with a shell in it (in a
+# network namespace of its own with "unshare -n"); sets MPID (the shell's pid) and MCG (the
+# cgroup's directory).
+member_up() {
+	local name=$1 i
+	shift
+	MCG=$CGROOT/bnd-attach-$$-$name
+	mkdir -p "$MCG" || return 1
+	CGS="$MCG $CGS"
+	mkfifo "$TMPDIR_T/$name.in"
+	# shellcheck disable=SC2016 # for the inner shells
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$MCG" "$@" \
+		bash -c 'exec 3<>"$0"; while read -r line <&3; do eval "$line"; done' \
+		"$TMPDIR_T/$name.in" &
+	disown
+	MPID=""
+	for i in $(seq 100); do
+		MPID=$(cat "$MCG/cgroup.procs" 2>/dev/null | head -1)
+		[ -n "$MPID" ] && [ "$(cat "/proc/$MPID/comm" 2>/dev/null)" = bash ] && break
+		sleep 0.05
+	done
+	MEMBERS="$MEMBERS $MPID"
+}
+
+# in_member NAME CMD: runs CMD (a shell line) in member NAME's shell, waits for it (30 s at
+# most); sets $out (its output) and $rc.
+in_member() {
+	local name=$1 i
+	rm -f "$TMPDIR_T/$name.rc"
+	echo "{ $2; } >$TMPDIR_T/$name.out 2>&1; echo \$? >$TMPDIR_T/$name.rc.tmp; mv $TMPDIR_T/$name.rc.tmp $TMPDIR_T/$name.rc" \
+		>"$TMPDIR_T/$name.in"
+	for i in $(seq 600); do
+		[ -e "$TMPDIR_T/$name.rc" ] && break
+		sleep 0.05
+	done
+	rc=$(cat "$TMPDIR_T/$name.rc" 2>/dev/null || echo timeout)
+	out=$(cat "$TMPDIR_T/$name.out" 2>/dev/null)
+}
+
+members_cleanup() {
+	local c p
+	for p in $MEMBERS; do kill -9 "$p" 2>/dev/null; done
+	for c in $CGS; do
+		[ -d "$c" ] || continue
+		echo 1 >"$c/cgroup.kill" 2>/dev/null
+		for p in $(seq 50); do
+			rmdir "$c" 2>/dev/null && break
+			sleep 0.1
+		done
+	done
+}
+at_exit members_cleanup
+
+# attach_bg NAME ARGS...: boundary attach ARGS in the background (tests/lib/proxy.sh's bnd_bg),
+# waited for until it says it is attached (or gives up); sets BND_PID, ALOG (its log) and ID.
+attach_bg() {
+	local name=$1
+	shift
+	BND_LOG_LEVEL=debug bnd_bg "$name" attach "$@"
+	ALOG=$TMPDIR_T/$name.log
+	for _ in $(seq 300); do
+		grep -q "attached to " "$ALOG" 2>/dev/null || ! kill -0 "$BND_PID" 2>/dev/null && break
+		sleep 0.05
+	done
+	ID=$(jail_field "$ALOG" id)
+}
+
+# detach: SIGTERM to the boundary of attach_bg, waited for; sets $rc.
+detach() {
+	kill -TERM "$BND_PID" 2>/dev/null
+	wait "$BND_PID"
+	rc=$?
+}
+
+no_programs() { [ -z "$(bpftool cgroup show "$1" 2>/dev/null | tail -n +2)" ]; }
+
+# A listener outside every jail that holds what connects to it and notes when the peer goes.
+HOLD=$TMPDIR_T/hold
+mkdir -p "$HOLD"
+python3 - "$HOLD" <<'PY' &
+import os, socket, sys, threading
+d = sys.argv[1]
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+def serve(c, n):
+    open("%s/conn.%d" % (d, n), "w").close()
+    while c.recv(4096):
+        pass
+    open("%s/gone.%d" % (d, n), "w").close()
+open(d + "/port.tmp", "w").write(str(s.getsockname()[1]))
+os.rename(d + "/port.tmp", d + "/port")
+n = 0
+while True:
+    c, _ = s.accept()
+    n += 1
+    threading.Thread(target=serve, args=(c, n), daemon=True).start()
+PY
+HOLD_PID=$!
+at_exit "kill $HOLD_PID 2>/dev/null"
+for _ in $(seq 100); do [ -e "$HOLD/port" ] && break; sleep 0.05; done
+HOLD_PORT=$(cat "$HOLD/port")
+
+# --- a cgroup in the host's network namespace, with a connection made before the attach --------
+
+state_snapshot "$TMPDIR_T/before"
+member_up host
+ok_if "a member runs in the scratch cgroup before boundary attaches" '[ -n "$MPID" ]'
+# The held connection: made now, before the attach, by a python3 in the member's cgroup.
+cat >"$TMPDIR_T/held.py" <<'PY'
+import socket, sys
+d, port = sys.argv[1], int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port))
+open(d + "/held.up", "w").close()
+s.recv(1)
+open(d + "/held.eof", "w").close()
+PY
+in_member host "python3 $TMPDIR_T/held.py $TMPDIR_T $HOLD_PORT & echo \$! >$TMPDIR_T/held.pid"
+HELD_PID=$(cat "$TMPDIR_T/held.pid")
+MEMBERS="$MEMBERS $HELD_PID"
+for _ in $(seq 100); do [ -e "$TMPDIR_T/held.up" ] && break; sleep 0.05; done
+ok_if "the member holds a connection made before the attach" '[ -e "$TMPDIR_T/held.up" ]'
+
+attach_bg host --cgroup "${MCG#"$CGROOT"}" --allow "domain=up.test"
+logged "boundary attaches to the cgroup (named relative to the cgroup2 mount)" "$(cat "$ALOG")" \
+	"attached to $MCG: .*in the host's network namespace"
+PPORT=$(jail_field "$ALOG" proxy_port)
+logged "the held connection is named with its owner's pid and name, and its peer" \
+	"$(cat "$ALOG")" "pid $HELD_PID \(python3\) has a TCP connection to 127\.0\.0\.1:$HOLD_PORT .*opened before boundary attached"
+ok_if "without --kill-existing-sockets the held connection is left open" \
+	'sleep 0.3; [ ! -e "$TMPDIR_T/held.eof" ]'
+ok_if "the cgroup has boundary's programs attached" '! no_programs "$MCG"'
+
+in_member host "$CURL http://up.test:$P_HTTP/echo/attached"
+want_a=$(conns A)
+ok_if "an allowed request from the running member goes through ($rc: $out)" \
+	'[ "$rc" = 0 ] && grep -q "/echo/attached" <<<"$out"'
+logged "boundary names the member's process" "$(cat "$ALOG")" \
+	"ALLOW GET http://up.test:$P_HTTP/echo/attached from curl\[[0-9]+\]"
+in_member host "$CURL -o /dev/null -w '%{http_code}' http://other.test:$P_HTTP/refused"
+ok_if "a request no rule allows is refused with 403 ($out)" '[ "$out" = 403 ]'
+ok_if "the refused request never reached its server" '[ "$(conns B)" = 0 ]'
+
+# The cgroup shares the host's loopback: that is decided too, and boundary's own ports are shut.
+in_member host "curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://127.0.0.1:$P_HTTP/direct"
+ok_if "a connection to the host's loopback is redirected and refused too ($out)" \
+	'[ "$out" = 403 ] && [ "$(conns A)" = "$want_a" ]'
+in_member host "curl -sS --max-time 5 http://127.0.0.1:$PPORT/"
+ok_if "the member cannot dial boundary's listener itself (curl exit $rc)" '[ "$rc" = 7 ]'
+curl -sS --max-time 5 -x "http://127.0.0.1:$PPORT" "http://up.test:$P_HTTP/echo/outside" \
+	>"$TMPDIR_T/outside" 2>&1
+ok_if "a host process outside the cgroup cannot use the listener as a proxy" \
+	'! grep -q /echo/outside "$TMPDIR_T/outside"'
+logged "boundary says why it refused it" "$(cat "$ALOG")" "refused a connection no jailed process made"
+
+detach
+ok_if "SIGTERM detaches with status 0 ($rc)" '[ "$rc" = 0 ]'
+ok_if "after the detach the cgroup has no programs" 'no_programs "$MCG"'
+ok_if "the cgroup and its member are left as they were" \
+	'[ -d "$MCG" ] && kill -0 "$MPID" && kill -0 "$HELD_PID"'
+state_snapshot "$TMPDIR_T/after"
+left=$(state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after" "$ID")
+ok_if "the detach leaves no pins, run files or processes behind" '[ -z "$left" ] && [ ! -e "/run/boundary/$ID" ]'
+[ -n "$left" ] && diag "left: $left"
+in_member host "curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://127.0.0.1:$P_HTTP/echo/free"
+ok_if "after the detach the member reaches loopback directly again ($out)" '[ "$out" = 200 ]'
+
+attach_bg kill --kill-existing-sockets --cgroup "$MCG" --allow "domain=up.test"
+logged "--kill-existing-sockets shuts the held connection down, naming it" "$(cat "$ALOG")" \
+	"pid $HELD_PID \(python3\): shut down its TCP connection to 127\.0\.0\.1:$HOLD_PORT"
+ok_if "its owner reads end of file and its peer sees it go" \
+	'for _ in $(seq 50); do [ -e "$TMPDIR_T/held.eof" ] && [ -e "$HOLD/gone.1" ] && break; sleep 0.1; done
+	[ -e "$TMPDIR_T/held.eof" ] && [ -e "$HOLD/gone.1" ]'
+
+# --- SIGKILL: the cgroup stays closed until boundary cleanup, which keeps the cgroup ---------------
+
+kill -KILL "$BND_PID"
+wait "$BND_PID" 2>/dev/null
+ok_if "killed, boundary leaves its pins in place" '[ -d "/sys/fs/bpf/boundary/$ID" ]'
+before=$(conns)
+in_member host "$CURL http://up.test:$P_HTTP/echo/after-kill"
+ok_if "the cgroup stays closed: a new connection fails (curl exit $rc)" \
+	'[ "$rc" != 0 ] && [ "$(conns)" = "$before" ]'
+jailed -- true
+ok_if "an unrelated boundary run leaves the stale attachment closed" \
+	'[ -d "/sys/fs/bpf/boundary/$ID" ] && ! no_programs "$MCG"'
+"$BOUNDARY" cleanup >"$TMPDIR_T/cleanup.out" 2>&1
+logged "boundary cleanup reaps it and says the cgroup is open again" \
+	"$(cat "$TMPDIR_T/cleanup.out")" "reaped stale attachment $ID .*cgroup $MCG is no longer jailed"
+ok_if "cleanup unpinned the programs and kept the cgroup and its member" \
+	'[ ! -e "/sys/fs/bpf/boundary/$ID" ] && [ ! -e "/run/boundary/$ID" ] && no_programs "$MCG" && [ -d "$MCG" ] && kill -0 "$MPID"'
+
+# --- a container stand-in: a network namespace of its own --------------------------------------
+
+member_up ctr unshare -n
+CPID=$MPID
+CCG=$MCG
+ok_if "the stand-in lives in a network namespace of its own" \
+	'[ "$(readlink /proc/$CPID/ns/net)" != "$(readlink /proc/self/ns/net)" ]'
+attach_bg ctr --cgroup "$CCG" --allow "domain=up.test"
+logged "boundary attaches inside the stand-in's namespace" "$(cat "$ALOG")" \
+	"attached to $CCG: .*in the network namespace of pid $CPID"
+PPORT=$(jail_field "$ALOG" proxy_port)
+ok_if "the proxy listens inside the stand-in's namespace, not the host's" \
+	'nsenter -t "$CPID" -n ss -Hltn "sport = :$PPORT" | grep -q 127.0.0.1 &&
+	! ss -Hltn "sport = :$PPORT" | grep -q "127.0.0.1:$PPORT"'
+in_member ctr "$CURL http://up.test:$P_HTTP/echo/container"
+ok_if "an allowed request from the stand-in goes through ($rc: $out)" \
+	'[ "$rc" = 0 ] && grep -q "/echo/container" <<<"$out"'
+in_member ctr "$CURL -o /dev/null -w '%{http_code}' http://other.test:$P_HTTP/refused"
+ok_if "a refused one gets 403 ($out) and never reaches its server" \
+	'[ "$out" = 403 ] && [ "$(conns B)" = 0 ]'
+in_member ctr "getent hosts up.test"
+ok_if "the stand-in's DNS is answered by boundary ($out)" '[ "$rc" = 0 ] && [ -n "$out" ]'
+detach
+ok_if "SIGTERM detaches the stand-in's cgroup ($rc)" '[ "$rc" = 0 ] && no_programs "$CCG"'
+ok_if "no listener is left in the stand-in's namespace" \
+	'! nsenter -t "$CPID" -n ss -Hltn "sport = :$PPORT" | grep -q .'
+
+# --- --container and --systemd-unit, through stand-ins ------------------------------------------
+
+FAKE=$TMPDIR_T/fakebin
+mkdir -p "$FAKE"
+cat >"$FAKE/docker" <<EOF
+#!/bin/sh
+# docker inspect --format {{.State.Pid}} ID, as the real one answers it
+if [ "\$1 \$2 \$3" = "inspect --format {{.State.Pid}}" ] && [ "\$4" = stand-in ]; then
+	echo $CPID; exit 0
+fi
+if [ "\$4" = stopped ]; then echo 0; exit 0; fi
+echo "Error: No such object: \$4" >&2
+exit 1
+EOF
+cat >"$FAKE/systemctl" <<EOF
+#!/bin/sh
+# systemctl show -p ControlGroup --value UNIT
+if [ "\$1 \$2 \$3 \$4 \$5" = "show -p ControlGroup --value stand-in.service" ]; then
+	echo "${CCG#"$CGROOT"}"; exit 0
+fi
+echo
+EOF
+chmod 755 "$FAKE/docker" "$FAKE/systemctl"
+OLDPATH=$PATH
+export PATH=$FAKE:$PATH
+attach_bg ctr2 --container stand-in --allow "domain=up.test"
+logged "--container asks docker for the container's pid" "$(cat "$ALOG")" \
+	"container stand-in: docker says its first process is pid $CPID"
+logged "and attaches to its cgroup, inside its namespace" "$(cat "$ALOG")" \
+	"attached to $CCG: .*network namespace of pid $CPID"
+in_member ctr "$CURL http://up.test:$P_HTTP/echo/by-container"
+ok_if "requests from the container are decided ($out)" 'grep -q "/echo/by-container" <<<"$out"'
+detach
+run_b attach --container nosuch
+ok_if "an unknown container is an error naming the runtime's answer" \
+	'[ "$rc" = 125 ] && grep -q "no runtime knows it (docker: Error: No such object: nosuch)" <<<"$err"'
+run_b attach --container stopped
+ok_if "a stopped container is an error that says so" \
+	'[ "$rc" = 125 ] && grep -q "is not running" <<<"$err"'
+attach_bg unit --systemd-unit stand-in.service --allow "domain=up.test"
+logged "--systemd-unit asks systemctl for the unit's cgroup" "$(cat "$ALOG")" \
+	"attached to $CCG: "
+detach
+run_b attach --systemd-unit gone.service
+ok_if "a unit with no cgroup is an error that says so" \
+	'[ "$rc" = 125 ] && grep -q "has no cgroup (is it running?" <<<"$err"'
+export PATH=$OLDPATH
+
+# --- refusals ------------------------------------------------------------------------------------
+
+run_b attach --cgroup /
+ok_if "the root cgroup is refused" '[ "$rc" = 125 ] && grep -q "root cgroup" <<<"$err"'
+MINE=$(awk -F: '$1 == 0 { print $3 }' /proc/self/cgroup)
+if [ "$MINE" = / ]; then
+	skip "this suite runs in the root cgroup: no cgroup of its own to refuse"
+else
+	run_b attach --cgroup "$MINE"
+	ok_if "a cgroup holding boundary itself is refused" \
+		'[ "$rc" = 125 ] && grep -q "boundary itself runs in" <<<"$err"'
+fi
+run_b attach --cgroup /nonexistent-$$
+ok_if "a missing cgroup is an error" '[ "$rc" = 125 ] && grep -q "No such file" <<<"$err"'
+run_b attach --cgroup "$CCG" -- ls
+ok_if "attach runs no command" '[ "$rc" = 125 ] && grep -q "attach runs no command" <<<"$err"'
+run_b attach --cgroup "$CCG" --container x
+ok_if "exactly one of --cgroup, --container, --systemd-unit" \
+	'[ "$rc" = 125 ] && grep -q "exactly one of" <<<"$err"'
+
+done_testing

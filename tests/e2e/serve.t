@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# serve.t: boundary serve --listen ADDR:PORT, the proxy alone, for explicit clients (curl -x,
+# python's urllib with a proxy) against the real servers of tests/lib/proxy.sh: the same rules
+# and audit records as a jail, clients named by address, loop protection, IPv6, a clean stop on
+# SIGTERM and SIGINT, and the flag's mistakes explained. Loopback only.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/jail.sh"
+. "$(dirname "$0")/../lib/proxy.sh"
+
+proxy_suite
+BLOCKED="🚫 Request Blocked by Boundary"
+CA=$TMPDIR_T/xdg/coder_boundary/ca-cert.pem
+AUDIT=$TMPDIR_T/audit.jsonl
+
+# serve_up NAME ARGS...: boundary serve in the background; sets PORT from its first line.
+serve_up() {
+	local name=$1
+	shift
+	bnd_bg "$name" serve "$@"
+	PORT=""
+	for _ in $(seq 200); do
+		PORT=$(sed -nE '1s/^boundary serve: listening on [^ ]*:([0-9]+).*/\1/p' \
+			"$TMPDIR_T/$name.out" 2>/dev/null)
+		[ -n "$PORT" ] && break
+		kill -0 "$BND_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+}
+
+serve_up srv --listen 127.0.0.1:0 --audit-log "$AUDIT" \
+	--allow "domain=up.test path=/echo/ok/*" --allow "domain=127.0.0.1"
+if [ -z "$PORT" ]; then
+	fail "boundary serve starts and says where it listens"
+	diag "$(cat "$TMPDIR_T/srv.out" "$TMPDIR_T/srv.log" 2>&1)"
+	done_testing
+	exit 1
+fi
+ok "boundary serve starts and says where it listens (port $PORT)"
+ok_if "it names the CA clients must trust" \
+	'grep -qF "clients must trust $CA" "$TMPDIR_T/srv.out" && [ -s "$CA" ]'
+
+X="curl -sS --max-time 20 -x http://127.0.0.1:$PORT --cacert $CA"
+# shellcheck disable=SC2086 # $X is a command line
+code=$($X -o "$TMPDIR_T/s.body" -w '%{http_code}' "https://up.test:$P_HTTPS/echo/ok/s")
+if [ "$code" = 200 ] && grep -q '"server": "A"' "$TMPDIR_T/s.body"; then
+	ok "curl -x: an allowed HTTPS request (CONNECT) is served, intercepted with the CA"
+else
+	fail "curl -x: an allowed HTTPS request (CONNECT) is served, intercepted with the CA"
+	diag "$code" "$(cat "$TMPDIR_T/s.body" "$TMPDIR_T/srv.log")"
+fi
+# shellcheck disable=SC2086
+code=$($X -o /dev/null -w '%{http_code}' "http://up.test:$P_HTTP/echo/ok/p")
+ok_if "curl -x: an allowed plain HTTP request (absolute-form) is served" '[ "$code" = 200 ]'
+# shellcheck disable=SC2086
+code=$($X -o "$TMPDIR_T/no.body" -w '%{http_code}' "https://up.test:$P_HTTPS/echo/no")
+if [ "$code" = 403 ] && grep -qF "$BLOCKED" "$TMPDIR_T/no.body"; then
+	ok "curl -x: a refused request gets 403 with the explanation"
+else
+	fail "curl -x: a refused request gets 403 with the explanation"
+	diag "$code" "$(cat "$TMPDIR_T/no.body")"
+fi
+py=$(python3 - "$PORT" "$CA" "$P_HTTPS" <<'PY' 2>&1
+import ssl, sys, urllib.request, urllib.error
+port, ca, p = sys.argv[1], sys.argv[2], sys.argv[3]
+h = urllib.request.ProxyHandler({"https": "http://127.0.0.1:" + port})
+o = urllib.request.build_opener(h, urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=ca)))
+for path in ("/echo/ok/py", "/echo/py-no"):
+    try:
+        r = o.open("https://up.test:%s%s" % (p, path), timeout=20)
+        print(r.status, b'"server": "A"' in r.read())
+    except urllib.error.HTTPError as e:
+        print(e.code)
+PY
+)
+ok_if "python urllib through the proxy: allowed 200, refused 403" \
+	'[ "$py" = "200 True
+403" ]'
+[ "$py" = "200 True
+403" ] || diag "$py"
+# shellcheck disable=SC2086
+code=$($X -o "$TMPDIR_T/loop.body" -w '%{http_code}' "http://127.0.0.1:$PORT/")
+if [ "$code" = 508 ] && grep -q "is boundary's own proxy" "$TMPDIR_T/loop.body"; then
+	ok "loop protection: a request for the proxy's own address gets 508, saying why"
+else
+	fail "loop protection: a request for the proxy's own address gets 508, saying why"
+	diag "$code" "$(cat "$TMPDIR_T/loop.body")"
+fi
+# shellcheck disable=SC2086
+code=$($X -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/")
+ok_if "loop protection holds inside a CONNECT tunnel too" '[ "$code" = 508 ] || [ "$code" = 000 ]'
+
+kill -TERM "$BND_PID"
+wait "$BND_PID"
+rc=$?
+ok_if "SIGTERM stops it cleanly (exit 0)" '[ "$rc" = 0 ]'
+ok_if "its port is closed afterwards" \
+	'! python3 -c "import socket; socket.create_connection((\"127.0.0.1\", $PORT), 2)" 2>/dev/null'
+log=$(cat "$TMPDIR_T/srv.log")
+if grep -qE "^boundary: warn: DENY GET https://up.test:$P_HTTPS/echo/no from 127\.0\.0\.1:[0-9]+" <<<"$log"; then
+	ok "the log names the client by address and port (no pid for a remote client)"
+else
+	fail "the log names the client by address and port (no pid for a remote client)"
+	diag "$log"
+fi
+if grep -q '"decision":"deny".*"url":"https://up.test:'"$P_HTTPS"'/echo/no".*"client":"127\.0\.0\.1:[0-9]*"' "$AUDIT" &&
+	grep -q '"decision":"allow".*/echo/ok/s"' "$AUDIT" && ! grep -q '"pid"' "$AUDIT"; then
+	ok "audit records: the same decisions, with the client's address instead of a pid"
+else
+	fail "audit records: the same decisions, with the client's address instead of a pid"
+	diag "$(cat "$AUDIT")"
+fi
+
+# IPv6, and SIGINT.
+serve_up srv6 --listen "[::1]:0" --allow "domain=up.test"
+if [ -n "$PORT" ]; then
+	code=$(curl -sS --max-time 20 -x "http://[::1]:$PORT" --cacert "$CA" -o /dev/null \
+		-w '%{http_code}' "https://up.test:$P_HTTPS/echo/v6")
+	ok_if "--listen [::1]:0 serves IPv6 clients" '[ "$code" = 200 ]'
+	kill -INT "$BND_PID"
+	wait "$BND_PID"
+	rc=$?
+	ok_if "SIGINT stops it cleanly (exit 0)" '[ "$rc" = 0 ]'
+else
+	fail "--listen [::1]:0 serves IPv6 clients"
+	diag "$(cat "$TMPDIR_T/srv6.out" "$TMPDIR_T/srv6.log")"
+fi
+
+# Mistakes, each explained.
+out=$("$BOUNDARY" serve --listen 127.0.0.1:notaport 2>&1)
+rc=$?
+ok_if "--listen with a bad port is refused, with the forms it takes" \
+	'[ "$rc" = 125 ] && grep -q "not ADDR:PORT (like 127.0.0.1:8080" <<<"$out"'
+out=$("$BOUNDARY" --listen 127.0.0.1:1 -- true 2>&1)
+rc=$?
+ok_if "--listen without serve is refused" '[ "$rc" = 125 ] && grep -q "is for boundary serve" <<<"$out"'
+out=$("$BOUNDARY" serve --allow domain=x -- true 2>&1)
+rc=$?
+ok_if "serve refuses a command" '[ "$rc" = 125 ] && grep -q "serve runs no command" <<<"$out"'
+python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(1); print(s.getsockname()[1], flush=True); time.sleep(30)' >"$TMPDIR_T/busy" &
+BUSY=$!
+at_exit "kill $BUSY 2>/dev/null"
+for _ in $(seq 50); do [ -s "$TMPDIR_T/busy" ] && break; sleep 0.05; done
+out=$(timeout 20 "$BOUNDARY" serve --listen "127.0.0.1:$(cat "$TMPDIR_T/busy")" 2>&1)
+rc=$?
+ok_if "a port in use is an error that says so" \
+	'[ "$rc" = 125 ] && grep -q "cannot listen on 127.0.0.1:[0-9]*: Address already in use" <<<"$out"'
+
+done_testing

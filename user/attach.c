@@ -1,0 +1,731 @@
+// SPDX-License-Identifier: MIT
+/*
+ * attach.c: the part of boundary attach that is not BPF. It turns --cgroup, --container or
+ * --systemd-unit into a cgroup directory (asking the container runtime's or systemd's own
+ * command-line tool, whichever is installed, as a person would), refuses cgroups that would jail
+ * boundary itself, finds the network namespace the cgroup's processes live in, and finds the
+ * connections they opened before the programs were attached (from /proc/PID/fd and the
+ * /proc/PID/net tables of their own namespace), to name them or shut them down. It runs no
+ * command but those lookups, and it never creates, kills or removes a cgroup.
+ */
+#include "user/attach.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proxy/log.h"
+
+/* Processes looked at in one cgroup tree, and sockets remembered from their namespaces. */
+#define MAX_MEMBERS 65536
+#define MAX_SOCKS   65536
+/* A runtime's or systemctl's answer: how long it may take and how much of it is read. */
+#define LOOKUP_TIMEOUT_MS 15000
+#define LOOKUP_OUT	  4096
+
+/* --- asking a runtime or systemd ---------------------------------------------------------- */
+
+/*
+ * Runs argv (argv[0] looked up in PATH) with stdin from /dev/null and stdout and stderr into
+ * out (NUL-terminated, trailing blanks cut). Returns 0 if it exited 0, -ENOENT if it is not
+ * installed, -ETIMEDOUT if it took too long (then it is killed), else -EIO.
+ */
+static int run_capture(char *const argv[], char *out, size_t outlen)
+{
+	extern char **environ;
+	posix_spawn_file_actions_t fa;
+	struct timespec start, now;
+	struct pollfd pfd;
+	size_t used = 0;
+	int p[2], ret, status, left;
+	ssize_t n;
+	pid_t pid;
+
+	out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+	ret = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (ret != 0) {
+		close(p[0]);
+		return ret == ENOENT ? -ENOENT : -ret;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ret = 0;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = LOOKUP_TIMEOUT_MS - (int)((now.tv_sec - start.tv_sec) * 1000 +
+						 (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0) {
+			ret = -ETIMEDOUT;
+			kill(pid, SIGKILL);
+			break;
+		}
+		pfd.fd = p[0];
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, left) == -1 && errno != EINTR) {
+			ret = -errno;
+			kill(pid, SIGKILL);
+			break;
+		}
+		n = read(p[0], out + used, outlen - 1 - used);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		if (used == outlen - 1) {
+			char drain[512];
+
+			/* The rest is not needed, but the child must not block writing it. */
+			while (read(p[0], drain, sizeof(drain)) > 0)
+				;
+			break;
+		}
+	}
+	close(p[0]);
+	out[used] = '\0';
+	while (used > 0 && strchr(" \t\r\n", out[used - 1]))
+		out[--used] = '\0';
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR)
+			return ret ? ret : -errno;
+	}
+	if (ret)
+		return ret;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+/* The first line of s, for quoting a tool's complaint in one of ours. */
+static const char *first_line(char *s)
+{
+	s += strspn(s, " \t\r\n");
+	s[strcspn(s, "\n")] = '\0';
+	return s[0] ? s : "(it said nothing)";
+}
+
+/* A pid as a runtime prints it: digits only. Returns it, or -1. */
+static long parse_pid(const char *s)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end != '\0' || v > INT32_MAX)
+		return -1;
+	return v;
+}
+
+/* ctr task ls: "TASK PID STATUS" lines; the pid of the task named id, or -1. */
+static long ctr_pid(char *out, const char *id)
+{
+	char *line, *save = NULL, task[256], status[64];
+	long pid;
+
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%255s %ld %63s", task, &pid, status) == 3 &&
+		    strcmp(task, id) == 0)
+			return pid;
+	}
+	return -1;
+}
+
+/*
+ * The pid of container id's first process, from the first installed runtime that knows it.
+ * Returns 0 with *pid set, or -errno with err filled.
+ */
+static int container_pid(const char *id, pid_t *pid, char *err, size_t errlen)
+{
+	static const char *const inspect[] = {"docker", "podman", "nerdctl"};
+	char out[LOOKUP_OUT], why[512] = "";
+	char *argv[8];
+	bool any = false;
+	long v;
+	size_t i;
+	int ret;
+
+	/* No runtime's flag parser may read the id as an option. */
+	if (!id[0] || id[0] == '-') {
+		snprintf(err, errlen, "--container \"%.200s\": not a container id or name", id);
+		return -EINVAL;
+	}
+	for (i = 0; i < 5; i++) {
+		const char *tool = i < 3 ? inspect[i] : i == 3 ? "crictl" : "ctr";
+
+		memset(argv, 0, sizeof(argv));
+		argv[0] = (char *)(uintptr_t)tool;
+		if (i < 3) {
+			argv[1] = (char *)(uintptr_t) "inspect";
+			argv[2] = (char *)(uintptr_t) "--format";
+			argv[3] = (char *)(uintptr_t) "{{.State.Pid}}";
+			argv[4] = (char *)(uintptr_t)id;
+		} else if (i == 3) {
+			argv[1] = (char *)(uintptr_t) "inspect";
+			argv[2] = (char *)(uintptr_t) "--output";
+			argv[3] = (char *)(uintptr_t) "go-template";
+			argv[4] = (char *)(uintptr_t) "--template";
+			argv[5] = (char *)(uintptr_t) "{{.info.pid}}";
+			argv[6] = (char *)(uintptr_t)id;
+		} else {
+			argv[1] = (char *)(uintptr_t) "task";
+			argv[2] = (char *)(uintptr_t) "ls";
+		}
+		ret = run_capture(argv, out, sizeof(out));
+		if (ret == -ENOENT)
+			continue;
+		any = true;
+		if (ret < 0) {
+			if (!why[0])
+				snprintf(why, sizeof(why), "%s: %.300s", tool,
+					 ret == -ETIMEDOUT ? "took too long to answer"
+							   : first_line(out));
+			continue;
+		}
+		v = i == 4 ? ctr_pid(out, id) : parse_pid(out);
+		if (v < 0) {
+			if (!why[0])
+				snprintf(why, sizeof(why), "%s does not know it (it said: %.200s)",
+					 tool, i == 4 ? "no such task" : first_line(out));
+			continue;
+		}
+		if (v == 0) {
+			snprintf(
+			    err, errlen,
+			    "container \"%.200s\" is not running (%s shows no process for it): "
+			    "start it, then attach",
+			    id, tool);
+			return -ESRCH;
+		}
+		*pid = (pid_t)v;
+		log_info("container %s: %s says its first process is pid %ld", id, tool, v);
+		return 0;
+	}
+	if (!any)
+		snprintf(
+		    err, errlen,
+		    "--container: no container runtime's command-line tool is installed "
+		    "(docker, podman, nerdctl, crictl or ctr); name the container's cgroup with "
+		    "--cgroup instead");
+	else
+		snprintf(err, errlen, "--container \"%.200s\": no runtime knows it (%s)", id, why);
+	return -ESRCH;
+}
+
+/* The cgroup2 path of pid, relative to the mount ("/system.slice/x.scope"). Returns 0 or -errno. */
+static int pid_cgroup(pid_t pid, char *buf, size_t len)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	int ret = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) != -1) {
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		ret = (size_t)snprintf(buf, len, "%s", line + 3) < len ? 0 : -ENAMETOOLONG;
+		break;
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+/* --- the cgroup itself --------------------------------------------------------------------- */
+
+/* Whether path is dir or below it. */
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Every pid in the cgroup at dir and below, into pids (up to max). Returns how many. */
+static size_t members(const char *dir, pid_t *pids, size_t n, size_t max, int depth)
+{
+	char path[PATH_MAX + 32];
+	struct dirent *de;
+	long v;
+	FILE *f;
+	DIR *d;
+
+	if (depth > 64)
+		return n;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	if (f) {
+		while (n < max && fscanf(f, "%ld", &v) == 1)
+			pids[n++] = (pid_t)v;
+		fclose(f);
+	}
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
+			continue;
+		n = members(path, pids, n, max, depth + 1);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The inode of pid's network namespace (0 for boundary's own "self"), or 0 if it is gone. */
+static ino_t netns_ino(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/ns/net");
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* Finds the namespace the cgroup's processes live in: t->member and t->netns_fd. */
+static int find_netns(struct attach_target *t, char *err, size_t errlen)
+{
+	pid_t *pids, other = 0;
+	ino_t host = netns_ino(0), ino, first = 0;
+	char path[64];
+	size_t n, i;
+	int ret = 0;
+
+	pids = calloc(MAX_MEMBERS, sizeof(*pids));
+	if (!pids)
+		return -ENOMEM;
+	n = members(t->path, pids, 0, MAX_MEMBERS, 0);
+	for (i = 0; i < n; i++) {
+		ino = netns_ino(pids[i]);
+		if (!ino)
+			continue; /* gone meanwhile */
+		if (!first) {
+			first = ino;
+			t->member = pids[i];
+		} else if (ino != first) {
+			other = pids[i];
+			break;
+		}
+	}
+	free(pids);
+	if (other) {
+		snprintf(err, errlen,
+			 "the processes in %.300s live in different network namespaces (pid %d "
+			 "in one, pid %d in another): attach to each one's own cgroup",
+			 t->path, (int)t->member, (int)other);
+		return -EINVAL;
+	}
+	if (!first) {
+		log_warn("%s has no processes yet: boundary listens on the host's loopback; a "
+			 "process that joins it from a network namespace of its own will find "
+			 "nothing there, and its connections fail",
+			 t->path);
+		return 0;
+	}
+	if (first == host)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)t->member);
+	t->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (t->netns_fd == -1) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the network namespace of pid %d in %.300s: %s",
+			 (int)t->member, t->path, strerror(-ret));
+	}
+	return ret;
+}
+
+int attach_resolve(const char *root, const char *cgroup, const char *container, const char *unit,
+		   struct attach_target *t, char *err, size_t errlen)
+{
+	char rel[PATH_MAX], abs[PATH_MAX * 2 + 8], out[LOOKUP_OUT], mine[PATH_MAX], rroot[PATH_MAX];
+	char self[PATH_MAX * 2 + 16], jails[PATH_MAX + 16];
+	char *argv[8];
+	struct stat st;
+	pid_t pid;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->netns_fd = -1;
+	if (!realpath(root, rroot)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot resolve the cgroup2 mount %s: %s", root,
+			 strerror(-ret));
+		return ret;
+	}
+	if (container) {
+		ret = container_pid(container, &pid, err, errlen);
+		if (ret < 0)
+			return ret;
+		ret = pid_cgroup(pid, rel, sizeof(rel));
+		if (ret < 0) {
+			snprintf(err, errlen,
+				 "container \"%.200s\": cannot read the cgroup of its pid %d: %s",
+				 container, (int)pid, strerror(-ret));
+			return ret;
+		}
+	} else if (unit) {
+		if (!unit[0] || unit[0] == '-') {
+			snprintf(err, errlen, "--systemd-unit \"%.200s\": not a unit name", unit);
+			return -EINVAL;
+		}
+		memset(argv, 0, sizeof(argv));
+		argv[0] = (char *)(uintptr_t) "systemctl";
+		argv[1] = (char *)(uintptr_t) "show";
+		argv[2] = (char *)(uintptr_t) "-p";
+		argv[3] = (char *)(uintptr_t) "ControlGroup";
+		argv[4] = (char *)(uintptr_t) "--value";
+		argv[5] = (char *)(uintptr_t)unit;
+		ret = run_capture(argv, out, sizeof(out));
+		if (ret == -ENOENT) {
+			snprintf(
+			    err, errlen,
+			    "--systemd-unit: systemctl is not installed; name the unit's cgroup "
+			    "with --cgroup instead");
+			return ret;
+		}
+		if (ret < 0) {
+			snprintf(err, errlen,
+				 "--systemd-unit %.200s: systemctl show failed: %.300s", unit,
+				 ret == -ETIMEDOUT ? "it took too long" : first_line(out));
+			return ret;
+		}
+		if (out[0] != '/') {
+			snprintf(err, errlen,
+				 "systemd unit %.200s has no cgroup (is it running? see systemctl "
+				 "status %.200s)",
+				 unit, unit);
+			return -ESRCH;
+		}
+		snprintf(rel, sizeof(rel), "%s", first_line(out));
+		log_info("systemd unit %s: its cgroup is %s", unit, rel);
+	} else {
+		snprintf(rel, sizeof(rel), "%s", cgroup);
+	}
+
+	/* An absolute directory under the mount, or a path relative to the mount. */
+	if (under(rel, root) || under(rel, rroot))
+		snprintf(abs, sizeof(abs), "%s", rel);
+	else
+		snprintf(abs, sizeof(abs), "%s/%s", rroot, rel + strspn(rel, "/"));
+	if (!realpath(abs, t->path)) {
+		ret = -errno;
+		snprintf(err, errlen,
+			 "cgroup %.300s: %s (name a directory under %s, or a path relative to it "
+			 "as /proc/PID/cgroup shows it)",
+			 abs, strerror(-ret), rroot);
+		return ret;
+	}
+	if (strcmp(t->path, rroot) == 0) {
+		snprintf(err, errlen,
+			 "will not attach to the root cgroup: every process on the host, boundary "
+			 "included, would be jailed");
+		return -EINVAL;
+	}
+	snprintf(self, sizeof(self), "%s/cgroup.procs", t->path);
+	if (!under(t->path, rroot) || stat(self, &st) == -1) {
+		snprintf(err, errlen, "%.300s is not a cgroup of the cgroup2 hierarchy at %s",
+			 t->path, rroot);
+		return -EINVAL;
+	}
+	snprintf(jails, sizeof(jails), "%s/boundary", rroot);
+	if (under(t->path, jails)) {
+		snprintf(err, errlen,
+			 "%.300s is a jail of boundary's own already (boundary -- COMMAND made it)",
+			 t->path);
+		return -EINVAL;
+	}
+	/* The programs cover the whole subtree: boundary itself must be outside it. */
+	if (pid_cgroup(getpid(), mine, sizeof(mine)) == 0) {
+		snprintf(self, sizeof(self), "%s/%s", rroot, mine + strspn(mine, "/"));
+		if (under(self, t->path)) {
+			snprintf(
+			    err, errlen,
+			    "boundary itself runs in %.300s (its cgroup is %.300s): attached "
+			    "there, it would redirect its own connections to itself; run it from "
+			    "outside that cgroup (e.g. systemd-run --scope, or another session)",
+			    t->path, self);
+			return -EINVAL;
+		}
+	}
+	ret = find_netns(t, err, errlen);
+	if (ret < 0)
+		return ret;
+	return 0;
+}
+
+/* --- sockets opened before the attach ------------------------------------------------------ */
+
+struct sock_entry {
+	unsigned long ino;
+	ino_t netns;
+	bool udp;
+	bool v6;
+	unsigned state;
+	struct in6_addr local, peer;
+	uint16_t lport, pport;
+	bool reported;
+};
+
+struct sock_table {
+	struct sock_entry *v;
+	size_t n;
+	ino_t *seen; /* namespaces already read */
+	size_t n_seen;
+};
+
+/* Reads one /proc/PID/net/{tcp,tcp6,udp,udp6} table into t. */
+static void read_table(struct sock_table *t, pid_t pid, ino_t ns, const char *name, bool udp,
+		       bool v6)
+{
+	char path[64], la[40], ra[40], *line = NULL;
+	unsigned lp, rp, st, a[4], i;
+	unsigned long ino;
+	struct sock_entry *e;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, name);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) != -1 && t->n < MAX_SOCKS) {
+		/* "  0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 INO" */
+		if (sscanf(line,
+			   " %*u: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x %*s %*s %*s %*u %*d %lu",
+			   la, &lp, ra, &rp, &st, &ino) != 6 ||
+		    ino == 0)
+			continue;
+		e = &t->v[t->n];
+		memset(e, 0, sizeof(*e));
+		e->ino = ino;
+		e->netns = ns;
+		e->udp = udp;
+		e->v6 = v6;
+		e->state = st;
+		e->lport = (uint16_t)lp;
+		e->pport = (uint16_t)rp;
+		/* Each 32-bit group is printed as the kernel's native word: read it back as one. */
+		for (i = 0; i < (v6 ? 4u : 1u); i++) {
+			if (sscanf(la + 8 * i, "%8x", &a[i]) != 1)
+				a[i] = 0;
+			memcpy(&e->local.s6_addr[4 * i], &a[i], 4);
+			if (sscanf(ra + 8 * i, "%8x", &a[i]) != 1)
+				a[i] = 0;
+			memcpy(&e->peer.s6_addr[4 * i], &a[i], 4);
+		}
+		t->n++;
+	}
+	free(line);
+	fclose(f);
+}
+
+/* The socket with inode ino in namespace ns, or NULL. Reads that namespace's tables once. */
+static struct sock_entry *find_sock(struct sock_table *t, pid_t pid, ino_t ns, unsigned long ino)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_seen && t->seen[i] != ns; i++)
+		;
+	if (i == t->n_seen && t->n_seen < MAX_MEMBERS) {
+		t->seen[t->n_seen++] = ns;
+		read_table(t, pid, ns, "tcp", false, false);
+		read_table(t, pid, ns, "tcp6", false, true);
+		read_table(t, pid, ns, "udp", true, false);
+		read_table(t, pid, ns, "udp6", true, true);
+	}
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].ino == ino && t->v[i].netns == ns)
+			return &t->v[i];
+	return NULL;
+}
+
+/* TCP_LISTEN, TCP_CLOSE and TCP_TIME_WAIT, as the tables print them, carry no connection. */
+static bool carries_connection(const struct sock_entry *e)
+{
+	static const struct in6_addr zero;
+
+	if (e->udp)
+		return e->pport != 0 || memcmp(&e->peer, &zero, e->v6 ? 16 : 4) != 0;
+	return e->state != 0x0A && e->state != 0x07 && e->state != 0x06;
+}
+
+static void addr_str(const struct sock_entry *e, const struct in6_addr *a, uint16_t port, char *buf,
+		     size_t len)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (e->v6) {
+		inet_ntop(AF_INET6, a, s, sizeof(s));
+		snprintf(buf, len, "[%s]:%u", s, port);
+	} else {
+		inet_ntop(AF_INET, a, s, sizeof(s));
+		snprintf(buf, len, "%s:%u", s, port);
+	}
+}
+
+/* Shuts down the socket that pid holds as descriptor fd. Returns 0 or -errno. */
+static int shut_remote(pid_t pid, int fd)
+{
+	socklen_t len = sizeof(int);
+	struct sockaddr unspec;
+	int pidfd, sfd, ret = 0, type = 0;
+
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd == -1)
+		return -errno;
+	sfd = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (sfd == -1) {
+		ret = -errno;
+		close(pidfd);
+		return ret;
+	}
+	if (getsockopt(sfd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM) {
+		/*
+		 * A UDP socket's send() ignores shutdown: dissolve the association instead, so
+		 * every later datagram names its destination and meets the sendmsg hooks.
+		 */
+		memset(&unspec, 0, sizeof(unspec));
+		unspec.sa_family = AF_UNSPEC;
+		if (connect(sfd, &unspec, sizeof(unspec)) == -1)
+			ret = -errno;
+	}
+	if (shutdown(sfd, SHUT_RDWR) == -1 && errno != ENOTCONN && !ret)
+		ret = -errno;
+	close(sfd);
+	close(pidfd);
+	return ret;
+}
+
+static void comm_of(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(buf, len, "?");
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+	}
+}
+
+/* Looks at every descriptor of pid; returns how many connections were found. */
+static int scan_pid(struct sock_table *t, pid_t pid, bool shut)
+{
+	char dir[64], path[64 + 256], link[64], comm[32], peer[64], local[64];
+	struct sock_entry *e;
+	struct dirent *de;
+	unsigned long ino;
+	int found = 0, ret;
+	ino_t ns;
+	ssize_t n;
+	DIR *d;
+
+	ns = netns_ino(pid);
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	if (!d || !ns) {
+		if (d)
+			closedir(d);
+		return 0;
+	}
+	comm_of(pid, comm, sizeof(comm));
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (sscanf(link, "socket:[%lu]", &ino) != 1)
+			continue;
+		e = find_sock(t, pid, ns, ino);
+		if (!e || e->reported || !carries_connection(e))
+			continue;
+		e->reported = true;
+		found++;
+		addr_str(e, &e->peer, e->pport, peer, sizeof(peer));
+		addr_str(e, &e->local, e->lport, local, sizeof(local));
+		if (!shut) {
+			log_warn("pid %d (%s) has a %s connection to %s (from %s) opened before "
+				 "boundary attached: it does not pass through the proxy (close it "
+				 "with --kill-existing-sockets, or restart the process)",
+				 (int)pid, comm, e->udp ? "UDP" : "TCP", peer, local);
+			continue;
+		}
+		ret = shut_remote(pid, (int)strtol(de->d_name, NULL, 10));
+		if (ret < 0)
+			log_warn(
+			    "pid %d (%s): cannot shut down its %s connection to %s opened before "
+			    "boundary attached: %s",
+			    (int)pid, comm, e->udp ? "UDP" : "TCP", peer, strerror(-ret));
+		else
+			log_info("pid %d (%s): shut down its %s connection to %s, opened before "
+				 "boundary attached (--kill-existing-sockets)",
+				 (int)pid, comm, e->udp ? "UDP" : "TCP", peer);
+	}
+	closedir(d);
+	return found;
+}
+
+int attach_existing_sockets(const char *path, bool shut)
+{
+	struct sock_table t;
+	pid_t *pids;
+	size_t n, i;
+	int found = 0;
+
+	memset(&t, 0, sizeof(t));
+	pids = calloc(MAX_MEMBERS, sizeof(*pids));
+	t.v = calloc(MAX_SOCKS, sizeof(*t.v));
+	t.seen = calloc(MAX_MEMBERS, sizeof(*t.seen));
+	if (!pids || !t.v || !t.seen) {
+		found = -ENOMEM;
+		goto out;
+	}
+	n = members(path, pids, 0, MAX_MEMBERS, 0);
+	for (i = 0; i < n; i++)
+		found += scan_pid(&t, pids[i], shut);
+out:
+	free(pids);
+	free(t.v);
+	free(t.seen);
+	return found;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * attach.h: what boundary attach must learn about a cgroup it did not make. Which cgroup
+ * (--cgroup, or a container's or a systemd unit's, asked of the runtime or of systemctl), which
+ * network namespace its processes live in (the listeners go there), and which sockets they
+ * opened before the programs were attached (named in a warning, or shut down). It knows nothing
+ * of BPF (jail.c attaches) and never creates, kills or removes a cgroup.
+ */
+#ifndef BOUNDARY_USER_ATTACH_H
+#define BOUNDARY_USER_ATTACH_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The cgroup to attach to, once resolved. */
+struct attach_target {
+	char path[PATH_MAX]; /* its directory under the cgroup2 mount */
+	pid_t member;	     /* one process in it or below it, 0 when it has none */
+	int netns_fd;	     /* its processes' network namespace, -1 when it is the host's */
+};
+
+/*
+ * Resolves the cgroup named by exactly one of cgroup (a directory under the cgroup2 mount root,
+ * or a path relative to that mount, as /proc/PID/cgroup and systemd write it), container (an
+ * id or name that docker, podman, nerdctl, crictl or ctr, whichever is installed, knows) or
+ * unit (a systemd unit: systemctl show -p ControlGroup). Refuses the root cgroup, a jail of
+ * boundary's own and any cgroup that holds boundary itself (its own connections would be
+ * redirected to itself). Finds the network namespace its processes live in; a cgroup whose
+ * processes live in different ones is refused. Returns 0 with t filled (close t->netns_fd when
+ * it is not -1), or -errno with err filled for a person.
+ */
+int attach_resolve(const char *root, const char *cgroup, const char *container, const char *unit,
+		   struct attach_target *t, char *err, size_t errlen);
+
+/*
+ * Finds the internet sockets the processes of cgroup path (and of the cgroups below it) hold
+ * that carry a connection (TCP in any state but listening or closed, UDP with a peer), which
+ * the programs attached now never saw. Each is named in a warning with its owner's pid and
+ * name and its peer; with shut, each is shut down instead (shutdown(2) on a copy of the
+ * owner's descriptor: the owner reads end of file, the peer sees the connection end). Returns
+ * how many were found, or -errno.
+ */
+int attach_existing_sockets(const char *path, bool shut);
+
+#endif /* BOUNDARY_USER_ATTACH_H */
