@@ -205,11 +205,12 @@ $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(FUZZ_LIB)
 .PHONY: unit-bins fuzz-bins test-bins
 unit-bins: $(UNIT_BINS) $(CONF_BIN) $(PROBE_BIN)
 fuzz-bins: $(FUZZ_BINS)
-# Everything the suites run: the program, unit tests in both builds, fuzz targets.
+# Everything the suites run: the program, unit tests in both builds, fuzz targets; with SAN=1
+# also build/boundary-san. The plain program is always built: valgrind.t runs it.
 test-bins:
-	$(Q)$(MAKE) --no-print-directory all unit-bins
-	$(Q)$(MAKE) --no-print-directory SAN=1 unit-bins
-	$(Q)$(MAKE) --no-print-directory fuzz-bins
+	$(Q)$(MAKE) --no-print-directory SAN= SANITIZE= all unit-bins
+	$(Q)$(MAKE) --no-print-directory SAN=1 SANITIZE= unit-bins $(if $(filter 1,$(SAN)),all)
+	$(Q)$(MAKE) --no-print-directory SAN= SANITIZE= fuzz-bins
 
 .PHONY: deps test
 deps:
