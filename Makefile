@@ -5,7 +5,8 @@
 #   make            build/boundary
 #   make test       install missing Debian packages, build, run every suite (root for e2e)
 #   make demo       a short tour of what boundary does on this machine
-#   make fuzz       run every libFuzzer target FUZZ_SECONDS (default 60) seconds
+#   make fuzz       run every libFuzzer target FUZZ_SECONDS (default 60) seconds,
+#                   FUZZ_JOBS (default 1) of them at once
 #   make bench      boundary beside direct, nginx, squid, mitmproxy: docs/BENCHMARKS.md (QUICK=1: short)
 #   make check      format, header self-containment, banned functions, gcc -fanalyzer
 #   make lint       cppcheck over the tree
@@ -28,6 +29,7 @@ CLANG     ?= clang
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 PROTOC_C  ?= protoc-c
 FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 1
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 ifeq ($(V),1)
@@ -203,11 +205,12 @@ $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(FUZZ_LIB)
 .PHONY: unit-bins fuzz-bins test-bins
 unit-bins: $(UNIT_BINS) $(CONF_BIN) $(PROBE_BIN)
 fuzz-bins: $(FUZZ_BINS)
-# Everything the suites run: the program, unit tests in both builds, fuzz targets.
+# Everything the suites run: the program, unit tests in both builds, fuzz targets; with SAN=1
+# also build/boundary-san. The plain program is always built: valgrind.t runs it.
 test-bins:
-	$(Q)$(MAKE) --no-print-directory all unit-bins
-	$(Q)$(MAKE) --no-print-directory SAN=1 unit-bins
-	$(Q)$(MAKE) --no-print-directory fuzz-bins
+	$(Q)$(MAKE) --no-print-directory SAN= SANITIZE= all unit-bins
+	$(Q)$(MAKE) --no-print-directory SAN=1 SANITIZE= unit-bins $(if $(filter 1,$(SAN)),all)
+	$(Q)$(MAKE) --no-print-directory SAN= SANITIZE= fuzz-bins
 
 .PHONY: deps test
 deps:
@@ -230,7 +233,7 @@ demo:
 fuzz:
 	$(Q)tools/install-deps
 	$(Q)$(MAKE) --no-print-directory fuzz-bins
-	$(Q)BUILD=$(BUILD) FUZZ_BRIEF=$(FUZZ_SECONDS) tests/run fuzz
+	$(Q)BUILD=$(BUILD) FUZZ_BRIEF=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) tests/run fuzz
 
 # The whole comparison (tools/bench/run): boundary beside direct, an nginx relay, squid and
 # mitmproxy; writes docs/BENCHMARKS.md and docs/bench/*.png. Root; installs its own packages.

@@ -934,7 +934,11 @@ static void handle_request(struct conn *c, size_t len)
 			 d.raw);
 	else
 		log_info("ALLOW %s %s from %s (rule: %s)", c->method, c->url, c->who, d.raw);
-	c->any_host = !rules_names_host(conn_rules(c), d.rule);
+	/*
+	 * The host-local guard is for wildcard rules. A request let through by --dry-run, the
+	 * rules program or the person at the terminal was let through by its own host's name.
+	 */
+	c->any_host = !c->would_deny && !c->decided_by && !rules_names_host(conn_rules(c), d.rule);
 	c->t_start = proxy_now_ms();
 	c->bytes_up = c->bytes_down = 0;
 	audit(c, "request", "allow", d.raw, c->would_deny ? why : NULL, 0);
@@ -1032,7 +1036,7 @@ static bool dry_run_stream(struct conn *c, const char *what)
 	log_warn("DRY-RUN would deny tcp://%s:%u from %s: %s (let through: --dry-run; to allow "
 		 "it: --allow \"domain=%s port=%u\")",
 		 c->dname, c->dport, c->who, c->verdict_text, c->dname, c->dport);
-	start_stream(c, c->dname, c->dport, NULL, true, "tcp");
+	start_stream(c, c->dname, c->dport, NULL, false, "tcp"); /* by its own name */
 	return true;
 }
 

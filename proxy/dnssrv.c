@@ -207,11 +207,15 @@ static void forwarded(void *arg, const unsigned char *ans, size_t len, const cha
 		buf[0] = (unsigned char)(p->q.id >> 8);
 		buf[1] = (unsigned char)p->q.id;
 		n = len > p->o.limit ? truncate_answer(buf, len, p) : len;
-		reply(s, &p->o, buf, n);
+		/*
+		 * The addresses are noted before the client has them: it may connect to one at
+		 * once, and the proxy's thread must then find the name behind it.
+		 */
 		fam = p->q.qtype == DNS_TYPE_A ? AF_INET : AF_INET6;
 		k = dns_fwd_addrs(ans, len, fam, addrs, 16);
 		for (i = 0; i < k; i++)
 			dns_table_note(s->cfg.table, fam, addrs[i], p->q.name);
+		reply(s, &p->o, buf, n);
 		log_info("DNS %s %s from %s: answered by the host's resolver, %zu address%s "
 			 "(rule: %s)",
 			 dns_type_name(p->q.qtype), p->q.name, who, k, k == 1 ? "" : "es", p->rule);

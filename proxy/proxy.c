@@ -411,8 +411,13 @@ static void *worker_main(void *arg)
 				conn_event(src->ptr, true, evs[i].events);
 				break;
 			}
-			worker_reap(w);
 		}
+		/*
+		 * Only after the whole batch: a later event of it may belong to a connection an
+		 * earlier one closed (its client and upstream sources live inside it), and must
+		 * find it still there, CONN_DEAD, to be ignored.
+		 */
+		worker_reap(w);
 		if (w->accept_paused_until && proxy_now_ms() >= w->accept_paused_until)
 			worker_accept_resume(w);
 		if (proxy_now_ms() - last_sweep >= 100) {

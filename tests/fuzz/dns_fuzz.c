@@ -9,13 +9,16 @@
  * the query's id, opcode and RD, the question byte for byte whenever it was read, and never more
  * than the UDP limit; an A or AAAA answer holds a synthetic address that maps back to the name;
  * dns_tcp_feed() consumes whole frames only, and the replies it writes do not depend on how
- * the stream was cut.
+ * the stream was cut. The same bytes are also read as the host resolver's answer to a query
+ * forwarded for --use-real-dns (dns_fwd_addrs(), over c-ares's parser): every address taken
+ * from it is in the message.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../proxy/dns.c"
+#include "proxy/dnsfwd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -203,6 +206,29 @@ static size_t tcp_run(struct dns_table *t, const uint8_t *data, size_t size, siz
 	return out_len;
 }
 
+/*
+ * The input as the host resolver's answer to a forwarded query (--use-real-dns): the addresses
+ * dns_fwd_addrs() takes from it are at most max, and each is a record's data in the message.
+ */
+static void fuzz_forwarded(const uint8_t *data, size_t size)
+{
+	unsigned char addrs[16][16];
+	size_t k, i;
+
+	k = dns_fwd_addrs(data, size, AF_INET, addrs, 16);
+	if (k > 16)
+		abort();
+	for (i = 0; i < k; i++)
+		if (!memmem(data, size, addrs[i], 4))
+			abort();
+	k = dns_fwd_addrs(data, size, AF_INET6, addrs, 3);
+	if (k > 3)
+		abort();
+	for (i = 0; i < k; i++)
+		if (!memmem(data, size, addrs[i], 16))
+			abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static unsigned char out1[1 << 20], out2[1 << 20];
@@ -221,6 +247,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_udp(t2, data, size, 65535);
 	fuzz_udp(t1, data, size, size > 2 ? 12 + (size_t)data[size - 1] * 2 : 512);
 	fuzz_udp(t2, data, size, size > 2 ? 12 + (size_t)data[size - 1] * 2 : 512);
+	fuzz_forwarded(data, size);
 
 	/* TCP: the same replies whole and cut into pieces of a size the input picks */
 	len1 = tcp_run(t1, data, size, size ? size : 1, out1, sizeof(out1));
