@@ -130,6 +130,8 @@ struct proxy {
 	pthread_t *rt;	 /* RESOLVER_THREADS_MAX slots */
 	unsigned n_rt;	 /* started (grows under rlock, by workers) */
 	unsigned r_idle; /* waiting for a job (under rlock) */
+	unsigned r_slots; /* thread slots handed out, for r_since (under rlock) */
+	uint64_t *r_since; /* per thread: when its lookup began, 0 if idle (under rlock) */
 	pthread_mutex_t rlock;
 	pthread_cond_t rcond;
 	struct resolve_job *rq_head, *rq_tail;

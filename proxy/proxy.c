@@ -34,6 +34,12 @@
  */
 #define RESOLVER_THREADS     4
 #define RESOLVER_THREADS_MAX 64
+/*
+ * More threads start only when a lookup has run this long and jobs wait: a dead name ties a
+ * thread up for seconds, but a burst of quick lookups (a thousand clients at once) should not
+ * leave 64 threads and their memory behind.
+ */
+#define RESOLVER_SLOW_MS 100
 _Static_assert(RESOLVER_THREADS_MAX <= 64, "proxy_stop() keeps the joined threads in a u64");
 
 uint64_t proxy_now_ms(void)
@@ -66,9 +72,14 @@ static void *resolver_main(void *arg)
 	struct resolve_job *j;
 	struct addrinfo hints;
 	uint64_t one = 1;
+	unsigned slot;
 
+	pthread_mutex_lock(&p->rlock);
+	slot = p->r_slots++;
+	pthread_mutex_unlock(&p->rlock);
 	for (;;) {
 		pthread_mutex_lock(&p->rlock);
+		p->r_since[slot] = 0;
 		p->r_idle++;
 		while (!p->rq_head && !p->rstop)
 			pthread_cond_wait(&p->rcond, &p->rlock);
@@ -78,6 +89,7 @@ static void *resolver_main(void *arg)
 			return NULL;
 		}
 		j = p->rq_head;
+		p->r_since[slot] = proxy_now_ms();
 		p->rq_n--;
 		p->rq_head = j->next;
 		if (!p->rq_head)
@@ -105,10 +117,24 @@ static void *resolver_main(void *arg)
 	}
 }
 
+/* Whether some thread's lookup has run RESOLVER_SLOW_MS or more (under rlock). */
+static bool lookup_stuck(const struct proxy *p)
+{
+	uint64_t now = proxy_now_ms();
+	unsigned i;
+
+	for (i = 0; i < p->r_slots; i++) {
+		if (p->r_since[i] && now - p->r_since[i] >= RESOLVER_SLOW_MS)
+			return true;
+	}
+	return false;
+}
+
 int proxy_resolve(struct conn *c, const char *host, uint16_t port)
 {
 	struct proxy *p = c->w->p;
 	struct resolve_job *j = calloc(1, sizeof(*j));
+	unsigned want;
 
 	if (!j)
 		return -ENOMEM;
@@ -123,15 +149,21 @@ int proxy_resolve(struct conn *c, const char *host, uint16_t port)
 	else
 		p->rq_head = j;
 	p->rq_tail = j;
-	/* Idle threads may not have taken earlier jobs yet: count those too. */
-	if (++p->rq_n > p->r_idle && p->n_rt < RESOLVER_THREADS_MAX) {
-		if (pthread_create(&p->rt[p->n_rt], NULL, resolver_main, p) == 0) {
+	/*
+	 * Idle threads may not have taken earlier jobs yet: count those too. When lookups are
+	 * stuck, a thread for every job waiting, so that a quick name is not queued behind dead
+	 * ones (threads just started count as idle before they are).
+	 */
+	if (++p->rq_n > p->r_idle && p->n_rt < RESOLVER_THREADS_MAX && lookup_stuck(p)) {
+		for (want = p->rq_n - p->r_idle; want > 0 && p->n_rt < RESOLVER_THREADS_MAX; want--) {
+			if (pthread_create(&p->rt[p->n_rt], NULL, resolver_main, p) != 0)
+				break;
 			p->n_rt++;
-			if (p->n_rt == RESOLVER_THREADS_MAX)
-				log_warn("%u name lookups at once: the host's DNS is slow or not "
-					 "answering; further lookups wait their turn",
-					 RESOLVER_THREADS_MAX);
 		}
+		if (p->n_rt == RESOLVER_THREADS_MAX)
+			log_warn("%u name lookups at once: the host's DNS is slow or not answering; "
+				 "further lookups wait their turn",
+				 RESOLVER_THREADS_MAX);
 	}
 	pthread_cond_signal(&p->rcond);
 	pthread_mutex_unlock(&p->rlock);
@@ -527,7 +559,8 @@ int proxy_start(struct proxy *p)
 
 	p->w = calloc(p->cfg.workers, sizeof(*p->w));
 	p->rt = calloc(RESOLVER_THREADS_MAX, sizeof(*p->rt));
-	if (!p->w || !p->rt)
+	p->r_since = calloc(RESOLVER_THREADS_MAX, sizeof(*p->r_since));
+	if (!p->w || !p->rt || !p->r_since)
 		return -ENOMEM;
 	pthread_mutex_lock(&p->rlock);
 	for (i = 0; i < RESOLVER_THREADS; i++) {
@@ -635,6 +668,7 @@ void proxy_free(struct proxy *p)
 	}
 	free(p->w);
 	free(p->rt);
+	free(p->r_since);
 	ruleset_unref(p->rs);
 	free(p);
 }
