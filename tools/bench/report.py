@@ -163,6 +163,178 @@ for wl, (title, unit) in WL.items():
         w("tickets* is nginx with `ssl_session_tickets off`: the limit for full handshakes "
           f"(boundary ÷ it: {ratio(fig[('B', 'boundary')], med(v))}).")
 
+    errs = {p: sum(col(f"{wl}.{p}", 5)) for p in PATHS}
+    bad = [f"`{p}` {int(n)}" for p, n in errs.items() if n]
+    w("")
+    if bad:
+        w("wrk counted errors (socket errors or non-2xx answers): " + ", ".join(bad) + ".\n")
+    w(f"![{title}](bench/{wl.lower()}.png)\n")
+
+# --- D -------------------------------------------------------------------------------------------
+
+w("## D: time to first byte of one fresh connection\n")
+w("One TCP connection, one full TLS handshake (no resumption) verifying the certificate, one `GET`,")
+w(f"to the first byte of the response; the median of {M['d_samples']} connections per repetition.")
+w("*Seen name*: `bench.test`, which the proxy has served before. *New name*: a name the proxy has")
+w("never seen (`nN.bench.test`, fresh each time), so an intercepting proxy mints a certificate and")
+w("resolves the name first. The client sets `TCP_NODELAY`, as curl, wrk, Go, Node and urllib3 do;")
+w("the last column is the seen name from a client that does not (a plain OpenSSL program).\n")
+w("| path | seen name (ms) | range | × direct | new name (ms) | range | × direct | seen name, client without TCP_NODELAY (ms) |")
+w("|---|---:|---:|---:|---:|---:|---:|---:|")
+for p in PATHS:
+    for i, k in enumerate(("warm", "new", "nagle")):
+        fig[("D" + k, p)] = med(col(f"D.{p}", i))
+for p in PATHS:
+    wl, wh = rng(col(f"D.{p}", 0))
+    nl, nh = rng(col(f"D.{p}", 1))
+    w(f"| `{p}` | {fmt(fig[('Dwarm', p)], 2)} | {fmt(wl, 2)}–{fmt(wh, 2)} | "
+      f"{ratio(fig[('Dwarm', p)], fig[('Dwarm', 'direct')])} | {fmt(fig[('Dnew', p)], 2)} | "
+      f"{fmt(nl, 2)}–{fmt(nh, 2)} | {ratio(fig[('Dnew', p)], fig[('Dnew', 'direct')])} | "
+      f"{fmt(fig[('Dnagle', p)], 2)} |")
+w("\n![D: time to first byte](bench/d.png)\n")
+
+# --- E -------------------------------------------------------------------------------------------
+
+w("## E: memory per idle intercepted connection\n")
+w("The proxy's resident memory (VmRSS summed over its processes: boundary's one process; nginx's")
+w("master and worker; squid and its certificate helpers; mitmdump) before, and with N connections")
+w("open that have each completed one keep-alive request through it and then stay idle.")
+if M.get("e_note"):
+    w(M["e_note"])
+w("")
+w("| path | N | RSS before (KiB) | RSS with N idle (KiB) | KiB per connection |")
+w("|---|---:|---:|---:|---:|")
+e_sizes = sorted({int(r[0]) for p in PATHS for r in rows(f"E.{p}")})
+for n in e_sizes:
+    for p in PATHS:
+        for r in rows(f"E.{p}"):
+            if int(r[0]) == n:
+                w(f"| `{p}` | {n} | {fmt(r[1])} | {fmt(r[2])} | {fmt(r[3], 1)} |")
+                fig[("E%d" % n, p)] = r[3]
+w("\n![E: KiB per idle connection](bench/e.png)\n")
+e_big = e_sizes[-1] if e_sizes else None
+
+# --- F -------------------------------------------------------------------------------------------
+
+F_LABEL = {
+    "true": "`true` alone",
+    "boundary": "`boundary -- true`",
+    "coder": "coder/boundary's veth + iptables set-up and teardown, one command at a time (`tools/bench/coder-netns.sh`)",
+    "coder-batched": "the same, batched: `ip -batch`, `iptables-restore` (`coder-netns.sh --batched`)",
+    "httpjail": "coder/httpjail's netns + veth + nft set-up and teardown (`tools/bench/httpjail-netns.sh`)",
+    "netns": "a bare `ip netns add` + `ip netns del`",
+}
+frows = {}
+try:
+    with open(os.path.join(RES, "F")) as f:
+        for line in f:
+            k, a, b, c = line.split()
+            frows[k] = (float(a), float(b), float(c))
+except FileNotFoundError:
+    pass
+w("## F: jail start-up\n")
+w(f"Wall time of each, {M['f_runs']} runs interleaved (`tools/bench/startup`), and minus `true`.\n")
+w("| what | median (ms) | range (ms) | minus `true` (ms) |")
+w("|---|---:|---:|---:|")
+t0 = frows.get("true", (0, 0, 0))[0]
+for k, label in F_LABEL.items():
+    if k in frows:
+        a, b, c = frows[k]
+        w(f"| {label} | {a:.1f} | {b:.1f}–{c:.1f} | {a - t0:.1f} |")
+fig["F"] = frows["boundary"][0] - t0 if "boundary" in frows else None
+fig["Fb"] = frows["coder-batched"][0] - t0 if "coder-batched" in frows else None
+w("")
+
+# --- G -------------------------------------------------------------------------------------------
+
+w("## G: rule decisions per second\n")
+w("`rules_match()` in a loop (`tools/bench/rules_bench.c`), one thread; *indexed*: exact and `*.`")
+w("domains, as policies are written; *scanned*: every domain has a wildcard in the middle, which")
+w("the index cannot place, so every rule is tried (the worst case).\n")
+w("| rules | set | ns per decision | decisions per second |")
+w("|---:|---|---:|---:|")
+try:
+    with open(os.path.join(RES, "G")) as f:
+        for line in f:
+            x = line.split()
+            if len(x) > 3 and x[0] == "rules":
+                n, kind, ns = int(x[1]), x[2], float(x[3])
+                fig[("G", n, kind)] = 1e9 / ns
+                w(f"| {n:,} | {kind} | {ns:.0f} | {fmt(1e9 / ns)} |".replace(",", " "))
+except FileNotFoundError:
+    pass
+w("")
+
+# --- the summary ---------------------------------------------------------------------------------
+
+
+def chk(ok):
+    return "met" if ok else "**missed**"
+
+
+def g(k):
+    return fig.get(k)
+
+
+S = []
+S.append("| workload | boundary | × direct | × squid | × relay | × mitmproxy | boundary's proxy CPU | target | |")
+S.append("|---|---:|---:|---:|---:|---:|---:|---|---|")
+b = lambda wl: g((wl, "boundary"))
+for wl, unit, tgt, cpu_t in (("A", "req/s", 0.55, 40), ("B", "req/s", 0.5, 1500), ("C", "MiB/s", 0.5, None)):
+    if b(wl) is None or g((wl, "direct")) is None:
+        continue
+    r = b(wl) / g((wl, "direct"))
+    c = cpu.get((wl, "boundary"))
+    ok = r >= tgt and (cpu_t is None or (c is not None and c <= cpu_t))
+    target = f"≥ {tgt}× direct"
+    if wl == "A":
+        target += ", ≥ 3× squid, ≥ 1.5× relay, ≤ 40 µs CPU/request"
+        if g(("A", "squid")):
+            ok = ok and b("A") >= 3 * g(("A", "squid"))
+        if g(("A", "relay")):
+            ok = ok and b("A") >= 1.5 * g(("A", "relay"))
+    elif wl == "B":
+        target += ", ≤ 1.5 ms CPU/connection"
+        if g(("Bfull", "direct")):
+            target += f" (× direct without tickets: {ratio(b('B'), g(('Bfull', 'direct')))})"
+    cpu_s = "–" if c is None else f"{c:.0f} µs/" + {"A": "request", "B": "connection", "C": "MiB"}[wl]
+    S.append(f"| {wl} ({unit}) | {fmt(b(wl))} | {ratio(b(wl), g((wl, 'direct')))} | "
+             f"{ratio(b(wl), g((wl, 'squid')))} | {ratio(b(wl), g((wl, 'relay')))} | "
+             f"{ratio(b(wl), g((wl, 'mitmproxy')))} | {cpu_s} | {target} | {chk(ok)} |")
+for k, label, lim in (("Dwarm", "D seen name (ms)", 1.5), ("Dnew", "D new name (ms)", 2.0)):
+    x, d = g((k, "boundary")), g((k, "direct"))
+    if x is None or d is None:
+        continue
+    S.append(f"| {label} | {x:.2f} | {ratio(x, d)} | {ratio(x, g((k, 'squid')))} | "
+             f"{ratio(x, g((k, 'relay')))} | {ratio(x, g((k, 'mitmproxy')))} | – | "
+             f"≤ {lim}× direct | {chk(x <= lim * d)} |")
+if e_big and g(("E%d" % e_big, "boundary")) is not None:
+    x = g(("E%d" % e_big, "boundary"))
+    S.append(f"| E KiB per idle connection ({e_big}) | {x:.1f} | – | "
+             f"{ratio(x, g(('E%d' % e_big, 'squid')))} | {ratio(x, g(('E%d' % e_big, 'relay')))} | "
+             f"{ratio(x, g(('E%d' % e_big, 'mitmproxy')))} | – | ≤ 40 KiB | {chk(x <= 40)} |")
+if g("F") is not None:
+    fb = g("Fb")
+    S.append(f"| F start-up overhead (ms) | {g('F'):.1f} | – | – | – | – | – | ≤ 12 ms and ≤ 1/7 of "
+             f"batched iptables ({fb:.1f} ms) | {chk(g('F') <= 12 and (fb is None or g('F') <= fb / 7))} |")
+if g(("G", 1000, "indexed")):
+    x = g(("G", 1000, "indexed"))
+    y = g(("G", 1000, "scanned"))
+    S.append(f"| G decisions/s, 1 000 rules | {fmt(x)} (scanned: {fmt(y)}) | – | – | – | – | – | "
+             f"≥ 1 000 000 | {chk(x >= 1e6)} (scanned: {chk(y is not None and y >= 1e6)}) |")
+S.append("")
+S.append("Ratios are of medians; for D and E lower is better, so boundary's figure divided by another's")
+S.append("below 1× means boundary is faster or smaller. Proxy CPU is user + system time of the proxy's")
+S.append("processes (from `/proc/PID/stat`, before and after each run) divided by the requests wrk")
+S.append("completed (per connection in B, per 1 MiB response in C); it shows cost even when the client")
+S.append("is the bottleneck.\n")
+S.append("| proxy CPU per request (µs, median) | " + " | ".join(f"`{p}`" for p in PATHS if p != "direct") + " |")
+S.append("|---|" + "---:|" * len([p for p in PATHS if p != "direct"]))
+for wl in ("A", "B", "C"):
+    S.append(f"| {wl} | " + " | ".join(fmt(cpu.get((wl, p)), 1) if cpu.get((wl, p)) is not None else "–"
+                                  for p in PATHS if p != "direct") + " |")
+out[summary_at:summary_at] = S
+
 # --- what the profiles showed ----------------------------------------------------------------------
 
 w("## Where boundary's time goes\n")
