@@ -127,10 +127,10 @@ struct proxy {
 	struct ruleset *rs;
 	atomic_uint rs_gen;
 	/* the resolver pool */
-	pthread_t *rt;	 /* RESOLVER_THREADS_MAX slots */
-	unsigned n_rt;	 /* started (grows under rlock, by workers) */
-	unsigned r_idle; /* waiting for a job (under rlock) */
-	unsigned r_slots; /* thread slots handed out, for r_since (under rlock) */
+	pthread_t *rt;	   /* RESOLVER_THREADS_MAX slots */
+	unsigned n_rt;	   /* started (grows under rlock, by workers) */
+	unsigned r_idle;   /* waiting for a job (under rlock) */
+	unsigned r_slots;  /* thread slots handed out, for r_since (under rlock) */
 	uint64_t *r_since; /* per thread: when its lookup began, 0 if idle (under rlock) */
 	pthread_mutex_t rlock;
 	pthread_cond_t rcond;

@@ -155,15 +155,17 @@ int proxy_resolve(struct conn *c, const char *host, uint16_t port)
 	 * ones (threads just started count as idle before they are).
 	 */
 	if (++p->rq_n > p->r_idle && p->n_rt < RESOLVER_THREADS_MAX && lookup_stuck(p)) {
-		for (want = p->rq_n - p->r_idle; want > 0 && p->n_rt < RESOLVER_THREADS_MAX; want--) {
+		for (want = p->rq_n - p->r_idle; want > 0 && p->n_rt < RESOLVER_THREADS_MAX;
+		     want--) {
 			if (pthread_create(&p->rt[p->n_rt], NULL, resolver_main, p) != 0)
 				break;
 			p->n_rt++;
 		}
 		if (p->n_rt == RESOLVER_THREADS_MAX)
-			log_warn("%u name lookups at once: the host's DNS is slow or not answering; "
-				 "further lookups wait their turn",
-				 RESOLVER_THREADS_MAX);
+			log_warn(
+			    "%u name lookups at once: the host's DNS is slow or not answering; "
+			    "further lookups wait their turn",
+			    RESOLVER_THREADS_MAX);
 	}
 	pthread_cond_signal(&p->rcond);
 	pthread_mutex_unlock(&p->rlock);
