@@ -1273,6 +1273,29 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	return status;
 }
 
+/*
+ * What a jail and an attachment share once the cgroup is known: the programs loaded and
+ * attached to it, and the table of names the DNS responder hands out. Returns 0, or -1 after
+ * saying why.
+ */
+static int hook_up(struct jail *j)
+{
+	char err[512];
+
+	if (load_and_attach(j, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	log_debug("jail %s: cgroup %s, proxy port %u, DNS port %u", j->id, j->cg_path,
+		  j->l.proxy_port, j->l.dns_port);
+	j->dns = dns_table_new();
+	if (!j->dns) {
+		log_error("out of memory for the DNS responder");
+		return -1;
+	}
+	return 0;
+}
+
 int jail_run(const struct opts *o, char *const argv[])
 {
 	struct jail j;
@@ -1339,18 +1362,8 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("%s", err);
 		goto out;
 	}
-	ret = load_and_attach(&j, err, sizeof(err));
-	if (ret < 0) {
-		log_error("%s", err);
+	if (hook_up(&j) < 0)
 		goto out;
-	}
-	log_debug("jail %s: cgroup %s, proxy port %u, DNS port %u", j.id, j.cg_path, j.l.proxy_port,
-		  j.l.dns_port);
-	j.dns = dns_table_new();
-	if (!j.dns) {
-		log_error("out of memory for the DNS responder");
-		goto out;
-	}
 	privs_lower();
 	if (jail_audit_open(o, j.id, argv[0], &j.audit) < 0)
 		goto out;
@@ -1541,18 +1554,8 @@ int jail_attach(const struct opts *o)
 		log_error("%s", err);
 		goto out;
 	}
-	ret = load_and_attach(&j, err, sizeof(err));
-	if (ret < 0) {
-		log_error("%s", err);
+	if (hook_up(&j) < 0)
 		goto out;
-	}
-	log_debug("jail %s: cgroup %s, proxy port %u, DNS port %u", j.id, j.cg_path, j.l.proxy_port,
-		  j.l.dns_port);
-	j.dns = dns_table_new();
-	if (!j.dns) {
-		log_error("out of memory for the DNS responder");
-		goto out;
-	}
 	name = o->attach_container ? o->attach_container
 	       : o->attach_unit	   ? o->attach_unit
 				   : strrchr(j.cg_path, '/') + 1;
