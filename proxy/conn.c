@@ -663,7 +663,7 @@ static void start_upstream(struct conn *c)
 enum opinion { OPINION_DENY, OPINION_ALLOW, OPINION_WAIT };
 
 /* The question about the request in c, for the rules program or the person. */
-static void fill_question(struct conn *c, struct policy_job *q, uint16_t port)
+static bool fill_question(struct conn *c, struct policy_job *q, uint16_t port)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -684,6 +684,10 @@ static void fill_question(struct conn *c, struct policy_job *q, uint16_t port)
 		q->host[n - 1] = '\0';
 	q->port = port;
 	n = strcspn(c->path ? c->path : "/", "?#");
+	/* Whatever does not fit is not asked about: a cut path could hide what decides. */
+	if (n >= sizeof(q->path) || strlen(c->url) >= sizeof(q->url) ||
+	    strlen(c->uhost) + 2 >= sizeof(q->host))
+		return false;
 	snprintf(q->path, sizeof(q->path), "%.*s", (int)n, c->path ? c->path : "/");
 	snprintf(q->url, sizeof(q->url), "%s", c->url);
 	q->pid = c->have_orig ? c->orig.pid : 0;
@@ -697,6 +701,7 @@ static void fill_question(struct conn *c, struct policy_job *q, uint16_t port)
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
 				  q->requester_ip, sizeof(q->requester_ip));
 	}
+	return true;
 }
 
 /*
@@ -735,7 +740,11 @@ static enum opinion second_opinion(struct conn *c, uint16_t port, const char *re
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return OPINION_DENY; /* failing on the decision path denies */
-	fill_question(c, &j->pj, port);
+	if (!fill_question(c, &j->pj, port)) {
+		free(j);
+		*why = "the request is too long to ask about";
+		return OPINION_DENY;
+	}
 	if (proxy_decide(c, j) < 0) {
 		free(j);
 		return OPINION_DENY;
@@ -903,6 +912,8 @@ static void handle_request(struct conn *c, size_t len)
 	rq.path_len = c->path_len;
 	rq.port = port;
 	rules_match(conn_rules(c), &rq, &d);
+	if (d.allow)
+		c->verdict = VERDICT_NONE; /* a reload allowed it meanwhile: the answer is moot */
 	if (!d.allow) {
 		switch (second_opinion(c, port, d.reason, &d.raw, &why)) {
 		case OPINION_WAIT:
@@ -1263,6 +1274,15 @@ static bool step_tls_accept(struct conn *c)
 		for (i = 0; sni[i] && i + 1 < sizeof(c->sni); i++)
 			c->sni[i] = (char)((sni[i] >= 'A' && sni[i] <= 'Z') ? sni[i] + 32 : sni[i]);
 		c->sni[i] = '\0';
+		/*
+		 * The SNI stands in for a missing Host: only a host name may, never bytes that
+		 * could end a log line or a saved rule (a name of letters, digits, '-', '_', '.').
+		 */
+		if (sni[i] || strspn(c->sni, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != i) {
+			log_info("%s sent a TLS server name that is not a host name: ignored",
+				 c->who);
+			c->sni[0] = '\0';
+		}
 	}
 	c->client_tls = true;
 	set_state(c, CONN_HEAD);
@@ -1411,6 +1431,9 @@ static void try_connect(struct conn *c)
  * local services), unspecified (the same), link-local (169.254.169.254 is a cloud's metadata
  * service), and their v4-mapped forms.
  */
+/* AWS's metadata service over IPv6, fd00:ec2::254. */
+static const unsigned char aws_md6[16] = {0xfd, 0, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54};
+
 static bool host_own(const struct sockaddr *sa)
 {
 	const struct in6_addr *a6;
@@ -1421,7 +1444,7 @@ static bool host_own(const struct sockaddr *sa)
 	} else if (sa->sa_family == AF_INET6) {
 		a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
 		if (IN6_IS_ADDR_LOOPBACK(a6) || IN6_IS_ADDR_UNSPECIFIED(a6) ||
-		    IN6_IS_ADDR_LINKLOCAL(a6))
+		    IN6_IS_ADDR_LINKLOCAL(a6) || memcmp(a6->s6_addr, aws_md6, 16) == 0)
 			return true;
 		if (!IN6_IS_ADDR_V4MAPPED(a6))
 			return false;
@@ -1430,7 +1453,8 @@ static bool host_own(const struct sockaddr *sa)
 	} else {
 		return false;
 	}
-	return (a >> 24) == 127 || (a >> 24) == 0 || (a >> 16) == 0xa9fe;
+	/* loopback, "this network", link-local (AWS, GCP, Azure metadata), Alibaba's metadata */
+	return (a >> 24) == 127 || (a >> 24) == 0 || (a >> 16) == 0xa9fe || a == 0x646464c8;
 }
 
 /*

@@ -815,7 +815,15 @@ static bool person_answer(struct policy *p, struct policy_job **pending, const c
 		return false;
 	}
 	snprintf(rule, sizeof(rule), "domain=%s", host);
-	ret = rules_add(p->always, rule, NULL, err, sizeof(err));
+	/* One host, one rule, one line of the saved file: nothing but a host name's characters. */
+	if (strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:[]") !=
+	    strlen(host)) {
+		snprintf(err, sizeof(err), "not a host name");
+		ret = -EINVAL;
+	} else {
+		err[0] = '\0';
+		ret = rules_add(p->always, rule, NULL, err, sizeof(err));
+	}
 	if (ret < 0) {
 		n = settle(pending, host, true, "allowed once at boundary's terminal");
 		say(p, "boundary: %s cannot be a rule (%s): allowed once\r\n", h,

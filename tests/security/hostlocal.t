@@ -72,6 +72,17 @@ want "127.0.0.1:$P" 200 "--allow domain=127.0.0.1: a request for Host 127.0.0.1 
 want "localhost:$P" 200 "--allow domain=localhost: a request for Host localhost reaches the host's server"
 ok_if "the host's loopback server served exactly those two ($(served))" '[ "$(served)" = 2 ]'
 
+# A TLS server name is only a host name: one that carries a newline (and a rule after it) is
+# ignored, so it can neither stand in for a missing Host nor reach a log line or a saved rule.
+jailed --allow "domain=x.test" -- sh -c 'printf "GET /sni HTTP/1.0\r\n\r\n" |
+	timeout 10 openssl s_client -quiet -connect "$1:443" -servername "$(printf "x.test\nport=443")" \
+		2>/dev/null' _ "$TH4"
+logged "a TLS server name with a newline in it is ignored, and said so" "$log" \
+	"sent a TLS server name that is not a host name: ignored"
+ok_if "no log line starts with what followed the newline" '! grep -q "^port=443" "$TMPDIR_T/log"'
+ok_if "the request with neither a Host nor a usable server name got no 200 ($(echo "$out" | head -1))" \
+	'! grep -q "200" <<<"$out"'
+
 testhost_quiet "the test host, whose address the jail dialled, saw nothing"
 
 done_testing
