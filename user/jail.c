@@ -1377,7 +1377,10 @@ int jail_run(const struct opts *o, char *const argv[])
 		goto out;
 	}
 	if (o->forwards.n) {
+		/* Its thread enters the jail's namespace, so it starts with the capabilities up. */
+		privs_raise();
 		j.fwd = portfwd_start(&o->forwards, j.netns_fd, err, sizeof(err));
+		privs_lower();
 		if (!j.fwd) {
 			log_error("%s", err);
 			goto out;

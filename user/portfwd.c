@@ -26,6 +26,7 @@
 
 #include "proxy/log.h"
 #include "user/opts.h"
+#include "user/privs.h"
 
 #define FWD_BUF	      (64 * 1024)
 #define FWD_MAX_CONNS 256
@@ -380,10 +381,13 @@ static void *fwd_main(void *arg)
 	 * cgroup, so the jail's hooks never see its connections.
 	 */
 	if (setns(pf->netns_fd, CLONE_NEWNET) == -1) {
+		privs_lower();
 		log_error_errno("port forward: cannot enter the jail's network namespace; the "
 				"forwards are closed");
 		goto out;
 	}
+	/* On file capabilities, none stays effective in this thread (they are per thread). */
+	privs_lower();
 	for (;;) {
 		n = epoll_wait(pf->ep, evs, 32, -1);
 		if (n == -1) {

@@ -166,4 +166,21 @@ nb "$NB/bin/boundary" --log-dir "$TMPDIR_T/rootdir/logs" -- true
 ok_if "--log-dir cannot create a directory where the user cannot" \
 	'[ "$rc" = 125 ] && [ ! -e "$TMPDIR_T/rootdir/logs" ]'
 
+# --port-forward: its thread enters the jail's namespace, which takes a capability it must
+# hold while it does (capabilities are per thread). A jailed server answers the host's curl.
+read -r HP JP <<<"$(free_ports 2)"
+nb "$NB/bin/boundary" --port-forward "$HP:$JP" -- sh -c "
+	python3 -m http.server $JP --bind 127.0.0.1 --directory /tmp >/dev/null 2>&1 &
+	for i in \$(seq 100); do [ -s $R/pf.code ] && break; sleep 0.1; done
+	kill \$! 2>/dev/null" &
+pf=$!
+for _ in $(seq 100); do
+	code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HP/" 2>/dev/null)
+	[ "$code" = 200 ] && break
+	sleep 0.1
+done
+echo "$code" >"$R/pf.code"
+wait "$pf"
+ok_if "on file capabilities, --port-forward reaches a jailed server (got $code)" '[ "$code" = 200 ]'
+
 done_testing
