@@ -453,24 +453,14 @@ static int start_proxy(struct xp *x, const struct opts *o, const char *argv0, ch
 	size_t i;
 	int ret;
 
-	x->server_ctx = tls_server_ctx_new(x->ca, err, errlen);
-	if (!x->server_ctx)
-		return -EINVAL;
-	x->client_ctx = tls_client_ctx_new(
-	    o->upstream_ca && o->upstream_ca[0] ? o->upstream_ca : NULL, err, errlen);
-	if (!x->client_ctx)
-		return -EINVAL;
+	ret = jail_proxy_common(o, x->ca, &x->server_ctx, &x->client_ctx, &pc, err, errlen);
+	if (ret < 0)
+		return ret;
 	if (jail_audit_open(o, x->id, argv0, &x->audit) < 0) {
 		snprintf(err, errlen, "cannot open the audit log (said above)");
 		return -EINVAL;
 	}
-	memset(&pc, 0, sizeof(pc));
-	pc.rules = o->rules;
-	pc.server_ctx = x->server_ctx;
-	pc.client_ctx = x->client_ctx;
 	pc.audit = x->audit;
-	pc.response_timeout_ms = o->upstream_timeout * 1000;
-	pc.connect_timeout_ms = o->upstream_timeout < 10 ? o->upstream_timeout * 1000 : 10000;
 	pc.self = x->self;
 	pc.n_self = x->n_self;
 	if (x->own_user_only) {

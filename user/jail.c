@@ -543,6 +543,27 @@ static int dns_who(void *arg, const struct sockaddr_storage *peer, bool tcp, uin
 	return 0;
 }
 
+int jail_proxy_common(const struct opts *o, struct ca *ca, SSL_CTX **server, SSL_CTX **client,
+		      struct proxy_config *pc, char *err, size_t errlen)
+{
+	*server = tls_server_ctx_new(ca, err, errlen);
+	if (!*server)
+		return -EINVAL;
+	*client = tls_client_ctx_new(o->upstream_ca && o->upstream_ca[0] ? o->upstream_ca : NULL,
+				     err, errlen);
+	if (!*client)
+		return -EINVAL;
+	memset(pc, 0, sizeof(*pc));
+	pc->rules = o->rules;
+	pc->server_ctx = *server;
+	pc->client_ctx = *client;
+	pc->response_timeout_ms = o->upstream_timeout * 1000;
+	pc->connect_timeout_ms = o->upstream_timeout < 10 ? o->upstream_timeout * 1000 : 10000;
+	pc->header_timeout_ms = o->header_timeout * 1000;
+	pc->idle_timeout_ms = o->idle_timeout * 1000;
+	return 0;
+}
+
 int jail_audit_open(const struct opts *o, const char *id, const char *argv0, struct audit **out)
 {
 	struct audit_config ac;
@@ -972,13 +993,9 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	privs_lower();
 	if (ret < 0)
 		return ret;
-	j->server_ctx = tls_server_ctx_new(j->ca, err, errlen);
-	if (!j->server_ctx)
-		return -EINVAL;
-	j->client_ctx = tls_client_ctx_new(
-	    o->upstream_ca && o->upstream_ca[0] ? o->upstream_ca : NULL, err, errlen);
-	if (!j->client_ctx)
-		return -EINVAL;
+	ret = jail_proxy_common(o, j->ca, &j->server_ctx, &j->client_ctx, &pc, err, errlen);
+	if (ret < 0)
+		return ret;
 	if (o->rules_program[0] || o->interactive) {
 		struct policy_config yc;
 
@@ -1001,19 +1018,11 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 			log_info("--rules-program: requests the rules refuse go to \"%s\"",
 				 o->rules_program);
 	}
-	memset(&pc, 0, sizeof(pc));
-	pc.rules = o->rules;
 	pc.policy = j->policy;
 	pc.dry_run = o->dry_run;
-	pc.server_ctx = j->server_ctx;
-	pc.client_ctx = j->client_ctx;
 	pc.orig = proxy_orig;
 	pc.audit = j->audit;
 	pc.dns = j->dns;
-	pc.response_timeout_ms = o->upstream_timeout * 1000;
-	pc.connect_timeout_ms = o->upstream_timeout < 10 ? o->upstream_timeout * 1000 : 10000;
-	pc.header_timeout_ms = o->header_timeout * 1000;
-	pc.idle_timeout_ms = o->idle_timeout * 1000;
 	pc.orig_arg = j;
 	pc.jail_only = (j->cfg_flags & JAIL_CFG_HOST_LOOPBACK) != 0;
 	j->proxy = proxy_new(&pc, err, errlen);

@@ -13,6 +13,9 @@
 
 struct opts;
 struct audit;
+struct ca;
+struct proxy_config;
+typedef struct ssl_ctx_st SSL_CTX;
 
 /* Where pinned links live: one directory per jail, named by the jail's id. */
 #define JAIL_PIN_ROOT "/sys/fs/bpf/boundary"
@@ -67,5 +70,14 @@ void jail_command_env_free(char **env);
  * Returns 0, or -1 after logging why.
  */
 int jail_audit_open(const struct opts *o, const char *id, const char *argv0, struct audit **out);
+
+/*
+ * What every proxy boundary runs shares, as o says: the TLS contexts (interception with ca,
+ * upstream trust with --upstream-ca) and, in pc (zeroed first), the rules, the contexts and the
+ * timeouts. The caller adds what is its own. Returns 0, or -EINVAL with err filled (contexts
+ * made before the failure are left in *server and *client for the caller to free).
+ */
+int jail_proxy_common(const struct opts *o, struct ca *ca, SSL_CTX **server, SSL_CTX **client,
+		      struct proxy_config *pc, char *err, size_t errlen);
 
 #endif /* BOUNDARY_USER_JAIL_H */
