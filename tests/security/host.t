@@ -108,11 +108,14 @@ fi
 
 if command -v tmux >/dev/null; then
 	tsock=/tmp/tmux-65534/default
-	runuser -u nobody -- tmux -S "$tsock" kill-server 2>/dev/null
-	runuser -u nobody -- tmux -S "$tsock" new-session -d -s boundary-test "sleep 120"
+	# tmux runs commands with $SHELL, else the passwd shell: nobody's is nologin, and a CI job
+	# may have no $SHELL at all.
+	ntmux() { runuser -u nobody -- env SHELL=/bin/sh tmux -S "$tsock" "$@"; }
+	ntmux kill-server 2>/dev/null
+	ntmux new-session -d -s boundary-test "sleep 120"
 	at_exit "runuser -u nobody -- tmux -S $tsock kill-server 2>/dev/null"
 	# Outside: nobody's tmux runs the probe in the host's namespace, and the test host sees it.
-	runuser -u nobody -- tmux -S "$tsock" run-shell "$PROBE tcp $TH4 8446 >$SH/tmux.control"
+	ntmux run-shell "$PROBE tcp $TH4 8446 >$SH/tmux.control"
 	out=$(cat "$SH/tmux.control" 2>/dev/null)
 	for i in $(seq 20); do [ "$(hits)" -ge 1 ] && break; sleep 0.05; done
 	ok_if "control: outside, nobody's tmux server runs a command for its client, which reaches the test host ($out)" \
@@ -121,7 +124,7 @@ if command -v tmux >/dev/null; then
 	: >"$TMPDIR_T/sniff"
 	# In the jail, both root (the host's nobody) and --user nobody are the server's user.
 	for who in root nobody; do
-		jailed $(users $who) -- sh -c 'echo "ls: $(ls -A "${1%/*}" | wc -l)"
+		jailed $(users $who) -- sh -c 'export SHELL=/bin/sh; echo "ls: $(ls -A "${1%/*}" | wc -l)"
 tmux -S "$1" run-shell "$2 tcp $3 8446" >/dev/null 2>&1 && echo "run: ran" || echo "run: refused"
 tmux -S "${1%/*}/own" new-session -d "sleep 1" 2>/dev/null && echo "own: started" || echo "own: failed"
 tmux -S "${1%/*}/own" kill-server 2>/dev/null' _ "$tsock" "$PROBE" "$TH4"
@@ -130,7 +133,7 @@ tmux -S "${1%/*}/own" kill-server 2>/dev/null' _ "$tsock" "$PROBE" "$TH4"
 		want own started "$who: a tmux server of the jail's own can still be started there"
 	done
 	ok_if "nobody's tmux server still runs on the host" \
-		'runuser -u nobody -- tmux -S "$tsock" has-session -t boundary-test 2>/dev/null'
+		'ntmux has-session -t boundary-test 2>/dev/null'
 else
 	skip "no tmux on this host"
 fi
