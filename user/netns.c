@@ -166,10 +166,23 @@ void netns_listeners_close(struct netns_listeners *l)
 }
 
 /* The listeners, in this thread's namespace; with own, lo is set up there first. */
+/* Closes the DNS responder's sockets (those open). */
+static void close_dns(struct netns_listeners *l)
+{
+	int *fds[] = {&l->dns_udp4, &l->dns_udp6, &l->dns_tcp4, &l->dns_tcp6};
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
 static int open_listeners(uint16_t proxy_port, bool own, struct netns_listeners *l, char *err,
 			  size_t errlen)
 {
-	int ret;
+	int ret, tries;
 
 	if (!own)
 		goto listen;
@@ -194,24 +207,34 @@ listen:
 			 strerror(-ret));
 		return ret;
 	}
-	l->dns_udp4 = listen_on(AF_INET, SOCK_DGRAM, 0, &l->dns_port);
-	if (l->dns_udp4 < 0) {
-		ret = l->dns_udp4;
-		snprintf(err, errlen, "cannot open the DNS responder in the jail: %s",
-			 strerror(-ret));
-		return ret;
+	/*
+	 * The DNS responder: one port for UDP and TCP on both families. The UDP port is the
+	 * kernel's choice, and TCP's may then be taken (by the proxy's own listener, or in a host
+	 * namespace by anything): another port is tried.
+	 */
+	for (tries = 0;; tries++) {
+		l->dns_udp4 = listen_on(AF_INET, SOCK_DGRAM, 0, &l->dns_port);
+		if (l->dns_udp4 < 0) {
+			ret = l->dns_udp4;
+			snprintf(err, errlen, "cannot open the DNS responder in the jail: %s",
+				 strerror(-ret));
+			return ret;
+		}
+		l->dns_tcp4 = listen_on(AF_INET, SOCK_STREAM, l->dns_port, NULL);
+		/* IPv6 may be disabled on this host; then v6 fails in the jail, as it should. */
+		l->dns_udp6 = listen_on(AF_INET6, SOCK_DGRAM, l->dns_port, NULL);
+		l->dns_tcp6 = listen_on(AF_INET6, SOCK_STREAM, l->dns_port, NULL);
+		if (l->dns_tcp4 >= 0 && l->dns_udp6 != -EADDRINUSE && l->dns_tcp6 != -EADDRINUSE)
+			break;
+		ret = l->dns_tcp4 < 0 ? l->dns_tcp4 : -EADDRINUSE;
+		close_dns(l);
+		if (ret != -EADDRINUSE || tries == 20) {
+			snprintf(err, errlen, "cannot open the DNS responder (TCP) in the jail: %s",
+				 strerror(-ret));
+			return ret;
+		}
 	}
-	l->dns_tcp4 = listen_on(AF_INET, SOCK_STREAM, l->dns_port, NULL);
-	if (l->dns_tcp4 < 0) {
-		ret = l->dns_tcp4;
-		snprintf(err, errlen, "cannot open the DNS responder (TCP) in the jail: %s",
-			 strerror(-ret));
-		return ret;
-	}
-	/* IPv6 may be disabled on this host; then v6 connections fail in the jail, as they should. */
 	l->proxy6 = listen_on(AF_INET6, SOCK_STREAM, l->proxy_port, NULL);
-	l->dns_udp6 = listen_on(AF_INET6, SOCK_DGRAM, l->dns_port, NULL);
-	l->dns_tcp6 = listen_on(AF_INET6, SOCK_STREAM, l->dns_port, NULL);
 	return 0;
 }
 
