@@ -1717,8 +1717,8 @@ static void conn_trim(struct conn *c)
 			buf_fini(b[i]);
 	if (c->cx.ssl)
 		SSL_free_buffers(c->cx.ssl);
-	if (c->ux.ssl)
-		SSL_free_buffers(c->ux.ssl);
+	/* The upstream connection goes back to the worker's pool (or closes if that is full). */
+	pool_put(c);
 	c->w->trimmed++;
 }
 

@@ -230,6 +230,29 @@ else
 	diag "statuses: $out" "upstream connections made: $made"
 fi
 
+# A keep-alive client idle for over a second gives its upstream connection back to the pool
+# (memory: an idle upstream TLS connection is about 17 KiB): another process is served on it
+# meanwhile, and the idle client's next request still works.
+before=$(conns A)
+bnd --allow "domain=up.test" -- python3 -c '
+import http.client, ssl, subprocess, sys, time
+port, curl = int(sys.argv[1]), sys.argv[2]
+c = http.client.HTTPSConnection("up.test", port, context=ssl.create_default_context())
+c.request("GET", "/echo/idle1"); r = c.getresponse(); r.read(); print("first:", r.status)
+time.sleep(1.6)
+print("other:", subprocess.run(curl.split() + ["-o", "/dev/null", "-w", "%{http_code}",
+      "https://up.test:%d/echo/idle-other" % port], capture_output=True, text=True).stdout)
+c.request("GET", "/echo/idle2"); r = c.getresponse(); r.read(); print("again:", r.status)
+' "$P_HTTPS" "$CURL"
+made=$(($(conns A) - before))
+if [ "$(result first)" = 200 ] && [ "$(result other)" = 200 ] && [ "$(result again)" = 200 ] &&
+	[ "$made" = 1 ]; then
+	ok "an idle keep-alive client lends its upstream connection to another process, then is served again"
+else
+	fail "an idle keep-alive client lends its upstream connection to another process, then is served again"
+	diag "out: $out" "upstream connections made: $made"
+fi
+
 	if "$NODE" -e 'process.exit(typeof fetch === "function" ? 0 : 1)'; then
 		bnd --allow "domain=up.test" -- sh -c "
 			$NODE $NODE_CLIENT fetch https://up.test:$P_HTTPS/echo/fetch
