@@ -29,6 +29,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "proxy/audit.h"
 #include "proxy/dns.h"
 #include "proxy/internal.h"
@@ -43,6 +46,8 @@ static void sniff_begin(struct conn *c);
 static void wait_next_request(struct conn *c);
 static void close_alt(struct conn *c);
 static void host_name_only(const char *host, char *out, size_t len);
+static bool up_host_own(int fd);
+static void head_start_done(struct conn *h, int code, const char *why);
 #define host_name_only_pub host_name_only
 
 /*
@@ -67,12 +72,19 @@ static void conn_rules_renew(struct conn *c)
 static const char *state_name(enum conn_state s)
 {
 	static const char *const names[] = {
-	    [CONN_SNIFF] = "sniff",	  [CONN_TLS_ACCEPT] = "tls-accept",
-	    [CONN_HEAD] = "head",	  [CONN_DISCARD] = "discard",
-	    [CONN_DECIDE] = "decide",	  [CONN_RESOLVE] = "resolve",
-	    [CONN_CONNECT] = "connect",	  [CONN_UP_TLS] = "upstream-tls",
-	    [CONN_EXCHANGE] = "exchange", [CONN_TUNNEL] = "tunnel",
-	    [CONN_SPLICE] = "splice",	  [CONN_FLUSH_CLOSE] = "closing",
+	    [CONN_SNIFF] = "sniff",
+	    [CONN_TLS_ACCEPT] = "tls-accept",
+	    [CONN_HEAD] = "head",
+	    [CONN_DISCARD] = "discard",
+	    [CONN_DECIDE] = "decide",
+	    [CONN_RESOLVE] = "resolve",
+	    [CONN_WAIT_UP] = "wait-upstream",
+	    [CONN_CONNECT] = "connect",
+	    [CONN_UP_TLS] = "upstream-tls",
+	    [CONN_EXCHANGE] = "exchange",
+	    [CONN_TUNNEL] = "tunnel",
+	    [CONN_SPLICE] = "splice",
+	    [CONN_FLUSH_CLOSE] = "closing",
 	    [CONN_DEAD] = "dead",
 	};
 
@@ -171,6 +183,10 @@ static void upstream_failed(struct conn *c, int code, const char *why)
 {
 	char body[2048];
 
+	if (c->is_head_start) {
+		head_start_done(c, code, why);
+		return;
+	}
 	if (c->stream) {
 		/* Nothing to answer in a protocol we do not speak: the client sees the close. */
 		log_warn("%s from %s: %s", c->url, c->who, why);
@@ -572,6 +588,7 @@ static void pool_put(struct conn *c)
 		if (c->ev_u != WATCH_NONE)
 			epoll_ctl(w->ep, EPOLL_CTL_DEL, c->ux.fd, NULL);
 		snprintf(u->key, sizeof(u->key), "%s", c->up_key);
+		u->host_own = up_host_own(c->ux.fd);
 		if (c->ux.ssl)
 			SSL_free_buffers(
 			    c->ux.ssl); /* parked: its record buffers come back on use */
@@ -586,23 +603,43 @@ static void pool_put(struct conn *c)
 	c->up_key[0] = '\0';
 }
 
+/*
+ * An upstream that spoke or closed while idle is not reused. TLS 1.3 servers send session
+ * tickets after the handshake, which a connection parked straight after it (a head start) has
+ * not read yet: those are read, and nothing else may have come.
+ */
+static bool idle_usable(struct xport *x)
+{
+	char b;
+	int r;
+
+	if (recv(x->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 && errno == EAGAIN)
+		return !(x->ssl && SSL_has_pending(x->ssl));
+	if (!x->ssl)
+		return false;
+	ERR_clear_error();
+	r = SSL_peek(x->ssl, &b, 1);
+	if (r > 0 || SSL_get_error(x->ssl, r) != SSL_ERROR_WANT_READ)
+		return false;
+	return recv(x->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 && errno == EAGAIN &&
+	       !SSL_has_pending(x->ssl);
+}
+
 /* An idle connection to key that is still open, moved into c; false if there is none. */
 static bool pool_take(struct conn *c, const char *key)
 {
 	struct worker *w = c->w;
 	struct idle_up **pp, *u;
-	char b;
 
 	for (pp = &w->pool; (u = *pp);) {
-		if (strcmp(u->key, key) != 0) {
+		/* Opened for a rule that names the host: not for one that names none. */
+		if (strcmp(u->key, key) != 0 || (u->host_own && c->any_host)) {
 			pp = &u->next;
 			continue;
 		}
 		*pp = u->next;
 		w->pool_n--;
-		/* An upstream that spoke or closed while idle is not reused. */
-		if (recv(u->x.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 && errno == EAGAIN &&
-		    !(u->x.ssl && SSL_has_pending(u->x.ssl))) {
+		if (idle_usable(&u->x)) {
 			c->ux = u->x;
 			c->ev_u = WATCH_NONE;
 			snprintf(c->up_key, sizeof(c->up_key), "%s", key);
@@ -649,6 +686,12 @@ static void start_upstream(struct conn *c)
 		set_deadline(c, c->w->p->cfg.response_timeout_ms);
 		return;
 	}
+	if (c->head && strcmp(c->head->up_key, key) == 0) {
+		log_debug("%s: waiting for the head start to %s", c->who, key);
+		set_state(c, CONN_WAIT_UP);
+		set_deadline(c, c->w->p->cfg.connect_timeout_ms);
+		return;
+	}
 	snprintf(c->up_key, sizeof(c->up_key), "%s", key);
 	if (proxy_resolve(c, c->uhost, c->uport) < 0) {
 		upstream_failed(c, 502, "out of memory");
@@ -656,6 +699,115 @@ static void start_upstream(struct conn *c)
 	}
 	set_state(c, CONN_RESOLVE);
 	set_deadline(c, c->w->p->cfg.connect_timeout_ms);
+}
+
+/* --- head starts ------------------------------------------------------------------------------ */
+
+/*
+ * An intercepted client whose TLS server name (else its dialled name) some rule allows by name,
+ * whatever method and path,
+ * gets its upstream connection opened at once, while its own TLS handshake and request are
+ * still on their way: the two handshakes overlap instead of following each other. The request
+ * is decided as always; the head start carries nothing but the TLS handshake (the name in its
+ * SNI), and if the request is refused or goes elsewhere, the connection waits in the pool. No
+ * head start for a name only a wildcard rule allows, or none: those are contacted only for an
+ * allowed request.
+ */
+static void head_start(struct conn *c, const char *name)
+{
+	struct worker *w = c->w;
+	struct rules_decision ds;
+	struct idle_up *u;
+	struct conn *h;
+	char key[sizeof(c->up_key)];
+
+	if (c->kind != PROXY_JAIL || c->in_connect || !name[0] || name[0] == '[' || c->head ||
+	    !c->dport)
+		return;
+	rules_match_host(conn_rules(c), name, strlen(name), c->dport, RULES_REQUESTS, &ds);
+	if (!ds.allow || !rules_names_host(conn_rules(c), ds.rule))
+		return;
+	snprintf(key, sizeof(key), "https://%s:%u", name, c->dport);
+	for (u = w->pool; u; u = u->next)
+		if (strcmp(u->key, key) == 0)
+			return; /* one is waiting already */
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return;
+	h->w = w;
+	h->kind = c->kind;
+	xport_init(&h->cx);
+	xport_init(&h->ux);
+	h->ev_c = h->ev_u = h->ev_a = WATCH_NONE;
+	h->evc.kind = EV_CLIENT;
+	h->evc.ptr = h;
+	h->evu.kind = EV_UPSTREAM;
+	h->evu.ptr = h;
+	h->eva.kind = EV_UPSTREAM_ALT;
+	h->eva.ptr = h;
+	h->alt_fd = -1;
+	buf_init(&h->cin, CONN_BUF);
+	buf_init(&h->cout, CONN_OUT_BUF);
+	buf_init(&h->uin, CONN_BUF);
+	buf_init(&h->uout, CONN_OUT_BUF);
+	h->is_head_start = true;
+	h->up_tls = true;
+	snprintf(h->uhost, sizeof(h->uhost), "%s", name);
+	h->uport = c->dport;
+	snprintf(h->up_key, sizeof(h->up_key), "%s", key);
+	snprintf(h->who, sizeof(h->who), "%.40s's head start", c->who);
+	h->state = CONN_RESOLVE;
+	h->next = w->conns;
+	if (w->conns)
+		w->conns->prev = h;
+	w->conns = h;
+	h->owner = c;
+	c->head = h;
+	if (proxy_resolve(h, h->uhost, h->uport) < 0) {
+		conn_close(h, "out of memory");
+		return;
+	}
+	set_deadline(h, w->p->cfg.connect_timeout_ms);
+	log_debug("%s: opening %s ahead of the request", c->who, key);
+}
+
+/* The head start h is connected (code 0) or failed (code and why as for upstream_failed()). */
+static void head_start_done(struct conn *h, int code, const char *why)
+{
+	struct conn *c = h->owner;
+
+	if (c) {
+		c->head = NULL;
+		h->owner = NULL;
+		if (c->state != CONN_WAIT_UP)
+			c = NULL;
+	}
+	if (code == 0 && c && !(c->any_host && up_host_own(h->ux.fd))) {
+		/* Its client is waiting for it: handed over, out of the epoll set as h's. */
+		if (h->ev_u != WATCH_NONE)
+			epoll_ctl(h->w->ep, EPOLL_CTL_DEL, h->ux.fd, NULL);
+		c->ux = h->ux;
+		xport_init(&h->ux);
+		c->ev_u = WATCH_NONE;
+		snprintf(c->up_key, sizeof(c->up_key), "%s", h->up_key);
+		conn_close(h, "handed to its client");
+		set_state(c, CONN_EXCHANGE);
+		set_deadline(c, c->w->p->cfg.response_timeout_ms);
+		conn_run(c);
+		return;
+	}
+	if (code == 0)
+		pool_put(h); /* for its client later, or any other */
+	else
+		log_debug("%s: %s", h->who, why);
+	conn_close(h, code ? why : "parked");
+	if (!c)
+		return;
+	if (code)
+		upstream_failed(c, code, why);
+	else
+		start_upstream(c);
+	conn_run(c);
 }
 
 /* --- a second opinion on what the rules refuse ---------------------------------------------- */
@@ -1142,7 +1294,12 @@ static bool sniff_more(struct conn *c)
  * A TLS connection whose server name no HTTP rule reads but a stream rule allows is spliced
  * without interception. Returns true if it was.
  */
-static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n, bool *wait)
+/*
+ * A ClientHello whose name only stream rules allow is spliced through unread (true). Otherwise
+ * name gets the name it is for (its SNI, else the dialled name), "" if none.
+ */
+static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n, bool *wait,
+			    char *out, size_t outlen)
 {
 	const struct rules *rules = conn_rules(c);
 	struct rules_decision ds, dr;
@@ -1151,6 +1308,7 @@ static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n,
 	ssize_t r;
 
 	*wait = false;
+	out[0] = '\0';
 	r = sniff_client_hello(peek, n, &hello);
 	if (r == 0 && n < SNIFF_PEEK) {
 		*wait = true;
@@ -1159,6 +1317,7 @@ static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n,
 	name = r > 0 && hello.sni[0] ? hello.sni : c->dname;
 	if (!name[0])
 		return false;
+	snprintf(out, outlen, "%s", name);
 	rules_match_host(rules, name, strlen(name), c->dport, RULES_REQUESTS, &dr);
 	if (dr.allow)
 		return false;
@@ -1172,6 +1331,7 @@ static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n,
 static bool step_sniff(struct conn *c)
 {
 	static __thread unsigned char peek[SNIFF_PEEK];
+	char hs_name[sizeof(c->dname)];
 	struct rules_decision ds;
 	enum sniff_kind kind;
 	bool wait;
@@ -1222,7 +1382,7 @@ static bool step_sniff(struct conn *c)
 		refuse_stream(c, "it is neither TLS nor HTTP");
 		return false;
 	}
-	if (tls_passthrough(c, peek, (size_t)r, &wait))
+	if (tls_passthrough(c, peek, (size_t)r, &wait, hs_name, sizeof(hs_name)))
 		return true;
 	if (wait)
 		return sniff_more(c);
@@ -1248,6 +1408,7 @@ static bool step_sniff(struct conn *c)
 				  sizeof(name));
 		tls_server_set_fallback_name(c->cx.ssl, name);
 	}
+	head_start(c, hs_name);
 	set_state(c, CONN_TLS_ACCEPT);
 	return true;
 }
@@ -1457,6 +1618,17 @@ static bool host_own(const struct sockaddr *sa)
 	return (a >> 24) == 127 || (a >> 24) == 0 || (a >> 16) == 0xa9fe || a == 0x646464c8;
 }
 
+/* True if the connected socket fd reaches one of this host's own addresses (or cannot say). */
+static bool up_host_own(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return true;
+	return host_own((const struct sockaddr *)&ss);
+}
+
 /*
  * The answer's addresses, families alternating (RFC 8305), first family as resolved. Under a
  * rule that names no host, the host's own are left out; *shut gets the first of those.
@@ -1656,6 +1828,10 @@ static bool step_up_tls(struct conn *c)
 		tls_error_string(c->ux.ssl, r, why, sizeof(why));
 		snprintf(msg, sizeof(msg), "TLS with %s failed: %s", c->uhost, why);
 		upstream_failed(c, 502, msg);
+		return false;
+	}
+	if (c->is_head_start) {
+		head_start_done(c, 0, NULL);
 		return false;
 	}
 	set_state(c, CONN_EXCHANGE);
@@ -2193,6 +2369,12 @@ void conn_timeout(struct conn *c)
 		}
 		upstream_failed(c, 504, "timed out connecting to the upstream");
 		break;
+	case CONN_WAIT_UP:
+		if (c->head)
+			c->head->owner = NULL;
+		c->head = NULL;
+		upstream_failed(c, 504, "timed out connecting to the upstream");
+		break;
 	case CONN_RESOLVE:
 		snprintf(why, sizeof(why),
 			 "looking up %s took too long (is the host's DNS answering?)", c->uhost);
@@ -2419,6 +2601,11 @@ void conn_close(struct conn *c, const char *reason)
 	}
 	proxy_resolve_cancel(c);
 	proxy_decide_cancel(c);
+	if (c->head) /* a head start outlives its client: it goes to the pool */
+		c->head->owner = NULL;
+	if (c->owner)
+		c->owner->head = NULL;
+	c->head = c->owner = NULL;
 	/* Between requests the upstream connection is idle: another client may use it. */
 	if ((c->state == CONN_HEAD || c->state == CONN_DECIDE) && c->ux.fd >= 0 && c->up_key[0])
 		pool_put(c);

@@ -69,6 +69,7 @@ struct idle_up {
 	char key[300]; /* "https://host:port" */
 	struct xport x;
 	uint64_t since; /* ms */
+	bool host_own;	/* it reaches an address of this host: not for a wildcard rule's request */
 };
 
 #define POOL_MAX	  64	/* idle upstream connections per worker */
@@ -147,6 +148,7 @@ enum conn_state {
 	CONN_DISCARD,	  /* a refused request's body is being read and dropped */
 	CONN_DECIDE,	  /* the rules refused it: waiting for the rules program or the person */
 	CONN_RESOLVE,	  /* waiting for the upstream's addresses */
+	CONN_WAIT_UP,	  /* waiting for its head start's upstream connection */
 	CONN_CONNECT,	  /* upstream TCP handshake */
 	CONN_UP_TLS,	  /* upstream TLS handshake */
 	CONN_EXCHANGE,	  /* request out, response back, bodies streaming */
@@ -237,6 +239,15 @@ struct conn {
 	uint64_t bytes_up;   /* bytes sent to the upstream for it */
 	uint64_t bytes_down; /* bytes sent to the client for it */
 	const char *close_reason;
+
+	/*
+	 * A head start: an upstream connection opened while the client's TLS handshake runs.
+	 * The client holds its head start in head; the head start itself has no client side,
+	 * is_head_start set, and owner pointing back (NULL once the client has gone).
+	 */
+	struct conn *head;
+	struct conn *owner;
+	bool is_head_start;
 
 	/* a second opinion on a request the rules refused (policy.h, --dry-run) */
 	struct decide_job *ask;					    /* the question out, or NULL */

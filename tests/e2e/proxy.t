@@ -230,6 +230,39 @@ else
 	diag "statuses: $out" "upstream connections made: $made"
 fi
 
+# Head starts: the upstream connection is opened during the client's TLS handshake, but only to
+# a name a rule allows by name. A client that shakes hands and says nothing shows which.
+HELLO_ONLY='
+import socket, ssl, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+t = ssl.create_default_context().wrap_socket(s, server_hostname=sys.argv[3])
+print("handshake: done"); time.sleep(0.5)'
+for case in "domain=up.test|up.test|1|a rule naming it" "domain=*|up.test|0|only a wildcard rule" \
+	"domain=other.test|up.test|0|no rule"; do
+	IFS='|' read -r rule sni want why <<<"$case"
+	before=$(conns A)
+	bnd --allow "$rule" -- python3 -c "$HELLO_ONLY" "$CLIENT_ADDR" "$P_HTTPS" "$sni"
+	sleep 0.3
+	made=$(($(conns A) - before))
+	if [ "$(result handshake)" = done ] && [ "$made" = "$want" ]; then
+		ok "head start: a handshake for $sni under $why opens $want upstream connection(s) before any request"
+	else
+		fail "head start: a handshake for $sni under $why opens $want upstream connection(s) before any request"
+		diag "made: $made" "out: $out" "$(tail -5 <<<"$log")"
+	fi
+done
+# A refused request to a host a rule names: its head start reached the server, the request not.
+before=$(conns A)
+bnd --allow "domain=up.test path=/ok/*" -- $CURL -o /dev/null -w '%{http_code}' \
+	"https://up.test:$P_HTTPS/echo/head-start-refused"
+made=$(($(conns A) - before))
+if [ "$out" = 403 ] && [ "$made" = 1 ] && ! upstream_requests | grep -q head-start-refused; then
+	ok "head start: a refused path gets 403, and the upstream saw a connection but no request"
+else
+	fail "head start: a refused path gets 403, and the upstream saw a connection but no request"
+	diag "status: $out" "made: $made" "$(upstream_requests | grep head-start || true)"
+fi
+
 # A keep-alive client idle for over a second gives its upstream connection back to the pool
 # (memory: an idle upstream TLS connection is about 17 KiB): another process is served on it
 # meanwhile, and the idle client's next request still works.
