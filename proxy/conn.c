@@ -56,6 +56,33 @@ static void head_start_done(struct conn *h, int code, const char *why);
  * sniff_begin() and at each request head, so a decision and what hangs off it (the stream rule
  * kept for a silent client, a response still streaming) all belong to one set.
  */
+/* A connection record with its client side on fd (-1 for none), not yet in the worker's list. */
+static struct conn *conn_alloc(struct worker *w, int fd, enum proxy_listener_kind kind)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->w = w;
+	c->kind = kind;
+	xport_init(&c->cx);
+	xport_init(&c->ux);
+	c->cx.fd = fd;
+	c->ev_c = c->ev_u = c->ev_a = WATCH_NONE;
+	c->evc.kind = EV_CLIENT;
+	c->evc.ptr = c;
+	c->evu.kind = EV_UPSTREAM;
+	c->evu.ptr = c;
+	c->eva.kind = EV_UPSTREAM_ALT;
+	c->eva.ptr = c;
+	c->alt_fd = -1;
+	buf_init(&c->cin, CONN_BUF);
+	buf_init(&c->cout, CONN_OUT_BUF);
+	buf_init(&c->uin, CONN_BUF);
+	buf_init(&c->uout, CONN_OUT_BUF);
+	return c;
+}
+
 static const struct rules *conn_rules(const struct conn *c)
 {
 	return ruleset_rules(c->rs);
@@ -731,25 +758,9 @@ static void head_start(struct conn *c, const char *name)
 	for (u = w->pool; u; u = u->next)
 		if (strcmp(u->key, key) == 0)
 			return; /* one is waiting already */
-	h = calloc(1, sizeof(*h));
+	h = conn_alloc(w, -1, c->kind);
 	if (!h)
 		return;
-	h->w = w;
-	h->kind = c->kind;
-	xport_init(&h->cx);
-	xport_init(&h->ux);
-	h->ev_c = h->ev_u = h->ev_a = WATCH_NONE;
-	h->evc.kind = EV_CLIENT;
-	h->evc.ptr = h;
-	h->evu.kind = EV_UPSTREAM;
-	h->evu.ptr = h;
-	h->eva.kind = EV_UPSTREAM_ALT;
-	h->eva.ptr = h;
-	h->alt_fd = -1;
-	buf_init(&h->cin, CONN_BUF);
-	buf_init(&h->cout, CONN_OUT_BUF);
-	buf_init(&h->uin, CONN_BUF);
-	buf_init(&h->uout, CONN_OUT_BUF);
 	h->is_head_start = true;
 	h->up_tls = true;
 	snprintf(h->uhost, sizeof(h->uhost), "%s", name);
@@ -2511,31 +2522,13 @@ static int peer_name(int fd, char *out, size_t len)
 
 struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 {
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c = conn_alloc(w, fd, kind);
 	const struct proxy *p = w->p;
 	char a[INET6_ADDRSTRLEN];
 	const struct sockaddr_storage *ss;
 
 	if (!c)
 		return NULL;
-	c->w = w;
-	c->kind = kind;
-	xport_init(&c->cx);
-	xport_init(&c->ux);
-	c->cx.fd = fd;
-	c->ev_c = c->ev_u = WATCH_NONE;
-	c->evc.kind = EV_CLIENT;
-	c->evc.ptr = c;
-	c->evu.kind = EV_UPSTREAM;
-	c->evu.ptr = c;
-	c->eva.kind = EV_UPSTREAM_ALT;
-	c->eva.ptr = c;
-	c->alt_fd = -1;
-	c->ev_a = WATCH_NONE;
-	buf_init(&c->cin, CONN_BUF);
-	buf_init(&c->cout, CONN_OUT_BUF);
-	buf_init(&c->uin, CONN_BUF);
-	buf_init(&c->uout, CONN_OUT_BUF);
 	http1_chunked_init(&c->req_chunk);
 	http1_chunked_init(&c->resp_chunk);
 	snprintf(c->who, sizeof(c->who), "a client");

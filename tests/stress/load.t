@@ -130,8 +130,13 @@ print(ok["allowed"], ok["refused"], json.dumps(errors) if errors else "none")' "
 	diag "round $r: after every client closed: boundary holds $(fds) descriptors (at rest: $FD0), RSS $(rss) KiB (at rest: $RSS0)"
 	ok_if "round $r: boundary's descriptors are back to rest after the close ($(fds), at rest $FD0, slack $SLACK for idle upstreams)" \
 		"kill -0 $B && [ $(fds) -le $((FD0 + SLACK)) ]"
-	ok_if "round $r: boundary's memory is back near rest after the close (RSS $(rss) KiB, at rest $RSS0, slack 8192)" \
-		"kill -0 $B && [ $(rss) -le $((RSS0 + 8192)) ]"
+	if [ "${SAN:-}" = 1 ]; then
+		# ASan keeps freed memory in its quarantine and its own allocator: RSS says nothing here.
+		skip "round $r: memory back near rest: not measurable under ASan (its allocator keeps what is freed)"
+	else
+		ok_if "round $r: boundary's memory is back near rest after the close (RSS $(rss) KiB, at rest $RSS0, slack 8192)" \
+			"kill -0 $B && [ $(rss) -le $((RSS0 + 8192)) ]"
+	fi
 }
 
 round 1
