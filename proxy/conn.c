@@ -732,13 +732,12 @@ static void start_upstream(struct conn *c)
 
 /*
  * An intercepted client whose TLS server name (else its dialled name) some rule allows by name,
- * whatever method and path,
- * gets its upstream connection opened at once, while its own TLS handshake and request are
- * still on their way: the two handshakes overlap instead of following each other. The request
- * is decided as always; the head start carries nothing but the TLS handshake (the name in its
- * SNI), and if the request is refused or goes elsewhere, the connection waits in the pool. No
- * head start for a name only a wildcard rule allows, or none: those are contacted only for an
- * allowed request.
+ * whatever the method and path, gets its upstream connection opened at once, while its own TLS
+ * handshake and request are still on their way: the two handshakes overlap instead of following
+ * each other. The request is decided as always; the head start carries nothing but the TLS
+ * handshake (the name in its SNI), and if the request is refused or goes elsewhere, the
+ * connection waits in the pool. No head start for a name only a wildcard rule allows, or none:
+ * those are contacted only for an allowed request.
  */
 static void head_start(struct conn *c, const char *name)
 {
