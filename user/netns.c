@@ -152,33 +152,35 @@ fail:
 	return ret;
 }
 
-void netns_listeners_close(struct netns_listeners *l)
+/* Closes those of fds that are open, and marks each closed. */
+static void close_fds(int *const *fds, size_t n)
 {
-	int *fds[] = {&l->proxy4,   &l->proxy6,	  &l->dns_udp4,
-		      &l->dns_udp6, &l->dns_tcp4, &l->dns_tcp6};
 	size_t i;
 
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+	for (i = 0; i < n; i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
+}
+
+/* Closes the DNS responder's sockets. */
+static void close_dns(struct netns_listeners *l)
+{
+	int *const fds[] = {&l->dns_udp4, &l->dns_udp6, &l->dns_tcp4, &l->dns_tcp6};
+
+	close_fds(fds, sizeof(fds) / sizeof(fds[0]));
+}
+
+void netns_listeners_close(struct netns_listeners *l)
+{
+	int *const fds[] = {&l->proxy4, &l->proxy6};
+
+	close_fds(fds, sizeof(fds) / sizeof(fds[0]));
+	close_dns(l);
 }
 
 /* The listeners, in this thread's namespace; with own, lo is set up there first. */
-/* Closes the DNS responder's sockets (those open). */
-static void close_dns(struct netns_listeners *l)
-{
-	int *fds[] = {&l->dns_udp4, &l->dns_udp6, &l->dns_tcp4, &l->dns_tcp6};
-	size_t i;
-
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
-}
-
 static int open_listeners(uint16_t proxy_port, bool own, struct netns_listeners *l, char *err,
 			  size_t errlen)
 {
