@@ -241,6 +241,21 @@ void privs_raise(void)
 	setfsuid(0);
 }
 
+bool privs_reach_covers(uid_t uid, gid_t gid)
+{
+	struct __user_cap_data_struct data[2];
+	const int dac[] = {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH};
+	size_t i;
+
+	if (caps_get(data) < 0)
+		return false;
+	for (i = 0; i < sizeof(dac) / sizeof(dac[0]); i++)
+		if (data[dac[i] / 32].effective & (1U << (dac[i] % 32)))
+			return false;
+	/* setfsuid(-1) changes nothing and returns the current filesystem id. */
+	return (uid_t)setfsuid((uid_t)-1) == uid && (gid_t)setfsgid((gid_t)-1) == gid;
+}
+
 void privs_fs_user(void)
 {
 	if (!privs_unprivileged())

@@ -75,4 +75,15 @@ void privs_lower(void);
  */
 void privs_fs_user(void);
 
+/*
+ * Whether a path the calling thread was refused (EACCES: a directory above it it may not search)
+ * is out of reach of a command that privs_drop_to(uid, gid) will make, too, and so needs no
+ * hiding from it. True when the thread holds neither CAP_DAC_OVERRIDE nor CAP_DAC_READ_SEARCH
+ * and its filesystem ids are uid and gid: the command has those ids, fewer groups (none), no
+ * capability and no_new_privs, so no exec widens what it may reach. That is an ordinary user's
+ * boundary on file capabilities facing a root-only /run/containerd. False for root's boundary,
+ * which may reach every path: a refusal there is a security module's, about another process.
+ */
+bool privs_reach_covers(uid_t uid, gid_t gid);
+
 #endif /* BOUNDARY_USER_PRIVS_H */

@@ -60,13 +60,23 @@ static void say(const char *fmt, ...)
 	}
 }
 
+/*
+ * Whether lstat's or opendir's errno e means there is nothing for the command to reach: nothing
+ * there, or (where unreachable_is_hidden, see privs_reach_covers) a directory on the way that
+ * the command may not search either, as a root-only /run/containerd is to an ordinary user.
+ */
+static bool nothing_to_hide(int e, bool unreachable_is_hidden)
+{
+	return e == ENOENT || e == ENOTDIR || (e == EACCES && unreachable_is_hidden);
+}
+
 /* Hides path: an empty read-only tmpfs over a directory, /dev/null over anything else. */
-static int hide(const char *path)
+static int hide(const char *path, bool unreachable_is_hidden)
 {
 	struct stat st;
 
 	if (lstat(path, &st) == -1)
-		return errno == ENOENT ? 0 : -errno;
+		return nothing_to_hide(errno, unreachable_is_hidden) ? 0 : -errno;
 	if (S_ISDIR(st.st_mode)) {
 		if (mount("boundary", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  "size=4k,mode=0555") == -1)
@@ -99,7 +109,7 @@ static bool runs_commands(const char *name)
 	return false;
 }
 
-static int hide_servers_in(const char *dir)
+static int hide_servers_in(const char *dir, bool unreachable_is_hidden)
 {
 	char path[4096], opts[96];
 	struct dirent *de;
@@ -108,8 +118,13 @@ static int hide_servers_in(const char *dir)
 	int ret = 0;
 
 	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	if (!d) {
+		ret = nothing_to_hide(errno, unreachable_is_hidden) ? 0 : -errno;
+		if (ret < 0)
+			say("cannot look for servers to hide from the jail in %s: %s", dir,
+			    strerror(-ret));
+		return ret;
+	}
 	while ((de = readdir(d))) {
 		if (!runs_commands(de->d_name))
 			continue;
@@ -178,6 +193,7 @@ static int make_rdonly(const char *path)
 static int setup_mounts(const struct spawn_opts *o)
 {
 	const char *const *p, *tmux_dir;
+	bool unreachable_is_hidden = o->as_user && privs_reach_covers(o->uid, o->gid);
 	int ret;
 
 	/* Nothing done here may reach the host's mount table. */
@@ -223,15 +239,17 @@ static int setup_mounts(const struct spawn_opts *o)
 		}
 	}
 	for (p = o->hide; p && *p; p++) {
-		ret = hide(*p);
+		ret = hide(*p, unreachable_is_hidden);
 		if (ret < 0) {
 			say("cannot hide %s from the jail: %s", *p, strerror(-ret));
 			return -1;
 		}
 	}
 	tmux_dir = getenv("TMUX_TMPDIR");
-	if (hide_servers_in("/tmp") < 0 || hide_servers_in("/run") < 0 ||
-	    (tmux_dir && tmux_dir[0] == '/' && hide_servers_in(tmux_dir) < 0))
+	if (hide_servers_in("/tmp", unreachable_is_hidden) < 0 ||
+	    hide_servers_in("/run", unreachable_is_hidden) < 0 ||
+	    (tmux_dir && tmux_dir[0] == '/' &&
+	     hide_servers_in(tmux_dir, unreachable_is_hidden) < 0))
 		return -1;
 	return 0;
 }

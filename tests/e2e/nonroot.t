@@ -41,14 +41,16 @@ fi
 R=$(shared_dir r)
 
 # nb BIN ARGS... -- CMD...: runs BIN as nobody (no groups) in a mount namespace where
-# /etc/hosts names the test servers; sets $out, $rc, $log.
+# /etc/hosts names the test servers, after $NB_SETUP (shell, as root, in that namespace); sets
+# $out, $rc, $log.
+NB_SETUP=:
 nb() {
 	local bin=$1
 	shift
 	# shellcheck disable=SC2016 # for the inner shell
-	out=$(timeout -k 5 60 unshare -m --propagation private sh -c '
+	out=$(NB_SETUP=$NB_SETUP timeout -k 5 60 unshare -m --propagation private sh -c '
 		mount --bind "$0/hosts" /etc/hosts && mount --bind "$0/resolv.conf" /etc/resolv.conf &&
-		exec "$@"' "$UP" setpriv --reuid 65534 --regid 65534 --clear-groups \
+		eval "$NB_SETUP" && exec env -u NB_SETUP "$@"' "$UP" setpriv --reuid 65534 --regid 65534 --clear-groups \
 		env HOME="$NB/home" XDG_CONFIG_HOME="$NB/home/.config" "$bin" --log-level info \
 		--upstream-ca "$TEST_CA" "$@" 2>"$TMPDIR_T/nb.log" </dev/null)
 	rc=$?
@@ -165,6 +167,39 @@ fi
 nb "$NB/bin/boundary" --log-dir "$TMPDIR_T/rootdir/logs" -- true
 ok_if "--log-dir cannot create a directory where the user cannot" \
 	'[ "$rc" = 125 ] && [ ! -e "$TMPDIR_T/rootdir/logs" ]'
+
+# --- a container runtime's root-only directory ---------------------------------------------------
+
+# On a host where containerd has run, /run/containerd is root's, mode 0700, with the socket the
+# jail hides inside. The user cannot reach it, so neither can the command, which runs as the
+# user with less: boundary must start, and must still hide what the user can reach (podman's
+# socket in a directory anyone may search). Built in this namespace's own /run, which keeps the
+# host's /run/boundary.
+mkdir -p -m 755 /run/boundary
+# shellcheck disable=SC2016 # for nb's inner shell
+NB_SETUP='
+	d=$(mktemp -d) && mount --bind /run "$d" && mount -t tmpfs -o mode=755 run /run &&
+	mkdir -m 755 /run/boundary && mount --bind "$d/boundary" /run/boundary &&
+	mkdir -m 700 /run/containerd && mkdir -m 755 /run/podman &&
+	python3 -c "import socket, sys
+for p in sys.argv[1:]: socket.socket(socket.AF_UNIX).bind(p)" \
+		/run/containerd/containerd.sock /run/podman/podman.sock'
+nb "$NB/bin/boundary" -- sh -c '
+	for s in /run/containerd/containerd.sock /run/podman/podman.sock; do
+		if [ -S "$s" ]; then echo "$s: socket"; elif [ -e "$s" ]; then echo "$s: hidden";
+		else echo "$s: unreachable"; fi
+	done'
+NB_SETUP=:
+if [ "$rc" = 0 ] && ! grep -q "cannot hide" <<<"$log"; then
+	ok "a root-only /run/containerd with its socket inside: boundary starts on file capabilities"
+else
+	fail "a root-only /run/containerd with its socket inside: boundary starts on file capabilities"
+	diag "rc=$rc" "$log"
+fi
+contains "... and the command cannot reach that socket either" "$out" \
+	"/run/containerd/containerd.sock: unreachable"
+contains "... while a runtime's socket the user can reach is still hidden" "$out" \
+	"/run/podman/podman.sock: hidden"
 
 # --port-forward: its thread enters the jail's namespace, which takes a capability it must
 # hold while it does (capabilities are per thread). A jailed server answers the host's curl.
