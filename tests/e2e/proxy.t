@@ -57,7 +57,7 @@ RSS_LIMIT_KB=$((64 * 1024))
 ldd "$BOUNDARY" 2>/dev/null | grep -q libasan && RSS_LIMIT_KB=$((256 * 1024))
 BLOCKED="🚫 Request Blocked by Boundary"
 NODE=$(command -v node)
-NODE_CLIENT=$(cd "$(dirname "$0")/../lib" && pwd)/node_client.js
+NODE_CLIENT=$STAGE/lib/node_client.js
 
 # logline NEEDLE: the log lines of the last run that contain NEEDLE (fixed string).
 logline() { grep -F -- "$1" <<<"$log"; }
@@ -313,6 +313,7 @@ if command -v git >/dev/null && [ -x "$(git --exec-path)/git-http-backend" ]; th
 	) >/dev/null 2>&1
 	want=$(git -C "$R/src" rev-parse HEAD)
 	bnd --allow "method=GET,POST domain=up.test path=/git/*" -- sh -c "
+		cd $R || exit
 		git -c http.curloptResolve=up.test:$P_HTTPS:$TH4 clone -q \
 			https://up.test:$P_HTTPS/git/repo.git $R/clone 2>&1
 		git -C $R/clone rev-parse HEAD

@@ -38,7 +38,7 @@ unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy NO_PROXY
 # shellcheck disable=SC2016 # expanded at exit
 at_exit '"$BOUNDARY" cleanup >/dev/null 2>&1'
 
-LIB=$(cd "$(dirname "$0")/../lib" && pwd)
+LIB=$STAGE/lib
 BIN=$(shared_dir bin)
 R=$(shared_dir r)
 

@@ -50,7 +50,21 @@
 #                             query to $TMPDIR_T/fake_dns (`fake_queries`); a jailed resolver
 #                             aimed at it must be answered by boundary, and it must see nothing
 
-PROBE=${PROBE:-$PWD/${BUILD:-build}/tests/netprobe}
+#   STAGE                     what a jailed command or a test user runs, copied where they can
+#                             run it: netprobe, tests/lib's clients ($STAGE/lib), the stress
+#                             clients ($STAGE/stress). The checkout may lie where they cannot
+#                             enter (a clone under /root, or in a 0700 directory): it must not
+#                             matter where it lies.
+
+STAGE=$TMPDIR_T/stage
+mkdir -p "$STAGE/lib" "$STAGE/stress"
+cp "$(dirname "${BASH_SOURCE[0]}")"/*.{py,js,go,c} "$STAGE/lib/"
+cp "$(dirname "${BASH_SOURCE[0]}")"/../stress/*.py "$STAGE/stress/"
+PROBE_BUILT=${PROBE:-$PWD/${BUILD:-build}/tests/netprobe}
+[ -x "$PROBE_BUILT" ] && cp "$PROBE_BUILT" "$STAGE/netprobe"
+PROBE=$STAGE/netprobe
+chmod -R a+rX "$STAGE"
+chmod 711 "$TMPDIR_T"
 TH_NS=""
 TH_PIDS=""
 
@@ -61,7 +75,7 @@ need_root() {
 		exit 0
 	fi
 	if [ ! -x "$PROBE" ]; then
-		fail "netprobe not built ($PROBE): run make test-bins"
+		fail "netprobe not built ($PROBE_BUILT): run make test-bins"
 		done_testing
 		exit 1
 	fi
@@ -113,7 +127,7 @@ testhost_up() {
 	# (a lock released when the suite's processes are gone). The lock is the machine's, not
 	# this checkout's: suites of two work trees would otherwise collide.
 	local lock=/run/lock/boundary-testhost.lock
-	[ -d /run/lock ] || lock=/tmp/boundary-testhost.lock
+	[ -d /run/lock ] || lock=/run/boundary-testhost.lock
 	exec {TH_LOCK}>>"$lock"
 	if ! flock -w 600 "$TH_LOCK"; then
 		echo "jail.sh: another suite held the test host for 10 minutes" >&2

@@ -26,7 +26,7 @@
 #                           with every name sent to the test host), PYC (python3 client.py)
 
 UPSTREAM_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/upstream.py
-CLIENT_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/client.py
+CLIENT_PY=$STAGE/lib/client.py # jailed commands run it
 
 # free_ports N: N TCP ports free on 127.0.0.1, 127.0.0.2 and ::1 alike.
 free_ports() {

@@ -108,6 +108,12 @@ fi
 
 if command -v tmux >/dev/null; then
 	tsock=/tmp/tmux-65534/default
+	# tmux makes the directory of its default socket, not of one named with -S: make it as
+	# tmux would (nobody's, 0700) when no earlier run left it.
+	if [ ! -d "${tsock%/*}" ]; then
+		install -d -m 700 -o 65534 -g 65534 "${tsock%/*}"
+		at_exit "rm -rf ${tsock%/*}"
+	fi
 	# tmux runs commands with $SHELL, else the passwd shell: nobody's is nologin, and a CI job
 	# may have no $SHELL at all.
 	ntmux() { runuser -u nobody -- env SHELL=/bin/sh tmux -S "$tsock" "$@"; }

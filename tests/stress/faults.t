@@ -17,14 +17,13 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/jail.sh"
 . "$(dirname "$0")/../lib/proxy.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
 proxy_suite
 testhost_listen 80
 testhost_listen 443
 testhost_sniff
 testhost_selftest 80
 
-python3 "$HERE/load.py" serve "$TMPDIR_T/load.port" 2>"$TMPDIR_T/origin.err" &
+python3 "$STAGE/stress/load.py" serve "$TMPDIR_T/load.port" 2>"$TMPDIR_T/origin.err" &
 at_exit "kill $! 2>/dev/null"
 for _ in $(seq 100); do [ -s "$TMPDIR_T/load.port" ] && break; sleep 0.05; done
 LP=$(cat "$TMPDIR_T/load.port")
@@ -41,7 +40,7 @@ BND_LOG_LEVEL=info bnd_bg fd --allow "domain=up.test" -- sh -c '
 	while [ ! -e "$1/start" ]; do sleep 0.05; done
 	(sleep 1; dig +tcp +tries=1 +time=15 "@$3" up.test A >"$1/dig.out" 2>&1) &
 	exec python3 "$2" client 200 "$3" 80 "up.test:$4" denied.test "$1" c1' _ "$D/fd" \
-	"$HERE/load.py" "$TH4" "$LP"
+	"$STAGE/stress/load.py" "$TH4" "$LP"
 B=$BND_PID
 sleep 0.5
 n0=$(fds "$B")

@@ -9,13 +9,12 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/jail.sh"
 . "$(dirname "$0")/../lib/proxy.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
 proxy_suite
 testhost_listen 80
 testhost_sniff
 testhost_selftest 80
 
-python3 "$HERE/load.py" serve "$TMPDIR_T/load.port" "$TMPDIR_T/accepted" 2>"$TMPDIR_T/origin.err" &
+python3 "$STAGE/stress/load.py" serve "$TMPDIR_T/load.port" "$TMPDIR_T/accepted" 2>"$TMPDIR_T/origin.err" &
 at_exit "kill $! 2>/dev/null"
 for _ in $(seq 100); do [ -s "$TMPDIR_T/load.port" ] && break; sleep 0.05; done
 LP=$(cat "$TMPDIR_T/load.port")
@@ -24,7 +23,7 @@ state_snapshot "$TMPDIR_T/before"
 
 bnd_bg k --allow "domain=up.test" -- sh -c '
 	for i in 1 2 3 4; do python3 "$1" hammer 50 "$2" 80 "up.test:$3" & done
-	wait' _ "$HERE/load.py" "$TH4" "$LP"
+	wait' _ "$STAGE/stress/load.py" "$TH4" "$LP"
 B=$BND_PID
 for _ in $(seq 200); do [ "$(accepted)" -ge 200 ] && break; sleep 0.05; done
 pids=$(pgrep -f "load.py hammer 50 $TH4")

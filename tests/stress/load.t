@@ -15,7 +15,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/jail.sh"
 . "$(dirname "$0")/../lib/proxy.sh"
-LOAD_PY=$(cd "$(dirname "$0")" && pwd)/load.py
+LOAD_PY=$STAGE/stress/load.py
 N=${STRESS_CONNS:-10000}
 PROCS=4
 PER=$((N / PROCS))

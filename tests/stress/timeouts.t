@@ -9,20 +9,19 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/jail.sh"
 . "$(dirname "$0")/../lib/proxy.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
 proxy_suite
 testhost_listen 80
 testhost_sniff
 testhost_selftest 80
 
-python3 "$HERE/load.py" serve "$TMPDIR_T/load.port" 2>"$TMPDIR_T/origin.err" &
+python3 "$STAGE/stress/load.py" serve "$TMPDIR_T/load.port" 2>"$TMPDIR_T/origin.err" &
 at_exit "kill $! 2>/dev/null"
 for _ in $(seq 100); do [ -s "$TMPDIR_T/load.port" ] && break; sleep 0.05; done
 LP=$(cat "$TMPDIR_T/load.port")
 
 start=$(date +%s)
 bnd --allow "domain=up.test" --header-timeout 2 --idle-timeout 2 --upstream-timeout 2 -- \
-	timeout 40 python3 "$HERE/slow.py" "$TH4" 80 "up.test:$LP"
+	timeout 40 python3 "$STAGE/stress/slow.py" "$TH4" 80 "up.test:$LP"
 diag "$out" "(the whole run took $(($(date +%s) - start)) s)"
 expect_rc "the misbehaving clients all finished (none hung past 40 s)" 0
 
