@@ -4,6 +4,7 @@
 #
 #   make            build/boundary
 #   make test       install missing Debian packages, build, run every suite (root for e2e)
+#   make test-fresh make test as CI runs it: a clean clone of HEAD in a private directory, env -i
 #   make demo       a short tour of what boundary does on this machine
 #   make fuzz       run every libFuzzer target FUZZ_SECONDS (default 60) seconds,
 #                   FUZZ_JOBS (default 1) of them at once
@@ -222,6 +223,11 @@ test:
 	$(Q)tools/install-deps
 	$(Q)$(MAKE) --no-print-directory test-bins
 	$(Q)BUILD=$(BUILD) SAN=$(SAN) tests/run
+
+# CI's run here: a clean clone of HEAD in a 0700 directory, `env -i`, `.ci/run` (tools/test-fresh).
+.PHONY: test-fresh
+test-fresh:
+	$(Q)tools/test-fresh
 
 .PHONY: demo
 demo:

@@ -14,7 +14,7 @@
 . "$(dirname "$0")/../lib/proxy.sh"
 proxy_suite
 
-AGENT_PY=$(cd "$(dirname "$0")/../lib" && pwd)/coder_agent.py
+AGENT_PY=$STAGE/lib/coder_agent.py
 R=$(shared_dir r)
 
 # agent_up NAME: an agent listening on $TMPDIR_T/NAME.sock, frames to $TMPDIR_T/NAME.jsonl.

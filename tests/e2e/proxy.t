@@ -198,9 +198,8 @@ else
 fi
 
 if [ -z "$NODE" ]; then
-	skip "node is not installed"
-	skip "node is not installed"
-	skip "node is not installed"
+	skip "node is not installed (Debian package nodejs)"
+	skip "node is not installed (Debian package nodejs)"
 else
 	before=$(conns A)
 	bnd --allow "domain=up.test" -- "$NODE" "$NODE_CLIENT" agent up.test "$P_HTTPS" 100
@@ -218,6 +217,7 @@ else
 	else
 		fail "node keep-alive: few connections for 100 requests (client ${sockets:-?}, upstream $made)"
 	fi
+fi
 # One upstream connection serves clients one after another (the proxy's idle pool).
 before=$(conns A)
 bnd --allow "domain=up.test" -- sh -c \
@@ -286,6 +286,9 @@ else
 	diag "out: $out" "upstream connections made: $made"
 fi
 
+if [ -z "$NODE" ]; then
+	skip "node is not installed (Debian package nodejs)"
+else
 	if "$NODE" -e 'process.exit(typeof fetch === "function" ? 0 : 1)'; then
 		bnd --allow "domain=up.test" -- sh -c "
 			$NODE $NODE_CLIENT fetch https://up.test:$P_HTTPS/echo/fetch

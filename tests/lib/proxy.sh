@@ -25,8 +25,9 @@
 #   JAIL_ENV                exported for jailed commands: CLIENT_ADDR (client.py), CURL (curl
 #                           with every name sent to the test host), PYC (python3 client.py)
 
-UPSTREAM_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/upstream.py
-CLIENT_PY=$STAGE/lib/client.py # jailed commands run it
+# Jailed commands run both (upstream.py makes test data): their copies in $STAGE (jail.sh).
+UPSTREAM_PY=$STAGE/lib/upstream.py
+CLIENT_PY=$STAGE/lib/client.py
 
 # free_ports N: N TCP ports free on 127.0.0.1, 127.0.0.2 and ::1 alike.
 free_ports() {

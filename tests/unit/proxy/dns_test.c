@@ -1448,7 +1448,7 @@ static void test_python(void **state)
 
 	(void)state;
 	if (!have_program("python3")) {
-		print_message("python3 not installed; skipping\n");
+		print_message("python3 not installed (Debian: python3); skipping\n");
 		skip();
 	}
 	snprintf(path, sizeof(path), "%s/client.py", srv.dir);
@@ -1491,7 +1491,7 @@ static void test_node(void **state)
 
 	(void)state;
 	if (!have_program("node")) {
-		print_message("node not installed; skipping\n");
+		print_message("node not installed (Debian: nodejs); skipping\n");
 		skip();
 	}
 	snprintf(path, sizeof(path), "%s/client.js", srv.dir);
