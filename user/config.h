@@ -6,8 +6,10 @@
  * hands each value to opts_set() as a file value, so flags and the environment still win. It
  * is strict where coder/boundary is lax: an unknown or duplicated key, a value of the wrong
  * type and a bad rule are errors that name the file, line and column. It also writes the
- * commented template that generate-config prints. It does not decide which file to read when
- * (opts_load() does), and it does nothing with the values beyond storing them.
+ * commented template that generate-config prints. It also decides which file to read when:
+ * config_load() reads the command line, the environment and then the file, and
+ * config_reload_rules() reads the file again for a reload. It does nothing with the values beyond
+ * storing them (opts.c checks them).
  */
 #ifndef BOUNDARY_USER_CONFIG_H
 #define BOUNDARY_USER_CONFIG_H
@@ -17,6 +19,7 @@
 #include <stdio.h>
 
 struct opts;
+struct rules;
 
 /* The largest config file read, in bytes. */
 #define CONFIG_MAX_SIZE (1024 * 1024)
@@ -50,5 +53,33 @@ int config_default_path(char *buf, size_t len);
  * through config_load_buffer() without error. For `boundary generate-config`.
  */
 void config_generate(FILE *f);
+
+/*
+ * Everything in order: the command line (opts_parse_args()), the environment, the config file
+ * (the named one, which must exist, or the default one if it exists), opts_finish(). Stops after
+ * the arguments when the action is help, version, generate-config, cleanup or log summary,
+ * which read no environment and no config file. argv must outlive o. Returns 0, or a negative
+ * errno with err set.
+ */
+int config_load(struct opts *o, int argc, char *argv[], char *err, size_t errlen);
+
+/*
+ * The config file a reload reads: the one --config or BOUNDARY_CONFIG named, or the default
+ * path (whether or not it existed at start). Returns buf, or NULL when there is none to read
+ * (--config "", or no home to find the default in).
+ */
+const char *config_path(const struct opts *o, char *buf, size_t len);
+
+/*
+ * Compiles the rules a reload would switch to: the allowlist of the config file at path, read
+ * afresh, then o's --allow rules (or BOUNDARY_ALLOW's) and the --save-rules file. The whole file
+ * is checked as at start, so a bad value anywhere in it refuses the reload. A missing file is an
+ * error only when must_exist (a file --config named); else it holds no rules. Only the allow
+ * rules change: other keys take effect at the next start. Returns 0 with *out (owned by the
+ * caller) and *n_file (how many rules came from the file), or a negative errno with err set
+ * ("config.yaml:3:5: rule ...") and *out untouched.
+ */
+int config_reload_rules(const struct opts *o, const char *path, bool must_exist, struct rules **out,
+			size_t *n_file, char *err, size_t errlen);
 
 #endif /* BOUNDARY_USER_CONFIG_H */

@@ -1080,7 +1080,7 @@ static void reload_init(struct reload *r, const struct opts *o)
 	r->base = r->path;
 	r->must_exist = o->src[OPTS_CONFIG] != OPTS_SRC_DEFAULT;
 	memset(&r->seen, 0, sizeof(r->seen));
-	if (!opts_config_path(o, r->path, sizeof(r->path))) {
+	if (!config_path(o, r->path, sizeof(r->path))) {
 		r->path[0] = '\0';
 		return;
 	}
@@ -1150,7 +1150,7 @@ static void reload_rules(struct jail *j, struct dns_server *dns, const struct op
 			 why);
 		return;
 	}
-	ret = opts_reload_rules(o, r->path, r->must_exist, &rules, &n_file, err, sizeof(err));
+	ret = config_reload_rules(o, r->path, r->must_exist, &rules, &n_file, err, sizeof(err));
 	if (ret < 0) {
 		log_error("rules not reloaded (%s): %s; the rules in force stay until the file "
 			  "is fixed",

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * main.c: boundary's entry point. Reads the options (opts_load), then does the one thing they
+ * main.c: boundary's entry point. Reads the options (config_load), then does the one thing they
  * ask: print the version, the help or a config template; decide --test URLs against the rules;
  * summarise audit logs (log summary); jail a cgroup that already exists until stopped
  * (attach: jail_attach); or hand the command to the jail (jail_run) and exit with its status. It owns the exit status
@@ -217,12 +217,11 @@ out:
 }
 
 /*
- * What attach and serve, which run until stopped and not a command, do first: the log level,
- * --log-dir, and the notes on what was read. Returns 0, or -1 after saying why.
+ * What attach and serve, which run until stopped and not a command, do first: --log-dir and the
+ * notes on what was read. Returns 0, or -1 after saying why.
  */
 static int service_start(const struct opts *o)
 {
-	log_set_level(o->log_level);
 	if (o->log_dir[0] && open_log_dir(o->log_dir) != 0)
 		return -1;
 	if (o->config_read)
@@ -246,10 +245,11 @@ int main(int argc, char *argv[])
 	/* On file capabilities, none is effective until a jail is built (privs.h). */
 	privs_lower();
 	opts_init(&o);
-	if (opts_load(&o, argc, argv, err, sizeof(err)) != 0) {
+	if (config_load(&o, argc, argv, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out;
 	}
+	log_set_level(o.log_level);
 	switch (o.action) {
 	case OPTS_VERSION_SHOW:
 		puts("boundary " BOUNDARY_VERSION);
@@ -264,15 +264,12 @@ int main(int argc, char *argv[])
 		status = 0;
 		goto out;
 	case OPTS_CLEANUP:
-		log_set_level(o.log_level);
 		status = cleanup();
 		goto out;
 	case OPTS_LOG_SUMMARY:
-		log_set_level(o.log_level);
 		status = log_summary(&o);
 		goto out;
 	case OPTS_TEST_URLS:
-		log_set_level(o.log_level);
 		compat_notes(&o);
 		status = run_tests(&o);
 		goto out;
@@ -290,7 +287,6 @@ int main(int argc, char *argv[])
 		break;
 	}
 
-	log_set_level(o.log_level);
 	cmd = o.argv;
 	if (!cmd) {
 		if (!isatty(STDIN_FILENO)) {

@@ -21,7 +21,6 @@
 
 #include "proxy/log.h"
 #include "rules/rules.h"
-#include "user/config.h"
 
 #define F(field) offsetof(struct opts, field)
 
@@ -1270,96 +1269,21 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	ret = compile(o->rules, &o->allow.file, err, errlen);
-	if (!ret)
-		ret = compile(o->rules, &o->allow.cli, err, errlen);
-	if (!ret && o->save_rules[0])
-		ret = load_saved_rules(o->save_rules, o->rules, err, errlen);
-	return ret;
+	return opts_rules_compile(o, &o->allow.file, o->rules, err, errlen);
 }
 
-const char *opts_config_path(const struct opts *o, char *buf, size_t len)
+int opts_rules_compile(const struct opts *o, const struct opts_strv *file, struct rules *r,
+		       char *err, size_t errlen)
 {
-	if (o->src[OPTS_CONFIG] != OPTS_SRC_DEFAULT) {
-		if (!o->config || !o->config[0])
-			return NULL;
-		snprintf(buf, len, "%s", o->config);
-		return buf;
-	}
-	return config_default_path(buf, len) == 0 ? buf : NULL;
-}
-
-int opts_reload_rules(const struct opts *o, const char *path, bool must_exist, struct rules **out,
-		      size_t *n_file, char *err, size_t errlen)
-{
-	struct opts t;
-	struct rules *r = NULL;
-	char q[QLEN];
 	int ret;
 
-	/* A scratch set of options: the file's values are checked, then only its rules kept. */
-	opts_init(&t);
-	ret = config_load_file(&t, path, must_exist, err, errlen);
-	if (ret == -ENOENT)
-		snprintf(err, errlen, "config file %s is gone (the rules stay as they were)",
-			 opts_quote(path, q, sizeof(q)));
-	if (ret)
-		goto out;
-	r = rules_new();
-	if (!r) {
-		snprintf(err, errlen, "out of memory");
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = compile(r, &t.allow.file, err, errlen);
+	ret = compile(r, file, err, errlen);
 	if (!ret)
 		ret = compile(r, &o->allow.cli, err, errlen);
-	/* The --save-rules file too, as at start: it may have grown since ("always" answers). */
+	/* The --save-rules file too: on a reload it may have grown ("always" answers). */
 	if (!ret && o->save_rules && o->save_rules[0])
 		ret = load_saved_rules(o->save_rules, r, err, errlen);
-	if (ret)
-		goto out;
-	*n_file = t.allow.file.n;
-	*out = r;
-	r = NULL;
-out:
-	rules_free(r);
-	opts_fini(&t);
 	return ret;
-}
-
-int opts_load(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
-{
-	char path[4096], q[QLEN];
-	const char *who;
-	int ret;
-
-	ret = opts_parse_args(o, argc, argv, err, errlen);
-	if (ret || o->action == OPTS_HELP_SHOW || o->action == OPTS_VERSION_SHOW ||
-	    o->action == OPTS_GENERATE_CONFIG || o->action == OPTS_CLEANUP ||
-	    o->action == OPTS_LOG_SUMMARY)
-		return ret;
-	ret = opts_parse_env(o, err, errlen);
-	if (ret)
-		return ret;
-
-	if (o->src[OPTS_CONFIG] != OPTS_SRC_DEFAULT) {
-		who = o->src[OPTS_CONFIG] == OPTS_SRC_ENV ? "BOUNDARY_CONFIG" : "--config";
-		/* --config "" reads no file at all. */
-		if (o->config[0]) {
-			ret = config_load_file(o, o->config, true, err, errlen);
-			if (ret == -ENOENT)
-				snprintf(err, errlen,
-					 "%s %s: no such file (create one with: boundary "
-					 "generate-config > %s)",
-					 who, opts_quote(o->config, q, sizeof(q)), q);
-		}
-	} else if (config_default_path(path, sizeof(path)) == 0) {
-		ret = config_load_file(o, path, false, err, errlen);
-	}
-	if (ret)
-		return ret;
-	return opts_finish(o, err, errlen);
 }
 
 void opts_usage(FILE *f)

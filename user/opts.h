@@ -244,31 +244,13 @@ int opts_parse_env(struct opts *o, char *err, size_t errlen);
 int opts_finish(struct opts *o, char *err, size_t errlen);
 
 /*
- * All of the above in order: arguments, environment, the config file (the named one, which must
- * exist, or the default one if it exists), opts_finish(). Stops after the arguments when the
- * action is help, version, generate-config, cleanup or log summary, which read no environment
- * and no config file. Returns 0, or a negative errno with err set.
+ * Compiles into r, in this order: the rule specs in file (a config file's allowlist), o's --allow
+ * rules (or BOUNDARY_ALLOW's), then the rules of o's --save-rules file (a missing file holds
+ * none). opts_finish() and a reload (config_reload_rules()) share it, so both read the same
+ * sources in the same order. Returns 0, or -EINVAL / -ENOMEM with err set.
  */
-int opts_load(struct opts *o, int argc, char *argv[], char *err, size_t errlen);
-
-/*
- * The config file a reload reads: the one --config or BOUNDARY_CONFIG named, or the default
- * path (whether or not it existed at start). Returns buf, or NULL when there is none to read
- * (--config "", or no home to find the default in).
- */
-const char *opts_config_path(const struct opts *o, char *buf, size_t len);
-
-/*
- * Compiles the rules a reload would switch to: the allowlist of the config file at path, read
- * afresh, then o's --allow rules (or BOUNDARY_ALLOW's), which stay as they were. The whole file
- * is checked as at start, so a bad value anywhere in it refuses the reload. A missing file
- * is an error only when must_exist (a file --config named); else it holds no rules. Only the
- * allow rules change: other keys take effect at the next start. Returns 0 with *out (owned by
- * the caller) and *n_file (how many rules came from the file), or a negative errno with err set
- * ("config.yaml:3:5: rule ...") and *out untouched.
- */
-int opts_reload_rules(const struct opts *o, const char *path, bool must_exist, struct rules **out,
-		      size_t *n_file, char *err, size_t errlen);
+int opts_rules_compile(const struct opts *o, const struct opts_strv *file, struct rules *r,
+		       char *err, size_t errlen);
 
 /*
  * The known flag (with "--") or config key nearest to word within an edit distance of 2, or

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * opts_test.c: the command line and the precedence of its sources. Includes user/opts.c to reach
- * its statics (parse_bool, edit_distance). Each test runs opts_load() on a real argv with a
+ * its statics (parse_bool, edit_distance). Each test runs config_load() on a real argv with a
  * scratch HOME, so the default config file is one the test wrote, and every environment
  * variable the option table names is unset before and after. Runs as any user; the sudo cases
  * that need euid 0 say so and pass trivially otherwise.
@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "../../../user/opts.c"
+#include "user/config.h"
 
 #include <sys/stat.h>
 
@@ -75,7 +76,7 @@ static void write_config(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
-/* opts_load() on "boundary" followed by the NULL-terminated arguments. */
+/* config_load() on "boundary" followed by the NULL-terminated arguments. */
 static int load(const char *first, ...)
 {
 	const char *a;
@@ -91,7 +92,7 @@ static int load(const char *first, ...)
 		args[nargs++] = strdup(a);
 	va_end(ap);
 	args[nargs] = NULL;
-	return opts_load(&o, nargs, args, err, sizeof(err));
+	return config_load(&o, nargs, args, err, sizeof(err));
 }
 
 static int group_setup(void **state)
@@ -793,11 +794,11 @@ static void test_reload_rules(void **state)
 	write_config(cfgpath, "allowlist: [domain=file1.com]\n");
 	assert_int_equal(load("--allow", "domain=flag.com", "true", NULL), 0);
 	assert_int_equal(rules_count(o.rules), 2);
-	assert_string_equal(opts_config_path(&o, path, sizeof(path)), cfgpath);
+	assert_string_equal(config_path(&o, path, sizeof(path)), cfgpath);
 
 	/* The file's rules are read afresh; the flag's stay, after them. */
 	write_config(cfgpath, "allowlist:\n  - domain=new1.com\n  - domain=new2.com\n");
-	assert_int_equal(opts_reload_rules(&o, cfgpath, false, &r, &n_file, err, sizeof(err)), 0);
+	assert_int_equal(config_reload_rules(&o, cfgpath, false, &r, &n_file, err, sizeof(err)), 0);
 	assert_int_equal(n_file, 2);
 	assert_int_equal(rules_count(r), 3);
 	assert_string_equal(rules_raw(r, 0), "domain=new1.com");
@@ -807,30 +808,30 @@ static void test_reload_rules(void **state)
 
 	/* A bad file: an error with file:line:column, and nothing handed back. */
 	write_config(cfgpath, "allowlist:\n  - domain=ok.com\n  - \"domain=x.com:80\"\n");
-	assert_int_equal(opts_reload_rules(&o, cfgpath, false, &r, &n_file, err, sizeof(err)),
+	assert_int_equal(config_reload_rules(&o, cfgpath, false, &r, &n_file, err, sizeof(err)),
 			 -EINVAL);
 	assert_null(r);
 	assert_non_null(strstr(err, "config.yaml:3:5: rule"));
 	write_config(cfgpath, "allowlist: [domain=ok.com]\nproxy_port: nope\n");
-	assert_int_equal(opts_reload_rules(&o, cfgpath, false, &r, &n_file, err, sizeof(err)),
+	assert_int_equal(config_reload_rules(&o, cfgpath, false, &r, &n_file, err, sizeof(err)),
 			 -EINVAL);
 	assert_null(r);
 
 	/* The default file gone: no file rules. A named file gone: an error. */
 	unlink(cfgpath);
-	assert_int_equal(opts_reload_rules(&o, cfgpath, false, &r, &n_file, err, sizeof(err)), 0);
+	assert_int_equal(config_reload_rules(&o, cfgpath, false, &r, &n_file, err, sizeof(err)), 0);
 	assert_int_equal(n_file, 0);
 	assert_int_equal(rules_count(r), 1);
 	rules_free(r);
 	r = NULL;
-	assert_int_equal(opts_reload_rules(&o, cfgpath, true, &r, &n_file, err, sizeof(err)),
+	assert_int_equal(config_reload_rules(&o, cfgpath, true, &r, &n_file, err, sizeof(err)),
 			 -ENOENT);
 	assert_null(r);
 	assert_non_null(strstr(err, "is gone (the rules stay as they were)"));
 
 	/* --config "" reads no file, so there is nothing to reload from. */
 	assert_int_equal(load("--config", "", "true", NULL), 0);
-	assert_null(opts_config_path(&o, path, sizeof(path)));
+	assert_null(config_path(&o, path, sizeof(path)));
 }
 
 static void test_table(void **state)
