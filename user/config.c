@@ -21,6 +21,7 @@
 #include <yaml.h>
 
 #include "rules/rules.h"
+#include "user/cli.h"
 #include "user/opts.h"
 
 #define QLEN 256
@@ -479,10 +480,8 @@ int config_load(struct opts *o, int argc, char *argv[], char *err, size_t errlen
 	const char *who;
 	int ret;
 
-	ret = opts_parse_args(o, argc, argv, err, errlen);
-	if (ret || o->action == OPTS_HELP_SHOW || o->action == OPTS_VERSION_SHOW ||
-	    o->action == OPTS_GENERATE_CONFIG || o->action == OPTS_CLEANUP ||
-	    o->action == OPTS_LOG_SUMMARY)
+	ret = cli_parse_args(o, argc, argv, err, errlen);
+	if (ret || !cli_reads_config(o))
 		return ret;
 	ret = opts_parse_env(o, err, errlen);
 	if (ret)

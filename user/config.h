@@ -55,10 +55,10 @@ int config_default_path(char *buf, size_t len);
 void config_generate(FILE *f);
 
 /*
- * Everything in order: the command line (opts_parse_args()), the environment, the config file
+ * Everything in order: the command line (cli_parse_args()), the environment, the config file
  * (the named one, which must exist, or the default one if it exists), opts_finish(). Stops after
- * the arguments when the action is help, version, generate-config, cleanup or log summary,
- * which read no environment and no config file. argv must outlive o. Returns 0, or a negative
+ * the arguments for help, version and the subcommands the command table says read no config
+ * (generate-config, cleanup, log summary), which read no environment either. argv must outlive o. Returns 0, or a negative
  * errno with err set.
  */
 int config_load(struct opts *o, int argc, char *argv[], char *err, size_t errlen);

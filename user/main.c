@@ -18,6 +18,7 @@
 
 #include "proxy/log.h"
 #include "rules/rules.h"
+#include "user/cli.h"
 #include "user/config.h"
 #include "user/explicit.h"
 #include "user/jail.h"
@@ -256,7 +257,7 @@ int main(int argc, char *argv[])
 		status = 0;
 		goto out;
 	case OPTS_HELP_SHOW:
-		opts_usage(stdout);
+		cli_usage(stdout, o.cmd);
 		status = 0;
 		goto out;
 	case OPTS_GENERATE_CONFIG:

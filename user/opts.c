@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * opts.c: the option table and everything that reads it: the command line (getopt_long with a
- * leading "+", so parsing stops at the command), the environment, the checks and conversions
- * every value goes through (opts_set(), which the YAML loader in config.c also calls), the
- * allow-rule merge, flag and key suggestions, and --help. It owns struct opts. It does not read
- * YAML (config.c) and runs nothing (main.c).
+ * opts.c: the option table and the values it describes: the checks and conversions every value
+ * goes through (opts_set(), which the command line in cli.c and the YAML loader in config.c
+ * call), the environment, the allow-rule merge, and the nearest flag or key for a typo. It owns
+ * struct opts. It reads no argv (cli.c), no YAML (config.c), runs nothing (main.c), and
+ * includes nothing else from user/.
  */
 #include "user/opts.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -24,8 +23,8 @@
 
 #define F(field) offsetof(struct opts, field)
 
-/* getopt_long's val for table entry i; above every char so -h stays 'h'. */
-#define OPT_VAL_BASE 256
+/* The subcommands that run a proxy take its flags: a jail, an attach, serve. */
+#define PROXY_CMDS (OPTS_IN(OPTS_CMD_RUN) | OPTS_IN(OPTS_CMD_ATTACH) | OPTS_IN(OPTS_CMD_SERVE))
 
 /* Room for a quoted value in a message. */
 #define QLEN 256
@@ -33,102 +32,130 @@
 /*
  * The table. Help lines fit --help's 56 columns. Defaults are parsed by opts_init() through
  * opts_set(), so a default is checked like any other value. Columns: id, flag, short flag, env,
- * YAML key, type, default, help placeholder, help, shown in --help, field.
+ * YAML key, type, default, help placeholder, help, shown in --help, field, and the subcommands
+ * whose flag it is (cli.c refuses it after any other subcommand's name).
  */
 static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_ALLOW] = {OPTS_ALLOW, "allow", 0, "BOUNDARY_ALLOW", "allowlist", OPTS_T_RULES, NULL,
-		    "RULE", "allow requests that RULE matches (repeatable)", true, F(allow)},
+		    "RULE", "allow requests that RULE matches (repeatable)", true, F(allow),
+		    PROXY_CMDS},
     [OPTS_CONFIG] = {OPTS_CONFIG, "config", 0, "BOUNDARY_CONFIG", NULL, OPTS_T_STRING, NULL, "FILE",
-		     "YAML file (default ~/.config/coder_boundary/config.yaml)", true, F(config)},
+		     "YAML file (default ~/.config/coder_boundary/config.yaml)", true, F(config),
+		     PROXY_CMDS},
     [OPTS_LOG_LEVEL] = {OPTS_LOG_LEVEL, "log-level", 0, "BOUNDARY_LOG_LEVEL", "log_level",
 			OPTS_T_LOG_LEVEL, "warn", "LEVEL",
-			"error, warn, info or debug (default warn)", true, F(log_level)},
+			"error, warn, info or debug (default warn)", true, F(log_level),
+			PROXY_CMDS},
     [OPTS_LOG_DIR] = {OPTS_LOG_DIR, "log-dir", 0, "BOUNDARY_LOG_DIR", "log_dir", OPTS_T_STRING, "",
-		      "DIR", "write the log to a new file in DIR, not stderr", true, F(log_dir)},
+		      "DIR", "write the log to a new file in DIR, not stderr", true, F(log_dir),
+		      PROXY_CMDS},
     [OPTS_PROXY_PORT] = {OPTS_PROXY_PORT, "proxy-port", 0, "PROXY_PORT", "proxy_port", OPTS_T_PORT,
 			 "8080", "PORT", "the proxy's port in the jail (default: a free one)", true,
-			 F(proxy_port)},
+			 F(proxy_port), PROXY_CMDS},
     [OPTS_USER] = {OPTS_USER, "user", 0, "BOUNDARY_USER", "user", OPTS_T_USER, "", "USER[:GROUP]",
-		   "run the command as USER (default: sudo's caller)", true, F(user)},
+		   "run the command as USER (default: sudo's caller)", true, F(user), PROXY_CMDS},
     [OPTS_USE_REAL_DNS] = {OPTS_USE_REAL_DNS, "use-real-dns", 0, "BOUNDARY_USE_REAL_DNS",
 			   "use_real_dns", OPTS_T_BOOL, "false", NULL,
-			   "real DNS answers for names the rules allow", true, F(use_real_dns)},
+			   "real DNS answers for names the rules allow", true, F(use_real_dns),
+			   PROXY_CMDS},
     [OPTS_TEST] = {OPTS_TEST, "test", 0, NULL, NULL, OPTS_T_TEST, NULL, "[METHOD] URL",
-		   "say if the rules allow URL; run nothing (repeatable)", false, 0},
+		   "say if the rules allow URL; run nothing (repeatable)", false, 0,
+		   OPTS_IN(OPTS_CMD_RUN)},
     [OPTS_VERSION] = {OPTS_VERSION, "version", 0, NULL, NULL, OPTS_T_ACTION, NULL, NULL,
-		      "print the version and exit", false, 0},
+		      "print the version and exit", false, 0, PROXY_CMDS},
     [OPTS_HELP] = {OPTS_HELP, "help", 'h', NULL, NULL, OPTS_T_ACTION, NULL, NULL,
-		   "print this help and exit", true, 0},
+		   "print this help and exit", true, 0, OPTS_IN_ALL},
     [OPTS_JAIL_TYPE] = {OPTS_JAIL_TYPE, "jail-type", 0, "BOUNDARY_JAIL_TYPE", "jail_type",
 			OPTS_T_JAIL, "nsjail", "TYPE",
 			"nsjail (BPF, default), landlock or weak (see man page)", false,
-			F(jail_type)},
+			F(jail_type), PROXY_CMDS},
     [OPTS_NO_USER_NAMESPACE] =
 	{OPTS_NO_USER_NAMESPACE, "no-user-namespace", 0, "BOUNDARY_NO_USER_NAMESPACE",
 	 "no_user_namespace", OPTS_T_BOOL, "false", NULL,
 	 "run a root command as nobody with no capabilities, not in a userns", false,
-	 F(no_user_namespace)},
+	 F(no_user_namespace), PROXY_CMDS},
     [OPTS_DISABLE_AUDIT_LOGS] = {OPTS_DISABLE_AUDIT_LOGS, "disable-audit-logs", 0,
 				 "DISABLE_AUDIT_LOGS", "disable_audit_logs", OPTS_T_BOOL, "false",
 				 NULL, "send no audit records to the Coder agent's socket", false,
-				 F(disable_audit_logs)},
+				 F(disable_audit_logs), PROXY_CMDS},
     [OPTS_LOG_PROXY_SOCKET_PATH] = {OPTS_LOG_PROXY_SOCKET_PATH, "log-proxy-socket-path", 0,
 				    "CODER_AGENT_BOUNDARY_LOG_PROXY_SOCKET_PATH", NULL,
 				    OPTS_T_STRING, "/tmp/boundary-audit.sock", "PATH",
 				    "the Coder agent's audit socket, used if it exists", false,
-				    F(log_proxy_socket_path)},
+				    F(log_proxy_socket_path), PROXY_CMDS},
     [OPTS_PPROF] = {OPTS_PPROF, "pprof", 0, "BOUNDARY_PPROF", "pprof_enabled", OPTS_T_BOOL, "false",
-		    NULL, "serve Go's profiler (no effect: there is none here)", false, F(pprof)},
+		    NULL, "serve Go's profiler (no effect: there is none here)", false, F(pprof),
+		    PROXY_CMDS},
     [OPTS_PPROF_PORT] = {OPTS_PPROF_PORT, "pprof-port", 0, "BOUNDARY_PPROF_PORT", "pprof_port",
 			 OPTS_T_PORT, "6060", "PORT", "the profiler's port (no effect)", false,
-			 F(pprof_port)},
+			 F(pprof_port), PROXY_CMDS},
     [OPTS_SESSION_CORRELATION] = {OPTS_SESSION_CORRELATION, "enable-session-correlation", 0,
 				  "BOUNDARY_SESSION_CORRELATION_ENABLED",
 				  "session_correlation_enabled", OPTS_T_BOOL, "false", NULL,
 				  "tag requests with a session id (not supported yet)", false,
-				  F(session_correlation)},
+				  F(session_correlation), PROXY_CMDS},
     [OPTS_INJECT_TARGET] = {OPTS_INJECT_TARGET, "session-id-inject-target", 0,
 			    "BOUNDARY_SESSION_ID_INJECT_TARGET", "session_id_inject_targets",
 			    OPTS_T_RULES, NULL, "RULE",
 			    "requests to tag with the session id (not supported yet)", false,
-			    F(inject)},
+			    F(inject), PROXY_CMDS},
     [OPTS_UPSTREAM_CA] = {OPTS_UPSTREAM_CA, "upstream-ca", 0, "BOUNDARY_UPSTREAM_CA", "upstream_ca",
 			  OPTS_T_STRING, "", "FILE",
-			  "also trust the CAs in FILE for upstream servers", false, F(upstream_ca)},
+			  "also trust the CAs in FILE for upstream servers", false, F(upstream_ca),
+			  PROXY_CMDS},
     [OPTS_UPSTREAM_TIMEOUT] = {OPTS_UPSTREAM_TIMEOUT, "upstream-timeout", 0,
 			       "BOUNDARY_UPSTREAM_TIMEOUT", "upstream_timeout", OPTS_T_SECONDS,
 			       "120", "SECONDS", "answer 504 when an upstream is silent this long",
-			       false, F(upstream_timeout)},
+			       false, F(upstream_timeout), PROXY_CMDS},
     [OPTS_AUDIT_LOG] = {OPTS_AUDIT_LOG, "audit-log", 0, "BOUNDARY_AUDIT_LOG", "audit_log",
 			OPTS_T_STRING, "", "FILE",
-			"a JSON line per decision to FILE, - or a directory", true, F(audit_log)},
+			"a JSON line per decision to FILE, - or a directory", true, F(audit_log),
+			PROXY_CMDS},
     [OPTS_LISTEN] = {OPTS_LISTEN, "listen", 0, "BOUNDARY_LISTEN", "listen", OPTS_T_STRING,
 		     "127.0.0.1:8080", "ADDR:PORT", "boundary serve: where the proxy listens",
-		     false, F(listen)},
+		     false, F(listen), OPTS_IN(OPTS_CMD_RUN) | OPTS_IN(OPTS_CMD_SERVE)},
     [OPTS_PORT_FORWARD] = {OPTS_PORT_FORWARD, "port-forward", 0, "BOUNDARY_PORT_FORWARD",
 			   "port_forward", OPTS_T_FORWARD, NULL, "H:J",
 			   "host loopback port H reaches jail port J (repeatable)", false,
-			   F(forwards)},
+			   F(forwards), PROXY_CMDS},
     [OPTS_DRY_RUN] = {OPTS_DRY_RUN, "dry-run", 0, "BOUNDARY_DRY_RUN", "dry_run", OPTS_T_BOOL,
 		      "false", NULL, "blocks NOTHING; logs what the rules would refuse", true,
-		      F(dry_run)},
+		      F(dry_run), PROXY_CMDS},
     [OPTS_INTERACTIVE] = {OPTS_INTERACTIVE, "interactive", 0, "BOUNDARY_INTERACTIVE", "interactive",
 			  OPTS_T_BOOL, "false", NULL,
-			  "ask on the terminal about what the rules refuse", true, F(interactive)},
+			  "ask on the terminal about what the rules refuse", true, F(interactive),
+			  PROXY_CMDS},
     [OPTS_SAVE_RULES] = {OPTS_SAVE_RULES, "save-rules", 0, "BOUNDARY_SAVE_RULES", "save_rules",
 			 OPTS_T_STRING, "", "FILE", "allow FILE's rules; --interactive adds to it",
-			 false, F(save_rules)},
+			 false, F(save_rules), PROXY_CMDS},
     [OPTS_RULES_PROGRAM] = {OPTS_RULES_PROGRAM, "rules-program", 0, "BOUNDARY_RULES_PROGRAM",
 			    "rules_program", OPTS_T_STRING, "", "PROG",
 			    "ask PROG (JSON lines) about what the rules refuse", false,
-			    F(rules_program)},
+			    F(rules_program), PROXY_CMDS},
     [OPTS_HEADER_TIMEOUT] = {OPTS_HEADER_TIMEOUT, "header-timeout", 0, "BOUNDARY_HEADER_TIMEOUT",
 			     "header_timeout", OPTS_T_SECONDS, "30", "SECONDS",
 			     "answer 408 when a request head takes this long", false,
-			     F(header_timeout)},
+			     F(header_timeout), PROXY_CMDS},
     [OPTS_IDLE_TIMEOUT] = {OPTS_IDLE_TIMEOUT, "idle-timeout", 0, "BOUNDARY_IDLE_TIMEOUT",
 			   "idle_timeout", OPTS_T_SECONDS, "120", "SECONDS",
-			   "close a connection silent this long", false, F(idle_timeout)},
+			   "close a connection silent this long", false, F(idle_timeout),
+			   PROXY_CMDS},
+    [OPTS_CGROUP] = {OPTS_CGROUP, "cgroup", 0, NULL, NULL, OPTS_T_STRING, NULL, "PATH",
+		     "the cgroup2 directory to jail (or a path under it)", false, F(attach_cgroup),
+		     OPTS_IN(OPTS_CMD_ATTACH)},
+    [OPTS_CONTAINER] = {OPTS_CONTAINER, "container", 0, NULL, NULL, OPTS_T_STRING, NULL, "ID",
+			"the cgroup of a container, by id or name", false, F(attach_container),
+			OPTS_IN(OPTS_CMD_ATTACH)},
+    [OPTS_SYSTEMD_UNIT] = {OPTS_SYSTEMD_UNIT, "systemd-unit", 0, NULL, NULL, OPTS_T_STRING, NULL,
+			   "UNIT", "the cgroup of a systemd unit", false, F(attach_unit),
+			   OPTS_IN(OPTS_CMD_ATTACH)},
+    [OPTS_KILL_EXISTING_SOCKETS] = {OPTS_KILL_EXISTING_SOCKETS, "kill-existing-sockets", 0, NULL,
+				    NULL, OPTS_T_BOOL, "false", NULL,
+				    "shut connections opened before the attach", false,
+				    F(kill_existing_sockets), OPTS_IN(OPTS_CMD_ATTACH)},
+    [OPTS_FORMAT] = {OPTS_FORMAT, "format", 0, NULL, NULL, OPTS_T_FORMAT, "table", "table|json",
+		     "write the summary as a table or as JSON", false, F(log_json),
+		     OPTS_IN(OPTS_CMD_LOG_SUMMARY)},
 };
 
 const struct opts_def *opts_defs(size_t *n)
@@ -539,6 +566,14 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 			return -EINVAL;
 		}
 		break;
+	case OPTS_T_FORMAT:
+		if (strcmp(value, "table") != 0 && strcmp(value, "json") != 0) {
+			snprintf(err, errlen, "%s %s: use table or json", who, q);
+			return -EINVAL;
+		}
+		if (store)
+			*(bool *)field = strcmp(value, "json") == 0;
+		break;
 	case OPTS_T_USER:
 		ret = resolve_user(value, &user, who, err, errlen);
 		if (ret)
@@ -620,16 +655,13 @@ void opts_fini(struct opts *o)
 	}
 	free(o->tests);
 	free(o->log_files);
-	free(o->attach_cgroup);
-	free(o->attach_container);
-	free(o->attach_unit);
 	free(o->config_read);
 	rules_free(o->rules);
 	memset(o, 0, sizeof(*o));
 }
 
 /* Levenshtein distance, ASCII case-insensitive, '-' and '_' equal; SIZE_MAX past 64 bytes. */
-static size_t edit_distance(const char *a, const char *b)
+size_t opts_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j;
 	size_t row[65];
@@ -668,18 +700,18 @@ static size_t edit_distance(const char *a, const char *b)
  * (and closer than word's own length, so "x" suggests nothing). For keys, a flag's name also
  * counts ("allow" suggests "allowlist"), and for flags a unique prefix does ("allo").
  */
-static const struct opts_def *suggest(const char *word, bool yaml)
+static const struct opts_def *suggest(const char *word, bool yaml, unsigned cmds)
 {
 	const struct opts_def *best = NULL, *prefix = NULL;
 	size_t best_d = 3, i, d, wlen = strlen(word);
 	int nprefix = 0;
 
 	for (i = 0; i < OPTS__COUNT; i++) {
-		if (yaml && !defs[i].yaml)
+		if ((yaml && !defs[i].yaml) || (!yaml && !(defs[i].cmds & cmds)))
 			continue;
-		d = edit_distance(word, yaml ? defs[i].yaml : defs[i].flag);
+		d = opts_distance(word, yaml ? defs[i].yaml : defs[i].flag);
 		if (yaml && defs[i].flag) {
-			size_t fd = edit_distance(word, defs[i].flag);
+			size_t fd = opts_distance(word, defs[i].flag);
 
 			if (fd < d)
 				d = fd;
@@ -698,431 +730,18 @@ static const struct opts_def *suggest(const char *word, bool yaml)
 	return best;
 }
 
-const char *opts_suggest_flag(const char *word)
+const char *opts_suggest_flag(const char *word, unsigned cmds)
 {
-	const struct opts_def *d = suggest(word, false);
+	const struct opts_def *d = suggest(word, false, cmds);
 
 	return d ? d->flag : NULL;
 }
 
 const char *opts_suggest_yaml(const char *word)
 {
-	const struct opts_def *d = suggest(word, true);
+	const struct opts_def *d = suggest(word, true, 0);
 
 	return d ? d->yaml : NULL;
-}
-
-static bool needs_quotes(const char *s)
-{
-	for (; *s; s++) {
-		if ((unsigned char)*s <= ' ' || *s == 0x7f || *s == '"' || *s == '\\')
-			return true;
-	}
-	return false;
-}
-
-/* "unknown flag --alow (did you mean --allow?)"; word is the argument as typed. */
-static int unknown_flag(const char *word, char *err, size_t errlen)
-{
-	char name[128], q[QLEN];
-	const char *s = word, *hint;
-	size_t n;
-
-	while (*s == '-')
-		s++;
-	n = strcspn(s, "=");
-	if (n >= sizeof(name))
-		n = sizeof(name) - 1;
-	memcpy(name, s, n);
-	name[n] = '\0';
-	n = strcspn(word, "=");
-	hint = opts_suggest_flag(name);
-	opts_quote(word, q, sizeof(q));
-	/* Print the flag bare unless it needs quoting to be read. */
-	if (n < 128 && !needs_quotes(word))
-		snprintf(q, sizeof(q), "%.*s", (int)n, word);
-	if (hint)
-		snprintf(err, errlen, "unknown flag %s (did you mean --%s?)", q, hint);
-	else
-		snprintf(err, errlen, "unknown flag %s (see boundary --help)", q);
-	return -EINVAL;
-}
-
-/* A METHOD for --test: 1 to 32 of A-Z, '-' and '_'. */
-static bool is_method(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > 32)
-		return false;
-	for (i = 0; i < len; i++) {
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-' || s[i] == '_'))
-			return false;
-	}
-	return true;
-}
-
-static void add_test(struct opts *o, const char *method, size_t mlen, const char *url)
-{
-	struct opts_test *t = realloc(o->tests, (o->n_tests + 1) * sizeof(*t));
-
-	if (!t)
-		fatal("out of memory");
-	o->tests = t;
-	t = &o->tests[o->n_tests++];
-	t->method = strndup(method, mlen);
-	t->url = xstrdup(url);
-	if (!t->method)
-		fatal("out of memory");
-}
-
-/*
- * --test [METHOD] URL: arg is a METHOD if it looks like one and a next argument follows that
- * is not a flag (it is the URL, consumed here); "GET https://x" in one argument also works;
- * anything else is a URL tested with GET.
- */
-static void parse_test(struct opts *o, const char *arg, int argc, char *argv[])
-{
-	const char *sp = strchr(arg, ' ');
-	const char *url;
-
-	if (is_method(arg, strlen(arg)) && optind < argc && argv[optind][0] != '-') {
-		add_test(o, arg, strlen(arg), argv[optind]);
-		optind++;
-		return;
-	}
-	if (sp && is_method(arg, (size_t)(sp - arg))) {
-		url = sp + strspn(sp, " ");
-		if (*url) {
-			add_test(o, arg, (size_t)(sp - arg), url);
-			return;
-		}
-	}
-	add_test(o, "GET", 3, arg);
-}
-
-#define LOG_SUMMARY_USAGE "boundary log summary [--format table|json] FILE..."
-#define ATTACH_USAGE	  "boundary attach --cgroup PATH|--container ID|--systemd-unit UNIT [flags]"
-
-/*
- * attach ARGS: args[0] is "attach". Its own flags (--cgroup, --container, --systemd-unit,
- * --kill-existing-sockets, as "--flag VALUE" or "--flag=VALUE") are taken out; the rest must be
- * boundary's ordinary flags (the rules, --audit-log, ...), parsed as if they came first.
- */
-static int parse_attach(struct opts *o, int nargs, char **args, char *err, size_t errlen)
-{
-	static const char *const names[] = {"cgroup", "container", "systemd-unit"};
-	char **fields[] = {&o->attach_cgroup, &o->attach_container, &o->attach_unit};
-	char **rest, q[QLEN];
-	const char *a, *v;
-	int i, k, n = 1, ret = -EINVAL, given = 0;
-	size_t len;
-
-	rest = calloc((size_t)nargs + 1, sizeof(*rest));
-	if (!rest) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	rest[0] = args[0];
-	for (i = 1; i < nargs; i++) {
-		a = args[i];
-		if (strcmp(a, "--") == 0) {
-			/* Everything after it would be a command: keep it, to be refused below. */
-			while (i < nargs)
-				rest[n++] = args[i++];
-			break;
-		}
-		if (strcmp(a, "--kill-existing-sockets") == 0) {
-			o->kill_existing_sockets = true;
-			continue;
-		}
-		for (k = 0; k < 3; k++) {
-			len = strlen(names[k]);
-			if (strncmp(a, "--", 2) == 0 && strncmp(a + 2, names[k], len) == 0 &&
-			    (a[2 + len] == '\0' || a[2 + len] == '='))
-				break;
-		}
-		if (k == 3) {
-			rest[n++] = args[i];
-			continue;
-		}
-		if (a[2 + len] == '=') {
-			v = a + 3 + len;
-		} else if (i + 1 < nargs) {
-			v = args[++i];
-		} else {
-			snprintf(err, errlen,
-				 "attach: --%s needs a value (usage: " ATTACH_USAGE ")", names[k]);
-			goto out;
-		}
-		if (!v[0]) {
-			snprintf(err, errlen, "attach: --%s is empty", names[k]);
-			goto out;
-		}
-		free(*fields[k]);
-		*fields[k] = strdup(v);
-		if (!*fields[k]) {
-			snprintf(err, errlen, "out of memory");
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	for (k = 0; k < 3; k++)
-		given += *fields[k] != NULL;
-	if (given != 1) {
-		snprintf(err, errlen,
-			 "attach needs exactly one of --cgroup, --container and --systemd-unit "
-			 "(usage: " ATTACH_USAGE ")");
-		goto out;
-	}
-	ret = opts_parse_args(o, n, rest, err, errlen);
-	if (ret)
-		goto out;
-	ret = -EINVAL;
-	if (o->action == OPTS_HELP_SHOW || o->action == OPTS_VERSION_SHOW) {
-		ret = 0;
-		goto out;
-	}
-	if (o->action != OPTS_RUN || o->argv) {
-		snprintf(err, errlen,
-			 "attach runs no command and takes no subcommand (got %s); it jails what "
-			 "already runs in the cgroup (usage: " ATTACH_USAGE ")",
-			 o->argv		       ? opts_quote(o->argv[0], q, sizeof(q))
-			 : o->action == OPTS_TEST_URLS ? "--test"
-						       : "a subcommand");
-		o->argv = NULL;
-		goto out;
-	}
-	o->action = OPTS_ATTACH;
-	ret = 0;
-out:
-	o->argv = NULL;
-	free(rest);
-	return ret;
-}
-
-/*
- * log SUBCOMMAND ARGS: args are what follows "log". Only summary exists; its own flags may come
- * before or between the files, and "--" ends them ("-" is standard input, a file).
- */
-static int parse_log(struct opts *o, int nargs, char **args, char *err, size_t errlen)
-{
-	const char *fmt;
-	char q[QLEN];
-	bool flags = true;
-	int i, n = 0;
-
-	if (nargs == 0) {
-		snprintf(err, errlen, "log needs a subcommand (usage: " LOG_SUMMARY_USAGE ")");
-		return -EINVAL;
-	}
-	if (strcmp(args[0], "summary") != 0) {
-		opts_quote(args[0], q, sizeof(q));
-		if (edit_distance(args[0], "summary") <= 2)
-			snprintf(err, errlen, "unknown log subcommand %s (did you mean summary?)",
-				 q);
-		else
-			snprintf(err, errlen,
-				 "unknown log subcommand %s (the one there is: " LOG_SUMMARY_USAGE
-				 ")",
-				 q);
-		return -EINVAL;
-	}
-	/* At most nargs - 1 files, and a NULL after them. */
-	free(o->log_files);
-	o->log_files = calloc((size_t)nargs, sizeof(*o->log_files));
-	if (!o->log_files)
-		fatal("out of memory");
-	for (i = 1; i < nargs; i++) {
-		fmt = NULL;
-		if (flags && strcmp(args[i], "--") == 0) {
-			flags = false;
-			continue;
-		}
-		if (flags && (strcmp(args[i], "-h") == 0 || strcmp(args[i], "--help") == 0)) {
-			o->action = OPTS_HELP_SHOW;
-			return 0;
-		}
-		if (flags && strcmp(args[i], "--format") == 0) {
-			if (i + 1 == nargs) {
-				snprintf(err, errlen,
-					 "log summary: --format needs a value (table or json)");
-				return -EINVAL;
-			}
-			fmt = args[++i];
-		} else if (flags && strncmp(args[i], "--format=", 9) == 0) {
-			fmt = args[i] + 9;
-		} else if (flags && args[i][0] == '-' && args[i][1] != '\0') {
-			snprintf(err, errlen,
-				 "log summary: unknown flag %s (usage: " LOG_SUMMARY_USAGE ")",
-				 opts_quote(args[i], q, sizeof(q)));
-			return -EINVAL;
-		} else {
-			o->log_files[n++] = args[i];
-			continue;
-		}
-		if (strcmp(fmt, "table") == 0 || strcmp(fmt, "json") == 0) {
-			o->log_json = strcmp(fmt, "json") == 0;
-			continue;
-		}
-		snprintf(err, errlen, "log summary: --format %s: use table or json",
-			 opts_quote(fmt, q, sizeof(q)));
-		return -EINVAL;
-	}
-	if (n == 0) {
-		snprintf(err, errlen,
-			 "log summary needs an audit log to read (usage: " LOG_SUMMARY_USAGE
-			 "; - reads standard input)");
-		return -EINVAL;
-	}
-	o->n_log_files = (size_t)n;
-	o->action = OPTS_LOG_SUMMARY;
-	return 0;
-}
-
-/* serve [flags]: the flags after "serve" as if they came before it; no command, no --test. */
-static int parse_serve(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
-{
-	char q[QLEN];
-	int ret;
-
-	if (argc > 1) {
-		ret = opts_parse_args(o, argc, argv, err, errlen);
-		if (ret || o->action == OPTS_HELP_SHOW || o->action == OPTS_VERSION_SHOW)
-			return ret;
-		if (o->action != OPTS_RUN || o->argv) {
-			snprintf(err, errlen,
-				 "serve runs no command and takes no subcommand (drop %s; usage: "
-				 "boundary serve --listen ADDR:PORT [flags])",
-				 o->argv ? opts_quote(o->argv[0], q, sizeof(q))
-					 : "--test or the subcommand");
-			return -EINVAL;
-		}
-	}
-	o->argv = NULL;
-	o->action = OPTS_SERVE;
-	return 0;
-}
-
-int opts_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
-{
-	struct option lo[OPTS__COUNT + 1];
-	const struct opts_def *d;
-	bool dashdash = false;
-	char who[64], q[QLEN];
-	int c, prev, nrest;
-	char **rest;
-	size_t i;
-
-	memset(lo, 0, sizeof(lo));
-	for (i = 0; i < OPTS__COUNT; i++) {
-		lo[i].name = defs[i].flag;
-		if (defs[i].type == OPTS_T_BOOL)
-			lo[i].has_arg = optional_argument;
-		else if (defs[i].type == OPTS_T_ACTION)
-			lo[i].has_arg = no_argument;
-		else
-			lo[i].has_arg = required_argument;
-		lo[i].val = OPT_VAL_BASE + (int)i;
-	}
-
-	/* Our messages only; optind = 0 makes glibc start over, so this can run twice. */
-	opterr = 0;
-	optind = 0;
-	for (;;) {
-		prev = optind < 1 ? 1 : optind;
-		c = getopt_long(argc, argv, "+:h", lo, NULL);
-		if (c == -1) {
-			if (optind == prev + 1 && strcmp(argv[prev], "--") == 0)
-				dashdash = true;
-			break;
-		}
-		if (c == 'h') {
-			o->action = OPTS_HELP_SHOW;
-			return 0;
-		}
-		if (c == ':' || c == '?') {
-			if (optopt >= OPT_VAL_BASE && optopt < OPT_VAL_BASE + OPTS__COUNT) {
-				d = &defs[optopt - OPT_VAL_BASE];
-				if (c == ':')
-					snprintf(err, errlen, "--%s needs a value (--%s %s)",
-						 d->flag, d->flag, d->arg ? d->arg : "VALUE");
-				else
-					snprintf(err, errlen, "--%s takes no value", d->flag);
-				return -EINVAL;
-			}
-			return unknown_flag(argv[prev], err, errlen);
-		}
-		if (c < OPT_VAL_BASE || c >= OPT_VAL_BASE + OPTS__COUNT)
-			return unknown_flag(argv[prev], err, errlen);
-		d = &defs[c - OPT_VAL_BASE];
-		/* getopt_long takes unique prefixes ("--allo"); coder/boundary does not. */
-		if (strncmp(argv[prev], "--", 2) != 0 ||
-		    strncmp(argv[prev] + 2, d->flag, strlen(d->flag)) != 0 ||
-		    (argv[prev][2 + strlen(d->flag)] != '\0' &&
-		     argv[prev][2 + strlen(d->flag)] != '='))
-			return unknown_flag(argv[prev], err, errlen);
-		snprintf(who, sizeof(who), "--%s", d->flag);
-		switch (d->type) {
-		case OPTS_T_ACTION:
-			o->action = d->id == OPTS_VERSION ? OPTS_VERSION_SHOW : OPTS_HELP_SHOW;
-			return 0;
-		case OPTS_T_TEST:
-			parse_test(o, optarg, argc, argv);
-			break;
-		case OPTS_T_BOOL:
-			if (opts_set(o, d, optarg ? optarg : "true", OPTS_SRC_FLAG, who, err,
-				     errlen) != 0)
-				return -EINVAL;
-			break;
-		default:
-			if (opts_set(o, d, optarg, OPTS_SRC_FLAG, who, err, errlen) != 0)
-				return -EINVAL;
-			break;
-		}
-	}
-
-	rest = argv + optind;
-	nrest = argc - optind;
-	if (!dashdash && nrest > 0 && strcmp(rest[0], "generate-config") == 0) {
-		if (nrest > 1) {
-			snprintf(err, errlen, "generate-config takes no arguments (got %s)",
-				 opts_quote(rest[1], q, sizeof(q)));
-			return -EINVAL;
-		}
-		o->action = OPTS_GENERATE_CONFIG;
-		return 0;
-	}
-	if (!dashdash && nrest > 0 && strcmp(rest[0], "cleanup") == 0) {
-		if (nrest > 1) {
-			snprintf(err, errlen, "cleanup takes no arguments (got %s)",
-				 opts_quote(rest[1], q, sizeof(q)));
-			return -EINVAL;
-		}
-		o->action = OPTS_CLEANUP;
-		return 0;
-	}
-	if (!dashdash && nrest > 0 && strcmp(rest[0], "log") == 0)
-		return parse_log(o, nrest - 1, rest + 1, err, errlen);
-	/* Not again inside parse_attach, which has set one of the three already. */
-	if (!dashdash && nrest > 0 && strcmp(rest[0], "attach") == 0 && !o->attach_cgroup &&
-	    !o->attach_container && !o->attach_unit)
-		return parse_attach(o, nrest, rest, err, errlen);
-	if (!dashdash && nrest > 0 && strcmp(rest[0], "serve") == 0)
-		return parse_serve(o, nrest, rest, err, errlen);
-	if (o->n_tests > 0) {
-		if (nrest > 0) {
-			snprintf(err, errlen,
-				 "--test runs no command (drop %s, or the --test flags to run it)",
-				 opts_quote(rest[0], q, sizeof(q)));
-			return -EINVAL;
-		}
-		o->action = OPTS_TEST_URLS;
-		return 0;
-	}
-	o->action = OPTS_RUN;
-	o->argv = nrest > 0 ? rest : NULL;
-	return 0;
 }
 
 int opts_parse_env(struct opts *o, char *err, size_t errlen)
@@ -1284,65 +903,4 @@ int opts_rules_compile(const struct opts *o, const struct opts_strv *file, struc
 	if (!ret && o->save_rules && o->save_rules[0])
 		ret = load_saved_rules(o->save_rules, r, err, errlen);
 	return ret;
-}
-
-void opts_usage(FILE *f)
-{
-	static const char *const tail[] = {"and", "environment", "variables", "(man", "boundary)."};
-	const size_t n_tail = sizeof(tail) / sizeof(tail[0]);
-	char left[64], word[80];
-	size_t i, col;
-	int n;
-
-	fputs("Usage: boundary [flags] -- command [args...]\n"
-	      "       boundary [flags] --test [METHOD] URL\n"
-	      "       boundary generate-config > ~/.config/coder_boundary/config.yaml\n"
-	      "       boundary cleanup    (remove what killed boundaries left behind)\n"
-	      "       boundary serve --listen ADDR:PORT [flags]   (the proxy alone)\n"
-	      "       " LOG_SUMMARY_USAGE "\n"
-	      "       " ATTACH_USAGE "\n"
-	      "\n"
-	      "Runs command (or $SHELL) with its network jailed: a request gets out only if\n"
-	      "an allow rule matches it, like \"method=GET domain=*.github.com path=/api/*\".\n"
-	      "\n"
-	      "Flags:\n",
-	      f);
-	for (i = 0; i < OPTS__COUNT; i++) {
-		const struct opts_def *d = &defs[i];
-
-		if (!d->brief)
-			continue;
-		if (d->short_flag)
-			snprintf(left, sizeof(left), "-%c, --%s", d->short_flag, d->flag);
-		else
-			snprintf(left, sizeof(left), "--%s%s%s", d->flag, d->arg ? " " : "",
-				 d->arg ? d->arg : "");
-		fprintf(f, "  %-21s %s\n", left, d->help);
-	}
-	/* The rest by name only, then a note, word by word, wrapped at 80 columns. */
-	fputs("Also:", f);
-	col = strlen("Also:");
-	for (i = 0; i < OPTS__COUNT + n_tail; i++) {
-		if (i < OPTS__COUNT && defs[i].brief)
-			continue;
-		if (i < OPTS__COUNT)
-			n = snprintf(word, sizeof(word), "--%s,", defs[i].flag);
-		else
-			n = snprintf(word, sizeof(word), "%s", tail[i - OPTS__COUNT]);
-		if (n < 0)
-			continue;
-		if (col + 1 + (size_t)n > 79) {
-			fputs("\n ", f);
-			col = 1;
-		}
-		fprintf(f, " %s", word);
-		col += 1 + (size_t)n;
-	}
-	fputs("\n"
-	      "\n"
-	      "Examples:\n"
-	      "  sudo boundary --allow \"domain=api.anthropic.com\" -- claude\n"
-	      "  boundary --allow \"domain=*.github.com\" --test https://api.github.com/repos\n",
-
-	      f);
 }

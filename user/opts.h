@@ -8,8 +8,9 @@
  * be missing in another. Precedence is flag, then environment, then file, then default; each
  * value remembers where it came from (opts.src[]). The allow rules are the exception: the
  * file's allowlist always comes first, then the --allow flags (or BOUNDARY_ALLOW when no flag
- * is given), all compiled into one rule set by opts_finish(). This module parses and checks;
- * it runs nothing (main.c does).
+ * is given), all compiled into one rule set by opts_finish(). The table's last column says which
+ * subcommands take each flag; the command line itself is cli.c's. This module checks and
+ * stores; it reads no argv and runs nothing (main.c does).
  */
 #ifndef BOUNDARY_USER_OPTS_H
 #define BOUNDARY_USER_OPTS_H
@@ -55,8 +56,28 @@ enum opts_id {
 	OPTS_RULES_PROGRAM,
 	OPTS_HEADER_TIMEOUT,
 	OPTS_IDLE_TIMEOUT,
+	OPTS_CGROUP, /* attach's own from here */
+	OPTS_CONTAINER,
+	OPTS_SYSTEMD_UNIT,
+	OPTS_KILL_EXISTING_SOCKETS,
+	OPTS_FORMAT, /* log summary's */
 	OPTS__COUNT,
 };
+
+/* The subcommands (cli.c's command table); OPTS_CMD_RUN is none: a command to jail, or --test. */
+enum opts_cmd {
+	OPTS_CMD_RUN = 0,
+	OPTS_CMD_GENERATE_CONFIG,
+	OPTS_CMD_CLEANUP,
+	OPTS_CMD_SERVE,
+	OPTS_CMD_LOG_SUMMARY,
+	OPTS_CMD_ATTACH,
+	OPTS__CMD_COUNT,
+};
+
+/* opts_def.cmds: the subcommands that take a flag. */
+#define OPTS_IN(cmd) (1u << (cmd))
+#define OPTS_IN_ALL  ((1u << OPTS__CMD_COUNT) - 1)
 
 /* How a value is read and where it is stored (the field at opts_def.off). */
 enum opts_type {
@@ -70,6 +91,7 @@ enum opts_type {
 	OPTS_T_RULES,	  /* struct opts_list of rule specs, each checked with rules_add() */
 	OPTS_T_FORWARD,	  /* struct opts_forwards: HOST:JAIL[,...]; a repeated flag appends */
 	OPTS_T_TEST,	  /* --test [METHOD] URL, command line only */
+	OPTS_T_FORMAT,	  /* bool, true for "json", false for "table" */
 	OPTS_T_ACTION,	  /* --version, --help */
 };
 
@@ -113,6 +135,7 @@ struct opts_def {
 	const char *help; /* one line for --help and generate-config */
 	bool brief;	  /* listed with its help line in --help (the rest are only named) */
 	size_t off;	  /* offsetof(struct opts, field) */
+	unsigned cmds;	  /* OPTS_IN() of each subcommand that takes it */
 };
 
 /* A growable array of owned strings. */
@@ -157,6 +180,7 @@ struct opts_test {
 /* Everything boundary was asked to do. Fields are read directly; only this module writes them. */
 struct opts {
 	enum opts_action action;
+	enum opts_cmd cmd; /* the subcommand named, also for its --help */
 
 	struct opts_list allow; /* rule specs, as written */
 	char *config;		/* --config / BOUNDARY_CONFIG; NULL: the default path */
@@ -225,15 +249,6 @@ void opts_fini(struct opts *o);
 int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum opts_src src,
 	     const char *who, char *err, size_t errlen);
 
-/*
- * Parses the command line: flags (getopt_long, stopping at the first non-option or "--"), the
- * generate-config, cleanup, log summary and attach subcommands (attach takes every flag too,
- * after its own), --test, and the command, which o->argv
- * (or o->log_files) then points into (argv must outlive o). Stops at --version or --help.
- * Returns 0, or -EINVAL with err set.
- */
-int opts_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t errlen);
-
 /* Reads the environment variable of every option no flag set. Returns 0 or -EINVAL. */
 int opts_parse_env(struct opts *o, char *err, size_t errlen);
 
@@ -253,14 +268,18 @@ int opts_rules_compile(const struct opts *o, const struct opts_strv *file, struc
 		       char *err, size_t errlen);
 
 /*
- * The known flag (with "--") or config key nearest to word within an edit distance of 2, or
- * NULL. word is what the user typed, without leading dashes.
+ * The known flag (without "--") of a subcommand in cmds (OPTS_IN() bits), or the config key,
+ * nearest to word within an edit distance of 2, or NULL. word is what the user typed, without
+ * leading dashes.
  */
-const char *opts_suggest_flag(const char *word);
+const char *opts_suggest_flag(const char *word, unsigned cmds);
 const char *opts_suggest_yaml(const char *word);
 
-/* Writes --help, one screen of at most 80 columns. */
-void opts_usage(FILE *f);
+/*
+ * Levenshtein distance between a and b, ASCII case-insensitive, with '-' and '_' equal; SIZE_MAX
+ * when either is longer than 64 bytes.
+ */
+size_t opts_distance(const char *a, const char *b);
 
 /*
  * Writes s into buf as a double-quoted string with control characters, quotes and backslashes

@@ -1,0 +1,667 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cli.c: the command line. The command table (every subcommand: name, usage, what it is, its
+ * arguments, whether it reads the config file), one flag parser that getopt_long drives from the
+ * option table for boundary itself and for each subcommand alike, --test, the did-you-mean of a
+ * mistyped subcommand or flag, and every --help. Values go through opts_set(), which checks
+ * them; this file only decides which flag and which subcommand an argument is. It reads no file
+ * and runs nothing.
+ */
+#include "user/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proxy/log.h"
+
+/* getopt_long's val for table entry i; above every char so -h stays 'h'. */
+#define OPT_VAL_BASE 256
+
+/* Room for a quoted value in a message. */
+#define QLEN 256
+
+#define LOG_SUMMARY_USAGE "log summary [--format table|json] FILE..."
+/* The subcommands that run a proxy, and so take boundary's flags. */
+#define PROXY_CMDS (OPTS_IN(OPTS_CMD_RUN) | OPTS_IN(OPTS_CMD_ATTACH) | OPTS_IN(OPTS_CMD_SERVE))
+
+#define ATTACH_USAGE "attach --cgroup PATH|--container ID|--systemd-unit UNIT [flags]"
+
+/*
+ * The command table, in the order boundary --help lists it. An about text is written with its
+ * line breaks, at most 80 columns. Columns: id, name, usage, note in boundary --help, about,
+ * arguments, reads the config, action.
+ */
+static const struct cli_cmd cmds[OPTS__CMD_COUNT] = {
+    [OPTS_CMD_RUN] = {OPTS_CMD_RUN, "", "[flags] -- command [args...]", NULL,
+		      "Runs command (or $SHELL) with its network jailed: a request gets out only "
+		      "if\nan allow rule matches it, like \"method=GET domain=*.github.com "
+		      "path=/api/*\".",
+		      CLI_ARGS_COMMAND, true, OPTS_RUN},
+    [OPTS_CMD_GENERATE_CONFIG] = {OPTS_CMD_GENERATE_CONFIG, "generate-config",
+				  "generate-config > ~/.config/coder_boundary/config.yaml", NULL,
+				  "Writes a config file with every key at its default, each with "
+				  "a comment saying\nwhat it does. Reads no config file.",
+				  CLI_ARGS_NONE, false, OPTS_GENERATE_CONFIG},
+    [OPTS_CMD_CLEANUP] = {OPTS_CMD_CLEANUP, "cleanup", "cleanup",
+			  "remove what killed boundaries left behind",
+			  "Removes what jails left behind when their boundary was killed (their "
+			  "cgroups\nand pinned BPF programs), and reopens the cgroups of a killed "
+			  "attach. Jails\nwhose boundary still runs are left alone.",
+			  CLI_ARGS_NONE, false, OPTS_CLEANUP},
+    [OPTS_CMD_SERVE] = {OPTS_CMD_SERVE, "serve", "serve --listen ADDR:PORT [flags]",
+			"the proxy alone",
+			"Runs the proxy alone, for clients that are told to use it (HTTP_PROXY), "
+			"on other\nmachines or in containers: the same rules, audit records with "
+			"the client's\naddress. Runs until SIGINT or SIGTERM.",
+			CLI_ARGS_NO_COMMAND, true, OPTS_SERVE},
+    [OPTS_CMD_LOG_SUMMARY] = {OPTS_CMD_LOG_SUMMARY, "log summary", LOG_SUMMARY_USAGE, NULL,
+			      "Reads audit logs (--audit-log's JSON lines; - is standard input) "
+			      "and prints,\nhost by host, how many requests were allowed and "
+			      "refused, with the --allow\nlines that would admit the refused. "
+			      "Reads no config file.",
+			      CLI_ARGS_FILES, false, OPTS_LOG_SUMMARY},
+    [OPTS_CMD_ATTACH] = {OPTS_CMD_ATTACH, "attach", ATTACH_USAGE, NULL,
+			 "Jails the processes of a cgroup that already exists, and every one "
+			 "started in it\nlater, until stopped: their connections go through "
+			 "boundary's proxy and rules.",
+			 CLI_ARGS_NO_COMMAND, true, OPTS_ATTACH},
+};
+
+const struct cli_cmd *cli_cmds(size_t *n)
+{
+	*n = OPTS__CMD_COUNT;
+	return cmds;
+}
+
+/* The first word of cmd's name into buf ("log" for "log summary"). */
+static const char *first_word(const struct cli_cmd *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.*s", (int)strcspn(c->name, " "), c->name);
+	return buf;
+}
+
+const char *cli_suggest_cmd(const char *word)
+{
+	const char *best = NULL;
+	size_t best_d = 3, d, i;
+	char w[64];
+
+	for (i = 1; i < OPTS__CMD_COUNT; i++) {
+		d = opts_distance(word, first_word(&cmds[i], w, sizeof(w)));
+		if (d < best_d && d < strlen(word)) {
+			best_d = d;
+			best = cmds[i].name;
+		}
+	}
+	return best;
+}
+
+bool cli_reads_config(const struct opts *o)
+{
+	if (o->action == OPTS_HELP_SHOW || o->action == OPTS_VERSION_SHOW)
+		return false;
+	return cmds[o->cmd].reads_config;
+}
+
+/* Puts "attach: " (the subcommand's name) in front of err; boundary's own errors have none. */
+static int in_cmd(enum opts_cmd cmd, int ret, char *err, size_t errlen)
+{
+	char msg[1024];
+
+	if (cmd != OPTS_CMD_RUN) {
+		snprintf(msg, sizeof(msg), "%s", err);
+		snprintf(err, errlen, "%s: %s", cmds[cmd].name, msg);
+	}
+	return ret;
+}
+
+static bool needs_quotes(const char *s)
+{
+	for (; *s; s++) {
+		if ((unsigned char)*s <= ' ' || *s == 0x7f || *s == '"' || *s == '\\')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * "unknown flag --alow (did you mean --allow?)", from the flags cmd takes; word is the argument
+ * as typed.
+ */
+static int unknown_flag(enum opts_cmd cmd, const char *word, char *err, size_t errlen)
+{
+	char name[128], q[QLEN], see[128];
+	const char *s = word, *hint;
+	size_t n;
+
+	while (*s == '-')
+		s++;
+	n = strcspn(s, "=");
+	if (n >= sizeof(name))
+		n = sizeof(name) - 1;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	n = strcspn(word, "=");
+	hint = opts_suggest_flag(name, OPTS_IN(cmd));
+	opts_quote(word, q, sizeof(q));
+	/* Print the flag bare unless it needs quoting to be read. */
+	if (n < 128 && !needs_quotes(word))
+		snprintf(q, sizeof(q), "%.*s", (int)n, word);
+	snprintf(see, sizeof(see), "boundary%s%s --help", cmd ? " " : "", cmds[cmd].name);
+	if (hint)
+		snprintf(err, errlen, "unknown flag %s (did you mean --%s?)", q, hint);
+	else
+		snprintf(err, errlen, "unknown flag %s (see %s)", q, see);
+	return in_cmd(cmd, -EINVAL, err, errlen);
+}
+
+/* A flag of the table that cmd does not take: whose it is. */
+static int not_taken(enum opts_cmd cmd, const struct opts_def *d, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (cmd != OPTS_CMD_RUN) {
+		snprintf(err, errlen, "%s does not take --%s (see boundary %s --help)",
+			 cmds[cmd].name, d->flag, cmds[cmd].name);
+		return -EINVAL;
+	}
+	for (i = 1; i < OPTS__CMD_COUNT && !(d->cmds & OPTS_IN(i)); i++)
+		;
+	if (i == OPTS__CMD_COUNT)
+		i = OPTS_CMD_RUN;
+	snprintf(err, errlen, "--%s is a flag of boundary %s (see boundary %s --help)", d->flag,
+		 cmds[i].name, cmds[i].name);
+	return -EINVAL;
+}
+
+/* A METHOD for --test: 1 to 32 of A-Z, '-' and '_'. */
+static bool is_method(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 32)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-' || s[i] == '_'))
+			return false;
+	}
+	return true;
+}
+
+static void add_test(struct opts *o, const char *method, size_t mlen, const char *url)
+{
+	struct opts_test *t = realloc(o->tests, (o->n_tests + 1) * sizeof(*t));
+
+	if (!t)
+		fatal("out of memory");
+	o->tests = t;
+	t = &o->tests[o->n_tests++];
+	t->method = strndup(method, mlen);
+	t->url = strdup(url);
+	if (!t->method || !t->url)
+		fatal("out of memory");
+}
+
+/*
+ * --test [METHOD] URL: arg is a METHOD if it looks like one and a next argument follows that
+ * is not a flag (it is the URL, consumed here); "GET https://x" in one argument also works;
+ * anything else is a URL tested with GET.
+ */
+static void parse_test(struct opts *o, const char *arg, int argc, char *argv[])
+{
+	const char *sp = strchr(arg, ' ');
+	const char *url;
+
+	if (is_method(arg, strlen(arg)) && optind < argc && argv[optind][0] != '-') {
+		add_test(o, arg, strlen(arg), argv[optind]);
+		optind++;
+		return;
+	}
+	if (sp && is_method(arg, (size_t)(sp - arg))) {
+		url = sp + strspn(sp, " ");
+		if (*url) {
+			add_test(o, arg, (size_t)(sp - arg), url);
+			return;
+		}
+	}
+	add_test(o, "GET", 3, arg);
+}
+
+/*
+ * The flags of cmd in argv[1..argc) (argv[0] is the program or the subcommand's name), up to the
+ * first argument that is not a flag, or "--". For a subcommand that takes files, the files among
+ * the flags go into o->log_files, which must have room for argc - 1 of them. Stops at --help
+ * (o->cmd = cmd) and --version. Returns 0 with *end the index of the first argument not read
+ * and *dashdash whether "--" came before it, or -EINVAL with err set.
+ */
+static int parse_flags(struct opts *o, enum opts_cmd cmd, int argc, char *argv[], int *end,
+		       bool *dashdash, char *err, size_t errlen)
+{
+	bool files = cmds[cmd].args == CLI_ARGS_FILES;
+	struct option lo[OPTS__COUNT + 1];
+	const struct opts_def *defs, *d;
+	char who[64];
+	size_t i, n;
+	int c, prev;
+
+	defs = opts_defs(&n);
+	memset(lo, 0, sizeof(lo));
+	for (i = 0; i < n; i++) {
+		lo[i].name = defs[i].flag;
+		if (defs[i].type == OPTS_T_BOOL)
+			lo[i].has_arg = optional_argument;
+		else if (defs[i].type == OPTS_T_ACTION)
+			lo[i].has_arg = no_argument;
+		else
+			lo[i].has_arg = required_argument;
+		lo[i].val = OPT_VAL_BASE + (int)i;
+	}
+
+	*end = argc;
+	*dashdash = false;
+	/* Our messages only; optind = 0 makes glibc start over, so this can run twice. */
+	opterr = 0;
+	optind = 0;
+	for (;;) {
+		prev = optind < 1 ? 1 : optind;
+		/* "-": each file comes back as 1, in order; "+": stop at the command. */
+		c = getopt_long(argc, argv, files ? "-:h" : "+:h", lo, NULL);
+		if (c == -1) {
+			if (optind == prev + 1 && strcmp(argv[prev], "--") == 0)
+				*dashdash = true;
+			break;
+		}
+		if (c == 1) {
+			o->log_files[o->n_log_files++] = optarg;
+			continue;
+		}
+		if (c == 'h') {
+			o->action = OPTS_HELP_SHOW;
+			o->cmd = cmd;
+			return 0;
+		}
+		if (c == ':' || c == '?') {
+			if (optopt >= OPT_VAL_BASE && optopt < OPT_VAL_BASE + (int)n) {
+				d = &defs[optopt - OPT_VAL_BASE];
+				if (!(d->cmds & OPTS_IN(cmd)))
+					return not_taken(cmd, d, err, errlen);
+				if (c == ':')
+					snprintf(err, errlen, "--%s needs a value (--%s %s)",
+						 d->flag, d->flag, d->arg ? d->arg : "VALUE");
+				else
+					snprintf(err, errlen, "--%s takes no value", d->flag);
+				return in_cmd(cmd, -EINVAL, err, errlen);
+			}
+			return unknown_flag(cmd, argv[prev], err, errlen);
+		}
+		if (c < OPT_VAL_BASE || c >= OPT_VAL_BASE + (int)n)
+			return unknown_flag(cmd, argv[prev], err, errlen);
+		d = &defs[c - OPT_VAL_BASE];
+		/* getopt_long takes unique prefixes ("--allo"); coder/boundary does not. */
+		if (strncmp(argv[prev], "--", 2) != 0 ||
+		    strncmp(argv[prev] + 2, d->flag, strlen(d->flag)) != 0 ||
+		    (argv[prev][2 + strlen(d->flag)] != '\0' &&
+		     argv[prev][2 + strlen(d->flag)] != '='))
+			return unknown_flag(cmd, argv[prev], err, errlen);
+		if (!(d->cmds & OPTS_IN(cmd)))
+			return not_taken(cmd, d, err, errlen);
+		snprintf(who, sizeof(who), "--%s", d->flag);
+		switch (d->type) {
+		case OPTS_T_ACTION:
+			o->action = d->id == OPTS_VERSION ? OPTS_VERSION_SHOW : OPTS_HELP_SHOW;
+			o->cmd = cmd;
+			return 0;
+		case OPTS_T_TEST:
+			parse_test(o, optarg, argc, argv);
+			break;
+		case OPTS_T_BOOL:
+			if (opts_set(o, d, optarg ? optarg : "true", OPTS_SRC_FLAG, who, err,
+				     errlen) != 0)
+				return in_cmd(cmd, -EINVAL, err, errlen);
+			break;
+		default:
+			if (opts_set(o, d, optarg, OPTS_SRC_FLAG, who, err, errlen) != 0)
+				return in_cmd(cmd, -EINVAL, err, errlen);
+			break;
+		}
+	}
+	*end = optind;
+	return 0;
+}
+
+/* attach: exactly one of --cgroup, --container and --systemd-unit, and not empty. */
+static int check_attach(const struct opts *o, char *err, size_t errlen)
+{
+	static const enum opts_id ids[] = {OPTS_CGROUP, OPTS_CONTAINER, OPTS_SYSTEMD_UNIT};
+	const struct opts_def *defs;
+	const char *v;
+	int given = 0;
+	size_t i, n;
+
+	defs = opts_defs(&n);
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		v = *(char *const *)((const char *)o + defs[ids[i]].off);
+		if (!v)
+			continue;
+		if (!v[0]) {
+			snprintf(err, errlen, "attach: --%s is empty", defs[ids[i]].flag);
+			return -EINVAL;
+		}
+		given++;
+	}
+	if (given != 1) {
+		snprintf(err, errlen,
+			 "attach needs exactly one of --cgroup, --container and --systemd-unit "
+			 "(usage: boundary " ATTACH_USAGE ")");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Subcommand cmd: argv[0] is its (last) name, then its flags and arguments. */
+static int parse_cmd(struct opts *o, enum opts_cmd cmd, int argc, char *argv[], char *err,
+		     size_t errlen)
+{
+	const struct cli_cmd *c = &cmds[cmd];
+	char q[QLEN];
+	bool dashdash;
+	int end, ret;
+
+	o->cmd = cmd;
+	if (c->args == CLI_ARGS_FILES) {
+		/* At most argc - 1 files, and a NULL after them. */
+		free(o->log_files);
+		o->n_log_files = 0;
+		o->log_files = calloc((size_t)argc, sizeof(*o->log_files));
+		if (!o->log_files)
+			fatal("out of memory");
+	}
+	ret = parse_flags(o, cmd, argc, argv, &end, &dashdash, err, errlen);
+	if (ret || o->action == OPTS_HELP_SHOW || o->action == OPTS_VERSION_SHOW)
+		return ret;
+	if (end < argc)
+		opts_quote(argv[end], q, sizeof(q));
+	switch (c->args) {
+	case CLI_ARGS_FILES:
+		while (end < argc)
+			o->log_files[o->n_log_files++] = argv[end++];
+		if (o->n_log_files == 0) {
+			snprintf(err, errlen,
+				 "%s needs an audit log to read (usage: boundary %s; - reads "
+				 "standard input)",
+				 c->name, c->usage);
+			return -EINVAL;
+		}
+		break;
+	case CLI_ARGS_NONE:
+		if (end < argc) {
+			snprintf(err, errlen, "%s takes no arguments (got %s)", c->name, q);
+			return -EINVAL;
+		}
+		break;
+	case CLI_ARGS_NO_COMMAND:
+		if (end < argc) {
+			snprintf(err, errlen,
+				 "%s runs no command and takes no subcommand (drop %s; usage: "
+				 "boundary %s)",
+				 c->name, q, c->usage);
+			return -EINVAL;
+		}
+		break;
+	case CLI_ARGS_COMMAND:
+		break;
+	}
+	if (cmd == OPTS_CMD_ATTACH && check_attach(o, err, errlen) != 0)
+		return -EINVAL;
+	o->argv = NULL;
+	o->action = c->action;
+	return 0;
+}
+
+/*
+ * The subcommand that args (what follows boundary's flags) names, in *cmd, with *words the
+ * number of its words read; OPTS_CMD_RUN when none. A two-word name whose first word matches
+ * ("log") needs its second: a missing or mistyped one is an error. "log --help" is log
+ * summary's help (the one log subcommand). Returns 0 or -EINVAL with err set.
+ */
+static int find_cmd(char **args, int nargs, enum opts_cmd *cmd, int *words, char *err,
+		    size_t errlen)
+{
+	const char *second;
+	char q[QLEN], w[64];
+	size_t i, len;
+
+	*cmd = OPTS_CMD_RUN;
+	*words = 0;
+	for (i = 1; i < OPTS__CMD_COUNT; i++) {
+		len = strlen(first_word(&cmds[i], w, sizeof(w)));
+		if (strcmp(args[0], w) != 0)
+			continue;
+		*cmd = (enum opts_cmd)i;
+		*words = 1;
+		if (!cmds[i].name[len])
+			return 0;
+		second = cmds[i].name + len + 1;
+		if (nargs < 2) {
+			snprintf(err, errlen, "%s needs a subcommand (usage: boundary %s)", w,
+				 cmds[i].usage);
+			return -EINVAL;
+		}
+		if (strcmp(args[1], "-h") == 0 || strcmp(args[1], "--help") == 0)
+			return 0;
+		if (strcmp(args[1], second) == 0) {
+			*words = 2;
+			return 0;
+		}
+		opts_quote(args[1], q, sizeof(q));
+		if (opts_distance(args[1], second) <= 2)
+			snprintf(err, errlen, "unknown %s subcommand %s (did you mean %s?)", w, q,
+				 second);
+		else
+			snprintf(err, errlen,
+				 "unknown %s subcommand %s (the one there is: boundary %s)", w, q,
+				 cmds[i].usage);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Whether name (no '/') is an executable in a directory of $PATH, as execvp() would find it. */
+static bool on_path(const char *name)
+{
+	const char *path = getenv("PATH"), *p, *colon;
+	char full[4096];
+	size_t n;
+	int len;
+
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (p = path;; p = colon + 1) {
+		colon = strchr(p, ':');
+		n = colon ? (size_t)(colon - p) : strlen(p);
+		/* An empty entry is the current directory. */
+		len = snprintf(full, sizeof(full), "%.*s%s%s", (int)n, p, n ? "/" : "", name);
+		if (len > 0 && (size_t)len < sizeof(full) && access(full, X_OK) == 0)
+			return true;
+		if (!colon)
+			return false;
+	}
+}
+
+/*
+ * A command that is a subcommand mistyped ("atach") would only fail in the jail as not found: it
+ * is refused here with the subcommand it is nearest to. A program of that name on PATH runs.
+ */
+static int check_typo(const char *word, char *err, size_t errlen)
+{
+	const char *hint;
+	char q[QLEN];
+
+	if (strchr(word, '/'))
+		return 0;
+	hint = cli_suggest_cmd(word);
+	if (!hint || on_path(word))
+		return 0;
+	snprintf(err, errlen, "%s is neither a subcommand nor a program on PATH (did you mean %s?)",
+		 opts_quote(word, q, sizeof(q)), hint);
+	return -EINVAL;
+}
+
+int cli_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t errlen)
+{
+	enum opts_cmd cmd;
+	bool dashdash;
+	char q[QLEN];
+	int end, nrest, words, ret;
+	char **rest;
+
+	o->cmd = OPTS_CMD_RUN;
+	ret = parse_flags(o, OPTS_CMD_RUN, argc, argv, &end, &dashdash, err, errlen);
+	if (ret || o->action == OPTS_HELP_SHOW || o->action == OPTS_VERSION_SHOW)
+		return ret;
+	rest = argv + end;
+	nrest = argc - end;
+	if (!dashdash && nrest > 0) {
+		ret = find_cmd(rest, nrest, &cmd, &words, err, errlen);
+		if (ret)
+			return ret;
+		if (cmd != OPTS_CMD_RUN)
+			return parse_cmd(o, cmd, nrest - words + 1, rest + words - 1, err, errlen);
+		ret = check_typo(rest[0], err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (o->n_tests > 0) {
+		if (nrest > 0) {
+			snprintf(err, errlen,
+				 "--test runs no command (drop %s, or the --test flags to run it)",
+				 opts_quote(rest[0], q, sizeof(q)));
+			return -EINVAL;
+		}
+		o->action = OPTS_TEST_URLS;
+		return 0;
+	}
+	o->action = OPTS_RUN;
+	o->argv = nrest > 0 ? rest : NULL;
+	return 0;
+}
+
+/* "  --flag ARG            help", as boundary --help lists a flag. */
+static void usage_flag(FILE *f, const struct opts_def *d)
+{
+	char left[64];
+
+	if (d->short_flag)
+		snprintf(left, sizeof(left), "-%c, --%s", d->short_flag, d->flag);
+	else
+		snprintf(left, sizeof(left), "--%s%s%s", d->flag, d->arg ? " " : "",
+			 d->arg ? d->arg : "");
+	fprintf(f, "  %-21s %s\n", left, d->help);
+}
+
+/* Writes words after "Also:", wrapped at 80 columns. */
+static void usage_also(FILE *f, const char *const *words, size_t n)
+{
+	size_t i, col = strlen("Also:");
+
+	fputs("Also:", f);
+	for (i = 0; i < n; i++) {
+		if (col + 1 + strlen(words[i]) > 79) {
+			fputs("\n ", f);
+			col = 1;
+		}
+		fprintf(f, " %s", words[i]);
+		col += 1 + strlen(words[i]);
+	}
+	fputc('\n', f);
+}
+
+/* boundary --help: one screen. */
+static void usage_main(FILE *f)
+{
+	static const char *const tail[] = {"and", "environment", "variables", "(man", "boundary)."};
+	const size_t n_tail = sizeof(tail) / sizeof(tail[0]);
+	const char *words[OPTS__COUNT + 8];
+	char names[OPTS__COUNT][48];
+	const struct opts_def *defs;
+	size_t i, n, k = 0;
+
+	defs = opts_defs(&n);
+	fprintf(f,
+		"Usage: boundary %s\n"
+		"       boundary [flags] --test [METHOD] URL\n",
+		cmds[OPTS_CMD_RUN].usage);
+	for (i = 1; i < OPTS__CMD_COUNT; i++) {
+		fprintf(f, "       boundary %s", cmds[i].usage);
+		if (cmds[i].note)
+			fprintf(f, "   (%s)", cmds[i].note);
+		fputc('\n', f);
+	}
+	fprintf(f, "\n%s\n\nFlags:\n", cmds[OPTS_CMD_RUN].about);
+	for (i = 0; i < n; i++) {
+		if (defs[i].brief && (defs[i].cmds & OPTS_IN(OPTS_CMD_RUN)))
+			usage_flag(f, &defs[i]);
+	}
+	/* The rest by name only, then a note. */
+	for (i = 0; i < n; i++) {
+		if (defs[i].brief || !(defs[i].cmds & OPTS_IN(OPTS_CMD_RUN)))
+			continue;
+		snprintf(names[i], sizeof(names[i]), "--%s,", defs[i].flag);
+		words[k++] = names[i];
+	}
+	for (i = 0; i < n_tail; i++)
+		words[k++] = tail[i];
+	usage_also(f, words, k);
+	fputs("\n"
+	      "Examples:\n"
+	      "  sudo boundary --allow \"domain=api.anthropic.com\" -- claude\n"
+	      "  boundary --allow \"domain=*.github.com\" --test https://api.github.com/repos\n",
+	      f);
+}
+
+void cli_usage(FILE *f, enum opts_cmd cmd)
+{
+	const char *words[OPTS__COUNT + 5];
+	char names[OPTS__COUNT][48];
+	const struct opts_def *defs;
+	size_t i, n, k = 0, shared = 0, last;
+
+	if (cmd == OPTS_CMD_RUN) {
+		usage_main(f);
+		return;
+	}
+	defs = opts_defs(&n);
+	fprintf(f, "Usage: boundary %s\n\n%s\n\nFlags:\n", cmds[cmd].usage, cmds[cmd].about);
+	/* Its own flags in full; those every proxy takes, by reference to boundary --help. */
+	for (i = 0; i < n; i++) {
+		if (!(defs[i].cmds & OPTS_IN(cmd)))
+			continue;
+		if (defs[i].id != OPTS_HELP && (defs[i].cmds & PROXY_CMDS) == PROXY_CMDS)
+			shared++;
+		else
+			usage_flag(f, &defs[i]);
+	}
+	if (!shared)
+		return;
+	words[k++] = "the";
+	words[k++] = "flags";
+	words[k++] = "of";
+	words[k++] = "boundary --help";
+	words[k++] = "but";
+	for (i = 0, last = SIZE_MAX; i < n; i++) {
+		if ((defs[i].cmds & OPTS_IN(OPTS_CMD_RUN)) && !(defs[i].cmds & OPTS_IN(cmd))) {
+			snprintf(names[i], sizeof(names[i]), "--%s,", defs[i].flag);
+			words[k++] = names[i];
+			last = i;
+		}
+	}
+	if (last == SIZE_MAX)
+		words[--k - 1] = "boundary --help.";
+	else
+		names[last][strlen(names[last]) - 1] = '.';
+	usage_also(f, words, k);
+}

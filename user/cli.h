@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h: boundary's command line: argv into struct opts, the subcommands, their --help, and the
+ * did-you-mean of a mistyped subcommand or flag.
+ *
+ * One command table names every subcommand once: its name, usage line, what it is, the
+ * arguments it takes and whether it reads the environment and the config file. The flags come
+ * from the option table (opts.h), whose last column says which subcommands take each one, so a
+ * subcommand's parsing, its --help and its suggestions cannot disagree with each other. Flags
+ * before a subcommand's name are the jail's (all of boundary --help's), as they always were;
+ * after the name, only the subcommand's own are taken. This module parses; it reads no file
+ * (config.c) and runs nothing (main.c dispatches on opts.action).
+ */
+#ifndef BOUNDARY_USER_CLI_H
+#define BOUNDARY_USER_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "user/opts.h"
+
+/* What follows a subcommand's flags. */
+enum cli_args {
+	CLI_ARGS_COMMAND = 0, /* the command to jail, and its arguments */
+	CLI_ARGS_NONE,	      /* nothing: "cleanup takes no arguments" */
+	CLI_ARGS_NO_COMMAND,  /* nothing, since it runs none: "serve runs no command" */
+	CLI_ARGS_FILES,	      /* one or more files, "-" for standard input, among the flags */
+};
+
+/* One subcommand, as the command table describes it. */
+struct cli_cmd {
+	enum opts_cmd id;
+	const char *name;	 /* as typed after boundary's flags; "log summary" is two words */
+	const char *usage;	 /* after "boundary ", in --help's usage lines and its own */
+	const char *note;	 /* said after the usage in boundary --help, or NULL */
+	const char *about;	 /* what it does, for its own --help */
+	enum cli_args args;	 /* what may follow its flags */
+	bool reads_config;	 /* reads the environment and the config file */
+	enum opts_action action; /* what main() does for it */
+};
+
+/* The command table: *n entries, indexed by enum opts_cmd. */
+const struct cli_cmd *cli_cmds(size_t *n);
+
+/*
+ * Parses the command line into o: boundary's flags (stopping at the first non-flag or "--"), then
+ * a subcommand and its own flags and arguments, or --test, or the command, which o->argv (or
+ * o->log_files) then points into (argv must outlive o). A subcommand's flags must be its own:
+ * another's is refused naming the subcommand ("cleanup does not take --allow"). Stops at
+ * --version or --help (o->cmd says whose help). A first word one or two edits from a subcommand
+ * that is not a program on PATH is refused with a suggestion. Returns 0, or -EINVAL / -ENOMEM
+ * with err set.
+ */
+int cli_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t errlen);
+
+/* Whether o's action reads the environment and the config file: not help, version, or a
+ * subcommand whose table row says not. */
+bool cli_reads_config(const struct opts *o);
+
+/*
+ * The subcommand name nearest to word within an edit distance of 2 (and less than word's
+ * length), or NULL; for "log summary", the first word ("log").
+ */
+const char *cli_suggest_cmd(const char *word);
+
+/*
+ * Writes cmd's --help, at most 80 columns: for OPTS_CMD_RUN boundary's own, one screen with
+ * every subcommand's usage line; for a subcommand, its usage, what it does and its flags.
+ */
+void cli_usage(FILE *f, enum opts_cmd cmd);
+
+#endif /* BOUNDARY_USER_CLI_H */
