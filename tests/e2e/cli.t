@@ -42,6 +42,54 @@ contains "--help names generate-config" "$out" "generate-config"
 run_b -h
 expect_rc "-h exits 0" 0
 
+# --- subcommands: each answers --help from the command table ------------------------------------
+# The list is the usage lines of boundary --help, so a new subcommand is tested by being listed.
+
+mapfile -t subs < <("$BOUNDARY" --help | sed -n 's/^ *\(Usage:\)\{0,1\} *boundary \([a-z][a-z-]*\( summary\)\{0,1\}\).*/\2/p')
+check "boundary --help lists the subcommands (${subs[*]})" [ "${#subs[@]}" -ge 5 ]
+for sub in "${subs[@]}"; do
+	# shellcheck disable=SC2086 # "log summary" is two words
+	run_b $sub --help
+	expect_rc "$sub --help exits 0" 0
+	contains "$sub --help shows its usage" "$out" "Usage: boundary $sub"
+	contains "$sub --help lists its flags" "$out" "-h, --help"
+	widest=$(printf '%s\n' "$out" | awk '{ if (length($0) > w) w = length($0) } END { print w + 0 }')
+	check "$sub --help fits 80 columns ($widest)" [ "$widest" -le 80 ]
+	# shellcheck disable=SC2086
+	run_b $sub -h
+	expect_rc "$sub -h exits 0" 0
+done
+run_b attach --help
+contains "attach --help names its own flags" "$out" "--cgroup PATH"
+run_b log --help
+contains "log --help is log summary's" "$out" "Usage: boundary log summary"
+
+run_b atach --cgroup /x
+expect_rc "a mistyped subcommand exits 125" 125
+contains "a mistyped subcommand gets a did-you-mean" "$err" \
+	'boundary: "atach" is neither a subcommand nor a program on PATH (did you mean attach?)'
+run_b generate-confg
+contains "a mistyped generate-config gets a did-you-mean" "$err" "(did you mean generate-config?)"
+run_b log sumary x
+contains "a mistyped log subcommand gets a did-you-mean" "$err" "(did you mean summary?)"
+
+run_b cleanup --allow "domain=a.com"
+expect_rc "a flag cleanup does not take exits 125" 125
+contains "a flag cleanup does not take is refused naming cleanup" "$err" \
+	"boundary: cleanup does not take --allow (see boundary cleanup --help)"
+run_b serve --test https://a.com
+contains "a flag serve does not take is refused naming serve" "$err" \
+	"boundary: serve does not take --test (see boundary serve --help)"
+run_b log summary --log-level info x
+contains "a flag log summary does not take is refused naming it" "$err" \
+	"boundary: log summary does not take --log-level"
+run_b --cgroup /x -- true
+contains "attach's flag without attach names attach" "$err" \
+	"boundary: --cgroup is a flag of boundary attach (see boundary attach --help)"
+run_b attach --cgrup /x
+contains "a mistyped flag of a subcommand suggests its own" "$err" \
+	"boundary: attach: unknown flag --cgrup (did you mean --cgroup?)"
+
 # --- usage errors: 125 and a message for a person ----------------------------------------------
 
 run_b --alow "domain=a.com" -- true
