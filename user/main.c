@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * main.c: boundary's entry point. Reads the options (config_load), then does the one thing they
- * ask: print the version, the help or a config template; decide --test URLs against the rules;
- * summarise audit logs (log summary); jail a cgroup that already exists until stopped
- * (attach: jail_attach); or hand the command to the jail (jail_run) and exit with its status. It owns the exit status
+ * main.c: boundary's entry point. Reads the options (config_load), sets the log level, then runs
+ * the one function its action table names for what they ask: print the version, a help or a
+ * config template; decide --test URLs against the rules; summarise audit logs (log summary);
+ * jail a cgroup that already exists until stopped (attach: jail_attach); serve the proxy alone;
+ * or hand the command to the jail (jail_run) and exit with its status. It owns the exit status
  * convention (the command's own, 128+N for signal N, 125 for boundary's own failures, 126/127
  * for a command that cannot be run or found) and the log file under --log-dir. It never runs
  * a command itself: only the jail does, so nothing can run unjailed.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,11 +142,12 @@ static int run_tests(const struct opts *o)
 }
 
 /* boundary cleanup: reap what killed boundaries left behind; live jails are left alone. */
-static int cleanup(void)
+static int cleanup(const struct opts *o)
 {
 	char err[512];
 	int n;
 
+	(void)o;
 	if (privs_caps_check(err, sizeof(err)) < 0) {
 		log_error("cleanup: %s", err);
 		return LOG_EXIT_FAILURE;
@@ -234,11 +237,104 @@ static int service_start(const struct opts *o)
 	return 0;
 }
 
-int main(int argc, char *argv[])
+static int show_version(const struct opts *o)
+{
+	(void)o;
+	puts("boundary " BOUNDARY_VERSION);
+	return 0;
+}
+
+static int show_help(const struct opts *o)
+{
+	cli_usage(stdout, o->cmd);
+	return 0;
+}
+
+static int generate_config(const struct opts *o)
+{
+	(void)o;
+	config_generate(stdout);
+	return 0;
+}
+
+static int test_urls(const struct opts *o)
+{
+	compat_notes(o);
+	return run_tests(o);
+}
+
+static int attach(const struct opts *o)
+{
+	if (service_start(o) < 0)
+		return LOG_EXIT_FAILURE;
+	return jail_attach(o);
+}
+
+static int serve(const struct opts *o)
+{
+	if (service_start(o) < 0)
+		return LOG_EXIT_FAILURE;
+	return explicit_serve(o);
+}
+
+/* The command (or $SHELL) in the jail; boundary exits with its status. */
+static int run_command(const struct opts *o)
 {
 	static char bin_sh[] = "/bin/sh";
 	char *shell_argv[2] = {NULL, NULL};
-	char **cmd;
+	char **cmd = o->argv;
+
+	if (!cmd) {
+		if (!isatty(STDIN_FILENO)) {
+			log_error("no command specified (usage: boundary [flags] -- command "
+				  "[args...]; see boundary --help)");
+			return LOG_EXIT_FAILURE;
+		}
+		shell_argv[0] = getenv("SHELL");
+		if (!shell_argv[0] || !shell_argv[0][0])
+			shell_argv[0] = bin_sh;
+		cmd = shell_argv;
+	}
+	if (o->log_dir[0] && open_log_dir(o->log_dir) != 0)
+		return LOG_EXIT_FAILURE;
+	if (o->config_read)
+		log_info("read config file %s", o->config_read);
+	compat_notes(o);
+	if (o->dry_run) {
+		/* Loud on purpose: this run does not protect anything. */
+		log_warn(
+		    "*** --dry-run: NOTHING IS BLOCKED. Every request goes out; those the rules "
+		    "would refuse are logged as DRY-RUN and recorded \"would_deny\":true. Use it "
+		    "to learn what a program needs, never to contain one. ***");
+		if (!o->audit_log[0] && !o->log_dir[0])
+			log_warn(
+			    "--dry-run without --audit-log: add --audit-log FILE, then `boundary "
+			    "log summary FILE` proposes the --allow lines");
+	} else if (rules_count(o->rules) == 0 && !o->interactive && !o->rules_program[0]) {
+		log_warn("no allow rules given: every request will be denied (allow one with "
+			 "--allow \"domain=example.com\")");
+	}
+	return o->jail_type == OPTS_JAIL_NSJAIL ? jail_run(o, cmd) : explicit_run(o, cmd);
+}
+
+/*
+ * What each action runs, with the status boundary exits with. cli.c's command table names a
+ * subcommand's action; this table is the function behind it.
+ */
+static int (*const actions[])(const struct opts *o) = {
+    [OPTS_RUN] = run_command,
+    [OPTS_TEST_URLS] = test_urls,
+    [OPTS_HELP_SHOW] = show_help,
+    [OPTS_VERSION_SHOW] = show_version,
+    [OPTS_GENERATE_CONFIG] = generate_config,
+    [OPTS_CLEANUP] = cleanup,
+    [OPTS_LOG_SUMMARY] = log_summary,
+    [OPTS_ATTACH] = attach,
+    [OPTS_SERVE] = serve,
+};
+
+int main(int argc, char *argv[])
+{
 	struct opts o;
 	char err[1024];
 	int status = LOG_EXIT_FAILURE;
@@ -251,75 +347,8 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	log_set_level(o.log_level);
-	switch (o.action) {
-	case OPTS_VERSION_SHOW:
-		puts("boundary " BOUNDARY_VERSION);
-		status = 0;
-		goto out;
-	case OPTS_HELP_SHOW:
-		cli_usage(stdout, o.cmd);
-		status = 0;
-		goto out;
-	case OPTS_GENERATE_CONFIG:
-		config_generate(stdout);
-		status = 0;
-		goto out;
-	case OPTS_CLEANUP:
-		status = cleanup();
-		goto out;
-	case OPTS_LOG_SUMMARY:
-		status = log_summary(&o);
-		goto out;
-	case OPTS_TEST_URLS:
-		compat_notes(&o);
-		status = run_tests(&o);
-		goto out;
-	case OPTS_ATTACH:
-		if (service_start(&o) < 0)
-			goto out;
-		status = jail_attach(&o);
-		goto out;
-	case OPTS_SERVE:
-		if (service_start(&o) < 0)
-			goto out;
-		status = explicit_serve(&o);
-		goto out;
-	case OPTS_RUN:
-		break;
-	}
-
-	cmd = o.argv;
-	if (!cmd) {
-		if (!isatty(STDIN_FILENO)) {
-			log_error("no command specified (usage: boundary [flags] -- command "
-				  "[args...]; see boundary --help)");
-			goto out;
-		}
-		shell_argv[0] = getenv("SHELL");
-		if (!shell_argv[0] || !shell_argv[0][0])
-			shell_argv[0] = bin_sh;
-		cmd = shell_argv;
-	}
-	if (o.log_dir[0] && open_log_dir(o.log_dir) != 0)
-		goto out;
-	if (o.config_read)
-		log_info("read config file %s", o.config_read);
-	compat_notes(&o);
-	if (o.dry_run) {
-		/* Loud on purpose: this run does not protect anything. */
-		log_warn(
-		    "*** --dry-run: NOTHING IS BLOCKED. Every request goes out; those the rules "
-		    "would refuse are logged as DRY-RUN and recorded \"would_deny\":true. Use it "
-		    "to learn what a program needs, never to contain one. ***");
-		if (!o.audit_log[0] && !o.log_dir[0])
-			log_warn(
-			    "--dry-run without --audit-log: add --audit-log FILE, then `boundary "
-			    "log summary FILE` proposes the --allow lines");
-	} else if (rules_count(o.rules) == 0 && !o.interactive && !o.rules_program[0]) {
-		log_warn("no allow rules given: every request will be denied (allow one with "
-			 "--allow \"domain=example.com\")");
-	}
-	status = o.jail_type == OPTS_JAIL_NSJAIL ? jail_run(&o, cmd) : explicit_run(&o, cmd);
+	assert((size_t)o.action < sizeof(actions) / sizeof(actions[0]) && actions[o.action]);
+	status = actions[o.action](&o);
 out:
 	if (fflush(stdout) == EOF && status == 0)
 		status = LOG_EXIT_FAILURE;
