@@ -54,8 +54,10 @@ const struct cli_cmd *cli_cmds(size_t *n);
  */
 int cli_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t errlen);
 
-/* Whether o's action reads the environment and the config file: not help, version, or a
- * subcommand whose table row says not. */
+/*
+ * Whether o's action reads the environment and the config file: not help, not version, and not
+ * a subcommand whose row in the command table says it does not.
+ */
 bool cli_reads_config(const struct opts *o);
 
 /*
