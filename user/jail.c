@@ -27,7 +27,6 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
-#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -62,15 +61,13 @@
 #include "user/opts.h"
 #include "user/portfwd.h"
 #include "user/privs.h"
+#include "user/setup.h"
 #include "user/spawn.h"
 
 _Static_assert(sizeof(struct jail_config) == 12, "struct jail_config is part of the BPF ABI");
 _Static_assert(sizeof(struct jail_orig) == 56, "struct jail_orig is part of the BPF ABI");
 _Static_assert(sizeof(struct jail_client_key) == 20, "struct jail_client_key is part of the ABI");
 
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
@@ -159,69 +156,6 @@ static void make_id(char *buf, size_t len)
 	snprintf(buf, len, "%d-%llu", (int)getpid(), start_time(getpid()));
 }
 
-/*
- * The session id the Coder agent is given: a random (version 4) UUID, the same for every batch
- * of this run, as Coder's own boundary makes it and as the agent's protocol describes the field.
- * Returns 0 or -errno.
- */
-static int make_session_id(char *buf, size_t len)
-{
-	unsigned char b[16];
-	ssize_t n;
-
-	do
-		n = getrandom(b, sizeof(b), 0);
-	while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)sizeof(b))
-		return n == -1 ? -errno : -EIO;
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-		 b[13], b[14], b[15]);
-	return 0;
-}
-
-/*
- * Whether audit records go to the Coder agent's socket, decided as Coder's boundary decides it:
- * not with --disable-audit-logs; an error when the path is empty; not when nothing is at the
- * path (no agent, or one too old to make the socket). That last is a warning when the path was
- * given, and said at info level when it is the default, which every run outside a Coder
- * workspace has. Returns 0 with *path set (NULL: no agent), or -1 after saying why.
- */
-static int agent_socket(const struct opts *o, const char **path)
-{
-	struct stat st;
-
-	*path = NULL;
-	if (o->disable_audit_logs) {
-		log_info("audit records are not sent to the Coder agent (--disable-audit-logs)");
-		return 0;
-	}
-	if (!o->log_proxy_socket_path || !o->log_proxy_socket_path[0]) {
-		log_error("--log-proxy-socket-path is empty: name the Coder agent's audit socket, "
-			  "or turn the agent's audit logs off with --disable-audit-logs");
-		return -1;
-	}
-	if (stat(o->log_proxy_socket_path, &st) == -1) {
-		if (errno != ENOENT && errno != ENOTDIR) {
-			log_error_errno("--log-proxy-socket-path %s", o->log_proxy_socket_path);
-			return -1;
-		}
-		if (o->src[OPTS_LOG_PROXY_SOCKET_PATH] == OPTS_SRC_DEFAULT)
-			log_info("no Coder agent's audit socket at %s: audit records are not sent "
-				 "to a Coder agent",
-				 o->log_proxy_socket_path);
-		else
-			log_warn("the Coder agent's audit socket %s does not exist (no agent, or "
-				 "one too old to make it): audit records are not sent to it",
-				 o->log_proxy_socket_path);
-		return 0;
-	}
-	*path = o->log_proxy_socket_path;
-	return 0;
-}
-
 static bool id_is_stale(const char *id)
 {
 	unsigned long long t;
@@ -230,28 +164,6 @@ static bool id_is_stale(const char *id)
 	if (sscanf(id, "%d-%llu", &pid, &t) != 2)
 		return false; /* not ours: leave it alone */
 	return start_time(pid) != t;
-}
-
-/* Removes dir and the files in it (pins, or the files a jail is shown). */
-static void remove_flat_dir(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (unlink(path) == -1)
-			log_warn_errno("cannot unpin %s", path);
-	}
-	closedir(d);
-	if (rmdir(dir) == -1 && errno != ENOENT)
-		log_warn_errno("cannot remove %s", dir);
 }
 
 /*
@@ -335,7 +247,7 @@ static int reap_stale(bool all_attached, const char *mine)
 		    stale_attach_stays(de->d_name, all_attached, mine))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", JAIL_PIN_ROOT, de->d_name);
-		remove_flat_dir(path);
+		setup_remove_dir(path);
 		log_info("reaped stale jail %s: BPF programs unpinned", de->d_name);
 		n++;
 	}
@@ -350,7 +262,7 @@ static int reap_stale(bool all_attached, const char *mine)
 		if (stat(path, &st) == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", JAIL_RUN_ROOT, de->d_name);
-		remove_flat_dir(path);
+		setup_remove_dir(path);
 	}
 	if (d)
 		closedir(d);
@@ -543,68 +455,6 @@ static int dns_who(void *arg, const struct sockaddr_storage *peer, bool tcp, uin
 	return 0;
 }
 
-int jail_proxy_common(const struct opts *o, struct ca *ca, SSL_CTX **server, SSL_CTX **client,
-		      struct proxy_config *pc, char *err, size_t errlen)
-{
-	*server = tls_server_ctx_new(ca, err, errlen);
-	if (!*server)
-		return -EINVAL;
-	*client = tls_client_ctx_new(o->upstream_ca && o->upstream_ca[0] ? o->upstream_ca : NULL,
-				     err, errlen);
-	if (!*client)
-		return -EINVAL;
-	memset(pc, 0, sizeof(*pc));
-	pc->rules = o->rules;
-	pc->server_ctx = *server;
-	pc->client_ctx = *client;
-	pc->response_timeout_ms = o->upstream_timeout * 1000;
-	pc->connect_timeout_ms = o->upstream_timeout < 10 ? o->upstream_timeout * 1000 : 10000;
-	pc->header_timeout_ms = o->header_timeout * 1000;
-	pc->idle_timeout_ms = o->idle_timeout * 1000;
-	return 0;
-}
-
-int jail_audit_open(const struct opts *o, const char *id, const char *argv0, struct audit **out)
-{
-	struct audit_config ac;
-	char session[40], err[512];
-	const char *agent, *name;
-	int ret;
-
-	*out = NULL;
-	if (agent_socket(o, &agent) < 0)
-		return -1;
-	memset(&ac, 0, sizeof(ac));
-	if (o->audit_log[0] || o->log_dir[0])
-		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
-	ac.agent_socket = agent;
-	ac.jail_id = id;
-	if (agent) {
-		ret = make_session_id(session, sizeof(session));
-		if (ret < 0) {
-			errno = -ret;
-			log_error_errno("cannot make a session id for the Coder agent");
-			return -1;
-		}
-		name = argv0 ? strrchr(argv0, '/') : NULL;
-		ac.session_id = session;
-		ac.process_name = name ? name + 1 : argv0;
-	}
-	if (!ac.path && !ac.agent_socket)
-		return 0;
-	*out = audit_open(&ac, err, sizeof(err));
-	if (!*out) {
-		log_error("%s", err);
-		return -1;
-	}
-	if (ac.path)
-		log_info("audit records go to %s", audit_path(*out));
-	if (agent)
-		log_info("audit records go to the Coder agent's socket %s (session %s)", agent,
-			 session);
-	return 0;
-}
-
 /* --- the whole run ------------------------------------------------------------------------ */
 
 static void jail_init(struct jail *j)
@@ -638,9 +488,9 @@ static void jail_teardown(struct jail *j)
 		bpf_link__destroy(j->link[i]);
 	}
 	if (j->pin_dir[0])
-		remove_flat_dir(j->pin_dir);
+		setup_remove_dir(j->pin_dir);
 	if (j->run_dir[0])
-		remove_flat_dir(j->run_dir);
+		setup_remove_dir(j->run_dir);
 	/* Workers stopped first; the policy then answers what still waits, then the proxy goes. */
 	proxy_stop(j->proxy);
 	policy_free(j->policy);
@@ -656,105 +506,6 @@ static void jail_teardown(struct jail *j)
 		close(j->netns_fd);
 	if (j->cg_fd >= 0)
 		close(j->cg_fd);
-}
-
-/* The command's environment: ours, with HOME, USER and LOGNAME of the user it runs as. */
-/* Every variable by which a TLS library or tool is told which CAs to trust. */
-static const char *const ca_vars[] = {
-    "SSL_CERT_FILE",	  "SSL_CERT_DIR",	 "CURL_CA_BUNDLE", "GIT_SSL_CAINFO",
-    "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "DENO_CERT",	   "CARGO_HTTP_CAINFO",
-    "PIP_CERT",		  "AWS_CA_BUNDLE",
-};
-#define N_CA_VARS (sizeof(ca_vars) / sizeof(ca_vars[0]))
-
-static bool is_ca_var(const char *kv)
-{
-	size_t i, n;
-
-	for (i = 0; i < N_CA_VARS; i++) {
-		n = strlen(ca_vars[i]);
-		if (strncmp(kv, ca_vars[i], n) == 0 && kv[n] == '=')
-			return true;
-	}
-	return false;
-}
-
-/* Whether kv ("NAME=value") sets a variable that one of extra's also sets. */
-static bool set_by(const char *kv, const char *const *extra)
-{
-	size_t len;
-
-	for (; extra && *extra; extra++) {
-		len = strcspn(*extra, "=");
-		if (strncmp(kv, *extra, len) == 0 && kv[len] == '=')
-			return true;
-	}
-	return false;
-}
-
-char **jail_command_env(const struct opts *o, const char *bundle, const char *const *extra)
-{
-	extern char **environ;
-	struct passwd *pw = NULL;
-	size_t n = 0, n_extra = 0, i, k = 0;
-	char **env;
-	int r = 0;
-
-	while (environ[n])
-		n++;
-	while (extra && extra[n_extra])
-		n_extra++;
-	/* Every string is the array's own, so jail_command_env_free() frees them all. */
-	env = calloc(n + 4 + N_CA_VARS + n_extra, sizeof(*env));
-	if (!env)
-		return NULL;
-	if (o->user.set)
-		pw = getpwuid(o->user.uid);
-	for (i = 0; i < n && r >= 0; i++) {
-		if (pw &&
-		    (strncmp(environ[i], "HOME=", 5) == 0 || strncmp(environ[i], "USER=", 5) == 0 ||
-		     strncmp(environ[i], "LOGNAME=", 8) == 0))
-			continue;
-		if (is_ca_var(environ[i]) || set_by(environ[i], extra))
-			continue;
-		env[k] = strdup(environ[i]);
-		if (!env[k++])
-			r = -1;
-	}
-	for (i = 0; i < N_CA_VARS && r >= 0; i++)
-		if ((r = asprintf(&env[k], "%s=%s", ca_vars[i],
-				  strcmp(ca_vars[i], "SSL_CERT_DIR") == 0 ? "/etc/ssl/certs"
-									  : bundle)) >= 0)
-			k++;
-	if (pw && r >= 0 && (r = asprintf(&env[k], "HOME=%s", pw->pw_dir)) >= 0)
-		k++;
-	if (pw && r >= 0 && (r = asprintf(&env[k], "USER=%s", pw->pw_name)) >= 0)
-		k++;
-	if (pw && r >= 0 && (r = asprintf(&env[k], "LOGNAME=%s", pw->pw_name)) >= 0)
-		k++;
-	if (r < 0 && k < n + 4 + N_CA_VARS + n_extra)
-		env[k] = NULL; /* asprintf leaves it undefined */
-	for (i = 0; i < n_extra && r >= 0; i++) {
-		env[k] = strdup(extra[i]);
-		if (!env[k++])
-			r = -1;
-	}
-	if (r < 0) {
-		jail_command_env_free(env);
-		return NULL;
-	}
-	return env;
-}
-
-void jail_command_env_free(char **env)
-{
-	char **p;
-
-	if (!env)
-		return;
-	for (p = env; *p; p++)
-		free(*p);
-	free(env);
 }
 
 /* What the jail must not see or change. */
@@ -952,35 +703,13 @@ static int make_run_files(struct jail *j, char *err, size_t errlen)
 	return 0;
 }
 
-/* boundary's config directory for the user the command runs as: the CA lives there. */
-static void config_dir(const struct opts *o, char *buf, size_t len, bool *owned_by_user)
-{
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	struct passwd *pw;
-	struct stat st;
-
-	*owned_by_user = o->user.set;
-	if (xdg && xdg[0] == '/' && !o->user.set) {
-		snprintf(buf, len, "%s/coder_boundary", xdg);
-		return;
-	}
-	pw = getpwuid(o->user.set ? o->user.uid : getuid());
-	if (pw && stat(pw->pw_dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(buf, len, "%s/.config/coder_boundary", pw->pw_dir);
-		return;
-	}
-	/* A user with no home (nobody): a CA of boundary's own, readable by root only. */
-	snprintf(buf, len, "/var/lib/boundary");
-	*owned_by_user = false;
-}
-
 static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t errlen)
 {
 	struct proxy_config pc;
 	bool user_dir;
 	int ret;
 
-	config_dir(o, j->cfg_dir, sizeof(j->cfg_dir), &user_dir);
+	setup_config_dir(&o->user, j->cfg_dir, sizeof(j->cfg_dir), &user_dir);
 	j->ca = ca_open(j->cfg_dir, user_dir ? o->user.uid : (uid_t)-1,
 			user_dir ? o->user.gid : (gid_t)-1, err, errlen);
 	if (!j->ca)
@@ -993,7 +722,7 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	privs_lower();
 	if (ret < 0)
 		return ret;
-	ret = jail_proxy_common(o, j->ca, &j->server_ctx, &j->client_ctx, &pc, err, errlen);
+	ret = setup_proxy_common(o, j->ca, &j->server_ctx, &j->client_ctx, &pc, err, errlen);
 	if (ret < 0)
 		return ret;
 	if (o->rules_program[0] || o->interactive) {
@@ -1180,7 +909,6 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	struct dns_server *dns = NULL;
 	struct epoll_event ev, evs[16];
 	struct signalfd_siginfo ssi;
-	siginfo_t si;
 	int ep, n, i, fd, status = LOG_EXIT_FAILURE;
 	int lfds[] = {sigfd, pidfd, -1};
 	struct reload rl;
@@ -1243,11 +971,8 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 				if (reload_changed(&rl))
 					reload_rules(j, dns, o, &rl, "the file changed");
 			} else if (fd == pidfd) {
-				memset(&si, 0, sizeof(si));
-				if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) == -1)
+				if (setup_child_status(pidfd, &status) < 0)
 					continue;
-				status =
-				    si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
 				done = true;
 			} else if (fd == sigfd) {
 				if (read(sigfd, &ssi, sizeof(ssi)) != sizeof(ssi))
@@ -1312,9 +1037,7 @@ int jail_run(const struct opts *o, char *const argv[])
 	const char *hide[24], *ro[12], *binds[12];
 	char err[512], store[PATH_MAX + 64];
 	char **env = NULL;
-	struct sigaction sa;
-	sigset_t fwd, old;
-	const int *s;
+	sigset_t old;
 	int pidfd = -1, sigfd = -1, status = LOG_EXIT_FAILURE, ret;
 	pid_t pid;
 
@@ -1323,25 +1046,13 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("%s", err);
 		return LOG_EXIT_FAILURE;
 	}
-	/* On file capabilities, boundary may run commands as its own user, and only as that. */
-	if (privs_unprivileged() && o->user.set && o->user.uid != getuid()) {
-		log_error("--user %s: an ordinary user's boundary runs commands only as that user "
-			  "(uid %u); run boundary as root (sudo) to run them as another",
-			  o->user.spec ? o->user.spec : "", (unsigned)getuid());
+	if (setup_check_user(o, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		return LOG_EXIT_FAILURE;
 	}
-	/* A peer that vanishes mid-write must not kill boundary (OpenSSL writes alerts itself). */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	/* Signals wait in a queue until the loop reads them, so setup is never cut in half. */
-	sigemptyset(&fwd);
-	for (s = spawn_forwarded_signals; *s; s++)
-		sigaddset(&fwd, *s);
-	sigprocmask(SIG_BLOCK, &fwd, &old);
-	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sigfd == -1) {
-		log_error_errno("cannot create a signalfd");
+	sigfd = setup_signals_take(&old, err, sizeof(err));
+	if (sigfd < 0) {
+		log_error("%s", err);
 		goto out;
 	}
 
@@ -1374,8 +1085,11 @@ int jail_run(const struct opts *o, char *const argv[])
 	if (hook_up(&j) < 0)
 		goto out;
 	privs_lower();
-	if (jail_audit_open(o, j.id, argv[0], &j.audit) < 0)
+	ret = setup_audit_open(o, j.id, argv[0], &j.audit, err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
 		goto out;
+	}
 	privs_raise();
 	ret = make_run_files(&j, err, sizeof(err));
 	privs_lower();
@@ -1396,7 +1110,7 @@ int jail_run(const struct opts *o, char *const argv[])
 		}
 	}
 
-	env = jail_command_env(o, j.bundle, NULL);
+	env = setup_command_env(o, j.bundle, NULL);
 	if (!env) {
 		log_error("out of memory");
 		goto out;
@@ -1462,10 +1176,8 @@ out:
 	privs_raise();
 	jail_teardown(&j);
 	privs_lower();
-	jail_command_env_free(env);
-	if (sigfd >= 0)
-		close(sigfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	setup_command_env_free(env);
+	setup_signals_give(sigfd, &old);
 	return status;
 }
 
@@ -1502,9 +1214,7 @@ int jail_attach(const struct opts *o)
 	struct jail j;
 	char err[512], where[64];
 	const char *name;
-	sigset_t fwd, old;
-	struct sigaction sa;
-	const int *s;
+	sigset_t old;
 	int sigfd = -1, status = LOG_EXIT_FAILURE, ret;
 
 	jail_init(&j);
@@ -1514,16 +1224,9 @@ int jail_attach(const struct opts *o)
 			  "file capabilities serve boundary -- COMMAND only)");
 		return LOG_EXIT_FAILURE;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&fwd);
-	for (s = spawn_forwarded_signals; *s; s++)
-		sigaddset(&fwd, *s);
-	sigprocmask(SIG_BLOCK, &fwd, &old);
-	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sigfd == -1) {
-		log_error_errno("cannot create a signalfd");
+	sigfd = setup_signals_take(&old, err, sizeof(err));
+	if (sigfd < 0) {
+		log_error("%s", err);
 		goto out;
 	}
 
@@ -1571,8 +1274,11 @@ int jail_attach(const struct opts *o)
 	name = o->attach_container ? o->attach_container
 	       : o->attach_unit	   ? o->attach_unit
 				   : strrchr(j.cg_path, '/') + 1;
-	if (jail_audit_open(o, j.id, name, &j.audit) < 0)
+	ret = setup_audit_open(o, j.id, name, &j.audit, err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
 		goto out;
+	}
 	ret = setup_proxy(&j, o, err, sizeof(err));
 	if (ret < 0) {
 		log_error("%s", err);
@@ -1599,9 +1305,7 @@ out:
 	jail_teardown(&j);
 	if (t.netns_fd >= 0)
 		close(t.netns_fd);
-	if (sigfd >= 0)
-		close(sigfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	setup_signals_give(sigfd, &old);
 	return status;
 }
 
