@@ -52,7 +52,6 @@
 #include "user/privs.h"
 #include "user/setup.h"
 
-
 #define MAX_LISTEN 8
 #define MAX_SELF   64
 

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -56,7 +55,7 @@
 #include "rules/rules.h"
 #include "user/attach.h"
 #include "user/cgroup.h"
-#include "user/config.h"
+#include "user/fsview.h"
 #include "user/netns.h"
 #include "user/opts.h"
 #include "user/portfwd.h"
@@ -508,146 +507,6 @@ static void jail_teardown(struct jail *j)
 		close(j->cg_fd);
 }
 
-/* What the jail must not see or change. */
-/* mkdir -p for dir, each new directory owned (0700) by the owner of the one above it. */
-static void make_dir_as_parent(const char *dir)
-{
-	char path[PATH_MAX], *slash;
-	struct stat st;
-
-	if (stat(dir, &st) == 0)
-		return;
-	snprintf(path, sizeof(path), "%s", dir);
-	slash = strrchr(path, '/');
-	if (!slash || slash == path)
-		return;
-	*slash = '\0';
-	make_dir_as_parent(path);
-	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode))
-		return;
-	if (mkdir(dir, 0700) == 0 && chown(dir, st.st_uid, st.st_gid) == -1)
-		log_debug("cannot give %s to its parent's owner: %s", dir, strerror(errno));
-}
-
-/* True if a is b or a directory above it (both absolute and canonical). */
-static bool path_covers(const char *a, const char *b)
-{
-	size_t n = strlen(a);
-
-	if (strcmp(a, "/") == 0)
-		return true;
-	return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/');
-}
-
-/*
- * Whether boundary's log directory may be made read-only in the jail as a whole, so that no log
- * of an earlier run there can be swapped either: yes for a directory of its own; no for a shared
- * one (sticky, as /tmp), or one the command works in or below ($HOME, the working directory),
- * where only this run's files are locked.
- */
-static bool log_dir_lockable(const char *dir, const char *home)
-{
-	char real[PATH_MAX], other[PATH_MAX];
-	struct stat st;
-
-	if (!realpath(dir, real) || stat(real, &st) == -1 || !S_ISDIR(st.st_mode))
-		return false;
-	if (st.st_mode & S_ISVTX)
-		return false;
-	if (getcwd(other, sizeof(other)) && path_covers(real, other))
-		return false;
-	if (home && realpath(home, other) && path_covers(real, other))
-		return false;
-	return true;
-}
-
-static void build_hides(const struct jail *j, const struct opts *o, const char **hide, size_t nhide,
-			const char **ro, size_t nro, char *store, size_t storelen)
-{
-	static const char *const fixed[] = {
-	    "/sys/fs/bpf",	/* the pins that hold the jail closed */
-	    "/sys/fs/cgroup",	/* every cgroup, v1 and v2 */
-	    "/run/dbus",	/* the system bus: resolved, systemd, NetworkManager */
-	    "/run/systemd",	/* systemd's private socket, resolved's varlink */
-	    "/run/user",	/* session buses (gvfs fetches URLs) */
-	    "/run/docker.sock", /* a container runtime runs anything, anywhere */
-	    "/run/containerd/containerd.sock",
-	    "/run/podman/podman.sock",
-	    "/run/nscd", /* nscd resolves names for whoever asks */
-	    "/var/run/nscd",
-	};
-	struct passwd *pw;
-	size_t i, k = 0, r = 0, used = 0;
-	const char *home = NULL;
-	int n;
-
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && k + 2 < nhide; i++)
-		hide[k++] = fixed[i];
-	if (strncmp(j->cg_root, "/sys/fs/cgroup", 14) != 0 && k + 2 < nhide)
-		hide[k++] = j->cg_root;
-	/* boundary's configuration: read-only for the jail, so it cannot rewrite its next run. */
-	pw = getpwuid(o->user.set ? o->user.uid : getuid());
-	if (pw)
-		home = pw->pw_dir;
-	if (home) {
-		n = snprintf(store + used, storelen - used, "%s/.config/coder_boundary", home);
-		if (n > 0 && (size_t)n < storelen - used && r + 2 < nro) {
-			ro[r++] = store + used;
-			used += (size_t)n + 1;
-		}
-	}
-	/*
-	 * Where boundary looks for its config next time ($HOME's, which may differ from the
-	 * passwd home): made to exist, so the command cannot create it, and read-only.
-	 */
-	if (config_default_path(store + used, storelen - used) == 0 && r + 2 < nro) {
-		char *slash = strrchr(store + used, '/');
-
-		if (slash) {
-			*slash = '\0';
-			make_dir_as_parent(store + used);
-			ro[r++] = store + used;
-			used += strlen(store + used) + 1;
-		}
-	}
-	if (o->config_read && r + 2 < nro)
-		ro[r++] = o->config_read;
-	/* The rules a person saved, and the rules program: the command must not rewrite either. */
-	if (o->save_rules[0] && r + 2 < nro)
-		ro[r++] = o->save_rules;
-	if (o->rules_program[0] && strchr(o->rules_program, '/') &&
-	    !strchr(o->rules_program, ' ') && r + 2 < nro)
-		ro[r++] = o->rules_program;
-	if (j->cfg_dir[0] && r + 2 < nro)
-		ro[r++] = j->cfg_dir;
-	if (j->key_path[0] && k + 2 < nhide)
-		hide[k++] = j->key_path;
-	/*
-	 * The Coder agent's audit socket: a jailed program would write records of its own there.
-	 * boundary's log and audit files: where their directory is the user's, the jail could
-	 * unlink them and leave forged ones in their place; a mount point cannot be unlinked.
-	 */
-	if (o->log_proxy_socket_path && o->log_proxy_socket_path[0] && k + 2 < nhide)
-		hide[k++] = o->log_proxy_socket_path;
-	if (j->audit && audit_path(j->audit) && strcmp(audit_path(j->audit), "-") != 0 &&
-	    r + 2 < nro)
-		ro[r++] = audit_path(j->audit);
-	if (log_path() && r + 2 < nro)
-		ro[r++] = log_path();
-	if (o->log_dir[0] && r + 2 < nro) {
-		if (log_dir_lockable(o->log_dir, home))
-			ro[r++] = o->log_dir;
-		else
-			log_warn(
-			    "--log-dir %s is shared with the jailed command: it cannot change this "
-			    "run's logs, but could earlier runs' there (give boundary a directory "
-			    "of its own)",
-			    o->log_dir);
-	}
-	hide[k] = NULL;
-	ro[r] = NULL;
-}
-
 /*
  * The jail's /etc/hosts names only its own loopback: every other name is asked of boundary's
  * DNS responder, so the jail's view of names never depends on the host's (and a name the host
@@ -1034,6 +893,7 @@ int jail_run(const struct opts *o, char *const argv[])
 {
 	struct jail j;
 	struct spawn_opts so;
+	struct fsview_jail fj;
 	const char *hide[24], *ro[12], *binds[12];
 	char err[512], store[PATH_MAX + 64];
 	char **env = NULL;
@@ -1115,8 +975,12 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("out of memory");
 		goto out;
 	}
-	build_hides(&j, o, hide, sizeof(hide) / sizeof(hide[0]), ro, sizeof(ro) / sizeof(ro[0]),
-		    store, sizeof(store));
+	fj.cg_root = j.cg_root;
+	fj.cfg_dir = j.cfg_dir;
+	fj.key_path = j.key_path;
+	fj.audit_path = j.audit ? audit_path(j.audit) : NULL;
+	fsview_build(o, &fj, hide, sizeof(hide) / sizeof(hide[0]), ro, sizeof(ro) / sizeof(ro[0]),
+		     store, sizeof(store));
 	memset(&so, 0, sizeof(so));
 	so.cgroup_fd = j.cg_fd;
 	so.netns_fd = j.netns_fd;

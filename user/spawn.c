@@ -13,14 +13,12 @@
  */
 #include "user/spawn.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/keyctl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,150 +26,20 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "user/fsview.h"
 #include "user/privs.h"
 #include "user/seccomp.h"
 #include "user/setup.h"
 
-/*
- * Whether lstat's or opendir's errno e means there is nothing for the command to reach: nothing
- * there, or (where unreachable_is_hidden, see privs_reach_covers) a directory on the way that
- * the command may not search either, as a root-only /run/containerd is to an ordinary user.
- */
-static bool nothing_to_hide(int e, bool unreachable_is_hidden)
-{
-	return e == ENOENT || e == ENOTDIR || (e == EACCES && unreachable_is_hidden);
-}
-
-/* Hides path: an empty read-only tmpfs over a directory, /dev/null over anything else. */
-static int hide(const char *path, bool unreachable_is_hidden)
-{
-	struct stat st;
-
-	if (lstat(path, &st) == -1)
-		return nothing_to_hide(errno, unreachable_is_hidden) ? 0 : -errno;
-	if (S_ISDIR(st.st_mode)) {
-		if (mount("boundary", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			  "size=4k,mode=0555") == -1)
-			return -errno;
-		return 0;
-	}
-	if (S_ISLNK(st.st_mode))
-		return 0; /* its target is hidden in its own right, or is not ours to hide */
-	if (mount("/dev/null", path, NULL, MS_BIND, NULL) == -1)
-		return -errno;
-	return 0;
-}
-
-/*
- * Servers that run commands for any client of their user, listening on sockets in a shared
- * temporary directory: a jailed program asking tmux (`tmux run-shell`), screen, an Emacs server
- * or a VS Code window to run something would have it run outside the jail. Their directories
- * are replaced by empty ones with the same owner and mode (a jailed tmux can still start a
- * server of its own there, which the host never sees); their lone sockets by /dev/null.
- */
-static bool runs_commands(const char *name)
-{
-	static const char *const prefixes[] = {"tmux-",	      "emacs",	     "screen", ".X11-unix",
-					       "vscode-ipc-", "vscode-git-", "kitty-"};
-	size_t i;
-
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
-			return true;
-	return false;
-}
-
-static int hide_servers_in(const char *dir, bool unreachable_is_hidden)
-{
-	char path[4096], opts[96];
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int ret = 0;
-
-	d = opendir(dir);
-	if (!d) {
-		ret = nothing_to_hide(errno, unreachable_is_hidden) ? 0 : -errno;
-		if (ret < 0)
-			setup_say("cannot look for servers to hide from the jail in %s: %s", dir,
-				  strerror(-ret));
-		return ret;
-	}
-	while ((de = readdir(d))) {
-		if (!runs_commands(de->d_name))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (lstat(path, &st) == -1)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			snprintf(opts, sizeof(opts), "size=1m,mode=%o,uid=%u,gid=%u",
-				 (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_uid,
-				 (unsigned int)st.st_gid);
-			if (mount("boundary", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) == -1) {
-				ret = -errno;
-				break;
-			}
-		} else if (S_ISSOCK(st.st_mode)) {
-			if (mount("/dev/null", path, NULL, MS_BIND, NULL) == -1) {
-				ret = -errno;
-				break;
-			}
-		}
-	}
-	if (ret < 0)
-		setup_say("cannot hide %s from the jail: %s", path, strerror(-ret));
-	closedir(d);
-	return ret;
-}
-
-/*
- * Makes every directory above path that its owner (not root) could rename a mount point of
- * its own, which rename(2) refuses to move: else the command could rename ~/.config away and
- * write a new policy where boundary will look for it next time.
- */
-static int pin_ancestors(const char *path)
-{
-	char dir[4096], *slash;
-	struct stat st;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	while ((slash = strrchr(dir, '/')) && slash != dir) {
-		*slash = '\0';
-		if (stat(dir, &st) == -1 || st.st_uid == 0)
-			break;
-		if (mount(dir, dir, NULL, MS_BIND, NULL) == -1)
-			return -errno;
-	}
-	return 0;
-}
-
-static int make_rdonly(const char *path)
-{
-	int ret;
-
-	if (access(path, F_OK) == -1)
-		return 0;
-	ret = pin_ancestors(path);
-	if (ret < 0)
-		return ret;
-	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) == -1)
-		return -errno;
-	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
-		  NULL) == -1)
-		return -errno;
-	return 0;
-}
-
 static int setup_mounts(const struct spawn_opts *o)
 {
-	const char *const *p, *tmux_dir;
+	const char *const *p;
 	bool unreachable_is_hidden = o->as_user && privs_reach_covers(o->uid, o->gid);
-	int ret;
+	char err[512];
 
 	/* Nothing done here may reach the host's mount table. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1) {
@@ -203,32 +71,10 @@ static int setup_mounts(const struct spawn_opts *o)
 			return -1;
 		}
 	}
-	/* Global sysctls are checked by uid alone: nobody in the jail may write any. */
-	ret = make_rdonly("/proc/sys");
-	if (ret < 0) {
-		setup_say("cannot make /proc/sys read-only in the jail: %s", strerror(-ret));
+	if (fsview_apply(o->rdonly, o->hide, unreachable_is_hidden, err, sizeof(err)) < 0) {
+		setup_say("%s", err);
 		return -1;
 	}
-	for (p = o->rdonly; p && *p; p++) {
-		ret = make_rdonly(*p);
-		if (ret < 0) {
-			setup_say("cannot make %s read-only in the jail: %s", *p, strerror(-ret));
-			return -1;
-		}
-	}
-	for (p = o->hide; p && *p; p++) {
-		ret = hide(*p, unreachable_is_hidden);
-		if (ret < 0) {
-			setup_say("cannot hide %s from the jail: %s", *p, strerror(-ret));
-			return -1;
-		}
-	}
-	tmux_dir = getenv("TMUX_TMPDIR");
-	if (hide_servers_in("/tmp", unreachable_is_hidden) < 0 ||
-	    hide_servers_in("/run", unreachable_is_hidden) < 0 ||
-	    (tmux_dir && tmux_dir[0] == '/' &&
-	     hide_servers_in(tmux_dir, unreachable_is_hidden) < 0))
-		return -1;
 	return 0;
 }
 
