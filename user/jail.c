@@ -13,7 +13,6 @@
 #include "user/jail.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -60,6 +59,7 @@
 #include "user/opts.h"
 #include "user/portfwd.h"
 #include "user/privs.h"
+#include "user/reap.h"
 #include "user/setup.h"
 #include "user/spawn.h"
 
@@ -101,9 +101,6 @@ struct jail {
 	uint32_t cfg_flags;	/* JAIL_CFG_* for the programs */
 };
 
-/* In an attachment's run directory: the cgroup it holds closed, for the reaper. */
-#define ATTACHED_FILE "cgroup"
-
 /* libbpf's messages, at debug level. Its format strings are its own, hence the pragma. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
@@ -120,153 +117,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 }
 #pragma GCC diagnostic pop
 
-/* --- ids and stale jails ------------------------------------------------------------------ */
-
-/* The start time of pid in clock ticks since boot (field 22 of /proc/pid/stat), or 0. */
-static unsigned long long start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
-	ssize_t n;
-	int fd, i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: count fields after the last ')'. */
-	p = strrchr(buf, ')');
-	for (i = 0; p && i < 20; i++) {
-		p = strchr(p + 1, ' ');
-	}
-	if (p && sscanf(p + 1, "%llu", &t) != 1)
-		t = 0;
-	return t;
-}
-
-/* A jail's id names its boundary: "<pid>-<start time>", so a reused pid is not mistaken. */
-static void make_id(char *buf, size_t len)
-{
-	snprintf(buf, len, "%d-%llu", (int)getpid(), start_time(getpid()));
-}
-
-static bool id_is_stale(const char *id)
-{
-	unsigned long long t;
-	int pid;
-
-	if (sscanf(id, "%d-%llu", &pid, &t) != 2)
-		return false; /* not ours: leave it alone */
-	return start_time(pid) != t;
-}
-
-/*
- * The cgroup a (stale or live) attachment id holds closed, from its run directory. Returns 0
- * with cg filled, or -ENOENT when id is a jail of boundary's own (or has no record).
- */
-static int attached_cgroup(const char *id, char *cg, size_t len)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s/%s", JAIL_RUN_ROOT, id, ATTACHED_FILE);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return -errno;
-	n = read(fd, cg, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -ENOENT;
-	cg[n] = '\0';
-	cg[strcspn(cg, "\n")] = '\0';
-	return 0;
-}
-
-/*
- * Whether the stale attachment id stays: its pins keep the cgroup it was attached to closed
- * while processes remain there, until `boundary cleanup` (all) or a new attach to that same
- * cgroup (mine) takes it over. Jails of boundary's own never stay.
- */
-static bool stale_attach_stays(const char *id, bool all, const char *mine)
-{
-	char cg[PATH_MAX];
-
-	if (attached_cgroup(id, cg, sizeof(cg)) < 0)
-		return false;
-	if (all || (mine && strcmp(cg, mine) == 0) || cgroup_populated(cg) != 1) {
-		log_warn("reaped stale attachment %s (its boundary was killed): cgroup %s is no "
-			 "longer jailed",
-			 id, cg);
-		return false;
-	}
-	log_info("left stale attachment %s in place: it keeps cgroup %s closed (boundary cleanup "
-		 "reopens it)",
-		 id, cg);
-	return true;
-}
-
-static int reap_stale(bool all_attached, const char *mine)
-{
-	char root[PATH_MAX], dir[PATH_MAX + 16], path[PATH_MAX * 2], err[256];
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int n = 0, ret;
-
-	if (cgroup_find_root(root, sizeof(root), err, sizeof(err)) == 0) {
-		snprintf(dir, sizeof(dir), "%s/%s", root, CGROUP_PARENT);
-		d = opendir(dir);
-		while (d && (de = readdir(d))) {
-			if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
-			    !id_is_stale(de->d_name))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			ret = cgroup_destroy(path, 5000);
-			if (ret < 0) {
-				log_warn("cannot remove the stale jail's cgroup %s: %s", path,
-					 strerror(-ret));
-				continue;
-			}
-			log_info("reaped stale jail %s (its boundary was killed): cgroup removed",
-				 de->d_name);
-			n++;
-		}
-		if (d)
-			closedir(d);
-	}
-	d = opendir(JAIL_PIN_ROOT);
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || !id_is_stale(de->d_name) ||
-		    stale_attach_stays(de->d_name, all_attached, mine))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", JAIL_PIN_ROOT, de->d_name);
-		setup_remove_dir(path);
-		log_info("reaped stale jail %s: BPF programs unpinned", de->d_name);
-		n++;
-	}
-	if (d)
-		closedir(d);
-	d = opendir(JAIL_RUN_ROOT);
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || !id_is_stale(de->d_name))
-			continue;
-		/* An attachment left in place keeps its record with its pins. */
-		snprintf(path, sizeof(path), "%s/%s", JAIL_PIN_ROOT, de->d_name);
-		if (stat(path, &st) == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", JAIL_RUN_ROOT, de->d_name);
-		setup_remove_dir(path);
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
+/* --- stale jails ---------------------------------------------------------------------------- */
 
 int jail_reap_stale(bool attached)
 {
@@ -325,12 +176,12 @@ static int load_and_attach(struct jail *j, char *err, size_t errlen)
 	ret = ensure_bpffs(err, errlen);
 	if (ret < 0)
 		return ret;
-	if (mkdir(JAIL_PIN_ROOT, 0700) == -1 && errno != EEXIST) {
+	if (mkdir(REAP_PIN_ROOT, 0700) == -1 && errno != EEXIST) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", JAIL_PIN_ROOT, strerror(-ret));
+		snprintf(err, errlen, "cannot create %s: %s", REAP_PIN_ROOT, strerror(-ret));
 		return ret;
 	}
-	snprintf(j->pin_dir, sizeof(j->pin_dir), "%s/%s", JAIL_PIN_ROOT, j->id);
+	snprintf(j->pin_dir, sizeof(j->pin_dir), "%s/%s", REAP_PIN_ROOT, j->id);
 	if (mkdir(j->pin_dir, 0700) == -1) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot create %.300s: %s", j->pin_dir, strerror(-ret));
@@ -517,11 +368,11 @@ static int make_run_files(struct jail *j, char *err, size_t errlen)
 	char name[256] = "localhost", path[PATH_MAX];
 	FILE *f;
 
-	if (mkdir(JAIL_RUN_ROOT, 0755) == -1 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", JAIL_RUN_ROOT, strerror(errno));
+	if (mkdir(REAP_RUN_ROOT, 0755) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", REAP_RUN_ROOT, strerror(errno));
 		return -errno;
 	}
-	snprintf(j->run_dir, sizeof(j->run_dir), "%s/%s", JAIL_RUN_ROOT, j->id);
+	snprintf(j->run_dir, sizeof(j->run_dir), "%s/%s", REAP_RUN_ROOT, j->id);
 	if (mkdir(j->run_dir, 0755) == -1) {
 		snprintf(err, errlen, "cannot create %.300s: %s", j->run_dir, strerror(errno));
 		j->run_dir[0] = '\0';
@@ -548,7 +399,7 @@ static int make_run_files(struct jail *j, char *err, size_t errlen)
 	if (!j->attached)
 		return 0;
 	/* Written before the programs are pinned: a killed attach is never mistaken for a jail. */
-	snprintf(path, sizeof(path), "%.4000s/%s", j->run_dir, ATTACHED_FILE);
+	snprintf(path, sizeof(path), "%.4000s/%s", j->run_dir, REAP_ATTACHED_FILE);
 	f = fopen(path, "we");
 	if (!f) {
 		snprintf(err, errlen, "cannot write %.300s: %s", path, strerror(errno));
@@ -922,7 +773,7 @@ int jail_run(const struct opts *o, char *const argv[])
 	if (ret > 0)
 		log_info("reaped %d stale jail object(s)", ret);
 
-	make_id(j.id, sizeof(j.id));
+	reap_make_id(j.id, sizeof(j.id));
 	ret = netns_create(o->src[OPTS_PROXY_PORT] == OPTS_SRC_DEFAULT ? 0 : o->proxy_port, &j.l,
 			   err, sizeof(err));
 	if (ret < 0) {
@@ -1045,33 +896,6 @@ out:
 	return status;
 }
 
-/*
- * Refuses a second boundary on one cgroup: two sets of programs would rewrite each other's
- * rewrites. Returns 0, or -EBUSY after saying which boundary holds it.
- */
-static int attach_is_free(const char *cg)
-{
-	char other[PATH_MAX];
-	struct dirent *de;
-	int ret = 0;
-	DIR *d;
-
-	d = opendir(JAIL_RUN_ROOT);
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || id_is_stale(de->d_name) ||
-		    attached_cgroup(de->d_name, other, sizeof(other)) < 0 || strcmp(other, cg) != 0)
-			continue;
-		log_error("%s is already attached by boundary %s (pid-start time): stop that one "
-			  "first",
-			  cg, de->d_name);
-		ret = -EBUSY;
-		break;
-	}
-	if (d)
-		closedir(d);
-	return ret;
-}
-
 int jail_attach(const struct opts *o)
 {
 	struct attach_target t;
@@ -1105,9 +929,12 @@ int jail_attach(const struct opts *o)
 	ret = reap_stale(false, t.path);
 	if (ret > 0)
 		log_info("reaped %d stale jail object(s)", ret);
-	if (attach_is_free(t.path) < 0)
+	ret = reap_attach_is_free(t.path, err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
 		goto out;
-	make_id(j.id, sizeof(j.id));
+	}
+	reap_make_id(j.id, sizeof(j.id));
 	j.attached = true;
 	snprintf(j.cg_path, sizeof(j.cg_path), "%s", t.path);
 	j.netns_fd = t.netns_fd;

@@ -13,11 +13,6 @@
 
 struct opts;
 
-/* Where pinned links live: one directory per jail, named by the jail's id. */
-#define JAIL_PIN_ROOT "/sys/fs/bpf/boundary"
-/* Where the files a jail is shown (its /etc/hosts) live, one directory per jail. */
-#define JAIL_RUN_ROOT "/run/boundary"
-
 /*
  * Runs argv (NULL-terminated, argv[0] looked up in PATH) in a new jail configured by o, and
  * returns the status boundary should exit with: the command's own, 128+N if signal N killed it,
