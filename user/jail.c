@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -49,9 +48,7 @@
 #include "proxy/log.h"
 #include "proxy/policy.h"
 #include "proxy/proxy.h"
-#include "proxy/ruleset.h"
 #include "proxy/tls.h"
-#include "rules/rules.h"
 #include "user/attach.h"
 #include "user/cgroup.h"
 #include "user/fsview.h"
@@ -60,6 +57,7 @@
 #include "user/portfwd.h"
 #include "user/privs.h"
 #include "user/reap.h"
+#include "user/reload.h"
 #include "user/setup.h"
 #include "user/spawn.h"
 
@@ -479,140 +477,6 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	return 0;
 }
 
-/* --- reloading the rules ------------------------------------------------------------------- */
-
-/* What a reload reads, and the watch on its directory that notices the file change. */
-struct reload {
-	char path[PATH_MAX]; /* the config file; "" when there is none to read */
-	const char *base;    /* its last component, within path */
-	bool must_exist;     /* named by --config or BOUNDARY_CONFIG */
-	int ino;	     /* inotify on its directory, or -1 */
-	struct stat seen;    /* the file as last read (through symlinks); st_ino 0 if none */
-};
-
-/* Notes what path is now, through symlinks; true if that differs from what was noted before. */
-static bool reload_note(struct reload *r)
-{
-	struct stat st;
-	bool changed;
-
-	if (stat(r->path, &st) == -1)
-		memset(&st, 0, sizeof(st));
-	changed = st.st_ino != r->seen.st_ino || st.st_dev != r->seen.st_dev ||
-		  st.st_size != r->seen.st_size || st.st_mtim.tv_sec != r->seen.st_mtim.tv_sec ||
-		  st.st_mtim.tv_nsec != r->seen.st_mtim.tv_nsec;
-	r->seen = st;
-	return changed;
-}
-
-/*
- * Watches the config file's directory, not the file: editors and tools that replace the file
- * (write a new one, rename it over) would leave a watch on the old inode deaf. A missing
- * directory is no error: only SIGHUP reloads then.
- */
-static void reload_init(struct reload *r, const struct opts *o)
-{
-	char dir[PATH_MAX], *slash;
-
-	r->ino = -1;
-	r->path[0] = '\0';
-	r->base = r->path;
-	r->must_exist = o->src[OPTS_CONFIG] != OPTS_SRC_DEFAULT;
-	memset(&r->seen, 0, sizeof(r->seen));
-	if (!opts_config_path(o, r->path, sizeof(r->path))) {
-		r->path[0] = '\0';
-		return;
-	}
-	reload_note(r);
-	snprintf(dir, sizeof(dir), "%s", r->path);
-	slash = strrchr(dir, '/');
-	if (!slash) {
-		snprintf(dir, sizeof(dir), ".");
-	} else {
-		r->base = r->path + (slash - dir) + 1;
-		if (slash == dir)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-	}
-	r->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (r->ino == -1 ||
-	    inotify_add_watch(r->ino, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR) == -1) {
-		log_debug("not watching %s for changes (%s): SIGHUP reloads the rules", dir,
-			  strerror(errno));
-		if (r->ino >= 0)
-			close(r->ino);
-		r->ino = -1;
-	}
-}
-
-/*
- * Reads the watch's events; true when one was about the config file, or when the file it
- * names is another or has changed since last noted: a symlink to it may have been swapped,
- * as Kubernetes does with a ConfigMap's "..data" link, with no event under its own name.
- */
-static bool reload_changed(struct reload *r)
-{
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ev;
-	bool hit = false;
-	ssize_t n;
-	size_t off;
-
-	while ((n = read(r->ino, buf, sizeof(buf))) > 0) {
-		for (off = 0; off + sizeof(*ev) <= (size_t)n; off += sizeof(*ev) + ev->len) {
-			ev = (const struct inotify_event *)(buf + off);
-			if (ev->len && strcmp(ev->name, r->base) == 0)
-				hit = true;
-		}
-	}
-	return reload_note(r) || hit;
-}
-
-/*
- * Compiles the config file's allowlist afresh (plus the --allow rules, which stay) and hands
- * the new set to the proxy and the DNS server; a file that does not load keeps the rules in
- * force. why says what asked ("SIGHUP", "the file changed").
- */
-static void reload_rules(struct jail *j, struct dns_server *dns, const struct opts *o,
-			 const struct reload *r, const char *why)
-{
-	struct rules *rules = NULL;
-	struct ruleset *rs;
-	char err[1024];
-	size_t n_file = 0, n;
-	int ret;
-
-	if (!r->path[0]) {
-		log_warn("%s: no config file to reload the rules from (--config \"\"); the "
-			 "rules stay as they were",
-			 why);
-		return;
-	}
-	ret = opts_reload_rules(o, r->path, r->must_exist, &rules, &n_file, err, sizeof(err));
-	if (ret < 0) {
-		log_error("rules not reloaded (%s): %s; the rules in force stay until the file "
-			  "is fixed",
-			  why, err);
-		return;
-	}
-	n = rules_count(rules);
-	rs = ruleset_new(rules);
-	if (!rs) {
-		rules_free(rules);
-		log_error("rules not reloaded (%s): out of memory", why);
-		return;
-	}
-	proxy_set_rules(j->proxy, rs);
-	if (dns)
-		dns_server_set_rules(dns, rs);
-	ruleset_unref(rs);
-	log_info("rules reloaded: %zu rules from %s, %zu from the command line (%s)", n_file,
-		 r->path, n - n_file, why);
-	if (n == 0)
-		log_warn("no allow rules now: every request will be denied");
-}
-
 static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 {
 	struct dns_server_config dc;
@@ -679,7 +543,7 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 			fd = evs[i].data.fd;
 			if (fd == rl.ino) {
 				if (reload_changed(&rl))
-					reload_rules(j, dns, o, &rl, "the file changed");
+					reload_rules(&rl, o, j->proxy, dns, "the file changed");
 			} else if (fd == pidfd) {
 				if (setup_child_status(pidfd, &status) < 0)
 					continue;
@@ -702,7 +566,7 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 					continue;
 				/* kill -HUP boundary: reload the rules; the command never sees it. */
 				if (ssi.ssi_signo == SIGHUP) {
-					reload_rules(j, dns, o, &rl, "SIGHUP");
+					reload_rules(&rl, o, j->proxy, dns, "SIGHUP");
 					continue;
 				}
 				log_debug("forwarding signal %u to the jail", ssi.ssi_signo);
@@ -711,8 +575,7 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 		}
 	}
 	dns_server_free(dns);
-	if (rl.ino >= 0)
-		close(rl.ino);
+	reload_fini(&rl);
 	close(ep);
 	return status;
 }
