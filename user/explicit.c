@@ -19,7 +19,6 @@
 #include "user/explicit.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -29,9 +28,7 @@
 #include <linux/sock_diag.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,15 +47,10 @@
 #include "proxy/log.h"
 #include "proxy/proxy.h"
 #include "proxy/tls.h"
-#include "user/jail.h"
 #include "user/landlock.h"
 #include "user/opts.h"
 #include "user/privs.h"
-#include "user/spawn.h"
-
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
+#include "user/setup.h"
 
 #define MAX_LISTEN 8
 #define MAX_SELF   64
@@ -90,28 +82,6 @@ static void xp_init(struct xp *x)
 		x->lfd[i] = -1;
 }
 
-/* Removes the files in dir (this run's CA, bundle and lock), then dir. */
-static void remove_run_dir(const char *dir)
-{
-	char path[PATH_MAX * 2];
-	struct dirent *de;
-	DIR *d;
-
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (unlink(path) == -1)
-			log_warn_errno("cannot remove %s", path);
-	}
-	closedir(d);
-	if (rmdir(dir) == -1)
-		log_warn_errno("cannot remove %s", dir);
-}
-
 static void xp_fini(struct xp *x)
 {
 	size_t i;
@@ -125,7 +95,7 @@ static void xp_fini(struct xp *x)
 	for (i = 0; i < x->n_lfd; i++)
 		close(x->lfd[i]);
 	if (x->run_dir[0])
-		remove_run_dir(x->run_dir);
+		setup_remove_dir(x->run_dir);
 }
 
 /* "ADDR:PORT" or "[ADDR]:PORT" for sa. */
@@ -453,13 +423,12 @@ static int start_proxy(struct xp *x, const struct opts *o, const char *argv0, ch
 	size_t i;
 	int ret;
 
-	ret = jail_proxy_common(o, x->ca, &x->server_ctx, &x->client_ctx, &pc, err, errlen);
+	ret = setup_proxy_common(o, x->ca, &x->server_ctx, &x->client_ctx, &pc, err, errlen);
 	if (ret < 0)
 		return ret;
-	if (jail_audit_open(o, x->id, argv0, &x->audit) < 0) {
-		snprintf(err, errlen, "cannot open the audit log (said above)");
-		return -EINVAL;
-	}
+	ret = setup_audit_open(o, x->id, argv0, &x->audit, err, errlen);
+	if (ret < 0)
+		return ret;
 	pc.audit = x->audit;
 	pc.self = x->self;
 	pc.n_self = x->n_self;
@@ -478,49 +447,7 @@ static int start_proxy(struct xp *x, const struct opts *o, const char *argv0, ch
 	return ret;
 }
 
-/* Blocks the signals boundary handles itself and returns a signalfd for them, or -1. */
-static int signals_take(sigset_t *old)
-{
-	struct sigaction sa;
-	sigset_t set;
-	const int *s;
-	int fd;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&set);
-	for (s = spawn_forwarded_signals; *s; s++)
-		sigaddset(&set, *s);
-	sigprocmask(SIG_BLOCK, &set, old);
-	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (fd == -1)
-		log_error_errno("cannot create a signalfd");
-	return fd;
-}
-
 /* --- landlock and weak ------------------------------------------------------------------- */
-
-/* The command's process cannot use the logger (another thread may hold its lock). */
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	buf[n++] = '\n';
-	if (write(STDERR_FILENO, "boundary: ", 10) == 10)
-		(void)!write(STDERR_FILENO, buf, (size_t)n);
-}
 
 struct cmd {
 	char *const *argv;
@@ -534,86 +461,26 @@ struct cmd {
 
 static void __attribute__((noreturn)) run_command(const struct cmd *c)
 {
-	struct sigaction sa;
-	sigset_t none;
 	char err[256];
-	int s, e;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			sigaction(s, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	setup_reset_signals();
 	/* The proxy is the only way out: without boundary, the command goes too. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 || getppid() != c->parent)
 		_exit(125);
 	if (syscall(SYS_close_range, 3U, ~0U, 0U) == -1) {
-		say("cannot close inherited descriptors: %s", strerror(errno));
+		setup_say("cannot close inherited descriptors: %s", strerror(errno));
 		_exit(125);
 	}
 	if (c->drop_to ? privs_drop_to(c->uid, c->gid, err, sizeof(err)) < 0
 		       : privs_drop_caps(err, sizeof(err)) < 0) {
-		say("%s", err);
+		setup_say("%s", err);
 		_exit(125);
 	}
 	if (c->landlock_port && landlock_restrict_connect(c->landlock_port, err, sizeof(err)) < 0) {
-		say("%s", err);
+		setup_say("%s", err);
 		_exit(125);
 	}
-	execvpe(c->argv[0], c->argv, c->envp);
-	e = errno;
-	say("cannot run %s: %s", c->argv[0], e == ENOENT ? "command not found" : strerror(e));
-	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
-}
-
-/* Serves until the command exits, forwarding signals sent to boundary. Returns its status. */
-static int wait_command(int pidfd, int sigfd)
-{
-	struct epoll_event ev, evs[4];
-	struct signalfd_siginfo ssi;
-	siginfo_t si;
-	int ep, n, i, status = LOG_EXIT_FAILURE;
-	bool done = false;
-
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep == -1) {
-		log_error_errno("cannot create an epoll instance");
-		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		return LOG_EXIT_FAILURE;
-	}
-	ev.events = EPOLLIN;
-	ev.data.fd = pidfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev);
-	ev.data.fd = sigfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev);
-	while (!done) {
-		n = epoll_wait(ep, evs, 4, -1);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			log_error_errno("epoll_wait");
-			break;
-		}
-		for (i = 0; i < n; i++) {
-			if (evs[i].data.fd == pidfd) {
-				memset(&si, 0, sizeof(si));
-				if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) == -1)
-					continue;
-				status =
-				    si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
-				done = true;
-			} else if (read(sigfd, &ssi, sizeof(ssi)) == sizeof(ssi)) {
-				/* A terminal's signals reach the command's process group directly. */
-				if (ssi.ssi_code == SI_KERNEL)
-					continue;
-				syscall(SYS_pidfd_send_signal, pidfd, (int)ssi.ssi_signo, NULL, 0);
-			}
-		}
-	}
-	close(ep);
-	return status;
+	setup_exec(c->argv, c->envp);
 }
 
 /* This run's CA, in a private directory, its key gone from disk once loaded. */
@@ -675,10 +542,8 @@ int explicit_run(const struct opts *o, char *const argv[])
 	xp_init(&x);
 	memset(vars, 0, sizeof(vars));
 	memset(&c, 0, sizeof(c));
-	if (privs_unprivileged() && o->user.set && o->user.uid != getuid()) {
-		log_error("--user %s: an ordinary user's boundary runs commands only as that user "
-			  "(uid %u); run boundary as root (sudo) to run them as another",
-			  o->user.spec ? o->user.spec : "", (unsigned)getuid());
+	if (setup_check_user(o, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		return LOG_EXIT_FAILURE;
 	}
 	if (landlock) {
@@ -702,9 +567,11 @@ int explicit_run(const struct opts *o, char *const argv[])
 	c.gid = o->user.set ? o->user.gid : PRIVS_USERNS_HOST_ID;
 	x.own_user_only = true;
 	x.cmd_uid = c.drop_to ? c.uid : getuid();
-	sigfd = signals_take(&old);
-	if (sigfd < 0)
+	sigfd = setup_signals_take(&old, err, sizeof(err));
+	if (sigfd < 0) {
+		log_error("%s", err);
 		goto out;
+	}
 	snprintf(x.id, sizeof(x.id), "%s-%d", type, (int)getpid());
 	ret = listen_loopback(&x, o->src[OPTS_PROXY_PORT] == OPTS_SRC_DEFAULT ? 0 : o->proxy_port,
 			      err, sizeof(err));
@@ -731,7 +598,7 @@ int explicit_run(const struct opts *o, char *const argv[])
 		n++;
 	}
 	extra[n] = NULL;
-	env = ret ? NULL : jail_command_env(o, x.bundle, extra);
+	env = ret ? NULL : setup_command_env(o, x.bundle, extra);
 	if (!env) {
 		log_error("out of memory");
 		goto out;
@@ -760,35 +627,26 @@ int explicit_run(const struct opts *o, char *const argv[])
 		waitpid(pid, NULL, 0);
 		goto out;
 	}
-	status = wait_command(pidfd, sigfd);
+	status = setup_wait_command(pidfd, sigfd);
 out:
 	if (pidfd >= 0)
 		close(pidfd);
 	xp_fini(&x);
-	jail_command_env_free(env);
+	setup_command_env_free(env);
 	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		free(vars[i]);
-	if (sigfd >= 0) {
-		close(sigfd);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-	}
+	setup_signals_give(sigfd, &old);
 	return status;
 }
 
 /* --- serve --------------------------------------------------------------------------------- */
 
-/* The user's CA directory, as the jail's: $XDG_CONFIG_HOME or ~/.config, coder_boundary. */
+/* The CA directory of boundary's own user, as the jail's (setup_config_dir). */
 static int serve_ca(struct xp *x, char *err, size_t errlen)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	struct passwd *pw = getpwuid(getuid());
+	bool owned;
 
-	if (xdg && xdg[0] == '/')
-		snprintf(x->cfg_dir, sizeof(x->cfg_dir), "%s/coder_boundary", xdg);
-	else if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
-		snprintf(x->cfg_dir, sizeof(x->cfg_dir), "%s/.config/coder_boundary", pw->pw_dir);
-	else
-		snprintf(x->cfg_dir, sizeof(x->cfg_dir), "/var/lib/boundary");
+	setup_config_dir(NULL, x->cfg_dir, sizeof(x->cfg_dir), &owned);
 	x->ca = ca_open(x->cfg_dir, (uid_t)-1, (gid_t)-1, err, errlen);
 	return x->ca ? 0 : -EINVAL;
 }
@@ -803,9 +661,11 @@ int explicit_serve(const struct opts *o)
 	struct epoll_event ev;
 
 	xp_init(&x);
-	sigfd = signals_take(&old);
-	if (sigfd < 0)
+	sigfd = setup_signals_take(&old, err, sizeof(err));
+	if (sigfd < 0) {
+		log_error("%s", err);
 		return LOG_EXIT_FAILURE;
+	}
 	snprintf(x.id, sizeof(x.id), "serve-%d", (int)getpid());
 	ret = listen_spec(&x, o->listen, err, sizeof(err));
 	if (ret >= 0)
@@ -849,7 +709,6 @@ out:
 	if (ep >= 0)
 		close(ep);
 	xp_fini(&x);
-	close(sigfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	setup_signals_give(sigfd, &old);
 	return status;
 }

@@ -2,22 +2,21 @@
 /*
  * jail.c: the jail supervisor, the only file that includes the BPF skeleton or calls libbpf.
  *
- * One jail, top to bottom: reap what killed boundaries left behind; make the jail's network
- * namespace and open the listeners in it; make the cgroup; load the programs with the
+ * One jail, top to bottom: reap what killed boundaries left behind (reap.c); make the jail's
+ * network namespace and open the listeners in it; make the cgroup; load the programs with the
  * listeners' ports in .rodata, attach every one to the cgroup and pin the links (a killed
  * boundary leaves the jail closed, never open); open the CA and start the proxy (proxy/) on the
- * listeners, handing it the original-destination lookup; spawn the command (spawn.c); serve
- * until it exits, answering the jail's DNS queries (proxy/dns.c) meanwhile; take everything
- * down.
+ * listeners, handing it the original-destination lookup; spawn the command (spawn.c) with the
+ * environment and the filesystem view it is given (setup.c, fsview.c); serve until it exits,
+ * answering the jail's DNS queries (proxy/dns.c) and reloading the rules (reload.c) meanwhile;
+ * take everything down. jail_attach() does the same for a cgroup that exists.
  */
 #include "user/jail.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,9 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/inotify.h>
 #include <sys/mount.h>
-#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -52,25 +49,23 @@
 #include "proxy/log.h"
 #include "proxy/policy.h"
 #include "proxy/proxy.h"
-#include "proxy/ruleset.h"
 #include "proxy/tls.h"
-#include "rules/rules.h"
 #include "user/attach.h"
 #include "user/cgroup.h"
-#include "user/config.h"
+#include "user/fsview.h"
 #include "user/netns.h"
 #include "user/opts.h"
 #include "user/portfwd.h"
 #include "user/privs.h"
+#include "user/reap.h"
+#include "user/reload.h"
+#include "user/setup.h"
 #include "user/spawn.h"
 
 _Static_assert(sizeof(struct jail_config) == 12, "struct jail_config is part of the BPF ABI");
 _Static_assert(sizeof(struct jail_orig) == 56, "struct jail_orig is part of the BPF ABI");
 _Static_assert(sizeof(struct jail_client_key) == 20, "struct jail_client_key is part of the ABI");
 
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
@@ -105,9 +100,6 @@ struct jail {
 	uint32_t cfg_flags;	/* JAIL_CFG_* for the programs */
 };
 
-/* In an attachment's run directory: the cgroup it holds closed, for the reaper. */
-#define ATTACHED_FILE "cgroup"
-
 /* libbpf's messages, at debug level. Its format strings are its own, hence the pragma. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
@@ -124,238 +116,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 }
 #pragma GCC diagnostic pop
 
-/* --- ids and stale jails ------------------------------------------------------------------ */
-
-/* The start time of pid in clock ticks since boot (field 22 of /proc/pid/stat), or 0. */
-static unsigned long long start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
-	ssize_t n;
-	int fd, i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: count fields after the last ')'. */
-	p = strrchr(buf, ')');
-	for (i = 0; p && i < 20; i++) {
-		p = strchr(p + 1, ' ');
-	}
-	if (p && sscanf(p + 1, "%llu", &t) != 1)
-		t = 0;
-	return t;
-}
-
-/* A jail's id names its boundary: "<pid>-<start time>", so a reused pid is not mistaken. */
-static void make_id(char *buf, size_t len)
-{
-	snprintf(buf, len, "%d-%llu", (int)getpid(), start_time(getpid()));
-}
-
-/*
- * The session id the Coder agent is given: a random (version 4) UUID, the same for every batch
- * of this run, as Coder's own boundary makes it and as the agent's protocol describes the field.
- * Returns 0 or -errno.
- */
-static int make_session_id(char *buf, size_t len)
-{
-	unsigned char b[16];
-	ssize_t n;
-
-	do
-		n = getrandom(b, sizeof(b), 0);
-	while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)sizeof(b))
-		return n == -1 ? -errno : -EIO;
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-		 b[13], b[14], b[15]);
-	return 0;
-}
-
-/*
- * Whether audit records go to the Coder agent's socket, decided as Coder's boundary decides it:
- * not with --disable-audit-logs; an error when the path is empty; not when nothing is at the
- * path (no agent, or one too old to make the socket). That last is a warning when the path was
- * given, and said at info level when it is the default, which every run outside a Coder
- * workspace has. Returns 0 with *path set (NULL: no agent), or -1 after saying why.
- */
-static int agent_socket(const struct opts *o, const char **path)
-{
-	struct stat st;
-
-	*path = NULL;
-	if (o->disable_audit_logs) {
-		log_info("audit records are not sent to the Coder agent (--disable-audit-logs)");
-		return 0;
-	}
-	if (!o->log_proxy_socket_path || !o->log_proxy_socket_path[0]) {
-		log_error("--log-proxy-socket-path is empty: name the Coder agent's audit socket, "
-			  "or turn the agent's audit logs off with --disable-audit-logs");
-		return -1;
-	}
-	if (stat(o->log_proxy_socket_path, &st) == -1) {
-		if (errno != ENOENT && errno != ENOTDIR) {
-			log_error_errno("--log-proxy-socket-path %s", o->log_proxy_socket_path);
-			return -1;
-		}
-		if (o->src[OPTS_LOG_PROXY_SOCKET_PATH] == OPTS_SRC_DEFAULT)
-			log_info("no Coder agent's audit socket at %s: audit records are not sent "
-				 "to a Coder agent",
-				 o->log_proxy_socket_path);
-		else
-			log_warn("the Coder agent's audit socket %s does not exist (no agent, or "
-				 "one too old to make it): audit records are not sent to it",
-				 o->log_proxy_socket_path);
-		return 0;
-	}
-	*path = o->log_proxy_socket_path;
-	return 0;
-}
-
-static bool id_is_stale(const char *id)
-{
-	unsigned long long t;
-	int pid;
-
-	if (sscanf(id, "%d-%llu", &pid, &t) != 2)
-		return false; /* not ours: leave it alone */
-	return start_time(pid) != t;
-}
-
-/* Removes dir and the files in it (pins, or the files a jail is shown). */
-static void remove_flat_dir(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (unlink(path) == -1)
-			log_warn_errno("cannot unpin %s", path);
-	}
-	closedir(d);
-	if (rmdir(dir) == -1 && errno != ENOENT)
-		log_warn_errno("cannot remove %s", dir);
-}
-
-/*
- * The cgroup a (stale or live) attachment id holds closed, from its run directory. Returns 0
- * with cg filled, or -ENOENT when id is a jail of boundary's own (or has no record).
- */
-static int attached_cgroup(const char *id, char *cg, size_t len)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s/%s", JAIL_RUN_ROOT, id, ATTACHED_FILE);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return -errno;
-	n = read(fd, cg, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -ENOENT;
-	cg[n] = '\0';
-	cg[strcspn(cg, "\n")] = '\0';
-	return 0;
-}
-
-/*
- * Whether the stale attachment id stays: its pins keep the cgroup it was attached to closed
- * while processes remain there, until `boundary cleanup` (all) or a new attach to that same
- * cgroup (mine) takes it over. Jails of boundary's own never stay.
- */
-static bool stale_attach_stays(const char *id, bool all, const char *mine)
-{
-	char cg[PATH_MAX];
-
-	if (attached_cgroup(id, cg, sizeof(cg)) < 0)
-		return false;
-	if (all || (mine && strcmp(cg, mine) == 0) || cgroup_populated(cg) != 1) {
-		log_warn("reaped stale attachment %s (its boundary was killed): cgroup %s is no "
-			 "longer jailed",
-			 id, cg);
-		return false;
-	}
-	log_info("left stale attachment %s in place: it keeps cgroup %s closed (boundary cleanup "
-		 "reopens it)",
-		 id, cg);
-	return true;
-}
-
-static int reap_stale(bool all_attached, const char *mine)
-{
-	char root[PATH_MAX], dir[PATH_MAX + 16], path[PATH_MAX * 2], err[256];
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int n = 0, ret;
-
-	if (cgroup_find_root(root, sizeof(root), err, sizeof(err)) == 0) {
-		snprintf(dir, sizeof(dir), "%s/%s", root, CGROUP_PARENT);
-		d = opendir(dir);
-		while (d && (de = readdir(d))) {
-			if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
-			    !id_is_stale(de->d_name))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			ret = cgroup_destroy(path, 5000);
-			if (ret < 0) {
-				log_warn("cannot remove the stale jail's cgroup %s: %s", path,
-					 strerror(-ret));
-				continue;
-			}
-			log_info("reaped stale jail %s (its boundary was killed): cgroup removed",
-				 de->d_name);
-			n++;
-		}
-		if (d)
-			closedir(d);
-	}
-	d = opendir(JAIL_PIN_ROOT);
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || !id_is_stale(de->d_name) ||
-		    stale_attach_stays(de->d_name, all_attached, mine))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", JAIL_PIN_ROOT, de->d_name);
-		remove_flat_dir(path);
-		log_info("reaped stale jail %s: BPF programs unpinned", de->d_name);
-		n++;
-	}
-	if (d)
-		closedir(d);
-	d = opendir(JAIL_RUN_ROOT);
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || !id_is_stale(de->d_name))
-			continue;
-		/* An attachment left in place keeps its record with its pins. */
-		snprintf(path, sizeof(path), "%s/%s", JAIL_PIN_ROOT, de->d_name);
-		if (stat(path, &st) == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", JAIL_RUN_ROOT, de->d_name);
-		remove_flat_dir(path);
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
+/* --- stale jails ---------------------------------------------------------------------------- */
 
 int jail_reap_stale(bool attached)
 {
@@ -414,12 +175,12 @@ static int load_and_attach(struct jail *j, char *err, size_t errlen)
 	ret = ensure_bpffs(err, errlen);
 	if (ret < 0)
 		return ret;
-	if (mkdir(JAIL_PIN_ROOT, 0700) == -1 && errno != EEXIST) {
+	if (mkdir(REAP_PIN_ROOT, 0700) == -1 && errno != EEXIST) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", JAIL_PIN_ROOT, strerror(-ret));
+		snprintf(err, errlen, "cannot create %s: %s", REAP_PIN_ROOT, strerror(-ret));
 		return ret;
 	}
-	snprintf(j->pin_dir, sizeof(j->pin_dir), "%s/%s", JAIL_PIN_ROOT, j->id);
+	snprintf(j->pin_dir, sizeof(j->pin_dir), "%s/%s", REAP_PIN_ROOT, j->id);
 	if (mkdir(j->pin_dir, 0700) == -1) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot create %.300s: %s", j->pin_dir, strerror(-ret));
@@ -543,68 +304,6 @@ static int dns_who(void *arg, const struct sockaddr_storage *peer, bool tcp, uin
 	return 0;
 }
 
-int jail_proxy_common(const struct opts *o, struct ca *ca, SSL_CTX **server, SSL_CTX **client,
-		      struct proxy_config *pc, char *err, size_t errlen)
-{
-	*server = tls_server_ctx_new(ca, err, errlen);
-	if (!*server)
-		return -EINVAL;
-	*client = tls_client_ctx_new(o->upstream_ca && o->upstream_ca[0] ? o->upstream_ca : NULL,
-				     err, errlen);
-	if (!*client)
-		return -EINVAL;
-	memset(pc, 0, sizeof(*pc));
-	pc->rules = o->rules;
-	pc->server_ctx = *server;
-	pc->client_ctx = *client;
-	pc->response_timeout_ms = o->upstream_timeout * 1000;
-	pc->connect_timeout_ms = o->upstream_timeout < 10 ? o->upstream_timeout * 1000 : 10000;
-	pc->header_timeout_ms = o->header_timeout * 1000;
-	pc->idle_timeout_ms = o->idle_timeout * 1000;
-	return 0;
-}
-
-int jail_audit_open(const struct opts *o, const char *id, const char *argv0, struct audit **out)
-{
-	struct audit_config ac;
-	char session[40], err[512];
-	const char *agent, *name;
-	int ret;
-
-	*out = NULL;
-	if (agent_socket(o, &agent) < 0)
-		return -1;
-	memset(&ac, 0, sizeof(ac));
-	if (o->audit_log[0] || o->log_dir[0])
-		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
-	ac.agent_socket = agent;
-	ac.jail_id = id;
-	if (agent) {
-		ret = make_session_id(session, sizeof(session));
-		if (ret < 0) {
-			errno = -ret;
-			log_error_errno("cannot make a session id for the Coder agent");
-			return -1;
-		}
-		name = argv0 ? strrchr(argv0, '/') : NULL;
-		ac.session_id = session;
-		ac.process_name = name ? name + 1 : argv0;
-	}
-	if (!ac.path && !ac.agent_socket)
-		return 0;
-	*out = audit_open(&ac, err, sizeof(err));
-	if (!*out) {
-		log_error("%s", err);
-		return -1;
-	}
-	if (ac.path)
-		log_info("audit records go to %s", audit_path(*out));
-	if (agent)
-		log_info("audit records go to the Coder agent's socket %s (session %s)", agent,
-			 session);
-	return 0;
-}
-
 /* --- the whole run ------------------------------------------------------------------------ */
 
 static void jail_init(struct jail *j)
@@ -638,9 +337,9 @@ static void jail_teardown(struct jail *j)
 		bpf_link__destroy(j->link[i]);
 	}
 	if (j->pin_dir[0])
-		remove_flat_dir(j->pin_dir);
+		setup_remove_dir(j->pin_dir);
 	if (j->run_dir[0])
-		remove_flat_dir(j->run_dir);
+		setup_remove_dir(j->run_dir);
 	/* Workers stopped first; the policy then answers what still waits, then the proxy goes. */
 	proxy_stop(j->proxy);
 	policy_free(j->policy);
@@ -658,245 +357,6 @@ static void jail_teardown(struct jail *j)
 		close(j->cg_fd);
 }
 
-/* The command's environment: ours, with HOME, USER and LOGNAME of the user it runs as. */
-/* Every variable by which a TLS library or tool is told which CAs to trust. */
-static const char *const ca_vars[] = {
-    "SSL_CERT_FILE",	  "SSL_CERT_DIR",	 "CURL_CA_BUNDLE", "GIT_SSL_CAINFO",
-    "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "DENO_CERT",	   "CARGO_HTTP_CAINFO",
-    "PIP_CERT",		  "AWS_CA_BUNDLE",
-};
-#define N_CA_VARS (sizeof(ca_vars) / sizeof(ca_vars[0]))
-
-static bool is_ca_var(const char *kv)
-{
-	size_t i, n;
-
-	for (i = 0; i < N_CA_VARS; i++) {
-		n = strlen(ca_vars[i]);
-		if (strncmp(kv, ca_vars[i], n) == 0 && kv[n] == '=')
-			return true;
-	}
-	return false;
-}
-
-/* Whether kv ("NAME=value") sets a variable that one of extra's also sets. */
-static bool set_by(const char *kv, const char *const *extra)
-{
-	size_t len;
-
-	for (; extra && *extra; extra++) {
-		len = strcspn(*extra, "=");
-		if (strncmp(kv, *extra, len) == 0 && kv[len] == '=')
-			return true;
-	}
-	return false;
-}
-
-char **jail_command_env(const struct opts *o, const char *bundle, const char *const *extra)
-{
-	extern char **environ;
-	struct passwd *pw = NULL;
-	size_t n = 0, n_extra = 0, i, k = 0;
-	char **env;
-	int r = 0;
-
-	while (environ[n])
-		n++;
-	while (extra && extra[n_extra])
-		n_extra++;
-	/* Every string is the array's own, so jail_command_env_free() frees them all. */
-	env = calloc(n + 4 + N_CA_VARS + n_extra, sizeof(*env));
-	if (!env)
-		return NULL;
-	if (o->user.set)
-		pw = getpwuid(o->user.uid);
-	for (i = 0; i < n && r >= 0; i++) {
-		if (pw &&
-		    (strncmp(environ[i], "HOME=", 5) == 0 || strncmp(environ[i], "USER=", 5) == 0 ||
-		     strncmp(environ[i], "LOGNAME=", 8) == 0))
-			continue;
-		if (is_ca_var(environ[i]) || set_by(environ[i], extra))
-			continue;
-		env[k] = strdup(environ[i]);
-		if (!env[k++])
-			r = -1;
-	}
-	for (i = 0; i < N_CA_VARS && r >= 0; i++)
-		if ((r = asprintf(&env[k], "%s=%s", ca_vars[i],
-				  strcmp(ca_vars[i], "SSL_CERT_DIR") == 0 ? "/etc/ssl/certs"
-									  : bundle)) >= 0)
-			k++;
-	if (pw && r >= 0 && (r = asprintf(&env[k], "HOME=%s", pw->pw_dir)) >= 0)
-		k++;
-	if (pw && r >= 0 && (r = asprintf(&env[k], "USER=%s", pw->pw_name)) >= 0)
-		k++;
-	if (pw && r >= 0 && (r = asprintf(&env[k], "LOGNAME=%s", pw->pw_name)) >= 0)
-		k++;
-	if (r < 0 && k < n + 4 + N_CA_VARS + n_extra)
-		env[k] = NULL; /* asprintf leaves it undefined */
-	for (i = 0; i < n_extra && r >= 0; i++) {
-		env[k] = strdup(extra[i]);
-		if (!env[k++])
-			r = -1;
-	}
-	if (r < 0) {
-		jail_command_env_free(env);
-		return NULL;
-	}
-	return env;
-}
-
-void jail_command_env_free(char **env)
-{
-	char **p;
-
-	if (!env)
-		return;
-	for (p = env; *p; p++)
-		free(*p);
-	free(env);
-}
-
-/* What the jail must not see or change. */
-/* mkdir -p for dir, each new directory owned (0700) by the owner of the one above it. */
-static void make_dir_as_parent(const char *dir)
-{
-	char path[PATH_MAX], *slash;
-	struct stat st;
-
-	if (stat(dir, &st) == 0)
-		return;
-	snprintf(path, sizeof(path), "%s", dir);
-	slash = strrchr(path, '/');
-	if (!slash || slash == path)
-		return;
-	*slash = '\0';
-	make_dir_as_parent(path);
-	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode))
-		return;
-	if (mkdir(dir, 0700) == 0 && chown(dir, st.st_uid, st.st_gid) == -1)
-		log_debug("cannot give %s to its parent's owner: %s", dir, strerror(errno));
-}
-
-/* True if a is b or a directory above it (both absolute and canonical). */
-static bool path_covers(const char *a, const char *b)
-{
-	size_t n = strlen(a);
-
-	if (strcmp(a, "/") == 0)
-		return true;
-	return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/');
-}
-
-/*
- * Whether boundary's log directory may be made read-only in the jail as a whole, so that no log
- * of an earlier run there can be swapped either: yes for a directory of its own; no for a shared
- * one (sticky, as /tmp), or one the command works in or below ($HOME, the working directory),
- * where only this run's files are locked.
- */
-static bool log_dir_lockable(const char *dir, const char *home)
-{
-	char real[PATH_MAX], other[PATH_MAX];
-	struct stat st;
-
-	if (!realpath(dir, real) || stat(real, &st) == -1 || !S_ISDIR(st.st_mode))
-		return false;
-	if (st.st_mode & S_ISVTX)
-		return false;
-	if (getcwd(other, sizeof(other)) && path_covers(real, other))
-		return false;
-	if (home && realpath(home, other) && path_covers(real, other))
-		return false;
-	return true;
-}
-
-static void build_hides(const struct jail *j, const struct opts *o, const char **hide, size_t nhide,
-			const char **ro, size_t nro, char *store, size_t storelen)
-{
-	static const char *const fixed[] = {
-	    "/sys/fs/bpf",	/* the pins that hold the jail closed */
-	    "/sys/fs/cgroup",	/* every cgroup, v1 and v2 */
-	    "/run/dbus",	/* the system bus: resolved, systemd, NetworkManager */
-	    "/run/systemd",	/* systemd's private socket, resolved's varlink */
-	    "/run/user",	/* session buses (gvfs fetches URLs) */
-	    "/run/docker.sock", /* a container runtime runs anything, anywhere */
-	    "/run/containerd/containerd.sock",
-	    "/run/podman/podman.sock",
-	    "/run/nscd", /* nscd resolves names for whoever asks */
-	    "/var/run/nscd",
-	};
-	struct passwd *pw;
-	size_t i, k = 0, r = 0, used = 0;
-	const char *home = NULL;
-	int n;
-
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && k + 2 < nhide; i++)
-		hide[k++] = fixed[i];
-	if (strncmp(j->cg_root, "/sys/fs/cgroup", 14) != 0 && k + 2 < nhide)
-		hide[k++] = j->cg_root;
-	/* boundary's configuration: read-only for the jail, so it cannot rewrite its next run. */
-	pw = getpwuid(o->user.set ? o->user.uid : getuid());
-	if (pw)
-		home = pw->pw_dir;
-	if (home) {
-		n = snprintf(store + used, storelen - used, "%s/.config/coder_boundary", home);
-		if (n > 0 && (size_t)n < storelen - used && r + 2 < nro) {
-			ro[r++] = store + used;
-			used += (size_t)n + 1;
-		}
-	}
-	/*
-	 * Where boundary looks for its config next time ($HOME's, which may differ from the
-	 * passwd home): made to exist, so the command cannot create it, and read-only.
-	 */
-	if (config_default_path(store + used, storelen - used) == 0 && r + 2 < nro) {
-		char *slash = strrchr(store + used, '/');
-
-		if (slash) {
-			*slash = '\0';
-			make_dir_as_parent(store + used);
-			ro[r++] = store + used;
-			used += strlen(store + used) + 1;
-		}
-	}
-	if (o->config_read && r + 2 < nro)
-		ro[r++] = o->config_read;
-	/* The rules a person saved, and the rules program: the command must not rewrite either. */
-	if (o->save_rules[0] && r + 2 < nro)
-		ro[r++] = o->save_rules;
-	if (o->rules_program[0] && strchr(o->rules_program, '/') &&
-	    !strchr(o->rules_program, ' ') && r + 2 < nro)
-		ro[r++] = o->rules_program;
-	if (j->cfg_dir[0] && r + 2 < nro)
-		ro[r++] = j->cfg_dir;
-	if (j->key_path[0] && k + 2 < nhide)
-		hide[k++] = j->key_path;
-	/*
-	 * The Coder agent's audit socket: a jailed program would write records of its own there.
-	 * boundary's log and audit files: where their directory is the user's, the jail could
-	 * unlink them and leave forged ones in their place; a mount point cannot be unlinked.
-	 */
-	if (o->log_proxy_socket_path && o->log_proxy_socket_path[0] && k + 2 < nhide)
-		hide[k++] = o->log_proxy_socket_path;
-	if (j->audit && audit_path(j->audit) && strcmp(audit_path(j->audit), "-") != 0 &&
-	    r + 2 < nro)
-		ro[r++] = audit_path(j->audit);
-	if (log_path() && r + 2 < nro)
-		ro[r++] = log_path();
-	if (o->log_dir[0] && r + 2 < nro) {
-		if (log_dir_lockable(o->log_dir, home))
-			ro[r++] = o->log_dir;
-		else
-			log_warn(
-			    "--log-dir %s is shared with the jailed command: it cannot change this "
-			    "run's logs, but could earlier runs' there (give boundary a directory "
-			    "of its own)",
-			    o->log_dir);
-	}
-	hide[k] = NULL;
-	ro[r] = NULL;
-}
-
 /*
  * The jail's /etc/hosts names only its own loopback: every other name is asked of boundary's
  * DNS responder, so the jail's view of names never depends on the host's (and a name the host
@@ -907,11 +367,11 @@ static int make_run_files(struct jail *j, char *err, size_t errlen)
 	char name[256] = "localhost", path[PATH_MAX];
 	FILE *f;
 
-	if (mkdir(JAIL_RUN_ROOT, 0755) == -1 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", JAIL_RUN_ROOT, strerror(errno));
+	if (mkdir(REAP_RUN_ROOT, 0755) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", REAP_RUN_ROOT, strerror(errno));
 		return -errno;
 	}
-	snprintf(j->run_dir, sizeof(j->run_dir), "%s/%s", JAIL_RUN_ROOT, j->id);
+	snprintf(j->run_dir, sizeof(j->run_dir), "%s/%s", REAP_RUN_ROOT, j->id);
 	if (mkdir(j->run_dir, 0755) == -1) {
 		snprintf(err, errlen, "cannot create %.300s: %s", j->run_dir, strerror(errno));
 		j->run_dir[0] = '\0';
@@ -938,7 +398,7 @@ static int make_run_files(struct jail *j, char *err, size_t errlen)
 	if (!j->attached)
 		return 0;
 	/* Written before the programs are pinned: a killed attach is never mistaken for a jail. */
-	snprintf(path, sizeof(path), "%.4000s/%s", j->run_dir, ATTACHED_FILE);
+	snprintf(path, sizeof(path), "%.4000s/%s", j->run_dir, REAP_ATTACHED_FILE);
 	f = fopen(path, "we");
 	if (!f) {
 		snprintf(err, errlen, "cannot write %.300s: %s", path, strerror(errno));
@@ -952,35 +412,13 @@ static int make_run_files(struct jail *j, char *err, size_t errlen)
 	return 0;
 }
 
-/* boundary's config directory for the user the command runs as: the CA lives there. */
-static void config_dir(const struct opts *o, char *buf, size_t len, bool *owned_by_user)
-{
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	struct passwd *pw;
-	struct stat st;
-
-	*owned_by_user = o->user.set;
-	if (xdg && xdg[0] == '/' && !o->user.set) {
-		snprintf(buf, len, "%s/coder_boundary", xdg);
-		return;
-	}
-	pw = getpwuid(o->user.set ? o->user.uid : getuid());
-	if (pw && stat(pw->pw_dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(buf, len, "%s/.config/coder_boundary", pw->pw_dir);
-		return;
-	}
-	/* A user with no home (nobody): a CA of boundary's own, readable by root only. */
-	snprintf(buf, len, "/var/lib/boundary");
-	*owned_by_user = false;
-}
-
 static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t errlen)
 {
 	struct proxy_config pc;
 	bool user_dir;
 	int ret;
 
-	config_dir(o, j->cfg_dir, sizeof(j->cfg_dir), &user_dir);
+	setup_config_dir(&o->user, j->cfg_dir, sizeof(j->cfg_dir), &user_dir);
 	j->ca = ca_open(j->cfg_dir, user_dir ? o->user.uid : (uid_t)-1,
 			user_dir ? o->user.gid : (gid_t)-1, err, errlen);
 	if (!j->ca)
@@ -993,7 +431,7 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	privs_lower();
 	if (ret < 0)
 		return ret;
-	ret = jail_proxy_common(o, j->ca, &j->server_ctx, &j->client_ctx, &pc, err, errlen);
+	ret = setup_proxy_common(o, j->ca, &j->server_ctx, &j->client_ctx, &pc, err, errlen);
 	if (ret < 0)
 		return ret;
 	if (o->rules_program[0] || o->interactive) {
@@ -1040,147 +478,12 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	return 0;
 }
 
-/* --- reloading the rules ------------------------------------------------------------------- */
-
-/* What a reload reads, and the watch on its directory that notices the file change. */
-struct reload {
-	char path[PATH_MAX]; /* the config file; "" when there is none to read */
-	const char *base;    /* its last component, within path */
-	bool must_exist;     /* named by --config or BOUNDARY_CONFIG */
-	int ino;	     /* inotify on its directory, or -1 */
-	struct stat seen;    /* the file as last read (through symlinks); st_ino 0 if none */
-};
-
-/* Notes what path is now, through symlinks; true if that differs from what was noted before. */
-static bool reload_note(struct reload *r)
-{
-	struct stat st;
-	bool changed;
-
-	if (stat(r->path, &st) == -1)
-		memset(&st, 0, sizeof(st));
-	changed = st.st_ino != r->seen.st_ino || st.st_dev != r->seen.st_dev ||
-		  st.st_size != r->seen.st_size || st.st_mtim.tv_sec != r->seen.st_mtim.tv_sec ||
-		  st.st_mtim.tv_nsec != r->seen.st_mtim.tv_nsec;
-	r->seen = st;
-	return changed;
-}
-
-/*
- * Watches the config file's directory, not the file: editors and tools that replace the file
- * (write a new one, rename it over) would leave a watch on the old inode deaf. A missing
- * directory is no error: only SIGHUP reloads then.
- */
-static void reload_init(struct reload *r, const struct opts *o)
-{
-	char dir[PATH_MAX], *slash;
-
-	r->ino = -1;
-	r->path[0] = '\0';
-	r->base = r->path;
-	r->must_exist = o->src[OPTS_CONFIG] != OPTS_SRC_DEFAULT;
-	memset(&r->seen, 0, sizeof(r->seen));
-	if (!config_path(o, r->path, sizeof(r->path))) {
-		r->path[0] = '\0';
-		return;
-	}
-	reload_note(r);
-	snprintf(dir, sizeof(dir), "%s", r->path);
-	slash = strrchr(dir, '/');
-	if (!slash) {
-		snprintf(dir, sizeof(dir), ".");
-	} else {
-		r->base = r->path + (slash - dir) + 1;
-		if (slash == dir)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-	}
-	r->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (r->ino == -1 ||
-	    inotify_add_watch(r->ino, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR) == -1) {
-		log_debug("not watching %s for changes (%s): SIGHUP reloads the rules", dir,
-			  strerror(errno));
-		if (r->ino >= 0)
-			close(r->ino);
-		r->ino = -1;
-	}
-}
-
-/*
- * Reads the watch's events; true when one was about the config file, or when the file it
- * names is another or has changed since last noted: a symlink to it may have been swapped,
- * as Kubernetes does with a ConfigMap's "..data" link, with no event under its own name.
- */
-static bool reload_changed(struct reload *r)
-{
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ev;
-	bool hit = false;
-	ssize_t n;
-	size_t off;
-
-	while ((n = read(r->ino, buf, sizeof(buf))) > 0) {
-		for (off = 0; off + sizeof(*ev) <= (size_t)n; off += sizeof(*ev) + ev->len) {
-			ev = (const struct inotify_event *)(buf + off);
-			if (ev->len && strcmp(ev->name, r->base) == 0)
-				hit = true;
-		}
-	}
-	return reload_note(r) || hit;
-}
-
-/*
- * Compiles the config file's allowlist afresh (plus the --allow rules, which stay) and hands
- * the new set to the proxy and the DNS server; a file that does not load keeps the rules in
- * force. why says what asked ("SIGHUP", "the file changed").
- */
-static void reload_rules(struct jail *j, struct dns_server *dns, const struct opts *o,
-			 const struct reload *r, const char *why)
-{
-	struct rules *rules = NULL;
-	struct ruleset *rs;
-	char err[1024];
-	size_t n_file = 0, n;
-	int ret;
-
-	if (!r->path[0]) {
-		log_warn("%s: no config file to reload the rules from (--config \"\"); the "
-			 "rules stay as they were",
-			 why);
-		return;
-	}
-	ret = config_reload_rules(o, r->path, r->must_exist, &rules, &n_file, err, sizeof(err));
-	if (ret < 0) {
-		log_error("rules not reloaded (%s): %s; the rules in force stay until the file "
-			  "is fixed",
-			  why, err);
-		return;
-	}
-	n = rules_count(rules);
-	rs = ruleset_new(rules);
-	if (!rs) {
-		rules_free(rules);
-		log_error("rules not reloaded (%s): out of memory", why);
-		return;
-	}
-	proxy_set_rules(j->proxy, rs);
-	if (dns)
-		dns_server_set_rules(dns, rs);
-	ruleset_unref(rs);
-	log_info("rules reloaded: %zu rules from %s, %zu from the command line (%s)", n_file,
-		 r->path, n - n_file, why);
-	if (n == 0)
-		log_warn("no allow rules now: every request will be denied");
-}
-
 static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 {
 	struct dns_server_config dc;
 	struct dns_server *dns = NULL;
 	struct epoll_event ev, evs[16];
 	struct signalfd_siginfo ssi;
-	siginfo_t si;
 	int ep, n, i, fd, status = LOG_EXIT_FAILURE;
 	int lfds[] = {sigfd, pidfd, -1};
 	struct reload rl;
@@ -1241,13 +544,10 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 			fd = evs[i].data.fd;
 			if (fd == rl.ino) {
 				if (reload_changed(&rl))
-					reload_rules(j, dns, o, &rl, "the file changed");
+					reload_rules(&rl, o, j->proxy, dns, "the file changed");
 			} else if (fd == pidfd) {
-				memset(&si, 0, sizeof(si));
-				if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) == -1)
+				if (setup_child_status(pidfd, &status) < 0)
 					continue;
-				status =
-				    si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
 				done = true;
 			} else if (fd == sigfd) {
 				if (read(sigfd, &ssi, sizeof(ssi)) != sizeof(ssi))
@@ -1267,7 +567,7 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 					continue;
 				/* kill -HUP boundary: reload the rules; the command never sees it. */
 				if (ssi.ssi_signo == SIGHUP) {
-					reload_rules(j, dns, o, &rl, "SIGHUP");
+					reload_rules(&rl, o, j->proxy, dns, "SIGHUP");
 					continue;
 				}
 				log_debug("forwarding signal %u to the jail", ssi.ssi_signo);
@@ -1276,8 +576,7 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 		}
 	}
 	dns_server_free(dns);
-	if (rl.ino >= 0)
-		close(rl.ino);
+	reload_fini(&rl);
 	close(ep);
 	return status;
 }
@@ -1309,12 +608,11 @@ int jail_run(const struct opts *o, char *const argv[])
 {
 	struct jail j;
 	struct spawn_opts so;
+	struct fsview_jail fj;
 	const char *hide[24], *ro[12], *binds[12];
 	char err[512], store[PATH_MAX + 64];
 	char **env = NULL;
-	struct sigaction sa;
-	sigset_t fwd, old;
-	const int *s;
+	sigset_t old;
 	int pidfd = -1, sigfd = -1, status = LOG_EXIT_FAILURE, ret;
 	pid_t pid;
 
@@ -1323,25 +621,13 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("%s", err);
 		return LOG_EXIT_FAILURE;
 	}
-	/* On file capabilities, boundary may run commands as its own user, and only as that. */
-	if (privs_unprivileged() && o->user.set && o->user.uid != getuid()) {
-		log_error("--user %s: an ordinary user's boundary runs commands only as that user "
-			  "(uid %u); run boundary as root (sudo) to run them as another",
-			  o->user.spec ? o->user.spec : "", (unsigned)getuid());
+	if (setup_check_user(o, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		return LOG_EXIT_FAILURE;
 	}
-	/* A peer that vanishes mid-write must not kill boundary (OpenSSL writes alerts itself). */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	/* Signals wait in a queue until the loop reads them, so setup is never cut in half. */
-	sigemptyset(&fwd);
-	for (s = spawn_forwarded_signals; *s; s++)
-		sigaddset(&fwd, *s);
-	sigprocmask(SIG_BLOCK, &fwd, &old);
-	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sigfd == -1) {
-		log_error_errno("cannot create a signalfd");
+	sigfd = setup_signals_take(&old, err, sizeof(err));
+	if (sigfd < 0) {
+		log_error("%s", err);
 		goto out;
 	}
 
@@ -1351,7 +637,7 @@ int jail_run(const struct opts *o, char *const argv[])
 	if (ret > 0)
 		log_info("reaped %d stale jail object(s)", ret);
 
-	make_id(j.id, sizeof(j.id));
+	reap_make_id(j.id, sizeof(j.id));
 	ret = netns_create(o->src[OPTS_PROXY_PORT] == OPTS_SRC_DEFAULT ? 0 : o->proxy_port, &j.l,
 			   err, sizeof(err));
 	if (ret < 0) {
@@ -1374,8 +660,11 @@ int jail_run(const struct opts *o, char *const argv[])
 	if (hook_up(&j) < 0)
 		goto out;
 	privs_lower();
-	if (jail_audit_open(o, j.id, argv[0], &j.audit) < 0)
+	ret = setup_audit_open(o, j.id, argv[0], &j.audit, err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
 		goto out;
+	}
 	privs_raise();
 	ret = make_run_files(&j, err, sizeof(err));
 	privs_lower();
@@ -1396,13 +685,17 @@ int jail_run(const struct opts *o, char *const argv[])
 		}
 	}
 
-	env = jail_command_env(o, j.bundle, NULL);
+	env = setup_command_env(o, j.bundle, NULL);
 	if (!env) {
 		log_error("out of memory");
 		goto out;
 	}
-	build_hides(&j, o, hide, sizeof(hide) / sizeof(hide[0]), ro, sizeof(ro) / sizeof(ro[0]),
-		    store, sizeof(store));
+	fj.cg_root = j.cg_root;
+	fj.cfg_dir = j.cfg_dir;
+	fj.key_path = j.key_path;
+	fj.audit_path = j.audit ? audit_path(j.audit) : NULL;
+	fsview_build(o, &fj, hide, sizeof(hide) / sizeof(hide[0]), ro, sizeof(ro) / sizeof(ro[0]),
+		     store, sizeof(store));
 	memset(&so, 0, sizeof(so));
 	so.cgroup_fd = j.cg_fd;
 	so.netns_fd = j.netns_fd;
@@ -1462,38 +755,9 @@ out:
 	privs_raise();
 	jail_teardown(&j);
 	privs_lower();
-	jail_command_env_free(env);
-	if (sigfd >= 0)
-		close(sigfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	setup_command_env_free(env);
+	setup_signals_give(sigfd, &old);
 	return status;
-}
-
-/*
- * Refuses a second boundary on one cgroup: two sets of programs would rewrite each other's
- * rewrites. Returns 0, or -EBUSY after saying which boundary holds it.
- */
-static int attach_is_free(const char *cg)
-{
-	char other[PATH_MAX];
-	struct dirent *de;
-	int ret = 0;
-	DIR *d;
-
-	d = opendir(JAIL_RUN_ROOT);
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || id_is_stale(de->d_name) ||
-		    attached_cgroup(de->d_name, other, sizeof(other)) < 0 || strcmp(other, cg) != 0)
-			continue;
-		log_error("%s is already attached by boundary %s (pid-start time): stop that one "
-			  "first",
-			  cg, de->d_name);
-		ret = -EBUSY;
-		break;
-	}
-	if (d)
-		closedir(d);
-	return ret;
 }
 
 int jail_attach(const struct opts *o)
@@ -1502,9 +766,7 @@ int jail_attach(const struct opts *o)
 	struct jail j;
 	char err[512], where[64];
 	const char *name;
-	sigset_t fwd, old;
-	struct sigaction sa;
-	const int *s;
+	sigset_t old;
 	int sigfd = -1, status = LOG_EXIT_FAILURE, ret;
 
 	jail_init(&j);
@@ -1514,16 +776,9 @@ int jail_attach(const struct opts *o)
 			  "file capabilities serve boundary -- COMMAND only)");
 		return LOG_EXIT_FAILURE;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&fwd);
-	for (s = spawn_forwarded_signals; *s; s++)
-		sigaddset(&fwd, *s);
-	sigprocmask(SIG_BLOCK, &fwd, &old);
-	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sigfd == -1) {
-		log_error_errno("cannot create a signalfd");
+	sigfd = setup_signals_take(&old, err, sizeof(err));
+	if (sigfd < 0) {
+		log_error("%s", err);
 		goto out;
 	}
 
@@ -1538,9 +793,12 @@ int jail_attach(const struct opts *o)
 	ret = reap_stale(false, t.path);
 	if (ret > 0)
 		log_info("reaped %d stale jail object(s)", ret);
-	if (attach_is_free(t.path) < 0)
+	ret = reap_attach_is_free(t.path, err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
 		goto out;
-	make_id(j.id, sizeof(j.id));
+	}
+	reap_make_id(j.id, sizeof(j.id));
 	j.attached = true;
 	snprintf(j.cg_path, sizeof(j.cg_path), "%s", t.path);
 	j.netns_fd = t.netns_fd;
@@ -1571,8 +829,11 @@ int jail_attach(const struct opts *o)
 	name = o->attach_container ? o->attach_container
 	       : o->attach_unit	   ? o->attach_unit
 				   : strrchr(j.cg_path, '/') + 1;
-	if (jail_audit_open(o, j.id, name, &j.audit) < 0)
+	ret = setup_audit_open(o, j.id, name, &j.audit, err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
 		goto out;
+	}
 	ret = setup_proxy(&j, o, err, sizeof(err));
 	if (ret < 0) {
 		log_error("%s", err);
@@ -1599,9 +860,7 @@ out:
 	jail_teardown(&j);
 	if (t.netns_fd >= 0)
 		close(t.netns_fd);
-	if (sigfd >= 0)
-		close(sigfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	setup_signals_give(sigfd, &old);
 	return status;
 }
 

@@ -12,15 +12,6 @@
 #include <stddef.h>
 
 struct opts;
-struct audit;
-struct ca;
-struct proxy_config;
-typedef struct ssl_ctx_st SSL_CTX;
-
-/* Where pinned links live: one directory per jail, named by the jail's id. */
-#define JAIL_PIN_ROOT "/sys/fs/bpf/boundary"
-/* Where the files a jail is shown (its /etc/hosts) live, one directory per jail. */
-#define JAIL_RUN_ROOT "/run/boundary"
 
 /*
  * Runs argv (NULL-terminated, argv[0] looked up in PATH) in a new jail configured by o, and
@@ -53,31 +44,5 @@ int jail_reap_stale(bool attached);
  * programs. Returns 0, or -errno with err filled with a sentence for a person.
  */
 int jail_probe(char *err, size_t errlen);
-
-/*
- * The environment a command is started with: boundary's own, less the CA variables (each then
- * set to bundle, SSL_CERT_DIR to /etc/ssl/certs), with HOME, USER and LOGNAME of --user's user,
- * and extra's "NAME=value" strings (NULL-terminated, or NULL), which replace the caller's
- * variables of the same names. Returns a NULL-terminated array the caller frees with
- * jail_command_env_free(), or NULL when out of memory. Shared by every jail type.
- */
-char **jail_command_env(const struct opts *o, const char *bundle, const char *const *extra);
-void jail_command_env_free(char **env);
-
-/*
- * Opens where audit records go, as o says (--audit-log, --log-dir, the Coder agent's socket),
- * records tagged with id and the command argv0 (or NULL). *out is NULL when they go nowhere.
- * Returns 0, or -1 after logging why.
- */
-int jail_audit_open(const struct opts *o, const char *id, const char *argv0, struct audit **out);
-
-/*
- * What every proxy boundary runs shares, as o says: the TLS contexts (interception with ca,
- * upstream trust with --upstream-ca) and, in pc (zeroed first), the rules, the contexts and the
- * timeouts. The caller adds what is its own. Returns 0, or -EINVAL with err filled (contexts
- * made before the failure are left in *server and *client for the caller to free).
- */
-int jail_proxy_common(const struct opts *o, struct ca *ca, SSL_CTX **server, SSL_CTX **client,
-		      struct proxy_config *pc, char *err, size_t errlen);
 
 #endif /* BOUNDARY_USER_JAIL_H */

@@ -13,14 +13,12 @@
  */
 #include "user/spawn.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/keyctl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,182 +26,29 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "user/fsview.h"
 #include "user/privs.h"
 #include "user/seccomp.h"
-
-const int spawn_forwarded_signals[] = {SIGINT,	 SIGTERM, SIGHUP,  SIGQUIT,
-				       SIGWINCH, SIGUSR1, SIGUSR2, 0};
-
-/* init and the command cannot use boundary's logger (it may hold locks): plain writes. */
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	int n;
-
-	n = snprintf(line, sizeof(line), "boundary: ");
-	va_start(ap, fmt);
-	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	if (write(STDERR_FILENO, line, (size_t)n) == -1) {
-		/* nowhere else to say it */
-	}
-}
-
-/*
- * Whether lstat's or opendir's errno e means there is nothing for the command to reach: nothing
- * there, or (where unreachable_is_hidden, see privs_reach_covers) a directory on the way that
- * the command may not search either, as a root-only /run/containerd is to an ordinary user.
- */
-static bool nothing_to_hide(int e, bool unreachable_is_hidden)
-{
-	return e == ENOENT || e == ENOTDIR || (e == EACCES && unreachable_is_hidden);
-}
-
-/* Hides path: an empty read-only tmpfs over a directory, /dev/null over anything else. */
-static int hide(const char *path, bool unreachable_is_hidden)
-{
-	struct stat st;
-
-	if (lstat(path, &st) == -1)
-		return nothing_to_hide(errno, unreachable_is_hidden) ? 0 : -errno;
-	if (S_ISDIR(st.st_mode)) {
-		if (mount("boundary", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			  "size=4k,mode=0555") == -1)
-			return -errno;
-		return 0;
-	}
-	if (S_ISLNK(st.st_mode))
-		return 0; /* its target is hidden in its own right, or is not ours to hide */
-	if (mount("/dev/null", path, NULL, MS_BIND, NULL) == -1)
-		return -errno;
-	return 0;
-}
-
-/*
- * Servers that run commands for any client of their user, listening on sockets in a shared
- * temporary directory: a jailed program asking tmux (`tmux run-shell`), screen, an Emacs server
- * or a VS Code window to run something would have it run outside the jail. Their directories
- * are replaced by empty ones with the same owner and mode (a jailed tmux can still start a
- * server of its own there, which the host never sees); their lone sockets by /dev/null.
- */
-static bool runs_commands(const char *name)
-{
-	static const char *const prefixes[] = {"tmux-",	      "emacs",	     "screen", ".X11-unix",
-					       "vscode-ipc-", "vscode-git-", "kitty-"};
-	size_t i;
-
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
-			return true;
-	return false;
-}
-
-static int hide_servers_in(const char *dir, bool unreachable_is_hidden)
-{
-	char path[4096], opts[96];
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int ret = 0;
-
-	d = opendir(dir);
-	if (!d) {
-		ret = nothing_to_hide(errno, unreachable_is_hidden) ? 0 : -errno;
-		if (ret < 0)
-			say("cannot look for servers to hide from the jail in %s: %s", dir,
-			    strerror(-ret));
-		return ret;
-	}
-	while ((de = readdir(d))) {
-		if (!runs_commands(de->d_name))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (lstat(path, &st) == -1)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			snprintf(opts, sizeof(opts), "size=1m,mode=%o,uid=%u,gid=%u",
-				 (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_uid,
-				 (unsigned int)st.st_gid);
-			if (mount("boundary", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) == -1) {
-				ret = -errno;
-				break;
-			}
-		} else if (S_ISSOCK(st.st_mode)) {
-			if (mount("/dev/null", path, NULL, MS_BIND, NULL) == -1) {
-				ret = -errno;
-				break;
-			}
-		}
-	}
-	if (ret < 0)
-		say("cannot hide %s from the jail: %s", path, strerror(-ret));
-	closedir(d);
-	return ret;
-}
-
-/*
- * Makes every directory above path that its owner (not root) could rename a mount point of
- * its own, which rename(2) refuses to move: else the command could rename ~/.config away and
- * write a new policy where boundary will look for it next time.
- */
-static int pin_ancestors(const char *path)
-{
-	char dir[4096], *slash;
-	struct stat st;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	while ((slash = strrchr(dir, '/')) && slash != dir) {
-		*slash = '\0';
-		if (stat(dir, &st) == -1 || st.st_uid == 0)
-			break;
-		if (mount(dir, dir, NULL, MS_BIND, NULL) == -1)
-			return -errno;
-	}
-	return 0;
-}
-
-static int make_rdonly(const char *path)
-{
-	int ret;
-
-	if (access(path, F_OK) == -1)
-		return 0;
-	ret = pin_ancestors(path);
-	if (ret < 0)
-		return ret;
-	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) == -1)
-		return -errno;
-	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
-		  NULL) == -1)
-		return -errno;
-	return 0;
-}
+#include "user/setup.h"
 
 static int setup_mounts(const struct spawn_opts *o)
 {
-	const char *const *p, *tmux_dir;
+	const char *const *p;
 	bool unreachable_is_hidden = o->as_user && privs_reach_covers(o->uid, o->gid);
-	int ret;
+	char err[512];
 
 	/* Nothing done here may reach the host's mount table. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1) {
-		say("cannot make the jail's mounts private: %s", strerror(errno));
+		setup_say("cannot make the jail's mounts private: %s", strerror(errno));
 		return -1;
 	}
 	/* /proc of the jail's own PID namespace: boundary and the host's processes vanish. */
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1) {
-		say("cannot mount /proc for the jail: %s", strerror(errno));
+		setup_say("cannot mount /proc for the jail: %s", strerror(errno));
 		return -1;
 	}
 	/*
@@ -212,7 +57,7 @@ static int setup_mounts(const struct spawn_opts *o)
 	 */
 	if (mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) ==
 	    -1) {
-		say("cannot mount /sys for the jail: %s", strerror(errno));
+		setup_say("cannot mount /sys for the jail: %s", strerror(errno));
 		return -1;
 	}
 	/* The CA bundle over the distribution's own, so every TLS library trusts the jail's CA. */
@@ -221,92 +66,35 @@ static int setup_mounts(const struct spawn_opts *o)
 			continue;
 		if (mount(p[0], p[1], NULL, MS_BIND, NULL) == -1 ||
 		    mount(NULL, p[1], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) == -1) {
-			say("cannot show %s at %s in the jail: %s", p[0], p[1], strerror(errno));
+			setup_say("cannot show %s at %s in the jail: %s", p[0], p[1],
+				  strerror(errno));
 			return -1;
 		}
 	}
-	/* Global sysctls are checked by uid alone: nobody in the jail may write any. */
-	ret = make_rdonly("/proc/sys");
-	if (ret < 0) {
-		say("cannot make /proc/sys read-only in the jail: %s", strerror(-ret));
+	if (fsview_apply(o->rdonly, o->hide, unreachable_is_hidden, err, sizeof(err)) < 0) {
+		setup_say("%s", err);
 		return -1;
 	}
-	for (p = o->rdonly; p && *p; p++) {
-		ret = make_rdonly(*p);
-		if (ret < 0) {
-			say("cannot make %s read-only in the jail: %s", *p, strerror(-ret));
-			return -1;
-		}
-	}
-	for (p = o->hide; p && *p; p++) {
-		ret = hide(*p, unreachable_is_hidden);
-		if (ret < 0) {
-			say("cannot hide %s from the jail: %s", *p, strerror(-ret));
-			return -1;
-		}
-	}
-	tmux_dir = getenv("TMUX_TMPDIR");
-	if (hide_servers_in("/tmp", unreachable_is_hidden) < 0 ||
-	    hide_servers_in("/run", unreachable_is_hidden) < 0 ||
-	    (tmux_dir && tmux_dir[0] == '/' &&
-	     hide_servers_in(tmux_dir, unreachable_is_hidden) < 0))
-		return -1;
 	return 0;
-}
-
-static void reset_signals(void)
-{
-	struct sigaction sa;
-	sigset_t none;
-	int s;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			sigaction(s, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* True if name exists in some directory of PATH that can be searched. */
-static bool on_path(const char *name)
-{
-	const char *path = getenv("PATH"), *p, *end;
-	char file[4096];
-
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; *p; p = *end ? end + 1 : end) {
-		end = strchrnul(p, ':');
-		if (end == p)
-			snprintf(file, sizeof(file), "./%s", name);
-		else
-			snprintf(file, sizeof(file), "%.*s/%s", (int)(end - p), p, name);
-		if (access(file, F_OK) == 0)
-			return true;
-	}
-	return false;
 }
 
 static void __attribute__((noreturn))
 run_command(const struct spawn_opts *o, int ready_fd, int go_fd)
 {
 	char err[256];
-	int e;
 
-	reset_signals();
+	setup_reset_signals();
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	if (!o->as_user && privs_userns_root(ready_fd, go_fd, err, sizeof(err)) < 0) {
-		say("%s", err);
+		setup_say("%s", err);
 		_exit(125);
 	}
 	if (syscall(SYS_close_range, 3U, ~0U, 0U) == -1) {
-		say("cannot close inherited descriptors: %s", strerror(errno));
+		setup_say("cannot close inherited descriptors: %s", strerror(errno));
 		_exit(125);
 	}
 	if (o->as_user && privs_drop_to(o->uid, o->gid, err, sizeof(err)) < 0) {
-		say("%s", err);
+		setup_say("%s", err);
 		_exit(125);
 	}
 	/*
@@ -315,25 +103,17 @@ run_command(const struct spawn_opts *o, int ready_fd, int go_fd)
 	 * its uid.
 	 */
 	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) == -1 && errno != ENOSYS) {
-		say("cannot give the command a session keyring of its own (it would share yours): "
+		setup_say(
+		    "cannot give the command a session keyring of its own (it would share yours): "
 		    "%s",
 		    strerror(errno));
 		_exit(125);
 	}
 	if (seccomp_install(err, sizeof(err)) < 0) {
-		say("%s", err);
+		setup_say("%s", err);
 		_exit(125);
 	}
-	execvpe(o->argv[0], o->argv, o->envp);
-	e = errno;
-	/*
-	 * execvpe says EACCES when a directory on PATH could not be searched, even if the
-	 * command is in none of them: then it was not found, as a shell would say.
-	 */
-	if (e == EACCES && !strchr(o->argv[0], '/') && !on_path(o->argv[0]))
-		e = ENOENT;
-	say("cannot run %s: %s", o->argv[0], e == ENOENT ? "command not found" : strerror(e));
-	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+	setup_exec(o->argv, o->envp);
 }
 
 /* PID 1 of the jail: start the command, forward signals, reap, exit with its status. */
@@ -351,7 +131,7 @@ static void __attribute__((noreturn)) init_main(const struct spawn_opts *o, sigs
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	prctl(PR_SET_NAME, "boundary-init", 0, 0, 0);
 	if (setns(o->netns_fd, CLONE_NEWNET) == -1) {
-		say("cannot enter the jail's network namespace: %s", strerror(errno));
+		setup_say("cannot enter the jail's network namespace: %s", strerror(errno));
 		_exit(125);
 	}
 	privs_fs_user();
@@ -360,12 +140,12 @@ static void __attribute__((noreturn)) init_main(const struct spawn_opts *o, sigs
 	sigaddset(fwd, SIGCHLD);
 	sigprocmask(SIG_BLOCK, fwd, NULL);
 	if (pipe2(ready, O_CLOEXEC) == -1 || pipe2(go, O_CLOEXEC) == -1) {
-		say("cannot start the command: %s", strerror(errno));
+		setup_say("cannot start the command: %s", strerror(errno));
 		_exit(125);
 	}
 	cmd = fork();
 	if (cmd == -1) {
-		say("cannot start the command: %s", strerror(errno));
+		setup_say("cannot start the command: %s", strerror(errno));
 		_exit(125);
 	}
 	if (cmd == 0)
@@ -379,7 +159,7 @@ static void __attribute__((noreturn)) init_main(const struct spawn_opts *o, sigs
 		/* The command has its user namespace; root there becomes the host's nobody. */
 		if (read(ready[0], &c, 1) == 1) {
 			if (privs_userns_map(cmd, err, sizeof(err)) < 0) {
-				say("%s", err);
+				setup_say("%s", err);
 				kill(cmd, SIGKILL);
 				_exit(125);
 			}
@@ -425,7 +205,7 @@ int spawn_jail(const struct spawn_opts *o, pid_t *pid, char *err, size_t errlen)
 	const int *s;
 
 	sigemptyset(&fwd);
-	for (s = spawn_forwarded_signals; *s; s++)
+	for (s = setup_forwarded_signals; *s; s++)
 		sigaddset(&fwd, *s);
 	memset(&args, 0, sizeof(args));
 	args.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID |

@@ -34,7 +34,4 @@ struct spawn_opts {
  */
 int spawn_jail(const struct spawn_opts *o, pid_t *pid, char *err, size_t errlen);
 
-/* The signals boundary forwards to the jail (and so blocks for itself while it runs). */
-extern const int spawn_forwarded_signals[];
-
 #endif /* BOUNDARY_USER_SPAWN_H */

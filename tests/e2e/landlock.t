@@ -219,6 +219,24 @@ else
 	diag "$(cat "$R/w-direct.code" 2>&1)" "$(upstream_requests)" "$log"
 fi
 
+# --- a command that is not there -------------------------------------------------------------
+
+# execvpe says EACCES when a directory on PATH cannot be searched, even if the command is in none
+# of them: then it was not found, as a shell (and the default jail, jail.t) says. The command runs
+# as nobody, who cannot search a root-only directory.
+mkdir -p "$TMPDIR_T/root-only"
+chmod 700 "$TMPDIR_T/root-only"
+for type in weak landlock; do
+	if [ "$type" = landlock ] && [ "$abi" -lt 4 ] 2>/dev/null; then
+		skip "the kernel has no Landlock network rules (ABI $abi < 4)"
+		continue
+	fi
+	PATH="$TMPDIR_T/root-only:$PATH" bnd --jail-type $type --allow domain=up.test -- \
+		boundary-no-such-command
+	ok_if "$type: a command on no searchable PATH directory is not found, exit 127" \
+		'[ "$rc" = 127 ] && grep -q "cannot run boundary-no-such-command: command not found" <<<"$log"'
+done
+
 # --- only the command's user may use the proxy ------------------------------------------------
 
 # shellcheck disable=SC2016 # for the jailed shell

@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: MIT
+/*
+ * setup.c: what every jail type sets up the same way, so the BPF jail (jail.c) and the explicit
+ * proxy's types (explicit.c) cannot drift apart: the command's environment, boundary's CA
+ * directory, the audit sinks, the proxy's common configuration, the signals boundary takes for
+ * itself, the wait for the command, and the command's last steps before exec. It owns none of
+ * the objects it makes: each goes to the caller. It does not log errors: it fills the caller's
+ * buffer and returns -errno, and the caller (the top of a run) logs.
+ */
+#include "user/setup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "proxy/audit.h"
+#include "proxy/log.h"
+#include "proxy/proxy.h"
+#include "proxy/tls.h"
+#include "user/opts.h"
+#include "user/privs.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+const int setup_forwarded_signals[] = {SIGINT,	 SIGTERM, SIGHUP,  SIGQUIT,
+				       SIGWINCH, SIGUSR1, SIGUSR2, 0};
+
+int setup_check_user(const struct opts *o, char *err, size_t errlen)
+{
+	/* On file capabilities, boundary may run commands as its own user, and only as that. */
+	if (privs_unprivileged() && o->user.set && o->user.uid != getuid()) {
+		snprintf(err, errlen,
+			 "--user %s: an ordinary user's boundary runs commands only as that user "
+			 "(uid %u); run boundary as root (sudo) to run them as another",
+			 o->user.spec ? o->user.spec : "", (unsigned)getuid());
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* --- signals and the wait ------------------------------------------------------------------ */
+
+int setup_signals_take(sigset_t *old, char *err, size_t errlen)
+{
+	struct sigaction sa;
+	sigset_t set;
+	const int *s;
+	int fd, ret;
+
+	/* A peer that vanishes mid-write must not kill boundary (OpenSSL writes alerts itself). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	/* Signals wait in a queue until the loop reads them, so setup is never cut in half. */
+	sigemptyset(&set);
+	for (s = setup_forwarded_signals; *s; s++)
+		sigaddset(&set, *s);
+	sigprocmask(SIG_BLOCK, &set, old);
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd == -1) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create a signalfd: %s", strerror(-ret));
+		sigprocmask(SIG_SETMASK, old, NULL);
+		return ret;
+	}
+	return fd;
+}
+
+void setup_signals_give(int fd, const sigset_t *old)
+{
+	if (fd < 0)
+		return;
+	close(fd);
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+int setup_child_status(int pidfd, int *status)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) == -1)
+		return -errno;
+	*status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+	return 0;
+}
+
+int setup_wait_command(int pidfd, int sigfd)
+{
+	struct epoll_event ev, evs[4];
+	struct signalfd_siginfo ssi;
+	int ep, n, i, status = LOG_EXIT_FAILURE;
+	bool done = false;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep == -1) {
+		log_error_errno("cannot create an epoll instance");
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		return LOG_EXIT_FAILURE;
+	}
+	ev.events = EPOLLIN;
+	ev.data.fd = pidfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev);
+	ev.data.fd = sigfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev);
+	while (!done) {
+		n = epoll_wait(ep, evs, 4, -1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			log_error_errno("epoll_wait");
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == pidfd) {
+				if (setup_child_status(pidfd, &status) == 0)
+					done = true;
+			} else if (read(sigfd, &ssi, sizeof(ssi)) == sizeof(ssi)) {
+				/* A terminal's signals reach the command's process group directly. */
+				if (ssi.ssi_code == SI_KERNEL)
+					continue;
+				syscall(SYS_pidfd_send_signal, pidfd, (int)ssi.ssi_signo, NULL, 0);
+			}
+		}
+	}
+	close(ep);
+	return status;
+}
+
+/* --- the command's environment ------------------------------------------------------------- */
+
+/* Every variable by which a TLS library or tool is told which CAs to trust. */
+static const char *const ca_vars[] = {
+    "SSL_CERT_FILE",	  "SSL_CERT_DIR",	 "CURL_CA_BUNDLE", "GIT_SSL_CAINFO",
+    "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "DENO_CERT",	   "CARGO_HTTP_CAINFO",
+    "PIP_CERT",		  "AWS_CA_BUNDLE",
+};
+#define N_CA_VARS (sizeof(ca_vars) / sizeof(ca_vars[0]))
+
+static bool is_ca_var(const char *kv)
+{
+	size_t i, n;
+
+	for (i = 0; i < N_CA_VARS; i++) {
+		n = strlen(ca_vars[i]);
+		if (strncmp(kv, ca_vars[i], n) == 0 && kv[n] == '=')
+			return true;
+	}
+	return false;
+}
+
+/* Whether kv ("NAME=value") sets a variable that one of extra's also sets. */
+static bool set_by(const char *kv, const char *const *extra)
+{
+	size_t len;
+
+	for (; extra && *extra; extra++) {
+		len = strcspn(*extra, "=");
+		if (strncmp(kv, *extra, len) == 0 && kv[len] == '=')
+			return true;
+	}
+	return false;
+}
+
+char **setup_command_env(const struct opts *o, const char *bundle, const char *const *extra)
+{
+	extern char **environ;
+	struct passwd *pw = NULL;
+	size_t n = 0, n_extra = 0, i, k = 0;
+	char **env;
+	int r = 0;
+
+	while (environ[n])
+		n++;
+	while (extra && extra[n_extra])
+		n_extra++;
+	/* Every string is the array's own, so setup_command_env_free() frees them all. */
+	env = calloc(n + 4 + N_CA_VARS + n_extra, sizeof(*env));
+	if (!env)
+		return NULL;
+	if (o->user.set)
+		pw = getpwuid(o->user.uid);
+	for (i = 0; i < n && r >= 0; i++) {
+		if (pw &&
+		    (strncmp(environ[i], "HOME=", 5) == 0 || strncmp(environ[i], "USER=", 5) == 0 ||
+		     strncmp(environ[i], "LOGNAME=", 8) == 0))
+			continue;
+		if (is_ca_var(environ[i]) || set_by(environ[i], extra))
+			continue;
+		env[k] = strdup(environ[i]);
+		if (!env[k++])
+			r = -1;
+	}
+	for (i = 0; i < N_CA_VARS && r >= 0; i++)
+		if ((r = asprintf(&env[k], "%s=%s", ca_vars[i],
+				  strcmp(ca_vars[i], "SSL_CERT_DIR") == 0 ? "/etc/ssl/certs"
+									  : bundle)) >= 0)
+			k++;
+	if (pw && r >= 0 && (r = asprintf(&env[k], "HOME=%s", pw->pw_dir)) >= 0)
+		k++;
+	if (pw && r >= 0 && (r = asprintf(&env[k], "USER=%s", pw->pw_name)) >= 0)
+		k++;
+	if (pw && r >= 0 && (r = asprintf(&env[k], "LOGNAME=%s", pw->pw_name)) >= 0)
+		k++;
+	if (r < 0 && k < n + 4 + N_CA_VARS + n_extra)
+		env[k] = NULL; /* asprintf leaves it undefined */
+	for (i = 0; i < n_extra && r >= 0; i++) {
+		env[k] = strdup(extra[i]);
+		if (!env[k++])
+			r = -1;
+	}
+	if (r < 0) {
+		setup_command_env_free(env);
+		return NULL;
+	}
+	return env;
+}
+
+void setup_command_env_free(char **env)
+{
+	char **p;
+
+	if (!env)
+		return;
+	for (p = env; *p; p++)
+		free(*p);
+	free(env);
+}
+
+/* --- the CA directory, the audit sinks, the proxy -------------------------------------------- */
+
+void setup_config_dir(const struct opts_user *user, char *buf, size_t len, bool *owned_by_user)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	bool as_user = user && user->set;
+	struct passwd *pw;
+	struct stat st;
+
+	*owned_by_user = as_user;
+	if (xdg && xdg[0] == '/' && !as_user) {
+		snprintf(buf, len, "%s/coder_boundary", xdg);
+		return;
+	}
+	pw = getpwuid(as_user ? user->uid : getuid());
+	if (pw && pw->pw_dir && pw->pw_dir[0] == '/' && stat(pw->pw_dir, &st) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		snprintf(buf, len, "%s/.config/coder_boundary", pw->pw_dir);
+		return;
+	}
+	/* A user with no home (nobody): a CA of boundary's own, readable by root only. */
+	snprintf(buf, len, "/var/lib/boundary");
+	*owned_by_user = false;
+}
+
+/*
+ * The session id the Coder agent is given: a random (version 4) UUID, the same for every batch
+ * of this run, as Coder's own boundary makes it and as the agent's protocol describes the field.
+ * Returns 0 or -errno.
+ */
+static int make_session_id(char *buf, size_t len)
+{
+	unsigned char b[16];
+	ssize_t n;
+
+	do
+		n = getrandom(b, sizeof(b), 0);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof(b))
+		return n == -1 ? -errno : -EIO;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+	return 0;
+}
+
+/*
+ * Whether audit records go to the Coder agent's socket, decided as Coder's boundary decides it:
+ * not with --disable-audit-logs; an error when the path is empty; not when nothing is at the
+ * path (no agent, or one too old to make the socket). That last is a warning when the path was
+ * given, and said at info level when it is the default, which every run outside a Coder
+ * workspace has. Returns 0 with *path set (NULL: no agent), or -errno with err filled.
+ */
+static int agent_socket(const struct opts *o, const char **path, char *err, size_t errlen)
+{
+	struct stat st;
+	int ret;
+
+	*path = NULL;
+	if (o->disable_audit_logs) {
+		log_info("audit records are not sent to the Coder agent (--disable-audit-logs)");
+		return 0;
+	}
+	if (!o->log_proxy_socket_path || !o->log_proxy_socket_path[0]) {
+		snprintf(err, errlen,
+			 "--log-proxy-socket-path is empty: name the Coder agent's audit socket, "
+			 "or turn the agent's audit logs off with --disable-audit-logs");
+		return -EINVAL;
+	}
+	if (stat(o->log_proxy_socket_path, &st) == -1) {
+		ret = -errno;
+		if (ret != -ENOENT && ret != -ENOTDIR) {
+			snprintf(err, errlen, "--log-proxy-socket-path %s: %s",
+				 o->log_proxy_socket_path, strerror(-ret));
+			return ret;
+		}
+		if (o->src[OPTS_LOG_PROXY_SOCKET_PATH] == OPTS_SRC_DEFAULT)
+			log_info("no Coder agent's audit socket at %s: audit records are not sent "
+				 "to a Coder agent",
+				 o->log_proxy_socket_path);
+		else
+			log_warn("the Coder agent's audit socket %s does not exist (no agent, or "
+				 "one too old to make it): audit records are not sent to it",
+				 o->log_proxy_socket_path);
+		return 0;
+	}
+	*path = o->log_proxy_socket_path;
+	return 0;
+}
+
+int setup_audit_open(const struct opts *o, const char *id, const char *argv0, struct audit **out,
+		     char *err, size_t errlen)
+{
+	struct audit_config ac;
+	char session[40];
+	const char *agent, *name;
+	int ret;
+
+	*out = NULL;
+	ret = agent_socket(o, &agent, err, errlen);
+	if (ret < 0)
+		return ret;
+	memset(&ac, 0, sizeof(ac));
+	if (o->audit_log[0] || o->log_dir[0])
+		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
+	ac.agent_socket = agent;
+	ac.jail_id = id;
+	if (agent) {
+		ret = make_session_id(session, sizeof(session));
+		if (ret < 0) {
+			snprintf(err, errlen, "cannot make a session id for the Coder agent: %s",
+				 strerror(-ret));
+			return ret;
+		}
+		name = argv0 ? strrchr(argv0, '/') : NULL;
+		ac.session_id = session;
+		ac.process_name = name ? name + 1 : argv0;
+	}
+	if (!ac.path && !ac.agent_socket)
+		return 0;
+	*out = audit_open(&ac, err, errlen);
+	if (!*out)
+		return -EINVAL;
+	if (ac.path)
+		log_info("audit records go to %s", audit_path(*out));
+	if (agent)
+		log_info("audit records go to the Coder agent's socket %s (session %s)", agent,
+			 session);
+	return 0;
+}
+
+int setup_proxy_common(const struct opts *o, struct ca *ca, SSL_CTX **server, SSL_CTX **client,
+		       struct proxy_config *pc, char *err, size_t errlen)
+{
+	*server = tls_server_ctx_new(ca, err, errlen);
+	if (!*server)
+		return -EINVAL;
+	*client = tls_client_ctx_new(o->upstream_ca && o->upstream_ca[0] ? o->upstream_ca : NULL,
+				     err, errlen);
+	if (!*client)
+		return -EINVAL;
+	memset(pc, 0, sizeof(*pc));
+	pc->rules = o->rules;
+	pc->server_ctx = *server;
+	pc->client_ctx = *client;
+	pc->response_timeout_ms = o->upstream_timeout * 1000;
+	pc->connect_timeout_ms = o->upstream_timeout < 10 ? o->upstream_timeout * 1000 : 10000;
+	pc->header_timeout_ms = o->header_timeout * 1000;
+	pc->idle_timeout_ms = o->idle_timeout * 1000;
+	return 0;
+}
+
+void setup_remove_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path) == -1)
+			log_warn_errno("cannot remove %s", path);
+	}
+	closedir(d);
+	if (rmdir(dir) == -1 && errno != ENOENT)
+		log_warn_errno("cannot remove %s", dir);
+}
+
+/* --- the command's own process --------------------------------------------------------------- */
+
+void setup_say(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), "boundary: ");
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) == -1) {
+		/* nowhere else to say it */
+	}
+}
+
+void setup_reset_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int s;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			sigaction(s, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* True if name exists in some directory of PATH that can be searched. */
+static bool on_path(const char *name)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char file[4096];
+
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		if (end == p)
+			snprintf(file, sizeof(file), "./%s", name);
+		else
+			snprintf(file, sizeof(file), "%.*s/%s", (int)(end - p), p, name);
+		if (access(file, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+void setup_exec(char *const argv[], char *const envp[])
+{
+	int e;
+
+	execvpe(argv[0], argv, envp);
+	e = errno;
+	/*
+	 * execvpe says EACCES when a directory on PATH could not be searched, even if the
+	 * command is in none of them: then it was not found, as a shell would say.
+	 */
+	if (e == EACCES && !strchr(argv[0], '/') && !on_path(argv[0]))
+		e = ENOENT;
+	setup_say("cannot run %s: %s", argv[0], e == ENOENT ? "command not found" : strerror(e));
+	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+}
