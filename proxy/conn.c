@@ -39,6 +39,7 @@
 #include "proxy/ruleset.h"
 #include "proxy/sniff.h"
 #include "proxy/tls.h"
+#include "proxy/util.h"
 #include "rules/rules.h"
 
 static void conn_run(struct conn *c);
@@ -127,7 +128,7 @@ static void set_state(struct conn *c, enum conn_state s)
 
 static void set_deadline(struct conn *c, unsigned ms)
 {
-	c->deadline = proxy_now_ms() + ms;
+	c->deadline = util_now_ms() + ms;
 }
 
 /* --- the audit stream ---------------------------------------------------------------------- */
@@ -165,7 +166,7 @@ static void audit(struct conn *c, const char *event, const char *decision, const
 	r.client = c->client[0] ? c->client : NULL;
 	r.bytes_up = c->bytes_up;
 	r.bytes_down = c->bytes_down;
-	r.duration_ms = strcmp(event, "end") == 0 ? (int64_t)(proxy_now_ms() - c->t_start) : -1;
+	r.duration_ms = strcmp(event, "end") == 0 ? (int64_t)(util_now_ms() - c->t_start) : -1;
 	r.would_deny = c->would_deny;
 	r.decided_by = c->decided_by;
 	audit_write(c->w->p->cfg.audit, &r);
@@ -620,7 +621,7 @@ static void pool_put(struct conn *c)
 			SSL_free_buffers(
 			    c->ux.ssl); /* parked: its record buffers come back on use */
 		u->x = c->ux;
-		u->since = proxy_now_ms();
+		u->since = util_now_ms();
 		u->next = w->pool;
 		w->pool = u;
 		w->pool_n++;
@@ -681,7 +682,7 @@ static bool pool_take(struct conn *c, const char *key)
 
 void pool_sweep(struct worker *w, bool all)
 {
-	uint64_t now = proxy_now_ms();
+	uint64_t now = util_now_ms();
 	struct idle_up **pp, *u;
 
 	for (pp = &w->pool; (u = *pp);) {
@@ -855,14 +856,9 @@ static bool fill_question(struct conn *c, struct policy_job *q, uint16_t port)
 	q->pid = c->have_orig ? c->orig.pid : 0;
 	snprintf(q->comm, sizeof(q->comm), "%s", c->have_orig ? c->orig.comm : "");
 	q->requester_ip[0] = '\0';
-	if (getpeername(c->cx.fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, q->requester_ip,
-				  sizeof(q->requester_ip));
-		else if (ss.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-				  q->requester_ip, sizeof(q->requester_ip));
-	}
+	if (getpeername(c->cx.fd, (struct sockaddr *)&ss, &sl) == 0)
+		util_addr_str((const struct sockaddr *)&ss, false, q->requester_ip,
+			      sizeof(q->requester_ip));
 	return true;
 }
 
@@ -1112,7 +1108,7 @@ static void handle_request(struct conn *c, size_t len)
 	 * rules program or the person at the terminal was let through by its own host's name.
 	 */
 	c->any_host = !c->would_deny && !c->decided_by && !rules_names_host(conn_rules(c), d.rule);
-	c->t_start = proxy_now_ms();
+	c->t_start = util_now_ms();
 	c->bytes_up = c->bytes_down = 0;
 	audit(c, "request", "allow", d.raw, c->would_deny ? why : NULL, 0);
 	c->audit_open = true;
@@ -1151,7 +1147,7 @@ static void start_stream(struct conn *c, const char *name, uint16_t port, const 
 	c->up_tls = false;
 	if (rule)
 		log_info("ALLOW %s from %s (rule: %s)", c->url, c->who, rule);
-	c->t_start = proxy_now_ms();
+	c->t_start = util_now_ms();
 	c->bytes_up = c->bytes_down = 0;
 	/* Under --dry-run (no rule), verdict_text holds why the rules would refuse it. */
 	audit(c, "request", "allow", rule, c->would_deny ? c->verdict_text : NULL, 0);
@@ -1273,7 +1269,7 @@ static void sniff_begin(struct conn *c)
 	set_state(c, CONN_SNIFF);
 	c->stream_rule = NULL;
 	c->sniff_done = c->sniff_wait = false;
-	c->sniff_deadline = proxy_now_ms() + c->w->p->cfg.header_timeout_ms;
+	c->sniff_deadline = util_now_ms() + c->w->p->cfg.header_timeout_ms;
 	c->deadline = c->sniff_deadline;
 	if (n == 0)
 		return;
@@ -1296,7 +1292,7 @@ static void sniff_begin(struct conn *c)
 static bool sniff_more(struct conn *c)
 {
 	c->sniff_wait = true;
-	c->deadline = proxy_now_ms();
+	c->deadline = util_now_ms();
 	return false;
 }
 
@@ -1408,14 +1404,7 @@ static bool step_sniff(struct conn *c)
 	} else if (c->dname[0] && c->dname[0] != '[') {
 		tls_server_set_fallback_name(c->cx.ssl, c->dname);
 	} else if (c->have_orig) {
-		const struct sockaddr_storage *ss = &c->orig.dst;
-
-		if (ss->ss_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, name,
-				  sizeof(name));
-		else
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, name,
-				  sizeof(name));
+		util_addr_str((const struct sockaddr *)&c->orig.dst, false, name, sizeof(name));
 		tls_server_set_fallback_name(c->cx.ssl, name);
 	}
 	head_start(c, hs_name);
@@ -1567,7 +1556,7 @@ static void close_alt(struct conn *c)
 /* When the next racing attempt starts, or the whole connect gives up, whichever is first. */
 static void connect_deadline(struct conn *c)
 {
-	uint64_t next = proxy_now_ms() + HAPPY_EYEBALLS_MS;
+	uint64_t next = util_now_ms() + HAPPY_EYEBALLS_MS;
 
 	if (c->next_addr < c->n_addr && c->alt_fd < 0 && next < c->connect_deadline)
 		c->deadline = next;
@@ -1751,7 +1740,7 @@ void conn_resolved(struct conn *c, struct resolve_job *job)
 		return;
 	}
 	c->connect_err[0] = '\0';
-	c->connect_deadline = proxy_now_ms() + c->w->p->cfg.connect_timeout_ms;
+	c->connect_deadline = util_now_ms() + c->w->p->cfg.connect_timeout_ms;
 	try_connect(c);
 	conn_run(c);
 }
@@ -1911,7 +1900,7 @@ static void conn_trim(struct conn *c)
 /* Waits for the next request head: closed after the idle timeout, trimmed well before. */
 static void wait_next_request(struct conn *c)
 {
-	uint64_t now = proxy_now_ms();
+	uint64_t now = util_now_ms();
 
 	reset_request(c);
 	set_state(c, CONN_HEAD);
@@ -2369,7 +2358,7 @@ void conn_timeout(struct conn *c)
 
 	switch (c->state) {
 	case CONN_CONNECT:
-		if (proxy_now_ms() < c->connect_deadline) {
+		if (util_now_ms() < c->connect_deadline) {
 			/* No answer yet: race the next address (happy eyeballs). */
 			if (c->alt_fd < 0 && c->ux.fd >= 0 && start_attempt(c) == 0)
 				log_debug("%s: racing another address of %s", c->who, c->uhost);
@@ -2434,7 +2423,7 @@ void conn_timeout(struct conn *c)
 			request_timeout(c, why);
 			break;
 		}
-		if (c->idle_end && proxy_now_ms() < c->idle_end) {
+		if (c->idle_end && util_now_ms() < c->idle_end) {
 			conn_trim(c);
 			c->deadline = c->idle_end;
 			return;
@@ -2442,7 +2431,7 @@ void conn_timeout(struct conn *c)
 		conn_close(c, "idle");
 		return;
 	case CONN_SNIFF:
-		if (proxy_now_ms() < c->sniff_deadline) {
+		if (util_now_ms() < c->sniff_deadline) {
 			if (c->sniff_wait) {
 				c->sniff_wait = false;
 				c->deadline = c->sniff_deadline;
@@ -2497,34 +2486,10 @@ void conn_timeout(struct conn *c)
 	}
 }
 
-/* The peer of fd as "ADDR:PORT" ("[ADDR]:PORT" for IPv6). Returns 0 or -errno. */
-static int peer_name(int fd, char *out, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char a[INET6_ADDRSTRLEN];
-
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
-		return -errno;
-	if (ss.ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)&ss)->sin_addr, a, sizeof(a));
-		snprintf(out, len, "%s:%u", a, ntohs(((const struct sockaddr_in *)&ss)->sin_port));
-	} else if (ss.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof(a));
-		snprintf(out, len, "[%s]:%u", a,
-			 ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port));
-	} else {
-		return -EAFNOSUPPORT;
-	}
-	return 0;
-}
-
 struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 {
 	struct conn *c = conn_alloc(w, fd, kind);
 	const struct proxy *p = w->p;
-	char a[INET6_ADDRSTRLEN];
-	const struct sockaddr_storage *ss;
 
 	if (!c)
 		return NULL;
@@ -2549,23 +2514,14 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 		c->kind = kind = PROXY_EXPLICIT;
 		snprintf(c->who, sizeof(c->who), "an explicit proxy client");
 	}
-	if (kind == PROXY_EXPLICIT && peer_name(fd, c->client, sizeof(c->client)) == 0)
+	if (kind == PROXY_EXPLICIT && util_peer_str(fd, c->client, sizeof(c->client)) == 0)
 		snprintf(c->who, sizeof(c->who), "%s", c->client);
 	if (kind == PROXY_JAIL) {
 		c->have_orig = true;
 		snprintf(c->who, sizeof(c->who), "%s[%u]", c->orig.comm, c->orig.pid);
-		ss = &c->orig.dst;
-		if (ss->ss_family == AF_INET) {
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, a,
-				  sizeof(a));
-			snprintf(c->orig_str, sizeof(c->orig_str), "%s:%u", a,
-				 ntohs(((const struct sockaddr_in *)ss)->sin_port));
-		} else {
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, a,
-				  sizeof(a));
-			snprintf(c->orig_str, sizeof(c->orig_str), "[%s]:%u", a,
-				 ntohs(((const struct sockaddr_in6 *)ss)->sin6_port));
-		}
+		if (util_addr_str((const struct sockaddr *)&c->orig.dst, true, c->orig_str,
+				  sizeof(c->orig_str)) < 0)
+			snprintf(c->orig_str, sizeof(c->orig_str), "-");
 	}
 	c->state = CONN_SNIFF;
 	c->next = w->conns;

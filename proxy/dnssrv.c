@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "proxy/audit.h"
@@ -24,6 +23,7 @@
 #include "proxy/dnsfwd.h"
 #include "proxy/log.h"
 #include "proxy/ruleset.h"
+#include "proxy/util.h"
 #include "rules/rules.h"
 
 #define TCP_MAX		32
@@ -80,14 +80,6 @@ struct dns_server {
 	uint64_t tcp_paused_until;
 	uint64_t emfile_logged; /* when that was last said: at most every EMFILE_LOG_MS */
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static uint64_t ev_data(enum ev_kind k, uint32_t v)
 {
@@ -377,18 +369,18 @@ static void tcp_accept(struct dns_server *s, int lfd)
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {
 				if (!s->emfile_logged ||
-				    now_ms() - s->emfile_logged >= EMFILE_LOG_MS) {
+				    util_now_ms() - s->emfile_logged >= EMFILE_LOG_MS) {
 					log_warn_errno(
 					    "DNS over TCP: cannot accept a connection; it "
 					    "waits in the backlog until descriptors free "
 					    "up (raise the limit with ulimit -n)");
-					s->emfile_logged = now_ms();
+					s->emfile_logged = util_now_ms();
 				}
 				for (i = 0; i < 2; i++)
 					if (s->cfg.tcp[i] >= 0)
 						epoll_ctl(s->cfg.ep, EPOLL_CTL_DEL, s->cfg.tcp[i],
 							  NULL);
-				s->tcp_paused_until = now_ms() + ACCEPT_PAUSE_MS;
+				s->tcp_paused_until = util_now_ms() + ACCEPT_PAUSE_MS;
 			}
 			return;
 		}
@@ -537,7 +529,7 @@ int dns_server_timeout_ms(struct dns_server *s)
 	int p;
 
 	if (s->tcp_paused_until) {
-		now = now_ms();
+		now = util_now_ms();
 		p = now >= s->tcp_paused_until ? 0 : (int)(s->tcp_paused_until - now);
 		if (t < 0 || p < t)
 			t = p;
@@ -549,7 +541,7 @@ void dns_server_tick(struct dns_server *s)
 {
 	unsigned i;
 
-	if (s->tcp_paused_until && now_ms() >= s->tcp_paused_until) {
+	if (s->tcp_paused_until && util_now_ms() >= s->tcp_paused_until) {
 		s->tcp_paused_until = 0;
 		for (i = 0; i < 2; i++)
 			if (s->cfg.tcp[i] >= 0)

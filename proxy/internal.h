@@ -260,7 +260,6 @@ struct conn {
 
 /* proxy.c */
 #define WATCH_NONE 0xffffffffu /* the fd is not registered with epoll yet */
-uint64_t proxy_now_ms(void);
 int proxy_resolve(struct conn *c, const char *host, uint16_t port);
 void proxy_resolve_cancel(struct conn *c);
 int proxy_decide(struct conn *c, struct decide_job *j);

@@ -25,6 +25,7 @@
 #include "proxy/internal.h"
 #include "proxy/log.h"
 #include "proxy/ruleset.h"
+#include "proxy/util.h"
 
 /*
  * getaddrinfo blocks for as long as the host's DNS takes: a server that does not answer holds a
@@ -41,14 +42,6 @@
  */
 #define RESOLVER_SLOW_MS 100
 _Static_assert(RESOLVER_THREADS_MAX <= 64, "proxy_stop() keeps the joined threads in a u64");
-
-uint64_t proxy_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int worker_watch(struct worker *w, int fd, struct evsrc *ev, uint32_t *cur, uint32_t want)
 {
@@ -89,7 +82,7 @@ static void *resolver_main(void *arg)
 			return NULL;
 		}
 		j = p->rq_head;
-		p->r_since[slot] = proxy_now_ms();
+		p->r_since[slot] = util_now_ms();
 		p->rq_n--;
 		p->rq_head = j->next;
 		if (!p->rq_head)
@@ -120,7 +113,7 @@ static void *resolver_main(void *arg)
 /* Whether some thread's lookup has run RESOLVER_SLOW_MS or more (under rlock). */
 static bool lookup_stuck(const struct proxy *p)
 {
-	uint64_t now = proxy_now_ms();
+	uint64_t now = util_now_ms();
 	unsigned i;
 
 	for (i = 0; i < p->r_slots; i++) {
@@ -281,7 +274,7 @@ static void worker_listen(struct worker *w, bool on)
  */
 static void worker_accept_pause(struct worker *w, int err)
 {
-	uint64_t now = proxy_now_ms();
+	uint64_t now = util_now_ms();
 
 	if (!w->accept_paused_until)
 		worker_listen(w, false);
@@ -342,7 +335,7 @@ static void worker_accept(struct worker *w, struct listener *l)
 
 static void worker_sweep(struct worker *w)
 {
-	uint64_t now = proxy_now_ms();
+	uint64_t now = util_now_ms();
 	struct conn *c, *next;
 
 	for (c = w->conns; c; c = next) {
@@ -418,7 +411,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct epoll_event evs[64];
 	struct evsrc *src;
-	uint64_t last_sweep = proxy_now_ms();
+	uint64_t last_sweep = util_now_ms();
 	int n, i;
 
 	while (!w->stop) {
@@ -452,13 +445,13 @@ static void *worker_main(void *arg)
 		 * find it still there, CONN_DEAD, to be ignored.
 		 */
 		worker_reap(w);
-		if (w->accept_paused_until && proxy_now_ms() >= w->accept_paused_until)
+		if (w->accept_paused_until && util_now_ms() >= w->accept_paused_until)
 			worker_accept_resume(w);
-		if (proxy_now_ms() - last_sweep >= 100) {
+		if (util_now_ms() - last_sweep >= 100) {
 			worker_sweep(w);
 			pool_sweep(w, false);
 			worker_reap(w);
-			last_sweep = proxy_now_ms();
+			last_sweep = util_now_ms();
 		}
 	}
 	while (w->conns)
