@@ -77,6 +77,7 @@ static struct conn *conn_alloc(struct worker *w, int fd, enum proxy_listener_kin
 	c->eva.kind = EV_UPSTREAM_ALT;
 	c->eva.ptr = c;
 	c->alt_fd = -1;
+	c->state = CONN_SNIFF; /* its first state; every later one through conn_set_state() */
 	buf_init(&c->cin, CONN_BUF);
 	buf_init(&c->cout, CONN_OUT_BUF);
 	buf_init(&c->uin, CONN_BUF);
@@ -119,11 +120,24 @@ static const char *state_name(enum conn_state s)
 	return names[s];
 }
 
-static void set_state(struct conn *c, enum conn_state s)
+/* The one way a connection's state changes, so each change is in the debug log. */
+static void conn_set_state(struct conn *c, enum conn_state s)
 {
 	if (log_enabled(LOG_DEBUG))
 		log_debug("%s: %s -> %s", c->who, state_name(c->state), state_name(s));
 	c->state = s;
+}
+
+/* Puts c, fresh from conn_alloc(), at the head of its worker's list of live connections. */
+static void conn_link(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	c->prev = NULL;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
 }
 
 static void set_deadline(struct conn *c, unsigned ms)
@@ -203,7 +217,7 @@ static void respond(struct conn *c, int code, const char *reason, const char *bo
 		return;
 	}
 	if (c->client_close)
-		set_state(c, CONN_FLUSH_CLOSE);
+		conn_set_state(c, CONN_FLUSH_CLOSE);
 }
 
 /* 502 or 504 for a request that was allowed but could not be served. */
@@ -703,20 +717,20 @@ static void start_upstream(struct conn *c)
 
 	snprintf(key, sizeof(key), "%s://%s:%u", c->up_tls ? "https" : "http", c->uhost, c->uport);
 	if (c->ux.fd >= 0 && strcmp(key, c->up_key) == 0) {
-		set_state(c, CONN_EXCHANGE);
+		conn_set_state(c, CONN_EXCHANGE);
 		set_deadline(c, c->w->p->cfg.response_timeout_ms);
 		return;
 	}
 	pool_put(c);
 	if (pool_take(c, key)) {
 		log_debug("%s: reusing an idle connection to %s", c->who, key);
-		set_state(c, CONN_EXCHANGE);
+		conn_set_state(c, CONN_EXCHANGE);
 		set_deadline(c, c->w->p->cfg.response_timeout_ms);
 		return;
 	}
 	if (c->head && strcmp(c->head->up_key, key) == 0) {
 		log_debug("%s: waiting for the head start to %s", c->who, key);
-		set_state(c, CONN_WAIT_UP);
+		conn_set_state(c, CONN_WAIT_UP);
 		set_deadline(c, c->w->p->cfg.connect_timeout_ms);
 		return;
 	}
@@ -725,7 +739,7 @@ static void start_upstream(struct conn *c)
 		upstream_failed(c, 502, "out of memory");
 		return;
 	}
-	set_state(c, CONN_RESOLVE);
+	conn_set_state(c, CONN_RESOLVE);
 	set_deadline(c, c->w->p->cfg.connect_timeout_ms);
 }
 
@@ -767,11 +781,8 @@ static void head_start(struct conn *c, const char *name)
 	h->uport = c->dport;
 	snprintf(h->up_key, sizeof(h->up_key), "%s", key);
 	snprintf(h->who, sizeof(h->who), "%.40s's head start", c->who);
-	h->state = CONN_RESOLVE;
-	h->next = w->conns;
-	if (w->conns)
-		w->conns->prev = h;
-	w->conns = h;
+	conn_link(h);
+	conn_set_state(h, CONN_RESOLVE);
 	h->owner = c;
 	c->head = h;
 	if (proxy_resolve(h, h->uhost, h->uport) < 0) {
@@ -802,7 +813,7 @@ static void head_start_done(struct conn *h, int code, const char *why)
 		c->ev_u = WATCH_NONE;
 		snprintf(c->up_key, sizeof(c->up_key), "%s", h->up_key);
 		conn_close(h, "handed to its client");
-		set_state(c, CONN_EXCHANGE);
+		conn_set_state(c, CONN_EXCHANGE);
 		set_deadline(c, c->w->p->cfg.response_timeout_ms);
 		conn_run(c);
 		return;
@@ -910,7 +921,7 @@ static enum opinion second_opinion(struct conn *c, uint16_t port, const char *re
 	log_info("%s %s from %s: the rules refuse it (%s); asking the %s", c->method, c->url,
 		 c->who, reason,
 		 policy_asks_person(p->cfg.policy) ? "person at the terminal" : "rules program");
-	set_state(c, CONN_DECIDE);
+	conn_set_state(c, CONN_DECIDE);
 	set_deadline(c, policy_wait_ms(p->cfg.policy) + 2000);
 	return OPINION_WAIT;
 }
@@ -938,7 +949,7 @@ void conn_decided(struct conn *c, struct decide_job *job)
 							       : "the person at the terminal");
 	/* The same head is parsed again and decided with the verdict. */
 	c->n_requests--;
-	set_state(c, CONN_HEAD);
+	conn_set_state(c, CONN_HEAD);
 	set_deadline(c, c->w->p->cfg.header_timeout_ms);
 	conn_run(c);
 }
@@ -1090,7 +1101,7 @@ static void handle_request(struct conn *c, size_t len)
 			c->client_close = true;
 		refuse(c, why);
 		if (c->state != CONN_FLUSH_CLOSE && c->state != CONN_DEAD && has_body)
-			set_state(c, CONN_DISCARD);
+			conn_set_state(c, CONN_DISCARD);
 		return;
 	}
 	if (c->would_deny)
@@ -1158,7 +1169,7 @@ static void start_stream(struct conn *c, const char *name, uint16_t port, const 
 		conn_close(c, "out of memory");
 		return;
 	}
-	set_state(c, CONN_RESOLVE);
+	conn_set_state(c, CONN_RESOLVE);
 	set_deadline(c, c->w->p->cfg.connect_timeout_ms);
 }
 
@@ -1266,7 +1277,7 @@ static void sniff_begin(struct conn *c)
 
 	conn_rules_renew(c);
 	rules = conn_rules(c);
-	set_state(c, CONN_SNIFF);
+	conn_set_state(c, CONN_SNIFF);
 	c->stream_rule = NULL;
 	c->sniff_done = c->sniff_wait = false;
 	c->sniff_deadline = util_now_ms() + c->w->p->cfg.header_timeout_ms;
@@ -1370,7 +1381,7 @@ static bool step_sniff(struct conn *c)
 		return sniff_more(c);
 	c->deadline = c->sniff_deadline;
 	if (kind == SNIFF_HTTP) {
-		set_state(c, CONN_HEAD);
+		conn_set_state(c, CONN_HEAD);
 		return true;
 	}
 	if (kind == SNIFF_OTHER) {
@@ -1408,7 +1419,7 @@ static bool step_sniff(struct conn *c)
 		tls_server_set_fallback_name(c->cx.ssl, name);
 	}
 	head_start(c, hs_name);
-	set_state(c, CONN_TLS_ACCEPT);
+	conn_set_state(c, CONN_TLS_ACCEPT);
 	return true;
 }
 
@@ -1445,7 +1456,7 @@ static bool step_tls_accept(struct conn *c)
 		}
 	}
 	c->client_tls = true;
-	set_state(c, CONN_HEAD);
+	conn_set_state(c, CONN_HEAD);
 	set_deadline(c, c->w->p->cfg.header_timeout_ms);
 	return true;
 }
@@ -1582,7 +1593,7 @@ static void try_connect(struct conn *c)
 		upstream_failed(c, 502, why);
 		return;
 	}
-	set_state(c, CONN_CONNECT);
+	conn_set_state(c, CONN_CONNECT);
 	connect_deadline(c);
 }
 
@@ -1795,12 +1806,12 @@ static bool step_connect(struct conn *c)
 	}
 	if (c->stream) {
 		log_debug("%s: spliced to %s port %u", c->who, c->uhost, c->uport);
-		set_state(c, CONN_SPLICE);
+		conn_set_state(c, CONN_SPLICE);
 		c->deadline = 0;
 		return true;
 	}
 	if (!c->up_tls) {
-		set_state(c, CONN_EXCHANGE);
+		conn_set_state(c, CONN_EXCHANGE);
 		set_deadline(c, c->w->p->cfg.response_timeout_ms);
 		return true;
 	}
@@ -1811,7 +1822,7 @@ static bool step_connect(struct conn *c)
 		return false;
 	}
 	SSL_set_connect_state(c->ux.ssl);
-	set_state(c, CONN_UP_TLS);
+	conn_set_state(c, CONN_UP_TLS);
 	return true;
 }
 
@@ -1833,7 +1844,7 @@ static bool step_up_tls(struct conn *c)
 		head_start_done(c, 0, NULL);
 		return false;
 	}
-	set_state(c, CONN_EXCHANGE);
+	conn_set_state(c, CONN_EXCHANGE);
 	set_deadline(c, c->w->p->cfg.response_timeout_ms);
 	return true;
 }
@@ -1866,7 +1877,7 @@ static bool handle_response_head(struct conn *c, size_t len)
 	buf_consume(&c->uin, len);
 	c->resp_head_done = true;
 	if (r->status == 101) {
-		set_state(c, CONN_TUNNEL);
+		conn_set_state(c, CONN_TUNNEL);
 		c->deadline = 0;
 		return true;
 	}
@@ -1903,7 +1914,7 @@ static void wait_next_request(struct conn *c)
 	uint64_t now = util_now_ms();
 
 	reset_request(c);
-	set_state(c, CONN_HEAD);
+	conn_set_state(c, CONN_HEAD);
 	if (c->cin.len > 0) {
 		/* A pipelined head, whole or begun: it has the header timeout. */
 		set_deadline(c, c->w->p->cfg.header_timeout_ms);
@@ -2409,7 +2420,7 @@ void conn_timeout(struct conn *c)
 		snprintf(c->verdict_text, sizeof(c->verdict_text),
 			 "no second opinion arrived in time");
 		c->n_requests--;
-		set_state(c, CONN_HEAD);
+		conn_set_state(c, CONN_HEAD);
 		set_deadline(c, c->w->p->cfg.header_timeout_ms);
 		conn_run(c);
 		return;
@@ -2523,11 +2534,7 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 				  sizeof(c->orig_str)) < 0)
 			snprintf(c->orig_str, sizeof(c->orig_str), "-");
 	}
-	c->state = CONN_SNIFF;
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
+	conn_link(c);
 	log_debug("%s connected (to %s)", c->who, c->orig_str);
 	if (kind == PROXY_JAIL)
 		dialled_name(c);
@@ -2566,7 +2573,7 @@ void conn_close(struct conn *c, const char *reason)
 		w->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	c->state = CONN_DEAD;
+	conn_set_state(c, CONN_DEAD);
 	c->next = w->dead;
 	c->prev = NULL;
 	w->dead = c;
