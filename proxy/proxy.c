@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proxy/conn.h"
 #include "proxy/internal.h"
 #include "proxy/log.h"
 #include "proxy/ruleset.h"
@@ -449,7 +450,7 @@ static void *worker_main(void *arg)
 			worker_accept_resume(w);
 		if (util_now_ms() - last_sweep >= 100) {
 			worker_sweep(w);
-			pool_sweep(w, false);
+			upstream_pool_sweep(w, false);
 			worker_reap(w);
 			last_sweep = util_now_ms();
 		}
@@ -457,7 +458,7 @@ static void *worker_main(void *arg)
 	while (w->conns)
 		conn_close(w->conns, "boundary is stopping");
 	worker_reap(w);
-	pool_sweep(w, true);
+	upstream_pool_sweep(w, true);
 	ruleset_unref(w->rs);
 	w->rs = NULL;
 	return NULL;
