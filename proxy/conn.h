@@ -17,6 +17,7 @@
 #include "proxy/buf.h"
 #include "proxy/http1.h"
 #include "proxy/internal.h"
+#include "proxy/loop.h"
 #include "proxy/proxy.h"
 #include "proxy/xport.h"
 
@@ -65,7 +66,7 @@ struct conn {
 	struct ruleset *rs; /* the rules of its current decision (a reference): see conn_rules() */
 	struct conn *next, *prev;
 	struct evsrc evc, evu;
-	uint32_t ev_c, ev_u; /* the events registered for each side, or WATCH_NONE */
+	uint32_t ev_c, ev_u; /* the events registered for each side, or LOOP_WATCH_NONE */
 	enum conn_state state;
 	enum proxy_listener_kind kind;
 	struct xport cx, ux;
@@ -164,7 +165,7 @@ struct conn {
 enum opinion { OPINION_DENY, OPINION_ALLOW, OPINION_WAIT };
 
 /* conn.c: the connection */
-/* A record with its client side on fd (-1 for none), in CONN_SNIFF, not yet linked. NULL: ENOMEM. */
+/* A record with its client side on fd (-1 for none), in CONN_SNIFF, not linked. NULL: ENOMEM. */
 struct conn *conn_alloc(struct worker *w, int fd, enum proxy_listener_kind kind);
 /* The rules c decides with: the set it took when its current decision began. */
 const struct rules *conn_rules(const struct conn *c);
@@ -209,7 +210,7 @@ void decide_audit(struct conn *c, const char *event, const char *decision, const
 		  const char *reason, int status);
 /* The "end" record of an allowed exchange, with the response status (0: none). */
 void decide_audit_end(struct conn *c, int status);
-/* A 403 for c's current request that names the process, the reason and the --allow that would admit it. */
+/* A 403 for c's request naming the process, the reason and the --allow that would admit it. */
 void decide_refuse(struct conn *c, const char *reason);
 /*
  * The hook for a request the rules refuse; its head is still at the front of cin. Returns
@@ -227,7 +228,7 @@ void decide_refuse_stream(struct conn *c, const char *what);
 bool decide_dry_run_stream(struct conn *c, const char *what);
 
 /* upstream.c: the upstream side */
-/* The upstream could not be reached or failed: a 502/504 (code) saying why, or the head start's end. */
+/* The upstream failed: a 502 or 504 (code) saying why, or the end of a head start. */
 void upstream_failed(struct conn *c, int code, const char *why);
 /* c's idle upstream connection goes to the worker's pool for the next request to its origin. */
 void upstream_pool_put(struct conn *c);
