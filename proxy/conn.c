@@ -57,7 +57,7 @@ struct conn *conn_alloc(struct worker *w, int fd, enum proxy_listener_kind kind)
 	xport_init(&c->cx);
 	xport_init(&c->ux);
 	c->cx.fd = fd;
-	c->ev_c = c->ev_u = c->ev_a = WATCH_NONE;
+	c->ev_c = c->ev_u = c->ev_a = LOOP_WATCH_NONE;
 	c->evc.kind = EV_CLIENT;
 	c->evc.ptr = c;
 	c->evu.kind = EV_UPSTREAM;
@@ -638,10 +638,10 @@ static void update_interest(struct conn *c)
 	/* A parked request reads nothing: more bytes from its client would only wake it in vain. */
 	if (c->state == CONN_DECIDE)
 		wc &= ~(uint32_t)EPOLLIN;
-	worker_watch(c->w, c->cx.fd, &c->evc, &c->ev_c, wc);
-	worker_watch(c->w, c->ux.fd, &c->evu, &c->ev_u, wu);
+	loop_watch(c->w->ep, c->cx.fd, &c->evc, &c->ev_c, wc);
+	loop_watch(c->w->ep, c->ux.fd, &c->evu, &c->ev_u, wu);
 	if (c->state == CONN_CONNECT)
-		worker_watch(c->w, c->alt_fd, &c->eva, &c->ev_a, EPOLLOUT);
+		loop_watch(c->w->ep, c->alt_fd, &c->eva, &c->ev_a, EPOLLOUT);
 }
 
 static void conn_run_events(struct conn *c)
@@ -721,7 +721,7 @@ void conn_event(struct conn *c, bool upstream, uint32_t events)
 		/* An idle kept upstream spoke or closed: it cannot be reused. */
 		if (recv(c->ux.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 || errno != EAGAIN) {
 			xport_close(&c->ux);
-			c->ev_u = WATCH_NONE;
+			c->ev_u = LOOP_WATCH_NONE;
 			c->up_key[0] = '\0';
 		}
 	}

@@ -71,7 +71,7 @@ void exchange_request_timeout(struct conn *c, const char *why)
 	}
 	xport_close(&c->ux);
 	upstream_close_alt(c);
-	c->ev_u = WATCH_NONE;
+	c->ev_u = LOOP_WATCH_NONE;
 	c->up_key[0] = '\0';
 	snprintf(body, sizeof(body), "boundary gave up waiting for the client: %s\n", why);
 	exchange_respond(c, 408, "Request Timeout", body, true);
@@ -606,7 +606,7 @@ static void exchange_done(struct conn *c)
 
 	if (!reuse) {
 		xport_close(&c->ux);
-		c->ev_u = WATCH_NONE;
+		c->ev_u = LOOP_WATCH_NONE;
 		c->up_key[0] = '\0';
 	}
 	if (c->client_close || !c->req_done) {

@@ -14,6 +14,7 @@
 
 #include "proxy/buf.h"
 #include "proxy/http1.h"
+#include "proxy/loop.h"
 #include "proxy/policy.h"
 #include "proxy/proxy.h"
 #include "proxy/xport.h"
@@ -60,9 +61,6 @@ struct decide_job {
 	struct conn *c; /* NULL once the connection gave up on it (worker thread only) */
 };
 
-#define ACCEPT_PAUSE_MS 100   /* out of file descriptors: accept() rests this long */
-#define EMFILE_LOG_MS	10000 /* ... and says so at most this often */
-
 struct worker {
 	struct proxy *p;
 	pthread_t thread;
@@ -79,13 +77,11 @@ struct worker {
 	unsigned pool_n;
 	unsigned trimmed; /* connections trimmed since the last malloc_trim() */
 	/*
-	 * Out of file descriptors: the listeners leave this worker's epoll set until then (ms),
+	 * Out of file descriptors: the listeners leave this worker's epoll set until pause.until,
 	 * or a level-triggered listener with a connection waiting would wake it forever.
 	 */
-	uint64_t accept_paused_until;
-	uint64_t emfile_logged;	  /* when the last "out of file descriptors" line was said */
-	unsigned emfile_unlogged; /* pauses since then not said */
-	bool emfile_said;	  /* ... and "free again" is still to be said */
+	struct loop_pause pause;
+	bool emfile_said; /* ... and "free again" is still to be said */
 	bool stop;
 	struct ruleset *rs; /* the rules new decisions use: a reference, refreshed each wakeup */
 	unsigned rs_gen;    /* the proxy's rs_gen when rs was taken */
@@ -123,11 +119,9 @@ struct proxy {
 };
 
 /* proxy.c */
-#define WATCH_NONE 0xffffffffu /* the fd is not registered with epoll yet */
 int proxy_resolve(struct conn *c, const char *host, uint16_t port);
 void proxy_resolve_cancel(struct conn *c);
 int proxy_decide(struct conn *c, struct decide_job *j);
 void proxy_decide_cancel(struct conn *c);
-int worker_watch(struct worker *w, int fd, struct evsrc *ev, uint32_t *cur, uint32_t want);
 
 #endif /* BOUNDARY_PROXY_INTERNAL_H */

@@ -25,6 +25,7 @@
 #include "proxy/conn.h"
 #include "proxy/internal.h"
 #include "proxy/log.h"
+#include "proxy/loop.h"
 #include "proxy/ruleset.h"
 #include "proxy/util.h"
 
@@ -43,20 +44,6 @@
  */
 #define RESOLVER_SLOW_MS 100
 _Static_assert(RESOLVER_THREADS_MAX <= 64, "proxy_stop() keeps the joined threads in a u64");
-
-int worker_watch(struct worker *w, int fd, struct evsrc *ev, uint32_t *cur, uint32_t want)
-{
-	struct epoll_event e;
-
-	if (fd < 0 || *cur == want)
-		return 0;
-	e.events = want;
-	e.data.ptr = ev;
-	if (epoll_ctl(w->ep, *cur == WATCH_NONE ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &e) == -1)
-		return -errno;
-	*cur = want;
-	return 0;
-}
 
 /* --- the resolver pool --------------------------------------------------------------------- */
 
@@ -270,40 +257,30 @@ static void worker_listen(struct worker *w, bool on)
 
 /*
  * Out of file descriptors (ours or the system's): the connection stays in the kernel's backlog
- * and this worker stops accepting for ACCEPT_PAUSE_MS, so it neither spins on a listener that
- * stays readable nor drops the connection. Said at once, then at most every EMFILE_LOG_MS.
+ * and this worker stops accepting for LOOP_ACCEPT_PAUSE_MS, so it neither spins on a listener
+ * that stays readable nor drops the connection. Said at once, then at most every
+ * LOOP_EMFILE_LOG_MS.
  */
 static void worker_accept_pause(struct worker *w, int err)
 {
-	uint64_t now = util_now_ms();
+	unsigned unsaid;
 
-	if (!w->accept_paused_until)
+	if (!w->pause.until)
 		worker_listen(w, false);
-	w->accept_paused_until = now + ACCEPT_PAUSE_MS;
-	if (w->emfile_logged && now - w->emfile_logged < EMFILE_LOG_MS) {
-		w->emfile_unlogged++;
+	if (!loop_pause(&w->pause, util_now_ms(), &unsaid))
 		return;
-	}
 	log_warn("out of file descriptors (%s): new connections wait in the backlog until "
 		 "some close (%u more times since the last warning); raise the limit with "
 		 "ulimit -n",
-		 strerror(err), w->emfile_unlogged);
-	w->emfile_logged = now;
-	w->emfile_unlogged = 0;
+		 strerror(err), unsaid);
 	w->emfile_said = true;
-}
-
-static void worker_accept_resume(struct worker *w)
-{
-	w->accept_paused_until = 0;
-	worker_listen(w, true);
 }
 
 static void worker_accept(struct worker *w, struct listener *l)
 {
 	int fd, n, one = 1;
 
-	if (w->accept_paused_until)
+	if (w->pause.until)
 		return;
 	/* A bounded batch, so one busy listener cannot starve the connections. */
 	for (n = 0; n < 64; n++) {
@@ -446,8 +423,8 @@ static void *worker_main(void *arg)
 		 * find it still there, CONN_DEAD, to be ignored.
 		 */
 		worker_reap(w);
-		if (w->accept_paused_until && util_now_ms() >= w->accept_paused_until)
-			worker_accept_resume(w);
+		if (loop_pause_over(&w->pause, util_now_ms()))
+			worker_listen(w, true);
 		if (util_now_ms() - last_sweep >= 100) {
 			worker_sweep(w);
 			upstream_pool_sweep(w, false);

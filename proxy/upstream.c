@@ -59,7 +59,7 @@ void upstream_failed(struct conn *c, int code, const char *why)
 	}
 	xport_close(&c->ux);
 	upstream_close_alt(c);
-	c->ev_u = WATCH_NONE;
+	c->ev_u = LOOP_WATCH_NONE;
 	c->up_key[0] = '\0';
 	exchange_respond(c, code,
 			 code == 504   ? "Gateway Timeout"
@@ -85,7 +85,7 @@ void upstream_pool_put(struct conn *c)
 		xport_close(&c->ux);
 	} else {
 		/* Out of the loop: an idle connection is checked when taken, not watched. */
-		if (c->ev_u != WATCH_NONE)
+		if (c->ev_u != LOOP_WATCH_NONE)
 			epoll_ctl(w->ep, EPOLL_CTL_DEL, c->ux.fd, NULL);
 		snprintf(u->key, sizeof(u->key), "%s", c->up_key);
 		u->host_own = up_host_own(c->ux.fd);
@@ -99,7 +99,7 @@ void upstream_pool_put(struct conn *c)
 		w->pool_n++;
 		xport_init(&c->ux);
 	}
-	c->ev_u = WATCH_NONE;
+	c->ev_u = LOOP_WATCH_NONE;
 	c->up_key[0] = '\0';
 }
 
@@ -141,7 +141,7 @@ static bool pool_take(struct conn *c, const char *key)
 		w->pool_n--;
 		if (idle_usable(&u->x)) {
 			c->ux = u->x;
-			c->ev_u = WATCH_NONE;
+			c->ev_u = LOOP_WATCH_NONE;
 			snprintf(c->up_key, sizeof(c->up_key), "%s", key);
 			free(u);
 			return true;
@@ -264,11 +264,11 @@ static void head_start_done(struct conn *h, int code, const char *why)
 	}
 	if (code == 0 && c && !(c->any_host && up_host_own(h->ux.fd))) {
 		/* Its client is waiting for it: handed over, out of the epoll set as h's. */
-		if (h->ev_u != WATCH_NONE)
+		if (h->ev_u != LOOP_WATCH_NONE)
 			epoll_ctl(h->w->ep, EPOLL_CTL_DEL, h->ux.fd, NULL);
 		c->ux = h->ux;
 		xport_init(&h->ux);
-		c->ev_u = WATCH_NONE;
+		c->ev_u = LOOP_WATCH_NONE;
 		snprintf(c->up_key, sizeof(c->up_key), "%s", h->up_key);
 		conn_close(h, "handed to its client");
 		conn_set_state(c, CONN_EXCHANGE);
@@ -313,10 +313,10 @@ int upstream_start_attempt(struct conn *c)
 		}
 		if (c->ux.fd < 0) {
 			c->ux.fd = fd;
-			c->ev_u = WATCH_NONE;
+			c->ev_u = LOOP_WATCH_NONE;
 		} else {
 			c->alt_fd = fd;
-			c->ev_a = WATCH_NONE;
+			c->ev_a = LOOP_WATCH_NONE;
 		}
 		return 0;
 	}
@@ -328,7 +328,7 @@ void upstream_close_alt(struct conn *c)
 	if (c->alt_fd >= 0)
 		close(c->alt_fd);
 	c->alt_fd = -1;
-	c->ev_a = WATCH_NONE;
+	c->ev_a = LOOP_WATCH_NONE;
 }
 
 /* When the next racing attempt starts, or the whole connect gives up, whichever is first. */
@@ -352,7 +352,7 @@ static void try_connect(struct conn *c)
 		/* Still registered with epoll: the next watch changes it (MOD), never re-adds it. */
 		c->ev_u = c->ev_a;
 		c->alt_fd = -1;
-		c->ev_a = WATCH_NONE;
+		c->ev_a = LOOP_WATCH_NONE;
 	}
 	if (c->ux.fd < 0 && upstream_start_attempt(c) < 0) {
 		snprintf(why, sizeof(why), "cannot connect to %s port %u: %s", c->uhost, c->uport,
@@ -553,12 +553,12 @@ bool upstream_step_connect(struct conn *c)
 		/* Still registered with epoll: the next watch changes it (MOD), never re-adds it. */
 		c->ev_u = c->ev_a;
 		c->alt_fd = -1;
-		c->ev_a = WATCH_NONE;
+		c->ev_a = LOOP_WATCH_NONE;
 	} else {
 		if (a < 0 && c->ux.fd >= 0) {
 			close(c->ux.fd);
 			c->ux.fd = -1;
-			c->ev_u = WATCH_NONE;
+			c->ev_u = LOOP_WATCH_NONE;
 		}
 		if (b < 0 && c->alt_fd >= 0)
 			upstream_close_alt(c);
