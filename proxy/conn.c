@@ -39,6 +39,7 @@
 #include "proxy/conn.h"
 #include "proxy/dns.h"
 #include "proxy/log.h"
+#include "proxy/resolve.h"
 #include "proxy/ruleset.h"
 #include "proxy/sniff.h"
 #include "proxy/tls.h"
@@ -780,7 +781,7 @@ void conn_timeout(struct conn *c)
 		return;
 	case CONN_DECIDE:
 		/* The policy's own timeouts come first; this one guards against losing the answer. */
-		proxy_decide_cancel(c);
+		decide_cancel(c);
 		c->verdict = VERDICT_DENY;
 		c->verdict_by = policy_asks_person(c->w->p->cfg.policy) ? "person" : "program";
 		snprintf(c->verdict_text, sizeof(c->verdict_text),
@@ -923,8 +924,8 @@ void conn_close(struct conn *c, const char *reason)
 		decide_audit(c, "end", "allow", NULL, reason,
 			     c->resp_head_done ? c->resp.status : 0);
 	}
-	proxy_resolve_cancel(c);
-	proxy_decide_cancel(c);
+	resolve_cancel(c);
+	decide_cancel(c);
 	if (c->head) /* a head start outlives its client: it goes to the pool */
 		c->head->owner = NULL;
 	if (c->owner)

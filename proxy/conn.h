@@ -226,6 +226,8 @@ void decide_start_stream(struct conn *c, const char *name, uint16_t port, const 
 void decide_refuse_stream(struct conn *c, const char *what);
 /* Under --dry-run, splices what no rule allows (marked would_deny): true if it did. */
 bool decide_dry_run_stream(struct conn *c, const char *what);
+/* c no longer waits for its second opinion: the job is freed unread when it comes back. */
+void decide_cancel(struct conn *c);
 
 /* upstream.c: the upstream side */
 /* The upstream failed: a 502 or 504 (code) saying why, or the end of a head start. */

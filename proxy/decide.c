@@ -7,13 +7,16 @@
  * exchange.c's.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proxy/audit.h"
 #include "proxy/conn.h"
 #include "proxy/log.h"
+#include "proxy/resolve.h"
 #include "proxy/util.h"
 #include "rules/rules.h"
 
@@ -140,6 +143,45 @@ void decide_refuse(struct conn *c, const char *reason)
 
 /* --- a second opinion on what the rules refuse ---------------------------------------------- */
 
+/* On the policy thread: hands the answer back to the worker that asked. */
+static void decide_done(struct policy_job *pj)
+{
+	struct decide_job *j = (struct decide_job *)pj;
+	struct worker *w = j->w;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&w->lock);
+	j->next = w->decided;
+	w->decided = j;
+	pthread_mutex_unlock(&w->lock);
+	if (write(w->wake, &one, sizeof(one)) == -1) {
+		/* the counter is saturated: the worker is awake anyway */
+	}
+}
+
+/* Sends c's question j to the policy service; the answer comes back to conn_decided(). */
+static int decide_ask(struct conn *c, struct decide_job *j)
+{
+	struct policy *pol = c->w->p->cfg.policy;
+
+	if (!pol)
+		return -EINVAL;
+	j->w = c->w;
+	j->c = c;
+	j->pj.done = decide_done;
+	c->ask = j;
+	policy_ask(pol, &j->pj);
+	return 0;
+}
+
+void decide_cancel(struct conn *c)
+{
+	/* The job is the policy thread's until it comes back; then it is freed unread. */
+	if (c->ask)
+		c->ask->c = NULL;
+	c->ask = NULL;
+}
+
 /* The question about the request in c, for the rules program or the person. */
 static bool fill_question(struct conn *c, struct policy_job *q, uint16_t port)
 {
@@ -218,7 +260,7 @@ enum opinion decide_second_opinion(struct conn *c, uint16_t port, const char *re
 		*why = "the request is too long to ask about";
 		return OPINION_DENY;
 	}
-	if (proxy_decide(c, j) < 0) {
+	if (decide_ask(c, j) < 0) {
 		free(j);
 		return OPINION_DENY;
 	}
@@ -287,7 +329,7 @@ void decide_start_stream(struct conn *c, const char *name, uint16_t port, const 
 	c->audit_open = true;
 	/* Never from or into the pool: the upstream speaks whatever the client speaks. */
 	snprintf(c->up_key, sizeof(c->up_key), "%s://%s:%u", kind, c->uhost, port);
-	if (proxy_resolve(c, c->uhost, c->uport) < 0) {
+	if (resolve_ask(c, c->uhost, c->uport) < 0) {
 		conn_close(c, "out of memory");
 		return;
 	}

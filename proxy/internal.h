@@ -118,10 +118,4 @@ struct proxy {
 	bool abandoned; /* resolvers were left in getaddrinfo() at stop: never freed */
 };
 
-/* proxy.c */
-int proxy_resolve(struct conn *c, const char *host, uint16_t port);
-void proxy_resolve_cancel(struct conn *c);
-int proxy_decide(struct conn *c, struct decide_job *j);
-void proxy_decide_cancel(struct conn *c);
-
 #endif /* BOUNDARY_PROXY_INTERNAL_H */

@@ -22,6 +22,7 @@
 
 #include "proxy/conn.h"
 #include "proxy/log.h"
+#include "proxy/resolve.h"
 #include "proxy/tls.h"
 #include "proxy/util.h"
 #include "rules/rules.h"
@@ -193,7 +194,7 @@ void upstream_start(struct conn *c)
 		return;
 	}
 	snprintf(c->up_key, sizeof(c->up_key), "%s", key);
-	if (proxy_resolve(c, c->uhost, c->uport) < 0) {
+	if (resolve_ask(c, c->uhost, c->uport) < 0) {
 		upstream_failed(c, 502, "out of memory");
 		return;
 	}
@@ -243,7 +244,7 @@ void upstream_head_start(struct conn *c, const char *name)
 	conn_set_state(h, CONN_RESOLVE);
 	h->owner = c;
 	c->head = h;
-	if (proxy_resolve(h, h->uhost, h->uport) < 0) {
+	if (resolve_ask(h, h->uhost, h->uport) < 0) {
 		conn_close(h, "out of memory");
 		return;
 	}
