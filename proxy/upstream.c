@@ -4,7 +4,7 @@
  * the proxy's own and, for a rule that names no host, the host's addresses dropped), the connect
  * with happy eyeballs, the upstream TLS handshake, the per-worker pool of idle upstream
  * connections and head starts (an upstream opened while the client's TLS handshake runs). The
- * lookup threads are proxy.c's; what is sent over the connection is exchange.c's.
+ * lookup threads are resolve.c's; what is sent over the connection is exchange.c's.
  */
 #include <arpa/inet.h>
 #include <errno.h>
