@@ -22,6 +22,7 @@
 
 #include "proxy/coder_agent.pb-c.h"
 #include "proxy/log.h"
+#include "proxy/util.h"
 #include "proxy/utf8.h"
 
 #define SESSION_MAX 64	/* bytes of session id kept */
@@ -71,14 +72,6 @@ struct agentlog {
 	Boundary__Agent__Timestamp *pb_times;
 	uint8_t frame[4 + AGENTLOG_FRAME_MAX];
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* --- encoding -------------------------------------------------------------------------------- */
 
@@ -299,7 +292,7 @@ static int flush(struct agentlog *l, bool last, uint64_t give_up_ms)
 	if (l->fd < 0)
 		goto again;
 	while (l->n_batch > 0) {
-		if (give_up_ms && now_ms() >= give_up_ms)
+		if (give_up_ms && util_now_ms() >= give_up_ms)
 			goto again;
 		k = encode_logs(l, l->batch, l->n_batch, l->frame, &len);
 		if (k < 0) {
@@ -337,7 +330,7 @@ static int flush(struct agentlog *l, bool last, uint64_t give_up_ms)
 	return 0;
 again:
 	if (!last)
-		l->due_ms = now_ms() + l->flush_ms;
+		l->due_ms = util_now_ms() + l->flush_ms;
 	return -1;
 }
 
@@ -356,7 +349,7 @@ static void take(struct agentlog *l, struct entry *e)
 	}
 	l->batch[l->n_batch++] = e;
 	if (l->n_batch == 1)
-		l->due_ms = now_ms() + l->flush_ms;
+		l->due_ms = util_now_ms() + l->flush_ms;
 	if (l->n_batch >= l->batch_max)
 		flush(l, false, 0);
 }
@@ -389,7 +382,7 @@ static void *writer_main(void *arg)
 			pthread_mutex_lock(&l->lock);
 			continue;
 		}
-		now = now_ms();
+		now = util_now_ms();
 		if (l->due_ms && now >= l->due_ms) {
 			pthread_mutex_unlock(&l->lock);
 			flush(l, false, 0);
@@ -408,7 +401,7 @@ static void *writer_main(void *arg)
 	while (l->n > 0)
 		l->batch[l->n_batch++] = pop(l);
 	pthread_mutex_unlock(&l->lock);
-	flush(l, true, now_ms() + l->drain_ms);
+	flush(l, true, util_now_ms() + l->drain_ms);
 	if (l->n_batch > 0)
 		log_warn("%zu audit record(s) could not be sent to the Coder agent's socket %s "
 			 "before boundary ended",

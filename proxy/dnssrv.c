@@ -16,21 +16,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "proxy/audit.h"
 #include "proxy/dns.h"
 #include "proxy/dnsfwd.h"
 #include "proxy/log.h"
+#include "proxy/loop.h"
 #include "proxy/ruleset.h"
+#include "proxy/util.h"
 #include "rules/rules.h"
 
-#define TCP_MAX		32
-#define ACCEPT_PAUSE_MS 100   /* out of file descriptors: TCP accept() rests this long */
-#define EMFILE_LOG_MS	10000 /* ... and says so at most this often */
-#define PENDING_MAX	256   /* forwarded queries in flight; beyond, SERVFAIL at once */
-#define ANSWER_MAX	65535
+#define TCP_MAX	    32
+#define PENDING_MAX 256 /* forwarded queries in flight; beyond, SERVFAIL at once */
+#define ANSWER_MAX  65535
 
 enum ev_kind { EV_UDP = 1, EV_TCP_LISTEN, EV_TCP_CONN, EV_FWD };
 
@@ -74,20 +73,11 @@ struct dns_server {
 	unsigned n_pending;
 	bool closing;
 	/*
-	 * Out of file descriptors: the TCP listeners leave the epoll set until then (ms on
-	 * CLOCK_MONOTONIC), or a listener with a connection waiting would wake the loop forever.
+	 * Out of file descriptors: the TCP listeners leave the epoll set until tcp_pause.until,
+	 * or a listener with a connection waiting would wake the loop forever.
 	 */
-	uint64_t tcp_paused_until;
-	uint64_t emfile_logged; /* when that was last said: at most every EMFILE_LOG_MS */
+	struct loop_pause tcp_pause;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static uint64_t ev_data(enum ev_kind k, uint32_t v)
 {
@@ -367,7 +357,7 @@ static void tcp_accept(struct dns_server *s, int lfd)
 	struct sockaddr_storage peer;
 	struct origin o;
 	socklen_t len;
-	unsigned i;
+	unsigned i, unsaid;
 	int fd;
 
 	for (;;) {
@@ -376,19 +366,15 @@ static void tcp_accept(struct dns_server *s, int lfd)
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {
-				if (!s->emfile_logged ||
-				    now_ms() - s->emfile_logged >= EMFILE_LOG_MS) {
+				if (loop_pause(&s->tcp_pause, util_now_ms(), &unsaid))
 					log_warn_errno(
 					    "DNS over TCP: cannot accept a connection; it "
 					    "waits in the backlog until descriptors free "
 					    "up (raise the limit with ulimit -n)");
-					s->emfile_logged = now_ms();
-				}
 				for (i = 0; i < 2; i++)
 					if (s->cfg.tcp[i] >= 0)
 						epoll_ctl(s->cfg.ep, EPOLL_CTL_DEL, s->cfg.tcp[i],
 							  NULL);
-				s->tcp_paused_until = now_ms() + ACCEPT_PAUSE_MS;
 			}
 			return;
 		}
@@ -536,9 +522,9 @@ int dns_server_timeout_ms(struct dns_server *s)
 	uint64_t now;
 	int p;
 
-	if (s->tcp_paused_until) {
-		now = now_ms();
-		p = now >= s->tcp_paused_until ? 0 : (int)(s->tcp_paused_until - now);
+	if (s->tcp_pause.until) {
+		now = util_now_ms();
+		p = now >= s->tcp_pause.until ? 0 : (int)(s->tcp_pause.until - now);
 		if (t < 0 || p < t)
 			t = p;
 	}
@@ -549,8 +535,7 @@ void dns_server_tick(struct dns_server *s)
 {
 	unsigned i;
 
-	if (s->tcp_paused_until && now_ms() >= s->tcp_paused_until) {
-		s->tcp_paused_until = 0;
+	if (s->tcp_pause.until && loop_pause_over(&s->tcp_pause, util_now_ms())) {
 		for (i = 0; i < 2; i++)
 			if (s->cfg.tcp[i] >= 0)
 				watch(s->cfg.ep, s->cfg.tcp[i], EPOLLIN, ev_data(EV_TCP_LISTEN, i));

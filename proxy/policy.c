@@ -28,11 +28,11 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "proxy/audit.h"
 #include "proxy/log.h"
+#include "proxy/util.h"
 #include "rules/rules.h"
 
 #define PROGRAM_TIMEOUT_MS 5000
@@ -63,14 +63,6 @@ struct policy {
 	char line[256];
 	size_t llen;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void answer(struct policy_job *j, bool allow, const char *by, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -524,7 +516,7 @@ static bool stopping(struct policy *p)
  */
 static ssize_t program_read(struct policy *p, char *line, size_t cap)
 {
-	uint64_t deadline = now_ms() + p->cfg.timeout_ms, now;
+	uint64_t deadline = util_now_ms() + p->cfg.timeout_ms, now;
 	struct pollfd pf[2];
 	char *nl;
 	ssize_t n;
@@ -544,7 +536,7 @@ static ssize_t program_read(struct policy *p, char *line, size_t cap)
 		}
 		if (p->rlen == sizeof(p->rbuf))
 			return -E2BIG;
-		now = now_ms();
+		now = util_now_ms();
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		pf[0].fd = p->from_prog;
@@ -571,7 +563,7 @@ static ssize_t program_read(struct policy *p, char *line, size_t cap)
  */
 static bool write_all(int fd, const char *s, size_t n)
 {
-	uint64_t deadline = now_ms() + 5000;
+	uint64_t deadline = util_now_ms() + 5000;
 	struct pollfd pf;
 	ssize_t w;
 
@@ -579,7 +571,7 @@ static bool write_all(int fd, const char *s, size_t n)
 		w = write(fd, s, n);
 		if (w == -1 && errno == EINTR)
 			continue;
-		if (w == -1 && errno == EAGAIN && now_ms() < deadline) {
+		if (w == -1 && errno == EAGAIN && util_now_ms() < deadline) {
 			pf.fd = fd;
 			pf.events = POLLOUT;
 			poll(&pf, 1, 100);
@@ -892,11 +884,11 @@ static void person_main(struct policy *p)
 		}
 		if (!asking[0] && pending) {
 			snprintf(asking, sizeof(asking), "%s", pending->host);
-			deadline = now_ms() + p->cfg.timeout_ms;
+			deadline = util_now_ms() + p->cfg.timeout_ms;
 			p->llen = 0;
 			ask(p, pending);
 		}
-		now = now_ms();
+		now = util_now_ms();
 		if (asking[0] && now >= deadline) {
 			shown(asking, h, sizeof(h));
 			say(p, "\r\nboundary: no answer in %u s: refused %s\r\n",

@@ -2,9 +2,9 @@
 /*
  * proxy.c: the proxy's threads. Worker threads each run one level-triggered epoll loop over
  * the listeners (shared, EPOLLEXCLUSIVE, so one worker wakes per connection), their own
- * connections and an eventfd; a small pool of resolver threads runs getaddrinfo (which honours
- * /etc/hosts and nsswitch) off the loops and hands results back through that eventfd. It owns
- * threads, the loop and timers; what happens on a connection is conn.c's.
+ * connections and an eventfd, through which the resolver threads (resolve.c) and the policy
+ * thread (decide.c's questions) hand their answers back. It owns the workers, their loops and
+ * timers; what happens on a connection is conn.c's, and nothing there calls back in here.
  */
 #include "proxy/proxy.h"
 
@@ -19,206 +19,15 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "proxy/conn.h"
 #include "proxy/internal.h"
 #include "proxy/log.h"
+#include "proxy/loop.h"
+#include "proxy/resolve.h"
 #include "proxy/ruleset.h"
-
-/*
- * getaddrinfo blocks for as long as the host's DNS takes: a server that does not answer holds a
- * thread for resolv.conf's timeout times its attempts (10 s by default). The pool starts small
- * and grows while every thread is busy, so lookups of dead names cannot queue the others (names
- * in /etc/hosts included) behind them.
- */
-#define RESOLVER_THREADS     4
-#define RESOLVER_THREADS_MAX 64
-/*
- * More threads start only when a lookup has run this long and jobs wait: a dead name ties a
- * thread up for seconds, but a burst of quick lookups (a thousand clients at once) should not
- * leave 64 threads and their memory behind.
- */
-#define RESOLVER_SLOW_MS 100
-_Static_assert(RESOLVER_THREADS_MAX <= 64, "proxy_stop() keeps the joined threads in a u64");
-
-uint64_t proxy_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-int worker_watch(struct worker *w, int fd, struct evsrc *ev, uint32_t *cur, uint32_t want)
-{
-	struct epoll_event e;
-
-	if (fd < 0 || *cur == want)
-		return 0;
-	e.events = want;
-	e.data.ptr = ev;
-	if (epoll_ctl(w->ep, *cur == WATCH_NONE ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &e) == -1)
-		return -errno;
-	*cur = want;
-	return 0;
-}
-
-/* --- the resolver pool --------------------------------------------------------------------- */
-
-static void *resolver_main(void *arg)
-{
-	struct proxy *p = arg;
-	struct resolve_job *j;
-	struct addrinfo hints;
-	uint64_t one = 1;
-	unsigned slot;
-
-	pthread_mutex_lock(&p->rlock);
-	slot = p->r_slots++;
-	pthread_mutex_unlock(&p->rlock);
-	for (;;) {
-		pthread_mutex_lock(&p->rlock);
-		p->r_since[slot] = 0;
-		p->r_idle++;
-		while (!p->rq_head && !p->rstop)
-			pthread_cond_wait(&p->rcond, &p->rlock);
-		p->r_idle--;
-		if (p->rstop) {
-			pthread_mutex_unlock(&p->rlock);
-			return NULL;
-		}
-		j = p->rq_head;
-		p->r_since[slot] = proxy_now_ms();
-		p->rq_n--;
-		p->rq_head = j->next;
-		if (!p->rq_head)
-			p->rq_tail = NULL;
-		pthread_mutex_unlock(&p->rlock);
-
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_family = AF_UNSPEC;
-		hints.ai_socktype = SOCK_STREAM;
-		hints.ai_flags = AI_ADDRCONFIG;
-		j->gai_err = getaddrinfo(j->host, j->port, &hints, &j->res);
-		if (j->gai_err == EAI_NONAME || j->gai_err == EAI_ADDRFAMILY) {
-			/* AI_ADDRCONFIG hides loopback-only answers on hosts with no other address. */
-			hints.ai_flags = 0;
-			j->gai_err = getaddrinfo(j->host, j->port, &hints, &j->res);
-		}
-
-		pthread_mutex_lock(&j->w->lock);
-		j->next = j->w->done;
-		j->w->done = j;
-		pthread_mutex_unlock(&j->w->lock);
-		if (write(j->w->wake, &one, sizeof(one)) == -1) {
-			/* the counter is saturated: the worker is awake anyway */
-		}
-	}
-}
-
-/* Whether some thread's lookup has run RESOLVER_SLOW_MS or more (under rlock). */
-static bool lookup_stuck(const struct proxy *p)
-{
-	uint64_t now = proxy_now_ms();
-	unsigned i;
-
-	for (i = 0; i < p->r_slots; i++) {
-		if (p->r_since[i] && now - p->r_since[i] >= RESOLVER_SLOW_MS)
-			return true;
-	}
-	return false;
-}
-
-int proxy_resolve(struct conn *c, const char *host, uint16_t port)
-{
-	struct proxy *p = c->w->p;
-	struct resolve_job *j = calloc(1, sizeof(*j));
-	unsigned want;
-
-	if (!j)
-		return -ENOMEM;
-	j->w = c->w;
-	j->c = c;
-	snprintf(j->host, sizeof(j->host), "%s", host);
-	snprintf(j->port, sizeof(j->port), "%u", port);
-	c->job = j;
-	pthread_mutex_lock(&p->rlock);
-	if (p->rq_tail)
-		p->rq_tail->next = j;
-	else
-		p->rq_head = j;
-	p->rq_tail = j;
-	/*
-	 * Idle threads may not have taken earlier jobs yet: count those too. When lookups are
-	 * stuck, a thread for every job waiting, so that a quick name is not queued behind dead
-	 * ones (threads just started count as idle before they are).
-	 */
-	if (++p->rq_n > p->r_idle && p->n_rt < RESOLVER_THREADS_MAX && lookup_stuck(p)) {
-		for (want = p->rq_n - p->r_idle; want > 0 && p->n_rt < RESOLVER_THREADS_MAX;
-		     want--) {
-			if (pthread_create(&p->rt[p->n_rt], NULL, resolver_main, p) != 0)
-				break;
-			p->n_rt++;
-		}
-		if (p->n_rt == RESOLVER_THREADS_MAX)
-			log_warn(
-			    "%u name lookups at once: the host's DNS is slow or not answering; "
-			    "further lookups wait their turn",
-			    RESOLVER_THREADS_MAX);
-	}
-	pthread_cond_signal(&p->rcond);
-	pthread_mutex_unlock(&p->rlock);
-	return 0;
-}
-
-void proxy_resolve_cancel(struct conn *c)
-{
-	/* The job is the resolver's until it comes back; then it is freed unread. */
-	if (c->job)
-		c->job->c = NULL;
-	c->job = NULL;
-}
-
-/* --- questions to the policy service ------------------------------------------------------ */
-
-/* On the policy thread: hands the answer back to the worker that asked. */
-static void decide_done(struct policy_job *pj)
-{
-	struct decide_job *j = (struct decide_job *)pj;
-	struct worker *w = j->w;
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&w->lock);
-	j->next = w->decided;
-	w->decided = j;
-	pthread_mutex_unlock(&w->lock);
-	if (write(w->wake, &one, sizeof(one)) == -1) {
-		/* the counter is saturated: the worker is awake anyway */
-	}
-}
-
-int proxy_decide(struct conn *c, struct decide_job *j)
-{
-	struct policy *pol = c->w->p->cfg.policy;
-
-	if (!pol)
-		return -EINVAL;
-	j->w = c->w;
-	j->c = c;
-	j->pj.done = decide_done;
-	c->ask = j;
-	policy_ask(pol, &j->pj);
-	return 0;
-}
-
-void proxy_decide_cancel(struct conn *c)
-{
-	/* The job is the policy thread's until it comes back; then it is freed unread. */
-	if (c->ask)
-		c->ask->c = NULL;
-	c->ask = NULL;
-}
+#include "proxy/util.h"
 
 static void worker_drain_done(struct worker *w)
 {
@@ -276,40 +85,30 @@ static void worker_listen(struct worker *w, bool on)
 
 /*
  * Out of file descriptors (ours or the system's): the connection stays in the kernel's backlog
- * and this worker stops accepting for ACCEPT_PAUSE_MS, so it neither spins on a listener that
- * stays readable nor drops the connection. Said at once, then at most every EMFILE_LOG_MS.
+ * and this worker stops accepting for LOOP_ACCEPT_PAUSE_MS, so it neither spins on a listener
+ * that stays readable nor drops the connection. Said at once, then at most every
+ * LOOP_EMFILE_LOG_MS.
  */
 static void worker_accept_pause(struct worker *w, int err)
 {
-	uint64_t now = proxy_now_ms();
+	unsigned unsaid;
 
-	if (!w->accept_paused_until)
+	if (!w->pause.until)
 		worker_listen(w, false);
-	w->accept_paused_until = now + ACCEPT_PAUSE_MS;
-	if (w->emfile_logged && now - w->emfile_logged < EMFILE_LOG_MS) {
-		w->emfile_unlogged++;
+	if (!loop_pause(&w->pause, util_now_ms(), &unsaid))
 		return;
-	}
 	log_warn("out of file descriptors (%s): new connections wait in the backlog until "
 		 "some close (%u more times since the last warning); raise the limit with "
 		 "ulimit -n",
-		 strerror(err), w->emfile_unlogged);
-	w->emfile_logged = now;
-	w->emfile_unlogged = 0;
+		 strerror(err), unsaid);
 	w->emfile_said = true;
-}
-
-static void worker_accept_resume(struct worker *w)
-{
-	w->accept_paused_until = 0;
-	worker_listen(w, true);
 }
 
 static void worker_accept(struct worker *w, struct listener *l)
 {
 	int fd, n, one = 1;
 
-	if (w->accept_paused_until)
+	if (w->pause.until)
 		return;
 	/* A bounded batch, so one busy listener cannot starve the connections. */
 	for (n = 0; n < 64; n++) {
@@ -342,7 +141,7 @@ static void worker_accept(struct worker *w, struct listener *l)
 
 static void worker_sweep(struct worker *w)
 {
-	uint64_t now = proxy_now_ms();
+	uint64_t now = util_now_ms();
 	struct conn *c, *next;
 
 	for (c = w->conns; c; c = next) {
@@ -418,7 +217,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct epoll_event evs[64];
 	struct evsrc *src;
-	uint64_t last_sweep = proxy_now_ms();
+	uint64_t last_sweep = util_now_ms();
 	int n, i;
 
 	while (!w->stop) {
@@ -452,19 +251,19 @@ static void *worker_main(void *arg)
 		 * find it still there, CONN_DEAD, to be ignored.
 		 */
 		worker_reap(w);
-		if (w->accept_paused_until && proxy_now_ms() >= w->accept_paused_until)
-			worker_accept_resume(w);
-		if (proxy_now_ms() - last_sweep >= 100) {
+		if (loop_pause_over(&w->pause, util_now_ms()))
+			worker_listen(w, true);
+		if (util_now_ms() - last_sweep >= 100) {
 			worker_sweep(w);
-			pool_sweep(w, false);
+			upstream_pool_sweep(w, false);
 			worker_reap(w);
-			last_sweep = proxy_now_ms();
+			last_sweep = util_now_ms();
 		}
 	}
 	while (w->conns)
 		conn_close(w->conns, "boundary is stopping");
 	worker_reap(w);
-	pool_sweep(w, true);
+	upstream_pool_sweep(w, true);
 	ruleset_unref(w->rs);
 	w->rs = NULL;
 	return NULL;
@@ -560,20 +359,11 @@ int proxy_start(struct proxy *p)
 	int ret;
 
 	p->w = calloc(p->cfg.workers, sizeof(*p->w));
-	p->rt = calloc(RESOLVER_THREADS_MAX, sizeof(*p->rt));
-	p->r_since = calloc(RESOLVER_THREADS_MAX, sizeof(*p->r_since));
-	if (!p->w || !p->rt || !p->r_since)
+	if (!p->w)
 		return -ENOMEM;
-	pthread_mutex_lock(&p->rlock);
-	for (i = 0; i < RESOLVER_THREADS; i++) {
-		ret = -pthread_create(&p->rt[i], NULL, resolver_main, p);
-		if (ret) {
-			pthread_mutex_unlock(&p->rlock);
-			return ret;
-		}
-		p->n_rt++;
-	}
-	pthread_mutex_unlock(&p->rlock);
+	ret = resolve_start(p);
+	if (ret)
+		return ret;
 	for (i = 0; i < p->cfg.workers; i++) {
 		p->w[i].ep = p->w[i].wake = -1;
 		ret = worker_init(p, &p->w[i]);
@@ -590,9 +380,8 @@ int proxy_start(struct proxy *p)
 
 void proxy_stop(struct proxy *p)
 {
-	const struct timespec tick = {0, 10 * 1000 * 1000};
-	uint64_t one = 1, joined = 0;
-	unsigned i, tries, left = 0;
+	uint64_t one = 1;
+	unsigned i;
 
 	if (!p)
 		return;
@@ -605,37 +394,7 @@ void proxy_stop(struct proxy *p)
 	for (i = 0; i < p->n_w; i++)
 		pthread_join(p->w[i].thread, NULL);
 	p->n_w = 0;
-	pthread_mutex_lock(&p->rlock);
-	p->rstop = true;
-	pthread_cond_broadcast(&p->rcond);
-	pthread_mutex_unlock(&p->rlock);
-	/*
-	 * No worker is left to start another resolver: n_rt is final. A thread inside
-	 * getaddrinfo() cannot be interrupted and may stay there for the host's whole DNS timeout
-	 * (10 s by default): boundary's exit does not wait for it. Such threads are abandoned,
-	 * and with them everything they may still touch (proxy_free() then frees none of it);
-	 * the process is about to end.
-	 */
-	for (tries = 0; tries < 50; tries++) {
-		left = 0;
-		for (i = 0; i < p->n_rt; i++) {
-			if (joined & (1ULL << i))
-				continue;
-			if (pthread_tryjoin_np(p->rt[i], NULL) == 0)
-				joined |= 1ULL << i;
-			else
-				left++;
-		}
-		if (!left)
-			break;
-		nanosleep(&tick, NULL);
-	}
-	if (left) {
-		log_info("boundary stops with %u name lookup(s) still waiting for the host's DNS",
-			 left);
-		p->abandoned = true;
-	}
-	p->n_rt = 0;
+	resolve_stop(p);
 }
 
 void proxy_free(struct proxy *p)

@@ -455,12 +455,12 @@ static void test_writer_thread(void **state)
 	assert_true(c >= 0);
 
 	/* A full batch goes at once, not at the timer. */
-	t0 = now_ms();
+	t0 = util_now_ms();
 	for (i = 0; i < 3; i++)
 		agentlog_push(l, true, "GET", "http://full/", "domain=full");
 	m = read_msg(c, 2000, NULL);
 	assert_non_null(m);
-	assert_true(now_ms() - t0 < 300);
+	assert_true(util_now_ms() - t0 < 300);
 	assert_int_equal(m->logs->n_logs, 3);
 	assert_string_equal(m->logs->session_id, "sess");
 	assert_string_equal(m->logs->confined_process_name, "claude");
@@ -469,12 +469,12 @@ static void test_writer_thread(void **state)
 	boundary__agent__boundary_message__free_unpacked(m, NULL);
 
 	/* One record waits for the timer started by it. */
-	t0 = now_ms();
+	t0 = util_now_ms();
 	agentlog_push(l, false, "GET", "http://timer/", "ignored");
 	assert_null(read_msg(c, 200, NULL));
 	m = read_msg(c, 2000, NULL);
 	assert_non_null(m);
-	assert_true(now_ms() - t0 >= 390);
+	assert_true(util_now_ms() - t0 >= 390);
 	assert_int_equal(m->logs->n_logs, 1);
 	assert_false(m->logs->logs[0]->allowed);
 	assert_int_equal(m->logs->logs[0]->sequence_number, 3);
@@ -484,9 +484,9 @@ static void test_writer_thread(void **state)
 	/* At the end, what waits goes before free returns, timer or not. */
 	agentlog_push(l, true, "GET", "http://end/1", "domain=end");
 	agentlog_push(l, true, "GET", "http://end/2", "domain=end");
-	t0 = now_ms();
+	t0 = util_now_ms();
 	agentlog_free(l);
-	assert_true(now_ms() - t0 < 300);
+	assert_true(util_now_ms() - t0 < 300);
 	m = read_msg(c, 100, NULL);
 	assert_non_null(m);
 	assert_int_equal(m->logs->n_logs, 2);
@@ -501,9 +501,9 @@ static void test_writer_thread(void **state)
 	assert_non_null(l);
 	for (i = 0; i < 50; i++)
 		agentlog_push(l, true, "GET", "http://nobody/", "domain=nobody");
-	t0 = now_ms();
+	t0 = util_now_ms();
 	agentlog_free(l);
-	assert_true(now_ms() - t0 < 1500);
+	assert_true(util_now_ms() - t0 < 1500);
 	listener_done(lfd, path);
 
 	/* A path too long for a Unix socket is refused at once. */

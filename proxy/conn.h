@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conn.h: one proxied connection, shared by the four files that run it: conn.c (the record,
+ * its states, the event driver, sniff, TLS accept, tunnel, splice), exchange.c (the HTTP/1.1
+ * exchange), decide.c (rules, second opinions, refusals, stream rules, audit) and upstream.c
+ * (connect, happy eyeballs, upstream TLS, the pool, head starts). proxy.c uses only the last
+ * block. Private to proxy/.
+ */
+#ifndef BOUNDARY_PROXY_CONN_H
+#define BOUNDARY_PROXY_CONN_H
+
+#include <netdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proxy/buf.h"
+#include "proxy/http1.h"
+#include "proxy/internal.h"
+#include "proxy/loop.h"
+#include "proxy/proxy.h"
+#include "proxy/xport.h"
+
+struct rules;
+
+#define CONN_MAX_HEAD (64 * 1024)
+#define CONN_BUF      (64 * 1024)
+#define CONN_OUT_BUF  (80 * 1024) /* a head of CONN_MAX_HEAD plus what we add */
+
+#define POOL_MAX	  64	/* idle upstream connections per worker */
+#define SERVER_FIRST_MS	  500	/* a silent client under a stream rule: the server speaks first */
+#define SNIFF_PEEK	  16384 /* the most of a ClientHello peeked at for its server name */
+#define POOL_IDLE_MS	  30000 /* closed after this long unused */
+#define HAPPY_EYEBALLS_MS 250	/* RFC 8305's connection attempt delay */
+#define IDLE_TRIM_MS	  1000	/* a keep-alive connection idle this long gives its buffers back */
+#define MAX_ADDRS	  16
+
+/* An idle upstream connection, kept for the next request to the same origin from any client. */
+struct idle_up {
+	struct idle_up *next;
+	char key[300]; /* "https://host:port" */
+	struct xport x;
+	uint64_t since; /* ms */
+	bool host_own;	/* it reaches an address of this host: not for a wildcard rule's request */
+};
+
+enum conn_state {
+	CONN_SNIFF,	  /* peeking at the first bytes */
+	CONN_TLS_ACCEPT,  /* intercepting: handshake with the client */
+	CONN_HEAD,	  /* reading a request head */
+	CONN_DISCARD,	  /* a refused request's body is being read and dropped */
+	CONN_DECIDE,	  /* the rules refused it: waiting for the rules program or the person */
+	CONN_RESOLVE,	  /* waiting for the upstream's addresses */
+	CONN_WAIT_UP,	  /* waiting for its head start's upstream connection */
+	CONN_CONNECT,	  /* upstream TCP handshake */
+	CONN_UP_TLS,	  /* upstream TLS handshake */
+	CONN_EXCHANGE,	  /* request out, response back, bodies streaming */
+	CONN_TUNNEL,	  /* after 101 Switching Protocols: bytes both ways */
+	CONN_SPLICE,	  /* a stream rule's connection: bytes both ways, half-closes kept */
+	CONN_FLUSH_CLOSE, /* a last response is going out; then close */
+	CONN_DEAD,
+};
+
+struct conn {
+	struct worker *w;
+	struct ruleset *rs; /* the rules of its current decision (a reference): see conn_rules() */
+	struct conn *next, *prev;
+	struct evsrc evc, evu;
+	uint32_t ev_c, ev_u; /* the events registered for each side, or LOOP_WATCH_NONE */
+	enum conn_state state;
+	enum proxy_listener_kind kind;
+	struct xport cx, ux;
+	struct buf cin, cout, uin, uout;
+	struct proxy_orig orig;
+	bool have_orig;
+	char who[64];	   /* "curl[1234]" (or an explicit client's address) for log lines */
+	char client[64];   /* an explicit client's address and port ("" for the jail's) */
+	char orig_str[64]; /* the address the client dialled */
+	bool client_tls;
+	char sni[256];
+	/* where the client was going, for stream rules: the name its address stands for (or the
+	 * IP literal it dialled, or the CONNECT target), and the port; "" when not known */
+	char dname[264];
+	uint16_t dport;
+	const char *stream_rule; /* a stream rule that allows dname:dport, when HTTP rules do too */
+	bool stream_rule_any;	 /* ... and it names no host */
+	bool any_host; /* allowed by a rule that names no host: the host's own addresses are shut */
+	uint64_t sniff_deadline; /* the first bytes must arrive by then */
+	bool sniff_wait;	 /* more bytes are needed to decide; retried on the next tick */
+	bool sniff_done;	 /* bytes have arrived: the client is not waiting for the server */
+	bool silent_hint; /* a silent client was told which rule a server-first protocol needs */
+	bool stream;	  /* spliced untouched under a stream rule */
+	const char *stream_kind; /* "tcp" or "tls": for log lines and audit records */
+	bool c_eof, u_eof;	 /* a side of a splice has closed its sending half */
+	bool c_shut, u_shut;	 /* ... and that was passed on to the other */
+	bool in_connect;	 /* inside an explicit CONNECT tunnel */
+	char connect_host[256];
+	uint16_t connect_port;
+
+	/* the request being served */
+	struct http1_req req; /* its headers are in the worker's scratch, valid during one step */
+	char method[32];
+	char host[272];	 /* as judged: Host (or the absolute-form authority), or dname:port */
+	char uhost[256]; /* the name or address to connect to */
+	uint16_t uport;
+	bool up_tls;
+	char *path; /* normalised; owned */
+	size_t path_len;
+	char url[1024]; /* for log lines */
+	enum http1_body req_body;
+	uint64_t req_left;
+	struct http1_chunked req_chunk;
+	bool req_done;
+	bool upgrade;
+	bool client_close; /* close the client's connection after this response */
+	bool resp_head_done;
+	struct http1_resp resp; /* the same */
+	enum http1_body resp_body;
+	uint64_t resp_left;
+	struct http1_chunked resp_chunk;
+	bool resp_done;
+	bool up_eof;
+
+	/* the upstream connection, kept across requests to the same origin */
+	char up_key[300];
+	struct resolve_job *job;
+	struct addrinfo *ai;		  /* the lookup's answer, owned */
+	struct addrinfo *addr[MAX_ADDRS]; /* the order to try: families interleaved */
+	size_t n_addr, next_addr;
+	int alt_fd; /* a second attempt racing the first (happy eyeballs), or -1 */
+	struct evsrc eva;
+	uint32_t ev_a;
+	uint64_t connect_deadline;
+	char connect_err[128];
+
+	uint64_t deadline;   /* ms on CLOCK_MONOTONIC; 0: none */
+	uint64_t idle_end;   /* between requests: when the idle timeout closes it */
+	unsigned n_requests; /* heads read on this connection */
+	/* for the audit record that ends an allowed exchange */
+	bool audit_open;     /* a "request" record awaits its "end" */
+	uint64_t t_start;    /* when the request was decided, ms */
+	uint64_t bytes_up;   /* bytes sent to the upstream for it */
+	uint64_t bytes_down; /* bytes sent to the client for it */
+	const char *close_reason;
+
+	/*
+	 * A head start: an upstream connection opened while the client's TLS handshake runs.
+	 * The client holds its head start in head; the head start itself has no client side,
+	 * is_head_start set, and owner pointing back (NULL once the client has gone).
+	 */
+	struct conn *head;
+	struct conn *owner;
+	bool is_head_start;
+
+	/* a second opinion on a request the rules refused (policy.h, --dry-run) */
+	struct decide_job *ask;					    /* the question out, or NULL */
+	enum { VERDICT_NONE, VERDICT_ALLOW, VERDICT_DENY } verdict; /* for the head in cin */
+	char verdict_text[512]; /* the rule (allow) or the reason (deny) */
+	const char *verdict_by; /* "program" or "person" */
+	const char *decided_by; /* for the audit record: NULL (the rules), "program", "person" */
+	bool would_deny;	/* --dry-run let through what the rules refuse */
+};
+
+/* What decide_second_opinion() says of a request the rules refused. */
+enum opinion { OPINION_DENY, OPINION_ALLOW, OPINION_WAIT };
+
+/* conn.c: the connection */
+/* A record with its client side on fd (-1 for none), in CONN_SNIFF, not linked. NULL: ENOMEM. */
+struct conn *conn_alloc(struct worker *w, int fd, enum proxy_listener_kind kind);
+/* The rules c decides with: the set it took when its current decision began. */
+const struct rules *conn_rules(const struct conn *c);
+/* Moves c to its worker's current rules; only where a new decision begins. */
+void conn_rules_renew(struct conn *c);
+/* The one way a connection's state changes (logged at debug). */
+void conn_set_state(struct conn *c, enum conn_state s);
+/* Puts c, fresh from conn_alloc(), into its worker's list of live connections. */
+void conn_link(struct conn *c);
+/* c times out ms from now (conn_timeout()). */
+void conn_set_deadline(struct conn *c, unsigned ms);
+/* Reads from x into b as far as b's room: > 0 bytes read, 0 would block, < 0 EOF or error. */
+ssize_t conn_fill(struct xport *x, struct buf *b);
+/* Writes b out to x: as conn_fill(). */
+ssize_t conn_flush(struct xport *x, struct buf *b);
+/* Starts (again) on the first bytes of a connection: CONN_SNIFF with its deadline. */
+void conn_sniff_begin(struct conn *c);
+/* Takes every step c can take now, then registers what it waits for. c may be closed after. */
+void conn_run(struct conn *c);
+/*
+ * The only way a connection ends: logs reason, closes and unlinks it; the record is freed
+ * (conn_free()) at the end of the loop turn, never inside a callback that still holds c.
+ */
+void conn_close(struct conn *c, const char *reason);
+
+/* exchange.c: the HTTP/1.1 exchange */
+/* Queues a response boundary writes itself; close: the client's connection ends after it. */
+void exchange_respond(struct conn *c, int code, const char *reason, const char *body, bool close);
+/* A 408 for a request that stalled, with why in the log. */
+void exchange_request_timeout(struct conn *c, const char *why);
+/*
+ * The state steps of the exchange, each for conn_run(): true when the connection moved on
+ * and the next step may run at once, false when it waits (or is closed).
+ */
+bool exchange_step_head(struct conn *c);
+bool exchange_step_discard(struct conn *c);
+bool exchange_step(struct conn *c);
+
+/* decide.c: decisions */
+/* One audit record (audit.h) for c's current request or connection. */
+void decide_audit(struct conn *c, const char *event, const char *decision, const char *rule,
+		  const char *reason, int status);
+/* The "end" record of an allowed exchange, with the response status (0: none). */
+void decide_audit_end(struct conn *c, int status);
+/* A 403 for c's request naming the process, the reason and the --allow that would admit it. */
+void decide_refuse(struct conn *c, const char *reason);
+/*
+ * The hook for a request the rules refuse; its head is still at the front of cin. Returns
+ * OPINION_ALLOW with *rule set, OPINION_DENY with *why set, or OPINION_WAIT (parked in
+ * CONN_DECIDE until conn_decided()).
+ */
+enum opinion decide_second_opinion(struct conn *c, uint16_t port, const char *reason,
+				   const char **rule, const char **why);
+/* Splices c to name:port untouched under the stream rule rule (kind: "tcp" or "tls"). */
+void decide_start_stream(struct conn *c, const char *name, uint16_t port, const char *rule,
+			 bool any_host, const char *kind);
+/* Closes a connection no stream rule allows, saying what it was (what) and the rule it needs. */
+void decide_refuse_stream(struct conn *c, const char *what);
+/* Under --dry-run, splices what no rule allows (marked would_deny): true if it did. */
+bool decide_dry_run_stream(struct conn *c, const char *what);
+/* c no longer waits for its second opinion: the job is freed unread when it comes back. */
+void decide_cancel(struct conn *c);
+
+/* upstream.c: the upstream side */
+/* The upstream failed: a 502 or 504 (code) saying why, or the end of a head start. */
+void upstream_failed(struct conn *c, int code, const char *why);
+/* c's idle upstream connection goes to the worker's pool for the next request to its origin. */
+void upstream_pool_put(struct conn *c);
+/* Gets c an upstream for its request: from the pool, its head start, or a lookup (CONN_RESOLVE). */
+void upstream_start(struct conn *c);
+/* Opens an upstream to name ahead of c's request, when a rule allows name by name. */
+void upstream_head_start(struct conn *c, const char *name);
+/* Starts a connect to the next address in a free slot: 0, or -1 when none is left. */
+int upstream_start_attempt(struct conn *c);
+/* Closes the second (happy eyeballs) attempt, if any. */
+void upstream_close_alt(struct conn *c);
+/* The next timeout of a connect: the next attempt's start or the connect timeout. */
+void upstream_connect_deadline(struct conn *c);
+/* The upstream steps, for conn_run(): as exchange_step_head(). */
+bool upstream_step_connect(struct conn *c);
+bool upstream_step_up_tls(struct conn *c);
+
+/* For proxy.c: a new client connection, its events, lookups and answers, timeouts, the pool. */
+struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind);
+void conn_event(struct conn *c, bool upstream, uint32_t events);
+void conn_resolved(struct conn *c, struct resolve_job *job);
+void conn_decided(struct conn *c, struct decide_job *job);
+void conn_timeout(struct conn *c);
+void conn_free(struct conn *c);
+void upstream_pool_sweep(struct worker *w, bool all);
+
+#endif /* BOUNDARY_PROXY_CONN_H */

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: MIT
+/*
+ * decide.c: what the rules say and what follows from it: the audit record of each decision,
+ * the 403 that refuses a request, a second opinion (--dry-run, a rules program, the person at
+ * the terminal) on what the rules refuse, and stream rules, under which a connection no HTTP
+ * rule reads is spliced through unread. The rules match itself is rules/'s; reading heads is
+ * exchange.c's.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proxy/audit.h"
+#include "proxy/conn.h"
+#include "proxy/log.h"
+#include "proxy/resolve.h"
+#include "proxy/util.h"
+#include "rules/rules.h"
+
+static void host_name_only(const char *host, char *out, size_t len);
+
+/* --- the audit stream ---------------------------------------------------------------------- */
+
+void decide_audit(struct conn *c, const char *event, const char *decision, const char *rule,
+		  const char *reason, int status)
+{
+	struct audit_record r;
+	char name[264];
+	uint16_t port = 0;
+	const char *colon;
+
+	if (!c->w->p->cfg.audit)
+		return;
+	memset(&r, 0, sizeof(r));
+	host_name_only(c->host, name, sizeof(name));
+	colon = c->host[0] == '[' ? strstr(c->host, "]:") : strrchr(c->host, ':');
+	if (colon)
+		port = (uint16_t)strtoul(colon + (c->host[0] == '[' ? 2 : 1), NULL, 10);
+	r.event = event;
+	r.decision = decision;
+	r.kind = c->stream_kind			     ? c->stream_kind
+		 : strcmp(c->method, "CONNECT") == 0 ? "connect"
+		 : c->client_tls		     ? "https"
+						     : "http";
+	r.method = c->method[0] ? c->method : NULL;
+	r.url = c->url[0] ? c->url : NULL;
+	r.host = name[0] ? name : NULL;
+	r.port = port ? port : (c->client_tls ? 443 : 80);
+	r.rule = rule;
+	r.reason = reason;
+	r.status = status;
+	r.pid = c->have_orig ? c->orig.pid : 0;
+	r.comm = c->have_orig ? c->orig.comm : NULL;
+	r.client = c->client[0] ? c->client : NULL;
+	r.bytes_up = c->bytes_up;
+	r.bytes_down = c->bytes_down;
+	r.duration_ms = strcmp(event, "end") == 0 ? (int64_t)(util_now_ms() - c->t_start) : -1;
+	r.would_deny = c->would_deny;
+	r.decided_by = c->decided_by;
+	audit_write(c->w->p->cfg.audit, &r);
+}
+
+/* The record that closes an allowed exchange, once. */
+void decide_audit_end(struct conn *c, int status)
+{
+	if (!c->audit_open)
+		return;
+	c->audit_open = false;
+	decide_audit(c, "end", "allow", NULL, NULL, status);
+}
+
+/* A host without its port, for rules a person would write. */
+static void host_name_only(const char *host, char *out, size_t len)
+{
+	const char *colon;
+	size_t n;
+
+	if (host[0] == '[') {
+		colon = strchr(host, ']');
+		n = colon ? (size_t)(colon - host) + 1 : strlen(host);
+	} else {
+		colon = strrchr(host, ':');
+		n = colon ? (size_t)(colon - host) : strlen(host);
+	}
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, host, n);
+	out[n] = '\0';
+}
+
+/* True if spec is a rule boundary would accept: only those are suggested to a person. */
+static bool valid_rule(const char *spec)
+{
+	return rules_check(spec, NULL, 0) == 0;
+}
+
+void decide_refuse(struct conn *c, const char *reason)
+{
+	char body[4096], name[264], path[512], rule1[400], rule2[1024], how[1600];
+	size_t plen;
+
+	host_name_only(c->host, name, sizeof(name));
+	plen = strcspn(c->path ? c->path : "/", "?#");
+	if (plen >= sizeof(path))
+		plen = sizeof(path) - 1;
+	memcpy(path, c->path ? c->path : "/", plen);
+	path[plen] = '\0';
+	log_warn("DENY %s %s from %s: %s", c->method, c->url, c->who, reason);
+	decide_audit(c, "request", "deny", NULL, reason, 403);
+
+	snprintf(rule1, sizeof(rule1), "domain=%s", name);
+	snprintf(rule2, sizeof(rule2), "method=%s domain=%s path=%s", c->method, name, path);
+	if (!name[0] || !valid_rule(rule1)) {
+		snprintf(how, sizeof(how),
+			 "boundary judges a request by the host it names: send a Host header (or "
+			 "a TLS server name).\n");
+	} else if (strcmp(c->method, "CONNECT") == 0 || !valid_rule(rule2)) {
+		/* A tunnel is allowed by its host; each request inside is judged on its own. */
+		snprintf(how, sizeof(how),
+			 "To allow this request, restart boundary with:\n"
+			 "  --allow \"%s\"\n",
+			 rule1);
+	} else {
+		snprintf(how, sizeof(how),
+			 "To allow this request, restart boundary with:\n"
+			 "  --allow \"%s\"   # every request to this host\n"
+			 "  --allow \"%s\"   # only this method and path\n",
+			 rule1, rule2);
+	}
+	snprintf(body, sizeof(body),
+		 "\xf0\x9f\x9a\xab Request Blocked by Boundary\n\n"
+		 "Request: %s %s\n"
+		 "Host: %s\n"
+		 "Process: %s\n"
+		 "Why: %s\n\n"
+		 "%s",
+		 c->method, c->url, c->host[0] ? c->host : "(none)", c->who, reason, how);
+	exchange_respond(c, 403, "Forbidden", body, c->client_close);
+}
+
+/* --- a second opinion on what the rules refuse ---------------------------------------------- */
+
+/* On the policy thread: hands the answer back to the worker that asked. */
+static void decide_done(struct policy_job *pj)
+{
+	struct decide_job *j = (struct decide_job *)pj;
+	struct worker *w = j->w;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&w->lock);
+	j->next = w->decided;
+	w->decided = j;
+	pthread_mutex_unlock(&w->lock);
+	if (write(w->wake, &one, sizeof(one)) == -1) {
+		/* the counter is saturated: the worker is awake anyway */
+	}
+}
+
+/* Sends c's question j to the policy service; the answer comes back to conn_decided(). */
+static int decide_ask(struct conn *c, struct decide_job *j)
+{
+	struct policy *pol = c->w->p->cfg.policy;
+
+	if (!pol)
+		return -EINVAL;
+	j->w = c->w;
+	j->c = c;
+	j->pj.done = decide_done;
+	c->ask = j;
+	policy_ask(pol, &j->pj);
+	return 0;
+}
+
+void decide_cancel(struct conn *c)
+{
+	/* The job is the policy thread's until it comes back; then it is freed unread. */
+	if (c->ask)
+		c->ask->c = NULL;
+	c->ask = NULL;
+}
+
+/* The question about the request in c, for the rules program or the person. */
+static bool fill_question(struct conn *c, struct policy_job *q, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	size_t i, n;
+
+	snprintf(q->method, sizeof(q->method), "%s", c->method);
+	snprintf(q->scheme, sizeof(q->scheme), "%s", c->up_tls ? "https" : "http");
+	if (strchr(c->uhost, ':'))
+		snprintf(q->host, sizeof(q->host), "[%s]", c->uhost);
+	else
+		snprintf(q->host, sizeof(q->host), "%s", c->uhost);
+	for (i = 0; q->host[i]; i++) {
+		if (q->host[i] >= 'A' && q->host[i] <= 'Z')
+			q->host[i] = (char)(q->host[i] + 32);
+	}
+	n = i;
+	if (n > 1 && q->host[n - 1] == '.')
+		q->host[n - 1] = '\0';
+	q->port = port;
+	n = strcspn(c->path ? c->path : "/", "?#");
+	/* Whatever does not fit is not asked about: a cut path could hide what decides. */
+	if (n >= sizeof(q->path) || strlen(c->url) >= sizeof(q->url) ||
+	    strlen(c->uhost) + 2 >= sizeof(q->host))
+		return false;
+	snprintf(q->path, sizeof(q->path), "%.*s", (int)n, c->path ? c->path : "/");
+	snprintf(q->url, sizeof(q->url), "%s", c->url);
+	q->pid = c->have_orig ? c->orig.pid : 0;
+	snprintf(q->comm, sizeof(q->comm), "%s", c->have_orig ? c->orig.comm : "");
+	q->requester_ip[0] = '\0';
+	if (getpeername(c->cx.fd, (struct sockaddr *)&ss, &sl) == 0)
+		util_addr_str((const struct sockaddr *)&ss, false, q->requester_ip,
+			      sizeof(q->requester_ip));
+	return true;
+}
+
+/*
+ * The hook for requests the rules refuse. The request's head (len bytes) is still at the front
+ * of cin. --dry-run lets it through, marked would_deny. With a policy service (a rules program,
+ * or the person at the terminal), the question goes out and the connection waits in CONN_DECIDE,
+ * reading nothing more, until conn_decided() brings the verdict back: it then parses the same
+ * head again and returns here, where the verdict is used. Returns OPINION_ALLOW with *rule set,
+ * OPINION_DENY with *why set (the rules' reason or the answer's), or OPINION_WAIT (parked).
+ */
+enum opinion decide_second_opinion(struct conn *c, uint16_t port, const char *reason,
+				   const char **rule, const char **why)
+{
+	const struct proxy *p = c->w->p;
+	struct decide_job *j;
+	bool allow;
+
+	*rule = NULL;
+	*why = reason;
+	if (c->verdict != VERDICT_NONE) {
+		allow = c->verdict == VERDICT_ALLOW;
+		c->verdict = VERDICT_NONE;
+		c->decided_by = c->verdict_by;
+		if (allow)
+			*rule = c->verdict_text;
+		else
+			*why = c->verdict_text;
+		return allow ? OPINION_ALLOW : OPINION_DENY;
+	}
+	if (p->cfg.dry_run) {
+		c->would_deny = true;
+		return OPINION_ALLOW;
+	}
+	if (!p->cfg.policy)
+		return OPINION_DENY;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return OPINION_DENY; /* failing on the decision path denies */
+	if (!fill_question(c, &j->pj, port)) {
+		free(j);
+		*why = "the request is too long to ask about";
+		return OPINION_DENY;
+	}
+	if (decide_ask(c, j) < 0) {
+		free(j);
+		return OPINION_DENY;
+	}
+	log_info("%s %s from %s: the rules refuse it (%s); asking the %s", c->method, c->url,
+		 c->who, reason,
+		 policy_asks_person(p->cfg.policy) ? "person at the terminal" : "rules program");
+	conn_set_state(c, CONN_DECIDE);
+	conn_set_deadline(c, policy_wait_ms(p->cfg.policy) + 2000);
+	return OPINION_WAIT;
+}
+
+/* The policy service answered the question about the head at the front of cin. */
+void conn_decided(struct conn *c, struct decide_job *job)
+{
+	const struct policy_job *q = &job->pj;
+
+	if (c->state != CONN_DECIDE)
+		return;
+	c->verdict = q->allow ? VERDICT_ALLOW : VERDICT_DENY;
+	c->verdict_by = q->by && strstr(q->by, "program") ? "program" : "person";
+	if (q->allow)
+		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s",
+			 q->rule[0] ? q->rule : q->by);
+	else if (q->message[0])
+		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s: %.400s",
+			 strcmp(c->verdict_by, "program") == 0 ? "the rules program refused it"
+							       : "asked at the terminal",
+			 q->message);
+	else
+		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s refused it",
+			 strcmp(c->verdict_by, "program") == 0 ? "the rules program"
+							       : "the person at the terminal");
+	/* The same head is parsed again and decided with the verdict. */
+	c->n_requests--;
+	conn_set_state(c, CONN_HEAD);
+	conn_set_deadline(c, c->w->p->cfg.header_timeout_ms);
+	conn_run(c);
+}
+
+/* --- stream rules: connections spliced through unread ---------------------------------------- */
+
+/* Splices the connection to name:port under rule: no HTTP, no interception. */
+void decide_start_stream(struct conn *c, const char *name, uint16_t port, const char *rule,
+			 bool any_host, const char *kind)
+{
+	size_t n = strlen(name);
+
+	c->stream = true;
+	c->any_host = any_host;
+	c->stream_kind = kind;
+	c->method[0] = '\0';
+	snprintf(c->host, sizeof(c->host), "%s:%u", name, port);
+	snprintf(c->url, sizeof(c->url), "%s://%s:%u", kind, name, port);
+	if (name[0] == '[' && n >= 2 && name[n - 1] == ']')
+		snprintf(c->uhost, sizeof(c->uhost), "%.*s", (int)(n - 2), name + 1);
+	else
+		snprintf(c->uhost, sizeof(c->uhost), "%s", name);
+	c->uport = port;
+	c->up_tls = false;
+	if (rule)
+		log_info("ALLOW %s from %s (rule: %s)", c->url, c->who, rule);
+	c->t_start = util_now_ms();
+	c->bytes_up = c->bytes_down = 0;
+	/* Under --dry-run (no rule), verdict_text holds why the rules would refuse it. */
+	decide_audit(c, "request", "allow", rule, c->would_deny ? c->verdict_text : NULL, 0);
+	c->audit_open = true;
+	/* Never from or into the pool: the upstream speaks whatever the client speaks. */
+	snprintf(c->up_key, sizeof(c->up_key), "%s://%s:%u", kind, c->uhost, port);
+	if (resolve_ask(c, c->uhost, c->uport) < 0) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	conn_set_state(c, CONN_RESOLVE);
+	conn_set_deadline(c, c->w->p->cfg.connect_timeout_ms);
+}
+
+/* A connection that is not HTTP (or TLS that no rule reads) and that no stream rule allows. */
+void decide_refuse_stream(struct conn *c, const char *what)
+{
+	char rule[300], why[512];
+
+	c->stream_kind = "tcp";
+	c->method[0] = '\0';
+	if (c->dname[0]) {
+		snprintf(c->host, sizeof(c->host), "%s:%u", c->dname, c->dport);
+		snprintf(c->url, sizeof(c->url), "tcp://%s:%u", c->dname, c->dport);
+	} else {
+		snprintf(c->host, sizeof(c->host), "%s", c->orig_str);
+		snprintf(c->url, sizeof(c->url), "tcp://%s", c->orig_str);
+	}
+	snprintf(rule, sizeof(rule), "domain=%s port=%u", c->dname, c->dport);
+	snprintf(why, sizeof(why), "%s, and no rule with port= allows %s", what,
+		 c->dname[0] ? c->host : "it");
+	if (c->dname[0] && valid_rule(rule))
+		log_warn("DENY %s from %s: %s (to allow it: --allow \"%s\")", c->url, c->who, why,
+			 rule);
+	else
+		log_warn("DENY %s from %s: %s (the name it was going to is not known: it did not "
+			 "come from boundary's DNS)",
+			 c->url, c->who, why);
+	decide_audit(c, "request", "deny", NULL, why, 0);
+	conn_close(c, "refused: not HTTP");
+}
+
+/*
+ * --dry-run: a connection no rule would let through unread is spliced all the same, to the name
+ * its address stands for, and marked would_deny. Returns false when that name is not known (it
+ * is then refused as usual: there is nowhere to send it).
+ */
+bool decide_dry_run_stream(struct conn *c, const char *what)
+{
+	if (!c->w->p->cfg.dry_run || !c->dname[0])
+		return false;
+	c->would_deny = true;
+	snprintf(c->verdict_text, sizeof(c->verdict_text), "%s, and no rule with port= allows it",
+		 what);
+	log_warn("DRY-RUN would deny tcp://%s:%u from %s: %s (let through: --dry-run; to allow "
+		 "it: --allow \"domain=%s port=%u\")",
+		 c->dname, c->dport, c->who, c->verdict_text, c->dname, c->dport);
+	decide_start_stream(c, c->dname, c->dport, NULL, false, "tcp"); /* by its own name */
+	return true;
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+/*
+ * resolve.c: the resolver threads (resolve.h), moved out of proxy.c so that a connection asks
+ * for a lookup without calling back into the file that runs it. It owns the threads and their
+ * queue; the answer is conn_resolved()'s, called by the worker that asked.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proxy/conn.h"
+#include "proxy/internal.h"
+#include "proxy/log.h"
+#include "proxy/resolve.h"
+#include "proxy/util.h"
+
+/*
+ * getaddrinfo blocks for as long as the host's DNS takes: a server that does not answer holds a
+ * thread for resolv.conf's timeout times its attempts (10 s by default). The pool starts small
+ * and grows while every thread is busy, so lookups of dead names cannot queue the others (names
+ * in /etc/hosts included) behind them.
+ */
+#define RESOLVER_THREADS     4
+#define RESOLVER_THREADS_MAX 64
+/*
+ * More threads start only when a lookup has run this long and jobs wait: a dead name ties a
+ * thread up for seconds, but a burst of quick lookups (a thousand clients at once) should not
+ * leave 64 threads and their memory behind.
+ */
+#define RESOLVER_SLOW_MS 100
+_Static_assert(RESOLVER_THREADS_MAX <= 64, "resolve_stop() keeps the joined threads in a u64");
+
+static void *resolver_main(void *arg)
+{
+	struct proxy *p = arg;
+	struct resolve_job *j;
+	struct addrinfo hints;
+	uint64_t one = 1;
+	unsigned slot;
+
+	pthread_mutex_lock(&p->rlock);
+	slot = p->r_slots++;
+	pthread_mutex_unlock(&p->rlock);
+	for (;;) {
+		pthread_mutex_lock(&p->rlock);
+		p->r_since[slot] = 0;
+		p->r_idle++;
+		while (!p->rq_head && !p->rstop)
+			pthread_cond_wait(&p->rcond, &p->rlock);
+		p->r_idle--;
+		if (p->rstop) {
+			pthread_mutex_unlock(&p->rlock);
+			return NULL;
+		}
+		j = p->rq_head;
+		p->r_since[slot] = util_now_ms();
+		p->rq_n--;
+		p->rq_head = j->next;
+		if (!p->rq_head)
+			p->rq_tail = NULL;
+		pthread_mutex_unlock(&p->rlock);
+
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_ADDRCONFIG;
+		j->gai_err = getaddrinfo(j->host, j->port, &hints, &j->res);
+		if (j->gai_err == EAI_NONAME || j->gai_err == EAI_ADDRFAMILY) {
+			/* AI_ADDRCONFIG hides loopback-only answers on hosts with no other address. */
+			hints.ai_flags = 0;
+			j->gai_err = getaddrinfo(j->host, j->port, &hints, &j->res);
+		}
+
+		pthread_mutex_lock(&j->w->lock);
+		j->next = j->w->done;
+		j->w->done = j;
+		pthread_mutex_unlock(&j->w->lock);
+		if (write(j->w->wake, &one, sizeof(one)) == -1) {
+			/* the counter is saturated: the worker is awake anyway */
+		}
+	}
+}
+
+/* Whether some thread's lookup has run RESOLVER_SLOW_MS or more (under rlock). */
+static bool lookup_stuck(const struct proxy *p)
+{
+	uint64_t now = util_now_ms();
+	unsigned i;
+
+	for (i = 0; i < p->r_slots; i++) {
+		if (p->r_since[i] && now - p->r_since[i] >= RESOLVER_SLOW_MS)
+			return true;
+	}
+	return false;
+}
+
+int resolve_ask(struct conn *c, const char *host, uint16_t port)
+{
+	struct proxy *p = c->w->p;
+	struct resolve_job *j = calloc(1, sizeof(*j));
+	unsigned want;
+
+	if (!j)
+		return -ENOMEM;
+	j->w = c->w;
+	j->c = c;
+	snprintf(j->host, sizeof(j->host), "%s", host);
+	snprintf(j->port, sizeof(j->port), "%u", port);
+	c->job = j;
+	pthread_mutex_lock(&p->rlock);
+	if (p->rq_tail)
+		p->rq_tail->next = j;
+	else
+		p->rq_head = j;
+	p->rq_tail = j;
+	/*
+	 * Idle threads may not have taken earlier jobs yet: count those too. When lookups are
+	 * stuck, a thread for every job waiting, so that a quick name is not queued behind dead
+	 * ones (threads just started count as idle before they are).
+	 */
+	if (++p->rq_n > p->r_idle && p->n_rt < RESOLVER_THREADS_MAX && lookup_stuck(p)) {
+		for (want = p->rq_n - p->r_idle; want > 0 && p->n_rt < RESOLVER_THREADS_MAX;
+		     want--) {
+			if (pthread_create(&p->rt[p->n_rt], NULL, resolver_main, p) != 0)
+				break;
+			p->n_rt++;
+		}
+		if (p->n_rt == RESOLVER_THREADS_MAX)
+			log_warn(
+			    "%u name lookups at once: the host's DNS is slow or not answering; "
+			    "further lookups wait their turn",
+			    RESOLVER_THREADS_MAX);
+	}
+	pthread_cond_signal(&p->rcond);
+	pthread_mutex_unlock(&p->rlock);
+	return 0;
+}
+
+void resolve_cancel(struct conn *c)
+{
+	/* The job is the resolver's until it comes back; then it is freed unread. */
+	if (c->job)
+		c->job->c = NULL;
+	c->job = NULL;
+}
+
+int resolve_start(struct proxy *p)
+{
+	unsigned i;
+	int ret;
+
+	p->rt = calloc(RESOLVER_THREADS_MAX, sizeof(*p->rt));
+	p->r_since = calloc(RESOLVER_THREADS_MAX, sizeof(*p->r_since));
+	if (!p->rt || !p->r_since)
+		return -ENOMEM;
+	pthread_mutex_lock(&p->rlock);
+	for (i = 0; i < RESOLVER_THREADS; i++) {
+		ret = -pthread_create(&p->rt[i], NULL, resolver_main, p);
+		if (ret) {
+			pthread_mutex_unlock(&p->rlock);
+			return ret;
+		}
+		p->n_rt++;
+	}
+	pthread_mutex_unlock(&p->rlock);
+	return 0;
+}
+
+void resolve_stop(struct proxy *p)
+{
+	const struct timespec tick = {0, 10 * 1000 * 1000};
+	uint64_t joined = 0;
+	unsigned i, tries, left = 0;
+
+	pthread_mutex_lock(&p->rlock);
+	p->rstop = true;
+	pthread_cond_broadcast(&p->rcond);
+	pthread_mutex_unlock(&p->rlock);
+	/*
+	 * No worker is left to start another resolver: n_rt is final. A thread inside
+	 * getaddrinfo() cannot be interrupted and may stay there for the host's whole DNS timeout
+	 * (10 s by default): boundary's exit does not wait for it. Such threads are abandoned,
+	 * and with them everything they may still touch (proxy_free() then frees none of it);
+	 * the process is about to end.
+	 */
+	for (tries = 0; tries < 50; tries++) {
+		left = 0;
+		for (i = 0; i < p->n_rt; i++) {
+			if (joined & (1ULL << i))
+				continue;
+			if (pthread_tryjoin_np(p->rt[i], NULL) == 0)
+				joined |= 1ULL << i;
+			else
+				left++;
+		}
+		if (!left)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	if (left) {
+		log_info("boundary stops with %u name lookup(s) still waiting for the host's DNS",
+			 left);
+		p->abandoned = true;
+	}
+	p->n_rt = 0;
+}

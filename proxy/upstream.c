@@ -1,0 +1,618 @@
+// SPDX-License-Identifier: MIT
+/*
+ * upstream.c: a connection's upstream side: the lookup's answer ordered (families interleaved,
+ * the proxy's own and, for a rule that names no host, the host's addresses dropped), the connect
+ * with happy eyeballs, the upstream TLS handshake, the per-worker pool of idle upstream
+ * connections and head starts (an upstream opened while the client's TLS handshake runs). The
+ * lookup threads are resolve.c's; what is sent over the connection is exchange.c's.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "proxy/conn.h"
+#include "proxy/log.h"
+#include "proxy/resolve.h"
+#include "proxy/tls.h"
+#include "proxy/util.h"
+#include "rules/rules.h"
+
+static void head_start_done(struct conn *h, int code, const char *why);
+static bool up_host_own(int fd);
+
+/* 502 or 504 for a request that was allowed but could not be served. */
+void upstream_failed(struct conn *c, int code, const char *why)
+{
+	char body[2048];
+
+	if (c->is_head_start) {
+		head_start_done(c, code, why);
+		return;
+	}
+	if (c->stream) {
+		/* Nothing to answer in a protocol we do not speak: the client sees the close. */
+		log_warn("%s from %s: %s", c->url, c->who, why);
+		conn_close(c, why);
+		return;
+	}
+	log_warn("%s %s from %s: %d: %s", c->method, c->url, c->who, code, why);
+	if (!c->resp_head_done && c->audit_open) {
+		c->audit_open = false;
+		decide_audit(c, "end", "allow", NULL, why, code);
+	}
+	snprintf(body, sizeof(body),
+		 "boundary could not complete this request: %s\n\n  Request: %s %s\n", why,
+		 c->method, c->url);
+	if (c->resp_head_done) {
+		/* The response has begun: nothing can be said any more but closing. */
+		conn_close(c, why);
+		return;
+	}
+	xport_close(&c->ux);
+	upstream_close_alt(c);
+	c->ev_u = LOOP_WATCH_NONE;
+	c->up_key[0] = '\0';
+	exchange_respond(c, code,
+			 code == 504   ? "Gateway Timeout"
+			 : code == 403 ? "Forbidden"
+			 : code == 508 ? "Loop Detected"
+				       : "Bad Gateway",
+			 body, true);
+}
+
+/* --- the pool of idle upstream connections ------------------------------------------------ */
+
+/* Parks c's upstream connection in the worker's pool, or closes it if the pool is full. */
+void upstream_pool_put(struct conn *c)
+{
+	struct worker *w = c->w;
+	struct idle_up *u;
+
+	if (c->ux.fd < 0)
+		return;
+	/* Bytes already read past the response (read-ahead) would start the next one: not kept. */
+	if (w->pool_n >= POOL_MAX || !c->up_key[0] || (c->ux.ssl && SSL_has_pending(c->ux.ssl)) ||
+	    !(u = calloc(1, sizeof(*u)))) {
+		xport_close(&c->ux);
+	} else {
+		/* Out of the loop: an idle connection is checked when taken, not watched. */
+		if (c->ev_u != LOOP_WATCH_NONE)
+			epoll_ctl(w->ep, EPOLL_CTL_DEL, c->ux.fd, NULL);
+		snprintf(u->key, sizeof(u->key), "%s", c->up_key);
+		u->host_own = up_host_own(c->ux.fd);
+		if (c->ux.ssl)
+			SSL_free_buffers(
+			    c->ux.ssl); /* parked: its record buffers come back on use */
+		u->x = c->ux;
+		u->since = util_now_ms();
+		u->next = w->pool;
+		w->pool = u;
+		w->pool_n++;
+		xport_init(&c->ux);
+	}
+	c->ev_u = LOOP_WATCH_NONE;
+	c->up_key[0] = '\0';
+}
+
+/*
+ * An upstream that spoke or closed while idle is not reused. TLS 1.3 servers send session
+ * tickets after the handshake, which a connection parked straight after it (a head start) has
+ * not read yet: those are read, and nothing else may have come.
+ */
+static bool idle_usable(struct xport *x)
+{
+	char b;
+	int r;
+
+	if (recv(x->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 && errno == EAGAIN)
+		return !(x->ssl && SSL_has_pending(x->ssl));
+	if (!x->ssl)
+		return false;
+	ERR_clear_error();
+	r = SSL_peek(x->ssl, &b, 1);
+	if (r > 0 || SSL_get_error(x->ssl, r) != SSL_ERROR_WANT_READ)
+		return false;
+	return recv(x->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 && errno == EAGAIN &&
+	       !SSL_has_pending(x->ssl);
+}
+
+/* An idle connection to key that is still open, moved into c; false if there is none. */
+static bool pool_take(struct conn *c, const char *key)
+{
+	struct worker *w = c->w;
+	struct idle_up **pp, *u;
+
+	for (pp = &w->pool; (u = *pp);) {
+		/* Opened for a rule that names the host: not for one that names none. */
+		if (strcmp(u->key, key) != 0 || (u->host_own && c->any_host)) {
+			pp = &u->next;
+			continue;
+		}
+		*pp = u->next;
+		w->pool_n--;
+		if (idle_usable(&u->x)) {
+			c->ux = u->x;
+			c->ev_u = LOOP_WATCH_NONE;
+			snprintf(c->up_key, sizeof(c->up_key), "%s", key);
+			free(u);
+			return true;
+		}
+		xport_close(&u->x);
+		free(u);
+	}
+	return false;
+}
+
+void upstream_pool_sweep(struct worker *w, bool all)
+{
+	uint64_t now = util_now_ms();
+	struct idle_up **pp, *u;
+
+	for (pp = &w->pool; (u = *pp);) {
+		if (!all && now - u->since < POOL_IDLE_MS) {
+			pp = &u->next;
+			continue;
+		}
+		*pp = u->next;
+		w->pool_n--;
+		xport_close(&u->x);
+		free(u);
+	}
+}
+
+void upstream_start(struct conn *c)
+{
+	char key[sizeof(c->up_key)];
+
+	snprintf(key, sizeof(key), "%s://%s:%u", c->up_tls ? "https" : "http", c->uhost, c->uport);
+	if (c->ux.fd >= 0 && strcmp(key, c->up_key) == 0) {
+		conn_set_state(c, CONN_EXCHANGE);
+		conn_set_deadline(c, c->w->p->cfg.response_timeout_ms);
+		return;
+	}
+	upstream_pool_put(c);
+	if (pool_take(c, key)) {
+		log_debug("%s: reusing an idle connection to %s", c->who, key);
+		conn_set_state(c, CONN_EXCHANGE);
+		conn_set_deadline(c, c->w->p->cfg.response_timeout_ms);
+		return;
+	}
+	if (c->head && strcmp(c->head->up_key, key) == 0) {
+		log_debug("%s: waiting for the head start to %s", c->who, key);
+		conn_set_state(c, CONN_WAIT_UP);
+		conn_set_deadline(c, c->w->p->cfg.connect_timeout_ms);
+		return;
+	}
+	snprintf(c->up_key, sizeof(c->up_key), "%s", key);
+	if (resolve_ask(c, c->uhost, c->uport) < 0) {
+		upstream_failed(c, 502, "out of memory");
+		return;
+	}
+	conn_set_state(c, CONN_RESOLVE);
+	conn_set_deadline(c, c->w->p->cfg.connect_timeout_ms);
+}
+
+/* --- head starts ------------------------------------------------------------------------------ */
+
+/*
+ * An intercepted client whose TLS server name (else its dialled name) some rule allows by name,
+ * whatever the method and path, gets its upstream connection opened at once, while its own TLS
+ * handshake and request are still on their way: the two handshakes overlap instead of following
+ * each other. The request is decided as always; the head start carries nothing but the TLS
+ * handshake (the name in its SNI), and if the request is refused or goes elsewhere, the
+ * connection waits in the pool. No head start for a name only a wildcard rule allows, or none:
+ * those are contacted only for an allowed request.
+ */
+void upstream_head_start(struct conn *c, const char *name)
+{
+	struct worker *w = c->w;
+	struct rules_decision ds;
+	struct idle_up *u;
+	struct conn *h;
+	char key[sizeof(c->up_key)];
+
+	if (c->kind != PROXY_JAIL || c->in_connect || !name[0] || name[0] == '[' || c->head ||
+	    !c->dport)
+		return;
+	rules_match_host(conn_rules(c), name, strlen(name), c->dport, RULES_REQUESTS, &ds);
+	if (!ds.allow || !rules_names_host(conn_rules(c), ds.rule))
+		return;
+	snprintf(key, sizeof(key), "https://%s:%u", name, c->dport);
+	for (u = w->pool; u; u = u->next)
+		if (strcmp(u->key, key) == 0)
+			return; /* one is waiting already */
+	h = conn_alloc(w, -1, c->kind);
+	if (!h)
+		return;
+	h->is_head_start = true;
+	h->up_tls = true;
+	snprintf(h->uhost, sizeof(h->uhost), "%s", name);
+	h->uport = c->dport;
+	snprintf(h->up_key, sizeof(h->up_key), "%s", key);
+	snprintf(h->who, sizeof(h->who), "%.40s's head start", c->who);
+	conn_link(h);
+	conn_set_state(h, CONN_RESOLVE);
+	h->owner = c;
+	c->head = h;
+	if (resolve_ask(h, h->uhost, h->uport) < 0) {
+		conn_close(h, "out of memory");
+		return;
+	}
+	conn_set_deadline(h, w->p->cfg.connect_timeout_ms);
+	log_debug("%s: opening %s ahead of the request", c->who, key);
+}
+
+/* The head start h is connected (code 0) or failed (code and why as for upstream_failed()). */
+static void head_start_done(struct conn *h, int code, const char *why)
+{
+	struct conn *c = h->owner;
+
+	if (c) {
+		c->head = NULL;
+		h->owner = NULL;
+		if (c->state != CONN_WAIT_UP)
+			c = NULL;
+	}
+	if (code == 0 && c && !(c->any_host && up_host_own(h->ux.fd))) {
+		/* Its client is waiting for it: handed over, out of the epoll set as h's. */
+		if (h->ev_u != LOOP_WATCH_NONE)
+			epoll_ctl(h->w->ep, EPOLL_CTL_DEL, h->ux.fd, NULL);
+		c->ux = h->ux;
+		xport_init(&h->ux);
+		c->ev_u = LOOP_WATCH_NONE;
+		snprintf(c->up_key, sizeof(c->up_key), "%s", h->up_key);
+		conn_close(h, "handed to its client");
+		conn_set_state(c, CONN_EXCHANGE);
+		conn_set_deadline(c, c->w->p->cfg.response_timeout_ms);
+		conn_run(c);
+		return;
+	}
+	if (code == 0)
+		upstream_pool_put(h); /* for its client later, or any other */
+	else
+		log_debug("%s: %s", h->who, why);
+	conn_close(h, code ? why : "parked");
+	if (!c)
+		return;
+	if (code)
+		upstream_failed(c, code, why);
+	else
+		upstream_start(c);
+	conn_run(c);
+}
+
+/* --- connecting ------------------------------------------------------------------------------ */
+
+/* Starts a connection to the next address into a free slot. Returns 0, or -1 if none is left. */
+int upstream_start_attempt(struct conn *c)
+{
+	struct addrinfo *ai;
+	int fd, one = 1;
+
+	while (c->next_addr < c->n_addr) {
+		ai = c->addr[c->next_addr++];
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd == -1) {
+			snprintf(c->connect_err, sizeof(c->connect_err), "%s", strerror(errno));
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 && errno != EINPROGRESS) {
+			snprintf(c->connect_err, sizeof(c->connect_err), "%s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		if (c->ux.fd < 0) {
+			c->ux.fd = fd;
+			c->ev_u = LOOP_WATCH_NONE;
+		} else {
+			c->alt_fd = fd;
+			c->ev_a = LOOP_WATCH_NONE;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+void upstream_close_alt(struct conn *c)
+{
+	if (c->alt_fd >= 0)
+		close(c->alt_fd);
+	c->alt_fd = -1;
+	c->ev_a = LOOP_WATCH_NONE;
+}
+
+/* When the next racing attempt starts, or the whole connect gives up, whichever is first. */
+void upstream_connect_deadline(struct conn *c)
+{
+	uint64_t next = util_now_ms() + HAPPY_EYEBALLS_MS;
+
+	if (c->next_addr < c->n_addr && c->alt_fd < 0 && next < c->connect_deadline)
+		c->deadline = next;
+	else
+		c->deadline = c->connect_deadline;
+}
+
+/* Keeps an attempt in flight, or says why none could be made. */
+static void try_connect(struct conn *c)
+{
+	char why[512];
+
+	if (c->ux.fd < 0 && c->alt_fd >= 0) {
+		c->ux.fd = c->alt_fd;
+		/* Still registered with epoll: the next watch changes it (MOD), never re-adds it. */
+		c->ev_u = c->ev_a;
+		c->alt_fd = -1;
+		c->ev_a = LOOP_WATCH_NONE;
+	}
+	if (c->ux.fd < 0 && upstream_start_attempt(c) < 0) {
+		snprintf(why, sizeof(why), "cannot connect to %s port %u: %s", c->uhost, c->uport,
+			 c->connect_err[0] ? c->connect_err : "no address");
+		upstream_failed(c, 502, why);
+		return;
+	}
+	conn_set_state(c, CONN_CONNECT);
+	upstream_connect_deadline(c);
+}
+
+/*
+ * The host's own addresses, as a rule that names no host must not reach them: loopback (its
+ * local services), unspecified (the same), link-local (169.254.169.254 is a cloud's metadata
+ * service), and their v4-mapped forms.
+ */
+/* AWS's metadata service over IPv6, fd00:ec2::254. */
+static const unsigned char aws_md6[16] = {0xfd, 0, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54};
+
+static bool host_own(const struct sockaddr *sa)
+{
+	const struct in6_addr *a6;
+	uint32_t a;
+
+	if (sa->sa_family == AF_INET) {
+		a = ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
+	} else if (sa->sa_family == AF_INET6) {
+		a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_LOOPBACK(a6) || IN6_IS_ADDR_UNSPECIFIED(a6) ||
+		    IN6_IS_ADDR_LINKLOCAL(a6) || memcmp(a6->s6_addr, aws_md6, 16) == 0)
+			return true;
+		if (!IN6_IS_ADDR_V4MAPPED(a6))
+			return false;
+		a = (uint32_t)a6->s6_addr[12] << 24 | (uint32_t)a6->s6_addr[13] << 16 |
+		    (uint32_t)a6->s6_addr[14] << 8 | a6->s6_addr[15];
+	} else {
+		return false;
+	}
+	/* loopback, "this network", link-local (AWS, GCP, Azure metadata), Alibaba's metadata */
+	return (a >> 24) == 127 || (a >> 24) == 0 || (a >> 16) == 0xa9fe || a == 0x646464c8;
+}
+
+/* True if the connected socket fd reaches one of this host's own addresses (or cannot say). */
+static bool up_host_own(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return true;
+	return host_own((const struct sockaddr *)&ss);
+}
+
+/*
+ * The answer's addresses, families alternating (RFC 8305), first family as resolved. Under a
+ * rule that names no host, the host's own are left out; *shut gets the first of those.
+ */
+static void order_addresses(struct conn *c, char *shut, size_t shutlen)
+{
+	struct addrinfo *ai, *fam[2][MAX_ADDRS];
+	size_t n[2] = {0, 0}, i, k;
+	int first = -1, f;
+
+	shut[0] = '\0';
+	for (ai = c->ai; ai; ai = ai->ai_next) {
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		if (c->any_host && host_own(ai->ai_addr)) {
+			if (!shut[0] &&
+			    getnameinfo(ai->ai_addr, ai->ai_addrlen, shut, (socklen_t)shutlen, NULL,
+					0, NI_NUMERICHOST) != 0)
+				snprintf(shut, shutlen, "?");
+			continue;
+		}
+		if (first < 0)
+			first = ai->ai_family;
+		f = ai->ai_family == first ? 0 : 1;
+		if (n[f] < MAX_ADDRS)
+			fam[f][n[f]++] = ai;
+	}
+	c->n_addr = c->next_addr = 0;
+	for (i = 0; c->n_addr < MAX_ADDRS && (i < n[0] || i < n[1]); i++)
+		for (k = 0; k < 2; k++)
+			if (i < n[k] && c->n_addr < MAX_ADDRS)
+				c->addr[c->n_addr++] = fam[k][i];
+}
+
+static bool is_self(const struct proxy *p, const struct sockaddr *sa)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)sa, *b4;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa, *b6;
+	size_t i;
+
+	for (i = 0; i < p->cfg.n_self; i++) {
+		if (p->cfg.self[i].ss_family != sa->sa_family)
+			continue;
+		b4 = (const struct sockaddr_in *)&p->cfg.self[i];
+		b6 = (const struct sockaddr_in6 *)&p->cfg.self[i];
+		if (sa->sa_family == AF_INET && a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr)
+			return true;
+		if (sa->sa_family == AF_INET6 && a6->sin6_port == b6->sin6_port &&
+		    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Loop protection: forgets the addresses that are the proxy's own listeners. Returns true when
+ * there were some and every one was the proxy's (nothing is left to connect to).
+ */
+static bool drop_self_addresses(struct conn *c)
+{
+	const struct proxy *p = c->w->p;
+	size_t i, k = 0;
+
+	if (!p->cfg.n_self || !c->n_addr)
+		return false;
+	for (i = 0; i < c->n_addr; i++) {
+		if (!is_self(p, c->addr[i]->ai_addr))
+			c->addr[k++] = c->addr[i];
+	}
+	c->n_addr = k;
+	return k == 0;
+}
+
+void conn_resolved(struct conn *c, struct resolve_job *job)
+{
+	char why[768], shut[INET6_ADDRSTRLEN];
+
+	if (c->ai)
+		freeaddrinfo(c->ai);
+	c->ai = job->res;
+	job->res = NULL;
+	if (job->gai_err) {
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", c->uhost,
+			 gai_strerror(job->gai_err));
+		free(job);
+		upstream_failed(c, 502, why);
+		conn_run(c);
+		return;
+	}
+	free(job);
+	order_addresses(c, shut, sizeof(shut));
+	if (c->n_addr == 0 && shut[0]) {
+		snprintf(why, sizeof(why),
+			 "%s is %s, an address of this host (loopback, link-local or a cloud's "
+			 "metadata service), and the rule that allowed the request names no host; "
+			 "to reach it, allow it by name (--allow \"domain=%s\")",
+			 c->uhost, shut, c->uhost);
+		upstream_failed(c, 403, why);
+		conn_run(c);
+		return;
+	}
+	if (drop_self_addresses(c)) {
+		snprintf(why, sizeof(why),
+			 "%s port %u is boundary's own proxy: the request would come back to it "
+			 "(loop protection)",
+			 c->uhost, c->uport);
+		upstream_failed(c, 508, why);
+		conn_run(c);
+		return;
+	}
+	c->connect_err[0] = '\0';
+	c->connect_deadline = util_now_ms() + c->w->p->cfg.connect_timeout_ms;
+	try_connect(c);
+	conn_run(c);
+}
+
+/* 1 connected, 0 still connecting, -1 failed (connect_err says why). */
+static int attempt_state(struct conn *c, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(int), sl = sizeof(ss);
+	int err = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err) {
+		snprintf(c->connect_err, sizeof(c->connect_err), "%s", strerror(err));
+		return -1;
+	}
+	return getpeername(fd, (struct sockaddr *)&ss, &sl) == 0 ? 1 : 0;
+}
+
+bool upstream_step_connect(struct conn *c)
+{
+	int a = c->ux.fd >= 0 ? attempt_state(c, c->ux.fd) : -1;
+	int b = c->alt_fd >= 0 ? attempt_state(c, c->alt_fd) : -1;
+
+	if (a == 1) {
+		upstream_close_alt(c);
+	} else if (b == 1) {
+		/* The racing attempt won: it becomes the connection. */
+		close(c->ux.fd);
+		c->ux.fd = c->alt_fd;
+		/* Still registered with epoll: the next watch changes it (MOD), never re-adds it. */
+		c->ev_u = c->ev_a;
+		c->alt_fd = -1;
+		c->ev_a = LOOP_WATCH_NONE;
+	} else {
+		if (a < 0 && c->ux.fd >= 0) {
+			close(c->ux.fd);
+			c->ux.fd = -1;
+			c->ev_u = LOOP_WATCH_NONE;
+		}
+		if (b < 0 && c->alt_fd >= 0)
+			upstream_close_alt(c);
+		if (c->ux.fd < 0 && c->alt_fd < 0) {
+			/* Both failed at once: the next address now, not after the delay. */
+			try_connect(c);
+			return c->state != CONN_CONNECT ? true : false;
+		}
+		if (c->ux.fd < 0 || c->alt_fd < 0)
+			try_connect(c);
+		return false;
+	}
+	if (c->stream) {
+		log_debug("%s: spliced to %s port %u", c->who, c->uhost, c->uport);
+		conn_set_state(c, CONN_SPLICE);
+		c->deadline = 0;
+		return true;
+	}
+	if (!c->up_tls) {
+		conn_set_state(c, CONN_EXCHANGE);
+		conn_set_deadline(c, c->w->p->cfg.response_timeout_ms);
+		return true;
+	}
+	c->ux.ssl = SSL_new(c->w->p->cfg.client_ctx);
+	if (!c->ux.ssl || !SSL_set_fd(c->ux.ssl, c->ux.fd) ||
+	    tls_client_prepare(c->ux.ssl, c->uhost) < 0) {
+		upstream_failed(c, 502, "cannot set up TLS to the upstream");
+		return false;
+	}
+	SSL_set_connect_state(c->ux.ssl);
+	conn_set_state(c, CONN_UP_TLS);
+	return true;
+}
+
+bool upstream_step_up_tls(struct conn *c)
+{
+	char why[256], msg[640];
+	int r;
+
+	r = xport_handshake(&c->ux);
+	if (r == -EAGAIN)
+		return false;
+	if (r < 0) {
+		tls_error_string(c->ux.ssl, r, why, sizeof(why));
+		snprintf(msg, sizeof(msg), "TLS with %s failed: %s", c->uhost, why);
+		upstream_failed(c, 502, msg);
+		return false;
+	}
+	if (c->is_head_start) {
+		head_start_done(c, 0, NULL);
+		return false;
+	}
+	conn_set_state(c, CONN_EXCHANGE);
+	conn_set_deadline(c, c->w->p->cfg.response_timeout_ms);
+	return true;
+}
