@@ -26,10 +26,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "proxy/log.h"
+#include "proxy/util.h"
 
 /* Processes looked at in one cgroup tree, and sockets remembered from their namespaces. */
 #define MAX_MEMBERS 65536
@@ -49,7 +49,7 @@ static int run_capture(char *const argv[], char *out, size_t outlen)
 {
 	extern char **environ;
 	posix_spawn_file_actions_t fa;
-	struct timespec start, now;
+	uint64_t start;
 	struct pollfd pfd;
 	size_t used = 0;
 	int p[2], ret, status, left;
@@ -70,12 +70,10 @@ static int run_capture(char *const argv[], char *out, size_t outlen)
 		close(p[0]);
 		return ret == ENOENT ? -ENOENT : -ret;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = util_now_ms();
 	ret = 0;
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = LOOKUP_TIMEOUT_MS - (int)((now.tv_sec - start.tv_sec) * 1000 +
-						 (now.tv_nsec - start.tv_nsec) / 1000000);
+		left = LOOKUP_TIMEOUT_MS - (int)(util_now_ms() - start);
 		if (left <= 0) {
 			ret = -ETIMEDOUT;
 			kill(pid, SIGKILL);
@@ -582,15 +580,21 @@ static bool carries_connection(const struct sock_entry *e)
 static void addr_str(const struct sock_entry *e, const struct in6_addr *a, uint16_t port, char *buf,
 		     size_t len)
 {
-	char s[INET6_ADDRSTRLEN];
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 
+	memset(&ss, 0, sizeof(ss));
 	if (e->v6) {
-		inet_ntop(AF_INET6, a, s, sizeof(s));
-		snprintf(buf, len, "[%s]:%u", s, port);
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = *a;
+		s6->sin6_port = htons(port);
 	} else {
-		inet_ntop(AF_INET, a, s, sizeof(s));
-		snprintf(buf, len, "%s:%u", s, port);
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, a, sizeof(s4->sin_addr));
+		s4->sin_port = htons(port);
 	}
+	util_addr_str((const struct sockaddr *)&ss, true, buf, len);
 }
 
 /* Shuts down the socket that pid holds as descriptor fd. Returns 0 or -errno. */

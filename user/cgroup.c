@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
+#include <stdint.h>
 #include <unistd.h>
+
+#include "proxy/util.h"
 
 int cgroup_find_root(char *buf, size_t buflen, char *err, size_t errlen)
 {
@@ -116,14 +118,6 @@ int cgroup_populated(const char *path)
 	return p[10] == '1';
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Removes the cgroups below path, deepest first (a jailed root may have made some). */
 static void remove_children(const char *path)
 {
@@ -147,7 +141,7 @@ int cgroup_destroy(const char *path, int timeout_ms)
 {
 	char file[4200];
 	struct pollfd pfd;
-	long deadline = now_ms() + timeout_ms;
+	uint64_t deadline = util_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 	int fd, pop, ret = 0;
 
 	if (access(path, F_OK) == -1)
@@ -166,7 +160,7 @@ int cgroup_destroy(const char *path, int timeout_ms)
 		pop = cgroup_populated(path);
 		if (pop <= 0)
 			break;
-		if (now_ms() >= deadline) {
+		if (util_now_ms() >= deadline) {
 			ret = -ETIMEDOUT;
 			goto out;
 		}
@@ -183,7 +177,7 @@ int cgroup_destroy(const char *path, int timeout_ms)
 			ret = 0;
 			break;
 		}
-		if (errno != EBUSY || now_ms() >= deadline) {
+		if (errno != EBUSY || util_now_ms() >= deadline) {
 			ret = -errno;
 			break;
 		}

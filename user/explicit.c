@@ -45,6 +45,7 @@
 #include "proxy/audit.h"
 #include "proxy/ca.h"
 #include "proxy/log.h"
+#include "proxy/util.h"
 #include "proxy/proxy.h"
 #include "proxy/tls.h"
 #include "user/landlock.h"
@@ -96,24 +97,6 @@ static void xp_fini(struct xp *x)
 		close(x->lfd[i]);
 	if (x->run_dir[0])
 		setup_remove_dir(x->run_dir);
-}
-
-/* "ADDR:PORT" or "[ADDR]:PORT" for sa. */
-static void addr_str(const struct sockaddr_storage *ss, char *out, size_t len)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		snprintf(out, len, "[%s]:%u", a, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(out, len, "%s:%u", a, ntohs(s4->sin_port));
-	}
 }
 
 static void add_self(struct xp *x, const struct sockaddr *sa, uint16_t port_be)
@@ -184,7 +167,7 @@ static int listen_on(struct xp *x, const struct sockaddr *sa, socklen_t salen, c
 
 	memset(&ss, 0, sizeof(ss));
 	memcpy(&ss, sa, salen < sizeof(ss) ? salen : sizeof(ss));
-	addr_str(&ss, a, sizeof(a));
+	util_addr_str((const struct sockaddr *)&ss, true, a, sizeof(a));
 	if (x->n_lfd == MAX_LISTEN) {
 		snprintf(err, errlen, "cannot listen on %s: more than %d addresses", a, MAX_LISTEN);
 		return -E2BIG;
@@ -200,7 +183,7 @@ static int listen_on(struct xp *x, const struct sockaddr *sa, socklen_t salen, c
 		goto fail;
 	x->lfd[x->n_lfd++] = fd;
 	add_self_listener(x, &ss);
-	addr_str(&ss, a, sizeof(a));
+	util_addr_str((const struct sockaddr *)&ss, true, a, sizeof(a));
 	used = strlen(x->where);
 	snprintf(x->where + used, sizeof(x->where) - used, "%s%s", used ? " and " : "", a);
 	return fd;
@@ -403,7 +386,7 @@ static int admit_own_user(void *arg, int fd)
 	if (ret == 0 && uid == x->cmd_uid)
 		return 0;
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-		addr_str(&ss, who, sizeof(who));
+		util_addr_str((const struct sockaddr *)&ss, true, who, sizeof(who));
 	if (ret < 0)
 		log_warn("refused a connection from %s: cannot tell whose it is (%s), and only "
 			 "the command's user (uid %u) may use this proxy",

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "proxy/log.h"
+#include "proxy/util.h"
 #include "user/opts.h"
 #include "user/privs.h"
 
@@ -345,10 +346,7 @@ static void do_accept(struct portfwd *pf, const struct fwd_listener *l)
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (peer.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, a, sizeof(a));
-	else
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&peer)->sin6_addr, a, sizeof(a));
+	util_addr_str((const struct sockaddr *)&peer, false, a, sizeof(a));
 	snprintf(c->who, sizeof(c->who), "%s to host port %u", a, l->f.host);
 	c->hfd = fd;
 	c->jfd = -1;
