@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "proxy/audit.h"
+#include "proxy/json.h"
 #include "proxy/log.h"
 #include "proxy/util.h"
 #include "rules/rules.h"
@@ -149,135 +150,33 @@ size_t policy_request_json(const struct policy_job *j, char *out, size_t cap)
 	return len;
 }
 
-/* A reader of one JSON value, enough for a reply: no numbers' values are kept. */
-struct jr {
-	const char *p, *end;
-};
+/* How deep a value inside a reply may nest (the reply object is depth 0). */
+#define REPLY_DEPTH 16
 
-static void jr_ws(struct jr *r)
+/* The string at r->p into out (cap bytes), cut to fit, control characters made spaces. */
+static bool reply_string(struct json_reader *r, char *out, size_t cap)
 {
-	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\r' || *r->p == '\n'))
-		r->p++;
+	const char *s;
+
+	r->out = out;
+	r->out_len = 0;
+	r->out_cap = cap;
+	return json_string(r, &s) == 0;
 }
 
-static bool jr_lit(struct jr *r, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if ((size_t)(r->end - r->p) < n || memcmp(r->p, lit, n) != 0)
-		return false;
-	r->p += n;
-	return true;
-}
-
-/* A string into out (NUL-terminated, cut to cap, control characters made spaces). */
-static bool jr_string(struct jr *r, char *out, size_t cap)
-{
-	size_t n = 0;
-	unsigned c;
-	int i;
-
-	if (r->p >= r->end || *r->p != '"')
-		return false;
-	r->p++;
-	while (r->p < r->end && *r->p != '"') {
-		c = (unsigned char)*r->p++;
-		if (c == '\\') {
-			if (r->p >= r->end)
-				return false;
-			c = (unsigned char)*r->p++;
-			switch (c) {
-			case 'n':
-			case 't':
-			case 'r':
-			case 'b':
-			case 'f':
-				c = ' ';
-				break;
-			case 'u':
-				if (r->end - r->p < 4)
-					return false;
-				for (i = 0; i < 4; i++) {
-					if (!strchr("0123456789abcdefABCDEF", r->p[i]))
-						return false;
-				}
-				/* Not decoded: a message only needs to stay readable. */
-				r->p += 4;
-				c = '?';
-				break;
-			case '"':
-			case '\\':
-			case '/':
-				break;
-			default:
-				return false;
-			}
-		} else if (c < 0x20) {
-			return false;
-		}
-		if (n + 1 < cap)
-			out[n++] = c == 0x7f ? ' ' : (char)c;
-	}
-	if (r->p >= r->end)
-		return false;
-	r->p++;
-	out[n] = '\0';
-	return true;
-}
-
-static bool jr_skip(struct jr *r, int depth)
+/* Any value at r->p, thrown away. */
+static bool reply_skip(struct json_reader *r)
 {
 	char tmp[8];
-	char close;
 
-	jr_ws(r);
-	if (r->p >= r->end || depth > 16)
-		return false;
-	if (*r->p == '"')
-		return jr_string(r, tmp, sizeof(tmp));
-	if (jr_lit(r, "true") || jr_lit(r, "false") || jr_lit(r, "null"))
-		return true;
-	if (*r->p == '-' || (*r->p >= '0' && *r->p <= '9')) {
-		while (r->p < r->end && strchr("+-.eE0123456789", *r->p))
-			r->p++;
-		return true;
-	}
-	if (*r->p != '{' && *r->p != '[')
-		return false;
-	close = *r->p == '{' ? '}' : ']';
-	r->p++;
-	jr_ws(r);
-	if (r->p < r->end && *r->p == close) {
-		r->p++;
-		return true;
-	}
-	for (;;) {
-		if (close == '}') {
-			jr_ws(r);
-			if (!jr_string(r, tmp, sizeof(tmp)))
-				return false;
-			jr_ws(r);
-			if (r->p >= r->end || *r->p != ':')
-				return false;
-			r->p++;
-		}
-		if (!jr_skip(r, depth + 1))
-			return false;
-		jr_ws(r);
-		if (r->p < r->end && *r->p == ',') {
-			r->p++;
-			continue;
-		}
-		if (r->p < r->end && *r->p == close) {
-			r->p++;
-			return true;
-		}
-		return false;
-	}
+	r->out = tmp;
+	r->out_len = 0;
+	r->out_cap = sizeof(tmp);
+	return json_skip_value(r, 1) == 0;
 }
 
 /* {"allow": ..., "deny_message": "..."}. Returns false when it is not such an object. */
-static bool jr_reply_object(struct jr *r, struct policy_job *j)
+static bool reply_object(struct json_reader *r, struct policy_job *j)
 {
 	char key[32];
 	bool has_allow = false, allow = false, has_msg = false;
@@ -285,42 +184,42 @@ static bool jr_reply_object(struct jr *r, struct policy_job *j)
 	if (r->p >= r->end || *r->p != '{')
 		return false;
 	r->p++;
-	jr_ws(r);
+	json_skip_ws(r);
 	if (r->p < r->end && *r->p == '}') {
 		r->p++;
 		goto out;
 	}
 	for (;;) {
-		jr_ws(r);
-		if (!jr_string(r, key, sizeof(key)))
+		json_skip_ws(r);
+		if (!reply_string(r, key, sizeof(key)))
 			return false;
-		jr_ws(r);
+		json_skip_ws(r);
 		if (r->p >= r->end || *r->p != ':')
 			return false;
 		r->p++;
-		jr_ws(r);
+		json_skip_ws(r);
 		if (strcmp(key, "allow") == 0) {
 			has_allow = true;
-			if (jr_lit(r, "true")) {
+			if (json_literal(r, "true")) {
 				allow = true;
-			} else if (jr_lit(r, "false")) {
+			} else if (json_literal(r, "false")) {
 				allow = false;
 			} else if (r->p < r->end && *r->p == '{') {
 				/* {"allow": {"max_tx_bytes": N}}: allowed (the cap is not kept). */
 				allow = true;
-				if (!jr_skip(r, 1))
+				if (!reply_skip(r))
 					return false;
 			} else {
 				return false;
 			}
 		} else if (strcmp(key, "deny_message") == 0) {
-			if (!jr_string(r, j->message, sizeof(j->message)))
+			if (!reply_string(r, j->message, sizeof(j->message)))
 				return false;
 			has_msg = true;
-		} else if (!jr_skip(r, 1)) {
+		} else if (!reply_skip(r)) {
 			return false;
 		}
-		jr_ws(r);
+		json_skip_ws(r);
 		if (r->p < r->end && *r->p == ',') {
 			r->p++;
 			continue;
@@ -332,7 +231,7 @@ static bool jr_reply_object(struct jr *r, struct policy_job *j)
 		return false;
 	}
 out:
-	jr_ws(r);
+	json_skip_ws(r);
 	if (r->p != r->end)
 		return false;
 	/* httpjail: no "allow" but a message denies; neither allows. */
@@ -344,12 +243,13 @@ out:
 
 void policy_parse_reply(const char *line, size_t len, struct policy_job *j)
 {
-	struct jr r = {line, line + len};
+	struct json_reader r;
 	char s[16];
 	size_t i, n;
 
 	j->message[0] = '\0';
-	jr_ws(&r);
+	json_init(&r, line, len, s, sizeof(s), REPLY_DEPTH, true);
+	json_skip_ws(&r);
 	while (r.end > r.p && (r.end[-1] == ' ' || r.end[-1] == '\t' || r.end[-1] == '\r'))
 		r.end--;
 	if (r.end - r.p == 4 && memcmp(r.p, "true", 4) == 0) {
@@ -360,15 +260,14 @@ void policy_parse_reply(const char *line, size_t len, struct policy_job *j)
 		j->allow = false;
 		return;
 	}
-	if (r.p < r.end && *r.p == '"' && jr_string(&r, s, sizeof(s)) && r.p == r.end &&
+	if (r.p < r.end && *r.p == '"' && reply_string(&r, s, sizeof(s)) && r.p == r.end &&
 	    (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)) {
 		j->allow = strcmp(s, "true") == 0;
 		return;
 	}
-	r.p = line;
-	r.end = line + len;
-	jr_ws(&r);
-	if (jr_reply_object(&r, j))
+	json_init(&r, line, len, s, sizeof(s), REPLY_DEPTH, true);
+	json_skip_ws(&r);
+	if (reply_object(&r, j))
 		return;
 	/* Anything else denies, with the text as the message (control characters made spaces). */
 	j->allow = false;

@@ -17,27 +17,32 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proxy/json.h"
+
 /*
  * The longest line read as a record. proxy/audit.c writes at most 4096 bytes a line; the margin
  * is for records from other versions, and the limit for logs that are not audit logs at all.
  */
 #define AUDITLOG_MAX_LINE (64 * 1024)
 
-/* Error codes, returned negated (-AUDITLOG_E_SYNTAX). auditlog_strerror() says each. */
+/*
+ * Error codes, returned negated (-AUDITLOG_E_SYNTAX). auditlog_strerror() says each. The first
+ * six are the JSON reader's (proxy/json.h), with the same numbers and sentences.
+ */
 enum auditlog_err {
-	AUDITLOG_E_SYNTAX = 1, /* not JSON where JSON was expected */
-	AUDITLOG_E_NOT_OBJECT, /* JSON, but not an object */
-	AUDITLOG_E_STRING,     /* a string that is not closed, or holds a raw control character */
-	AUDITLOG_E_ESCAPE,     /* a bad \ escape, a lone surrogate, or \u0000 */
-	AUDITLOG_E_UTF8,       /* bytes that are not UTF-8 */
-	AUDITLOG_E_NUMBER,     /* a malformed number */
-	AUDITLOG_E_DEPTH,      /* objects or arrays nested too deep */
-	AUDITLOG_E_TRAILING,   /* something after the object */
-	AUDITLOG_E_DUPLICATE,  /* a known key given twice */
-	AUDITLOG_E_TYPE,       /* a known key with a value of the wrong type */
-	AUDITLOG_E_RANGE,      /* a known number out of its range, or not a whole number */
-	AUDITLOG_E_NO_EVENT,   /* an object with no "event": not an audit record */
-	AUDITLOG_E_TOO_LONG,   /* longer than AUDITLOG_MAX_LINE */
+	AUDITLOG_E_SYNTAX = JSON_E_SYNTAX, /* not JSON where JSON was expected */
+	AUDITLOG_E_STRING = JSON_E_STRING, /* a string not closed, or with a raw control char */
+	AUDITLOG_E_ESCAPE = JSON_E_ESCAPE, /* a bad \ escape, a lone surrogate, or \u0000 */
+	AUDITLOG_E_UTF8 = JSON_E_UTF8,	   /* bytes that are not UTF-8 */
+	AUDITLOG_E_NUMBER = JSON_E_NUMBER, /* a malformed number */
+	AUDITLOG_E_DEPTH = JSON_E_DEPTH,   /* objects or arrays nested too deep */
+	AUDITLOG_E_NOT_OBJECT = JSON_E_LAST + 1, /* JSON, but not an object */
+	AUDITLOG_E_TRAILING,			 /* something after the object */
+	AUDITLOG_E_DUPLICATE,			 /* a known key given twice */
+	AUDITLOG_E_TYPE,			 /* a known key with a value of the wrong type */
+	AUDITLOG_E_RANGE,    /* a known number out of its range, or not a whole number */
+	AUDITLOG_E_NO_EVENT, /* an object with no "event": not an audit record */
+	AUDITLOG_E_TOO_LONG, /* longer than AUDITLOG_MAX_LINE */
 };
 
 /*
