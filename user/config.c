@@ -361,12 +361,26 @@ out:
 	return ret;
 }
 
+int config_dir_in(const char *home, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/.config/" CONFIG_DIR_NAME, home);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+const char *config_user_home(const struct opts_user *user)
+{
+	const struct passwd *pw = getpwuid(user && user->set ? user->uid : getuid());
+
+	return pw ? pw->pw_dir : NULL;
+}
+
 int config_default_path(char *buf, size_t len)
 {
 	const char *sudo = getenv("SUDO_USER");
 	const char *home = NULL;
 	const struct passwd *pw;
-	int n;
+	size_t n;
 
 	if (geteuid() == 0 && sudo && *sudo && strcmp(sudo, "root") != 0) {
 		pw = getpwnam(sudo);
@@ -381,9 +395,12 @@ int config_default_path(char *buf, size_t len)
 	}
 	if (!home || !*home)
 		return -ENOENT;
-	n = snprintf(buf, len, "%s/.config/coder_boundary/config.yaml", home);
-	if (n < 0 || (size_t)n >= len)
+	if (config_dir_in(home, buf, len) < 0)
 		return -ENAMETOOLONG;
+	n = strlen(buf);
+	if (n + sizeof("/config.yaml") > len)
+		return -ENAMETOOLONG;
+	memcpy(buf + n, "/config.yaml", sizeof("/config.yaml"));
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 struct opts;
+struct opts_user;
 struct rules;
 
 /* The largest config file read, in bytes. */
@@ -39,6 +40,22 @@ int config_load_buffer(struct opts *o, const char *name, const unsigned char *bu
  * errno with err set ("--config \"x.yaml\": No such file or directory").
  */
 int config_load_file(struct opts *o, const char *path, bool must_exist, char *err, size_t errlen);
+
+/* The name of boundary's directory under ~/.config or $XDG_CONFIG_HOME. */
+#define CONFIG_DIR_NAME "coder_boundary"
+
+/*
+ * Writes home's boundary directory, HOME/.config/coder_boundary, to buf (len bytes; cut to fit
+ * as snprintf cuts). Returns 0, or -ENAMETOOLONG when it did not fit.
+ */
+int config_dir_in(const char *home, char *buf, size_t len);
+
+/*
+ * The home directory in the passwd entry of user, or of the real uid when user is NULL or not
+ * set; NULL when there is no entry. The string is getpwuid()'s, valid until the next getpw*
+ * call.
+ */
+const char *config_user_home(const struct opts_user *user);
 
 /*
  * Writes the default path, ~/.config/coder_boundary/config.yaml of the invoking user: under sudo

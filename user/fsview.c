@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,25 +91,18 @@ void fsview_build(const struct opts *o, const struct fsview_jail *j, const char 
 	    "/run/nscd", /* nscd resolves names for whoever asks */
 	    "/var/run/nscd",
 	};
-	struct passwd *pw;
 	size_t i, k = 0, r = 0, used = 0;
-	const char *home = NULL;
-	int n;
+	const char *home;
 
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && k + 2 < nhide; i++)
 		hide[k++] = fixed[i];
 	if (j->cg_root && strncmp(j->cg_root, "/sys/fs/cgroup", 14) != 0 && k + 2 < nhide)
 		hide[k++] = j->cg_root;
 	/* boundary's configuration: read-only for the jail, so it cannot rewrite its next run. */
-	pw = getpwuid(o->user.set ? o->user.uid : getuid());
-	if (pw)
-		home = pw->pw_dir;
-	if (home) {
-		n = snprintf(store + used, storelen - used, "%s/.config/coder_boundary", home);
-		if (n > 0 && (size_t)n < storelen - used && r + 2 < nro) {
-			ro[r++] = store + used;
-			used += (size_t)n + 1;
-		}
+	home = config_user_home(&o->user);
+	if (home && config_dir_in(home, store + used, storelen - used) == 0 && r + 2 < nro) {
+		ro[r++] = store + used;
+		used += strlen(store + used) + 1;
 	}
 	/*
 	 * Where boundary looks for its config next time ($HOME's, which may differ from the

@@ -29,6 +29,7 @@
 #include "proxy/log.h"
 #include "proxy/proxy.h"
 #include "proxy/tls.h"
+#include "user/config.h"
 #include "user/opts.h"
 #include "user/privs.h"
 
@@ -247,18 +248,17 @@ void setup_config_dir(const struct opts_user *user, char *buf, size_t len, bool 
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	bool as_user = user && user->set;
-	struct passwd *pw;
+	const char *home;
 	struct stat st;
 
 	*owned_by_user = as_user;
 	if (xdg && xdg[0] == '/' && !as_user) {
-		snprintf(buf, len, "%s/coder_boundary", xdg);
+		snprintf(buf, len, "%s/" CONFIG_DIR_NAME, xdg);
 		return;
 	}
-	pw = getpwuid(as_user ? user->uid : getuid());
-	if (pw && pw->pw_dir && pw->pw_dir[0] == '/' && stat(pw->pw_dir, &st) == 0 &&
-	    S_ISDIR(st.st_mode)) {
-		snprintf(buf, len, "%s/.config/coder_boundary", pw->pw_dir);
+	home = config_user_home(user);
+	if (home && home[0] == '/' && stat(home, &st) == 0 && S_ISDIR(st.st_mode)) {
+		config_dir_in(home, buf, len);
 		return;
 	}
 	/* A user with no home (nobody): a CA of boundary's own, readable by root only. */

@@ -347,6 +347,21 @@ static void test_load_file(void **state)
 	rmdir(dir);
 }
 
+/* The directory every caller names the same way: cut as snprintf cuts, and said when it is. */
+static void test_config_dir(void **state)
+{
+	struct opts_user nobody_set = {0};
+	char dir[64];
+
+	(void)state;
+	assert_int_equal(config_dir_in("/home/a", dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/home/a/.config/coder_boundary");
+	assert_int_equal(config_dir_in("/home/a", dir, 10), -ENAMETOOLONG);
+	assert_string_equal(dir, "/home/a/.");
+	/* Not set: the real uid's entry, as with no user at all. */
+	assert_ptr_equal(config_user_home(&nobody_set) == NULL, config_user_home(NULL) == NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +380,7 @@ int main(void)
 	    T(test_control_chars_quoted),
 	    T(test_generate_roundtrip),
 	    T(test_load_file),
+	    T(test_config_dir),
 #undef T
 	};
 
