@@ -267,22 +267,30 @@ static int parse_bool(const char *s, bool *b)
 	return -EINVAL;
 }
 
-/* Decimal 1..65535, digits only. */
-static int parse_port(const char *s, uint16_t *port)
+/* Decimal digits only, at least one: 0, -EINVAL for anything else, too_big past max. */
+static int parse_decimal(const char *s, unsigned long long max, int too_big, unsigned long long *v)
 {
-	unsigned long v = 0;
 	const char *p;
 
+	*v = 0;
 	if (!*s)
 		return -EINVAL;
 	for (p = s; *p; p++) {
 		if (*p < '0' || *p > '9')
 			return -EINVAL;
-		v = v * 10 + (unsigned long)(*p - '0');
-		if (v > 65535)
-			return -EINVAL;
+		*v = *v * 10 + (unsigned long long)(*p - '0');
+		if (*v > max)
+			return too_big;
 	}
-	if (v == 0)
+	return 0;
+}
+
+/* Decimal 1..65535, digits only. */
+static int parse_port(const char *s, uint16_t *port)
+{
+	unsigned long long v;
+
+	if (parse_decimal(s, 65535, -EINVAL, &v) < 0 || v == 0)
 		return -EINVAL;
 	*port = (uint16_t)v;
 	return 0;
@@ -291,18 +299,12 @@ static int parse_port(const char *s, uint16_t *port)
 /* A uid or gid written in decimal; (uid_t)-1 is refused, since it means "unchanged". */
 static int parse_id(const char *s, unsigned int *id)
 {
-	unsigned long long v = 0;
-	const char *p;
+	unsigned long long v;
+	int ret;
 
-	if (!*s)
-		return -EINVAL;
-	for (p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long long)(*p - '0');
-		if (v >= UINT32_MAX)
-			return -ERANGE;
-	}
+	ret = parse_decimal(s, UINT32_MAX - 1ull, -ERANGE, &v);
+	if (ret < 0)
+		return ret;
 	*id = (unsigned int)v;
 	return 0;
 }
@@ -487,6 +489,13 @@ static int check_rule(const char *spec, const char *who, char *err, size_t errle
 	return ret;
 }
 
+/* Says "WHO "VALUE": why" in err; returns -EINVAL. q is the value, quoted. */
+static int refuse(char *err, size_t errlen, const char *who, const char *q, const char *why)
+{
+	snprintf(err, errlen, "%s %s: %s", who, q, why);
+	return -EINVAL;
+}
+
 int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum opts_src src,
 	     const char *who, char *err, size_t errlen)
 {
@@ -508,18 +517,14 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		}
 		break;
 	case OPTS_T_BOOL:
-		if (parse_bool(value, &b) != 0) {
-			snprintf(err, errlen, "%s %s: not a boolean (use true or false)", who, q);
-			return -EINVAL;
-		}
+		if (parse_bool(value, &b) != 0)
+			return refuse(err, errlen, who, q, "not a boolean (use true or false)");
 		if (store)
 			*(bool *)field = b;
 		break;
 	case OPTS_T_PORT:
-		if (parse_port(value, &port) != 0) {
-			snprintf(err, errlen, "%s %s: not a port number (use 1-65535)", who, q);
-			return -EINVAL;
-		}
+		if (parse_port(value, &port) != 0)
+			return refuse(err, errlen, who, q, "not a port number (use 1-65535)");
 		if (store)
 			*(uint16_t *)field = port;
 		break;
@@ -529,21 +534,16 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 
 		errno = 0;
 		secs = strtoul(value, &end, 10);
-		if (errno || end == value || *end || value[0] == '-' || secs < 1 || secs > 86400) {
-			snprintf(err, errlen, "%s %s: not a number of seconds (use 1-86400)", who,
-				 q);
-			return -EINVAL;
-		}
+		if (errno || end == value || *end || value[0] == '-' || secs < 1 || secs > 86400)
+			return refuse(err, errlen, who, q, "not a number of seconds (use 1-86400)");
 		if (store)
 			*(unsigned *)field = (unsigned)secs;
 		break;
 	}
 	case OPTS_T_LOG_LEVEL:
-		if (log_level_parse(value, &level) != 0) {
-			snprintf(err, errlen,
-				 "%s %s: not a log level (use error, warn, info or debug)", who, q);
-			return -EINVAL;
-		}
+		if (log_level_parse(value, &level) != 0)
+			return refuse(err, errlen, who, q,
+				      "not a log level (use error, warn, info or debug)");
 		if (store)
 			*(enum log_level *)field = level;
 		break;
@@ -567,10 +567,8 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		}
 		break;
 	case OPTS_T_FORMAT:
-		if (strcmp(value, "table") != 0 && strcmp(value, "json") != 0) {
-			snprintf(err, errlen, "%s %s: use table or json", who, q);
-			return -EINVAL;
-		}
+		if (strcmp(value, "table") != 0 && strcmp(value, "json") != 0)
+			return refuse(err, errlen, who, q, "use table or json");
 		if (store)
 			*(bool *)field = strcmp(value, "json") == 0;
 		break;
