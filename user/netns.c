@@ -240,19 +240,30 @@ listen:
 	return 0;
 }
 
+/* This thread's network namespace, to come back to: an fd, or -errno with err filled. */
+static int open_thread_netns(char *err, size_t errlen)
+{
+	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd == -1) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open this thread's network namespace: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	return fd;
+}
+
 int netns_create(uint16_t proxy_port, struct netns_listeners *l, char *err, size_t errlen)
 {
 	int host = -1, jail = -1, ret;
 
 	l->proxy4 = l->proxy6 = l->dns_udp4 = l->dns_udp6 = l->dns_tcp4 = l->dns_tcp6 = -1;
 	l->proxy_port = l->dns_port = 0;
-	host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (host == -1) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot open this thread's network namespace: %s",
-			 strerror(-ret));
-		return ret;
-	}
+	host = open_thread_netns(err, errlen);
+	if (host < 0)
+		return host;
 	if (unshare(CLONE_NEWNET) == -1) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot create a network namespace: %s%s", strerror(-ret),
@@ -295,13 +306,9 @@ int netns_listen_in(int nsfd, uint16_t proxy_port, struct netns_listeners *l, ch
 			netns_listeners_close(l);
 		return ret;
 	}
-	host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (host == -1) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot open this thread's network namespace: %s",
-			 strerror(-ret));
-		return ret;
-	}
+	host = open_thread_netns(err, errlen);
+	if (host < 0)
+		return host;
 	if (setns(nsfd, CLONE_NEWNET) == -1) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot enter the cgroup's network namespace: %s",
