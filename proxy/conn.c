@@ -178,7 +178,7 @@ static void dialled_name(struct conn *c)
 	const struct sockaddr_storage *ss = &c->orig.dst;
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
 	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-	struct dns_table *dns = c->w->p->cfg.dns;
+	struct dns_table *dns = conn_cfg(c)->dns;
 	char a[INET6_ADDRSTRLEN];
 	struct in_addr v4;
 
@@ -232,7 +232,7 @@ void conn_sniff_begin(struct conn *c)
 	conn_set_state(c, CONN_SNIFF);
 	c->stream_rule = NULL;
 	c->sniff_done = c->sniff_wait = false;
-	c->sniff_deadline = util_now_ms() + c->w->p->cfg.header_timeout_ms;
+	c->sniff_deadline = util_now_ms() + conn_cfg(c)->header_timeout_ms;
 	c->deadline = c->sniff_deadline;
 	if (n == 0)
 		return;
@@ -356,7 +356,7 @@ static bool step_sniff(struct conn *c)
 		return true;
 	if (wait)
 		return sniff_more(c);
-	c->cx.ssl = SSL_new(c->w->p->cfg.server_ctx);
+	c->cx.ssl = SSL_new(conn_cfg(c)->server_ctx);
 	if (!c->cx.ssl || !SSL_set_fd(c->cx.ssl, c->cx.fd)) {
 		conn_close(c, "out of memory for TLS");
 		return false;
@@ -410,7 +410,7 @@ static bool step_tls_accept(struct conn *c)
 	}
 	c->client_tls = true;
 	conn_set_state(c, CONN_HEAD);
-	conn_set_deadline(c, c->w->p->cfg.header_timeout_ms);
+	conn_set_deadline(c, conn_cfg(c)->header_timeout_ms);
 	return true;
 }
 
@@ -776,19 +776,19 @@ void conn_timeout(struct conn *c)
 		}
 		log_info("%s %s from %s: the response stalled (nothing either way for %u s); "
 			 "closing",
-			 c->method, c->url, c->who, c->w->p->cfg.idle_timeout_ms / 1000);
+			 c->method, c->url, c->who, conn_cfg(c)->idle_timeout_ms / 1000);
 		conn_close(c, "idle too long");
 		return;
 	case CONN_DECIDE:
 		/* The policy's own timeouts come first; this one guards against losing the answer. */
 		decide_cancel(c);
 		c->verdict = VERDICT_DENY;
-		c->verdict_by = policy_asks_person(c->w->p->cfg.policy) ? "person" : "program";
+		c->verdict_by = policy_asks_person(conn_cfg(c)->policy) ? "person" : "program";
 		snprintf(c->verdict_text, sizeof(c->verdict_text),
 			 "no second opinion arrived in time");
 		c->n_requests--;
 		conn_set_state(c, CONN_HEAD);
-		conn_set_deadline(c, c->w->p->cfg.header_timeout_ms);
+		conn_set_deadline(c, conn_cfg(c)->header_timeout_ms);
 		conn_run(c);
 		return;
 	case CONN_HEAD:
@@ -797,7 +797,7 @@ void conn_timeout(struct conn *c)
 			c->method[0] = c->url[0] = '\0';
 			snprintf(why, sizeof(why),
 				 "the request head did not arrive in time (%u s allowed)",
-				 c->w->p->cfg.header_timeout_ms / 1000);
+				 conn_cfg(c)->header_timeout_ms / 1000);
 			exchange_request_timeout(c, why);
 			break;
 		}
@@ -851,7 +851,7 @@ void conn_timeout(struct conn *c)
 		}
 		log_info("%s (to %s): %s in %u s; closing", c->who, c->orig_str,
 			 c->sniff_done ? "no whole request head arrived" : "nothing arrived",
-			 c->w->p->cfg.header_timeout_ms / 1000);
+			 conn_cfg(c)->header_timeout_ms / 1000);
 		conn_close(c, "nothing arrived in time");
 		return;
 	default:

@@ -169,6 +169,11 @@ enum opinion { OPINION_DENY, OPINION_ALLOW, OPINION_WAIT };
 struct conn *conn_alloc(struct worker *w, int fd, enum proxy_listener_kind kind);
 /* The rules c decides with: the set it took when its current decision began. */
 const struct rules *conn_rules(const struct conn *c);
+/* The proxy's configuration, as proxy_start() completed it; read-only once workers run. */
+static inline const struct proxy_config *conn_cfg(const struct conn *c)
+{
+	return &c->w->p->cfg;
+}
 /* Moves c to its worker's current rules; only where a new decision begins. */
 void conn_rules_renew(struct conn *c);
 /* The one way a connection's state changes (logged at debug). */

@@ -32,7 +32,7 @@ void decide_audit(struct conn *c, const char *event, const char *decision, const
 	uint16_t port = 0;
 	const char *colon;
 
-	if (!c->w->p->cfg.audit)
+	if (!conn_cfg(c)->audit)
 		return;
 	memset(&r, 0, sizeof(r));
 	host_name_only(c->host, name, sizeof(name));
@@ -60,7 +60,7 @@ void decide_audit(struct conn *c, const char *event, const char *decision, const
 	r.duration_ms = strcmp(event, "end") == 0 ? (int64_t)(util_now_ms() - c->t_start) : -1;
 	r.would_deny = c->would_deny;
 	r.decided_by = c->decided_by;
-	audit_write(c->w->p->cfg.audit, &r);
+	audit_write(conn_cfg(c)->audit, &r);
 }
 
 /* The record that closes an allowed exchange, once. */
@@ -162,7 +162,7 @@ static void decide_done(struct policy_job *pj)
 /* Sends c's question j to the policy service; the answer comes back to conn_decided(). */
 static int decide_ask(struct conn *c, struct decide_job *j)
 {
-	struct policy *pol = c->w->p->cfg.policy;
+	struct policy *pol = conn_cfg(c)->policy;
 
 	if (!pol)
 		return -EINVAL;
@@ -230,7 +230,7 @@ static bool fill_question(struct conn *c, struct policy_job *q, uint16_t port)
 enum opinion decide_second_opinion(struct conn *c, uint16_t port, const char *reason,
 				   const char **rule, const char **why)
 {
-	const struct proxy *p = c->w->p;
+	const struct proxy_config *cfg = conn_cfg(c);
 	struct decide_job *j;
 	bool allow;
 
@@ -246,11 +246,11 @@ enum opinion decide_second_opinion(struct conn *c, uint16_t port, const char *re
 			*why = c->verdict_text;
 		return allow ? OPINION_ALLOW : OPINION_DENY;
 	}
-	if (p->cfg.dry_run) {
+	if (cfg->dry_run) {
 		c->would_deny = true;
 		return OPINION_ALLOW;
 	}
-	if (!p->cfg.policy)
+	if (!cfg->policy)
 		return OPINION_DENY;
 	j = calloc(1, sizeof(*j));
 	if (!j)
@@ -266,9 +266,9 @@ enum opinion decide_second_opinion(struct conn *c, uint16_t port, const char *re
 	}
 	log_info("%s %s from %s: the rules refuse it (%s); asking the %s", c->method, c->url,
 		 c->who, reason,
-		 policy_asks_person(p->cfg.policy) ? "person at the terminal" : "rules program");
+		 policy_asks_person(cfg->policy) ? "person at the terminal" : "rules program");
 	conn_set_state(c, CONN_DECIDE);
-	conn_set_deadline(c, policy_wait_ms(p->cfg.policy) + 2000);
+	conn_set_deadline(c, policy_wait_ms(cfg->policy) + 2000);
 	return OPINION_WAIT;
 }
 
@@ -296,7 +296,7 @@ void conn_decided(struct conn *c, struct decide_job *job)
 	/* The same head is parsed again and decided with the verdict. */
 	c->n_requests--;
 	conn_set_state(c, CONN_HEAD);
-	conn_set_deadline(c, c->w->p->cfg.header_timeout_ms);
+	conn_set_deadline(c, conn_cfg(c)->header_timeout_ms);
 	conn_run(c);
 }
 
@@ -334,7 +334,7 @@ void decide_start_stream(struct conn *c, const char *name, uint16_t port, const 
 		return;
 	}
 	conn_set_state(c, CONN_RESOLVE);
-	conn_set_deadline(c, c->w->p->cfg.connect_timeout_ms);
+	conn_set_deadline(c, conn_cfg(c)->connect_timeout_ms);
 }
 
 /* A connection that is not HTTP (or TLS that no rule reads) and that no stream rule allows. */
@@ -372,7 +372,7 @@ void decide_refuse_stream(struct conn *c, const char *what)
  */
 bool decide_dry_run_stream(struct conn *c, const char *what)
 {
-	if (!c->w->p->cfg.dry_run || !c->dname[0])
+	if (!conn_cfg(c)->dry_run || !c->dname[0])
 		return false;
 	c->would_deny = true;
 	snprintf(c->verdict_text, sizeof(c->verdict_text), "%s, and no rule with port= allows it",

@@ -299,7 +299,7 @@ static void reset_request(struct conn *c)
 /* A complete request head of len bytes is at the front of cin, parsed into c->req. */
 static void handle_request(struct conn *c, size_t len)
 {
-	const struct proxy *p = c->w->p;
+	const struct proxy_config *cfg = conn_cfg(c);
 	struct http1_req *r = &c->req;
 	struct rules_request rq;
 	struct rules_decision d;
@@ -328,7 +328,7 @@ static void handle_request(struct conn *c, size_t len)
 			return;
 		}
 		rules_match_host(conn_rules(c), c->host, strlen(c->host), port, RULES_ANY, &d);
-		if (!d.allow && !p->cfg.policy && !p->cfg.dry_run) {
+		if (!d.allow && !cfg->policy && !cfg->dry_run) {
 			decide_refuse(c, "no rule allows any request to this host");
 			return;
 		}
@@ -340,7 +340,7 @@ static void handle_request(struct conn *c, size_t len)
 			log_info(
 			    "ALLOW CONNECT %s from %s (no rule allows it: each request inside is "
 			    "decided on its own, by %s)",
-			    c->host, c->who, p->cfg.dry_run ? "--dry-run" : "the policy");
+			    c->host, c->who, cfg->dry_run ? "--dry-run" : "the policy");
 			decide_audit(
 			    c, "request", "allow", NULL,
 			    "no rule allows this host: each request inside is decided on its own",
@@ -503,7 +503,7 @@ bool exchange_step_head(struct conn *c)
 		if (c->idle_end) {
 			/* The next head has begun: it has the header timeout, not the idle one. */
 			c->idle_end = 0;
-			conn_set_deadline(c, c->w->p->cfg.header_timeout_ms);
+			conn_set_deadline(c, conn_cfg(c)->header_timeout_ms);
 		}
 		return true;
 	}
@@ -578,7 +578,7 @@ static bool handle_response_head(struct conn *c, size_t len)
 	}
 	if (r->body == HTTP1_BODY_NONE)
 		c->resp_done = true;
-	conn_set_deadline(c, c->w->p->cfg.idle_timeout_ms);
+	conn_set_deadline(c, conn_cfg(c)->idle_timeout_ms);
 	return true;
 }
 
@@ -591,10 +591,10 @@ static void wait_next_request(struct conn *c)
 	conn_set_state(c, CONN_HEAD);
 	if (c->cin.len > 0) {
 		/* A pipelined head, whole or begun: it has the header timeout. */
-		conn_set_deadline(c, c->w->p->cfg.header_timeout_ms);
+		conn_set_deadline(c, conn_cfg(c)->header_timeout_ms);
 		return;
 	}
-	c->idle_end = now + c->w->p->cfg.idle_timeout_ms;
+	c->idle_end = now + conn_cfg(c)->idle_timeout_ms;
 	c->deadline = now + IDLE_TRIM_MS < c->idle_end ? now + IDLE_TRIM_MS : c->idle_end;
 }
 
@@ -649,7 +649,7 @@ bool exchange_step(struct conn *c)
 				progress = true;
 				/* An upload that moves is not a silent upstream: idle rules. */
 				if (!c->resp_head_done)
-					conn_set_deadline(c, c->w->p->cfg.idle_timeout_ms);
+					conn_set_deadline(c, conn_cfg(c)->idle_timeout_ms);
 			} else if (r == 0 || r != -EAGAIN) {
 				log_info("%s %s from %s: the client went away in the middle of its "
 					 "request body (%llu bytes sent on)",
@@ -661,15 +661,15 @@ bool exchange_step(struct conn *c)
 		}
 		/* The whole request is out: the upstream's time to answer starts now. */
 		if (c->req_done && !c->resp_head_done)
-			conn_set_deadline(c, c->w->p->cfg.response_timeout_ms);
+			conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
 	}
 	/* response, from the upstream */
 	if (!c->resp_done && !c->up_eof && buf_room(&c->uin) > 0) {
 		r = conn_fill(&c->ux, &c->uin);
 		if (r > 0) {
 			progress = true;
-			conn_set_deadline(c, c->resp_head_done ? c->w->p->cfg.idle_timeout_ms
-							       : c->w->p->cfg.response_timeout_ms);
+			conn_set_deadline(c, c->resp_head_done ? conn_cfg(c)->idle_timeout_ms
+							       : conn_cfg(c)->response_timeout_ms);
 		} else if (r == 0) {
 			c->up_eof = true;
 			progress = true;
