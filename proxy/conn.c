@@ -244,7 +244,7 @@ void conn_sniff_begin(struct conn *c)
 	rules_match_host(rules, c->dname, n, c->dport, RULES_REQUESTS, &dr);
 	if (!dr.allow) {
 		decide_start_stream(c, c->dname, c->dport, ds.raw,
-				    !rules_names_host(rules, ds.rule), "tcp");
+				    !rules_names_host(rules, ds.rule), CONN_STREAM_TCP);
 		return;
 	}
 	c->stream_rule = ds.raw;
@@ -293,7 +293,8 @@ static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n,
 	rules_match_host(rules, name, strlen(name), c->dport, RULES_STREAM, &ds);
 	if (!ds.allow)
 		return false;
-	decide_start_stream(c, name, c->dport, ds.raw, !rules_names_host(rules, ds.rule), "tls");
+	decide_start_stream(c, name, c->dport, ds.raw, !rules_names_host(rules, ds.rule),
+			    CONN_STREAM_TLS);
 	return true;
 }
 
@@ -343,7 +344,7 @@ static bool step_sniff(struct conn *c)
 			if (ds.allow) {
 				decide_start_stream(c, c->dname, c->dport, ds.raw,
 						    !rules_names_host(conn_rules(c), ds.rule),
-						    "tcp");
+						    CONN_STREAM_TCP);
 				return true;
 			}
 		}
@@ -783,7 +784,8 @@ void conn_timeout(struct conn *c)
 		/* The policy's own timeouts come first; this one guards against losing the answer. */
 		decide_cancel(c);
 		c->verdict = VERDICT_DENY;
-		c->verdict_by = policy_asks_person(conn_cfg(c)->policy) ? "person" : "program";
+		c->verdict_by = policy_asks_person(conn_cfg(c)->policy) ? CONN_DECIDED_BY_PERSON
+									: CONN_DECIDED_BY_PROGRAM;
 		snprintf(c->verdict_text, sizeof(c->verdict_text),
 			 "no second opinion arrived in time");
 		c->n_requests--;
@@ -816,7 +818,7 @@ void conn_timeout(struct conn *c)
 			} else if (c->stream_rule && !c->sniff_done) {
 				/* Silent: a protocol whose server speaks first. */
 				decide_start_stream(c, c->dname, c->dport, c->stream_rule,
-						    c->stream_rule_any, "tcp");
+						    c->stream_rule_any, CONN_STREAM_TCP);
 			} else if (!c->sniff_done && c->dport != 80 && c->dport != 443 &&
 				   decide_dry_run_stream(
 				       c, "it sent nothing (waiting for the server to "

@@ -35,6 +35,20 @@ struct rules;
 #define IDLE_TRIM_MS	  1000	/* a keep-alive connection idle this long gives its buffers back */
 #define MAX_ADDRS	  16
 
+/* Who let through or refused a request the rules refused: the audit record's "decided_by". */
+enum conn_decider {
+	CONN_DECIDED_BY_RULES, /* no second opinion: the field is left out */
+	CONN_DECIDED_BY_PROGRAM,
+	CONN_DECIDED_BY_PERSON,
+};
+
+/* A connection spliced (or refused) unread, for log lines and the audit record's "kind". */
+enum conn_stream {
+	CONN_STREAM_NONE, /* an HTTP connection: not spliced */
+	CONN_STREAM_TCP,
+	CONN_STREAM_TLS,
+};
+
 /* An idle upstream connection, kept for the next request to the same origin from any client. */
 struct idle_up {
 	struct idle_up *next;
@@ -89,8 +103,7 @@ struct conn {
 	bool sniff_wait;	 /* more bytes are needed to decide; retried on the next tick */
 	bool sniff_done;	 /* bytes have arrived: the client is not waiting for the server */
 	bool silent_hint; /* a silent client was told which rule a server-first protocol needs */
-	bool stream;	  /* spliced untouched under a stream rule */
-	const char *stream_kind; /* "tcp" or "tls": for log lines and audit records */
+	enum conn_stream stream; /* spliced untouched under a stream rule (or refused as one) */
 	bool c_eof, u_eof;	 /* a side of a splice has closed its sending half */
 	bool c_shut, u_shut;	 /* ... and that was passed on to the other */
 	bool in_connect;	 /* inside an explicit CONNECT tunnel */
@@ -155,10 +168,10 @@ struct conn {
 	/* a second opinion on a request the rules refused (policy.h, --dry-run) */
 	struct decide_job *ask;					    /* the question out, or NULL */
 	enum { VERDICT_NONE, VERDICT_ALLOW, VERDICT_DENY } verdict; /* for the head in cin */
-	char verdict_text[512]; /* the rule (allow) or the reason (deny) */
-	const char *verdict_by; /* "program" or "person" */
-	const char *decided_by; /* for the audit record: NULL (the rules), "program", "person" */
-	bool would_deny;	/* --dry-run let through what the rules refuse */
+	char verdict_text[512];	      /* the rule (allow) or the reason (deny) */
+	enum conn_decider verdict_by; /* the program or the person */
+	enum conn_decider decided_by; /* for the audit record: of the request being served */
+	bool would_deny;	      /* --dry-run let through what the rules refuse */
 };
 
 /* What decide_second_opinion() says of a request the rules refused. */
@@ -224,9 +237,13 @@ void decide_refuse(struct conn *c, const char *reason);
  */
 enum opinion decide_second_opinion(struct conn *c, uint16_t port, const char *reason,
 				   const char **rule, const char **why);
-/* Splices c to name:port untouched under the stream rule rule (kind: "tcp" or "tls"). */
+/* "program" or "person" as audit records and log lines spell them; NULL for the rules. */
+const char *decide_by_str(enum conn_decider by);
+/* "tcp" or "tls" as audit records ("kind") and URLs spell them; NULL for CONN_STREAM_NONE. */
+const char *decide_stream_str(enum conn_stream kind);
+/* Splices c to name:port untouched under the stream rule rule (kind: tcp or tls). */
 void decide_start_stream(struct conn *c, const char *name, uint16_t port, const char *rule,
-			 bool any_host, const char *kind);
+			 bool any_host, enum conn_stream kind);
 /* Closes a connection no stream rule allows, saying what it was (what) and the rule it needs. */
 void decide_refuse_stream(struct conn *c, const char *what);
 /* Under --dry-run, splices what no rule allows (marked would_deny): true if it did. */

@@ -289,7 +289,7 @@ static void reset_request(struct conn *c)
 	c->req_done = c->resp_done = c->resp_head_done = c->up_eof = false;
 	c->upgrade = false;
 	c->would_deny = false;
-	c->decided_by = NULL;
+	c->decided_by = CONN_DECIDED_BY_RULES;
 	c->req_left = c->resp_left = 0;
 	c->idle_end = 0;
 	http1_chunked_init(&c->req_chunk);
@@ -451,10 +451,10 @@ static void handle_request(struct conn *c, size_t len)
 	if (c->would_deny)
 		log_warn("DRY-RUN would deny %s %s from %s: %s (let through: --dry-run)", c->method,
 			 c->url, c->who, why);
-	else if (c->decided_by)
+	else if (c->decided_by != CONN_DECIDED_BY_RULES)
 		log_info("ALLOW %s %s from %s (%s: %s)", c->method, c->url, c->who,
-			 strcmp(c->decided_by, "program") == 0 ? "the rules program"
-							       : "the person at the terminal",
+			 c->decided_by == CONN_DECIDED_BY_PROGRAM ? "the rules program"
+								  : "the person at the terminal",
 			 d.raw);
 	else
 		log_info("ALLOW %s %s from %s (rule: %s)", c->method, c->url, c->who, d.raw);
@@ -462,7 +462,8 @@ static void handle_request(struct conn *c, size_t len)
 	 * The host-local guard is for wildcard rules. A request let through by --dry-run, the
 	 * rules program or the person at the terminal was let through by its own host's name.
 	 */
-	c->any_host = !c->would_deny && !c->decided_by && !rules_names_host(conn_rules(c), d.rule);
+	c->any_host = !c->would_deny && c->decided_by == CONN_DECIDED_BY_RULES &&
+		      !rules_names_host(conn_rules(c), d.rule);
 	c->t_start = util_now_ms();
 	c->bytes_up = c->bytes_down = 0;
 	decide_audit(c, "request", "allow", d.raw, c->would_deny ? why : NULL, 0);

@@ -39,7 +39,7 @@ void upstream_failed(struct conn *c, int code, const char *why)
 		head_start_done(c, code, why);
 		return;
 	}
-	if (c->stream) {
+	if (c->stream != CONN_STREAM_NONE) {
 		/* Nothing to answer in a protocol we do not speak: the client sees the close. */
 		log_warn("%s from %s: %s", c->url, c->who, why);
 		conn_close(c, why);
@@ -572,7 +572,7 @@ bool upstream_step_connect(struct conn *c)
 			try_connect(c);
 		return false;
 	}
-	if (c->stream) {
+	if (c->stream != CONN_STREAM_NONE) {
 		log_debug("%s: spliced to %s port %u", c->who, c->uhost, c->uport);
 		conn_set_state(c, CONN_SPLICE);
 		c->deadline = 0;
