@@ -231,7 +231,7 @@ void conn_sniff_begin(struct conn *c)
 	rules = conn_rules(c);
 	conn_set_state(c, CONN_SNIFF);
 	c->stream_rule = NULL;
-	c->sniff_done = c->sniff_wait = false;
+	c->sniffed = CONN_SNIFFED_NOTHING;
 	c->sniff_deadline = util_now_ms() + conn_cfg(c)->header_timeout_ms;
 	c->deadline = c->sniff_deadline;
 	if (n == 0)
@@ -254,7 +254,7 @@ void conn_sniff_begin(struct conn *c)
 /* Not enough bytes to decide yet: look again on the next tick, not on every wakeup. */
 static bool sniff_more(struct conn *c)
 {
-	c->sniff_wait = true;
+	c->sniffed = CONN_SNIFFED_TOO_FEW;
 	c->deadline = util_now_ms();
 	return false;
 }
@@ -308,7 +308,7 @@ static bool step_sniff(struct conn *c)
 	ssize_t r;
 	char name[INET6_ADDRSTRLEN + 2];
 
-	if (c->sniff_wait)
+	if (c->sniffed == CONN_SNIFFED_TOO_FEW)
 		return false;
 	r = recv(c->cx.fd, peek, sizeof(peek), MSG_PEEK);
 	if (r == -1) {
@@ -328,7 +328,7 @@ static bool step_sniff(struct conn *c)
 			conn_close(c, "the client closed without a word");
 		return false;
 	}
-	c->sniff_done = true;
+	c->sniffed = CONN_SNIFFED_BYTES;
 	kind = sniff_kind(peek, (size_t)r);
 	if (kind == SNIFF_NEED_MORE)
 		return sniff_more(c);
@@ -509,23 +509,25 @@ static bool step_splice(struct conn *c)
 	bool progress = shift(&c->cin, &c->uout) | shift(&c->uin, &c->cout);
 	ssize_t r;
 
-	if (!c->c_eof && buf_room(&c->cin)) {
+	if (c->to_up == CONN_HALF_OPEN && buf_room(&c->cin)) {
 		r = conn_fill(&c->cx, &c->cin);
 		if (r > 0) {
 			progress = true;
 		} else if (r == 0) {
-			c->c_eof = progress = true;
+			c->to_up = CONN_HALF_EOF;
+			progress = true;
 		} else if (r != -EAGAIN) {
 			conn_close(c, "client error");
 			return false;
 		}
 	}
-	if (!c->u_eof && buf_room(&c->uin)) {
+	if (c->to_client == CONN_HALF_OPEN && buf_room(&c->uin)) {
 		r = conn_fill(&c->ux, &c->uin);
 		if (r > 0) {
 			progress = true;
 		} else if (r == 0) {
-			c->u_eof = progress = true;
+			c->to_client = CONN_HALF_EOF;
+			progress = true;
 		} else if (r != -EAGAIN) {
 			conn_close(c, "upstream error");
 			return false;
@@ -547,15 +549,15 @@ static bool step_splice(struct conn *c)
 		conn_close(c, "the client went away");
 		return false;
 	}
-	if (c->c_eof && !c->u_shut && c->cin.len == 0 && c->uout.len == 0) {
+	if (c->to_up == CONN_HALF_EOF && c->cin.len == 0 && c->uout.len == 0) {
 		shutdown(c->ux.fd, SHUT_WR);
-		c->u_shut = true;
+		c->to_up = CONN_HALF_SHUT;
 	}
-	if (c->u_eof && !c->c_shut && c->uin.len == 0 && c->cout.len == 0) {
+	if (c->to_client == CONN_HALF_EOF && c->uin.len == 0 && c->cout.len == 0) {
 		shutdown(c->cx.fd, SHUT_WR);
-		c->c_shut = true;
+		c->to_client = CONN_HALF_SHUT;
 	}
-	if (c->c_shut && c->u_shut) {
+	if (c->to_up == CONN_HALF_SHUT && c->to_client == CONN_HALF_SHUT) {
 		conn_close(c, "both sides closed");
 		return false;
 	}
@@ -583,7 +585,7 @@ static void update_interest(struct conn *c)
 	switch (c->state) {
 	case CONN_SNIFF:
 		/* Waiting for more bytes than the socket holds: the tick retries. */
-		if (!c->sniff_wait)
+		if (c->sniffed != CONN_SNIFFED_TOO_FEW)
 			wc |= EPOLLIN;
 		if (c->ux.fd >= 0)
 			wu |= EPOLLIN;
@@ -613,9 +615,9 @@ static void update_interest(struct conn *c)
 			wu |= EPOLLIN;
 		break;
 	case CONN_SPLICE:
-		if (room_c && !c->c_eof)
+		if (room_c && c->to_up == CONN_HALF_OPEN)
 			wc |= EPOLLIN;
-		if (room_u && !c->u_eof)
+		if (room_u && c->to_client == CONN_HALF_OPEN)
 			wu |= EPOLLIN;
 		break;
 	case CONN_CONNECT:
@@ -812,20 +814,21 @@ void conn_timeout(struct conn *c)
 		return;
 	case CONN_SNIFF:
 		if (util_now_ms() < c->sniff_deadline) {
-			if (c->sniff_wait) {
-				c->sniff_wait = false;
+			if (c->sniffed == CONN_SNIFFED_TOO_FEW) {
+				c->sniffed = CONN_SNIFFED_BYTES;
 				c->deadline = c->sniff_deadline;
-			} else if (c->stream_rule && !c->sniff_done) {
+			} else if (c->stream_rule && c->sniffed == CONN_SNIFFED_NOTHING) {
 				/* Silent: a protocol whose server speaks first. */
 				decide_start_stream(c, c->dname, c->dport, c->stream_rule,
 						    c->stream_rule_any, CONN_STREAM_TCP);
-			} else if (!c->sniff_done && c->dport != 80 && c->dport != 443 &&
+			} else if (c->sniffed == CONN_SNIFFED_NOTHING && c->dport != 80 &&
+				   c->dport != 443 &&
 				   decide_dry_run_stream(
 				       c, "it sent nothing (waiting for the server to "
 					  "speak first?)")) {
 				/* spliced, as a stream rule would have it */
-			} else if (!c->sniff_done && !c->silent_hint && c->dport != 80 &&
-				   c->dport != 443) {
+			} else if (c->sniffed == CONN_SNIFFED_NOTHING && !c->silent_hint &&
+				   c->dport != 80 && c->dport != 443) {
 				/*
 				 * Said now, not when the client gives up; it may still speak. Not on
 				 * the web's ports, where clients open connections ahead of need.
@@ -852,7 +855,8 @@ void conn_timeout(struct conn *c)
 			return;
 		}
 		log_info("%s (to %s): %s in %u s; closing", c->who, c->orig_str,
-			 c->sniff_done ? "no whole request head arrived" : "nothing arrived",
+			 c->sniffed != CONN_SNIFFED_NOTHING ? "no whole request head arrived"
+							    : "nothing arrived",
 			 conn_cfg(c)->header_timeout_ms / 1000);
 		conn_close(c, "nothing arrived in time");
 		return;

@@ -49,6 +49,20 @@ enum conn_stream {
 	CONN_STREAM_TLS,
 };
 
+/* What the sniff has seen of the client's first bytes. */
+enum conn_sniffed {
+	CONN_SNIFFED_NOTHING, /* the client is silent: it may be waiting for the server */
+	CONN_SNIFFED_BYTES,   /* bytes have arrived */
+	CONN_SNIFFED_TOO_FEW, /* ... but not enough to decide: looked at again on the next tick */
+};
+
+/* One direction of a splice, from the side that sends to the side that receives. */
+enum conn_half {
+	CONN_HALF_OPEN, /* bytes may still come */
+	CONN_HALF_EOF,	/* the sender closed its sending half; what it sent is still going out */
+	CONN_HALF_SHUT, /* ... and it is all out: the receiver's sending half was shut too */
+};
+
 /* An idle upstream connection, kept for the next request to the same origin from any client. */
 struct idle_up {
 	struct idle_up *next;
@@ -100,13 +114,11 @@ struct conn {
 	bool stream_rule_any;	 /* ... and it names no host */
 	bool any_host; /* allowed by a rule that names no host: the host's own addresses are shut */
 	uint64_t sniff_deadline; /* the first bytes must arrive by then */
-	bool sniff_wait;	 /* more bytes are needed to decide; retried on the next tick */
-	bool sniff_done;	 /* bytes have arrived: the client is not waiting for the server */
+	enum conn_sniffed sniffed;
 	bool silent_hint; /* a silent client was told which rule a server-first protocol needs */
 	enum conn_stream stream; /* spliced untouched under a stream rule (or refused as one) */
-	bool c_eof, u_eof;	 /* a side of a splice has closed its sending half */
-	bool c_shut, u_shut;	 /* ... and that was passed on to the other */
-	bool in_connect;	 /* inside an explicit CONNECT tunnel */
+	enum conn_half to_up, to_client; /* a splice's two directions */
+	bool in_connect;		 /* inside an explicit CONNECT tunnel */
 	char connect_host[256];
 	uint16_t connect_port;
 
