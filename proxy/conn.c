@@ -93,26 +93,44 @@ void conn_rules_renew(struct conn *c)
 	c->rs = ruleset_ref(c->w->rs);
 }
 
+static bool step_sniff(struct conn *c);
+static bool step_tls_accept(struct conn *c);
+static bool step_tunnel(struct conn *c);
+static bool step_splice(struct conn *c);
+static bool step_flush_close(struct conn *c);
+
+/*
+ * Each state's row: its name in the debug log; the step conn_run() takes in it, or NULL where
+ * the connection waits for something from outside (a lookup, an answer, its head start, its
+ * deadline); and which buffers that step writes out itself. In the other states the driver
+ * flushes cout after the step, and uout waits until a state that writes it.
+ */
+static const struct state_info {
+	const char *name;
+	bool (*step)(struct conn *c);
+	bool writes_client;   /* the step flushes cout */
+	bool writes_upstream; /* the step flushes uout */
+} states[] = {
+    [CONN_SNIFF] = {"sniff", step_sniff, false, false},
+    [CONN_TLS_ACCEPT] = {"tls-accept", step_tls_accept, false, false},
+    [CONN_HEAD] = {"head", exchange_step_head, false, false},
+    [CONN_DISCARD] = {"discard", exchange_step_discard, false, false},
+    [CONN_DECIDE] = {"decide", NULL, false, false},
+    [CONN_RESOLVE] = {"resolve", NULL, false, false},
+    [CONN_WAIT_UP] = {"wait-upstream", NULL, false, false},
+    [CONN_CONNECT] = {"connect", upstream_step_connect, false, false},
+    [CONN_UP_TLS] = {"upstream-tls", upstream_step_up_tls, false, false},
+    [CONN_EXCHANGE] = {"exchange", exchange_step, true, true},
+    [CONN_TUNNEL] = {"tunnel", step_tunnel, true, true},
+    [CONN_SPLICE] = {"splice", step_splice, true, true},
+    [CONN_FLUSH_CLOSE] = {"closing", step_flush_close, true, false},
+    [CONN_DEAD] = {"dead", NULL, false, false},
+};
+_Static_assert(sizeof(states) / sizeof(states[0]) == CONN_DEAD + 1, "a state without a row");
+
 static const char *state_name(enum conn_state s)
 {
-	static const char *const names[] = {
-	    [CONN_SNIFF] = "sniff",
-	    [CONN_TLS_ACCEPT] = "tls-accept",
-	    [CONN_HEAD] = "head",
-	    [CONN_DISCARD] = "discard",
-	    [CONN_DECIDE] = "decide",
-	    [CONN_RESOLVE] = "resolve",
-	    [CONN_WAIT_UP] = "wait-upstream",
-	    [CONN_CONNECT] = "connect",
-	    [CONN_UP_TLS] = "upstream-tls",
-	    [CONN_EXCHANGE] = "exchange",
-	    [CONN_TUNNEL] = "tunnel",
-	    [CONN_SPLICE] = "splice",
-	    [CONN_FLUSH_CLOSE] = "closing",
-	    [CONN_DEAD] = "dead",
-	};
-
-	return names[s];
+	return states[s].name;
 }
 
 /* The one way a connection's state changes, so each change is in the debug log. */
@@ -628,8 +646,7 @@ static void update_interest(struct conn *c)
 	}
 	if (c->cout.len)
 		wc |= EPOLLOUT;
-	if (c->uout.len &&
-	    (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL || c->state == CONN_SPLICE))
+	if (c->uout.len && states[c->state].writes_upstream)
 		wu |= EPOLLOUT;
 	if (c->cx.want_read)
 		wc |= EPOLLIN;
@@ -650,49 +667,15 @@ static void update_interest(struct conn *c)
 
 static void conn_run_events(struct conn *c)
 {
+	bool (*step)(struct conn * c);
 	bool progress;
 	int rounds = 0;
 
 	do {
-		switch (c->state) {
-		case CONN_SNIFF:
-			progress = step_sniff(c);
-			break;
-		case CONN_TLS_ACCEPT:
-			progress = step_tls_accept(c);
-			break;
-		case CONN_HEAD:
-			progress = exchange_step_head(c);
-			break;
-		case CONN_DISCARD:
-			progress = exchange_step_discard(c);
-			break;
-		case CONN_CONNECT:
-			progress = upstream_step_connect(c);
-			break;
-		case CONN_UP_TLS:
-			progress = upstream_step_up_tls(c);
-			break;
-		case CONN_EXCHANGE:
-			progress = exchange_step(c);
-			break;
-		case CONN_TUNNEL:
-			progress = step_tunnel(c);
-			break;
-		case CONN_SPLICE:
-			progress = step_splice(c);
-			break;
-		case CONN_FLUSH_CLOSE:
-			progress = step_flush_close(c);
-			break;
-		default:
-			progress = false;
-			break;
-		}
-		/* Flush what a step queued for the client, whatever the state. */
-		if (c->state != CONN_DEAD && c->cout.len && c->state != CONN_EXCHANGE &&
-		    c->state != CONN_TUNNEL && c->state != CONN_SPLICE &&
-		    c->state != CONN_FLUSH_CLOSE) {
+		step = states[c->state].step;
+		progress = step ? step(c) : false;
+		/* Flush what a step queued for the client, in a state whose step does not. */
+		if (c->state != CONN_DEAD && c->cout.len && !states[c->state].writes_client) {
 			ssize_t r = conn_flush(&c->cx, &c->cout);
 
 			if (r > 0)
