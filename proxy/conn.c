@@ -623,7 +623,7 @@ static void update_interest(struct conn *c)
 	case CONN_EXCHANGE:
 		if (!c->req_done && room_c)
 			wc |= EPOLLIN;
-		if (!c->resp_done && room_u)
+		if (c->resp_read != CONN_RESP_ALL_READ && room_u)
 			wu |= EPOLLIN;
 		break;
 	case CONN_TUNNEL:
@@ -746,14 +746,14 @@ void conn_timeout(struct conn *c)
 		upstream_failed(c, 504, "timed out connecting to the upstream");
 		break;
 	case CONN_EXCHANGE:
-		if (!c->resp_head_done && !c->req_done && c->uout.len == 0) {
+		if (c->resp_read == CONN_RESP_NO_HEAD && !c->req_done && c->uout.len == 0) {
 			/* Everything the client sent is out: it is the one that stopped. */
 			exchange_request_timeout(
 			    c, "the request body stalled: the client sent nothing "
 			       "more in time");
 			break;
 		}
-		if (!c->resp_head_done) {
+		if (c->resp_read == CONN_RESP_NO_HEAD) {
 			upstream_failed(c, 504,
 					c->req_done
 					    ? "the upstream did not answer in time"
@@ -911,7 +911,7 @@ void conn_close(struct conn *c, const char *reason)
 	if (c->audit_open) {
 		c->audit_open = false;
 		decide_audit(c, "end", "allow", NULL, reason,
-			     c->resp_head_done ? c->resp.status : 0);
+			     c->resp_read != CONN_RESP_NO_HEAD ? c->resp.status : 0);
 	}
 	resolve_cancel(c);
 	decide_cancel(c);

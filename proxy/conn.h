@@ -63,6 +63,13 @@ enum conn_half {
 	CONN_HALF_SHUT, /* ... and it is all out: the receiver's sending half was shut too */
 };
 
+/* How much of the response to the request being served has come from the upstream. */
+enum conn_resp_read {
+	CONN_RESP_NO_HEAD,  /* not its whole head yet */
+	CONN_RESP_IN_BODY,  /* the head, passed on; its body is streaming */
+	CONN_RESP_ALL_READ, /* all of it (what is still in buffers goes out) */
+};
+
 /* An idle upstream connection, kept for the next request to the same origin from any client. */
 struct idle_up {
 	struct idle_up *next;
@@ -138,12 +145,11 @@ struct conn {
 	bool req_done;
 	bool upgrade;
 	bool client_close; /* close the client's connection after this response */
-	bool resp_head_done;
+	enum conn_resp_read resp_read;
 	struct http1_resp resp; /* the same */
 	enum http1_body resp_body;
 	uint64_t resp_left;
 	struct http1_chunked resp_chunk;
-	bool resp_done;
 	bool up_eof;
 
 	/* the upstream connection, kept across requests to the same origin */

@@ -286,7 +286,8 @@ static void reset_request(struct conn *c)
 	free(c->path);
 	c->path = NULL;
 	c->path_len = 0;
-	c->req_done = c->resp_done = c->resp_head_done = c->up_eof = false;
+	c->req_done = c->up_eof = false;
+	c->resp_read = CONN_RESP_NO_HEAD;
 	c->upgrade = false;
 	c->would_deny = false;
 	c->decided_by = CONN_DECIDED_BY_RULES;
@@ -571,14 +572,14 @@ static bool handle_response_head(struct conn *c, size_t len)
 		return false;
 	}
 	buf_consume(&c->uin, len);
-	c->resp_head_done = true;
+	c->resp_read = CONN_RESP_IN_BODY;
 	if (r->status == 101) {
 		conn_set_state(c, CONN_TUNNEL);
 		c->deadline = 0;
 		return true;
 	}
 	if (r->body == HTTP1_BODY_NONE)
-		c->resp_done = true;
+		c->resp_read = CONN_RESP_ALL_READ;
 	conn_set_deadline(c, conn_cfg(c)->idle_timeout_ms);
 	return true;
 }
@@ -622,7 +623,7 @@ static void exchange_done(struct conn *c)
 
 bool exchange_step(struct conn *c)
 {
-	bool progress = false;
+	bool progress = false, all_read = false;
 	size_t pos = 0;
 	ssize_t r;
 
@@ -649,7 +650,7 @@ bool exchange_step(struct conn *c)
 			if (r > 0) {
 				progress = true;
 				/* An upload that moves is not a silent upstream: idle rules. */
-				if (!c->resp_head_done)
+				if (c->resp_read == CONN_RESP_NO_HEAD)
 					conn_set_deadline(c, conn_cfg(c)->idle_timeout_ms);
 			} else if (r == 0 || r != -EAGAIN) {
 				log_info("%s %s from %s: the client went away in the middle of its "
@@ -661,16 +662,17 @@ bool exchange_step(struct conn *c)
 			}
 		}
 		/* The whole request is out: the upstream's time to answer starts now. */
-		if (c->req_done && !c->resp_head_done)
+		if (c->req_done && c->resp_read == CONN_RESP_NO_HEAD)
 			conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
 	}
 	/* response, from the upstream */
-	if (!c->resp_done && !c->up_eof && buf_room(&c->uin) > 0) {
+	if (c->resp_read != CONN_RESP_ALL_READ && !c->up_eof && buf_room(&c->uin) > 0) {
 		r = conn_fill(&c->ux, &c->uin);
 		if (r > 0) {
 			progress = true;
-			conn_set_deadline(c, c->resp_head_done ? conn_cfg(c)->idle_timeout_ms
-							       : conn_cfg(c)->response_timeout_ms);
+			conn_set_deadline(c, c->resp_read != CONN_RESP_NO_HEAD
+						 ? conn_cfg(c)->idle_timeout_ms
+						 : conn_cfg(c)->response_timeout_ms);
 		} else if (r == 0) {
 			c->up_eof = true;
 			progress = true;
@@ -679,7 +681,7 @@ bool exchange_step(struct conn *c)
 			progress = true;
 		}
 	}
-	if (!c->resp_head_done && c->uin.len > 0) {
+	if (c->resp_read == CONN_RESP_NO_HEAD && c->uin.len > 0) {
 		r = http1_parse_response(buf_head(&c->uin), c->uin.len, CONN_MAX_HEAD,
 					 slice_of(c->method, strlen(c->method)), &c->resp,
 					 c->w->rhdr, CONN_MAX_HEADERS, &pos);
@@ -699,22 +701,24 @@ bool exchange_step(struct conn *c)
 			progress = true;
 		}
 	}
-	if (!c->resp_head_done && c->up_eof) {
+	if (c->resp_read == CONN_RESP_NO_HEAD && c->up_eof) {
 		upstream_failed(c, 502, "the upstream closed the connection without answering");
 		return false;
 	}
-	if (c->resp_head_done && !c->resp_done) {
+	if (c->resp_read == CONN_RESP_IN_BODY) {
 		r = move_body(&c->uin, &c->cout, c->resp_body, &c->resp_left, &c->resp_chunk,
-			      &c->resp_done);
+			      &all_read);
+		if (all_read)
+			c->resp_read = CONN_RESP_ALL_READ;
 		if (r < 0) {
 			conn_close(c, "the upstream's response body is malformed");
 			return false;
 		}
 		if (r > 0)
 			progress = true;
-		if (!c->resp_done && c->up_eof && c->uin.len == 0) {
+		if (c->resp_read != CONN_RESP_ALL_READ && c->up_eof && c->uin.len == 0) {
 			if (c->resp_body == HTTP1_BODY_UNTIL_CLOSE) {
-				c->resp_done = true;
+				c->resp_read = CONN_RESP_ALL_READ;
 			} else {
 				/* Cut short: the client must see the connection end, not a hang. */
 				log_warn("%s %s from %s: the upstream closed in the middle of its "
@@ -723,7 +727,7 @@ bool exchange_step(struct conn *c)
 					 c->method, c->url, c->who,
 					 (unsigned long long)c->bytes_down);
 				c->client_close = true;
-				c->resp_done = true;
+				c->resp_read = CONN_RESP_ALL_READ;
 				c->req_done = false;
 			}
 		}
@@ -737,7 +741,8 @@ bool exchange_step(struct conn *c)
 		conn_close(c, "the client went away");
 		return false;
 	}
-	if (c->resp_done && c->cout.len == 0 && (c->req_done || c->client_close)) {
+	if (c->resp_read == CONN_RESP_ALL_READ && c->cout.len == 0 &&
+	    (c->req_done || c->client_close)) {
 		exchange_done(c);
 		return c->state != CONN_DEAD;
 	}

@@ -46,14 +46,14 @@ void upstream_failed(struct conn *c, int code, const char *why)
 		return;
 	}
 	log_warn("%s %s from %s: %d: %s", c->method, c->url, c->who, code, why);
-	if (!c->resp_head_done && c->audit_open) {
+	if (c->resp_read == CONN_RESP_NO_HEAD && c->audit_open) {
 		c->audit_open = false;
 		decide_audit(c, "end", "allow", NULL, why, code);
 	}
 	snprintf(body, sizeof(body),
 		 "boundary could not complete this request: %s\n\n  Request: %s %s\n", why,
 		 c->method, c->url);
-	if (c->resp_head_done) {
+	if (c->resp_read != CONN_RESP_NO_HEAD) {
 		/* The response has begun: nothing can be said any more but closing. */
 		conn_close(c, why);
 		return;
