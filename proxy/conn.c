@@ -93,26 +93,44 @@ void conn_rules_renew(struct conn *c)
 	c->rs = ruleset_ref(c->w->rs);
 }
 
+static bool step_sniff(struct conn *c);
+static bool step_tls_accept(struct conn *c);
+static bool step_tunnel(struct conn *c);
+static bool step_splice(struct conn *c);
+static bool step_flush_close(struct conn *c);
+
+/*
+ * Each state's row: its name in the debug log; the step conn_run() takes in it, or NULL where
+ * the connection waits for something from outside (a lookup, an answer, its head start, its
+ * deadline); and which buffers that step writes out itself. In the other states the driver
+ * flushes cout after the step, and uout waits until a state that writes it.
+ */
+static const struct state_info {
+	const char *name;
+	bool (*step)(struct conn *c);
+	bool writes_client;   /* the step flushes cout */
+	bool writes_upstream; /* the step flushes uout */
+} states[] = {
+    [CONN_SNIFF] = {"sniff", step_sniff, false, false},
+    [CONN_TLS_ACCEPT] = {"tls-accept", step_tls_accept, false, false},
+    [CONN_HEAD] = {"head", exchange_step_head, false, false},
+    [CONN_DISCARD] = {"discard", exchange_step_discard, false, false},
+    [CONN_DECIDE] = {"decide", NULL, false, false},
+    [CONN_RESOLVE] = {"resolve", NULL, false, false},
+    [CONN_WAIT_UP] = {"wait-upstream", NULL, false, false},
+    [CONN_CONNECT] = {"connect", upstream_step_connect, false, false},
+    [CONN_UP_TLS] = {"upstream-tls", upstream_step_up_tls, false, false},
+    [CONN_EXCHANGE] = {"exchange", exchange_step, true, true},
+    [CONN_TUNNEL] = {"tunnel", step_tunnel, true, true},
+    [CONN_SPLICE] = {"splice", step_splice, true, true},
+    [CONN_FLUSH_CLOSE] = {"closing", step_flush_close, true, false},
+    [CONN_DEAD] = {"dead", NULL, false, false},
+};
+_Static_assert(sizeof(states) / sizeof(states[0]) == CONN_DEAD + 1, "a state without a row");
+
 static const char *state_name(enum conn_state s)
 {
-	static const char *const names[] = {
-	    [CONN_SNIFF] = "sniff",
-	    [CONN_TLS_ACCEPT] = "tls-accept",
-	    [CONN_HEAD] = "head",
-	    [CONN_DISCARD] = "discard",
-	    [CONN_DECIDE] = "decide",
-	    [CONN_RESOLVE] = "resolve",
-	    [CONN_WAIT_UP] = "wait-upstream",
-	    [CONN_CONNECT] = "connect",
-	    [CONN_UP_TLS] = "upstream-tls",
-	    [CONN_EXCHANGE] = "exchange",
-	    [CONN_TUNNEL] = "tunnel",
-	    [CONN_SPLICE] = "splice",
-	    [CONN_FLUSH_CLOSE] = "closing",
-	    [CONN_DEAD] = "dead",
-	};
-
-	return names[s];
+	return states[s].name;
 }
 
 /* The one way a connection's state changes, so each change is in the debug log. */
@@ -178,7 +196,7 @@ static void dialled_name(struct conn *c)
 	const struct sockaddr_storage *ss = &c->orig.dst;
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
 	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-	struct dns_table *dns = c->w->p->cfg.dns;
+	struct dns_table *dns = conn_cfg(c)->dns;
 	char a[INET6_ADDRSTRLEN];
 	struct in_addr v4;
 
@@ -231,8 +249,8 @@ void conn_sniff_begin(struct conn *c)
 	rules = conn_rules(c);
 	conn_set_state(c, CONN_SNIFF);
 	c->stream_rule = NULL;
-	c->sniff_done = c->sniff_wait = false;
-	c->sniff_deadline = util_now_ms() + c->w->p->cfg.header_timeout_ms;
+	c->sniffed = CONN_SNIFFED_NOTHING;
+	c->sniff_deadline = util_now_ms() + conn_cfg(c)->header_timeout_ms;
 	c->deadline = c->sniff_deadline;
 	if (n == 0)
 		return;
@@ -244,7 +262,7 @@ void conn_sniff_begin(struct conn *c)
 	rules_match_host(rules, c->dname, n, c->dport, RULES_REQUESTS, &dr);
 	if (!dr.allow) {
 		decide_start_stream(c, c->dname, c->dport, ds.raw,
-				    !rules_names_host(rules, ds.rule), "tcp");
+				    !rules_names_host(rules, ds.rule), CONN_STREAM_TCP);
 		return;
 	}
 	c->stream_rule = ds.raw;
@@ -254,7 +272,7 @@ void conn_sniff_begin(struct conn *c)
 /* Not enough bytes to decide yet: look again on the next tick, not on every wakeup. */
 static bool sniff_more(struct conn *c)
 {
-	c->sniff_wait = true;
+	c->sniffed = CONN_SNIFFED_TOO_FEW;
 	c->deadline = util_now_ms();
 	return false;
 }
@@ -293,7 +311,8 @@ static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n,
 	rules_match_host(rules, name, strlen(name), c->dport, RULES_STREAM, &ds);
 	if (!ds.allow)
 		return false;
-	decide_start_stream(c, name, c->dport, ds.raw, !rules_names_host(rules, ds.rule), "tls");
+	decide_start_stream(c, name, c->dport, ds.raw, !rules_names_host(rules, ds.rule),
+			    CONN_STREAM_TLS);
 	return true;
 }
 
@@ -307,7 +326,7 @@ static bool step_sniff(struct conn *c)
 	ssize_t r;
 	char name[INET6_ADDRSTRLEN + 2];
 
-	if (c->sniff_wait)
+	if (c->sniffed == CONN_SNIFFED_TOO_FEW)
 		return false;
 	r = recv(c->cx.fd, peek, sizeof(peek), MSG_PEEK);
 	if (r == -1) {
@@ -327,7 +346,7 @@ static bool step_sniff(struct conn *c)
 			conn_close(c, "the client closed without a word");
 		return false;
 	}
-	c->sniff_done = true;
+	c->sniffed = CONN_SNIFFED_BYTES;
 	kind = sniff_kind(peek, (size_t)r);
 	if (kind == SNIFF_NEED_MORE)
 		return sniff_more(c);
@@ -343,7 +362,7 @@ static bool step_sniff(struct conn *c)
 			if (ds.allow) {
 				decide_start_stream(c, c->dname, c->dport, ds.raw,
 						    !rules_names_host(conn_rules(c), ds.rule),
-						    "tcp");
+						    CONN_STREAM_TCP);
 				return true;
 			}
 		}
@@ -356,7 +375,7 @@ static bool step_sniff(struct conn *c)
 		return true;
 	if (wait)
 		return sniff_more(c);
-	c->cx.ssl = SSL_new(c->w->p->cfg.server_ctx);
+	c->cx.ssl = SSL_new(conn_cfg(c)->server_ctx);
 	if (!c->cx.ssl || !SSL_set_fd(c->cx.ssl, c->cx.fd)) {
 		conn_close(c, "out of memory for TLS");
 		return false;
@@ -410,7 +429,7 @@ static bool step_tls_accept(struct conn *c)
 	}
 	c->client_tls = true;
 	conn_set_state(c, CONN_HEAD);
-	conn_set_deadline(c, c->w->p->cfg.header_timeout_ms);
+	conn_set_deadline(c, conn_cfg(c)->header_timeout_ms);
 	return true;
 }
 
@@ -508,23 +527,25 @@ static bool step_splice(struct conn *c)
 	bool progress = shift(&c->cin, &c->uout) | shift(&c->uin, &c->cout);
 	ssize_t r;
 
-	if (!c->c_eof && buf_room(&c->cin)) {
+	if (c->to_up == CONN_HALF_OPEN && buf_room(&c->cin)) {
 		r = conn_fill(&c->cx, &c->cin);
 		if (r > 0) {
 			progress = true;
 		} else if (r == 0) {
-			c->c_eof = progress = true;
+			c->to_up = CONN_HALF_EOF;
+			progress = true;
 		} else if (r != -EAGAIN) {
 			conn_close(c, "client error");
 			return false;
 		}
 	}
-	if (!c->u_eof && buf_room(&c->uin)) {
+	if (c->to_client == CONN_HALF_OPEN && buf_room(&c->uin)) {
 		r = conn_fill(&c->ux, &c->uin);
 		if (r > 0) {
 			progress = true;
 		} else if (r == 0) {
-			c->u_eof = progress = true;
+			c->to_client = CONN_HALF_EOF;
+			progress = true;
 		} else if (r != -EAGAIN) {
 			conn_close(c, "upstream error");
 			return false;
@@ -546,15 +567,15 @@ static bool step_splice(struct conn *c)
 		conn_close(c, "the client went away");
 		return false;
 	}
-	if (c->c_eof && !c->u_shut && c->cin.len == 0 && c->uout.len == 0) {
+	if (c->to_up == CONN_HALF_EOF && c->cin.len == 0 && c->uout.len == 0) {
 		shutdown(c->ux.fd, SHUT_WR);
-		c->u_shut = true;
+		c->to_up = CONN_HALF_SHUT;
 	}
-	if (c->u_eof && !c->c_shut && c->uin.len == 0 && c->cout.len == 0) {
+	if (c->to_client == CONN_HALF_EOF && c->uin.len == 0 && c->cout.len == 0) {
 		shutdown(c->cx.fd, SHUT_WR);
-		c->c_shut = true;
+		c->to_client = CONN_HALF_SHUT;
 	}
-	if (c->c_shut && c->u_shut) {
+	if (c->to_up == CONN_HALF_SHUT && c->to_client == CONN_HALF_SHUT) {
 		conn_close(c, "both sides closed");
 		return false;
 	}
@@ -582,7 +603,7 @@ static void update_interest(struct conn *c)
 	switch (c->state) {
 	case CONN_SNIFF:
 		/* Waiting for more bytes than the socket holds: the tick retries. */
-		if (!c->sniff_wait)
+		if (c->sniffed != CONN_SNIFFED_TOO_FEW)
 			wc |= EPOLLIN;
 		if (c->ux.fd >= 0)
 			wu |= EPOLLIN;
@@ -602,7 +623,7 @@ static void update_interest(struct conn *c)
 	case CONN_EXCHANGE:
 		if (!c->req_done && room_c)
 			wc |= EPOLLIN;
-		if (!c->resp_done && room_u)
+		if (c->resp_read != CONN_RESP_ALL_READ && room_u)
 			wu |= EPOLLIN;
 		break;
 	case CONN_TUNNEL:
@@ -612,9 +633,9 @@ static void update_interest(struct conn *c)
 			wu |= EPOLLIN;
 		break;
 	case CONN_SPLICE:
-		if (room_c && !c->c_eof)
+		if (room_c && c->to_up == CONN_HALF_OPEN)
 			wc |= EPOLLIN;
-		if (room_u && !c->u_eof)
+		if (room_u && c->to_client == CONN_HALF_OPEN)
 			wu |= EPOLLIN;
 		break;
 	case CONN_CONNECT:
@@ -625,8 +646,7 @@ static void update_interest(struct conn *c)
 	}
 	if (c->cout.len)
 		wc |= EPOLLOUT;
-	if (c->uout.len &&
-	    (c->state == CONN_EXCHANGE || c->state == CONN_TUNNEL || c->state == CONN_SPLICE))
+	if (c->uout.len && states[c->state].writes_upstream)
 		wu |= EPOLLOUT;
 	if (c->cx.want_read)
 		wc |= EPOLLIN;
@@ -647,49 +667,15 @@ static void update_interest(struct conn *c)
 
 static void conn_run_events(struct conn *c)
 {
+	bool (*step)(struct conn * c);
 	bool progress;
 	int rounds = 0;
 
 	do {
-		switch (c->state) {
-		case CONN_SNIFF:
-			progress = step_sniff(c);
-			break;
-		case CONN_TLS_ACCEPT:
-			progress = step_tls_accept(c);
-			break;
-		case CONN_HEAD:
-			progress = exchange_step_head(c);
-			break;
-		case CONN_DISCARD:
-			progress = exchange_step_discard(c);
-			break;
-		case CONN_CONNECT:
-			progress = upstream_step_connect(c);
-			break;
-		case CONN_UP_TLS:
-			progress = upstream_step_up_tls(c);
-			break;
-		case CONN_EXCHANGE:
-			progress = exchange_step(c);
-			break;
-		case CONN_TUNNEL:
-			progress = step_tunnel(c);
-			break;
-		case CONN_SPLICE:
-			progress = step_splice(c);
-			break;
-		case CONN_FLUSH_CLOSE:
-			progress = step_flush_close(c);
-			break;
-		default:
-			progress = false;
-			break;
-		}
-		/* Flush what a step queued for the client, whatever the state. */
-		if (c->state != CONN_DEAD && c->cout.len && c->state != CONN_EXCHANGE &&
-		    c->state != CONN_TUNNEL && c->state != CONN_SPLICE &&
-		    c->state != CONN_FLUSH_CLOSE) {
+		step = states[c->state].step;
+		progress = step ? step(c) : false;
+		/* Flush what a step queued for the client, in a state whose step does not. */
+		if (c->state != CONN_DEAD && c->cout.len && !states[c->state].writes_client) {
 			ssize_t r = conn_flush(&c->cx, &c->cout);
 
 			if (r > 0)
@@ -760,14 +746,14 @@ void conn_timeout(struct conn *c)
 		upstream_failed(c, 504, "timed out connecting to the upstream");
 		break;
 	case CONN_EXCHANGE:
-		if (!c->resp_head_done && !c->req_done && c->uout.len == 0) {
+		if (c->resp_read == CONN_RESP_NO_HEAD && !c->req_done && c->uout.len == 0) {
 			/* Everything the client sent is out: it is the one that stopped. */
 			exchange_request_timeout(
 			    c, "the request body stalled: the client sent nothing "
 			       "more in time");
 			break;
 		}
-		if (!c->resp_head_done) {
+		if (c->resp_read == CONN_RESP_NO_HEAD) {
 			upstream_failed(c, 504,
 					c->req_done
 					    ? "the upstream did not answer in time"
@@ -776,19 +762,20 @@ void conn_timeout(struct conn *c)
 		}
 		log_info("%s %s from %s: the response stalled (nothing either way for %u s); "
 			 "closing",
-			 c->method, c->url, c->who, c->w->p->cfg.idle_timeout_ms / 1000);
+			 c->method, c->url, c->who, conn_cfg(c)->idle_timeout_ms / 1000);
 		conn_close(c, "idle too long");
 		return;
 	case CONN_DECIDE:
 		/* The policy's own timeouts come first; this one guards against losing the answer. */
 		decide_cancel(c);
 		c->verdict = VERDICT_DENY;
-		c->verdict_by = policy_asks_person(c->w->p->cfg.policy) ? "person" : "program";
+		c->verdict_by = policy_asks_person(conn_cfg(c)->policy) ? CONN_DECIDED_BY_PERSON
+									: CONN_DECIDED_BY_PROGRAM;
 		snprintf(c->verdict_text, sizeof(c->verdict_text),
 			 "no second opinion arrived in time");
 		c->n_requests--;
 		conn_set_state(c, CONN_HEAD);
-		conn_set_deadline(c, c->w->p->cfg.header_timeout_ms);
+		conn_set_deadline(c, conn_cfg(c)->header_timeout_ms);
 		conn_run(c);
 		return;
 	case CONN_HEAD:
@@ -797,7 +784,7 @@ void conn_timeout(struct conn *c)
 			c->method[0] = c->url[0] = '\0';
 			snprintf(why, sizeof(why),
 				 "the request head did not arrive in time (%u s allowed)",
-				 c->w->p->cfg.header_timeout_ms / 1000);
+				 conn_cfg(c)->header_timeout_ms / 1000);
 			exchange_request_timeout(c, why);
 			break;
 		}
@@ -810,20 +797,21 @@ void conn_timeout(struct conn *c)
 		return;
 	case CONN_SNIFF:
 		if (util_now_ms() < c->sniff_deadline) {
-			if (c->sniff_wait) {
-				c->sniff_wait = false;
+			if (c->sniffed == CONN_SNIFFED_TOO_FEW) {
+				c->sniffed = CONN_SNIFFED_BYTES;
 				c->deadline = c->sniff_deadline;
-			} else if (c->stream_rule && !c->sniff_done) {
+			} else if (c->stream_rule && c->sniffed == CONN_SNIFFED_NOTHING) {
 				/* Silent: a protocol whose server speaks first. */
 				decide_start_stream(c, c->dname, c->dport, c->stream_rule,
-						    c->stream_rule_any, "tcp");
-			} else if (!c->sniff_done && c->dport != 80 && c->dport != 443 &&
+						    c->stream_rule_any, CONN_STREAM_TCP);
+			} else if (c->sniffed == CONN_SNIFFED_NOTHING && c->dport != 80 &&
+				   c->dport != 443 &&
 				   decide_dry_run_stream(
 				       c, "it sent nothing (waiting for the server to "
 					  "speak first?)")) {
 				/* spliced, as a stream rule would have it */
-			} else if (!c->sniff_done && !c->silent_hint && c->dport != 80 &&
-				   c->dport != 443) {
+			} else if (c->sniffed == CONN_SNIFFED_NOTHING && !c->silent_hint &&
+				   c->dport != 80 && c->dport != 443) {
 				/*
 				 * Said now, not when the client gives up; it may still speak. Not on
 				 * the web's ports, where clients open connections ahead of need.
@@ -850,8 +838,9 @@ void conn_timeout(struct conn *c)
 			return;
 		}
 		log_info("%s (to %s): %s in %u s; closing", c->who, c->orig_str,
-			 c->sniff_done ? "no whole request head arrived" : "nothing arrived",
-			 c->w->p->cfg.header_timeout_ms / 1000);
+			 c->sniffed != CONN_SNIFFED_NOTHING ? "no whole request head arrived"
+							    : "nothing arrived",
+			 conn_cfg(c)->header_timeout_ms / 1000);
 		conn_close(c, "nothing arrived in time");
 		return;
 	default:
@@ -922,7 +911,7 @@ void conn_close(struct conn *c, const char *reason)
 	if (c->audit_open) {
 		c->audit_open = false;
 		decide_audit(c, "end", "allow", NULL, reason,
-			     c->resp_head_done ? c->resp.status : 0);
+			     c->resp_read != CONN_RESP_NO_HEAD ? c->resp.status : 0);
 	}
 	resolve_cancel(c);
 	decide_cancel(c);

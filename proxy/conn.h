@@ -35,6 +35,41 @@ struct rules;
 #define IDLE_TRIM_MS	  1000	/* a keep-alive connection idle this long gives its buffers back */
 #define MAX_ADDRS	  16
 
+/* Who let through or refused a request the rules refused: the audit record's "decided_by". */
+enum conn_decider {
+	CONN_DECIDED_BY_RULES, /* no second opinion: the field is left out */
+	CONN_DECIDED_BY_PROGRAM,
+	CONN_DECIDED_BY_PERSON,
+};
+
+/* A connection spliced (or refused) unread, for log lines and the audit record's "kind". */
+enum conn_stream {
+	CONN_STREAM_NONE, /* an HTTP connection: not spliced */
+	CONN_STREAM_TCP,
+	CONN_STREAM_TLS,
+};
+
+/* What the sniff has seen of the client's first bytes. */
+enum conn_sniffed {
+	CONN_SNIFFED_NOTHING, /* the client is silent: it may be waiting for the server */
+	CONN_SNIFFED_BYTES,   /* bytes have arrived */
+	CONN_SNIFFED_TOO_FEW, /* ... but not enough to decide: looked at again on the next tick */
+};
+
+/* One direction of a splice, from the side that sends to the side that receives. */
+enum conn_half {
+	CONN_HALF_OPEN, /* bytes may still come */
+	CONN_HALF_EOF,	/* the sender closed its sending half; what it sent is still going out */
+	CONN_HALF_SHUT, /* ... and it is all out: the receiver's sending half was shut too */
+};
+
+/* How much of the response to the request being served has come from the upstream. */
+enum conn_resp_read {
+	CONN_RESP_NO_HEAD,  /* not its whole head yet */
+	CONN_RESP_IN_BODY,  /* the head, passed on; its body is streaming */
+	CONN_RESP_ALL_READ, /* all of it (what is still in buffers goes out) */
+};
+
 /* An idle upstream connection, kept for the next request to the same origin from any client. */
 struct idle_up {
 	struct idle_up *next;
@@ -86,14 +121,11 @@ struct conn {
 	bool stream_rule_any;	 /* ... and it names no host */
 	bool any_host; /* allowed by a rule that names no host: the host's own addresses are shut */
 	uint64_t sniff_deadline; /* the first bytes must arrive by then */
-	bool sniff_wait;	 /* more bytes are needed to decide; retried on the next tick */
-	bool sniff_done;	 /* bytes have arrived: the client is not waiting for the server */
+	enum conn_sniffed sniffed;
 	bool silent_hint; /* a silent client was told which rule a server-first protocol needs */
-	bool stream;	  /* spliced untouched under a stream rule */
-	const char *stream_kind; /* "tcp" or "tls": for log lines and audit records */
-	bool c_eof, u_eof;	 /* a side of a splice has closed its sending half */
-	bool c_shut, u_shut;	 /* ... and that was passed on to the other */
-	bool in_connect;	 /* inside an explicit CONNECT tunnel */
+	enum conn_stream stream; /* spliced untouched under a stream rule (or refused as one) */
+	enum conn_half to_up, to_client; /* a splice's two directions */
+	bool in_connect;		 /* inside an explicit CONNECT tunnel */
 	char connect_host[256];
 	uint16_t connect_port;
 
@@ -113,12 +145,11 @@ struct conn {
 	bool req_done;
 	bool upgrade;
 	bool client_close; /* close the client's connection after this response */
-	bool resp_head_done;
+	enum conn_resp_read resp_read;
 	struct http1_resp resp; /* the same */
 	enum http1_body resp_body;
 	uint64_t resp_left;
 	struct http1_chunked resp_chunk;
-	bool resp_done;
 	bool up_eof;
 
 	/* the upstream connection, kept across requests to the same origin */
@@ -155,10 +186,10 @@ struct conn {
 	/* a second opinion on a request the rules refused (policy.h, --dry-run) */
 	struct decide_job *ask;					    /* the question out, or NULL */
 	enum { VERDICT_NONE, VERDICT_ALLOW, VERDICT_DENY } verdict; /* for the head in cin */
-	char verdict_text[512]; /* the rule (allow) or the reason (deny) */
-	const char *verdict_by; /* "program" or "person" */
-	const char *decided_by; /* for the audit record: NULL (the rules), "program", "person" */
-	bool would_deny;	/* --dry-run let through what the rules refuse */
+	char verdict_text[512];	      /* the rule (allow) or the reason (deny) */
+	enum conn_decider verdict_by; /* the program or the person */
+	enum conn_decider decided_by; /* for the audit record: of the request being served */
+	bool would_deny;	      /* --dry-run let through what the rules refuse */
 };
 
 /* What decide_second_opinion() says of a request the rules refused. */
@@ -169,6 +200,11 @@ enum opinion { OPINION_DENY, OPINION_ALLOW, OPINION_WAIT };
 struct conn *conn_alloc(struct worker *w, int fd, enum proxy_listener_kind kind);
 /* The rules c decides with: the set it took when its current decision began. */
 const struct rules *conn_rules(const struct conn *c);
+/* The proxy's configuration, as proxy_start() completed it; read-only once workers run. */
+static inline const struct proxy_config *conn_cfg(const struct conn *c)
+{
+	return &c->w->p->cfg;
+}
 /* Moves c to its worker's current rules; only where a new decision begins. */
 void conn_rules_renew(struct conn *c);
 /* The one way a connection's state changes (logged at debug). */
@@ -219,9 +255,13 @@ void decide_refuse(struct conn *c, const char *reason);
  */
 enum opinion decide_second_opinion(struct conn *c, uint16_t port, const char *reason,
 				   const char **rule, const char **why);
-/* Splices c to name:port untouched under the stream rule rule (kind: "tcp" or "tls"). */
+/* "program" or "person" as audit records and log lines spell them; NULL for the rules. */
+const char *decide_by_str(enum conn_decider by);
+/* "tcp" or "tls" as audit records ("kind") and URLs spell them; NULL for CONN_STREAM_NONE. */
+const char *decide_stream_str(enum conn_stream kind);
+/* Splices c to name:port untouched under the stream rule rule (kind: tcp or tls). */
 void decide_start_stream(struct conn *c, const char *name, uint16_t port, const char *rule,
-			 bool any_host, const char *kind);
+			 bool any_host, enum conn_stream kind);
 /* Closes a connection no stream rule allows, saying what it was (what) and the rule it needs. */
 void decide_refuse_stream(struct conn *c, const char *what);
 /* Under --dry-run, splices what no rule allows (marked would_deny): true if it did. */

@@ -24,6 +24,32 @@ static void host_name_only(const char *host, char *out, size_t len);
 
 /* --- the audit stream ---------------------------------------------------------------------- */
 
+const char *decide_by_str(enum conn_decider by)
+{
+	switch (by) {
+	case CONN_DECIDED_BY_RULES:
+		return NULL;
+	case CONN_DECIDED_BY_PROGRAM:
+		return "program";
+	case CONN_DECIDED_BY_PERSON:
+		return "person";
+	}
+	return NULL;
+}
+
+const char *decide_stream_str(enum conn_stream kind)
+{
+	switch (kind) {
+	case CONN_STREAM_NONE:
+		return NULL;
+	case CONN_STREAM_TCP:
+		return "tcp";
+	case CONN_STREAM_TLS:
+		return "tls";
+	}
+	return NULL;
+}
+
 void decide_audit(struct conn *c, const char *event, const char *decision, const char *rule,
 		  const char *reason, int status)
 {
@@ -32,7 +58,7 @@ void decide_audit(struct conn *c, const char *event, const char *decision, const
 	uint16_t port = 0;
 	const char *colon;
 
-	if (!c->w->p->cfg.audit)
+	if (!conn_cfg(c)->audit)
 		return;
 	memset(&r, 0, sizeof(r));
 	host_name_only(c->host, name, sizeof(name));
@@ -41,7 +67,7 @@ void decide_audit(struct conn *c, const char *event, const char *decision, const
 		port = (uint16_t)strtoul(colon + (c->host[0] == '[' ? 2 : 1), NULL, 10);
 	r.event = event;
 	r.decision = decision;
-	r.kind = c->stream_kind			     ? c->stream_kind
+	r.kind = c->stream != CONN_STREAM_NONE	     ? decide_stream_str(c->stream)
 		 : strcmp(c->method, "CONNECT") == 0 ? "connect"
 		 : c->client_tls		     ? "https"
 						     : "http";
@@ -59,8 +85,8 @@ void decide_audit(struct conn *c, const char *event, const char *decision, const
 	r.bytes_down = c->bytes_down;
 	r.duration_ms = strcmp(event, "end") == 0 ? (int64_t)(util_now_ms() - c->t_start) : -1;
 	r.would_deny = c->would_deny;
-	r.decided_by = c->decided_by;
-	audit_write(c->w->p->cfg.audit, &r);
+	r.decided_by = decide_by_str(c->decided_by);
+	audit_write(conn_cfg(c)->audit, &r);
 }
 
 /* The record that closes an allowed exchange, once. */
@@ -162,7 +188,7 @@ static void decide_done(struct policy_job *pj)
 /* Sends c's question j to the policy service; the answer comes back to conn_decided(). */
 static int decide_ask(struct conn *c, struct decide_job *j)
 {
-	struct policy *pol = c->w->p->cfg.policy;
+	struct policy *pol = conn_cfg(c)->policy;
 
 	if (!pol)
 		return -EINVAL;
@@ -230,7 +256,7 @@ static bool fill_question(struct conn *c, struct policy_job *q, uint16_t port)
 enum opinion decide_second_opinion(struct conn *c, uint16_t port, const char *reason,
 				   const char **rule, const char **why)
 {
-	const struct proxy *p = c->w->p;
+	const struct proxy_config *cfg = conn_cfg(c);
 	struct decide_job *j;
 	bool allow;
 
@@ -246,11 +272,11 @@ enum opinion decide_second_opinion(struct conn *c, uint16_t port, const char *re
 			*why = c->verdict_text;
 		return allow ? OPINION_ALLOW : OPINION_DENY;
 	}
-	if (p->cfg.dry_run) {
+	if (cfg->dry_run) {
 		c->would_deny = true;
 		return OPINION_ALLOW;
 	}
-	if (!p->cfg.policy)
+	if (!cfg->policy)
 		return OPINION_DENY;
 	j = calloc(1, sizeof(*j));
 	if (!j)
@@ -266,9 +292,9 @@ enum opinion decide_second_opinion(struct conn *c, uint16_t port, const char *re
 	}
 	log_info("%s %s from %s: the rules refuse it (%s); asking the %s", c->method, c->url,
 		 c->who, reason,
-		 policy_asks_person(p->cfg.policy) ? "person at the terminal" : "rules program");
+		 policy_asks_person(cfg->policy) ? "person at the terminal" : "rules program");
 	conn_set_state(c, CONN_DECIDE);
-	conn_set_deadline(c, policy_wait_ms(p->cfg.policy) + 2000);
+	conn_set_deadline(c, policy_wait_ms(cfg->policy) + 2000);
 	return OPINION_WAIT;
 }
 
@@ -280,23 +306,24 @@ void conn_decided(struct conn *c, struct decide_job *job)
 	if (c->state != CONN_DECIDE)
 		return;
 	c->verdict = q->allow ? VERDICT_ALLOW : VERDICT_DENY;
-	c->verdict_by = q->by && strstr(q->by, "program") ? "program" : "person";
+	c->verdict_by =
+	    q->by && strstr(q->by, "program") ? CONN_DECIDED_BY_PROGRAM : CONN_DECIDED_BY_PERSON;
 	if (q->allow)
 		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s",
 			 q->rule[0] ? q->rule : q->by);
 	else if (q->message[0])
 		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s: %.400s",
-			 strcmp(c->verdict_by, "program") == 0 ? "the rules program refused it"
-							       : "asked at the terminal",
+			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? "the rules program refused it"
+								  : "asked at the terminal",
 			 q->message);
 	else
 		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s refused it",
-			 strcmp(c->verdict_by, "program") == 0 ? "the rules program"
-							       : "the person at the terminal");
+			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? "the rules program"
+								  : "the person at the terminal");
 	/* The same head is parsed again and decided with the verdict. */
 	c->n_requests--;
 	conn_set_state(c, CONN_HEAD);
-	conn_set_deadline(c, c->w->p->cfg.header_timeout_ms);
+	conn_set_deadline(c, conn_cfg(c)->header_timeout_ms);
 	conn_run(c);
 }
 
@@ -304,16 +331,15 @@ void conn_decided(struct conn *c, struct decide_job *job)
 
 /* Splices the connection to name:port under rule: no HTTP, no interception. */
 void decide_start_stream(struct conn *c, const char *name, uint16_t port, const char *rule,
-			 bool any_host, const char *kind)
+			 bool any_host, enum conn_stream kind)
 {
 	size_t n = strlen(name);
 
-	c->stream = true;
+	c->stream = kind;
 	c->any_host = any_host;
-	c->stream_kind = kind;
 	c->method[0] = '\0';
 	snprintf(c->host, sizeof(c->host), "%s:%u", name, port);
-	snprintf(c->url, sizeof(c->url), "%s://%s:%u", kind, name, port);
+	snprintf(c->url, sizeof(c->url), "%s://%s:%u", decide_stream_str(kind), name, port);
 	if (name[0] == '[' && n >= 2 && name[n - 1] == ']')
 		snprintf(c->uhost, sizeof(c->uhost), "%.*s", (int)(n - 2), name + 1);
 	else
@@ -328,13 +354,14 @@ void decide_start_stream(struct conn *c, const char *name, uint16_t port, const 
 	decide_audit(c, "request", "allow", rule, c->would_deny ? c->verdict_text : NULL, 0);
 	c->audit_open = true;
 	/* Never from or into the pool: the upstream speaks whatever the client speaks. */
-	snprintf(c->up_key, sizeof(c->up_key), "%s://%s:%u", kind, c->uhost, port);
+	snprintf(c->up_key, sizeof(c->up_key), "%s://%s:%u", decide_stream_str(kind), c->uhost,
+		 port);
 	if (resolve_ask(c, c->uhost, c->uport) < 0) {
 		conn_close(c, "out of memory");
 		return;
 	}
 	conn_set_state(c, CONN_RESOLVE);
-	conn_set_deadline(c, c->w->p->cfg.connect_timeout_ms);
+	conn_set_deadline(c, conn_cfg(c)->connect_timeout_ms);
 }
 
 /* A connection that is not HTTP (or TLS that no rule reads) and that no stream rule allows. */
@@ -342,7 +369,7 @@ void decide_refuse_stream(struct conn *c, const char *what)
 {
 	char rule[300], why[512];
 
-	c->stream_kind = "tcp";
+	c->stream = CONN_STREAM_TCP; /* closed below: named for its log line and record */
 	c->method[0] = '\0';
 	if (c->dname[0]) {
 		snprintf(c->host, sizeof(c->host), "%s:%u", c->dname, c->dport);
@@ -372,7 +399,7 @@ void decide_refuse_stream(struct conn *c, const char *what)
  */
 bool decide_dry_run_stream(struct conn *c, const char *what)
 {
-	if (!c->w->p->cfg.dry_run || !c->dname[0])
+	if (!conn_cfg(c)->dry_run || !c->dname[0])
 		return false;
 	c->would_deny = true;
 	snprintf(c->verdict_text, sizeof(c->verdict_text), "%s, and no rule with port= allows it",
@@ -380,6 +407,7 @@ bool decide_dry_run_stream(struct conn *c, const char *what)
 	log_warn("DRY-RUN would deny tcp://%s:%u from %s: %s (let through: --dry-run; to allow "
 		 "it: --allow \"domain=%s port=%u\")",
 		 c->dname, c->dport, c->who, c->verdict_text, c->dname, c->dport);
-	decide_start_stream(c, c->dname, c->dport, NULL, false, "tcp"); /* by its own name */
+	decide_start_stream(c, c->dname, c->dport, NULL, false,
+			    CONN_STREAM_TCP); /* by its own name */
 	return true;
 }

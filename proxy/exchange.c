@@ -286,10 +286,11 @@ static void reset_request(struct conn *c)
 	free(c->path);
 	c->path = NULL;
 	c->path_len = 0;
-	c->req_done = c->resp_done = c->resp_head_done = c->up_eof = false;
+	c->req_done = c->up_eof = false;
+	c->resp_read = CONN_RESP_NO_HEAD;
 	c->upgrade = false;
 	c->would_deny = false;
-	c->decided_by = NULL;
+	c->decided_by = CONN_DECIDED_BY_RULES;
 	c->req_left = c->resp_left = 0;
 	c->idle_end = 0;
 	http1_chunked_init(&c->req_chunk);
@@ -299,7 +300,7 @@ static void reset_request(struct conn *c)
 /* A complete request head of len bytes is at the front of cin, parsed into c->req. */
 static void handle_request(struct conn *c, size_t len)
 {
-	const struct proxy *p = c->w->p;
+	const struct proxy_config *cfg = conn_cfg(c);
 	struct http1_req *r = &c->req;
 	struct rules_request rq;
 	struct rules_decision d;
@@ -328,7 +329,7 @@ static void handle_request(struct conn *c, size_t len)
 			return;
 		}
 		rules_match_host(conn_rules(c), c->host, strlen(c->host), port, RULES_ANY, &d);
-		if (!d.allow && !p->cfg.policy && !p->cfg.dry_run) {
+		if (!d.allow && !cfg->policy && !cfg->dry_run) {
 			decide_refuse(c, "no rule allows any request to this host");
 			return;
 		}
@@ -340,7 +341,7 @@ static void handle_request(struct conn *c, size_t len)
 			log_info(
 			    "ALLOW CONNECT %s from %s (no rule allows it: each request inside is "
 			    "decided on its own, by %s)",
-			    c->host, c->who, p->cfg.dry_run ? "--dry-run" : "the policy");
+			    c->host, c->who, cfg->dry_run ? "--dry-run" : "the policy");
 			decide_audit(
 			    c, "request", "allow", NULL,
 			    "no rule allows this host: each request inside is decided on its own",
@@ -451,10 +452,10 @@ static void handle_request(struct conn *c, size_t len)
 	if (c->would_deny)
 		log_warn("DRY-RUN would deny %s %s from %s: %s (let through: --dry-run)", c->method,
 			 c->url, c->who, why);
-	else if (c->decided_by)
+	else if (c->decided_by != CONN_DECIDED_BY_RULES)
 		log_info("ALLOW %s %s from %s (%s: %s)", c->method, c->url, c->who,
-			 strcmp(c->decided_by, "program") == 0 ? "the rules program"
-							       : "the person at the terminal",
+			 c->decided_by == CONN_DECIDED_BY_PROGRAM ? "the rules program"
+								  : "the person at the terminal",
 			 d.raw);
 	else
 		log_info("ALLOW %s %s from %s (rule: %s)", c->method, c->url, c->who, d.raw);
@@ -462,7 +463,8 @@ static void handle_request(struct conn *c, size_t len)
 	 * The host-local guard is for wildcard rules. A request let through by --dry-run, the
 	 * rules program or the person at the terminal was let through by its own host's name.
 	 */
-	c->any_host = !c->would_deny && !c->decided_by && !rules_names_host(conn_rules(c), d.rule);
+	c->any_host = !c->would_deny && c->decided_by == CONN_DECIDED_BY_RULES &&
+		      !rules_names_host(conn_rules(c), d.rule);
 	c->t_start = util_now_ms();
 	c->bytes_up = c->bytes_down = 0;
 	decide_audit(c, "request", "allow", d.raw, c->would_deny ? why : NULL, 0);
@@ -503,7 +505,7 @@ bool exchange_step_head(struct conn *c)
 		if (c->idle_end) {
 			/* The next head has begun: it has the header timeout, not the idle one. */
 			c->idle_end = 0;
-			conn_set_deadline(c, c->w->p->cfg.header_timeout_ms);
+			conn_set_deadline(c, conn_cfg(c)->header_timeout_ms);
 		}
 		return true;
 	}
@@ -570,15 +572,15 @@ static bool handle_response_head(struct conn *c, size_t len)
 		return false;
 	}
 	buf_consume(&c->uin, len);
-	c->resp_head_done = true;
+	c->resp_read = CONN_RESP_IN_BODY;
 	if (r->status == 101) {
 		conn_set_state(c, CONN_TUNNEL);
 		c->deadline = 0;
 		return true;
 	}
 	if (r->body == HTTP1_BODY_NONE)
-		c->resp_done = true;
-	conn_set_deadline(c, c->w->p->cfg.idle_timeout_ms);
+		c->resp_read = CONN_RESP_ALL_READ;
+	conn_set_deadline(c, conn_cfg(c)->idle_timeout_ms);
 	return true;
 }
 
@@ -591,10 +593,10 @@ static void wait_next_request(struct conn *c)
 	conn_set_state(c, CONN_HEAD);
 	if (c->cin.len > 0) {
 		/* A pipelined head, whole or begun: it has the header timeout. */
-		conn_set_deadline(c, c->w->p->cfg.header_timeout_ms);
+		conn_set_deadline(c, conn_cfg(c)->header_timeout_ms);
 		return;
 	}
-	c->idle_end = now + c->w->p->cfg.idle_timeout_ms;
+	c->idle_end = now + conn_cfg(c)->idle_timeout_ms;
 	c->deadline = now + IDLE_TRIM_MS < c->idle_end ? now + IDLE_TRIM_MS : c->idle_end;
 }
 
@@ -621,7 +623,7 @@ static void exchange_done(struct conn *c)
 
 bool exchange_step(struct conn *c)
 {
-	bool progress = false;
+	bool progress = false, all_read = false;
 	size_t pos = 0;
 	ssize_t r;
 
@@ -648,8 +650,8 @@ bool exchange_step(struct conn *c)
 			if (r > 0) {
 				progress = true;
 				/* An upload that moves is not a silent upstream: idle rules. */
-				if (!c->resp_head_done)
-					conn_set_deadline(c, c->w->p->cfg.idle_timeout_ms);
+				if (c->resp_read == CONN_RESP_NO_HEAD)
+					conn_set_deadline(c, conn_cfg(c)->idle_timeout_ms);
 			} else if (r == 0 || r != -EAGAIN) {
 				log_info("%s %s from %s: the client went away in the middle of its "
 					 "request body (%llu bytes sent on)",
@@ -660,16 +662,17 @@ bool exchange_step(struct conn *c)
 			}
 		}
 		/* The whole request is out: the upstream's time to answer starts now. */
-		if (c->req_done && !c->resp_head_done)
-			conn_set_deadline(c, c->w->p->cfg.response_timeout_ms);
+		if (c->req_done && c->resp_read == CONN_RESP_NO_HEAD)
+			conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
 	}
 	/* response, from the upstream */
-	if (!c->resp_done && !c->up_eof && buf_room(&c->uin) > 0) {
+	if (c->resp_read != CONN_RESP_ALL_READ && !c->up_eof && buf_room(&c->uin) > 0) {
 		r = conn_fill(&c->ux, &c->uin);
 		if (r > 0) {
 			progress = true;
-			conn_set_deadline(c, c->resp_head_done ? c->w->p->cfg.idle_timeout_ms
-							       : c->w->p->cfg.response_timeout_ms);
+			conn_set_deadline(c, c->resp_read != CONN_RESP_NO_HEAD
+						 ? conn_cfg(c)->idle_timeout_ms
+						 : conn_cfg(c)->response_timeout_ms);
 		} else if (r == 0) {
 			c->up_eof = true;
 			progress = true;
@@ -678,7 +681,7 @@ bool exchange_step(struct conn *c)
 			progress = true;
 		}
 	}
-	if (!c->resp_head_done && c->uin.len > 0) {
+	if (c->resp_read == CONN_RESP_NO_HEAD && c->uin.len > 0) {
 		r = http1_parse_response(buf_head(&c->uin), c->uin.len, CONN_MAX_HEAD,
 					 slice_of(c->method, strlen(c->method)), &c->resp,
 					 c->w->rhdr, CONN_MAX_HEADERS, &pos);
@@ -698,22 +701,24 @@ bool exchange_step(struct conn *c)
 			progress = true;
 		}
 	}
-	if (!c->resp_head_done && c->up_eof) {
+	if (c->resp_read == CONN_RESP_NO_HEAD && c->up_eof) {
 		upstream_failed(c, 502, "the upstream closed the connection without answering");
 		return false;
 	}
-	if (c->resp_head_done && !c->resp_done) {
+	if (c->resp_read == CONN_RESP_IN_BODY) {
 		r = move_body(&c->uin, &c->cout, c->resp_body, &c->resp_left, &c->resp_chunk,
-			      &c->resp_done);
+			      &all_read);
+		if (all_read)
+			c->resp_read = CONN_RESP_ALL_READ;
 		if (r < 0) {
 			conn_close(c, "the upstream's response body is malformed");
 			return false;
 		}
 		if (r > 0)
 			progress = true;
-		if (!c->resp_done && c->up_eof && c->uin.len == 0) {
+		if (c->resp_read != CONN_RESP_ALL_READ && c->up_eof && c->uin.len == 0) {
 			if (c->resp_body == HTTP1_BODY_UNTIL_CLOSE) {
-				c->resp_done = true;
+				c->resp_read = CONN_RESP_ALL_READ;
 			} else {
 				/* Cut short: the client must see the connection end, not a hang. */
 				log_warn("%s %s from %s: the upstream closed in the middle of its "
@@ -722,7 +727,7 @@ bool exchange_step(struct conn *c)
 					 c->method, c->url, c->who,
 					 (unsigned long long)c->bytes_down);
 				c->client_close = true;
-				c->resp_done = true;
+				c->resp_read = CONN_RESP_ALL_READ;
 				c->req_done = false;
 			}
 		}
@@ -736,7 +741,8 @@ bool exchange_step(struct conn *c)
 		conn_close(c, "the client went away");
 		return false;
 	}
-	if (c->resp_done && c->cout.len == 0 && (c->req_done || c->client_close)) {
+	if (c->resp_read == CONN_RESP_ALL_READ && c->cout.len == 0 &&
+	    (c->req_done || c->client_close)) {
 		exchange_done(c);
 		return c->state != CONN_DEAD;
 	}

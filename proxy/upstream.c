@@ -39,21 +39,21 @@ void upstream_failed(struct conn *c, int code, const char *why)
 		head_start_done(c, code, why);
 		return;
 	}
-	if (c->stream) {
+	if (c->stream != CONN_STREAM_NONE) {
 		/* Nothing to answer in a protocol we do not speak: the client sees the close. */
 		log_warn("%s from %s: %s", c->url, c->who, why);
 		conn_close(c, why);
 		return;
 	}
 	log_warn("%s %s from %s: %d: %s", c->method, c->url, c->who, code, why);
-	if (!c->resp_head_done && c->audit_open) {
+	if (c->resp_read == CONN_RESP_NO_HEAD && c->audit_open) {
 		c->audit_open = false;
 		decide_audit(c, "end", "allow", NULL, why, code);
 	}
 	snprintf(body, sizeof(body),
 		 "boundary could not complete this request: %s\n\n  Request: %s %s\n", why,
 		 c->method, c->url);
-	if (c->resp_head_done) {
+	if (c->resp_read != CONN_RESP_NO_HEAD) {
 		/* The response has begun: nothing can be said any more but closing. */
 		conn_close(c, why);
 		return;
@@ -177,20 +177,20 @@ void upstream_start(struct conn *c)
 	snprintf(key, sizeof(key), "%s://%s:%u", c->up_tls ? "https" : "http", c->uhost, c->uport);
 	if (c->ux.fd >= 0 && strcmp(key, c->up_key) == 0) {
 		conn_set_state(c, CONN_EXCHANGE);
-		conn_set_deadline(c, c->w->p->cfg.response_timeout_ms);
+		conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
 		return;
 	}
 	upstream_pool_put(c);
 	if (pool_take(c, key)) {
 		log_debug("%s: reusing an idle connection to %s", c->who, key);
 		conn_set_state(c, CONN_EXCHANGE);
-		conn_set_deadline(c, c->w->p->cfg.response_timeout_ms);
+		conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
 		return;
 	}
 	if (c->head && strcmp(c->head->up_key, key) == 0) {
 		log_debug("%s: waiting for the head start to %s", c->who, key);
 		conn_set_state(c, CONN_WAIT_UP);
-		conn_set_deadline(c, c->w->p->cfg.connect_timeout_ms);
+		conn_set_deadline(c, conn_cfg(c)->connect_timeout_ms);
 		return;
 	}
 	snprintf(c->up_key, sizeof(c->up_key), "%s", key);
@@ -199,7 +199,7 @@ void upstream_start(struct conn *c)
 		return;
 	}
 	conn_set_state(c, CONN_RESOLVE);
-	conn_set_deadline(c, c->w->p->cfg.connect_timeout_ms);
+	conn_set_deadline(c, conn_cfg(c)->connect_timeout_ms);
 }
 
 /* --- head starts ------------------------------------------------------------------------------ */
@@ -248,7 +248,7 @@ void upstream_head_start(struct conn *c, const char *name)
 		conn_close(h, "out of memory");
 		return;
 	}
-	conn_set_deadline(h, w->p->cfg.connect_timeout_ms);
+	conn_set_deadline(h, conn_cfg(h)->connect_timeout_ms);
 	log_debug("%s: opening %s ahead of the request", c->who, key);
 }
 
@@ -273,7 +273,7 @@ static void head_start_done(struct conn *h, int code, const char *why)
 		snprintf(c->up_key, sizeof(c->up_key), "%s", h->up_key);
 		conn_close(h, "handed to its client");
 		conn_set_state(c, CONN_EXCHANGE);
-		conn_set_deadline(c, c->w->p->cfg.response_timeout_ms);
+		conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
 		conn_run(c);
 		return;
 	}
@@ -441,17 +441,17 @@ static void order_addresses(struct conn *c, char *shut, size_t shutlen)
 				c->addr[c->n_addr++] = fam[k][i];
 }
 
-static bool is_self(const struct proxy *p, const struct sockaddr *sa)
+static bool is_self(const struct proxy_config *cfg, const struct sockaddr *sa)
 {
 	const struct sockaddr_in *a4 = (const struct sockaddr_in *)sa, *b4;
 	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa, *b6;
 	size_t i;
 
-	for (i = 0; i < p->cfg.n_self; i++) {
-		if (p->cfg.self[i].ss_family != sa->sa_family)
+	for (i = 0; i < cfg->n_self; i++) {
+		if (cfg->self[i].ss_family != sa->sa_family)
 			continue;
-		b4 = (const struct sockaddr_in *)&p->cfg.self[i];
-		b6 = (const struct sockaddr_in6 *)&p->cfg.self[i];
+		b4 = (const struct sockaddr_in *)&cfg->self[i];
+		b6 = (const struct sockaddr_in6 *)&cfg->self[i];
 		if (sa->sa_family == AF_INET && a4->sin_port == b4->sin_port &&
 		    a4->sin_addr.s_addr == b4->sin_addr.s_addr)
 			return true;
@@ -468,13 +468,13 @@ static bool is_self(const struct proxy *p, const struct sockaddr *sa)
  */
 static bool drop_self_addresses(struct conn *c)
 {
-	const struct proxy *p = c->w->p;
+	const struct proxy_config *cfg = conn_cfg(c);
 	size_t i, k = 0;
 
-	if (!p->cfg.n_self || !c->n_addr)
+	if (!cfg->n_self || !c->n_addr)
 		return false;
 	for (i = 0; i < c->n_addr; i++) {
-		if (!is_self(p, c->addr[i]->ai_addr))
+		if (!is_self(cfg, c->addr[i]->ai_addr))
 			c->addr[k++] = c->addr[i];
 	}
 	c->n_addr = k;
@@ -519,7 +519,7 @@ void conn_resolved(struct conn *c, struct resolve_job *job)
 		return;
 	}
 	c->connect_err[0] = '\0';
-	c->connect_deadline = util_now_ms() + c->w->p->cfg.connect_timeout_ms;
+	c->connect_deadline = util_now_ms() + conn_cfg(c)->connect_timeout_ms;
 	try_connect(c);
 	conn_run(c);
 }
@@ -572,7 +572,7 @@ bool upstream_step_connect(struct conn *c)
 			try_connect(c);
 		return false;
 	}
-	if (c->stream) {
+	if (c->stream != CONN_STREAM_NONE) {
 		log_debug("%s: spliced to %s port %u", c->who, c->uhost, c->uport);
 		conn_set_state(c, CONN_SPLICE);
 		c->deadline = 0;
@@ -580,10 +580,10 @@ bool upstream_step_connect(struct conn *c)
 	}
 	if (!c->up_tls) {
 		conn_set_state(c, CONN_EXCHANGE);
-		conn_set_deadline(c, c->w->p->cfg.response_timeout_ms);
+		conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
 		return true;
 	}
-	c->ux.ssl = SSL_new(c->w->p->cfg.client_ctx);
+	c->ux.ssl = SSL_new(conn_cfg(c)->client_ctx);
 	if (!c->ux.ssl || !SSL_set_fd(c->ux.ssl, c->ux.fd) ||
 	    tls_client_prepare(c->ux.ssl, c->uhost) < 0) {
 		upstream_failed(c, 502, "cannot set up TLS to the upstream");
@@ -613,6 +613,6 @@ bool upstream_step_up_tls(struct conn *c)
 		return false;
 	}
 	conn_set_state(c, CONN_EXCHANGE);
-	conn_set_deadline(c, c->w->p->cfg.response_timeout_ms);
+	conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
 	return true;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * decide_test.c: the host a refusal suggests a rule for: the Host without its port, an IPv6
- * literal kept in its brackets, and never more than the room.
+ * literal kept in its brackets, and never more than the room; the strings audit records give
+ * who decided and what a stream was.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,12 +45,31 @@ static void test_valid_rule(void **state)
 	assert_false(valid_rule("domian=example.com"));
 }
 
+/* The strings audit records carry: user/auditlog.c and the e2e cases read them back. */
+static void test_by_str(void **state)
+{
+	(void)state;
+	assert_null(decide_by_str(CONN_DECIDED_BY_RULES)); /* no "decided_by" field */
+	assert_string_equal(decide_by_str(CONN_DECIDED_BY_PROGRAM), "program");
+	assert_string_equal(decide_by_str(CONN_DECIDED_BY_PERSON), "person");
+}
+
+static void test_stream_str(void **state)
+{
+	(void)state;
+	assert_null(decide_stream_str(CONN_STREAM_NONE));
+	assert_string_equal(decide_stream_str(CONN_STREAM_TCP), "tcp");
+	assert_string_equal(decide_stream_str(CONN_STREAM_TLS), "tls");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_host_name_only),
 	    cmocka_unit_test(test_host_name_only_cut_to_room),
 	    cmocka_unit_test(test_valid_rule),
+	    cmocka_unit_test(test_by_str),
+	    cmocka_unit_test(test_stream_str),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
