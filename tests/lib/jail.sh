@@ -39,8 +39,6 @@
 #                             stand-ins' "redirected: COMM[PID] to DST: ..." at info)
 #   redir_ports LOG ADDR      the ports of ADDR that LOG records connections to, one a line
 #   logged DESC TEXT ERE      ok when a line of TEXT matches ERE
-#   ok_if DESC EXPR           ok when the shell expression EXPR (eval'd) is true: the old form,
-#                             kept for the suites not yet on tap.sh's `check DESC CMD ARGS...`
 #   result LABEL              from $out made of "LABEL: RESULT" lines, that RESULT
 #   want LABEL WANT DESC      ok DESC when `result LABEL` is WANT, else says what it was
 #   bug_unless DESC BUG CMD...  ok DESC when CMD succeeds, else a TODO-skip "BUG: BUG"
@@ -245,12 +243,6 @@ testhost_quiet() {
 		fail "$1"
 		diag "listeners: $(tr '\n' ';' <"$TMPDIR_T/hits")" "packets: $(sort "$TMPDIR_T/sniff" | uniq -c | tr '\n' ';')"
 	fi
-}
-
-# ok_if DESC EXPR: ok when the shell expression EXPR (eval'd) is true. New tests use check (tap.sh):
-# a quoted expression is expanded twice, and a quoting slip there fails or passes silently.
-ok_if() {
-	if eval "$2"; then ok "$1"; else fail "$1"; fi
 }
 
 result() {
