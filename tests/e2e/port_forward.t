@@ -89,9 +89,7 @@ v6_closed() { ! curl -sS -g --max-time 5 "http://[::1]:$HP/" >/dev/null 2>&1; }
 check "... on IPv6 too" v6_closed
 
 # A host port already taken: boundary stops before the command runs.
-python3 -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
-open(sys.argv[2], "w").close(); time.sleep(60)' "$HP3" "$TMPDIR_T/taken" &
+python3 "$STAGE/lib/hit_listener.py" tcp "$HP3" "$TMPDIR_T/taken" /dev/null &
 TAKER=$!
 at_exit "kill $TAKER 2>/dev/null"
 for _ in $(seq 100); do [ -e "$TMPDIR_T/taken" ] && break; sleep 0.05; done

@@ -141,7 +141,7 @@ check "--listen without serve is refused" refused_saying "is for boundary serve"
 out=$("$BOUNDARY" serve --allow domain=x -- true 2>&1)
 rc=$?
 check "serve refuses a command" refused_saying "serve runs no command"
-python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(1); print(s.getsockname()[1], flush=True); time.sleep(30)' >"$TMPDIR_T/busy" &
+python3 "$STAGE/lib/hit_listener.py" tcp 0 "$TMPDIR_T/busy" /dev/null &
 BUSY=$!
 at_exit "kill $BUSY 2>/dev/null"
 for _ in $(seq 50); do [ -s "$TMPDIR_T/busy" ] && break; sleep 0.05; done

@@ -150,12 +150,7 @@ fi
 # --- abstract unix sockets -----------------------------------------------------------------------
 
 abs="boundary-test-$$-$RANDOM"
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.bind("\0" + sys.argv[1]); s.listen(8)
-open(sys.argv[2], "w").close()
-while True:
-    c, _ = s.accept(); open(sys.argv[3], "a").write("hit\n"); c.close()' "$abs" "$TMPDIR_T/abs.ready" "$TMPDIR_T/abs.hits" &
+python3 "$STAGE/lib/hit_listener.py" abstract "$abs" "$TMPDIR_T/abs.ready" "$TMPDIR_T/abs.hits" &
 abs_pid=$!
 at_exit "kill $abs_pid 2>/dev/null"
 for i in $(seq 100); do [ -e "$TMPDIR_T/abs.ready" ] && break; sleep 0.05; done
@@ -177,12 +172,7 @@ check "the abstract socket saw only the control's connection" [ "$(wc -l <"$TMPD
 
 # A stand-in for the Coder agent's audit socket: a jailed program must not write records there.
 asock=$SH/agent.sock
-python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.listen(8)
-open(sys.argv[2], "w").close()
-while True:
-    c, _ = s.accept(); open(sys.argv[3], "a").write("hit\n"); c.close()' "$asock" "$TMPDIR_T/agent.ready" "$TMPDIR_T/agent.hits" &
+python3 "$STAGE/lib/hit_listener.py" unix "$asock" "$TMPDIR_T/agent.ready" "$TMPDIR_T/agent.hits" &
 agent_pid=$!
 at_exit "kill $agent_pid 2>/dev/null"
 for i in $(seq 100); do [ -e "$TMPDIR_T/agent.ready" ] && break; sleep 0.05; done
@@ -257,12 +247,7 @@ done
 
 # A "proxy" on the host's loopback: the jail's 127.0.0.1 is its own, so it is out of reach, and
 # a request sent to it never leaves the jail.
-python3 -c '
-import socket, sys
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-while True:
-    c, _ = s.accept(); open(sys.argv[2], "a").write("hit\n"); c.close()' "$TMPDIR_T/hp.port" "$TMPDIR_T/hp.hits" &
+python3 "$STAGE/lib/hit_listener.py" tcp 0 "$TMPDIR_T/hp.port" "$TMPDIR_T/hp.hits" &
 hp_pid=$!
 at_exit "kill $hp_pid 2>/dev/null"
 for i in $(seq 100); do [ -s "$TMPDIR_T/hp.port" ] && break; sleep 0.05; done
