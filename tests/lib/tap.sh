@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 #
 # tap.sh: the few helpers every shell suite (*.t) uses to speak TAP, which tests/run counts.
-# Source it, call ok/fail/skip or the check_* helpers, and end with `done_testing`.
+# Source it, call ok/fail/skip, check (a command and its arguments, never an eval'd string) or
+# the other helpers below, and end with `done_testing`.
 #   BOUNDARY  the binary under test (tests/run sets it; build/boundary by default)
 #   TMPDIR_T  a scratch directory removed at exit
 #   shared_dir NAME  $TMPDIR_T/NAME, made writable by anyone (1777), for what a jailed command
