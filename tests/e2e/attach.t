@@ -126,11 +126,16 @@ at_exit "kill $HOLD_PID 2>/dev/null"
 for _ in $(seq 100); do [ -e "$HOLD/port" ] && break; sleep 0.05; done
 HOLD_PORT=$(cat "$HOLD/port")
 
+# went_through TEXT: the member's request exited 0 and its output has a line with TEXT.
+went_through() { [ "$rc" = 0 ] && grep -q -- "$1" <<<"$out"; }
+# refused_saying TEXT: boundary exited 125 and its stderr has a line with TEXT.
+refused_saying() { [ "$rc" = 125 ] && grep -q -- "$1" <<<"$err"; }
+
 # --- a cgroup in the host's network namespace, with a connection made before the attach --------
 
 state_snapshot "$TMPDIR_T/before"
 member_up host
-ok_if "a member runs in the scratch cgroup before boundary attaches" '[ -n "$MPID" ]'
+check "a member runs in the scratch cgroup before boundary attaches" [ -n "$MPID" ]
 # The held connection: made now, before the attach, by a python3 in the member's cgroup.
 cat >"$TMPDIR_T/held.py" <<'PY'
 import socket, sys
@@ -144,7 +149,7 @@ in_member host "python3 $TMPDIR_T/held.py $TMPDIR_T $HOLD_PORT & echo \$! >$TMPD
 HELD_PID=$(cat "$TMPDIR_T/held.pid")
 MEMBERS="$MEMBERS $HELD_PID"
 for _ in $(seq 100); do [ -e "$TMPDIR_T/held.up" ] && break; sleep 0.05; done
-ok_if "the member holds a connection made before the attach" '[ -e "$TMPDIR_T/held.up" ]'
+check "the member holds a connection made before the attach" [ -e "$TMPDIR_T/held.up" ]
 
 attach_bg host --cgroup "${MCG#"$CGROOT"}" --allow "domain=up.test"
 logged "boundary attaches to the cgroup (named relative to the cgroup2 mount)" "$(cat "$ALOG")" \
@@ -152,95 +157,105 @@ logged "boundary attaches to the cgroup (named relative to the cgroup2 mount)" "
 PPORT=$(jail_field "$ALOG" proxy_port)
 logged "the held connection is named with its owner's pid and name, and its peer" \
 	"$(cat "$ALOG")" "pid $HELD_PID \(python3\) has a TCP connection to 127\.0\.0\.1:$HOLD_PORT .*opened before boundary attached"
-ok_if "without --kill-existing-sockets the held connection is left open" \
-	'sleep 0.3; [ ! -e "$TMPDIR_T/held.eof" ]'
-ok_if "the cgroup has boundary's programs attached" '! no_programs "$MCG"'
+held_open() { sleep 0.3; [ ! -e "$TMPDIR_T/held.eof" ]; }
+check "without --kill-existing-sockets the held connection is left open" held_open
+check "the cgroup has boundary's programs attached" not no_programs "$MCG"
 
 in_member host "$CURL http://up.test:$P_HTTP/echo/attached"
 want_a=$(conns A)
-ok_if "an allowed request from the running member goes through ($rc: $out)" \
-	'[ "$rc" = 0 ] && grep -q "/echo/attached" <<<"$out"'
+check "an allowed request from the running member goes through ($rc: $out)" \
+	went_through "/echo/attached"
 logged "boundary names the member's process" "$(cat "$ALOG")" \
 	"ALLOW GET http://up.test:$P_HTTP/echo/attached from curl\[[0-9]+\]"
 in_member host "$CURL -o /dev/null -w '%{http_code}' http://other.test:$P_HTTP/refused"
-ok_if "a request no rule allows is refused with 403 ($out)" '[ "$out" = 403 ]'
-ok_if "the refused request never reached its server" '[ "$(conns B)" = 0 ]'
+check "a request no rule allows is refused with 403 ($out)" [ "$out" = 403 ]
+check "the refused request never reached its server" [ "$(conns B)" = 0 ]
 
 # The cgroup shares the host's loopback: that is decided too, and boundary's own ports are shut.
 in_member host "curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://127.0.0.1:$P_HTTP/direct"
-ok_if "a connection to the host's loopback is redirected and refused too ($out)" \
-	'[ "$out" = 403 ] && [ "$(conns A)" = "$want_a" ]'
+loopback_refused() { [ "$out" = 403 ] && [ "$(conns A)" = "$want_a" ]; }
+check "a connection to the host's loopback is redirected and refused too ($out)" loopback_refused
 in_member host "curl -sS --max-time 5 http://127.0.0.1:$PPORT/"
-ok_if "the member cannot dial boundary's listener itself (curl exit $rc)" '[ "$rc" = 7 ]'
+check "the member cannot dial boundary's listener itself (curl exit $rc)" [ "$rc" = 7 ]
 curl -sS --max-time 5 -x "http://127.0.0.1:$PPORT" "http://up.test:$P_HTTP/echo/outside" \
 	>"$TMPDIR_T/outside" 2>&1
-ok_if "a host process outside the cgroup cannot use the listener as a proxy" \
-	'! grep -q /echo/outside "$TMPDIR_T/outside"'
+check "a host process outside the cgroup cannot use the listener as a proxy" \
+	not grep -q /echo/outside "$TMPDIR_T/outside"
 logged "boundary says why it refused it" "$(cat "$ALOG")" "refused a connection no jailed process made"
 
 detach
-ok_if "SIGTERM detaches with status 0 ($rc)" '[ "$rc" = 0 ]'
-ok_if "after the detach the cgroup has no programs" 'no_programs "$MCG"'
-ok_if "the cgroup and its member are left as they were" \
-	'[ -d "$MCG" ] && kill -0 "$MPID" && kill -0 "$HELD_PID"'
+check "SIGTERM detaches with status 0 ($rc)" [ "$rc" = 0 ]
+check "after the detach the cgroup has no programs" no_programs "$MCG"
+left_as_they_were() { [ -d "$MCG" ] && kill -0 "$MPID" && kill -0 "$HELD_PID"; }
+check "the cgroup and its member are left as they were" left_as_they_were
 state_snapshot "$TMPDIR_T/after"
 left=$(state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after" "$ID")
-ok_if "the detach leaves no pins, run files or processes behind" '[ -z "$left" ] && [ ! -e "/run/boundary/$ID" ]'
+nothing_left() { [ -z "$left" ] && [ ! -e "/run/boundary/$ID" ]; }
+check "the detach leaves no pins, run files or processes behind" nothing_left
 [ -n "$left" ] && diag "left: $left"
 in_member host "curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://127.0.0.1:$P_HTTP/echo/free"
-ok_if "after the detach the member reaches loopback directly again ($out)" '[ "$out" = 200 ]'
+check "after the detach the member reaches loopback directly again ($out)" [ "$out" = 200 ]
 
 attach_bg kill --kill-existing-sockets --cgroup "$MCG" --allow "domain=up.test"
 logged "--kill-existing-sockets shuts the held connection down, naming it" "$(cat "$ALOG")" \
 	"pid $HELD_PID \(python3\): shut down its TCP connection to 127\.0\.0\.1:$HOLD_PORT"
-ok_if "its owner reads end of file and its peer sees it go" \
-	'for _ in $(seq 50); do [ -e "$TMPDIR_T/held.eof" ] && [ -e "$HOLD/gone.1" ] && break; sleep 0.1; done
-	[ -e "$TMPDIR_T/held.eof" ] && [ -e "$HOLD/gone.1" ]'
+held_shut() {
+	for _ in $(seq 50); do [ -e "$TMPDIR_T/held.eof" ] && [ -e "$HOLD/gone.1" ] && break; sleep 0.1; done
+	[ -e "$TMPDIR_T/held.eof" ] && [ -e "$HOLD/gone.1" ]
+}
+check "its owner reads end of file and its peer sees it go" held_shut
 
 # --- SIGKILL: the cgroup stays closed until boundary cleanup, which keeps the cgroup ---------------
 
 kill -KILL "$BND_PID"
 wait "$BND_PID" 2>/dev/null
-ok_if "killed, boundary leaves its pins in place" '[ -d "/sys/fs/bpf/boundary/$ID" ]'
+check "killed, boundary leaves its pins in place" [ -d "/sys/fs/bpf/boundary/$ID" ]
 before=$(conns)
 in_member host "$CURL http://up.test:$P_HTTP/echo/after-kill"
-ok_if "the cgroup stays closed: a new connection fails (curl exit $rc)" \
-	'[ "$rc" != 0 ] && [ "$(conns)" = "$before" ]'
+stays_closed() { [ "$rc" != 0 ] && [ "$(conns)" = "$before" ]; }
+check "the cgroup stays closed: a new connection fails (curl exit $rc)" stays_closed
 jailed -- true
-ok_if "an unrelated boundary run leaves the stale attachment closed" \
-	'[ -d "/sys/fs/bpf/boundary/$ID" ] && ! no_programs "$MCG"'
+stale_closed() { [ -d "/sys/fs/bpf/boundary/$ID" ] && ! no_programs "$MCG"; }
+check "an unrelated boundary run leaves the stale attachment closed" stale_closed
 "$BOUNDARY" cleanup >"$TMPDIR_T/cleanup.out" 2>&1
 logged "boundary cleanup reaps it and says the cgroup is open again" \
 	"$(cat "$TMPDIR_T/cleanup.out")" "reaped stale attachment $ID .*cgroup $MCG is no longer jailed"
-ok_if "cleanup unpinned the programs and kept the cgroup and its member" \
-	'[ ! -e "/sys/fs/bpf/boundary/$ID" ] && [ ! -e "/run/boundary/$ID" ] && no_programs "$MCG" && [ -d "$MCG" ] && kill -0 "$MPID"'
+reaped_kept_cgroup() {
+	[ ! -e "/sys/fs/bpf/boundary/$ID" ] && [ ! -e "/run/boundary/$ID" ] && no_programs "$MCG" &&
+		[ -d "$MCG" ] && kill -0 "$MPID"
+}
+check "cleanup unpinned the programs and kept the cgroup and its member" reaped_kept_cgroup
 
 # --- a container stand-in: a network namespace of its own --------------------------------------
 
 member_up ctr unshare -n
 CPID=$MPID
 CCG=$MCG
-ok_if "the stand-in lives in a network namespace of its own" \
-	'[ "$(readlink /proc/$CPID/ns/net)" != "$(readlink /proc/self/ns/net)" ]'
+check "the stand-in lives in a network namespace of its own" \
+	[ "$(readlink /proc/$CPID/ns/net)" != "$(readlink /proc/self/ns/net)" ]
 attach_bg ctr --cgroup "$CCG" --allow "domain=up.test"
 logged "boundary attaches inside the stand-in's namespace" "$(cat "$ALOG")" \
 	"attached to $CCG: .*in the network namespace of pid $CPID"
 PPORT=$(jail_field "$ALOG" proxy_port)
-ok_if "the proxy listens inside the stand-in's namespace, not the host's" \
-	'nsenter -t "$CPID" -n ss -Hltn "sport = :$PPORT" | grep -q 127.0.0.1 &&
-	! ss -Hltn "sport = :$PPORT" | grep -q "127.0.0.1:$PPORT"'
+listens_inside() {
+	nsenter -t "$CPID" -n ss -Hltn "sport = :$PPORT" | grep -q 127.0.0.1 &&
+		! ss -Hltn "sport = :$PPORT" | grep -q "127.0.0.1:$PPORT"
+}
+check "the proxy listens inside the stand-in's namespace, not the host's" listens_inside
 in_member ctr "$CURL http://up.test:$P_HTTP/echo/container"
-ok_if "an allowed request from the stand-in goes through ($rc: $out)" \
-	'[ "$rc" = 0 ] && grep -q "/echo/container" <<<"$out"'
+check "an allowed request from the stand-in goes through ($rc: $out)" \
+	went_through "/echo/container"
 in_member ctr "$CURL -o /dev/null -w '%{http_code}' http://other.test:$P_HTTP/refused"
-ok_if "a refused one gets 403 ($out) and never reaches its server" \
-	'[ "$out" = 403 ] && [ "$(conns B)" = 0 ]'
+refused_unseen() { [ "$out" = 403 ] && [ "$(conns B)" = 0 ]; }
+check "a refused one gets 403 ($out) and never reaches its server" refused_unseen
 in_member ctr "getent hosts up.test"
-ok_if "the stand-in's DNS is answered by boundary ($out)" '[ "$rc" = 0 ] && [ -n "$out" ]'
+dns_answered() { [ "$rc" = 0 ] && [ -n "$out" ]; }
+check "the stand-in's DNS is answered by boundary ($out)" dns_answered
 detach
-ok_if "SIGTERM detaches the stand-in's cgroup ($rc)" '[ "$rc" = 0 ] && no_programs "$CCG"'
-ok_if "no listener is left in the stand-in's namespace" \
-	'! nsenter -t "$CPID" -n ss -Hltn "sport = :$PPORT" | grep -q .'
+detached_ctr() { [ "$rc" = 0 ] && no_programs "$CCG"; }
+check "SIGTERM detaches the stand-in's cgroup ($rc)" detached_ctr
+no_listener_inside() { ! nsenter -t "$CPID" -n ss -Hltn "sport = :$PPORT" | grep -q .; }
+check "no listener is left in the stand-in's namespace" no_listener_inside
 
 # --- --container and --systemd-unit, through stand-ins ------------------------------------------
 
@@ -273,41 +288,37 @@ logged "--container asks docker for the container's pid" "$(cat "$ALOG")" \
 logged "and attaches to its cgroup, inside its namespace" "$(cat "$ALOG")" \
 	"attached to $CCG: .*network namespace of pid $CPID"
 in_member ctr "$CURL http://up.test:$P_HTTP/echo/by-container"
-ok_if "requests from the container are decided ($out)" 'grep -q "/echo/by-container" <<<"$out"'
+check "requests from the container are decided ($out)" grep -q "/echo/by-container" <<<"$out"
 detach
 run_b attach --container nosuch
-ok_if "an unknown container is an error naming the runtime's answer" \
-	'[ "$rc" = 125 ] && grep -q "no runtime knows it (docker: Error: No such object: nosuch)" <<<"$err"'
+check "an unknown container is an error naming the runtime's answer" \
+	refused_saying "no runtime knows it (docker: Error: No such object: nosuch)"
 run_b attach --container stopped
-ok_if "a stopped container is an error that says so" \
-	'[ "$rc" = 125 ] && grep -q "is not running" <<<"$err"'
+check "a stopped container is an error that says so" refused_saying "is not running"
 attach_bg unit --systemd-unit stand-in.service --allow "domain=up.test"
 logged "--systemd-unit asks systemctl for the unit's cgroup" "$(cat "$ALOG")" \
 	"attached to $CCG: "
 detach
 run_b attach --systemd-unit gone.service
-ok_if "a unit with no cgroup is an error that says so" \
-	'[ "$rc" = 125 ] && grep -q "has no cgroup (is it running?" <<<"$err"'
+check "a unit with no cgroup is an error that says so" refused_saying "has no cgroup (is it running?"
 export PATH=$OLDPATH
 
 # --- refusals ------------------------------------------------------------------------------------
 
 run_b attach --cgroup /
-ok_if "the root cgroup is refused" '[ "$rc" = 125 ] && grep -q "root cgroup" <<<"$err"'
+check "the root cgroup is refused" refused_saying "root cgroup"
 MINE=$(awk -F: '$1 == 0 { print $3 }' /proc/self/cgroup)
 if [ "$MINE" = / ]; then
 	skip "this suite runs in the root cgroup: no cgroup of its own to refuse"
 else
 	run_b attach --cgroup "$MINE"
-	ok_if "a cgroup holding boundary itself is refused" \
-		'[ "$rc" = 125 ] && grep -q "boundary itself runs in" <<<"$err"'
+	check "a cgroup holding boundary itself is refused" refused_saying "boundary itself runs in"
 fi
 run_b attach --cgroup /nonexistent-$$
-ok_if "a missing cgroup is an error" '[ "$rc" = 125 ] && grep -q "No such file" <<<"$err"'
+check "a missing cgroup is an error" refused_saying "No such file"
 run_b attach --cgroup "$CCG" -- ls
-ok_if "attach runs no command" '[ "$rc" = 125 ] && grep -q "attach runs no command" <<<"$err"'
+check "attach runs no command" refused_saying "attach runs no command"
 run_b attach --cgroup "$CCG" --container x
-ok_if "exactly one of --cgroup, --container, --systemd-unit" \
-	'[ "$rc" = 125 ] && grep -q "exactly one of" <<<"$err"'
+check "exactly one of --cgroup, --container, --systemd-unit" refused_saying "exactly one of"
 
 done_testing

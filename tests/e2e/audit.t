@@ -36,7 +36,8 @@ chmod 666 "$R/side-a.go" "$R/side-b.go"
 bnd_bg pipe --audit-log "$AUD" --allow "domain=up.test" -- sh -c \
 	"python3 $R/side.py side-a $P_HTTP | python3 $R/side.py side-b $P_HTTP"
 for _ in $(seq 200); do [ -e "$R/side-a.done" ] && [ -e "$R/side-b.done" ] && break; sleep 0.05; done
-ok_if "both sides of the pipeline made their requests" '[ -e "$R/side-a.done" ] && [ -e "$R/side-b.done" ]'
+both_sides_done() { [ -e "$R/side-a.done" ] && [ -e "$R/side-b.done" ]; }
+check "both sides of the pipeline made their requests" both_sides_done
 
 # rec PATTERN: the first request record whose url ends with PATTERN.
 rec() { grep '"event":"request"' "$AUD" | grep -F "$1\"" | head -1; }
@@ -63,29 +64,31 @@ for side in side-a side-b; do
 done
 a=$(field pid "$(rec /echo/side-a)")
 b=$(field pid "$(rec /echo/side-b)")
-ok_if "the two sides are told apart ($a, $b)" '[ -n "$a" ] && [ "$a" != "$b" ]'
+told_apart() { [ -n "$a" ] && [ "$a" != "$b" ]; }
+check "the two sides are told apart ($a, $b)" told_apart
 rm -f "$R/side-a.go" "$R/side-b.go"
 wait "$BND_PID"
 rc=$?
-ok_if "the run ends when the pipeline does (exit $rc)" '[ "$rc" = 0 ]'
+check "the run ends when the pipeline does (exit $rc)" [ "$rc" = 0 ]
 
 end=$(grep '"event":"end"' "$AUD" | grep -F '/echo/side-a"' | head -1)
 contains "an allowed exchange ends with a record" "$end" '"status":200'
 bu=$(field bytes_up "$end")
 bd=$(field bytes_down "$end")
 du=$(field duration_ms "$end")
-ok_if "which counts the bytes both ways and the time ($bu up, $bd down, $du ms)" \
-	'[ "${bu:-0}" -gt 0 ] && [ "${bd:-0}" -gt 0 ] && [ -n "$du" ]'
-ok_if "every line is one JSON object" \
-	'python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" "$AUD"'
+counted() { [ "${bu:-0}" -gt 0 ] && [ "${bd:-0}" -gt 0 ] && [ -n "$du" ]; }
+check "which counts the bytes both ways and the time ($bu up, $bd down, $du ms)" counted
+check "every line is one JSON object" \
+	python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" "$AUD"
 n_req=$(grep -c '"event":"request"' "$AUD")
-ok_if "one record per decision: 4 requests, 4 records ($n_req)" '[ "$n_req" = 4 ]'
+check "one record per decision: 4 requests, 4 records ($n_req)" [ "$n_req" = 4 ]
 
 # --- a directory gets a file of its own; - is stdout ------------------------------------------
 mkdir -p "$TMPDIR_T/logs"
 bnd --audit-log "$TMPDIR_T/logs" --allow "domain=up.test" -- $CURL -o /dev/null "http://up.test:$P_HTTP/echo/dir"
 f=$(ls "$TMPDIR_T/logs"/boundary-audit-*.jsonl 2>/dev/null | head -1)
-ok_if "--audit-log DIR writes boundary-audit-<time>-<pid>.jsonl in it" '[ -n "$f" ] && grep -q /echo/dir "$f"'
+dir_log_written() { [ -n "$f" ] && grep -q /echo/dir "$f"; }
+check "--audit-log DIR writes boundary-audit-<time>-<pid>.jsonl in it" dir_log_written
 bnd --audit-log - --allow "domain=up.test" -- $CURL -o /dev/null "http://up.test:$P_HTTP/echo/stdout"
 contains "--audit-log - writes to stdout" "$out" '"url":"http://up.test:'"$P_HTTP"'/echo/stdout"'
 

@@ -52,8 +52,10 @@ redirect_case() {
 }
 
 redirect_case "plain connect v4" "$TH4:8001" "$TH4:8001" -- tcp "$TH4" 8001
-ok_if "the probe's pid inside the jail is its own ($probe_nspid), not the host's ($probe_pid)" \
-	'[ -n "$probe_nspid" ] && [ "$probe_nspid" -lt 10 ] && [ "$probe_nspid" != "$probe_pid" ]'
+own_pid() {
+	[ -n "$probe_nspid" ] && [ "$probe_nspid" -lt 10 ] && [ "$probe_nspid" != "$probe_pid" ]
+}
+check "the probe's pid inside the jail is its own ($probe_nspid), not the host's ($probe_pid)" own_pid
 
 # TCP Fast Open is per network namespace; the jail's fresh one has the kernel default (client on),
 # whatever the host's setting, so nothing needs changing.
@@ -70,11 +72,11 @@ fi
 # family without a socket() call. Outside, the same probe gets as far as the connect.
 if [ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" = 0 ]; then
 	out=$("$PROBE" uring 127.0.0.1 9)
-	ok_if "control: outside the jail, io_uring gets as far as IORING_OP_CONNECT ($out)" \
-		'[ "$out" = "err ECONNREFUSED" ]'
+	check "control: outside the jail, io_uring gets as far as IORING_OP_CONNECT ($out)" \
+		[ "$out" = "err ECONNREFUSED" ]
 	jail_probe -- uring "$TH4" 8003
 	want_out() { [ "$out" = "$1" ]; }
-	ok_if "io_uring_setup is refused in the jail ($out)" 'want_out "err EPERM"'
+	check "io_uring_setup is refused in the jail ($out)" want_out "err EPERM"
 else
 	skip "io_uring: kernel.io_uring_disabled is set"
 	skip "io_uring: kernel.io_uring_disabled is set"
@@ -250,14 +252,17 @@ check "--no-user-namespace: gid 65534 everywhere ($(field Gid))" [ "$(field Gid)
 
 jailed -- sh -c 'echo "pid=$$"; for p in /proc/[0-9]*; do echo "proc=$(cat "$p/comm")"; done'
 pid=$(sed -n 's/^pid=//p' <<<"$out")
-ok_if "a fresh /proc: the command's pid is small ($pid)" '[ -n "$pid" ] && [ "$pid" -le 3 ]'
+small_pid() { [ -n "$pid" ] && [ "$pid" -le 3 ]; }
+check "a fresh /proc: the command's pid is small ($pid)" small_pid
 nproc=$(grep -c '^proc=' <<<"$out")
-ok_if "a fresh /proc: only the jail's processes ($nproc)" '[ "$nproc" -ge 2 ] && [ "$nproc" -le 5 ]'
-ok_if "a fresh /proc: boundary itself is not there" '! grep -qx "proc=boundary" <<<"$out"'
+few_procs() { [ "$nproc" -ge 2 ] && [ "$nproc" -le 5 ]; }
+check "a fresh /proc: only the jail's processes ($nproc)" few_procs
+check "a fresh /proc: boundary itself is not there" not grep -qx "proc=boundary" <<<"$out"
 
 jailed -- sh -c 'echo "bpf=$(ls -A /sys/fs/bpf | wc -l) cgroup=$(ls -A /sys/fs/cgroup | wc -l)"'
 check "/sys/fs/bpf and /sys/fs/cgroup are empty in the jail ($out)" [ "$out" = "bpf=0 cgroup=0" ]
-ok_if "... while on the host they are not" '[ -n "$(ls -A /sys/fs/bpf)" ] && [ -n "$(ls -A /sys/fs/cgroup)" ]'
+host_has_bpf_and_cgroups() { [ -n "$(ls -A /sys/fs/bpf)" ] && [ -n "$(ls -A /sys/fs/cgroup)" ]; }
+check "... while on the host they are not" host_has_bpf_and_cgroups
 
 # The config file given by --config: read-only inside, for root in the namespace and for nobody.
 cfgdir=$TMPDIR_T/cfg
@@ -320,8 +325,8 @@ else
 	fail "nothing left behind after a normal exit"
 	diag "$left"
 fi
-ok_if "... in particular not the jail's own cgroup and pins ($id)" \
-	'[ -n "$id" ] && [ ! -e "$cg" ] && [ ! -e "/sys/fs/bpf/boundary/$id" ]'
+own_state_gone() { [ -n "$id" ] && [ ! -e "$cg" ] && [ ! -e "/sys/fs/bpf/boundary/$id" ]; }
+check "... in particular not the jail's own cgroup and pins ($id)" own_state_gone
 
 jail_bg int --log-level debug -- sleep 30
 jail_wait_log "$TMPDIR_T/int.log" "debug: jail " 5
@@ -350,8 +355,9 @@ for i in $(seq 40); do
 	[ -z "$(loaded)" ] && break
 	sleep 0.1
 done
-ok_if "no BPF program of the jail stays loaded (it had $(wc -w <<<"$progs"), left: $(loaded | wc -l))" \
-	'[ "$(wc -w <<<"$progs")" = 13 ] && [ -z "$(loaded)" ]'
+progs_unloaded() { [ "$(wc -w <<<"$progs")" = 13 ] && [ -z "$(loaded)" ]; }
+check "no BPF program of the jail stays loaded (it had $(wc -w <<<"$progs"), left: $(loaded | wc -l))" \
+	progs_unloaded
 
 # --- two jails at once ----------------------------------------------------------------------------
 
@@ -365,11 +371,12 @@ ida=$(jail_field "$TMPDIR_T/ja.log" id)
 idb=$(jail_field "$TMPDIR_T/jb.log" id)
 cga=$(jail_field "$TMPDIR_T/ja.log" cgroup)
 cgb=$(jail_field "$TMPDIR_T/jb.log" cgroup)
-ok_if "two jails: different ids ($ida, $idb)" '[ -n "$ida" ] && [ -n "$idb" ] && [ "$ida" != "$idb" ]'
-ok_if "two jails: different cgroups, both there at once" \
-	'[ -n "$cga" ] && [ "$cga" != "$cgb" ] && [ -d "$cga" ] && [ -d "$cgb" ]'
-ok_if "two jails: different pin directories, both there at once" \
-	'[ -d "/sys/fs/bpf/boundary/$ida" ] && [ -d "/sys/fs/bpf/boundary/$idb" ]'
+two_ids() { [ -n "$ida" ] && [ -n "$idb" ] && [ "$ida" != "$idb" ]; }
+two_cgroups() { [ -n "$cga" ] && [ "$cga" != "$cgb" ] && [ -d "$cga" ] && [ -d "$cgb" ]; }
+two_pin_dirs() { [ -d "/sys/fs/bpf/boundary/$ida" ] && [ -d "/sys/fs/bpf/boundary/$idb" ]; }
+check "two jails: different ids ($ida, $idb)" two_ids
+check "two jails: different cgroups, both there at once" two_cgroups
+check "two jails: different pin directories, both there at once" two_pin_dirs
 wait "$a_wait"
 wait "$b_wait"
 la=$(cat "$TMPDIR_T/ja.log")
@@ -384,8 +391,10 @@ lacks "two jails: A's log does not mention B's port" "$la" ":7202"
 lacks "two jails: B's log does not mention A's port" "$lb" ":7101"
 pa=$(grep -oE "netprobe\[[0-9]+\]" <<<"$la" | sort -u)
 pb=$(grep -oE "netprobe\[[0-9]+\]" <<<"$lb" | sort -u)
-ok_if "two jails: each log names one process, not the other's" \
-	'[ "$(wc -l <<<"$pa")" = 1 ] && [ "$(wc -l <<<"$pb")" = 1 ] && [ "$pa" != "$pb" ]'
+one_process_each() {
+	[ "$(wc -l <<<"$pa")" = 1 ] && [ "$(wc -l <<<"$pb")" = 1 ] && [ "$pa" != "$pb" ]
+}
+check "two jails: each log names one process, not the other's" one_process_each
 
 testhost_quiet "the test host saw nothing from any jail"
 

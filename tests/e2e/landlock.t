@@ -86,15 +86,15 @@ print(\"bind\", \"ok\")
 " >$R/py 2>&1
 		grep -E "^(Cap(Eff|Prm|Bnd|Amb)|NoNewPrivs|Uid):" /proc/self/status >$R/status
 		exit 3' "$R" "$P_HTTP" "$P_HTTPS" "$PU" "$PP" $CURL
-	ok_if "landlock: the command's exit status comes back (3)" '[ "$rc" = 3 ]'
+	check "landlock: the command's exit status comes back (3)" [ "$rc" = 3 ]
 	if [ "$(cat "$R/https.code" 2>/dev/null)" = 200 ] && grep -q '"server": "A"' "$R/https.body"; then
 		ok "landlock: an allowed HTTPS request goes through the proxy (CONNECT, intercepted)"
 	else
 		fail "landlock: an allowed HTTPS request goes through the proxy (CONNECT, intercepted)"
 		diag "$(cat "$R/https.code" "$R/https.body" 2>&1)" "$log"
 	fi
-	ok_if "landlock: an allowed plain HTTP request goes through the proxy" \
-		'[ "$(cat "$R/http.code" 2>/dev/null)" = 200 ]'
+	check "landlock: an allowed plain HTTP request goes through the proxy" \
+		[ "$(cat "$R/http.code" 2>/dev/null)" = 200 ]
 	if [ "$(cat "$R/no.code" 2>/dev/null)" = 403 ] && grep -qF "$BLOCKED" "$R/no.body" &&
 		grep -qE "DENY GET https://up.test:$P_HTTPS/echo/no from 127\.0\.0\.1:[0-9]+" <<<"$log"; then
 		ok "landlock: a refused request gets 403, logged with the client's address"
@@ -114,8 +114,8 @@ HTTP_PROXY=http://127.0.0.1:$PP
 NO_PROXY=
 http_proxy=http://127.0.0.1:$PP
 https_proxy=http://127.0.0.1:$PP"
-	ok_if "landlock: every proxy variable names the proxy; NO_PROXY is empty" \
-		'[ "$(cat "$R/env")" = "$want" ]'
+	check "landlock: every proxy variable names the proxy; NO_PROXY is empty" \
+		[ "$(cat "$R/env")" = "$want" ]
 	py=$(cat "$R/py" 2>/dev/null)
 	if grep -qx 'direct EACCES' <<<"$py" && grep -qx 'direct6 EACCES' <<<"$py"; then
 		ok "landlock: a direct TCP connection (ignoring HTTP_PROXY) is refused (EACCES)"
@@ -123,8 +123,8 @@ https_proxy=http://127.0.0.1:$PP"
 		fail "landlock: a direct TCP connection (ignoring HTTP_PROXY) is refused (EACCES)"
 		diag "$py"
 	fi
-	ok_if "landlock: the upstream saw only the proxy's connections" \
-		'[ "$(($(conns A) - c0))" -le 2 ]'
+	check "landlock: the upstream saw only the proxy's connections" \
+		[ "$(($(conns A) - c0))" -le 2 ]
 	if grep -qx 'proxyport connected' <<<"$py" && grep -qx landlock-bypass "$TMPDIR_T/tcp-hits"; then
 		ok "landlock, documented bypass: TCP to any address on the proxy's port gets out"
 	else
@@ -138,7 +138,7 @@ https_proxy=http://127.0.0.1:$PP"
 		fail "landlock, documented bypass: UDP is not restricted (the listener got the datagram)"
 		diag "$py"
 	fi
-	ok_if "landlock: TCP bind and listen stay allowed" 'grep -qx "bind ok" <<<"$py"'
+	check "landlock: TCP bind and listen stay allowed" grep -qx "bind ok" <<<"$py"
 	st=$(cat "$R/status" 2>/dev/null)
 	if grep -q '^Uid:	65534	' <<<"$st" && grep -q '^CapEff:	0000000000000000' <<<"$st" &&
 		grep -q '^CapPrm:	0000000000000000' <<<"$st" && grep -q '^CapBnd:	0000000000000000' <<<"$st" &&
@@ -155,8 +155,8 @@ ca-cert.pem" ]; then
 		fail "landlock: the run's CA key is not on disk where the command could read it"
 		diag "$(cat "$R/rundir" 2>&1)"
 	fi
-	ok_if "landlock: the run's directory is gone afterwards" \
-		'[ -n "$(cat "$R/bundle")" ] && [ ! -e "$(dirname "$(cat "$R/bundle")")" ]'
+	run_dir_gone() { [ -n "$(cat "$R/bundle")" ] && [ ! -e "$(dirname "$(cat "$R/bundle")")" ]; }
+	check "landlock: the run's directory is gone afterwards" run_dir_gone
 fi
 
 # --- landlock for an ordinary user: no root, no capability -----------------------------------------
@@ -186,8 +186,8 @@ if [ "$abi" -ge 4 ] 2>/dev/null; then
 		diag "rc=$rc" "$out" "$(cat "$TMPDIR_T/nobody.log")"
 	fi
 	if [ "$abi" -ge 6 ]; then
-		ok_if "landlock (ABI 6+): the command cannot signal boundary, though the same user" \
-			'[ "$(sed -n 3p <<<"$out")" = "signal refused" ]'
+		check "landlock (ABI 6+): the command cannot signal boundary, though the same user" \
+			[ "$(sed -n 3p <<<"$out")" = "signal refused" ]
 	else
 		skip "Landlock ABI $abi has no signal scoping"
 	fi
@@ -202,15 +202,15 @@ bnd --jail-type weak --allow "domain=up.test path=/echo/ok/*" -- sh -c '
 	"$@" -o $R/w-no.body -w "%{http_code}" http://up.test:$P_HTTP/echo/no >$R/w-no.code
 	"$@" --noproxy "*" -o $R/w-direct.body -w "%{http_code}" --resolve up.test:$P_HTTP:127.0.0.1 \
 		http://up.test:$P_HTTP/echo/direct >$R/w-direct.code' "$R" "$P_HTTP" "$P_HTTPS" "$PU" $CURL
-ok_if "weak: the command runs and exits 0" '[ "$rc" = 0 ]'
+check "weak: the command runs and exits 0" [ "$rc" = 0 ]
 if [ "$(cat "$R/w-https.code" 2>/dev/null)" = 200 ] && grep -q '"server": "A"' "$R/w-https.body"; then
 	ok "weak: an allowed HTTPS request goes through the proxy"
 else
 	fail "weak: an allowed HTTPS request goes through the proxy"
 	diag "$(cat "$R/w-https.code" "$R/w-https.body" 2>&1)" "$log"
 fi
-ok_if "weak: a refused request gets 403" \
-	'[ "$(cat "$R/w-no.code" 2>/dev/null)" = 403 ] && grep -qF "$BLOCKED" "$R/w-no.body"'
+refused_403() { [ "$(cat "$R/w-no.code" 2>/dev/null)" = 403 ] && grep -qF "$BLOCKED" "$R/w-no.body"; }
+check "weak: a refused request gets 403" refused_403
 if [ "$(cat "$R/w-direct.code" 2>/dev/null)" = 200 ] && upstream_requests | grep -q ' GET /echo/direct$' &&
 	! grep -q '/echo/direct' <<<"$log"; then
 	ok "weak, documented bypass: a program ignoring HTTP_PROXY connects directly, unseen"
@@ -226,6 +226,9 @@ fi
 # as nobody, who cannot search a root-only directory.
 mkdir -p "$TMPDIR_T/root-only"
 chmod 700 "$TMPDIR_T/root-only"
+not_found_127() {
+	[ "$rc" = 127 ] && grep -q "cannot run boundary-no-such-command: command not found" <<<"$log"
+}
 for type in weak landlock; do
 	if [ "$type" = landlock ] && [ "$abi" -lt 4 ] 2>/dev/null; then
 		skip "the kernel has no Landlock network rules (ABI $abi < 4)"
@@ -233,8 +236,7 @@ for type in weak landlock; do
 	fi
 	PATH="$TMPDIR_T/root-only:$PATH" bnd --jail-type $type --allow domain=up.test -- \
 		boundary-no-such-command
-	ok_if "$type: a command on no searchable PATH directory is not found, exit 127" \
-		'[ "$rc" = 127 ] && grep -q "cannot run boundary-no-such-command: command not found" <<<"$log"'
+	check "$type: a command on no searchable PATH directory is not found, exit 127" not_found_127
 done
 
 # --- only the command's user may use the proxy ------------------------------------------------
@@ -257,17 +259,22 @@ else
 	fail "another user's connection to the proxy is refused, saying whose it was"
 	diag "code=$code" "$(cat "$TMPDIR_T/own.log")"
 fi
-ok_if "the command's own user is served meanwhile" '[ "$(cat "$R/own.code" 2>/dev/null)" = 200 ]'
+check "the command's own user is served meanwhile" [ "$(cat "$R/own.code" 2>/dev/null)" = 200 ]
 
 # --- flags ----------------------------------------------------------------------------------------
 
 out=$("$BOUNDARY" --jail-type nojail -- true 2>&1)
 rc=$?
-ok_if "an unknown jail type is refused, naming the valid ones" \
-	'[ "$rc" = 125 ] && grep -q "invalid JailType: nojail (use nsjail, landlock (or landjail) or weak)" <<<"$out"'
+unknown_type_refused() {
+	[ "$rc" = 125 ] &&
+		grep -q "invalid JailType: nojail (use nsjail, landlock (or landjail) or weak)" <<<"$out"
+}
+check "an unknown jail type is refused, naming the valid ones" unknown_type_refused
+# landjail_accepted RC: boundary --test exited RC; it allowed, or said ALLOW.
+landjail_accepted() { [ "$1" = 0 ] || grep -q "^ALLOW" <<<"$out"; }
 out=$(BOUNDARY_JAIL_TYPE=landjail "$BOUNDARY" --allow domain=up.test --test https://up.test/ 2>&1)
-ok_if "landjail (coder's name) is accepted" '[ "$?" = 0 ] || grep -q "^ALLOW" <<<"$out"'
+check "landjail (coder's name) is accepted" landjail_accepted "$?"
 left=$(comm -13 "$TMPDIR_T/runs-before" <(ls -d /tmp/boundary-landlock-* /tmp/boundary-weak-* 2>/dev/null | sort))
-ok_if "no run directory is left in /tmp" '[ -z "$left" ]'
+check "no run directory is left in /tmp" [ -z "$left" ]
 
 done_testing

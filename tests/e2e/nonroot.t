@@ -94,7 +94,7 @@ else
 	fail "the command runs as nobody with no groups, no capability in any set, no_new_privs"
 	diag "$st" "$log"
 fi
-ok_if "the command's own exit status comes back (7)" '[ "$rc" = 7 ]'
+check "the command's own exit status comes back (7)" [ "$rc" = 7 ]
 if [ "$(cat "$R/ok.code" 2>/dev/null)" = 200 ] && grep -q '"server": "A"' "$R/ok.body"; then
 	ok "an allowed HTTPS request is served through the jail"
 else
@@ -108,7 +108,7 @@ else
 	fail "a refused request gets 403 and a DENY line naming curl"
 	diag "$(cat "$R/no.code" 2>&1)" "$log"
 fi
-ok_if "the test host saw nothing" '[ "$(hits)" = 0 ]'
+check "the test host saw nothing" [ "$(hits)" = 0 ]
 if grep -q 'BEGIN' "$R/key"; then
 	fail "the jailed command cannot read the CA key"
 else
@@ -130,7 +130,7 @@ else
 	diag "$(cat "$R/run" 2>&1)"
 fi
 left=$(state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after")
-ok_if "nothing is left behind (cgroup, pins, processes)" '[ -z "$left" ]'
+check "nothing is left behind (cgroup, pins, processes)" [ -z "$left" ]
 [ -n "$left" ] && diag "$left"
 
 # --- what the capabilities must not buy ---------------------------------------------------------
@@ -143,7 +143,7 @@ else
 	diag "rc=$rc out=$out" "$log"
 fi
 nb "$NB/bin/boundary" --no-user-namespace -- id -u
-ok_if "--no-user-namespace runs the command as the user, not as root" '[ "$out" = 65534 ]'
+check "--no-user-namespace runs the command as the user, not as root" [ "$out" = 65534 ]
 
 # The options' files are opened with no capability effective: nobody cannot read root's 0600.
 echo "allowlist: [domain=secret.example]" >"$TMPDIR_T/root-only.yaml"
@@ -165,8 +165,8 @@ else
 	diag "rc=$rc" "$log" "$(ls -la "$TMPDIR_T/rootdir")"
 fi
 nb "$NB/bin/boundary" --log-dir "$TMPDIR_T/rootdir/logs" -- true
-ok_if "--log-dir cannot create a directory where the user cannot" \
-	'[ "$rc" = 125 ] && [ ! -e "$TMPDIR_T/rootdir/logs" ]'
+refused_logdir() { [ "$rc" = 125 ] && [ ! -e "$TMPDIR_T/rootdir/logs" ]; }
+check "--log-dir cannot create a directory where the user cannot" refused_logdir
 
 # --- a container runtime's root-only directory ---------------------------------------------------
 
@@ -216,6 +216,6 @@ for _ in $(seq 100); do
 done
 echo "$code" >"$R/pf.code"
 wait "$pf"
-ok_if "on file capabilities, --port-forward reaches a jailed server (got $code)" '[ "$code" = 200 ]'
+check "on file capabilities, --port-forward reaches a jailed server (got $code)" [ "$code" = 200 ]
 
 done_testing

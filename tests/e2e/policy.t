@@ -42,10 +42,10 @@ bnd --dry-run --audit-log "$AUD" --allow "domain=up.test" -- sh -c "
 want allowed 200 "--dry-run: what the rules allow goes out"
 want plain 200 "--dry-run: what the rules refuse goes out too (HTTP)"
 want tls 200 "--dry-run: ... and over intercepted TLS"
-ok_if "--dry-run: the upstream saw both refused requests" \
-	'grep -q "/echo/dry-plain" "$UP/requests.log" && grep -q "/echo/dry-tls" "$UP/requests.log"'
-ok_if "--dry-run: a connection that is not HTTP is spliced to where it was going" \
-	'[ "$(conns B)" -ge $((b_before + 3)) ] && [[ $out == *RAW-DONE* ]]'
+both_dry_seen() { grep -q "/echo/dry-plain" "$UP/requests.log" && grep -q "/echo/dry-tls" "$UP/requests.log"; }
+check "--dry-run: the upstream saw both refused requests" both_dry_seen
+spliced() { [ "$(conns B)" -ge $((b_before + 3)) ] && [[ $out == *RAW-DONE* ]]; }
+check "--dry-run: a connection that is not HTTP is spliced to where it was going" spliced
 logged "--dry-run: the banner says nothing is blocked" "$log" 'NOTHING IS BLOCKED'
 logged "--dry-run: the log names each would-be refusal" "$log" \
 	'DRY-RUN would deny GET http://other.test:[0-9]+/echo/dry-plain from curl\[[0-9]+\]: no rule matches'
@@ -58,8 +58,8 @@ contains "--dry-run: the record is an allow" "$r" '"decision":"allow"'
 contains "--dry-run: marked would_deny, with the rules' reason" "$r" \
 	'"reason":"no rule matches","would_deny":true'
 r=$(rec "$AUD" /echo/dry-allowed)
-ok_if "--dry-run: what a rule allows is not marked" \
-	'[[ $r == *'"'"'"rule":"domain=up.test"'"'"'* && $r != *would_deny* ]]'
+unmarked() { [[ $r == *'"rule":"domain=up.test"'* && $r != *would_deny* ]]; }
+check "--dry-run: what a rule allows is not marked" unmarked
 r=$(grep '"event":"request"' "$AUD" | grep '"kind":"tcp"' | head -1)
 contains "--dry-run: the stream's record is marked too" "$r" '"would_deny":true'
 run_b log summary "$AUD"
@@ -70,8 +70,8 @@ contains "log summary proposes the stream's rule" "$out" \
 	"--allow \"domain=other.test port=$P_HTTP\""
 lacks "log summary proposes nothing for what a rule allowed" "$out" '--allow "domain=up.test"'
 run_b log summary --format json "$AUD"
-ok_if "log summary --format json counts would_refuse" \
-	'python3 -c "import json,sys; d=json.loads(sys.argv[1]); h=[x for x in d[\"hosts\"] if x[\"host\"]==\"other.test\" and x[\"port\"] is None][0]; assert h[\"would_refuse\"]==2 and h[\"refused\"]==0 and h[\"allow\"]==\"domain=other.test\", h" "$out"'
+check "log summary --format json counts would_refuse" \
+	python3 -c "import json,sys; d=json.loads(sys.argv[1]); h=[x for x in d[\"hosts\"] if x[\"host\"]==\"other.test\" and x[\"port\"] is None][0]; assert h[\"would_refuse\"]==2 and h[\"refused\"]==0 and h[\"allow\"]==\"domain=other.test\", h" "$out"
 
 run_b --dry-run --rules-program /bin/cat -- true
 expect_rc "--dry-run with --rules-program is refused" 125
@@ -118,7 +118,7 @@ bnd --rules-program "python3 $R/prog.py" --allow "domain=up.test" -- sh -c "
 	c after_slow http://other.test:$P_HTTP/echo/ok-after-slow"
 t1=$(date +%s)
 want rule 200 "rules program: what the rules allow is served"
-ok_if "rules program: ... and never reaches the program" '! grep -q p-rule "$PLOG"'
+check "rules program: ... and never reaches the program" not grep -q p-rule "$PLOG"
 want ok 200 "rules program: true allows"
 want obj 200 "rules program: {\"allow\": true} allows"
 want no 403 "rules program: a deny_message denies"
@@ -126,10 +126,10 @@ contains "rules program: the 403 carries the program's message" "$(cat "$R/no")"
 	"prog says no to other.test"
 want tls 200 "rules program: an intercepted HTTPS request is asked about too"
 first=$(grep -F '/echo/ok-1' "$PLOG" | head -1)
-ok_if "rules program: one JSON line per request with httpjail's fields and port, pid, comm" \
-	'python3 -c "import json,sys; r=json.loads(sys.argv[1].split(\" \",1)[1]); assert r[\"method\"]==\"GET\" and r[\"host\"]==\"other.test\" and r[\"path\"]==\"/echo/ok-1\" and r[\"scheme\"]==\"http\" and r[\"url\"].endswith(\"/echo/ok-1\") and r[\"port\"]==$P_HTTP and r[\"pid\"]>0 and r[\"comm\"]==\"curl\" and \"requester_ip\" in r, r" "$first"'
-ok_if "rules program: one long-lived process answers them all" \
-	'[ "$(grep -vE "crash|slow|after" "$PLOG" | cut -d" " -f1 | sort -u | wc -l)" = 1 ]'
+check "rules program: one JSON line per request with httpjail's fields and port, pid, comm" \
+	python3 -c "import json,sys; r=json.loads(sys.argv[1].split(\" \",1)[1]); assert r[\"method\"]==\"GET\" and r[\"host\"]==\"other.test\" and r[\"path\"]==\"/echo/ok-1\" and r[\"scheme\"]==\"http\" and r[\"url\"].endswith(\"/echo/ok-1\") and r[\"port\"]==$P_HTTP and r[\"pid\"]>0 and r[\"comm\"]==\"curl\" and \"requester_ip\" in r, r" "$first"
+check "rules program: one long-lived process answers them all" \
+	[ "$(grep -vE "crash|slow|after" "$PLOG" | cut -d" " -f1 | sort -u | wc -l)" = 1 ]
 want crash 403 "rules program: a program that crashes denies that request"
 logged "rules program: the crash is logged" "$log" \
 	'rules program .* on GET http://other.test:[0-9]+/echo/crash: it closed its output'
@@ -137,14 +137,14 @@ want after_crash 200 "rules program: after a crash it is started again and answe
 want slow 403 "rules program: a program that does not answer in time denies"
 logged "rules program: the timeout is logged" "$log" 'did not answer within 5000 ms'
 want after_slow 200 "rules program: after a timeout it is started again and answers"
-ok_if "rules program: it restarted (three processes answered)" \
-	'[ "$(cut -d" " -f1 "$PLOG" | sort -u | wc -l)" -ge 3 ]'
-ok_if "rules program: the slow request took two timeouts, no more ($((t1 - t0)) s in all)" \
-	'[ $((t1 - t0)) -lt 30 ]'
+check "rules program: it restarted (three processes answered)" \
+	[ "$(cut -d" " -f1 "$PLOG" | sort -u | wc -l)" -ge 3 ]
+check "rules program: the slow request took two timeouts, no more ($((t1 - t0)) s in all)" \
+	[ $((t1 - t0)) -lt 30 ]
 expect_rc "rules program: the command's exit status comes back" 0
 
 bnd --rules-program "$R/no-such-program" -- true
-ok_if "a rules program that cannot run stops boundary before the command" '[ "$rc" = 125 ]'
+check "a rules program that cannot run stops boundary before the command" [ "$rc" = 125 ]
 logged "... saying why" "$log" 'cannot run the rules program .*no-such-program.*No such file'
 
 # --- --interactive -----------------------------------------------------------------------------
@@ -231,19 +231,22 @@ if [ "$rc" = 0 ]; then ok "--interactive: the session ran through every question
 	diag "$tty_out"
 fi
 q() { grep -c "allow $1? \[once/always/deny\]" <<<"$tty_out"; }
-ok_if "--interactive: the question names the process and the request" \
-	'grep -qE "boundary: curl\[[0-9]+\] wants GET http://other.test:$P_HTTP/echo/i1[ab]" <<<"$tty_out"'
-ok_if "--interactive: two requests at once for one host share one question" \
-	'grep -q "CODE-i1a=200\." <<<"$tty_out" && grep -q "CODE-i1b=200\." <<<"$tty_out" &&
-	 grep -q "allowed other.test (2 requests)" <<<"$tty_out"'
-ok_if "--interactive: \"once\" is once: the next request asks again" '[ "$(q other.test)" = 2 ]'
-ok_if "--interactive: \"deny\" refuses it with a 403" 'grep -q "CODE-i2=403\." <<<"$tty_out"'
-ok_if "--interactive: \"always\" admits the host" 'grep -q "CODE-i3=200\." <<<"$tty_out"'
-ok_if "--interactive: ... for the rest of the run, HTTPS included, without asking again" \
-	'grep -q "CODE-i4=200\." <<<"$tty_out" && [ "$(q x.api.up.test)" = 1 ]'
-ok_if "--interactive: \"always\" is appended to the --save-rules file" \
-	'[ "$(cat "$SAVED")" = "domain=x.api.up.test" ]'
-ok_if "--interactive: the --save-rules file is 0600" '[ "$(stat -c %a "$SAVED")" = 600 ]'
+check "--interactive: the question names the process and the request" \
+	grep -qE "boundary: curl\[[0-9]+\] wants GET http://other.test:$P_HTTP/echo/i1[ab]" <<<"$tty_out"
+one_question_for_two() {
+	grep -q "CODE-i1a=200\." <<<"$tty_out" && grep -q "CODE-i1b=200\." <<<"$tty_out" &&
+		grep -q "allowed other.test (2 requests)" <<<"$tty_out"
+}
+check "--interactive: two requests at once for one host share one question" one_question_for_two
+check "--interactive: \"once\" is once: the next request asks again" [ "$(q other.test)" = 2 ]
+check "--interactive: \"deny\" refuses it with a 403" grep -q "CODE-i2=403\." <<<"$tty_out"
+check "--interactive: \"always\" admits the host" grep -q "CODE-i3=200\." <<<"$tty_out"
+admitted_without_asking() { grep -q "CODE-i4=200\." <<<"$tty_out" && [ "$(q x.api.up.test)" = 1 ]; }
+check "--interactive: ... for the rest of the run, HTTPS included, without asking again" \
+	admitted_without_asking
+check "--interactive: \"always\" is appended to the --save-rules file" \
+	[ "$(cat "$SAVED")" = "domain=x.api.up.test" ]
+check "--interactive: the --save-rules file is 0600" [ "$(stat -c %a "$SAVED")" = 600 ]
 bnd --save-rules "$SAVED" -- sh -c "
 	$CURL -o /dev/null -w 'saved: %{http_code}\n' http://x.api.up.test:$P_HTTP/echo/saved
 	$CURL -o /dev/null -w 'other: %{http_code}\n' http://other.test:$P_HTTP/echo/saved"
@@ -275,15 +278,15 @@ bnd_argv --interactive -- sh -c "
 timeout -k 5 90 python3 "$TMPDIR_T/pty_drive.py" "$TMPDIR_T/steps" "$TMPDIR_T/tty.out" -- \
 	"${BND_ARGV[@]}"
 tty_out=$(tr -d '\r' <"$TMPDIR_T/tty.out")
-ok_if "--interactive: the command cannot type into the terminal (TIOCSTI)" \
-	'grep -q "TIOCSTI-REFUSED 1" <<<"$tty_out"' || diag "$tty_out"
-ok_if "--interactive: ... so it cannot answer its own question" \
-	'grep -q "CODE-inject=403\." <<<"$tty_out"' || diag "$tty_out"
+check "--interactive: the command cannot type into the terminal (TIOCSTI)" \
+	grep -q "TIOCSTI-REFUSED 1" <<<"$tty_out" || diag "$tty_out"
+check "--interactive: ... so it cannot answer its own question" \
+	grep -q "CODE-inject=403\." <<<"$tty_out" || diag "$tty_out"
 
 bnd_argv --interactive -- true
 out=$(setsid -w "${BND_ARGV[@]}" 2>&1 </dev/null)
 rc=$?
-ok_if "--interactive without a terminal refuses to start (exit $rc)" '[ "$rc" = 125 ]'
+check "--interactive without a terminal refuses to start (exit $rc)" [ "$rc" = 125 ]
 contains "... saying why and what to do instead" "$out" \
 	"--interactive needs a terminal to ask on, and boundary has none"
 

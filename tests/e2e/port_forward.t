@@ -49,13 +49,12 @@ for _ in $(seq 200); do
 	up=$(curl -sS --max-time 2 "http://127.0.0.1:$HP/index.txt" 2>/dev/null) && [ -n "$up" ] && break
 	sleep 0.1
 done
-ok_if "a host curl reaches the jailed server through the forward" \
-	"[ \"\$up\" = 'hello from the jail' ]"
+check "a host curl reaches the jailed server through the forward" [ "$up" = 'hello from the jail' ]
 out=$(curl -sS -g --max-time 5 "http://[::1]:$HP/index.txt" 2>&1)
-ok_if "... over IPv6 too (got: $out)" "[ \"\$out\" = 'hello from the jail' ]"
+check "... over IPv6 too (got: $out)" [ "$out" = 'hello from the jail' ]
 want_sha=$(sha256sum <"$D/big.bin" | cut -d' ' -f1)
 got_sha=$(curl -sS --max-time 30 "http://127.0.0.1:$HP/big.bin" | sha256sum | cut -d' ' -f1)
-ok_if "4 MB come through byte for byte" "[ '$want_sha' = '$got_sha' ]"
+check "4 MB come through byte for byte" [ "$want_sha" = "$got_sha" ]
 logged "the jailed server saw the requests from its own loopback" "$(cat "$D/server.log")" \
 	'^127\.0\.0\.1 .*"GET /big.bin'
 n_acc=$(grep -c "port forward: .* accepted" "$TMPDIR_T/pf.log")
@@ -66,30 +65,31 @@ logged "from inside the jail, 127.0.0.1:HOST is not the forward" "$inside" \
 	'^inside 127\.0\.0\.1 ConnectionRefusedError$'
 logged "... nor is [::1]:HOST" "$inside" '^inside ::1 ConnectionRefusedError$'
 n_acc2=$(grep -c "port forward: .* accepted" "$TMPDIR_T/pf.log")
-ok_if "the forward accepted nothing while the jail tried ($n_acc before, $n_acc2 after)" \
-	"[ $n_acc -ge 3 ] && [ $n_acc = $n_acc2 ]"
+accepted_nothing_more() { [ "$n_acc" -ge 3 ] && [ "$n_acc" = "$n_acc2" ]; }
+check "the forward accepted nothing while the jail tried ($n_acc before, $n_acc2 after)" \
+	accepted_nothing_more
 
 curl -sS --max-time 5 "http://127.0.0.1:$HP2/" >/dev/null 2>&1
 rc=$?
-ok_if "a forward to a jail port nobody listens on closes the connection (curl rc $rc)" \
-	"[ $rc = 52 ] || [ $rc = 56 ]"
+closed_by_peer() { [ "$rc" = 52 ] || [ "$rc" = 56 ]; }
+check "a forward to a jail port nobody listens on closes the connection (curl rc $rc)" \
+	closed_by_peer
 logged "... and says why" "$(cat "$TMPDIR_T/pf.log")" \
 	"port forward: 127\.0\.0\.1 to host port $HP2: nothing answers on port $JP2 in the jail"
 
 touch "$D/stop"
 wait "$BG_WAIT"
 rc=$?
-ok_if "the jail ends normally (rc $rc)" "[ $rc = 0 ]"
+check "the jail ends normally (rc $rc)" [ "$rc" = 0 ]
 contains "the command finished" "$(cat "$TMPDIR_T/pf.out")" "jail done"
 curl -sS --max-time 5 "http://127.0.0.1:$HP/index.txt" >/dev/null 2>&1
 rc=$?
-ok_if "after the jail, the host port is closed (curl rc $rc)" "[ $rc = 7 ]"
-ok_if "... on IPv6 too" "! curl -sS -g --max-time 5 'http://[::1]:$HP/' >/dev/null 2>&1"
+check "after the jail, the host port is closed (curl rc $rc)" [ "$rc" = 7 ]
+v6_closed() { ! curl -sS -g --max-time 5 "http://[::1]:$HP/" >/dev/null 2>&1; }
+check "... on IPv6 too" v6_closed
 
 # A host port already taken: boundary stops before the command runs.
-python3 -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
-open(sys.argv[2], "w").close(); time.sleep(60)' "$HP3" "$TMPDIR_T/taken" &
+python3 "$STAGE/lib/hit_listener.py" tcp "$HP3" "$TMPDIR_T/taken" /dev/null &
 TAKER=$!
 at_exit "kill $TAKER 2>/dev/null"
 for _ in $(seq 100); do [ -e "$TMPDIR_T/taken" ] && break; sleep 0.05; done
@@ -98,7 +98,7 @@ id_taken=$(jail_field "$TMPDIR_T/stderr" id)
 expect_rc "a taken host port stops boundary" 125
 contains "... saying which port and why" "$err" \
 	"--port-forward $HP3:80: cannot listen on 127.0.0.1:$HP3: Address already in use"
-ok_if "... before the command ran" "[ ! -e '$D/ran' ]"
+check "... before the command ran" [ ! -e "$D/ran" ]
 kill "$TAKER" 2>/dev/null
 
 run_b --port-forward "8080:0" -- true
@@ -117,6 +117,7 @@ left=$({
 	state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after" "$id_pf"
 	state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after" "$id_taken"
 } | grep /boundary/)
-ok_if "both jails were made ($id_pf, $id_taken)" '[ -n "$id_pf" ] && [ -n "$id_taken" ]'
-ok_if "nothing of them is left behind${left:+: $left}" "[ -z \"\$left\" ]"
+both_made() { [ -n "$id_pf" ] && [ -n "$id_taken" ]; }
+check "both jails were made ($id_pf, $id_taken)" both_made
+check "nothing of them is left behind${left:+: $left}" [ -z "$left" ]
 done_testing

@@ -76,7 +76,7 @@ state_snapshot "$TMPDIR_T/before"
 BND_LOG_LEVEL=debug bnd_bg rl --config "$CFG" --allow "domain=other.test" -- sh "$R/loop.sh"
 check "requests are allowed under the first rules" wait_reqs 5
 got=$(codes_from 0)
-ok_if "the first requests were allowed (got: $(echo $got))" 'only 200 "$got"'
+check "the first requests were allowed (got: $(echo $got))" only 200 "$got"
 
 # 1. The file replaced by a rename: up.test no longer allowed.
 sse_before=$(grep -c '^data: ' "$R/sse.out" 2>/dev/null)
@@ -85,12 +85,12 @@ check "a renamed-over config file reloads the rules" wait_reloads 1
 n1=$(nreq)
 logged "the reload is logged with its counts" "$(cat "$TMPDIR_T/rl.log")" \
 	"rules reloaded: 1 rules from $CFG, 1 from the command line \(the file changed\)"
-ok_if "the slow stream was in flight at the reload ($sse_before of $SSE_N events)" \
-	"[ ${sse_before:-0} -lt $SSE_N ]"
+check "the slow stream was in flight at the reload ($sse_before of $SSE_N events)" \
+	[ "${sse_before:-0}" -lt "$SSE_N" ]
 check "requests go on after the reload" wait_reqs $((n1 + 6))
 # The one request in flight at the reload may have been decided either way.
 got=$(codes_from $((n1 + 1)))
-ok_if "every request begun after the reload was refused (got: $(echo $got))" 'only 403 "$got"'
+check "every request begun after the reload was refused (got: $(echo $got))" only 403 "$got"
 
 # 2. SIGHUP with the file as it is: reloaded again, and the command never sees the signal.
 kill -HUP "$BND_PID"
@@ -100,7 +100,7 @@ logged "the SIGHUP reload is logged" "$(cat "$TMPDIR_T/rl.log")" \
 n2=$(nreq)
 check "the jailed loop outlives the SIGHUP (it was not forwarded)" wait_reqs $((n2 + 3))
 got=$(codes_from $((n2 + 1)))
-ok_if "the rules after SIGHUP are the file's, still refusing (got: $(echo $got))" 'only 403 "$got"'
+check "the rules after SIGHUP are the file's, still refusing (got: $(echo $got))" only 403 "$got"
 
 # 3. The file rewritten in place: allowed again.
 printf 'allowlist: ["domain=up.test"]\n' >"$CFG"
@@ -108,7 +108,7 @@ check "a config file rewritten in place reloads the rules" wait_reloads 3
 n3=$(nreq)
 check "requests go on" wait_reqs $((n3 + 6))
 got=$(codes_from $((n3 + 1)))
-ok_if "every request begun after that reload was allowed (got: $(echo $got))" 'only 200 "$got"'
+check "every request begun after that reload was allowed (got: $(echo $got))" only 200 "$got"
 
 # 4. A broken file: the rules in force stay, and the log says where it is broken.
 printf 'allowlist:\n  - "domain=up.test"\n  - "domain=bad.test/nope"\n' >"$CFG"
@@ -122,8 +122,8 @@ logged "the refusal names the file, line and column" "$(cat "$TMPDIR_T/rl.log")"
 n4=$(nreq)
 check "requests go on" wait_reqs $((n4 + 5))
 got=$(codes_from "$n4")
-ok_if "the rules in force stayed: still allowed (got: $(echo $got))" 'only 200 "$got"'
-ok_if "the broken file was not counted as a reload" "[ $(reloads) = 3 ]"
+check "the rules in force stayed: still allowed (got: $(echo $got))" only 200 "$got"
+check "the broken file was not counted as a reload" [ "$(reloads)" = 3 ]
 
 # 5. The command line's rule stays through every reload.
 n5=$(nreq)
@@ -135,15 +135,15 @@ logged "an empty allowlist leaves the --allow rules" "$(cat "$TMPDIR_T/rl.log")"
 touch "$R/stop"
 wait "$BND_PID"
 rc=$?
-ok_if "boundary and the command exit 0 (rc $rc)" "[ $rc = 0 ]"
+check "boundary and the command exit 0 (rc $rc)" [ "$rc" = 0 ]
 contains "the loop finished" "$(cat "$TMPDIR_T/rl.out")" "loop done"
 got=$(codes_from 0)
-ok_if "every request was answered 200 or 403, nothing else (got: $(echo $got))" \
-	"[ -n \"\$got\" ] && ! grep -qvE ' (200|403)\$' <<<\"\$got\""
-ok_if "requests kept flowing through the reloads ($n5 in all)" "[ $n5 -ge 20 ]"
+only_200_or_403() { [ -n "$got" ] && ! grep -qvE ' (200|403)$' <<<"$got"; }
+check "every request was answered 200 or 403, nothing else (got: $(echo $got))" only_200_or_403
+check "requests kept flowing through the reloads ($n5 in all)" [ "$n5" -ge 20 ]
 sse=$(cat "$R/sse.out" 2>/dev/null)
-ok_if "the slow stream begun under the old rules got all $SSE_N events" \
-	"[ \$(grep -c '^data: ' <<<\"\$sse\") = $SSE_N ]"
+check "the slow stream begun under the old rules got all $SSE_N events" \
+	[ "$(grep -c '^data: ' <<<"$sse")" = "$SSE_N" ]
 contains "... and ended cleanly" "$sse" "sse-exit 0"
 
 # 6. A config file that is a symlink swapped underneath, as Kubernetes updates a ConfigMap:
@@ -174,7 +174,7 @@ fi
 n=$(grep -c '^k8s ' "$TMPDIR_T/k8s.out")
 for _ in $(seq 400); do [ "$(grep -c '^k8s ' "$TMPDIR_T/k8s.out")" -ge $((n + 4)) ] && break; sleep 0.05; done
 got=$(tail -n +$((n + 2)) "$TMPDIR_T/k8s.out" | awk '{ print $2 }' | sort | uniq -c | awk '{ print $1, $2 }')
-ok_if "and the new file's rules are the ones in force (got: $(echo $got))" 'only 403 "$got"'
+check "and the new file's rules are the ones in force (got: $(echo $got))" only 403 "$got"
 touch "$R/stop"
 wait "$pid_k8s"
 id_k8s=$(jail_field "$TMPDIR_T/k8s.log" id)
@@ -186,6 +186,7 @@ left=$({
 	state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after" "$id"
 	state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after" "$id_k8s"
 } | grep /boundary/)
-ok_if "the jails were made ($id, $id_k8s)" '[ -n "$id" ] && [ -n "$id_k8s" ]'
-ok_if "nothing is left behind${left:+: $left}" "[ -z \"\$left\" ]"
+both_made() { [ -n "$id" ] && [ -n "$id_k8s" ]; }
+check "the jails were made ($id, $id_k8s)" both_made
+check "nothing is left behind${left:+: $left}" [ -z "$left" ]
 done_testing

@@ -38,8 +38,8 @@ if [ -z "$PORT" ]; then
 	exit 1
 fi
 ok "boundary serve starts and says where it listens (port $PORT)"
-ok_if "it names the CA clients must trust" \
-	'grep -qF "clients must trust $CA" "$TMPDIR_T/srv.out" && [ -s "$CA" ]'
+names_ca() { grep -qF "clients must trust $CA" "$TMPDIR_T/srv.out" && [ -s "$CA" ]; }
+check "it names the CA clients must trust" names_ca
 
 X="curl -sS --max-time 20 -x http://127.0.0.1:$PORT --cacert $CA"
 # shellcheck disable=SC2086 # $X is a command line
@@ -52,7 +52,7 @@ else
 fi
 # shellcheck disable=SC2086
 code=$($X -o /dev/null -w '%{http_code}' "http://up.test:$P_HTTP/echo/ok/p")
-ok_if "curl -x: an allowed plain HTTP request (absolute-form) is served" '[ "$code" = 200 ]'
+check "curl -x: an allowed plain HTTP request (absolute-form) is served" [ "$code" = 200 ]
 # shellcheck disable=SC2086
 code=$($X -o "$TMPDIR_T/no.body" -w '%{http_code}' "https://up.test:$P_HTTPS/echo/no")
 if [ "$code" = 403 ] && grep -qF "$BLOCKED" "$TMPDIR_T/no.body"; then
@@ -74,9 +74,8 @@ for path in ("/echo/ok/py", "/echo/py-no"):
         print(e.code)
 PY
 )
-ok_if "python urllib through the proxy: allowed 200, refused 403" \
-	'[ "$py" = "200 True
-403" ]'
+check "python urllib through the proxy: allowed 200, refused 403" [ "$py" = "200 True
+403" ]
 [ "$py" = "200 True
 403" ] || diag "$py"
 # shellcheck disable=SC2086
@@ -89,14 +88,17 @@ else
 fi
 # shellcheck disable=SC2086
 code=$($X -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/")
-ok_if "loop protection holds inside a CONNECT tunnel too" '[ "$code" = 508 ] || [ "$code" = 000 ]'
+loop_refused() { [ "$code" = 508 ] || [ "$code" = 000 ]; }
+check "loop protection holds inside a CONNECT tunnel too" loop_refused
 
 kill -TERM "$BND_PID"
 wait "$BND_PID"
 rc=$?
-ok_if "SIGTERM stops it cleanly (exit 0)" '[ "$rc" = 0 ]'
-ok_if "its port is closed afterwards" \
-	'! python3 -c "import socket; socket.create_connection((\"127.0.0.1\", $PORT), 2)" 2>/dev/null'
+check "SIGTERM stops it cleanly (exit 0)" [ "$rc" = 0 ]
+port_closed() {
+	! python3 -c "import socket; socket.create_connection((\"127.0.0.1\", $PORT), 2)" 2>/dev/null
+}
+check "its port is closed afterwards" port_closed
 log=$(cat "$TMPDIR_T/srv.log")
 if grep -qE "^boundary: warn: DENY GET https://up.test:$P_HTTPS/echo/no from 127\.0\.0\.1:[0-9]+" <<<"$log"; then
 	ok "the log names the client by address and port (no pid for a remote client)"
@@ -117,34 +119,35 @@ serve_up srv6 --listen "[::1]:0" --allow "domain=up.test"
 if [ -n "$PORT" ]; then
 	code=$(curl -sS --max-time 20 -x "http://[::1]:$PORT" --cacert "$CA" -o /dev/null \
 		-w '%{http_code}' "https://up.test:$P_HTTPS/echo/v6")
-	ok_if "--listen [::1]:0 serves IPv6 clients" '[ "$code" = 200 ]'
+	check "--listen [::1]:0 serves IPv6 clients" [ "$code" = 200 ]
 	kill -INT "$BND_PID"
 	wait "$BND_PID"
 	rc=$?
-	ok_if "SIGINT stops it cleanly (exit 0)" '[ "$rc" = 0 ]'
+	check "SIGINT stops it cleanly (exit 0)" [ "$rc" = 0 ]
 else
 	fail "--listen [::1]:0 serves IPv6 clients"
 	diag "$(cat "$TMPDIR_T/srv6.out" "$TMPDIR_T/srv6.log")"
 fi
 
-# Mistakes, each explained.
+# Mistakes, each explained: refused_saying BRE, boundary exited 125 and $out has a line matching.
+refused_saying() { [ "$rc" = 125 ] && grep -q -- "$1" <<<"$out"; }
 out=$("$BOUNDARY" serve --listen 127.0.0.1:notaport 2>&1)
 rc=$?
-ok_if "--listen with a bad port is refused, with the forms it takes" \
-	'[ "$rc" = 125 ] && grep -q "not ADDR:PORT (like 127.0.0.1:8080" <<<"$out"'
+check "--listen with a bad port is refused, with the forms it takes" \
+	refused_saying "not ADDR:PORT (like 127.0.0.1:8080"
 out=$("$BOUNDARY" --listen 127.0.0.1:1 -- true 2>&1)
 rc=$?
-ok_if "--listen without serve is refused" '[ "$rc" = 125 ] && grep -q "is for boundary serve" <<<"$out"'
+check "--listen without serve is refused" refused_saying "is for boundary serve"
 out=$("$BOUNDARY" serve --allow domain=x -- true 2>&1)
 rc=$?
-ok_if "serve refuses a command" '[ "$rc" = 125 ] && grep -q "serve runs no command" <<<"$out"'
-python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(1); print(s.getsockname()[1], flush=True); time.sleep(30)' >"$TMPDIR_T/busy" &
+check "serve refuses a command" refused_saying "serve runs no command"
+python3 "$STAGE/lib/hit_listener.py" tcp 0 "$TMPDIR_T/busy" /dev/null &
 BUSY=$!
 at_exit "kill $BUSY 2>/dev/null"
 for _ in $(seq 50); do [ -s "$TMPDIR_T/busy" ] && break; sleep 0.05; done
 out=$(timeout 20 "$BOUNDARY" serve --listen "127.0.0.1:$(cat "$TMPDIR_T/busy")" 2>&1)
 rc=$?
-ok_if "a port in use is an error that says so" \
-	'[ "$rc" = 125 ] && grep -q "cannot listen on 127.0.0.1:[0-9]*: Address already in use" <<<"$out"'
+check "a port in use is an error that says so" \
+	refused_saying "cannot listen on 127.0.0.1:[0-9]*: Address already in use"
 
 done_testing

@@ -141,11 +141,11 @@ fi
 : >"$UP/stream.log"
 bnd --allow "domain=ssh.test port=$P_SSH" -- ssh -o BatchMode=yes -o ConnectTimeout=5 \
 	-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p "$P_SSH" ssh.test true
-ok_if "OpenSSH's own banner reaches the server" 'grep -q "^banner SSH-2.0-OpenSSH" "$UP/stream.log"'
+check "OpenSSH's own banner reaches the server" grep -q "^banner SSH-2.0-OpenSSH" "$UP/stream.log"
 : >"$UP/stream.log"
 bnd --allow "domain=ssh.test" -- ssh -o BatchMode=yes -o ConnectTimeout=5 \
 	-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p "$P_SSH" ssh.test true
-ok_if "without a stream rule OpenSSH reaches nothing" '! grep -q banner "$UP/stream.log"'
+check "without a stream rule OpenSSH reaches nothing" not grep -q banner "$UP/stream.log"
 logged "and is told which rule it needs" "$log" "--allow \"domain=ssh\\.test port=$P_SSH\""
 
 bnd --allow "domain=ssh.test port=$P_SSH" -- python3 -c "$SSHC" ssh.test "$P_SSH" 6
@@ -163,8 +163,8 @@ want ANSWER "HELLO THROUGH A SPLICE" "a wildcard domain and a port list"
 # --- without a stream rule: closed, and the rule that would allow it said ---------------------
 : >"$UP/stream.log"
 bnd --allow "domain=ssh.test" --allow "domain=ssh.test port=1-21" -- python3 -c "$SSHC" ssh.test "$P_SSH"
-ok_if "refused: the client gets no banner" '[ -z "$(result BANNER)" ]'
-ok_if "refused: the server saw no connection" '! grep -q sshd "$UP/stream.log"'
+check "refused: the client gets no banner" [ -z "$(result BANNER)" ]
+check "refused: the server saw no connection" not grep -q sshd "$UP/stream.log"
 logged "refused: a silent client is told at once which rule it needs" "$log" \
 	"python3\\[[0-9]+\\] has sent nothing to ssh\\.test port $P_SSH .*--allow \"domain=ssh\\.test port=$P_SSH\""
 logged "refused: a DENY line once it gives up" "$log" \
@@ -172,8 +172,9 @@ logged "refused: a DENY line once it gives up" "$log" \
 
 : >"$UP/stream.log"
 bnd --allow "domain=echo.test" -- python3 -c "$ECHOC" echo.test "$P_ECHO"
-ok_if "client-first non-HTTP without a stream rule: nothing answers" '[ -z "$(result ANSWER)" ]'
-ok_if "client-first non-HTTP without a stream rule: the server saw nothing" '! grep -q echo "$UP/stream.log"'
+check "client-first non-HTTP without a stream rule: nothing answers" [ -z "$(result ANSWER)" ]
+check "client-first non-HTTP without a stream rule: the server saw nothing" \
+	not grep -q echo "$UP/stream.log"
 logged "it is named as neither TLS nor HTTP" "$log" \
 	"DENY tcp://echo\\.test:$P_ECHO .*neither TLS nor HTTP.*--allow \"domain=echo\\.test port=$P_ECHO\""
 
@@ -203,8 +204,8 @@ logged "it is logged as a TLS stream" "$log" "ALLOW tls://up\\.test:$P_HTTPS fro
 
 bnd --allow "domain=up.test" --allow "domain=up.test port=$P_HTTPS" -- \
 	$CURL -o /dev/null -w 'T: %{http_code}\n' --cacert "$JAIL_CA" "https://up.test:$P_HTTPS/echo/a"
-ok_if "TLS under an HTTP rule too: intercepted (the test CA alone does not verify)" \
-	'[ "$(result T)" != 200 ]'
+check "TLS under an HTTP rule too: intercepted (the test CA alone does not verify)" \
+	[ "$(result T)" != 200 ]
 
 bnd --allow "domain=other.test port=$P_HTTPS" -- \
 	$CURL -o /dev/null -w 'T: %{http_code}\n' --cacert /etc/ssl/certs/ca-certificates.crt \
@@ -220,14 +221,14 @@ s.sendall(b"raw bytes\n")
 print("SENT: ok")'
 want SENT ok "a stream rule for an IP literal lets a connection to it through"
 for _ in $(seq 40); do [ "$(hits)" -ge 1 ] && break; sleep 0.05; done
-ok_if "the listener at that address saw it" '[ "$(hits)" -ge 1 ]'
+check "the listener at that address saw it" [ "$(hits)" -ge 1 ]
 : >"$TMPDIR_T/hits"
 bnd --allow "domain=$TH4 port=2223" -- python3 -c '
 import socket
 s = socket.create_connection(("'"$TH4"'", 2222), timeout=10)
 s.sendall(b"raw bytes\n")
 print("GOT:", repr(s.recv(10)))'
-ok_if "another port of that address: refused, nothing arrives" '[ "$(hits)" = 0 ]'
+check "another port of that address: refused, nothing arrives" [ "$(hits)" = 0 ]
 
 # --- --test ------------------------------------------------------------------------------------
 run_b --allow "domain=github.com port=22" --test TCP tcp://github.com:22 --test TCP tcp://github.com:2222

@@ -39,7 +39,6 @@
 #                             stand-ins' "redirected: COMM[PID] to DST: ..." at info)
 #   redir_ports LOG ADDR      the ports of ADDR that LOG records connections to, one a line
 #   logged DESC TEXT ERE      ok when a line of TEXT matches ERE
-#   ok_if DESC EXPR           ok when the shell expression EXPR (eval'd) is true
 #   result LABEL              from $out made of "LABEL: RESULT" lines, that RESULT
 #   want LABEL WANT DESC      ok DESC when `result LABEL` is WANT, else says what it was
 #   bug_unless DESC BUG CMD...  ok DESC when CMD succeeds, else a TODO-skip "BUG: BUG"
@@ -54,7 +53,10 @@
 #                             run it: netprobe, tests/lib's clients ($STAGE/lib), the stress
 #                             clients ($STAGE/stress). The checkout may lie where they cannot
 #                             enter (a clone under /root, or in a 0700 directory): it must not
-#                             matter where it lies.
+#                             matter where it lies. The test host's own servers, run as root
+#                             (testhost_listen.py, testhost_sniff.py, fake_resolver.py, and
+#                             proxy.sh's free_ports.py), run from $STAGE/lib too: one copy of
+#                             tests/lib is what every suite runs.
 
 STAGE=$TMPDIR_T/stage
 mkdir -p "$STAGE/lib" "$STAGE/stress"
@@ -152,35 +154,8 @@ testhost_up() {
 testhost_listen() {
 	local port=$1 proto=${2:-tcp} i ready
 	ready=$TMPDIR_T/listen.$port.$proto.ready
-	ip netns exec "$TH_NS" python3 -u - "$port" "$proto" "$TMPDIR_T/hits" "$ready" <<'PY' &
-import socket, sys, threading
-port, proto, path, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-def serve(s):
-    while True:
-        if proto == "tcp":
-            c, a = s.accept(); c.close()
-        else:
-            d, a = s.recvfrom(2048)
-        with open(path, "a") as f:
-            f.write("%s %s\n" % (proto, a[0]))
-socks = []
-for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
-    try:
-        s = socket.socket(fam, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if fam == socket.AF_INET6:
-            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        s.bind((addr, port))
-        if proto == "tcp":
-            s.listen(64)
-        socks.append(s)
-    except OSError:
-        pass
-for s in socks:
-    threading.Thread(target=serve, args=(s,), daemon=True).start()
-open(ready, "w").close()
-threading.Event().wait()
-PY
+	ip netns exec "$TH_NS" python3 -u "$STAGE/lib/testhost_listen.py" "$port" "$proto" \
+		"$TMPDIR_T/hits" "$ready" &
 	TH_PIDS="$TH_PIDS $!"
 	for i in $(seq 100); do
 		[ -e "$ready" ] && break
@@ -194,62 +169,7 @@ fake_resolver() {
 	local i
 	: >"$TMPDIR_T/fake_dns"
 	rm -f "$TMPDIR_T/fake_dns.ready"
-	python3 -u - "$TMPDIR_T/fake_dns" <<'PY' &
-import random, socket, struct, sys, threading
-path = sys.argv[1]
-def answer(q, proto):
-    """Logs query q, returns its reply: the question echoed, A 127.0.0.99 when it asks for A."""
-    labels, p = [], 12
-    while q[p]:
-        labels.append(q[p + 1 : p + 1 + q[p]].decode("ascii", "replace"))
-        p += 1 + q[p]
-    qtype = struct.unpack("!H", q[p + 1 : p + 3])[0]
-    with open(path, "a") as f:
-        f.write("%s %s\n" % (proto, ".".join(labels)))
-    an = qtype == 1
-    r = q[:2] + struct.pack("!HHHHH", 0x8080 | (q[2] & 1) << 8, 1, int(an), 0, 0) + q[12 : p + 5]
-    if an:
-        r += struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + bytes([127, 0, 0, 99])
-    return r
-def udp(s):
-    while True:
-        q, a = s.recvfrom(4096)
-        try:
-            s.sendto(answer(q, "udp"), a)
-        except (IndexError, struct.error):
-            pass
-def tcp(s):
-    while True:
-        c, _ = s.accept()
-        c.settimeout(5)
-        try:
-            n = struct.unpack("!H", c.recv(2, socket.MSG_WAITALL))[0]
-            r = answer(c.recv(n, socket.MSG_WAITALL), "tcp")
-            c.sendall(struct.pack("!H", len(r)) + r)
-        except (OSError, IndexError, struct.error):
-            pass
-        c.close()
-# An address of its own, so that suites of other work trees cannot collide with it.
-for _ in range(50):
-    addr = "127.53.%d.%d" % (random.randrange(256), random.randrange(1, 255))
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        u.bind((addr, 53))
-        t.bind((addr, 53))
-        t.listen(16)
-        break
-    except OSError:
-        u.close()
-        t.close()
-else:
-    sys.exit("no free port 53 on 127.53.0.0/16")
-threading.Thread(target=udp, args=(u,), daemon=True).start()
-threading.Thread(target=tcp, args=(t,), daemon=True).start()
-with open(path + ".ready", "w") as f:
-    f.write(addr)
-threading.Event().wait()
-PY
+	python3 -u "$STAGE/lib/fake_resolver.py" "$TMPDIR_T/fake_dns" &
 	TH_PIDS="$TH_PIDS $!"
 	for i in $(seq 100); do
 		[ -s "$TMPDIR_T/fake_dns.ready" ] && break
@@ -282,27 +202,8 @@ fake_resolver_control() {
 testhost_sniff() {
 	local i
 	: >"$TMPDIR_T/sniff"
-	ip netns exec "$TH_NS" python3 -u - "bn$$" "$TH4" "$TH6" "$TMPDIR_T/sniff" <<'PY' &
-import socket, struct, sys
-ifname, th4, th6, path = sys.argv[1:5]
-t4 = socket.inet_pton(socket.AF_INET, th4)
-t6 = socket.inet_pton(socket.AF_INET6, th6)
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
-s.bind((ifname, 0))
-open(path + ".ready", "w").close()
-while True:
-    d, a = s.recvfrom(65535)
-    if a[2] == socket.PACKET_OUTGOING:
-        continue
-    eth, ip, what = struct.unpack("!H", d[12:14])[0], d[14:], None
-    if eth == 0x0800 and ip[16:20] == t4:
-        what = "ipv4 proto %d" % ip[9]
-    elif eth == 0x86DD and ip[24:40] == t6 and (ip[6] in (6, 17) or (ip[6] == 58 and ip[40] == 128)):
-        what = "ipv6 next %d" % ip[6]
-    if what:
-        with open(path, "a") as f:
-            f.write(what + "\n")
-PY
+	ip netns exec "$TH_NS" python3 -u "$STAGE/lib/testhost_sniff.py" "bn$$" "$TH4" "$TH6" \
+		"$TMPDIR_T/sniff" &
 	TH_PIDS="$TH_PIDS $!"
 	for i in $(seq 100); do
 		[ -e "$TMPDIR_T/sniff.ready" ] && break
@@ -342,11 +243,6 @@ testhost_quiet() {
 		fail "$1"
 		diag "listeners: $(tr '\n' ';' <"$TMPDIR_T/hits")" "packets: $(sort "$TMPDIR_T/sniff" | uniq -c | tr '\n' ';')"
 	fi
-}
-
-# ok_if DESC EXPR: ok when the shell expression EXPR (eval'd) is true.
-ok_if() {
-	if eval "$2"; then ok "$1"; else fail "$1"; fi
 }
 
 result() {
@@ -485,7 +381,9 @@ state_snapshot() {
 	{
 		find "$cg/boundary" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort
 		find /sys/fs/bpf/boundary -mindepth 1 2>/dev/null | sort
-		ip netns list 2>/dev/null | grep -v "^bnd-th-" | sort
+		# Not the suites' own namespaces (the test host, happy_eyeballs.t's): another work
+		# tree's suite may make one between two snapshots, and they are not boundary's.
+		ip netns list 2>/dev/null | grep -vE "^bnd-(th|he)-" | sort
 		pgrep -x boundary-init 2>/dev/null
 		pgrep -x boundary 2>/dev/null
 	} >"$1"

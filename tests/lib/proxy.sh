@@ -31,24 +31,7 @@ CLIENT_PY=$STAGE/lib/client.py
 
 # free_ports N: N TCP ports free on 127.0.0.1, 127.0.0.2 and ::1 alike.
 free_ports() {
-	python3 - "$1" <<'PY'
-import socket, sys
-want, got, held = int(sys.argv[1]), [], []
-while len(got) < want:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    try:
-        for fam, a in ((socket.AF_INET, "127.0.0.2"), (socket.AF_INET6, "::1")):
-            t = socket.socket(fam)
-            t.bind((a, p))
-            held.append(t)
-    except OSError:
-        continue
-    held.append(s)
-    got.append(p)
-print(" ".join(map(str, got)))
-PY
+	python3 "$STAGE/lib/free_ports.py" "$1"
 }
 
 # make_cert DIR NAME CA SUBJ SANS: a P-256 leaf NAME.pem/NAME.key in DIR signed by CA.

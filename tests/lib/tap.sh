@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 #
 # tap.sh: the few helpers every shell suite (*.t) uses to speak TAP, which tests/run counts.
-# Source it, call ok/fail/skip or the check_* helpers, and end with `done_testing`.
+# Source it, call ok/fail/skip, check (a command and its arguments, never an eval'd string) or
+# the other helpers below, and end with `done_testing`.
 #   BOUNDARY  the binary under test (tests/run sets it; build/boundary by default)
 #   TMPDIR_T  a scratch directory removed at exit
 #   shared_dir NAME  $TMPDIR_T/NAME, made writable by anyone (1777), for what a jailed command
@@ -30,12 +31,21 @@ shared_dir() {
 	echo "$TMPDIR_T/$1"
 }
 
-# check DESC COND...: runs the command; ok if it succeeds.
+# check DESC CMD [ARGS...]: runs CMD with ARGS as they are, never through eval; ok if it succeeds.
+# A condition of several parts (&&, ||, a loop) is a small named function in the suite, checked
+# the same way: `check "both sides ran" both_sides_done`. Input given to check is CMD's:
+# `check "it says so" grep -q "refused" <<<"$err"`.
 check() {
 	local desc=$1
 	shift
 	if "$@"; then ok "$desc"; else fail "$desc"; fi
 }
+
+# not CMD [ARGS...]: succeeds when CMD fails: `check "nothing is pinned" not pinned "$id"`.
+not() { ! "$@"; }
+
+# matches STRING ERE: STRING has a match of the extended regular expression ERE ([[ =~ ]]).
+matches() { [[ $1 =~ $2 ]]; }
 
 # run_b ARGS...: runs $BOUNDARY with ARGS; sets $out, $err and $rc.
 run_b() {

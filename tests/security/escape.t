@@ -44,6 +44,7 @@ unshare -C sh -c "mount -n -t cgroup2 none \"$mnt\" 2>/dev/null || exit 0
 	echo \"nsmount-self: \$(grep ^0:: /proc/self/cgroup)\"
 	umount -n \"$mnt\""
 echo "after: $($p tcp "$th4" 8443)"'
+logged_redirect_8443() { redir_ports "$TMPDIR_T/log" "$TH4" | grep -qx 8443; }
 for who in root nobody; do
 	jailed --log-level debug $(users $who) -- sh -c "$script" _ "$PROBE" "$CG" "$mnt" "$TH4"
 	want written 0 "$who: no cgroup.procs outside the jail can be written"
@@ -51,13 +52,13 @@ for who in root nobody; do
 	want mount refused "$who: cgroup2 cannot be mounted in the jail's own cgroup namespace"
 	self=$(result nsmount-self)
 	if [ -n "$self" ]; then
-		ok_if "$who: a cgroup2 mount in a nested cgroup namespace shows only the jail ($self)" \
-			'[ "$self" = "0::/" ]'
+		check "$who: a cgroup2 mount in a nested cgroup namespace shows only the jail ($self)" \
+			[ "$self" = "0::/" ]
 	else
 		ok "$who: a cgroup2 mount in a nested cgroup namespace is refused"
 	fi
 	want after "ok peer=$TH4:8443" "$who: after all that, a connection is still redirected"
-	ok_if "$who: ... and boundary logs it" 'redir_ports "$TMPDIR_T/log" "$TH4" | grep -qx 8443'
+	check "$who: ... and boundary logs it" logged_redirect_8443
 done
 
 # --- bpf() -----------------------------------------------------------------------------------------
@@ -90,6 +91,8 @@ done
 
 # --- other network namespaces, boundary's process -----------------------------------------------
 
+# nsenter_failed: nsenter said something, and not that the probe connected.
+nsenter_failed() { case $(result nsenter) in ok* | "") false ;; *) true ;; esac; }
 for who in root nobody; do
 	rm -f "$TMPDIR_T/bpid"
 	jail_bg esc $(users $who) -- sh -c 'p=$1 th4=$2 ns=$3 f=$4
@@ -124,8 +127,7 @@ exit 3' _ "$PROBE" "$TH4" "$TH_NS" "$TMPDIR_T/bpid"
 	log=$(cat "$TMPDIR_T/esc.log")
 	want self "err EPERM" "$who: setns() even into its own network namespace is refused"
 	want boundary-ns "err ENOENT" "$who: boundary's /proc/PID/ns/net does not exist in the jail"
-	ok_if "$who: nsenter --net=/proc/<boundary>/ns/net fails ($(result nsenter))" \
-		'case $(result nsenter) in ok*|"") false ;; *) true ;; esac'
+	check "$who: nsenter --net=/proc/<boundary>/ns/net fails ($(result nsenter))" nsenter_failed
 	want testhost-ns "err EPERM" "$who: setns() into a namespace bind-mounted under /run/netns is refused"
 	want nested-testhost-ns "err EPERM" "$who: ... and from a nested user namespace too"
 	want walk "0 entered" "$who: no /proc/*/ns/net in the jail can be entered"
@@ -171,6 +173,8 @@ printf 'allowlist:\n  - "domain=example.com"\n' >"$cfg/config.yaml"
 # Mode 666: only the read-only mount can refuse an edit, to root in the jail and to nobody alike.
 chmod 666 "$cfg/config.yaml"
 cp "$cfg/config.yaml" "$TMPDIR_T/config.orig"
+# key_unread: the host's key is there, and what the jail read ($got) is not it.
+key_unread() { [ -n "$(cat "$cfg/ca-key.pem")" ] && [ "$got" != "$secret" ]; }
 for who in root nobody; do
 	jailed $(users $who) -- sh -c 'c=$1
 echo "key: $(cat "$c/ca-key.pem" 2>/dev/null | head -1)"
@@ -178,8 +182,7 @@ echo "keyname: $(ls "$c" 2>/dev/null | grep -c ca-key)"
 echo "edit: $( (echo "  - \"domain=*\"" >>"$c/config.yaml") 2>&1 | sed "s/.*: //")"' _ "$cfg"
 	got=$(result key)
 	# Root in the jail is the host's nobody: a 0600 file of host root's is closed to it.
-	ok_if "$who: the CA key (0600 root, in ~/.config/coder_boundary) cannot be read" \
-		'[ -n "$(cat "$cfg/ca-key.pem")" ] && [ "$got" != "$secret" ]'
+	check "$who: the CA key (0600 root, in ~/.config/coder_boundary) cannot be read" key_unread
 	diag "$who: the key's name is $([ "$(result keyname)" = 1 ] && echo visible || echo hidden) in the jail"
 	want edit "Read-only file system" "$who: ~/.config/coder_boundary/config.yaml (0666) cannot be edited (read-only)"
 done

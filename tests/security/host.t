@@ -38,22 +38,22 @@ in_pty() {
 marker="echo typed-by-the-jail-$RANDOM"
 out=$(in_pty "$PROBE" sti "$marker
 ")
-ok_if "control: outside the jail, TIOCSTI types into the terminal, and its shell reads it next" \
-	'[ "$(result next)" = "$marker" ]'
+check "control: outside the jail, TIOCSTI types into the terminal, and its shell reads it next" \
+	[ "$(result next)" = "$marker" ]
 for who in root nobody; do
 	out=$(in_pty "$BOUNDARY" $(users $who) -- "$PROBE" sti "$marker
 ")
-	ok_if "$who: TIOCSTI in the jail is refused ($(grep -o '^err [A-Z]*' <<<"$out"))" \
-		'grep -qx "err EPERM" <<<"$out"'
-	ok_if "$who: ... and the user's shell reads nothing the jail typed" '[ "$(result next)" = "" ]'
+	check "$who: TIOCSTI in the jail is refused ($(grep -o '^err [A-Z]*' <<<"$out"))" \
+		grep -qx "err EPERM" <<<"$out"
+	check "$who: ... and the user's shell reads nothing the jail typed" [ "$(result next)" = "" ]
 done
 out=$(in_pty "$PROBE" sti32 "$marker
 ")
 if [ "$(result next)" = "$marker" ]; then
 	out=$(in_pty "$BOUNDARY" -- "$PROBE" sti32 "$marker
 ")
-	ok_if "root: TIOCSTI through the i386 entry (int \$0x80) is refused too" \
-		'grep -qx "err EPERM" <<<"$out" && [ "$(result next)" = "" ]'
+	sti_refused() { grep -qx "err EPERM" <<<"$out" && [ "$(result next)" = "" ]; }
+	check "root: TIOCSTI through the i386 entry (int \$0x80) is refused too" sti_refused
 else
 	skip "no i386 entry on this kernel (int \$0x80 faults): nothing to refuse there"
 fi
@@ -81,13 +81,15 @@ else:
 PY
 secret="session-secret-$RANDOM$RANDOM"
 out=$(python3 "$SH/key.py" add boundary-test "$secret" python3 "$SH/key.py" read boundary-test)
-ok_if "control: a key in the invoking session's keyring is read by its children" \
-	'[ "$(result key)" = "$secret" ]'
+check "control: a key in the invoking session's keyring is read by its children" \
+	[ "$(result key)" = "$secret" ]
+# own_keyring: the jail could add a key, and does not find the invoking session's.
+own_keyring() { [ "$(result added)" = True ] && [[ "$(result key)" == "not found"* ]]; }
 for who in root nobody; do
 	out=$(python3 "$SH/key.py" add boundary-test "$secret" \
 		"$BOUNDARY" $(users $who) -- python3 "$SH/key.py" read boundary-test 2>/dev/null)
-	ok_if "$who: the jail has a session keyring of its own: the invoking session's key is not found ($(result key))" \
-		'[ "$(result added)" = True ] && [[ "$(result key)" == "not found"* ]]'
+	check "$who: the jail has a session keyring of its own: the invoking session's key is not found ($(result key))" \
+		own_keyring
 done
 
 # --- a setuid-root program --------------------------------------------------------------------
@@ -124,8 +126,9 @@ if command -v tmux >/dev/null; then
 	ntmux run-shell "$PROBE tcp $TH4 8446 >$SH/tmux.control"
 	out=$(cat "$SH/tmux.control" 2>/dev/null)
 	for i in $(seq 20); do [ "$(hits)" -ge 1 ] && break; sleep 0.05; done
-	ok_if "control: outside, nobody's tmux server runs a command for its client, which reaches the test host ($out)" \
-		'[ "$out" = "ok peer=$TH4:8446" ] && [ "$(hits)" -ge 1 ]'
+	tmux_control_reached() { [ "$out" = "ok peer=$TH4:8446" ] && [ "$(hits)" -ge 1 ]; }
+	check "control: outside, nobody's tmux server runs a command for its client, which reaches the test host ($out)" \
+		tmux_control_reached
 	: >"$TMPDIR_T/hits"
 	: >"$TMPDIR_T/sniff"
 	# In the jail, both root (the host's nobody) and --user nobody are the server's user.
@@ -138,8 +141,8 @@ tmux -S "${1%/*}/own" kill-server 2>/dev/null' _ "$tsock" "$PROBE" "$TH4"
 		want run refused "$who: tmux run-shell through the user's tmux server fails in the jail"
 		want own started "$who: a tmux server of the jail's own can still be started there"
 	done
-	ok_if "nobody's tmux server still runs on the host" \
-		'ntmux has-session -t boundary-test 2>/dev/null'
+	tmux_alive() { ntmux has-session -t boundary-test 2>/dev/null; }
+	check "nobody's tmux server still runs on the host" tmux_alive
 else
 	skip "no tmux on this host"
 fi
@@ -147,12 +150,7 @@ fi
 # --- abstract unix sockets -----------------------------------------------------------------------
 
 abs="boundary-test-$$-$RANDOM"
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.bind("\0" + sys.argv[1]); s.listen(8)
-open(sys.argv[2], "w").close()
-while True:
-    c, _ = s.accept(); open(sys.argv[3], "a").write("hit\n"); c.close()' "$abs" "$TMPDIR_T/abs.ready" "$TMPDIR_T/abs.hits" &
+python3 "$STAGE/lib/hit_listener.py" abstract "$abs" "$TMPDIR_T/abs.ready" "$TMPDIR_T/abs.hits" &
 abs_pid=$!
 at_exit "kill $abs_pid 2>/dev/null"
 for i in $(seq 100); do [ -e "$TMPDIR_T/abs.ready" ] && break; sleep 0.05; done
@@ -168,36 +166,33 @@ for who in root nobody; do
 	jailed $(users $who) -- python3 -c "$aconn" "$abs"
 	want abstract "err 111" "$who: the host's abstract unix socket cannot be reached (abstract names are per network namespace)"
 done
-ok_if "the abstract socket saw only the control's connection" '[ "$(wc -l <"$TMPDIR_T/abs.hits")" = 1 ]'
+check "the abstract socket saw only the control's connection" [ "$(wc -l <"$TMPDIR_T/abs.hits")" = 1 ]
 
 # --- boundary's own records: the Coder agent's audit socket, the log and audit files ------------
 
 # A stand-in for the Coder agent's audit socket: a jailed program must not write records there.
 asock=$SH/agent.sock
-python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.listen(8)
-open(sys.argv[2], "w").close()
-while True:
-    c, _ = s.accept(); open(sys.argv[3], "a").write("hit\n"); c.close()' "$asock" "$TMPDIR_T/agent.ready" "$TMPDIR_T/agent.hits" &
+python3 "$STAGE/lib/hit_listener.py" unix "$asock" "$TMPDIR_T/agent.ready" "$TMPDIR_T/agent.hits" &
 agent_pid=$!
 at_exit "kill $agent_pid 2>/dev/null"
 for i in $(seq 100); do [ -e "$TMPDIR_T/agent.ready" ] && break; sleep 0.05; done
 out=$("$PROBE" unix "$asock")
-ok_if "control: the agent's audit socket answers outside the jail ($out)" '[ "$out" = "ok connected" ]'
+check "control: the agent's audit socket answers outside the jail ($out)" [ "$out" = "ok connected" ]
 for who in root nobody; do
 	jailed --log-proxy-socket-path "$asock" $(users $who) -- "$PROBE" unix "$asock"
-	ok_if "$who: the Coder agent's audit socket cannot be reached from the jail ($out)" \
-		'[ "$out" != "ok connected" ]'
+	check "$who: the Coder agent's audit socket cannot be reached from the jail ($out)" \
+		[ "$out" != "ok connected" ]
 done
 # boundary's records themselves connect once per jail; the jail's attempts must add nothing.
-ok_if "the agent's socket saw only the control's and boundary's own connections" \
-	'[ "$(wc -l <"$TMPDIR_T/agent.hits")" -le 3 ]'
+check "the agent's socket saw only the control's and boundary's own connections" \
+	[ "$(wc -l <"$TMPDIR_T/agent.hits")" -le 3 ]
 
 # A log directory of the user's: the jail must not swap boundary's files for forged ones.
 logs=$SH/logs
 mkdir -p "$logs"
 chown 65534:65534 "$logs"
+# records_untouched: the jail moved none of boundary's files, and wrote nothing into any.
+records_untouched() { [ "$(result moved)" = 0 ] && ! grep -rqs forged "$logs"; }
 for who in root nobody; do
 	jailed --log-dir "$logs" --audit-log "$logs/audit-$who.jsonl" $(users $who) -- sh -c 'n=0
 for f in "$1"/*; do
@@ -206,8 +201,8 @@ for f in "$1"/*; do
 	[ -e "$f.old" ] && n=$((n + 1))
 done
 echo "moved: $n"' _ "$logs"
-	ok_if "$who: boundary's log and audit files are still its own (none moved or rewritten)" \
-		'[ "$(result moved)" = 0 ] && ! grep -rqs forged "$logs"'
+	check "$who: boundary's log and audit files are still its own (none moved or rewritten)" \
+		records_untouched
 done
 
 # --- socket families no inet hook sees ------------------------------------------------------------
@@ -252,24 +247,19 @@ done
 
 # A "proxy" on the host's loopback: the jail's 127.0.0.1 is its own, so it is out of reach, and
 # a request sent to it never leaves the jail.
-python3 -c '
-import socket, sys
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-while True:
-    c, _ = s.accept(); open(sys.argv[2], "a").write("hit\n"); c.close()' "$TMPDIR_T/hp.port" "$TMPDIR_T/hp.hits" &
+python3 "$STAGE/lib/hit_listener.py" tcp 0 "$TMPDIR_T/hp.port" "$TMPDIR_T/hp.hits" &
 hp_pid=$!
 at_exit "kill $hp_pid 2>/dev/null"
 for i in $(seq 100); do [ -s "$TMPDIR_T/hp.port" ] && break; sleep 0.05; done
 hp=$(cat "$TMPDIR_T/hp.port")
 curl -s -m 3 -o /dev/null -x "http://127.0.0.1:$hp" "http://$TH4:8446/" 2>/dev/null
-ok_if "control: outside, curl -x http://127.0.0.1:$hp reaches the host's proxy" \
-	'[ "$(wc -l <"$TMPDIR_T/hp.hits" 2>/dev/null)" = 1 ]'
+check "control: outside, curl -x http://127.0.0.1:$hp reaches the host's proxy" \
+	[ "$(wc -l <"$TMPDIR_T/hp.hits" 2>/dev/null)" = 1 ]
 for who in root nobody; do
 	jailed --allow "domain=$TH4" $(users $who) -- env "http_proxy=http://127.0.0.1:$hp" \
 		"HTTPS_PROXY=http://127.0.0.1:$hp" sh -c 'echo "code: $(curl -s -m 5 -o /dev/null -w "%{http_code}" "http://$1:8446/")"' _ "$TH4"
-	ok_if "$who: HTTP_PROXY naming the host's 127.0.0.1:$hp: the host's proxy sees nothing ($(result code))" \
-		'[ "$(wc -l <"$TMPDIR_T/hp.hits")" = 1 ]'
+	check "$who: HTTP_PROXY naming the host's 127.0.0.1:$hp: the host's proxy sees nothing ($(result code))" \
+		[ "$(wc -l <"$TMPDIR_T/hp.hits")" = 1 ]
 done
 
 # --- HTTP/0.9: a request with no version and no Host ----------------------------------------------
@@ -283,10 +273,12 @@ try:
     print("reply:", d.split(b"\r\n")[0].decode("latin-1") if d else "closed")
 except OSError as e:
     print("reply: err", e.errno)'
+# answered_by_boundary: the reply to the HTTP/0.9 request is boundary's 4xx, or the connection closed.
+answered_by_boundary() { [[ "$(result reply)" == "HTTP/1.1 4"* || "$(result reply)" = closed ]]; }
 for who in root nobody; do
 	jailed --allow "domain=$TH4" --allow "domain=*" $(users $who) -- python3 -c "$h09" "$TH4" 8446
-	ok_if "$who: an HTTP/0.9 request (GET / with no version, no Host) is answered by boundary, not forwarded ($(result reply))" \
-		'[[ "$(result reply)" == "HTTP/1.1 4"* || "$(result reply)" = closed ]]'
+	check "$who: an HTTP/0.9 request (GET / with no version, no Host) is answered by boundary, not forwarded ($(result reply))" \
+		answered_by_boundary
 done
 
 testhost_quiet "the test host saw nothing of the jail's attempts"

@@ -46,8 +46,9 @@ served() { wc -l <"$TMPDIR_T/served" | tr -d ' '; }
 
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/control")
 code6=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://[::1]:$P/control")
-ok_if "control: the host's loopback server answers on 127.0.0.1:$P and [::1]:$P ($code, $code6)" \
-	'[ "$code" = 200 ] && [ "$code6" = 200 ] && [ "$(served)" = 2 ]'
+control_served() { [ "$code" = 200 ] && [ "$code6" = 200 ] && [ "$(served)" = 2 ]; }
+check "control: the host's loopback server answers on 127.0.0.1:$P and [::1]:$P ($code, $code6)" \
+	control_served
 : >"$TMPDIR_T/served"
 
 hosts="127.0.0.1:$P localhost:$P [::1]:$P 0.0.0.0:$P [::ffff:127.0.0.1]:$P"
@@ -63,14 +64,14 @@ for rule in "domain=*" "method=GET" "path=/local"; do
 	logged "--allow \"$rule\": boundary says why, and how to allow it" "$log" \
 		'an address of this host .* allow it by name \(--allow "domain=localhost"\)'
 done
-ok_if "the host's loopback server saw none of those requests" '[ "$(served)" = 0 ]'
+check "the host's loopback server saw none of those requests" [ "$(served)" = 0 ]
 
 # Named, the host's own services are reachable: the user asked for them.
 jailed --allow "domain=127.0.0.1" --allow "domain=localhost" -- sh -c "$script" _ "$TH4" \
 	"127.0.0.1:$P" "localhost:$P"
 want "127.0.0.1:$P" 200 "--allow domain=127.0.0.1: a request for Host 127.0.0.1 reaches the host's server"
 want "localhost:$P" 200 "--allow domain=localhost: a request for Host localhost reaches the host's server"
-ok_if "the host's loopback server served exactly those two ($(served))" '[ "$(served)" = 2 ]'
+check "the host's loopback server served exactly those two ($(served))" [ "$(served)" = 2 ]
 
 # A TLS server name is only a host name: one that carries a newline (and a rule after it) is
 # ignored, so it can neither stand in for a missing Host nor reach a log line or a saved rule.
@@ -79,9 +80,9 @@ jailed --allow "domain=x.test" -- sh -c 'printf "GET /sni HTTP/1.0\r\n\r\n" |
 		2>/dev/null' _ "$TH4"
 logged "a TLS server name with a newline in it is ignored, and said so" "$log" \
 	"sent a TLS server name that is not a host name: ignored"
-ok_if "no log line starts with what followed the newline" '! grep -q "^port=443" "$TMPDIR_T/log"'
-ok_if "the request with neither a Host nor a usable server name got no 200 ($(echo "$out" | head -1))" \
-	'! grep -q "200" <<<"$out"'
+check "no log line starts with what followed the newline" not grep -q "^port=443" "$TMPDIR_T/log"
+check "the request with neither a Host nor a usable server name got no 200 ($(echo "$out" | head -1))" \
+	not grep -q "200" <<<"$out"
 
 testhost_quiet "the test host, whose address the jail dialled, saw nothing"
 

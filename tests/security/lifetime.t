@@ -24,6 +24,9 @@ testhost_selftest 8444
 
 attached() { bpftool cgroup show "$1" 2>/dev/null | grep -c ' jail_'; }
 pins() { find "/sys/fs/bpf/boundary/$1" -mindepth 1 2>/dev/null | wc -l; }
+# present CG [SUB]: CG is known and CG/SUB is a directory; gone CG: CG is known and not there.
+present() { [ -n "$1" ] && [ -d "$1${2:-}" ]; }
+gone() { [ -n "$1" ] && [ ! -e "$1" ]; }
 
 # --- SIGKILL while a jailed program keeps connecting ---------------------------------------------
 
@@ -34,8 +37,8 @@ for i in $(seq 200); do
 done
 id=$(jail_field "$TMPDIR_T/k1.log" id)
 cg=$(jail_field "$TMPDIR_T/k1.log" cgroup)
-ok_if "the jailed loop is being redirected before the kill" \
-	'redir_ports "$TMPDIR_T/k1.log" "$TH4" | grep -qx 8444'
+redirected_8444() { redir_ports "$TMPDIR_T/k1.log" "$TH4" | grep -qx 8444; }
+check "the jailed loop is being redirected before the kill" redirected_8444
 BG_KILLED=1
 kill -KILL "$BG_PID"
 wait "$BG_WAIT" 2>/dev/null
@@ -43,7 +46,7 @@ n_pins=$(pins "$id")
 n_att=$(attached "$cg")
 check "right after SIGKILL: the $NLINKS links are still pinned in /sys/fs/bpf/boundary/$id ($n_pins)" \
 	[ "$n_pins" = "$NLINKS" ]
-ok_if "right after SIGKILL: the cgroup is still there ($cg)" '[ -n "$cg" ] && [ -d "$cg" ]'
+check "right after SIGKILL: the cgroup is still there ($cg)" present "$cg"
 check "right after SIGKILL: all $NLINKS programs are still attached to it ($n_att)" [ "$n_att" = "$NLINKS" ]
 for i in $(seq 60); do
 	grep -q '^populated 0' "$cg/cgroup.events" 2>/dev/null && break
@@ -51,7 +54,8 @@ for i in $(seq 60); do
 done
 check "no jailed process survives boundary (cgroup populated 0)" grep -q '^populated 0' "$cg/cgroup.events"
 check "no jailed process survives boundary (cgroup.procs empty)" [ ! -s "$cg/cgroup.procs" ]
-ok_if "no netprobe of the jail is left running" '! pgrep -f "netprobe loop $TH4 8444" >/dev/null'
+no_probe_left() { ! pgrep -f "netprobe loop $TH4 8444" >/dev/null; }
+check "no netprobe of the jail is left running" no_probe_left
 testhost_quiet "the test host saw nothing, before or after the kill"
 
 out=$("$BOUNDARY" cleanup 2>&1)
@@ -75,18 +79,18 @@ cg2=$(jail_field "$TMPDIR_T/k2.log" cgroup)
 "$BOUNDARY" cleanup >/dev/null 2>&1
 n2=$(redir_ports "$TMPDIR_T/k2.log" "$TH4" | wc -l)
 sleep 0.3
-ok_if "boundary cleanup leaves a live jail alone (cgroup, pins)" \
-	'[ -d "$cg2" ] && [ "$(pins "$id2")" = "$NLINKS" ]'
-ok_if "... which keeps redirecting" '[ "$(redir_ports "$TMPDIR_T/k2.log" "$TH4" | wc -l)" -gt "$n2" ]'
+live_jail_kept() { [ -d "$cg2" ] && [ "$(pins "$id2")" = "$NLINKS" ]; }
+check "boundary cleanup leaves a live jail alone (cgroup, pins)" live_jail_kept
+check "... which keeps redirecting" [ "$(redir_ports "$TMPDIR_T/k2.log" "$TH4" | wc -l)" -gt "$n2" ]
 kill -KILL "$BG_PID"
 wait "$BG_WAIT" 2>/dev/null
-ok_if "after a second SIGKILL the jail is left behind ($id2)" \
-	'[ -d "$cg2" ] && [ -d "/sys/fs/bpf/boundary/$id2" ]'
+jail2_left() { [ -d "$cg2" ] && [ -d "/sys/fs/bpf/boundary/$id2" ]; }
+check "after a second SIGKILL the jail is left behind ($id2)" jail2_left
 jailed -- true
 contains "the next run reaps the killed jail's cgroup" "$log" "reaped stale jail $id2 (its boundary was killed)"
 contains "the next run reaps the killed jail's pins" "$log" "reaped stale jail $id2: BPF programs unpinned"
-ok_if "the killed jail's cgroup and pins are gone" \
-	'[ ! -e "$cg2" ] && [ ! -e "/sys/fs/bpf/boundary/$id2" ]'
+jail2_gone() { [ ! -e "$cg2" ] && [ ! -e "/sys/fs/bpf/boundary/$id2" ]; }
+check "the killed jail's cgroup and pins are gone" jail2_gone
 testhost_quiet "the test host saw nothing from the killed jails"
 
 # --- an inherited socket -----------------------------------------------------------------------------
@@ -128,8 +132,8 @@ for who in root nobody; do
 	[ $who = nobody ] && args=(--user nobody)
 	jailed "${args[@]}" -- sh -c 'p=$1; for f in 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do echo "fd$f: $($p fd $f)"; done' _ "$PROBE"
 	want fd5 "err EBADF" "$who: the socket inherited as fd 5 is closed in the jail"
-	ok_if "$who: no descriptor 3-20 reaches the jailed command" \
-		'[ "$(grep -c "err EBADF" <<<"$out")" = 18 ]'
+	check "$who: no descriptor 3-20 reaches the jailed command" \
+		[ "$(grep -c "err EBADF" <<<"$out")" = 18 ]
 done
 exec 5>&-
 sleep 0.2
@@ -149,7 +153,7 @@ id3=$(jail_field "$TMPDIR_T/log" id)
 cg3=$(jail_field "$TMPDIR_T/log" cgroup)
 at_exit "rmdir '$cg3/held' '$cg3' 2>/dev/null"
 check "a jailed root cannot make a cgroup below its jail's (${out:-refused})" [ "$out" != made ]
-ok_if "a jailed root cannot keep its cgroup from being removed ($cg3)" '[ -n "$cg3" ] && [ ! -e "$cg3" ]'
+check "a jailed root cannot keep its cgroup from being removed ($cg3)" gone "$cg3"
 check "the pins of that jail are gone all the same" [ ! -e "/sys/fs/bpf/boundary/$id3" ]
 
 # child_jail NAME: a jail running sleep, with cgroups held/deeper made below its own; sets $cgc.
@@ -166,10 +170,10 @@ child_jail() {
 	at_exit "rmdir '$cgc/held/deeper' '$cgc/held' '$cgc' 2>/dev/null"
 }
 child_jail held1
-ok_if "a running jail's cgroup has children ($cgc/held/deeper)" '[ -n "$cgc" ] && [ -d "$cgc/held/deeper" ]'
+check "a running jail's cgroup has children ($cgc/held/deeper)" present "$cgc" /held/deeper
 kill -INT "$BG_PID"
 wait "$BG_WAIT"
-ok_if "the jail's end removes its cgroup with the children in it" '[ -n "$cgc" ] && [ ! -e "$cgc" ]'
+check "the jail's end removes its cgroup with the children in it" gone "$cgc"
 
 child_jail held2
 BG_KILLED=1
@@ -179,9 +183,9 @@ for i in $(seq 60); do
 	grep -q '^populated 0' "$cgc/cgroup.events" 2>/dev/null && break
 	sleep 0.05
 done
-ok_if "after SIGKILL, the cgroup with children is left behind ($cgc)" '[ -n "$cgc" ] && [ -d "$cgc/held/deeper" ]'
+check "after SIGKILL, the cgroup with children is left behind ($cgc)" present "$cgc" /held/deeper
 "$BOUNDARY" cleanup >/dev/null 2>&1
-ok_if "boundary cleanup removes a jail's cgroup with children" '[ -n "$cgc" ] && [ ! -e "$cgc" ]'
+check "boundary cleanup removes a jail's cgroup with children" gone "$cgc"
 
 testhost_quiet "the test host saw nothing at all"
 

@@ -32,6 +32,7 @@ D=$(shared_dir faults)
 # cpu_ticks PID: user + system clock ticks PID has used
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+running() { kill -0 "$B" 2>/dev/null; }
 
 # --- out of file descriptors -------------------------------------------------------------------
 mkdir -p "$D/fd"
@@ -56,13 +57,14 @@ sleep 2
 t1=$(cpu_ticks "$B")
 tck=$(getconf CLK_TCK)
 diag "out of descriptors, boundary used $((t1 - t0)) ticks of CPU in 2 s ($tck a second)"
-ok_if "out of descriptors, boundary waits instead of spinning (CPU $((t1 - t0)) ticks in 2 s, < 25%)" \
-	"[ $((t1 - t0)) -lt $((tck / 2)) ]"
+check "out of descriptors, boundary waits instead of spinning (CPU $((t1 - t0)) ticks in 2 s, < 25%)" \
+	[ $((t1 - t0)) -lt $((tck / 2)) ]
 logged "... and says so, naming the fix" "$(cat "$TMPDIR_T/fd.log")" \
 	"out of file descriptors \\(Too many open files\\): new connections wait in the backlog .*ulimit -n"
 nw=$(grep -c "out of file descriptors" "$TMPDIR_T/fd.log")
-ok_if "... once a worker per 10 s, not once per attempt ($nw lines)" "[ $nw -ge 1 ] && [ $nw -le $(nproc) ]"
-ok_if "... and keeps running" 'kill -0 "$B" 2>/dev/null'
+once_per_worker() { [ "$nw" -ge 1 ] && [ "$nw" -le "$(nproc)" ]; }
+check "... once a worker per 10 s, not once per attempt ($nw lines)" once_per_worker
+check "... and keeps running" running
 prlimit --pid "$B" --nofile=20000:
 touch "$D/fd/go"
 for _ in $(seq 300); do [ -e "$D/fd/c1.result" ] && break; sleep 0.1; done
@@ -125,21 +127,21 @@ bnd --allow "domain=up.test" --allow "domain=*.nx.test" --upstream-timeout 2 -- 
 t1=$(date +%s%N)
 diag "$out"
 ms=$(((t1 - t0) / 1000000))
-ok_if "boundary ends with its command, not after the hung lookups (in $ms ms)" '[ $ms -lt 6000 ]'
+check "boundary ends with its command, not after the hung lookups (in $ms ms)" [ $ms -lt 6000 ]
 logged "... saying it left them" "$log" "boundary stops with [0-9]+ name lookup\\(s\\) still waiting for the host's DNS"
 nx=$(grep -cE '^NX[0-9]: 504 ' <<<"$out")
-ok_if "names the host's DNS never answers: 504 for all 8 ($nx)" '[ "$nx" = 8 ]'
+check "names the host's DNS never answers: 504 for all 8 ($nx)" [ "$nx" = 8 ]
 logged "... at --upstream-timeout, the log saying the lookup took too long" "$log" \
 	"504: looking up n[0-9]\\.nx\\.test took too long \\(is the host's DNS answering\\?\\)"
 up=$(result UP)
-ok_if "meanwhile a name from the hosts file is served at once, not behind them ($up)" \
-	'[ "${up%% *}" = 200 ] && awk -v s="${up##* }" "BEGIN { exit !(s < 1.5) }"'
+served_at_once() { [ "${up%% *}" = 200 ] && awk -v s="${up##* }" "BEGIN { exit !(s < 1.5) }"; }
+check "meanwhile a name from the hosts file is served at once, not behind them ($up)" served_at_once
 
 bnd --use-real-dns --allow "domain=real.nx.test" -- sh -c '
 	s=$(date +%s); getent ahostsv4 real.nx.test >/dev/null; echo "GETENT: $? $(($(date +%s) - s))"'
 got=$(result GETENT)
-ok_if "--use-real-dns, the host's DNS silent: the jailed lookup fails, within 15 s ($got)" \
-	'[ "${got%% *}" != 0 ] && [ "${got##* }" -le 15 ]'
+failed_in_time() { [ "${got%% *}" != 0 ] && [ "${got##* }" -le 15 ]; }
+check "--use-real-dns, the host's DNS silent: the jailed lookup fails, within 15 s ($got)" failed_in_time
 logged "... and the log says the host's resolver gave no answer" "$log" \
 	"DNS A real\\.nx\\.test from .*the host's resolver gave no answer"
 echo "nameserver 127.0.0.1" >"$UP/resolv.conf"
@@ -150,14 +152,15 @@ mkdir -p "$X"
 at_exit "umount -l '$X' 2>/dev/null"
 mount -t tmpfs -o ro,size=1m boundary-ro-ca "$X"
 bnd --allow "domain=up.test" -- touch "$D/ran"
-ok_if "no CA and a read-only CA directory: boundary does not start (exit $rc)" '[ "$rc" != 0 ]'
-ok_if "... and runs nothing" '[ ! -e "$D/ran" ]'
+check "no CA and a read-only CA directory: boundary does not start (exit $rc)" [ "$rc" != 0 ]
+check "... and runs nothing" [ ! -e "$D/ran" ]
 logged "... saying which directory and why" "$log" "$X/coder_boundary.*Read-only file system"
 umount "$X"
 mount -t tmpfs -o size=1m boundary-ro-ca "$X"
 bnd --allow "domain=up.test" -- true
 ca_files=$(find "$X/coder_boundary" -type f -size +0 2>/dev/null | wc -l)
-ok_if "a CA made while the directory was writable (exit $rc, $ca_files files)" '[ "$rc" = 0 ] && [ "$ca_files" -ge 2 ]'
+ca_made() { [ "$rc" = 0 ] && [ "$ca_files" -ge 2 ]; }
+check "a CA made while the directory was writable (exit $rc, $ca_files files)" ca_made
 mount -o remount,ro "$X"
 bnd --allow "domain=up.test" -- $CURL -o /dev/null -w 'RO: %{http_code}\n' \
 	"https://up.test:$P_HTTPS/echo/ro"
@@ -186,15 +189,15 @@ B=$BND_PID
 touch "$D/au/go1"
 for _ in $(seq 200); do [ -e "$D/au/done1" ] && break; sleep 0.05; done
 r1=$(tr '\n' ' ' <"$D/au/r1" 2>/dev/null)
-ok_if "audit log on a full disk: requests are still decided, refused stays refused ($r1)" \
-	'[ "$r1" = "A11: 200 D11: 403 A12: 200 D12: 403 A13: 200 D13: 403 " ]'
-ok_if "... boundary keeps running" 'kill -0 "$B" 2>/dev/null'
+check "audit log on a full disk: requests are still decided, refused stays refused ($r1)" \
+	[ "$r1" = "A11: 200 D11: 403 A12: 200 D12: 403 A13: 200 D13: 403 " ]
+check "... boundary keeps running" running
 jail_wait_log "$TMPDIR_T/au.log" "cannot write the audit log" 5
 aulog=$(cat "$TMPDIR_T/au.log")
 logged "... and says the audit log cannot be written, and why" "$aulog" \
 	"cannot write the audit log $F/audit.jsonl \\(records are dropped until it works again\\): No space left on device"
 nw=$(grep -c "cannot write the audit log" <<<"$aulog")
-ok_if "... once, not once per record ($nw)" '[ "$nw" = 1 ]'
+check "... once, not once per record ($nw)" [ "$nw" = 1 ]
 rm -f "$F/fill"
 touch "$D/au/go2"
 for _ in $(seq 200); do [ -e "$D/au/done2" ] && break; sleep 0.05; done
@@ -205,7 +208,7 @@ aulog=$(cat "$TMPDIR_T/au.log")
 logged "room again: boundary says the audit log is written again" "$aulog" \
 	"the audit log $F/audit.jsonl is written again"
 n2=$(grep -c 'r=2' "$F/audit.jsonl")
-ok_if "... and the second round's decisions are in it ($n2 lines)" '[ "$n2" -ge 6 ]'
+check "... and the second round's decisions are in it ($n2 lines)" [ "$n2" -ge 6 ]
 umount "$F"
 
 testhost_quiet "the test host the jailed clients dialled saw nothing"

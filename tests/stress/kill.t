@@ -32,8 +32,8 @@ cg=$(awk -F: '$1 == "0" { print $3; exit }' "/proc/$first/cgroup" 2>/dev/null)
 cgdir=$(find "$(cg_root)/boundary" -mindepth 1 -maxdepth 1 -type d -name "$B-*" | head -1)
 id=$(basename "$cgdir")
 diag "the load: $(wc -l <<<"$pids") jailed processes in $cgdir ($cg inside), the origin has accepted $(accepted)"
-ok_if "a jailed load runs through boundary ($(accepted) connections reached the origin)" \
-	'[ "$(accepted)" -ge 200 ] && [ -n "$id" ]'
+load_ran() { [ "$(accepted)" -ge 200 ] && [ -n "$id" ]; }
+check "a jailed load runs through boundary ($(accepted) connections reached the origin)" load_ran
 
 kill -KILL "$B"
 wait "$B" 2>/dev/null
@@ -41,25 +41,26 @@ wait "$B" 2>/dev/null
 sleep 0.3
 at_kill=$(accepted)
 n_pins=$(find "/sys/fs/bpf/boundary/$id" -mindepth 1 2>/dev/null | wc -l)
-ok_if "right after SIGKILL: the jail's links are still pinned ($n_pins in /sys/fs/bpf/boundary/$id)" \
-	'[ "$n_pins" -gt 0 ]'
+check "right after SIGKILL: the jail's links are still pinned ($n_pins in /sys/fs/bpf/boundary/$id)" \
+	[ "$n_pins" -gt 0 ]
 for _ in $(seq 100); do
 	grep -q '^populated 0' "$cgdir/cgroup.events" 2>/dev/null && break
 	sleep 0.05
 done
 check "every jailed process died with boundary (cgroup populated 0)" grep -q '^populated 0' "$cgdir/cgroup.events"
-ok_if "no load process is left" '! pgrep -f "load.py hammer 50 $TH4" >/dev/null'
+no_load_left() { ! pgrep -f "load.py hammer 50 $TH4" >/dev/null; }
+check "no load process is left" no_load_left
 sleep 1
-ok_if "the origin saw no connection after the kill ($at_kill at the kill, $(accepted) now)" \
-	'[ "$(accepted)" = "$at_kill" ]'
+check "the origin saw no connection after the kill ($at_kill at the kill, $(accepted) now)" \
+	[ "$(accepted)" = "$at_kill" ]
 testhost_quiet "the test host the load dialled saw nothing, before or after the kill"
 
 bnd --allow "domain=up.test" -- true
 expect_rc "the next run works" 0
-ok_if "... and reaped the killed jail's cgroup" '[ ! -d "$cgdir" ]'
-ok_if "... and its pins" '[ ! -e "/sys/fs/bpf/boundary/$id" ]'
+check "... and reaped the killed jail's cgroup" [ ! -d "$cgdir" ]
+check "... and its pins" [ ! -e "/sys/fs/bpf/boundary/$id" ]
 state_snapshot "$TMPDIR_T/after"
 left=$(state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after")
-ok_if "no cgroup, pin, namespace or process left behind" '[ -z "$left" ]'
+check "no cgroup, pin, namespace or process left behind" [ -z "$left" ]
 [ -z "$left" ] || diag "left: $left"
 done_testing

@@ -30,7 +30,7 @@ python3 "$LOAD_PY" serve "$TMPDIR_T/load.port" 2>"$TMPDIR_T/origin.err" &
 at_exit "kill $! 2>/dev/null"
 for _ in $(seq 100); do [ -s "$TMPDIR_T/load.port" ] && break; sleep 0.05; done
 LP=$(cat "$TMPDIR_T/load.port")
-ok_if "the load origin listens on 127.0.0.1:$LP" '[ -n "$LP" ]'
+check "the load origin listens on 127.0.0.1:$LP" [ -n "$LP" ]
 
 D=$(shared_dir load)
 mkdir -p "$D/r1" "$D/r2"
@@ -54,6 +54,11 @@ B=$BND_PID
 
 fds() { find "/proc/$B/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$B/status" 2>/dev/null; }
+# What each round checks, of that round's $opened, $peak, $errs, $allowed and $refused.
+all_open() { [ "$opened" = "$N" ] && [ "$peak" -ge "$N" ]; }
+all_answered() { [ "$errs" = none ] && [ "$allowed" = $((N / 2)) ] && [ "$refused" = $((N / 2)) ]; }
+fds_at_rest() { kill -0 "$B" && [ "$(fds)" -le $((FD0 + SLACK)) ]; }
+rss_at_rest() { kill -0 "$B" && [ "$(rss)" -le $((RSS0 + 8192)) ]; }
 threads() { awk '/^Threads:/ { print $2 }' "/proc/$B/status" 2>/dev/null; }
 # wait_files DIR SUFFIX SECONDS: until every client wrote DIR/cI.SUFFIX
 wait_files() {
@@ -100,8 +105,8 @@ round() {
 	done
 	peak=$(fds)
 	diag "round $r: $opened connections open at once; boundary holds $peak descriptors, RSS $(rss) KiB"
-	ok_if "round $r: $N jailed connections open at once, all held by boundary ($opened open, $peak fds)" \
-		"[ '$opened' = $N ] && [ $peak -ge $N ]"
+	check "round $r: $N jailed connections open at once, all held by boundary ($opened open, $peak fds)" \
+		all_open
 	touch "$D/r$r/go"
 	if ! wait_files "$D/r$r" result 120; then
 		fail "round $r: every client finished its requests"
@@ -122,20 +127,20 @@ print(ok["allowed"], ok["refused"], json.dumps(errors) if errors else "none")' "
 	diag "round $r: $allowed allowed and $refused refused as expected, errors: $errs;" \
 		"boundary then held $peak descriptors (the keep-alive half still open), RSS $(rss) KiB;" \
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
-	ok_if "round $r: every allowed connection got its 200s and every refused one its 403s ($allowed + $refused of $N, errors: $errs)" \
-		"[ '$errs' = none ] && [ '$allowed' = $((N / 2)) ] && [ '$refused' = $((N / 2)) ]"
+	check "round $r: every allowed connection got its 200s and every refused one its 403s ($allowed + $refused of $N, errors: $errs)" \
+		all_answered
 	touch "$D/r$r/close"
 	settle "$FD0"
 	eval "FD$r=\$(fds) RSS$r=\$(rss)"
 	diag "round $r: after every client closed: boundary holds $(fds) descriptors (at rest: $FD0), RSS $(rss) KiB (at rest: $RSS0)"
-	ok_if "round $r: boundary's descriptors are back to rest after the close ($(fds), at rest $FD0, slack $SLACK for idle upstreams)" \
-		"kill -0 $B && [ $(fds) -le $((FD0 + SLACK)) ]"
+	check "round $r: boundary's descriptors are back to rest after the close ($(fds), at rest $FD0, slack $SLACK for idle upstreams)" \
+		fds_at_rest
 	if [ "${SAN:-}" = 1 ]; then
 		# ASan keeps freed memory in its quarantine and its own allocator: RSS says nothing here.
 		skip "round $r: memory back near rest: not measurable under ASan (its allocator keeps what is freed)"
 	else
-		ok_if "round $r: boundary's memory is back near rest after the close (RSS $(rss) KiB, at rest $RSS0, slack 8192)" \
-			"kill -0 $B && [ $(rss) -le $((RSS0 + 8192)) ]"
+		check "round $r: boundary's memory is back near rest after the close (RSS $(rss) KiB, at rest $RSS0, slack 8192)" \
+			rss_at_rest
 	fi
 }
 
@@ -144,22 +149,23 @@ round 2
 # A leak of even 1 KiB a connection would add 10 MB in the second round.
 if [ -n "${RSS1:-}" ] && [ -n "${RSS2:-}" ]; then
 	diag "RSS: at rest $RSS0 KiB, after round 1 $RSS1 KiB, after round 2 $RSS2 KiB"
-	ok_if "no memory growth from round 1 to round 2 (RSS $RSS1 -> $RSS2 KiB, slack 4096 KiB)" \
-		"[ $RSS2 -le $((RSS1 + 4096)) ]"
+	check "no memory growth from round 1 to round 2 (RSS $RSS1 -> $RSS2 KiB, slack 4096 KiB)" \
+		[ "$RSS2" -le $((RSS1 + 4096)) ]
 else
 	fail "no memory growth from round 1 to round 2 (a round did not finish)"
 fi
-ok_if "boundary is still running" 'kill -0 "$B" 2>/dev/null'
+running() { kill -0 "$B" 2>/dev/null; }
+check "boundary is still running" running
 touch "$D/end"
 for _ in $(seq 100); do kill -0 "$B" 2>/dev/null || break; sleep 0.1; done
-ok_if "boundary exits with the jailed command" '! kill -0 "$B" 2>/dev/null'
+check "boundary exits with the jailed command" not running
 log=$(cat "$TMPDIR_T/load.log")
 errlines=$(grep -cE '(^|: )(error|fatal)' <<<"$log")
-ok_if "boundary logged no error under load ($errlines lines)" '[ "$errlines" = 0 ]'
+check "boundary logged no error under load ($errlines lines)" [ "$errlines" = 0 ]
 [ "$errlines" = 0 ] || diag "$(grep -E '(^|: )(error|fatal)' <<<"$log" | head -5)"
 testhost_quiet "the test host every connection dialled saw nothing"
 state_snapshot "$TMPDIR_T/after"
 left=$(state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after")
-ok_if "no cgroup, pin, namespace or process left behind" '[ -z "$left" ]'
+check "no cgroup, pin, namespace or process left behind" [ -z "$left" ]
 [ -z "$left" ] || diag "left: $left"
 done_testing

@@ -52,20 +52,23 @@ logged "... and the log says so" "$log" "POST http://up.test:$LP/upload from pyt
 logged "a client that vanishes mid-body: logged" "$log" \
 	"POST http://up.test:$LP/upload from python3\\[[0-9]+\\]: the client went away in the middle of its request body"
 got=$(result upstream-half)
-ok_if "an upstream that vanishes mid-response: the client gets what came, then the close, at once ($got)" \
-	'[[ $got =~ ^200\ after\ [01]\. ]] && [[ $got == *"(1000 body bytes)" ]]'
+partial_then_close() { [[ $got =~ ^200\ after\ [01]\. ]] && [[ $got == *"(1000 body bytes)" ]]; }
+check "an upstream that vanishes mid-response: the client gets what came, then the close, at once ($got)" \
+	partial_then_close
 logged "... and the log says so" "$log" "GET http://up.test:$LP/half from python3\\[[0-9]+\\]: the upstream closed in the middle of its response"
 within upstream-never 504 "an upstream that never answers: 504 at --upstream-timeout"
 logged "... and the log says so" "$log" "GET http://up.test:$LP/never from python3\\[[0-9]+\\]: 504: the upstream did not answer in time"
 within keepalive-idle "first 200 then closed" "a keep-alive connection left idle: closed at the idle timeout"
 within keepalive-slow-head 408 "a keep-alive connection's next head dripping: 408, the header timeout counted from its first byte"
 n408=$(grep -cE "python3\\[[0-9]+\\] \\(to $TH4:80\\): 408: the request head did not arrive" <<<"$log")
-ok_if "... logged without naming the request before it on the connection ($n408 such lines, 2 wanted)" \
-	'[ "$n408" = 2 ] && ! grep -q "/ok from python3.*: 408" <<<"$log"'
+two_408s_alone() { [ "$n408" = 2 ] && ! grep -q "/ok from python3.*: 408" <<<"$log"; }
+check "... logged without naming the request before it on the connection ($n408 such lines, 2 wanted)" \
+	two_408s_alone
 got=$(result steady)
 slowest=${got##* }
-ok_if "meanwhile, a client asking every 100 ms was served every time, never held up by them ($got)" \
-	'[[ $got =~ ^[1-9][0-9]*\ ok,\ 0\ failed, ]] && awk -v s="$slowest" "BEGIN { exit !(s < 1.5) }"'
+steady_served() { [[ $got =~ ^[1-9][0-9]*\ ok,\ 0\ failed, ]] && awk -v s="$slowest" "BEGIN { exit !(s < 1.5) }"; }
+check "meanwhile, a client asking every 100 ms was served every time, never held up by them ($got)" \
+	steady_served
 testhost_quiet "the test host they all dialled saw nothing"
 
 # Bad values are refused, saying what is allowed.

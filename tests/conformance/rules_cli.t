@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# cli.t: every row of rules.tsv through the command line, `boundary --allow ... --test METHOD
+# rules_cli.t: every row of rules.tsv through the command line, `boundary --allow ... --test METHOD
 # URL`, which must answer exactly as the engine does: "ALLOW M URL (rule: R)" and exit 0,
 # "DENY M URL" and exit 1, or for a rule that does not parse exit 125 with the column and the
 # message on stderr.
