@@ -417,14 +417,7 @@ static void handle_request(struct conn *c, size_t len)
 		return;
 	}
 	c->uport = port;
-	memset(&rq, 0, sizeof(rq));
-	rq.method = c->method;
-	rq.method_len = strlen(c->method);
-	rq.host = c->host;
-	rq.host_len = strlen(c->host);
-	rq.path = c->path;
-	rq.path_len = c->path_len;
-	rq.port = port;
+	rules_request_init(&rq, c->method, c->host, c->path, c->path_len, port);
 	rules_match(conn_rules(c), &rq, &d);
 	if (d.allow)
 		c->verdict = VERDICT_NONE; /* a reload allowed it meanwhile: the answer is moot */

@@ -605,14 +605,7 @@ static bool always_allows(const struct policy *p, const struct policy_job *j, co
 
 	if (rules_count(p->always) == 0)
 		return false;
-	memset(&rq, 0, sizeof(rq));
-	rq.method = j->method;
-	rq.method_len = strlen(j->method);
-	rq.host = j->host;
-	rq.host_len = strlen(j->host);
-	rq.path = j->path;
-	rq.path_len = strlen(j->path);
-	rq.port = j->port;
+	rules_request_init(&rq, j->method, j->host, j->path, strlen(j->path), j->port);
 	rules_match(p->always, &rq, &d);
 	*rule = d.raw;
 	return d.allow;

@@ -425,6 +425,19 @@ static void match(const struct rules *r, const struct rules_request *req, enum m
 	d->reason = NULL;
 }
 
+void rules_request_init(struct rules_request *req, const char *method, const char *host,
+			const char *path, size_t path_len, uint16_t port)
+{
+	memset(req, 0, sizeof(*req));
+	req->method = method;
+	req->method_len = strlen(method);
+	req->host = host;
+	req->host_len = strlen(host);
+	req->path = path;
+	req->path_len = path_len;
+	req->port = port;
+}
+
 void rules_match(const struct rules *r, const struct rules_request *req, struct rules_decision *d)
 {
 	match(r, req, MATCH_REQUEST, d);

@@ -98,6 +98,13 @@ size_t rules_count(const struct rules *r);
 const char *rules_raw(const struct rules *r, size_t i);
 
 /*
+ * Fills *req for rules_match() with the NUL-terminated method and host, the path_len bytes of
+ * path (normalised, as rules_match() wants it) and port (0: any).
+ */
+void rules_request_init(struct rules_request *req, const char *method, const char *host,
+			const char *path, size_t path_len, uint16_t port);
+
+/*
  * Decides req against the set and fills *d. Never allocates, never fails: anything it cannot
  * read (an invalid host, broken percent-encoding, a path that was not normalised) denies, with
  * the reason said. The cost is linear in the number of rules at worst; rules whose domain has

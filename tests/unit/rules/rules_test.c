@@ -453,6 +453,32 @@ static void test_names_host(void **state)
 	rules_free(r);
 }
 
+/* rules_request_init() is what the proxy and the policy service fill a request with. */
+static void test_request_init(void **state)
+{
+	struct rules *r = rules_new();
+	struct rules_request rq;
+	struct rules_decision d;
+	char err[256];
+	const char *path = "/v1/messages?x";
+
+	(void)state;
+	assert_non_null(r);
+	assert_int_equal(
+	    rules_add(r, "method=POST domain=api.test path=/v1/* port=443", NULL, err, sizeof(err)),
+	    0);
+	rules_request_init(&rq, "POST", "api.test", path, strlen("/v1/messages"), 443);
+	assert_int_equal(rq.method_len, 4);
+	assert_int_equal(rq.host_len, 8);
+	assert_int_equal(rq.path_len, 12);
+	rules_match(r, &rq, &d);
+	assert_true(d.allow);
+	rules_request_init(&rq, "POST", "api.test", path, strlen("/v1/messages"), 8443);
+	rules_match(r, &rq, &d);
+	assert_false(d.allow);
+	rules_free(r);
+}
+
 static void test_check(void **state)
 {
 	char err[256] = "";
@@ -537,6 +563,7 @@ int main(void)
 	    cmocka_unit_test(test_match_host_scopes),
 	    cmocka_unit_test(test_url_split_ports),
 	    cmocka_unit_test(test_names_host),
+	    cmocka_unit_test(test_request_init),
 	    cmocka_unit_test(test_check),
 	    cmocka_unit_test(test_match_does_not_allocate),
 	};
