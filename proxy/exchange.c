@@ -182,25 +182,39 @@ static int put_header(struct buf *b, const struct http1_header *h)
 }
 
 /* The request as the upstream sees it: origin-form, the judged Host, no hop-by-hop fields. */
+/*
+ * Copies the end-to-end fields of hdr[0..n) to b (the hop-by-hop ones stay behind), and notes
+ * the Upgrade field's value in *upg and, unless has_host is NULL, whether a Host field was among
+ * them. Returns 0, or -E2BIG when b is full.
+ */
+static int put_end_to_end(struct buf *b, const struct http1_header *hdr, size_t n,
+			  struct slice *upg, bool *has_host)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (slice_ieq(hdr[i].name, "upgrade"))
+			*upg = hdr[i].value;
+		if (hop_by_hop(hdr, n, hdr[i].name))
+			continue;
+		if (has_host && slice_ieq(hdr[i].name, "host"))
+			*has_host = true;
+		if (put_header(b, &hdr[i]) < 0)
+			return -E2BIG;
+	}
+	return 0;
+}
+
 static int write_request_head(struct conn *c)
 {
 	const struct http1_req *r = &c->req;
 	struct slice upg = {NULL, 0};
 	bool has_host = false;
-	size_t i;
 
 	if (put(&c->uout, "%s %.*s HTTP/1.1\r\n", c->method, (int)c->path_len, c->path) < 0)
 		return -E2BIG;
-	for (i = 0; i < r->n_hdr; i++) {
-		if (slice_ieq(r->hdr[i].name, "upgrade"))
-			upg = r->hdr[i].value;
-		if (hop_by_hop(r->hdr, r->n_hdr, r->hdr[i].name))
-			continue;
-		if (slice_ieq(r->hdr[i].name, "host"))
-			has_host = true;
-		if (put_header(&c->uout, &r->hdr[i]) < 0)
-			return -E2BIG;
-	}
+	if (put_end_to_end(&c->uout, r->hdr, r->n_hdr, &upg, &has_host) < 0)
+		return -E2BIG;
 	if (!has_host && put(&c->uout, "Host: %s\r\n", c->host) < 0)
 		return -E2BIG;
 	if (c->upgrade &&
@@ -212,18 +226,11 @@ static int write_request_head(struct conn *c)
 static int write_response_head(struct conn *c, const struct http1_resp *r)
 {
 	struct slice upg = {NULL, 0};
-	size_t i;
 
 	if (put(&c->cout, "HTTP/1.1 %d %.*s\r\n", r->status, (int)r->reason.len, r->reason.p) < 0)
 		return -E2BIG;
-	for (i = 0; i < r->n_hdr; i++) {
-		if (slice_ieq(r->hdr[i].name, "upgrade"))
-			upg = r->hdr[i].value;
-		if (hop_by_hop(r->hdr, r->n_hdr, r->hdr[i].name))
-			continue;
-		if (put_header(&c->cout, &r->hdr[i]) < 0)
-			return -E2BIG;
-	}
+	if (put_end_to_end(&c->cout, r->hdr, r->n_hdr, &upg, NULL) < 0)
+		return -E2BIG;
 	if (r->status == 101) {
 		if (put(&c->cout, "Connection: upgrade\r\nUpgrade: %.*s\r\n", (int)upg.len, upg.p) <
 		    0)
