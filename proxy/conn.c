@@ -913,7 +913,8 @@ void conn_close(struct conn *c, const char *reason)
 		decide_audit(c, "end", "allow", NULL, reason,
 			     c->resp_read != CONN_RESP_NO_HEAD ? c->resp.status : 0);
 	}
-	resolve_cancel(c);
+	resolve_cancel(c->job);
+	c->job = NULL;
 	decide_cancel(c);
 	if (c->head) /* a head start outlives its client: it goes to the pool */
 		c->head->owner = NULL;

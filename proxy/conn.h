@@ -286,12 +286,13 @@ void upstream_close_alt(struct conn *c);
 void upstream_connect_deadline(struct conn *c);
 /* The upstream steps, for conn_run(): as exchange_step_head(). */
 bool upstream_step_connect(struct conn *c);
+/* Looks c->uhost up; the answer carries c on to its connect. Returns 0, or -ENOMEM. */
+int upstream_resolve(struct conn *c);
 bool upstream_step_up_tls(struct conn *c);
 
 /* For proxy.c: a new client connection, its events, lookups and answers, timeouts, the pool. */
 struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind);
 void conn_event(struct conn *c, bool upstream, uint32_t events);
-void conn_resolved(struct conn *c, struct resolve_job *job);
 void conn_decided(struct conn *c, struct decide_job *job);
 void conn_timeout(struct conn *c);
 void conn_free(struct conn *c);

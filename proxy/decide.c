@@ -16,7 +16,6 @@
 #include "proxy/audit.h"
 #include "proxy/conn.h"
 #include "proxy/log.h"
-#include "proxy/resolve.h"
 #include "proxy/util.h"
 #include "rules/rules.h"
 
@@ -356,7 +355,7 @@ void decide_start_stream(struct conn *c, const char *name, uint16_t port, const 
 	/* Never from or into the pool: the upstream speaks whatever the client speaks. */
 	snprintf(c->up_key, sizeof(c->up_key), "%s://%s:%u", decide_stream_str(kind), c->uhost,
 		 port);
-	if (resolve_ask(c, c->uhost, c->uport) < 0) {
+	if (upstream_resolve(c) < 0) {
 		conn_close(c, "out of memory");
 		return;
 	}

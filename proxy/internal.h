@@ -17,6 +17,7 @@
 #include "proxy/loop.h"
 #include "proxy/policy.h"
 #include "proxy/proxy.h"
+#include "proxy/resolve.h"
 #include "proxy/xport.h"
 
 #define PROXY_MAX_LISTENERS 8
@@ -43,7 +44,8 @@ struct listener {
 struct resolve_job {
 	struct resolve_job *next;
 	struct worker *w;
-	struct conn *c; /* NULL once the connection gave up on it (worker thread only) */
+	resolve_done_fn *done; /* NULL once the asker gave up on it (worker thread only) */
+	void *arg;
 	char host[256];
 	char port[8];
 	struct addrinfo *res;

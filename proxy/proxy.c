@@ -54,14 +54,7 @@ static void worker_drain_done(struct worker *w)
 	}
 	for (; j; j = next) {
 		next = j->next;
-		if (j->c) {
-			j->c->job = NULL;
-			conn_resolved(j->c, j);
-		} else {
-			if (j->res)
-				freeaddrinfo(j->res);
-			free(j);
-		}
+		resolve_finish(j);
 	}
 }
 

@@ -2,7 +2,8 @@
 /*
  * resolve.c: the resolver threads (resolve.h), moved out of proxy.c so that a connection asks
  * for a lookup without calling back into the file that runs it. It owns the threads and their
- * queue; the answer is conn_resolved()'s, called by the worker that asked.
+ * queue; the answer goes back to the asker's callback, on the worker that asked. It knows
+ * nothing of connections.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -13,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proxy/conn.h"
 #include "proxy/internal.h"
 #include "proxy/log.h"
 #include "proxy/resolve.h"
@@ -99,19 +99,20 @@ static bool lookup_stuck(const struct proxy *p)
 	return false;
 }
 
-int resolve_ask(struct conn *c, const char *host, uint16_t port)
+struct resolve_job *resolve_ask(struct worker *w, const char *host, uint16_t port,
+				resolve_done_fn *done, void *arg)
 {
-	struct proxy *p = c->w->p;
+	struct proxy *p = w->p;
 	struct resolve_job *j = calloc(1, sizeof(*j));
 	unsigned want;
 
 	if (!j)
-		return -ENOMEM;
-	j->w = c->w;
-	j->c = c;
+		return NULL;
+	j->w = w;
+	j->done = done;
+	j->arg = arg;
 	snprintf(j->host, sizeof(j->host), "%s", host);
 	snprintf(j->port, sizeof(j->port), "%u", port);
-	c->job = j;
 	pthread_mutex_lock(&p->rlock);
 	if (p->rq_tail)
 		p->rq_tail->next = j;
@@ -138,15 +139,28 @@ int resolve_ask(struct conn *c, const char *host, uint16_t port)
 	}
 	pthread_cond_signal(&p->rcond);
 	pthread_mutex_unlock(&p->rlock);
-	return 0;
+	return j;
 }
 
-void resolve_cancel(struct conn *c)
+void resolve_cancel(struct resolve_job *j)
 {
 	/* The job is the resolver's until it comes back; then it is freed unread. */
-	if (c->job)
-		c->job->c = NULL;
-	c->job = NULL;
+	if (j)
+		j->done = NULL;
+}
+
+void resolve_finish(struct resolve_job *j)
+{
+	struct addrinfo *res = j->res;
+	resolve_done_fn *done = j->done;
+	void *arg = j->arg;
+	int gai_err = j->gai_err;
+
+	free(j);
+	if (done)
+		done(arg, res, gai_err);
+	else if (res)
+		freeaddrinfo(res);
 }
 
 int resolve_start(struct proxy *p)

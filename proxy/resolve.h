@@ -10,8 +10,16 @@
 
 #include <stdint.h>
 
-struct conn;
+struct addrinfo;
 struct proxy;
+struct resolve_job;
+struct worker;
+
+/*
+ * What the worker that asked calls with the answer: res (the caller's to free, NULL on error)
+ * or gai_err (getaddrinfo's, 0 on success). Not called for a cancelled job.
+ */
+typedef void resolve_done_fn(void *arg, struct addrinfo *res, int gai_err);
 
 /* Starts the first resolver threads of p. Returns 0 or -errno; resolve_stop() undoes it. */
 int resolve_start(struct proxy *p);
@@ -24,12 +32,17 @@ int resolve_start(struct proxy *p);
 void resolve_stop(struct proxy *p);
 
 /*
- * Looks host:port up for c, on c's worker thread: c->job holds the question until the answer
- * comes back to conn_resolved(). Returns 0, or -ENOMEM.
+ * Looks host:port up for worker w, on w's thread: the answer goes on w's done list, and
+ * resolve_finish() there calls done(arg, ...). Returns the job (for resolve_cancel()), or
+ * NULL: out of memory.
  */
-int resolve_ask(struct conn *c, const char *host, uint16_t port);
+struct resolve_job *resolve_ask(struct worker *w, const char *host, uint16_t port,
+				resolve_done_fn *done, void *arg);
 
-/* c no longer wants its answer: the job is freed unread when it comes back. */
-void resolve_cancel(struct conn *c);
+/* The asker no longer wants its answer: the job is freed unread when it comes back. */
+void resolve_cancel(struct resolve_job *j);
+
+/* On the worker's thread, a job off its done list: calls its done unless cancelled; frees it. */
+void resolve_finish(struct resolve_job *j);
 
 #endif /* BOUNDARY_PROXY_RESOLVE_H */

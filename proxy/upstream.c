@@ -194,7 +194,7 @@ void upstream_start(struct conn *c)
 		return;
 	}
 	snprintf(c->up_key, sizeof(c->up_key), "%s", key);
-	if (resolve_ask(c, c->uhost, c->uport) < 0) {
+	if (upstream_resolve(c) < 0) {
 		upstream_failed(c, 502, "out of memory");
 		return;
 	}
@@ -244,7 +244,7 @@ void upstream_head_start(struct conn *c, const char *name)
 	conn_set_state(h, CONN_RESOLVE);
 	h->owner = c;
 	c->head = h;
-	if (resolve_ask(h, h->uhost, h->uport) < 0) {
+	if (upstream_resolve(h) < 0) {
 		conn_close(h, "out of memory");
 		return;
 	}
@@ -481,23 +481,23 @@ static bool drop_self_addresses(struct conn *c)
 	return k == 0;
 }
 
-void conn_resolved(struct conn *c, struct resolve_job *job)
+/* The answer to upstream_resolve(), on c's worker. */
+static void resolved(void *arg, struct addrinfo *res, int gai_err)
 {
+	struct conn *c = arg;
 	char why[768], shut[INET6_ADDRSTRLEN];
 
+	c->job = NULL;
 	if (c->ai)
 		freeaddrinfo(c->ai);
-	c->ai = job->res;
-	job->res = NULL;
-	if (job->gai_err) {
+	c->ai = res;
+	if (gai_err) {
 		snprintf(why, sizeof(why), "cannot resolve %s: %s", c->uhost,
-			 gai_strerror(job->gai_err));
-		free(job);
+			 gai_strerror(gai_err));
 		upstream_failed(c, 502, why);
 		conn_run(c);
 		return;
 	}
-	free(job);
 	order_addresses(c, shut, sizeof(shut));
 	if (c->n_addr == 0 && shut[0]) {
 		snprintf(why, sizeof(why),
@@ -522,6 +522,12 @@ void conn_resolved(struct conn *c, struct resolve_job *job)
 	c->connect_deadline = util_now_ms() + conn_cfg(c)->connect_timeout_ms;
 	try_connect(c);
 	conn_run(c);
+}
+
+int upstream_resolve(struct conn *c)
+{
+	c->job = resolve_ask(c->w, c->uhost, c->uport, resolved, c);
+	return c->job ? 0 : -ENOMEM;
 }
 
 /* 1 connected, 0 still connecting, -1 failed (connect_err says why). */

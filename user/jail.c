@@ -583,23 +583,22 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 
 /*
  * What a jail and an attachment share once the cgroup is known: the programs loaded and
- * attached to it, and the table of names the DNS responder hands out. Returns 0, or -1 after
- * saying why.
+ * attached to it, and the table of names the DNS responder hands out. Returns 0, or -errno
+ * with err saying why.
  */
-static int hook_up(struct jail *j)
+static int hook_up(struct jail *j, char *err, size_t errlen)
 {
-	char err[512];
+	int ret;
 
-	if (load_and_attach(j, err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		return -1;
-	}
+	ret = load_and_attach(j, err, errlen);
+	if (ret < 0)
+		return ret;
 	log_debug("jail %s: cgroup %s, proxy port %u, DNS port %u", j->id, j->cg_path,
 		  j->l.proxy_port, j->l.dns_port);
 	j->dns = dns_table_new();
 	if (!j->dns) {
-		log_error("out of memory for the DNS responder");
-		return -1;
+		snprintf(err, errlen, "out of memory for the DNS responder");
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -657,8 +656,10 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("%s", err);
 		goto out;
 	}
-	if (hook_up(&j) < 0)
+	if (hook_up(&j, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		goto out;
+	}
 	privs_lower();
 	ret = setup_audit_open(o, j.id, argv[0], &j.audit, err, sizeof(err));
 	if (ret < 0) {
@@ -824,8 +825,10 @@ int jail_attach(const struct opts *o)
 		log_error("%s", err);
 		goto out;
 	}
-	if (hook_up(&j) < 0)
+	if (hook_up(&j, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		goto out;
+	}
 	name = o->attach_container ? o->attach_container
 	       : o->attach_unit	   ? o->attach_unit
 				   : strrchr(j.cg_path, '/') + 1;

@@ -175,23 +175,26 @@ const struct opts_def *opts_def_by_yaml(const char *key)
 	return NULL;
 }
 
-static char *xstrdup(const char *s)
+/* Out of memory: says so in err and returns -ENOMEM, the one way this file handles it. */
+static int oom(char *err, size_t errlen)
 {
-	char *p = strdup(s);
-
-	if (!p)
-		fatal("out of memory");
-	return p;
+	snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
 }
 
-static void strv_push(struct opts_strv *sv, const char *s)
+static int strv_push(struct opts_strv *sv, const char *s, char *err, size_t errlen)
 {
 	char **v = realloc(sv->v, (sv->n + 1) * sizeof(*v));
+	char *copy;
 
 	if (!v)
-		fatal("out of memory");
+		return oom(err, errlen);
 	sv->v = v;
-	sv->v[sv->n++] = xstrdup(s);
+	copy = strdup(s);
+	if (!copy)
+		return oom(err, errlen);
+	sv->v[sv->n++] = copy;
+	return 0;
 }
 
 static void strv_free(struct opts_strv *sv)
@@ -397,8 +400,10 @@ static int resolve_user(const char *spec, struct opts_user *u, const char *who, 
 			 who, q, name);
 		return -EINVAL;
 	}
+	u->spec = strdup(spec);
+	if (!u->spec)
+		return oom(err, errlen);
 	u->set = true;
-	u->spec = xstrdup(spec);
 	return 0;
 }
 
@@ -473,10 +478,8 @@ static int check_rule(const char *spec, const char *who, char *err, size_t errle
 	size_t col = 0;
 	int ret;
 
-	if (!r) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	if (!r)
+		return oom(err, errlen);
 	ret = rules_add(r, spec, &col, why, sizeof(why));
 	if (ret < 0) {
 		if (!why[0])
@@ -512,8 +515,12 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 	switch (d->type) {
 	case OPTS_T_STRING:
 		if (store) {
+			char *copy = strdup(value);
+
+			if (!copy)
+				return oom(err, errlen);
 			free(*(char **)field);
-			*(char **)field = xstrdup(value);
+			*(char **)field = copy;
 		}
 		break;
 	case OPTS_T_BOOL:
@@ -601,9 +608,11 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		if (ret)
 			return ret;
 		if (src == OPTS_SRC_FILE)
-			strv_push(&((struct opts_list *)field)->file, value);
+			ret = strv_push(&((struct opts_list *)field)->file, value, err, errlen);
 		else if (store)
-			strv_push(&((struct opts_list *)field)->cli, value);
+			ret = strv_push(&((struct opts_list *)field)->cli, value, err, errlen);
+		if (ret)
+			return ret;
 		break;
 	default:
 		snprintf(err, errlen, "%s takes no value here", who);
@@ -882,10 +891,8 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 	}
 	rules_free(o->rules);
 	o->rules = rules_new();
-	if (!o->rules) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	if (!o->rules)
+		return oom(err, errlen);
 	return opts_rules_compile(o, &o->allow.file, o->rules, err, errlen);
 }
 
