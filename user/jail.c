@@ -791,7 +791,8 @@ int jail_attach(const struct opts *o)
 		log_error("%s", err);
 		goto out;
 	}
-	ret = reap_stale(false, t.path);
+	/* A stale attachment to this cgroup stays until ours is in place: never an open instant. */
+	ret = reap_stale(false, NULL);
 	if (ret > 0)
 		log_info("reaped %d stale jail object(s)", ret);
 	ret = reap_attach_is_free(t.path, err, sizeof(err));
@@ -829,6 +830,7 @@ int jail_attach(const struct opts *o)
 		log_error("%s", err);
 		goto out;
 	}
+	reap_stale(false, j.cg_path);
 	name = o->attach_container ? o->attach_container
 	       : o->attach_unit	   ? o->attach_unit
 				   : strrchr(j.cg_path, '/') + 1;

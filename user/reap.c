@@ -98,7 +98,13 @@ static bool stale_attach_stays(const char *id, bool all, const char *mine)
 
 	if (attached_cgroup(id, cg, sizeof(cg)) < 0)
 		return false;
-	if (all || (mine && strcmp(cg, mine) == 0) || cgroup_populated(cg) != 1) {
+	if (mine && strcmp(cg, mine) == 0) {
+		log_info("took over from stale attachment %s (its boundary was killed): cgroup %s "
+			 "is jailed by this boundary now",
+			 id, cg);
+		return false;
+	}
+	if (all || cgroup_populated(cg) != 1) {
 		log_warn("reaped stale attachment %s (its boundary was killed): cgroup %s is no "
 			 "longer jailed",
 			 id, cg);

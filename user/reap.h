@@ -24,8 +24,9 @@ void reap_make_id(char *buf, size_t len);
 /*
  * Removes every stale jail's cgroup, pins and run directory. A stale attachment (boundary
  * attach) stays, keeping its cgroup closed, while that cgroup has processes, unless all_attached
- * (boundary cleanup) or its cgroup is mine (a new attach to it, or NULL). Says what it reaps and
- * what it leaves. Returns the number of objects reaped.
+ * (boundary cleanup) or its cgroup is mine (NULL for none): a new attach to that cgroup takes it
+ * over once its own programs are attached, so the cgroup is never open between the two. Says
+ * what it reaps and what it leaves. Returns the number of objects reaped.
  */
 int reap_stale(bool all_attached, const char *mine);
 

@@ -226,6 +226,34 @@ reaped_kept_cgroup() {
 }
 check "cleanup unpinned the programs and kept the cgroup and its member" reaped_kept_cgroup
 
+# --- a new attach after SIGKILL takes over with no open instant ----------------------------------
+
+attach_bg again --cgroup "$MCG" --allow "domain=up.test"
+OLD_ID=$ID
+kill -KILL "$BND_PID"
+wait "$BND_PID" 2>/dev/null
+# The member hammers the host's loopback, which no rule allows, the whole time: under the stale
+# pins the connection is refused, under the new attach it gets 403; it must never get through.
+in_member host "(while :; do curl -s -o /dev/null --max-time 2 http://127.0.0.1:$P_HTTP/echo/hammer; sleep 0.01; done) & echo \$! >$TMPDIR_T/hammer.pid"
+sleep 0.3
+attach_bg takeover --cgroup "$MCG" --allow "domain=up.test"
+logged "a new attach takes over the stale attachment once its own programs are on" \
+	"$(cat "$ALOG")" "took over from stale attachment $OLD_ID .*cgroup $MCG is jailed by this boundary now"
+sleep 0.3
+in_member host "kill \$(cat $TMPDIR_T/hammer.pid)"
+check "no request of the hammering loop reached the server across the re-attach" \
+	not grep -q /echo/hammer "$UP/requests.log"
+# hook_up()'s debug line "jail ID: cgroup ..." follows the attach of the new programs
+takeover_order() {
+	awk -v id="$ID" -v old="$OLD_ID" 'index($0, "jail " id ": cgroup") && !a { a = NR }
+		/took over from stale attachment/ && index($0, old) { t = NR }
+		END { exit !(a && t && a < t) }' "$ALOG"
+}
+check "the stale pins go only after the new programs are attached" takeover_order
+detach
+detached_clean() { [ "$rc" = 0 ] && [ ! -e "/sys/fs/bpf/boundary/$OLD_ID" ] && no_programs "$MCG"; }
+check "the new boundary detaches cleanly ($rc), the old pins gone, the cgroup open" detached_clean
+
 # --- a container stand-in: a network namespace of its own --------------------------------------
 
 member_up ctr unshare -n
