@@ -45,7 +45,7 @@
  * out (NUL-terminated, trailing blanks cut). Returns 0 if it exited 0, -ENOENT if it is not
  * installed, -ETIMEDOUT if it took too long (then it is killed), else -EIO.
  */
-static int run_capture(char *const argv[], char *out, size_t outlen)
+static int run_capture(const char *const argv[], char *out, size_t outlen)
 {
 	extern char **environ;
 	posix_spawn_file_actions_t fa;
@@ -63,7 +63,7 @@ static int run_capture(char *const argv[], char *out, size_t outlen)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-	ret = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	ret = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)(uintptr_t)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(p[1]);
 	if (ret != 0) {
@@ -152,83 +152,183 @@ static long ctr_pid(char *out, const char *id)
 }
 
 /*
+ * containerd's sockets and namespaces, tried in this order by ctr when CONTAINERD_ADDRESS and
+ * CONTAINERD_NAMESPACE do not name them (those, when set, are tried first): containerd's own
+ * socket, then the one dockerd starts for itself; Docker's namespace, Kubernetes', the default.
+ */
+static const char *const ctr_sockets[] = {"/run/containerd/containerd.sock",
+					  "/var/run/docker/containerd/containerd.sock"};
+static const char *const ctr_namespaces[] = {"moby", "k8s.io", "default"};
+
+/* The questions to the runtimes' tools about one container, and what they said. */
+struct lookup {
+	const char *id;
+	char why[768]; /* the first failure, and what ctr tried, for the error */
+	bool any;      /* some tool is installed */
+	bool missing;  /* the last tool asked is not installed */
+};
+
+/*
+ * Runs argv (a runtime's tool) and reads a pid from its output: parse_pid, or ctr's task list
+ * when ctr. Returns the pid (> 0); 0 when the tool knows nothing or is not installed (the next
+ * is asked); -1 for a container that is not running.
+ */
+static long ask_tool(struct lookup *lk, const char *const argv[], const char *what, bool ctr)
+{
+	char out[LOOKUP_OUT];
+	long v;
+	int ret;
+
+	ret = run_capture(argv, out, sizeof(out));
+	lk->missing = ret == -ENOENT;
+	if (lk->missing)
+		return 0;
+	lk->any = true;
+	if (ret < 0) {
+		if (!lk->why[0])
+			snprintf(lk->why, sizeof(lk->why), "%s: %.300s", what,
+				 ret == -ETIMEDOUT ? "took too long to answer" : first_line(out));
+		return 0;
+	}
+	v = ctr ? ctr_pid(out, lk->id) : parse_pid(out);
+	if (v < 0) {
+		if (!lk->why[0])
+			snprintf(lk->why, sizeof(lk->why), "%s does not know it (it said: %.200s)",
+				 what, ctr ? "no such task" : first_line(out));
+		return 0;
+	}
+	return v == 0 ? -1 : v;
+}
+
+/* Adds s to the list v of n (at most max) unless it is there; returns the new n. */
+static size_t add_once(const char **v, size_t n, size_t max, const char *s)
+{
+	size_t i;
+
+	if (!s || !s[0] || n == max)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i], s) == 0)
+			return n;
+	}
+	v[n] = s;
+	return n + 1;
+}
+
+/*
+ * ctr, over every containerd socket that exists and every namespace (see ctr_sockets). Returns
+ * as ask_tool(), with *where the socket that knew it; adds to lk->why what was tried.
+ */
+static long ask_ctr(struct lookup *lk, const char **where)
+{
+	const char *socks[4], *nss[5];
+	char what[400], tried[320] = "", nslist[128] = "";
+	size_t n_socks = 0, n_nss = 0, i, k;
+	bool asked = false;
+	struct stat st;
+	long v;
+
+	n_socks = add_once(socks, n_socks, 4, getenv("CONTAINERD_ADDRESS"));
+	for (i = 0; i < sizeof(ctr_sockets) / sizeof(ctr_sockets[0]); i++)
+		n_socks = add_once(socks, n_socks, 4, ctr_sockets[i]);
+	n_nss = add_once(nss, n_nss, 5, getenv("CONTAINERD_NAMESPACE"));
+	for (i = 0; i < sizeof(ctr_namespaces) / sizeof(ctr_namespaces[0]); i++)
+		n_nss = add_once(nss, n_nss, 5, ctr_namespaces[i]);
+	for (k = 0; k < n_nss; k++)
+		snprintf(nslist + strlen(nslist), sizeof(nslist) - strlen(nslist), "%s%s",
+			 k ? ", " : "", nss[k]);
+	for (i = 0; i < n_socks; i++) {
+		snprintf(tried + strlen(tried), sizeof(tried) - strlen(tried), "%s%s",
+			 i ? ", " : "", socks[i]);
+		if (stat(socks[i], &st) == -1 || !S_ISSOCK(st.st_mode))
+			continue;
+		for (k = 0; k < n_nss; k++) {
+			const char *argv[] = {"ctr",  "--address", socks[i], "--namespace",
+					      nss[k], "task",	   "ls",     NULL};
+
+			snprintf(what, sizeof(what), "ctr (namespace %s, socket %s)", nss[k],
+				 socks[i]);
+			v = ask_tool(lk, argv, what, true);
+			if (v) {
+				*where = socks[i];
+				return v;
+			}
+			if (lk->missing)
+				return 0;
+			asked = true;
+		}
+	}
+	if (asked) {
+		size_t used = strlen(lk->why);
+
+		snprintf(lk->why + used, sizeof(lk->why) - used,
+			 "%sctr: no such task in namespaces %s at the sockets of %s that exist",
+			 used ? "; " : "", nslist, tried);
+	}
+	return 0;
+}
+
+/*
  * The pid of container id's first process, from the first installed runtime that knows it.
  * Returns 0 with *pid set, or -errno with err filled.
  */
 static int container_pid(const char *id, pid_t *pid, char *err, size_t errlen)
 {
 	static const char *const inspect[] = {"docker", "podman", "nerdctl"};
-	char out[LOOKUP_OUT], why[512] = "";
-	char *argv[8];
-	bool any = false;
-	long v;
+	struct lookup lk = {.id = id};
+	const char *where = NULL;
+	char what[64];
+	long v = 0;
 	size_t i;
-	int ret;
 
 	/* No runtime's flag parser may read the id as an option. */
 	if (!id[0] || id[0] == '-') {
 		snprintf(err, errlen, "--container \"%.200s\": not a container id or name", id);
 		return -EINVAL;
 	}
-	for (i = 0; i < 5; i++) {
-		const char *tool = i < 3 ? inspect[i] : i == 3 ? "crictl" : "ctr";
+	for (i = 0; i < 3 && !v; i++) {
+		const char *argv[] = {inspect[i],	"inspect", "--format",
+				      "{{.State.Pid}}", id,	   NULL};
 
-		memset(argv, 0, sizeof(argv));
-		argv[0] = (char *)(uintptr_t)tool;
-		if (i < 3) {
-			argv[1] = (char *)(uintptr_t) "inspect";
-			argv[2] = (char *)(uintptr_t) "--format";
-			argv[3] = (char *)(uintptr_t) "{{.State.Pid}}";
-			argv[4] = (char *)(uintptr_t)id;
-		} else if (i == 3) {
-			argv[1] = (char *)(uintptr_t) "inspect";
-			argv[2] = (char *)(uintptr_t) "--output";
-			argv[3] = (char *)(uintptr_t) "go-template";
-			argv[4] = (char *)(uintptr_t) "--template";
-			argv[5] = (char *)(uintptr_t) "{{.info.pid}}";
-			argv[6] = (char *)(uintptr_t)id;
-		} else {
-			argv[1] = (char *)(uintptr_t) "task";
-			argv[2] = (char *)(uintptr_t) "ls";
-		}
-		ret = run_capture(argv, out, sizeof(out));
-		if (ret == -ENOENT)
-			continue;
-		any = true;
-		if (ret < 0) {
-			if (!why[0])
-				snprintf(why, sizeof(why), "%s: %.300s", tool,
-					 ret == -ETIMEDOUT ? "took too long to answer"
-							   : first_line(out));
-			continue;
-		}
-		v = i == 4 ? ctr_pid(out, id) : parse_pid(out);
-		if (v < 0) {
-			if (!why[0])
-				snprintf(why, sizeof(why), "%s does not know it (it said: %.200s)",
-					 tool, i == 4 ? "no such task" : first_line(out));
-			continue;
-		}
-		if (v == 0) {
-			snprintf(
-			    err, errlen,
-			    "container \"%.200s\" is not running (%s shows no process for it): "
-			    "start it, then attach",
-			    id, tool);
-			return -ESRCH;
-		}
+		v = ask_tool(&lk, argv, inspect[i], false);
+		snprintf(what, sizeof(what), "%s", inspect[i]);
+	}
+	if (!v) {
+		const char *argv[] = {"crictl",	    "inspect",	     "--output", "go-template",
+				      "--template", "{{.info.pid}}", id,	 NULL};
+
+		v = ask_tool(&lk, argv, "crictl", false);
+		snprintf(what, sizeof(what), "crictl");
+	}
+	if (!v) {
+		v = ask_ctr(&lk, &where);
+		snprintf(what, sizeof(what), "ctr");
+	}
+	if (v < 0) {
+		snprintf(err, errlen,
+			 "container \"%.200s\" is not running (%s shows no process for it): start "
+			 "it, then attach",
+			 id, what);
+		return -ESRCH;
+	}
+	if (v > 0) {
 		*pid = (pid_t)v;
-		log_info("container %s: %s says its first process is pid %ld", id, tool, v);
+		if (where)
+			log_info("container %s: %s at %s says its first process is pid %ld", id,
+				 what, where, v);
+		else
+			log_info("container %s: %s says its first process is pid %ld", id, what, v);
 		return 0;
 	}
-	if (!any)
+	if (!lk.any)
 		snprintf(
 		    err, errlen,
 		    "--container: no container runtime's command-line tool is installed "
 		    "(docker, podman, nerdctl, crictl or ctr); name the container's cgroup with "
 		    "--cgroup instead");
 	else
-		snprintf(err, errlen, "--container \"%.200s\": no runtime knows it (%s)", id, why);
+		snprintf(err, errlen, "--container \"%.200s\": no runtime knows it (%s)", id,
+			 lk.why);
 	return -ESRCH;
 }
 
@@ -367,7 +467,6 @@ int attach_resolve(const char *root, const char *cgroup, const char *container, 
 {
 	char rel[PATH_MAX], abs[PATH_MAX * 2 + 8], out[LOOKUP_OUT], mine[PATH_MAX], rroot[PATH_MAX];
 	char self[PATH_MAX * 2 + 16], jails[PATH_MAX + 16];
-	char *argv[8];
 	struct stat st;
 	pid_t pid;
 	int ret;
@@ -396,13 +495,9 @@ int attach_resolve(const char *root, const char *cgroup, const char *container, 
 			snprintf(err, errlen, "--systemd-unit \"%.200s\": not a unit name", unit);
 			return -EINVAL;
 		}
-		memset(argv, 0, sizeof(argv));
-		argv[0] = (char *)(uintptr_t) "systemctl";
-		argv[1] = (char *)(uintptr_t) "show";
-		argv[2] = (char *)(uintptr_t) "-p";
-		argv[3] = (char *)(uintptr_t) "ControlGroup";
-		argv[4] = (char *)(uintptr_t) "--value";
-		argv[5] = (char *)(uintptr_t)unit;
+		const char *argv[] = {"systemctl", "show", "-p", "ControlGroup",
+				      "--value",   unit,   NULL};
+
 		ret = run_capture(argv, out, sizeof(out));
 		if (ret == -ENOENT) {
 			snprintf(

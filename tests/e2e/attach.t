@@ -323,6 +323,30 @@ check "an unknown container is an error naming the runtime's answer" \
 	refused_saying "no runtime knows it (docker: Error: No such object: nosuch)"
 run_b attach --container stopped
 check "a stopped container is an error that says so" refused_saying "is not running"
+# ctr: containerd's namespaces (Docker's moby, k8s.io, default) and sockets are tried in turn
+cat >"$FAKE/ctr" <<EOF
+#!/bin/sh
+# ctr --address SOCK --namespace NS task ls: this one knows one task, in namespace k8s.io
+echo "\$*" >>"$TMPDIR_T/ctr.calls"
+[ "\$1 \$3 \$5 \$6" = "--address --namespace task ls" ] || exit 1
+echo "TASK PID STATUS"
+[ "\$4" = k8s.io ] && echo "ctr-stand-in $CPID RUNNING"
+exit 0
+EOF
+chmod 755 "$FAKE/ctr"
+CTR_SOCK=$TMPDIR_T/containerd.sock
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$CTR_SOCK"
+export CONTAINERD_ADDRESS=$CTR_SOCK
+attach_bg ctr3 --container ctr-stand-in --allow "domain=up.test"
+logged "--container finds a containerd task in a namespace nobody named" "$(cat "$ALOG")" \
+	"container ctr-stand-in: ctr at $CTR_SOCK says its first process is pid $CPID"
+detach
+check "ctr was asked in namespace moby first, then k8s.io" \
+	[ "$(cut -d' ' -f4 "$TMPDIR_T/ctr.calls" | head -2 | xargs)" = "moby k8s.io" ]
+run_b attach --container nowhere
+check "an unknown container names the namespaces and sockets ctr tried" \
+	refused_saying "ctr: no such task in namespaces moby, k8s.io, default at the sockets of $CTR_SOCK, /run/containerd/containerd.sock"
+unset CONTAINERD_ADDRESS
 attach_bg unit --systemd-unit stand-in.service --allow "domain=up.test"
 logged "--systemd-unit asks systemctl for the unit's cgroup" "$(cat "$ALOG")" \
 	"attached to $CCG: "
