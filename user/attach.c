@@ -692,21 +692,24 @@ static void addr_str(const struct sock_entry *e, const struct in6_addr *a, uint1
 	util_addr_str((const struct sockaddr *)&ss, true, buf, len);
 }
 
-/* Shuts down the socket that pid holds as descriptor fd. Returns 0 or -errno. */
-static int shut_remote(pid_t pid, int fd)
+/*
+ * Shuts down the socket with inode ino that the process of pidfd holds as descriptor fd.
+ * Returns 0, -ESTALE when fd is no longer that socket, or -errno.
+ */
+static int shut_remote(int pidfd, int fd, unsigned long ino)
 {
 	socklen_t len = sizeof(int);
 	struct sockaddr unspec;
-	int pidfd, sfd, ret = 0, type = 0;
+	int sfd, ret = 0, type = 0;
+	struct stat st;
 
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd == -1)
-		return -errno;
 	sfd = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	if (sfd == -1) {
-		ret = -errno;
-		close(pidfd);
-		return ret;
+	if (sfd == -1)
+		return -errno;
+	/* The owner may have closed it and opened another under the same number meanwhile. */
+	if (fstat(sfd, &st) == -1 || !S_ISSOCK(st.st_mode) || st.st_ino != ino) {
+		close(sfd);
+		return -ESTALE;
 	}
 	if (getsockopt(sfd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM) {
 		/*
@@ -721,8 +724,19 @@ static int shut_remote(pid_t pid, int fd)
 	if (shutdown(sfd, SHUT_RDWR) == -1 && errno != ENOTCONN && !ret)
 		ret = -errno;
 	close(sfd);
-	close(pidfd);
 	return ret;
+}
+
+/* 127.0.0.0/8, ::1 or a v4-mapped loopback address, as the tables hold it. */
+static bool loopback(const struct sock_entry *e, const struct in6_addr *a)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (!e->v6)
+		return a->s6_addr[0] == 127;
+	if (memcmp(a->s6_addr, mapped, 12) == 0)
+		return a->s6_addr[12] == 127;
+	return IN6_IS_ADDR_LOOPBACK(a);
 }
 
 static void comm_of(pid_t pid, char *buf, size_t len)
@@ -744,24 +758,36 @@ static void comm_of(pid_t pid, char *buf, size_t len)
 	}
 }
 
-/* Looks at every descriptor of pid; returns how many connections were found. */
-static int scan_pid(struct sock_table *t, pid_t pid, bool shut)
+/*
+ * Looks at every descriptor of pid; returns how many connections were found. A connection to
+ * the loopback of a network namespace that is not the host's (host_ns) is left alone: the
+ * programs never redirect that, before the attach or after.
+ */
+static int scan_pid(struct sock_table *t, pid_t pid, ino_t host_ns, bool shut)
 {
 	char dir[64], path[64 + 256], link[64], comm[32], peer[64], local[64];
 	struct sock_entry *e;
 	struct dirent *de;
 	unsigned long ino;
-	int found = 0, ret;
+	int found = 0, ret, pidfd;
 	ino_t ns;
 	ssize_t n;
 	DIR *d;
 
+	/*
+	 * The pidfd first: while it answers, pid is still that process, so the descriptors read
+	 * below are its own and not those of a process that got the pid after it died.
+	 */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd == -1)
+		return 0;
 	ns = netns_ino(pid);
 	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
 	d = opendir(dir);
 	if (!d || !ns) {
 		if (d)
 			closedir(d);
+		close(pidfd);
 		return 0;
 	}
 	comm_of(pid, comm, sizeof(comm));
@@ -775,8 +801,12 @@ static int scan_pid(struct sock_table *t, pid_t pid, bool shut)
 		link[n] = '\0';
 		if (sscanf(link, "socket:[%lu]", &ino) != 1)
 			continue;
+		if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == -1)
+			break; /* it has gone: the pid may be another's now */
 		e = find_sock(t, pid, ns, ino);
 		if (!e || e->reported || !carries_connection(e))
+			continue;
+		if (ns != host_ns && loopback(e, &e->peer))
 			continue;
 		e->reported = true;
 		found++;
@@ -789,7 +819,9 @@ static int scan_pid(struct sock_table *t, pid_t pid, bool shut)
 				 (int)pid, comm, e->udp ? "UDP" : "TCP", peer, local);
 			continue;
 		}
-		ret = shut_remote(pid, (int)strtol(de->d_name, NULL, 10));
+		ret = shut_remote(pidfd, (int)strtol(de->d_name, NULL, 10), ino);
+		if (ret == -ESTALE)
+			continue; /* closed meanwhile: nothing to shut */
 		if (ret < 0)
 			log_warn(
 			    "pid %d (%s): cannot shut down its %s connection to %s opened before "
@@ -801,12 +833,14 @@ static int scan_pid(struct sock_table *t, pid_t pid, bool shut)
 				 (int)pid, comm, e->udp ? "UDP" : "TCP", peer);
 	}
 	closedir(d);
+	close(pidfd);
 	return found;
 }
 
 int attach_existing_sockets(const char *path, bool shut)
 {
 	struct sock_table t;
+	ino_t host_ns;
 	pid_t *pids;
 	size_t n, i;
 	int found = 0;
@@ -820,8 +854,9 @@ int attach_existing_sockets(const char *path, bool shut)
 		goto out;
 	}
 	n = members(path, pids, 0, MAX_MEMBERS, 0);
+	host_ns = netns_ino(getpid());
 	for (i = 0; i < n; i++)
-		found += scan_pid(&t, pids[i], shut);
+		found += scan_pid(&t, pids[i], host_ns, shut);
 out:
 	free(pids);
 	free(t.v);

@@ -39,8 +39,11 @@ int attach_resolve(const char *root, const char *cgroup, const char *container, 
  * that carry a connection (TCP in any state but listening or closed, UDP with a peer), which
  * the programs attached now never saw. Each is named in a warning with its owner's pid and
  * name and its peer; with shut, each is shut down instead (shutdown(2) on a copy of the
- * owner's descriptor: the owner reads end of file, the peer sees the connection end). Returns
- * how many were found, or -errno.
+ * owner's descriptor: the owner reads end of file, the peer sees the connection end). A
+ * connection to the loopback of a namespace other than the host's is not one of them: the
+ * programs never redirect it. Each process is held by a pidfd while its descriptors are read,
+ * and a descriptor is shut only while it is still the socket that was read, so a pid or a
+ * descriptor number reused meanwhile is never touched. Returns how many were found, or -errno.
  */
 int attach_existing_sockets(const char *path, bool shut);
 
