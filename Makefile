@@ -244,10 +244,15 @@ fuzz:
 # The whole comparison (tools/bench/run): boundary beside direct, an nginx relay, squid and
 # mitmproxy; writes docs/BENCHMARKS.md and docs/bench/*.png. Root; installs its own packages.
 # QUICK=1: a short run (under 3 minutes) to check that everything works.
+# BASELINE=DIR: also runs DIR/boundary, the build directory of another checkout (and, if built,
+# DIR/tools/rules_bench), exactly as boundary is, and compares the two builds (A to G); the
+# report then goes to $(BUILD)/bench-baseline/BENCHMARKS.md, not docs/, unless OUT= (and
+# CHARTS=) say where. An older commit: git worktree add /tmp/old REV &&
+# make -C /tmp/old all build/tools/rules_bench && sudo make bench BASELINE=/tmp/old/build
 .PHONY: bench
 bench: $(BENCH_BIN) $(BENCH_CLIENTS) all
 	$(Q)if [ "$$(id -u)" != 0 ]; then echo "bench: needs root (sudo make bench)" >&2; exit 1; fi
-	$(Q)BUILD=$(BUILD) QUICK=$(QUICK) tools/bench/run
+	$(Q)BUILD=$(BUILD) QUICK=$(QUICK) $(if $(BASELINE),BENCH_BASELINE=$(BASELINE)) tools/bench/run
 
 # --- style -----------------------------------------------------------------------------------
 

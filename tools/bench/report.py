@@ -4,14 +4,16 @@
 # tools/bench/report.py RES OUT CHARTS: turns the results tools/bench/run collected in RES into
 # OUT (docs/BENCHMARKS.md: a Markdown table per workload, the targets of issue 6 checked, the
 # machine, versions and exact commands) and CHARTS/*.png (gnuplot). Every figure is a median over
-# the run's repetitions, with their range; every ratio is between medians of the same run.
+# the run's repetitions, with their range; every ratio is between medians of the same run. When the
+# run had the path `baseline` (another build of boundary, BENCH_BASELINE), a section compares the
+# two builds workload by workload.
 import os
 import statistics
 import subprocess
 import sys
 
 RES, OUT, CHARTS = sys.argv[1:4]
-PATHS = ["direct", "boundary", "relay", "squid", "mitmproxy"]
+PATHS = ["direct", "boundary", "baseline", "relay", "squid", "mitmproxy"]
 
 
 def meta():
@@ -25,6 +27,7 @@ def meta():
 
 M = meta()
 PATHS = [p for p in PATHS if p in M.get("paths", "").split()]
+BASELINE = "baseline" in PATHS
 
 
 def rows(name):
@@ -83,6 +86,10 @@ w("| `boundary` | the client runs inside `boundary --allow domain=bench.test --a
 w("| `relay` | nginx's `stream` module terminating TLS with a fixed certificate and opening one verified TLS connection to nginx per client connection: no HTTP parsing, no minting, no rules: the floor of what a C event loop with OpenSSL costs here |")
 w("| `squid` | squid-openssl, `https_port ... intercept ssl-bump` (peek at step 1, then bump; certificates generated per name by `security_file_certgen`), `cache deny all` |")
 w("| `mitmproxy` | `mitmdump --mode transparent` |")
+if BASELINE:
+    w(f"| `baseline` | another build of boundary (`{M.get('baseline', '?')}`, from "
+      f"`{M.get('baseline_dir', '?')}`), run exactly as `boundary` is: a jail and runner of its own, "
+      "the same flags and CPUs; see *Against the baseline build* |")
 w("")
 w("`relay`, `squid` and `mitmproxy` are reached as transparent proxies are: an iptables `REDIRECT` in")
 w("nat OUTPUT, for the client's uid only, sends the client's connections to the proxy; the proxies'")
@@ -223,6 +230,7 @@ F_LABEL = {
     "coder-batched": "the same, batched: `ip -batch`, `iptables-restore` (`coder-netns.sh --batched`)",
     "httpjail": "coder/httpjail's netns + veth + nft set-up and teardown (`tools/bench/httpjail-netns.sh`)",
     "netns": "a bare `ip netns add` + `ip netns del`",
+    "baseline": "`boundary -- true`, the baseline build",
 }
 frows = {}
 try:
@@ -243,6 +251,7 @@ for k, label in F_LABEL.items():
         w(f"| {label} | {a:.1f} | {b:.1f}–{c:.1f} | {a - t0:.1f} |")
 fig["F"] = frows["boundary"][0] - t0 if "boundary" in frows else None
 fig["Fb"] = frows["coder-batched"][0] - t0 if "coder-batched" in frows else None
+fig["Fbase"] = frows["baseline"][0] - t0 if "baseline" in frows else None
 w("")
 
 # --- G -------------------------------------------------------------------------------------------
@@ -251,18 +260,23 @@ w("## G: rule decisions per second\n")
 w("`rules_match()` in a loop (`tools/bench/rules_bench.c`), one thread; *indexed*: exact and `*.`")
 w("domains, as policies are written; *scanned*: every domain has a wildcard in the middle, which")
 w("the index cannot place, so every rule is tried (the worst case).\n")
+def g_rows(name):
+    """(rules, set, ns per decision) from rules_bench's output in RES/name"""
+    try:
+        with open(os.path.join(RES, name)) as f:
+            return [(int(x[1]), x[2], float(x[3])) for x in map(str.split, f)
+                    if len(x) > 3 and x[0] == "rules"]
+    except FileNotFoundError:
+        return []
+
+
 w("| rules | set | ns per decision | decisions per second |")
 w("|---:|---|---:|---:|")
-try:
-    with open(os.path.join(RES, "G")) as f:
-        for line in f:
-            x = line.split()
-            if len(x) > 3 and x[0] == "rules":
-                n, kind, ns = int(x[1]), x[2], float(x[3])
-                fig[("G", n, kind)] = 1e9 / ns
-                w(f"| {n:,} | {kind} | {ns:.0f} | {fmt(1e9 / ns)} |".replace(",", " "))
-except FileNotFoundError:
-    pass
+for n, kind, ns in g_rows("G"):
+    fig[("G", n, kind)] = 1e9 / ns
+    w(f"| {n:,} | {kind} | {ns:.0f} | {fmt(1e9 / ns)} |".replace(",", " "))
+for n, kind, ns in g_rows("G.baseline"):
+    fig[("Gbase", n, kind)] = 1e9 / ns
 w("")
 
 # --- the summary ---------------------------------------------------------------------------------
@@ -333,7 +347,47 @@ S.append("|---|" + "---:|" * len([p for p in PATHS if p != "direct"]))
 for wl in ("A", "B", "C"):
     S.append(f"| {wl} | " + " | ".join(fmt(cpu.get((wl, p)), 1) if cpu.get((wl, p)) is not None else "–"
                                   for p in PATHS if p != "direct") + " |")
-out[summary_at:summary_at] = S
+
+# --- against the baseline build --------------------------------------------------------------------
+
+BL = []
+if BASELINE:
+    BL.append("")
+    BL.append("## Against the baseline build\n")
+    BL.append(f"`baseline` is `{M.get('baseline', '?')}` (`{M.get('baseline_dir', '?')}/boundary`),")
+    BL.append(f"measured in this run beside `boundary` (`{M.get('boundary', '?')}`): a jail and runner of")
+    BL.append("its own, the same flags and CPUs, its repetitions interleaved with the other paths' in A–E,")
+    BL.append("its start-up interleaved with boundary's in F, and G with its own `tools/rules_bench`.")
+    BL.append("The last column is boundary's median divided by the baseline's: for A, B, C and G above 1×")
+    BL.append("is better; for CPU, D, E and F (times and sizes) below 1× is better.\n")
+    BL.append("| workload | boundary | baseline | boundary ÷ baseline | better |")
+    BL.append("|---|---:|---:|---:|---|")
+
+    def brow(label, x, y, nd, higher):
+        BL.append(f"| {label} | {fmt(x, nd)} | {fmt(y, nd)} | {ratio(x, y)} | "
+                  f"{'higher' if higher else 'lower'} |")
+
+    for wl, unit in (("A", "req/s"), ("B", "req/s"), ("C", "MiB/s")):
+        brow(f"{wl} ({unit})", g((wl, "boundary")), g((wl, "baseline")), 0, True)
+    for wl, per in (("A", "request"), ("B", "connection"), ("C", "MiB")):
+        brow(f"{wl} proxy CPU (µs per {per})", cpu.get((wl, "boundary")), cpu.get((wl, "baseline")),
+             1, False)
+    for k, label in (("Dwarm", "D seen name (ms)"), ("Dnew", "D new name (ms)"),
+                     ("Dnagle", "D seen name, without TCP_NODELAY (ms)")):
+        brow(label, g((k, "boundary")), g((k, "baseline")), 2, False)
+    for n in e_sizes:
+        brow(f"E KiB per idle connection ({n})", g(("E%d" % n, "boundary")),
+             g(("E%d" % n, "baseline")), 1, False)
+    brow("F start-up overhead, minus `true` (ms)", g("F"), g("Fbase"), 1, False)
+    for (_, n, kind) in sorted(k for k in fig if isinstance(k, tuple) and k[0] == "G"):
+        brow(f"G decisions/s, {n:,} rules, {kind}".replace(f"{n:,}", f"{n:,}".replace(",", " ")),
+             g(("G", n, kind)),
+             g(("Gbase", n, kind)), 0, True)
+    BL.append("")
+    if quick:
+        BL.append("*A quick run: its ranges are wide; compare builds with a full run before "
+                  "concluding anything from a few per cent.*")
+out[summary_at:summary_at] = S + BL
 
 # --- what the profiles showed ----------------------------------------------------------------------
 
@@ -389,11 +443,26 @@ w("  issue's scope.\n")
 
 # --- the machine and the commands ----------------------------------------------------------------
 
+w("## Comparing two builds\n")
+w("To check that a change leaves A to G no worse, measure the old build beside the new one in one")
+w("run: build the old commit in a worktree of its own and name its build directory as `BASELINE`.")
+w("It becomes the path `baseline`, run exactly as `boundary` is (F with its `boundary`, G with its")
+w("`tools/rules_bench` if built), and the report gains *Against the baseline build*, boundary ÷")
+w("baseline for every workload. With `BASELINE`, the report goes to")
+w("`build/bench-baseline/BENCHMARKS.md` (charts beside it) and this file is left as it is, unless")
+w("`OUT` (and `CHARTS`) name another place.\n")
+w("```sh")
+w("git worktree add /tmp/old REV && make -C /tmp/old all build/tools/rules_bench")
+w("sudo make bench BASELINE=/tmp/old/build          # QUICK=1 for a short run")
+w("git worktree remove --force /tmp/old")
+w("```\n")
 w("## Machine, versions and commands\n")
 w("```")
 for k in ("cpu", "cores", "memory", "kernel", "os", "boundary", "nginx", "squid", "mitmproxy",
           "wrk", "openssl"):
     w(f"{k:10} {M.get(k, '?')}")
+    if k == "boundary" and BASELINE:
+        w(f"{'baseline':10} {M.get('baseline', '?')}")
 w("```\n")
 w("Pinning: the client on CPU 0; nginx, every proxy (boundary's whole process, its worker threads")
 w("included) on CPU 1, so a proxy competes with the upstream, not with the client. boundary's")
