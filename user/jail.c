@@ -814,8 +814,8 @@ int jail_attach(const struct opts *o)
 		goto out;
 	}
 	ret = netns_listen_in(j.netns_fd,
-			      o->src[OPTS_PROXY_PORT] == OPTS_SRC_DEFAULT ? 0 : o->proxy_port, &j.l,
-			      err, sizeof(err));
+			      o->src[OPTS_PROXY_PORT] == OPTS_SRC_DEFAULT ? 0 : o->proxy_port, 0,
+			      &j.l, err, sizeof(err));
 	if (ret < 0) {
 		log_error("%s", err);
 		goto out;

@@ -180,9 +180,12 @@ void netns_listeners_close(struct netns_listeners *l)
 	close_dns(l);
 }
 
-/* The listeners, in this thread's namespace; with own, lo is set up there first. */
-static int open_listeners(uint16_t proxy_port, bool own, struct netns_listeners *l, char *err,
-			  size_t errlen)
+/*
+ * The listeners, in this thread's namespace; with own, lo is set up there first. The DNS
+ * responder's port is dns_port, or a free one when 0.
+ */
+static int open_listeners(uint16_t proxy_port, uint16_t dns_port, bool own,
+			  struct netns_listeners *l, char *err, size_t errlen)
 {
 	int ret, tries;
 
@@ -215,7 +218,7 @@ listen:
 	 * namespace by anything): another port is tried.
 	 */
 	for (tries = 0;; tries++) {
-		l->dns_udp4 = listen_on(AF_INET, SOCK_DGRAM, 0, &l->dns_port);
+		l->dns_udp4 = listen_on(AF_INET, SOCK_DGRAM, dns_port, &l->dns_port);
 		if (l->dns_udp4 < 0) {
 			ret = l->dns_udp4;
 			snprintf(err, errlen, "cannot open the DNS responder in the jail: %s",
@@ -230,7 +233,7 @@ listen:
 			break;
 		ret = l->dns_tcp4 < 0 ? l->dns_tcp4 : -EADDRINUSE;
 		close_dns(l);
-		if (ret != -EADDRINUSE || tries == 20) {
+		if (ret != -EADDRINUSE || tries == 20 || dns_port) {
 			snprintf(err, errlen, "cannot open the DNS responder (TCP) in the jail: %s",
 				 strerror(-ret));
 			return ret;
@@ -272,7 +275,7 @@ int netns_create(uint16_t proxy_port, struct netns_listeners *l, char *err, size
 		return ret;
 	}
 	jail = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	ret = jail == -1 ? -errno : open_listeners(proxy_port, true, l, err, errlen);
+	ret = jail == -1 ? -errno : open_listeners(proxy_port, 0, true, l, err, errlen);
 	if (jail == -1)
 		snprintf(err, errlen, "cannot open the jail's network namespace: %s",
 			 strerror(-ret));
@@ -293,15 +296,15 @@ int netns_create(uint16_t proxy_port, struct netns_listeners *l, char *err, size
 	return jail;
 }
 
-int netns_listen_in(int nsfd, uint16_t proxy_port, struct netns_listeners *l, char *err,
-		    size_t errlen)
+int netns_listen_in(int nsfd, uint16_t proxy_port, uint16_t dns_port, struct netns_listeners *l,
+		    char *err, size_t errlen)
 {
 	int host = -1, ret;
 
 	l->proxy4 = l->proxy6 = l->dns_udp4 = l->dns_udp6 = l->dns_tcp4 = l->dns_tcp6 = -1;
 	l->proxy_port = l->dns_port = 0;
 	if (nsfd < 0) {
-		ret = open_listeners(proxy_port, false, l, err, errlen);
+		ret = open_listeners(proxy_port, dns_port, false, l, err, errlen);
 		if (ret < 0)
 			netns_listeners_close(l);
 		return ret;
@@ -322,7 +325,7 @@ int netns_listen_in(int nsfd, uint16_t proxy_port, struct netns_listeners *l, ch
 		snprintf(err, errlen, "cannot bring up lo in the cgroup's network namespace: %s",
 			 strerror(-ret));
 	else
-		ret = open_listeners(proxy_port, false, l, err, errlen);
+		ret = open_listeners(proxy_port, dns_port, false, l, err, errlen);
 	if (setns(host, CLONE_NEWNET) == -1) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot return to the host's network namespace: %s",

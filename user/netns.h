@@ -27,11 +27,13 @@ int netns_create(uint16_t proxy_port, struct netns_listeners *l, char *err, size
 /*
  * Opens the listeners (as netns_create does) in the existing namespace nsfd, bringing its lo up
  * if it is down and adding nothing else, or in the caller's own namespace when nsfd is -1 (an
- * attached cgroup that shares the host's). Returns 0, or -errno with err filled. The calling
- * thread's namespace is the same before and after, even on failure.
+ * attached cgroup that shares the host's). The DNS responder's port is dns_port, or a free one
+ * when 0 (a restarted container's listeners take the ports its programs already send to).
+ * Returns 0, or -errno with err filled. The calling thread's namespace is the same before and
+ * after, even on failure.
  */
-int netns_listen_in(int nsfd, uint16_t proxy_port, struct netns_listeners *l, char *err,
-		    size_t errlen);
+int netns_listen_in(int nsfd, uint16_t proxy_port, uint16_t dns_port, struct netns_listeners *l,
+		    char *err, size_t errlen);
 
 /* Closes every listener in l. */
 void netns_listeners_close(struct netns_listeners *l);
