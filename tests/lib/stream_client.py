@@ -12,6 +12,8 @@
 #   stream_client.py send HOST PORT       sends "raw bytes\n", prints "SENT: ok"
 #   stream_client.py sendrecv HOST PORT   sends "raw bytes\n", prints "GOT: " and up to 10
 #                                         bytes read back
+#   stream_client.py nothttp HOST PORT    sends bytes that are not HTTP, reads for 3 s at most,
+#                                         prints "RAW-DONE"
 import socket, sys
 
 mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -48,5 +50,14 @@ elif mode in ("send", "sendrecv"):
         print("SENT: ok")
     else:
         print("GOT:", repr(s.recv(10)))
+elif mode == "nothttp":
+    s = socket.create_connection((host, port), timeout=10)
+    s.sendall(b"\x00\x01 not http\n")
+    s.settimeout(3)
+    try:
+        s.recv(100)
+    except OSError:
+        pass
+    print("RAW-DONE")
 else:
     sys.exit("stream_client.py: unknown mode %s" % mode)
