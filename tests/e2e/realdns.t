@@ -71,7 +71,8 @@ want H "200 $TH4" "HTTP to a real answer's address is served by the proxy, by Ho
 check "the real address itself saw nothing (the proxy reached the upstream by name)" [ "$(hits)" = 0 ]
 
 : >"$TMPDIR_T/hits"
-python3 "$STAGE/lib/stream_servers.py" "$P_SSH" 0 /dev/null "$UP/ssh.ready" SSH-2.0-real 2>/dev/null &SSHD_PID=$!
+python3 "$STAGE/lib/stream_servers.py" "$P_SSH" 0 /dev/null "$UP/ssh.ready" SSH-2.0-real 2>/dev/null &
+SSHD_PID=$!
 at_exit "kill $SSHD_PID 2>/dev/null"
 for _ in $(seq 100); do [ -e "$UP/ssh.ready" ] && break; sleep 0.05; done
 bnd --use-real-dns --allow "domain=ssh.test port=$P_SSH" -- python3 "$STAGE/lib/stream_client.py" banner ssh.test "$P_SSH"
