@@ -14,6 +14,8 @@
 #                                         bytes read back
 #   stream_client.py nothttp HOST PORT    sends bytes that are not HTTP, reads for 3 s at most,
 #                                         prints "RAW-DONE"
+#   stream_client.py pgssl HOST PORT      sends PostgreSQL's SSLRequest, waits for a byte back
+#                                         (20 s at most), prints nothing
 import socket, sys
 
 mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -59,5 +61,12 @@ elif mode == "nothttp":
     except OSError:
         pass
     print("RAW-DONE")
+elif mode == "pgssl":
+    s = socket.create_connection((host, port), timeout=20)
+    s.sendall(b"\0\0\0\x08\x04\xd2\x16\x2f")
+    try:
+        s.recv(1)
+    except OSError:
+        pass
 else:
     sys.exit("stream_client.py: unknown mode %s" % mode)
