@@ -52,62 +52,7 @@ check_frames() {
 		"FAIL "*) fail "${line#FAIL }" ;;
 		*) diag "$line" ;;
 		esac
-	done < <(python3 - "$@" <<'PY'
-import json, re, sys
-out, expect, session, process, t0, t1, batches = sys.argv[1:8]
-t0, t1 = float(t0), float(t1)
-want = []
-for line in open(expect):
-    f = line.rstrip("\n").split("|")
-    if len(f) >= 3:
-        want.append((f[0] == "allow", f[1], f[2], f[3] if len(f) > 3 else None))
-ev = [json.loads(l) for l in open(out)]
-frames = [e for e in ev if e["ev"] == "frame"]
-def check(desc, cond, *detail):
-    print(("PASS " if cond else "FAIL ") + desc)
-    if not cond:
-        for d in detail:
-            print("# " + str(d))
-check("one connection to the agent", sum(e["ev"] == "accept" for e in ev) == 1,
-      [e for e in ev if e["ev"] != "frame"])
-errors = [f for f in frames if "error" in f]
-check("every frame has tag 2, a length within 32768 and a BoundaryMessage that decodes",
-      frames and not errors and all(f["tag"] == 2 and 0 < f["len"] <= 32768 for f in frames),
-      *errors)
-logs_msgs = [f["msg"]["logs"] for f in frames if "msg" in f and "logs" in f["msg"]]
-status = [f["msg"]["status"] for f in frames if "msg" in f and "status" in f["msg"]]
-check("no BoundaryStatus (nothing was dropped)", not status, status)
-sizes = ",".join(str(len(m.get("logs", []))) for m in logs_msgs)
-check("batches of %s records" % batches, sizes == batches, "got " + sizes)
-check("session_id in every batch is the one boundary logged (%s)" % session,
-      all(m.get("session_id") == session for m in logs_msgs),
-      [m.get("session_id") for m in logs_msgs])
-check("session_id is a version 4 UUID",
-      re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", session))
-check("confined_process_name in every batch is %s" % process,
-      all(m.get("confined_process_name") == process for m in logs_msgs),
-      [m.get("confined_process_name") for m in logs_msgs])
-logs = [l for m in logs_msgs for l in m.get("logs", [])]
-check("%d records, one per decision" % len(want), len(logs) == len(want),
-      "got %d: %s" % (len(logs), logs))
-seqs = [l.get("sequence_number", 0) for l in logs]
-check("sequence numbers 0, 1, 2, ... in order", seqs == list(range(len(logs))), seqs)
-times = [l["time"]["seconds"] + l["time"].get("nanos", 0) / 1e9 for l in logs if "time" in l]
-check("every record has a time between the run's start and end, in order",
-      len(times) == len(logs) and all(t0 - 1 <= t <= t1 + 1 for t in times)
-      and times == sorted(times)
-      and all(0 <= l["time"].get("nanos", 0) < 10**9 for l in logs),
-      "run %.3f..%.3f" % (t0, t1), times)
-for i, (w, l) in enumerate(zip(want, logs)):
-    allowed, method, url, rule = w
-    h = l.get("http_request", {})
-    got = (l.get("allowed", False), h.get("method"), h.get("url"), h.get("matched_rule"))
-    check("record %d: %s %s %s%s" % (i, "allowed" if allowed else "denied", method, url,
-                                    " (rule %s)" % rule if rule else ", no matched_rule"),
-          "http_request" in l and got == (allowed, method, url, rule),
-          "got " + json.dumps(l))
-PY
-	)
+	done < <(python3 "$STAGE/lib/coder_agent.py" check "$@")
 }
 
 # --- every field, batches of 10 --------------------------------------------------------------------
@@ -173,14 +118,7 @@ SH
 bnd_bg gone --log-proxy-socket-path "$AGENT_SOCK" --allow "$RA" -- sh "$R/gone.sh"
 if jail_wait_log "$AGENT_OUT" '"ev": "frame"' 12; then
 	kill "$AGENT_PID"
-	python3 - "$AGENT_OUT" <<'PY' >"$TMPDIR_T/gone.delay"
-import json, sys
-f = [json.loads(l) for l in open(sys.argv[1])]
-fr = [e for e in f if e["ev"] == "frame"][0]
-log = fr["msg"]["logs"]["logs"][0]
-print("%.2f %d" % (fr["t"] - (log["time"]["seconds"] + log["time"].get("nanos", 0) / 1e9),
-                   len(fr["msg"]["logs"]["logs"])))
-PY
+	python3 "$STAGE/lib/coder_agent.py" delay "$AGENT_OUT" >"$TMPDIR_T/gone.delay"
 	read -r delay n <"$TMPDIR_T/gone.delay"
 	if [ "$n" = 1 ] && awk -v d="$delay" 'BEGIN { exit !(d >= 4.8 && d < 7) }'; then
 		ok "a lone record is sent by the 5 s timer its batch started (after ${delay}s)"

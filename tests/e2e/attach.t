@@ -102,25 +102,7 @@ no_programs() { [ -z "$(bpftool cgroup show "$1" 2>/dev/null | tail -n +2)" ]; }
 # A listener outside every jail that holds what connects to it and notes when the peer goes.
 HOLD=$TMPDIR_T/hold
 mkdir -p "$HOLD"
-python3 - "$HOLD" <<'PY' &
-import os, socket, sys, threading
-d = sys.argv[1]
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(16)
-def serve(c, n):
-    open("%s/conn.%d" % (d, n), "w").close()
-    while c.recv(4096):
-        pass
-    open("%s/gone.%d" % (d, n), "w").close()
-open(d + "/port.tmp", "w").write(str(s.getsockname()[1]))
-os.rename(d + "/port.tmp", d + "/port")
-n = 0
-while True:
-    c, _ = s.accept()
-    n += 1
-    threading.Thread(target=serve, args=(c, n), daemon=True).start()
-PY
+python3 "$STAGE/lib/hold_listener.py" "$HOLD" &
 HOLD_PID=$!
 at_exit "kill $HOLD_PID 2>/dev/null"
 for _ in $(seq 100); do [ -e "$HOLD/port" ] && break; sleep 0.05; done
@@ -137,15 +119,7 @@ state_snapshot "$TMPDIR_T/before"
 member_up host
 check "a member runs in the scratch cgroup before boundary attaches" [ -n "$MPID" ]
 # The held connection: made now, before the attach, by a python3 in the member's cgroup.
-cat >"$TMPDIR_T/held.py" <<'PY'
-import socket, sys
-d, port = sys.argv[1], int(sys.argv[2])
-s = socket.create_connection(("127.0.0.1", port))
-open(d + "/held.up", "w").close()
-s.recv(1)
-open(d + "/held.eof", "w").close()
-PY
-in_member host "python3 $TMPDIR_T/held.py $TMPDIR_T $HOLD_PORT & echo \$! >$TMPDIR_T/held.pid"
+in_member host "python3 $STAGE/lib/held_conn.py $TMPDIR_T $HOLD_PORT & echo \$! >$TMPDIR_T/held.pid"
 HELD_PID=$(cat "$TMPDIR_T/held.pid")
 MEMBERS="$MEMBERS $HELD_PID"
 for _ in $(seq 100); do [ -e "$TMPDIR_T/held.up" ] && break; sleep 0.05; done

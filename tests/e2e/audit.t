@@ -19,22 +19,11 @@ AUD=$TMPDIR_T/audit.jsonl
 
 # Each side of the pipeline: one allowed and one refused request by name, then it waits (so the
 # test can look at it on the host) until the test removes its go-file.
-cat >"$R/side.py" <<'PY'
-import os, socket, sys, time, urllib.request, urllib.error
-marker, port = sys.argv[1], sys.argv[2]
-for path, host in (("/echo/" + marker, "up.test"), ("/echo/" + marker + "-refused", "other.test")):
-    try:
-        urllib.request.urlopen("http://%s:%s%s" % (host, port, path), timeout=10).read()
-    except urllib.error.HTTPError:
-        pass
-open("%s/%s.done" % (os.path.dirname(sys.argv[0]), marker), "w").close()
-while os.path.exists("%s/%s.go" % (os.path.dirname(sys.argv[0]), marker)):
-    time.sleep(0.1)
-PY
 touch "$R/side-a.go" "$R/side-b.go"
 chmod 666 "$R/side-a.go" "$R/side-b.go"
+SIDE="python3 $STAGE/lib/audit_side.py"
 bnd_bg pipe --audit-log "$AUD" --allow "domain=up.test" -- sh -c \
-	"python3 $R/side.py side-a $P_HTTP | python3 $R/side.py side-b $P_HTTP"
+	"$SIDE side-a $P_HTTP $R | $SIDE side-b $P_HTTP $R"
 for _ in $(seq 200); do [ -e "$R/side-a.done" ] && [ -e "$R/side-b.done" ] && break; sleep 0.05; done
 both_sides_done() { [ -e "$R/side-a.done" ] && [ -e "$R/side-b.done" ]; }
 check "both sides of the pipeline made their requests" both_sides_done

@@ -32,20 +32,7 @@ ip -n "$NS" link set bhen$$ up
 PORT=$((20000 + $$ % 20000))
 srv=""
 for addr in 10.251.176.1 fd00:b0d:a:2::1; do
-	python3 - "$addr" "$PORT" <<'PY' >/dev/null 2>&1 &
-import http.server, socket, sys
-class S(http.server.ThreadingHTTPServer):
-    address_family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        if self.path == "/slow":
-            import time; time.sleep(2)
-        self.send_response(200); self.send_header("Content-Length", "6"); self.end_headers()
-        self.wfile.write(b"raced\n")
-    def log_message(self, *a): pass
-S((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-PY
+	python3 tests/lib/http_server.py raced "$PORT" /dev/null /dev/null "$addr" >/dev/null 2>&1 &
 	srv="$srv $!"
 done
 for _ in $(seq 50); do

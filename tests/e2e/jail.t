@@ -156,36 +156,11 @@ testhost_quiet "the test host saw nothing of any redirected connection or DNS qu
 
 lo_port=$((20000 + RANDOM % 20000))
 : >"$TMPDIR_T/lohits"
-$PY -u - "$lo_port" "$TMPDIR_T/lohits" <<'PY' &
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(8)
-while True:
-    c, a = s.accept()
-    c.sendall(b"host-pong\n")
-    c.close()
-    with open(sys.argv[2], "a") as f:
-        f.write("hit\n")
-PY
+$PY "$STAGE/lib/hit_listener.py" tcp "$lo_port" "$TMPDIR_T/lo.ready" "$TMPDIR_T/lohits" host-pong &
 lo_pid=$!
 at_exit "kill $lo_pid 2>/dev/null"
-sleep 0.3
-jailed --log-level debug -- $PY -c '
-import socket, sys, threading
-port = int(sys.argv[1])
-s = socket.socket()
-s.bind(("127.0.0.1", port))
-s.listen(1)
-def serve():
-    c, _ = s.accept()
-    c.sendall(b"jail-pong\n")
-    c.close()
-threading.Thread(target=serve).start()
-c = socket.create_connection(("127.0.0.1", port), timeout=3)
-print(c.recv(64).decode().strip())
-' "$lo_port"
+for _ in $(seq 100); do [ -e "$TMPDIR_T/lo.ready" ] && break; sleep 0.05; done
+jailed --log-level debug -- $PY "$STAGE/lib/lo_pong.py" "$lo_port"
 check "a jailed client reaches a jailed server on 127.0.0.1:$lo_port ($out)" [ "$out" = jail-pong ]
 check "the host's listener on 127.0.0.1:$lo_port saw nothing" [ ! -s "$TMPDIR_T/lohits" ]
 lacks "a connection to the jail's own loopback is not redirected" "$log" "127.0.0.1:$lo_port"

@@ -19,28 +19,7 @@ read -r PP PU <<<"$(free_ports 2)"
 
 # A UDP listener on host loopback, and a TCP one on 127.0.0.2 at the proxy's port: what they
 # receive is what the modes cannot stop.
-python3 - "$PU" "$PP" "$TMPDIR_T" <<'PY' &
-import socket, sys, threading, os
-pu, pp, d = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(("127.0.0.1", pu))
-t = socket.socket()
-t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-t.bind(("127.0.0.2", pp))
-t.listen(8)
-def tcp():
-    while True:
-        c, _ = t.accept()
-        with open(d + "/tcp-hits", "a") as f:
-            f.write(c.recv(100).decode(errors="replace") + "\n")
-        c.close()
-threading.Thread(target=tcp, daemon=True).start()
-open(d + "/listeners-ready", "w").close()
-while True:
-    data, _ = u.recvfrom(2048)
-    with open(d + "/udp-hits", "a") as f:
-        f.write(data.decode(errors="replace") + "\n")
-PY
+python3 "$STAGE/lib/bypass_listeners.py" "$PU" "$PP" "$TMPDIR_T" &
 LPID=$!
 at_exit "kill $LPID 2>/dev/null"
 for _ in $(seq 100); do [ -e "$TMPDIR_T/listeners-ready" ] && break; sleep 0.05; done
@@ -57,7 +36,7 @@ else
 	# shellcheck disable=SC2016 # for the jailed shell
 	bnd --jail-type landlock --proxy-port "$PP" --allow "domain=up.test path=/echo/ok/*" \
 		--allow "domain=127.0.0.1" -- sh -c '
-		R=$0 P_HTTP=$1 P_HTTPS=$2 PU=$3 PP=$4; shift 4
+		R=$0 P_HTTP=$1 P_HTTPS=$2 PU=$3 PP=$4 LIB=$5; shift 5
 		"$@" -o $R/https.body -w "%{http_code}" https://up.test:$P_HTTPS/echo/ok/s >$R/https.code
 		"$@" -o $R/http.body -w "%{http_code}" http://up.test:$P_HTTP/echo/ok/p >$R/http.code
 		"$@" -o $R/no.body -w "%{http_code}" https://up.test:$P_HTTPS/echo/no >$R/no.code
@@ -66,26 +45,9 @@ else
 		d=$(dirname "$SSL_CERT_FILE")
 		for f in ca-bundle.pem ca-cert.pem ca-key.pem; do [ -e "$d/$f" ] && echo "$f"; done >$R/rundir
 		echo "$SSL_CERT_FILE" >$R/bundle
-		python3 -c "
-import socket, sys, errno
-def tcp(host, port, send=b\"\"):
-    s = socket.socket(socket.AF_INET6 if \":\" in host else socket.AF_INET)
-    s.settimeout(5)
-    try:
-        s.connect((host, port)); s.sendall(send); return \"connected\"
-    except OSError as e:
-        return errno.errorcode.get(e.errno, str(e.errno))
-print(\"direct\", tcp(\"127.0.0.1\", $P_HTTP))
-print(\"direct6\", tcp(\"::1\", $P_HTTP))
-print(\"proxyport\", tcp(\"127.0.0.2\", $PP, b\"landlock-bypass\"))
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.sendto(b\"landlock-udp\", (\"127.0.0.1\", $PU))
-print(\"udp sent\")
-b = socket.socket(); b.bind((\"127.0.0.1\", 0)); b.listen(1)
-print(\"bind\", \"ok\")
-" >$R/py 2>&1
+		python3 "$LIB/bypass_probe.py" "$P_HTTP" "$PP" "$PU" >$R/py 2>&1
 		grep -E "^(Cap(Eff|Prm|Bnd|Amb)|NoNewPrivs|Uid):" /proc/self/status >$R/status
-		exit 3' "$R" "$P_HTTP" "$P_HTTPS" "$PU" "$PP" $CURL
+		exit 3' "$R" "$P_HTTP" "$P_HTTPS" "$PU" "$PP" "$STAGE/lib" $CURL
 	check "landlock: the command's exit status comes back (3)" [ "$rc" = 3 ]
 	if [ "$(cat "$R/https.code" 2>/dev/null)" = 200 ] && grep -q '"server": "A"' "$R/https.body"; then
 		ok "landlock: an allowed HTTPS request goes through the proxy (CONNECT, intercepted)"

@@ -22,23 +22,12 @@ rec() { grep '"event":"request"' "$1" | grep -F "$2\"" | head -1; }
 
 # --- --dry-run --------------------------------------------------------------------------------
 
-cat >"$R/raw.py" <<'PY'
-import socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-s.sendall(b"\x00\x01 not http\n")
-s.settimeout(3)
-try:
-    s.recv(100)
-except OSError:
-    pass
-print("RAW-DONE")
-PY
 b_before=$(conns B)
 bnd --dry-run --audit-log "$AUD" --allow "domain=up.test" -- sh -c "
 	$CURL -o /dev/null -w 'allowed: %{http_code}\n' http://up.test:$P_HTTP/echo/dry-allowed
 	$CURL -o /dev/null -w 'plain: %{http_code}\n' http://other.test:$P_HTTP/echo/dry-plain
 	$CURL -o /dev/null -w 'tls: %{http_code}\n' https://other.test:$P_HTTPS/echo/dry-tls
-	python3 $R/raw.py other.test $P_HTTP"
+	python3 $STAGE/lib/stream_client.py nothttp other.test $P_HTTP"
 want allowed 200 "--dry-run: what the rules allow goes out"
 want plain 200 "--dry-run: what the rules refuse goes out too (HTTP)"
 want tls 200 "--dry-run: ... and over intercepted TLS"
@@ -82,29 +71,9 @@ expect_rc "--interactive with --rules-program is refused" 125
 # --- --rules-program ------------------------------------------------------------------------
 
 PLOG=$TMPDIR_T/prog.log
-cat >"$R/prog.py" <<PY
-import json, os, sys, time
-log = open("$PLOG", "a")
-for line in sys.stdin:
-    r = json.loads(line)
-    log.write("%d %s" % (os.getpid(), line))
-    log.flush()
-    p = r["path"]
-    if p.startswith("/echo/ok"):
-        print("true", flush=True)
-    elif p.startswith("/echo/obj"):
-        print('{"allow": true}', flush=True)
-    elif p.startswith("/echo/slow"):
-        time.sleep(30)
-    elif p.startswith("/echo/crash"):
-        sys.exit(3)
-    else:
-        print(json.dumps({"allow": False, "deny_message": "prog says no to " + r["host"]}),
-              flush=True)
-PY
-chmod 755 "$R/prog.py"
 t0=$(date +%s)
-bnd --rules-program "python3 $R/prog.py" --allow "domain=up.test" -- sh -c "
+bnd --rules-program "python3 $STAGE/lib/rules_program.py $PLOG" --allow "domain=up.test" -- \
+	sh -c "
 	c() { $CURL -o \$TMPDIR_R/\$1 -w \"\$1: %{http_code}\n\" \$2; }
 	TMPDIR_R=$R
 	c rule http://up.test:$P_HTTP/echo/p-rule
@@ -149,59 +118,6 @@ logged "... saying why" "$log" 'cannot run the rules program .*no-such-program.*
 
 # --- --interactive -----------------------------------------------------------------------------
 
-# pty_drive.py STEPS TRANSCRIPT -- ARGV...: runs ARGV with a new pty as its controlling terminal
-# and plays STEPS ("expect TEXT", "send TEXT", "sleep S"), each expect searching after the last
-# match (20 s at most). Exits with ARGV's status, or 99 when an expect times out.
-cat >"$TMPDIR_T/pty_drive.py" <<'PY'
-import os, pty, select, sys, time
-steps, transcript, argv = sys.argv[1], sys.argv[2], sys.argv[4:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(argv[0], argv)
-buf, pos = b"", 0
-
-def pump(t):
-    global buf
-    r, _, _ = select.select([fd], [], [], t)
-    if r:
-        try:
-            d = os.read(fd, 4096)
-        except OSError:
-            d = b""
-        buf += d
-        return bool(d)
-    return True
-
-def save():
-    open(transcript, "wb").write(buf)
-
-for line in open(steps):
-    op, _, arg = line.rstrip("\n").partition(" ")
-    if op == "expect":
-        end = time.time() + 20
-        while arg.encode() not in buf[pos:]:
-            if time.time() > end or not pump(0.2):
-                save()
-                sys.exit(99)
-        pos = buf.index(arg.encode(), pos) + len(arg)
-    elif op == "send":
-        os.write(fd, arg.encode() + b"\n")
-    elif op == "sleep":
-        end = time.time() + float(arg)
-        while time.time() < end:
-            pump(0.1)
-end = time.time() + 30
-while time.time() < end and pump(0.2):
-    if os.waitpid(pid, os.WNOHANG)[0]:
-        pid = 0
-        break
-save()
-if pid:
-    _, st = os.waitpid(pid, 0)
-else:
-    st = 0
-sys.exit(os.waitstatus_to_exitcode(st) if pid else 0)
-PY
 SAVED=$TMPDIR_T/saved.rules
 cat >"$TMPDIR_T/steps" <<'STEPS'
 expect allow other.test? [once/always/deny]
@@ -222,7 +138,7 @@ bnd_argv --save-rules "$SAVED" --interactive --allow "domain=up.test" -- sh -c "
 	c i3 http://x.api.up.test:$P_HTTP/echo/i3
 	c i4 https://x.api.up.test:$P_HTTPS/echo/i4
 	echo ALL-DONE"
-timeout -k 5 90 python3 "$TMPDIR_T/pty_drive.py" "$TMPDIR_T/steps" "$TMPDIR_T/tty.out" -- \
+timeout -k 5 90 python3 "$STAGE/lib/pty_drive.py" "$TMPDIR_T/steps" "$TMPDIR_T/tty.out" -- \
 	"${BND_ARGV[@]}"
 rc=$?
 tty_out=$(tr -d '\r' <"$TMPDIR_T/tty.out")
@@ -254,16 +170,6 @@ want saved 200 "a later run with --save-rules allows what was saved"
 want other 403 "... and only that"
 
 # The command shares the terminal: it must not be able to type the answer itself (TIOCSTI).
-cat >"$R/inject.py" <<'PY'
-import fcntl, sys, termios, time
-time.sleep(1)
-try:
-    for ch in sys.argv[1].encode() + b"\n":
-        fcntl.ioctl(0, termios.TIOCSTI, bytes([ch]))
-    print("TIOCSTI-WORKED")
-except OSError as e:
-    print("TIOCSTI-REFUSED", e.errno)
-PY
 cat >"$TMPDIR_T/steps" <<'STEPS'
 expect allow other.test? [once/always/deny]
 expect TIOCSTI-
@@ -272,10 +178,10 @@ send deny
 expect ALL-DONE
 STEPS
 bnd_argv --interactive -- sh -c "
-	python3 $R/inject.py always &
+	python3 $STAGE/lib/tiocsti.py always &
 	$CURL -o /dev/null -w 'CODE-inject=%{http_code}.\n' http://other.test:$P_HTTP/echo/inject
 	wait; echo ALL-DONE"
-timeout -k 5 90 python3 "$TMPDIR_T/pty_drive.py" "$TMPDIR_T/steps" "$TMPDIR_T/tty.out" -- \
+timeout -k 5 90 python3 "$STAGE/lib/pty_drive.py" "$TMPDIR_T/steps" "$TMPDIR_T/tty.out" -- \
 	"${BND_ARGV[@]}"
 tty_out=$(tr -d '\r' <"$TMPDIR_T/tty.out")
 check "--interactive: the command cannot type into the terminal (TIOCSTI)" \

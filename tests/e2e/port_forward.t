@@ -28,15 +28,7 @@ cat >"$D/jail.sh" <<EOF
 python3 -m http.server $JP --bind 127.0.0.1 --directory "$D" >"$D/server.log" 2>&1 &
 # From inside, once told: the forward's host port. The jail's loopback has nothing there.
 while [ ! -e "$D/go" ]; do sleep 0.05; done
-python3 - >"$D/inside.out" 2>&1 <<'PY'
-import socket
-for a in ("127.0.0.1", "::1"):
-    try:
-        socket.create_connection((a, $HP), timeout=3).close()
-        print("inside", a, "connected")
-    except Exception as e:
-        print("inside", a, type(e).__name__)
-PY
+python3 "$STAGE/lib/loopback_connect.py" $HP inside >"$D/inside.out" 2>&1
 while [ ! -e "$D/stop" ]; do sleep 0.1; done
 kill \$! 2>/dev/null
 echo "jail done"

@@ -232,16 +232,11 @@ fi
 
 # Head starts: the upstream connection is opened during the client's TLS handshake, but only to
 # a name a rule allows by name. A client that shakes hands and says nothing shows which.
-HELLO_ONLY='
-import socket, ssl, sys, time
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-t = ssl.create_default_context().wrap_socket(s, server_hostname=sys.argv[3])
-print("handshake: done"); time.sleep(0.5)'
 for case in "domain=up.test|up.test|1|a rule naming it" "domain=*|up.test|0|only a wildcard rule" \
 	"domain=other.test|up.test|0|no rule"; do
 	IFS='|' read -r rule sni want why <<<"$case"
 	before=$(conns A)
-	bnd --allow "$rule" -- python3 -c "$HELLO_ONLY" "$CLIENT_ADDR" "$P_HTTPS" "$sni"
+	bnd --allow "$rule" -- $PYC hello "$P_HTTPS" "$sni"
 	sleep 0.3
 	made=$(($(conns A) - before))
 	if [ "$(result handshake)" = done ] && [ "$made" = "$want" ]; then
@@ -267,16 +262,7 @@ fi
 # (memory: an idle upstream TLS connection is about 17 KiB): another process is served on it
 # meanwhile, and the idle client's next request still works.
 before=$(conns A)
-bnd --allow "domain=up.test" -- python3 -c '
-import http.client, ssl, subprocess, sys, time
-port, curl = int(sys.argv[1]), sys.argv[2]
-c = http.client.HTTPSConnection("up.test", port, context=ssl.create_default_context())
-c.request("GET", "/echo/idle1"); r = c.getresponse(); r.read(); print("first:", r.status)
-time.sleep(1.6)
-print("other:", subprocess.run(curl.split() + ["-o", "/dev/null", "-w", "%{http_code}",
-      "https://up.test:%d/echo/idle-other" % port], capture_output=True, text=True).stdout)
-c.request("GET", "/echo/idle2"); r = c.getresponse(); r.read(); print("again:", r.status)
-' "$P_HTTPS" "$CURL"
+bnd --allow "domain=up.test" -- python3 "$STAGE/lib/idle_client.py" "$P_HTTPS" "$CURL"
 made=$(($(conns A) - before))
 if [ "$(result first)" = 200 ] && [ "$(result other)" = 200 ] && [ "$(result again)" = 200 ] &&
 	[ "$made" = 1 ]; then

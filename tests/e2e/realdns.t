@@ -28,63 +28,7 @@ echo "nameserver 127.0.0.78" >"$UP/resolv.conf"
 # The fake host resolver: A -> the test host's IPv4, AAAA -> its IPv6, except "silent.test",
 # which it never answers. Each query a line "PROTO TYPE NAME" in $UP/dns.log.
 : >"$UP/dns.log"
-python3 - "$TH4" "$TH6" "$UP/dns.log" "$UP/dns.ready" <<'PY' 2>"$UP/dns.err" &
-import socket, struct, sys, threading
-a4, a6, logf, ready = socket.inet_aton(sys.argv[1]), socket.inet_pton(socket.AF_INET6, sys.argv[2]), sys.argv[3], sys.argv[4]
-lock = threading.Lock()
-
-def answer(q, proto):
-    qid, flags, qd = struct.unpack(">HHH", q[:6])
-    i, labels = 12, []
-    while q[i]:
-        labels.append(q[i + 1:i + 1 + q[i]].decode())
-        i += 1 + q[i]
-    qtype = struct.unpack(">H", q[i + 1:i + 3])[0]
-    question = q[12:i + 5]
-    name = ".".join(labels).lower()
-    with lock, open(logf, "a") as f:
-        f.write("%s %s %s\n" % (proto, {1: "A", 28: "AAAA"}.get(qtype, qtype), name))
-    if name == "silent.test":
-        return None
-    rr = b""
-    if qtype == 1:
-        rr = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) + a4
-    elif qtype == 28:
-        rr = b"\xc0\x0c" + struct.pack(">HHIH", 28, 1, 30, 16) + a6
-    return struct.pack(">HHHHHH", qid, 0x8180 | (flags & 0x0100), 1, 1 if rr else 0, 0, 0) + question + rr
-
-us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-us.bind(("127.0.0.78", 53))
-ts = socket.socket()
-ts.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ts.bind(("127.0.0.78", 53))
-ts.listen(16)
-
-def udp():
-    s = us
-    while True:
-        q, peer = s.recvfrom(4096)
-        a = answer(q, "udp")
-        if a:
-            s.sendto(a, peer)
-
-def tcp():
-    s = ts
-    while True:
-        c, _ = s.accept()
-        f = c.makefile("rb")
-        n = f.read(2)
-        if len(n) == 2:
-            a = answer(f.read(struct.unpack(">H", n)[0]), "tcp")
-            if a:
-                c.sendall(struct.pack(">H", len(a)) + a)
-        c.close()
-
-for fn in (udp, tcp):
-    threading.Thread(target=fn, daemon=True).start()
-open(ready, "w").close()
-threading.Event().wait()
-PY
+python3 "$STAGE/lib/host_resolver.py" "$TH4" "$TH6" "$UP/dns.log" "$UP/dns.ready" 2>"$UP/dns.err" &
 DNS_PID=$!
 at_exit "kill $DNS_PID 2>/dev/null"
 for _ in $(seq 100); do [ -e "$UP/dns.ready" ] && break; sleep 0.05; done
@@ -127,26 +71,11 @@ want H "200 $TH4" "HTTP to a real answer's address is served by the proxy, by Ho
 check "the real address itself saw nothing (the proxy reached the upstream by name)" [ "$(hits)" = 0 ]
 
 : >"$TMPDIR_T/hits"
-python3 - "$P_SSH" "$UP/ssh.ready" <<'PY' 2>/dev/null &
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(4)
-open(sys.argv[2], "w").close()
-while True:
-    c, _ = s.accept()
-    c.sendall(b"SSH-2.0-real\r\n")
-    c.close()
-PY
+python3 "$STAGE/lib/stream_servers.py" "$P_SSH" 0 /dev/null "$UP/ssh.ready" SSH-2.0-real 2>/dev/null &
 SSHD_PID=$!
 at_exit "kill $SSHD_PID 2>/dev/null"
 for _ in $(seq 100); do [ -e "$UP/ssh.ready" ] && break; sleep 0.05; done
-bnd --use-real-dns --allow "domain=ssh.test port=$P_SSH" -- python3 -c '
-import socket, sys
-s = socket.create_connection(("ssh.test", int(sys.argv[1])), timeout=5)
-print("ADDR:", s.getpeername()[0])
-print("BANNER:", s.makefile("rb").readline().decode().strip())' "$P_SSH"
+bnd --use-real-dns --allow "domain=ssh.test port=$P_SSH" -- python3 "$STAGE/lib/stream_client.py" banner ssh.test "$P_SSH"
 addr=$(result ADDR)
 a_test_host_address() { [ "$1" = "$TH4" ] || [ "$1" = "$TH6" ]; }
 check "the jailed program dialled the real address ($addr)" a_test_host_address "$addr"

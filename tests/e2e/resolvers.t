@@ -94,12 +94,9 @@ P=$P_HTTP
 run d-up4 dig +tries=1 +time=5 up.test A
 run d-up6 dig +tries=1 +time=5 up.test AAAA
 # glibc
-py='import socket, sys
-for ai in socket.getaddrinfo(sys.argv[1], 80, int(sys.argv[2]), socket.SOCK_STREAM):
-    print("addr", ai[4][0])'
-run g-py-unspec python3 -c "$py" "$N" 0
-run g-py-4 python3 -c "$py" "$N" 2
-run g-py-6 python3 -c "$py" "$N" 10
+run g-py-unspec python3 "$LIB/resolve.py" "$N" 0
+run g-py-4 python3 "$LIB/resolve.py" "$N" 2
+run g-py-6 python3 "$LIB/resolve.py" "$N" 10
 run g-ahosts getent ahosts "$N"
 run g-ahostsv4 getent ahostsv4 "$N"
 run g-ahostsv6 getent ahostsv6 "$N"
@@ -180,10 +177,7 @@ v6_synthetic() {
 
 # The index an address carries (198.18.0.0 + i, fd42:b0d:53::i), for comparing families.
 index_of() {
-	python3 -c 'import ipaddress, sys
-a = ipaddress.ip_address(sys.argv[1])
-base = ipaddress.ip_address("198.18.0.0" if a.version == 4 else "fd42:b0d:53::")
-print(int(a) - int(base))' "$1"
+	python3 "$LIB/synthetic_index.py" "$1"
 }
 
 # The reference: dig's A and AAAA answers for $N.
@@ -355,11 +349,7 @@ done
 # --- connections to the answers -------------------------------------------------------------------
 
 # The audit records of the run, one a line: "EVENT DECISION HOST URL COMM".
-audit_lines=$(python3 -c 'import json, sys
-for l in open(sys.argv[1]):
-    r = json.loads(l)
-    print(*(r.get(k, "-") for k in ("event", "decision", "host", "url", "comm")))' \
-	"$AUDIT" 2>&1)
+audit_lines=$(python3 "$LIB/audit_lines.py" "$AUDIT" 2>&1)
 
 # expect_get LABEL COMM WHO WHAT: LABEL's HTTP GET of http://up.test:$P/echo/WHO got 200; the
 # address it connected to ("peer") is up.test's synthetic address; boundary's log shows COMM

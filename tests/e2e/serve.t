@@ -61,19 +61,7 @@ else
 	fail "curl -x: a refused request gets 403 with the explanation"
 	diag "$code" "$(cat "$TMPDIR_T/no.body")"
 fi
-py=$(python3 - "$PORT" "$CA" "$P_HTTPS" <<'PY' 2>&1
-import ssl, sys, urllib.request, urllib.error
-port, ca, p = sys.argv[1], sys.argv[2], sys.argv[3]
-h = urllib.request.ProxyHandler({"https": "http://127.0.0.1:" + port})
-o = urllib.request.build_opener(h, urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=ca)))
-for path in ("/echo/ok/py", "/echo/py-no"):
-    try:
-        r = o.open("https://up.test:%s%s" % (p, path), timeout=20)
-        print(r.status, b'"server": "A"' in r.read())
-    except urllib.error.HTTPError as e:
-        print(e.code)
-PY
-)
+py=$(python3 "$STAGE/lib/proxy_urllib.py" "$PORT" "$CA" "$P_HTTPS" 2>&1)
 check "python urllib through the proxy: allowed 200, refused 403" [ "$py" = "200 True
 403" ]
 [ "$py" = "200 True

@@ -26,55 +26,8 @@ EOF
 # "NAME PEER" in $UP/stream.log.
 read -r P_SSH P_ECHO <<<"$(free_ports 2)"
 : >"$UP/stream.log"
-python3 - "$P_SSH" "$P_ECHO" "$UP/stream.log" "$UP/stream.ready" <<'PY' 2>"$UP/stream.err" &
-import socket, sys, threading
-p_ssh, p_echo, logf, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-lock = threading.Lock()
-
-def log(name, peer):
-    with lock, open(logf, "a") as f:
-        f.write("%s %s\n" % (name, peer[0]))
-
-def sshd(c):
-    c.sendall(b"SSH-2.0-boundarytest\r\n")
-    f = c.makefile("rb")
-    line = f.readline()
-    with lock, open(logf, "a") as lf:
-        lf.write("banner %s\n" % line.decode(errors="replace").strip())
-    c.sendall(b"WELCOME " + line)
-
-def echo(c):
-    data = b""
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        data += b
-    c.sendall(data.upper())
-
-def serve(fam, addr, port, name, fn):
-    s = socket.socket(fam)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port))
-    s.listen(64)
-    def loop():
-        while True:
-            c, peer = s.accept()
-            log(name, peer)
-            def run(c=c):
-                try:
-                    fn(c)
-                finally:
-                    c.close()
-            threading.Thread(target=run, daemon=True).start()
-    threading.Thread(target=loop, daemon=True).start()
-
-for fam, a in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
-    serve(fam, a, p_ssh, "sshd", sshd)
-    serve(fam, a, p_echo, "echo", echo)
-open(ready, "w").close()
-threading.Event().wait()
-PY
+python3 "$STAGE/lib/stream_servers.py" "$P_SSH" "$P_ECHO" "$UP/stream.log" "$UP/stream.ready" \
+	2>"$UP/stream.err" &
 SRV_PID=$!
 at_exit "kill $SRV_PID 2>/dev/null"
 for _ in $(seq 100); do [ -e "$UP/stream.ready" ] && break; sleep 0.05; done
@@ -83,35 +36,14 @@ CA_DIR=$(shared_dir ca)
 cp "$TEST_CA" "$CA_DIR/test-ca.pem" && chmod 644 "$CA_DIR/test-ca.pem"
 JAIL_CA=$CA_DIR/test-ca.pem
 
-# The jailed clients. ssh_client HOST PORT [FAMILY]: reads the banner, sends its own, prints
-# both lines it got. echo_client HOST PORT: sends, half-closes, prints the answer.
-SSHC='import socket, sys
-fam = {"4": socket.AF_INET, "6": socket.AF_INET6}.get(sys.argv[3] if len(sys.argv) > 3 else "", 0)
-ai = socket.getaddrinfo(sys.argv[1], int(sys.argv[2]), fam, socket.SOCK_STREAM)[0]
-print("ADDR:", ai[4][0])
-s = socket.socket(ai[0], socket.SOCK_STREAM)
-s.settimeout(5)
-s.connect(ai[4])
-f = s.makefile("rb")
-print("BANNER:", f.readline().decode().strip())
-s.sendall(b"SSH-2.0-jailed\r\n")
-print("REPLY:", f.readline().decode().strip())'
-ECHOC='import socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-s.sendall(b"hello through a splice")
-s.shutdown(socket.SHUT_WR)
-data = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    data += b
-print("ANSWER:", data.decode())'
+# The jailed clients (stream_client.py): ssh HOST PORT [FAMILY] reads the banner, sends its own,
+# prints both lines it got; echo HOST PORT sends, half-closes, prints the answer.
+STREAM_CLIENT=$STAGE/lib/stream_client.py
 stream_log() { cat "$UP/stream.log"; }
 
 # --- a stream rule lets ssh-like traffic through -----------------------------------------------
 AUD=$TMPDIR_T/audit.jsonl
-bnd --audit-log "$AUD" --allow "domain=ssh.test port=$P_SSH" -- python3 -c "$SSHC" ssh.test "$P_SSH"
+bnd --audit-log "$AUD" --allow "domain=ssh.test port=$P_SSH" -- python3 "$STREAM_CLIENT" ssh ssh.test "$P_SSH"
 want BANNER "SSH-2.0-boundarytest" "server-first: the server's banner reaches the jailed client"
 want REPLY "WELCOME SSH-2.0-jailed" "and the client's banner reaches the server"
 addr=$(result ADDR)
@@ -148,21 +80,21 @@ bnd --allow "domain=ssh.test" -- ssh -o BatchMode=yes -o ConnectTimeout=5 \
 check "without a stream rule OpenSSH reaches nothing" not grep -q banner "$UP/stream.log"
 logged "and is told which rule it needs" "$log" "--allow \"domain=ssh\\.test port=$P_SSH\""
 
-bnd --allow "domain=ssh.test port=$P_SSH" -- python3 -c "$SSHC" ssh.test "$P_SSH" 6
+bnd --allow "domain=ssh.test port=$P_SSH" -- python3 "$STREAM_CLIENT" ssh ssh.test "$P_SSH" 6
 want REPLY "WELCOME SSH-2.0-jailed" "the same over IPv6"
 if [[ $(result ADDR) == fd42:b0d:53:* ]]; then ok "through a synthetic IPv6 address"; else
 	fail "through a synthetic IPv6 address (got '$(result ADDR)')"
 fi
 
-bnd --allow "domain=echo.test port=$P_ECHO" -- python3 -c "$ECHOC" echo.test "$P_ECHO"
+bnd --allow "domain=echo.test port=$P_ECHO" -- python3 "$STREAM_CLIENT" echo echo.test "$P_ECHO"
 want ANSWER "HELLO THROUGH A SPLICE" "a half-close passes: the answer comes after the client's EOF"
 
-bnd --allow "domain=*.test port=$P_SSH,$P_ECHO" -- python3 -c "$ECHOC" echo.test "$P_ECHO"
+bnd --allow "domain=*.test port=$P_SSH,$P_ECHO" -- python3 "$STREAM_CLIENT" echo echo.test "$P_ECHO"
 want ANSWER "HELLO THROUGH A SPLICE" "a wildcard domain and a port list"
 
 # --- without a stream rule: closed, and the rule that would allow it said ---------------------
 : >"$UP/stream.log"
-bnd --allow "domain=ssh.test" --allow "domain=ssh.test port=1-21" -- python3 -c "$SSHC" ssh.test "$P_SSH"
+bnd --allow "domain=ssh.test" --allow "domain=ssh.test port=1-21" -- python3 "$STREAM_CLIENT" ssh ssh.test "$P_SSH"
 check "refused: the client gets no banner" [ -z "$(result BANNER)" ]
 check "refused: the server saw no connection" not grep -q sshd "$UP/stream.log"
 logged "refused: a silent client is told at once which rule it needs" "$log" \
@@ -171,21 +103,21 @@ logged "refused: a DENY line once it gives up" "$log" \
 	"DENY tcp://ssh\\.test:$P_SSH from python3\\[[0-9]+\\]: it sent nothing"
 
 : >"$UP/stream.log"
-bnd --allow "domain=echo.test" -- python3 -c "$ECHOC" echo.test "$P_ECHO"
+bnd --allow "domain=echo.test" -- python3 "$STREAM_CLIENT" echo echo.test "$P_ECHO"
 check "client-first non-HTTP without a stream rule: nothing answers" [ -z "$(result ANSWER)" ]
 check "client-first non-HTTP without a stream rule: the server saw nothing" \
 	not grep -q echo "$UP/stream.log"
 logged "it is named as neither TLS nor HTTP" "$log" \
 	"DENY tcp://echo\\.test:$P_ECHO .*neither TLS nor HTTP.*--allow \"domain=echo\\.test port=$P_ECHO\""
 
-bnd --allow "method=GET domain=ssh.test port=$P_SSH" -- python3 -c "$ECHOC" ssh.test "$P_SSH"
+bnd --allow "method=GET domain=ssh.test port=$P_SSH" -- python3 "$STREAM_CLIENT" echo ssh.test "$P_SSH"
 logged "a port= rule with method= is an HTTP rule: no stream" "$log" "DENY tcp://ssh\\.test:$P_SSH"
 
 # --- HTTP rules and stream rules together ------------------------------------------------------
-bnd --allow "domain=ssh.test" --allow "domain=ssh.test port=$P_SSH" -- python3 -c "$SSHC" ssh.test "$P_SSH"
+bnd --allow "domain=ssh.test" --allow "domain=ssh.test port=$P_SSH" -- python3 "$STREAM_CLIENT" ssh ssh.test "$P_SSH"
 want REPLY "WELCOME SSH-2.0-jailed" "server-first under both kinds of rule: spliced after a silence"
 
-bnd --allow "domain=echo.test" --allow "domain=echo.test port=$P_ECHO" -- python3 -c "$ECHOC" echo.test "$P_ECHO"
+bnd --allow "domain=echo.test" --allow "domain=echo.test port=$P_ECHO" -- python3 "$STREAM_CLIENT" echo echo.test "$P_ECHO"
 want ANSWER "HELLO THROUGH A SPLICE" "client-first non-HTTP under both kinds: sniffed, then spliced"
 
 # --- port= narrows HTTP rules ------------------------------------------------------------------
@@ -214,20 +146,12 @@ want T 403 "TLS to a name no rule matches: intercepted and refused with an expla
 
 # --- a dialled IP literal is matched against domain= literals ----------------------------------
 : >"$TMPDIR_T/hits"
-bnd --allow "domain=$TH4 port=2222" -- python3 -c '
-import socket
-s = socket.create_connection(("'"$TH4"'", 2222), timeout=10)
-s.sendall(b"raw bytes\n")
-print("SENT: ok")'
+bnd --allow "domain=$TH4 port=2222" -- python3 "$STREAM_CLIENT" send "$TH4" 2222
 want SENT ok "a stream rule for an IP literal lets a connection to it through"
 for _ in $(seq 40); do [ "$(hits)" -ge 1 ] && break; sleep 0.05; done
 check "the listener at that address saw it" [ "$(hits)" -ge 1 ]
 : >"$TMPDIR_T/hits"
-bnd --allow "domain=$TH4 port=2223" -- python3 -c '
-import socket
-s = socket.create_connection(("'"$TH4"'", 2222), timeout=10)
-s.sendall(b"raw bytes\n")
-print("GOT:", repr(s.recv(10)))'
+bnd --allow "domain=$TH4 port=2223" -- python3 "$STREAM_CLIENT" sendrecv "$TH4" 2222
 check "another port of that address: refused, nothing arrives" [ "$(hits)" = 0 ]
 
 # --- --test ------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@
 #                                             the body
 #   client.py sse URL                         prints "event T DATA" per event, T seconds since
 #                                             the request was sent
+#   client.py hello PORT SNI                  a TLS handshake with $CLIENT_ADDR:PORT for SNI, then
+#                                             silence: prints "handshake: done", waits 0.5 s
 #   client.py ws URL                          WebSocket echo: prints "text ok", "binary ok",
 #                                             "pong ok", "close ok" (or what went wrong)
 import hashlib
@@ -307,9 +309,17 @@ def cmd_ws(args):
     print("close %s" % ("ok" if op == 8 else "wrong"))
 
 
+def cmd_hello(args):
+    s = socket.create_connection((ADDR, int(args[0])))
+    ssl.create_default_context().wrap_socket(s, server_hostname=args[1])
+    print("handshake: done")
+    time.sleep(0.5)
+
+
 def main():
     cmds = {"raw": cmd_raw, "seq": cmd_seq, "urllib": cmd_urllib, "httpclient": cmd_httpclient,
-            "upload": cmd_upload, "expect": cmd_expect, "sse": cmd_sse, "ws": cmd_ws}
+            "upload": cmd_upload, "expect": cmd_expect, "sse": cmd_sse, "ws": cmd_ws,
+            "hello": cmd_hello}
     try:
         cmds[sys.argv[1]](sys.argv[2:])
     except Exception as e:  # a test must see what broke, not a traceback on stderr only

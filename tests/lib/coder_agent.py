@@ -12,6 +12,15 @@
 #                                   "msg": the decoded BoundaryMessage, or "error"}) and each
 #                                   end ({"ev": "eof"}); touches OUT.ready when listening
 #   coder_agent.py dump OUT         prints OUT's frames for a person
+#   coder_agent.py check OUT EXPECT SESSION PROCESS T0 T1 BATCHES
+#                                   checks every frame and record in OUT against EXPECT (one
+#                                   record a line: "allow|METHOD|URL|RULE" or "deny|METHOD|URL"),
+#                                   the session id SESSION, the process name PROCESS, times within
+#                                   [T0, T1] (Unix seconds) and batch sizes BATCHES (comma-
+#                                   separated): prints "PASS DESC" or "FAIL DESC" (then "# DETAIL"
+#                                   lines) per check, for tests/e2e/agent.t's check_frames
+#   coder_agent.py delay OUT        prints "DELAY N" for OUT's first frame: how long after its first
+#                                   record's time it arrived (seconds), and how many records it has
 #
 # The decoder is strict: a field number the schema does not have, a wire type that does not match
 # it, a singular field twice, a string that is not UTF-8 or a truncated field is an error. Absent
@@ -187,10 +196,81 @@ def dump(out):
             print(line.rstrip())
 
 
+def check_frames(args):
+    """coder_agent.py check: PASS/FAIL lines, for tests/e2e/agent.t's check_frames."""
+    import re
+    out, expect, session, process, t0, t1, batches = args
+    t0, t1 = float(t0), float(t1)
+    want = []
+    for line in open(expect):
+        f = line.rstrip("\n").split("|")
+        if len(f) >= 3:
+            want.append((f[0] == "allow", f[1], f[2], f[3] if len(f) > 3 else None))
+    ev = [json.loads(l) for l in open(out)]
+    frames = [e for e in ev if e["ev"] == "frame"]
+    def check(desc, cond, *detail):
+        print(("PASS " if cond else "FAIL ") + desc)
+        if not cond:
+            for d in detail:
+                print("# " + str(d))
+    check("one connection to the agent", sum(e["ev"] == "accept" for e in ev) == 1,
+          [e for e in ev if e["ev"] != "frame"])
+    errors = [f for f in frames if "error" in f]
+    check("every frame has tag 2, a length within 32768 and a BoundaryMessage that decodes",
+          frames and not errors and all(f["tag"] == 2 and 0 < f["len"] <= 32768 for f in frames),
+          *errors)
+    logs_msgs = [f["msg"]["logs"] for f in frames if "msg" in f and "logs" in f["msg"]]
+    status = [f["msg"]["status"] for f in frames if "msg" in f and "status" in f["msg"]]
+    check("no BoundaryStatus (nothing was dropped)", not status, status)
+    sizes = ",".join(str(len(m.get("logs", []))) for m in logs_msgs)
+    check("batches of %s records" % batches, sizes == batches, "got " + sizes)
+    check("session_id in every batch is the one boundary logged (%s)" % session,
+          all(m.get("session_id") == session for m in logs_msgs),
+          [m.get("session_id") for m in logs_msgs])
+    check("session_id is a version 4 UUID",
+          re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", session))
+    check("confined_process_name in every batch is %s" % process,
+          all(m.get("confined_process_name") == process for m in logs_msgs),
+          [m.get("confined_process_name") for m in logs_msgs])
+    logs = [l for m in logs_msgs for l in m.get("logs", [])]
+    check("%d records, one per decision" % len(want), len(logs) == len(want),
+          "got %d: %s" % (len(logs), logs))
+    seqs = [l.get("sequence_number", 0) for l in logs]
+    check("sequence numbers 0, 1, 2, ... in order", seqs == list(range(len(logs))), seqs)
+    times = [l["time"]["seconds"] + l["time"].get("nanos", 0) / 1e9 for l in logs if "time" in l]
+    check("every record has a time between the run's start and end, in order",
+          len(times) == len(logs) and all(t0 - 1 <= t <= t1 + 1 for t in times)
+          and times == sorted(times)
+          and all(0 <= l["time"].get("nanos", 0) < 10**9 for l in logs),
+          "run %.3f..%.3f" % (t0, t1), times)
+    for i, (w, l) in enumerate(zip(want, logs)):
+        allowed, method, url, rule = w
+        h = l.get("http_request", {})
+        got = (l.get("allowed", False), h.get("method"), h.get("url"), h.get("matched_rule"))
+        check("record %d: %s %s %s%s" % (i, "allowed" if allowed else "denied", method, url,
+                                        " (rule %s)" % rule if rule else ", no matched_rule"),
+              "http_request" in l and got == (allowed, method, url, rule),
+              "got " + json.dumps(l))
+
+
+def delay(out):
+    """coder_agent.py delay: the first frame's delay and record count."""
+    f = [json.loads(l) for l in open(out)]
+    fr = [e for e in f if e["ev"] == "frame"][0]
+    log = fr["msg"]["logs"]["logs"][0]
+    print("%.2f %d" % (fr["t"] - (log["time"]["seconds"] + log["time"].get("nanos", 0) / 1e9),
+                       len(fr["msg"]["logs"]["logs"])))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "dump":
         dump(sys.argv[2])
+    elif sys.argv[1] == "check":
+        check_frames(sys.argv[2:9])
+    elif sys.argv[1] == "delay":
+        delay(sys.argv[2])
     else:
-        sys.exit("usage: coder_agent.py serve SOCK OUT | dump OUT")
+        sys.exit("usage: coder_agent.py serve SOCK OUT | dump OUT | check OUT EXPECT SESSION"
+                 " PROCESS T0 T1 BATCHES | delay OUT")

@@ -9,8 +9,12 @@
 #                             answers every A query with 127.0.0.99 (any other type: no answer),
 #                             appends "PROTO NAME" to LOG per query, writes the address to
 #                             LOG.ready once listening
+#   fake_resolver.py LOG silent
+#                             the same, but a server that reads every query and answers none
+#                             (TCP connections are accepted and held, never read), logs nothing
 import random, socket, struct, sys, threading
 path = sys.argv[1]
+silent = sys.argv[2:3] == ["silent"]
 def answer(q, proto):
     """Logs query q, returns its reply: the question echoed, A 127.0.0.99 when it asks for A."""
     labels, p = [], 12
@@ -58,8 +62,15 @@ for _ in range(50):
         t.close()
 else:
     sys.exit("no free port 53 on 127.53.0.0/16")
-threading.Thread(target=udp, args=(u,), daemon=True).start()
-threading.Thread(target=tcp, args=(t,), daemon=True).start()
+def silent_udp(s):
+    while True:
+        s.recvfrom(4096)
+def silent_tcp(s):
+    held = []
+    while True:
+        held.append(s.accept()[0])
+threading.Thread(target=silent_udp if silent else udp, args=(u,), daemon=True).start()
+threading.Thread(target=silent_tcp if silent else tcp, args=(t,), daemon=True).start()
 with open(path + ".ready", "w") as f:
     f.write(addr)
 threading.Event().wait()

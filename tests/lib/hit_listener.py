@@ -10,12 +10,14 @@
 #   hit_listener.py abstract NAME READY HITS  listens on the abstract unix socket NAME
 #
 # Once listening it writes READY (the port, for tcp); it appends "hit" to HITS for each
-# connection it accepts, and closes it.
+# connection it accepts, and closes it, having sent it GREETING and a newline when a fifth
+# argument GREETING is given (so that a client can tell whom it reached).
 import os
 import socket
 import sys
 
 kind, addr, ready, hits = sys.argv[1:5]
+greeting = sys.argv[5] if len(sys.argv) > 5 else None
 if kind == "tcp":
     s = socket.socket()
     s.bind(("127.0.0.1", int(addr)))
@@ -33,6 +35,8 @@ with open(ready, "w") as f:
     f.write(str(s.getsockname()[1]) if kind == "tcp" else "")
 while True:
     c, _ = s.accept()
+    if greeting is not None:
+        c.sendall(greeting.encode() + b"\n")
     with open(hits, "a") as f:
         f.write("hit\n")
     c.close()

@@ -74,14 +74,7 @@ done
 
 # The same binds outside any jail, in a namespace with boundary-like listeners, are not EPERM:
 # the refusals above are the hooks'.
-out=$(unshare -n sh -c 'ip link set lo up
-python3 -c "
-import socket, subprocess, sys
-s = socket.socket(); s.bind((\"127.0.0.1\", 0)); s.listen(1)
-port = s.getsockname()[1]
-print(\"proxy-lo4: \" + subprocess.run([sys.argv[1], \"bind\", \"127.0.0.1\", str(port)], capture_output=True, text=True).stdout.strip())
-print(\"th4: \" + subprocess.run([sys.argv[1], \"bind\", sys.argv[2], \"0\"], capture_output=True, text=True).stdout.strip())
-" "$0" "$1"' "$PROBE" "$TH4")
+out=$(unshare -n sh -c 'ip link set lo up && python3 "$@"' _ "$STAGE/lib/bind_control.py" "$PROBE" "$TH4")
 want proxy-lo4 "err EADDRINUSE" "control: outside the jail, binding a taken port is EADDRINUSE, not EPERM"
 want th4 "err EADDRNOTAVAIL" "control: outside the jail, binding an absent address is EADDRNOTAVAIL"
 

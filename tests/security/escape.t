@@ -214,12 +214,7 @@ if [ ! -e "$bus" ]; then
 		mkdir -m 755 /run/dbus
 		at_exit "rmdir /run/dbus"
 	fi
-	python3 -c '
-import os, socket, sys, time
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.listen(8)
-open(sys.argv[2], "w").close()
-while True:
-    c, _ = s.accept(); c.close()' "$bus" "$TMPDIR_T/bus.ready" &
+	python3 "$STAGE/lib/hit_listener.py" unix "$bus" "$TMPDIR_T/bus.ready" /dev/null &
 	bus_pid=$!
 	at_exit "kill $bus_pid 2>/dev/null; rm -f $bus"
 	for i in $(seq 100); do

@@ -60,34 +60,16 @@ fi
 
 # --- the session keyring -------------------------------------------------------------------------
 
-cat >"$SH/key.py" <<'PY'
-import ctypes, sys
-libc = ctypes.CDLL(None, use_errno=True)
-SYS_add_key, SYS_keyctl = 248, 250
-if sys.argv[1] == "add":
-    libc.syscall(SYS_keyctl, 1, None)  # KEYCTL_JOIN_SESSION_KEYRING: a fresh one for the test
-    d = sys.argv[3].encode()
-    print("added:", libc.syscall(SYS_add_key, b"user", sys.argv[2].encode(), d, len(d), ctypes.c_int(-3)) > 0, flush=True)
-    import subprocess
-    subprocess.run(sys.argv[4:])
-else:
-    k = libc.syscall(SYS_keyctl, 10, ctypes.c_int(-3), b"user", sys.argv[2].encode(), 0)
-    if k < 0:
-        print("key: not found (errno %d)" % ctypes.get_errno())
-    else:
-        b = ctypes.create_string_buffer(128)
-        n = libc.syscall(SYS_keyctl, 11, k, b, 128)
-        print("key:", b.raw[: max(n, 0)].decode())
-PY
 secret="session-secret-$RANDOM$RANDOM"
-out=$(python3 "$SH/key.py" add boundary-test "$secret" python3 "$SH/key.py" read boundary-test)
+KEYRING=$STAGE/lib/keyring.py
+out=$(python3 "$KEYRING" add boundary-test "$secret" python3 "$KEYRING" read boundary-test)
 check "control: a key in the invoking session's keyring is read by its children" \
 	[ "$(result key)" = "$secret" ]
 # own_keyring: the jail could add a key, and does not find the invoking session's.
 own_keyring() { [ "$(result added)" = True ] && [[ "$(result key)" == "not found"* ]]; }
 for who in root nobody; do
-	out=$(python3 "$SH/key.py" add boundary-test "$secret" \
-		"$BOUNDARY" $(users $who) -- python3 "$SH/key.py" read boundary-test 2>/dev/null)
+	out=$(python3 "$KEYRING" add boundary-test "$secret" \
+		"$BOUNDARY" $(users $who) -- python3 "$KEYRING" read boundary-test 2>/dev/null)
 	check "$who: the jail has a session keyring of its own: the invoking session's key is not found ($(result key))" \
 		own_keyring
 done
@@ -154,16 +136,10 @@ python3 "$STAGE/lib/hit_listener.py" abstract "$abs" "$TMPDIR_T/abs.ready" "$TMP
 abs_pid=$!
 at_exit "kill $abs_pid 2>/dev/null"
 for i in $(seq 100); do [ -e "$TMPDIR_T/abs.ready" ] && break; sleep 0.05; done
-aconn='import socket, sys
-s = socket.socket(socket.AF_UNIX)
-try:
-    s.connect("\0" + sys.argv[1]); print("abstract: connected")
-except OSError as e:
-    print("abstract: err", e.errno)'
-out=$(python3 -c "$aconn" "$abs")
+out=$(python3 "$STAGE/lib/unix_connect.py" "$abs")
 want abstract connected "control: the host's abstract socket @$abs answers outside the jail"
 for who in root nobody; do
-	jailed $(users $who) -- python3 -c "$aconn" "$abs"
+	jailed $(users $who) -- python3 "$STAGE/lib/unix_connect.py" "$abs"
 	want abstract "err 111" "$who: the host's abstract unix socket cannot be reached (abstract names are per network namespace)"
 done
 check "the abstract socket saw only the control's connection" [ "$(wc -l <"$TMPDIR_T/abs.hits")" = 1 ]
@@ -264,19 +240,10 @@ done
 
 # --- HTTP/0.9: a request with no version and no Host ----------------------------------------------
 
-h09='import socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
-s.sendall(b"GET /\r\n")
-s.shutdown(socket.SHUT_WR)
-try:
-    d = s.recv(200)
-    print("reply:", d.split(b"\r\n")[0].decode("latin-1") if d else "closed")
-except OSError as e:
-    print("reply: err", e.errno)'
 # answered_by_boundary: the reply to the HTTP/0.9 request is boundary's 4xx, or the connection closed.
 answered_by_boundary() { [[ "$(result reply)" == "HTTP/1.1 4"* || "$(result reply)" = closed ]]; }
 for who in root nobody; do
-	jailed --allow "domain=$TH4" --allow "domain=*" $(users $who) -- python3 -c "$h09" "$TH4" 8446
+	jailed --allow "domain=$TH4" --allow "domain=*" $(users $who) -- python3 "$STAGE/lib/http09.py" "$TH4" 8446
 	check "$who: an HTTP/0.9 request (GET / with no version, no Host) is answered by boundary, not forwarded ($(result reply))" \
 		answered_by_boundary
 done

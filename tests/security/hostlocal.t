@@ -19,24 +19,7 @@ testhost_up_or_bail
 testhost_sniff
 
 # A web server on the host's loopback, both families, one port; it logs each request it serves.
-python3 -c '
-import http.server, socket, sys, threading
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        open(sys.argv[2], "a").write("%s %s\n" % (self.headers.get("Host"), self.path))
-        self.send_response(200); self.send_header("Content-Length", "6"); self.end_headers()
-        self.wfile.write(b"local\n")
-    def log_message(self, *a):
-        pass
-class S6(http.server.HTTPServer):
-    address_family = socket.AF_INET6
-s4 = http.server.HTTPServer(("127.0.0.1", 0), H)
-port = s4.server_address[1]
-s6 = S6(("::1", port), H)
-for s in (s4, s6):
-    threading.Thread(target=s.serve_forever, daemon=True).start()
-open(sys.argv[1], "w").write(str(port))
-threading.Event().wait()' "$TMPDIR_T/port" "$TMPDIR_T/served" &
+python3 "$STAGE/lib/http_server.py" local 0 "$TMPDIR_T/port" "$TMPDIR_T/served" 127.0.0.1 ::1 &
 srv=$!
 at_exit "kill $srv 2>/dev/null"
 for i in $(seq 100); do [ -s "$TMPDIR_T/port" ] && break; sleep 0.05; done

@@ -97,24 +97,8 @@ testhost_quiet "the test host saw nothing from the killed jails"
 
 port=$((20000 + RANDOM % 20000))
 : >"$TMPDIR_T/inherited"
-python3 -u - "$port" "$TMPDIR_T/inherited" "$TMPDIR_T/inherited.ready" <<'PY' &
-import socket, sys, threading
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(8)
-open(sys.argv[3], "w").close()
-def serve(c):
-    while True:
-        d = c.recv(4096)
-        if not d:
-            return
-        with open(sys.argv[2], "a") as f:
-            f.write(d.decode(errors="replace"))
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
+python3 -u "$STAGE/lib/record_listener.py" "$port" "$TMPDIR_T/inherited" \
+	"$TMPDIR_T/inherited.ready" &
 lpid=$!
 at_exit "kill $lpid 2>/dev/null"
 for i in $(seq 100); do

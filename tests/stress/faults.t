@@ -92,28 +92,10 @@ want NX 502 "a name the host's DNS cannot resolve (server refusing): 502"
 logged "... and the log names the name and the cause" "$log" "502: cannot resolve nx\\.test: "
 
 # Silent: a server that reads every query and answers none.
-python3 - "$TMPDIR_T/dead.addr" <<'PY' 2>/dev/null &
-import random, socket, sys, threading
-for _ in range(50):
-    addr = "127.53.%d.%d" % (random.randrange(256), random.randrange(1, 255))
-    u, t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM), socket.socket()
-    try:
-        u.bind((addr, 53)); t.bind((addr, 53)); t.listen(64)
-        break
-    except OSError:
-        u.close(); t.close()
-def drain_tcp():
-    held = []
-    while True:
-        held.append(t.accept()[0])
-threading.Thread(target=drain_tcp, daemon=True).start()
-open(sys.argv[1], "w").write(addr)
-while True:
-    u.recvfrom(4096)
-PY
+python3 "$STAGE/lib/fake_resolver.py" "$TMPDIR_T/dead" silent 2>/dev/null &
 at_exit "kill $! 2>/dev/null"
-for _ in $(seq 100); do [ -s "$TMPDIR_T/dead.addr" ] && break; sleep 0.05; done
-echo "nameserver $(cat "$TMPDIR_T/dead.addr")" >"$UP/resolv.conf"
+for _ in $(seq 100); do [ -s "$TMPDIR_T/dead.ready" ] && break; sleep 0.05; done
+echo "nameserver $(cat "$TMPDIR_T/dead.ready")" >"$UP/resolv.conf"
 # Eight lookups that hang (more than the four resolver threads boundary starts with), then a
 # name from the hosts file, which must not wait behind them.
 t0=$(date +%s%N)

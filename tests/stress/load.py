@@ -26,6 +26,10 @@
 #   load.py hammer N ADDR PORT HOST
 #       N connections at a time, each five keep-alive GET /ok with Host HOST then a close, again
 #       and again until killed; failures are retried after 10 ms.
+#
+#   load.py sum RESULT...
+#       Adds up the clients' JSON results: prints "ALLOWED REFUSED ERRORS", ERRORS the error
+#       counts by kind as JSON, or "none".
 import asyncio
 import json
 import os
@@ -196,8 +200,23 @@ async def client(n, addr, port, allow, deny, d, name):
     return 0 if not errors and opened == n else 1
 
 
+def sum_results(paths):
+    ok = {"allowed": 0, "refused": 0}
+    errors = {}
+    for p in paths:
+        with open(p) as f:
+            r = json.load(f)
+        for k in ok:
+            ok[k] += r["ok"][k]
+        for k, v in r["errors"].items():
+            errors[k] = errors.get(k, 0) + v
+    print(ok["allowed"], ok["refused"], json.dumps(errors) if errors else "none")
+
+
 def main():
-    if sys.argv[1] == "serve":
+    if sys.argv[1] == "sum":
+        sum_results(sys.argv[2:])
+    elif sys.argv[1] == "serve":
         asyncio.run(serve(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None))
     elif sys.argv[1] == "hammer":
         asyncio.run(hammer(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]))
@@ -206,7 +225,8 @@ def main():
         name = sys.argv[8] if len(sys.argv) > 8 else "c%d" % os.getpid()
         sys.exit(asyncio.run(client(int(n), addr, int(port), allow, deny, d, name)))
     else:
-        sys.exit("usage: load.py serve PORTFILE | client N ADDR PORT ALLOW DENY DIR [NAME]")
+        sys.exit("usage: load.py serve PORTFILE | client N ADDR PORT ALLOW DENY DIR [NAME]"
+                 " | hammer N ADDR PORT HOST | sum RESULT...")
 
 
 if __name__ == "__main__":

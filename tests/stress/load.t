@@ -114,14 +114,7 @@ round() {
 		return 1
 	fi
 	peak=$(fds)
-	res=$(python3 -c '
-import json, sys
-ok = {"allowed": 0, "refused": 0}; errors = {}
-for p in sys.argv[1:]:
-    r = json.load(open(p))
-    for k in ok: ok[k] += r["ok"][k]
-    for k, v in r["errors"].items(): errors[k] = errors.get(k, 0) + v
-print(ok["allowed"], ok["refused"], json.dumps(errors) if errors else "none")' "$D/r$r"/*.result)
+	res=$(python3 "$LOAD_PY" sum "$D/r$r"/*.result)
 	read -r allowed refused errs <<<"$res"
 	t1=$(date +%s.%N)
 	diag "round $r: $allowed allowed and $refused refused as expected, errors: $errs;" \
