@@ -237,15 +237,16 @@ check "the stand-in lives in a network namespace of its own" \
 	[ "$(readlink /proc/$CPID/ns/net)" != "$(readlink /proc/self/ns/net)" ]
 # A connection inside the stand-in's own loopback, made before the attach: never redirected, so
 # --kill-existing-sockets has nothing to say about it.
-mkdir -p "$TMPDIR_T/inner"
-in_member ctr "ip link set lo up; python3 -c 'import socket, time; s = socket.socket(); s.bind((\"127.0.0.1\", 7777)); s.listen(); c, _ = s.accept(); time.sleep(600)' & sleep 0.3; python3 $TMPDIR_T/held.py $TMPDIR_T/inner 7777 & true"
+mkdir -p "$TMPDIR_T/inner" "$TMPDIR_T/innerl"
+in_member ctr "ip link set lo up; python3 $STAGE/lib/hold_listener.py $TMPDIR_T/innerl & for i in \$(seq 100); do [ -e $TMPDIR_T/innerl/port ] && break; sleep 0.05; done; python3 $STAGE/lib/held_conn.py $TMPDIR_T/inner \$(cat $TMPDIR_T/innerl/port) & true"
 for _ in $(seq 100); do [ -e "$TMPDIR_T/inner/held.up" ] && break; sleep 0.05; done
+INNER_PORT=$(cat "$TMPDIR_T/innerl/port")
 attach_bg ctr --kill-existing-sockets --cgroup "$CCG" --allow "domain=up.test"
 logged "boundary attaches inside the stand-in's namespace" "$(cat "$ALOG")" \
 	"attached to $CCG: .*in the network namespace of pid $CPID"
 inner_left() { sleep 0.3; [ -e "$TMPDIR_T/inner/held.up" ] && [ ! -e "$TMPDIR_T/inner/held.eof" ]; }
 check "--kill-existing-sockets leaves a connection on the container's own loopback open" inner_left
-check "and does not name it" not grep -q "127.0.0.1:7777" "$ALOG"
+check "and does not name it" not grep -q "127.0.0.1:$INNER_PORT" "$ALOG"
 PPORT=$(jail_field "$ALOG" proxy_port)
 listens_inside() {
 	nsenter -t "$CPID" -n ss -Hltn "sport = :$PPORT" | grep -q 127.0.0.1 &&
