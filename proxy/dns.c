@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -62,8 +63,9 @@ struct dns_table {
 	uint32_t cap, used, mask;
 	uint32_t newest, oldest;
 	bool warned_full;
-	uint32_t *bucket; /* [mask + 1] */
-	struct entry *e;  /* [cap + 1] */
+	atomic_bool no_v6; /* AAAA answered with no records */
+	uint32_t *bucket;  /* [mask + 1] */
+	struct entry *e;   /* [cap + 1] */
 };
 
 /* --- SipHash-2-4 (Aumasson and Bernstein), for names a jailed program chooses ----------- */
@@ -170,6 +172,11 @@ static struct dns_table *table_new(uint32_t cap)
 struct dns_table *dns_table_new(void)
 {
 	return table_new(DNS_TABLE_CAP);
+}
+
+void dns_table_set_v6(struct dns_table *t, bool on)
+{
+	atomic_store_explicit(&t->no_v6, !on, memory_order_relaxed);
 }
 
 void dns_table_free(struct dns_table *t)
@@ -766,7 +773,9 @@ ssize_t dns_answer(struct dns_table *t, const struct dns_query *q, const unsigne
 	if (q->qclass != DNS_CLASS_IN || q->qtype == DNS_TYPE_AXFR || q->qtype == DNS_TYPE_IXFR)
 		return write_reply(q, msg, 0, DNS_RCODE_REFUSED, NULL, 0, opt, out,
 				   cap < limit ? cap : limit);
-	if ((q->qtype == DNS_TYPE_A || q->qtype == DNS_TYPE_AAAA) && q->name[0]) {
+	if ((q->qtype == DNS_TYPE_A || (q->qtype == DNS_TYPE_AAAA &&
+					!atomic_load_explicit(&t->no_v6, memory_order_relaxed))) &&
+	    q->name[0]) {
 		if (dns_table_addr(t, q->name, &v4, v6) < 0)
 			return write_reply(q, msg, 0, DNS_RCODE_SERVFAIL, NULL, 0, opt, out,
 					   cap < limit ? cap : limit);

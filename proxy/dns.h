@@ -83,6 +83,13 @@ struct dns_table *dns_table_new(void);
 void dns_table_free(struct dns_table *t);
 
 /*
+ * Whether AAAA queries get a synthetic address (the default) or no records (NODATA): off for a
+ * jail with no IPv6 loopback to send them to (a Docker container, whose namespace has IPv6
+ * disabled), so that a client does not try an address it cannot connect to.
+ */
+void dns_table_set_v6(struct dns_table *t, bool on);
+
+/*
  * The synthetic addresses for name (no trailing dot, 1..DNS_NAME_MAX bytes, ASCII upper case
  * folded to lower), made on first use and marked most recently used. Either v4 (network order)
  * or v6 may be NULL. Returns 0, or -EINVAL for a name that is empty, longer than DNS_NAME_MAX,

@@ -480,13 +480,20 @@ struct dns_server *dns_server_new(const struct dns_server_config *cfg, char *err
 			 "host's resolver (%s); every other query gets a synthetic answer",
 			 servers[0] ? servers : "none configured");
 	}
-	for (i = 0; i < 2; i++) {
-		if (cfg->udp[i] >= 0)
-			watch(cfg->ep, cfg->udp[i], EPOLLIN, ev_data(EV_UDP, i));
-		if (cfg->tcp[i] >= 0)
-			watch(cfg->ep, cfg->tcp[i], EPOLLIN, ev_data(EV_TCP_LISTEN, i));
-	}
+	dns_server_rewatch(s);
 	return s;
+}
+
+void dns_server_rewatch(struct dns_server *s)
+{
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		if (s->cfg.udp[i] >= 0)
+			watch(s->cfg.ep, s->cfg.udp[i], EPOLLIN, ev_data(EV_UDP, i));
+		if (s->cfg.tcp[i] >= 0)
+			watch(s->cfg.ep, s->cfg.tcp[i], EPOLLIN, ev_data(EV_TCP_LISTEN, i));
+	}
 }
 
 void dns_server_event(struct dns_server *s, uint64_t u64, uint32_t events)

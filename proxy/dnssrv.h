@@ -59,6 +59,12 @@ void dns_server_tick(struct dns_server *s);
  */
 void dns_server_set_rules(struct dns_server *s, struct ruleset *rs);
 
+/*
+ * The caller has put new sockets under the listeners' descriptor numbers (dup3): watches them.
+ * Connections and forwards already under way go on.
+ */
+void dns_server_rewatch(struct dns_server *s);
+
 /* Closes the connections it accepted, ends pending forwards, frees s. NULL is fine. */
 void dns_server_free(struct dns_server *s);
 

@@ -9,6 +9,7 @@
 #include "proxy/proxy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -69,9 +70,10 @@ static void worker_listen(struct worker *w, bool on)
 	for (i = 0; i < w->p->n_lst; i++) {
 		e.events = EPOLLIN | EPOLLEXCLUSIVE;
 		e.data.ptr = &w->lst[i].ev;
+		/* EEXIST: proxy_replace_listener() put a new socket there meanwhile. */
 		if (epoll_ctl(w->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->lst[i].fd,
 			      on ? &e : NULL) == -1 &&
-		    on)
+		    on && errno != EEXIST)
 			log_error_errno("cannot watch the proxy's listener again");
 	}
 }
@@ -313,6 +315,36 @@ int proxy_add_listener(struct proxy *p, int fd, enum proxy_listener_kind kind)
 	p->lst[p->n_lst].kind = kind;
 	p->n_lst++;
 	return 0;
+}
+
+int proxy_replace_listener(struct proxy *p, int fd, int by)
+{
+	struct epoll_event e;
+	size_t k;
+	unsigned i;
+	int ret = 0;
+
+	for (k = 0; k < p->n_lst && p->lst[k].fd != fd; k++)
+		;
+	if (k == p->n_lst || fd == by) {
+		close(by);
+		return -ENOENT;
+	}
+	/* The old socket leaves every epoll set as its last reference goes here. */
+	if (dup3(by, fd, O_CLOEXEC) == -1) {
+		ret = -errno;
+		close(by);
+		return ret;
+	}
+	close(by);
+	for (i = 0; i < p->n_w; i++) {
+		e.events = EPOLLIN | EPOLLEXCLUSIVE;
+		e.data.ptr = &p->w[i].lst[k].ev;
+		/* EEXIST: a worker out of descriptors watched its listeners again meanwhile. */
+		if (epoll_ctl(p->w[i].ep, EPOLL_CTL_ADD, fd, &e) == -1 && errno != EEXIST && !ret)
+			ret = -errno;
+	}
+	return ret;
 }
 
 static int worker_init(struct proxy *p, struct worker *w)

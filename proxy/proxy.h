@@ -91,6 +91,15 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 /* Serves listening socket fd (non-blocking; the proxy does not own it). Before proxy_start. */
 int proxy_add_listener(struct proxy *p, int fd, enum proxy_listener_kind kind);
 
+/*
+ * Puts listening socket by in the place of listener fd, under the same descriptor number
+ * (dup3: fd is never closed meanwhile, so a worker between its wakeup and its accept() takes
+ * from one socket or the other, never from a stranger's), and closes by. The old socket's
+ * connections already accepted go on. For a jail whose processes moved to another network
+ * namespace (an attached container, restarted). Returns 0, or -errno (by is closed then too).
+ */
+int proxy_replace_listener(struct proxy *p, int fd, int by);
+
 /* Starts the worker threads. Returns 0 or -errno. */
 int proxy_start(struct proxy *p);
 

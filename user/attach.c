@@ -410,47 +410,47 @@ static ino_t netns_ino(pid_t pid)
 	return stat(path, &st) == 0 ? st.st_ino : 0;
 }
 
-/* Finds the namespace the cgroup's processes live in: t->member and t->netns_fd. */
-static int find_netns(struct attach_target *t, char *err, size_t errlen)
+/*
+ * Whether the processes in path share one network namespace: 1 with *member one of them, 0
+ * when path has none, or -EINVAL with *other one in another namespace than *member's.
+ */
+static int one_netns(const char *path, pid_t *member, pid_t *other)
 {
-	pid_t *pids, other = 0;
-	ino_t host = netns_ino(0), ino, first = 0;
-	char path[64];
+	ino_t ino, first = 0;
+	pid_t *pids;
 	size_t n, i;
 	int ret = 0;
 
 	pids = calloc(MAX_MEMBERS, sizeof(*pids));
 	if (!pids)
 		return -ENOMEM;
-	n = members(t->path, pids, 0, MAX_MEMBERS, 0);
+	n = members(path, pids, 0, MAX_MEMBERS, 0);
 	for (i = 0; i < n; i++) {
 		ino = netns_ino(pids[i]);
 		if (!ino)
 			continue; /* gone meanwhile */
 		if (!first) {
 			first = ino;
-			t->member = pids[i];
+			*member = pids[i];
+			ret = 1;
 		} else if (ino != first) {
-			other = pids[i];
+			*other = pids[i];
+			ret = -EINVAL;
 			break;
 		}
 	}
 	free(pids);
-	if (other) {
-		snprintf(err, errlen,
-			 "the processes in %.300s live in different network namespaces (pid %d "
-			 "in one, pid %d in another): attach to each one's own cgroup",
-			 t->path, (int)t->member, (int)other);
-		return -EINVAL;
-	}
-	if (!first) {
-		log_warn("%s has no processes yet: boundary listens on the host's loopback; a "
-			 "process that joins it from a network namespace of its own will find "
-			 "nothing there, and its connections fail",
-			 t->path);
-		return 0;
-	}
-	if (first == host)
+	return ret;
+}
+
+/* Opens t->member's network namespace as t->netns_fd, or leaves it -1 when it is the host's. */
+static int open_member_netns(struct attach_target *t, char *err, size_t errlen)
+{
+	char path[64];
+	int ret;
+
+	t->netns_fd = -1;
+	if (netns_ino(t->member) == netns_ino(0))
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)t->member);
 	t->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -458,8 +458,66 @@ static int find_netns(struct attach_target *t, char *err, size_t errlen)
 		ret = -errno;
 		snprintf(err, errlen, "cannot open the network namespace of pid %d in %.300s: %s",
 			 (int)t->member, t->path, strerror(-ret));
+		return ret;
 	}
-	return ret;
+	return 0;
+}
+
+/* Finds the namespace the cgroup's processes live in: t->member and t->netns_fd. */
+static int find_netns(struct attach_target *t, char *err, size_t errlen)
+{
+	pid_t other = 0;
+	int ret;
+
+	ret = one_netns(t->path, &t->member, &other);
+	if (ret == -EINVAL) {
+		snprintf(err, errlen,
+			 "the processes in %.300s live in different network namespaces (pid %d "
+			 "in one, pid %d in another): attach to each one's own cgroup",
+			 t->path, (int)t->member, (int)other);
+		return ret;
+	}
+	if (ret < 0) {
+		snprintf(err, errlen, "out of memory");
+		return ret;
+	}
+	if (ret == 0) {
+		log_warn("%s has no processes yet: boundary listens on the host's loopback; a "
+			 "process that joins it from a network namespace of its own will find "
+			 "nothing there, and its connections fail",
+			 t->path);
+		return 0;
+	}
+	return open_member_netns(t, err, errlen);
+}
+
+int attach_refind(const char *root, struct attach_target *t, const char *container, char *err,
+		  size_t errlen)
+{
+	char rel[PATH_MAX], abs[PATH_MAX * 2 + 8], why[256];
+	pid_t pid = 0, other = 0;
+	int ret;
+
+	t->member = 0;
+	t->netns_fd = -1;
+	if (container) {
+		/* The runtime names its first process once it runs: before that, nothing to find. */
+		if (container_pid(container, &pid, why, sizeof(why)) < 0)
+			return 0;
+		if (pid_cgroup(pid, rel, sizeof(rel)) < 0)
+			return 0;
+		snprintf(abs, sizeof(abs), "%s/%s", root, rel + strspn(rel, "/"));
+		if (!under(abs, t->path))
+			return 0; /* an answer from before the restart */
+		t->member = pid;
+	} else {
+		/* Mid-start, a runtime's helpers may still be in another namespace: wait. */
+		ret = one_netns(t->path, &t->member, &other);
+		if (ret <= 0)
+			return ret == -ENOMEM ? ret : 0;
+	}
+	ret = open_member_netns(t, err, errlen);
+	return ret < 0 ? ret : 1;
 }
 
 int attach_resolve(const char *root, const char *cgroup, const char *container, const char *unit,

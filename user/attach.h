@@ -35,6 +35,17 @@ int attach_resolve(const char *root, const char *cgroup, const char *container, 
 		   struct attach_target *t, char *err, size_t errlen);
 
 /*
+ * Finds t->path's processes again once a new cgroup has taken its place (a container restarted:
+ * the runtime removes its cgroup and makes another at the same path): with container, the one
+ * its runtime names, which must be in t->path by now; otherwise any, once all of them share one
+ * network namespace. root is the cgroup2 mount. Returns 1 with t->member and t->netns_fd filled
+ * as attach_resolve() fills them, 0 when there is nothing to look at yet (ask again later), or
+ * -errno with err filled.
+ */
+int attach_refind(const char *root, struct attach_target *t, const char *container, char *err,
+		  size_t errlen);
+
+/*
  * Finds the internet sockets the processes of cgroup path (and of the cgroups below it) hold
  * that carry a connection (TCP in any state but listening or closed, UDP with a peer), which
  * the programs attached now never saw. Each is named in a warning with its owner's pid and

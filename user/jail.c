@@ -24,11 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +52,7 @@
 #include "proxy/policy.h"
 #include "proxy/proxy.h"
 #include "proxy/tls.h"
+#include "proxy/util.h"
 #include "user/attach.h"
 #include "user/cgroup.h"
 #include "user/fsview.h"
@@ -98,7 +101,21 @@ struct jail {
 	struct portfwd *fwd;	/* --port-forward, or NULL */
 	bool attached;		/* boundary attach: the cgroup is not ours to kill or remove */
 	uint32_t cfg_flags;	/* JAIL_CFG_* for the programs */
+	/* the self-check, and an attached cgroup followed across restarts (see follow()) */
+	uint64_t cg_id;	       /* the cgroup the links are on */
+	unsigned link_gen;     /* pins of a relinked set are named PROGRAM_gGEN */
+	const char *container; /* --container: whose runtime names the moved process */
+	bool gone;	       /* the cgroup was removed, and none has taken its place yet */
+	bool moving;	       /* relinked to a new cgroup: its namespace is still to find */
+	uint64_t moving_since; /* ms */
+	bool moving_said;
+	bool keep_closed; /* stopping with the programs left pinned: the cgroup stays closed */
+	int tick;	  /* the self-check's timer: faster while moving */
 };
+
+#define SELF_CHECK_MS 1000  /* how often the programs are checked to be where they should */
+#define MOVE_SLOW_MS  30000 /* a followed cgroup with no process to look at this long: said */
+#define MOVE_POLL_MS  50    /* how often its processes are looked for meanwhile */
 
 /* libbpf's messages, at debug level. Its format strings are its own, hence the pragma. */
 #pragma GCC diagnostic push
@@ -213,6 +230,84 @@ static int load_and_attach(struct jail *j, char *err, size_t errlen)
 	return 0;
 }
 
+/* The id of the cgroup at path (on cgroup2, its directory's inode), or 0 when none is there. */
+static uint64_t cgroup_id_at(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? (uint64_t)st.st_ino : 0;
+}
+
+/* Whether every one of j's links is still attached to cgroup id. */
+static bool links_on(const struct jail *j, uint64_t id)
+{
+	struct bpf_link_info info;
+	__u32 len;
+	size_t i;
+
+	for (i = 0; i < j->n_links; i++) {
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(bpf_link__fd(j->link[i]), &info, &len) != 0 ||
+		    info.type != BPF_LINK_TYPE_CGROUP || info.cgroup.cgroup_id != id)
+			return false;
+	}
+	return j->n_links > 0;
+}
+
+/*
+ * Attaches the loaded programs to the cgroup cg_fd as a new set of links, pinned beside the old
+ * set (PROGRAM_gGEN: bpffs takes no dots), and only then unpins and drops the old one: a boundary killed between the
+ * two leaves both pinned, never neither. Returns 0, or -errno with err filled (the old set
+ * stays).
+ */
+static int relink(struct jail *j, int cg_fd, char *err, size_t errlen)
+{
+	struct bpf_link *nl[MAX_LINKS];
+	struct bpf_program *prog;
+	char path[PATH_MAX * 2];
+	unsigned gen = j->link_gen + 1;
+	size_t n = 0, i;
+	int ret = 0;
+
+	bpf_object__for_each_program(prog, j->skel->obj)
+	{
+		if (n == j->n_links) {
+			ret = -E2BIG;
+			snprintf(err, errlen,
+				 "the programs changed since they were first attached");
+			goto fail;
+		}
+		nl[n] = bpf_program__attach_cgroup(prog, cg_fd);
+		if (!nl[n]) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot attach BPF program %s to %.300s: %s",
+				 bpf_program__name(prog), j->cg_path, strerror(-ret));
+			goto fail;
+		}
+		n++;
+		snprintf(path, sizeof(path), "%s/%s_g%u", j->pin_dir, bpf_program__name(prog), gen);
+		ret = bpf_link__pin(nl[n - 1], path);
+		if (ret < 0) {
+			snprintf(err, errlen, "cannot pin %.300s: %s", path, strerror(-ret));
+			goto fail;
+		}
+	}
+	for (i = 0; i < j->n_links; i++) {
+		bpf_link__unpin(j->link[i]);
+		bpf_link__destroy(j->link[i]);
+		j->link[i] = nl[i];
+	}
+	j->link_gen = gen;
+	return 0;
+fail:
+	for (i = 0; i < n; i++) {
+		bpf_link__unpin(nl[i]);
+		bpf_link__destroy(nl[i]);
+	}
+	return ret;
+}
+
 /* --- original destinations and DNS, for the proxy and the jail ----------------------------- */
 
 /* The key the jail files a socket's record under: its address and port as the listener sees them. */
@@ -314,6 +409,7 @@ static void jail_init(struct jail *j)
 	j->orig_map_fd = -1;
 	j->l.proxy4 = j->l.proxy6 = j->l.dns_udp4 = j->l.dns_udp6 = j->l.dns_tcp4 = -1;
 	j->l.dns_tcp6 = -1;
+	j->tick = -1;
 }
 
 static void jail_teardown(struct jail *j)
@@ -331,14 +427,18 @@ static void jail_teardown(struct jail *j)
 			    "cannot remove the jail's cgroup %s: %s (boundary cleanup will retry)",
 			    j->cg_path, strerror(-ret));
 	}
-	/* Only once nothing is left in the cgroup do the hooks go (an attached one: at once). */
+	/*
+	 * Only once nothing is left in the cgroup do the hooks go (an attached one: at once),
+	 * unless it is to stay closed: then the pins and the record stay, as after a SIGKILL.
+	 */
 	for (i = 0; i < j->n_links; i++) {
-		bpf_link__unpin(j->link[i]);
+		if (!j->keep_closed)
+			bpf_link__unpin(j->link[i]);
 		bpf_link__destroy(j->link[i]);
 	}
-	if (j->pin_dir[0])
+	if (j->pin_dir[0] && !j->keep_closed)
 		setup_remove_dir(j->pin_dir);
-	if (j->run_dir[0])
+	if (j->run_dir[0] && !j->keep_closed)
 		setup_remove_dir(j->run_dir);
 	/* Workers stopped first; the policy then answers what still waits, then the proxy goes. */
 	proxy_stop(j->proxy);
@@ -478,17 +578,231 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	return 0;
 }
 
+/* --- the self-check, and an attached cgroup followed across restarts ------------------------ */
+
+/* Runs the self-check's timer every ms milliseconds. */
+static void set_tick(const struct jail *j, unsigned ms)
+{
+	struct itimerspec its = {
+	    .it_interval = {.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L}};
+
+	its.it_value = its.it_interval;
+	if (j->tick >= 0 && timerfd_settime(j->tick, 0, &its, NULL) == -1)
+		log_warn_errno("cannot set the self-check's timer");
+}
+
+/* Puts the listeners in l where j's are, under the same descriptors, and closes l. */
+static void listeners_swap(struct jail *j, struct netns_listeners *l, struct dns_server *dns)
+{
+	int *const from[] = {&l->proxy4,   &l->proxy6,	 &l->dns_udp4,
+			     &l->dns_udp6, &l->dns_tcp4, &l->dns_tcp6};
+	int *const to[] = {&j->l.proxy4,   &j->l.proxy6,   &j->l.dns_udp4,
+			   &j->l.dns_udp6, &j->l.dns_tcp4, &j->l.dns_tcp6};
+	size_t i;
+	int ret;
+
+	dns_table_set_v6(j->dns, l->proxy6 >= 0 && j->l.proxy6 >= 0);
+	for (i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+		if (*from[i] < 0)
+			continue;
+		if (*to[i] < 0) {
+			close(*from[i]); /* no family the programs send there: IPv6 off at first */
+		} else if (i < 2) {
+			ret = proxy_replace_listener(j->proxy, *to[i], *from[i]);
+			if (ret < 0)
+				log_warn("cannot move the proxy's listener: %s", strerror(-ret));
+		} else {
+			if (dup3(*from[i], *to[i], O_CLOEXEC) == -1)
+				log_warn_errno("cannot move the DNS responder's socket");
+			close(*from[i]);
+		}
+		*from[i] = -1;
+	}
+	dns_server_rewatch(dns);
+}
+
+/*
+ * A followed cgroup's processes found: the listeners move to their network namespace, on the
+ * ports the programs already send to. Returns 0 (done, or not yet: asked again on the next
+ * tick), or -1 when boundary must stop (said why).
+ */
+static int follow_namespace(struct jail *j, struct dns_server *dns)
+{
+	struct attach_target t;
+	struct netns_listeners nl;
+	struct stat a, b;
+	char err[512];
+	int ret;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.path, sizeof(t.path), "%s", j->cg_path);
+	ret = attach_refind(j->cg_root, &t, j->container, err, sizeof(err));
+	if (ret < 0) {
+		log_error("%s", err);
+		j->keep_closed = true;
+		return -1;
+	}
+	if (ret == 0) {
+		if (!j->moving_said && util_now_ms() - j->moving_since >= MOVE_SLOW_MS) {
+			log_warn("%s has no process to find its network namespace by yet: its "
+				 "connections are refused until one runs",
+				 j->cg_path);
+			j->moving_said = true;
+		}
+		return 0;
+	}
+	j->moving = false;
+	set_tick(j, SELF_CHECK_MS);
+	if ((t.netns_fd < 0) != (j->netns_fd < 0)) {
+		log_error("%s's processes moved %s the host's network namespace: the programs "
+			  "attached for it cannot follow",
+			  j->cg_path, t.netns_fd < 0 ? "into" : "out of");
+		if (t.netns_fd >= 0)
+			close(t.netns_fd);
+		j->keep_closed = true;
+		return -1;
+	}
+	if (t.netns_fd < 0 || (fstat(t.netns_fd, &a) == 0 && fstat(j->netns_fd, &b) == 0 &&
+			       a.st_ino == b.st_ino && a.st_dev == b.st_dev)) {
+		log_info("%s: its processes are where they were (pid %d's network namespace): "
+			 "jailed again",
+			 j->cg_path, (int)t.member);
+		if (t.netns_fd >= 0)
+			close(t.netns_fd);
+		return 0;
+	}
+	ret = netns_listen_in(t.netns_fd, j->l.proxy_port, j->l.dns_port, &nl, err, sizeof(err));
+	if (ret < 0) {
+		log_error("cannot listen inside the network namespace of pid %d, where %s's "
+			  "processes are now: %s",
+			  (int)t.member, j->cg_path, err);
+		close(t.netns_fd);
+		j->keep_closed = true;
+		return -1;
+	}
+	listeners_swap(j, &nl, dns);
+	close(j->netns_fd);
+	j->netns_fd = t.netns_fd;
+	log_info("followed %s into the network namespace of pid %d: boundary listens there on "
+		 "127.0.0.1:%u (DNS on port %u); jailed again",
+		 j->cg_path, (int)t.member, j->l.proxy_port, j->l.dns_port);
+	return 0;
+}
+
+/*
+ * The self-check, on every tick and every change in the directory that holds the cgroup: the
+ * programs must be attached to the cgroup at j->cg_path. When an attached cgroup is removed and
+ * a new one made at its path (a container restarted), the programs go onto the new one at once,
+ * connections it opened before that are shut down, and the listeners follow its processes into
+ * their namespace. Returns 0, or -1 when boundary must stop: what it claims to jail is not
+ * jailed (said why).
+ */
+static int self_check(struct jail *j, struct dns_server *dns)
+{
+	uint64_t id = cgroup_id_at(j->cg_path);
+	char err[512];
+	struct stat st;
+	int fd, n;
+
+	if (id == j->cg_id || (!id && !j->attached)) {
+		if (links_on(j, j->cg_id))
+			return j->moving ? follow_namespace(j, dns) : 0;
+		log_error("the BPF programs on %s are no longer attached (something detached "
+			  "them): its processes are not jailed; boundary stops%s",
+			  j->cg_path, j->attached ? " (run boundary attach again)" : "");
+		return -1;
+	}
+	if (!j->attached)
+		return 0;
+	if (!id) {
+		if (!j->gone)
+			log_warn(
+			    "%s is gone (%s): nothing runs there to jail; boundary attaches to "
+			    "the cgroup that takes its place, if one does, as it appears",
+			    j->cg_path,
+			    j->container ? "the container stopped" : "its processes ended");
+		j->gone = true;
+		return 0;
+	}
+	fd = open(j->cg_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		if (fd >= 0)
+			close(fd);
+		return 0; /* removed again meanwhile: the next event says */
+	}
+	if (relink(j, fd, err, sizeof(err)) < 0) {
+		log_error("%s is a new cgroup (%s restarted) and boundary cannot attach to it: "
+			  "%s; its processes are not jailed, boundary stops",
+			  j->cg_path, j->container ? "the container" : "its owner", err);
+		close(fd);
+		return -1;
+	}
+	close(j->cg_fd);
+	j->cg_fd = fd;
+	j->cg_id = (uint64_t)st.st_ino;
+	j->gone = false;
+	log_info("%s is a new cgroup (%s restarted): boundary's programs are on it", j->cg_path,
+		 j->container ? "the container" : "its owner");
+	/* What it opened before the programs were on it never passed them: shut it down. */
+	n = attach_existing_sockets(j->cg_path, true);
+	if (n > 0)
+		log_warn("%s: %d connection(s) opened before boundary attached to the new cgroup "
+			 "were shut down",
+			 j->cg_path, n);
+	j->moving = true;
+	j->moving_said = false;
+	j->moving_since = util_now_ms();
+	set_tick(j, MOVE_POLL_MS);
+	return follow_namespace(j, dns);
+}
+
+/*
+ * The watches of the self-check: a timer, and for an attached cgroup its parent directory (a
+ * restart removes the cgroup and makes another of the same name there). Returns 0 with
+ * *tick and *dir set (dir -1 when none), or -1 after saying why.
+ */
+static int self_check_watch(struct jail *j, int *tick, int *dir)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	*dir = -1;
+	*tick = j->tick = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (*tick == -1) {
+		log_error_errno("cannot start the self-check's timer");
+		return -1;
+	}
+	set_tick(j, SELF_CHECK_MS);
+	if (!j->attached)
+		return 0;
+	snprintf(parent, sizeof(parent), "%s", j->cg_path);
+	slash = strrchr(parent, '/');
+	if (slash)
+		*slash = '\0';
+	*dir = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (*dir == -1 || inotify_add_watch(*dir, parent,
+					    IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+						IN_ONLYDIR) == -1) {
+		/* The timer still notices, within a second. */
+		log_warn_errno("cannot watch %s for the cgroup's restarts", parent);
+		if (*dir >= 0)
+			close(*dir);
+		*dir = -1;
+	}
+	return 0;
+}
+
 static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 {
 	struct dns_server_config dc;
 	struct dns_server *dns = NULL;
 	struct epoll_event ev, evs[16];
 	struct signalfd_siginfo ssi;
-	int ep, n, i, fd, status = LOG_EXIT_FAILURE;
-	int lfds[] = {sigfd, pidfd, -1};
+	int ep, n, i, fd, status = LOG_EXIT_FAILURE, tick = -1, dir = -1;
+	int lfds[] = {sigfd, pidfd, -1, -1, -1};
 	struct reload rl;
-	char err[256];
-	bool done = false;
+	char err[256], drain[4096];
+	bool done = false, broken = false;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep == -1) {
@@ -497,6 +811,15 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	}
 	reload_init(&rl, o);
 	lfds[2] = rl.ino;
+	if (self_check_watch(j, &tick, &dir) < 0) {
+		if (tick >= 0)
+			close(tick);
+		reload_fini(&rl);
+		close(ep);
+		return LOG_EXIT_FAILURE;
+	}
+	lfds[3] = tick;
+	lfds[4] = dir;
 	for (i = 0; i < (int)(sizeof(lfds) / sizeof(lfds[0])); i++) {
 		if (lfds[i] < 0)
 			continue; /* no command to wait for (attach), no file to watch */
@@ -542,12 +865,31 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 				continue;
 			}
 			fd = evs[i].data.fd;
-			if (fd == rl.ino) {
+			if (fd == tick || fd == dir) {
+				while (read(fd, drain, sizeof(drain)) > 0)
+					;
+				if (broken || self_check(j, dns) == 0)
+					continue;
+				broken = true;
+				if (pidfd < 0) {
+					if (j->keep_closed)
+						log_error("boundary stops; %s stays closed (its "
+							  "programs stay pinned) until boundary "
+							  "cleanup, or a new boundary attach",
+							  j->cg_path);
+					done = true; /* status stays a failure */
+					continue;
+				}
+				/* The command must not run on unjailed: it ends, and so do we. */
+				syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			} else if (fd == rl.ino) {
 				if (reload_changed(&rl))
 					reload_rules(&rl, o, j->proxy, dns, "the file changed");
 			} else if (fd == pidfd) {
 				if (setup_child_status(pidfd, &status) < 0)
 					continue;
+				if (broken)
+					status = LOG_EXIT_FAILURE;
 				done = true;
 			} else if (fd == sigfd) {
 				if (read(sigfd, &ssi, sizeof(ssi)) != sizeof(ssi))
@@ -577,6 +919,11 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	}
 	dns_server_free(dns);
 	reload_fini(&rl);
+	if (tick >= 0)
+		close(tick);
+	j->tick = -1;
+	if (dir >= 0)
+		close(dir);
 	close(ep);
 	return status;
 }
@@ -588,11 +935,14 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
  */
 static int hook_up(struct jail *j, char *err, size_t errlen)
 {
+	struct stat st;
 	int ret;
 
 	ret = load_and_attach(j, err, errlen);
 	if (ret < 0)
 		return ret;
+	if (fstat(j->cg_fd, &st) == 0)
+		j->cg_id = (uint64_t)st.st_ino;
 	log_debug("jail %s: cgroup %s, proxy port %u, DNS port %u", j->id, j->cg_path,
 		  j->l.proxy_port, j->l.dns_port);
 	j->dns = dns_table_new();
@@ -600,6 +950,8 @@ static int hook_up(struct jail *j, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory for the DNS responder");
 		return -ENOMEM;
 	}
+	/* No IPv6 loopback to send a connection to (a Docker container's): no AAAA either. */
+	dns_table_set_v6(j->dns, j->l.proxy6 >= 0);
 	return 0;
 }
 
@@ -802,6 +1154,7 @@ int jail_attach(const struct opts *o)
 	}
 	reap_make_id(j.id, sizeof(j.id));
 	j.attached = true;
+	j.container = o->attach_container;
 	snprintf(j.cg_path, sizeof(j.cg_path), "%s", t.path);
 	j.netns_fd = t.netns_fd;
 	t.netns_fd = -1;

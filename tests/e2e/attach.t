@@ -279,6 +279,8 @@ if [ "\$1 \$2 \$3" = "inspect --format {{.State.Pid}}" ] && [ "\$4" = stand-in ]
 	echo $CPID; exit 0
 fi
 if [ "\$4" = stopped ]; then echo 0; exit 0; fi
+# a container that restarts: its pid is what the test last wrote, 0 while it is stopped
+if [ -e "$TMPDIR_T/\$4.pid" ]; then cat "$TMPDIR_T/\$4.pid"; exit 0; fi
 echo "Error: No such object: \$4" >&2
 exit 1
 EOF
@@ -336,6 +338,86 @@ logged "--systemd-unit asks systemctl for the unit's cgroup" "$(cat "$ALOG")" \
 detach
 run_b attach --systemd-unit gone.service
 check "a unit with no cgroup is an error that says so" refused_saying "has no cgroup (is it running?"
+
+# --- a container that restarts: its cgroup removed and made again at the same path -------------
+
+# restart_member NAME [unshare -n]: what a runtime's restart does to member NAME: its processes
+# killed, its cgroup removed, a new one made at the same path with a new member in it (MPID).
+stop_member() {
+	local cg=$CGROOT/bnd-attach-$$-$1
+	echo 0 >"$TMPDIR_T/$1.pid"
+	echo 1 >"$cg/cgroup.kill"
+	for _ in $(seq 50); do rmdir "$cg" 2>/dev/null && break; sleep 0.1; done
+	rm -f "$TMPDIR_T/$1.in"
+}
+restart_member() {
+	local name=$1
+	shift
+	stop_member "$name"
+	member_up "$name" "$@"
+	echo "$MPID" >"$TMPDIR_T/$name.pid"
+}
+# hammer NAME PATH: member NAME requests the host's loopback (no rule allows it) in a loop
+hammer() { in_member "$1" "(while :; do curl -s -o /dev/null --max-time 2 http://127.0.0.1:$P_HTTP/echo/$2; sleep 0.01; done) & true"; }
+
+member_up restarter
+echo "$MPID" >"$TMPDIR_T/restarter.pid"
+RCG=$MCG
+attach_bg restart --container restarter --allow "domain=up.test"
+RLOG=$ALOG
+RPID=$BND_PID
+restart_member restarter
+hammer restarter hammer-restart
+logged "a restart's new cgroup gets the programs at once" "$(cat "$RLOG")" \
+	"$RCG is a new cgroup \\(the container restarted\\): boundary.s programs are on it"
+in_member restarter "$CURL http://up.test:$P_HTTP/echo/after-restart"
+check "after the restart an allowed request goes through ($rc)" went_through "/echo/after-restart"
+in_member restarter "curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://127.0.0.1:$P_HTTP/echo/probe"
+check "and one no rule allows is refused ($out)" [ "$out" = 403 ]
+check "the hammering loop of the restarted container never got through" \
+	not grep -q /echo/hammer-restart "$UP/requests.log"
+stop_member restarter
+logged "a stopped container is said to be gone, and boundary waits" "$(cat "$RLOG")" \
+	"$RCG is gone \(the container stopped\)"
+check "boundary keeps running while nothing is there to jail" kill -0 "$RPID"
+member_up restarter
+echo "$MPID" >"$TMPDIR_T/restarter.pid"
+hammer restarter hammer-start
+in_member restarter "$CURL http://up.test:$P_HTTP/echo/after-start"
+check "after docker start the new cgroup is jailed too ($rc)" went_through "/echo/after-start"
+check "and its hammering loop never got through" not grep -q /echo/hammer-start "$UP/requests.log"
+check "the self-check finds the programs on the new cgroup" not no_programs "$RCG"
+
+# Someone detaches the programs: boundary must not go on as if the cgroup were jailed.
+bpftool link show | awk -v cg="$(stat -c %i "$RCG")" '/^[0-9]+:/ { id = $1 }
+	$1 == "cgroup_id" && $2 == cg { sub(":", "", id); print id }' |
+	while read -r l; do bpftool link detach id "$l"; done
+for _ in $(seq 40); do kill -0 "$RPID" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$RPID" 2>/dev/null && diag "boundary was still running: killed"
+wait "$RPID"
+rc=$?
+check "programs detached behind its back: boundary exits non-zero within seconds ($rc)" [ "$rc" != 0 ]
+logged "and says why" "$(cat "$RLOG")" "the BPF programs on $RCG are no longer attached"
+
+# A container with a network namespace of its own gets a new one on restart: the listeners move.
+member_up nsrestart unshare -n
+echo "$MPID" >"$TMPDIR_T/nsrestart.pid"
+attach_bg nsr --container nsrestart --allow "domain=up.test"
+restart_member nsrestart unshare -n
+# Until boundary has found the new namespace (its runtime names the new process), the
+# container's connections are refused: the programs are on, the listeners not yet there.
+for _ in $(seq 100); do grep -q "^boundary: info: followed " "$ALOG" && break; sleep 0.05; done
+logged "boundary follows the container into its new namespace" "$(cat "$ALOG")" \
+	"followed $CGROOT/bnd-attach-$$-nsrestart into the network namespace of pid $MPID"
+in_member nsrestart "$CURL http://up.test:$P_HTTP/echo/new-netns"
+check "after a restart into a new network namespace an allowed request goes through ($rc)" \
+	went_through "/echo/new-netns"
+in_member nsrestart "$CURL -o /dev/null -w '%{http_code}' http://other.test:$P_HTTP/refused"
+check "a refused one gets 403 there ($out)" [ "$out" = 403 ]
+in_member nsrestart "getent hosts up.test"
+check "and its DNS is answered by boundary there ($out)" [ -n "$out" ]
+detach
+check "it detaches cleanly after following ($rc)" [ "$rc" = 0 ]
 export PATH=$OLDPATH
 
 # --- refusals ------------------------------------------------------------------------------------

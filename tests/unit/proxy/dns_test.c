@@ -311,6 +311,30 @@ static void test_other_types_nodata(void **state)
 	assert_int_equal(t->used, 0);
 }
 
+/* With IPv6 off (a jail with no IPv6 loopback), AAAA gets NODATA and A its address as ever. */
+static void test_no_v6(void **state)
+{
+	unsigned char q[512], out[512];
+	size_t qlen;
+	ssize_t r;
+
+	(void)state;
+	dns_table_set_v6(t, false);
+	qlen = make_query(q, 7, FLAG_RD, "docker.test", DNS_TYPE_AAAA, DNS_CLASS_IN, -1, false);
+	r = dns_handle(t, q, qlen, out, sizeof(out), DNS_EDNS_SIZE);
+	assert_int_equal(r, qlen);
+	assert_int_equal(get16(out + 2), 0x8580); /* NOERROR */
+	assert_int_equal(get16(out + 6), 0);	  /* no answer */
+	qlen = make_query(q, 8, FLAG_RD, "docker.test", DNS_TYPE_A, DNS_CLASS_IN, -1, false);
+	r = dns_handle(t, q, qlen, out, sizeof(out), DNS_EDNS_SIZE);
+	assert_true(r > (ssize_t)qlen);
+	assert_int_equal(get16(out + 6), 1);
+	dns_table_set_v6(t, true);
+	qlen = make_query(q, 9, FLAG_RD, "docker.test", DNS_TYPE_AAAA, DNS_CLASS_IN, -1, false);
+	r = dns_handle(t, q, qlen, out, sizeof(out), DNS_EDNS_SIZE);
+	assert_int_equal(get16(out + 6), 1);
+}
+
 static void test_root(void **state)
 {
 	unsigned char q[512], out[512];
@@ -1524,6 +1548,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_aaaa_edns_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dig_query, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_types_nodata, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_v6, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_root, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mixed_case, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_table_stable, setup, teardown),

@@ -93,9 +93,10 @@ static void test_tables(void **state)
 static void test_shut_tcp(void **state)
 {
 	struct sock_table t;
+	struct stat st;
 	char b;
 	uint16_t port;
-	int lfd, cfd, afd, found;
+	int lfd, cfd, afd, found, pidfd;
 
 	(void)state;
 	tcp_pair(&lfd, &cfd, &afd, &port);
@@ -103,12 +104,24 @@ static void test_shut_tcp(void **state)
 	t.v = calloc(MAX_SOCKS, sizeof(*t.v));
 	t.seen = calloc(16, sizeof(*t.seen));
 	assert_non_null(t.v);
-	/* This process holds both ends: both are connections, each found once. */
-	found = scan_pid(&t, getpid(), false);
+	/*
+	 * In a namespace of its own (a container's: pretend with a host namespace that is not
+	 * this one), loopback connections are never redirected: none is found.
+	 */
+	found = scan_pid(&t, getpid(), (ino_t)1, false);
+	assert_int_equal(found, 0);
+	memset(t.v, 0, MAX_SOCKS * sizeof(*t.v));
+	t.n = t.n_seen = 0;
+	/* In the host's, this process holds both ends: both are connections, each found once. */
+	found = scan_pid(&t, getpid(), netns_ino(0), false);
 	assert_true(found >= 2);
 	assert_int_equal(send(cfd, "x", 1, MSG_NOSIGNAL), 1);
 	assert_int_equal(recv(afd, &b, 1, 0), 1);
-	assert_int_equal(shut_remote(getpid(), cfd), 0);
+	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	assert_true(pidfd >= 0);
+	assert_int_equal(fstat(cfd, &st), 0);
+	assert_int_equal(shut_remote(pidfd, cfd, (unsigned long)st.st_ino), 0);
+	close(pidfd);
 	/* The owner reads end of file, and the peer sees the connection end. */
 	assert_int_equal(recv(cfd, &b, 1, 0), 0);
 	assert_int_equal(recv(afd, &b, 1, 0), 0);
@@ -125,7 +138,8 @@ static void test_shut_udp(void **state)
 {
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
-	int r, u;
+	struct stat st;
+	int r, u, pidfd;
 
 	(void)state;
 	r = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -137,7 +151,14 @@ static void test_shut_udp(void **state)
 	assert_int_equal(getsockname(r, (struct sockaddr *)&sin, &len), 0);
 	assert_int_equal(connect(u, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	assert_int_equal(send(u, "x", 1, 0), 1);
-	assert_int_equal(shut_remote(getpid(), u), 0);
+	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	assert_true(pidfd >= 0);
+	assert_int_equal(fstat(u, &st), 0);
+	/* A descriptor that is no longer the socket that was read is left alone. */
+	assert_int_equal(shut_remote(pidfd, u, (unsigned long)st.st_ino + 1), -ESTALE);
+	assert_int_equal(send(u, "x", 1, 0), 1);
+	assert_int_equal(shut_remote(pidfd, u, (unsigned long)st.st_ino), 0);
+	close(pidfd);
 	/* No peer any more: a datagram must name its destination (and meet the hooks). */
 	assert_int_equal(send(u, "x", 1, 0), -1);
 	assert_int_equal(errno, EDESTADDRREQ);
