@@ -10,6 +10,7 @@
 # default bridge's gateway, in dockerd's namespace, is what an unjailed process reaches directly:
 # a second container, and a process in dockerd's own cgroup and namespace, reach it while the
 # first is jailed; the jailed one is refused it, and reaches it again once SIGTERM detached.
+# Last, unjailed, a user-defined network: Docker's embedded DNS (127.0.0.11) answers there.
 #
 # Nothing leaves the machine: dockerd's namespace has no route out, and the allowed names resolve
 # (for boundary, in the host's namespace) through proxy.sh's hosts file to host loopback.
@@ -173,6 +174,22 @@ left=$(state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after" "$ID")
 nothing_left() { [ -z "$left" ] && [ ! -e "/run/boundary/$ID" ]; }
 check "the detach leaves no pins, run files or processes behind" nothing_left
 [ -n "$left" ] && diag "left: $left"
+
+# --- a user-defined network: Docker's embedded DNS, in dockerd's namespace -----------------------
+# Unjailed here: what a suite that jails a container on such a network can count on.
+
+dk network create bnd-net >/dev/null
+docker_run peer-a --network bnd-net -- sh -c "$LOOP"
+docker_run peer-b --network bnd-net -- sh -c "$LOOP"
+in_ctr peer-a cat /etc/resolv.conf
+check "a container on a user-defined network is given Docker's embedded DNS" \
+	grep -q "^nameserver 127\.0\.0\.11" <<<"$out"
+PEER_B=$(dk_ip peer-b)
+in_ctr peer-a nslookup peer-b
+check "which answers a peer's name with its address ($PEER_B)" grep -qx "Address: $PEER_B" <<<"$out"
+in_ctr peer-a nslookup -timeout=2 -retry=1 outside.invalid
+no_answer() { [ "$rc" != 0 ] && grep -q "no servers could be reached" <<<"$out"; }
+check "and nothing outside: the query it forwards finds no route out of dockerd's namespace" no_answer
 
 diag "containers.t: $(($(date +%s) - T0)) s"
 done_testing

@@ -19,6 +19,7 @@
 #                           namespace), DK_CGP (the cgroup parent, relative to each hierarchy),
 #                           DK_PID (dockerd), DK_DRIVER, DK_BIN (a directory to put first on
 #                           PATH: its `docker` is Debian's, aimed at this dockerd)
+#                           DK_DRIVERS, if set, is the list of storage drivers to try instead.
 #   docker_up_or_skip       docker_up, or the whole suite skipped with the reason
 #   dk ARGS...              Debian's docker CLI aimed at this dockerd (30 s at most)
 #   docker_image            builds $DK_IMAGE (boundary-test:busybox) once: busybox-static and
@@ -27,6 +28,7 @@
 #                           runs CMD detached in container NAME of $DK_IMAGE and waits until it
 #                           runs; sets CPID (its first process, a host pid) and CCG (its cgroup2
 #                           directory, from /proc/CPID/cgroup's "0::" line)
+#   dk_ip NAME              container NAME's IPv4 address (its first network's)
 #   dk_netns CMD...         runs CMD in dockerd's network namespace (nsenter --net: /sys and
 #                           the cgroup mounts stay as they are, unlike `ip netns exec`)
 #   cg2_of PID              the cgroup2 directory of PID
@@ -47,6 +49,8 @@ CPID=""
 CCG=""
 
 dk() { DOCKER_HOST="unix://$DK/docker.sock" DOCKER_CONFIG="$DK/cli" timeout 30 "$DK_CLI" "$@"; }
+
+dk_ip() { dk inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" | awk '{ print $1 }'; }
 
 dk_netns() { nsenter --net="/run/netns/$DK_NS" -- "$@"; }
 
@@ -167,7 +171,7 @@ EOS
 		return 1
 	fi
 	ip -n "$DK_NS" link set lo up
-	for drv in overlay2 vfs; do
+	for drv in ${DK_DRIVERS:-overlay2 vfs}; do
 		if dk_start "$drv"; then
 			DK_DRIVER=$drv
 			return 0
