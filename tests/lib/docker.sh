@@ -178,7 +178,7 @@ EOS
 		fi
 		dk_stop
 	done
-	DK_WHY="dockerd does not start (overlay2 nor vfs); the end of its log: $(tail -n 5 "$DK/dockerd.vfs.log" | tr '\n' ' ')"
+	DK_WHY="dockerd does not start (storage drivers tried: ${DK_DRIVERS:-overlay2 vfs}); the end of its log: $(grep -v "module=grpc" "$DK/dockerd.$drv.log" | tail -n 3 | tr '\n' ' ')"
 	return 1
 }
 
