@@ -151,7 +151,7 @@ rec() { grep '"event":"request"' "$AUD" 2>/dev/null | grep -F "$1\"" | head -1; 
 r=$(rec /echo/in-docker)
 contains "the audit log has an allow record for it" "$r" '"decision":"allow"'
 contains "naming the container's process" "$r" '"comm":"wget"'
-logged "by its host pid" "$r" '"pid":[1-9][0-9]*[,}]'
+logged "and a pid" "$r" '"pid":[1-9][0-9]*[,}]'
 d=$(rec /echo/refused)
 contains "and a deny record for the refused one" "$d" '"decision":"deny"'
 contains "naming it too" "$d" '"comm":"wget"'
