@@ -381,9 +381,10 @@ state_snapshot() {
 	{
 		find "$cg/boundary" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort
 		find /sys/fs/bpf/boundary -mindepth 1 2>/dev/null | sort
-		# Not the suites' own namespaces (the test host, happy_eyeballs.t's): another work
-		# tree's suite may make one between two snapshots, and they are not boundary's.
-		ip netns list 2>/dev/null | grep -vE "^bnd-(th|he)-" | sort
+		# Not the suites' own namespaces (the test host, happy_eyeballs.t's, docker.sh's
+		# dockerd's): another work tree's suite may make one between two snapshots, and they
+		# are not boundary's.
+		ip netns list 2>/dev/null | grep -vE "^bnd-(th|he|dk)-" | sort
 		pgrep -x boundary-init 2>/dev/null
 		pgrep -x boundary 2>/dev/null
 	} >"$1"
