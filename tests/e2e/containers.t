@@ -116,15 +116,14 @@ check "the proxy listens inside the container's network namespace" listens_insid
 in_ctr jailed nslookup up.test
 check "boundary answers the container's DNS queries ($rc)" grep -q "^Name:.*up\.test" <<<"$out"
 diag "the container's IPv6: disable_ipv6=$(nsenter -t "$JPID" -n cat /proc/sys/net/ipv6/conf/all/disable_ipv6 2>&1), lo: $(nsenter -t "$JPID" -n ip -6 -o addr show dev lo 2>&1 | awk '{ print $4 }')"
-before_a=$(conns A)
-allowed() { [ "$status" = 200 ] && grep -q "/echo/$1" <<<"$body" && [ "$(conns A)" -gt "$before_a" ]; }
+allowed() { [ "$status" = 200 ] && grep -q "/echo/$1" <<<"$body" && grep -q "/echo/$1" "$UP/requests.log"; }
+in_ctr jailed nslookup -type=AAAA up.test
+check "Docker disables IPv6 in the container, so boundary answers no AAAA there" \
+	not grep -q "fd42:b0d:53" <<<"$out"
 get jailed "http://up.test:$P_HTTP/echo/in-docker-v6"
-bug_unless "an allowed request goes through as a client that tries the first address makes it ($status)" \
-	"Docker disables IPv6 in the container's namespace, boundary still answers AAAA and its ::1 listener is missing: busybox wget tries the AAAA first and fails ($(grep -m1 "can't" <<<"$out"))" \
-	allowed in-docker-v6
+check "so a client that tries the first address it gets goes through ($status)" allowed in-docker-v6
 # The rest as clients that prefer IPv4 (RFC 6724's table in glibc's gai.conf).
 dk exec jailed sh -c 'echo "precedence ::ffff:0:0/96 100" >/etc/gai.conf'
-before_a=$(conns A)
 get jailed "http://up.test:$P_HTTP/echo/in-docker"
 check "an allowed request from inside the container goes through ($status)" allowed in-docker
 [ "$status" = 200 ] || diag "wget: $out" "log: $(tail -n 20 "$ALOG")"
@@ -174,6 +173,86 @@ left=$(state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after" "$ID")
 nothing_left() { [ -z "$left" ] && [ ! -e "/run/boundary/$ID" ]; }
 check "the detach leaves no pins, run files or processes behind" nothing_left
 [ -n "$left" ] && diag "left: $left"
+
+# --- restarts: a container whose first instruction is a loop aimed at a refused server ----------
+
+# The hammer's command is the loop: on every (re)start it runs from the container's first
+# instruction. The gateway's server must never see a request of it once boundary has attached.
+docker_run hammer -- sh -c "while :; do timeout 2 wget -q -O /dev/null http://$GW:$GWP/gw/hammer; sleep 0.05; done"
+HCG=$CCG
+HID=$(dk inspect --format '{{.Id}}' hammer)
+for _ in $(seq 100); do [ "$(gw_saw /gw/hammer)" -gt 0 ] && break; sleep 0.05; done
+check "unjailed, the hammer reaches the gateway's server" [ "$(gw_saw /gw/hammer)" -gt 0 ]
+PATH=$DK_BIN:$PATH BND_LOG_LEVEL=debug bnd_bg hm attach --container hammer --allow "domain=up.test"
+HLOG=$TMPDIR_T/hm.log
+HBND=$BND_PID
+for _ in $(seq 300); do
+	grep -q "attached to " "$HLOG" 2>/dev/null || ! kill -0 "$HBND" 2>/dev/null && break
+	sleep 0.05
+done
+sleep 0.5 # a request already on its way at the attach may still land
+H0=$(gw_saw /gw/hammer)
+# followed LOG N: waits (20 s at most) until LOG says N times that boundary followed a restart.
+followed() {
+	local i
+	for i in $(seq 400); do
+		[ "$(grep -cE "jailed again" "$1")" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+no_hammer() { sleep 1; [ "$(gw_saw /gw/hammer)" = "$H0" ]; }
+check "attached, the hammer is refused: the server sees it no more" no_hammer
+
+dk restart -t 1 hammer >/dev/null
+check "docker restart: boundary follows the container (same cgroup path, new cgroup)" followed "$HLOG" 1
+diag "$(grep -E "jailed again|connection.s. opened before" "$HLOG")"
+logged "it says the cgroup is new and the programs are on it" "$(cat "$HLOG")" \
+	"$HCG is a new cgroup \\(the container restarted\\): boundary's programs are on it"
+get hammer "http://up.test:$P_HTTP/echo/after-restart"
+check "after the restart an allowed request goes through ($status)" allowed after-restart
+get hammer "http://other.test:$P_HTTP/echo/refused-after-restart"
+check "and a refused one gets 403 ($status)" [ "$status" = 403 ]
+check "across the restart the hammer never reached the server" no_hammer
+
+dk stop -t 1 hammer >/dev/null
+logged "docker stop: boundary says the container is gone, and waits" "$(cat "$HLOG")" \
+	"$HCG is gone \\(the container stopped\\)"
+check "boundary keeps running meanwhile" kill -0 "$HBND"
+dk start hammer >/dev/null
+check "docker start: boundary follows it again" followed "$HLOG" 2
+get hammer "http://up.test:$P_HTTP/echo/after-start"
+check "after docker start an allowed request goes through ($status)" allowed after-start
+check "across stop and start the hammer never reached the server" no_hammer
+
+# --- SIGKILL, a new attach, boundary cleanup: never an open instant ------------------------------
+
+kill -KILL "$HBND"
+wait "$HBND" 2>/dev/null
+check "boundary killed: the hammer stays refused (the pins keep the cgroup closed)" no_hammer
+PATH=$DK_BIN:$PATH BND_LOG_LEVEL=debug bnd_bg hm2 attach --container hammer --allow "domain=up.test"
+HLOG=$TMPDIR_T/hm2.log
+HBND=$BND_PID
+for _ in $(seq 300); do
+	grep -q "attached to " "$HLOG" 2>/dev/null || ! kill -0 "$HBND" 2>/dev/null && break
+	sleep 0.05
+done
+logged "a new attach takes over the stale one" "$(cat "$HLOG")" "took over from stale attachment"
+check "across the re-attach the hammer never reached the server" no_hammer
+get hammer "http://up.test:$P_HTTP/echo/after-reattach"
+check "and the new boundary serves the container ($status)" allowed after-reattach
+kill -KILL "$HBND"
+wait "$HBND" 2>/dev/null
+"$BOUNDARY" cleanup >"$TMPDIR_T/cleanup.out" 2>&1
+check "up to boundary cleanup the hammer never reached the server" [ "$(gw_saw /gw/hammer)" = "$H0" ]
+logged "cleanup says the container is open again" "$(cat "$TMPDIR_T/cleanup.out")" \
+	"cgroup $HCG is no longer jailed"
+reopened() {
+	for _ in $(seq 100); do [ "$(gw_saw /gw/hammer)" -gt "$H0" ] && return 0; sleep 0.05; done
+	return 1
+}
+check "after it the hammer reaches the server again" reopened
+dk rm -f hammer >/dev/null
 
 # --- a user-defined network: Docker's embedded DNS, in dockerd's namespace -----------------------
 # Unjailed here: what a suite that jails a container on such a network can count on.
