@@ -86,8 +86,8 @@ static __always_inline int v6_local(const __u32 ip[4])
 }
 
 /* Records where the socket was going, and who asked. Returns 0, or -1 when it cannot. */
-static __always_inline int save_orig(struct bpf_sock_addr *ctx, __u16 family, const __u32 ip[4],
-				     __u32 proto)
+static __always_inline int save_orig_flags(struct bpf_sock_addr *ctx, __u16 family,
+					   const __u32 ip[4], __u32 proto, __u32 flags)
 {
 	struct jail_orig *o;
 	__u64 id;
@@ -104,11 +104,30 @@ static __always_inline int save_orig(struct bpf_sock_addr *ctx, __u16 family, co
 	o->addr[3] = ip[3];
 	o->port = (__u16)ctx->user_port;
 	o->proto = proto;
+	o->flags = flags;
 	id = bpf_get_current_pid_tgid();
 	o->pid = (__u32)(id >> 32);
 	o->cookie = bpf_get_socket_cookie(ctx);
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 	return 0;
+}
+
+static __always_inline int save_orig(struct bpf_sock_addr *ctx, __u16 family, const __u32 ip[4],
+				     __u32 proto)
+{
+	return save_orig_flags(ctx, family, ip, proto, 0);
+}
+
+/*
+ * A TCP connection to the jail's own loopback, left alone: when it dials the proxy's port, its
+ * process is noted (JAIL_ORIG_DIRECT) so the proxy can name it. Returns ALLOW, or DENY when
+ * the note cannot be made.
+ */
+static __always_inline int own_loopback(struct bpf_sock_addr *ctx, __u16 family, const __u32 ip[4])
+{
+	if (ctx->type != SOCK_STREAM || ctx->user_port != bpf_htons(cfg.proxy_port))
+		return ALLOW;
+	return save_orig_flags(ctx, family, ip, IPPROTO_TCP, JAIL_ORIG_DIRECT) < 0 ? DENY : ALLOW;
 }
 
 static __always_inline __u16 target_port(struct bpf_sock_addr *ctx)
@@ -181,7 +200,7 @@ int jail_connect4(struct bpf_sock_addr *ctx)
 	}
 	if (v4_local(ip[0])) {
 		if (!host_loopback())
-			return ALLOW;
+			return own_loopback(ctx, JAIL_AF_INET, ip);
 		/* The host's loopback: decided like any destination, our own ports never. */
 		if (our_port(ctx->user_port))
 			return DENY;
@@ -208,8 +227,14 @@ int jail_connect6(struct bpf_sock_addr *ctx)
 	if (ctx->type != SOCK_STREAM && ctx->type != SOCK_DGRAM)
 		return DENY;
 	if (ctx->user_port != bpf_htons(53)) {
-		if (v6_local(ip) && !host_loopback())
-			return ALLOW;
+		if (v6_local(ip) && !host_loopback()) {
+			if (v6_mapped(ip)) {
+				__u32 v4[4] = {ip[3], 0, 0, 0};
+
+				return own_loopback(ctx, JAIL_AF_INET, v4);
+			}
+			return own_loopback(ctx, JAIL_AF_INET6, ip);
+		}
 		if (v6_local(ip) && our_port(ctx->user_port))
 			return DENY;
 		if (ctx->type != SOCK_STREAM)

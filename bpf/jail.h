@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped whenever a record below changes shape. */
-#define JAIL_ABI_VERSION 3
+#define JAIL_ABI_VERSION 4
 
 /* Address families as the records carry them (the values of AF_INET and AF_INET6). */
 #define JAIL_AF_INET  2
@@ -60,10 +60,17 @@ struct jail_orig {
 	__u16 family;  /* JAIL_AF_INET or JAIL_AF_INET6 */
 	__u32 pid;     /* the thread group (process) that called connect() */
 	__u32 proto;   /* IPPROTO_TCP or IPPROTO_UDP */
-	__u32 pad;
+	__u32 flags;   /* JAIL_ORIG_* */
 	__u64 cookie;  /* the socket cookie, for correlating log lines */
 	char comm[16]; /* that process's name, NUL-padded */
 };
+
+/*
+ * The connection was not redirected: its process dialled the proxy's port on the jail's own
+ * loopback itself (told to use it as an HTTP proxy). Recorded only so that the proxy can name
+ * the process; addr and port are the listener's.
+ */
+#define JAIL_ORIG_DIRECT 1u
 
 /* The key of orig_by_client: the jailed client's end of the connection, as the proxy sees it. */
 struct jail_client_key {

@@ -867,8 +867,8 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 	snprintf(c->who, sizeof(c->who), "a client");
 	snprintf(c->orig_str, sizeof(c->orig_str), "-");
 	if (kind == PROXY_JAIL &&
-	    (!p->cfg.orig || p->cfg.orig(p->cfg.orig_arg, fd, &c->orig) < 0)) {
-		if (p->cfg.jail_only) {
+	    (!p->cfg.orig || p->cfg.orig(p->cfg.orig_arg, fd, &c->orig) < 0 || c->orig.direct)) {
+		if (p->cfg.jail_only && !c->orig.direct) {
 			/* Nothing allocated yet but c itself; the caller closes fd. */
 			log_info("refused a connection no jailed process made: the listener is on "
 				 "the host's loopback, where any process can dial it");
@@ -885,6 +885,9 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 	}
 	if (kind == PROXY_EXPLICIT && util_peer_str(fd, c->client, sizeof(c->client)) == 0)
 		snprintf(c->who, sizeof(c->who), "%s", c->client);
+	/* The jail's own process, dialling the listener as its HTTP proxy: named like any. */
+	if (c->orig.direct)
+		snprintf(c->who, sizeof(c->who), "%s[%u]", c->orig.comm, c->orig.pid);
 	if (kind == PROXY_JAIL) {
 		c->have_orig = true;
 		snprintf(c->who, sizeof(c->who), "%s[%u]", c->orig.comm, c->orig.pid);

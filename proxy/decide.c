@@ -77,8 +77,9 @@ void decide_audit(struct conn *c, const char *event, const char *decision, const
 	r.rule = rule;
 	r.reason = reason;
 	r.status = status;
-	r.pid = c->have_orig ? c->orig.pid : 0;
-	r.comm = c->have_orig ? c->orig.comm : NULL;
+	/* Known for redirected connections, and for the jail's own explicit ones (direct). */
+	r.pid = c->have_orig || c->orig.direct ? c->orig.pid : 0;
+	r.comm = c->have_orig || c->orig.direct ? c->orig.comm : NULL;
 	r.client = c->client[0] ? c->client : NULL;
 	r.bytes_up = c->bytes_up;
 	r.bytes_down = c->bytes_down;
@@ -235,8 +236,9 @@ static bool fill_question(struct conn *c, struct policy_job *q, uint16_t port)
 		return false;
 	snprintf(q->path, sizeof(q->path), "%.*s", (int)n, c->path ? c->path : "/");
 	snprintf(q->url, sizeof(q->url), "%s", c->url);
-	q->pid = c->have_orig ? c->orig.pid : 0;
-	snprintf(q->comm, sizeof(q->comm), "%s", c->have_orig ? c->orig.comm : "");
+	q->pid = c->have_orig || c->orig.direct ? c->orig.pid : 0;
+	snprintf(q->comm, sizeof(q->comm), "%s",
+		 c->have_orig || c->orig.direct ? c->orig.comm : "");
 	q->requester_ip[0] = '\0';
 	if (getpeername(c->cx.fd, (struct sockaddr *)&ss, &sl) == 0)
 		util_addr_str((const struct sockaddr *)&ss, false, q->requester_ip,

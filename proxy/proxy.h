@@ -34,6 +34,11 @@ struct proxy_orig {
 	struct sockaddr_storage dst;
 	uint32_t pid;
 	char comm[16]; /* NUL-terminated */
+	/*
+	 * Not redirected: the client dialled the listener itself, as a program told to use it as
+	 * an HTTP proxy does; dst means nothing, pid and comm still name it.
+	 */
+	bool direct;
 };
 
 /*

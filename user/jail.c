@@ -373,6 +373,7 @@ static int proxy_orig(void *arg, int fd, struct proxy_orig *out)
 	out->pid = o.pid;
 	memcpy(out->comm, o.comm, sizeof(o.comm));
 	out->comm[sizeof(out->comm) - 1] = '\0';
+	out->direct = (o.flags & JAIL_ORIG_DIRECT) != 0;
 	return 0;
 }
 

@@ -259,6 +259,10 @@ check "an allowed request from the stand-in goes through ($rc: $out)" \
 in_member ctr "$CURL -o /dev/null -w '%{http_code}' http://other.test:$P_HTTP/refused"
 refused_unseen() { [ "$out" = 403 ] && [ "$(conns B)" = 0 ]; }
 check "a refused one gets 403 ($out) and never reaches its server" refused_unseen
+in_member ctr "curl -sS --max-time 10 -x http://127.0.0.1:$PPORT http://up.test:$P_HTTP/echo/explicit"
+check "the stand-in may use the listener as its HTTP proxy ($rc)" went_through "/echo/explicit"
+logged "and such a request is named with its process, like a redirected one" "$(cat "$ALOG")" \
+	"ALLOW GET http://up.test:$P_HTTP/echo/explicit from curl\[[0-9]+\]"
 in_member ctr "getent hosts up.test"
 dns_answered() { [ "$rc" = 0 ] && [ -n "$out" ]; }
 check "the stand-in's DNS is answered by boundary ($out)" dns_answered
