@@ -55,15 +55,36 @@ struct {
 	__type(value, struct jail_orig);
 } orig_by_client SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JAIL_MAX_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct jail_entry);
+} entries SEC(".maps");
+
 static __always_inline int configured(void)
 {
 	return cfg.abi_version == JAIL_ABI_VERSION && cfg.proxy_port != 0 && cfg.dns_port != 0;
 }
 
+/* The flags of the jail the calling process is in: its entry's, under a parent. */
+static __always_inline __u32 jail_flags(void)
+{
+	struct jail_entry *e;
+	__u64 id;
+
+	if (!cfg.entry_level)
+		return cfg.flags;
+	id = bpf_get_current_ancestor_cgroup_id((int)cfg.entry_level);
+	e = bpf_map_lookup_elem(&entries, &id);
+	/* No entry yet: everything goes to listeners that are not there. */
+	return e ? e->flags : JAIL_CFG_HOST_LOOPBACK;
+}
+
 /* Loopback is the host's (an attached cgroup in the host's namespace), not the jail's own. */
 static __always_inline int host_loopback(void)
 {
-	return (cfg.flags & JAIL_CFG_HOST_LOOPBACK) != 0;
+	return (jail_flags() & JAIL_CFG_HOST_LOOPBACK) != 0;
 }
 
 /* 127.0.0.0/8 or 0.0.0.0 (which connect() reads as "this host"): the jail's own loopback. */
@@ -108,6 +129,7 @@ static __always_inline int save_orig_flags(struct bpf_sock_addr *ctx, __u16 fami
 	id = bpf_get_current_pid_tgid();
 	o->pid = (__u32)(id >> 32);
 	o->cookie = bpf_get_socket_cookie(ctx);
+	o->netns = bpf_get_netns_cookie(ctx);
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 	return 0;
 }
@@ -422,6 +444,7 @@ int jail_sockops(struct bpf_sock_ops *ctx)
 	}
 	/* local_port is in host byte order in sock_ops; the key holds network order. */
 	key.port = bpf_htons((__u16)ctx->local_port);
+	key.netns = o->netns;
 	bpf_map_update_elem(&orig_by_client, &key, o, BPF_ANY);
 	return 1;
 }
@@ -452,6 +475,7 @@ static __always_inline void note_udp_sender(struct __sk_buff *skb, struct jail_c
 	if (ports[1] != bpf_htons(cfg.dns_port))
 		return;
 	key->port = ports[0];
+	key->netns = o->netns;
 	bpf_map_update_elem(&orig_by_client, key, o, BPF_ANY);
 }
 

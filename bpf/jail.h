@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped whenever a record below changes shape. */
-#define JAIL_ABI_VERSION 4
+#define JAIL_ABI_VERSION 5
 
 /* Address families as the records carry them (the values of AF_INET and AF_INET6). */
 #define JAIL_AF_INET  2
@@ -39,8 +39,25 @@ struct jail_config {
 	__u32 abi_version;
 	__u16 proxy_port; /* TCP: every redirected connection but DNS */
 	__u16 dns_port;	  /* UDP and TCP: the DNS responder */
-	__u32 flags;	  /* JAIL_CFG_* */
+	__u32 flags;	  /* JAIL_CFG_*, when entry_level is 0 */
+	/*
+	 * 0: the programs serve the cgroup they are attached to, with flags. Otherwise they are
+	 * attached to a parent, and each cgroup at this level below it (counted from the cgroup2
+	 * root, 0) is a jail of its own: its entry in the map entries, keyed by its cgroup id,
+	 * holds its flags. A cgroup with no entry yet is treated as JAIL_CFG_HOST_LOOPBACK:
+	 * everything it dials goes to the listeners, which it has none of until boundary has
+	 * made its entry, so it reaches nothing.
+	 */
+	__u32 entry_level;
 };
+
+/* The entries of a parent's jails (jail_config.entry_level), keyed by the cgroup's id. */
+struct jail_entry {
+	__u32 flags; /* JAIL_CFG_* */
+	__u32 pad;
+};
+
+#define JAIL_MAX_ENTRIES 4096
 
 /*
  * The cgroup's loopback is the host's (boundary attach to a cgroup whose processes live in the
@@ -63,6 +80,7 @@ struct jail_orig {
 	__u32 flags;   /* JAIL_ORIG_* */
 	__u64 cookie;  /* the socket cookie, for correlating log lines */
 	char comm[16]; /* that process's name, NUL-padded */
+	__u64 netns;   /* the network namespace's cookie (SO_NETNS_COOKIE) */
 };
 
 /*
@@ -77,6 +95,12 @@ struct jail_client_key {
 	__u32 addr[4];
 	__u16 port;
 	__u16 family;
+	__u32 pad;
+	/*
+	 * The client's network namespace (its cookie): the jails of one parent each have a
+	 * loopback of their own, where two clients may have the same address and port.
+	 */
+	__u64 netns;
 };
 
 #endif /* BOUNDARY_BPF_JAIL_H */

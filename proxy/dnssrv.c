@@ -314,7 +314,8 @@ static void lookup_who(struct dns_server *s, struct origin *o)
 {
 	o->pid = 0;
 	o->comm[0] = '\0';
-	if (s->cfg.who && s->cfg.who(s->cfg.who_arg, &o->peer, o->tcp, &o->pid, o->comm) < 0) {
+	if (s->cfg.who &&
+	    s->cfg.who(s->cfg.who_arg, o->fd, &o->peer, o->tcp, &o->pid, o->comm) < 0) {
 		o->pid = 0;
 		o->comm[0] = '\0';
 	}
@@ -387,6 +388,7 @@ static void tcp_accept(struct dns_server *s, int lfd)
 		memset(&o, 0, sizeof(o));
 		o.tcp = true;
 		o.peer = peer;
+		o.fd = fd;
 		lookup_who(s, &o);
 		s->tcp[i].fd = fd;
 		s->tcp[i].in_len = 0;

@@ -22,9 +22,12 @@ struct rules;
 struct ruleset;
 struct dns_server;
 
-/* Who sent from peer (the client's address as the listener sees it): 0, or -errno if unknown. */
-typedef int (*dns_who_fn)(void *arg, const struct sockaddr_storage *peer, bool tcp, uint32_t *pid,
-			  char comm[16]);
+/*
+ * Who sent from peer (the client's address as the listener sees it) on fd (the UDP listener
+ * the datagram came in on, or the accepted TCP connection): 0, or -errno if unknown.
+ */
+typedef int (*dns_who_fn)(void *arg, int fd, const struct sockaddr_storage *peer, bool tcp,
+			  uint32_t *pid, char comm[16]);
 
 struct dns_server_config {
 	struct dns_table *table;   /* borrowed */

@@ -65,9 +65,14 @@
 #include "user/setup.h"
 #include "user/spawn.h"
 
-_Static_assert(sizeof(struct jail_config) == 12, "struct jail_config is part of the BPF ABI");
-_Static_assert(sizeof(struct jail_orig) == 56, "struct jail_orig is part of the BPF ABI");
-_Static_assert(sizeof(struct jail_client_key) == 20, "struct jail_client_key is part of the ABI");
+_Static_assert(sizeof(struct jail_config) == 16, "struct jail_config is part of the BPF ABI");
+_Static_assert(sizeof(struct jail_entry) == 8, "struct jail_entry is part of the BPF ABI");
+_Static_assert(sizeof(struct jail_orig) == 64, "struct jail_orig is part of the BPF ABI");
+_Static_assert(sizeof(struct jail_client_key) == 32, "struct jail_client_key is part of the ABI");
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -310,10 +315,18 @@ fail:
 
 /* --- original destinations and DNS, for the proxy and the jail ----------------------------- */
 
-/* The key the jail files a socket's record under: its address and port as the listener sees them. */
-static void client_key(const struct sockaddr_storage *ss, struct jail_client_key *key)
+/*
+ * The key the jail files a socket's record under: its address and port as the listener sees
+ * them, and the network namespace of fd (the accepted connection, or the listener a datagram
+ * came in on). Returns 0, or -errno.
+ */
+static int client_key(int fd, const struct sockaddr_storage *ss, struct jail_client_key *key)
 {
+	socklen_t len = sizeof(key->netns);
+
 	memset(key, 0, sizeof(*key));
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &key->netns, &len) == -1)
+		return -errno;
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
 
@@ -327,6 +340,7 @@ static void client_key(const struct sockaddr_storage *ss, struct jail_client_key
 		memcpy(key->addr, &sin6->sin6_addr, 16);
 		key->port = sin6->sin6_port;
 	}
+	return 0;
 }
 
 /* Finds (and forgets) the original destination of an accepted connection. */
@@ -336,9 +350,8 @@ static int orig_lookup(struct jail *j, int fd, struct jail_orig *o)
 	socklen_t len = sizeof(ss);
 	struct jail_client_key key;
 
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1 || client_key(fd, &ss, &key) < 0)
 		return -errno;
-	client_key(&ss, &key);
 	if (bpf_map_lookup_and_delete_elem(j->orig_map_fd, &key, o) != 0)
 		return -errno;
 	return 0;
@@ -378,7 +391,7 @@ static int proxy_orig(void *arg, int fd, struct proxy_orig *out)
 }
 
 /* Who sent a DNS query from peer: the jail's record of the socket (bpf/jail.bpf.c). */
-static int dns_who(void *arg, const struct sockaddr_storage *peer, bool tcp, uint32_t *pid,
+static int dns_who(void *arg, int fd, const struct sockaddr_storage *peer, bool tcp, uint32_t *pid,
 		   char comm[16])
 {
 	struct jail *j = arg;
@@ -386,7 +399,8 @@ static int dns_who(void *arg, const struct sockaddr_storage *peer, bool tcp, uin
 	struct jail_orig o;
 	int r;
 
-	client_key(peer, &key);
+	if (client_key(fd, peer, &key) < 0)
+		return -errno;
 	/* A TCP connection's record is used once; a UDP socket's serves each datagram. */
 	r = tcp ? bpf_map_lookup_and_delete_elem(j->orig_map_fd, &key, &o)
 		: bpf_map_lookup_elem(j->orig_map_fd, &key, &o);
@@ -1225,28 +1239,32 @@ out:
 
 int jail_probe(char *err, size_t errlen)
 {
-	struct jail_bpf *skel = NULL;
+	struct jail_bpf *skel;
+	unsigned level;
 	int ret = 0;
 
 	libbpf_set_print(libbpf_print);
-	skel = jail_bpf__open();
-	if (!skel) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot open the embedded BPF object: %s", strerror(-ret));
-		goto out;
+	/* Both shapes: a jail's own cgroup, and a parent whose children are jails. */
+	for (level = 0; level <= 2 && !ret; level += 2) {
+		skel = jail_bpf__open();
+		if (!skel) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot open the embedded BPF object: %s",
+				 strerror(-ret));
+			break;
+		}
+		skel->rodata->cfg.abi_version = JAIL_ABI_VERSION;
+		skel->rodata->cfg.proxy_port = 1;
+		skel->rodata->cfg.dns_port = 2;
+		skel->rodata->cfg.entry_level = level;
+		if (jail_bpf__load(skel) != 0) {
+			ret = -errno;
+			snprintf(err, errlen,
+				 "cannot load the BPF programs%s: %s (run as root or grant CAP_BPF "
+				 "and CAP_NET_ADMIN)",
+				 level ? " for a parent cgroup" : "", strerror(-ret));
+		}
+		jail_bpf__destroy(skel);
 	}
-	skel->rodata->cfg.abi_version = JAIL_ABI_VERSION;
-	skel->rodata->cfg.proxy_port = 1;
-	skel->rodata->cfg.dns_port = 2;
-	if (jail_bpf__load(skel) != 0) {
-		ret = -errno;
-		snprintf(err, errlen,
-			 "cannot load the BPF programs: %s (run as root or grant CAP_BPF and "
-			 "CAP_NET_ADMIN)",
-			 strerror(-ret));
-		goto out;
-	}
-out:
-	jail_bpf__destroy(skel);
 	return ret;
 }

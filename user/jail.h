@@ -40,8 +40,9 @@ int jail_attach(const struct opts *o);
 int jail_reap_stale(bool attached);
 
 /*
- * Opens and loads the embedded BPF object, then unloads it: proves the kernel accepts the
- * programs. Returns 0, or -errno with err filled with a sentence for a person.
+ * Opens and loads the embedded BPF object, then unloads it, for a jail's own cgroup and for a
+ * parent whose children are jails: proves the kernel accepts the programs in both shapes.
+ * Returns 0, or -errno with err filled with a sentence for a person.
  */
 int jail_probe(char *err, size_t errlen);
 
