@@ -67,6 +67,9 @@ struct pending {
 
 struct dns_server {
 	struct dns_server_config cfg;
+	/* the listening sockets: cfg's two of each, then those dns_server_add() gave */
+	int lis_udp[DNS_SERVER_SOCKS], lis_tcp[DNS_SERVER_SOCKS];
+	unsigned n_socks;
 	struct dns_fwd *fwd;
 	struct ruleset *rs; /* the rules forwarding is decided by (a reference) */
 	struct tcp_conn tcp[TCP_MAX];
@@ -372,9 +375,9 @@ static void tcp_accept(struct dns_server *s, int lfd)
 					    "DNS over TCP: cannot accept a connection; it "
 					    "waits in the backlog until descriptors free "
 					    "up (raise the limit with ulimit -n)");
-				for (i = 0; i < 2; i++)
-					if (s->cfg.tcp[i] >= 0)
-						epoll_ctl(s->cfg.ep, EPOLL_CTL_DEL, s->cfg.tcp[i],
+				for (i = 0; i < s->n_socks; i++)
+					if (s->lis_tcp[i] >= 0)
+						epoll_ctl(s->cfg.ep, EPOLL_CTL_DEL, s->lis_tcp[i],
 							  NULL);
 			}
 			return;
@@ -465,6 +468,11 @@ struct dns_server *dns_server_new(const struct dns_server_config *cfg, char *err
 	s->cfg = *cfg;
 	for (i = 0; i < TCP_MAX; i++)
 		s->tcp[i].fd = -1;
+	for (i = 0; i < 2; i++) {
+		s->lis_udp[i] = cfg->udp[i];
+		s->lis_tcp[i] = cfg->tcp[i];
+	}
+	s->n_socks = 2;
 	s->rs = ruleset_borrow(cfg->rules);
 	if (!s->rs) {
 		snprintf(err, errlen, "out of memory");
@@ -486,15 +494,50 @@ struct dns_server *dns_server_new(const struct dns_server_config *cfg, char *err
 	return s;
 }
 
+int dns_server_add(struct dns_server *s, int udp, int tcp)
+{
+	unsigned i;
+
+	for (i = 2; i < s->n_socks && (s->lis_udp[i] >= 0 || s->lis_tcp[i] >= 0); i++)
+		;
+	if (i == DNS_SERVER_SOCKS)
+		return -E2BIG;
+	s->lis_udp[i] = udp;
+	s->lis_tcp[i] = tcp;
+	if (i == s->n_socks)
+		s->n_socks++;
+	if (udp >= 0)
+		watch(s->cfg.ep, udp, EPOLLIN, ev_data(EV_UDP, i));
+	if (tcp >= 0 && !s->tcp_pause.until)
+		watch(s->cfg.ep, tcp, EPOLLIN, ev_data(EV_TCP_LISTEN, i));
+	return 0;
+}
+
+void dns_server_remove(struct dns_server *s, int udp, int tcp)
+{
+	unsigned i;
+
+	for (i = 0; i < s->n_socks; i++) {
+		if (udp >= 0 && s->lis_udp[i] == udp) {
+			epoll_ctl(s->cfg.ep, EPOLL_CTL_DEL, udp, NULL);
+			s->lis_udp[i] = -1;
+		}
+		if (tcp >= 0 && s->lis_tcp[i] == tcp) {
+			epoll_ctl(s->cfg.ep, EPOLL_CTL_DEL, tcp, NULL);
+			s->lis_tcp[i] = -1;
+		}
+	}
+}
+
 void dns_server_rewatch(struct dns_server *s)
 {
 	unsigned i;
 
-	for (i = 0; i < 2; i++) {
-		if (s->cfg.udp[i] >= 0)
-			watch(s->cfg.ep, s->cfg.udp[i], EPOLLIN, ev_data(EV_UDP, i));
-		if (s->cfg.tcp[i] >= 0)
-			watch(s->cfg.ep, s->cfg.tcp[i], EPOLLIN, ev_data(EV_TCP_LISTEN, i));
+	for (i = 0; i < s->n_socks; i++) {
+		if (s->lis_udp[i] >= 0)
+			watch(s->cfg.ep, s->lis_udp[i], EPOLLIN, ev_data(EV_UDP, i));
+		if (s->lis_tcp[i] >= 0)
+			watch(s->cfg.ep, s->lis_tcp[i], EPOLLIN, ev_data(EV_TCP_LISTEN, i));
 	}
 }
 
@@ -505,12 +548,12 @@ void dns_server_event(struct dns_server *s, uint64_t u64, uint32_t events)
 
 	switch (k) {
 	case EV_UDP:
-		if (v < 2)
-			udp_read(s, s->cfg.udp[v]);
+		if (v < s->n_socks && s->lis_udp[v] >= 0)
+			udp_read(s, s->lis_udp[v]);
 		break;
 	case EV_TCP_LISTEN:
-		if (v < 2)
-			tcp_accept(s, s->cfg.tcp[v]);
+		if (v < s->n_socks && s->lis_tcp[v] >= 0)
+			tcp_accept(s, s->lis_tcp[v]);
 		break;
 	case EV_TCP_CONN:
 		if (v < TCP_MAX && s->tcp[v].fd >= 0)
@@ -545,9 +588,9 @@ void dns_server_tick(struct dns_server *s)
 	unsigned i;
 
 	if (s->tcp_pause.until && loop_pause_over(&s->tcp_pause, util_now_ms())) {
-		for (i = 0; i < 2; i++)
-			if (s->cfg.tcp[i] >= 0)
-				watch(s->cfg.ep, s->cfg.tcp[i], EPOLLIN, ev_data(EV_TCP_LISTEN, i));
+		for (i = 0; i < s->n_socks; i++)
+			if (s->lis_tcp[i] >= 0)
+				watch(s->cfg.ep, s->lis_tcp[i], EPOLLIN, ev_data(EV_TCP_LISTEN, i));
 	}
 	if (s->fwd)
 		dns_fwd_process(s->fwd, -1, -1);
@@ -563,11 +606,11 @@ void dns_server_free(struct dns_server *s)
 	dns_fwd_free(s->fwd);
 	for (i = 0; i < TCP_MAX; i++)
 		tcp_close(s, i);
-	for (i = 0; i < 2; i++) {
-		if (s->cfg.udp[i] >= 0)
-			epoll_ctl(s->cfg.ep, EPOLL_CTL_DEL, s->cfg.udp[i], NULL);
-		if (s->cfg.tcp[i] >= 0)
-			epoll_ctl(s->cfg.ep, EPOLL_CTL_DEL, s->cfg.tcp[i], NULL);
+	for (i = 0; i < s->n_socks; i++) {
+		if (s->lis_udp[i] >= 0)
+			epoll_ctl(s->cfg.ep, EPOLL_CTL_DEL, s->lis_udp[i], NULL);
+		if (s->lis_tcp[i] >= 0)
+			epoll_ctl(s->cfg.ep, EPOLL_CTL_DEL, s->lis_tcp[i], NULL);
 	}
 	ruleset_unref(s->rs);
 	free(s);

@@ -62,6 +62,21 @@ void dns_server_tick(struct dns_server *s);
  */
 void dns_server_set_rules(struct dns_server *s, struct ruleset *rs);
 
+/* Listening sockets, at most: the first two the config's, the rest dns_server_add()'s. */
+#define DNS_SERVER_SOCKS 130
+
+/*
+ * Serves one more pair of listening sockets (either may be -1), borrowed like the config's:
+ * those of another network namespace. Returns 0, or -E2BIG when DNS_SERVER_SOCKS are served.
+ */
+int dns_server_add(struct dns_server *s, int udp, int tcp);
+
+/*
+ * Stops serving the listening sockets udp and tcp (-1: none); the caller may close them then.
+ * Connections they accepted go on.
+ */
+void dns_server_remove(struct dns_server *s, int udp, int tcp);
+
 /*
  * The caller has put new sockets under the listeners' descriptor numbers (dup3): watches them.
  * Connections and forwards already under way go on.

@@ -20,7 +20,7 @@
 #include "proxy/resolve.h"
 #include "proxy/xport.h"
 
-#define PROXY_MAX_LISTENERS 8
+#define PROXY_MAX_LISTENERS 130
 #define CONN_MAX_HEADERS    100
 
 struct worker;
@@ -98,7 +98,7 @@ struct worker {
 struct proxy {
 	struct proxy_config cfg;
 	struct listener lst[PROXY_MAX_LISTENERS];
-	size_t n_lst;
+	atomic_size_t n_lst; /* grows while workers run (proxy_add_listener); they read it */
 	struct worker *w;
 	unsigned n_w;
 	bool started;

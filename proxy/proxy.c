@@ -307,14 +307,59 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	return p;
 }
 
+/* Puts listener k of p into worker w's copy, for its epoll set. */
+static void worker_copy_listener(struct worker *w, const struct proxy *p, size_t k)
+{
+	w->lst[k] = p->lst[k];
+	w->lst[k].ev.kind = EV_LISTENER;
+	w->lst[k].ev.ptr = &w->lst[k];
+}
+
 int proxy_add_listener(struct proxy *p, int fd, enum proxy_listener_kind kind)
 {
-	if (p->n_lst == PROXY_MAX_LISTENERS || p->started)
+	size_t k = atomic_load(&p->n_lst);
+	struct epoll_event e;
+	unsigned i;
+	int ret = 0;
+
+	if (k == PROXY_MAX_LISTENERS)
 		return -E2BIG;
-	p->lst[p->n_lst].fd = fd;
-	p->lst[p->n_lst].kind = kind;
-	p->n_lst++;
-	return 0;
+	p->lst[k].fd = fd;
+	p->lst[k].kind = kind;
+	for (i = 0; i < p->n_w; i++)
+		worker_copy_listener(&p->w[i], p, k);
+	/* Published before it is watched: a worker that wakes for it finds it counted. */
+	atomic_store(&p->n_lst, k + 1);
+	for (i = 0; i < p->n_w; i++) {
+		e.events = EPOLLIN | EPOLLEXCLUSIVE;
+		e.data.ptr = &p->w[i].lst[k].ev;
+		if (epoll_ctl(p->w[i].ep, EPOLL_CTL_ADD, fd, &e) == -1 && errno != EEXIST && !ret)
+			ret = -errno;
+	}
+	return ret;
+}
+
+int proxy_retire_listener(struct proxy *p, int fd)
+{
+	size_t k, n = atomic_load(&p->n_lst);
+	int inert, ret = 0;
+
+	for (k = 0; k < n && p->lst[k].fd != fd; k++)
+		;
+	if (k == n)
+		return -ENOENT;
+	/*
+	 * An eventfd nobody writes takes the socket's place under the same number: it leaves
+	 * every epoll set with its last reference, and no worker can accept() from a stranger's
+	 * socket that got the number meanwhile. proxy_replace_listener() can reuse the slot.
+	 */
+	inert = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (inert == -1)
+		return -errno;
+	if (dup3(inert, fd, O_CLOEXEC) == -1)
+		ret = -errno;
+	close(inert);
+	return ret;
 }
 
 int proxy_replace_listener(struct proxy *p, int fd, int by)
@@ -367,9 +412,7 @@ static int worker_init(struct proxy *p, struct worker *w)
 	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, w->wake, &e) == -1)
 		return -errno;
 	for (i = 0; i < p->n_lst; i++) {
-		w->lst[i] = p->lst[i];
-		w->lst[i].ev.kind = EV_LISTENER;
-		w->lst[i].ev.ptr = &w->lst[i];
+		worker_copy_listener(w, p, i);
 		e.events = EPOLLIN | EPOLLEXCLUSIVE;
 		e.data.ptr = &w->lst[i].ev;
 		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, p->lst[i].fd, &e) == -1)

@@ -93,8 +93,21 @@ enum proxy_listener_kind {
 /* Returns a proxy that serves nothing yet, or NULL with err filled. */
 struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen);
 
-/* Serves listening socket fd (non-blocking; the proxy does not own it). Before proxy_start. */
+/*
+ * Serves listening socket fd (non-blocking; the proxy does not own it), from now on: before
+ * proxy_start, or while it runs (from one thread at a time). Returns 0, or -E2BIG when it
+ * serves as many as it can, or -errno.
+ */
 int proxy_add_listener(struct proxy *p, int fd, enum proxy_listener_kind kind);
+
+/*
+ * Stops serving listener fd: under its number an inert descriptor takes the socket's place
+ * (the socket itself is closed with it unless the caller holds another descriptor of it), so
+ * a worker between its wakeup and its accept() never takes from another socket. The slot
+ * stays p's: proxy_replace_listener(p, fd, sock) serves sock there later. Connections it
+ * accepted go on. Returns 0, or -errno.
+ */
+int proxy_retire_listener(struct proxy *p, int fd);
 
 /*
  * Puts listening socket by in the place of listener fd, under the same descriptor number

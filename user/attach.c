@@ -463,6 +463,64 @@ static int open_member_netns(struct attach_target *t, char *err, size_t errlen)
 	return 0;
 }
 
+/* Whether the cgroup at path has a process of its own (not a child's): *pid, one of them. */
+static bool own_member(const char *path, pid_t *pid)
+{
+	char procs[PATH_MAX + 16];
+	FILE *f;
+	int v;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+	f = fopen(procs, "re");
+	if (!f)
+		return false;
+	v = 0;
+	if (fscanf(f, "%d", &v) != 1)
+		v = 0;
+	fclose(f);
+	*pid = v;
+	return v > 0;
+}
+
+static int refuse_own_member(const struct attach_target *t, pid_t pid, char *err, size_t errlen)
+{
+	snprintf(err, errlen,
+		 "%.300s holds pid %d itself, and its processes live in different network "
+		 "namespaces (or in none yet): boundary jails each child cgroup of such a parent "
+		 "on its own, so the parent must hold none; move pid %d into a child, or attach "
+		 "to each child's cgroup",
+		 t->path, (int)pid, (int)pid);
+	return -EINVAL;
+}
+
+int attach_create(const char *root, const char *cgroup, char *err, size_t errlen)
+{
+	char path[PATH_MAX * 2], *p;
+	int ret;
+
+	if (!cgroup[0] || strstr(cgroup, "..")) {
+		snprintf(err, errlen, "--create: \"%.200s\" is not a cgroup to make", cgroup);
+		return -EINVAL;
+	}
+	if (under(cgroup, root))
+		snprintf(path, sizeof(path), "%s", cgroup);
+	else
+		snprintf(path, sizeof(path), "%s/%s", root, cgroup + strspn(cgroup, "/"));
+	for (p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(path, 0755) == -1 && errno != EEXIST)
+			goto fail;
+		*p = '/';
+	}
+	if (mkdir(path, 0755) == -1 && errno != EEXIST)
+		goto fail;
+	return 0;
+fail:
+	ret = -errno;
+	snprintf(err, errlen, "--create: cannot make the cgroup %.300s: %s", path, strerror(-ret));
+	return ret;
+}
+
 /* Finds the namespace the cgroup's processes live in: t->member and t->netns_fd. */
 static int find_netns(struct attach_target *t, char *err, size_t errlen)
 {
@@ -470,25 +528,16 @@ static int find_netns(struct attach_target *t, char *err, size_t errlen)
 	int ret;
 
 	ret = one_netns(t->path, &t->member, &other);
-	if (ret == -EINVAL) {
-		snprintf(err, errlen,
-			 "the processes in %.300s live in different network namespaces (pid %d "
-			 "in one, pid %d in another): attach to each one's own cgroup",
-			 t->path, (int)t->member, (int)other);
-		return ret;
-	}
-	if (ret < 0) {
+	if (ret == -ENOMEM) {
 		snprintf(err, errlen, "out of memory");
 		return ret;
 	}
-	if (ret == 0) {
-		log_warn("%s has no processes yet: boundary listens on the host's loopback; a "
-			 "process that joins it from a network namespace of its own will find "
-			 "nothing there, and its connections fail",
-			 t->path);
-		return 0;
-	}
-	return open_member_netns(t, err, errlen);
+	if (ret == 1)
+		return open_member_netns(t, err, errlen);
+	/* No process yet, or several namespaces: each child is a jail of its own. */
+	t->parent = true;
+	t->member = 0;
+	return own_member(t->path, &other) ? refuse_own_member(t, other, err, errlen) : 0;
 }
 
 int attach_refind(const char *root, struct attach_target *t, const char *container, char *err,

@@ -4,7 +4,8 @@
  * (--cgroup, or a container's or a systemd unit's, asked of the runtime or of systemctl), which
  * network namespace its processes live in (the listeners go there), and which sockets they
  * opened before the programs were attached (named in a warning, or shut down). It knows nothing
- * of BPF (jail.c attaches) and never creates, kills or removes a cgroup.
+ * of BPF (jail.c attaches) and never kills or removes a cgroup; it makes one only when asked
+ * (--create).
  */
 #ifndef BOUNDARY_USER_ATTACH_H
 #define BOUNDARY_USER_ATTACH_H
@@ -19,7 +20,19 @@ struct attach_target {
 	char path[PATH_MAX]; /* its directory under the cgroup2 mount */
 	pid_t member;	     /* one process in it or below it, 0 when it has none */
 	int netns_fd;	     /* its processes' network namespace, -1 when it is the host's */
+	/*
+	 * A parent: it has no process of its own, and its children (which may live in network
+	 * namespaces of their own, or be made later) are each a jail (see parent.h). So is a
+	 * cgroup with no process at all, and one whose processes live in different namespaces.
+	 */
+	bool parent;
 };
+
+/*
+ * Makes the cgroup that cgroup names (as attach_resolve() reads it), and the directories above
+ * it, if they do not exist, for boundary attach --create. Returns 0, or -errno with err filled.
+ */
+int attach_create(const char *root, const char *cgroup, char *err, size_t errlen);
 
 /*
  * Resolves the cgroup named by exactly one of cgroup (a directory under the cgroup2 mount root,
@@ -27,8 +40,9 @@ struct attach_target {
  * id or name that docker, podman, nerdctl, crictl or ctr, whichever is installed, knows) or
  * unit (a systemd unit: systemctl show -p ControlGroup). Refuses the root cgroup, a jail of
  * boundary's own and any cgroup that holds boundary itself (its own connections would be
- * redirected to itself). Finds the network namespace its processes live in; a cgroup whose
- * processes live in different ones is refused. Returns 0 with t filled (close t->netns_fd when
+ * redirected to itself). Finds the network namespace its processes live in; a cgroup with
+ * no process, or whose processes live in different ones, is a parent (t->parent), which must
+ * then hold no process itself, only children. Returns 0 with t filled (close t->netns_fd when
  * it is not -1), or -errno with err filled for a person.
  */
 int attach_resolve(const char *root, const char *cgroup, const char *container, const char *unit,

@@ -58,6 +58,7 @@
 #include "user/fsview.h"
 #include "user/netns.h"
 #include "user/opts.h"
+#include "user/parent.h"
 #include "user/portfwd.h"
 #include "user/privs.h"
 #include "user/reap.h"
@@ -116,6 +117,10 @@ struct jail {
 	bool moving_said;
 	bool keep_closed; /* stopping with the programs left pinned: the cgroup stays closed */
 	int tick;	  /* the self-check's timer: faster while moving */
+	/* attached to a parent: each cgroup one level below it is a jail (user/parent.h) */
+	unsigned entry_level; /* that level; 0: not a parent */
+	struct parent *parent;
+	unsigned fast; /* the timer's period, ms, as last set */
 };
 
 #define SELF_CHECK_MS 1000  /* how often the programs are checked to be where they should */
@@ -185,6 +190,7 @@ static int load_and_attach(struct jail *j, char *err, size_t errlen)
 	j->skel->rodata->cfg.proxy_port = j->l.proxy_port;
 	j->skel->rodata->cfg.dns_port = j->l.dns_port;
 	j->skel->rodata->cfg.flags = j->cfg_flags;
+	j->skel->rodata->cfg.entry_level = j->entry_level;
 	if (jail_bpf__load(j->skel) != 0) {
 		ret = -errno;
 		snprintf(err, errlen,
@@ -435,6 +441,8 @@ static void jail_teardown(struct jail *j)
 	/* The way in closes first: nothing reaches the jail while it is taken down. */
 	portfwd_free(j->fwd);
 	j->fwd = NULL;
+	parent_free(j->parent);
+	j->parent = NULL;
 	if (j->cg_path[0] && !j->attached) {
 		ret = cgroup_destroy(j->cg_path, 5000);
 		if (ret < 0)
@@ -596,12 +604,15 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 /* --- the self-check, and an attached cgroup followed across restarts ------------------------ */
 
 /* Runs the self-check's timer every ms milliseconds. */
-static void set_tick(const struct jail *j, unsigned ms)
+static void set_tick(struct jail *j, unsigned ms)
 {
 	struct itimerspec its = {
 	    .it_interval = {.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L}};
 
 	its.it_value = its.it_interval;
+	if (j->fast == ms)
+		return;
+	j->fast = ms;
 	if (j->tick >= 0 && timerfd_settime(j->tick, 0, &its, NULL) == -1)
 		log_warn_errno("cannot set the self-check's timer");
 }
@@ -758,6 +769,8 @@ static int self_check(struct jail *j, struct dns_server *dns)
 	j->gone = false;
 	log_info("%s is a new cgroup (%s restarted): boundary's programs are on it", j->cg_path,
 		 j->container ? "the container" : "its owner");
+	if (j->parent)
+		return 0; /* its children come and go on their own (parent_scan) */
 	/* What it opened before the programs were on it never passed them: shut it down. */
 	n = attach_existing_sockets(j->cg_path, true);
 	if (n > 0)
@@ -814,7 +827,7 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	struct epoll_event ev, evs[16];
 	struct signalfd_siginfo ssi;
 	int ep, n, i, fd, status = LOG_EXIT_FAILURE, tick = -1, dir = -1;
-	int lfds[] = {sigfd, pidfd, -1, -1, -1};
+	int lfds[] = {sigfd, pidfd, -1, -1, -1, -1};
 	struct reload rl;
 	char err[256], drain[4096];
 	bool done = false, broken = false;
@@ -835,6 +848,7 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	}
 	lfds[3] = tick;
 	lfds[4] = dir;
+	lfds[5] = j->parent ? parent_fd(j->parent) : -1;
 	for (i = 0; i < (int)(sizeof(lfds) / sizeof(lfds[0])); i++) {
 		if (lfds[i] < 0)
 			continue; /* no command to wait for (attach), no file to watch */
@@ -863,7 +877,13 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 		else
 			done = true; /* an attached cgroup stays closed: its pins outlive us */
 	}
+	if (j->parent && dns) {
+		parent_set_dns(j->parent, dns);
+		parent_scan(j->parent);
+	}
 	while (!done) {
+		if (j->parent)
+			set_tick(j, parent_waiting(j->parent) ? MOVE_POLL_MS : SELF_CHECK_MS);
 		n = epoll_wait(ep, evs, 16, dns ? dns_server_timeout_ms(dns) : -1);
 		if (n == -1) {
 			if (errno == EINTR)
@@ -880,6 +900,10 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 				continue;
 			}
 			fd = evs[i].data.fd;
+			if (j->parent && (fd == tick || fd == parent_fd(j->parent)) && dns)
+				parent_scan(j->parent);
+			if (j->parent && fd == parent_fd(j->parent))
+				continue;
 			if (fd == tick || fd == dir) {
 				while (read(fd, drain, sizeof(drain)) > 0)
 					;
@@ -932,6 +956,9 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 			}
 		}
 	}
+	/* The children's listeners leave the DNS server before it goes. */
+	parent_free(j->parent);
+	j->parent = NULL;
 	dns_server_free(dns);
 	reload_fini(&rl);
 	if (tick >= 0)
@@ -1128,6 +1155,22 @@ out:
 	return status;
 }
 
+/* The level of the cgroup at path below the cgroup2 mount root (the root is 0). */
+static unsigned cgroup_level(const char *root, const char *path)
+{
+	char r[PATH_MAX];
+	const char *p;
+	unsigned n = 0;
+
+	if (!realpath(root, r))
+		snprintf(r, sizeof(r), "%s", root);
+	for (p = path + strlen(r); *p; p++) {
+		if (*p == '/' && p[1] && p[1] != '/')
+			n++;
+	}
+	return n;
+}
+
 int jail_attach(const struct opts *o)
 {
 	struct attach_target t;
@@ -1151,6 +1194,13 @@ int jail_attach(const struct opts *o)
 	}
 
 	ret = cgroup_find_root(j.cg_root, sizeof(j.cg_root), err, sizeof(err));
+	if (ret == 0 && o->attach_create) {
+		if (!o->attach_cgroup) {
+			log_error("--create makes the cgroup --cgroup names: use the two together");
+			goto out;
+		}
+		ret = attach_create(j.cg_root, o->attach_cgroup, err, sizeof(err));
+	}
 	if (ret == 0)
 		ret = attach_resolve(j.cg_root, o->attach_cgroup, o->attach_container,
 				     o->attach_unit, &t, err, sizeof(err));
@@ -1158,6 +1208,8 @@ int jail_attach(const struct opts *o)
 		log_error("%s", err);
 		goto out;
 	}
+	if (t.parent) /* each child a jail: its entry is found at the level below */
+		j.entry_level = cgroup_level(j.cg_root, t.path) + 1;
 	/* A stale attachment to this cgroup stays until ours is in place: never an open instant. */
 	ret = reap_stale(false, NULL);
 	if (ret > 0)
@@ -1169,7 +1221,8 @@ int jail_attach(const struct opts *o)
 	}
 	reap_make_id(j.id, sizeof(j.id));
 	j.attached = true;
-	j.container = o->attach_container;
+	if (!t.parent)
+		j.container = o->attach_container;
 	snprintf(j.cg_path, sizeof(j.cg_path), "%s", t.path);
 	j.netns_fd = t.netns_fd;
 	t.netns_fd = -1;
@@ -1212,20 +1265,43 @@ int jail_attach(const struct opts *o)
 		log_error("%s", err);
 		goto out;
 	}
+	if (t.parent) {
+		struct parent_hooks ph = {.root = j.cg_root,
+					  .entries_fd = bpf_map__fd(j.skel->maps.entries),
+					  .proxy_port = j.l.proxy_port,
+					  .dns_port = j.l.dns_port,
+					  .proxy = j.proxy,
+					  .table = j.dns};
+
+		j.parent = parent_new(j.cg_path, &ph, err, sizeof(err));
+		if (!j.parent) {
+			log_error("%s", err);
+			goto out;
+		}
+	}
 	/* Attached first, then looked for: a socket made meanwhile is covered or found. */
 	ret = attach_existing_sockets(j.cg_path, o->kill_existing_sockets);
 	if (ret < 0) {
 		errno = -ret;
 		log_warn_errno("cannot look for connections opened before the attach");
 	}
-	if (j.netns_fd < 0)
+	if (t.parent)
+		log_info(
+		    "attached to %s, a parent: each cgroup below it, now or later, is a jail "
+		    "of its own and reaches the network only through boundary on "
+		    "127.0.0.1:%u (DNS on port %u) in its own network namespace, once its "
+		    "first process shows which; HTTPS clients must trust %s; SIGTERM or SIGINT "
+		    "detaches",
+		    j.cg_path, j.l.proxy_port, j.l.dns_port, ca_cert_path(j.ca));
+	else if (j.netns_fd < 0)
 		snprintf(where, sizeof(where), "the host's network namespace");
 	else
 		snprintf(where, sizeof(where), "the network namespace of pid %d", (int)t.member);
-	log_info("attached to %s: its processes (in %s) reach the network only through boundary "
-		 "on 127.0.0.1:%u (DNS on port %u); HTTPS clients must trust %s; SIGTERM or "
-		 "SIGINT detaches",
-		 j.cg_path, where, j.l.proxy_port, j.l.dns_port, ca_cert_path(j.ca));
+	if (!t.parent)
+		log_info("attached to %s: its processes (in %s) reach the network only through "
+			 "boundary on 127.0.0.1:%u (DNS on port %u); HTTPS clients must trust %s; "
+			 "SIGTERM or SIGINT detaches",
+			 j.cg_path, where, j.l.proxy_port, j.l.dns_port, ca_cert_path(j.ca));
 	status = serve(&j, o, -1, sigfd);
 	if (status == 0)
 		log_info("detached from %s", j.cg_path);

@@ -27,9 +27,15 @@ MEMBERS=""
 # network namespace of its own with "unshare -n"); sets MPID (the shell's pid) and MCG (the
 # cgroup's directory).
 member_up() {
-	local name=$1 i
+	local name=$1
 	shift
-	MCG=$CGROOT/bnd-attach-$$-$name
+	member_in "$CGROOT/bnd-attach-$$-$name" "$name" "$@"
+}
+# member_in DIR NAME [unshare -n]: member_up with its cgroup at DIR (made if needed).
+member_in() {
+	local name=$2 i
+	MCG=$1
+	shift 2
 	mkdir -p "$MCG" || return 1
 	CGS="$MCG $CGS"
 	mkfifo "$TMPDIR_T/$name.in"
@@ -423,6 +429,67 @@ check "and its DNS is answered by boundary there ($out)" [ -n "$out" ]
 detach
 check "it detaches cleanly after following ($rc)" [ "$rc" = 0 ]
 export PATH=$OLDPATH
+
+# --- a parent: each cgroup below it is a jail of its own, from its first instruction -------------
+
+PCG=$CGROOT/bnd-attach-$$-parent
+CGS="$PCG $CGS"
+attach_bg parent --create --cgroup "${PCG#"$CGROOT"}" --allow "domain=up.test"
+PLOG=$ALOG
+PBND=$BND_PID
+logged "--create makes the cgroup and attaches to it as a parent" "$(cat "$PLOG")" \
+	"attached to $PCG, a parent: each cgroup below it, now or later, is a jail of its own"
+check "the parent has boundary's programs" not no_programs "$PCG"
+# Two children made after the attach, each in a network namespace of its own, and one in the
+# host's: the first instruction of each already runs under the parent's programs.
+member_in "$PCG/one" pone unshare -n
+ONE=$MPID
+member_in "$PCG/two" ptwo unshare -n
+TWO=$MPID
+member_in "$PCG/host" phost
+for _ in $(seq 100); do [ "$(grep -c "^boundary: info: jailed $PCG/" "$PLOG")" -ge 3 ] && break; sleep 0.05; done
+logged "boundary serves a child in a network namespace of its own" "$(cat "$PLOG")" \
+	"jailed $PCG/one \(pid $ONE, in a network namespace of its own\)"
+logged "and another, in another" "$(cat "$PLOG")" "jailed $PCG/two \(pid $TWO, in a network namespace of its own\)"
+logged "and one in the host's namespace" "$(cat "$PLOG")" "jailed $PCG/host \(pid [0-9]+, in the host's network namespace\)"
+for c in pone ptwo phost; do
+	in_member "$c" "$CURL http://up.test:$P_HTTP/echo/parent-$c"
+	check "child $c: an allowed request goes through ($rc)" went_through "/echo/parent-$c"
+	in_member "$c" "$CURL -o /dev/null -w '%{http_code}' http://other.test:$P_HTTP/refused-$c"
+	check "child $c: a refused one gets 403 ($out)" [ "$out" = 403 ]
+done
+check "no refused request of a child reached its server" [ "$(conns B)" = 0 ]
+logged "each child's requests are named with its process" "$(cat "$PLOG")" \
+	"ALLOW GET http://up.test:$P_HTTP/echo/parent-pone from curl\[[0-9]+\]"
+in_member phost "curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://127.0.0.1:$P_HTTP/echo/host-lo"
+check "the host-namespace child's connections to host loopback are decided too ($out)" [ "$out" = 403 ]
+# A child's very first instruction runs under the programs: a cgroup made now, whose first
+# process at once asks the host's loopback (no rule allows it), is refused, whether boundary has
+# made its entry yet (403) or not (everything goes to listeners, refused).
+mkdir "$PCG/first"
+CGS="$PCG/first $CGS"
+sh -c 'echo $$ >"$1/cgroup.procs" && exec curl -sS --max-time 10 -o /dev/null -w "%{http_code}" "$2"' \
+	_ "$PCG/first" "http://127.0.0.1:$P_HTTP/echo/first-instruction" >"$TMPDIR_T/first.out" 2>&1
+check "a child's first instruction is already jailed ($(cat "$TMPDIR_T/first.out"))" \
+	not grep -q /echo/first-instruction "$UP/requests.log"
+stop_child() {
+	echo 1 >"$1/cgroup.kill"
+	for _ in $(seq 50); do rmdir "$1" 2>/dev/null && break; sleep 0.1; done
+}
+stop_child "$PCG/two"
+for _ in $(seq 100); do grep -q "$PCG/two is gone" "$PLOG" && break; sleep 0.05; done
+logged "a child that goes loses its entry and listeners" "$(cat "$PLOG")" \
+	"$PCG/two is gone: its entry and its listeners are removed"
+in_member pone "$CURL http://up.test:$P_HTTP/echo/still"
+check "the other children are still served ($rc)" went_through "/echo/still"
+check "boundary still runs" kill -0 "$PBND"
+BND_PID=$PBND
+detach
+check "SIGTERM detaches the parent ($rc), its programs gone" [ "$rc" = 0 ]
+check "and its children are left as they were" kill -0 "$ONE"
+check "the parent's cgroup has no programs after it" no_programs "$PCG"
+stop_child "$PCG/one"
+stop_child "$PCG/host"
 
 # --- refusals ------------------------------------------------------------------------------------
 
