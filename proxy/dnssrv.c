@@ -35,6 +35,7 @@ enum ev_kind { EV_UDP = 1, EV_TCP_LISTEN, EV_TCP_CONN, EV_FWD };
 
 struct tcp_conn {
 	int fd;
+	int probe6;   /* its listener's (struct dns_server_config) */
 	uint32_t gen; /* bumped on close: a late forwarded answer finds out */
 	uint32_t pid;
 	char comm[16];
@@ -68,7 +69,7 @@ struct pending {
 struct dns_server {
 	struct dns_server_config cfg;
 	/* the listening sockets: cfg's two of each, then those dns_server_add() gave */
-	int lis_udp[DNS_SERVER_SOCKS], lis_tcp[DNS_SERVER_SOCKS];
+	int lis_udp[DNS_SERVER_SOCKS], lis_tcp[DNS_SERVER_SOCKS], lis_probe[DNS_SERVER_SOCKS];
 	unsigned n_socks;
 	struct dns_fwd *fwd;
 	struct ruleset *rs; /* the rules forwarding is decided by (a reference) */
@@ -313,6 +314,20 @@ static bool try_forward(struct dns_server *s, const struct origin *o, const unsi
 	return false;
 }
 
+/*
+ * Whether the namespace of probe (a UDP socket there) has IPv6 loopback now: sets the table's
+ * AAAA answers for the query about to be answered. Nothing when probe is -1.
+ */
+static void v6_for(struct dns_server *s, int probe)
+{
+	struct sockaddr_in6 lo = {
+	    .sin6_family = AF_INET6, .sin6_port = htons(53), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+
+	if (probe >= 0)
+		dns_table_set_v6(s->cfg.table,
+				 connect(probe, (struct sockaddr *)&lo, sizeof(lo)) == 0);
+}
+
 static void lookup_who(struct dns_server *s, struct origin *o)
 {
 	o->pid = 0;
@@ -325,7 +340,7 @@ static void lookup_who(struct dns_server *s, struct origin *o)
 	o->comm[15] = '\0';
 }
 
-static void udp_read(struct dns_server *s, int fd)
+static void udp_read(struct dns_server *s, int fd, int probe6)
 {
 	unsigned char in[DNS_TCP_QUERY_MAX], out[DNS_REPLY_MAX * 2];
 	struct origin o;
@@ -350,13 +365,14 @@ static void udp_read(struct dns_server *s, int fd)
 		if (try_forward(s, &o, in, (size_t)n))
 			continue;
 		note_synthetic(s, &o, in, (size_t)n);
+		v6_for(s, probe6);
 		r = dns_handle(s->cfg.table, in, (size_t)n, out, sizeof(out), DNS_EDNS_SIZE);
 		if (r > 0)
 			reply(s, &o, out, (size_t)r);
 	}
 }
 
-static void tcp_accept(struct dns_server *s, int lfd)
+static void tcp_accept(struct dns_server *s, int lfd, int probe6)
 {
 	struct sockaddr_storage peer;
 	struct origin o;
@@ -394,6 +410,7 @@ static void tcp_accept(struct dns_server *s, int lfd)
 		o.fd = fd;
 		lookup_who(s, &o);
 		s->tcp[i].fd = fd;
+		s->tcp[i].probe6 = probe6;
 		s->tcp[i].in_len = 0;
 		s->tcp[i].pid = o.pid;
 		memcpy(s->tcp[i].comm, o.comm, sizeof(o.comm));
@@ -433,6 +450,7 @@ static void tcp_read(struct dns_server *s, unsigned slot)
 			used = (ssize_t)(2 + flen);
 		} else {
 			out_len = 0;
+			v6_for(s, t->probe6);
 			used = dns_tcp_feed(s->cfg.table, t->in,
 					    t->in_len < 2 + flen ? t->in_len : 2 + flen, out,
 					    sizeof(out), &out_len);
@@ -471,6 +489,7 @@ struct dns_server *dns_server_new(const struct dns_server_config *cfg, char *err
 	for (i = 0; i < 2; i++) {
 		s->lis_udp[i] = cfg->udp[i];
 		s->lis_tcp[i] = cfg->tcp[i];
+		s->lis_probe[i] = cfg->probe6;
 	}
 	s->n_socks = 2;
 	s->rs = ruleset_borrow(cfg->rules);
@@ -494,7 +513,7 @@ struct dns_server *dns_server_new(const struct dns_server_config *cfg, char *err
 	return s;
 }
 
-int dns_server_add(struct dns_server *s, int udp, int tcp)
+int dns_server_add(struct dns_server *s, int udp, int tcp, int probe6)
 {
 	unsigned i;
 
@@ -504,6 +523,7 @@ int dns_server_add(struct dns_server *s, int udp, int tcp)
 		return -E2BIG;
 	s->lis_udp[i] = udp;
 	s->lis_tcp[i] = tcp;
+	s->lis_probe[i] = probe6;
 	if (i == s->n_socks)
 		s->n_socks++;
 	if (udp >= 0)
@@ -549,11 +569,11 @@ void dns_server_event(struct dns_server *s, uint64_t u64, uint32_t events)
 	switch (k) {
 	case EV_UDP:
 		if (v < s->n_socks && s->lis_udp[v] >= 0)
-			udp_read(s, s->lis_udp[v]);
+			udp_read(s, s->lis_udp[v], s->lis_probe[v]);
 		break;
 	case EV_TCP_LISTEN:
 		if (v < s->n_socks && s->lis_tcp[v] >= 0)
-			tcp_accept(s, s->lis_tcp[v]);
+			tcp_accept(s, s->lis_tcp[v], s->lis_probe[v]);
 		break;
 	case EV_TCP_CONN:
 		if (v < TCP_MAX && s->tcp[v].fd >= 0)

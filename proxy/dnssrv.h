@@ -37,7 +37,12 @@ struct dns_server_config {
 	dns_who_fn who; /* or NULL */
 	void *who_arg;
 	int udp[2], tcp[2]; /* listening sockets (v4, v6; -1 for none), borrowed, non-blocking */
-	int ep;		    /* the epoll instance to register in */
+	/*
+	 * A UDP socket of the listeners' namespace (-1: none), borrowed: AAAA queries get an
+	 * address only while it can reach ::1 there (dns_table_set_v6).
+	 */
+	int probe6;
+	int ep; /* the epoll instance to register in */
 };
 
 /*
@@ -67,9 +72,9 @@ void dns_server_set_rules(struct dns_server *s, struct ruleset *rs);
 
 /*
  * Serves one more pair of listening sockets (either may be -1), borrowed like the config's:
- * those of another network namespace. Returns 0, or -E2BIG when DNS_SERVER_SOCKS are served.
+ * those of another network namespace, with probe6 its own (see the config). Returns 0, or -E2BIG when DNS_SERVER_SOCKS are served.
  */
-int dns_server_add(struct dns_server *s, int udp, int tcp);
+int dns_server_add(struct dns_server *s, int udp, int tcp, int probe6);
 
 /*
  * Stops serving the listening sockets udp and tcp (-1: none); the caller may close them then.

@@ -429,7 +429,7 @@ static void jail_init(struct jail *j)
 	j->netns_fd = -1;
 	j->orig_map_fd = -1;
 	j->l.proxy4 = j->l.proxy6 = j->l.dns_udp4 = j->l.dns_udp6 = j->l.dns_tcp4 = -1;
-	j->l.dns_tcp6 = -1;
+	j->l.dns_tcp6 = j->l.probe6 = -1;
 	j->tick = -1;
 }
 
@@ -620,14 +620,13 @@ static void set_tick(struct jail *j, unsigned ms)
 /* Puts the listeners in l where j's are, under the same descriptors, and closes l. */
 static void listeners_swap(struct jail *j, struct netns_listeners *l, struct dns_server *dns)
 {
-	int *const from[] = {&l->proxy4,   &l->proxy6,	 &l->dns_udp4,
-			     &l->dns_udp6, &l->dns_tcp4, &l->dns_tcp6};
-	int *const to[] = {&j->l.proxy4,   &j->l.proxy6,   &j->l.dns_udp4,
-			   &j->l.dns_udp6, &j->l.dns_tcp4, &j->l.dns_tcp6};
+	int *const from[] = {&l->proxy4,   &l->proxy6,	 &l->dns_udp4, &l->dns_udp6,
+			     &l->dns_tcp4, &l->dns_tcp6, &l->probe6};
+	int *const to[] = {&j->l.proxy4,   &j->l.proxy6,   &j->l.dns_udp4, &j->l.dns_udp6,
+			   &j->l.dns_tcp4, &j->l.dns_tcp6, &j->l.probe6};
 	size_t i;
 	int ret;
 
-	dns_table_set_v6(j->dns, l->proxy6 >= 0 && j->l.proxy6 >= 0);
 	for (i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
 		if (*from[i] < 0)
 			continue;
@@ -867,6 +866,7 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	dc.udp[1] = j->l.dns_udp6;
 	dc.tcp[0] = j->l.dns_tcp4;
 	dc.tcp[1] = j->l.dns_tcp6;
+	dc.probe6 = j->l.probe6;
 	dc.ep = ep;
 	dns = dns_server_new(&dc, err, sizeof(err));
 	if (!dns) {
@@ -992,8 +992,6 @@ static int hook_up(struct jail *j, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory for the DNS responder");
 		return -ENOMEM;
 	}
-	/* No IPv6 loopback to send a connection to (a Docker container's): no AAAA either. */
-	dns_table_set_v6(j->dns, j->l.proxy6 >= 0);
 	return 0;
 }
 

@@ -167,7 +167,7 @@ static void close_fds(int *const *fds, size_t n)
 /* Closes the DNS responder's sockets. */
 static void close_dns(struct netns_listeners *l)
 {
-	int *const fds[] = {&l->dns_udp4, &l->dns_udp6, &l->dns_tcp4, &l->dns_tcp6};
+	int *const fds[] = {&l->dns_udp4, &l->dns_udp6, &l->dns_tcp4, &l->dns_tcp6, &l->probe6};
 
 	close_fds(fds, sizeof(fds) / sizeof(fds[0]));
 }
@@ -240,6 +240,7 @@ listen:
 		}
 	}
 	l->proxy6 = listen_on(AF_INET6, SOCK_STREAM, l->proxy_port, NULL);
+	l->probe6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	return 0;
 }
 
@@ -263,6 +264,7 @@ int netns_create(uint16_t proxy_port, struct netns_listeners *l, char *err, size
 	int host = -1, jail = -1, ret;
 
 	l->proxy4 = l->proxy6 = l->dns_udp4 = l->dns_udp6 = l->dns_tcp4 = l->dns_tcp6 = -1;
+	l->probe6 = -1;
 	l->proxy_port = l->dns_port = 0;
 	host = open_thread_netns(err, errlen);
 	if (host < 0)
@@ -302,6 +304,7 @@ int netns_listen_in(int nsfd, uint16_t proxy_port, uint16_t dns_port, struct net
 	int host = -1, ret;
 
 	l->proxy4 = l->proxy6 = l->dns_udp4 = l->dns_udp6 = l->dns_tcp4 = l->dns_tcp6 = -1;
+	l->probe6 = -1;
 	l->proxy_port = l->dns_port = 0;
 	if (nsfd < 0) {
 		ret = open_listeners(proxy_port, dns_port, false, l, err, errlen);

@@ -13,6 +13,12 @@
 struct netns_listeners {
 	int proxy4, proxy6; /* TCP 127.0.0.1:proxy_port and [::1]:proxy_port */
 	int dns_udp4, dns_udp6, dns_tcp4, dns_tcp6;
+	/*
+	 * A UDP socket of the namespace, never bound: connecting it to ::1 tells, at each AAAA
+	 * query, whether the namespace has IPv6 loopback now (a runtime may turn IPv6 off after
+	 * the listeners were opened). -1 if it could not be made.
+	 */
+	int probe6;
 	uint16_t proxy_port, dns_port;
 };
 

@@ -37,6 +37,11 @@
 #define MAX_CHILDREN JAIL_MAX_ENTRIES
 #define MAX_NETNS    64	   /* listener sets: PROXY_MAX_LISTENERS and DNS_SERVER_SOCKS allow 64 */
 #define SLOW_MS	     30000 /* a child with no process this long: said */
+/*
+ * A child this young is looked at again on every scan, and scans come fast meanwhile: while a
+ * runtime starts a container, its first process may still be in the runtime's namespace.
+ */
+#define YOUNG_MS 3000
 
 /* The listeners in one network namespace other than the host's. */
 struct nsl {
@@ -47,7 +52,9 @@ struct nsl {
 };
 
 struct child {
-	uint64_t id; /* its cgroup id: the entry's key */
+	uint64_t id;  /* its cgroup id: the entry's key */
+	dev_t ns_dev; /* the network namespace it was found in (the host's too) */
+	ino_t ns_ino;
 	char name[NAME_MAX + 1];
 	struct nsl *nsl; /* NULL: not served, or served by the host's listeners (host) */
 	bool served;
@@ -60,6 +67,7 @@ struct parent {
 	char path[PATH_MAX];
 	struct parent_hooks h;
 	int ino;
+	int host_ns; /* boundary's own network namespace, to tell a child's apart */
 	struct child *kids;
 	size_t n_kids;
 	struct nsl *ns[MAX_NETNS];
@@ -83,6 +91,7 @@ struct parent *parent_new(const char *path, const struct parent_hooks *h, char *
 	}
 	snprintf(p->path, sizeof(p->path), "%s", path);
 	p->h = *h;
+	p->host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	p->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (p->ino == -1 || inotify_add_watch(p->ino, path,
 					      IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
@@ -145,13 +154,10 @@ static struct nsl *nsl_get(struct parent *p, int nsfd, pid_t member)
 	}
 	if (proxy_add_listener(p->h.proxy, n->l.proxy4, PROXY_JAIL) < 0 ||
 	    (n->l.proxy6 >= 0 && proxy_add_listener(p->h.proxy, n->l.proxy6, PROXY_JAIL) < 0) ||
-	    dns_server_add(p->h.dns, n->l.dns_udp4, n->l.dns_tcp4) < 0 ||
-	    dns_server_add(p->h.dns, n->l.dns_udp6, n->l.dns_tcp6) < 0)
+	    dns_server_add(p->h.dns, n->l.dns_udp4, n->l.dns_tcp4, n->l.probe6) < 0 ||
+	    dns_server_add(p->h.dns, n->l.dns_udp6, n->l.dns_tcp6, n->l.probe6) < 0)
 		log_warn("cannot serve every listener in the network namespace of pid %d",
 			 (int)member);
-	/* A namespace with no IPv6 loopback (Docker's): no AAAA answers, for any of them. */
-	if (n->l.proxy6 < 0)
-		dns_table_set_v6(p->h.table, false);
 	p->ns[p->n_ns++] = n;
 	return n;
 }
@@ -179,12 +185,19 @@ static void nsl_put(struct parent *p, struct nsl *n)
 	free(n);
 }
 
-/* Serves child c once its processes show where it lives. */
+/*
+ * Serves child c once its processes show where it lives, and moves it while young if they
+ * turn out to live elsewhere (a runtime's first process enters the container's namespace only
+ * after the cgroup is joined).
+ */
 static void child_serve(struct parent *p, struct child *c)
 {
 	struct attach_target t;
 	struct jail_entry e;
+	struct nsl *old;
+	struct stat st;
 	char err[512];
+	bool was;
 	int ret;
 
 	memset(&t, 0, sizeof(t));
@@ -202,7 +215,20 @@ static void child_serve(struct parent *p, struct child *c)
 		}
 		return;
 	}
+	if (fstat(t.netns_fd >= 0 ? t.netns_fd : p->host_ns, &st) == -1) {
+		if (t.netns_fd >= 0)
+			close(t.netns_fd);
+		return;
+	}
+	if (c->served && st.st_dev == c->ns_dev && st.st_ino == c->ns_ino) {
+		if (t.netns_fd >= 0)
+			close(t.netns_fd);
+		return; /* where it was */
+	}
 	memset(&e, 0, sizeof(e));
+	old = c->nsl;
+	was = c->served;
+	c->nsl = NULL;
 	c->host = t.netns_fd < 0;
 	if (c->host) {
 		e.flags = JAIL_CFG_HOST_LOOPBACK;
@@ -210,6 +236,7 @@ static void child_serve(struct parent *p, struct child *c)
 		c->nsl = nsl_get(p, t.netns_fd, t.member);
 		close(t.netns_fd);
 		if (!c->nsl) {
+			c->nsl = old;
 			c->since = util_now_ms(); /* tried again on the next scan */
 			return;
 		}
@@ -218,13 +245,16 @@ static void child_serve(struct parent *p, struct child *c)
 	if (bpf_map_update_elem(p->h.entries_fd, &c->id, &e, BPF_ANY) != 0) {
 		log_warn_errno("cannot make the entry of %s (it reaches nothing)", t.path);
 		nsl_put(p, c->nsl);
-		c->nsl = NULL;
+		c->nsl = old;
 		return;
 	}
+	nsl_put(p, old);
 	c->served = true;
-	log_info("jailed %s (pid %d, %s): its processes reach the network only through "
-		 "boundary on 127.0.0.1:%u",
-		 t.path, (int)t.member,
+	c->ns_dev = st.st_dev;
+	c->ns_ino = st.st_ino;
+	log_info("%s %s (pid %d, %s): its processes reach the network only through boundary on "
+		 "127.0.0.1:%u",
+		 was ? "moved" : "jailed", t.path, (int)t.member,
 		 c->host ? "in the host's network namespace" : "in a network namespace of its own",
 		 p->h.proxy_port);
 }
@@ -281,7 +311,7 @@ void parent_scan(struct parent *p)
 	if (d)
 		closedir(d);
 	for (i = 0; i < p->n_kids; i++) {
-		if (!p->kids[i].served)
+		if (!p->kids[i].served || util_now_ms() - p->kids[i].since < YOUNG_MS)
 			child_serve(p, &p->kids[i]);
 	}
 }
@@ -291,7 +321,7 @@ bool parent_waiting(const struct parent *p)
 	size_t i;
 
 	for (i = 0; i < p->n_kids; i++) {
-		if (!p->kids[i].served)
+		if (!p->kids[i].served || util_now_ms() - p->kids[i].since < YOUNG_MS)
 			return true;
 	}
 	return false;
@@ -313,6 +343,8 @@ void parent_free(struct parent *p)
 	while (p->n_kids)
 		child_drop(p, p->n_kids - 1);
 	close(p->ino);
+	if (p->host_ns >= 0)
+		close(p->host_ns);
 	free(p->kids);
 	free(p);
 }

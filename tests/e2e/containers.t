@@ -243,8 +243,8 @@ get hammer "http://up.test:$P_HTTP/echo/after-reattach"
 check "and the new boundary serves the container ($status)" allowed after-reattach
 kill -KILL "$HBND"
 wait "$HBND" 2>/dev/null
+check "killed again, up to boundary cleanup the hammer never reaches the server" no_hammer
 "$BOUNDARY" cleanup >"$TMPDIR_T/cleanup.out" 2>&1
-check "up to boundary cleanup the hammer never reached the server" [ "$(gw_saw /gw/hammer)" = "$H0" ]
 logged "cleanup says the container is open again" "$(cat "$TMPDIR_T/cleanup.out")" \
 	"cgroup $HCG is no longer jailed"
 reopened() {
@@ -253,6 +253,55 @@ reopened() {
 }
 check "after it the hammer reaches the server again" reopened
 dk rm -f hammer >/dev/null
+
+# --- a parent boundary holds: containers started under it are jailed from their first instruction -
+
+JAILS=/$DK_CGP/jails
+BND_LOG_LEVEL=debug bnd_bg par attach --create --cgroup "$JAILS" --allow "domain=up.test"
+PLOG=$TMPDIR_T/par.log
+PBND=$BND_PID
+for _ in $(seq 300); do
+	grep -q "attached to " "$PLOG" 2>/dev/null || ! kill -0 "$PBND" 2>/dev/null && break
+	sleep 0.05
+done
+logged "boundary attach --create holds a parent for containers" "$(cat "$PLOG")" \
+	"attached to $(cg_root)$JAILS, a parent"
+# Each container's first instruction is a request to the gateway's server, which no rule allows.
+FIRST="timeout 5 wget -q -O /dev/null http://$GW:$GWP/gw/first-instruction; while :; do sleep 1; done"
+docker_run p1 --cgroup-parent "$JAILS" -- sh -c "$FIRST"
+P1CG=$CCG
+docker_run p2 --cgroup-parent "$JAILS" -- sh -c "$FIRST"
+P2CG=$CCG
+check "docker run --cgroup-parent puts the containers under the parent" \
+	[ "${P1CG%/*}" = "$(cg_root)$JAILS" ] && [ "${P2CG%/*}" = "$(cg_root)$JAILS" ]
+served() { for _ in $(seq 200); do grep -q "jailed $1 " "$PLOG" && return 0; sleep 0.05; done; return 1; }
+check "boundary serves the first container in its own namespace" served "$P1CG"
+check "and the second in its" served "$P2CG"
+sleep 5.5 # the first instructions' wget gives up after 5 s
+check "neither container's first instruction reached the gateway's server" \
+	[ "$(gw_saw /gw/first-instruction)" = 0 ]
+get p1 "http://up.test:$P_HTTP/echo/parent-p1"
+check "a request the rules allow goes through from the first ($status)" allowed parent-p1
+[ "$status" = 200 ] || diag "wget: $out" "log: $(grep -v libbpf "$PLOG" | tail -n 15)"
+get p2 "http://up.test:$P_HTTP/echo/parent-p2"
+check "and from the second ($status)" allowed parent-p2
+get p2 "http://$GW:$GWP/gw/parent-refused"
+check "one they refuse gets 403 and is not seen ($status)" \
+	[ "$status" = 403 ] && [ "$(gw_saw /gw/parent-refused)" = 0 ]
+check "the unrelated container, outside the parent, is not jailed" no_programs "$OCG"
+dk restart -t 1 p1 >/dev/null
+P1NEW=$(cg2_of "$(dk inspect --format '{{.State.Pid}}' p1)")
+check "a container restarted under the parent is served again" served "$P1NEW"
+get p1 "http://up.test:$P_HTTP/echo/parent-restarted"
+check "and its requests go through ($status)" allowed parent-restarted
+sleep 5.5
+check "its first instruction after the restart did not reach the server either" \
+	[ "$(gw_saw /gw/first-instruction)" = 0 ]
+kill -TERM "$PBND" 2>/dev/null
+wait "$PBND"
+rc=$?
+check "SIGTERM detaches the parent ($rc)" [ "$rc" = 0 ]
+dk rm -f p1 p2 >/dev/null
 
 # --- a user-defined network: Docker's embedded DNS, in dockerd's namespace -----------------------
 # Unjailed here: what a suite that jails a container on such a network can count on.
