@@ -946,8 +946,7 @@ void conn_free(struct conn *c)
 	buf_fini(&c->uin);
 	buf_fini(&c->uout);
 	free(c->path);
-	if (c->ai)
-		freeaddrinfo(c->ai);
+	resolve_free(c->ai);
 	ruleset_unref(c->rs);
 	free(c);
 }
