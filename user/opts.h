@@ -60,6 +60,7 @@ enum opts_id {
 	OPTS_CONTAINER,
 	OPTS_SYSTEMD_UNIT,
 	OPTS_KILL_EXISTING_SOCKETS,
+	OPTS_RESOLVE_ON_HOST,
 	OPTS_FORMAT, /* log summary's */
 	OPTS__COUNT,
 };
@@ -218,6 +219,8 @@ struct opts {
 	char *attach_container;	    /* --container: an id or name a container runtime knows */
 	char *attach_unit;	    /* --systemd-unit */
 	bool kill_existing_sockets; /* shut down connections opened before the attach */
+	bool
+	    resolve_on_host; /* names resolved and upstreams reached on the host, not in the netns */
 
 	struct opts_test *tests; /* --test, in order */
 	size_t n_tests;
