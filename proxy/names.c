@@ -261,8 +261,8 @@ static int ask_servers(const struct etc_resolv *r, const char *host, struct quer
 	return 0;
 }
 
-/* Why neither query gave an address, for a person. */
-static const char *why_none(const struct query *q)
+/* Why neither query gave an address, for a person: what the nameservers did. */
+static void why_none(const struct query *q, char *out, size_t len)
 {
 	int s = q->status[0] == ARES_SUCCESS || q->status[0] == ARES_ENODATA ||
 			q->status[0] == ARES_ENOTFOUND
@@ -272,19 +272,26 @@ static const char *why_none(const struct query *q)
 	switch (s) {
 	case ARES_SUCCESS:
 	case ARES_ENODATA:
-		return "they have no address for it";
+		snprintf(out, len, "have no address for it");
+		break;
 	case ARES_ENOTFOUND:
-		return "they know no such name";
+		snprintf(out, len, "know no such name");
+		break;
 	case ARES_ETIMEOUT:
-		return "they did not answer in time";
+		snprintf(out, len, "did not answer in time");
+		break;
 	case ARES_ECONNREFUSED:
-		return "they refused the connection";
+		snprintf(out, len, "refused the connection (is one listening there?)");
+		break;
 	case ARES_ESERVFAIL:
-		return "they failed (SERVFAIL)";
+		snprintf(out, len, "failed (SERVFAIL)");
+		break;
 	case ARES_EREFUSED:
-		return "they refused the query";
+		snprintf(out, len, "refused the query");
+		break;
 	default:
-		return ares_strerror(s);
+		snprintf(out, len, "failed: %s", ares_strerror(s));
+		break;
 	}
 }
 
@@ -296,7 +303,7 @@ int names_lookup(int root, const char *host, uint16_t port, struct addrinfo **re
 	struct etc_resolv rc;
 	struct query q;
 	unsigned char lit[16];
-	char servers[160], *buf;
+	char servers[160], why[80], *buf;
 	size_t len = 0, n, i, k;
 	int ret = -1, have;
 
@@ -337,10 +344,11 @@ int names_lookup(int root, const char *host, uint16_t port, struct addrinfo **re
 		goto out;
 	}
 	list_servers(&rc, servers, sizeof(servers));
+	why_none(&q, why, sizeof(why));
 	snprintf(err, errlen,
 		 "not in the container's /etc/hosts, and its nameservers (%s, asked from its "
 		 "network namespace) %s",
-		 servers, why_none(&q));
+		 servers, why);
 out:
 	free(buf);
 	if (ret == 0)
