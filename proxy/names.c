@@ -159,19 +159,22 @@ static bool run(ares_channel ch, struct query *q)
 	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 	struct pollfd pfd[ARES_GETSOCK_MAXNUM];
 	struct timeval tv, *t;
-	int bits, i, n, ms;
+	unsigned bits, rd, wr;
+	int i, n, ms;
 	bool any;
 
 	while (q->pending > 0) {
 		if (util_now_ms() >= until)
 			return false;
-		bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+		/* c-ares's own ARES_GETSOCK_WRITABLE shifts a signed 1 into the sign bit: not used */
+		bits = (unsigned)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
 		for (n = 0, i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			if (!ARES_GETSOCK_READABLE(bits, i) && !ARES_GETSOCK_WRITABLE(bits, i))
+			rd = bits & (1U << i);
+			wr = bits & (1U << (i + ARES_GETSOCK_MAXNUM));
+			if (!rd && !wr)
 				continue;
 			pfd[n].fd = socks[i];
-			pfd[n].events = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-						(ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+			pfd[n].events = (short)((rd ? POLLIN : 0) | (wr ? POLLOUT : 0));
 			pfd[n].revents = 0;
 			n++;
 		}
