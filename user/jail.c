@@ -735,8 +735,9 @@ static int follow_namespace(struct jail *j, struct dns_server *dns)
 	if (j->upstream_inside && upstream_follow(j, t.member, err, sizeof(err)) < 0)
 		log_error("%s: its allowed requests fail until it restarts again", err);
 	log_info("followed %s into the network namespace of pid %d: boundary listens there on "
-		 "127.0.0.1:%u (DNS on port %u); jailed again",
-		 j->cg_path, (int)t.member, j->l.proxy_port, j->l.dns_port);
+		 "127.0.0.1:%u (DNS on port %u)%s; jailed again",
+		 j->cg_path, (int)t.member, j->l.proxy_port, j->l.dns_port,
+		 j->upstream_inside ? ", and resolves names and connects upstream from there" : "");
 	return 0;
 }
 

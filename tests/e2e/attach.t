@@ -473,7 +473,7 @@ check "a name no rule allows gets 403 ($out)" [ "$out" = 403 ]
 own_start restart
 for _ in $(seq 100); do grep -q "^boundary: info: followed " "$ALOG" && break; sleep 0.05; done
 logged "boundary follows the restarted stand-in into its new namespaces" "$(cat "$ALOG")" \
-	"followed $CGROOT/bnd-attach-$$-own into the network namespace of pid $OPID"
+	"followed $CGROOT/bnd-attach-$$-own into the network namespace of pid $OPID: .*, and resolves names and connects upstream from there"
 in_member own "$CURL http://dns-only.test:$IPORT/after-restart"
 check "names resolve and upstreams are reached in the new ones ($out)" [ "$out" = inner ]
 check "and the new namespace's server answered it" grep -q "after-restart" "$OWN/http.log"
