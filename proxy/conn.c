@@ -738,8 +738,8 @@ void conn_timeout(struct conn *c)
 		upstream_failed(c, 504, "timed out connecting to the upstream");
 		break;
 	case CONN_RESOLVE:
-		snprintf(why, sizeof(why),
-			 "looking up %s took too long (is the host's DNS answering?)", c->uhost);
+		snprintf(why, sizeof(why), "looking up %s took too long (is the %s DNS answering?)",
+			 c->uhost, c->w->ns.root >= 0 ? "container's" : "host's");
 		upstream_failed(c, 504, why);
 		break;
 	case CONN_UP_TLS:
@@ -949,8 +949,7 @@ void conn_free(struct conn *c)
 	buf_fini(&c->uin);
 	buf_fini(&c->uout);
 	free(c->path);
-	if (c->ai)
-		freeaddrinfo(c->ai);
+	resolve_free(c->ai);
 	ruleset_unref(c->rs);
 	free(c);
 }

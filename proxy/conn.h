@@ -297,5 +297,11 @@ void conn_decided(struct conn *c, struct decide_job *job);
 void conn_timeout(struct conn *c);
 void conn_free(struct conn *c);
 void upstream_pool_sweep(struct worker *w, bool all);
+/*
+ * Moves w's thread to where the proxy's upstream side now works from, if that changed (the
+ * pool's connections, made from the old place, are closed). Cheap when nothing changed.
+ * Returns 0, or -errno with err filled (the thread stays where it was).
+ */
+int upstream_ns_refresh(struct worker *w, char *err, size_t errlen);
 
 #endif /* BOUNDARY_PROXY_CONN_H */

@@ -18,6 +18,7 @@
 #include "proxy/policy.h"
 #include "proxy/proxy.h"
 #include "proxy/resolve.h"
+#include "proxy/upns.h"
 #include "proxy/xport.h"
 
 #define PROXY_MAX_LISTENERS 130
@@ -49,7 +50,7 @@ struct resolve_job {
 	char host[256];
 	char port[8];
 	struct addrinfo *res;
-	int gai_err;
+	char err[400]; /* why res is NULL */
 };
 
 /*
@@ -85,8 +86,9 @@ struct worker {
 	struct loop_pause pause;
 	bool emfile_said; /* ... and "free again" is still to be said */
 	bool stop;
-	struct ruleset *rs; /* the rules new decisions use: a reference, refreshed each wakeup */
-	unsigned rs_gen;    /* the proxy's rs_gen when rs was taken */
+	struct ruleset *rs;  /* the rules new decisions use: a reference, refreshed each wakeup */
+	unsigned rs_gen;     /* the proxy's rs_gen when rs was taken */
+	struct upns_seen ns; /* the upstream namespace this thread is in */
 	/*
 	 * The parsed header fields of the request or response head being handled. A head is parsed
 	 * and acted on within one step of one connection, so one scratch per worker serves all of
@@ -118,6 +120,8 @@ struct proxy {
 	unsigned rq_n; /* jobs in the queue */
 	bool rstop;
 	bool abandoned; /* resolvers were left in getaddrinfo() at stop: never freed */
+	/* where upstream sockets are made and names resolved: boundary's own, or a container's */
+	struct upns ns;
 };
 
 #endif /* BOUNDARY_PROXY_INTERNAL_H */

@@ -207,12 +207,32 @@ void proxy_set_rules(struct proxy *p, struct ruleset *rs)
 	}
 }
 
+int proxy_set_upstream_ns(struct proxy *p, int netns, int root)
+{
+	uint64_t one = 1;
+	unsigned i;
+	int ret;
+
+	ret = upns_set(&p->ns, netns, root);
+	if (ret < 0)
+		return ret;
+	/* Workers move now and drop their pools, not at their next upstream connection. */
+	for (i = 0; i < p->n_w; i++) {
+		if (write(p->w[i].wake, &one, sizeof(one)) == -1) {
+			/* the worker moves before its next upstream socket anyway */
+		}
+	}
+	return 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event evs[64];
 	struct evsrc *src;
 	uint64_t last_sweep = util_now_ms();
+	char err[256];
+	bool ns_said = false;
 	int n, i;
 
 	while (!w->stop) {
@@ -222,6 +242,10 @@ static void *worker_main(void *arg)
 			break;
 		}
 		worker_refresh_rules(w);
+		if (upstream_ns_refresh(w, err, sizeof(err)) < 0 && !ns_said) {
+			log_warn("%s: upstream connections fail until it works", err);
+			ns_said = true;
+		}
 		for (i = 0; i < n; i++) {
 			src = evs[i].data.ptr;
 			switch (src->kind) {
@@ -261,6 +285,7 @@ static void *worker_main(void *arg)
 	upstream_pool_sweep(w, true);
 	ruleset_unref(w->rs);
 	w->rs = NULL;
+	upns_seen_fini(&w->ns);
 	return NULL;
 }
 
@@ -297,6 +322,7 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	pthread_cond_init(&p->rcond, NULL);
 	pthread_mutex_init(&p->rs_lock, NULL);
 	atomic_init(&p->rs_gen, 0);
+	upns_init(&p->ns, -1, -1);
 	/* The first rules are borrowed: the caller's, for the proxy's whole life. */
 	p->rs = ruleset_borrow(cfg->rules);
 	if (!p->rs) {
@@ -400,6 +426,7 @@ static int worker_init(struct proxy *p, struct worker *w)
 	w->p = p;
 	w->rs = ruleset_ref(p->rs);
 	w->rs_gen = atomic_load(&p->rs_gen);
+	upns_seen_init(&w->ns);
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
 	w->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->ep == -1 || w->wake == -1)
@@ -481,8 +508,7 @@ void proxy_free(struct proxy *p)
 		}
 		for (j = p->w[i].done; j; j = next) {
 			next = j->next;
-			if (j->res)
-				freeaddrinfo(j->res);
+			resolve_free(j->res);
 			free(j);
 		}
 		if (p->w[i].ep >= 0)
@@ -499,5 +525,6 @@ void proxy_free(struct proxy *p)
 	free(p->rt);
 	free(p->r_since);
 	ruleset_unref(p->rs);
+	upns_fini(&p->ns);
 	free(p);
 }

@@ -129,6 +129,18 @@ int proxy_start(struct proxy *p);
  */
 void proxy_set_rules(struct proxy *p, struct ruleset *rs);
 
+/*
+ * From now on, the proxy's upstream side works from network namespace netns (a descriptor of
+ * /proc/PID/ns/net; -1: boundary's own) and resolves names under root (the jailed processes'
+ * root directory, a descriptor of /proc/PID/root: their /etc/hosts, then the nameservers of
+ * their /etc/resolv.conf, asked from netns; -1: the host's getaddrinfo). Its resolver threads
+ * and workers join netns before their next lookup or upstream socket; pooled upstream
+ * connections are closed. Both are duplicated (the caller keeps its own). For boundary attach
+ * to processes in a namespace of their own, at start and when they move to a new one. Any
+ * thread, before or after proxy_start. Returns 0 or -errno.
+ */
+int proxy_set_upstream_ns(struct proxy *p, int netns, int root);
+
 /* Stops the workers, closes every connection. Then proxy_free. */
 void proxy_stop(struct proxy *p);
 void proxy_free(struct proxy *p);

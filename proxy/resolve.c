@@ -5,6 +5,7 @@
  * queue; the answer goes back to the asker's callback, on the worker that asked. It knows
  * nothing of connections.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -16,7 +17,9 @@
 
 #include "proxy/internal.h"
 #include "proxy/log.h"
+#include "proxy/names.h"
 #include "proxy/resolve.h"
+#include "proxy/upns.h"
 #include "proxy/util.h"
 
 /*
@@ -35,14 +38,100 @@
 #define RESOLVER_SLOW_MS 100
 _Static_assert(RESOLVER_THREADS_MAX <= 64, "resolve_stop() keeps the joined threads in a u64");
 
+struct addrinfo *resolve_addr_new(int family, const void *addr, uint16_t port)
+{
+	struct node {
+		struct addrinfo ai;
+		union {
+			struct sockaddr_in in;
+			struct sockaddr_in6 in6;
+		} sa;
+	} *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->ai.ai_family = family;
+	n->ai.ai_socktype = SOCK_STREAM;
+	n->ai.ai_protocol = IPPROTO_TCP;
+	n->ai.ai_addr = (struct sockaddr *)&n->sa;
+	if (family == AF_INET) {
+		n->sa.in.sin_family = AF_INET;
+		n->sa.in.sin_port = htons(port);
+		memcpy(&n->sa.in.sin_addr, addr, 4);
+		n->ai.ai_addrlen = sizeof(n->sa.in);
+	} else {
+		n->sa.in6.sin6_family = AF_INET6;
+		n->sa.in6.sin6_port = htons(port);
+		memcpy(&n->sa.in6.sin6_addr, addr, 16);
+		n->ai.ai_addrlen = sizeof(n->sa.in6);
+	}
+	return &n->ai;
+}
+
+void resolve_free(struct addrinfo *ai)
+{
+	struct addrinfo *next;
+
+	for (; ai; ai = next) {
+		next = ai->ai_next;
+		free(ai);
+	}
+}
+
+/* The host's getaddrinfo, its answer copied into resolve_addr_new() nodes. */
+static void host_lookup(struct resolve_job *j)
+{
+	struct addrinfo hints, *res = NULL, *ai, *list = NULL, **tail = &list, *n;
+	uint16_t port = (uint16_t)strtoul(j->port, NULL, 10);
+	const void *a;
+	int gai;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	gai = getaddrinfo(j->host, j->port, &hints, &res);
+	if (gai == EAI_NONAME || gai == EAI_ADDRFAMILY) {
+		/* AI_ADDRCONFIG hides loopback-only answers on hosts with no other address. */
+		hints.ai_flags = 0;
+		gai = getaddrinfo(j->host, j->port, &hints, &res);
+	}
+	if (gai) {
+		snprintf(j->err, sizeof(j->err), "%s", gai_strerror(gai));
+		return;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET)
+			a = &((const struct sockaddr_in *)(const void *)ai->ai_addr)->sin_addr;
+		else if (ai->ai_family == AF_INET6)
+			a = &((const struct sockaddr_in6 *)(const void *)ai->ai_addr)->sin6_addr;
+		else
+			continue;
+		n = resolve_addr_new(ai->ai_family, a, port);
+		if (!n) {
+			snprintf(j->err, sizeof(j->err), "out of memory");
+			resolve_free(list);
+			freeaddrinfo(res);
+			return;
+		}
+		*tail = n;
+		tail = &n->ai_next;
+	}
+	freeaddrinfo(res);
+	j->res = list;
+	if (!list)
+		snprintf(j->err, sizeof(j->err), "no IPv4 or IPv6 address");
+}
+
 static void *resolver_main(void *arg)
 {
 	struct proxy *p = arg;
 	struct resolve_job *j;
-	struct addrinfo hints;
+	struct upns_seen ns;
 	uint64_t one = 1;
 	unsigned slot;
 
+	upns_seen_init(&ns);
 	pthread_mutex_lock(&p->rlock);
 	slot = p->r_slots++;
 	pthread_mutex_unlock(&p->rlock);
@@ -55,6 +144,7 @@ static void *resolver_main(void *arg)
 		p->r_idle--;
 		if (p->rstop) {
 			pthread_mutex_unlock(&p->rlock);
+			upns_seen_fini(&ns);
 			return NULL;
 		}
 		j = p->rq_head;
@@ -65,15 +155,14 @@ static void *resolver_main(void *arg)
 			p->rq_tail = NULL;
 		pthread_mutex_unlock(&p->rlock);
 
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_family = AF_UNSPEC;
-		hints.ai_socktype = SOCK_STREAM;
-		hints.ai_flags = AI_ADDRCONFIG;
-		j->gai_err = getaddrinfo(j->host, j->port, &hints, &j->res);
-		if (j->gai_err == EAI_NONAME || j->gai_err == EAI_ADDRFAMILY) {
-			/* AI_ADDRCONFIG hides loopback-only answers on hosts with no other address. */
-			hints.ai_flags = 0;
-			j->gai_err = getaddrinfo(j->host, j->port, &hints, &j->res);
+		/* Where the jailed processes resolve: their namespace, and their files if any. */
+		/* On failure j->err says why: no lookup from the wrong namespace. */
+		if (upns_enter(&p->ns, &ns, j->err, sizeof(j->err)) >= 0) {
+			if (ns.root >= 0)
+				names_lookup(ns.root, j->host, (uint16_t)strtoul(j->port, NULL, 10),
+					     &j->res, j->err, sizeof(j->err));
+			else
+				host_lookup(j);
 		}
 
 		pthread_mutex_lock(&j->w->lock);
@@ -154,13 +243,12 @@ void resolve_finish(struct resolve_job *j)
 	struct addrinfo *res = j->res;
 	resolve_done_fn *done = j->done;
 	void *arg = j->arg;
-	int gai_err = j->gai_err;
 
-	free(j);
 	if (done)
-		done(arg, res, gai_err);
-	else if (res)
-		freeaddrinfo(res);
+		done(arg, res, res ? NULL : j->err[0] ? j->err : "no address");
+	else
+		resolve_free(res);
+	free(j);
 }
 
 int resolve_start(struct proxy *p)

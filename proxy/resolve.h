@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * resolve.h: the resolver threads. getaddrinfo (which honours /etc/hosts and nsswitch) runs off
- * the workers' loops, in a pool that starts small and grows while lookups are stuck; each
- * answer goes back to the worker that asked, on its done list, and wakes it through its
- * eventfd. The pool's state lives in struct proxy (internal.h). Private to proxy/.
+ * resolve.h: the resolver threads. Lookups run off the workers' loops, in a pool that starts
+ * small and grows while lookups are stuck; each answer goes back to the worker that asked, on its
+ * done list, and wakes it through its eventfd. A lookup is the host's getaddrinfo (which honours
+ * /etc/hosts and nsswitch), or, once the proxy's upstream side is in a container's namespace
+ * with its root (upns.h), the container's own files and nameservers (names.h), from inside its
+ * network namespace. The pool's state lives in struct proxy (internal.h). Private to proxy/.
  */
 #ifndef BOUNDARY_PROXY_RESOLVE_H
 #define BOUNDARY_PROXY_RESOLVE_H
@@ -16,10 +18,21 @@ struct resolve_job;
 struct worker;
 
 /*
- * What the worker that asked calls with the answer: res (the caller's to free, NULL on error)
- * or gai_err (getaddrinfo's, 0 on success). Not called for a cancelled job.
+ * What the worker that asked calls with the answer: res (the caller's to free with
+ * resolve_free(), NULL on error) or err (NULL on success; else why, for a person: "Name or
+ * service not known", or what the container's files and nameservers said). Not called for a
+ * cancelled job.
  */
-typedef void resolve_done_fn(void *arg, struct addrinfo *res, int gai_err);
+typedef void resolve_done_fn(void *arg, struct addrinfo *res, const char *err);
+
+/*
+ * One address of an answer: a SOCK_STREAM addrinfo for family (AF_INET: 4 bytes at addr,
+ * AF_INET6: 16) and port, in one allocation. NULL: out of memory.
+ */
+struct addrinfo *resolve_addr_new(int family, const void *addr, uint16_t port);
+
+/* Frees a list of resolve_addr_new() nodes (every answer is one). NULL is fine. */
+void resolve_free(struct addrinfo *ai);
 
 /* Starts the first resolver threads of p. Returns 0 or -errno; resolve_stop() undoes it. */
 int resolve_start(struct proxy *p);

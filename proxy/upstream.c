@@ -293,12 +293,29 @@ static void head_start_done(struct conn *h, int code, const char *why)
 
 /* --- connecting ------------------------------------------------------------------------------ */
 
+int upstream_ns_refresh(struct worker *w, char *err, size_t errlen)
+{
+	int ret = upns_enter(&w->p->ns, &w->ns, err, errlen);
+
+	if (ret == 1) {
+		/* Made from where the jailed processes no longer are: no use to them now. */
+		upstream_pool_sweep(w, true);
+		log_debug("a worker moved to the upstream side's new network namespace");
+	}
+	return ret < 0 ? ret : 0;
+}
+
 /* Starts a connection to the next address into a free slot. Returns 0, or -1 if none is left. */
 int upstream_start_attempt(struct conn *c)
 {
 	struct addrinfo *ai;
 	int fd, one = 1;
 
+	/* Each socket is made where the upstream side works from (upns.h): never elsewhere. */
+	if (upstream_ns_refresh(c->w, c->connect_err, sizeof(c->connect_err)) < 0) {
+		c->next_addr = c->n_addr;
+		return -1;
+	}
 	while (c->next_addr < c->n_addr) {
 		ai = c->addr[c->next_addr++];
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -482,18 +499,16 @@ static bool drop_self_addresses(struct conn *c)
 }
 
 /* The answer to upstream_resolve(), on c's worker. */
-static void resolved(void *arg, struct addrinfo *res, int gai_err)
+static void resolved(void *arg, struct addrinfo *res, const char *err)
 {
 	struct conn *c = arg;
 	char why[768], shut[INET6_ADDRSTRLEN];
 
 	c->job = NULL;
-	if (c->ai)
-		freeaddrinfo(c->ai);
+	resolve_free(c->ai);
 	c->ai = res;
-	if (gai_err) {
-		snprintf(why, sizeof(why), "cannot resolve %s: %s", c->uhost,
-			 gai_strerror(gai_err));
+	if (err) {
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", c->uhost, err);
 		upstream_failed(c, 502, why);
 		conn_run(c);
 		return;

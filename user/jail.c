@@ -106,7 +106,13 @@ struct jail {
 	char hosts[PATH_MAX];	/* the jail's /etc/hosts */
 	struct portfwd *fwd;	/* --port-forward, or NULL */
 	bool attached;		/* boundary attach: the cgroup is not ours to kill or remove */
-	uint32_t cfg_flags;	/* JAIL_CFG_* for the programs */
+	/*
+	 * attach to processes with a network namespace of their own, without --resolve-on-host:
+	 * the proxy resolves and connects from their namespace, names as their files say
+	 */
+	bool upstream_inside;
+	pid_t member;	    /* one of the attached processes, as found at the attach */
+	uint32_t cfg_flags; /* JAIL_CFG_* for the programs */
 	/* the self-check, and an attached cgroup followed across restarts (see follow()) */
 	uint64_t cg_id;	       /* the cgroup the links are on */
 	unsigned link_gen;     /* pins of a relinked set are named PROGRAM_gGEN */
@@ -535,6 +541,36 @@ static int make_run_files(struct jail *j, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The proxy's upstream side goes where pid's processes are: j->netns_fd (theirs) for its
+ * sockets and lookups, their root for /etc/hosts and /etc/resolv.conf. Returns 0, or -errno
+ * with err filled.
+ */
+static int upstream_follow(struct jail *j, pid_t pid, char *err, size_t errlen)
+{
+	char path[64];
+	int root, ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root == -1) {
+		ret = -errno;
+		snprintf(err, errlen,
+			 "cannot open %s, the root under which pid %d finds its /etc/hosts and "
+			 "/etc/resolv.conf: %s",
+			 path, (int)pid, strerror(errno));
+		return ret;
+	}
+	ret = proxy_set_upstream_ns(j->proxy, j->netns_fd, root);
+	close(root);
+	if (ret < 0)
+		snprintf(err, errlen,
+			 "cannot move the proxy's upstream side into pid %d's network namespace: "
+			 "%s",
+			 (int)pid, strerror(-ret));
+	return ret;
+}
+
 static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t errlen)
 {
 	struct proxy_config pc;
@@ -593,6 +629,16 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 		proxy_add_listener(j->proxy, j->l.proxy4, PROXY_JAIL);
 	if (j->l.proxy6 >= 0)
 		proxy_add_listener(j->proxy, j->l.proxy6, PROXY_JAIL);
+	/* Before the first worker runs: no request is ever resolved or sent from elsewhere. */
+	if (j->upstream_inside) {
+		ret = upstream_follow(j, j->member, err, errlen);
+		if (ret < 0) {
+			snprintf(
+			    err + strlen(err), errlen - strlen(err),
+			    " (--resolve-on-host resolves and connects from the host instead)");
+			return ret;
+		}
+	}
 	ret = proxy_start(j->proxy);
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot start the proxy: %s", strerror(-ret));
@@ -694,6 +740,9 @@ static int follow_namespace(struct jail *j, struct dns_server *dns)
 			 j->cg_path, (int)t.member);
 		if (t.netns_fd >= 0)
 			close(t.netns_fd);
+		/* The same namespace (a pod's), but maybe a new root with files of its own. */
+		if (j->upstream_inside && upstream_follow(j, t.member, err, sizeof(err)) < 0)
+			log_error("%s: its names may not resolve", err);
 		return 0;
 	}
 	ret = netns_listen_in(t.netns_fd, j->l.proxy_port, j->l.dns_port, &nl, err, sizeof(err));
@@ -708,9 +757,12 @@ static int follow_namespace(struct jail *j, struct dns_server *dns)
 	listeners_swap(j, &nl, dns);
 	close(j->netns_fd);
 	j->netns_fd = t.netns_fd;
+	if (j->upstream_inside && upstream_follow(j, t.member, err, sizeof(err)) < 0)
+		log_error("%s: its allowed requests fail until it restarts again", err);
 	log_info("followed %s into the network namespace of pid %d: boundary listens there on "
-		 "127.0.0.1:%u (DNS on port %u); jailed again",
-		 j->cg_path, (int)t.member, j->l.proxy_port, j->l.dns_port);
+		 "127.0.0.1:%u (DNS on port %u)%s; jailed again",
+		 j->cg_path, (int)t.member, j->l.proxy_port, j->l.dns_port,
+		 j->upstream_inside ? ", and resolves names and connects upstream from there" : "");
 	return 0;
 }
 
@@ -1258,6 +1310,8 @@ int jail_attach(const struct opts *o)
 		log_error("%s", err);
 		goto out;
 	}
+	j.upstream_inside = j.netns_fd >= 0 && !o->resolve_on_host;
+	j.member = t.member;
 	ret = setup_proxy(&j, o, err, sizeof(err));
 	if (ret < 0) {
 		log_error("%s", err);
@@ -1277,6 +1331,12 @@ int jail_attach(const struct opts *o)
 			goto out;
 		}
 	}
+	if (j.upstream_inside)
+		log_info("allowed names are resolved as pid %d resolves them: its /etc/hosts, then "
+			 "the nameservers of its /etc/resolv.conf, asked from inside its network "
+			 "namespace, where upstream connections are made too (--resolve-on-host: "
+			 "from the host's)",
+			 (int)t.member);
 	/* Attached first, then looked for: a socket made meanwhile is covered or found. */
 	ret = attach_existing_sockets(j.cg_path, o->kill_existing_sockets);
 	if (ret < 0) {

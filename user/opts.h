@@ -61,6 +61,7 @@ enum opts_id {
 	OPTS_SYSTEMD_UNIT,
 	OPTS_KILL_EXISTING_SOCKETS,
 	OPTS_CREATE,
+	OPTS_RESOLVE_ON_HOST,
 	OPTS_FORMAT, /* log summary's */
 	OPTS__COUNT,
 };
@@ -220,6 +221,8 @@ struct opts {
 	char *attach_unit;	    /* --systemd-unit */
 	bool kill_existing_sockets; /* shut down connections opened before the attach */
 	bool attach_create;	    /* --create: make the --cgroup directory; a parent of jails */
+	bool
+	    resolve_on_host; /* names resolved and upstreams reached on the host, not in the netns */
 
 	struct opts_test *tests; /* --test, in order */
 	size_t n_tests;

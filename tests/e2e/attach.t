@@ -247,7 +247,11 @@ mkdir -p "$TMPDIR_T/inner" "$TMPDIR_T/innerl"
 in_member ctr "ip link set lo up; python3 $STAGE/lib/hold_listener.py $TMPDIR_T/innerl & for i in \$(seq 100); do [ -e $TMPDIR_T/innerl/port ] && break; sleep 0.05; done; python3 $STAGE/lib/held_conn.py $TMPDIR_T/inner \$(cat $TMPDIR_T/innerl/port) & true"
 for _ in $(seq 100); do [ -e "$TMPDIR_T/inner/held.up" ] && break; sleep 0.05; done
 INNER_PORT=$(cat "$TMPDIR_T/innerl/port")
-attach_bg ctr --kill-existing-sockets --cgroup "$CCG" --allow "domain=up.test"
+# The stand-ins' upstreams are the test servers on the host's loopback, and their names are in
+# the hosts file boundary sees: --resolve-on-host. (Without it, boundary resolves and connects
+# from inside the stand-in's namespace, as its processes would: tested below, with servers of
+# its own.)
+attach_bg ctr --kill-existing-sockets --resolve-on-host --cgroup "$CCG" --allow "domain=up.test"
 logged "boundary attaches inside the stand-in's namespace" "$(cat "$ALOG")" \
 	"attached to $CCG: .*in the network namespace of pid $CPID"
 inner_left() { sleep 0.3; [ -e "$TMPDIR_T/inner/held.up" ] && [ ! -e "$TMPDIR_T/inner/held.eof" ]; }
@@ -305,7 +309,7 @@ EOF
 chmod 755 "$FAKE/docker" "$FAKE/systemctl"
 OLDPATH=$PATH
 export PATH=$FAKE:$PATH
-attach_bg ctr2 --container stand-in --allow "domain=up.test"
+attach_bg ctr2 --container stand-in --resolve-on-host --allow "domain=up.test"
 logged "--container asks docker for the container's pid" "$(cat "$ALOG")" \
 	"container stand-in: docker says its first process is pid $CPID"
 logged "and attaches to its cgroup, inside its namespace" "$(cat "$ALOG")" \
@@ -412,7 +416,7 @@ logged "and says why" "$(cat "$RLOG")" "the BPF programs on $RCG are no longer a
 # A container with a network namespace of its own gets a new one on restart: the listeners move.
 member_up nsrestart unshare -n
 echo "$MPID" >"$TMPDIR_T/nsrestart.pid"
-attach_bg nsr --container nsrestart --allow "domain=up.test"
+attach_bg nsr --container nsrestart --resolve-on-host --allow "domain=up.test"
 restart_member nsrestart unshare -n
 # Until boundary has found the new namespace (its runtime names the new process), the
 # container's connections are refused: the programs are on, the listeners not yet there.
@@ -428,6 +432,63 @@ in_member nsrestart "getent hosts up.test"
 check "and its DNS is answered by boundary there ($out)" [ -n "$out" ]
 detach
 check "it detaches cleanly after following ($rc)" [ "$rc" = 0 ]
+
+# --- the default: names resolved and upstreams reached from inside the stand-in -----------------
+# A stand-in with a mount namespace of its own too, as a container has: its own /etc/hosts and
+# /etc/resolv.conf (bind-mounted over the host's), a DNS server (fake_resolver.py: every A query
+# answered 127.0.0.99) and an HTTP server (on 127.0.0.1 and 127.0.0.99) on its own loopback.
+# Without --resolve-on-host, boundary resolves as the stand-in would and connects from its
+# namespace; after a restart into new namespaces, from the new ones.
+OWN=$TMPDIR_T/own
+mkdir -p "$OWN"
+# own_start up|restart: member "own" in new network and mount namespaces, with its files and
+# servers; sets OPID and IPORT (the HTTP server's port).
+own_start() {
+	local how=$1
+	rm -f "$OWN/port" "$OWN/dns.log.ready"
+	printf '127.0.0.1\tlocalhost\n127.0.0.1\tinner.test\n' >"$OWN/hosts"
+	: >"$OWN/resolv.conf"
+	# shellcheck disable=SC2016 # for the inner shell
+	set -- unshare -n -m sh -c 'mount --bind "$0/hosts" /etc/hosts &&
+		mount --bind "$0/resolv.conf" /etc/resolv.conf && exec "$@"' "$OWN"
+	if [ "$how" = up ]; then member_up own "$@"; else restart_member own "$@"; fi
+	OPID=$MPID
+	echo "$OPID" >"$TMPDIR_T/own.pid"
+	in_member own "ip link set lo up; python3 $STAGE/lib/fake_resolver.py $OWN/dns.log & python3 $STAGE/lib/http_server.py inner 0 $OWN/port $OWN/http.log 127.0.0.1 127.0.0.99 & true"
+	for _ in $(seq 100); do
+		[ -s "$OWN/port" ] && [ -s "$OWN/dns.log.ready" ] && break
+		sleep 0.05
+	done
+	IPORT=$(cat "$OWN/port")
+	# the same file (the same inode) the bind mount shows
+	echo "nameserver $(cat "$OWN/dns.log.ready")" >"$OWN/resolv.conf"
+}
+own_start up
+attach_bg own --container own --allow "domain=inner.test" --allow "domain=dns-only.test"
+logged "without --resolve-on-host, names resolve as the stand-in resolves them" "$(cat "$ALOG")" \
+	"allowed names are resolved as pid $OPID resolves them: its /etc/hosts, then the nameservers"
+in_member own "$CURL http://inner.test:$IPORT/hosts-file"
+check "a name from the stand-in's own /etc/hosts reaches a server on its own loopback ($out)" \
+	[ "$out" = inner ]
+in_member own "$CURL http://dns-only.test:$IPORT/nameserver"
+check "a name only its nameserver knows resolves, asked from its namespace ($out)" \
+	[ "$out" = inner ]
+check "and that nameserver was asked for it" grep -q " dns-only.test$" "$OWN/dns.log"
+in_member own "$CURL -o /dev/null -w '%{http_code}' http://inner.test:$P_HTTP/echo/host-side"
+host_unreached() { [ "$out" = 502 ] && ! grep -q /echo/host-side "$UP/requests.log"; }
+check "the host's loopback servers are not reached from there ($out)" host_unreached
+logged "the 502 says which address failed" "$(cat "$ALOG")" "cannot connect to inner.test port $P_HTTP"
+in_member own "$CURL -o /dev/null -w '%{http_code}' http://other.test:$IPORT/refused"
+check "a name no rule allows gets 403 ($out)" [ "$out" = 403 ]
+own_start restart
+for _ in $(seq 100); do grep -q "^boundary: info: followed " "$ALOG" && break; sleep 0.05; done
+logged "boundary follows the restarted stand-in into its new namespaces" "$(cat "$ALOG")" \
+	"followed $CGROOT/bnd-attach-$$-own into the network namespace of pid $OPID: .*, and resolves names and connects upstream from there"
+in_member own "$CURL http://dns-only.test:$IPORT/after-restart"
+check "names resolve and upstreams are reached in the new ones ($out)" [ "$out" = inner ]
+check "and the new namespace's server answered it" grep -q "after-restart" "$OWN/http.log"
+detach
+check "it detaches cleanly ($rc)" [ "$rc" = 0 ]
 export PATH=$OLDPATH
 
 # --- a parent: each cgroup below it is a jail of its own, from its first instruction -------------

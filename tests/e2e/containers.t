@@ -93,7 +93,7 @@ check "before the attach, the container reaches the gateway's server ($status)" 
 
 state_snapshot "$TMPDIR_T/before"
 AUD=$TMPDIR_T/audit.jsonl
-PATH=$DK_BIN:$PATH BND_LOG_LEVEL=debug bnd_bg att attach --container jailed \
+PATH=$DK_BIN:$PATH BND_LOG_LEVEL=debug bnd_bg att attach --container jailed --resolve-on-host \
 	--allow "domain=up.test" --audit-log "$AUD"
 ALOG=$TMPDIR_T/att.log
 for _ in $(seq 300); do
@@ -183,7 +183,8 @@ HCG=$CCG
 HID=$(dk inspect --format '{{.Id}}' hammer)
 for _ in $(seq 100); do [ "$(gw_saw /gw/hammer)" -gt 0 ] && break; sleep 0.05; done
 check "unjailed, the hammer reaches the gateway's server" [ "$(gw_saw /gw/hammer)" -gt 0 ]
-PATH=$DK_BIN:$PATH BND_LOG_LEVEL=debug bnd_bg hm attach --container hammer --allow "domain=up.test"
+PATH=$DK_BIN:$PATH BND_LOG_LEVEL=debug bnd_bg hm attach --container hammer --resolve-on-host \
+	--allow "domain=up.test"
 HLOG=$TMPDIR_T/hm.log
 HBND=$BND_PID
 for _ in $(seq 300); do
@@ -230,7 +231,8 @@ check "across stop and start the hammer never reached the server" no_hammer
 kill -KILL "$HBND"
 wait "$HBND" 2>/dev/null
 check "boundary killed: the hammer stays refused (the pins keep the cgroup closed)" no_hammer
-PATH=$DK_BIN:$PATH BND_LOG_LEVEL=debug bnd_bg hm2 attach --container hammer --allow "domain=up.test"
+PATH=$DK_BIN:$PATH BND_LOG_LEVEL=debug bnd_bg hm2 attach --container hammer --resolve-on-host \
+	--allow "domain=up.test"
 HLOG=$TMPDIR_T/hm2.log
 HBND=$BND_PID
 for _ in $(seq 300); do
@@ -307,17 +309,51 @@ dk rm -f p1 p2 >/dev/null
 # Unjailed here: what a suite that jails a container on such a network can count on.
 
 dk network create bnd-net >/dev/null
-docker_run peer-a --network bnd-net -- sh -c "$LOOP"
-docker_run peer-b --network bnd-net -- sh -c "$LOOP"
+# peer-b serves a page (busybox httpd); peer-a knows one more name, through --add-host.
+docker_run peer-b --network bnd-net -- sh -c \
+	'mkdir -p /www && echo "peer-b page" >/www/index.html && exec httpd -f -p 8000 -h /www'
+PEER_B=$(dk_ip peer-b)
+docker_run peer-a --network bnd-net --add-host "extra.test:$PEER_B" -- sh -c "$LOOP"
+PA_PID=$CPID
 in_ctr peer-a cat /etc/resolv.conf
 check "a container on a user-defined network is given Docker's embedded DNS" \
 	grep -q "^nameserver 127\.0\.0\.11" <<<"$out"
-PEER_B=$(dk_ip peer-b)
 in_ctr peer-a nslookup peer-b
 check "which answers a peer's name with its address ($PEER_B)" grep -qx "Address: $PEER_B" <<<"$out"
 in_ctr peer-a nslookup -timeout=2 -retry=1 outside.invalid
 no_answer() { [ "$rc" != 0 ] && grep -q "no servers could be reached" <<<"$out"; }
 check "and nothing outside: the query it forwards finds no route out of dockerd's namespace" no_answer
+
+# --- attached there: names as the container resolves them ---------------------------------------
+# No --resolve-on-host: boundary resolves peer-a's allowed names from its /etc/hosts and through
+# Docker's embedded DNS, asked from inside peer-a's namespace, and connects from there.
+
+NAUD=$TMPDIR_T/names.jsonl
+PATH=$DK_BIN:$PATH BND_LOG_LEVEL=debug bnd_bg names attach --container peer-a \
+	--allow "domain=peer-b" --allow "domain=extra.test" --audit-log "$NAUD"
+NLOG=$TMPDIR_T/names.log
+for _ in $(seq 300); do
+	grep -q "attached to " "$NLOG" 2>/dev/null || ! kill -0 "$BND_PID" 2>/dev/null && break
+	sleep 0.05
+done
+logged "boundary says it resolves inside the container" "$(cat "$NLOG")" \
+	"allowed names are resolved as pid $PA_PID resolves them: its /etc/hosts, then the nameservers of its /etc/resolv.conf, asked from inside its network namespace"
+get peer-a "http://peer-b:8000/"
+peer_page() { [ "$status" = 200 ] && [ "$body" = "peer-b page" ]; }
+check "attached, peer-a reaches peer-b by the name Docker's DNS gives it ($status)" peer_page
+[ "$status" = 200 ] || diag "wget: $out" "log: $(tail -n 20 "$NLOG")"
+r=$(grep '"event":"request"' "$NAUD" 2>/dev/null | grep -F 'http://peer-b:8000/"' | head -1)
+contains "the audit log has an allow record for it" "$r" '"decision":"allow"'
+get peer-a "http://extra.test:8000/"
+check "a name from the container's /etc/hosts (--add-host) resolves too ($status)" peer_page
+get peer-a "http://peer-c.test:8000/"
+check "a name no rule allows gets 403 ($status)" [ "$status" = 403 ]
+kill -TERM "$BND_PID" 2>/dev/null
+wait "$BND_PID"
+rc=$?
+check "SIGTERM detaches peer-a ($rc)" [ "$rc" = 0 ]
+get peer-a "http://peer-b:8000/"
+check "detached, peer-a reaches peer-b directly again ($status)" peer_page
 
 diag "containers.t: $(($(date +%s) - T0)) s"
 done_testing
