@@ -256,6 +256,27 @@ reopened() {
 check "after it the hammer reaches the server again" reopened
 dk rm -f hammer >/dev/null
 
+# --- containerd's ctr: Docker's containers are tasks in namespace moby ----------------------------
+
+# No docker this time (the default socket is not this dockerd's): boundary asks ctr, which finds
+# the container as a task of dockerd's own containerd, in a namespace nobody named.
+OID=$(dk inspect --format '{{.Id}}' other)
+CTR_SOCK=$DK/exec/containerd/containerd.sock
+CONTAINERD_ADDRESS=$CTR_SOCK BND_LOG_LEVEL=debug bnd_bg ctr attach --container "$OID" \
+	--resolve-on-host --allow "domain=up.test"
+CLOG=$TMPDIR_T/ctr.log
+for _ in $(seq 300); do
+	grep -q "attached to " "$CLOG" 2>/dev/null || ! kill -0 "$BND_PID" 2>/dev/null && break
+	sleep 0.05
+done
+logged "with no docker to ask, ctr finds a Docker container in containerd's namespace moby" \
+	"$(cat "$CLOG")" "container $OID: ctr at $CTR_SOCK says its first process is pid $OPID"
+logged "and boundary attaches to it" "$(cat "$CLOG")" "attached to $OCG: "
+kill -TERM "$BND_PID" 2>/dev/null
+wait "$BND_PID"
+rc=$?
+check "and detaches ($rc)" [ "$rc" = 0 ]
+
 # --- a parent boundary holds: containers started under it are jailed from their first instruction -
 
 JAILS=/$DK_CGP/jails
