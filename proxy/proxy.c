@@ -333,6 +333,26 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 	return p;
 }
 
+/*
+ * Adds listener k to every running worker's epoll set. EEXIST is no error: a worker out of
+ * descriptors may have watched its listeners again meanwhile. Returns 0 or the first -errno.
+ */
+static int watch_everywhere(struct proxy *p, size_t k)
+{
+	struct epoll_event e;
+	unsigned i;
+	int ret = 0;
+
+	for (i = 0; i < p->n_w; i++) {
+		e.events = EPOLLIN | EPOLLEXCLUSIVE;
+		e.data.ptr = &p->w[i].lst[k].ev;
+		if (epoll_ctl(p->w[i].ep, EPOLL_CTL_ADD, p->lst[k].fd, &e) == -1 &&
+		    errno != EEXIST && !ret)
+			ret = -errno;
+	}
+	return ret;
+}
+
 /* Puts listener k of p into worker w's copy, for its epoll set. */
 static void worker_copy_listener(struct worker *w, const struct proxy *p, size_t k)
 {
@@ -344,9 +364,7 @@ static void worker_copy_listener(struct worker *w, const struct proxy *p, size_t
 int proxy_add_listener(struct proxy *p, int fd, enum proxy_listener_kind kind)
 {
 	size_t k = atomic_load(&p->n_lst);
-	struct epoll_event e;
 	unsigned i;
-	int ret = 0;
 
 	if (k == PROXY_MAX_LISTENERS)
 		return -E2BIG;
@@ -356,13 +374,7 @@ int proxy_add_listener(struct proxy *p, int fd, enum proxy_listener_kind kind)
 		worker_copy_listener(&p->w[i], p, k);
 	/* Published before it is watched: a worker that wakes for it finds it counted. */
 	atomic_store(&p->n_lst, k + 1);
-	for (i = 0; i < p->n_w; i++) {
-		e.events = EPOLLIN | EPOLLEXCLUSIVE;
-		e.data.ptr = &p->w[i].lst[k].ev;
-		if (epoll_ctl(p->w[i].ep, EPOLL_CTL_ADD, fd, &e) == -1 && errno != EEXIST && !ret)
-			ret = -errno;
-	}
-	return ret;
+	return watch_everywhere(p, k);
 }
 
 int proxy_retire_listener(struct proxy *p, int fd)
@@ -390,10 +402,8 @@ int proxy_retire_listener(struct proxy *p, int fd)
 
 int proxy_replace_listener(struct proxy *p, int fd, int by)
 {
-	struct epoll_event e;
 	size_t k;
-	unsigned i;
-	int ret = 0;
+	int ret;
 
 	for (k = 0; k < p->n_lst && p->lst[k].fd != fd; k++)
 		;
@@ -408,14 +418,7 @@ int proxy_replace_listener(struct proxy *p, int fd, int by)
 		return ret;
 	}
 	close(by);
-	for (i = 0; i < p->n_w; i++) {
-		e.events = EPOLLIN | EPOLLEXCLUSIVE;
-		e.data.ptr = &p->w[i].lst[k].ev;
-		/* EEXIST: a worker out of descriptors watched its listeners again meanwhile. */
-		if (epoll_ctl(p->w[i].ep, EPOLL_CTL_ADD, fd, &e) == -1 && errno != EEXIST && !ret)
-			ret = -errno;
-	}
-	return ret;
+	return watch_everywhere(p, k);
 }
 
 static int worker_init(struct proxy *p, struct worker *w)

@@ -93,13 +93,8 @@ check "before the attach, the container reaches the gateway's server ($status)" 
 
 state_snapshot "$TMPDIR_T/before"
 AUD=$TMPDIR_T/audit.jsonl
-PATH=$DK_BIN:$PATH BND_LOG_LEVEL=debug bnd_bg att attach --container jailed --resolve-on-host \
+PATH=$DK_BIN:$PATH attach_bg att --container jailed --resolve-on-host \
 	--allow "domain=up.test" --audit-log "$AUD"
-ALOG=$TMPDIR_T/att.log
-for _ in $(seq 300); do
-	grep -q "attached to " "$ALOG" 2>/dev/null || ! kill -0 "$BND_PID" 2>/dev/null && break
-	sleep 0.05
-done
 ID=$(jail_field "$ALOG" id)
 PPORT=$(jail_field "$ALOG" proxy_port)
 logged "boundary asks docker for the container's first process" "$(cat "$ALOG")" \
@@ -157,9 +152,7 @@ contains "naming it too" "$d" '"comm":"wget"'
 
 # --- SIGTERM detaches -----------------------------------------------------------------------------
 
-kill -TERM "$BND_PID" 2>/dev/null
-wait "$BND_PID"
-rc=$?
+detach
 check "SIGTERM ends the attach with status 0 ($rc)" [ "$rc" = 0 ]
 check "the container's cgroup has no programs after it" no_programs "$JCG"
 no_listener() { ! nsenter -t "$JPID" -n ss -Hltn "sport = :$PPORT" | grep -q .; }
@@ -183,14 +176,10 @@ HCG=$CCG
 HID=$(dk inspect --format '{{.Id}}' hammer)
 for _ in $(seq 100); do [ "$(gw_saw /gw/hammer)" -gt 0 ] && break; sleep 0.05; done
 check "unjailed, the hammer reaches the gateway's server" [ "$(gw_saw /gw/hammer)" -gt 0 ]
-PATH=$DK_BIN:$PATH BND_LOG_LEVEL=debug bnd_bg hm attach --container hammer --resolve-on-host \
+PATH=$DK_BIN:$PATH attach_bg hm --container hammer --resolve-on-host \
 	--allow "domain=up.test"
-HLOG=$TMPDIR_T/hm.log
+HLOG=$ALOG
 HBND=$BND_PID
-for _ in $(seq 300); do
-	grep -q "attached to " "$HLOG" 2>/dev/null || ! kill -0 "$HBND" 2>/dev/null && break
-	sleep 0.05
-done
 sleep 0.5 # a request already on its way at the attach may still land
 H0=$(gw_saw /gw/hammer)
 # followed LOG N: waits (20 s at most) until LOG says N times that boundary followed a restart.
@@ -231,14 +220,10 @@ check "across stop and start the hammer never reached the server" no_hammer
 kill -KILL "$HBND"
 wait "$HBND" 2>/dev/null
 check "boundary killed: the hammer stays refused (the pins keep the cgroup closed)" no_hammer
-PATH=$DK_BIN:$PATH BND_LOG_LEVEL=debug bnd_bg hm2 attach --container hammer --resolve-on-host \
+PATH=$DK_BIN:$PATH attach_bg hm2 --container hammer --resolve-on-host \
 	--allow "domain=up.test"
-HLOG=$TMPDIR_T/hm2.log
+HLOG=$ALOG
 HBND=$BND_PID
-for _ in $(seq 300); do
-	grep -q "attached to " "$HLOG" 2>/dev/null || ! kill -0 "$HBND" 2>/dev/null && break
-	sleep 0.05
-done
 logged "a new attach takes over the stale one" "$(cat "$HLOG")" "took over from stale attachment"
 check "across the re-attach the hammer never reached the server" no_hammer
 get hammer "http://up.test:$P_HTTP/echo/after-reattach"
@@ -262,31 +247,21 @@ dk rm -f hammer >/dev/null
 # the container as a task of dockerd's own containerd, in a namespace nobody named.
 OID=$(dk inspect --format '{{.Id}}' other)
 CTR_SOCK=$DK/exec/containerd/containerd.sock
-CONTAINERD_ADDRESS=$CTR_SOCK BND_LOG_LEVEL=debug bnd_bg ctr attach --container "$OID" \
+CONTAINERD_ADDRESS=$CTR_SOCK attach_bg ctr --container "$OID" \
 	--resolve-on-host --allow "domain=up.test"
-CLOG=$TMPDIR_T/ctr.log
-for _ in $(seq 300); do
-	grep -q "attached to " "$CLOG" 2>/dev/null || ! kill -0 "$BND_PID" 2>/dev/null && break
-	sleep 0.05
-done
+CLOG=$ALOG
 logged "with no docker to ask, ctr finds a Docker container in containerd's namespace moby" \
 	"$(cat "$CLOG")" "container $OID: ctr at $CTR_SOCK says its first process is pid $OPID"
 logged "and boundary attaches to it" "$(cat "$CLOG")" "attached to $OCG: "
-kill -TERM "$BND_PID" 2>/dev/null
-wait "$BND_PID"
-rc=$?
+detach
 check "and detaches ($rc)" [ "$rc" = 0 ]
 
 # --- a parent boundary holds: containers started under it are jailed from their first instruction -
 
 JAILS=/$DK_CGP/jails
-BND_LOG_LEVEL=debug bnd_bg par attach --create --cgroup "$JAILS" --allow "domain=up.test"
-PLOG=$TMPDIR_T/par.log
+attach_bg par --create --cgroup "$JAILS" --allow "domain=up.test"
+PLOG=$ALOG
 PBND=$BND_PID
-for _ in $(seq 300); do
-	grep -q "attached to " "$PLOG" 2>/dev/null || ! kill -0 "$PBND" 2>/dev/null && break
-	sleep 0.05
-done
 logged "boundary attach --create holds a parent for containers" "$(cat "$PLOG")" \
 	"attached to $(cg_root)$JAILS, a parent"
 # Each container's first instruction is a request to the gateway's server, which no rule allows.
@@ -350,13 +325,9 @@ check "and nothing outside: the query it forwards finds no route out of dockerd'
 # Docker's embedded DNS, asked from inside peer-a's namespace, and connects from there.
 
 NAUD=$TMPDIR_T/names.jsonl
-PATH=$DK_BIN:$PATH BND_LOG_LEVEL=debug bnd_bg names attach --container peer-a \
+PATH=$DK_BIN:$PATH attach_bg names --container peer-a \
 	--allow "domain=peer-b" --allow "domain=extra.test" --audit-log "$NAUD"
-NLOG=$TMPDIR_T/names.log
-for _ in $(seq 300); do
-	grep -q "attached to " "$NLOG" 2>/dev/null || ! kill -0 "$BND_PID" 2>/dev/null && break
-	sleep 0.05
-done
+NLOG=$ALOG
 logged "boundary says it resolves inside the container" "$(cat "$NLOG")" \
 	"allowed names are resolved as pid $PA_PID resolves them: its /etc/hosts, then the nameservers of its /etc/resolv.conf, asked from inside its network namespace"
 get peer-a "http://peer-b:8000/"
@@ -369,9 +340,7 @@ get peer-a "http://extra.test:8000/"
 check "a name from the container's /etc/hosts (--add-host) resolves too ($status)" peer_page
 get peer-a "http://peer-c.test:8000/"
 check "a name no rule allows gets 403 ($status)" [ "$status" = 403 ]
-kill -TERM "$BND_PID" 2>/dev/null
-wait "$BND_PID"
-rc=$?
+detach
 check "SIGTERM detaches peer-a ($rc)" [ "$rc" = 0 ]
 get peer-a "http://peer-b:8000/"
 check "detached, peer-a reaches peer-b directly again ($status)" peer_page

@@ -160,3 +160,24 @@ proxy_suite() {
 		exit 1
 	fi
 }
+
+# attach_bg NAME ARGS...: boundary attach ARGS in the background (tests/lib/proxy.sh's bnd_bg),
+# waited for until it says it is attached (or gives up); sets BND_PID, ALOG (its log) and ID.
+attach_bg() {
+	local name=$1
+	shift
+	BND_LOG_LEVEL=debug bnd_bg "$name" attach "$@"
+	ALOG=$TMPDIR_T/$name.log
+	for _ in $(seq 300); do
+		grep -q "attached to " "$ALOG" 2>/dev/null || ! kill -0 "$BND_PID" 2>/dev/null && break
+		sleep 0.05
+	done
+	ID=$(jail_field "$ALOG" id)
+}
+
+# detach: SIGTERM to the boundary of attach_bg, waited for; sets $rc.
+detach() {
+	kill -TERM "$BND_PID" 2>/dev/null
+	wait "$BND_PID"
+	rc=$?
+}
