@@ -312,9 +312,11 @@ check "the proxy listens inside the container's namespace, on its lo" listens_in
 
 out=$(pm exec "$C" nslookup up.test 2>&1)
 check "boundary answers the container's DNS queries" grep -q "^Name:.*up\.test" <<<"$out"
-diag "the container's IPv6: disable_ipv6=$(nsenter -t "$JPID" -n cat /proc/sys/net/ipv6/conf/all/disable_ipv6 2>&1)"
+# Podman leaves IPv6 on in the container (::1 on its lo): boundary answers AAAA there too.
+out=$(pm exec "$C" nslookup -type=AAAA up.test 2>&1)
+check "IPv6 is on in the container, so boundary answers AAAA there" grep -q "fd42:b0d:53" <<<"$out"
 get "$C" "http://up.test:$P_HTTP/echo/in-podman-v6"
-diag "with no gai.conf (IPv6 first if boundary answers AAAA): $status"
+check "and a client that tries that address first goes through ($status)" allowed in-podman-v6
 # The rest as clients that prefer IPv4 (RFC 6724's table in glibc's gai.conf).
 pm exec "$C" sh -c 'echo "precedence ::ffff:0:0/96 100" >/etc/gai.conf'
 get "$C" "http://up.test:$P_HTTP/echo/in-podman"
@@ -362,6 +364,10 @@ check "in a cgroup of the same path" [ "$(cg2_of "$NPID")" = "$JCG" ]
 check "boundary follows the container" jail_wait_log "$RLOG" "jailed again" 20
 logged "it says the cgroup is new and the programs are on it" "$(cat "$RLOG")" \
 	"$JCG is a new cgroup \\(the container restarted\\): boundary's programs are on it"
+logged "it asks podman for the new first process" "$(cat "$RLOG")" \
+	"container $C: podman says its first process is pid $NPID"
+logged "and listens in the new network namespace" "$(cat "$RLOG")" \
+	"followed $JCG into the network namespace of pid $NPID: .*jailed again"
 check "the new cgroup has boundary's programs" not no_programs "$JCG"
 pm exec "$C" sh -c 'echo "precedence ::ffff:0:0/96 100" >/etc/gai.conf'
 get "$C" "http://up.test:$P_HTTP/echo/after-restart"
