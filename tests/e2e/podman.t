@@ -11,8 +11,8 @@
 # attached: boundary follows the container into its new cgroup and namespace.
 #
 # podman's state is the suite's: --root, --runroot, --tmpdir, a containers.conf and a
-# storage.conf of its own (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, which conmon passes on to
-# the `podman container cleanup` it runs when a container exits), the cgroupfs manager under a
+# storage.conf of its own (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF; the `podman container
+# cleanup` conmon runs as a container exits is given the same flags), the cgroupfs manager under a
 # cgroup parent of this run's (/bnd-pm-PID, in every hierarchy) and a file events backend. The
 # one path podman does not let root move, its blob-info cache in /var/lib/containers/cache
 # (written by `podman import`), is a directory of the suite's bind-mounted there, in a mount
