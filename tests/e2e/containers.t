@@ -220,6 +220,8 @@ check "across stop and start the hammer never reached the server" no_hammer
 kill -KILL "$HBND"
 wait "$HBND" 2>/dev/null
 check "boundary killed: the hammer stays refused (the pins keep the cgroup closed)" no_hammer
+[ "$(gw_saw /gw/hammer)" = "$H0" ] ||
+	diag "pins: $(ls -R /sys/fs/bpf/boundary 2>&1 | head -20)" "log: $(grep -v libbpf "$HLOG" | tail -n 25)"
 PATH=$DK_BIN:$PATH attach_bg hm2 --container hammer --resolve-on-host \
 	--allow "domain=up.test"
 HLOG=$ALOG
