@@ -82,7 +82,6 @@ members_cleanup() {
 }
 at_exit members_cleanup
 
-no_programs() { [ -z "$(bpftool cgroup show "$1" 2>/dev/null | tail -n +2)" ]; }
 
 # A listener outside every jail that holds what connects to it and notes when the peer goes.
 HOLD=$TMPDIR_T/hold

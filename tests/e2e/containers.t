@@ -20,21 +20,9 @@
 . "$(dirname "$0")/../lib/docker.sh"
 
 T0=$(date +%s)
-# proxy_suite's start, without the test host: nothing here aims at it, so no need for its lock.
+# Without the test host: nothing here aims at it, so no need for its lock.
 docker_up_or_skip
-export HOME=$TMPDIR_T/home
-mkdir -p "$HOME"
-clean_env
-unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
-# shellcheck disable=SC2016 # expanded at exit
-at_exit '"$BOUNDARY" cleanup >/dev/null 2>&1'
-if ! upstream_up; then
-	fail "cannot start the upstream servers"
-	done_testing
-	exit 1
-fi
-
-no_programs() { [ -z "$(bpftool cgroup show "$1" 2>/dev/null | tail -n +2)" ]; }
+proxy_suite --no-testhost
 
 # in_ctr NAME CMD...: CMD in container NAME (docker exec); sets $out (stdout and stderr), $rc.
 in_ctr() {
@@ -113,8 +101,13 @@ check "boundary answers the container's DNS queries ($rc)" grep -q "^Name:.*up\.
 diag "the container's IPv6: disable_ipv6=$(nsenter -t "$JPID" -n cat /proc/sys/net/ipv6/conf/all/disable_ipv6 2>&1), lo: $(nsenter -t "$JPID" -n ip -6 -o addr show dev lo 2>&1 | awk '{ print $4 }')"
 allowed() { [ "$status" = 200 ] && grep -q "/echo/$1" <<<"$body" && grep -q "/echo/$1" "$UP/requests.log"; }
 in_ctr jailed nslookup -type=AAAA up.test
-check "Docker disables IPv6 in the container, so boundary answers no AAAA there" \
-	not grep -q "fd42:b0d:53" <<<"$out"
+# answered, with no address (not a query that found no server)
+no_aaaa() {
+	[ -n "$out" ] && ! grep -q "no servers could be reached" <<<"$out" &&
+		! grep -q "fd42:b0d:53" <<<"$out"
+}
+check "Docker disables IPv6 in the container, so boundary answers no AAAA there" no_aaaa
+[ "$rc" = 0 ] || diag "nslookup: $out"
 get jailed "http://up.test:$P_HTTP/echo/in-docker-v6"
 check "so a client that tries the first address it gets goes through ($status)" allowed in-docker-v6
 # The rest as clients that prefer IPv4 (RFC 6724's table in glibc's gai.conf).
@@ -173,7 +166,6 @@ check "the detach leaves no pins, run files or processes behind" nothing_left
 # instruction. The gateway's server must never see a request of it once boundary has attached.
 docker_run hammer -- sh -c "while :; do timeout 2 wget -q -O /dev/null http://$GW:$GWP/gw/hammer; sleep 0.05; done"
 HCG=$CCG
-HID=$(dk inspect --format '{{.Id}}' hammer)
 for _ in $(seq 100); do [ "$(gw_saw /gw/hammer)" -gt 0 ] && break; sleep 0.05; done
 check "unjailed, the hammer reaches the gateway's server" [ "$(gw_saw /gw/hammer)" -gt 0 ]
 PATH=$DK_BIN:$PATH attach_bg hm --container hammer --resolve-on-host \
@@ -184,8 +176,7 @@ sleep 0.5 # a request already on its way at the attach may still land
 H0=$(gw_saw /gw/hammer)
 # followed LOG N: waits (20 s at most) until LOG says N times that boundary followed a restart.
 followed() {
-	local i
-	for i in $(seq 400); do
+	for _ in $(seq 400); do
 		[ "$(grep -cE "jailed again" "$1")" -ge "$2" ] && return 0
 		sleep 0.05
 	done

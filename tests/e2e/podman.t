@@ -46,8 +46,6 @@ PM_MADE=""
 CPID=""
 CCG=""
 
-cg2_of() { echo "$(cg_root)$(awk -F: '$1 == "0" { print $3 }' "/proc/$1/cgroup" 2>/dev/null)"; }
-
 # pm ARGS...: podman on the suite's storage (the wrapper boundary finds first on PATH), 30 s at most.
 pm() { timeout 30 "$PM/bin/podman" "$@"; }
 
@@ -104,27 +102,11 @@ pm_down() {
 # pm_run NAME [RUNARGS...] -- CMD...: CMD detached in container NAME of $PM_IMAGE; sets CPID and
 # CCG as docker.sh's docker_run does. 1 (podman's error in $PM_WHY) if it does not run.
 pm_run() {
-	local name=$1 args=()
+	local name=$1
 	shift
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do
-		args+=("$1")
-		shift
-	done
-	shift
-	CPID=""
-	CCG=""
-	if ! PM_WHY=$(pm run -d --name "$name" --network none --cgroup-parent "/$PM_CGP" \
-		"${args[@]}" "$PM_IMAGE" "$@" 2>&1 >/dev/null); then
-		PM_WHY=$(tail -n 1 <<<"$PM_WHY")
-		return 1
-	fi
-	for _ in $(seq 100); do
-		CPID=$(pm inspect --format '{{.State.Pid}}' "$name" 2>/dev/null)
-		[ -n "$CPID" ] && [ "$CPID" != 0 ] && break
-		sleep 0.1
-	done
-	[ -n "$CPID" ] && [ "$CPID" != 0 ] || return 1
-	CCG=$(cg2_of "$CPID")
+	container_run pm "$PM_IMAGE" "$name" --network none --cgroup-parent "/$PM_CGP" "$@" && return 0
+	PM_WHY=$RUN_WHY
+	return 1
 }
 
 # pm_try: runs `true` in a container of $PM_IMAGE, removed after; 1 with podman's
@@ -138,16 +120,8 @@ pm_try() {
 
 # pm_image: busybox-static and its applets in /bin, PATH=/bin, imported from a tarball.
 pm_image() {
-	local r=$PM/rootfs a
-	mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/proc" "$r/sys" "$r/dev" "$r/root" || return 1
-	chmod 1777 "$r/tmp"
-	cp /bin/busybox "$r/bin/busybox" || return 1
-	for a in $(/bin/busybox --list); do
-		[ "$a" = busybox ] || ln -s busybox "$r/bin/$a"
-	done
-	echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
-	echo 'root:x:0:' >"$r/etc/group"
-	tar -C "$r" -c . | pm import -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - "$PM_IMAGE" >/dev/null 2>"$PM/import.err"
+	busybox_rootfs "$PM/rootfs" || return 1
+	tar -C "$PM/rootfs" -c . | pm import -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - "$PM_IMAGE" >/dev/null 2>"$PM/import.err"
 }
 
 # hard_limit PID NAME: the hard limit NAME ("Max open files") of PID, as /proc/PID/limits says.
@@ -241,19 +215,7 @@ if ! pm_up; then
 fi
 diag "$("$PM_CLI" --version) ($PM_DRIVER), $(pm info --format '{{.Host.OCIRuntime.Name}}' 2>/dev/null), cgroup parent /$PM_CGP"
 
-export HOME=$TMPDIR_T/home
-mkdir -p "$HOME"
-clean_env
-unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
-# shellcheck disable=SC2016 # expanded at exit
-at_exit '"$BOUNDARY" cleanup >/dev/null 2>&1'
-if ! upstream_up; then
-	fail "cannot start the upstream servers"
-	done_testing
-	exit 1
-fi
-
-no_programs() { [ -z "$(bpftool cgroup show "$1" 2>/dev/null | tail -n +2)" ]; }
+proxy_suite --no-testhost # nothing here aims at the test host
 
 # get NAME URL: busybox wget in container NAME (podman exec joins its cgroup); sets $status (the
 # HTTP status, or "none"), $body, $out, $rc.

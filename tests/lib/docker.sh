@@ -54,7 +54,6 @@ dk_ip() { dk inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}
 
 dk_netns() { nsenter --net="/run/netns/$DK_NS" -- "$@"; }
 
-cg2_of() { echo "$(cg_root)$(awk -F: '$1 == "0" { print $3 }' "/proc/$1/cgroup" 2>/dev/null)"; }
 
 # dk_start DRIVER: dockerd with storage driver DRIVER; 0 once `docker info` answers.
 dk_start() {
@@ -197,38 +196,13 @@ docker_up_or_skip() {
 }
 
 docker_image() {
-	local r=$DK/rootfs a
 	dk image inspect "$DK_IMAGE" >/dev/null 2>&1 && return 0
-	mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/proc" "$r/sys" "$r/dev" "$r/root" || return 1
-	chmod 1777 "$r/tmp"
-	cp /bin/busybox "$r/bin/busybox" || return 1
-	for a in $(/bin/busybox --list); do
-		[ "$a" = busybox ] || ln -s busybox "$r/bin/$a"
-	done
-	echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
-	echo 'root:x:0:' >"$r/etc/group"
-	tar -C "$r" -c . | dk import -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - "$DK_IMAGE" >/dev/null
+	busybox_rootfs "$DK/rootfs" || return 1
+	tar -C "$DK/rootfs" -c . | dk import -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - "$DK_IMAGE" >/dev/null
 }
 
-docker_run() {
-	local name=$1 args=() i
-	shift
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do
-		args+=("$1")
-		shift
-	done
-	shift
-	CPID=""
-	CCG=""
-	dk run -d --name "$name" "${args[@]}" "$DK_IMAGE" "$@" >/dev/null || return 1
-	for i in $(seq 100); do
-		CPID=$(dk inspect --format '{{.State.Pid}}' "$name" 2>/dev/null)
-		[ -n "$CPID" ] && [ "$CPID" != 0 ] && break
-		sleep 0.1
-	done
-	[ -n "$CPID" ] && [ "$CPID" != 0 ] || return 1
-	CCG=$(cg2_of "$CPID")
-}
+# docker_run NAME [RUNARGS...] -- CMD...: tests/lib/proxy.sh's container_run, with this dockerd.
+docker_run() { container_run dk "$DK_IMAGE" "$@"; }
 
 docker_down() {
 	local c d

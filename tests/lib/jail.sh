@@ -291,6 +291,8 @@ logged() {
 }
 
 cg_root() { awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo; }
+# cg2_of PID: the cgroup2 directory of PID.
+cg2_of() { echo "$(cg_root)$(awk -F: '$1 == "0" { print $3 }' "/proc/$1/cgroup" 2>/dev/null)"; }
 
 jail_probe() {
 	local args=() fifo marker i pid=""

@@ -154,11 +154,57 @@ proxy_suite() {
 	unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
 	# shellcheck disable=SC2016 # expanded at exit
 	at_exit '"$BOUNDARY" cleanup >/dev/null 2>&1'
-	if ! testhost_up || ! upstream_up; then
+	# --no-testhost: a suite that never aims at the test host (nor takes its lock)
+	if { [ "${1:-}" != --no-testhost ] && ! testhost_up; } || ! upstream_up; then
 		fail "cannot set up the test host and the upstream servers"
 		done_testing
 		exit 1
 	fi
+}
+
+# no_programs CGROUP: no BPF program is attached to CGROUP (a directory).
+no_programs() { [ -z "$(bpftool cgroup show "$1" 2>/dev/null | tail -n +2)" ]; }
+
+# busybox_rootfs DIR: a root file system in DIR for a container image: busybox-static and its
+# applets in /bin, root in /etc/passwd and /etc/group. Import it with PATH=/bin.
+busybox_rootfs() {
+	local r=$1 a
+	mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/proc" "$r/sys" "$r/dev" "$r/root" || return 1
+	chmod 1777 "$r/tmp"
+	cp /bin/busybox "$r/bin/busybox" || return 1
+	# busybox --list names busybox itself: a link in its place would replace the binary
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -s busybox "$r/bin/$a"
+	done
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
+	echo 'root:x:0:' >"$r/etc/group"
+}
+
+# container_run CLI IMAGE NAME [RUNARGS...] -- CMD...: CMD detached in container NAME of IMAGE,
+# started with CLI (a function that runs docker or podman against the suite's own daemon or
+# storage); waits until it runs. Sets CPID (its first process), CCG (its cgroup2 directory),
+# and RUN_WHY (the runtime's last line of complaint) when it does not run (status 1).
+container_run() {
+	local cli=$1 image=$2 name=$3 args=()
+	shift 3
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		args+=("$1")
+		shift
+	done
+	shift
+	CPID=""
+	CCG=""
+	if ! RUN_WHY=$("$cli" run -d --name "$name" "${args[@]}" "$image" "$@" 2>&1 >/dev/null); then
+		RUN_WHY=$(tail -n 1 <<<"$RUN_WHY")
+		return 1
+	fi
+	for _ in $(seq 100); do
+		CPID=$("$cli" inspect --format '{{.State.Pid}}' "$name" 2>/dev/null)
+		[ -n "$CPID" ] && [ "$CPID" != 0 ] && break
+		sleep 0.1
+	done
+	[ -n "$CPID" ] && [ "$CPID" != 0 ] || return 1
+	CCG=$(cg2_of "$CPID")
 }
 
 # attach_bg NAME ARGS...: boundary attach ARGS in the background (tests/lib/proxy.sh's bnd_bg),
