@@ -133,15 +133,7 @@ check "and so does a process in dockerd's cgroup and namespace" dk_free
 dk_answers() { dk ps --format '{{.Names}}' | grep -qx jailed; }
 check "dockerd answers while the container is jailed" dk_answers
 
-# rec URLEND DECISION: the first request record for a url ending in URLEND.
-rec() { grep '"event":"request"' "$AUD" 2>/dev/null | grep -F "$1\"" | head -1; }
-r=$(rec /echo/in-docker)
-contains "the audit log has an allow record for it" "$r" '"decision":"allow"'
-contains "naming the container's process" "$r" '"comm":"wget"'
-logged "and a pid" "$r" '"pid":[1-9][0-9]*[,}]'
-d=$(rec /echo/refused)
-contains "and a deny record for the refused one" "$d" '"decision":"deny"'
-contains "naming it too" "$d" '"comm":"wget"'
+audit_names_process "$AUD" /echo/in-docker /echo/refused
 
 # --- SIGTERM detaches -----------------------------------------------------------------------------
 

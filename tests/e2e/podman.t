@@ -288,14 +288,7 @@ get "$C" "http://other.test:$P_HTTP/echo/refused"
 refused() { [ "$status" = 403 ] && [ "$(conns B)" = 0 ]; }
 check "a request no rule allows gets 403 and never reaches its server ($status)" refused
 
-rec() { grep '"event":"request"' "$AUD" 2>/dev/null | grep -F "$1\"" | head -1; }
-r=$(rec /echo/in-podman)
-contains "the audit log has an allow record for it" "$r" '"decision":"allow"'
-contains "naming the container's process" "$r" '"comm":"wget"'
-logged "and a pid" "$r" '"pid":[1-9][0-9]*[,}]'
-d=$(rec /echo/refused)
-contains "and a deny record for the refused one" "$d" '"decision":"deny"'
-contains "naming it too" "$d" '"comm":"wget"'
+audit_names_process "$AUD" /echo/in-podman /echo/refused
 
 kill -TERM "$ABND" 2>/dev/null
 wait "$ABND"

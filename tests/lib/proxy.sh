@@ -227,3 +227,17 @@ detach() {
 	wait "$BND_PID"
 	rc=$?
 }
+
+# audit_names_process AUDIT ALLOWED REFUSED: the audit log AUDIT has an allow record for the
+# URL ending in ALLOWED and a deny record for the one ending in REFUSED, both naming their
+# process (comm wget, a pid): five checks.
+audit_names_process() {
+	local r d
+	r=$(grep '"event":"request"' "$1" 2>/dev/null | grep -F "$2\"" | head -1)
+	d=$(grep '"event":"request"' "$1" 2>/dev/null | grep -F "$3\"" | head -1)
+	contains "the audit log has an allow record for it" "$r" '"decision":"allow"'
+	contains "naming the container's process" "$r" '"comm":"wget"'
+	logged "and a pid" "$r" '"pid":[1-9][0-9]*[,}]'
+	contains "and a deny record for the refused one" "$d" '"decision":"deny"'
+	contains "naming it too" "$d" '"comm":"wget"'
+}
