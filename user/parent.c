@@ -72,7 +72,31 @@ struct parent {
 	size_t n_kids;
 	struct nsl *ns[MAX_NETNS];
 	size_t n_ns;
+	/* the proxy's slots that retired listeners left (inert descriptors), for the next ones */
+	int spare[2 * MAX_NETNS];
+	size_t n_spare;
 };
+
+/*
+ * Serves listening socket fd through the proxy: in a slot a retired listener left, when there
+ * is one (the proxy's slots are few, and children come and go for as long as a CI runner
+ * lives), else a new one. Returns the descriptor it is served under (fd's number, or the
+ * slot's), or -1 (fd closed).
+ */
+static int proxy_serve(struct parent *p, int fd)
+{
+	int slot;
+
+	if (p->n_spare) {
+		slot = p->spare[--p->n_spare];
+		return proxy_replace_listener(p->h.proxy, slot, fd) < 0 ? -1 : slot;
+	}
+	if (proxy_add_listener(p->h.proxy, fd, PROXY_JAIL) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
 
 struct parent *parent_new(const char *path, const struct parent_hooks *h, char *err, size_t errlen)
 {
@@ -152,8 +176,10 @@ static struct nsl *nsl_get(struct parent *p, int nsfd, pid_t member)
 		free(n);
 		return NULL;
 	}
-	if (proxy_add_listener(p->h.proxy, n->l.proxy4, PROXY_JAIL) < 0 ||
-	    (n->l.proxy6 >= 0 && proxy_add_listener(p->h.proxy, n->l.proxy6, PROXY_JAIL) < 0) ||
+	n->l.proxy4 = proxy_serve(p, n->l.proxy4);
+	if (n->l.proxy6 >= 0)
+		n->l.proxy6 = proxy_serve(p, n->l.proxy6);
+	if (n->l.proxy4 < 0 ||
 	    dns_server_add(p->h.dns, n->l.dns_udp4, n->l.dns_tcp4, n->l.probe6) < 0 ||
 	    dns_server_add(p->h.dns, n->l.dns_udp6, n->l.dns_tcp6, n->l.probe6) < 0)
 		log_warn("cannot serve every listener in the network namespace of pid %d",
@@ -169,13 +195,13 @@ static void nsl_put(struct parent *p, struct nsl *n)
 
 	if (!n || --n->refs > 0)
 		return;
-	if (n->l.proxy4 >= 0)
-		proxy_retire_listener(p->h.proxy, n->l.proxy4);
-	if (n->l.proxy6 >= 0)
-		proxy_retire_listener(p->h.proxy, n->l.proxy6);
+	if (n->l.proxy4 >= 0 && proxy_retire_listener(p->h.proxy, n->l.proxy4) == 0)
+		p->spare[p->n_spare++] = n->l.proxy4;
+	if (n->l.proxy6 >= 0 && proxy_retire_listener(p->h.proxy, n->l.proxy6) == 0)
+		p->spare[p->n_spare++] = n->l.proxy6;
 	dns_server_remove(p->h.dns, n->l.dns_udp4, n->l.dns_tcp4);
 	dns_server_remove(p->h.dns, n->l.dns_udp6, n->l.dns_tcp6);
-	/* The proxy's slots keep the numbers (inert now): only the DNS sockets are closed. */
+	/* The proxy's slots keep the numbers (inert now, spare): only the DNS sockets close. */
 	n->l.proxy4 = n->l.proxy6 = -1;
 	netns_listeners_close(&n->l);
 	for (i = 0; i < p->n_ns && p->ns[i] != n; i++)
@@ -342,6 +368,10 @@ void parent_free(struct parent *p)
 		return;
 	while (p->n_kids)
 		child_drop(p, p->n_kids - 1);
+	/*
+	 * The spare slots stay open: the proxy still counts them among its listeners, and a
+	 * number closed here could come back as another file under one of them.
+	 */
 	close(p->ino);
 	if (p->host_ns >= 0)
 		close(p->host_ns);

@@ -480,7 +480,9 @@ logged "--create makes the cgroup and attaches to it as a parent" "$(cat "$PLOG"
 	"attached to $PCG, a parent: each cgroup below it, now or later, is a jail of its own"
 check "the parent has boundary's programs" not no_programs "$PCG"
 # Two children made after the attach, each in a network namespace of its own, and one in the
-# host's: the first instruction of each already runs under the parent's programs.
+# host's: the first instruction of each already runs under the parent's programs. A child's
+# first process joins the cgroup before it leaves the host's namespace (unshare -n after the
+# write to cgroup.procs, as runc's does): boundary may first serve it there, then move it.
 member_in "$PCG/one" pone unshare -n
 ONE=$MPID
 member_in "$PCG/two" ptwo unshare -n
@@ -488,8 +490,8 @@ TWO=$MPID
 member_in "$PCG/host" phost
 for _ in $(seq 100); do [ "$(grep -c "^boundary: info: jailed $PCG/" "$PLOG")" -ge 3 ] && break; sleep 0.05; done
 logged "boundary serves a child in a network namespace of its own" "$(cat "$PLOG")" \
-	"jailed $PCG/one \(pid $ONE, in a network namespace of its own\)"
-logged "and another, in another" "$(cat "$PLOG")" "jailed $PCG/two \(pid $TWO, in a network namespace of its own\)"
+	"(jailed|moved) $PCG/one \(pid $ONE, in a network namespace of its own\)"
+logged "and another, in another" "$(cat "$PLOG")" "(jailed|moved) $PCG/two \(pid $TWO, in a network namespace of its own\)"
 logged "and one in the host's namespace" "$(cat "$PLOG")" "jailed $PCG/host \(pid [0-9]+, in the host's network namespace\)"
 for c in pone ptwo phost; do
 	in_member "$c" "$CURL http://up.test:$P_HTTP/echo/parent-$c"
@@ -521,6 +523,12 @@ logged "a child that goes loses its entry and listeners" "$(cat "$PLOG")" \
 	"$PCG/two is gone: its entry and its listeners are removed"
 in_member pone "$CURL http://up.test:$P_HTTP/echo/still"
 check "the other children are still served ($rc)" went_through "/echo/still"
+# The gone child's listeners left their slots in the proxy: a new namespace's take them.
+member_in "$PCG/three" pthree unshare -n
+for _ in $(seq 100); do grep -q "jailed $PCG/three " "$PLOG" && break; sleep 0.05; done
+in_member pthree "$CURL http://up.test:$P_HTTP/echo/parent-three"
+check "a child made after another went is served in its own namespace ($rc)" \
+	went_through "/echo/parent-three"
 check "boundary still runs" kill -0 "$PBND"
 BND_PID=$PBND
 detach
@@ -528,6 +536,7 @@ check "SIGTERM detaches the parent ($rc), its programs gone" [ "$rc" = 0 ]
 check "and its children are left as they were" kill -0 "$ONE"
 check "the parent's cgroup has no programs after it" no_programs "$PCG"
 stop_child "$PCG/one"
+stop_child "$PCG/three"
 stop_child "$PCG/host"
 
 # --- refusals ------------------------------------------------------------------------------------
