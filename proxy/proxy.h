@@ -28,6 +28,7 @@ struct proxy;
 struct audit;
 struct dns_table;
 struct policy;
+struct secret;
 
 /* Where a redirected connection was going, and who made it. */
 struct proxy_orig {
@@ -83,6 +84,13 @@ struct proxy_config {
 	 */
 	int (*admit)(void *arg, int fd);
 	void *admit_arg;
+	/*
+	 * Credentials the jail holds only as placeholders (proxy/secret.h): swapped in on allowed
+	 * requests to their hosts, swapped back in those hosts' responses, refused anywhere else.
+	 * Borrowed; NULL when n_secrets is 0.
+	 */
+	const struct secret *secrets;
+	size_t n_secrets;
 };
 
 enum proxy_listener_kind {
