@@ -16,7 +16,7 @@
 #include "proxy/secret.h"
 #include "rules/rules.h"
 
-#define PH "boundary-secret-KEY-0123456789abcdef0123456789abcdef"
+#define PH    "boundary-secret-KEY-0123456789abcdef0123456789abcdef"
 #define VALUE "sk-real-value-42"
 
 struct out {
