@@ -14,6 +14,8 @@ void buf_init(struct buf *b, size_t cap)
 
 void buf_fini(struct buf *b)
 {
+	if (b->wipe && b->data)
+		explicit_bzero(b->data, b->alloc);
 	free(b->data);
 	b->data = NULL;
 	b->off = b->len = b->alloc = 0;
@@ -45,7 +47,17 @@ char *buf_reserve(struct buf *b, size_t *n)
 			*n = 0;
 			return NULL;
 		}
-		p = realloc(b->data, nalloc);
+		if (b->wipe) {
+			/* No copy of what it held may stay behind in freed memory. */
+			p = malloc(nalloc);
+			if (p && b->data) {
+				memcpy(p, b->data, b->alloc);
+				explicit_bzero(b->data, b->alloc);
+				free(b->data);
+			}
+		} else {
+			p = realloc(b->data, nalloc);
+		}
 		if (!p) {
 			*n = 0;
 			return NULL;

@@ -7,6 +7,7 @@
 #ifndef BOUNDARY_PROXY_BUF_H
 #define BOUNDARY_PROXY_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct buf {
@@ -15,9 +16,10 @@ struct buf {
 	size_t len;   /* unread bytes */
 	size_t alloc; /* size of data */
 	size_t cap;   /* the ceiling */
+	bool wipe;    /* it may hold a secret's value: zeroed before its memory is given back */
 };
 
-/* An empty buffer that will hold at most cap bytes. Allocates nothing yet. */
+/* An empty buffer that will hold at most cap bytes. Allocates nothing yet; wipe is false. */
 void buf_init(struct buf *b, size_t cap);
 
 /* Frees the block. The buffer can be reused after buf_init. */

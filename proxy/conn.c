@@ -944,6 +944,7 @@ void conn_close(struct conn *c, const char *reason)
 
 void conn_free(struct conn *c)
 {
+	secretx_end(c);
 	buf_fini(&c->cin);
 	buf_fini(&c->cout);
 	buf_fini(&c->uin);

@@ -190,6 +190,9 @@ struct conn {
 	enum conn_decider verdict_by; /* the program or the person */
 	enum conn_decider decided_by; /* for the audit record: of the request being served */
 	bool would_deny;	      /* --dry-run let through what the rules refuse */
+
+	/* what the secrets (secret.h) do to the request being served; NULL when none apply */
+	struct secretx *sx;
 };
 
 /* What decide_second_opinion() says of a request the rules refused. */
@@ -268,6 +271,46 @@ void decide_refuse_stream(struct conn *c, const char *what);
 bool decide_dry_run_stream(struct conn *c, const char *what);
 /* c no longer waits for its second opinion: the job is freed unread when it comes back. */
 void decide_cancel(struct conn *c);
+
+/* secretx.c: secrets applied to an exchange (secret.h); each needs cfg->n_secrets > 0 */
+/*
+ * Before the rules: the secret whose placeholder c's request head (len bytes at the front of
+ * cin, parsed into c->req, its host in c->uhost) carries to a host it is not bound to, or -1.
+ */
+ssize_t secretx_check_head(struct conn *c, size_t len);
+/* The same for a bare host name (a CONNECT target). */
+ssize_t secretx_check_name(const struct conn *c, const char *name);
+/*
+ * Refuses c's request for carrying secret i where it may not go: logged, recorded, a 403 and
+ * the end of the connection; sent: part of it went out already, so both sides are closed.
+ */
+void secretx_refuse(struct conn *c, size_t i, bool sent);
+/* The request c->req was allowed: what its secrets do to it, in c->sx. 0, or -ENOMEM. */
+int secretx_begin(struct conn *c);
+/* Frees c->sx (at the end of each request and of the connection). */
+void secretx_end(struct conn *c);
+/* True while the request must stay in uout: its body is being looked at first. */
+bool secretx_hold(struct conn *c);
+/* The request target with the bound placeholders replaced, appended to b. */
+int secretx_put_target(struct conn *c, struct buf *b);
+/* True when a field of the request (or response) is replaced by secretx_put_extra(). */
+bool secretx_drop_field(const struct conn *c, struct slice name, bool request);
+/* A field line with placeholders replaced (request) or values hidden again (response). */
+int secretx_put_field(struct conn *c, struct buf *b, const struct http1_header *h, bool request);
+/* The fields the secrets add: header= values, the new framing, Accept-Encoding. */
+int secretx_put_extra(struct conn *c, struct buf *b, bool request);
+/* The response head r has come: whether its body goes through the secrets. */
+void secretx_response_begin(struct conn *c, const struct http1_resp *r);
+/* Whether the request (response) body moves through secretx_move_request (_response). */
+bool secretx_request_body(const struct conn *c);
+bool secretx_response_body(const struct conn *c);
+/*
+ * Move the next body bytes as move_body() does in exchange.c: > 0 progress, 0 none, -1 broken
+ * framing, -EPERM (requests only) a placeholder bound elsewhere: secretx_refused() names it.
+ */
+ssize_t secretx_move_request(struct conn *c, bool *done);
+ssize_t secretx_move_response(struct conn *c, bool *done);
+size_t secretx_refused(const struct conn *c);
 
 /* upstream.c: the upstream side */
 /* The upstream failed: a 502 or 504 (code) saying why, or the end of a head start. */

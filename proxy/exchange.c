@@ -181,14 +181,15 @@ static int put_header(struct buf *b, const struct http1_header *h)
 	return 0;
 }
 
-/* The request as the upstream sees it: origin-form, the judged Host, no hop-by-hop fields. */
 /*
- * Copies the end-to-end fields of hdr[0..n) to b (the hop-by-hop ones stay behind), and notes
- * the Upgrade field's value in *upg and, unless has_host is NULL, whether a Host field was among
- * them. Returns 0, or -E2BIG when b is full.
+ * Copies the end-to-end fields of hdr[0..n) to b (the hop-by-hop ones stay behind), through the
+ * secrets of c's request (request) or response when it has any, and notes the Upgrade field's
+ * value in *upg and, unless has_host is NULL, whether a Host field was among them. Returns 0,
+ * or -E2BIG when b is full.
  */
-static int put_end_to_end(struct buf *b, const struct http1_header *hdr, size_t n,
-			  struct slice *upg, bool *has_host)
+static int put_end_to_end(struct conn *c, bool request, struct buf *b,
+			  const struct http1_header *hdr, size_t n, struct slice *upg,
+			  bool *has_host)
 {
 	size_t i;
 
@@ -199,21 +200,32 @@ static int put_end_to_end(struct buf *b, const struct http1_header *hdr, size_t 
 			continue;
 		if (has_host && slice_ieq(hdr[i].name, "host"))
 			*has_host = true;
-		if (put_header(b, &hdr[i]) < 0)
+		if (!c->sx) {
+			if (put_header(b, &hdr[i]) < 0)
+				return -E2BIG;
+		} else if (!secretx_drop_field(c, hdr[i].name, request) &&
+			   secretx_put_field(c, b, &hdr[i], request) < 0) {
 			return -E2BIG;
+		}
 	}
-	return 0;
+	return c->sx ? secretx_put_extra(c, b, request) : 0;
 }
 
+/* The request as the upstream sees it: origin-form, the judged Host, no hop-by-hop fields. */
 static int write_request_head(struct conn *c)
 {
 	const struct http1_req *r = &c->req;
 	struct slice upg = {NULL, 0};
 	bool has_host = false;
 
-	if (put(&c->uout, "%s %.*s HTTP/1.1\r\n", c->method, (int)c->path_len, c->path) < 0)
+	if (!c->sx) {
+		if (put(&c->uout, "%s %.*s HTTP/1.1\r\n", c->method, (int)c->path_len, c->path) < 0)
+			return -E2BIG;
+	} else if (put(&c->uout, "%s ", c->method) < 0 || secretx_put_target(c, &c->uout) < 0 ||
+		   put(&c->uout, " HTTP/1.1\r\n") < 0) {
 		return -E2BIG;
-	if (put_end_to_end(&c->uout, r->hdr, r->n_hdr, &upg, &has_host) < 0)
+	}
+	if (put_end_to_end(c, true, &c->uout, r->hdr, r->n_hdr, &upg, &has_host) < 0)
 		return -E2BIG;
 	if (!has_host && put(&c->uout, "Host: %s\r\n", c->host) < 0)
 		return -E2BIG;
@@ -229,7 +241,7 @@ static int write_response_head(struct conn *c, const struct http1_resp *r)
 
 	if (put(&c->cout, "HTTP/1.1 %d %.*s\r\n", r->status, (int)r->reason.len, r->reason.p) < 0)
 		return -E2BIG;
-	if (put_end_to_end(&c->cout, r->hdr, r->n_hdr, &upg, NULL) < 0)
+	if (put_end_to_end(c, false, &c->cout, r->hdr, r->n_hdr, &upg, NULL) < 0)
 		return -E2BIG;
 	if (r->status == 101) {
 		if (put(&c->cout, "Connection: upgrade\r\nUpgrade: %.*s\r\n", (int)upg.len, upg.p) <
@@ -300,6 +312,7 @@ static void reset_request(struct conn *c)
 	c->decided_by = CONN_DECIDED_BY_RULES;
 	c->req_left = c->resp_left = 0;
 	c->idle_end = 0;
+	secretx_end(c);
 	http1_chunked_init(&c->req_chunk);
 	http1_chunked_init(&c->resp_chunk);
 }
@@ -314,6 +327,7 @@ static void handle_request(struct conn *c, size_t len)
 	struct slice host, path;
 	const char *why = NULL;
 	uint16_t port;
+	ssize_t leak;
 	bool has_body;
 
 	reset_request(c);
@@ -333,6 +347,11 @@ static void handle_request(struct conn *c, size_t len)
 		port = 443;
 		if (split_host(c->host, c->connect_host, sizeof(c->connect_host), &port) < 0) {
 			bad_request(c, "CONNECT to something that is not host:port");
+			return;
+		}
+		snprintf(c->uhost, sizeof(c->uhost), "%s", c->connect_host);
+		if (cfg->n_secrets && (leak = secretx_check_name(c, c->connect_host)) >= 0) {
+			secretx_refuse(c, (size_t)leak, false);
 			return;
 		}
 		rules_match_host(conn_rules(c), c->host, strlen(c->host), port, RULES_ANY, &d);
@@ -424,6 +443,12 @@ static void handle_request(struct conn *c, size_t len)
 		return;
 	}
 	c->uport = port;
+	/* A placeholder on its way to a host its secret is not bound to: whatever the rules say. */
+	if (cfg->n_secrets && (leak = secretx_check_head(c, len)) >= 0) {
+		buf_consume(&c->cin, len);
+		secretx_refuse(c, (size_t)leak, false);
+		return;
+	}
 	rules_request_init(&rq, c->method, c->host, c->path, c->path_len, port);
 	rules_match(conn_rules(c), &rq, &d);
 	if (d.allow)
@@ -471,6 +496,11 @@ static void handle_request(struct conn *c, size_t len)
 	c->audit_open = true;
 
 	c->upgrade = (r->flags & HTTP1_F_UPGRADE) != 0;
+	if (cfg->n_secrets && secretx_begin(c) < 0) {
+		buf_consume(&c->cin, len);
+		conn_close(c, "out of memory");
+		return;
+	}
 	if (write_request_head(c) < 0) {
 		buf_consume(&c->cin, len);
 		bad_request(c, "the request head is too large to forward");
@@ -567,6 +597,8 @@ static bool handle_response_head(struct conn *c, size_t len)
 	c->resp_left = r->content_length;
 	if (r->body == HTTP1_BODY_UNTIL_CLOSE)
 		c->client_close = true;
+	if (c->sx)
+		secretx_response_begin(c, r);
 	if (write_response_head(c, r) < 0) {
 		upstream_failed(c, 502, "the response head is too large");
 		return false;
@@ -627,8 +659,8 @@ bool exchange_step(struct conn *c)
 	size_t pos = 0;
 	ssize_t r;
 
-	/* request head and body, to the upstream */
-	r = conn_flush(&c->ux, &c->uout);
+	/* request head and body, to the upstream (unless held while the body is looked at) */
+	r = secretx_hold(c) ? -EAGAIN : conn_flush(&c->ux, &c->uout);
 	if (r > 0) {
 		progress = true;
 		c->bytes_up += (uint64_t)r;
@@ -637,8 +669,16 @@ bool exchange_step(struct conn *c)
 		return false;
 	}
 	if (!c->req_done) {
-		r = move_body(&c->cin, &c->uout, c->req_body, &c->req_left, &c->req_chunk,
-			      &c->req_done);
+		if (secretx_request_body(c))
+			r = secretx_move_request(c, &c->req_done);
+		else
+			r = move_body(&c->cin, &c->uout, c->req_body, &c->req_left, &c->req_chunk,
+				      &c->req_done);
+		if (r == -EPERM) {
+			secretx_refuse(c, secretx_refused(c),
+				       c->bytes_up > 0 || c->resp_read != CONN_RESP_NO_HEAD);
+			return false;
+		}
 		if (r < 0) {
 			bad_request(c, "malformed request body (chunked framing)");
 			return false;
@@ -706,8 +746,11 @@ bool exchange_step(struct conn *c)
 		return false;
 	}
 	if (c->resp_read == CONN_RESP_IN_BODY) {
-		r = move_body(&c->uin, &c->cout, c->resp_body, &c->resp_left, &c->resp_chunk,
-			      &all_read);
+		if (secretx_response_body(c))
+			r = secretx_move_response(c, &all_read);
+		else
+			r = move_body(&c->uin, &c->cout, c->resp_body, &c->resp_left,
+				      &c->resp_chunk, &all_read);
 		if (all_read)
 			c->resp_read = CONN_RESP_ALL_READ;
 		if (r < 0) {

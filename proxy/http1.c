@@ -718,7 +718,9 @@ static int hex_value(unsigned char ch)
 	return -1;
 }
 
-ssize_t http1_chunked_scan(struct http1_chunked *c, const char *buf, size_t len, size_t *err_pos)
+/* The scanner; with out, the chunks' data is copied to out[*out_len...] as it passes. */
+static ssize_t chunked_run(struct http1_chunked *c, const char *buf, size_t len, size_t *err_pos,
+			   char *out, size_t *out_len)
 {
 	size_t i = 0, n;
 	unsigned char ch;
@@ -771,6 +773,10 @@ ssize_t http1_chunked_scan(struct http1_chunked *c, const char *buf, size_t len,
 			break;
 		case CHUNK_DATA:
 			n = len - i < c->left ? len - i : (size_t)c->left;
+			if (out) {
+				memcpy(out + *out_len, buf + i, n);
+				*out_len += n;
+			}
 			c->left -= n;
 			i += n;
 			if (!c->left)
@@ -823,4 +829,16 @@ ssize_t http1_chunked_scan(struct http1_chunked *c, const char *buf, size_t len,
 		i++;
 	}
 	return (ssize_t)len;
+}
+
+ssize_t http1_chunked_scan(struct http1_chunked *c, const char *buf, size_t len, size_t *err_pos)
+{
+	return chunked_run(c, buf, len, err_pos, NULL, NULL);
+}
+
+ssize_t http1_chunked_decode(struct http1_chunked *c, const char *buf, size_t len, size_t *err_pos,
+			     char *out, size_t *out_len)
+{
+	*out_len = 0;
+	return chunked_run(c, buf, len, err_pos, out, out_len);
 }

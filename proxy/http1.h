@@ -182,6 +182,14 @@ void http1_chunked_init(struct http1_chunked *c);
 ssize_t http1_chunked_scan(struct http1_chunked *c, const char *buf, size_t len, size_t *err_pos);
 
 /*
+ * As http1_chunked_scan(), and the chunks' data among the bytes it returns is copied to out
+ * (at least len bytes of room), its length in *out_len: the body as it was before chunking. The
+ * framing, the extensions and the trailers are dropped.
+ */
+ssize_t http1_chunked_decode(struct http1_chunked *c, const char *buf, size_t len, size_t *err_pos,
+			     char *out, size_t *out_len);
+
+/*
  * Finds the first field named name (case-insensitive) in hdr[0..n). Returns its value, or
  * {NULL, 0} when there is none.
  */
