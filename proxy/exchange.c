@@ -761,7 +761,9 @@ bool exchange_step(struct conn *c)
 			progress = true;
 		if (c->resp_read != CONN_RESP_ALL_READ && c->up_eof && c->uin.len == 0) {
 			if (c->resp_body == HTTP1_BODY_UNTIL_CLOSE) {
-				c->resp_read = CONN_RESP_ALL_READ;
+				/* Through the secrets, the end is theirs to find: bytes wait there. */
+				if (!secretx_response_body(c))
+					c->resp_read = CONN_RESP_ALL_READ;
 			} else {
 				/* Cut short: the client must see the connection end, not a hang. */
 				log_warn("%s %s from %s: the upstream closed in the middle of its "

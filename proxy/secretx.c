@@ -184,6 +184,8 @@ void secretx_refuse(struct conn *c, size_t i, bool sent)
 		conn_close(c, "a secret's placeholder was on its way to another host");
 		return;
 	}
+	/* What waited for the upstream (the head, some body) never goes. */
+	buf_consume(&c->uout, c->uout.len);
 	xport_close(&c->ux);
 	upstream_close_alt(c);
 	c->ev_u = LOOP_WATCH_NONE;
@@ -350,8 +352,9 @@ bool secretx_drop_field(const struct conn *c, struct slice name, bool request)
 
 	if (!x)
 		return false;
+	/* A body whose length may change loses its framing fields; secretx_put_extra() says. */
 	if (!request)
-		return x->resp_on && x->resp_chunk &&
+		return x->resp_on &&
 		       (slice_ieq(name, "content-length") || slice_ieq(name, "transfer-encoding"));
 	if (x->req_on && x->req_chunk &&
 	    (slice_ieq(name, "content-length") || slice_ieq(name, "transfer-encoding")))
@@ -451,10 +454,8 @@ void secretx_response_begin(struct conn *c, const struct http1_resp *r)
 	x->resp_fin = false;
 	/* Its length may change: chunked to an HTTP/1.1 client, else until the close. */
 	x->resp_chunk = r->body != HTTP1_BODY_UNTIL_CLOSE && c->req.minor >= 1;
-	if (r->body != HTTP1_BODY_UNTIL_CLOSE && !x->resp_chunk) {
-		x->resp_chunk = false;
+	if (r->body != HTTP1_BODY_UNTIL_CLOSE && !x->resp_chunk)
 		c->client_close = true;
-	}
 	subst_init(&x->resp, x->in_pair, x->n_in);
 }
 

@@ -12,7 +12,9 @@
 #   client.py seq [--tls NAME] PORT HOST PATH...  one connection, one request at a time, each
 #                                             read to its end: prints "STATUS UPSTREAM PATH"
 #                                             (UPSTREAM: X-Upstream or "-"), "connects 1"
-#   client.py urllib URL [METHOD] [BODY]      urllib.request: prints "status N", then the body
+#   client.py urllib URL [METHOD] [BODY]      urllib.request: prints "status N", then the body;
+#                                             each line "Name: value" of $CLIENT_HEADERS is a
+#                                             request header field
 #   client.py httpclient URL N                http.client, N requests on one connection:
 #                                             prints "status N" per request, "connects N"
 #   client.py upload URL N [chunked]          streams N bytes of the test pattern: prints the
@@ -152,6 +154,9 @@ def cmd_urllib(args):
     method = args[1] if len(args) > 1 else "GET"
     data = args[2].encode() if len(args) > 2 else None
     req = urllib.request.Request(url, data=data, method=method)
+    for line in os.environ.get("CLIENT_HEADERS", "").splitlines():
+        name, _, value = line.partition(":")
+        req.add_header(name.strip(), value.strip())
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
             print("status %d" % r.status)

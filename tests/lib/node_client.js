@@ -7,7 +7,9 @@
 //   node node_client.js agent NAME PORT N    N sequential GETs of /echo/node over one
 //                                            https.Agent({keepAlive: true}): prints
 //                                            "ok K" (200s whose echo is right), "sockets S"
-//   node node_client.js fetch URL            fetch(URL): "status N" and the body (fetch has no
+//   node node_client.js fetch URL [FIELD VALUE]
+//                                            fetch(URL), with the header FIELD: VALUE if given:
+//                                            "status N" and the body (fetch has no
 //                                            resolver option: dns.lookup answers $CLIENT_ADDR)
 'use strict';
 const dns = require('dns');
@@ -56,9 +58,9 @@ async function agentCmd(name, port, n) {
 	console.log('sockets ' + sockets);
 }
 
-async function fetchCmd(url) {
+async function fetchCmd(url, field, value) {
 	try {
-		const r = await fetch(url);
+		const r = await fetch(url, field ? {headers: {[field]: value}} : {});
 		console.log('status ' + r.status);
 		console.log(await r.text());
 	} catch (e) {
@@ -67,4 +69,4 @@ async function fetchCmd(url) {
 }
 
 if (cmd === 'agent') agentCmd(a1, a2, Number(a3));
-else if (cmd === 'fetch') fetchCmd(a1);
+else if (cmd === 'fetch') fetchCmd(a1, a2, a3);

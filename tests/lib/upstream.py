@@ -113,7 +113,8 @@ class Conn:
         if isinstance(body, str):
             body = body.encode()
         reason = reason or {200: "OK", 101: "Switching Protocols", 204: "No Content",
-                            302: "Found", 304: "Not Modified", 404: "Not Found",
+                            302: "Found", 304: "Not Modified", 401: "Unauthorized",
+                            404: "Not Found",
                             417: "Expectation Failed"}.get(code, "Status")
         head = ["HTTP/1.1 %d %s" % (code, reason), "X-Upstream: %s" % self.lid]
         nobody = code < 200 or code in (204, 304)
@@ -165,15 +166,32 @@ class Conn:
             self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
         if path.startswith("/git/"):
             return self.git(method, target, headers)
+        if path.startswith("/gitauth/"):
+            # the same repositories behind Basic authentication: the credentials go to auth.log
+            auth = headers.get("authorization", "")
+            if not auth:
+                for _ in self.body_chunks(headers):
+                    pass
+                self.respond(401, "who are you?\n", extra=['WWW-Authenticate: Basic realm="t"'])
+                return None
+            self.srv.log("auth.log", "%s %s" % (path, auth))
+            return self.git(method, "/git/" + target[len("/gitauth/"):], headers)
         if path == "/ws":
             return self.websocket(headers)
-        h, n = hashlib.sha256(), 0
+        h, n, head = hashlib.sha256(), 0, b""
         for d in self.body_chunks(headers):
             h.update(d)
             n += len(d)
+            if len(head) < 65536:
+                head += d[:65536 - len(head)]
         info = {"method": method, "target": target, "path": path, "query": u.query,
                 "headers": hlist, "body_len": n, "body_sha256": h.hexdigest(),
                 "sni": self.sni, "server": self.lid, "listener": self.name}
+        if path.startswith("/echo"):
+            # what came, as it came: the first 64 KiB of the body too, here and in echo.log
+            info["body"] = head.decode("latin-1")
+            info["te"] = headers.get("transfer-encoding", "")
+            self.srv.log("echo.log", json.dumps(info))
         if path.startswith("/echo") or path == "/upload":
             self.respond(200, json.dumps(info) + "\n", "application/json")
         elif path.startswith("/bytes/"):

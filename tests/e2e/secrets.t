@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# secrets.t: credentials the jail never holds (--secret), end to end, as root. The jailed
+# command sees placeholders; real clients (curl, python urllib, node fetch, git) send them in
+# headers, Basic credentials, queries, form, JSON and chunked bodies; the test upstream
+# (tests/lib/upstream.py, /echo) must see the real value, and echo it back, where the client
+# must see only the placeholder again. Sent to an allowed host the secret is not bound to, the
+# placeholder is refused before that host gets the request, and recorded. The real value must
+# appear in no log line, audit record or file the jailed command wrote; this suite never prints
+# it either (no diag of anything that might hold it).
+#
+# $CURL and $PYC are command lines (tests/lib/proxy.sh), split into words on purpose.
+# shellcheck disable=SC2086
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/jail.sh"
+. "$(dirname "$0")/../lib/proxy.sh"
+
+proxy_suite
+R=$(shared_dir r)
+AUD=$TMPDIR_T/audit.jsonl
+NODE=$(command -v node)
+NODE_CLIENT=$STAGE/lib/node_client.js
+VALUE="sk-test-$(openssl rand -hex 16)"
+VALUE2="tok2-$(openssl rand -hex 16)"
+export API_KEY=$VALUE OTHER_TOKEN=$VALUE2
+ECHO=$UP/echo.log
+BLOCKED="🚫 Request Blocked by Boundary"
+
+# echo_of PATH: the upstream's record of the request for PATH (one JSON line), as it came.
+echo_of() { grep -F "\"path\": \"$1\"" "$ECHO" | tail -n 1; }
+# has FILE TEXT / hasnt FILE TEXT: quiet greps, so that no value is ever printed.
+has() { grep -qF -- "$2" "$1"; }
+hasnt() { ! grep -qF -- "$2" "$1" 2>/dev/null; }
+# upstream_saw PATH TEXT: the upstream's record of PATH holds TEXT.
+upstream_saw() { echo_of "$1" | grep -qF -- "$2"; }
+# client_saw NAME: the jailed client's copy of its echo holds the placeholder and not the value.
+client_saw_placeholder() { has "$R/$1" "$PH" && hasnt "$R/$1" "$VALUE"; }
+
+# A git repository behind Basic authentication (/gitauth/).
+git_ready=false
+if command -v git >/dev/null && [ -x "$(git --exec-path)/git-http-backend" ]; then
+	(
+		git init -q -b main "$TMPDIR_T/src" && cd "$TMPDIR_T/src" &&
+			echo hello >f && git add f && git -c user.name=t -c user.email=t@t commit -qm one &&
+			git clone -q --bare "$TMPDIR_T/src" "$UP/git/repo.git"
+	) && git_ready=true
+fi
+
+# --- the bound host gets the value; the jail sees the placeholder -------------------------------
+
+bnd --audit-log "$AUD" --secret "API_KEY domain=up.test" \
+	--secret "OTHER_TOKEN domain=*.up.test,up.test header=X-Api-Key" \
+	--allow "domain=up.test" --allow "domain=other.test" -- sh -c "
+	printf '%s' \"\$API_KEY\" >$R/env
+	$CURL -H \"Authorization: Bearer \$API_KEY\" https://up.test:$P_HTTPS/echo/bearer >$R/bearer
+	CLIENT_HEADERS=\"x-api-key: \$API_KEY\" $PYC urllib https://up.test:$P_HTTPS/echo/py >$R/py
+	$PYC urllib https://up.test:$P_HTTPS/echo/form POST \"key=\$API_KEY&x=1\" >$R/form
+	$CURL -H 'Content-Type: application/json' -d \"{\\\"key\\\":\\\"\$API_KEY\\\"}\" \
+		https://up.test:$P_HTTPS/echo/json >$R/json
+	$CURL -H 'Content-Type: text/plain' -d \"\$API_KEY\" https://up.test:$P_HTTPS/echo/text >$R/text
+	$CURL -u \"user:\$API_KEY\" http://up.test:$P_HTTP/echo/basic >$R/basic
+	$CURL \"https://up.test:$P_HTTPS/echo/query?key=\$API_KEY&b=2\" >$R/query
+	$CURL https://up.test:$P_HTTPS/echo/injected >$R/injected
+	$CURL -H 'X-Api-Key: mine' https://up.test:$P_HTTPS/echo/overwritten >$R/overwritten
+	half=\${#API_KEY}; half=\$((half / 2))
+	a=\$(printf '{\"k\":\"%s' \"\$API_KEY\" | head -c \$((half + 8)))
+	b=\$(printf '{\"k\":\"%s\"}' \"\$API_KEY\" | tail -c +\$((half + 9)))
+	printf 'POST /echo/chunked HTTP/1.1\r\nHost: up.test:$P_HTTPS\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n' \
+		\${#a} \"\$a\" \${#b} \"\$b\" >$R/chunked.req
+	$PYC raw --tls up.test $P_HTTPS $R/chunked.req >$R/chunked
+	[ -n \"$NODE\" ] && $NODE $NODE_CLIENT fetch https://up.test:$P_HTTPS/echo/node x-api-key \"\$API_KEY\" >$R/node
+	if $git_ready; then
+		git -c http.curloptResolve=up.test:$P_HTTPS:$TH4 -c credential.helper= clone -q \
+			\"https://user:\$API_KEY@up.test:$P_HTTPS/gitauth/repo.git\" $R/clone >$R/git 2>&1
+		echo \"git exit \$?\" >>$R/git
+	fi
+	true"
+PH=$(cat "$R/env" 2>/dev/null)
+check "the jailed command's API_KEY is a placeholder (boundary-secret-API_KEY- and 32 hex digits)" \
+	matches "$PH" '^boundary-secret-API_KEY-[0-9a-f]{32}$'
+check "a Bearer token in Authorization (curl): the upstream gets the value" \
+	upstream_saw /echo/bearer "\"Bearer $VALUE\""
+check "... and the echo of it reaches curl as the placeholder" client_saw_placeholder bearer
+check "an x-api-key field (python urllib): the upstream gets the value" \
+	upstream_saw /echo/py "\"$VALUE\""
+check "... the client sees the placeholder" client_saw_placeholder py
+check "a form body (urllib POST): the value replaces the placeholder, the body goes chunked" \
+	upstream_saw /echo/form "key=$VALUE&x=1"
+check "... and the answer, which quotes it, comes back with the placeholder" client_saw_placeholder form
+check "a JSON body (curl -d): the upstream gets the value" upstream_saw /echo/json "$VALUE"
+check "a text/plain body is not a place for values: the placeholder goes as it is" \
+	upstream_saw /echo/text "$PH"
+check "Basic credentials (curl -u, plain HTTP): decoded, replaced, encoded again" \
+	upstream_saw /echo/basic "Basic $(printf 'user:%s' "$VALUE" | base64 -w0)"
+check "the query string: the upstream gets the value" upstream_saw /echo/query "key=$VALUE&b=2"
+check "... and the placeholder comes back in the echoed target" client_saw_placeholder query
+check "header= sets the field when the client sends none" upstream_saw /echo/injected "[\"X-Api-Key\", \"$VALUE2\"]"
+check "header= replaces the client's own value" upstream_saw /echo/overwritten "[\"X-Api-Key\", \"$VALUE2\"]"
+check "... and the echo of an injected value comes back as OTHER_TOKEN's placeholder" \
+	has "$R/overwritten" "boundary-secret-OTHER_TOKEN-"
+check "a placeholder split across two chunks of a chunked JSON body is replaced whole" \
+	upstream_saw /echo/chunked "{\"k\":\"$VALUE\"}"
+check "... and the raw client reads the echo with the placeholder" client_saw_placeholder chunked
+if [ -z "$NODE" ]; then
+	skip "node is not installed (Debian package nodejs)"
+else
+	check "node fetch with an x-api-key header: the upstream gets the value" \
+		upstream_saw /echo/node "\"$VALUE\""
+fi
+git_auth_ok() {
+	has "$R/git" "git exit 0" && [ -s "$R/clone/f" ] &&
+		grep -qF "Basic $(printf 'user:%s' "$VALUE" | base64 -w0)" "$UP/auth.log"
+}
+if $git_ready; then
+	check "git clone with the token in the URL: the server checks the real credentials" git_auth_ok
+else
+	skip "git http-backend is not installed"
+fi
+
+# --- anywhere else, the placeholder is refused --------------------------------------------------
+
+: >"$UP/requests.log"
+BIG=$TMPDIR_T/big
+BND_LOG_LEVEL=debug bnd --audit-log "$AUD" --secret "API_KEY domain=up.test" \
+	--allow "domain=up.test" --allow "domain=other.test" -- sh -c "
+	pct=\$(printf '%s' \"\$API_KEY\" | sed 's/^b/%62/')
+	for t in header query pct json text basic ws; do
+		case \$t in
+		header) set -- -H \"X-Key: \$API_KEY\" https://other.test:$P_HTTPS/echo/x-header ;;
+		query) set -- \"https://other.test:$P_HTTPS/echo/x-query?k=\$API_KEY\" ;;
+		pct) set -- \"https://other.test:$P_HTTPS/echo/x-pct?k=\$pct\" ;;
+		json) set -- -H 'Content-Type: application/json' -d \"{\\\"k\\\":\\\"\$API_KEY\\\"}\" \
+			https://other.test:$P_HTTPS/echo/x-json ;;
+		text) set -- -d \"\$API_KEY\" https://other.test:$P_HTTPS/echo/x-text ;;
+		basic) set -- -u \"u:\$API_KEY\" http://other.test:$P_HTTP/echo/x-basic ;;
+		ws) set -- -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+			-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H \"X-Key: \$API_KEY\" \
+			https://other.test:$P_HTTPS/ws ;;
+		esac
+		$CURL -o $R/x-\$t -w '%{http_code}' \"\$@\" >$R/x-\$t.code
+	done
+	{ printf '%0200000d' 0; printf '%s' \"\$API_KEY\"; } >$R/big
+	$CURL -o $R/x-big -w '%{http_code}' --data-binary @$R/big https://other.test:$P_HTTPS/echo/x-big >$R/x-big.code 2>&1
+	printf '%s' \"\$API_KEY\" >$R/env2
+	$CURL -o /dev/null -w '%{http_code}' https://up.test:$P_HTTPS/echo/still >$R/still.code
+	true"
+PH2=$(cat "$R/env2" 2>/dev/null)
+check "a new run gets a new placeholder" not test "$PH" = "$PH2"
+for t in header query pct json text basic ws; do
+	refused() {
+		[ "$(cat "$R/x-$t.code" 2>/dev/null)" = 403 ] &&
+			has "$R/x-$t" "secret API_KEY sent to other.test" &&
+			! grep -q "^B .*x-$t\|^B GET /ws" "$UP/requests.log"
+	}
+	case $t in
+	header) what="in a header field" ;;
+	query) what="in the query" ;;
+	pct) what="percent-encoded in the query" ;;
+	json) what="in a JSON body" ;;
+	text) what="in a text body" ;;
+	basic) what="base64'd in Basic credentials" ;;
+	ws) what="in a WebSocket upgrade" ;;
+	esac
+	check "the placeholder $what, to another allowed host: 403, and that host gets no request" refused
+done
+big_cut() {
+	[ "$(head -c 3 "$R/x-big.code")" != 200 ] && ! echo_of /echo/x-big | grep -q . &&
+		! grep -qF "$PH2" "$UP/requests.log"
+}
+check "... at the end of a 200 kB body: the request is cut before the placeholder goes out" big_cut
+check "the refused client is told which secret and how to allow it" \
+	has "$R/x-header" "add domain=other.test to its --secret"
+check "the bound host is still served in the same run" test "$(cat "$R/still.code")" = 200
+check "each refusal is a warning naming the secret" \
+	logged "DENY GET https://other.test:$P_HTTPS/echo/x-header from curl\[[0-9]+\]: secret API_KEY sent to other.test"
+audit_denials() {
+	[ "$(grep -c '"decision":"deny".*"reason":"secret API_KEY sent to other.test"' "$AUD")" -ge 8 ]
+}
+check "each refusal is an audit record: decision deny, reason \"secret API_KEY sent to other.test\"" audit_denials
+
+# --dry-run lets through what the rules refuse, never a placeholder to the wrong host.
+bnd --dry-run --secret "API_KEY domain=up.test" -- sh -c "
+	$CURL -o /dev/null -w '%{http_code}' -H \"X-Key: \$API_KEY\" https://other.test:$P_HTTPS/echo/x-dry"
+check "--dry-run does not let a placeholder out to another host" test "$out" = 403
+
+# --- the value is nowhere ------------------------------------------------------------------------
+
+value_nowhere() {
+	hasnt "$TMPDIR_T/bnd.log" "$VALUE" && hasnt "$AUD" "$VALUE" && hasnt "$AUD" "$VALUE2" &&
+		! grep -rqF -- "$VALUE" "$R" 2>/dev/null && ! grep -rqF -- "$VALUE2" "$R" 2>/dev/null
+}
+check "the real values are in no log line (debug), audit record or file the jail wrote" value_nowhere
+check "the audit records carry the placeholder's requests by URL, placeholder and all" \
+	has "$AUD" "/echo/query?key=$PH&b=2"
+
+done_testing
