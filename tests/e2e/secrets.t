@@ -54,7 +54,7 @@ bnd --audit-log "$AUD" --secret "API_KEY domain=up.test" \
 	--allow "domain=up.test" --allow "domain=other.test" -- sh -c "
 	printf '%s' \"\$API_KEY\" >$R/env
 	$CURL -H \"Authorization: Bearer \$API_KEY\" https://up.test:$P_HTTPS/echo/bearer >$R/bearer
-	CLIENT_HEADERS=\"x-api-key: \$API_KEY\" $PYC urllib https://up.test:$P_HTTPS/echo/py >$R/py
+	CLIENT_HEADERS=\"x-custom-key: \$API_KEY\" $PYC urllib https://up.test:$P_HTTPS/echo/py >$R/py
 	$PYC urllib https://up.test:$P_HTTPS/echo/form POST \"key=\$API_KEY&x=1\" >$R/form
 	$CURL -H 'Content-Type: application/json' -d \"{\\\"key\\\":\\\"\$API_KEY\\\"}\" \
 		https://up.test:$P_HTTPS/echo/json >$R/json
@@ -69,7 +69,7 @@ bnd --audit-log "$AUD" --secret "API_KEY domain=up.test" \
 	printf 'POST /echo/chunked HTTP/1.1\r\nHost: up.test:$P_HTTPS\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n' \
 		\${#a} \"\$a\" \${#b} \"\$b\" >$R/chunked.req
 	$PYC raw --tls up.test $P_HTTPS $R/chunked.req >$R/chunked
-	[ -n \"$NODE\" ] && $NODE $NODE_CLIENT fetch https://up.test:$P_HTTPS/echo/node x-api-key \"\$API_KEY\" >$R/node
+	[ -n \"$NODE\" ] && $NODE $NODE_CLIENT fetch https://up.test:$P_HTTPS/echo/node x-custom-key \"\$API_KEY\" >$R/node
 	if $git_ready; then
 		git -c http.curloptResolve=up.test:$P_HTTPS:$TH4 -c credential.helper= clone -q \
 			\"https://user:\$API_KEY@up.test:$P_HTTPS/gitauth/repo.git\" $R/clone >$R/git 2>&1
@@ -82,7 +82,7 @@ check "the jailed command's API_KEY is a placeholder (boundary-secret-API_KEY- a
 check "a Bearer token in Authorization (curl): the upstream gets the value" \
 	upstream_saw /echo/bearer "\"Bearer $VALUE\""
 check "... and the echo of it reaches curl as the placeholder" client_saw_placeholder bearer
-check "an x-api-key field (python urllib): the upstream gets the value" \
+check "an x-custom-key field (python urllib): the upstream gets the value" \
 	upstream_saw /echo/py "\"$VALUE\""
 check "... the client sees the placeholder" client_saw_placeholder py
 check "a form body (urllib POST): the value replaces the placeholder, the body goes chunked" \
@@ -99,13 +99,13 @@ check "header= sets the field when the client sends none" upstream_saw /echo/inj
 check "header= replaces the client's own value" upstream_saw /echo/overwritten "[\"X-Api-Key\", \"$VALUE2\"]"
 check "... and the echo of an injected value comes back as OTHER_TOKEN's placeholder" \
 	has "$R/overwritten" "boundary-secret-OTHER_TOKEN-"
-check "a placeholder split across two chunks of a chunked JSON body is replaced whole" \
-	upstream_saw /echo/chunked "{\"k\":\"$VALUE\"}"
+split_replaced() { upstream_saw /echo/chunked "$VALUE" && ! upstream_saw /echo/chunked "$PH"; }
+check "a placeholder split across two chunks of a chunked JSON body is replaced whole" split_replaced
 check "... and the raw client reads the echo with the placeholder" client_saw_placeholder chunked
 if [ -z "$NODE" ]; then
 	skip "node is not installed (Debian package nodejs)"
 else
-	check "node fetch with an x-api-key header: the upstream gets the value" \
+	check "node fetch with an x-custom-key header: the upstream gets the value" \
 		upstream_saw /echo/node "\"$VALUE\""
 fi
 git_auth_ok() {
@@ -172,8 +172,8 @@ check "... at the end of a 200 kB body: the request is cut before the placeholde
 check "the refused client is told which secret and how to allow it" \
 	has "$R/x-header" "add domain=other.test to its --secret"
 check "the bound host is still served in the same run" test "$(cat "$R/still.code")" = 200
-check "each refusal is a warning naming the secret" \
-	logged "DENY GET https://other.test:$P_HTTPS/echo/x-header from curl\[[0-9]+\]: secret API_KEY sent to other.test"
+check "each refusal is a warning naming the secret" grep -qE \
+	"DENY GET https://other.test:$P_HTTPS/echo/x-header from curl\[[0-9]+\]: secret API_KEY sent to other.test" "$TMPDIR_T/bnd.log"
 audit_denials() {
 	[ "$(grep -c '"decision":"deny".*"reason":"secret API_KEY sent to other.test"' "$AUD")" -ge 8 ]
 }
