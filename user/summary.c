@@ -30,6 +30,9 @@ struct row {
 	int port;    /* stream rows: 0-65535, or -1 if the records did not say */
 	unsigned long long allowed, refused, dns;
 	unsigned long long would; /* let through by --dry-run: the rules would have refused */
+	/* of refused: a secret's placeholder on its way here, which no rule would change */
+	unsigned long long secret;
+	char *secret_name; /* the first such secret's name */
 	unsigned kinds;
 	char *comms[MAX_LIST];
 	size_t n_comms;
@@ -206,6 +209,25 @@ static void fold_host(const char *host, char *out, int *port)
 	out[i] = '\0';
 }
 
+/*
+ * A refusal whose reason is "secret NAME sent to HOST": counted apart, since no --allow admits
+ * it (the placeholder goes only where its --secret says).
+ */
+static void note_secret(struct row *r, const char *reason)
+{
+	const char *p = reason, *sp;
+
+	if (!p || strncmp(p, "secret ", 7) != 0 || !strstr(p, " sent to "))
+		return;
+	r->secret++;
+	if (r->secret_name)
+		return;
+	sp = strchr(p + 7, ' ');
+	r->secret_name = xmalloc((size_t)(sp - (p + 7)) + 1);
+	memcpy(r->secret_name, p + 7, (size_t)(sp - (p + 7)));
+	r->secret_name[sp - (p + 7)] = '\0';
+}
+
 static unsigned kind_bit(const char *kind)
 {
 	size_t i;
@@ -259,12 +281,14 @@ void summary_add(struct summary *s, const struct auditlog_record *rec)
 		port = (int)rec->port;
 	r = row_get(s, folded, stream, stream ? port : -1);
 	free(folded);
-	if (allow && rec->would_deny)
+	if (allow && rec->would_deny) {
 		r->would++;
-	else if (allow)
+	} else if (allow) {
 		r->allowed++;
-	else
+	} else {
 		r->refused++;
+		note_secret(r, rec->reason);
+	}
 	r->kinds |= kind_bit(rec->kind);
 	row_note_process(r, rec);
 }
@@ -363,7 +387,7 @@ unsigned long long summary_dropped(const struct summary *s)
 /* What a rule is wanted for: refusals, and what --dry-run let through that the rules refuse. */
 static unsigned long long unwanted(const struct row *r)
 {
-	return r->refused + r->would;
+	return r->refused - r->secret + r->would;
 }
 
 /* Refused first (most refusals first), then allowed, then names only looked up. */
@@ -538,7 +562,7 @@ static void pad(FILE *out, size_t n)
 int summary_write_table(struct summary *s, FILE *out)
 {
 	int aw = 7, rw = 7, ww = 0, dw = 3;
-	size_t hw = 4, i, pw, n_no_rule = 0, n_rule = 0, cols;
+	size_t hw = 4, i, pw, n_no_rule = 0, n_rule = 0, n_secret = 0, cols;
 	struct row *r;
 	char *why;
 
@@ -559,6 +583,7 @@ int summary_write_table(struct summary *s, FILE *out)
 			ww = max_int(ww ? ww : 12, digits(r->would));
 		n_rule += r->allow != NULL;
 		n_no_rule += unwanted(r) && !r->allow;
+		n_secret += r->secret > 0;
 	}
 	/* WOULD-REFUSE only for a --dry-run's log, so other tables keep their columns. */
 	pw = hw + 2 + (size_t)aw + 2 + (size_t)rw + 2 + (ww ? (size_t)ww + 2 : 0) + (size_t)dw + 2;
@@ -595,6 +620,19 @@ int summary_write_table(struct summary *s, FILE *out)
 		for (i = 0; i < s->n; i++) {
 			if (s->rows[i].allow)
 				fprintf(out, "  --allow \"%s\"\n", s->rows[i].allow);
+		}
+	}
+	if (n_secret) {
+		fputs("\nA secret's placeholder was refused on its way to another host (no rule "
+		      "lets it "
+		      "out;\nif the host should receive the secret, add its domain to the "
+		      "--secret):\n",
+		      out);
+		for (i = 0; i < s->n; i++) {
+			r = &s->rows[i];
+			if (r->secret)
+				fprintf(out, "  %s: %llu, secret %s%s\n", r->shown, r->secret,
+					r->secret_name, r->secret > 1 ? " and maybe others" : "");
 		}
 	}
 	if (n_no_rule) {
@@ -642,6 +680,8 @@ static void put_json_row(FILE *out, const struct row *r)
 	}
 	fprintf(out, "],\"allowed\":%llu,\"refused\":%llu,\"would_refuse\":%llu", r->allowed,
 		r->refused, r->would);
+	if (r->secret)
+		fprintf(out, ",\"secret_refused\":%llu", r->secret);
 	if (r->stream)
 		fputs(",\"dns\":null", out);
 	else
@@ -696,6 +736,7 @@ void summary_free(struct summary *s)
 		for (j = 0; j < s->rows[i].n_comms; j++)
 			free(s->rows[i].comms[j]);
 		free(s->rows[i].host);
+		free(s->rows[i].secret_name);
 		free(s->rows[i].allow);
 		free(s->rows[i].why_not);
 		free(s->rows[i].shown);
