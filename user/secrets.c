@@ -53,11 +53,11 @@ struct secrets {
 static struct secrets *live;
 
 /* Fills why, sets *err_col to col; returns ret. */
-static int fail(size_t *err_col, size_t col, char *why, size_t whylen, int ret, const char *fmt,
-		...) __attribute__((format(printf, 6, 7)));
+static int parse_error(size_t *err_col, size_t col, char *why, size_t whylen, int ret,
+		       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-static int fail(size_t *err_col, size_t col, char *why, size_t whylen, int ret, const char *fmt,
-		...)
+static int parse_error(size_t *err_col, size_t col, char *why, size_t whylen, int ret,
+		       const char *fmt, ...)
 {
 	va_list ap;
 
@@ -127,9 +127,10 @@ static int add_domains(struct secrets_spec *s, const char *spec, const char *v, 
 		n = (size_t)((comma ? comma : end) - item);
 		col = (size_t)(item - spec) + 1;
 		if (n == 0)
-			return fail(err_col, col, why, whylen, -EINVAL,
-				    "an empty domain pattern (write domain=example.com, several "
-				    "as domain=a.com,*.b.com)");
+			return parse_error(
+			    err_col, col, why, whylen, -EINVAL,
+			    "an empty domain pattern (write domain=example.com, several "
+			    "as domain=a.com,*.b.com)");
 		snprintf(rule, sizeof(rule), "domain=%.*s", (int)n, item);
 		rcol = 0;
 		rwhy[0] = '\0';
@@ -137,18 +138,20 @@ static int add_domains(struct secrets_spec *s, const char *spec, const char *v, 
 		/* The rule's column counts "domain=" (7 bytes) before the pattern. */
 		col += rcol > 8 ? rcol - 8 : 0;
 		if (ret == -RULES_E_PORT)
-			return fail(err_col, col, why, whylen, -EINVAL,
-				    "a port cannot be part of a secret's domain (the value goes to "
-				    "the host on any port: remove the port)");
+			return parse_error(
+			    err_col, col, why, whylen, -EINVAL,
+			    "a port cannot be part of a secret's domain (the value goes to "
+			    "the host on any port: remove the port)");
 		if (ret < 0)
-			return fail(err_col, col, why, whylen,
-				    ret == -RULES_E_NOMEM ? -ENOMEM : -EINVAL, "%s",
-				    rwhy[0] ? rwhy : rules_strerror(ret));
+			return parse_error(err_col, col, why, whylen,
+					   ret == -RULES_E_NOMEM ? -ENOMEM : -EINVAL, "%s",
+					   rwhy[0] ? rwhy : rules_strerror(ret));
 		if (!rules_names_host(s->rules, rules_count(s->rules) - 1))
-			return fail(err_col, col, why, whylen, -EINVAL,
-				    "domain=%.*s would let the value go to any host: name the "
-				    "hosts it is for (domain=api.example.com)",
-				    (int)n, item);
+			return parse_error(
+			    err_col, col, why, whylen, -EINVAL,
+			    "domain=%.*s would let the value go to any host: name the "
+			    "hosts it is for (domain=api.example.com)",
+			    (int)n, item);
 		note_domain(s, item, n);
 		if (!comma)
 			return 0;
@@ -162,24 +165,24 @@ static int set_header(struct secrets_spec *s, const char *v, size_t vlen, size_t
 	size_t i;
 
 	if (s->header[0])
-		return fail(err_col, col, why, whylen, -EINVAL,
-			    "header= given twice (a secret sets one field)");
+		return parse_error(err_col, col, why, whylen, -EINVAL,
+				   "header= given twice (a secret sets one field)");
 	if (vlen == 0)
-		return fail(err_col, col + 7, why, whylen, -EINVAL,
-			    "header= needs a field name (header=Authorization)");
+		return parse_error(err_col, col + 7, why, whylen, -EINVAL,
+				   "header= needs a field name (header=Authorization)");
 	for (i = 0; i < vlen; i++)
 		if (!is_tchar(v[i]))
-			return fail(err_col, col + 7 + i, why, whylen, -EINVAL,
-				    "a header field name is letters, digits and "
-				    "!#$%%&'*+-.^_`|~ only (header=X-Api-Key)");
+			return parse_error(err_col, col + 7 + i, why, whylen, -EINVAL,
+					   "a header field name is letters, digits and "
+					   "!#$%%&'*+-.^_`|~ only (header=X-Api-Key)");
 	if (vlen >= sizeof(s->header))
-		return fail(err_col, col + 7, why, whylen, -EINVAL,
-			    "the header field name is longer than %zu bytes",
-			    sizeof(s->header) - 1);
+		return parse_error(err_col, col + 7, why, whylen, -EINVAL,
+				   "the header field name is longer than %zu bytes",
+				   sizeof(s->header) - 1);
 	for (i = 0; i < sizeof(refused_fields) / sizeof(refused_fields[0]); i++)
 		if (strlen(refused_fields[i]) == vlen &&
 		    strncasecmp(v, refused_fields[i], vlen) == 0)
-			return fail(
+			return parse_error(
 			    err_col, col + 7, why, whylen, -EINVAL,
 			    "header=%.*s: that field frames or routes the request, so a "
 			    "secret cannot set it (use the field the service reads, such as "
@@ -194,8 +197,8 @@ static int set_from(struct secrets_spec *s, const char *v, size_t vlen, size_t c
 		    size_t *err_col, char *why, size_t whylen)
 {
 	if (*seen)
-		return fail(err_col, col, why, whylen, -EINVAL,
-			    "from= given twice (a value comes from one place)");
+		return parse_error(err_col, col, why, whylen, -EINVAL,
+				   "from= given twice (a value comes from one place)");
 	*seen = true;
 	s->from_col = col;
 	if (vlen == 3 && memcmp(v, "env", 3) == 0) {
@@ -208,9 +211,9 @@ static int set_from(struct secrets_spec *s, const char *v, size_t vlen, size_t c
 		s->path[vlen - 5] = '\0';
 		return 0;
 	}
-	return fail(err_col, col + 5, why, whylen, -EINVAL,
-		    "from= is env (boundary's environment variable of the secret's name) or "
-		    "file:PATH");
+	return parse_error(err_col, col + 5, why, whylen, -EINVAL,
+			   "from= is env (boundary's environment variable of the secret's name) or "
+			   "file:PATH");
 }
 
 /* A key= that is none of the three: says so, with the nearest key if one is close. */
@@ -232,10 +235,10 @@ static int unknown_key(const char *key, size_t klen, size_t col, size_t *err_col
 	}
 	opts_quote(word, q, sizeof(q));
 	if (best)
-		return fail(err_col, col, why, whylen, -EINVAL,
-			    "unknown key %s (did you mean %s=?)", q, best);
-	return fail(err_col, col, why, whylen, -EINVAL,
-		    "unknown key %s (a secret takes domain=, header= and from=)", q);
+		return parse_error(err_col, col, why, whylen, -EINVAL,
+				   "unknown key %s (did you mean %s=?)", q, best);
+	return parse_error(err_col, col, why, whylen, -EINVAL,
+			   "unknown key %s (a secret takes domain=, header= and from=)", q);
 }
 
 int secrets_parse(const char *spec, struct secrets_spec *out, size_t *err_col, char *why,
@@ -248,33 +251,35 @@ int secrets_parse(const char *spec, struct secrets_spec *out, size_t *err_col, c
 
 	memset(out, 0, sizeof(*out));
 	if (len >= SECRETS_SPEC_MAX)
-		return fail(err_col, 1, why, whylen, -EINVAL, "the secret is longer than %d bytes",
-			    SECRETS_SPEC_MAX - 1);
+		return parse_error(err_col, 1, why, whylen, -EINVAL,
+				   "the secret is longer than %d bytes", SECRETS_SPEC_MAX - 1);
 	tok = secrets_spec_name(p, &n);
 	col = (size_t)(tok - spec) + 1;
 	if (n == 0)
-		return fail(err_col, 1, why, whylen, -EINVAL,
-			    "empty: write NAME domain=HOST (NAME is the environment variable the "
-			    "command sees)");
+		return parse_error(
+		    err_col, 1, why, whylen, -EINVAL,
+		    "empty: write NAME domain=HOST (NAME is the environment variable the "
+		    "command sees)");
 	eq = memchr(tok, '=', n);
 	if (eq)
-		return fail(err_col, col, why, whylen, -EINVAL,
-			    "a secret starts with its name, then its keys (GITHUB_TOKEN "
-			    "domain=api.github.com)");
+		return parse_error(err_col, col, why, whylen, -EINVAL,
+				   "a secret starts with its name, then its keys (GITHUB_TOKEN "
+				   "domain=api.github.com)");
 	for (i = 0; i < n; i++)
 		if (!(tok[i] == '_' || is_alpha(tok[i]) || (i > 0 && is_digit(tok[i]))))
-			return fail(err_col, col + i, why, whylen, -EINVAL,
-				    "a name is letters, digits and _, and does not start with a "
-				    "digit (as an environment variable's)");
+			return parse_error(
+			    err_col, col + i, why, whylen, -EINVAL,
+			    "a name is letters, digits and _, and does not start with a "
+			    "digit (as an environment variable's)");
 	if (n >= sizeof(out->name))
-		return fail(err_col, col, why, whylen, -EINVAL, "the name is longer than %zu bytes",
-			    sizeof(out->name) - 1);
+		return parse_error(err_col, col, why, whylen, -EINVAL,
+				   "the name is longer than %zu bytes", sizeof(out->name) - 1);
 	memcpy(out->name, tok, n);
 	out->name[n] = '\0';
 	out->from_col = col;
 	out->rules = rules_new();
 	if (!out->rules)
-		return fail(err_col, 1, why, whylen, -ENOMEM, "out of memory");
+		return parse_error(err_col, 1, why, whylen, -ENOMEM, "out of memory");
 	p = tok + n;
 	for (;;) {
 		while (is_blank(*p))
@@ -287,8 +292,8 @@ int secrets_parse(const char *spec, struct secrets_spec *out, size_t *err_col, c
 		col = (size_t)(tok - spec) + 1;
 		eq = memchr(tok, '=', n);
 		if (!eq) {
-			ret = fail(err_col, col, why, whylen, -EINVAL,
-				   "expected KEY=VALUE here (domain=, header= or from=)");
+			ret = parse_error(err_col, col, why, whylen, -EINVAL,
+					  "expected KEY=VALUE here (domain=, header= or from=)");
 			goto bad;
 		}
 		klen = (size_t)(eq - tok);
@@ -306,10 +311,10 @@ int secrets_parse(const char *spec, struct secrets_spec *out, size_t *err_col, c
 			goto bad;
 	}
 	if (rules_count(out->rules) == 0) {
-		ret = fail(err_col, len + 1, why, whylen, -EINVAL,
-			   "no domain=: name the hosts the value may go to "
-			   "(%s domain=api.example.com)",
-			   out->name);
+		ret = parse_error(err_col, len + 1, why, whylen, -EINVAL,
+				  "no domain=: name the hosts the value may go to "
+				  "(%s domain=api.example.com)",
+				  out->name);
 		goto bad;
 	}
 	return 0;
