@@ -221,7 +221,8 @@ static void test_load_env_and_file(void **state)
 	assert_null(getenv("BST_GH"));
 	assert_null(getenv("BST_FT"));
 	assert_memory_equal(kept, "BST_GH=\0\0\0\0", 11);
-	/* The region is locked or said to be; forked children get zeros. */
+	/* No core dump, no ptrace by the same user, no /proc/PID/mem for others. */
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
 	assert_true(s->region != NULL);
 	opts_fini(&o);
 	assert_null(live);
