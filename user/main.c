@@ -26,6 +26,7 @@
 #include "user/jail.h"
 #include "user/opts.h"
 #include "user/privs.h"
+#include "user/secrets.h"
 #include "user/summary.h"
 
 /* mkdir -p with mode for each directory made. Returns 0 or -errno. */
@@ -221,16 +222,35 @@ out:
 }
 
 /*
+ * Attach and serve start no process, so they set no environment: a placeholder reaches no
+ * program there, and only a secret with header= does anything. Said for each that has none.
+ */
+static void secrets_notes(const struct opts *o, const char *mode)
+{
+	const struct secret *rec;
+	size_t i, n;
+
+	rec = secrets_records(o->secrets, &n);
+	for (i = 0; i < n; i++)
+		if (!rec[i].header[0])
+			log_warn("secret %s: boundary %s starts no process, so no program gets %s "
+				 "as a placeholder; only header= injection works in this mode (add "
+				 "header=FIELD to the secret)",
+				 rec[i].name, mode, rec[i].name);
+}
+
+/*
  * What attach and serve, which run until stopped and not a command, do first: --log-dir and the
  * notes on what was read. Returns 0, or -1 after saying why.
  */
-static int service_start(const struct opts *o)
+static int service_start(const struct opts *o, const char *mode)
 {
 	if (o->log_dir[0] && open_log_dir(o->log_dir) != 0)
 		return -1;
 	if (o->config_read)
 		log_info("read config file %s", o->config_read);
 	compat_notes(o);
+	secrets_notes(o, mode);
 	if (rules_count(o->rules) == 0)
 		log_warn("no allow rules given: every request will be denied (allow one with "
 			 "--allow \"domain=example.com\")");
@@ -265,14 +285,14 @@ static int test_urls(const struct opts *o)
 
 static int attach(const struct opts *o)
 {
-	if (service_start(o) < 0)
+	if (service_start(o, "attach") < 0)
 		return LOG_EXIT_FAILURE;
 	return jail_attach(o);
 }
 
 static int serve(const struct opts *o)
 {
-	if (service_start(o) < 0)
+	if (service_start(o, "serve") < 0)
 		return LOG_EXIT_FAILURE;
 	return explicit_serve(o);
 }
@@ -347,6 +367,12 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	log_set_level(o.log_level);
+	/* The secrets' values, for what runs a proxy: before any thread, and before the log dir. */
+	if ((o.action == OPTS_RUN || o.action == OPTS_ATTACH || o.action == OPTS_SERVE) &&
+	    secrets_load(&o, &o.secrets, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		goto out;
+	}
 	assert((size_t)o.action < sizeof(actions) / sizeof(actions[0]) && actions[o.action]);
 	status = actions[o.action](&o);
 out:

@@ -4,7 +4,8 @@
  * goes through (opts_set(), which the command line in cli.c and the YAML loader in config.c
  * call), the environment, the allow-rule merge, and the nearest flag or key for a typo. It owns
  * struct opts. It reads no argv (cli.c), no YAML (config.c), runs nothing (main.c), and
- * includes nothing else from user/.
+ * includes nothing else from user/ but secrets.h, whose parser checks each --secret as it
+ * arrives and whose set opts_fini() wipes.
  */
 #include "user/opts.h"
 
@@ -20,6 +21,7 @@
 
 #include "proxy/log.h"
 #include "rules/rules.h"
+#include "user/secrets.h"
 
 #define F(field) offsetof(struct opts, field)
 
@@ -39,6 +41,9 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_ALLOW] = {OPTS_ALLOW, "allow", 0, "BOUNDARY_ALLOW", "allowlist", OPTS_T_RULES, NULL,
 		    "RULE", "allow requests that RULE matches (repeatable)", true, F(allow),
 		    PROXY_CMDS},
+    [OPTS_SECRET] = {OPTS_SECRET, "secret", 0, "BOUNDARY_SECRET", "secrets", OPTS_T_SECRETS, NULL,
+		     "SPEC", "NAME domain=HOST: the jail sees a placeholder for NAME", false,
+		     F(secret), PROXY_CMDS},
     [OPTS_CONFIG] = {OPTS_CONFIG, "config", 0, "BOUNDARY_CONFIG", NULL, OPTS_T_STRING, NULL, "FILE",
 		     "YAML file (default ~/.config/coder_boundary/config.yaml)", true, F(config),
 		     PROXY_CMDS},
@@ -499,6 +504,57 @@ static int check_rule(const char *spec, const char *who, char *err, size_t errle
 	return ret;
 }
 
+/* Whether sv holds a secret spec named name[0..len). */
+static bool has_secret(const struct opts_strv *sv, const char *name, size_t len)
+{
+	const char *other;
+	size_t i, n;
+
+	for (i = 0; i < sv->n; i++) {
+		other = secrets_spec_name(sv->v[i], &n);
+		if (n == len && memcmp(other, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Checks one --secret spec (its syntax and domain patterns; the value is fetched later, by
+ * secrets_load()) and that its name is new and there is room for it among l's.
+ */
+static int check_secret(const char *spec, const struct opts_list *l, const char *who, char *err,
+			size_t errlen)
+{
+	struct secrets_spec sp;
+	char why[512] = "", q[QLEN];
+	const char *name;
+	size_t col = 0, n;
+	int ret;
+
+	opts_quote(spec, q, sizeof(q));
+	ret = secrets_parse(spec, &sp, &col, why, sizeof(why));
+	if (ret < 0) {
+		snprintf(err, errlen, "%s %s: column %zu: %s", who, q, col, why);
+		return ret == -ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	secrets_spec_fini(&sp);
+	name = secrets_spec_name(spec, &n);
+	/* A file's list is read after the command line's, which a repeated flag extends. */
+	if (has_secret(&l->file, name, n) || has_secret(&l->cli, name, n)) {
+		snprintf(err, errlen,
+			 "%s %s: column %zu: %.*s is the name of another secret too (one secret "
+			 "a name)",
+			 who, q, (size_t)(name - spec) + 1, (int)n, name);
+		return -EINVAL;
+	}
+	if (l->file.n + l->cli.n >= SECRET_MAX) {
+		snprintf(err, errlen, "%s %s: more than %d secrets (at most %d)", who, q,
+			 SECRET_MAX, SECRET_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Says "WHO "VALUE": why" in err; returns -EINVAL. q is the value, quoted. */
 static int refuse(char *err, size_t errlen, const char *who, const char *q, const char *why)
 {
@@ -621,6 +677,20 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		if (ret)
 			return ret;
 		break;
+	case OPTS_T_SECRETS: {
+		struct opts_list *l = field;
+
+		ret = check_secret(value, l, who, err, errlen);
+		if (ret)
+			return ret;
+		if (src == OPTS_SRC_FILE)
+			ret = strv_push(&l->file, value, err, errlen);
+		else if (store)
+			ret = strv_push(&l->cli, value, err, errlen);
+		if (ret)
+			return ret;
+		break;
+	}
 	default:
 		snprintf(err, errlen, "%s takes no value here", who);
 		return -EINVAL;
@@ -653,6 +723,9 @@ void opts_fini(struct opts *o)
 	strv_free(&o->allow.cli);
 	strv_free(&o->inject.file);
 	strv_free(&o->inject.cli);
+	strv_free(&o->secret.file);
+	strv_free(&o->secret.cli);
+	secrets_free(o->secrets);
 	/* Every string option the table names, so a new one cannot be forgotten here. */
 	for (i = 0; i < OPTS__COUNT; i++) {
 		if (defs[i].type == OPTS_T_STRING) {

@@ -8,7 +8,8 @@
  * be missing in another. Precedence is flag, then environment, then file, then default; each
  * value remembers where it came from (opts.src[]). The allow rules are the exception: the
  * file's allowlist always comes first, then the --allow flags (or BOUNDARY_ALLOW when no flag
- * is given), all compiled into one rule set by opts_finish(). The table's last column says which
+ * is given), all compiled into one rule set by opts_finish(); the secrets (--secret, YAML
+ * secrets:, BOUNDARY_SECRET) merge the same way. The table's last column says which
  * subcommands take each flag; the command line itself is cli.c's. This module checks and
  * stores; it reads no argv and runs nothing (main.c does).
  */
@@ -24,10 +25,12 @@
 #include "proxy/log.h"
 
 struct rules;
+struct secrets;
 
 /* Every option, in the order of the table. */
 enum opts_id {
 	OPTS_ALLOW = 0,
+	OPTS_SECRET,
 	OPTS_CONFIG,
 	OPTS_LOG_LEVEL,
 	OPTS_LOG_DIR,
@@ -91,6 +94,7 @@ enum opts_type {
 	OPTS_T_JAIL,	  /* enum opts_jail */
 	OPTS_T_USER,	  /* struct opts_user, USER[:GROUP] resolved at once */
 	OPTS_T_RULES,	  /* struct opts_list of rule specs, each checked with rules_add() */
+	OPTS_T_SECRETS,	  /* struct opts_list of secret specs, checked by secrets_parse() */
 	OPTS_T_FORWARD,	  /* struct opts_forwards: HOST:JAIL[,...]; a repeated flag appends */
 	OPTS_T_TEST,	  /* --test [METHOD] URL, command line only */
 	OPTS_T_FORMAT,	  /* bool, true for "json", false for "table" */
@@ -184,8 +188,9 @@ struct opts {
 	enum opts_action action;
 	enum opts_cmd cmd; /* the subcommand named, also for its --help */
 
-	struct opts_list allow; /* rule specs, as written */
-	char *config;		/* --config / BOUNDARY_CONFIG; NULL: the default path */
+	struct opts_list allow;	 /* rule specs, as written */
+	struct opts_list secret; /* --secret specs, as written: names unique, SECRET_MAX at most */
+	char *config;		 /* --config / BOUNDARY_CONFIG; NULL: the default path */
 	enum log_level log_level;
 	char *log_dir; /* "" means stderr */
 	uint16_t proxy_port;
@@ -229,6 +234,11 @@ struct opts {
 	char **argv;	     /* the command, borrowed from main()'s argv; NULL if none */
 	char *config_read;   /* the config file actually read, or NULL */
 	struct rules *rules; /* every allow rule, file first; set by opts_finish() */
+	/*
+	 * The secrets' values and records, loaded by main() (secrets_load()) for the commands
+	 * that run a proxy, after opts_finish(); NULL when there are none. opts_fini() wipes them.
+	 */
+	struct secrets *secrets;
 	enum opts_src src[OPTS__COUNT];
 };
 

@@ -28,10 +28,12 @@
 #include "proxy/audit.h"
 #include "proxy/log.h"
 #include "proxy/proxy.h"
+#include "proxy/secret.h"
 #include "proxy/tls.h"
 #include "user/config.h"
 #include "user/opts.h"
 #include "user/privs.h"
+#include "user/secrets.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -177,11 +179,25 @@ static bool set_by(const char *kv, const char *const *extra)
 	return false;
 }
 
+/* Whether kv ("NAME=value") sets a secret's variable, which the command gets as a placeholder. */
+static bool is_secret_var(const char *kv, const struct secret *rec, size_t n)
+{
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		len = strlen(rec[i].name);
+		if (strncmp(kv, rec[i].name, len) == 0 && kv[len] == '=')
+			return true;
+	}
+	return false;
+}
+
 char **setup_command_env(const struct opts *o, const char *bundle, const char *const *extra)
 {
 	extern char **environ;
 	struct passwd *pw = NULL;
-	size_t n = 0, n_extra = 0, i, k = 0;
+	size_t n = 0, n_extra = 0, n_sec, i, k = 0;
+	const struct secret *sec;
 	char **env;
 	int r = 0;
 
@@ -189,8 +205,9 @@ char **setup_command_env(const struct opts *o, const char *bundle, const char *c
 		n++;
 	while (extra && extra[n_extra])
 		n_extra++;
+	sec = secrets_records(o->secrets, &n_sec);
 	/* Every string is the array's own, so setup_command_env_free() frees them all. */
-	env = calloc(n + 4 + N_CA_VARS + n_extra, sizeof(*env));
+	env = calloc(n + 4 + N_CA_VARS + n_extra + n_sec, sizeof(*env));
 	if (!env)
 		return NULL;
 	if (o->user.set)
@@ -200,7 +217,8 @@ char **setup_command_env(const struct opts *o, const char *bundle, const char *c
 		    (strncmp(environ[i], "HOME=", 5) == 0 || strncmp(environ[i], "USER=", 5) == 0 ||
 		     strncmp(environ[i], "LOGNAME=", 8) == 0))
 			continue;
-		if (is_ca_var(environ[i]) || set_by(environ[i], extra))
+		if (is_ca_var(environ[i]) || set_by(environ[i], extra) ||
+		    is_secret_var(environ[i], sec, n_sec))
 			continue;
 		env[k] = strdup(environ[i]);
 		if (!env[k++])
@@ -217,13 +235,21 @@ char **setup_command_env(const struct opts *o, const char *bundle, const char *c
 		k++;
 	if (pw && r >= 0 && (r = asprintf(&env[k], "LOGNAME=%s", pw->pw_name)) >= 0)
 		k++;
-	if (r < 0 && k < n + 4 + N_CA_VARS + n_extra)
+	if (r < 0 && k < n + 4 + N_CA_VARS + n_extra + n_sec)
 		env[k] = NULL; /* asprintf leaves it undefined */
 	for (i = 0; i < n_extra && r >= 0; i++) {
+		if (is_secret_var(extra[i], sec, n_sec))
+			continue;
 		env[k] = strdup(extra[i]);
 		if (!env[k++])
 			r = -1;
 	}
+	/* Each secret's name holds its placeholder; the value stays in boundary. */
+	for (i = 0; i < n_sec && r >= 0; i++)
+		if ((r = asprintf(&env[k], "%s=%s", sec[i].name, sec[i].placeholder)) >= 0)
+			k++;
+	if (r < 0 && k < n + 4 + N_CA_VARS + n_extra + n_sec)
+		env[k] = NULL;
 	if (r < 0) {
 		setup_command_env_free(env);
 		return NULL;
@@ -377,6 +403,8 @@ int setup_audit_open(const struct opts *o, const char *id, const char *argv0, st
 int setup_proxy_common(const struct opts *o, struct ca *ca, SSL_CTX **server, SSL_CTX **client,
 		       struct proxy_config *pc, char *err, size_t errlen)
 {
+	size_t i;
+
 	*server = tls_server_ctx_new(ca, err, errlen);
 	if (!*server)
 		return -EINVAL;
@@ -392,6 +420,15 @@ int setup_proxy_common(const struct opts *o, struct ca *ca, SSL_CTX **server, SS
 	pc->connect_timeout_ms = o->upstream_timeout < 10 ? o->upstream_timeout * 1000 : 10000;
 	pc->header_timeout_ms = o->header_timeout * 1000;
 	pc->idle_timeout_ms = o->idle_timeout * 1000;
+	pc->secrets = secrets_records(o->secrets, &pc->n_secrets);
+	for (i = 0; i < pc->n_secrets; i++) {
+		log_info("secret %s: the jail sees a placeholder; its value goes only to %s",
+			 pc->secrets[i].name, secrets_domains(o->secrets, i));
+		log_debug("secret %s: placeholder %s%s%s", pc->secrets[i].name,
+			  pc->secrets[i].placeholder,
+			  pc->secrets[i].header[0] ? ", set as header " : "",
+			  pc->secrets[i].header);
+	}
 	return 0;
 }
 

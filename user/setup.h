@@ -58,7 +58,8 @@ int setup_wait_command(int pidfd, int sigfd);
  * The environment a command is started with: boundary's own, less the CA variables (each then
  * set to bundle, SSL_CERT_DIR to /etc/ssl/certs), with HOME, USER and LOGNAME of --user's user,
  * and extra's "NAME=value" strings (NULL-terminated, or NULL), which replace the caller's
- * variables of the same names. Returns a NULL-terminated array the caller frees with
+ * variables of the same names, and last each secret's NAME set to its placeholder (never its
+ * value), which replaces any other NAME. Returns a NULL-terminated array the caller frees with
  * setup_command_env_free() (which accepts NULL), or NULL when out of memory.
  */
 char **setup_command_env(const struct opts *o, const char *bundle, const char *const *extra);
@@ -82,8 +83,9 @@ int setup_audit_open(const struct opts *o, const char *id, const char *argv0, st
 
 /*
  * What every proxy boundary runs shares, as o says: the TLS contexts (interception with ca,
- * upstream trust with --upstream-ca) and, in pc (zeroed first), the rules, the contexts and the
- * timeouts. The caller adds what is its own. Returns 0, or -EINVAL with err filled (contexts
+ * upstream trust with --upstream-ca) and, in pc (zeroed first), the rules, the contexts, the
+ * timeouts and o's secrets (borrowed from o->secrets, which outlives the proxy; each named
+ * in an info line with where its value may go). The caller adds what is its own. Returns 0, or -EINVAL with err filled (contexts
  * made before the failure are left in *server and *client for the caller to free).
  */
 int setup_proxy_common(const struct opts *o, struct ca *ca, SSL_CTX **server, SSL_CTX **client,
