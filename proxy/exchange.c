@@ -185,17 +185,18 @@ static int put_header(struct buf *b, const struct http1_header *h)
 /*
  * Copies the end-to-end fields of hdr[0..n) to b (the hop-by-hop ones stay behind), and notes
  * the Upgrade field's value in *upg and, unless has_host is NULL, whether a Host field was among
- * them. Returns 0, or -E2BIG when b is full.
+ * them. With c (a request's), the session fields boundary sets itself stay behind too. Returns
+ * 0, or -E2BIG when b is full.
  */
 static int put_end_to_end(struct buf *b, const struct http1_header *hdr, size_t n,
-			  struct slice *upg, bool *has_host)
+			  struct slice *upg, bool *has_host, const struct conn *c)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (slice_ieq(hdr[i].name, "upgrade"))
 			*upg = hdr[i].value;
-		if (hop_by_hop(hdr, n, hdr[i].name))
+		if (hop_by_hop(hdr, n, hdr[i].name) || (c && decide_correlate_drop(c, hdr[i].name)))
 			continue;
 		if (has_host && slice_ieq(hdr[i].name, "host"))
 			*has_host = true;
@@ -213,12 +214,14 @@ static int write_request_head(struct conn *c)
 
 	if (put(&c->uout, "%s %.*s HTTP/1.1\r\n", c->method, (int)c->path_len, c->path) < 0)
 		return -E2BIG;
-	if (put_end_to_end(&c->uout, r->hdr, r->n_hdr, &upg, &has_host) < 0)
+	if (put_end_to_end(&c->uout, r->hdr, r->n_hdr, &upg, &has_host, c) < 0)
 		return -E2BIG;
 	if (!has_host && put(&c->uout, "Host: %s\r\n", c->host) < 0)
 		return -E2BIG;
 	if (c->upgrade &&
 	    put(&c->uout, "Connection: upgrade\r\nUpgrade: %.*s\r\n", (int)upg.len, upg.p) < 0)
+		return -E2BIG;
+	if (decide_correlate_put(c, &c->uout) < 0)
 		return -E2BIG;
 	return buf_append(&c->uout, "\r\n", 2);
 }
@@ -229,7 +232,7 @@ static int write_response_head(struct conn *c, const struct http1_resp *r)
 
 	if (put(&c->cout, "HTTP/1.1 %d %.*s\r\n", r->status, (int)r->reason.len, r->reason.p) < 0)
 		return -E2BIG;
-	if (put_end_to_end(&c->cout, r->hdr, r->n_hdr, &upg, NULL) < 0)
+	if (put_end_to_end(&c->cout, r->hdr, r->n_hdr, &upg, NULL, NULL) < 0)
 		return -E2BIG;
 	if (r->status == 101) {
 		if (put(&c->cout, "Connection: upgrade\r\nUpgrade: %.*s\r\n", (int)upg.len, upg.p) <
