@@ -56,7 +56,6 @@ struct agentlog {
 	/* under lock */
 	struct entry **q; /* a ring of queue_max */
 	size_t head, n;
-	int32_t seq;
 	int64_t dropped_queue, dropped_batch;
 	bool stop;
 
@@ -489,7 +488,7 @@ fail:
 }
 
 /*
- * A record as agentlog_push() describes it, without its time and sequence number. Returns NULL
+ * A record as agentlog_push() describes it, without its sequence number and time. Returns NULL
  * when out of memory.
  */
 static struct entry *entry_new(bool allowed, const char *method, const char *url, const char *rule)
@@ -516,21 +515,18 @@ static struct entry *entry_new(bool allowed, const char *method, const char *url
 	return e;
 }
 
-void agentlog_push(struct agentlog *l, bool allowed, const char *method, const char *url,
-		   const char *rule)
+void agentlog_push(struct agentlog *l, int32_t seq, bool allowed, const char *method,
+		   const char *url, const char *rule)
 {
 	struct entry *e;
 	struct timespec ts;
-	int32_t seq;
 
 	if (!l)
 		return;
 	e = entry_new(allowed, method, url, rule);
 	pthread_mutex_lock(&l->lock);
-	/* Under the lock, so that sequence numbers and times rise together. */
+	/* Under the lock, so that times rise in the order records are queued. */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	seq = l->seq;
-	l->seq = seq == INT32_MAX ? 0 : seq + 1;
 	if (!e || l->n == l->queue_max || l->stop) {
 		l->dropped_queue++;
 		pthread_mutex_unlock(&l->lock);

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define AGENTLOG_TAG	   2	 /* the frame tag for a BoundaryMessage (Coder's TagV2) */
 #define AGENTLOG_FRAME_MAX 32768 /* the most bytes after a frame's header */
@@ -51,14 +52,17 @@ struct agentlog_config {
 struct agentlog *agentlog_new(const struct agentlog_config *cfg, char *err, size_t errlen);
 
 /*
- * Queues one decision on an HTTP request (a CONNECT too): its method, its full URL and, when
- * allowed, the rule that allowed it (rule is ignored for a denial; NULL strings are left out).
- * Takes the time and the next sequence number (from 0; a record dropped here leaves a gap).
- * The strings are copied, made UTF-8 (a byte that is not becomes %XX) and cut to
- * AGENTLOG_FIELD_MAX bytes. Never blocks on I/O; safe from any thread; accepts a NULL l.
+ * Queues one decision on an HTTP request (a CONNECT too): the sequence number the proxy gave
+ * it (the one its session fields and JSON record carry; a record dropped here leaves a gap),
+ * its method, its full URL and, when allowed, the rule that allowed it (rule is ignored for a
+ * denial; NULL strings are left out). Takes the time. Records go out in the order they are
+ * pushed, which for requests decided at the same moment by different workers need not be the
+ * order of their numbers. The strings are copied, made UTF-8 (a byte that is not becomes %XX)
+ * and cut to AGENTLOG_FIELD_MAX bytes. Never blocks on I/O; safe from any thread; accepts a
+ * NULL l.
  */
-void agentlog_push(struct agentlog *l, bool allowed, const char *method, const char *url,
-		   const char *rule);
+void agentlog_push(struct agentlog *l, int32_t seq, bool allowed, const char *method,
+		   const char *url, const char *rule);
 
 /*
  * Sends what is queued and batched, giving up after about drain_ms (what is left is dropped and

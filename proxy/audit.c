@@ -31,6 +31,7 @@ struct audit {
 	bool own_fd;
 	char path[4096];
 	char jail_id[64];
+	char session_id[64];
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -157,6 +158,10 @@ static size_t format(const struct audit *a, const struct audit_record *r, char *
 	if (r->duration_ms >= 0)
 		field_num(out, cap, &len, "duration_ms", r->duration_ms);
 	field_str(out, cap, &len, "jail", a->jail_id);
+	if (a->session_id[0])
+		field_str(out, cap, &len, "session_id", a->session_id);
+	if (r->has_sequence)
+		field_num(out, cap, &len, "sequence", r->sequence);
 	/* There is always room for the closing brace and newline: cap keeps two bytes spare. */
 	out[len++] = '}';
 	out[len++] = '\n';
@@ -284,6 +289,8 @@ struct audit *audit_open(const struct audit_config *cfg, char *err, size_t errle
 	}
 	a->fd = -1;
 	snprintf(a->jail_id, sizeof(a->jail_id), "%s", cfg->jail_id ? cfg->jail_id : "");
+	snprintf(a->session_id, sizeof(a->session_id), "%s",
+		 cfg->session_id ? cfg->session_id : "");
 	if (cfg->path && open_file(a, cfg->path, err, errlen) < 0) {
 		free(a);
 		return NULL;
@@ -303,16 +310,16 @@ struct audit *audit_open(const struct audit_config *cfg, char *err, size_t errle
 }
 
 /*
- * The records the agent takes: decisions on HTTP requests, CONNECT included. Its protocol has
- * no resource for a connection that is not HTTP (stream rules' "tcp" and "tls"), so those stay
- * in the file.
+ * The records the agent takes: decisions on HTTP requests, CONNECT included, which are the
+ * numbered ones. Its protocol has no resource for a connection that is not HTTP (stream rules'
+ * "tcp" and "tls"), so those stay in the file.
  */
 static void to_agent(struct audit *a, const struct audit_record *r)
 {
 	bool allowed;
 
 	if (!r->event || strcmp(r->event, "request") != 0 || !r->decision || !r->method ||
-	    !r->method[0])
+	    !r->method[0] || !r->has_sequence)
 		return;
 	if (strcmp(r->decision, "allow") == 0)
 		allowed = true;
@@ -320,7 +327,7 @@ static void to_agent(struct audit *a, const struct audit_record *r)
 		allowed = false;
 	else
 		return;
-	agentlog_push(a->agent, allowed, r->method, r->url, r->rule);
+	agentlog_push(a->agent, r->sequence, allowed, r->method, r->url, r->rule);
 }
 
 void audit_write(struct audit *a, const struct audit_record *r)

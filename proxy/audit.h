@@ -8,8 +8,9 @@
  *   the count is written as a record of its own as soon as there is room. Each record is
  *   written with one write(2), so lines never interleave or sit in a buffer.
  * - the Coder workspace agent's socket (agentlog.h): the decisions on HTTP requests only
- *   (event "request", decision "allow" or "deny", CONNECT included), in the agent's protobuf
- *   frames, batched by a writer thread of its own that never blocks the proxy either.
+ *   (event "request", decision "allow" or "deny", CONNECT included), each with the sequence
+ *   number the proxy gave it, in the agent's protobuf frames, batched by a writer thread of its
+ *   own that never blocks the proxy either.
  */
 #ifndef BOUNDARY_PROXY_AUDIT_H
 #define BOUNDARY_PROXY_AUDIT_H
@@ -45,6 +46,12 @@ struct audit_record {
 	const char *dns_type;
 	bool would_deny;	/* --dry-run let through what the rules refuse: "would_deny":true */
 	const char *decided_by; /* not the rules but "program" or "person": "decided_by" */
+	/*
+	 * A decision on an HTTP request (and the "end" of its exchange) has a sequence number:
+	 * "sequence", the number the Coder agent gets and the session fields carry.
+	 */
+	bool has_sequence;
+	int32_t sequence; /* 0..INT32_MAX */
 };
 
 /* Where the records go. Either sink may be left out, not both. */
@@ -52,7 +59,7 @@ struct audit_config {
 	const char *path;	  /* JSON lines: "-" (stdout), a directory or a file; NULL: none */
 	const char *agent_socket; /* the Coder agent's Unix socket; NULL: none */
 	const char *jail_id;	  /* put in every JSON record */
-	const char *session_id;	  /* for the agent: the same in every batch of a run */
+	const char *session_id;	  /* the run's: in every JSON record and every agent's batch */
 	const char *process_name; /* for the agent: the jailed command's name; NULL: none */
 };
 

@@ -172,6 +172,8 @@ struct conn {
 	uint64_t t_start;    /* when the request was decided, ms */
 	uint64_t bytes_up;   /* bytes sent to the upstream for it */
 	uint64_t bytes_down; /* bytes sent to the client for it */
+	int32_t seq;	     /* its sequence number, taken with its decision; -1: a stream's */
+	bool correlate;	     /* it goes to an inject target: the session fields go with it */
 	const char *close_reason;
 
 	/*
@@ -271,6 +273,17 @@ void decide_refuse_stream(struct conn *c, const char *what);
 bool decide_dry_run_stream(struct conn *c, const char *what);
 /* c no longer waits for its second opinion: the job is freed unread when it comes back. */
 void decide_cancel(struct conn *c);
+/*
+ * Session correlation, for the request head c sends upstream: true if the client's field name
+ * is one boundary sets itself on this request (X-Coder-Agent-Firewall-Session-Id or
+ * -Sequence-Number, any case) and must be left out.
+ */
+bool decide_correlate_drop(const struct conn *c, struct slice name);
+/*
+ * Appends boundary's own two fields (session id, sequence number) to b when c's request goes to
+ * an inject target; nothing otherwise. Returns 0, or -E2BIG when b is full.
+ */
+int decide_correlate_put(const struct conn *c, struct buf *b);
 
 /* secretx.c: secrets applied to an exchange (secret.h); each needs cfg->n_secrets > 0 */
 /*

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * decide.c: what the rules say and what follows from it: the audit record of each decision,
- * the 403 that refuses a request, a second opinion (--dry-run, a rules program, the person at
- * the terminal) on what the rules refuse, and stream rules, under which a connection no HTTP
- * rule reads is spliced through unread. The rules match itself is rules/'s; reading heads is
- * exchange.c's.
+ * the sequence number of each decision on an HTTP request and the session fields (session
+ * correlation) an allowed one takes upstream, the 403 that refuses a request, a second opinion
+ * (--dry-run, a rules program, the person at the terminal) on what the rules refuse, and stream
+ * rules, under which a connection no HTTP rule reads is spliced through unread. The rules match
+ * itself is rules/'s; reading and writing heads is exchange.c's.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +23,6 @@
 #include "rules/rules.h"
 
 static void host_name_only(const char *host, char *out, size_t len);
-
-/* --- the audit stream ---------------------------------------------------------------------- */
 
 const char *decide_by_str(enum conn_decider by)
 {
@@ -49,6 +50,63 @@ const char *decide_stream_str(enum conn_stream kind)
 	return NULL;
 }
 
+/* --- the sequence number and session correlation --------------------------------------------- */
+
+#define SESSION_FIELD  "X-Coder-Agent-Firewall-Session-Id"
+#define SEQUENCE_FIELD "X-Coder-Agent-Firewall-Sequence-Number"
+
+/*
+ * A decision on c's request is being made: an HTTP request (a CONNECT too) takes the next
+ * sequence number, allowed or not, as coder/boundary's counter does; a stream takes none. An
+ * allowed request that an inject target matches (matched as coder/boundary does it: with no
+ * method, so only rules without method= match, which are the only ones an inject target may
+ * be) will carry the session fields upstream.
+ */
+static void number_request(struct conn *c, bool allowed)
+{
+	const struct proxy_config *cfg = conn_cfg(c);
+	struct rules_request rq;
+	struct rules_decision d;
+
+	c->correlate = false;
+	if (c->stream != CONN_STREAM_NONE || !c->method[0]) {
+		c->seq = -1;
+		return;
+	}
+	/* coder's int32 goes negative past INT32_MAX; these start again at 0 */
+	c->seq = (int32_t)(atomic_fetch_add(&c->w->p->seq, 1) & INT32_MAX);
+	if (!allowed || !cfg->inject || !cfg->session_id || !c->path ||
+	    strcmp(c->method, "CONNECT") == 0)
+		return;
+	rules_request_init(&rq, "", c->host, c->path, c->path_len, c->uport);
+	rules_match(cfg->inject, &rq, &d);
+	c->correlate = d.allow;
+	if (d.allow)
+		log_debug("%s %s from %s: session %s, sequence number %d (inject target: %s)",
+			  c->method, c->url, c->who, cfg->session_id, (int)c->seq, d.raw);
+}
+
+bool decide_correlate_drop(const struct conn *c, struct slice name)
+{
+	return c->correlate && (slice_ieq(name, SESSION_FIELD) || slice_ieq(name, SEQUENCE_FIELD));
+}
+
+int decide_correlate_put(const struct conn *c, struct buf *b)
+{
+	char f[160];
+	int n;
+
+	if (!c->correlate)
+		return 0;
+	n = snprintf(f, sizeof(f), SESSION_FIELD ": %s\r\n" SEQUENCE_FIELD ": %d\r\n",
+		     conn_cfg(c)->session_id, (int)c->seq);
+	if (n < 0 || (size_t)n >= sizeof(f))
+		return -E2BIG;
+	return buf_append(b, f, (size_t)n) < 0 ? -E2BIG : 0;
+}
+
+/* --- the audit stream ---------------------------------------------------------------------- */
+
 void decide_audit(struct conn *c, const char *event, const char *decision, const char *rule,
 		  const char *reason, int status)
 {
@@ -57,6 +115,9 @@ void decide_audit(struct conn *c, const char *event, const char *decision, const
 	uint16_t port = 0;
 	const char *colon;
 
+	/* Numbered whether or not anything is audited: the session fields carry the number too. */
+	if (strcmp(event, "request") == 0)
+		number_request(c, strcmp(decision, "allow") == 0);
 	if (!conn_cfg(c)->audit)
 		return;
 	memset(&r, 0, sizeof(r));
@@ -86,6 +147,9 @@ void decide_audit(struct conn *c, const char *event, const char *decision, const
 	r.duration_ms = strcmp(event, "end") == 0 ? (int64_t)(util_now_ms() - c->t_start) : -1;
 	r.would_deny = c->would_deny;
 	r.decided_by = decide_by_str(c->decided_by);
+	/* An HTTP request's number, in its "request" record and the "end" that follows it. */
+	r.has_sequence = c->seq >= 0;
+	r.sequence = c->seq;
 	audit_write(conn_cfg(c)->audit, &r);
 }
 

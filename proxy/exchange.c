@@ -196,7 +196,8 @@ static int put_end_to_end(struct conn *c, bool request, struct buf *b,
 	for (i = 0; i < n; i++) {
 		if (slice_ieq(hdr[i].name, "upgrade"))
 			*upg = hdr[i].value;
-		if (hop_by_hop(hdr, n, hdr[i].name))
+		if (hop_by_hop(hdr, n, hdr[i].name) ||
+		    (request && decide_correlate_drop(c, hdr[i].name)))
 			continue;
 		if (has_host && slice_ieq(hdr[i].name, "host"))
 			*has_host = true;
@@ -231,6 +232,8 @@ static int write_request_head(struct conn *c)
 		return -E2BIG;
 	if (c->upgrade &&
 	    put(&c->uout, "Connection: upgrade\r\nUpgrade: %.*s\r\n", (int)upg.len, upg.p) < 0)
+		return -E2BIG;
+	if (decide_correlate_put(c, &c->uout) < 0)
 		return -E2BIG;
 	return buf_append(&c->uout, "\r\n", 2);
 }

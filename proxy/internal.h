@@ -124,6 +124,12 @@ struct proxy {
 	bool abandoned; /* resolvers were left in getaddrinfo() at stop: never freed */
 	/* where upstream sockets are made and names resolved: boundary's own, or a container's */
 	struct upns ns;
+	/*
+	 * The next sequence number of a decision on an HTTP request (coder/boundary's int32 counter:
+	 * from 0, denials included), taken by whichever worker decides; decide.c keeps it in 0..
+	 * INT32_MAX.
+	 */
+	atomic_uint seq;
 };
 
 #endif /* BOUNDARY_PROXY_INTERNAL_H */

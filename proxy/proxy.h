@@ -91,6 +91,18 @@ struct proxy_config {
 	 */
 	const struct secret *secrets;
 	size_t n_secrets;
+	/*
+	 * Session correlation, as coder/boundary does it for Coder's AI gateway: an allowed HTTP
+	 * request that one of these rules matches (domain and path; any method) goes upstream with
+	 * X-Coder-Agent-Firewall-Session-Id: session_id and X-Coder-Agent-Firewall-Sequence-Number:
+	 * its sequence number, the client's own fields of those names dropped. NULL: off. Borrowed.
+	 */
+	const struct rules *inject;
+	/*
+	 * The run's session id (a UUID), the one the audit records and the Coder agent's batches
+	 * carry; NULL when inject is. Borrowed, outlives the proxy.
+	 */
+	const char *session_id;
 };
 
 enum proxy_listener_kind {

@@ -80,15 +80,15 @@ static int open_log_dir(const char *dir)
 	return ret;
 }
 
-/* What each accepted-for-compatibility option does here: nothing, said at info level. */
+/* Options accepted that do nothing here, said at info level. */
 static void compat_notes(const struct opts *o)
 {
 	if (o->pprof || o->src[OPTS_PPROF_PORT] >= OPTS_SRC_ENV)
 		log_info("--pprof and --pprof-port change nothing here: boundary has no Go "
 			 "profiler");
-	if (o->session_correlation || o->inject.file.n || o->inject.cli.n)
-		log_info("--enable-session-correlation and --session-id-inject-target change "
-			 "nothing yet: session correlation is not supported");
+	if (!o->session_correlation && (o->inject.file.n || o->inject.cli.n))
+		log_info("--session-id-inject-target changes nothing without "
+			 "--enable-session-correlation");
 }
 
 /* --test: one ALLOW/DENY line per URL on stdout. Returns 0 if all were allowed, else 1. */

@@ -97,12 +97,12 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_SESSION_CORRELATION] = {OPTS_SESSION_CORRELATION, "enable-session-correlation", 0,
 				  "BOUNDARY_SESSION_CORRELATION_ENABLED",
 				  "session_correlation_enabled", OPTS_T_BOOL, "false", NULL,
-				  "tag requests with a session id (not supported yet)", false,
-				  F(session_correlation), PROXY_CMDS},
+				  "send the session id and sequence number to inject targets",
+				  false, F(session_correlation), PROXY_CMDS},
     [OPTS_INJECT_TARGET] = {OPTS_INJECT_TARGET, "session-id-inject-target", 0,
 			    "BOUNDARY_SESSION_ID_INJECT_TARGET", "session_id_inject_targets",
 			    OPTS_T_RULES, NULL, "RULE",
-			    "requests to tag with the session id (not supported yet)", false,
+			    "an inject target: domain=HOST [path=/P] (repeatable)", false,
 			    F(inject), PROXY_CMDS},
     [OPTS_UPSTREAM_CA] = {OPTS_UPSTREAM_CA, "upstream-ca", 0, "BOUNDARY_UPSTREAM_CA", "upstream_ca",
 			  OPTS_T_STRING, "", "FILE",
@@ -555,6 +555,41 @@ static int check_secret(const char *spec, const struct opts_list *l, const char 
 	return 0;
 }
 
+/*
+ * An inject target is a rule (checked first) with a domain, matched on every method as
+ * coder/boundary matches it: method= is refused rather than left never to match. Keys start
+ * a rule or follow whitespace (rules.c's grammar). Returns 0, or -EINVAL with err set.
+ */
+static int check_inject_target(const char *spec, const char *who, char *err, size_t errlen)
+{
+	const char *p = spec;
+	bool domain = false;
+	char q[QLEN];
+
+	while (*p) {
+		p += strspn(p, " \t\n");
+		if (strncmp(p, "domain=", 7) == 0)
+			domain = true;
+		if (strncmp(p, "method=", 7) == 0) {
+			snprintf(
+			    err, errlen,
+			    "%s %s: column %zu: an inject target applies to every method, as in "
+			    "coder/boundary (leave method= out)",
+			    who, opts_quote(spec, q, sizeof(q)), (size_t)(p - spec) + 1);
+			return -EINVAL;
+		}
+		p += strcspn(p, " \t\n");
+	}
+	if (!domain) {
+		snprintf(err, errlen,
+			 "%s %s: an inject target needs a domain (write it like "
+			 "\"domain=coder.example.com path=/api/v2/aibridge/*\")",
+			 who, opts_quote(spec, q, sizeof(q)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Says "WHO "VALUE": why" in err; returns -EINVAL. q is the value, quoted. */
 static int refuse(char *err, size_t errlen, const char *who, const char *q, const char *why)
 {
@@ -668,6 +703,8 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 	}
 	case OPTS_T_RULES:
 		ret = check_rule(value, who, err, errlen);
+		if (!ret && d->id == OPTS_INJECT_TARGET)
+			ret = check_inject_target(value, who, err, errlen);
 		if (ret)
 			return ret;
 		if (src == OPTS_SRC_FILE)
@@ -744,6 +781,7 @@ void opts_fini(struct opts *o)
 	free(o->log_files);
 	free(o->config_read);
 	rules_free(o->rules);
+	rules_free(o->inject_rules);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -932,6 +970,116 @@ static int load_saved_rules(const char *path, struct rules *r, char *err, size_t
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * The host of CODER_AGENT_URL's value url, as Go's url.Parse and URL.Hostname() find it for
+ * coder/boundary: "scheme://[userinfo@]host[:port][/...]" (or "//host..."), the port dropped, an
+ * IPv6 literal kept in its brackets (our rules' spelling of it). Returns 0, or -EINVAL when url
+ * is not such a URL or its host is empty (coder/boundary then derives nothing).
+ */
+static int agent_url_host(const char *url, char *host, size_t len)
+{
+	const char *p = url, *auth, *end, *at, *h, *colon;
+	size_t n, i;
+
+	for (i = 0; url[i]; i++)
+		if ((unsigned char)url[i] < 0x20 || url[i] == 0x7f)
+			return -EINVAL;
+	if (isalpha((unsigned char)*p)) {
+		p++;
+		while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+			p++;
+		p = *p == ':' ? p + 1 : url;
+	}
+	if (strncmp(p, "//", 2) != 0)
+		return -EINVAL;
+	auth = p + 2;
+	end = auth + strcspn(auth, "/?#");
+	at = NULL;
+	for (h = auth; h < end; h++)
+		if (*h == '@')
+			at = h;
+	h = at ? at + 1 : auth;
+	if (*h == '[') {
+		colon = memchr(h, ']', (size_t)(end - h));
+		if (!colon)
+			return -EINVAL;
+		n = (size_t)(colon - h) + 1; /* the brackets kept */
+		colon++;
+		if (colon < end && *colon != ':')
+			return -EINVAL;
+	} else {
+		colon = memchr(h, ':', (size_t)(end - h));
+		n = colon ? (size_t)(colon - h) : (size_t)(end - h);
+	}
+	/* Go refuses a port that is not digits (an empty one is no port). */
+	if (colon && colon < end)
+		for (p = colon + 1; p < end; p++)
+			if (!isdigit((unsigned char)*p))
+				return -EINVAL;
+	if (n == 0 || n >= len || (n == 2 && h[0] == '['))
+		return -EINVAL;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	return 0;
+}
+
+/*
+ * --enable-session-correlation: compiles the inject targets, the file's first, as
+ * coder/boundary merges them; with none given, the one CODER_AGENT_URL names (set in every
+ * Coder workspace): its host, any port, the paths below /api/v2/aibridge/. Without the flag
+ * the targets change nothing, as in coder/boundary. Returns 0, or -errno with err set.
+ */
+static int finish_inject(struct opts *o, char *err, size_t errlen)
+{
+	const char *url = getenv("CODER_AGENT_URL");
+	char host[300], spec[400], q[QLEN], why[256] = "";
+	size_t col = 0;
+	int ret;
+
+	rules_free(o->inject_rules);
+	o->inject_rules = NULL;
+	if (!o->session_correlation)
+		return 0;
+	o->inject_rules = rules_new();
+	if (!o->inject_rules)
+		return oom(err, errlen);
+	ret = compile(o->inject_rules, &o->inject.file, err, errlen);
+	if (!ret)
+		ret = compile(o->inject_rules, &o->inject.cli, err, errlen);
+	if (ret || rules_count(o->inject_rules) > 0)
+		return ret;
+	if (!url || !url[0]) {
+		snprintf(
+		    err, errlen,
+		    "session correlation is enabled but no inject targets are configured: name "
+		    "one with --session-id-inject-target \"domain=HOST path=/api/v2/aibridge/*\" "
+		    "(or session_id_inject_targets in the config file), set CODER_AGENT_URL to "
+		    "the Coder deployment's URL as a Coder workspace does, or turn session "
+		    "correlation off");
+		return -EINVAL;
+	}
+	if (agent_url_host(url, host, sizeof(host)) < 0) {
+		snprintf(
+		    err, errlen,
+		    "session correlation is enabled but no inject targets are configured, and "
+		    "CODER_AGENT_URL %s is not a URL with a host (like https://coder.example.com): "
+		    "fix it, or name a target with --session-id-inject-target \"domain=HOST "
+		    "path=/api/v2/aibridge/*\"",
+		    opts_quote(url, q, sizeof(q)));
+		return -EINVAL;
+	}
+	snprintf(spec, sizeof(spec), "domain=%s path=/api/v2/aibridge/*", host);
+	ret = rules_add(o->inject_rules, spec, &col, why, sizeof(why));
+	if (ret < 0) {
+		snprintf(err, errlen,
+			 "session correlation: the inject target CODER_AGENT_URL %s gives, %s, is "
+			 "not a rule: %s (name one with --session-id-inject-target)",
+			 opts_quote(url, q, sizeof(q)), spec, why[0] ? why : rules_strerror(ret));
+		return ret == -RULES_E_NOMEM ? -ENOMEM : -EINVAL;
+	}
+	return 0;
+}
+
 int opts_finish(struct opts *o, char *err, size_t errlen)
 {
 	int ret;
@@ -969,6 +1117,9 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 		if (ret)
 			return ret;
 	}
+	ret = finish_inject(o, err, errlen);
+	if (ret)
+		return ret;
 	rules_free(o->rules);
 	o->rules = rules_new();
 	if (!o->rules)

@@ -202,12 +202,12 @@ struct opts {
 	char *log_proxy_socket_path; /* the Coder agent's audit socket; "" is an error */
 	bool pprof;		     /* accepted for compatibility; no effect */
 	uint16_t pprof_port;	     /* accepted for compatibility; no effect */
-	bool session_correlation;    /* accepted for compatibility; no effect */
-	struct opts_list inject;     /* session-id inject targets, checked as rules; no effect */
-	unsigned upstream_timeout;   /* seconds an upstream may stay silent before a 504 */
-	char *upstream_ca;	     /* also trusted for upstream servers; "" for none */
-	char *audit_log;	     /* "-", a file or a directory; "" for none (or --log-dir's) */
-	char *listen;		     /* boundary serve's ADDR:PORT */
+	bool session_correlation;    /* session fields on requests to inject targets */
+	struct opts_list inject;   /* session-id inject targets, as written (rules with a domain) */
+	unsigned upstream_timeout; /* seconds an upstream may stay silent before a 504 */
+	char *upstream_ca;	   /* also trusted for upstream servers; "" for none */
+	char *audit_log;	   /* "-", a file or a directory; "" for none (or --log-dir's) */
+	char *listen;		   /* boundary serve's ADDR:PORT */
 	struct opts_forwards forwards; /* --port-forward, in order */
 	bool dry_run;		       /* allow everything, record what the rules would refuse */
 	bool interactive;	       /* ask on boundary's terminal about what the rules refuse */
@@ -239,6 +239,11 @@ struct opts {
 	 * that run a proxy, after opts_finish(); NULL when there are none. opts_fini() wipes them.
 	 */
 	struct secrets *secrets;
+	/*
+	 * With session_correlation: the inject targets (the file's, then the flags', or else the
+	 * one CODER_AGENT_URL names), set by opts_finish(); NULL without it.
+	 */
+	struct rules *inject_rules;
 	enum opts_src src[OPTS__COUNT];
 };
 

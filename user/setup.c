@@ -30,6 +30,7 @@
 #include "proxy/proxy.h"
 #include "proxy/secret.h"
 #include "proxy/tls.h"
+#include "rules/rules.h"
 #include "user/config.h"
 #include "user/opts.h"
 #include "user/privs.h"
@@ -293,9 +294,8 @@ void setup_config_dir(const struct opts_user *user, char *buf, size_t len, bool 
 }
 
 /*
- * The session id the Coder agent is given: a random (version 4) UUID, the same for every batch
- * of this run, as Coder's own boundary makes it and as the agent's protocol describes the field.
- * Returns 0 or -errno.
+ * A session id: a random (version 4) UUID, as Coder's own boundary makes one per run and as the
+ * agent's protocol describes the field. Returns 0 or -errno.
  */
 static int make_session_id(char *buf, size_t len)
 {
@@ -313,6 +313,26 @@ static int make_session_id(char *buf, size_t len)
 		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
 		 b[13], b[14], b[15]);
 	return 0;
+}
+
+/*
+ * The run's session id, made at the first call and the same wherever it goes: every audit
+ * record, every batch for the Coder agent, the session fields on requests to inject targets.
+ * NULL with err filled when no random bytes could be had.
+ */
+static const char *run_session_id(char *err, size_t errlen)
+{
+	static char id[40];
+	int ret;
+
+	if (id[0])
+		return id;
+	ret = make_session_id(id, sizeof(id));
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot make a session id: %s", strerror(-ret));
+		return NULL;
+	}
+	return id;
 }
 
 /*
@@ -363,28 +383,24 @@ int setup_audit_open(const struct opts *o, const char *id, const char *argv0, st
 		     char *err, size_t errlen)
 {
 	struct audit_config ac;
-	char session[40];
-	const char *agent, *name;
+	const char *agent, *name, *session;
 	int ret;
 
 	*out = NULL;
 	ret = agent_socket(o, &agent, err, errlen);
 	if (ret < 0)
 		return ret;
+	session = run_session_id(err, errlen);
+	if (!session)
+		return -EIO;
 	memset(&ac, 0, sizeof(ac));
 	if (o->audit_log[0] || o->log_dir[0])
 		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
 	ac.agent_socket = agent;
 	ac.jail_id = id;
+	ac.session_id = session;
 	if (agent) {
-		ret = make_session_id(session, sizeof(session));
-		if (ret < 0) {
-			snprintf(err, errlen, "cannot make a session id for the Coder agent: %s",
-				 strerror(-ret));
-			return ret;
-		}
 		name = argv0 ? strrchr(argv0, '/') : NULL;
-		ac.session_id = session;
 		ac.process_name = name ? name + 1 : argv0;
 	}
 	if (!ac.path && !ac.agent_socket)
@@ -397,6 +413,28 @@ int setup_audit_open(const struct opts *o, const char *id, const char *argv0, st
 	if (agent)
 		log_info("audit records go to the Coder agent's socket %s (session %s)", agent,
 			 session);
+	return 0;
+}
+
+/*
+ * --enable-session-correlation: the inject targets and the run's session id for the proxy,
+ * and a line for each target saying what its requests get. Returns 0, or -EIO with err filled.
+ */
+static int setup_correlation(const struct opts *o, struct proxy_config *pc, char *err,
+			     size_t errlen)
+{
+	size_t i;
+
+	if (!o->inject_rules)
+		return 0;
+	pc->session_id = run_session_id(err, errlen);
+	if (!pc->session_id)
+		return -EIO;
+	pc->inject = o->inject_rules;
+	for (i = 0; i < rules_count(o->inject_rules); i++)
+		log_info("session correlation: allowed requests that \"%s\" matches get "
+			 "X-Coder-Agent-Firewall-Session-Id: %s and their sequence number",
+			 rules_raw(o->inject_rules, i), pc->session_id);
 	return 0;
 }
 
@@ -414,6 +452,8 @@ int setup_proxy_common(const struct opts *o, struct ca *ca, SSL_CTX **server, SS
 		return -EINVAL;
 	memset(pc, 0, sizeof(*pc));
 	pc->rules = o->rules;
+	if (setup_correlation(o, pc, err, errlen) < 0)
+		return -EIO;
 	pc->server_ctx = *server;
 	pc->client_ctx = *client;
 	pc->response_timeout_ms = o->upstream_timeout * 1000;

@@ -92,12 +92,16 @@ static void check_record(const char *part[N_PARTS], uint32_t h)
 	    .bytes_down = h >> 7,
 	    .duration_ms = (int64_t)(h % 5) - 1,
 	    .dns_type = part[8],
+	    .has_sequence = h & 1,
+	    .sequence = (int32_t)(h >> 1),
 	};
 	struct auditlog_record back;
 	size_t len, pos;
 
 	memset(&a, 0, sizeof(a));
 	snprintf(a.jail_id, sizeof(a.jail_id), "%s", part[9] ? part[9] : "");
+	/* read back by nothing yet: the line must stay strict JSON with them */
+	snprintf(a.session_id, sizeof(a.session_id), "%s", part[6] ? part[6] : "");
 	len = format(&a, &r, line, sizeof(line) - 2);
 	if (len < 3 || len > sizeof(line) || line[len - 1] != '\n' || line[len - 2] != '}')
 		abort();

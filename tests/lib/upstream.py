@@ -13,6 +13,7 @@
 #
 # Endpoints (any listener; the JSON answers say which listener, by ID, and which SNI it saw):
 #   /echo...            JSON: method, path, query, headers, body length and sha256, sni, server
+#   /api/v2/aibridge/...  the same JSON: Coder's AI gateway's paths (tests/e2e/session.t)
 #   /bytes/N            N bytes of the test pattern, Content-Length, streamed
 #   /chunked?n=K        K chunks "chunk I\n", Transfer-Encoding: chunked
 #   /upload             any body (Content-Length or chunked), hashed as it streams: JSON
@@ -192,7 +193,7 @@ class Conn:
             info["body"] = head.decode("latin-1")
             info["te"] = headers.get("transfer-encoding", "")
             self.srv.log("echo.log", json.dumps(info))
-        if path.startswith("/echo") or path == "/upload":
+        if path.startswith(("/echo", "/api/v2/aibridge/")) or path == "/upload":
             self.respond(200, json.dumps(info) + "\n", "application/json")
         elif path.startswith("/bytes/"):
             size = int(path[len("/bytes/"):])

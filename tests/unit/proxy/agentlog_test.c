@@ -360,14 +360,12 @@ static void test_batch_waits_for_the_agent(void **state)
 	assert_int_equal(l->dropped_batch, 2);
 	assert_true(l->due_ms > 0); /* the next try is at the timer */
 	assert_true(l->fd < 0);
-	/* A full queue drops too, and the sequence number moves on all the same. */
-	l->seq = 5;
-	agentlog_push(l, true, "GET", "http://q/", "domain=q");
-	agentlog_push(l, true, "GET", "http://q/", "domain=q");
-	agentlog_push(l, true, "GET", "http://q/", "domain=q");
+	/* A full queue drops too; the records keep the numbers the proxy gave them. */
+	agentlog_push(l, 5, true, "GET", "http://q/", "domain=q");
+	agentlog_push(l, 6, true, "GET", "http://q/", "domain=q");
+	agentlog_push(l, 7, true, "GET", "http://q/", "domain=q");
 	assert_int_equal(l->n, 2);
 	assert_int_equal(l->dropped_queue, 1);
-	assert_int_equal(l->seq, 8);
 	assert_int_equal(l->q[l->head]->seq, 5);
 	assert_int_equal(l->q[(l->head + 1) % 2]->seq, 6);
 
@@ -457,7 +455,7 @@ static void test_writer_thread(void **state)
 	/* A full batch goes at once, not at the timer. */
 	t0 = util_now_ms();
 	for (i = 0; i < 3; i++)
-		agentlog_push(l, true, "GET", "http://full/", "domain=full");
+		agentlog_push(l, i, true, "GET", "http://full/", "domain=full");
 	m = read_msg(c, 2000, NULL);
 	assert_non_null(m);
 	assert_true(util_now_ms() - t0 < 300);
@@ -470,7 +468,7 @@ static void test_writer_thread(void **state)
 
 	/* One record waits for the timer started by it. */
 	t0 = util_now_ms();
-	agentlog_push(l, false, "GET", "http://timer/", "ignored");
+	agentlog_push(l, 3, false, "GET", "http://timer/", "ignored");
 	assert_null(read_msg(c, 200, NULL));
 	m = read_msg(c, 2000, NULL);
 	assert_non_null(m);
@@ -482,14 +480,16 @@ static void test_writer_thread(void **state)
 	boundary__agent__boundary_message__free_unpacked(m, NULL);
 
 	/* At the end, what waits goes before free returns, timer or not. */
-	agentlog_push(l, true, "GET", "http://end/1", "domain=end");
-	agentlog_push(l, true, "GET", "http://end/2", "domain=end");
+	/* Numbers as the proxy gives them: any order, gaps allowed (its other records, or drops). */
+	agentlog_push(l, 2147483647, true, "GET", "http://end/1", "domain=end");
+	agentlog_push(l, 5, true, "GET", "http://end/2", "domain=end");
 	t0 = util_now_ms();
 	agentlog_free(l);
 	assert_true(util_now_ms() - t0 < 300);
 	m = read_msg(c, 100, NULL);
 	assert_non_null(m);
 	assert_int_equal(m->logs->n_logs, 2);
+	assert_int_equal(m->logs->logs[0]->sequence_number, 2147483647);
 	assert_string_equal(m->logs->logs[1]->http_request->url, "http://end/2");
 	assert_int_equal(m->logs->logs[1]->sequence_number, 5);
 	boundary__agent__boundary_message__free_unpacked(m, NULL);
@@ -500,7 +500,7 @@ static void test_writer_thread(void **state)
 	l = agentlog_new(&cfg, err, sizeof(err));
 	assert_non_null(l);
 	for (i = 0; i < 50; i++)
-		agentlog_push(l, true, "GET", "http://nobody/", "domain=nobody");
+		agentlog_push(l, i, true, "GET", "http://nobody/", "domain=nobody");
 	t0 = util_now_ms();
 	agentlog_free(l);
 	assert_true(util_now_ms() - t0 < 1500);
@@ -512,7 +512,7 @@ static void test_writer_thread(void **state)
 	cfg.socket_path = longer;
 	assert_null(agentlog_new(&cfg, err, sizeof(err)));
 	assert_non_null(strstr(err, "longer than"));
-	agentlog_push(NULL, true, "GET", "http://x/", NULL);
+	agentlog_push(NULL, 0, true, "GET", "http://x/", NULL);
 	agentlog_free(NULL);
 }
 

@@ -77,10 +77,14 @@ static void test_records_to_a_file(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
-	a = audit_open(&(struct audit_config){.path = path, .jail_id = "123-456"}, err,
-		       sizeof(err));
+	a = audit_open(&(struct audit_config){.path = path,
+					      .jail_id = "123-456",
+					      .session_id = "0b7c5e4e-0000-4000-8000-000000000001"},
+		       err, sizeof(err));
 	assert_non_null(a);
 	memset(&r, 0, sizeof(r));
+	r.has_sequence = true;
+	r.sequence = 2147483647;
 	r.event = "request";
 	r.decision = "deny";
 	r.kind = "https";
@@ -101,6 +105,11 @@ static void test_records_to_a_file(void **state)
 	r.duration_ms = 7;
 	r.client = "[::1]:5555"; /* an explicit proxy client's address */
 	audit_write(a, &r);
+	/* a record with no sequence number (a stream's, a DNS query's) says none */
+	r.has_sequence = false;
+	r.sequence = 5;
+	r.client = NULL;
+	audit_write(a, &r);
 	audit_close(a);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -108,7 +117,7 @@ static void test_records_to_a_file(void **state)
 	for (nl = s; (nl = strchr(nl, '\n')); nl++)
 		lines++;
 	/* One line per record: the newline in the URL is escaped, not written. */
-	assert_int_equal(lines, 2);
+	assert_int_equal(lines, 3);
 	assert_non_null(strstr(s, "\"decision\":\"deny\""));
 	assert_non_null(
 	    strstr(s, "\"url\":\"https://evil.example/\\\"injected\\\":true\\u000a{\""));
@@ -117,7 +126,16 @@ static void test_records_to_a_file(void **state)
 	assert_non_null(strstr(s, "\"comm\":\"curl\",\"client\":\"[::1]:5555\""));
 	assert_ptr_equal(strstr(strstr(s, "\"client\"") + 1, "\"client\""), NULL);
 	assert_non_null(strstr(s, "\"bytes_up\":10,\"bytes_down\":20,\"duration_ms\":7"));
-	assert_non_null(strstr(s, "\"jail\":\"123-456\"}\n"));
+	/* the run's session id in every record, and the request's number in those that have one */
+	assert_non_null(strstr(s, "\"jail\":\"123-456\","
+				  "\"session_id\":\"0b7c5e4e-0000-4000-8000-000000000001\","
+				  "\"sequence\":2147483647}\n"));
+	assert_non_null(strstr(strchr(s, '\n') + 1,
+			       "\"session_id\":\"0b7c5e4e-0000-4000-8000-000000000001\","
+			       "\"sequence\":2147483647}\n"));
+	assert_non_null(strstr(s, "\"jail\":\"123-456\","
+				  "\"session_id\":\"0b7c5e4e-0000-4000-8000-000000000001\"}\n"));
+	assert_null(strstr(s, "\"sequence\":5"));
 	assert_int_equal(strncmp(s, "{\"time\":\"", 9), 0);
 	unlink(path);
 	rmdir(dir);
@@ -176,7 +194,9 @@ static void test_agent_gets_request_decisions(void **state)
 				 .url = "https://a.test/x",
 				 .host = "a.test",
 				 .rule = "domain=a.test",
-				 .duration_ms = -1};
+				 .duration_ms = -1,
+				 .has_sequence = true,
+				 .sequence = 7};
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	Boundary__Agent__BoundaryMessage *m;
 	Boundary__Agent__ReportBoundaryLogsRequest *q;
@@ -220,6 +240,10 @@ static void test_agent_gets_request_decisions(void **state)
 	r.kind = "connect";
 	r.method = "CONNECT";
 	r.url = "b.test:443";
+	r.sequence = 9; /* the proxy's number, whatever came between */
+	audit_write(a, &r);
+	/* a decision the proxy did not number is not one the agent takes */
+	r.has_sequence = false;
 	audit_write(a, &r);
 	audit_close(a); /* the end sends the batch */
 	c = accept(lfd, NULL, NULL);
@@ -240,12 +264,12 @@ static void test_agent_gets_request_decisions(void **state)
 	assert_string_equal(q->logs[0]->http_request->method, "GET");
 	assert_string_equal(q->logs[0]->http_request->url, "https://a.test/x");
 	assert_string_equal(q->logs[0]->http_request->matched_rule, "domain=a.test");
-	assert_int_equal(q->logs[0]->sequence_number, 0);
+	assert_int_equal(q->logs[0]->sequence_number, 7);
 	assert_false(q->logs[1]->allowed);
 	assert_string_equal(q->logs[1]->http_request->method, "CONNECT");
 	assert_string_equal(q->logs[1]->http_request->url, "b.test:443");
 	assert_string_equal(q->logs[1]->http_request->matched_rule, "");
-	assert_int_equal(q->logs[1]->sequence_number, 1);
+	assert_int_equal(q->logs[1]->sequence_number, 9);
 	boundary__agent__boundary_message__free_unpacked(m, NULL);
 	close(c);
 	close(lfd);

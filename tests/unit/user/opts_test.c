@@ -64,6 +64,7 @@ static void clear_env(void)
 	unsetenv("SUDO_USER");
 	unsetenv("SUDO_UID");
 	unsetenv("SUDO_GID");
+	unsetenv("CODER_AGENT_URL");
 	setenv("HOME", home, 1);
 }
 
@@ -294,6 +295,107 @@ static void test_inject_targets_checked(void **state)
 	assert_int_equal(load("--session-id-inject-target", "domain=a.com:1", "true", NULL),
 			 -EINVAL);
 	assert_non_null(strstr(err, "--session-id-inject-target \"domain=a.com:1\": column 13: "));
+}
+
+/* An inject target needs a domain and applies to every method (no method=), flag or file. */
+static void test_inject_target_shape(void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    load("--session-id-inject-target", "domain=a.com path=/x/* port=8443", "true", NULL),
+	    0);
+	assert_int_equal(load("--session-id-inject-target", "path=/api/*", "true", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--session-id-inject-target \"path=/api/*\": an inject target "
+				    "needs a domain"));
+	assert_int_equal(
+	    load("--session-id-inject-target", "domain=a.com method=POST", "true", NULL), -EINVAL);
+	assert_non_null(strstr(err, "\"domain=a.com method=POST\": column 14: an inject target "
+				    "applies to every method"));
+	/* "domain=" inside a path is no domain key */
+	assert_int_equal(load("--session-id-inject-target", "path=/domain=x", "true", NULL),
+			 -EINVAL);
+	write_config(cfgpath, "session_id_inject_targets:\n  - path=/api/*\n");
+	assert_int_equal(load("true", NULL), -EINVAL);
+	assert_non_null(strstr(err, "config.yaml:2:5: "));
+	assert_non_null(strstr(err, "needs a domain"));
+}
+
+/* Which targets --enable-session-correlation compiles: the file's, then the flags'. */
+static void test_session_correlation_targets(void **state)
+{
+	(void)state;
+	/* off: targets change nothing, and nothing is compiled */
+	assert_int_equal(load("--session-id-inject-target", "domain=a.com", "true", NULL), 0);
+	assert_null(o.inject_rules);
+	write_config(cfgpath, "session_correlation_enabled: true\n"
+			      "session_id_inject_targets: [\"domain=file.com\"]\n");
+	setenv("CODER_AGENT_URL", "https://ignored.test", 1); /* targets given: not used */
+	assert_int_equal(load("--session-id-inject-target", "domain=a.com", "true", NULL), 0);
+	assert_non_null(o.inject_rules);
+	assert_int_equal(rules_count(o.inject_rules), 2);
+	assert_string_equal(rules_raw(o.inject_rules, 0), "domain=file.com");
+	assert_string_equal(rules_raw(o.inject_rules, 1), "domain=a.com");
+	/* the allow rules are not touched by targets */
+	assert_int_equal(rules_count(o.rules), 0);
+	unlink(cfgpath);
+	setenv("BOUNDARY_SESSION_CORRELATION_ENABLED", "true", 1);
+	setenv("BOUNDARY_SESSION_ID_INJECT_TARGET", "domain=env.com path=/v1/*", 1);
+	assert_int_equal(load("true", NULL), 0);
+	assert_int_equal(rules_count(o.inject_rules), 1);
+	assert_string_equal(rules_raw(o.inject_rules, 0), "domain=env.com path=/v1/*");
+}
+
+/* With no targets, CODER_AGENT_URL's host names one, as coder/boundary derives it. */
+static void check_agent_url(const char *url, const char *want)
+{
+	if (url)
+		setenv("CODER_AGENT_URL", url, 1);
+	else
+		unsetenv("CODER_AGENT_URL");
+	if (!want) {
+		assert_int_equal(load("--enable-session-correlation", "true", NULL), -EINVAL);
+		assert_non_null(strstr(err, "session correlation is enabled but no inject targets "
+					    "are configured"));
+		return;
+	}
+	if (load("--enable-session-correlation", "true", NULL) != 0)
+		fail_msg("CODER_AGENT_URL=%s: %s", url, err);
+	assert_int_equal(rules_count(o.inject_rules), 1);
+	assert_string_equal(rules_raw(o.inject_rules, 0), want);
+}
+
+static void test_session_correlation_default(void **state)
+{
+	(void)state;
+	check_agent_url("https://coder.example.com",
+			"domain=coder.example.com path=/api/v2/aibridge/*");
+	/* the port, user, path and query are dropped: the target matches any port */
+	check_agent_url("http://me:pw@Coder.Example.com:3000/some/path?q=1#f",
+			"domain=Coder.Example.com path=/api/v2/aibridge/*");
+	check_agent_url("http://127.0.0.1:8080", "domain=127.0.0.1 path=/api/v2/aibridge/*");
+	check_agent_url("http://[::1]:3000/", "domain=[::1] path=/api/v2/aibridge/*");
+	check_agent_url("//coder.test", "domain=coder.test path=/api/v2/aibridge/*");
+	check_agent_url("http://coder.test:/", "domain=coder.test path=/api/v2/aibridge/*");
+	/* none, empty, or not a URL with a host: the error, which says what to do */
+	check_agent_url(NULL, NULL);
+	assert_non_null(strstr(err, "--session-id-inject-target"));
+	assert_non_null(strstr(err, "CODER_AGENT_URL"));
+	check_agent_url("", NULL);
+	check_agent_url("coder.example.com", NULL);
+	assert_non_null(
+	    strstr(err, "CODER_AGENT_URL \"coder.example.com\" is not a URL with a host"));
+	check_agent_url("coder.example.com:443", NULL);
+	check_agent_url("http://", NULL);
+	check_agent_url("http:///path", NULL);
+	check_agent_url("http://coder.test:https/", NULL);
+	check_agent_url("http://[::1", NULL);
+	check_agent_url("http://coder\ttest/", NULL);
+	/* a host our rules cannot name is said so */
+	setenv("CODER_AGENT_URL", "http://under_score.test/", 1);
+	assert_int_equal(load("--enable-session-correlation", "true", NULL), -EINVAL);
+	assert_non_null(
+	    strstr(err, "domain=under_score.test path=/api/v2/aibridge/*, is not a rule"));
+	unsetenv("CODER_AGENT_URL");
 }
 
 /* --- values ---------------------------------------------------------------------------------- */
@@ -869,6 +971,9 @@ int main(void)
 	    T(test_bad_rule_flag),
 	    T(test_empty_rule),
 	    T(test_inject_targets_checked),
+	    T(test_inject_target_shape),
+	    T(test_session_correlation_targets),
+	    T(test_session_correlation_default),
 	    T(test_parse_bool),
 	    T(test_bool_flags),
 	    T(test_ports),
