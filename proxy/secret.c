@@ -3,7 +3,6 @@
  * secret.c: the pure half of secrets (secret.h): which hosts a secret may reach, where a
  * placeholder hides in bytes, and the streaming replacement engine. No I/O, no allocation.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
 
