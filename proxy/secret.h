@@ -38,7 +38,7 @@ struct rules;
  * log line, audit record or error message may print it (print name or placeholder instead).
  */
 struct secret {
-	char name[SECRET_NAME_MAX];	   /* the environment variable's name */
+	char name[SECRET_NAME_MAX];	     /* the environment variable's name */
 	char placeholder[SECRET_PH_MAX + 1]; /* what the jail sees instead of value */
 	size_t placeholder_len;
 	const char *value; /* the real value: no NUL, CR or LF in it */
