@@ -10,12 +10,16 @@
  * tried on each maximal run of their alphabet that is long enough to hold the shortest
  * placeholder, from every start within one group of the encoding (2, 8 and 4 characters), so
  * the placeholder is found whatever precedes the encoded text in the run (a label before it, a
- * name joined without dots). Padding ends a run, so it may be there or not. Pure: no I/O, no
- * allocation; one decoded run at a time goes into the caller's scratch.
+ * name joined without dots). Padding ends a run, so it may be there or not.
+ *
+ * Also secret_scan_out() (secretenc.h): the literal search over a stream that arrives in
+ * pieces, holding back a tail that could begin a placeholder. Pure: no I/O, no allocation; one
+ * decoded run at a time goes into the caller's scratch.
  */
 #include <string.h>
 
 #include "proxy/secret.h"
+#include "proxy/secretenc.h"
 
 enum enc { ENC_HEX, ENC_B32, ENC_B64 };
 
@@ -181,5 +185,34 @@ ssize_t secret_find_encoded(const struct secret *s, size_t n, const char *p, siz
 		if (hit >= 0)
 			return hit;
 	}
+	return -1;
+}
+
+/* The longest tail of p[0..len) that is the start (not the whole) of a placeholder. */
+static size_t partial_tail(const struct secret *s, size_t n, const char *p, size_t len)
+{
+	size_t i = len > SECRET_PH_MAX - 1 ? len - (SECRET_PH_MAX - 1) : 0, k, tail;
+
+	for (; i < len; i++) {
+		if (p[i] != SECRET_PREFIX[0])
+			continue;
+		tail = len - i;
+		for (k = 0; k < n; k++)
+			if (tail < s[k].placeholder_len &&
+			    memcmp(p + i, s[k].placeholder, tail) == 0)
+				return tail;
+	}
+	return 0;
+}
+
+ssize_t secret_scan_out(const struct secret *s, size_t n, const char *p, size_t len, bool at_end,
+			size_t *clear)
+{
+	ssize_t hit = secret_find(s, n, p, len);
+
+	*clear = 0;
+	if (hit >= 0)
+		return hit;
+	*clear = len - (at_end ? 0 : partial_tail(s, n, p, len));
 	return -1;
 }

@@ -9,6 +9,9 @@
  * in a block of exactly their size: the answer is -1 or a secret's index; whatever secret_find()
  * finds literally is found; the text with the chosen secret's placeholder, encoded as picked,
  * put between two spaces at the chosen place, is always found, whatever the text around it.
+ * Then secret_scan_out() over both texts cut into pieces where the input's bytes say: it finds
+ * a placeholder exactly when secret_find() finds one in the whole; what it lets out is a prefix
+ * of the text that holds no placeholder, and all of it when there is none.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #include "proxy/secret.h"
+#include "proxy/secretenc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -117,6 +121,34 @@ static ssize_t find(const char *p, size_t len)
 	return r;
 }
 
+/* p[0..len) through secret_scan_out() in pieces whose lengths the bytes of cuts give. */
+static void stream(const char *p, size_t len, const uint8_t *cuts, size_t n_cuts)
+{
+	static char out[TEXT_MAX + 512];
+	size_t at = 0, sent = 0, piece, clear, c = 0;
+	ssize_t whole = secret_find(sec, 2, p, len), hit = -1;
+
+	while (hit < 0) {
+		piece = n_cuts ? 1 + cuts[c++ % n_cuts] % 97 : len;
+		if (piece > len - at)
+			piece = len - at;
+		at += piece;
+		/* the bytes from sent to at: those held back, then the new piece */
+		hit = secret_scan_out(sec, 2, p + sent, at - sent, at == len, &clear);
+		if (hit >= 0)
+			break;
+		check(clear <= at - sent && at - sent - clear < SECRET_PH_MAX, "held back a tail");
+		memcpy(out + sent, p + sent, clear);
+		sent += clear;
+		if (at == len)
+			break;
+	}
+	check((hit >= 0) == (whole >= 0), "found in pieces exactly when found whole");
+	check(secret_find(sec, 2, out, sent) < 0, "no placeholder let out");
+	if (hit < 0)
+		check(sent == len, "all let out when there is none");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char buf[TEXT_MAX + 512];
@@ -142,5 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf[at + 1 + n] = ' ';
 	memcpy(buf + at + 2 + n, text + at, len - at);
 	check(find(buf, len + 2 + n) >= 0, "an encoded placeholder between spaces is found");
+	stream(text, len, data, size < 16 ? size : 16);
+	stream(buf, len + 2 + n, data + 1, size - 1 < 16 ? size - 1 : 16);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "proxy/secret.h"
+#include "proxy/secretenc.h"
 
 #define PH_TOKEN "boundary-secret-API_TOKEN-0123456789abcdef0123456789abcdef"
 #define PH_K	 "boundary-secret-K-fedcba9876543210fedcba9876543210"
@@ -275,6 +276,80 @@ static void test_dns_names(void **state)
 	assert_int_equal(finds(joined), 0);
 }
 
+/* --- a stream in pieces (secret_scan_out) ---------------------------------------------------- */
+
+/*
+ * What a splice does: each piece after what was held back, scanned; what is clear goes out.
+ * Returns the secret found (or -1); out gets what went out.
+ */
+static ssize_t stream(const char *const *pieces, size_t n, char *out, size_t *out_len)
+{
+	char pending[4096];
+	size_t held = 0, clear, i, k;
+	ssize_t hit;
+
+	*out_len = 0;
+	for (i = 0; i <= n; i++) {
+		k = i < n ? strlen(pieces[i]) : 0;
+		memcpy(pending + held, i < n ? pieces[i] : "", k);
+		held += k;
+		hit = secret_scan_out(sec, 2, pending, held, i == n, &clear);
+		if (hit >= 0)
+			return hit;
+		assert_true(clear <= held);
+		assert_true(held - clear < SECRET_PH_MAX);
+		memcpy(out + *out_len, pending, clear);
+		*out_len += clear;
+		memmove(pending, pending + clear, held - clear);
+		held -= clear;
+	}
+	assert_int_equal(held, 0);
+	return -1;
+}
+
+/* The placeholder cut in two at every byte: found, and nothing of it went out. */
+static void test_scan_split_everywhere(void **state)
+{
+	char a[256], b[256], out[4096];
+	const char *pieces[2] = {a, b};
+	size_t cut, n;
+
+	(void)state;
+	for (cut = 0; cut <= strlen(PH_TOKEN); cut++) {
+		snprintf(a, sizeof(a), "user=bob token=%.*s", (int)cut, PH_TOKEN);
+		snprintf(b, sizeof(b), "%s\n", PH_TOKEN + cut);
+		assert_int_equal(stream(pieces, 2, out, &n), 0);
+		/* whole in the first piece: found before anything went */
+		assert_int_equal(n, cut < strlen(PH_TOKEN) ? strlen("user=bob token=") : 0);
+		assert_memory_equal(out, "user=bob token=", n);
+	}
+}
+
+/* Bytes that only start like one are held until they cannot be one, then all go, in order. */
+static void test_scan_passes_the_rest(void **state)
+{
+	const char *pieces[] = {"abc b", "oundary-", "secret-API_TOKEN-0123", "x and more",
+				"then boundary-secret-K-fedc"};
+	const char *whole =
+	    "abc boundary-secret-API_TOKEN-0123x and morethen boundary-secret-K-fedc";
+	char out[4096];
+	size_t n, clear;
+
+	(void)state;
+	assert_int_equal(stream(pieces, 5, out, &n), -1);
+	assert_int_equal(n, strlen(whole));
+	assert_memory_equal(out, whole, n);
+	/* what is held: exactly the tail that starts a placeholder */
+	assert_int_equal(secret_scan_out(sec, 2, "xyz boundary-se", 15, false, &clear), -1);
+	assert_int_equal(clear, 4);
+	assert_int_equal(secret_scan_out(sec, 2, "xyz boundary-se", 15, true, &clear), -1);
+	assert_int_equal(clear, 15);
+	assert_int_equal(secret_scan_out(sec, 2, "no b here", 9, false, &clear), -1);
+	assert_int_equal(clear, 9);
+	assert_int_equal(secret_scan_out(sec, 0, "boundary-", 9, false, &clear), -1);
+	assert_int_equal(clear, 9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +360,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_not_whole, setup),
 	    cmocka_unit_test_setup(test_not_found, setup),
 	    cmocka_unit_test_setup(test_dns_names, setup),
+	    cmocka_unit_test_setup(test_scan_split_everywhere, setup),
+	    cmocka_unit_test_setup(test_scan_passes_the_rest, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
