@@ -128,6 +128,8 @@ struct conn {
 	bool in_connect;		 /* inside an explicit CONNECT tunnel */
 	char connect_host[256];
 	uint16_t connect_port;
+	/* a plain TCP splice with secrets: bytes at the front of cin scanned and free to go */
+	size_t up_clear;
 
 	/* the request being served */
 	struct http1_req req; /* its headers are in the worker's scratch, valid during one step */
@@ -268,6 +270,19 @@ void decide_refuse_stream(struct conn *c, const char *what);
 bool decide_dry_run_stream(struct conn *c, const char *what);
 /* c no longer waits for its second opinion: the job is freed unread when it comes back. */
 void decide_cancel(struct conn *c);
+/*
+ * The secret (an index into the proxy's) whose placeholder name (a TLS server name, a CONNECT
+ * target's host) carries, literally or encoded (secret_find_encoded, as the DNS server looks),
+ * or -1.
+ */
+ssize_t decide_secret_in_name(const struct conn *c, const char *name);
+/*
+ * Closes c at once, both sides: it was sending secret i's placeholder out: in a stream's bytes
+ * to c->host (sni NULL), or in the TLS server name sni (the connection is then named tls://SNI:
+ * dport). A warning names the process and the secret, and a "deny" record the reason "secret
+ * NAME sent to HOST:PORT".
+ */
+void decide_refuse_secret(struct conn *c, size_t i, const char *sni);
 
 /* upstream.c: the upstream side */
 /* The upstream failed: a 502 or 504 (code) saying why, or the end of a head start. */
