@@ -41,6 +41,7 @@
 #include "proxy/log.h"
 #include "proxy/resolve.h"
 #include "proxy/ruleset.h"
+#include "proxy/secretenc.h"
 #include "proxy/sniff.h"
 #include "proxy/tls.h"
 #include "proxy/util.h"
@@ -282,8 +283,9 @@ static bool sniff_more(struct conn *c)
  * without interception. Returns true if it was.
  */
 /*
- * A ClientHello whose name only stream rules allow is spliced through unread (true). Otherwise
- * name gets the name it is for (its SNI, else the dialled name), "" if none.
+ * A ClientHello whose name only stream rules allow is spliced through unread (true); one whose
+ * server name carries a secret's placeholder is refused (true: closed). Otherwise name gets the
+ * name it is for (its SNI, else the dialled name), "" if none.
  */
 static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n, bool *wait,
 			    char *out, size_t outlen)
@@ -292,7 +294,7 @@ static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n,
 	struct rules_decision ds, dr;
 	struct sniff_hello hello;
 	const char *name;
-	ssize_t r;
+	ssize_t r, hit;
 
 	*wait = false;
 	out[0] = '\0';
@@ -304,6 +306,11 @@ static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n,
 	name = r > 0 && hello.sni[0] ? hello.sni : c->dname;
 	if (!name[0])
 		return false;
+	/* Refused whichever way it goes: a head start would send it on (its SNI, a lookup). */
+	if (name == hello.sni && (hit = decide_secret_in_name(c, name)) >= 0) {
+		decide_refuse_secret(c, (size_t)hit, name);
+		return true;
+	}
 	snprintf(out, outlen, "%s", name);
 	rules_match_host(rules, name, strlen(name), c->dport, RULES_REQUESTS, &dr);
 	if (dr.allow)
@@ -518,14 +525,53 @@ static bool shift(struct buf *src, struct buf *dst)
 }
 
 /*
+ * Moves what fits from cin to uout. In a plain TCP splice, when the proxy has secrets, the
+ * bytes are looked at first (secret_scan_out): a placeholder closes both sides before any of it
+ * went out, and a tail that could begin one waits in cin for what follows (or the client's EOF).
+ * TLS passed through is not looked into: it cannot be read. Returns 1 when bytes moved, 0 when
+ * none did, -1 when c was closed.
+ */
+static int shift_up(struct conn *c)
+{
+	const struct proxy_config *cfg = conn_cfg(c);
+	size_t clear, n;
+	ssize_t hit;
+
+	if (cfg->n_secrets == 0 || c->stream != CONN_STREAM_TCP)
+		return shift(&c->cin, &c->uout);
+	if (c->cin.len > c->up_clear) {
+		hit = secret_scan_out(cfg->secrets, cfg->n_secrets, buf_head(&c->cin) + c->up_clear,
+				      c->cin.len - c->up_clear, c->to_up != CONN_HALF_OPEN, &clear);
+		if (hit >= 0) {
+			decide_refuse_secret(c, (size_t)hit, NULL);
+			return -1;
+		}
+		c->up_clear += clear;
+	}
+	n = c->up_clear < buf_room(&c->uout) ? c->up_clear : buf_room(&c->uout);
+	if (n == 0)
+		return 0;
+	buf_append(&c->uout, buf_head(&c->cin), n);
+	buf_consume(&c->cin, n);
+	c->up_clear -= n;
+	return 1;
+}
+
+/*
  * A stream rule's connection: bytes both ways untouched, and each side's close of its sending
  * half passed on to the other once what it sent is delivered, so request-then-EOF protocols
  * still get their answer. Closed when both halves are.
  */
 static bool step_splice(struct conn *c)
 {
-	bool progress = shift(&c->cin, &c->uout) | shift(&c->uin, &c->cout);
+	int up = shift_up(c);
+	bool progress;
 	ssize_t r;
+
+	if (up < 0)
+		return false;
+	progress = up > 0;
+	progress |= shift(&c->uin, &c->cout);
 
 	if (c->to_up == CONN_HALF_OPEN && buf_room(&c->cin)) {
 		r = conn_fill(&c->cx, &c->cin);

@@ -128,6 +128,8 @@ struct conn {
 	bool in_connect;		 /* inside an explicit CONNECT tunnel */
 	char connect_host[256];
 	uint16_t connect_port;
+	/* a plain TCP splice with secrets: bytes at the front of cin scanned and free to go */
+	size_t up_clear;
 
 	/* the request being served */
 	struct http1_req req; /* its headers are in the worker's scratch, valid during one step */
@@ -284,15 +286,27 @@ bool decide_correlate_drop(const struct conn *c, struct slice name);
  * an inject target; nothing otherwise. Returns 0, or -E2BIG when b is full.
  */
 int decide_correlate_put(const struct conn *c, struct buf *b);
+/*
+ * The secret (an index into the proxy's) whose placeholder name (a TLS server name, a CONNECT
+ * target's host) carries, literally or encoded (secret_find_encoded, as the DNS server looks),
+ * or -1.
+ */
+ssize_t decide_secret_in_name(const struct conn *c, const char *name);
+/*
+ * Closes c at once, both sides: it was sending secret i's placeholder out: in a stream's bytes
+ * to c->host (sni NULL), or in the TLS server name sni (the connection is then named tls://SNI:
+ * dport). A warning names the process and the secret, and a "deny" record the reason "secret
+ * NAME sent to HOST:PORT".
+ */
+void decide_refuse_secret(struct conn *c, size_t i, const char *sni);
 
 /* secretx.c: secrets applied to an exchange (secret.h); each needs cfg->n_secrets > 0 */
 /*
  * Before the rules: the secret whose placeholder c's request head (len bytes at the front of
  * cin, parsed into c->req, its host in c->uhost) carries to a host it is not bound to, or -1.
+ * The host name itself may carry none, encoded or not (decide_secret_in_name()).
  */
 ssize_t secretx_check_head(struct conn *c, size_t len);
-/* The same for a bare host name (a CONNECT target). */
-ssize_t secretx_check_name(const struct conn *c, const char *name);
 /*
  * Refuses c's request for carrying secret i where it may not go: logged, recorded, a 403 and
  * the end of the connection; sent: part of it went out already, so both sides are closed.

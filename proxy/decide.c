@@ -18,7 +18,9 @@
 
 #include "proxy/audit.h"
 #include "proxy/conn.h"
+#include "proxy/dns.h"
 #include "proxy/log.h"
+#include "proxy/secret.h"
 #include "proxy/util.h"
 #include "rules/rules.h"
 
@@ -475,4 +477,40 @@ bool decide_dry_run_stream(struct conn *c, const char *what)
 	decide_start_stream(c, c->dname, c->dport, NULL, false,
 			    CONN_STREAM_TCP); /* by its own name */
 	return true;
+}
+
+/* --- secrets: a placeholder on its way out of a connection no HTTP rule reads ---------------- */
+
+ssize_t decide_secret_in_name(const struct conn *c, const char *name)
+{
+	const struct proxy_config *cfg = conn_cfg(c);
+	char scratch[1024];
+	ssize_t hit;
+
+	if (cfg->n_secrets == 0)
+		return -1;
+	hit = dns_name_secret(cfg->secrets, cfg->n_secrets, name);
+	/* a name longer than DNS allows: the rest of it too, dots and all */
+	if (hit < 0)
+		hit = secret_find_encoded(cfg->secrets, cfg->n_secrets, name,
+					  strnlen(name, sizeof(scratch)), scratch);
+	return hit;
+}
+
+void decide_refuse_secret(struct conn *c, size_t i, const char *sni)
+{
+	char why[SECRET_NAME_MAX + 320];
+
+	if (sni) {
+		c->stream = CONN_STREAM_TLS;
+		c->method[0] = '\0';
+		snprintf(c->host, sizeof(c->host), "%s:%u", sni, c->dport);
+		snprintf(c->url, sizeof(c->url), "tls://%s:%u", sni, c->dport);
+	}
+	snprintf(why, sizeof(why), "secret %s sent to %s%s", conn_cfg(c)->secrets[i].name, c->host,
+		 sni ? " in a TLS server name" : "");
+	log_warn("DENY %s from %s: %s (its placeholder; the connection is cut)", c->url, c->who,
+		 why);
+	decide_audit(c, "request", "deny", NULL, why, 0);
+	conn_close(c, "refused: a secret's placeholder on its way out");
 }

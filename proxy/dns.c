@@ -18,6 +18,7 @@
 
 #include "proxy/dns.h"
 #include "proxy/log.h"
+#include "proxy/secret.h"
 
 #define HDR_LEN	     12
 #define OPT_LEN	     11		 /* root owner, type, class, TTL, RDLENGTH 0 */
@@ -861,4 +862,25 @@ ssize_t dns_tcp_feed(struct dns_table *t, const unsigned char *in, size_t len, u
 		pos += 2 + flen;
 	}
 	return pos == 0 && err ? err : (ssize_t)pos;
+}
+
+ssize_t dns_name_secret(const struct secret *s, size_t n, const char *name)
+{
+	char joined[DNS_NAME_MAX], scratch[DNS_NAME_MAX];
+	size_t i, len = 0, start = 0, nlen = strnlen(name, DNS_NAME_MAX);
+	ssize_t hit;
+
+	if (n == 0 || nlen == 0)
+		return -1;
+	for (i = 0; i < nlen; i++)
+		if (name[i] != '.')
+			joined[len++] = name[i];
+	hit = secret_find_encoded(s, n, joined, len, scratch);
+	for (i = 0; hit < 0 && i <= nlen; i++) {
+		if (i < nlen && name[i] != '.')
+			continue;
+		hit = secret_find_encoded(s, n, name + start, i - start, scratch);
+		start = i + 1;
+	}
+	return hit;
 }

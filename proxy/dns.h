@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct secret;
+
 /* Error codes, returned negated (-DNS_E_COUNT). dns_strerror() names each. */
 enum dns_err {
 	DNS_E_SHORT = 1,  /* shorter than a header: no reply possible */
@@ -223,5 +225,13 @@ const char *dns_strerror(int err);
 
 /* The mnemonic of a query type ("A", "AAAA", "HTTPS", ...), or NULL for one not listed. */
 const char *dns_type_name(uint16_t qtype);
+
+/*
+ * The secret (an index into s[0..n), secret.h) whose placeholder name (a dns_query's: lower case,
+ * no trailing dot) carries, or -1: looked for by secret_find_encoded() in the labels joined
+ * without dots (an exfiltrator splits a long encoding across labels) and in each label alone.
+ * Pure; never allocates.
+ */
+ssize_t dns_name_secret(const struct secret *s, size_t n, const char *name);
 
 #endif /* BOUNDARY_PROXY_DNS_H */

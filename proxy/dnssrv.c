@@ -24,6 +24,7 @@
 #include "proxy/log.h"
 #include "proxy/loop.h"
 #include "proxy/ruleset.h"
+#include "proxy/secret.h"
 #include "proxy/util.h"
 #include "rules/rules.h"
 
@@ -247,6 +248,9 @@ static const char *forward_rule(const struct dns_server *s, const struct dns_que
 	if (!s->fwd || q->qclass != DNS_CLASS_IN ||
 	    (q->qtype != DNS_TYPE_A && q->qtype != DNS_TYPE_AAAA) || !q->name[0])
 		return NULL;
+	/* Refused before it gets here (refuse_secret); never out, whatever calls this. */
+	if (dns_name_secret(s->cfg.secrets, s->cfg.n_secrets, q->name) >= 0)
+		return NULL;
 	rules_match_host(ruleset_rules(s->rs), q->name, strlen(q->name), 0, RULES_DOMAIN, &d);
 	return d.allow ? d.raw : NULL;
 }
@@ -292,6 +296,39 @@ static void note_synthetic(struct dns_server *s, const struct origin *o, const u
 		log_debug("DNS: a malformed query from %s", who);
 		record(s, o, NULL, "deny", NULL, "malformed query");
 	}
+}
+
+/*
+ * A query whose name carries a secret's placeholder (an attempt to send it out through DNS,
+ * to whoever serves the name's zone) is answered NXDOMAIN, whatever the rules say, and never
+ * forwarded: a warning and a "deny" record name the process and the secret (never its value).
+ * Returns true if msg[0..len) was such a query.
+ */
+static bool refuse_secret(struct dns_server *s, const struct origin *o, const unsigned char *msg,
+			  size_t len)
+{
+	unsigned char out[DNS_REPLY_MAX];
+	struct dns_query q;
+	char who[48], why[SECRET_NAME_MAX + 32];
+	const char *name;
+	ssize_t hit, r;
+
+	if (s->cfg.n_secrets == 0 || dns_parse_query(msg, len, &q) <= 0)
+		return false;
+	hit = dns_name_secret(s->cfg.secrets, s->cfg.n_secrets, q.name);
+	if (hit < 0)
+		return false;
+	name = s->cfg.secrets[hit].name;
+	who_str(o, who, sizeof(who));
+	r = dns_error_answer(&q, msg, len, DNS_RCODE_NXDOMAIN, out, sizeof(out));
+	if (r > 0)
+		reply(s, o, out, (size_t)r);
+	log_warn("DNS %s %s from %s: the name carries the placeholder of secret %s: refused "
+		 "(NXDOMAIN), an attempt to send it out through DNS",
+		 dns_type_name(q.qtype) ? dns_type_name(q.qtype) : "query", q.name, who, name);
+	snprintf(why, sizeof(why), "secret %s sent in a DNS name", name);
+	record(s, o, &q, "deny", NULL, why);
+	return true;
 }
 
 /* Forwards q if the rules say so. Returns true if it is now on its way. */
@@ -362,7 +399,7 @@ static void udp_read(struct dns_server *s, int fd, int probe6)
 			o.limit = q.edns_size < 512		? 512
 				  : q.edns_size > DNS_EDNS_SIZE ? DNS_EDNS_SIZE
 								: q.edns_size;
-		if (try_forward(s, &o, in, (size_t)n))
+		if (refuse_secret(s, &o, in, (size_t)n) || try_forward(s, &o, in, (size_t)n))
 			continue;
 		note_synthetic(s, &o, in, (size_t)n);
 		v6_for(s, probe6);
@@ -446,7 +483,8 @@ static void tcp_read(struct dns_server *s, unsigned slot)
 		if (flen >= 12 && flen <= DNS_TCP_QUERY_MAX && t->in_len < 2 + flen)
 			break;
 		if (flen >= 12 && flen <= DNS_TCP_QUERY_MAX &&
-		    try_forward(s, &o, t->in + 2, flen)) {
+		    (refuse_secret(s, &o, t->in + 2, flen) ||
+		     try_forward(s, &o, t->in + 2, flen))) {
 			used = (ssize_t)(2 + flen);
 		} else {
 			out_len = 0;

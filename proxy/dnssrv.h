@@ -18,6 +18,7 @@
 
 struct audit;
 struct dns_table;
+struct secret;
 struct rules;
 struct ruleset;
 struct dns_server;
@@ -43,6 +44,14 @@ struct dns_server_config {
 	 */
 	int probe6;
 	int ep; /* the epoll instance to register in */
+	/*
+	 * Credentials the jail holds only as placeholders (secret.h), borrowed for the server's
+	 * life (NULL when n_secrets is 0): a query whose name carries one, literally or encoded
+	 * (dns_name_secret), is answered NXDOMAIN whatever the rules say, never forwarded, and is
+	 * a warning and a "deny" record naming the secret.
+	 */
+	const struct secret *secrets;
+	size_t n_secrets;
 };
 
 /*

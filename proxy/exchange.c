@@ -353,7 +353,7 @@ static void handle_request(struct conn *c, size_t len)
 			return;
 		}
 		snprintf(c->uhost, sizeof(c->uhost), "%s", c->connect_host);
-		if (cfg->n_secrets && (leak = secretx_check_name(c, c->connect_host)) >= 0) {
+		if (cfg->n_secrets && (leak = decide_secret_in_name(c, c->connect_host)) >= 0) {
 			secretx_refuse(c, (size_t)leak, false);
 			return;
 		}

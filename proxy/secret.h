@@ -59,10 +59,12 @@ bool secret_bound(const struct secret *s, const char *host, size_t host_len);
 ssize_t secret_find(const struct secret *s, size_t n, const char *p, size_t len);
 
 /*
- * As secret_find(), but also through one layer of encoding: percent-encoding (%62oundary...),
- * and, when p looks like base64 or hex or base32 (as a DNS label or a Basic credential would
- * be), its decoding. For request heads and DNS names. scratch is the caller's, of at least
- * len bytes.
+ * As secret_find(), but ignoring ASCII case (DNS folds it), and also through one layer of
+ * encoding: percent-encoding (%62oundary...), and hex, base32 (RFC 4648) and base64 (standard
+ * or URL-safe), each tried on every run of its alphabet in p long enough to hold a placeholder,
+ * wherever the encoded text starts in the run, padded or not, hex and base32 in either case.
+ * For request heads and DNS names (a caller joins a name's labels without dots, and tries each
+ * label alone too). scratch is the caller's, of at least len bytes; never allocates.
  */
 ssize_t secret_find_encoded(const struct secret *s, size_t n, const char *p, size_t len,
 			    char *scratch);

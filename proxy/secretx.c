@@ -135,6 +135,10 @@ ssize_t secretx_check_head(struct conn *c, size_t len)
 	size_t i, k, off;
 	ssize_t n;
 
+	/* A name carrying one, even encoded, would reach the host's resolver: never. */
+	n = decide_secret_in_name(c, c->uhost);
+	if (n >= 0)
+		return n;
 	for (i = 0; i < n_sec(c); i++) {
 		if (secret_bound(sec(c, i), c->uhost, strlen(c->uhost)))
 			continue;
@@ -146,19 +150,6 @@ ssize_t secretx_check_head(struct conn *c, size_t len)
 				return (ssize_t)i;
 		}
 	}
-	return -1;
-}
-
-ssize_t secretx_check_name(const struct conn *c, const char *name)
-{
-	char scratch[512];
-	size_t i, len = strlen(name);
-
-	if (len >= sizeof(scratch))
-		len = sizeof(scratch) - 1;
-	for (i = 0; i < n_sec(c); i++)
-		if (!secret_bound(sec(c, i), name, len) && carries(c, i, name, len, scratch))
-			return (ssize_t)i;
 	return -1;
 }
 

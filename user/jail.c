@@ -127,6 +127,9 @@ struct jail {
 	unsigned entry_level; /* that level; 0: not a parent */
 	struct parent *parent;
 	unsigned fast; /* the timer's period, ms, as last set */
+	/* the proxy's secrets (proxy_config), borrowed: the DNS server refuses names with them */
+	const struct secret *secrets;
+	size_t n_secrets;
 };
 
 #define SELF_CHECK_MS 1000  /* how often the programs are checked to be where they should */
@@ -622,6 +625,8 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	pc.dns = j->dns;
 	pc.orig_arg = j;
 	pc.jail_only = (j->cfg_flags & JAIL_CFG_HOST_LOOPBACK) != 0;
+	j->secrets = pc.secrets;
+	j->n_secrets = pc.n_secrets;
 	j->proxy = proxy_new(&pc, err, errlen);
 	if (!j->proxy)
 		return -ENOMEM;
@@ -920,6 +925,8 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	dc.tcp[1] = j->l.dns_tcp6;
 	dc.probe6 = j->l.probe6;
 	dc.ep = ep;
+	dc.secrets = j->secrets;
+	dc.n_secrets = j->n_secrets;
 	dns = dns_server_new(&dc, err, sizeof(err));
 	if (!dns) {
 		/* The jail is running: stop it rather than leave it without DNS. */

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "proxy/dns.c"
+#include "proxy/secret.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1541,6 +1542,50 @@ static void test_node(void **state)
 	expect_in(out, "resolveSrv ENODATA");
 }
 
+/* --- names that carry a secret's placeholder (dns_name_secret) --------------------------------- */
+
+static void test_name_secret(void **state)
+{
+	struct secret sec[2];
+	char hex[128], name[300];
+	const char *ph = "boundary-secret-api_token-0123456789abcdef0123456789abcdef";
+	size_t i;
+
+	(void)state;
+	memset(sec, 0, sizeof(sec));
+	snprintf(sec[0].name, sizeof(sec[0].name), "K");
+	snprintf(sec[0].placeholder, sizeof(sec[0].placeholder),
+		 "boundary-secret-K-fedcba9876543210fedcba9876543210");
+	sec[0].placeholder_len = strlen(sec[0].placeholder);
+	snprintf(sec[1].name, sizeof(sec[1].name), "API_TOKEN");
+	/* upper case, as the environment has it; a query's name comes lower-cased */
+	snprintf(sec[1].placeholder, sizeof(sec[1].placeholder),
+		 "boundary-secret-API_TOKEN-0123456789abcdef0123456789abcdef");
+	sec[1].placeholder_len = strlen(sec[1].placeholder);
+	for (i = 0; ph[i]; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)ph[i]);
+	snprintf(name, sizeof(name), "%s.leak.test", ph);
+	assert_int_equal(dns_name_secret(sec, 2, name), 1);
+	/* hex in two labels of 58, under the exfiltrator's domain, after a label of its own */
+	snprintf(name, sizeof(name), "a.%.58s.%s.leak.test", hex, hex + 58);
+	assert_int_equal(dns_name_secret(sec, 2, name), 1);
+	/* base32 (lower case, unpadded) in two labels */
+	assert_int_equal(dns_name_secret(sec, 2,
+					 "mjxxk3temfzhslltmvrxezlufvavask7krhuwrkofuydcmrt."
+					 "gq2tmnzyhfqwey3emvtdamjsgm2dknrxha4wcytdmrswm.leak.test"),
+			 1);
+	/* percent-encoded, in one label */
+	assert_int_equal(
+	    dns_name_secret(sec, 2, "%62oundary-secret-k-fedcba9876543210fedcba9876543210.x"), 0);
+	/* ordinary names, the root, and no secrets at all */
+	assert_int_equal(dns_name_secret(sec, 2, "www.example.com"), -1);
+	assert_int_equal(dns_name_secret(sec, 2, ""), -1);
+	assert_int_equal(dns_name_secret(sec, 0, ph), -1);
+	/* one hex digit short: not a placeholder */
+	snprintf(name, sizeof(name), "%.58s.%.57s.leak.test", hex, hex + 58);
+	assert_int_equal(dns_name_secret(sec, 2, name), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1567,6 +1612,7 @@ int main(void)
 	    cmocka_unit_test(test_dig),
 	    cmocka_unit_test(test_python),
 	    cmocka_unit_test(test_node),
+	    cmocka_unit_test(test_name_secret),
 	};
 	int failed;
 
