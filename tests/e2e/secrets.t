@@ -69,6 +69,11 @@ bnd --audit-log "$AUD" --secret "API_KEY domain=up.test" \
 	printf 'POST /echo/chunked HTTP/1.1\r\nHost: up.test:$P_HTTPS\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n' \
 		\${#a} \"\$a\" \${#b} \"\$b\" >$R/chunked.req
 	$PYC raw --tls up.test $P_HTTPS $R/chunked.req >$R/chunked
+	$CURL -H \"Authorization: Bearer \$API_KEY\" \"https://up.test:$P_HTTPS/echo/ch?chunked=1\" >$R/ch
+	$CURL --http1.0 -H \"Authorization: Bearer \$API_KEY\" http://up.test:$P_HTTP/echo/h10 >$R/h10
+	$CURL -H 'Content-Type: application/json' -d \"{\\\"a\\\":\\\"\$API_KEY\\\"}\" -o $R/ka1 \
+		https://up.test:$P_HTTPS/echo/ka1 --next -H 'Content-Type: application/json' \
+		-d \"{\\\"b\\\":\\\"\$API_KEY\\\"}\" -o $R/ka2 https://up.test:$P_HTTPS/echo/ka2
 	[ -n \"$NODE\" ] && $NODE $NODE_CLIENT fetch https://up.test:$P_HTTPS/echo/node x-custom-key \"\$API_KEY\" >$R/node
 	if $git_ready; then
 		git -c http.curloptResolve=up.test:$P_HTTPS:$TH4 -c credential.helper= clone -q \
@@ -102,6 +107,17 @@ check "... and the echo of an injected value comes back as OTHER_TOKEN's placeho
 split_replaced() { upstream_saw /echo/chunked "$VALUE" && ! upstream_saw /echo/chunked "$PH"; }
 check "a placeholder split across two chunks of a chunked JSON body is replaced whole" split_replaced
 check "... and the raw client reads the echo with the placeholder" client_saw_placeholder chunked
+json_whole() { python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$R/$1"; }
+chunked_back() { client_saw_placeholder ch && json_whole ch; }
+check "a chunked response cut every 7 bytes, the value across cuts: the client gets the placeholder" \
+	chunked_back
+h10_back() { client_saw_placeholder h10 && json_whole h10; }
+check "an HTTP/1.0 client gets the answer, placeholder in place, ended by the close" h10_back
+kept_alive() {
+	upstream_saw /echo/ka1 "$VALUE" && upstream_saw /echo/ka2 "$VALUE" &&
+		client_saw_placeholder ka1 && client_saw_placeholder ka2
+}
+check "two re-framed exchanges one after the other on one connection" kept_alive
 if [ -z "$NODE" ]; then
 	skip "node is not installed (Debian package nodejs)"
 else
@@ -184,10 +200,56 @@ bnd --dry-run --secret "API_KEY domain=up.test" -- sh -c "
 	$CURL -o /dev/null -w '%{http_code}' -H \"X-Key: \$API_KEY\" https://other.test:$P_HTTPS/echo/x-dry"
 check "--dry-run does not let a placeholder out to another host" test "$out" = 403
 
+# --interactive: the question shows the placeholder, and the answer lets the value go.
+cat >"$TMPDIR_T/steps" <<'STEPS'
+expect allow other.test? [once/always/deny]
+send once
+expect ASKED-DONE
+STEPS
+bnd_argv --interactive --audit-log "$AUD" --secret "API_KEY domain=other.test" -- sh -c "
+	$CURL -o /dev/null -w 'CODE=%{http_code}.\n' \"http://other.test:$P_HTTP/echo/asked?k=\$API_KEY\"
+	echo ASKED-DONE"
+timeout -k 5 90 python3 "$STAGE/lib/pty_drive.py" "$TMPDIR_T/steps" "$TMPDIR_T/tty.out" -- \
+	"${BND_ARGV[@]}" >/dev/null 2>&1
+asked_right() {
+	grep -q "CODE=200\." "$TMPDIR_T/tty.out" && grep -q "boundary-secret-API_KEY-" "$TMPDIR_T/tty.out" &&
+		hasnt "$TMPDIR_T/tty.out" "$VALUE" && upstream_saw /echo/asked "k=$VALUE"
+}
+check "--interactive asks with the placeholder in the URL, never the value; \"once\" sends the value" \
+	asked_right
+
+# `boundary log summary`: refusals of placeholders are told apart, never turned into --allow.
+"$BOUNDARY" log summary "$AUD" >"$TMPDIR_T/summary" 2>&1
+summary_right() {
+	has "$TMPDIR_T/summary" "other.test: " && has "$TMPDIR_T/summary" "secret API_KEY" &&
+		hasnt "$TMPDIR_T/summary" '--allow "domain=other.test"' &&
+		hasnt "$TMPDIR_T/summary" "$VALUE"
+}
+check "log summary lists the placeholders refused per host and suggests no --allow for them" summary_right
+
+# A crash: boundary holds values, so it is not dumpable: no core file, no value on stderr.
+CORE=$TMPDIR_T/core
+mkdir -p "$CORE"
+core_control() { (cd "$CORE" && ulimit -c unlimited && sh -c 'kill -SEGV $$') >/dev/null 2>&1; ls "$CORE" | grep -q core; }
+if [ "$(head -c 1 /proc/sys/kernel/core_pattern)" = "|" ] || ! core_control 2>/dev/null; then
+	skip "core files are not written to the working directory here (core_pattern $(cat /proc/sys/kernel/core_pattern))"
+else
+	rm -f "$CORE"/core*
+	(
+		cd "$CORE" && ulimit -c unlimited &&
+			bnd_bg crash --secret "API_KEY domain=up.test" --allow "domain=up.test" -- sleep 30 &&
+			sleep 1 && kill -SEGV "$BND_PID" && wait "$BND_PID"
+	) >/dev/null 2>&1
+	no_core() { ! ls "$CORE" | grep -q core && hasnt "$TMPDIR_T/crash.log" "$VALUE" && hasnt "$TMPDIR_T/crash.out" "$VALUE"; }
+	check "a crash of boundary while it holds a value leaves no core file, and no value on its output" no_core
+	"$BOUNDARY" cleanup >/dev/null 2>&1
+fi
+
 # --- the value is nowhere ------------------------------------------------------------------------
 
 value_nowhere() {
 	hasnt "$TMPDIR_T/bnd.log" "$VALUE" && hasnt "$AUD" "$VALUE" && hasnt "$AUD" "$VALUE2" &&
+		hasnt "$TMPDIR_T/tty.out" "$VALUE" &&
 		! grep -rqF -- "$VALUE" "$R" 2>/dev/null && ! grep -rqF -- "$VALUE2" "$R" 2>/dev/null
 }
 check "the real values are in no log line (debug), audit record or file the jail wrote" value_nowhere

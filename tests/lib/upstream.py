@@ -193,6 +193,15 @@ class Conn:
             info["body"] = head.decode("latin-1")
             info["te"] = headers.get("transfer-encoding", "")
             self.srv.log("echo.log", json.dumps(info))
+            if q.get("chunked"):
+                # the same answer in chunks of 7 bytes, cut anywhere (a value too)
+                data = (json.dumps(info) + "\n").encode()
+                self.send(("HTTP/1.1 200 OK\r\nX-Upstream: %s\r\nContent-Type: application/"
+                           "json\r\nTransfer-Encoding: chunked\r\n\r\n" % self.lid).encode())
+                for i in range(0, len(data), 7):
+                    self.chunk(data[i:i + 7])
+                self.send(b"0\r\n\r\n")
+                return None
         if path.startswith(("/echo", "/api/v2/aibridge/")) or path == "/upload":
             self.respond(200, json.dumps(info) + "\n", "application/json")
         elif path.startswith("/bytes/"):
