@@ -5,6 +5,11 @@
  * engine is fed the pieces and must emit exactly what a one-pass reference written here emits
  * for the whole text: the longest from at each position, left to right, stopping at a refusal.
  * The output must also fit the bound subst_out_bound() promised for each piece.
+ *
+ * The same text is also read as a chunked body, as the proxy reads one (proxy/http1.c's
+ * http1_chunked_decode(), cut at the same places): its decoding must consume what the scanner
+ * consumes, end where it ends, fail where it fails, and, fed to the engine piece by piece, give
+ * what the reference gives for the whole decoded body.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -12,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy/http1.h"
 #include "proxy/secret.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -69,6 +75,58 @@ static ssize_t reference(const struct subst_pair *pair, size_t n, const char *t,
 		i += best_len;
 	}
 	return -1;
+}
+
+/* The text as a chunked body, decoded in the given pieces and fed to the engine. */
+static void chunked(const struct subst_pair *pair, size_t n, const char *t, size_t len,
+		    const size_t *cuts, size_t n_cuts)
+{
+	static char body[4096], piece[4096], want[OUT_MAX], got[OUT_MAX];
+	struct http1_chunked dec, scan;
+	struct out ow = {want, 0, OUT_MAX}, og = {got, 0, OUT_MAX};
+	struct subst s;
+	size_t at = 0, end, i, blen = 0, plen, pos;
+	ssize_t rd, rs;
+	bool failed = false;
+	int ret = 0;
+
+	http1_chunked_init(&dec);
+	http1_chunked_init(&scan);
+	subst_init(&s, pair, n);
+	for (i = 0; i <= n_cuts && !dec.done; i++) {
+		end = i < n_cuts ? at + cuts[i] : len;
+		if (end > len)
+			end = len;
+		size_t piece_len = end - at;
+
+		rd = http1_chunked_decode(&dec, t + at, piece_len, &pos, piece, &plen);
+		rs = http1_chunked_scan(&scan, t + at, end - at, &pos);
+		check(rd == rs, "decoding and scanning consume differently");
+		check(dec.done == scan.done, "decoding and scanning end differently");
+		if (rd < 0) {
+			failed = true;
+			break;
+		}
+		check(plen <= (size_t)rd, "more data than bytes");
+		memcpy(body + blen, piece, plen);
+		blen += plen;
+		if (ret == 0)
+			ret = subst_feed(&s, piece, plen, collect, &og);
+		at += (size_t)rd;
+		if ((size_t)rd < piece_len)
+			break; /* the body ended inside this piece */
+	}
+	if (failed)
+		return;
+	if (ret == 0)
+		ret = subst_finish(&s, collect, &og);
+	if (reference(pair, n, body, blen, &ow) >= 0) {
+		check(ret == -EPERM, "a refusal in a decoded body was not reported");
+		return;
+	}
+	check(ret == 0, "a refusal the reference did not find in a decoded body");
+	check(og.len == ow.len && memcmp(got, want, ow.len) == 0,
+	      "a decoded body's output differs from one pass over it");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -138,5 +196,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check(og.len == ow.len && memcmp(got, want, ow.len) == 0,
 	      "the output differs from one pass over the whole");
+	chunked(pair, n, (const char *)data + pos, size - pos, cuts, n_cuts);
 	return 0;
 }
