@@ -200,6 +200,48 @@ bnd --dry-run --secret "API_KEY domain=up.test" -- sh -c "
 	$CURL -o /dev/null -w '%{http_code}' -H \"X-Key: \$API_KEY\" https://other.test:$P_HTTPS/echo/x-dry"
 check "--dry-run does not let a placeholder out to another host" test "$out" = 403
 
+# --proxy-port: absolute-form and CONNECT from the jail's own explicit-proxy clients.
+PP=$(free_ports 1)
+bnd --proxy-port "$PP" --secret "API_KEY domain=up.test" --allow "domain=up.test" \
+	--allow "domain=other.test" -- sh -c "
+	printf '%s' \"\$API_KEY\" >$R/env3
+	x() { curl -sS --max-time 20 -x http://127.0.0.1:$PP -H \"Authorization: Bearer \$API_KEY\" \"\$@\"; }
+	x http://up.test:$P_HTTP/echo/xabs >$R/xabs
+	x https://up.test:$P_HTTPS/echo/xconnect >$R/xconnect
+	x -o /dev/null -w '%{http_code}' https://other.test:$P_HTTPS/echo/xconnect-other >$R/xother"
+explicit_ok() {
+	local PH
+	PH=$(cat "$R/env3")
+	upstream_saw /echo/xabs "Bearer $VALUE" && client_saw_placeholder xabs &&
+		upstream_saw /echo/xconnect "Bearer $VALUE" && client_saw_placeholder xconnect
+}
+check "--proxy-port: absolute-form and CONNECT requests get the value put in, and back out" explicit_ok
+explicit_refused() { [ "$(cat "$R/xother")" = 403 ] && ! echo_of /echo/xconnect-other | grep -q .; }
+check "--proxy-port: inside a CONNECT tunnel to another host, the placeholder is refused" \
+	explicit_refused
+
+# boundary serve: no command to give a placeholder to, so header= is the way.
+bnd_bg srv serve --listen 127.0.0.1:0 --secret "OTHER_TOKEN domain=up.test header=X-Api-Key" \
+	--allow "domain=up.test"
+SPORT=""
+for _ in $(seq 200); do
+	SPORT=$(sed -nE '1s/^boundary serve: listening on [^ ]*:([0-9]+).*/\1/p' "$TMPDIR_T/srv.out" 2>/dev/null)
+	[ -n "$SPORT" ] && break
+	kill -0 "$BND_PID" 2>/dev/null || break
+	sleep 0.05
+done
+curl -sS --max-time 20 -x "http://127.0.0.1:$SPORT" --cacert "$TMPDIR_T/xdg/coder_boundary/ca-cert.pem" \
+	"https://up.test:$P_HTTPS/echo/served" >"$R/served" 2>&1
+kill "$BND_PID" 2>/dev/null
+wait "$BND_PID" 2>/dev/null
+served_ok() {
+	upstream_saw /echo/served "[\"X-Api-Key\", \"$VALUE2\"]" &&
+		has "$R/served" "boundary-secret-OTHER_TOKEN-" && hasnt "$R/served" "$VALUE2"
+}
+check "boundary serve: header= sets the field, and the echo comes back with the placeholder" served_ok
+check "boundary serve: it warns that only header= works there, and never prints the value" \
+	hasnt "$TMPDIR_T/srv.log" "$VALUE2"
+
 # --interactive: the question shows the placeholder, and the answer lets the value go.
 cat >"$TMPDIR_T/steps" <<'STEPS'
 expect allow other.test? [once/always/deny]
