@@ -55,6 +55,8 @@ bnd --audit-log "$AUD" --secret "API_KEY domain=up.test" \
 	printf '%s' \"\$API_KEY\" >$R/env
 	$CURL -H \"Authorization: Bearer \$API_KEY\" https://up.test:$P_HTTPS/echo/bearer >$R/bearer
 	CLIENT_HEADERS=\"x-custom-key: \$API_KEY\" $PYC urllib https://up.test:$P_HTTPS/echo/py >$R/py
+	CLIENT_HEADERS=\"x-custom-key: \$API_KEY\" $PYC requests https://up.test:$P_HTTPS/echo/requests \
+		\"{\\\"key\\\": \\\"\$API_KEY\\\"}\" >$R/requests
 	$PYC urllib https://up.test:$P_HTTPS/echo/form POST \"key=\$API_KEY&x=1\" >$R/form
 	$CURL -H 'Content-Type: application/json' -d \"{\\\"key\\\":\\\"\$API_KEY\\\"}\" \
 		https://up.test:$P_HTTPS/echo/json >$R/json
@@ -90,6 +92,11 @@ check "... and the echo of it reaches curl as the placeholder" client_saw_placeh
 check "an x-custom-key field (python urllib): the upstream gets the value" \
 	upstream_saw /echo/py "\"$VALUE\""
 check "... the client sees the placeholder" client_saw_placeholder py
+requests_ok() {
+	upstream_saw /echo/requests "[\"x-custom-key\", \"$VALUE\"]" &&
+		upstream_saw /echo/requests "$VALUE\\\"}" && client_saw_placeholder requests
+}
+check "python requests: a header and a JSON body get the value; the answer the placeholder" requests_ok
 check "a form body (urllib POST): the value replaces the placeholder, the body goes chunked" \
 	upstream_saw /echo/form "key=$VALUE&x=1"
 check "... and the answer, which quotes it, comes back with the placeholder" client_saw_placeholder form

@@ -15,6 +15,8 @@
 #   client.py urllib URL [METHOD] [BODY]      urllib.request: prints "status N", then the body;
 #                                             each line "Name: value" of $CLIENT_HEADERS is a
 #                                             request header field
+#   client.py requests URL [JSON]             the requests library (GET, or POST of JSON), with
+#                                             $CLIENT_HEADERS as urllib: "status N", the body
 #   client.py httpclient URL N                http.client, N requests on one connection:
 #                                             prints "status N" per request, "connects N"
 #   client.py upload URL N [chunked]          streams N bytes of the test pattern: prints the
@@ -164,6 +166,21 @@ def cmd_urllib(args):
     except urllib.error.HTTPError as e:
         print("status %d" % e.code)
         sys.stdout.write(e.read().decode())
+
+
+def cmd_requests(args):
+    import requests
+    headers = {}
+    for line in os.environ.get("CLIENT_HEADERS", "").splitlines():
+        name, _, value = line.partition(":")
+        headers[name.strip()] = value.strip()
+    if len(args) > 1:
+        r = requests.post(args[0], data=args[1], timeout=30,
+                          headers=dict(headers, **{"Content-Type": "application/json"}))
+    else:
+        r = requests.get(args[0], headers=headers, timeout=30)
+    print("status %d" % r.status_code)
+    sys.stdout.write(r.text)
 
 
 def cmd_httpclient(args):
@@ -323,7 +340,7 @@ def cmd_hello(args):
 
 def main():
     cmds = {"raw": cmd_raw, "seq": cmd_seq, "urllib": cmd_urllib, "httpclient": cmd_httpclient,
-            "upload": cmd_upload, "expect": cmd_expect, "sse": cmd_sse, "ws": cmd_ws,
+            "requests": cmd_requests, "upload": cmd_upload, "expect": cmd_expect, "sse": cmd_sse, "ws": cmd_ws,
             "hello": cmd_hello}
     try:
         cmds[sys.argv[1]](sys.argv[2:])
