@@ -20,6 +20,7 @@
 #include "proxy/conn.h"
 #include "proxy/log.h"
 #include "proxy/secret.h"
+#include "proxy/secretenc.h"
 
 #define STEP_IN	      (16 * 1024) /* body bytes decoded and fed in one step, at most */
 #define FRAME_ROOM    32	  /* a chunk's size line and CRLF, and the last chunk */
@@ -56,35 +57,6 @@ static size_t n_sec(const struct conn *c)
 }
 
 /* --- looking at a request head ------------------------------------------------------------- */
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* p[0..len) with %XX decoded, into out (len bytes of room). Returns the new length. */
-static size_t percent_decode(const char *p, size_t len, char *out)
-{
-	size_t i, n = 0;
-	int hi, lo;
-
-	for (i = 0; i < len; i++) {
-		if (p[i] == '%' && i + 2 < len && (hi = hexval(p[i + 1])) >= 0 &&
-		    (lo = hexval(p[i + 2])) >= 0) {
-			out[n++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			out[n++] = p[i];
-		}
-	}
-	return n;
-}
 
 /*
  * The credentials of a "Basic" field value, decoded into out (of at least value.len bytes):
@@ -123,7 +95,7 @@ static bool carries(const struct conn *c, size_t i, const char *p, size_t len, c
 		return true;
 	if (!memchr(p, '%', len))
 		return false;
-	n = percent_decode(p, len, scratch);
+	n = secret_percent_decode(p, len, scratch);
 	return secret_find(sec(c, i), 1, scratch, n) >= 0;
 }
 
