@@ -304,7 +304,8 @@ void decide_refuse_secret(struct conn *c, size_t i, const char *sni);
 /*
  * Before the rules: the secret whose placeholder c's request head (len bytes at the front of
  * cin, parsed into c->req, its host in c->uhost) carries to a host it is not bound to, or -1.
- * The host name itself may carry none, encoded or not (decide_secret_in_name()).
+ * Looked for literally and through one layer of encoding (secret_find_encoded()); the host
+ * name itself may carry none, bound or not (decide_secret_in_name()).
  */
 ssize_t secretx_check_head(struct conn *c, size_t len);
 /*

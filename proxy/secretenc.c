@@ -94,7 +94,8 @@ static ssize_t find_nocase(const struct secret *s, size_t n, const char *p, size
 	return -1;
 }
 
-size_t secret_percent_decode(const char *p, size_t len, char *out)
+/* %XX decoded into out (at most len bytes); a '%' not followed by two hex digits is kept. */
+static size_t percent_decode(const char *p, size_t len, char *out)
 {
 	size_t i, o = 0;
 	int hi, lo;
@@ -172,7 +173,7 @@ ssize_t secret_find_encoded(const struct secret *s, size_t n, const char *p, siz
 	if (hit >= 0)
 		return hit;
 	if (len && memchr(p, '%', len)) {
-		hit = find_nocase(s, n, scratch, secret_percent_decode(p, len, scratch));
+		hit = find_nocase(s, n, scratch, percent_decode(p, len, scratch));
 		if (hit >= 0)
 			return hit;
 	}

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * secretenc.h: placeholders looked for in bytes that arrive in pieces (a plain TCP stream on its
- * way to an upstream), so that the upstream never receives a whole one, whatever the cuts; and
- * the percent decoder the searches share. The
+ * way to an upstream), so that the upstream never receives a whole one, whatever the cuts. The
  * search through encodings, secret_find_encoded(), is declared in secret.h with the others; both
  * live in secretenc.c. Pure: no I/O, no allocation.
  */
@@ -26,11 +25,5 @@ struct secret;
  */
 ssize_t secret_scan_out(const struct secret *s, size_t n, const char *p, size_t len, bool at_end,
 			size_t *clear);
-
-/*
- * p[0..len) with %XX decoded into out (len bytes of room); a '%' not followed by two hex digits
- * is kept. Returns the decoded length.
- */
-size_t secret_percent_decode(const char *p, size_t len, char *out);
 
 #endif /* BOUNDARY_PROXY_SECRETENC_H */

@@ -20,7 +20,6 @@
 #include "proxy/conn.h"
 #include "proxy/log.h"
 #include "proxy/secret.h"
-#include "proxy/secretenc.h"
 
 #define STEP_IN	      (16 * 1024) /* body bytes decoded and fed in one step, at most */
 #define FRAME_ROOM    32	  /* a chunk's size line and CRLF, and the last chunk */
@@ -86,42 +85,24 @@ static ssize_t basic_decode(struct slice v, char *out, size_t *tok_off)
 	return n;
 }
 
-/* Secret i's placeholder anywhere in p[0..len), literally or percent-encoded. */
-static bool carries(const struct conn *c, size_t i, const char *p, size_t len, char *scratch)
-{
-	size_t n;
-
-	if (secret_find(sec(c, i), 1, p, len) >= 0)
-		return true;
-	if (!memchr(p, '%', len))
-		return false;
-	n = secret_percent_decode(p, len, scratch);
-	return secret_find(sec(c, i), 1, scratch, n) >= 0;
-}
-
 ssize_t secretx_check_head(struct conn *c, size_t len)
 {
-	const struct http1_req *r = &c->req;
-	char *scratch = c->w->sx_head;
 	const char *head = buf_head(&c->cin);
-	size_t i, k, off;
+	size_t i;
 	ssize_t n;
 
 	/* A name carrying one, even encoded, would reach the host's resolver: never. */
 	n = decide_secret_in_name(c, c->uhost);
 	if (n >= 0)
 		return n;
-	for (i = 0; i < n_sec(c); i++) {
-		if (secret_bound(sec(c, i), c->uhost, strlen(c->uhost)))
-			continue;
-		if (carries(c, i, head, len, scratch))
+	/*
+	 * Anywhere in the head, through one layer of encoding and in any case: percent in a
+	 * target, base64 in Basic credentials or any field, hex or base32 in a query.
+	 */
+	for (i = 0; i < n_sec(c); i++)
+		if (!secret_bound(sec(c, i), c->uhost, strlen(c->uhost)) &&
+		    secret_find_encoded(sec(c, i), 1, head, len, c->w->sx_head) >= 0)
 			return (ssize_t)i;
-		for (k = 0; k < r->n_hdr; k++) {
-			n = basic_decode(r->hdr[k].value, scratch, &off);
-			if (n > 0 && secret_find(sec(c, i), 1, scratch, (size_t)n) >= 0)
-				return (ssize_t)i;
-		}
-	}
 	return -1;
 }
 

