@@ -52,7 +52,10 @@ void subst_init(struct subst *s, const struct subst_pair *pair, size_t n)
 	s->carry_len = 0;
 	s->replaced = 0;
 	s->refused = -1;
+	s->only_first = n ? (unsigned char)pair[0].from[0] : -1;
 	for (i = 0; i < n; i++) {
+		if ((unsigned char)pair[i].from[0] != s->only_first)
+			s->only_first = -1;
 		if (pair[i].from_len > s->max_from)
 			s->max_from = pair[i].from_len;
 		if (pair[i].from_len < s->min_from)
@@ -95,7 +98,14 @@ static int scan(struct subst *s, const char *b, size_t len, bool final, size_t *
 	/* A position is decided once max_from bytes from it are known. */
 	lim = final ? len : (len >= s->max_from ? len - s->max_from + 1 : 0);
 	while (i < lim) {
-		if (!s->first[(unsigned char)b[i]]) {
+		if (s->only_first >= 0) {
+			/* One byte starts every from (placeholders: 'b'): memchr finds it. */
+			const char *hit = memchr(b + i, s->only_first, lim - i);
+
+			if (!hit)
+				break;
+			i = (size_t)(hit - b);
+		} else if (!s->first[(unsigned char)b[i]]) {
 			i++;
 			continue;
 		}

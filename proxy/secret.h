@@ -94,6 +94,7 @@ struct subst {
 	size_t n;
 	size_t max_from, max_to, min_from;
 	unsigned char first[256]; /* 1 where some from starts with that byte */
+	int only_first;		  /* the byte every from starts with, or -1 */
 	char carry[SUBST_FROM_MAX];
 	size_t carry_len;
 	uint64_t replaced; /* replacements made */
