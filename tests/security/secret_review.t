@@ -132,6 +132,10 @@ def serve(c):
         c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n"
                   b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
         time.sleep(5)
+    elif target.startswith(b"/upgrade"):
+        c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-echo\r\nConnection: Upgrade"
+                  b"\r\n\r\nAuthorization: " + auth + b"\n")
+        time.sleep(3)
     elif target.startswith(b"/reason"):
         c.sendall(b"HTTP/1.1 401 invalid token: " + auth + b"\r\nContent-Length: 3\r\n"
                   b"Connection: close\r\n\r\nno\n")
@@ -159,6 +163,19 @@ check "control: the Content-Encoding field reaches the jail with the placeholder
 	hasnt "$R/ce" "$VALUE"
 check "boundary's log never holds the value, even quoted in a response's Content-Encoding" \
 	not grep -qF -- "$VALUE" <<<"$log"
+
+# --- the bound host quoting the value after 101 Switching Protocols ------------------------------
+# The request head that asked for the upgrade had the value put in; what the bound host sends
+# through the tunnel afterwards (here the field it got) reaches the jail as it is.
+export API_KEY=$VALUE
+bnd --secret "API_KEY domain=leak.test" --allow "domain=leak.test" -- sh -c "
+	printf 'GET /upgrade HTTP/1.1\r\nHost: leak.test:$P\r\nConnection: Upgrade\r\nUpgrade: x-echo\r\nAuthorization: Bearer %s\r\n\r\n' \"\$API_KEY\" >$R/upgrade.req
+	$PYC raw $P $R/upgrade.req >$R/upgrade"
+unset API_KEY
+check "control: the bound host switched protocols" has "$R/upgrade" "101 Switching"
+check "control: and quoted the field through the tunnel" has "$R/upgrade" "Authorization: Bearer"
+check "what the bound host sends through the tunnel reaches the jail without the value" \
+	hasnt "$R/upgrade" "$VALUE"
 
 # --- bytes past the bound host's answer, read as another host's answer ----------------------------
 # reset_request() and upstream_pool_put() leave uin as it is: what the bound host sent past its
