@@ -72,6 +72,22 @@ check "with Connection: Upgrade too, the request is refused all the same (403)" 
 upg_not_sent() { ! grep -qE "boundary-secret-API_KEY-[0-9a-f]{32}" <<<"$(echo_of /echo/upgbody)"; }
 check "... and the unbound host never receives the placeholder in its body" upg_not_sent
 
+# --- Expect: 100-continue lets the head out before the body is looked at --------------------------
+# secretx_begin() holds a request back until its body has been looked at, except when the client
+# asks for 100 Continue: then the head goes to the unbound host at once, and that host answers
+# 100 before boundary has seen the placeholder in the body. The table in SECURITY.md says such a
+# host "gets nothing".
+export API_KEY=$VALUE
+bnd --secret "API_KEY domain=up.test" --allow "domain=other.test" -- sh -c "
+	$CURL -H 'Expect: 100-continue' -H 'Content-Type: text/plain' -d \"\$API_KEY\" \
+		http://other.test:$P_HTTP/echo/expect >$R/expect 2>/dev/null"
+unset API_KEY
+check "control: boundary refused it" grep -q "warn: DENY POST http://other.test:$P_HTTP/echo/expect .*secret API_KEY sent to other.test" <<<"$log"
+expect_ph_kept() { ! grep -qE "boundary-secret-API_KEY-[0-9a-f]{32}" <<<"$(echo_of /echo/expect)"; }
+check "control: the placeholder itself never reached that host" expect_ph_kept
+check "the unbound host never got the request's head" not grep -q " POST /echo/expect" "$UP/requests.log"
+check "and the client is told why (403), not cut off" has "$R/expect" "Request Blocked by Boundary"
+
 # --- a response from the bound host, with two secrets of very different lengths ------------------
 # The response engine's pairs are value -> placeholder. subst_out_bound() assumes every
 # min_from bytes (the shortest value, 8) may grow to max_to (the longest placeholder) and the
