@@ -49,6 +49,19 @@ basic_decoded_clean() {
 }
 check "... nor anything the jail can decode back into it" basic_decoded_clean
 
+# --- Basic credentials without their base64 padding -----------------------------------------------
+# basic_decode() takes only a token whose length is a multiple of 4: "Basic" and base64 of
+# "user:PLACEHOLDER" with its '=' left off (which servers accept) is not looked into, and the
+# placeholder goes to a host it is not bound to.
+export API_KEY=$VALUE
+bnd --secret "API_KEY domain=up.test" --allow "domain=other.test" -- sh -c "
+	b=\$(printf 'user:%s' \"\$API_KEY\" | base64 -w0 | tr -d =)
+	$CURL -H \"Authorization: Basic \$b\" http://other.test:$P_HTTP/echo/nopad >$R/nopad 2>/dev/null"
+unset API_KEY
+check "Basic credentials without padding carrying the placeholder, to an unbound host: 403" \
+	has "$R/nopad" "Request Blocked by Boundary"
+check "... and that host never gets them" [ -z "$(echo_of /echo/nopad)" ]
+
 # --- a placeholder in the body of a request that asks for an Upgrade ------------------------------
 # secretx_begin() leaves the body of any request with Upgrade alone (it is not scanned), though the
 # server may well answer 200 and read it as an ordinary body: the placeholder goes to a host its
