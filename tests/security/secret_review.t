@@ -2,12 +2,17 @@
 # SPDX-License-Identifier: MIT
 #
 # secret_review.t: a review of --secret (issue 16), as root: what must hold, each check failing
-# while it does not. The value must not reach the jail in any form the bound host hands back
-# (Basic credentials echoed, a reason phrase), nor a log line; a request carrying a placeholder
-# to a host its secret is not bound to must not reach that host, Upgrade fields or not; and a
-# response from the bound host must come through whole, whatever the secrets' lengths.
-# The upstreams are tests/lib/upstream.py and a listener of this suite's own on 127.0.0.1 that
-# quotes what it was sent in places boundary does not look (its status line, a head field).
+# while it does not (controls show the setup worked). The real value must never reach another
+# host: not in what was left in boundary's buffers when an exchange with the bound host ended and
+# the client's next request went elsewhere. It must never reach the jail: not in Basic
+# credentials the bound host quotes back, nor its status line, nor through a 101 tunnel, nor in
+# bytes past its answer read as another host's answer; nor a log line. A placeholder must not
+# reach a host it is not bound to, nor that host any of the request: in Basic credentials without
+# padding, in the body of a request with Upgrade fields, behind Expect: 100-continue. A response
+# from the bound host must come through whole whatever the secrets' lengths.
+# The upstreams are tests/lib/upstream.py and listeners of this suite's own on 127.0.0.1: one that
+# quotes the Authorization field it got where boundary does not look (its status line, a head
+# field, a tunnel, past its answer), one that answers before it reads a body, and recording ones.
 # No value is ever printed: every look for one is a quiet grep.
 #
 # $CURL and $PYC are command lines (tests/lib/proxy.sh), split into words on purpose.
@@ -95,7 +100,8 @@ bnd --secret "API_KEY domain=up.test" --allow "domain=other.test" -- sh -c "
 	$CURL -H 'Expect: 100-continue' -H 'Content-Type: text/plain' -d \"\$API_KEY\" \
 		http://other.test:$P_HTTP/echo/expect >$R/expect 2>/dev/null"
 unset API_KEY
-check "control: boundary refused it" grep -q "warn: DENY POST http://other.test:$P_HTTP/echo/expect .*secret API_KEY sent to other.test" <<<"$log"
+check "control: boundary refused it" grep -q \
+	"warn: DENY POST http://other.test:$P_HTTP/echo/expect .*secret API_KEY sent to other.test" <<<"$log"
 expect_ph_kept() { ! grep -qE "boundary-secret-API_KEY-[0-9a-f]{32}" <<<"$(echo_of /echo/expect)"; }
 check "control: the placeholder itself never reached that host" expect_ph_kept
 check "the unbound host never got the request's head" not grep -q " POST /echo/expect" "$UP/requests.log"
