@@ -463,7 +463,7 @@ static void conn_trim(struct conn *c)
 
 static bool step_tunnel(struct conn *c)
 {
-	bool progress = false;
+	bool progress = false, holding = false;
 	ssize_t r;
 
 	/* whatever either side sends, to the other, until one of them closes */
@@ -474,7 +474,9 @@ static bool step_tunnel(struct conn *c)
 		buf_consume(&c->cin, n);
 		progress = true;
 	}
-	if (c->uin.len && buf_room(&c->cout)) {
+	if (secretx_tunnel_down(c, false, &holding)) {
+		progress = true; /* a bound host's bytes, its secrets' values hidden again */
+	} else if (!holding && c->uin.len && buf_room(&c->cout)) {
 		size_t n = c->uin.len < buf_room(&c->cout) ? c->uin.len : buf_room(&c->cout);
 
 		buf_append(&c->cout, buf_head(&c->uin), n);
@@ -494,7 +496,9 @@ static bool step_tunnel(struct conn *c)
 		r = conn_fill(&c->ux, &c->uin);
 		if (r > 0)
 			progress = true;
-		else if (r != -EAGAIN && c->cout.len == 0 && c->uin.len == 0) {
+		else if (r != -EAGAIN && secretx_tunnel_down(c, true, &holding))
+			progress = true; /* what the engine held back, out before the end */
+		else if (r != -EAGAIN && c->cout.len == 0 && c->uin.len == 0 && !holding) {
 			conn_close(c, "tunnel closed by the upstream");
 			return false;
 		}

@@ -325,6 +325,8 @@ int secretx_put_target(struct conn *c, struct buf *b);
 bool secretx_drop_field(const struct conn *c, struct slice name, bool request);
 /* A field line with placeholders replaced (request) or values hidden again (response). */
 int secretx_put_field(struct conn *c, struct buf *b, const struct http1_header *h, bool request);
+/* A response's reason phrase with the values hidden again, appended to b. */
+int secretx_put_reason(struct conn *c, struct buf *b, struct slice reason);
 /* The fields the secrets add: header= values, the new framing, Accept-Encoding. */
 int secretx_put_extra(struct conn *c, struct buf *b, bool request);
 /* The response head r has come: whether its body goes through the secrets. */
@@ -339,6 +341,18 @@ bool secretx_response_body(const struct conn *c);
 ssize_t secretx_move_request(struct conn *c, bool *done);
 ssize_t secretx_move_response(struct conn *c, bool *done);
 size_t secretx_refused(const struct conn *c);
+/*
+ * A 101 from a host the request's secrets are bound to: what it sends through the tunnel goes
+ * through the engine too (a value becomes the placeholder; a WebSocket frame that held one then
+ * arrives broken, and the value never does).
+ */
+void secretx_tunnel_begin(struct conn *c);
+/*
+ * Moves what the upstream sent through the tunnel's engine to cout (eof: it has closed; what
+ * is held back is let out). Returns whether anything moved, false when the tunnel has no
+ * engine; *holding while the engine still holds bytes the client must get before the end.
+ */
+bool secretx_tunnel_down(struct conn *c, bool eof, bool *holding);
 
 /* upstream.c: the upstream side */
 /* The upstream failed: a 502 or 504 (code) saying why, or the end of a head start. */

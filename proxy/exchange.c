@@ -242,8 +242,14 @@ static int write_response_head(struct conn *c, const struct http1_resp *r)
 {
 	struct slice upg = {NULL, 0};
 
-	if (put(&c->cout, "HTTP/1.1 %d %.*s\r\n", r->status, (int)r->reason.len, r->reason.p) < 0)
+	if (!c->sx) {
+		if (put(&c->cout, "HTTP/1.1 %d %.*s\r\n", r->status, (int)r->reason.len,
+			r->reason.p) < 0)
+			return -E2BIG;
+	} else if (put(&c->cout, "HTTP/1.1 %d ", r->status) < 0 ||
+		   secretx_put_reason(c, &c->cout, r->reason) < 0 || put(&c->cout, "\r\n") < 0) {
 		return -E2BIG;
+	}
 	if (put_end_to_end(c, false, &c->cout, r->hdr, r->n_hdr, &upg, NULL) < 0)
 		return -E2BIG;
 	if (r->status == 101) {
@@ -335,6 +341,14 @@ static void handle_request(struct conn *c, size_t len)
 
 	reset_request(c);
 	conn_rules_renew(c);
+	if (c->uout.len || c->uin.len) {
+		/* exchange_done() leaves none: should some remain, it goes nowhere. */
+		buf_consume(&c->uout, c->uout.len);
+		buf_consume(&c->uin, c->uin.len);
+		xport_close(&c->ux);
+		c->ev_u = LOOP_WATCH_NONE;
+		c->up_key[0] = '\0';
+	}
 	snprintf(c->method, sizeof(c->method), "%.*s", (int)r->method.len, r->method.p);
 	c->client_close = (r->flags & HTTP1_F_CLOSE) != 0;
 
@@ -609,6 +623,8 @@ static bool handle_response_head(struct conn *c, size_t len)
 	buf_consume(&c->uin, len);
 	c->resp_read = CONN_RESP_IN_BODY;
 	if (r->status == 101) {
+		if (c->sx)
+			secretx_tunnel_begin(c);
 		conn_set_state(c, CONN_TUNNEL);
 		c->deadline = 0;
 		return true;
@@ -641,6 +657,16 @@ static void exchange_done(struct conn *c)
 	bool reuse = !c->up_eof && c->resp_body != HTTP1_BODY_UNTIL_CLOSE &&
 		     !(c->resp.flags & HTTP1_F_CLOSE) && c->req_done;
 
+	/*
+	 * What is left belongs to this exchange alone: the end of a body the upstream answered
+	 * before it took all of it, bytes the upstream sent past its response. Neither may reach
+	 * the next request's upstream or client, so the upstream connection ends with them.
+	 */
+	if (c->uout.len || c->uin.len) {
+		reuse = false;
+		buf_consume(&c->uout, c->uout.len);
+		buf_consume(&c->uin, c->uin.len);
+	}
 	if (!reuse) {
 		xport_close(&c->ux);
 		c->ev_u = LOOP_WATCH_NONE;

@@ -95,8 +95,8 @@ struct worker {
 	 * them, instead of 6 KiB in every connection, idle ones included.
 	 */
 	struct http1_header hdr[CONN_MAX_HEADERS], rhdr[CONN_MAX_HEADERS];
-	/* the same for secretx.c: a head decoded, a body step decoded and replaced */
-	char sx_head[64 * 1024], sx_dec[16 * 1024], sx_out[32 * 1024];
+	/* the same for secretx.c: a head decoded, a body step decoded */
+	char sx_head[64 * 1024], sx_dec[16 * 1024];
 };
 
 struct proxy {

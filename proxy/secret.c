@@ -84,31 +84,50 @@ static ssize_t match_at(const struct subst *s, const char *b, size_t avail)
 }
 
 /*
+ * Whether the position at p, with avail bytes known from it, must wait: those bytes begin some
+ * from longer than avail, which more bytes could complete (and a longer match wins).
+ */
+static bool pending(const struct subst *s, const char *p, size_t avail)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->pair[i].from_len > avail && memcmp(s->pair[i].from, p, avail) == 0)
+			return true;
+	return false;
+}
+
+/*
  * Decides the positions of b[0..len) that can be decided (all of them when final), emitting
- * literal runs and replacements. Returns how many bytes were consumed (the rest, fewer than
- * max_from, are undecided), or a negative error with *consumed set.
+ * literal runs and replacements. A position waits only while what follows it is the beginning of
+ * a from it could still match, so nothing else is held back: a stream's last bytes go out at
+ * once. Returns how many bytes were consumed (the rest, fewer than max_from, begin some from),
+ * or a negative error with *consumed set.
  */
 static int scan(struct subst *s, const char *b, size_t len, bool final, size_t *consumed,
 		subst_emit_fn *emit, void *arg)
 {
-	size_t i = 0, start = 0, lim;
+	/* From here on, some from may not fit: a position there may have to wait. */
+	size_t i = 0, start = 0, tail = len >= s->max_from ? len - s->max_from + 1 : 0;
 	ssize_t m;
 	int ret;
 
-	/* A position is decided once max_from bytes from it are known. */
-	lim = final ? len : (len >= s->max_from ? len - s->max_from + 1 : 0);
-	while (i < lim) {
+	while (i < len) {
 		if (s->only_first >= 0) {
 			/* One byte starts every from (placeholders: 'b'): memchr finds it. */
-			const char *hit = memchr(b + i, s->only_first, lim - i);
+			const char *hit = memchr(b + i, s->only_first, len - i);
 
-			if (!hit)
+			if (!hit) {
+				i = len;
 				break;
+			}
 			i = (size_t)(hit - b);
 		} else if (!s->first[(unsigned char)b[i]]) {
 			i++;
 			continue;
 		}
+		if (!final && i >= tail && pending(s, b + i, len - i))
+			break;
 		m = match_at(s, b + i, len - i);
 		if (m < 0) {
 			i++;
@@ -128,14 +147,11 @@ static int scan(struct subst *s, const char *b, size_t len, bool final, size_t *
 		i += s->pair[m].from_len;
 		start = i;
 	}
-	/* A replacement may have run past lim: what it covered is consumed. */
-	if (i > lim)
-		lim = i;
-	if (lim > start && (ret = emit(arg, b + start, lim - start)) < 0) {
-		start = lim;
+	if (i > start && (ret = emit(arg, b + start, i - start)) < 0) {
+		start = i;
 		goto fail;
 	}
-	*consumed = lim;
+	*consumed = i;
 	return 0;
 fail:
 	*consumed = start;
@@ -161,7 +177,7 @@ int subst_feed(struct subst *s, const char *p, size_t len, subst_emit_fn *emit, 
 		if (ret < 0)
 			return ret;
 		if (used < s->carry_len) {
-			/* Only possible when take == len: everything is held back again. */
+			/* Only possible when take == len: what waits waits again. */
 			memmove(s->carry, tmp + used, s->carry_len + take - used);
 			s->carry_len = s->carry_len + take - used;
 			return 0;

@@ -72,7 +72,7 @@ ssize_t secret_find_encoded(const struct secret *s, size_t n, const char *p, siz
 /* --- the replacement engine ------------------------------------------------------------------ */
 
 #define SUBST_PAIRS_MAX (2 * SECRET_MAX)
-#define SUBST_FROM_MAX	SECRET_VALUE_MAX
+#define SUBST_FROM_MAX	(2 * SECRET_VALUE_MAX) /* a value, or Basic credentials holding one */
 
 /* One replacement: from -> to; refuse: finding from is an error, not a replacement. */
 struct subst_pair {
@@ -85,8 +85,9 @@ struct subst_pair {
 
 /*
  * The engine's state across calls. At each position the longest pair whose from starts there
- * wins; a position is decided only once max_from bytes from it are known, or at the end, so the
- * output does not depend on how the input was split. At most max_from - 1 bytes are held back
+ * wins; a position waits only while the bytes known after it are the beginning of a from it
+ * could still match (or until the end), so the output does not depend on how the input was
+ * split, and bytes that cannot begin one are never held back. At most max_from - 1 bytes wait
  * between calls.
  */
 struct subst {

@@ -21,28 +21,40 @@
 #include "proxy/log.h"
 #include "proxy/secret.h"
 
-#define STEP_IN	      (16 * 1024) /* body bytes decoded and fed in one step, at most */
-#define FRAME_ROOM    32	  /* a chunk's size line and CRLF, and the last chunk */
-#define HOLD_MIN_ROOM 8192	  /* a held request is let go when its buffer has less room */
+#define STEP_IN		(16 * 1024)   /* body bytes decoded and fed in one step, at most */
+#define HOLD_MIN_ROOM	8192	      /* a held request is let go when its buffer has less room */
+#define PEND_CAP	(1024 * 1024) /* what one step may make, waiting for room in its buffer */
+#define CHUNK_GAP	20	      /* room left before a step's output for its chunk-size line */
+#define BASIC_MAX	4	      /* Basic credentials re-encoded in one request head */
+#define BASIC_TOKEN_MAX 512	      /* the longest Basic token that may carry a placeholder */
+#define BASIC_CREDS_MAX (BASIC_TOKEN_MAX / 4 * 3)		 /* ... decoded */
+#define BASIC_OUT_MAX	(BASIC_CREDS_MAX + 2 * SECRET_VALUE_MAX) /* ... with values in */
+
+/* One direction of a body through the engine. */
+struct flow {
+	bool on;    /* the body goes through e */
+	bool chunk; /* ... and out chunked (its length may change) */
+	bool fin;   /* the engine is finished, the last chunk made */
+	struct subst e;
+	struct buf pend; /* made by the last step, waiting for room in the buffer it goes to */
+};
 
 /* The secrets of one request: how its bytes are changed on the way out and back. */
 struct secretx {
 	struct subst_pair out_pair[SECRET_MAX]; /* placeholder -> value, or refused */
 	size_t n_out;
-	struct subst_pair in_pair[SECRET_MAX]; /* value -> placeholder */
+	/* value -> placeholder, and each re-encoded Basic token -> the client's own */
+	struct subst_pair in_pair[SECRET_MAX + BASIC_MAX];
 	size_t n_in;
+	char *basic[BASIC_MAX][2]; /* the tokens of those pairs (the first holds a value) */
+	size_t n_basic;
 	bool bound[SECRET_MAX]; /* the secrets this request's host may receive */
 	size_t n_bound;
-	/* the request body: through req when req_on; re-chunked when req_chunk */
-	bool req_on, req_chunk;
-	struct subst req;
-	bool req_fin; /* the engine has been finished and the last chunk written */
+	uint64_t replaced; /* placeholders replaced in the head */
+	struct flow req, resp;
 	/* the request waits in uout until its body has been looked at (see secretx_hold()) */
 	bool hold;
-	/* the response body */
-	bool resp_on, resp_chunk;
-	struct subst resp;
-	bool resp_fin;
+	bool own_continue; /* boundary answers the client's Expect: 100-continue itself */
 };
 
 static const struct secret *sec(const struct conn *c, size_t i)
@@ -58,12 +70,16 @@ static size_t n_sec(const struct conn *c)
 /* --- looking at a request head ------------------------------------------------------------- */
 
 /*
- * The credentials of a "Basic" field value, decoded into out (of at least value.len bytes):
- * their length, or -1 when v is not Basic or not base64.
+ * The credentials of a "Basic" field value, decoded into out (BASIC_CREDS_MAX bytes at least):
+ * their length, or -1 when v is not Basic, not base64 (either alphabet, padded or not), or its
+ * token is longer than BASIC_TOKEN_MAX (then it is not read, and a placeholder in it not
+ * replaced: it is refused to any host but its own, as any encoded placeholder is, by
+ * secretx_check_head()). *tok_off is where the token starts in v.
  */
 static ssize_t basic_decode(struct slice v, char *out, size_t *tok_off)
 {
-	size_t off = 6, len;
+	char tok[BASIC_TOKEN_MAX + 4];
+	size_t off = 6, len, i;
 	int n;
 
 	if (v.len < 7 || strncasecmp(v.p, "Basic ", 6) != 0)
@@ -71,18 +87,21 @@ static ssize_t basic_decode(struct slice v, char *out, size_t *tok_off)
 	while (off < v.len && v.p[off] == ' ')
 		off++;
 	len = v.len - off;
-	if (len == 0 || len % 4 != 0 || len > CONN_MAX_HEAD)
+	while (len > 0 && v.p[off + len - 1] == '=')
+		len--;
+	if (len == 0 || len % 4 == 1 || len > sizeof(tok) - 4)
 		return -1;
-	n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)v.p + off, (int)len);
+	for (i = 0; i < len; i++)
+		tok[i] = v.p[off + i] == '-' ? '+' : v.p[off + i] == '_' ? '/' : v.p[off + i];
+	while (i % 4)
+		tok[i++] = '=';
+	n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)tok, (int)i);
 	if (n < 0)
 		return -1;
 	/* EVP_DecodeBlock counts the padding as zero bytes: take them off. */
-	if (v.p[v.len - 1] == '=')
-		n--;
-	if (v.p[v.len - 2] == '=')
-		n--;
+	n -= (int)(i - len);
 	*tok_off = off;
-	return n;
+	return n > BASIC_CREDS_MAX ? -1 : n;
 }
 
 ssize_t secretx_check_head(struct conn *c, size_t len)
@@ -178,12 +197,15 @@ int secretx_begin(struct conn *c)
 	const struct http1_req *r = &c->req;
 	struct secretx *x;
 	size_t i;
-	bool body = r->body != HTTP1_BODY_NONE && !c->upgrade;
+	bool body = r->body != HTTP1_BODY_NONE;
 
 	secretx_end(c);
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
+	buf_init(&x->req.pend, PEND_CAP);
+	buf_init(&x->resp.pend, PEND_CAP);
+	x->req.pend.wipe = x->resp.pend.wipe = true;
 	/* Values pass through these from now on: no copy stays behind when they are freed. */
 	c->cin.wipe = c->cout.wipe = c->uin.wipe = c->uout.wipe = true;
 	for (i = 0; i < n_sec(c); i++) {
@@ -203,32 +225,54 @@ int secretx_begin(struct conn *c)
 		x->in_pair[x->n_in++] = (struct subst_pair){s->value, s->value_len, s->placeholder,
 							    s->placeholder_len, false};
 	}
-	if (body) {
-		bool repl = x->n_bound > 0 &&
-			    replaceable_type(http1_header_get(r->hdr, r->n_hdr, "content-type"));
-		bool scan = x->n_bound < n_sec(c);
-
-		if (repl || scan) {
-			size_t k, n = 0;
-
-			/* Unreplaced bound placeholders pass as they are: drop their pairs. */
-			for (k = 0; k < x->n_out; k++)
-				if (repl || x->out_pair[k].refuse)
-					x->out_pair[n++] = x->out_pair[k];
-			x->n_out = n;
-			x->req_on = true;
-			x->req_chunk = repl || r->body == HTTP1_BODY_CHUNKED;
-			x->hold = scan && !(r->flags & HTTP1_F_EXPECT_CONTINUE);
-			subst_init(&x->req, x->out_pair, x->n_out);
-		}
-	}
 	c->sx = x;
+	if (!body)
+		return 0;
+	bool repl =
+	    x->n_bound > 0 && replaceable_type(http1_header_get(r->hdr, r->n_hdr, "content-type"));
+	bool scan = x->n_bound < n_sec(c);
+
+	if (!repl && !scan)
+		return 0;
+	size_t k, n = 0;
+
+	/* Unreplaced bound placeholders pass as they are: drop their pairs. */
+	for (k = 0; k < x->n_out; k++)
+		if (repl || x->out_pair[k].refuse)
+			x->out_pair[n++] = x->out_pair[k];
+	x->n_out = n;
+	x->req.on = true;
+	x->req.chunk = repl || r->body == HTTP1_BODY_CHUNKED;
+	subst_init(&x->req.e, x->out_pair, x->n_out);
+	/*
+	 * A body that may carry another host's placeholder is looked at before the request goes:
+	 * a client waiting for 100 Continue gets it from boundary, not from that host.
+	 */
+	x->hold = scan;
+	if (scan && (r->flags & HTTP1_F_EXPECT_CONTINUE)) {
+		x->own_continue = true;
+		if (buf_append(&c->cout, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
 void secretx_end(struct conn *c)
 {
-	free(c->sx);
+	struct secretx *x = c->sx;
+	size_t i;
+
+	if (!x)
+		return;
+	for (i = 0; i < x->n_basic; i++) {
+		explicit_bzero(x->basic[i][0], strlen(x->basic[i][0]));
+		free(x->basic[i][0]);
+		free(x->basic[i][1]);
+	}
+	buf_fini(&x->req.pend);
+	buf_fini(&x->resp.pend);
+	explicit_bzero(x, sizeof(*x));
+	free(x);
 	c->sx = NULL;
 }
 
@@ -254,9 +298,9 @@ static int to_buf(void *arg, const char *p, size_t n)
 	return buf_append(((struct sink *)arg)->b, p, n);
 }
 
-/* p[0..n) through the pairs, one shot, appended to b. */
+/* p[0..n) through the pairs, one shot, appended to b; *replaced counts what was replaced. */
 static int put_through(const struct subst_pair *pair, size_t n_pair, struct buf *b, const char *p,
-		       size_t n)
+		       size_t n, uint64_t *replaced)
 {
 	struct subst s;
 	struct sink k = {b};
@@ -266,6 +310,8 @@ static int put_through(const struct subst_pair *pair, size_t n_pair, struct buf 
 	ret = subst_feed(&s, p, n, to_buf, &k);
 	if (ret == 0)
 		ret = subst_finish(&s, to_buf, &k);
+	if (replaced)
+		*replaced += s.replaced;
 	return ret == -EPERM ? -E2BIG : ret;
 }
 
@@ -286,7 +332,7 @@ int secretx_put_target(struct conn *c, struct buf *b)
 {
 	struct subst_pair pair[SECRET_MAX];
 
-	return put_through(pair, bound_pairs(c, pair), b, c->path, c->path_len);
+	return put_through(pair, bound_pairs(c, pair), b, c->path, c->path_len, &c->sx->replaced);
 }
 
 bool secretx_drop_field(const struct conn *c, struct slice name, bool request)
@@ -298,13 +344,16 @@ bool secretx_drop_field(const struct conn *c, struct slice name, bool request)
 		return false;
 	/* A body whose length may change loses its framing fields; secretx_put_extra() says. */
 	if (!request)
-		return x->resp_on &&
+		return x->resp.on &&
 		       (slice_ieq(name, "content-length") || slice_ieq(name, "transfer-encoding"));
-	if (x->req_on && x->req_chunk &&
+	if (x->req.on && x->req.chunk &&
 	    (slice_ieq(name, "content-length") || slice_ieq(name, "transfer-encoding")))
 		return true;
-	/* A response the value may hide in must come back readable. */
-	if (x->n_bound && slice_ieq(name, "accept-encoding"))
+	if (x->own_continue && slice_ieq(name, "expect"))
+		return true;
+	/* A response the value may hide in must come back readable, a WebSocket's too. */
+	if (x->n_bound &&
+	    (slice_ieq(name, "accept-encoding") || slice_ieq(name, "sec-websocket-extensions")))
 		return true;
 	for (i = 0; i < n_sec(c); i++)
 		if (x->bound[i] && sec(c, i)->header[0] && slice_ieq(name, sec(c, i)->header))
@@ -312,53 +361,90 @@ bool secretx_drop_field(const struct conn *c, struct slice name, bool request)
 	return false;
 }
 
+/*
+ * Basic credentials carrying a placeholder (decoded in creds[0..n)), to a bound host: replaced,
+ * encoded again and written after the value's first off bytes ("Basic "); the answer will get
+ * the client's own token back wherever it quotes the new one.
+ */
+static int put_basic(struct conn *c, struct buf *b, struct slice v, size_t off, const char *creds,
+		     size_t n)
+{
+	struct secretx *x = c->sx;
+	struct subst_pair pair[SECRET_MAX];
+	char enc[4 * ((BASIC_OUT_MAX + 2) / 3) + 1];
+	struct buf tmp;
+	int e, ret = 0;
+
+	buf_init(&tmp, BASIC_OUT_MAX);
+	tmp.wipe = true;
+	if (put_through(pair, bound_pairs(c, pair), &tmp, creds, n, &x->replaced) < 0) {
+		buf_fini(&tmp);
+		return -E2BIG;
+	}
+	e = EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)buf_head(&tmp),
+			    (int)tmp.len);
+	buf_fini(&tmp);
+	if (buf_append(b, v.p, off) < 0 || buf_append(b, enc, (size_t)e) < 0)
+		ret = -E2BIG;
+	if (ret == 0 && x->n_basic < BASIC_MAX && (size_t)e <= SUBST_FROM_MAX) {
+		char *from = strndup(enc, (size_t)e), *to = strndup(v.p + off, v.len - off);
+
+		if (from && to) {
+			x->basic[x->n_basic][0] = from;
+			x->basic[x->n_basic][1] = to;
+			x->n_basic++;
+			x->in_pair[x->n_in++] =
+			    (struct subst_pair){from, (size_t)e, to, v.len - off, false};
+		} else {
+			free(from);
+			free(to);
+			ret = -ENOMEM;
+		}
+	}
+	explicit_bzero(enc, sizeof(enc));
+	return ret;
+}
+
 int secretx_put_field(struct conn *c, struct buf *b, const struct http1_header *h, bool request)
 {
 	struct subst_pair pair[SECRET_MAX];
-	char *scratch = c->w->sx_head, enc[4 * ((CONN_MAX_HEAD + 2) / 3) + 1];
+	char *scratch = c->w->sx_head;
 	size_t n, off = 0;
 	ssize_t dec;
-	int e;
 
-	if (request)
-		n = bound_pairs(c, pair);
-	else
-		n = c->sx->n_in, memcpy(pair, c->sx->in_pair, n * sizeof(pair[0]));
 	if (buf_append(b, h->name.p, h->name.len) < 0 || buf_append(b, ": ", 2) < 0)
 		return -E2BIG;
-	dec = request ? basic_decode(h->value, scratch, &off) : -1;
-	if (dec > 0 && secret_find(c->w->p->cfg.secrets, n_sec(c), scratch, (size_t)dec) >= 0) {
-		/* Basic credentials: decoded, replaced, encoded again. */
-		struct buf tmp;
-
-		buf_init(&tmp, CONN_MAX_HEAD);
-		if (put_through(pair, n, &tmp, scratch, (size_t)dec) < 0 ||
-		    tmp.len > CONN_MAX_HEAD) {
-			buf_fini(&tmp);
+	if (!request) {
+		if (put_through(c->sx->in_pair, c->sx->n_in, b, h->value.p, h->value.len, NULL) < 0)
 			return -E2BIG;
-		}
-		e = EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)buf_head(&tmp),
-				    (int)tmp.len);
-		explicit_bzero(tmp.data, tmp.alloc);
-		buf_fini(&tmp);
-		if (buf_append(b, h->value.p, off) < 0 || buf_append(b, enc, (size_t)e) < 0)
+		return buf_append(b, "\r\n", 2);
+	}
+	n = bound_pairs(c, pair);
+	dec = basic_decode(h->value, scratch, &off);
+	if (dec > 0 && secret_find(conn_cfg(c)->secrets, n_sec(c), scratch, (size_t)dec) >= 0) {
+		if (put_basic(c, b, h->value, off, scratch, (size_t)dec) < 0)
 			return -E2BIG;
-	} else if (put_through(pair, n, b, h->value.p, h->value.len) < 0) {
+	} else if (put_through(pair, n, b, h->value.p, h->value.len, &c->sx->replaced) < 0) {
 		return -E2BIG;
 	}
 	return buf_append(b, "\r\n", 2);
 }
 
+int secretx_put_reason(struct conn *c, struct buf *b, struct slice reason)
+{
+	return put_through(c->sx->in_pair, c->sx->n_in, b, reason.p, reason.len, NULL);
+}
+
 int secretx_put_extra(struct conn *c, struct buf *b, bool request)
 {
-	const struct secretx *x = c->sx;
+	struct secretx *x = c->sx;
 	size_t i;
 
 	if (!request)
-		return x->resp_on && x->resp_chunk
+		return x->resp.on && x->resp.chunk
 			   ? buf_append(b, "Transfer-Encoding: chunked\r\n", 28)
 			   : 0;
-	if (x->req_on && x->req_chunk && buf_append(b, "Transfer-Encoding: chunked\r\n", 28) < 0)
+	if (x->req.on && x->req.chunk && buf_append(b, "Transfer-Encoding: chunked\r\n", 28) < 0)
 		return -E2BIG;
 	if (x->n_bound && buf_append(b, "Accept-Encoding: identity\r\n", 27) < 0)
 		return -E2BIG;
@@ -374,116 +460,84 @@ int secretx_put_extra(struct conn *c, struct buf *b, bool request)
 		    (bearer && buf_append(b, "Bearer ", 7) < 0) ||
 		    buf_append(b, s->value, s->value_len) < 0 || buf_append(b, "\r\n", 2) < 0)
 			return -E2BIG;
+		x->replaced++;
 	}
+	/* The last field of the head: whether a value went into it unencrypted is known now. */
+	if (x->replaced && !c->up_tls)
+		log_warn("%s %s from %s: a secret's value goes to %s unencrypted (http://); use "
+			 "https:// to keep it off the network",
+			 c->method, c->url, c->who, c->uhost);
 	return 0;
 }
 
 void secretx_response_begin(struct conn *c, const struct http1_resp *r)
 {
 	struct secretx *x = c->sx;
-	struct slice ce;
 
 	if (!x || !x->n_in || r->status == 101 ||
 	    (r->body != HTTP1_BODY_LENGTH && r->body != HTTP1_BODY_CHUNKED &&
 	     r->body != HTTP1_BODY_UNTIL_CLOSE))
 		return;
-	ce = http1_header_get(r->hdr, r->n_hdr, "content-encoding");
-	if (ce.len && !(ce.len == 8 && strncasecmp(ce.p, "identity", 8) == 0)) {
-		log_warn("%s %s from %s: the response is %.*s-encoded, so a secret's value in it "
-			 "cannot be replaced by its placeholder (boundary asked for no encoding)",
-			 c->method, c->url, c->who, (int)ce.len, ce.p);
-		return;
+	if (http1_header_get(r->hdr, r->n_hdr, "content-encoding").len) {
+		struct slice ce = http1_header_get(r->hdr, r->n_hdr, "content-encoding");
+
+		if (!(ce.len == 8 && strncasecmp(ce.p, "identity", 8) == 0)) {
+			/* Its name is not quoted: the upstream chose it, and could put a value in. */
+			log_warn(
+			    "%s %s from %s: the response is compressed although boundary asked "
+			    "for no encoding, so a secret's value in its body cannot be "
+			    "replaced by its placeholder",
+			    c->method, c->url, c->who);
+			return;
+		}
 	}
-	x->resp_on = true;
-	x->resp_fin = false;
+	x->resp.on = true;
+	x->resp.fin = false;
 	/* Its length may change: chunked to an HTTP/1.1 client, else until the close. */
-	x->resp_chunk = r->body != HTTP1_BODY_UNTIL_CLOSE && c->req.minor >= 1;
-	if (r->body != HTTP1_BODY_UNTIL_CLOSE && !x->resp_chunk)
+	x->resp.chunk = r->body != HTTP1_BODY_UNTIL_CLOSE && c->req.minor >= 1;
+	if (r->body != HTTP1_BODY_UNTIL_CLOSE && !x->resp.chunk)
 		c->client_close = true;
-	subst_init(&x->resp, x->in_pair, x->n_in);
+	subst_init(&x->resp.e, x->in_pair, x->n_in);
 }
 
 bool secretx_request_body(const struct conn *c)
 {
-	return c->sx && c->sx->req_on;
+	return c->sx && c->sx->req.on;
 }
 
 bool secretx_response_body(const struct conn *c)
 {
-	return c->sx && c->sx->resp_on;
+	return c->sx && c->sx->resp.on;
 }
 
 /* --- bodies --------------------------------------------------------------------------------- */
 
-struct frame {
-	char *p;
-	size_t len, cap;
-};
-
-static int to_frame(void *arg, const char *p, size_t n)
+static int to_pend(void *arg, const char *p, size_t n)
 {
-	struct frame *f = arg;
-
-	if (f->len + n > f->cap)
-		return -E2BIG;
-	memcpy(f->p + f->len, p, n);
-	f->len += n;
-	return 0;
-}
-
-/* Appends out[0..n) to dst, as one chunk when chunked. */
-static int put_piece(struct buf *dst, const char *p, size_t n, bool chunked)
-{
-	char line[24];
-	int k;
-
-	if (n == 0)
-		return 0;
-	if (!chunked)
-		return buf_append(dst, p, n);
-	k = snprintf(line, sizeof(line), "%zx\r\n", n);
-	if (buf_append(dst, line, (size_t)k) < 0 || buf_append(dst, p, n) < 0 ||
-	    buf_append(dst, "\r\n", 2) < 0)
-		return -E2BIG;
-	return 0;
+	return buf_append(arg, p, n) < 0 ? -E2BIG : 0;
 }
 
 /*
- * Moves the next body bytes of src (framed as kind) through e into dst. Returns how many bytes
- * of src were used (0: no room or nothing yet), -1 for broken framing, -EPERM for a refused
- * pair. *done once the body has been read and its end written.
+ * One step of a body through f: the next bytes of src (framed as kind) decoded, fed to the
+ * engine, and what it makes put in f->pend, as one chunk when f->chunk (a size line in front:
+ * room is kept for it and what is not needed closed up). Returns the bytes of src used, or -1
+ * (broken framing, no memory) or -EPERM (a refused pair).
  */
-static ssize_t move(struct conn *c, struct subst *e, bool chunked, bool *fin, struct buf *src,
-		    struct buf *dst, enum http1_body kind, uint64_t *left, struct http1_chunked *ch,
-		    bool *done)
+static ssize_t step(struct conn *c, struct flow *f, struct buf *src, enum http1_body kind,
+		    uint64_t *left, struct http1_chunked *ch)
 {
-	char *dec = c->w->sx_dec;
-	struct frame f = {c->w->sx_out, 0, sizeof(c->w->sx_out)};
-	size_t n = src->len, room, plen = 0, pos;
+	char *dec = c->w->sx_dec, line[24];
+	size_t n = src->len, plen = 0, pos, start, made;
 	ssize_t r;
-	int ret;
+	int ret, k;
 
-	if (*fin) {
-		*done = true;
-		return 0;
-	}
-	room = buf_room(dst);
-	if (room <= FRAME_ROOM)
-		return 0;
-	room -= FRAME_ROOM;
-	if (room > f.cap)
-		room = f.cap;
 	if (n > STEP_IN)
 		n = STEP_IN;
-	while (n > 0 && subst_out_bound(e, n) > room)
-		n /= 2;
 	if (kind == HTTP1_BODY_LENGTH && n > *left)
 		n = (size_t)*left;
-	if (n == 0 && !(kind == HTTP1_BODY_LENGTH && *left == 0) &&
-	    !(kind == HTTP1_BODY_UNTIL_CLOSE && c->up_eof))
-		return 0;
-	if (subst_out_bound(e, 0) > room)
-		return 0;
+	/* What the engine may make must fit: it never fails for want of room. */
+	while (n > 0 && subst_out_bound(&f->e, n) + CHUNK_GAP + 8 > PEND_CAP - f->pend.len)
+		n /= 2;
 	if (kind == HTTP1_BODY_CHUNKED) {
 		r = http1_chunked_decode(ch, buf_head(src), n, &pos, dec, &plen);
 		if (r < 0)
@@ -493,52 +547,137 @@ static ssize_t move(struct conn *c, struct subst *e, bool chunked, bool *fin, st
 		memcpy(dec, buf_head(src), n);
 		plen = n;
 	}
-	ret = subst_feed(e, dec, plen, to_frame, &f);
+	start = f->pend.len;
+	if (f->chunk && buf_append(&f->pend, "                    ", CHUNK_GAP) < 0)
+		return -1;
+	ret = subst_feed(&f->e, dec, plen, to_pend, &f->pend);
+	buf_consume(src, n);
+	if (kind == HTTP1_BODY_LENGTH)
+		*left -= n;
+	if (ret == 0 && ((kind == HTTP1_BODY_LENGTH && *left == 0) ||
+			 (kind == HTTP1_BODY_CHUNKED && ch->done) ||
+			 (kind == HTTP1_BODY_UNTIL_CLOSE && c->up_eof && src->len == 0))) {
+		ret = subst_finish(&f->e, to_pend, &f->pend);
+		f->fin = true;
+	}
+	explicit_bzero(dec, plen);
 	if (ret == -EPERM)
 		return -EPERM;
 	if (ret < 0)
 		return -1;
-	buf_consume(src, n);
-	if (kind == HTTP1_BODY_LENGTH)
-		*left -= n;
-	if ((kind == HTTP1_BODY_LENGTH && *left == 0) || (kind == HTTP1_BODY_CHUNKED && ch->done) ||
-	    (kind == HTTP1_BODY_UNTIL_CLOSE && c->up_eof && src->len == 0)) {
-		ret = subst_finish(e, to_frame, &f);
-		if (ret == -EPERM)
-			return -EPERM;
-		if (ret < 0)
+	if (f->chunk) {
+		char *at = f->pend.data + f->pend.off + start;
+
+		made = f->pend.len - start - CHUNK_GAP;
+		if (made == 0) {
+			f->pend.len = start;
+		} else {
+			k = snprintf(line, sizeof(line), "%zx\r\n", made);
+			memmove(at + k, at + CHUNK_GAP, made);
+			memcpy(at, line, (size_t)k);
+			f->pend.len -= CHUNK_GAP - (size_t)k;
+			if (buf_append(&f->pend, "\r\n", 2) < 0)
+				return -1;
+		}
+		if (f->fin && buf_append(&f->pend, "0\r\n\r\n", 5) < 0)
 			return -1;
-		*fin = true;
 	}
-	if (put_piece(dst, f.p, f.len, chunked) < 0)
-		return -1;
-	if (*fin) {
-		if (chunked && buf_append(dst, "0\r\n\r\n", 5) < 0)
-			return -1;
-		*done = true;
+	return (ssize_t)n;
+}
+
+/*
+ * Moves the next body bytes from src through f into dst. Returns > 0 for progress, 0 for none
+ * (no room, nothing yet), -1 for broken framing, -EPERM for a refused pair; *done once all of
+ * the body has been read and its end is in dst.
+ */
+static ssize_t move(struct conn *c, struct flow *f, struct buf *src, struct buf *dst,
+		    enum http1_body kind, uint64_t *left, struct http1_chunked *ch, bool *done)
+{
+	ssize_t moved = 0, r;
+	size_t k;
+
+	for (;;) {
+		if (f->pend.len) {
+			k = f->pend.len < buf_room(dst) ? f->pend.len : buf_room(dst);
+			if (k == 0)
+				return moved;
+			if (buf_append(dst, buf_head(&f->pend), k) < 0)
+				return -1;
+			buf_consume(&f->pend, k);
+			moved += (ssize_t)k;
+			if (f->pend.len)
+				return moved;
+		}
+		if (f->fin) {
+			*done = true;
+			return moved + 1;
+		}
+		if (src->len == 0 && !(kind == HTTP1_BODY_LENGTH && *left == 0) &&
+		    !(kind == HTTP1_BODY_UNTIL_CLOSE && c->up_eof))
+			return moved;
+		r = step(c, f, src, kind, left, ch);
+		if (r < 0)
+			return r;
+		moved += r;
+		if (r == 0 && !f->fin && !f->pend.len)
+			return moved;
 	}
-	return (ssize_t)n + (*fin ? 1 : 0);
+}
+
+void secretx_tunnel_begin(struct conn *c)
+{
+	struct secretx *x = c->sx;
+
+	if (!x || !x->n_in)
+		return;
+	x->resp.on = true;
+	x->resp.chunk = x->resp.fin = false;
+	subst_init(&x->resp.e, x->in_pair, x->n_in);
+}
+
+bool secretx_tunnel_down(struct conn *c, bool eof, bool *holding)
+{
+	struct flow *f = c->sx ? &c->sx->resp : NULL;
+	uint64_t left = 0;
+	bool done = false;
+	ssize_t r;
+
+	*holding = false;
+	if (!f || !f->on)
+		return false;
+	if (f->fin && !f->pend.len)
+		return false;
+	c->up_eof = eof;
+	r = move(c, f, &c->uin, &c->cout, HTTP1_BODY_UNTIL_CLOSE, &left, NULL, &done);
+	/*
+	 * A tunnel has no end to wait for: what the engine holds back as the possible start of a
+	 * value goes out once the upstream has nothing more for now, or an exchange that waits
+	 * for it (a WebSocket's echo) would wait forever.
+	 */
+	if (r >= 0 && !eof && !c->uin.len && !f->pend.len && f->e.carry_len) {
+		if (subst_finish(&f->e, to_pend, &f->pend) == 0)
+			r = move(c, f, &c->uin, &c->cout, HTTP1_BODY_UNTIL_CLOSE, &left, NULL,
+				 &done);
+	}
+	*holding = !(f->fin && !f->pend.len);
+	return r > 0;
 }
 
 ssize_t secretx_move_request(struct conn *c, bool *done)
 {
-	struct secretx *x = c->sx;
-
-	return move(c, &x->req, x->req_chunk, &x->req_fin, &c->cin, &c->uout, c->req_body,
-		    &c->req_left, &c->req_chunk, done);
+	return move(c, &c->sx->req, &c->cin, &c->uout, c->req_body, &c->req_left, &c->req_chunk,
+		    done);
 }
 
 ssize_t secretx_move_response(struct conn *c, bool *done)
 {
-	struct secretx *x = c->sx;
-
-	return move(c, &x->resp, x->resp_chunk, &x->resp_fin, &c->uin, &c->cout, c->resp_body,
-		    &c->resp_left, &c->resp_chunk, done);
+	return move(c, &c->sx->resp, &c->uin, &c->cout, c->resp_body, &c->resp_left, &c->resp_chunk,
+		    done);
 }
 
 size_t secretx_refused(const struct conn *c)
 {
-	const struct subst_pair *p = &c->sx->out_pair[c->sx->req.refused];
+	const struct subst_pair *p = &c->sx->out_pair[c->sx->req.e.refused];
 	size_t i;
 
 	for (i = 0; i < n_sec(c); i++)

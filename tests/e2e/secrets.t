@@ -76,6 +76,7 @@ bnd --audit-log "$AUD" --secret "API_KEY domain=up.test" \
 	$CURL -H 'Content-Type: application/json' -d \"{\\\"a\\\":\\\"\$API_KEY\\\"}\" -o $R/ka1 \
 		https://up.test:$P_HTTPS/echo/ka1 --next -H 'Content-Type: application/json' \
 		-d \"{\\\"b\\\":\\\"\$API_KEY\\\"}\" -o $R/ka2 https://up.test:$P_HTTPS/echo/ka2
+	$PYC ws wss://up.test:$P_HTTPS/ws >$R/ws 2>&1
 	[ -n \"$NODE\" ] && $NODE $NODE_CLIENT fetch https://up.test:$P_HTTPS/echo/node x-custom-key \"\$API_KEY\" >$R/node
 	if $git_ready; then
 		git -c http.curloptResolve=up.test:$P_HTTPS:$TH4 -c credential.helper= clone -q \
@@ -114,6 +115,8 @@ check "... and the echo of an injected value comes back as OTHER_TOKEN's placeho
 split_replaced() { upstream_saw /echo/chunked "$VALUE" && ! upstream_saw /echo/chunked "$PH"; }
 check "a placeholder split across two chunks of a chunked JSON body is replaced whole" split_replaced
 check "... and the raw client reads the echo with the placeholder" client_saw_placeholder chunked
+ws_whole() { [[ "$(tr '\n' ' ' <"$R/ws")" == *"accept ok text ok binary ok pong ok close ok "* ]]; }
+check "a WebSocket to the bound host works as ever through the engine its tunnel goes through" ws_whole
 json_whole() { python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$R/$1"; }
 chunked_back() { client_saw_placeholder ch && json_whole ch; }
 check "a chunked response cut every 7 bytes, the value across cuts: the client gets the placeholder" \

@@ -102,6 +102,24 @@ static void test_refusal_stops_before_the_placeholder(void **state)
 	}
 }
 
+/* A stream's last bytes go out at once unless they begin a from: nothing else waits. */
+static void test_only_a_beginning_waits(void **state)
+{
+	const struct subst_pair pair = {PH, strlen(PH), VALUE, strlen(VALUE), false};
+	struct subst s;
+	struct out o = {.len = 0};
+
+	(void)state;
+	subst_init(&s, &pair, 1);
+	assert_int_equal(subst_feed(&s, "data: hello\n\n", 13, collect, &o), 0);
+	assert_int_equal(o.len, 13);
+	assert_int_equal(subst_feed(&s, "x boundary-sec", 14, collect, &o), 0);
+	assert_int_equal(o.len, 15); /* "boundary-sec" waits: it may be a placeholder */
+	assert_int_equal(subst_feed(&s, "ond", 3, collect, &o), 0);
+	assert_int_equal(o.len, 30); /* "boundary-second" is not one */
+	assert_memory_equal(o.p, "data: hello\n\nx boundary-second", 30);
+}
+
 static void test_no_pairs_pass_bytes(void **state)
 {
 	struct subst s;
@@ -175,6 +193,7 @@ int main(void)
 	    cmocka_unit_test(test_replaced_in_every_split),
 	    cmocka_unit_test(test_longest_match_wins),
 	    cmocka_unit_test(test_refusal_stops_before_the_placeholder),
+	    cmocka_unit_test(test_only_a_beginning_waits),
 	    cmocka_unit_test(test_no_pairs_pass_bytes),
 	    cmocka_unit_test(test_out_bound_holds_for_growth),
 	    cmocka_unit_test(test_find),
