@@ -1133,6 +1133,7 @@ int fsview_apply(const char *const *rdonly, const char *const *hide_paths, struc
 		 bool unreachable_is_hidden, char *err, size_t errlen)
 {
 	const char *const *p, *tmux_dir;
+	char cwd[PATH_MAX];
 	size_t i;
 	int ret;
 
@@ -1184,5 +1185,12 @@ int fsview_apply(const char *const *rdonly, const char *const *hide_paths, struc
 		ret = hide_servers_in("/run", unreachable_is_hidden, err, errlen);
 	if (ret == 0 && tmux_dir && tmux_dir[0] == '/')
 		ret = hide_servers_in(tmux_dir, unreachable_is_hidden, err, errlen);
+	/*
+	 * The working directory, inherited, is still the one under the mounts just made over it or
+	 * above it (a pinned ancestor, a --writable project): entered again by name, so that the
+	 * command's relative paths (.git/config) meet the view, not what lies below it.
+	 */
+	if (ret == 0 && getcwd(cwd, sizeof(cwd)) && chdir(cwd) == -1)
+		log_debug("cannot enter %s again: %s", cwd, strerror(errno));
 	return ret;
 }

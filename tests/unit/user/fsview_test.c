@@ -87,10 +87,47 @@ static void test_build(void **state)
 	opts_fini(&o);
 }
 
+/* fsview_strip_auth: one input, what must stay, and nothing else. */
+static void strips(const char *in, const char *want)
+{
+	char out[1024];
+	size_t n = fsview_strip_auth(in, strlen(in), out);
+
+	out[n] = '\0';
+	assert_string_equal(out, want);
+}
+
+static void test_strip_auth(void **state)
+{
+	(void)state;
+	/* npm: scoped and bare _auth/_authToken/_password, username, password, an inline key */
+	strips("registry=https://r.example/\n"
+	       "//r.example/:_authToken=npm_x\n"
+	       "//r.example/:_auth = eA==\n"
+	       "_auth=eA==\n"
+	       "//r.example/:_password=cA==\n"
+	       "//r.example/:username=u\n"
+	       "always-auth=true\n"
+	       "email=a@example.com\n"
+	       "key=-----BEGIN PRIVATE KEY-----\n"
+	       "keyfile=/home/u/key.pem\n"
+	       "  _AuthToken = X\n",
+	       "registry=https://r.example/\nalways-auth=true\nemail=a@example.com\n"
+	       "keyfile=/home/u/key.pem\n");
+	/* pypirc: "key: value", "key = value", and a value continued on indented lines */
+	strips("[pypi]\nrepository = https://upload.pypi.org/legacy/\nusername = __token__\n"
+	       "password = pypi-x\n    more-x\n\tand-more\nPassword: y\n[testpypi]\n",
+	       "[pypi]\nrepository = https://upload.pypi.org/legacy/\n[testpypi]\n");
+	/* the last line without its newline, comments and blank lines kept */
+	strips("# token comment\n\nregistry=x\n_authToken=y", "# token comment\n\nregistry=x\n");
+	strips("", "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_build),
+	    cmocka_unit_test(test_strip_auth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
