@@ -515,6 +515,10 @@ static int add_list(struct fsview_user *u, const struct opts_list *l, enum fsvie
 				snprintf(err, errlen, "out of memory");
 				return -ENOMEM;
 			}
+			/* A mistyped path would protect nothing, silently. */
+			if (how != FSVIEW_HIDE && access(path, F_OK) == -1 && errno == ENOENT)
+				log_warn("--%s %s: no such file or directory; nothing to make %s",
+					 flag, path, flag);
 		}
 	}
 	return 0;
