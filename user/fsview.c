@@ -390,17 +390,24 @@ void fsview_user_free(struct fsview_user *u)
 	free(u);
 }
 
-/* Appends path (how) unless it is there already (the later how wins). Returns 0 or -ENOMEM. */
+/*
+ * Appends path (how) unless it is there already: then the later how wins, but for a read-only
+ * or writable one over a hidden or stripped one. Returns 0 or -ENOMEM.
+ */
 static int add(struct fsview_user *u, const char *path, enum fsview_how how)
 {
 	struct fsview_path *v;
 	size_t i;
 
 	for (i = 0; i < u->n; i++) {
-		if (strcmp(u->v[i].path, path) == 0) {
-			u->v[i].how = how;
+		if (strcmp(u->v[i].path, path) != 0)
+			continue;
+		/* Read-only or writable does not show what is hidden: only --unhide does. */
+		if ((how == FSVIEW_RDONLY || how == FSVIEW_WRITABLE) &&
+		    (u->v[i].how == FSVIEW_HIDE || u->v[i].how == FSVIEW_STRIP))
 			return 0;
-		}
+		u->v[i].how = how;
+		return 0;
 	}
 	v = realloc(u->v, (u->n + 1) * sizeof(*v));
 	if (!v)

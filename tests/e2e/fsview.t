@@ -184,6 +184,11 @@ jailed --allow domain=example.com --user "$U" --config "$cfg" -- \
 want notes 0 "YAML hide: hides a path"
 contains "YAML unhide: shows ~/.netrc" "$out" "machine example.com"
 
+jailed --allow domain=example.com --user "$U" --read-only '~/.ssh' --writable '~/.aws' -- \
+	sh -c 'cat ~/.ssh/id_ed25519 2>/dev/null && echo "key: read" || echo "key: absent"
+	echo "aws: $(ls -A ~/.aws | wc -l)"'
+want key absent "--read-only ~/.ssh does not show the hidden ~/.ssh (only --unhide does)"
+want aws 0 "--writable ~/.aws does not show the hidden ~/.aws"
 jailed --user "$U" --unhide /sys/fs/bpf -- true
 if [ "$rc" = 125 ] && grep -q "for its own safety" <<<"$log"; then
 	ok "--unhide /sys/fs/bpf is refused: boundary hides it for its own safety"
