@@ -132,6 +132,31 @@ export SUDO_USER=$U SUDO_UID=$UID_U SUDO_GID=$UID_U
 hidden_checks "sudo's caller (SUDO_USER)"
 unset SUDO_USER SUDO_UID SUDO_GID
 
+# --- the user itself, running boundary on file capabilities (no sudo) -------------------------------
+
+if command -v setcap >/dev/null && command -v setpriv >/dev/null; then
+	mkdir -p "$TMPDIR_T/nb"
+	cp "$BOUNDARY" "$TMPDIR_T/nb/boundary"
+	chmod 755 "$TMPDIR_T/nb" "$TMPDIR_T/nb/boundary"
+	setcap cap_net_admin,cap_sys_admin,cap_setuid,cap_setgid,cap_setpcap+ep "$TMPDIR_T/nb/boundary"
+	out=$(cd / && timeout 60 setpriv --reuid "$UID_U" --regid "$UID_U" --clear-groups \
+		env HOME="$UH" XDG_CONFIG_HOME="$UH/.config" "$TMPDIR_T/nb/boundary" \
+		--allow domain=example.com -- sh -c '
+		echo "id: $(id -u)"
+		cat ~/.ssh/id_ed25519 2>/dev/null && echo "key: read" || echo "key: absent"
+		echo "ssh: $(ls -A ~/.ssh | tr "\n" " ")"
+		echo "netrc: $(wc -c <~/.netrc)"
+		grep -q SECRET ~/.npmrc && echo "npmrc: secret" || echo "npmrc: clean"' 2>"$TMPDIR_T/log")
+	log=$(cat "$TMPDIR_T/log")
+	want id "$UID_U" "file capabilities: the command runs as the user"
+	want key absent "file capabilities: ~/.ssh/id_ed25519 is hidden"
+	want ssh "config known_hosts " "file capabilities: ~/.ssh shows only config and known_hosts"
+	want netrc 0 "file capabilities: ~/.netrc reads as empty"
+	want npmrc clean "file capabilities: ~/.npmrc is shown without its credential lines"
+else
+	skip "file capabilities: needs setcap and setpriv"
+fi
+
 # --- root, in its user namespace: its $HOME's credentials are hidden too --------------------------
 
 RH=$TMPDIR_T/roothome
