@@ -983,6 +983,23 @@ size_t fsview_strip_auth(const char *in, size_t len, char *out)
  * directory every jail has and no file to strip lives under) and taken away again: its copies
  * stay, bound where they are shown, reachable nowhere else. A file too large to copy is hidden.
  */
+/*
+ * Whether uid owns the home that path lies under (the command's or its user's passwd home):
+ * init reads as root what a link in the home leads to, and must not show the command another
+ * user's file it could not have read itself.
+ */
+static bool owned_like_home(const struct fsview_user *u, const char *path, uid_t uid)
+{
+	const char *homes[2] = {u->home, u->pwhome};
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (homes[i][0] && path_covers(homes[i], path) && stat(homes[i], &st) == 0)
+			return st.st_uid == uid;
+	return false;
+}
+
 #define STRIP_MAX (1024 * 1024)
 
 static int apply_strips(const struct fsview_user *u, char *err, size_t errlen)
@@ -999,7 +1016,11 @@ static int apply_strips(const struct fsview_user *u, char *err, size_t errlen)
 
 		if (u->v[i].how != FSVIEW_STRIP || stat(p, &st) == -1 || !S_ISREG(st.st_mode))
 			continue;
-		if (st.st_size > STRIP_MAX) {
+		/*
+		 * Too large to copy, or (through a link) another user's file, which init could read
+		 * where the command could not: hidden whole.
+		 */
+		if (st.st_size > STRIP_MAX || !owned_like_home(u, p, st.st_uid)) {
 			if (mount("/dev/null", p, NULL, MS_BIND, NULL) == -1)
 				ret = -errno;
 			continue;
@@ -1018,7 +1039,7 @@ static int apply_strips(const struct fsview_user *u, char *err, size_t errlen)
 				break;
 			}
 		}
-		fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd == -1) {
 			ret = -errno;
 			break;
@@ -1091,7 +1112,7 @@ static int hide_user(const struct fsview_user *u, const char *path, bool unreach
 	const char *p = path;
 	int fds[16], nfd = 0, ret = 0, i;
 	const char *shown[16];
-	struct stat st;
+	struct stat st, sh;
 	size_t k;
 
 	if (lstat(p, &st) == -1)
@@ -1110,6 +1131,11 @@ static int hide_user(const struct fsview_user *u, const char *path, bool unreach
 		fds[nfd] = open(u->v[k].path, O_PATH | O_CLOEXEC);
 		if (fds[nfd] == -1)
 			continue;
+		/* Shown back only if it is the hidden directory's owner's (a link may lead out). */
+		if (fstat(fds[nfd], &sh) == -1 || sh.st_uid != st.st_uid) {
+			close(fds[nfd]);
+			continue;
+		}
 		shown[nfd++] = u->v[k].path;
 	}
 	snprintf(opts, sizeof(opts), "size=64k,mode=%o,uid=%u,gid=%u",
@@ -1185,8 +1211,11 @@ int fsview_apply(const char *const *rdonly, const char *const *hide_paths, struc
 			continue;
 		ret = hide_user(u, u->v[i].path, unreachable_is_hidden);
 		if (ret < 0) {
-			snprintf(err, errlen, "cannot hide %s from the jail: %s", u->v[i].path,
-				 strerror(-ret));
+			snprintf(
+			    err, errlen,
+			    "cannot hide %s from the jail: %s (the command does not run with it "
+			    "shown; --unhide %s would show it)",
+			    u->v[i].path, strerror(-ret), u->v[i].path);
 			return ret;
 		}
 	}

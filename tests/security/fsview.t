@@ -88,6 +88,21 @@ HOME=$RH jailed --allow domain=example.com -- sh -c "$TRIES"
 exec 3<&-
 check_tries "root in its user namespace"
 
+# A link in the home to a file the user cannot reach (another's, behind a 0700 directory):
+# init, root, could read it; what it shows in place of ~/.npmrc or ~/.ssh/config must not be it.
+mkdir -m 700 "$TMPDIR_T/rootonly"
+echo "ROOTONLY-SECRET" >"$TMPDIR_T/rootonly/file"
+chmod 644 "$TMPDIR_T/rootonly/file"
+ln -sfn "$TMPDIR_T/rootonly/file" "$UH/.npmrc"
+ln -sfn "$TMPDIR_T/rootonly/file" "$UH/.ssh/config"
+chown -h "$UID_U:$UID_U" "$UH/.npmrc" "$UH/.ssh/config"
+jailed --allow domain=example.com --user "$U" -- sh -c '
+	grep -q ROOTONLY ~/.npmrc 2>/dev/null && echo "npmrc: read" || echo "npmrc: refused"
+	grep -q ROOTONLY ~/.ssh/config 2>/dev/null && echo "sshconfig: read" || echo "sshconfig: refused"'
+want npmrc refused "~/.npmrc linked to a file the user cannot reach is not copied for it"
+want sshconfig refused "~/.ssh/config linked to a file the user cannot reach is not shown"
+rm -f "$UH/.npmrc" "$UH/.ssh/config"
+
 # --read-only / cannot be undone from inside.
 HOME=$RH jailed --allow domain=example.com --read-only / -- sh -c '
 	mount -o remount,bind,rw / 2>/dev/null && echo "remount root: done" || echo "remount root: refused"
