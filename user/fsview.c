@@ -651,7 +651,8 @@ struct fsview_user *fsview_user_new(const struct opts *o, const struct fsview_ja
 	if (ret < 0)
 		goto fail;
 	cfg[0] = '\0';
-	if (homes[0][0] && config_dir_in(config_user_home(&o->user), cfg, sizeof(cfg)) != 0)
+	if (config_user_home(&o->user) &&
+	    config_dir_in(config_user_home(&o->user), cfg, sizeof(cfg)) != 0)
 		cfg[0] = '\0';
 	/*
 	 * --unhide: a hidden path shown again (a default, or a --hide of the config file); one
