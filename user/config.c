@@ -146,9 +146,10 @@ static int set_value(struct loader *l, const struct opts_def *d, const char *wha
 /* The value of a list key, starting at the current event. */
 static int load_list(struct loader *l, const struct opts_def *d)
 {
-	const char *item = d->id == OPTS_ALLOW	  ? "rule"
-			   : d->id == OPTS_SECRET ? "secret"
-						  : "target";
+	const char *item = d->id == OPTS_ALLOW	     ? "rule"
+			   : d->id == OPTS_SECRET    ? "secret"
+			   : d->type == OPTS_T_PATHS ? "path"
+						     : "target";
 	int ret;
 
 	if (l->ev.type == YAML_SCALAR_EVENT && is_null(&l->ev))
@@ -231,8 +232,10 @@ static int load_mapping(struct loader *l)
 		ret = next(l);
 		if (ret)
 			return ret;
-		ret = d->type == OPTS_T_RULES || d->type == OPTS_T_SECRETS ? load_list(l, d)
-									   : load_scalar(l, d);
+		ret =
+		    d->type == OPTS_T_RULES || d->type == OPTS_T_SECRETS || d->type == OPTS_T_PATHS
+			? load_list(l, d)
+			: load_scalar(l, d);
 		if (ret)
 			return ret;
 	}
@@ -439,7 +442,7 @@ void config_generate(FILE *f)
 		}
 		if (d->env)
 			fprintf(f, "# Flag --%s, environment %s.\n", d->flag, d->env);
-		if (d->type == OPTS_T_RULES || d->type == OPTS_T_SECRETS)
+		if (d->type == OPTS_T_RULES || d->type == OPTS_T_SECRETS || d->type == OPTS_T_PATHS)
 			fprintf(f, "%s: []\n", d->yaml);
 		else if (d->type == OPTS_T_STRING || d->type == OPTS_T_USER ||
 			 d->type == OPTS_T_FORWARD)

@@ -1059,6 +1059,7 @@ int jail_run(const struct opts *o, char *const argv[])
 	struct jail j;
 	struct spawn_opts so;
 	struct fsview_jail fj;
+	struct fsview_user *view = NULL;
 	const char *hide[24], *ro[12], *binds[12];
 	char err[512], store[PATH_MAX + 64];
 	char **env = NULL;
@@ -1148,6 +1149,11 @@ int jail_run(const struct opts *o, char *const argv[])
 	fj.audit_path = j.audit ? audit_path(j.audit) : NULL;
 	fsview_build(o, &fj, hide, sizeof(hide) / sizeof(hide[0]), ro, sizeof(ro) / sizeof(ro[0]),
 		     store, sizeof(store));
+	view = fsview_user_new(o, &fj, err, sizeof(err));
+	if (!view) {
+		log_error("%s", err);
+		goto out;
+	}
 	memset(&so, 0, sizeof(so));
 	so.cgroup_fd = j.cg_fd;
 	so.netns_fd = j.netns_fd;
@@ -1168,6 +1174,7 @@ int jail_run(const struct opts *o, char *const argv[])
 	so.envp = env;
 	so.hide = hide;
 	so.rdonly = ro;
+	so.view = view;
 	binds[0] = j.bundle;
 	binds[1] = "/etc/ssl/certs/ca-certificates.crt"; /* Debian, Ubuntu */
 	binds[2] = j.bundle;
@@ -1208,6 +1215,7 @@ out:
 	jail_teardown(&j);
 	privs_lower();
 	setup_command_env_free(env);
+	fsview_user_free(view);
 	setup_signals_give(sigfd, &old);
 	return status;
 }

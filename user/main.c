@@ -23,6 +23,7 @@
 #include "user/cli.h"
 #include "user/config.h"
 #include "user/explicit.h"
+#include "user/fsview.h"
 #include "user/jail.h"
 #include "user/opts.h"
 #include "user/privs.h"
@@ -302,8 +303,15 @@ static int run_command(const struct opts *o)
 {
 	static char bin_sh[] = "/bin/sh";
 	char *shell_argv[2] = {NULL, NULL};
-	char **cmd = o->argv;
+	char **cmd = o->argv, err[512];
 
+	if (o->show_hidden) {
+		if (fsview_show(o, stdout, err, sizeof(err)) < 0) {
+			log_error("%s", err);
+			return LOG_EXIT_FAILURE;
+		}
+		return 0;
+	}
 	if (!cmd) {
 		if (!isatty(STDIN_FILENO)) {
 			log_error("no command specified (usage: boundary [flags] -- command "
@@ -333,6 +341,16 @@ static int run_command(const struct opts *o)
 	} else if (rules_count(o->rules) == 0 && !o->interactive && !o->rules_program[0]) {
 		log_warn("no allow rules given: every request will be denied (allow one with "
 			 "--allow \"domain=example.com\")");
+	}
+	if (o->jail_type != OPTS_JAIL_NSJAIL &&
+	    (o->hide.file.n || o->hide.cli.n || o->read_only.file.n || o->read_only.cli.n ||
+	     o->writable.file.n || o->writable.cli.n || o->protect_startup_files)) {
+		/* Asked for and not given would be worse than refused. */
+		log_error("--hide, --read-only, --writable and --protect-startup-files need the "
+			  "default jail type (nsjail): the landlock and weak jails have no mount "
+			  "namespace, so the command would see your files as they are (drop "
+			  "--jail-type, or those options)");
+		return LOG_EXIT_FAILURE;
 	}
 	return o->jail_type == OPTS_JAIL_NSJAIL ? jail_run(o, cmd) : explicit_run(o, cmd);
 }

@@ -145,6 +145,27 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			   "idle_timeout", OPTS_T_SECONDS, "120", "SECONDS",
 			   "close a connection silent this long", false, F(idle_timeout),
 			   PROXY_CMDS},
+    /* The filesystem view's options (fsview.c), in the jail only: attach and serve have none. */
+    [OPTS_HIDE] = {OPTS_HIDE, "hide", 0, "BOUNDARY_HIDE", "hide", OPTS_T_PATHS, NULL, "PATH",
+		   "the jail sees PATH empty (repeatable; ~/ is the user's)", false, F(hide),
+		   OPTS_IN(OPTS_CMD_RUN)},
+    [OPTS_UNHIDE] = {OPTS_UNHIDE, "unhide", 0, "BOUNDARY_UNHIDE", "unhide", OPTS_T_PATHS, NULL,
+		     "PATH", "show PATH, hidden by default (see --show-hidden)", false, F(unhide),
+		     OPTS_IN(OPTS_CMD_RUN)},
+    [OPTS_READ_ONLY] = {OPTS_READ_ONLY, "read-only", 0, "BOUNDARY_READ_ONLY", "read_only",
+			OPTS_T_PATHS, NULL, "PATH", "PATH and all below it read-only (repeatable)",
+			false, F(read_only), OPTS_IN(OPTS_CMD_RUN)},
+    [OPTS_WRITABLE] = {OPTS_WRITABLE, "writable", 0, "BOUNDARY_WRITABLE", "writable", OPTS_T_PATHS,
+		       NULL, "PATH", "PATH writable under a --read-only one (repeatable)", false,
+		       F(writable), OPTS_IN(OPTS_CMD_RUN)},
+    [OPTS_PROTECT_STARTUP_FILES] = {OPTS_PROTECT_STARTUP_FILES, "protect-startup-files", 0,
+				    "BOUNDARY_PROTECT_STARTUP_FILES", "protect_startup_files",
+				    OPTS_T_BOOL, "false", NULL,
+				    "shell rc files, git hooks and config, .envrc read-only", false,
+				    F(protect_startup_files), OPTS_IN(OPTS_CMD_RUN)},
+    [OPTS_SHOW_HIDDEN] = {OPTS_SHOW_HIDDEN, "show-hidden", 0, NULL, NULL, OPTS_T_BOOL, "false",
+			  NULL, "print what the jail would hide, and exit", false, F(show_hidden),
+			  OPTS_IN(OPTS_CMD_RUN)},
     [OPTS_CGROUP] = {OPTS_CGROUP, "cgroup", 0, NULL, NULL, OPTS_T_STRING, NULL, "PATH",
 		     "the cgroup2 directory to jail (or a path under it)", false, F(attach_cgroup),
 		     OPTS_IN(OPTS_CMD_ATTACH)},
@@ -597,6 +618,44 @@ static int refuse(char *err, size_t errlen, const char *who, const char *q, cons
 	return -EINVAL;
 }
 
+/*
+ * A path of the filesystem view (--hide, --read-only...): not empty, and "~" only as "~" or "~/"
+ * at the start (the command's user's home; "~bob" is not expanded, so it is refused). The
+ * environment's value is a list, split at ':' as PATH is. A file's entries go to l->file, the
+ * rest to l->cli.
+ */
+static int set_paths(struct opts_list *l, const char *value, enum opts_src src, bool store,
+		     const char *who, char *err, size_t errlen)
+{
+	char q[QLEN], one[4096];
+	const char *p = value, *end;
+	size_t len;
+	int ret;
+
+	do {
+		end = src == OPTS_SRC_ENV ? strchr(p, ':') : NULL;
+		len = end ? (size_t)(end - p) : strlen(p);
+		if (len == 0 || len >= sizeof(one))
+			return refuse(err, errlen, who, opts_quote(value, q, sizeof(q)),
+				      len ? "too long a path" : "an empty path (name one)");
+		memcpy(one, p, len);
+		one[len] = '\0';
+		if (one[0] == '~' && one[1] != '\0' && one[1] != '/')
+			return refuse(err, errlen, who, opts_quote(one, q, sizeof(q)),
+				      "~USER is not expanded (write the path, or ~/ for the home "
+				      "of the user the command runs as)");
+		ret = 0;
+		if (src == OPTS_SRC_FILE)
+			ret = strv_push(&l->file, one, err, errlen);
+		else if (store)
+			ret = strv_push(&l->cli, one, err, errlen);
+		if (ret)
+			return ret;
+		p = end ? end + 1 : NULL;
+	} while (p);
+	return 0;
+}
+
 int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum opts_src src,
 	     const char *who, char *err, size_t errlen)
 {
@@ -714,6 +773,11 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		if (ret)
 			return ret;
 		break;
+	case OPTS_T_PATHS:
+		ret = set_paths(field, value, src, store, who, err, errlen);
+		if (ret)
+			return ret;
+		break;
 	case OPTS_T_SECRETS: {
 		struct opts_list *l = field;
 
@@ -762,6 +826,14 @@ void opts_fini(struct opts *o)
 	strv_free(&o->inject.cli);
 	strv_free(&o->secret.file);
 	strv_free(&o->secret.cli);
+	strv_free(&o->hide.file);
+	strv_free(&o->hide.cli);
+	strv_free(&o->unhide.file);
+	strv_free(&o->unhide.cli);
+	strv_free(&o->read_only.file);
+	strv_free(&o->read_only.cli);
+	strv_free(&o->writable.file);
+	strv_free(&o->writable.cli);
 	secrets_free(o->secrets);
 	/* Every string option the table names, so a new one cannot be forgotten here. */
 	for (i = 0; i < OPTS__COUNT; i++) {

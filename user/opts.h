@@ -59,6 +59,12 @@ enum opts_id {
 	OPTS_RULES_PROGRAM,
 	OPTS_HEADER_TIMEOUT,
 	OPTS_IDLE_TIMEOUT,
+	OPTS_HIDE, /* the filesystem view's (fsview.c) from here */
+	OPTS_UNHIDE,
+	OPTS_READ_ONLY,
+	OPTS_WRITABLE,
+	OPTS_PROTECT_STARTUP_FILES,
+	OPTS_SHOW_HIDDEN,
 	OPTS_CGROUP, /* attach's own from here */
 	OPTS_CONTAINER,
 	OPTS_SYSTEMD_UNIT,
@@ -96,6 +102,7 @@ enum opts_type {
 	OPTS_T_RULES,	  /* struct opts_list of rule specs, each checked with rules_add() */
 	OPTS_T_SECRETS,	  /* struct opts_list of secret specs, checked by secrets_parse() */
 	OPTS_T_FORWARD,	  /* struct opts_forwards: HOST:JAIL[,...]; a repeated flag appends */
+	OPTS_T_PATHS,	  /* struct opts_list of paths (absolute, ~/..., or relative); env: A:B */
 	OPTS_T_TEST,	  /* --test [METHOD] URL, command line only */
 	OPTS_T_FORMAT,	  /* bool, true for "json", false for "table" */
 	OPTS_T_ACTION,	  /* --version, --help */
@@ -215,6 +222,14 @@ struct opts {
 	char *rules_program;	 /* asked about what the rules refuse; "": none */
 	unsigned header_timeout; /* seconds a client has to send a request head */
 	unsigned idle_timeout;	 /* seconds a connection may stay silent */
+
+	/* The filesystem view (fsview.c): paths as written, "~/" still unexpanded. */
+	struct opts_list hide;	    /* hidden besides the defaults */
+	struct opts_list unhide;    /* defaults shown after all */
+	struct opts_list read_only; /* made read-only, with what is mounted under them */
+	struct opts_list writable;  /* writable again under a --read-only path */
+	bool protect_startup_files; /* shell, git and direnv start-up files read-only */
+	bool show_hidden;	    /* print what the jail would hide, and exit */
 
 	char **log_files; /* log summary's files, "-" for stdin; NULL-ended, strings argv's */
 	size_t n_log_files;

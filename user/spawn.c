@@ -71,7 +71,8 @@ static int setup_mounts(const struct spawn_opts *o)
 			return -1;
 		}
 	}
-	if (fsview_apply(o->rdonly, o->hide, unreachable_is_hidden, err, sizeof(err)) < 0) {
+	if (fsview_apply(o->rdonly, o->hide, o->view, unreachable_is_hidden, err, sizeof(err)) <
+	    0) {
 		setup_say("%s", err);
 		return -1;
 	}

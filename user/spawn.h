@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct fsview_user;
+
 struct spawn_opts {
 	int cgroup_fd; /* the jail's cgroup (O_DIRECTORY) */
 	int netns_fd;  /* the jail's network namespace */
@@ -24,6 +26,7 @@ struct spawn_opts {
 	const char *const *hide;   /* NULL-terminated paths made empty (or unreadable) */
 	const char *const *rdonly; /* NULL-terminated paths made read-only */
 	const char *const *binds;  /* NULL-terminated pairs: file, the path it is shown at */
+	struct fsview_user *view;  /* the user's hidden and read-only paths (fsview.h), or NULL */
 };
 
 /*
