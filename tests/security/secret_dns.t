@@ -8,16 +8,9 @@
 # would forward it, is a warning naming the process and the secret, and a "deny" record; the
 # host's resolver (a fake one of ours on 127.0.0.78, as in realdns.t) receives only the control
 # name. The secret's value is nowhere in the output, log or audit log.
-#
-# Skipped until boundary has --secret.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/jail.sh"
 . "$(dirname "$0")/../lib/proxy.sh"
-if ! "$BOUNDARY" --help 2>&1 | grep -q -- "--secret"; then
-	skip "boundary has no --secret option yet"
-	done_testing
-	exit 0
-fi
 proxy_suite --no-testhost
 echo "nameserver 127.0.0.78" >"$UP/resolv.conf"
 

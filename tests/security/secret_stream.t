@@ -10,16 +10,9 @@
 # through the same rule reaches it whole. A TLS server name that carries the placeholder (in
 # hex) is refused before the handshake, whether a stream rule or an HTTP rule would take the
 # connection. The secret's value is nowhere in the output, log or audit log.
-#
-# Skipped until boundary has --secret.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/jail.sh"
 . "$(dirname "$0")/../lib/proxy.sh"
-if ! "$BOUNDARY" --help 2>&1 | grep -q -- "--secret"; then
-	skip "boundary has no --secret option yet"
-	done_testing
-	exit 0
-fi
 proxy_suite --no-testhost
 echo "127.0.0.1 leak.test" >>"$UP/hosts"
 
