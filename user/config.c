@@ -231,8 +231,10 @@ static int load_mapping(struct loader *l)
 		ret = next(l);
 		if (ret)
 			return ret;
-		ret = d->type == OPTS_T_RULES || d->type == OPTS_T_SECRETS ? load_list(l, d)
-									   : load_scalar(l, d);
+		ret =
+		    d->type == OPTS_T_RULES || d->type == OPTS_T_SECRETS || d->type == OPTS_T_BINDS
+			? load_list(l, d)
+			: load_scalar(l, d);
 		if (ret)
 			return ret;
 	}
@@ -439,7 +441,7 @@ void config_generate(FILE *f)
 		}
 		if (d->env)
 			fprintf(f, "# Flag --%s, environment %s.\n", d->flag, d->env);
-		if (d->type == OPTS_T_RULES || d->type == OPTS_T_SECRETS)
+		if (d->type == OPTS_T_RULES || d->type == OPTS_T_SECRETS || d->type == OPTS_T_BINDS)
 			fprintf(f, "%s: []\n", d->yaml);
 		else if (d->type == OPTS_T_STRING || d->type == OPTS_T_USER ||
 			 d->type == OPTS_T_FORWARD)

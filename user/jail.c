@@ -63,6 +63,7 @@
 #include "user/privs.h"
 #include "user/reap.h"
 #include "user/reload.h"
+#include "user/rootfs.h"
 #include "user/setup.h"
 #include "user/spawn.h"
 
@@ -1059,6 +1060,7 @@ int jail_run(const struct opts *o, char *const argv[])
 	struct jail j;
 	struct spawn_opts so;
 	struct fsview_jail fj;
+	struct rootfs_run rr;
 	const char *hide[24], *ro[12], *binds[12];
 	char err[512], store[PATH_MAX + 64];
 	char **env = NULL;
@@ -1067,12 +1069,19 @@ int jail_run(const struct opts *o, char *const argv[])
 	pid_t pid;
 
 	jail_init(&j);
+	memset(&rr, 0, sizeof(rr));
 	if (privs_caps_check(err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return LOG_EXIT_FAILURE;
 	}
 	if (setup_check_user(o, err, sizeof(err)) < 0) {
 		log_error("%s", err);
+		return LOG_EXIT_FAILURE;
+	}
+	/* --rootfs, --image: the command must be in that root, said before anything is built. */
+	if (rootfs_prepare(o, argv, &rr, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		rootfs_run_fini(&rr);
 		return LOG_EXIT_FAILURE;
 	}
 	sigfd = setup_signals_take(&old, err, sizeof(err));
@@ -1137,7 +1146,18 @@ int jail_run(const struct opts *o, char *const argv[])
 		}
 	}
 
-	env = setup_command_env(o, j.bundle, NULL);
+	if (rr.on) {
+		privs_raise();
+		ret = rootfs_stage(&rr, j.run_dir, j.bundle, j.hosts, err, sizeof(err));
+		privs_lower();
+		if (ret < 0) {
+			log_error("%s", err);
+			goto out;
+		}
+	}
+	/* In a root of its own, the bundle is where every distribution looks. */
+	env = setup_command_env(o, rr.on ? ROOTFS_BUNDLE : j.bundle,
+				rr.on ? (const char *const *)rr.env : NULL);
 	if (!env) {
 		log_error("out of memory");
 		goto out;
@@ -1180,6 +1200,7 @@ int jail_run(const struct opts *o, char *const argv[])
 	binds[9] = "/etc/hosts";
 	binds[10] = NULL;
 	so.binds = binds;
+	so.rootfs = rr.on ? &rr.spec : NULL;
 	if (privs_unprivileged())
 		log_info("the command runs as uid %u with no capabilities", (unsigned)so.uid);
 	else if (!so.as_user)
@@ -1205,6 +1226,7 @@ out:
 	if (pidfd >= 0)
 		close(pidfd);
 	privs_raise();
+	rootfs_run_fini(&rr);
 	jail_teardown(&j);
 	privs_lower();
 	setup_command_env_free(env);

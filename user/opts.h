@@ -59,6 +59,10 @@ enum opts_id {
 	OPTS_RULES_PROGRAM,
 	OPTS_HEADER_TIMEOUT,
 	OPTS_IDLE_TIMEOUT,
+	OPTS_ROOTFS, /* the root file system: --rootfs, --rootfs-upper, --bind, --image */
+	OPTS_ROOTFS_UPPER,
+	OPTS_BIND,
+	OPTS_IMAGE,
 	OPTS_CGROUP, /* attach's own from here */
 	OPTS_CONTAINER,
 	OPTS_SYSTEMD_UNIT,
@@ -96,6 +100,7 @@ enum opts_type {
 	OPTS_T_RULES,	  /* struct opts_list of rule specs, each checked with rules_add() */
 	OPTS_T_SECRETS,	  /* struct opts_list of secret specs, checked by secrets_parse() */
 	OPTS_T_FORWARD,	  /* struct opts_forwards: HOST:JAIL[,...]; a repeated flag appends */
+	OPTS_T_BINDS,	  /* struct opts_list of SRC:DST[:ro|:rw], both absolute */
 	OPTS_T_TEST,	  /* --test [METHOD] URL, command line only */
 	OPTS_T_FORMAT,	  /* bool, true for "json", false for "table" */
 	OPTS_T_ACTION,	  /* --version, --help */
@@ -216,6 +221,12 @@ struct opts {
 	unsigned header_timeout; /* seconds a client has to send a request head */
 	unsigned idle_timeout;	 /* seconds a connection may stay silent */
 
+	/* The command's own root (user/rootfs.c); "" for the host's. */
+	char *rootfs;		/* --rootfs: the overlay's lower layer, never written */
+	char *rootfs_upper;	/* --rootfs-upper: keeps the changes; "": a tmpfs gone at exit */
+	struct opts_list binds; /* --bind SRC:DST[:ro], as written */
+	char *image;		/* --image: an OCI image layout directory */
+
 	char **log_files; /* log summary's files, "-" for stdin; NULL-ended, strings argv's */
 	size_t n_log_files;
 	bool log_json; /* log summary --format json */
@@ -268,6 +279,12 @@ void opts_fini(struct opts *o);
  */
 int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum opts_src src,
 	     const char *who, char *err, size_t errlen);
+
+/*
+ * Splits a --bind spec "SRC:DST[:ro|:rw]" into src and dst (srclen, dstlen bytes with the NUL)
+ * and *ro. Both must be absolute, and DST free of "..". Returns 0, or -EINVAL.
+ */
+int opts_bind_split(const char *spec, char *src, size_t srclen, char *dst, size_t dstlen, bool *ro);
 
 /* Reads the environment variable of every option no flag set. Returns 0 or -EINVAL. */
 int opts_parse_env(struct opts *o, char *err, size_t errlen);

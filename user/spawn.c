@@ -32,8 +32,42 @@
 
 #include "user/fsview.h"
 #include "user/privs.h"
+#include "user/rootfs.h"
 #include "user/seccomp.h"
 #include "user/setup.h"
+
+/*
+ * --rootfs, --image: into the command's own root, made from the view built so far (so a --bind
+ * of a host path shows what the jail hides there hidden too).
+ */
+static int enter_root(const struct spawn_opts *o)
+{
+	char err[1024];
+
+	if (!o->rootfs)
+		return 0;
+	if (rootfs_enter(o->rootfs, err, sizeof(err)) < 0) {
+		setup_say("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* execvpe looks the command up on the caller's PATH: in a root of its own, the command's. */
+static void use_command_path(const struct spawn_opts *o)
+{
+	char *const *e;
+
+	if (!o->rootfs)
+		return;
+	for (e = o->envp; e && *e; e++) {
+		if (strncmp(*e, "PATH=", 5) == 0) {
+			setenv("PATH", *e + 5, 1);
+			return;
+		}
+	}
+	setenv("PATH", ROOTFS_DEFAULT_PATH, 1);
+}
 
 static int setup_mounts(const struct spawn_opts *o)
 {
@@ -75,7 +109,7 @@ static int setup_mounts(const struct spawn_opts *o)
 		setup_say("%s", err);
 		return -1;
 	}
-	return 0;
+	return enter_root(o);
 }
 
 static void __attribute__((noreturn))
@@ -113,6 +147,7 @@ run_command(const struct spawn_opts *o, int ready_fd, int go_fd)
 		setup_say("%s", err);
 		_exit(125);
 	}
+	use_command_path(o);
 	setup_exec(o->argv, o->envp);
 }
 
