@@ -1079,7 +1079,10 @@ int jail_run(const struct opts *o, char *const argv[])
 		return LOG_EXIT_FAILURE;
 	}
 	/* --rootfs, --image: the command must be in that root, said before anything is built. */
-	if (rootfs_prepare(o, argv, &rr, err, sizeof(err)) < 0) {
+	privs_raise();
+	ret = rootfs_prepare(o, argv, &rr, err, sizeof(err));
+	privs_lower();
+	if (ret < 0) {
 		log_error("%s", err);
 		rootfs_run_fini(&rr);
 		return LOG_EXIT_FAILURE;
@@ -1179,6 +1182,12 @@ int jail_run(const struct opts *o, char *const argv[])
 	so.as_user = (o->user.set && o->user.uid != 0) || o->no_user_namespace;
 	so.uid = o->user.set && o->user.uid != 0 ? o->user.uid : PRIVS_USERNS_HOST_ID;
 	so.gid = o->user.set && o->user.uid != 0 ? o->user.gid : PRIVS_USERNS_HOST_ID;
+	if (rr.user_set) {
+		/* The image's User: its uid 0 is root in a user namespace, as any root command. */
+		so.as_user = rr.uid != 0 || o->no_user_namespace;
+		so.uid = rr.uid != 0 ? rr.uid : PRIVS_USERNS_HOST_ID;
+		so.gid = rr.uid != 0 ? rr.gid : PRIVS_USERNS_HOST_ID;
+	}
 	if (privs_unprivileged()) {
 		so.as_user = true;
 		so.uid = getuid();

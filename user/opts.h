@@ -63,6 +63,7 @@ enum opts_id {
 	OPTS_ROOTFS_UPPER,
 	OPTS_BIND,
 	OPTS_IMAGE,
+	OPTS_IMAGE_CACHE,
 	OPTS_CGROUP, /* attach's own from here */
 	OPTS_CONTAINER,
 	OPTS_SYSTEMD_UNIT,
@@ -226,6 +227,7 @@ struct opts {
 	char *rootfs_upper;	/* --rootfs-upper: keeps the changes; "": a tmpfs gone at exit */
 	struct opts_list binds; /* --bind SRC:DST[:ro], as written */
 	char *image;		/* --image: an OCI image layout directory */
+	char *image_cache;	/* where --image's layers are unpacked, once */
 
 	char **log_files; /* log summary's files, "-" for stdin; NULL-ended, strings argv's */
 	size_t n_log_files;

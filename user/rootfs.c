@@ -27,6 +27,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "proxy/log.h"
 #include "user/opts.h"
 
 #define OVERLAYFS_MAGIC 0x794c7630
@@ -618,10 +619,40 @@ out:
 	return ret;
 }
 
+/* The image's Env, then PATH (the image's, the environment's, or the default). */
+static int command_env(struct rootfs_run *rr, const char **path)
+{
+	size_t n = 0, k = 0, i;
+	char **e;
+
+	for (e = rr->img.env; e && *e; e++)
+		n++;
+	rr->env = calloc(n + 2, sizeof(*rr->env));
+	if (!rr->env)
+		return -ENOMEM;
+	*path = getenv("PATH");
+	for (i = 0; i < n; i++) {
+		rr->env[k] = strdup(rr->img.env[i]);
+		if (!rr->env[k])
+			return -ENOMEM;
+		if (strncmp(rr->env[k], "PATH=", 5) == 0)
+			*path = rr->env[k] + 5;
+		k++;
+	}
+	if (!*path || !**path) {
+		*path = ROOTFS_DEFAULT_PATH;
+		if (asprintf(&rr->env[k], "PATH=%s", *path) == -1) {
+			rr->env[k] = NULL;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 int rootfs_prepare(const struct opts *o, char *const argv[], struct rootfs_run *rr, char *err,
 		   size_t errlen)
 {
-	const char *path = getenv("PATH");
+	const char *path = NULL;
 	char here[PATH_MAX];
 	size_t n, i, k = 0;
 	int ret;
@@ -646,16 +677,26 @@ int rootfs_prepare(const struct opts *o, char *const argv[], struct rootfs_run *
 			return -errno;
 		}
 	} else {
-		snprintf(err, errlen, "--image is not supported by this build of boundary");
-		return -ENOTSUP;
-	}
-	if (!path || !path[0]) {
-		path = ROOTFS_DEFAULT_PATH;
-		if (asprintf(&rr->env[0], "PATH=%s", path) == -1) {
-			rr->env[0] = NULL;
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
+		ret = oci_prepare(o->image, o->image_cache, &rr->img, err, errlen);
+		if (ret < 0)
+			return ret;
+		if (rr->img.unpacked)
+			log_info("unpacked the image %s into %s", o->image, rr->img.root);
+		else
+			log_info("the image %s is unpacked already: %s", o->image, rr->img.root);
+		snprintf(rr->lower, sizeof(rr->lower), "%s", rr->img.root);
+		/* --user (flag, environment or file) says who runs it; else the image's User. */
+		if (rr->img.user && o->src[OPTS_USER] == OPTS_SRC_DEFAULT) {
+			ret =
+			    oci_user_ids(rr->lower, rr->img.user, &rr->uid, &rr->gid, err, errlen);
+			if (ret < 0)
+				return ret;
+			rr->user_set = true;
 		}
+	}
+	if (command_env(rr, &path) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
 	ret =
 	    rootfs_check_command(rr->lower, o->rootfs_upper, rr->binds, argv[0], path, err, errlen);
@@ -663,7 +704,8 @@ int rootfs_prepare(const struct opts *o, char *const argv[], struct rootfs_run *
 		return ret;
 	if (!getcwd(here, sizeof(here)))
 		here[0] = '\0';
-	rootfs_cwd(rr->binds, here, "/", rr->cwd, sizeof(rr->cwd));
+	rootfs_cwd(rr->binds, here, rr->img.workdir ? rr->img.workdir : "/", rr->cwd,
+		   sizeof(rr->cwd));
 	rr->spec.lower = rr->lower;
 	rr->spec.upper = o->rootfs_upper[0] ? o->rootfs_upper : NULL;
 	rr->spec.binds = rr->binds;
@@ -709,9 +751,14 @@ int rootfs_stage(struct rootfs_run *rr, const char *run_dir, const char *bundle,
 
 void rootfs_run_fini(struct rootfs_run *rr)
 {
+	char **e;
+
 	if (rr->stage[0])
 		rmdir(rr->stage);
 	free(rr->binds);
-	free(rr->env[0]);
+	for (e = rr->env; e && *e; e++)
+		free(*e);
+	free(rr->env);
+	oci_image_fini(&rr->img);
 	memset(rr, 0, sizeof(*rr));
 }

@@ -12,6 +12,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+
+#include "user/oci.h"
 
 #define PATH_MAX_ROOTFS 4096
 
@@ -68,12 +71,18 @@ struct rootfs_run {
 	char cwd[PATH_MAX_ROOTFS];
 	char stage[PATH_MAX_ROOTFS]; /* made by rootfs_stage(), removed by rootfs_run_fini() */
 	char resolv[PATH_MAX_ROOTFS];
-	char *env[2]; /* "PATH=..." when the environment has none; NULL-ended */
+	char **env;    /* the image's Env, and PATH if nothing gives one; NULL-ended, owned */
+	bool user_set; /* the image's User applies (no --user given): uid, gid */
+	uid_t uid;
+	gid_t gid;
+	struct oci_image img; /* --image's */
 };
 
 /*
- * Before the jail is built: fills rr for o (nothing to do without --rootfs or --image), checks
- * that argv[0] is in the root and works out the working directory and a PATH. Returns 0, or
+ * Before the jail is built: fills rr for o (nothing to do without --rootfs or --image): for
+ * --image, the image made ready (oci_prepare(): checked, unpacked into the cache once) and its
+ * config's Env, WorkingDir and User taken unless --user or a --bind of the working directory
+ * says otherwise; checks that argv[0] is in the root; works out the working directory and PATH. Returns 0, or
  * -errno with err filled.
  */
 int rootfs_prepare(const struct opts *o, char *const argv[], struct rootfs_run *rr, char *err,
