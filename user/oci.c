@@ -859,6 +859,7 @@ static int apply_layer(int lfd, const struct jv *desc, size_t i, size_t n, const
 			 strerror(errno));
 		return ret;
 	}
+	err[0] = '\0';
 	ret = check_blob(fd, digest, size && size->t == J_NUM && size->whole ? size->n : -1, dir,
 			 what, err, errlen);
 	c.dir = dir;
@@ -866,7 +867,6 @@ static int apply_layer(int lfd, const struct jv *desc, size_t i, size_t n, const
 	c.rootfd = rootfd;
 	c.err = err;
 	c.errlen = errlen;
-	err[0] = '\0';
 	if (!ret) {
 		a = open_layer(fd);
 		ret = a ? apply_whiteouts(&c, a) : -EIO;
