@@ -122,6 +122,27 @@ else
 	skip "no /usr/bin/python3 for open_by_handle_at"
 fi
 
+# --- image layers that aim outside the root -----------------------------------------------------
+
+EVT=$TMPDIR_T/evil-target
+mkdir -p "$EVT"
+for kind in abs dotdot symlink hardlink; do
+	L=$TMPDIR_T/evil-$kind.layout
+	C=$TMPDIR_T/evil-$kind.cache
+	EVIL_TARGET=$EVT python3 "$STAGE/lib/oci_layout.py" "$L" "$ROOT" --evil "$kind" >/dev/null
+	run --image "$L" --image-cache "$C" -- /bin/sh -c 'echo ran'
+	if [ "$rc" != 0 ] && [ -z "$out" ] && grep -q "refused (the image is unsafe)" <<<"$log"; then
+		ok "an image layer with $kind is refused before anything runs"
+	else
+		fail "an image layer with $kind is refused before anything runs"
+		diag "rc $rc out $out" "$log"
+	fi
+	check "$kind: nothing was written outside the root" \
+		[ -z "$(find "$EVT" "$TMPDIR_T" "$C" -maxdepth 2 -name 'evil-*' ! -name 'evil-*.layout' ! -name 'evil-*.cache' ! -name evil-target)" ]
+	check "$kind: nothing of it is left in the cache" [ -z "$(ls -A "$C" 2>/dev/null)" ]
+done
+check "no layer wrote the host's /evil-abs" [ ! -e /evil-abs ]
+
 # --- propagation, both ways -------------------------------------------------------------------
 
 P=$(shared_dir prop)
