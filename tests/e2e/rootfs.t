@@ -165,6 +165,37 @@ bnd --bind "$RW:/work" -- true
 check "--bind without --rootfs is refused" grep -q "add --rootfs DIR or --image DIR" <<<"$log"
 bnd --rootfs "$ROOT" --bind "$RW:/a/../../etc" -- true
 check "a --bind DST with .. is refused" grep -q 'without ".."' <<<"$log"
+# An upper layer on an overlayfs: overlayfs cannot hold another overlay's upper layer.
+OV=$TMPDIR_T/ov
+mkdir -p "$OV/l" "$OV/u" "$OV/w" "$OV/m"
+if mount -t overlay ovtest -o "lowerdir=$OV/l,upperdir=$OV/u,workdir=$OV/w" "$OV/m" 2>/dev/null; then
+	at_exit "umount -l '$OV/m' 2>/dev/null"
+	bnd --rootfs "$ROOT" --rootfs-upper "$OV/m/upper" -- /bin/sh -c 'echo ran'
+	if [ "$rc" != 0 ] && [ -z "$out" ] && grep -q "is on an overlayfs" <<<"$log" &&
+		grep -q "choose a directory on another file system" <<<"$log"; then
+		ok "--rootfs-upper on an overlayfs is refused, saying what to do"
+	else
+		fail "--rootfs-upper on an overlayfs is refused, saying what to do"
+		diag "rc $rc out $out" "$log"
+	fi
+	umount -l "$OV/m"
+else
+	skip "cannot mount an overlayfs here to put --rootfs-upper on"
+fi
+
+# The config file's keys, and a command with no PATH in its environment.
+printf 'rootfs: "%s"\nbind:\n  - "%s:/from-yaml:ro"\n' "$ROOT" "$RO" >"$TMPDIR_T/root.yaml"
+bnd --config "$TMPDIR_T/root.yaml" -- /bin/sh -c 'echo "yaml: $(cat /from-yaml/f)"'
+want yaml host "rootfs: and bind: in the config file work as the flags do"
+# shellcheck disable=SC2016 # for the jailed shell
+bnd_argv --rootfs "$ROOT" -- /bin/sh -c 'echo "path: $PATH"'
+for i in "${!BND_ARGV[@]}"; do [ "${BND_ARGV[$i]}" = env ] && break; done
+BND_ARGV=("${BND_ARGV[@]:0:i+1}" -u PATH "${BND_ARGV[@]:i+1}")
+out=$(timeout -k 5 60 "${BND_ARGV[@]}" 2>"$TMPDIR_T/bnd.log" </dev/null)
+log=$(cat "$TMPDIR_T/bnd.log")
+want path /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	"with no PATH in boundary's environment, the command gets the default one"
+
 check "the root is still unchanged at the end" root_unchanged
 check "nothing of any root stays mounted on the host" [ "$(host_mounts)" = "$mounts_before" ]
 
