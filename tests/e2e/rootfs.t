@@ -110,6 +110,7 @@ bnd_in() {
 	local dir=$1
 	shift
 	bnd_argv "$@"
+	# shellcheck disable=SC2034 # read by want and result
 	out=$(cd "$dir" && timeout -k 5 60 "${BND_ARGV[@]}" 2>"$TMPDIR_T/bnd.log" </dev/null)
 	rc=$?
 	log=$(cat "$TMPDIR_T/bnd.log")
