@@ -10,7 +10,8 @@
  * (move_mount, or mount() on /proc/self/fd/N): the path is never looked up twice. The new mount
  * API (fsopen, open_tree, mount_setattr) makes each file system detached, with its flags and
  * private propagation set, before it is attached. It does not unpack images (oci.c) nor decide
- * what the jail hides (fsview.c: applied before, so the --bind trees carry the hides with them).
+ * what the jail hides (fsview.c: its hides are mounted between rootfs_build() and
+ * rootfs_enter(), so the --bind trees carry them).
  */
 #include "user/rootfs.h"
 
@@ -436,12 +437,12 @@ static int make_etc(int rootfd, const struct rootfs_spec *r, char *err, size_t e
 	return ret;
 }
 
-int rootfs_enter(const struct rootfs_spec *r, char *err, size_t errlen)
+int rootfs_build(const struct rootfs_spec *r, char *err, size_t errlen)
 {
 	static const char *const tmp[] = {"mode", "1777", NULL};
 	static const char *const none[] = {NULL};
 	char at[PATH_MAX];
-	int rootfd = -1, fd, ret;
+	int rootfd = -1, ret;
 
 	/* Nothing here propagates anywhere, nor anything from the host into the root. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1) {
@@ -473,8 +474,18 @@ int rootfs_enter(const struct rootfs_spec *r, char *err, size_t errlen)
 			       err, errlen);
 	if (ret == 0)
 		ret = make_etc(rootfd, r, err, errlen);
-	if (ret == 0)
-		ret = make_binds(rootfd, r->binds, err, errlen);
+	if (ret < 0) {
+		close(rootfd);
+		return ret;
+	}
+	return rootfd;
+}
+
+int rootfs_enter(const struct rootfs_spec *r, int rootfd, char *err, size_t errlen)
+{
+	int fd, ret;
+
+	ret = make_binds(rootfd, r->binds, err, errlen);
 	if (ret == 0 && r->cwd && r->cwd[0]) {
 		fd = make_in_root(rootfd, r->cwd, true);
 		if (fd < 0) {

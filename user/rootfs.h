@@ -37,12 +37,21 @@ struct rootfs_spec {
 };
 
 /*
- * In the jail's init, after its mounts are private and the host's view is hidden as it should
- * be (the --bind sources are cloned with what is mounted under them, hides included): builds
- * the root, pivots into it and detaches the old one; the working directory is then r->cwd.
- * Returns 0, or -errno with err filled: what failed and what to do about it.
+ * In the jail's init, once /proc is the jail's and before the jail's hides are mounted (so a
+ * hide over /run cannot hide the stage or the files boundary shows in the root): makes the
+ * root private of everything, the overlay at r->stage/root with /proc, /sys, /dev, /tmp, the
+ * CA bundle, /etc/hosts and /etc/resolv.conf in it. Returns a descriptor of the root (for
+ * rootfs_enter()), or -errno with err filled: what failed and what to do about it.
  */
-int rootfs_enter(const struct rootfs_spec *r, char *err, size_t errlen);
+int rootfs_build(const struct rootfs_spec *r, char *err, size_t errlen);
+
+/*
+ * After the hides (the --bind sources are cloned with what is mounted under them, hides
+ * included): the --bind trees, the working directory, then pivot_root into the root and the
+ * old one detached; the working directory is then r->cwd. Takes rootfd (closed). Returns 0,
+ * or -errno with err filled.
+ */
+int rootfs_enter(const struct rootfs_spec *r, int rootfd, char *err, size_t errlen);
 
 /*
  * The working directory in the root for a command started in host_cwd: the DST of the last

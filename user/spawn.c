@@ -37,16 +37,32 @@
 #include "user/setup.h"
 
 /*
- * --rootfs, --image: into the command's own root, made from the view built so far (so a --bind
- * of a host path shows what the jail hides there hidden too).
+ * --rootfs, --image: the command's own root, built before the hides (which may cover where it
+ * is built) and entered after them (so a --bind of a host path shows what the jail hides there
+ * hidden too). Returns the root's descriptor (build), 0, or -1 having said why.
  */
-static int enter_root(const struct spawn_opts *o)
+static int build_root(const struct spawn_opts *o)
+{
+	char err[1024];
+	int fd;
+
+	if (!o->rootfs)
+		return 0;
+	fd = rootfs_build(o->rootfs, err, sizeof(err));
+	if (fd < 0) {
+		setup_say("%s", err);
+		return -1;
+	}
+	return fd;
+}
+
+static int enter_root(const struct spawn_opts *o, int rootfd)
 {
 	char err[1024];
 
 	if (!o->rootfs)
 		return 0;
-	if (rootfs_enter(o->rootfs, err, sizeof(err)) < 0) {
+	if (rootfs_enter(o->rootfs, rootfd, err, sizeof(err)) < 0) {
 		setup_say("%s", err);
 		return -1;
 	}
@@ -74,6 +90,7 @@ static int setup_mounts(const struct spawn_opts *o)
 	const char *const *p;
 	bool unreachable_is_hidden = o->as_user && privs_reach_covers(o->uid, o->gid);
 	char err[512];
+	int rootfd;
 
 	/* Nothing done here may reach the host's mount table. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1) {
@@ -105,11 +122,14 @@ static int setup_mounts(const struct spawn_opts *o)
 			return -1;
 		}
 	}
+	rootfd = build_root(o);
+	if (rootfd < 0)
+		return -1;
 	if (fsview_apply(o->rdonly, o->hide, unreachable_is_hidden, err, sizeof(err)) < 0) {
 		setup_say("%s", err);
 		return -1;
 	}
-	return enter_root(o);
+	return enter_root(o, rootfd);
 }
 
 static void __attribute__((noreturn))

@@ -100,6 +100,15 @@ for who in root nobody; do
 	check "$who: the host directory that symlink names got nothing" [ -z "$(ls -A "$HOSTDIR/target")" ]
 done
 
+# --- a --bind of a host directory keeps what the jail hides there hidden -------------------------
+
+if [ -n "$(ls -A /run/dbus 2>/dev/null)" ]; then
+	run --rootfs "$ROOT" --bind /run:/hostrun:ro -- /bin/sh -c 'echo "dbus: [$(ls -A /hostrun/dbus)]"'
+	want dbus "[]" "a --bind of /run shows /run/dbus hidden, as the jail hides it"
+else
+	skip "no /run/dbus with anything in it on this host"
+fi
+
 # --- open_by_handle_at: python3 from the host's /usr, read-only --------------------------------
 
 if [ -x /usr/bin/python3 ]; then
