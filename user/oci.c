@@ -1124,10 +1124,10 @@ out:
 
 /* The id of name in the root's /etc/passwd (field 3, and its group in *gid) or /etc/group. */
 static int lookup_id(const char *root, const char *file, const char *name, unsigned *id,
-		     unsigned *gid)
+		     unsigned *gid, char *home, size_t homelen)
 {
 	struct open_how how;
-	char line[1024], *f[4], *p;
+	char line[1024], *f[6], *p;
 	int rootfd, fd, i, ret = -ENOENT;
 	FILE *fp;
 
@@ -1148,7 +1148,7 @@ static int lookup_id(const char *root, const char *file, const char *name, unsig
 	}
 	while (ret && fgets(line, sizeof(line), fp)) {
 		p = line;
-		for (i = 0; i < 4; i++) {
+		for (i = 0; i < 6; i++) {
 			f[i] = p;
 			p = strchr(p, ':');
 			if (!p)
@@ -1160,6 +1160,8 @@ static int lookup_id(const char *root, const char *file, const char *name, unsig
 		*id = (unsigned)strtoul(f[2], NULL, 10);
 		if (gid)
 			*gid = (unsigned)strtoul(f[3], NULL, 10);
+		if (home && i >= 5)
+			snprintf(home, homelen, "%s", f[5]);
 		ret = 0;
 	}
 	fclose(fp);
@@ -1196,7 +1198,7 @@ int oci_user_ids(const char *root, const char *user, uid_t *uid, gid_t *gid, cha
 	if (numeric(u, &uid_n)) {
 		/* A passwd entry for the number gives its group; none is fine. */
 		have_gid = false;
-	} else if (lookup_id(root, "/etc/passwd", u, &uid_n, &pw_gid) == 0) {
+	} else if (lookup_id(root, "/etc/passwd", u, &uid_n, &pw_gid, NULL, 0) == 0) {
 		gid_n = pw_gid;
 		have_gid = true;
 	} else {
@@ -1207,7 +1209,8 @@ int oci_user_ids(const char *root, const char *user, uid_t *uid, gid_t *gid, cha
 		return -ENOENT;
 	}
 	if (colon && colon[0]) {
-		if (!numeric(colon, &gid_n) && lookup_id(root, "/etc/group", colon, &gid_n, NULL)) {
+		if (!numeric(colon, &gid_n) &&
+		    lookup_id(root, "/etc/group", colon, &gid_n, NULL, NULL, 0)) {
 			snprintf(err, errlen,
 				 "the image's User \"%s\": group %s is not in its /etc/group (run "
 				 "it with --user UID:GID instead)",
@@ -1220,6 +1223,19 @@ int oci_user_ids(const char *root, const char *user, uid_t *uid, gid_t *gid, cha
 		gid_n = uid_n;
 	*uid = (uid_t)uid_n;
 	*gid = (gid_t)gid_n;
+	return 0;
+}
+
+int oci_user_home(const char *root, const char *user, char *home, size_t len)
+{
+	char u[256];
+	unsigned id;
+
+	snprintf(u, sizeof(u), "%.*s", (int)strcspn(user, ":"), user);
+	home[0] = '\0';
+	if (numeric(u, &id) || lookup_id(root, "/etc/passwd", u, &id, NULL, home, len) != 0 ||
+	    !home[0])
+		return -ENOENT;
 	return 0;
 }
 

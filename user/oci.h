@@ -50,6 +50,13 @@ int oci_prepare(const char *dir, const char *cache, struct oci_image *img, char 
 int oci_user_ids(const char *root, const char *user, uid_t *uid, gid_t *gid, char *err,
 		 size_t errlen);
 
+/*
+ * The home directory of the config's User when it names a user of the root's /etc/passwd (a
+ * line "name:x:uid:gid:gecos:HOME:shell"), in home (len bytes). Returns 0, or -ENOENT (a
+ * number, or no such user or home).
+ */
+int oci_user_home(const char *root, const char *user, char *home, size_t len);
+
 /* Frees what img owns; accepts a zeroed one. */
 void oci_image_fini(struct oci_image *img);
 

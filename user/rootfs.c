@@ -630,15 +630,19 @@ out:
 	return ret;
 }
 
-/* The image's Env, then PATH (the image's, the environment's, or the default). */
+/*
+ * The image's Env, then PATH (the image's, the environment's, or the default); with the
+ * image's User a name of its passwd, its HOME, USER and LOGNAME too.
+ */
 static int command_env(struct rootfs_run *rr, const char **path)
 {
+	char home[PATH_MAX];
 	size_t n = 0, k = 0, i;
 	char **e;
 
 	for (e = rr->img.env; e && *e; e++)
 		n++;
-	rr->env = calloc(n + 2, sizeof(*rr->env));
+	rr->env = calloc(n + 5, sizeof(*rr->env));
 	if (!rr->env)
 		return -ENOMEM;
 	*path = getenv("PATH");
@@ -654,6 +658,23 @@ static int command_env(struct rootfs_run *rr, const char **path)
 		*path = ROOTFS_DEFAULT_PATH;
 		if (asprintf(&rr->env[k], "PATH=%s", *path) == -1) {
 			rr->env[k] = NULL;
+			return -ENOMEM;
+		}
+		k++;
+	}
+	if (rr->user_set && oci_user_home(rr->lower, rr->img.user, home, sizeof(home)) == 0) {
+		int u = (int)strcspn(rr->img.user, ":");
+
+		if (asprintf(&rr->env[k], "HOME=%s", home) == -1) {
+			rr->env[k] = NULL;
+			return -ENOMEM;
+		}
+		if (asprintf(&rr->env[k + 1], "USER=%.*s", u, rr->img.user) == -1) {
+			rr->env[k + 1] = NULL;
+			return -ENOMEM;
+		}
+		if (asprintf(&rr->env[k + 2], "LOGNAME=%.*s", u, rr->img.user) == -1) {
+			rr->env[k + 2] = NULL;
 			return -ENOMEM;
 		}
 	}

@@ -34,6 +34,7 @@ PROBE_SH='
 	echo "path: $PATH"
 	echo "pwd: $(pwd)"
 	echo "id: $(id -u):$(id -g)"
+	echo "home: $HOME $USER"
 	echo "ca: $(grep -c "BEGIN CERTIFICATE" /etc/ssl/certs/ca-certificates.crt)"'
 
 bnd --image "$IMG" --image-cache "$CACHE" -- /bin/sh -c "$PROBE_SH"
@@ -48,6 +49,7 @@ want env from-image "the config's Env is the command's"
 want path /bin "the config's PATH is the one the command is looked up on"
 want pwd /work/dir "the config's WorkingDir is where the command starts (made if missing)"
 want id 1234:2345 "the config's User (a name in the image's passwd) runs the command"
+want home "/home/app app" "HOME and USER are that user's, from the image's passwd"
 check "boundary's CA bundle is in the image's root" [ "$(result ca)" -ge 1 ] 2>/dev/null
 logged "the log says the image was unpacked" "$log" "unpacked the image .* into $(ere_quote "$CACHE/$digest")/root"
 ready=$CACHE/$digest/ready
