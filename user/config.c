@@ -192,6 +192,13 @@ static int load_scalar(struct loader *l, const struct opts_def *d)
 	return set_value(l, d, d->yaml);
 }
 
+/* Whether d's YAML value is a list (rules, secrets, paths, binds) rather than one scalar. */
+static bool is_list(const struct opts_def *d)
+{
+	return d->type == OPTS_T_RULES || d->type == OPTS_T_SECRETS || d->type == OPTS_T_PATHS ||
+	       d->type == OPTS_T_BINDS;
+}
+
 /* The root mapping; the current event is its MAPPING_START. Consumes its MAPPING_END. */
 static int load_mapping(struct loader *l)
 {
@@ -233,7 +240,7 @@ static int load_mapping(struct loader *l)
 		if (ret)
 			return ret;
 		ret =
-		    d->type == OPTS_T_RULES || d->type == OPTS_T_SECRETS || d->type == OPTS_T_PATHS
+		    is_list(d)
 			? load_list(l, d)
 			: load_scalar(l, d);
 		if (ret)
@@ -442,7 +449,7 @@ void config_generate(FILE *f)
 		}
 		if (d->env)
 			fprintf(f, "# Flag --%s, environment %s.\n", d->flag, d->env);
-		if (d->type == OPTS_T_RULES || d->type == OPTS_T_SECRETS || d->type == OPTS_T_PATHS)
+		if (is_list(d))
 			fprintf(f, "%s: []\n", d->yaml);
 		else if (d->type == OPTS_T_STRING || d->type == OPTS_T_USER ||
 			 d->type == OPTS_T_FORWARD)

@@ -63,6 +63,7 @@
 #include "user/privs.h"
 #include "user/reap.h"
 #include "user/reload.h"
+#include "user/rootfs.h"
 #include "user/setup.h"
 #include "user/spawn.h"
 
@@ -1060,6 +1061,7 @@ int jail_run(const struct opts *o, char *const argv[])
 	struct spawn_opts so;
 	struct fsview_jail fj;
 	struct fsview_user *view = NULL;
+	struct rootfs_run rr;
 	const char *hide[24], *ro[12], *binds[12];
 	char err[512], store[PATH_MAX + 64];
 	char **env = NULL;
@@ -1068,12 +1070,22 @@ int jail_run(const struct opts *o, char *const argv[])
 	pid_t pid;
 
 	jail_init(&j);
+	memset(&rr, 0, sizeof(rr));
 	if (privs_caps_check(err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return LOG_EXIT_FAILURE;
 	}
 	if (setup_check_user(o, err, sizeof(err)) < 0) {
 		log_error("%s", err);
+		return LOG_EXIT_FAILURE;
+	}
+	/* --rootfs, --image: the command must be in that root, said before anything is built. */
+	privs_raise();
+	ret = rootfs_prepare(o, argv, &rr, err, sizeof(err));
+	privs_lower();
+	if (ret < 0) {
+		log_error("%s", err);
+		rootfs_run_fini(&rr);
 		return LOG_EXIT_FAILURE;
 	}
 	sigfd = setup_signals_take(&old, err, sizeof(err));
@@ -1138,7 +1150,18 @@ int jail_run(const struct opts *o, char *const argv[])
 		}
 	}
 
-	env = setup_command_env(o, j.bundle, NULL);
+	if (rr.on) {
+		privs_raise();
+		ret = rootfs_stage(&rr, j.run_dir, j.bundle, j.hosts, err, sizeof(err));
+		privs_lower();
+		if (ret < 0) {
+			log_error("%s", err);
+			goto out;
+		}
+	}
+	/* In a root of its own, the bundle is where every distribution looks. */
+	env = setup_command_env(o, rr.on ? ROOTFS_BUNDLE : j.bundle,
+				rr.on ? (const char *const *)rr.env : NULL);
 	if (!env) {
 		log_error("out of memory");
 		goto out;
@@ -1165,6 +1188,12 @@ int jail_run(const struct opts *o, char *const argv[])
 	so.as_user = (o->user.set && o->user.uid != 0) || o->no_user_namespace;
 	so.uid = o->user.set && o->user.uid != 0 ? o->user.uid : PRIVS_USERNS_HOST_ID;
 	so.gid = o->user.set && o->user.uid != 0 ? o->user.gid : PRIVS_USERNS_HOST_ID;
+	if (rr.user_set) {
+		/* The image's User: its uid 0 is root in a user namespace, as any root command. */
+		so.as_user = rr.uid != 0 || o->no_user_namespace;
+		so.uid = rr.uid != 0 ? rr.uid : PRIVS_USERNS_HOST_ID;
+		so.gid = rr.uid != 0 ? rr.gid : PRIVS_USERNS_HOST_ID;
+	}
 	if (privs_unprivileged()) {
 		so.as_user = true;
 		so.uid = getuid();
@@ -1187,6 +1216,7 @@ int jail_run(const struct opts *o, char *const argv[])
 	binds[9] = "/etc/hosts";
 	binds[10] = NULL;
 	so.binds = binds;
+	so.rootfs = rr.on ? &rr.spec : NULL;
 	if (privs_unprivileged())
 		log_info("the command runs as uid %u with no capabilities", (unsigned)so.uid);
 	else if (!so.as_user)
@@ -1212,6 +1242,7 @@ out:
 	if (pidfd >= 0)
 		close(pidfd);
 	privs_raise();
+	rootfs_run_fini(&rr);
 	jail_teardown(&j);
 	privs_lower();
 	setup_command_env_free(env);

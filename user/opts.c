@@ -166,6 +166,24 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_SHOW_HIDDEN] = {OPTS_SHOW_HIDDEN, "show-hidden", 0, NULL, NULL, OPTS_T_BOOL, "false",
 			  NULL, "print what the jail would hide, and exit", false, F(show_hidden),
 			  OPTS_IN(OPTS_CMD_RUN)},
+    /* The command's own root (rootfs.c, oci.c), in the jail only. */
+    [OPTS_ROOTFS] = {OPTS_ROOTFS, "rootfs", 0, "BOUNDARY_ROOTFS", "rootfs", OPTS_T_STRING, "",
+		     "DIR", "run the command in DIR as its root (DIR unchanged)", false, F(rootfs),
+		     OPTS_IN(OPTS_CMD_RUN)},
+    [OPTS_ROOTFS_UPPER] = {OPTS_ROOTFS_UPPER, "rootfs-upper", 0, "BOUNDARY_ROOTFS_UPPER",
+			   "rootfs_upper", OPTS_T_STRING, "", "DIR",
+			   "keep the root's changes in DIR across runs", false, F(rootfs_upper),
+			   OPTS_IN(OPTS_CMD_RUN)},
+    [OPTS_BIND] = {OPTS_BIND, "bind", 0, NULL, "bind", OPTS_T_BINDS, NULL, "SRC:DST[:ro]",
+		   "show host path SRC at DST in the root (repeatable)", false, F(binds),
+		   OPTS_IN(OPTS_CMD_RUN)},
+    [OPTS_IMAGE] = {OPTS_IMAGE, "image", 0, "BOUNDARY_IMAGE", "image", OPTS_T_STRING, "", "DIR",
+		    "run the command in an OCI image layout's root", false, F(image),
+		    OPTS_IN(OPTS_CMD_RUN)},
+    [OPTS_IMAGE_CACHE] = {OPTS_IMAGE_CACHE, "image-cache", 0, "BOUNDARY_IMAGE_CACHE", "image_cache",
+			  OPTS_T_STRING, "/var/cache/boundary/images", "DIR",
+			  "where --image's layers are unpacked, once", false, F(image_cache),
+			  OPTS_IN(OPTS_CMD_RUN)},
     [OPTS_CGROUP] = {OPTS_CGROUP, "cgroup", 0, NULL, NULL, OPTS_T_STRING, NULL, "PATH",
 		     "the cgroup2 directory to jail (or a path under it)", false, F(attach_cgroup),
 		     OPTS_IN(OPTS_CMD_ATTACH)},
@@ -611,6 +629,38 @@ static int check_inject_target(const char *spec, const char *who, char *err, siz
 	return 0;
 }
 
+int opts_bind_split(const char *spec, char *src, size_t srclen, char *dst, size_t dstlen, bool *ro)
+{
+	const char *c1 = strchr(spec, ':'), *c2, *p;
+	size_t ls, ld;
+
+	if (!c1)
+		return -EINVAL;
+	c2 = strchr(c1 + 1, ':');
+	ls = (size_t)(c1 - spec);
+	ld = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
+	*ro = false;
+	if (c2) {
+		if (strcmp(c2 + 1, "ro") == 0)
+			*ro = true;
+		else if (strcmp(c2 + 1, "rw") != 0)
+			return -EINVAL;
+	}
+	if (ls == 0 || ld == 0 || ls >= srclen || ld >= dstlen || spec[0] != '/' || c1[1] != '/')
+		return -EINVAL;
+	memcpy(src, spec, ls);
+	src[ls] = '\0';
+	memcpy(dst, c1 + 1, ld);
+	dst[ld] = '\0';
+	/* No "..": DST is resolved inside the root, and must stay there. */
+	for (p = dst; *p; p += strcspn(p, "/")) {
+		p += strspn(p, "/");
+		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 /* Says "WHO "VALUE": why" in err; returns -EINVAL. q is the value, quoted. */
 static int refuse(char *err, size_t errlen, const char *who, const char *q, const char *why)
 {
@@ -778,6 +828,23 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		if (ret)
 			return ret;
 		break;
+	case OPTS_T_BINDS: {
+		char bs[4096], bd[4096];
+		bool bro;
+
+		ret = 0;
+		if (opts_bind_split(value, bs, sizeof(bs), bd, sizeof(bd), &bro) != 0)
+			return refuse(err, errlen, who, q,
+				      "not SRC:DST[:ro] (two absolute paths, DST without \"..\", "
+				      "then :ro or :rw if you like)");
+		if (src == OPTS_SRC_FILE)
+			ret = strv_push(&((struct opts_list *)field)->file, value, err, errlen);
+		else if (store)
+			ret = strv_push(&((struct opts_list *)field)->cli, value, err, errlen);
+		if (ret)
+			return ret;
+		break;
+	}
 	case OPTS_T_SECRETS: {
 		struct opts_list *l = field;
 
@@ -834,6 +901,8 @@ void opts_fini(struct opts *o)
 	strv_free(&o->read_only.cli);
 	strv_free(&o->writable.file);
 	strv_free(&o->writable.cli);
+	strv_free(&o->binds.file);
+	strv_free(&o->binds.cli);
 	secrets_free(o->secrets);
 	/* Every string option the table names, so a new one cannot be forgotten here. */
 	for (i = 0; i < OPTS__COUNT; i++) {
@@ -1152,6 +1221,34 @@ static int finish_inject(struct opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* The root file system's options agree with each other and with the jail type. */
+static int finish_rootfs(const struct opts *o, char *err, size_t errlen)
+{
+	bool root = o->rootfs[0] || o->image[0];
+
+	if (o->rootfs[0] && o->image[0]) {
+		snprintf(err, errlen,
+			 "--rootfs and --image both name the command's root; choose one");
+		return -EINVAL;
+	}
+	if (!root && (o->rootfs_upper[0] || o->binds.file.n || o->binds.cli.n)) {
+		snprintf(err, errlen,
+			 "%s applies to a root of the command's own: add --rootfs DIR or --image "
+			 "DIR",
+			 o->rootfs_upper[0] ? "--rootfs-upper" : "--bind");
+		return -EINVAL;
+	}
+	if (root && o->jail_type != OPTS_JAIL_NSJAIL) {
+		snprintf(err, errlen,
+			 "%s needs boundary's own jail (--jail-type nsjail): the %s type runs the "
+			 "command without a mount namespace of boundary's",
+			 o->rootfs[0] ? "--rootfs" : "--image",
+			 o->jail_type == OPTS_JAIL_WEAK ? "weak" : "landlock");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int opts_finish(struct opts *o, char *err, size_t errlen)
 {
 	int ret;
@@ -1184,6 +1281,9 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 			 "jail's proxy port is --proxy-port");
 		return -EINVAL;
 	}
+	ret = finish_rootfs(o, err, errlen);
+	if (ret)
+		return ret;
 	if (!o->user.set) {
 		ret = sudo_user(o, err, errlen);
 		if (ret)

@@ -65,6 +65,11 @@ enum opts_id {
 	OPTS_WRITABLE,
 	OPTS_PROTECT_STARTUP_FILES,
 	OPTS_SHOW_HIDDEN,
+	OPTS_ROOTFS, /* the root file system: --rootfs, --rootfs-upper, --bind, --image */
+	OPTS_ROOTFS_UPPER,
+	OPTS_BIND,
+	OPTS_IMAGE,
+	OPTS_IMAGE_CACHE,
 	OPTS_CGROUP, /* attach's own from here */
 	OPTS_CONTAINER,
 	OPTS_SYSTEMD_UNIT,
@@ -103,6 +108,7 @@ enum opts_type {
 	OPTS_T_SECRETS,	  /* struct opts_list of secret specs, checked by secrets_parse() */
 	OPTS_T_FORWARD,	  /* struct opts_forwards: HOST:JAIL[,...]; a repeated flag appends */
 	OPTS_T_PATHS,	  /* struct opts_list of paths (absolute, ~/..., or relative); env: A:B */
+	OPTS_T_BINDS,	  /* struct opts_list of SRC:DST[:ro|:rw], both absolute */
 	OPTS_T_TEST,	  /* --test [METHOD] URL, command line only */
 	OPTS_T_FORMAT,	  /* bool, true for "json", false for "table" */
 	OPTS_T_ACTION,	  /* --version, --help */
@@ -231,6 +237,13 @@ struct opts {
 	bool protect_startup_files; /* shell, git and direnv start-up files read-only */
 	bool show_hidden;	    /* print what the jail would hide, and exit */
 
+	/* The command's own root (user/rootfs.c); "" for the host's. */
+	char *rootfs;		/* --rootfs: the overlay's lower layer, never written */
+	char *rootfs_upper;	/* --rootfs-upper: keeps the changes; "": a tmpfs gone at exit */
+	struct opts_list binds; /* --bind SRC:DST[:ro], as written */
+	char *image;		/* --image: an OCI image layout directory */
+	char *image_cache;	/* where --image's layers are unpacked, once */
+
 	char **log_files; /* log summary's files, "-" for stdin; NULL-ended, strings argv's */
 	size_t n_log_files;
 	bool log_json; /* log summary --format json */
@@ -283,6 +296,12 @@ void opts_fini(struct opts *o);
  */
 int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum opts_src src,
 	     const char *who, char *err, size_t errlen);
+
+/*
+ * Splits a --bind spec "SRC:DST[:ro|:rw]" into src and dst (srclen, dstlen bytes with the NUL)
+ * and *ro. Both must be absolute, and DST free of "..". Returns 0, or -EINVAL.
+ */
+int opts_bind_split(const char *spec, char *src, size_t srclen, char *dst, size_t dstlen, bool *ro);
 
 /* Reads the environment variable of every option no flag set. Returns 0 or -EINVAL. */
 int opts_parse_env(struct opts *o, char *err, size_t errlen);

@@ -230,6 +230,9 @@ char **setup_command_env(const struct opts *o, const char *bundle, const char *c
 				  strcmp(ca_vars[i], "SSL_CERT_DIR") == 0 ? "/etc/ssl/certs"
 									  : bundle)) >= 0)
 			k++;
+	/* --user's passwd entry, unless extra (an image's User) says who the command is. */
+	if (pw && set_by("HOME=", extra))
+		pw = NULL;
 	if (pw && r >= 0 && (r = asprintf(&env[k], "HOME=%s", pw->pw_dir)) >= 0)
 		k++;
 	if (pw && r >= 0 && (r = asprintf(&env[k], "USER=%s", pw->pw_name)) >= 0)

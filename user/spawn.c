@@ -32,14 +32,65 @@
 
 #include "user/fsview.h"
 #include "user/privs.h"
+#include "user/rootfs.h"
 #include "user/seccomp.h"
 #include "user/setup.h"
+
+/*
+ * --rootfs, --image: the command's own root, built before the hides (which may cover where it
+ * is built) and entered after them (so a --bind of a host path shows what the jail hides there
+ * hidden too). Returns the root's descriptor (build), 0, or -1 having said why.
+ */
+static int build_root(const struct spawn_opts *o)
+{
+	char err[1024];
+	int fd;
+
+	if (!o->rootfs)
+		return 0;
+	fd = rootfs_build(o->rootfs, err, sizeof(err));
+	if (fd < 0) {
+		setup_say("%s", err);
+		return -1;
+	}
+	return fd;
+}
+
+static int enter_root(const struct spawn_opts *o, int rootfd)
+{
+	char err[1024];
+
+	if (!o->rootfs)
+		return 0;
+	if (rootfs_enter(o->rootfs, rootfd, err, sizeof(err)) < 0) {
+		setup_say("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* execvpe looks the command up on the caller's PATH: in a root of its own, the command's. */
+static void use_command_path(const struct spawn_opts *o)
+{
+	char *const *e;
+
+	if (!o->rootfs)
+		return;
+	for (e = o->envp; e && *e; e++) {
+		if (strncmp(*e, "PATH=", 5) == 0) {
+			setenv("PATH", *e + 5, 1);
+			return;
+		}
+	}
+	setenv("PATH", ROOTFS_DEFAULT_PATH, 1);
+}
 
 static int setup_mounts(const struct spawn_opts *o)
 {
 	const char *const *p;
 	bool unreachable_is_hidden = o->as_user && privs_reach_covers(o->uid, o->gid);
 	char err[512];
+	int rootfd;
 
 	/* Nothing done here may reach the host's mount table. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1) {
@@ -71,12 +122,15 @@ static int setup_mounts(const struct spawn_opts *o)
 			return -1;
 		}
 	}
+	rootfd = build_root(o);
+	if (rootfd < 0)
+		return -1;
 	if (fsview_apply(o->rdonly, o->hide, o->view, unreachable_is_hidden, err, sizeof(err)) <
 	    0) {
 		setup_say("%s", err);
 		return -1;
 	}
-	return 0;
+	return enter_root(o, rootfd);
 }
 
 static void __attribute__((noreturn))
@@ -114,6 +168,7 @@ run_command(const struct spawn_opts *o, int ready_fd, int go_fd)
 		setup_say("%s", err);
 		_exit(125);
 	}
+	use_command_path(o);
 	setup_exec(o->argv, o->envp);
 }
 

@@ -958,6 +958,54 @@ static void test_table(void **state)
 	assert_null(opts_def_by_yaml("config"));
 }
 
+static void test_rootfs_options(void **state)
+{
+	char src[64], dst[64];
+	bool ro;
+
+	(void)state;
+	assert_int_equal(opts_bind_split("/a:/b", src, sizeof(src), dst, sizeof(dst), &ro), 0);
+	assert_string_equal(src, "/a");
+	assert_string_equal(dst, "/b");
+	assert_false(ro);
+	assert_int_equal(opts_bind_split("/a/x:/b/y:ro", src, sizeof(src), dst, sizeof(dst), &ro),
+			 0);
+	assert_string_equal(dst, "/b/y");
+	assert_true(ro);
+	assert_int_equal(opts_bind_split("/a:/b:rw", src, sizeof(src), dst, sizeof(dst), &ro), 0);
+	assert_false(ro);
+	assert_int_equal(opts_bind_split("/a", src, sizeof(src), dst, sizeof(dst), &ro), -EINVAL);
+	assert_int_equal(opts_bind_split("a:/b", src, sizeof(src), dst, sizeof(dst), &ro), -EINVAL);
+	assert_int_equal(opts_bind_split("/a:b", src, sizeof(src), dst, sizeof(dst), &ro), -EINVAL);
+	assert_int_equal(opts_bind_split("/a:/b:rx", src, sizeof(src), dst, sizeof(dst), &ro),
+			 -EINVAL);
+	assert_int_equal(opts_bind_split("/a:/b/../c", src, sizeof(src), dst, sizeof(dst), &ro),
+			 -EINVAL);
+	assert_int_equal(opts_bind_split("/a:/..", src, sizeof(src), dst, sizeof(dst), &ro),
+			 -EINVAL);
+	assert_int_equal(opts_bind_split("/a:/b/..c", src, sizeof(src), dst, sizeof(dst), &ro), 0);
+
+	assert_int_equal(
+	    load("--rootfs", "/r", "--bind", "/a:/b", "--bind", "/c:/d:ro", "true", NULL), 0);
+	assert_string_equal(o.rootfs, "/r");
+	assert_int_equal(o.binds.cli.n, 2);
+	assert_string_equal(o.binds.cli.v[1], "/c:/d:ro");
+	assert_int_equal(load("--bind", "/a:/b", "true", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--bind applies to a root of the command's own"));
+	assert_int_equal(load("--rootfs-upper", "/u", "true", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--rootfs-upper applies"));
+	assert_int_equal(load("--rootfs", "/r", "--image", "/i", "true", NULL), -EINVAL);
+	assert_non_null(strstr(err, "choose one"));
+	assert_int_equal(load("--rootfs", "/r", "--jail-type", "landlock", "true", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--rootfs needs boundary's own jail"));
+	assert_int_equal(load("--rootfs", "/r", "--bind", "/a", "true", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--bind \"/a\": not SRC:DST[:ro]"));
+	write_config(cfgpath, "image: \"/i\"\nbind:\n  - \"/a:/b:ro\"\n");
+	assert_int_equal(load("true", NULL), 0);
+	assert_string_equal(o.image, "/i");
+	assert_int_equal(o.binds.file.n, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -997,6 +1045,7 @@ int main(void)
 	    T(test_port_forward),
 	    T(test_reload_rules),
 	    T(test_table),
+	    T(test_rootfs_options),
 #undef T
 	};
 
