@@ -239,10 +239,7 @@ static int load_mapping(struct loader *l)
 		ret = next(l);
 		if (ret)
 			return ret;
-		ret =
-		    is_list(d)
-			? load_list(l, d)
-			: load_scalar(l, d);
+		ret = is_list(d) ? load_list(l, d) : load_scalar(l, d);
 		if (ret)
 			return ret;
 	}

@@ -22,12 +22,12 @@ struct spawn_opts {
 	bool as_user;  /* run as uid:gid; else as root in a user namespace */
 	uid_t uid;
 	gid_t gid;
-	char *const *argv;		  /* the command; argv[0] is looked up in PATH */
-	char *const *envp;		  /* its environment */
-	const char *const *hide;	  /* NULL-terminated paths made empty (or unreadable) */
-	const char *const *rdonly;	  /* NULL-terminated paths made read-only */
-	const char *const *binds;	  /* NULL-terminated pairs: file, the path it is shown at */
-	struct fsview_user *view;	  /* the user's hidden and read-only paths (fsview.h), or NULL */
+	char *const *argv;	   /* the command; argv[0] is looked up in PATH */
+	char *const *envp;	   /* its environment */
+	const char *const *hide;   /* NULL-terminated paths made empty (or unreadable) */
+	const char *const *rdonly; /* NULL-terminated paths made read-only */
+	const char *const *binds;  /* NULL-terminated pairs: file, the path it is shown at */
+	struct fsview_user *view;  /* the user's hidden and read-only paths (fsview.h), or NULL */
 	const struct rootfs_spec *rootfs; /* a root of the command's own, or NULL: the host's */
 };
 
