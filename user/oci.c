@@ -11,6 +11,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <ctype.h>
+#include <dlfcn.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -633,19 +634,96 @@ static int refuse_member(struct layer_ctx *c, const char *name, const char *why)
 	return -EPERM;
 }
 
+/*
+ * libarchive, loaded the first time an image is unpacked. Linked in, it and what it needs
+ * (ICU, libxml2, libstdc++, five compressors) would be loaded by every run, --image or not,
+ * and cost each one about 5 ms of start-up.
+ */
+static struct {
+	void *h;
+	__typeof__(archive_entry_filetype) *entry_filetype;
+	__typeof__(archive_entry_gid) *entry_gid;
+	__typeof__(archive_entry_hardlink) *entry_hardlink;
+	__typeof__(archive_entry_mtime) *entry_mtime;
+	__typeof__(archive_entry_mtime_nsec) *entry_mtime_nsec;
+	__typeof__(archive_entry_pathname) *entry_pathname;
+	__typeof__(archive_entry_perm) *entry_perm;
+	__typeof__(archive_entry_size) *entry_size;
+	__typeof__(archive_entry_symlink) *entry_symlink;
+	__typeof__(archive_entry_uid) *entry_uid;
+	__typeof__(archive_error_string) *error_string;
+	__typeof__(archive_read_data_block) *read_data_block;
+	__typeof__(archive_read_free) *read_free;
+	__typeof__(archive_read_new) *read_new;
+	__typeof__(archive_read_next_header) *read_next_header;
+	__typeof__(archive_read_open_fd) *read_open_fd;
+	__typeof__(archive_read_support_filter_gzip) *read_support_filter_gzip;
+	__typeof__(archive_read_support_filter_none) *read_support_filter_none;
+	__typeof__(archive_read_support_filter_zstd) *read_support_filter_zstd;
+	__typeof__(archive_read_support_format_tar) *read_support_format_tar;
+} la;
+
+/* Loads libarchive once. Returns 0, or -ENOENT with err filled. */
+static int la_load(const char *dir, char *err, size_t errlen)
+{
+	void *h;
+
+	if (la.h)
+		return 0;
+	h = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(err, errlen,
+			 "--image %s: cannot load libarchive to unpack its layers: %s (install "
+			 "Debian's libarchive13)",
+			 dir, dlerror());
+		return -ENOENT;
+	}
+#define LA(f)                                                                                      \
+	do {                                                                                       \
+		if (!(*(void **)&la.f = dlsym(h, "archive_" #f))) {                                \
+			snprintf(err, errlen, "--image %s: libarchive has no archive_" #f, dir);   \
+			dlclose(h);                                                                \
+			return -ENOENT;                                                            \
+		}                                                                                  \
+	} while (0)
+	LA(entry_filetype);
+	LA(entry_gid);
+	LA(entry_hardlink);
+	LA(entry_mtime);
+	LA(entry_mtime_nsec);
+	LA(entry_pathname);
+	LA(entry_perm);
+	LA(entry_size);
+	LA(entry_symlink);
+	LA(entry_uid);
+	LA(error_string);
+	LA(read_data_block);
+	LA(read_free);
+	LA(read_new);
+	LA(read_next_header);
+	LA(read_open_fd);
+	LA(read_support_filter_gzip);
+	LA(read_support_filter_none);
+	LA(read_support_filter_zstd);
+	LA(read_support_format_tar);
+#undef LA
+	la.h = h;
+	return 0;
+}
+
 /* Opens a layer blob for libarchive: tar, gzip or zstd. */
 static struct archive *open_layer(int fd)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = la.read_new();
 
 	if (!a)
 		return NULL;
-	archive_read_support_format_tar(a);
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_zstd(a);
-	archive_read_support_filter_none(a);
-	if (lseek(fd, 0, SEEK_SET) == -1 || archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
-		archive_read_free(a);
+	la.read_support_format_tar(a);
+	la.read_support_filter_gzip(a);
+	la.read_support_filter_zstd(a);
+	la.read_support_filter_none(a);
+	if (lseek(fd, 0, SEEK_SET) == -1 || la.read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
+		la.read_free(a);
 		return NULL;
 	}
 	return a;
@@ -659,11 +737,10 @@ static int apply_whiteouts(struct layer_ctx *c, struct archive *a)
 	const char *base;
 	int r, dfd, ret = 0;
 
-	while (ret == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		if (clean_name(archive_entry_pathname(e), name, sizeof(name)) != 0)
-			return refuse_member(
-			    c, archive_entry_pathname(e) ? archive_entry_pathname(e) : "",
-			    "an absolute path or one with \"..\"");
+	while (ret == 0 && (r = la.read_next_header(a, &e)) == ARCHIVE_OK) {
+		if (clean_name(la.entry_pathname(e), name, sizeof(name)) != 0)
+			return refuse_member(c, la.entry_pathname(e) ? la.entry_pathname(e) : "",
+					     "an absolute path or one with \"..\"");
 		base = split_name(name, dir, sizeof(dir));
 		if (strncmp(base, ".wh.", 4) != 0)
 			continue;
@@ -694,7 +771,7 @@ static int apply_whiteouts(struct layer_ctx *c, struct archive *a)
 	}
 	if (ret == 0 && r != ARCHIVE_EOF) {
 		snprintf(c->err, c->errlen, "--image %s: %s is not a readable tar: %s", c->dir,
-			 c->what, archive_error_string(a) ? archive_error_string(a) : "?");
+			 c->what, la.error_string(a) ? la.error_string(a) : "?");
 		return -EINVAL;
 	}
 	if (ret < 0 && !c->err[0])
@@ -711,7 +788,7 @@ static int copy_data(struct archive *a, int fd)
 	la_int64_t off;
 	int r;
 
-	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
+	while ((r = la.read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
 		if (pwrite(fd, buf, size, off) != (ssize_t)size)
 			return -EIO;
 	}
@@ -723,8 +800,8 @@ static int extract_member(struct layer_ctx *c, struct archive *a, struct archive
 			  const char *name)
 {
 	char dir[PATH_MAX], lname[PATH_MAX], ldir[PATH_MAX];
-	const char *base, *hard = archive_entry_hardlink(e), *lbase;
-	mode_t type = archive_entry_filetype(e), mode = archive_entry_perm(e) & 07777;
+	const char *base, *hard = la.entry_hardlink(e), *lbase;
+	mode_t type = la.entry_filetype(e), mode = la.entry_perm(e) & 07777;
 	struct timespec ts[2];
 	struct stat st;
 	int dfd, fd = -1, ldfd, ret = 0;
@@ -770,27 +847,26 @@ static int extract_member(struct layer_ctx *c, struct archive *a, struct archive
 			ret = -errno;
 	} else if (type == AE_IFLNK) {
 		/* Written, never followed here; in the root it resolves inside it. */
-		if (symlinkat(archive_entry_symlink(e) ? archive_entry_symlink(e) : "", dfd,
-			      base) == -1)
+		if (symlinkat(la.entry_symlink(e) ? la.entry_symlink(e) : "", dfd, base) == -1)
 			ret = -errno;
 	} else {
 		fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd == -1)
 			ret = -errno;
-		else if (copy_data(a, fd) != 0 || ftruncate(fd, (off_t)archive_entry_size(e)) == -1)
+		else if (copy_data(a, fd) != 0 || ftruncate(fd, (off_t)la.entry_size(e)) == -1)
 			ret = -EIO;
 	}
 	if (ret)
 		goto out;
 	/* Owner, then mode (a chown clears set-id bits), then times; never through a symlink. */
-	if (fchownat(dfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
+	if (fchownat(dfd, base, (uid_t)la.entry_uid(e), (gid_t)la.entry_gid(e),
 		     AT_SYMLINK_NOFOLLOW) == -1 &&
 	    errno != EPERM)
 		ret = -errno;
 	if (!ret && fd >= 0 && fchmod(fd, mode) == -1)
 		ret = -errno;
-	ts[0].tv_sec = ts[1].tv_sec = archive_entry_mtime(e);
-	ts[0].tv_nsec = ts[1].tv_nsec = archive_entry_mtime_nsec(e);
+	ts[0].tv_sec = ts[1].tv_sec = la.entry_mtime(e);
+	ts[0].tv_nsec = ts[1].tv_nsec = la.entry_mtime_nsec(e);
 	if (!ret)
 		utimensat(dfd, base, ts, AT_SYMLINK_NOFOLLOW);
 out:
@@ -812,9 +888,9 @@ static int extract_layer(struct layer_ctx *c, struct archive *a)
 	char dir[PATH_MAX];
 	int r, ret = 0;
 
-	while (ret == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		if (clean_name(archive_entry_pathname(e), name, sizeof(name)) != 0)
-			return refuse_member(c, archive_entry_pathname(e),
+	while (ret == 0 && (r = la.read_next_header(a, &e)) == ARCHIVE_OK) {
+		if (clean_name(la.entry_pathname(e), name, sizeof(name)) != 0)
+			return refuse_member(c, la.entry_pathname(e),
 					     "an absolute path or one with \"..\"");
 		base = split_name(name, dir, sizeof(dir));
 		if (strncmp(base, ".wh.", 4) == 0)
@@ -823,7 +899,7 @@ static int extract_layer(struct layer_ctx *c, struct archive *a)
 	}
 	if (ret == 0 && r != ARCHIVE_EOF) {
 		snprintf(c->err, c->errlen, "--image %s: %s is not a readable tar: %s", c->dir,
-			 c->what, archive_error_string(a) ? archive_error_string(a) : "?");
+			 c->what, la.error_string(a) ? la.error_string(a) : "?");
 		return -EINVAL;
 	}
 	return ret;
@@ -852,6 +928,9 @@ static int apply_layer(int lfd, const struct jv *desc, size_t i, size_t n, const
 		snprintf(err, errlen, "--image %s: %s has no sha256 digest", dir, what);
 		return -EINVAL;
 	}
+	ret = la_load(dir, err, errlen);
+	if (ret)
+		return ret;
 	fd = open_blob(lfd, hex);
 	if (fd == -1) {
 		ret = -errno;
@@ -870,12 +949,12 @@ static int apply_layer(int lfd, const struct jv *desc, size_t i, size_t n, const
 	if (!ret) {
 		a = open_layer(fd);
 		ret = a ? apply_whiteouts(&c, a) : -EIO;
-		archive_read_free(a);
+		la.read_free(a);
 	}
 	if (!ret) {
 		a = open_layer(fd);
 		ret = a ? extract_layer(&c, a) : -EIO;
-		archive_read_free(a);
+		la.read_free(a);
 	}
 	if (ret && !err[0])
 		snprintf(err, errlen, "--image %s: cannot read %s: %s", dir, what, strerror(-ret));
