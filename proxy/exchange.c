@@ -519,7 +519,12 @@ static void handle_request(struct conn *c, size_t len)
 		return;
 	}
 	if (write_request_head(c) < 0) {
+		/* Its "request" record said allow: the exchange it opened ends here, unsent. */
+		c->audit_open = false;
+		decide_audit(c, "end", "allow", NULL, "the request head is too large to forward",
+			     400);
 		buf_consume(&c->cin, len);
+		buf_consume(&c->uout, c->uout.len);
 		bad_request(c, "the request head is too large to forward");
 		return;
 	}
