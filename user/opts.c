@@ -248,6 +248,18 @@ static int strv_push(struct opts_strv *sv, const char *s, char *err, size_t errl
 	return 0;
 }
 
+/*
+ * Adds value to l: to the file's list when it comes from the config file, else to the command
+ * line's (environment included), and only when store (a check alone stores nothing).
+ */
+static int list_push(struct opts_list *l, const char *value, enum opts_src src, bool store,
+		     char *err, size_t errlen)
+{
+	if (src == OPTS_SRC_FILE)
+		return strv_push(&l->file, value, err, errlen);
+	return store ? strv_push(&l->cli, value, err, errlen) : 0;
+}
+
 static void strv_free(struct opts_strv *sv)
 {
 	size_t i;
@@ -694,11 +706,7 @@ static int set_paths(struct opts_list *l, const char *value, enum opts_src src, 
 			return refuse(err, errlen, who, opts_quote(one, q, sizeof(q)),
 				      "~USER is not expanded (write the path, or ~/ for the home "
 				      "of the user the command runs as)");
-		ret = 0;
-		if (src == OPTS_SRC_FILE)
-			ret = strv_push(&l->file, one, err, errlen);
-		else if (store)
-			ret = strv_push(&l->cli, one, err, errlen);
+		ret = list_push(l, one, src, store, err, errlen);
 		if (ret)
 			return ret;
 		p = end ? end + 1 : NULL;
@@ -814,12 +822,8 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		ret = check_rule(value, who, err, errlen);
 		if (!ret && d->id == OPTS_INJECT_TARGET)
 			ret = check_inject_target(value, who, err, errlen);
-		if (ret)
-			return ret;
-		if (src == OPTS_SRC_FILE)
-			ret = strv_push(&((struct opts_list *)field)->file, value, err, errlen);
-		else if (store)
-			ret = strv_push(&((struct opts_list *)field)->cli, value, err, errlen);
+		if (!ret)
+			ret = list_push(field, value, src, store, err, errlen);
 		if (ret)
 			return ret;
 		break;
@@ -832,15 +836,11 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		char bs[4096], bd[4096];
 		bool bro;
 
-		ret = 0;
 		if (opts_bind_split(value, bs, sizeof(bs), bd, sizeof(bd), &bro) != 0)
 			return refuse(err, errlen, who, q,
 				      "not SRC:DST[:ro] (two absolute paths, DST without \"..\", "
 				      "then :ro or :rw if you like)");
-		if (src == OPTS_SRC_FILE)
-			ret = strv_push(&((struct opts_list *)field)->file, value, err, errlen);
-		else if (store)
-			ret = strv_push(&((struct opts_list *)field)->cli, value, err, errlen);
+		ret = list_push(field, value, src, store, err, errlen);
 		if (ret)
 			return ret;
 		break;
@@ -849,12 +849,8 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		struct opts_list *l = field;
 
 		ret = check_secret(value, l, who, err, errlen);
-		if (ret)
-			return ret;
-		if (src == OPTS_SRC_FILE)
-			ret = strv_push(&l->file, value, err, errlen);
-		else if (store)
-			ret = strv_push(&l->cli, value, err, errlen);
+		if (!ret)
+			ret = list_push(l, value, src, store, err, errlen);
 		if (ret)
 			return ret;
 		break;

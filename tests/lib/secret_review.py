@@ -18,20 +18,58 @@
 #                                          in here (a 4 KiB receive buffer)
 import os, select, socket, sys, threading, time
 
-def cmd_quoter(argv):
-    port, ready = int(argv[0]), argv[1]
+
+def listen(port, ready, rcvbuf=None):
+    """A listener on 127.0.0.1:port; READY made once it listens."""
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.bind(("127.0.0.1", port))
     s.listen(16)
     open(ready, "w").close()
-    def serve(c):
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            d = c.recv(65536)
+    return s
+
+
+def serve_forever(s, serve):
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+def read_until(sock, end, step=65536):
+    """Reads until END has come, or the peer closed: what came."""
+    got = b""
+    while end not in got:
+        d = sock.recv(step)
+        if not d:
+            break
+        got += d
+    return got
+
+
+def drain(sock, seconds):
+    """What comes until the peer closes or is quiet for SECONDS."""
+    sock.settimeout(seconds)
+    got = b""
+    try:
+        while True:
+            d = sock.recv(65536)
             if not d:
-                return
-            buf += d
+                break
+            got += d
+    except OSError:
+        pass
+    return got
+
+
+def cmd_quoter(argv):
+    s = listen(int(argv[0]), argv[1])
+
+    def serve(c):
+        buf = read_until(c, b"\r\n\r\n")
+        if b"\r\n\r\n" not in buf:
+            return
         lines = buf.split(b"\r\n\r\n")[0].split(b"\r\n")
         target = lines[0].split(b" ")[1]
         auth = b""
@@ -56,33 +94,20 @@ def cmd_quoter(argv):
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Encoding: x-" + auth.replace(b" ", b"-") +
                       b"\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
         c.close()
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
+    serve_forever(s, serve)
 
 
 def cmd_early(argv):
-    port, ready = int(argv[0]), argv[1]
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.bind(("127.0.0.1", port))
-    s.listen(8)
-    open(ready, "w").close()
+    s = listen(int(argv[0]), argv[1], rcvbuf=4096)
+
     def serve(c):
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            d = c.recv(1024)
-            if not d:
-                return
-            buf += d
+        if b"\r\n\r\n" not in read_until(c, b"\r\n\r\n", 1024):
+            return
         c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
         time.sleep(6)
         while c.recv(65536):
             pass
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
+    serve_forever(s, serve)
 
 
 def cmd_two(argv):
@@ -90,24 +115,9 @@ def cmd_two(argv):
     s = socket.create_connection((addr, p1), timeout=5)
     s.sendall(b"GET /extra HTTP/1.1\r\nHost: leak.test:%d\r\nAuthorization: Bearer %s\r\n\r\n"
               % (p1, os.environ["API_KEY"].encode()))
-    got = b""
-    while b"ok\n" not in got:
-        d = s.recv(65536)
-        if not d:
-            break
-        got += d
+    read_until(s, b"ok\n")
     s.sendall(b"GET /next HTTP/1.1\r\nHost: mute.test:%d\r\n\r\n" % p2)
-    s.settimeout(3)
-    got = b""
-    try:
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            got += d
-    except OSError:
-        pass
-    open(out, "wb").write(got)
+    open(out, "wb").write(drain(s, 3))
 
 
 def cmd_ka(argv):
@@ -117,19 +127,9 @@ def cmd_ka(argv):
     s = socket.create_connection((addr, pa), timeout=20)
     s.sendall(b"POST /upload HTTP/1.1\r\nHost: early.test:%d\r\nContent-Type: application/json\r\n"
               b"Content-Length: %d\r\n\r\n" % (pa, len(body)) + body)
-    got = b""
-    while b"ok\n" not in got:
-        d = s.recv(65536)
-        if not d:
-            break
-        got += d
+    got = read_until(s, b"ok\n")
     s.sendall(b"GET /second HTTP/1.1\r\nHost: sink.test:%d\r\nConnection: close\r\n\r\n" % pb)
-    s.settimeout(3)
-    try:
-        while s.recv(65536):
-            pass
-    except OSError:
-        pass
+    drain(s, 3)
     open(out, "w").write("first answered\n" if got.startswith(b"HTTP/1.1 200") else "first: no answer\n")
 
 
