@@ -20,6 +20,7 @@
 
 #include "proxy/secret.h"
 #include "proxy/secretenc.h"
+#include "tests/lib/encode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -49,29 +50,6 @@ static void init_secrets(void)
 		snprintf(sec[i].placeholder, sizeof(sec[i].placeholder), "%s", ph[i]);
 		sec[i].placeholder_len = strlen(ph[i]);
 	}
-}
-
-/* p[0..n) in 'bits' bits a character from alphabet, padded with '=' to group when pad. */
-static size_t enc_bits(const char *p, size_t n, char *out, const char *alphabet, unsigned bits,
-		       unsigned group, bool pad)
-{
-	uint32_t acc = 0;
-	unsigned have = 0;
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		acc = acc << 8 | (unsigned char)p[i];
-		have += 8;
-		while (have >= bits) {
-			have -= bits;
-			out[o++] = alphabet[(acc >> have) & ((1u << bits) - 1)];
-		}
-	}
-	if (have)
-		out[o++] = alphabet[(acc << (bits - have)) & ((1u << bits) - 1)];
-	while (pad && o % group)
-		out[o++] = '=';
-	return o;
 }
 
 /* The placeholder p[0..n) encoded as e picks. */

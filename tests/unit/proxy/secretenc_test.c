@@ -18,6 +18,7 @@
 
 #include "proxy/secret.h"
 #include "proxy/secretenc.h"
+#include "tests/lib/encode.h"
 
 #define PH_TOKEN "boundary-secret-API_TOKEN-0123456789abcdef0123456789abcdef"
 #define PH_K	 "boundary-secret-K-fedcba9876543210fedcba9876543210"
@@ -126,28 +127,6 @@ static size_t enc_hex(const char *p, size_t n, char *out, bool upper)
 		out[2 * i + 1] = d[(unsigned char)p[i] & 15];
 	}
 	return 2 * n;
-}
-
-static size_t enc_bits(const char *p, size_t n, char *out, const char *alphabet, unsigned bits,
-		       unsigned group, bool pad)
-{
-	uint32_t acc = 0;
-	unsigned have = 0;
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		acc = acc << 8 | (unsigned char)p[i];
-		have += 8;
-		while (have >= bits) {
-			have -= bits;
-			out[o++] = alphabet[(acc >> have) & ((1u << bits) - 1)];
-		}
-	}
-	if (have)
-		out[o++] = alphabet[(acc << (bits - have)) & ((1u << bits) - 1)];
-	while (pad && o % group)
-		out[o++] = '=';
-	return o;
 }
 
 #define B32    "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
