@@ -14,26 +14,7 @@
 . "$(dirname "$0")/../lib/proxy.sh"
 proxy_suite
 
-AGENT_PY=$STAGE/lib/coder_agent.py
 R=$(shared_dir r)
-
-# agent_up NAME: an agent listening on $TMPDIR_T/NAME.sock, frames to $TMPDIR_T/NAME.jsonl.
-agent_up() {
-	local i
-	AGENT_SOCK=$TMPDIR_T/$1.sock
-	AGENT_OUT=$TMPDIR_T/$1.jsonl
-	: >"$AGENT_OUT"
-	python3 "$AGENT_PY" serve "$AGENT_SOCK" "$AGENT_OUT" 2>"$TMPDIR_T/$1.err" &
-	AGENT_PID=$!
-	at_exit "kill $AGENT_PID 2>/dev/null"
-	for i in $(seq 100); do
-		[ -e "$AGENT_OUT.ready" ] && return 0
-		sleep 0.05
-	done
-	fail "the agent $1 did not start"
-	diag "$(cat "$TMPDIR_T/$1.err")"
-	return 1
-}
 
 # count EV FILE: how many events EV ("accept", "frame", "eof") the agent noted.
 count() { grep -c "\"ev\": \"$1\"" "$2"; }

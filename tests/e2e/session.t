@@ -22,24 +22,6 @@ LINES="python3 $STAGE/lib/session_lines.py"
 UUID4='[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
 BRIDGE=/api/v2/aibridge
 
-# agent_up NAME: an agent listening on $TMPDIR_T/NAME.sock, frames to $TMPDIR_T/NAME.jsonl.
-agent_up() {
-	local i
-	AGENT_SOCK=$TMPDIR_T/$1.sock
-	AGENT_OUT=$TMPDIR_T/$1.jsonl
-	: >"$AGENT_OUT"
-	python3 "$STAGE/lib/coder_agent.py" serve "$AGENT_SOCK" "$AGENT_OUT" 2>"$TMPDIR_T/$1.err" &
-	AGENT_PID=$!
-	at_exit "kill $AGENT_PID 2>/dev/null"
-	for i in $(seq 100); do
-		[ -e "$AGENT_OUT.ready" ] && return 0
-		sleep 0.05
-	done
-	fail "the agent $1 did not start"
-	diag "$(cat "$TMPDIR_T/$1.err")"
-	return 1
-}
-
 # same DESC GOT WANT: ok when the two texts are the same, else shows both.
 same() {
 	if [ "$2" = "$3" ]; then ok "$1"; else

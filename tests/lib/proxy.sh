@@ -22,6 +22,8 @@
 #   bnd_bg NAME ARGS... -- CMD...
 #                           the same in the background: sets $BND_PID (boundary itself); its
 #                           output goes to $TMPDIR_T/NAME.out and .log; `wait $BND_PID`
+#   agent_up NAME           a Coder agent on $TMPDIR_T/NAME.sock ($AGENT_SOCK), its frames as
+#                           JSON lines in $AGENT_OUT; $AGENT_PID
 #   JAIL_ENV                exported for jailed commands: CLIENT_ADDR (client.py), CURL (curl
 #                           with every name sent to the test host), PYC (python3 client.py)
 
@@ -240,4 +242,22 @@ audit_names_process() {
 	logged "and a pid" "$r" '"pid":[1-9][0-9]*[,}]'
 	contains "and a deny record for the refused one" "$d" '"decision":"deny"'
 	contains "naming it too" "$d" '"comm":"wget"'
+}
+
+# agent_up NAME: a Coder workspace agent (tests/lib/coder_agent.py) listening on $TMPDIR_T/NAME.sock, frames to $TMPDIR_T/NAME.jsonl.
+agent_up() {
+	local i
+	AGENT_SOCK=$TMPDIR_T/$1.sock
+	AGENT_OUT=$TMPDIR_T/$1.jsonl
+	: >"$AGENT_OUT"
+	python3 "$STAGE/lib/coder_agent.py" serve "$AGENT_SOCK" "$AGENT_OUT" 2>"$TMPDIR_T/$1.err" &
+	AGENT_PID=$!
+	at_exit "kill $AGENT_PID 2>/dev/null"
+	for i in $(seq 100); do
+		[ -e "$AGENT_OUT.ready" ] && return 0
+		sleep 0.05
+	done
+	fail "the agent $1 did not start"
+	diag "$(cat "$TMPDIR_T/$1.err")"
+	return 1
 }
