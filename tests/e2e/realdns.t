@@ -27,16 +27,7 @@ echo "nameserver 127.0.0.78" >"$UP/resolv.conf"
 
 # The fake host resolver: A -> the test host's IPv4, AAAA -> its IPv6, except "silent.test",
 # which it never answers. Each query a line "PROTO TYPE NAME" in $UP/dns.log.
-: >"$UP/dns.log"
-python3 "$STAGE/lib/host_resolver.py" "$TH4" "$TH6" "$UP/dns.log" "$UP/dns.ready" 2>"$UP/dns.err" &
-DNS_PID=$!
-at_exit "kill $DNS_PID 2>/dev/null"
-for _ in $(seq 100); do [ -e "$UP/dns.ready" ] && break; sleep 0.05; done
-if [ ! -e "$UP/dns.ready" ]; then
-	fail "the fake host resolver did not start: $(cat "$UP/dns.err")"
-	done_testing
-	exit 1
-fi
+host_resolver_up "$TH4" "$TH6"
 
 # --- names the rules allow get real answers; others synthetic, and reach no resolver -----------
 AUD=$TMPDIR_T/audit.jsonl

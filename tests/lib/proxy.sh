@@ -22,6 +22,9 @@
 #   bnd_bg NAME ARGS... -- CMD...
 #                           the same in the background: sets $BND_PID (boundary itself); its
 #                           output goes to $TMPDIR_T/NAME.out and .log; `wait $BND_PID`
+#   host_resolver_up V4 V6  the fake host resolver (tests/lib/host_resolver.py) on 127.0.0.78:53
+#                           (name it in $UP/resolv.conf): A -> V4, AAAA -> V6, each query a
+#                           line "PROTO TYPE NAME" in $UP/dns.log; ends the suite if it fails
 #   agent_up NAME           a Coder agent on $TMPDIR_T/NAME.sock ($AGENT_SOCK), its frames as
 #                           JSON lines in $AGENT_OUT; $AGENT_PID
 #   JAIL_ENV                exported for jailed commands: CLIENT_ADDR (client.py), CURL (curl
@@ -260,4 +263,18 @@ agent_up() {
 	fail "the agent $1 did not start"
 	diag "$(cat "$TMPDIR_T/$1.err")"
 	return 1
+}
+
+host_resolver_up() {
+	: >"$UP/dns.log"
+	python3 "$STAGE/lib/host_resolver.py" "$1" "$2" "$UP/dns.log" "$UP/dns.ready" \
+		2>"$UP/dns.err" &
+	DNS_PID=$!
+	at_exit "kill $DNS_PID 2>/dev/null"
+	for _ in $(seq 100); do [ -e "$UP/dns.ready" ] && break; sleep 0.05; done
+	if [ ! -e "$UP/dns.ready" ]; then
+		fail "the fake host resolver did not start: $(cat "$UP/dns.err")"
+		done_testing
+		exit 1
+	fi
 }

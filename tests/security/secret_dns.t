@@ -15,16 +15,7 @@ proxy_suite --no-testhost
 echo "nameserver 127.0.0.78" >"$UP/resolv.conf"
 
 # The fake host resolver: answers every A query, logs "PROTO TYPE NAME" to $UP/dns.log.
-: >"$UP/dns.log"
-python3 "$STAGE/lib/host_resolver.py" 127.0.0.1 ::1 "$UP/dns.log" "$UP/dns.ready" 2>"$UP/dns.err" &
-DNS_PID=$!
-at_exit "kill $DNS_PID 2>/dev/null"
-for _ in $(seq 100); do [ -e "$UP/dns.ready" ] && break; sleep 0.05; done
-if [ ! -e "$UP/dns.ready" ]; then
-	fail "the fake host resolver did not start: $(cat "$UP/dns.err")"
-	done_testing
-	exit 1
-fi
+host_resolver_up 127.0.0.1 ::1
 
 VALUE="dns-value-$RANDOM$RANDOM-never-shown"
 export API_TOKEN=$VALUE
