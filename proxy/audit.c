@@ -145,6 +145,10 @@ static size_t format(const struct audit *a, const struct audit_record *r, char *
 	if (r->would_deny)
 		put(out, cap, &len, ",\"would_deny\":true", strlen(",\"would_deny\":true"));
 	field_str(out, cap, &len, "decided_by", r->decided_by);
+	if (r->h2_stream) {
+		field_str(out, cap, &len, "http", "2");
+		field_num(out, cap, &len, "stream_id", r->h2_stream);
+	}
 	if (r->status)
 		field_num(out, cap, &len, "status", r->status);
 	if (r->pid)

@@ -52,6 +52,8 @@ struct audit_record {
 	 */
 	bool has_sequence;
 	int32_t sequence; /* 0..INT32_MAX */
+	/* a request that came as an HTTP/2 stream: "http":"2" and "stream_id"; 0: HTTP/1 */
+	int32_t h2_stream;
 };
 
 /* Where the records go. Either sink may be left out, not both. */

@@ -38,6 +38,7 @@
 
 #include "proxy/conn.h"
 #include "proxy/dns.h"
+#include "proxy/h2.h"
 #include "proxy/log.h"
 #include "proxy/resolve.h"
 #include "proxy/ruleset.h"
@@ -125,6 +126,8 @@ static const struct state_info {
     [CONN_TUNNEL] = {"tunnel", step_tunnel, true, true},
     [CONN_SPLICE] = {"splice", step_splice, true, true},
     [CONN_FLUSH_CLOSE] = {"closing", step_flush_close, true, false},
+    [CONN_H2] = {"h2", h2_step, true, false},
+    [CONN_H2_UP] = {"h2-upstream", h2_step_up, false, true},
     [CONN_DEAD] = {"dead", NULL, false, false},
 };
 _Static_assert(sizeof(states) / sizeof(states[0]) == CONN_DEAD + 1, "a state without a row");
@@ -404,6 +407,8 @@ static bool step_sniff(struct conn *c)
 
 static bool step_tls_accept(struct conn *c)
 {
+	const unsigned char *alpn = NULL;
+	unsigned int alpn_len = 0;
 	const char *sni;
 	char why[256];
 	size_t i;
@@ -435,6 +440,9 @@ static bool step_tls_accept(struct conn *c)
 		}
 	}
 	c->client_tls = true;
+	SSL_get0_alpn_selected(c->cx.ssl, &alpn, &alpn_len);
+	if (alpn_len == 2 && memcmp(alpn, "h2", 2) == 0)
+		return h2_serve(c) == 0;
 	conn_set_state(c, CONN_HEAD);
 	conn_set_deadline(c, conn_cfg(c)->header_timeout_ms);
 	return true;
@@ -691,6 +699,14 @@ static void update_interest(struct conn *c)
 	case CONN_CONNECT:
 		wu |= EPOLLOUT;
 		break;
+	case CONN_H2:
+		if (room_c)
+			wc |= EPOLLIN;
+		break;
+	case CONN_H2_UP:
+		if (room_u)
+			wu |= EPOLLIN;
+		break;
 	default:
 		break;
 	}
@@ -770,6 +786,10 @@ void conn_timeout(struct conn *c)
 	char why[320];
 
 	switch (c->state) {
+	case CONN_H2:
+	case CONN_H2_UP:
+		h2_timeout(c);
+		return;
 	case CONN_CONNECT:
 		if (util_now_ms() < c->connect_deadline) {
 			/* No answer yet: race the next address (happy eyeballs). */
@@ -954,6 +974,67 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 	return c;
 }
 
+void conn_kick(struct conn *c)
+{
+	if (c->kicked || c->state == CONN_DEAD)
+		return;
+	c->kicked = true;
+	c->kick_next = c->w->kicked;
+	c->w->kicked = c;
+}
+
+void conn_run_kicked(struct worker *w)
+{
+	struct conn *c, **pp;
+	unsigned n = 0;
+
+	while ((c = w->kicked) && ++n < 1000000) {
+		w->kicked = c->kick_next;
+		c->kicked = false;
+		c->kick_next = NULL;
+		if (c->state != CONN_DEAD)
+			conn_run(c);
+	}
+	/* Kicking each other without end is a bug; the closed ones must not stay listed. */
+	for (pp = &w->kicked; (c = *pp);) {
+		if (c->state == CONN_DEAD) {
+			*pp = c->kick_next;
+			c->kicked = false;
+		} else {
+			pp = &c->kick_next;
+		}
+	}
+}
+
+struct conn *conn_stream_new(struct conn *c, struct h2pipe *p, int id)
+{
+	struct conn *k = conn_alloc(c->w, -1, c->kind);
+
+	if (!k)
+		return NULL;
+	k->cx.pipe = p;
+	http1_chunked_init(&k->req_chunk);
+	http1_chunked_init(&k->resp_chunk);
+	k->orig = c->orig;
+	k->have_orig = c->have_orig;
+	snprintf(k->who, sizeof(k->who), "%s", c->who);
+	snprintf(k->client, sizeof(k->client), "%s", c->client);
+	snprintf(k->orig_str, sizeof(k->orig_str), "%s", c->orig_str);
+	/* The SNI never decides a stream: its :authority does. */
+	k->client_tls = c->client_tls;
+	k->in_connect = c->in_connect;
+	snprintf(k->connect_host, sizeof(k->connect_host), "%s", c->connect_host);
+	k->connect_port = c->connect_port;
+	snprintf(k->dname, sizeof(k->dname), "%s", c->dname);
+	k->dport = c->dport;
+	conn_link(k);
+	conn_rules_renew(k);
+	conn_set_state(k, CONN_HEAD);
+	conn_set_deadline(k, conn_cfg(k)->header_timeout_ms);
+	log_debug("%s: HTTP/2 stream %d", k->who, id);
+	return k;
+}
+
 void conn_close(struct conn *c, const char *reason)
 {
 	struct worker *w = c->w;
@@ -977,6 +1058,8 @@ void conn_close(struct conn *c, const char *reason)
 	/* Between requests the upstream connection is idle: another client may use it. */
 	if ((c->state == CONN_HEAD || c->state == CONN_DECIDE) && c->ux.fd >= 0 && c->up_key[0])
 		upstream_pool_put(c);
+	if (c->h2)
+		h2_closing(c);
 	xport_close(&c->cx);
 	xport_close(&c->ux);
 	upstream_close_alt(c);

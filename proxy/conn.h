@@ -22,6 +22,8 @@
 #include "proxy/xport.h"
 
 struct rules;
+struct h2pipe;
+struct h2sess;
 
 #define CONN_MAX_HEAD (64 * 1024)
 #define CONN_BUF      (64 * 1024)
@@ -93,6 +95,8 @@ enum conn_state {
 	CONN_TUNNEL,	  /* after 101 Switching Protocols: bytes both ways */
 	CONN_SPLICE,	  /* a stream rule's connection: bytes both ways, half-closes kept */
 	CONN_FLUSH_CLOSE, /* a last response is going out; then close */
+	CONN_H2,	  /* a client's HTTP/2 session: its streams are connections of their own */
+	CONN_H2_UP,	  /* an upstream's HTTP/2 session, carrying streams of such connections */
 	CONN_DEAD,
 };
 
@@ -197,6 +201,12 @@ struct conn {
 
 	/* what the secrets (secret.h) do to the request being served; NULL when none apply */
 	struct secretx *sx;
+
+	/* an HTTP/2 session on this connection's socket (CONN_H2, CONN_H2_UP), or NULL */
+	struct h2sess *h2;
+	/* to be run after the current event (conn_kick()) */
+	bool kicked;
+	struct conn *kick_next;
 };
 
 /* What decide_second_opinion() says of a request the rules refused. */
@@ -224,6 +234,19 @@ void conn_set_deadline(struct conn *c, unsigned ms);
 ssize_t conn_fill(struct xport *x, struct buf *b);
 /* Writes b out to x: as conn_fill(). */
 ssize_t conn_flush(struct xport *x, struct buf *b);
+/*
+ * c is run (conn_run()) once the current event is handled, not now: what a session of HTTP/2
+ * changes for a stream (or a stream for its session) is said this way, so neither runs inside
+ * the other.
+ */
+void conn_kick(struct conn *c);
+/* Runs the connections kicked, until none is; before the worker frees closed ones. */
+void conn_run_kicked(struct worker *w);
+/*
+ * A connection for one stream (id) of the HTTP/2 session on c: no socket, its client side the
+ * pipe p (h2.h), the process and destination c's. In CONN_HEAD, linked; NULL: out of memory.
+ */
+struct conn *conn_stream_new(struct conn *c, struct h2pipe *p, int id);
 /* Starts (again) on the first bytes of a connection: CONN_SNIFF with its deadline. */
 void conn_sniff_begin(struct conn *c);
 /* Takes every step c can take now, then registers what it waits for. c may be closed after. */

@@ -19,6 +19,7 @@
 #include "proxy/audit.h"
 #include "proxy/conn.h"
 #include "proxy/dns.h"
+#include "proxy/h2.h"
 #include "proxy/log.h"
 #include "proxy/secret.h"
 #include "proxy/util.h"
@@ -152,6 +153,7 @@ void decide_audit(struct conn *c, const char *event, const char *decision, const
 	/* An HTTP request's number, in its "request" record and the "end" that follows it. */
 	r.has_sequence = c->seq >= 0;
 	r.sequence = c->seq;
+	r.h2_stream = h2_stream_id(c);
 	audit_write(conn_cfg(c)->audit, &r);
 }
 

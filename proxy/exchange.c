@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proxy/conn.h"
+#include "proxy/h2.h"
 #include "proxy/log.h"
 #include "proxy/util.h"
 #include "rules/rules.h"
@@ -26,6 +28,10 @@ void exchange_respond(struct conn *c, int code, const char *reason, const char *
 	char head[512];
 	int n;
 
+	if (c->cx.pipe) {
+		h2_respond(c, code, reason, body);
+		return;
+	}
 	if (close)
 		c->client_close = true;
 	n = snprintf(head, sizeof(head),
@@ -148,7 +154,7 @@ static bool hop_by_hop(const struct http1_header *hdr, size_t n, struct slice na
 {
 	static const char *const hop[] = {
 	    "connection", "keep-alive",		 "proxy-connection",  "te",
-	    "upgrade",	  "proxy-authorization", "proxy-authenticate"};
+	    "upgrade",	  "proxy-authorization", "proxy-authenticate", "http2-settings"};
 	size_t i;
 
 	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
@@ -324,6 +330,20 @@ static void reset_request(struct conn *c)
 	secretx_end(c);
 	http1_chunked_init(&c->req_chunk);
 	http1_chunked_init(&c->resp_chunk);
+}
+
+/* Whether an Upgrade field asks for h2c, among whatever else. */
+static bool upgrade_to_h2c(const struct http1_req *r)
+{
+	struct slice v = http1_header_get(r->hdr, r->n_hdr, "upgrade");
+	size_t i;
+
+	for (i = 0; i + 3 <= v.len; i++)
+		if (strncasecmp(v.p + i, "h2c", 3) == 0 &&
+		    (i + 3 == v.len || v.p[i + 3] == ',' || v.p[i + 3] == ' ' ||
+		     v.p[i + 3] == '\t'))
+			return true;
+	return false;
 }
 
 /* A complete request head of len bytes is at the front of cin, parsed into c->req. */
@@ -513,6 +533,15 @@ static void handle_request(struct conn *c, size_t len)
 	c->audit_open = true;
 
 	c->upgrade = (r->flags & HTTP1_F_UPGRADE) != 0;
+	if (c->upgrade && upgrade_to_h2c(r)) {
+		/*
+		 * An upgrade to HTTP/2 would take the streams after it past the rules: answered as
+		 * HTTP/1.1 instead (RFC 9113 drops h2c upgrades too). Prior knowledge works.
+		 */
+		log_debug("%s %s from %s: Upgrade: h2c ignored; answered as HTTP/1.1", c->method,
+			  c->url, c->who);
+		c->upgrade = false;
+	}
 	if (cfg->n_secrets && secretx_begin(c) < 0) {
 		buf_consume(&c->cin, len);
 		conn_close(c, "out of memory");
@@ -539,6 +568,16 @@ bool exchange_step_head(struct conn *c)
 	size_t pos = 0;
 	ssize_t r;
 
+	/* HTTP/2 with prior knowledge (h2c, or TLS without ALPN): its preface, not a request. */
+	if (c->n_requests == 0 && !c->cx.pipe && c->cin.len > 0 && buf_head(&c->cin)[0] == 'P') {
+		size_t m = c->cin.len < H2_PREFACE_LEN ? c->cin.len : H2_PREFACE_LEN;
+
+		if (memcmp(buf_head(&c->cin), H2_PREFACE, m) == 0) {
+			if (m == H2_PREFACE_LEN)
+				return h2_serve(c) == 0;
+			goto more;
+		}
+	}
 	if (c->cin.len > 0) {
 		r = http1_parse_request(buf_head(&c->cin), c->cin.len, CONN_MAX_HEAD, &c->req,
 					c->w->hdr, CONN_MAX_HEADERS, &pos);
@@ -552,6 +591,7 @@ bool exchange_step_head(struct conn *c)
 			return true;
 		}
 	}
+more:
 	r = conn_fill(&c->cx, &c->cin);
 	if (r > 0) {
 		if (c->idle_end) {
@@ -677,8 +717,8 @@ static void exchange_done(struct conn *c)
 		c->ev_u = LOOP_WATCH_NONE;
 		c->up_key[0] = '\0';
 	}
-	if (c->client_close || !c->req_done) {
-		/* The client is done; its upstream connection may serve another. */
+	if (c->client_close || !c->req_done || c->cx.pipe) {
+		/* The client (or the stream) is done; its upstream connection may serve another. */
 		if (c->req_done)
 			upstream_pool_put(c);
 		conn_close(c, "done");

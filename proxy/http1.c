@@ -732,6 +732,10 @@ static ssize_t chunked_run(struct http1_chunked *c, const char *buf, size_t len,
 		ch = (unsigned char)buf[i];
 		if (c->state >= CHUNK_TRAILER_LINE && ++c->trailer_len > HTTP1_TRAILER_MAX)
 			return err_at(err_pos, i, HTTP1_E_CHUNK);
+		if (c->trailers && c->state >= CHUNK_TRAILER_LINE && c->state <= CHUNK_TRAILER_LF &&
+		    !(c->state == CHUNK_TRAILER_LINE && ch == '\r') &&
+		    c->trailers_got < c->trailers_cap)
+			c->trailers[c->trailers_got++] = (char)ch;
 		switch (c->state) {
 		case CHUNK_SIZE_FIRST:
 		case CHUNK_SIZE:

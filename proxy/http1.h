@@ -162,6 +162,13 @@ struct http1_chunked {
 	size_t line_len;    /* extension bytes on the current size line */
 	size_t trailer_len; /* bytes of the trailer section so far */
 	bool done;
+	/*
+	 * Set by the caller after http1_chunked_init() to keep the trailer fields: their lines
+	 * ("name: value\r\n" each, as they came; the final CRLF not) go to trailers[0..cap),
+	 * trailers_got long. NULL: they are only checked.
+	 */
+	char *trailers;
+	size_t trailers_cap, trailers_got;
 };
 
 /* Prepares c for a new chunked body. */

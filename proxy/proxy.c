@@ -160,6 +160,8 @@ static void worker_reap(struct worker *w)
 {
 	struct conn *c;
 
+	/* What the turn's events kicked runs first: a kicked connection is never a freed one. */
+	conn_run_kicked(w);
 	while ((c = w->dead)) {
 		w->dead = c->next;
 		conn_free(c);

@@ -90,10 +90,14 @@ out:
 	return ret;
 }
 
-/* Picks http/1.1 if offered, else no ALPN at all (h2 is not spoken yet). */
+/*
+ * Picks h2 if offered (h2.c serves it whatever the upstream speaks: HTTP/2, or HTTP/1.1 to
+ * which each stream is translated), else http/1.1, else no ALPN at all.
+ */
 static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		   const unsigned char *in, unsigned int inlen, void *arg)
 {
+	const unsigned char *h11 = NULL;
 	unsigned int i = 0, n;
 
 	(void)ssl;
@@ -102,14 +106,20 @@ static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		n = in[i];
 		if (n == 0 || n > inlen - i - 1)
 			break;
-		if (n == ALPN_HTTP11_LEN - 1 && memcmp(in + i + 1, alpn_http11 + 1, n) == 0) {
+		if (n == 2 && memcmp(in + i + 1, "h2", 2) == 0) {
 			*out = in + i + 1;
-			*outlen = (unsigned char)n;
+			*outlen = 2;
 			return SSL_TLSEXT_ERR_OK;
 		}
+		if (n == ALPN_HTTP11_LEN - 1 && memcmp(in + i + 1, alpn_http11 + 1, n) == 0)
+			h11 = in + i + 1;
 		i += 1 + n;
 	}
-	return SSL_TLSEXT_ERR_NOACK;
+	if (!h11)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = h11;
+	*outlen = ALPN_HTTP11_LEN - 1;
+	return SSL_TLSEXT_ERR_OK;
 }
 
 SSL_CTX *tls_server_ctx_new(struct ca *ca, char *err, size_t errlen)

@@ -21,6 +21,7 @@
 #include <openssl/ssl.h>
 
 #include "proxy/conn.h"
+#include "proxy/h2.h"
 #include "proxy/log.h"
 #include "proxy/resolve.h"
 #include "proxy/tls.h"
@@ -181,6 +182,16 @@ void upstream_start(struct conn *c)
 		return;
 	}
 	upstream_pool_put(c);
+	if (c->cx.pipe) {
+		/* An HTTP/2 client's stream: a stream on an HTTP/2 upstream's session, if one has room. */
+		snprintf(c->up_key, sizeof(c->up_key), "%s", key);
+		if (h2_up_take(c)) {
+			conn_set_state(c, CONN_EXCHANGE);
+			conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
+			return;
+		}
+		c->up_key[0] = '\0';
+	}
 	if (pool_take(c, key)) {
 		log_debug("%s: reusing an idle connection to %s", c->who, key);
 		conn_set_state(c, CONN_EXCHANGE);
@@ -600,13 +611,20 @@ bool upstream_step_connect(struct conn *c)
 		return true;
 	}
 	if (!c->up_tls) {
+		/* A client that spoke h2c with prior knowledge knew its origin does too. */
+		if (h2_prior_knowledge(c) && h2_up_adopt(c, true, up_host_own(c->ux.fd)) < 0) {
+			upstream_failed(c, 502, "out of memory");
+			return false;
+		}
 		conn_set_state(c, CONN_EXCHANGE);
 		conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
 		return true;
 	}
 	c->ux.ssl = SSL_new(conn_cfg(c)->client_ctx);
 	if (!c->ux.ssl || !SSL_set_fd(c->ux.ssl, c->ux.fd) ||
-	    tls_client_prepare(c->ux.ssl, c->uhost) < 0) {
+	    tls_client_prepare(c->ux.ssl, c->uhost) < 0 ||
+	    /* An HTTP/2 client's streams go as HTTP/2 where the upstream speaks it. */
+	    (c->cx.pipe && SSL_set_alpn_protos(c->ux.ssl, h2_alpn_up, h2_alpn_up_len) != 0)) {
 		upstream_failed(c, 502, "cannot set up TLS to the upstream");
 		return false;
 	}
@@ -617,6 +635,8 @@ bool upstream_step_connect(struct conn *c)
 
 bool upstream_step_up_tls(struct conn *c)
 {
+	const unsigned char *alpn = NULL;
+	unsigned int alpn_len = 0;
 	char why[256], msg[640];
 	int r;
 
@@ -631,6 +651,12 @@ bool upstream_step_up_tls(struct conn *c)
 	}
 	if (c->is_head_start) {
 		head_start_done(c, 0, NULL);
+		return false;
+	}
+	SSL_get0_alpn_selected(c->ux.ssl, &alpn, &alpn_len);
+	if (alpn_len == 2 && memcmp(alpn, "h2", 2) == 0 &&
+	    h2_up_adopt(c, false, up_host_own(c->ux.fd)) < 0) {
+		upstream_failed(c, 502, "out of memory");
 		return false;
 	}
 	conn_set_state(c, CONN_EXCHANGE);

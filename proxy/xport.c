@@ -2,6 +2,8 @@
 /* xport.c: plain and TLS transports for the proxy (xport.h). */
 #include "proxy/xport.h"
 
+#include "proxy/h2.h"
+
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@ void xport_init(struct xport *x)
 {
 	x->fd = -1;
 	x->ssl = NULL;
+	x->pipe = NULL;
 	x->want_read = x->want_write = false;
 }
 
@@ -42,6 +45,8 @@ ssize_t xport_read(struct xport *x, char *p, size_t n)
 	int ret;
 
 	x->want_read = x->want_write = false;
+	if (x->pipe)
+		return h2pipe_read(x->pipe, p, n);
 	if (!x->ssl) {
 		r = recv(x->fd, p, n, 0);
 		if (r == -1) {
@@ -67,6 +72,8 @@ ssize_t xport_write(struct xport *x, const char *p, size_t n)
 	int ret;
 
 	x->want_read = x->want_write = false;
+	if (x->pipe)
+		return h2pipe_write(x->pipe, p, n);
 	if (!x->ssl) {
 		r = send(x->fd, p, n, MSG_NOSIGNAL);
 		if (r == -1) {
@@ -101,6 +108,10 @@ int xport_handshake(struct xport *x)
 
 void xport_close(struct xport *x)
 {
+	if (x->pipe) {
+		h2pipe_close(x->pipe);
+		x->pipe = NULL;
+	}
 	if (x->ssl) {
 		/* One try, never waiting: a peer that is gone must not stall the loop. */
 		if (SSL_is_init_finished(x->ssl))

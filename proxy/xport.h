@@ -3,7 +3,8 @@
  * xport.h: one end of a proxied connection, plain TCP or TLS, behind one read/write interface,
  * so the HTTP code above never asks which it is. Non-blocking: "would block" is -EAGAIN, and
  * want_read/want_write then say what the event loop must wait for (TLS may need to read in
- * order to write, and the other way round).
+ * order to write, and the other way round). A third kind, an HTTP/2 stream's pipe (h2.h), has no
+ * descriptor: its session wakes the connection that reads it.
  */
 #ifndef BOUNDARY_PROXY_XPORT_H
 #define BOUNDARY_PROXY_XPORT_H
@@ -14,9 +15,12 @@
 
 #include <openssl/ssl.h>
 
+struct h2pipe;
+
 struct xport {
-	int fd;		 /* -1 when closed */
-	SSL *ssl;	 /* NULL for plain TCP */
+	int fd;		      /* -1 when closed */
+	SSL *ssl;	      /* NULL for plain TCP */
+	struct h2pipe *pipe; /* not a socket but an HTTP/2 stream (h2.h): fd is -1 */
 	bool want_read;	 /* the last operation needs the fd readable */
 	bool want_write; /* ... or writable */
 };
