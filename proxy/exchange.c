@@ -153,7 +153,7 @@ static bool in_connection_list(const struct http1_header *hdr, size_t n, struct 
 static bool hop_by_hop(const struct http1_header *hdr, size_t n, struct slice name)
 {
 	static const char *const hop[] = {
-	    "connection", "keep-alive",		 "proxy-connection",  "te",
+	    "connection", "keep-alive",		 "proxy-connection",   "te",
 	    "upgrade",	  "proxy-authorization", "proxy-authenticate", "http2-settings"};
 	size_t i;
 

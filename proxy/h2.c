@@ -197,9 +197,9 @@ static void pipe_free(struct h2pipe *p)
 
 static bool is_connection_specific(const char *name, size_t n)
 {
-	static const char *const drop[] = {"connection", "keep-alive", "proxy-connection",
-					   "transfer-encoding", "upgrade", "te", "host",
-					   "http2-settings"};
+	static const char *const drop[] = {
+	    "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+	    "te",	  "host",	"http2-settings"};
 	size_t i;
 
 	for (i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
@@ -296,14 +296,14 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 		p->grpc = true;
 	if (is_connection_specific(n, namelen) && !(namelen == 4 && !memcmp(n, "host", 4)))
 		return 0;
-	if (put(&p->hb, n, namelen) < 0 || puts_(&p->hb, ": ") < 0 || put(&p->hb, v, valuelen) < 0 ||
-	    puts_(&p->hb, "\r\n") < 0)
+	if (put(&p->hb, n, namelen) < 0 || puts_(&p->hb, ": ") < 0 ||
+	    put(&p->hb, v, valuelen) < 0 || puts_(&p->hb, "\r\n") < 0)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	return 0;
 }
 
-static int on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
-		   size_t len, void *u)
+static int on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data, size_t len,
+		   void *u)
 {
 	struct h2sess *s = u;
 	struct h2pipe *p = stream_pipe(s, id);
@@ -399,8 +399,9 @@ static int request_head(struct h2pipe *p, bool end)
 		return -E2BIG;
 	if (p->hb.len && put(b, buf_head(&p->hb), p->hb.len) < 0)
 		return -E2BIG;
-	if (p->cookie.len && (puts_(b, "Cookie: ") < 0 ||
-			      put(b, buf_head(&p->cookie), p->cookie.len) < 0 || puts_(b, "\r\n") < 0))
+	if (p->cookie.len &&
+	    (puts_(b, "Cookie: ") < 0 || put(b, buf_head(&p->cookie), p->cookie.len) < 0 ||
+	     puts_(b, "\r\n") < 0))
 		return -E2BIG;
 	/* A body of no stated length goes chunked: the one framing that can carry trailers. */
 	p->chunked = !end && !p->has_cl;
@@ -550,8 +551,8 @@ ssize_t h2pipe_read(struct h2pipe *p, char *b, size_t n)
 
 /* --- writing a pipe: HTTP/1.1 from the connection, made into frames ------------------------ */
 
-static ssize_t read_data(nghttp2_session *ng, int32_t id, uint8_t *out, size_t len,
-			 uint32_t *flags, nghttp2_data_source *src, void *u)
+static ssize_t read_data(nghttp2_session *ng, int32_t id, uint8_t *out, size_t len, uint32_t *flags,
+			 nghttp2_data_source *src, void *u)
 {
 	struct h2pipe *p = src->ptr;
 	size_t m = p->data.len < len ? p->data.len : len;
@@ -586,9 +587,8 @@ static ssize_t read_data(nghttp2_session *ng, int32_t id, uint8_t *out, size_t l
 					for (size_t q = i; q < colon; q++)
 						if (p->otr[q] >= 'A' && p->otr[q] <= 'Z')
 							p->otr[q] = (char)(p->otr[q] + 32);
-					nv[k++] = (nghttp2_nv){u8(t + i), u8(t + vs),
-							       colon - i, e - vs,
-							       NGHTTP2_NV_FLAG_NONE};
+					nv[k++] = (nghttp2_nv){u8(t + i), u8(t + vs), colon - i,
+							       e - vs, NGHTTP2_NV_FLAG_NONE};
 				}
 				i = e + 2;
 			}
@@ -681,10 +681,11 @@ static size_t head_fields(const struct http1_header *hdr, size_t n, nghttp2_nv *
 			lower[used + j] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
 		}
 		if (grpc && len == 12 && memcmp(lower + used, "content-type", 12) == 0 &&
-		    hdr[i].value.len >= 16 && strncasecmp(hdr[i].value.p, "application/grpc", 16) == 0)
+		    hdr[i].value.len >= 16 &&
+		    strncasecmp(hdr[i].value.p, "application/grpc", 16) == 0)
 			*grpc = true;
-		nv[k++] = (nghttp2_nv){u8(lower + used), u8(hdr[i].value.p), len,
-				       hdr[i].value.len, NGHTTP2_NV_FLAG_NONE};
+		nv[k++] = (nghttp2_nv){u8(lower + used), u8(hdr[i].value.p), len, hdr[i].value.len,
+				       NGHTTP2_NV_FLAG_NONE};
 		used += len;
 	}
 	return k;
@@ -761,11 +762,10 @@ static int submit_head(struct h2pipe *p, size_t len)
 	else
 		p->out = OUT_BODY;
 	if (s->server) {
-		r = nghttp2_submit_response(s->ng, p->id, nv, k,
-					    p->out == OUT_DONE && !p->och.trailers_got ? NULL : &dp);
+		r = nghttp2_submit_response(
+		    s->ng, p->id, nv, k, p->out == OUT_DONE && !p->och.trailers_got ? NULL : &dp);
 	} else {
-		id = nghttp2_submit_request(s->ng, NULL, nv, k, p->out == OUT_DONE ? NULL : &dp,
-					    p);
+		id = nghttp2_submit_request(s->ng, NULL, nv, k, p->out == OUT_DONE ? NULL : &dp, p);
 		r = id < 0 ? id : 0;
 		if (id > 0)
 			p->id = id;
@@ -1030,8 +1030,8 @@ static struct h2sess *sess_new(struct conn *c, bool server, bool plain)
 	/* Windows open as the stream's connection reads, not as bytes arrive. */
 	nghttp2_option_set_no_auto_window_update(opt, 1);
 	/* Floods end the connection (nghttp2's defaults, said here so they stay): */
-	nghttp2_option_set_max_outbound_ack(opt, 1000);	      /* PING and SETTINGS unread */
-	nghttp2_option_set_max_settings(opt, 32);	      /* entries in one SETTINGS */
+	nghttp2_option_set_max_outbound_ack(opt, 1000);		   /* PING and SETTINGS unread */
+	nghttp2_option_set_max_settings(opt, 32);		   /* entries in one SETTINGS */
 	nghttp2_option_set_stream_reset_rate_limit(opt, 1000, 33); /* rapid reset */
 	nghttp2_option_set_max_continuations(opt, 8);		   /* CONTINUATION floods */
 	if (server)
@@ -1127,8 +1127,8 @@ static bool sess_step(struct conn *c, struct xport *x, struct buf *in, struct bu
 	/* Idle (no stream): the idle timeout runs; busy: its streams keep their own time. */
 	if (s->n_pipes == 0) {
 		if (progress || !c->deadline)
-			conn_set_deadline(c, s->server ? conn_cfg(c)->idle_timeout_ms
-						       : POOL_IDLE_MS);
+			conn_set_deadline(c,
+					  s->server ? conn_cfg(c)->idle_timeout_ms : POOL_IDLE_MS);
 	} else {
 		c->deadline = 0;
 	}

@@ -77,7 +77,7 @@ struct worker {
 	struct conn *conns;	    /* every live connection */
 	struct conn *dead;	    /* closed this turn; freed at its end */
 	struct conn *kicked;	    /* to run before the turn ends (conn_kick()) */
-	struct conn *h2up;	    /* upstream HTTP/2 sessions, for the next stream to their origin */
+	struct conn *h2up; /* upstream HTTP/2 sessions, for the next stream to their origin */
 	struct idle_up *pool;
 	unsigned pool_n;
 	unsigned trimmed; /* connections trimmed since the last malloc_trim() */

@@ -18,11 +18,11 @@
 struct h2pipe;
 
 struct xport {
-	int fd;		      /* -1 when closed */
-	SSL *ssl;	      /* NULL for plain TCP */
+	int fd;		     /* -1 when closed */
+	SSL *ssl;	     /* NULL for plain TCP */
 	struct h2pipe *pipe; /* not a socket but an HTTP/2 stream (h2.h): fd is -1 */
-	bool want_read;	 /* the last operation needs the fd readable */
-	bool want_write; /* ... or writable */
+	bool want_read;	     /* the last operation needs the fd readable */
+	bool want_write;     /* ... or writable */
 };
 
 void xport_init(struct xport *x);
