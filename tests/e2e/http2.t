@@ -189,8 +189,9 @@ grpc_roots_set() { [ -n "$(result GRPC)" ] && [ "$(result GRPC)" = "$(result SSL
 check "the jail sets GRPC_DEFAULT_SSL_ROOTS_FILE_PATH to boundary's bundle (\$SSL_CERT_FILE)" \
 	grpc_roots_set
 
-# grpc_calls NAME TRANSPORT: Say, Chat, Secret and Slow (1 s deadline) against NAME, one jail,
-# rules for Say, Chat and Slow; a "LABEL: ..." line each.
+# grpc_calls HOST:PORT "tls default"|insecure: Say, Chat, Secret and Slow (1 s deadline) against
+# HOST:PORT from one jail whose
+# rules allow Say, Chat and Slow; a "LABEL: ..." line each (SAY, CHAT, SECRET, SLOW).
 grpc_calls() {
 	local target=$1 how=$2
 	# shellcheck disable=SC2016 # for the jailed shell

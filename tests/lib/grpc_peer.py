@@ -18,7 +18,7 @@
 #       the one before has come (a proxy that held the request stream back would stall it), and
 #       prints the answers space-separated. "default" trusts what gRPC's C core trusts without
 #       being told: GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, as boundary sets it in a jail. The
-#       deadline defaults to 20 s. HTTP proxy variables are ignored: only the jail redirects.
+#       deadline defaults to 10 s. HTTP proxy variables are ignored: only the jail redirects.
 import queue
 import sys
 import time
@@ -80,7 +80,7 @@ def server(argv):
 
 
 def client(argv):
-    deadline = 20.0
+    deadline = 10.0
     if "--deadline" in argv:
         i = argv.index("--deadline")
         deadline = float(argv[i + 1])
