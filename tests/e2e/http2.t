@@ -190,8 +190,8 @@ check "the jail sets GRPC_DEFAULT_SSL_ROOTS_FILE_PATH to boundary's bundle (\$SS
 	grpc_roots_set
 
 # grpc_calls HOST:PORT "tls default"|insecure: Say, Chat, Secret and Slow (1 s deadline) against
-# HOST:PORT from one jail whose
-# rules allow Say, Chat and Slow; a "LABEL: ..." line each (SAY, CHAT, SECRET, SLOW).
+# HOST:PORT from one jail whose rules allow Say, Chat and Slow; a "LABEL: ..." line each (SAY,
+# CHAT, SECRET, SLOW).
 grpc_calls() {
 	local target=$1 how=$2
 	# shellcheck disable=SC2016 # for the jailed shell
