@@ -147,11 +147,24 @@ int setup_wait_command(int pidfd, int sigfd)
 
 /* --- the command's environment ------------------------------------------------------------- */
 
-/* Every variable by which a TLS library or tool is told which CAs to trust. */
+/*
+ * Every variable by which a TLS library or tool is told which CAs to trust. gRPC's C core
+ * (grpcio, and the gRPC libraries built on it) never reads SSL_CERT_FILE: it takes the file
+ * GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names, else, depending on the build, the system bundle or
+ * roots compiled into it.
+ */
 static const char *const ca_vars[] = {
-    "SSL_CERT_FILE",	  "SSL_CERT_DIR",	 "CURL_CA_BUNDLE", "GIT_SSL_CAINFO",
-    "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "DENO_CERT",	   "CARGO_HTTP_CAINFO",
-    "PIP_CERT",		  "AWS_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "CURL_CA_BUNDLE",
+    "GIT_SSL_CAINFO",
+    "REQUESTS_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+    "DENO_CERT",
+    "CARGO_HTTP_CAINFO",
+    "PIP_CERT",
+    "AWS_CA_BUNDLE",
+    "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
 };
 #define N_CA_VARS (sizeof(ca_vars) / sizeof(ca_vars[0]))
 

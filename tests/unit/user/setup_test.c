@@ -57,12 +57,14 @@ static void test_command_env(void **state)
 	opts_init(&o);
 	setenv("SSL_CERT_FILE", "/caller/bundle.pem", 1);
 	setenv("NODE_EXTRA_CA_CERTS", "/caller/extra.pem", 1);
+	setenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "/caller/grpc-roots.pem", 1);
 	setenv("HTTP_PROXY", "http://caller:3128", 1);
 	setenv("BOUNDARY_TEST_KEPT", "yes", 1);
 	env = setup_command_env(&o, "/run/jail/ca-bundle.pem", extra);
 	assert_non_null(env);
 	assert_int_equal(count(env, "SSL_CERT_FILE=/run/jail/ca-bundle.pem"), 1);
 	assert_int_equal(count(env, "NODE_EXTRA_CA_CERTS=/run/jail/ca-bundle.pem"), 1);
+	assert_int_equal(count(env, "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=/run/jail/ca-bundle.pem"), 1);
 	assert_int_equal(count(env, "CURL_CA_BUNDLE=/run/jail/ca-bundle.pem"), 1);
 	assert_int_equal(count(env, "SSL_CERT_DIR=/etc/ssl/certs"), 1);
 	assert_int_equal(count(env, "HTTP_PROXY=http://127.0.0.1:1"), 1);
