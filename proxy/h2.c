@@ -265,8 +265,10 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 			p->path = strndup(v, valuelen);
 			if (!p->path)
 				return NGHTTP2_ERR_CALLBACK_FAILURE;
-		} else if (namelen == 7 && memcmp(n, ":status", 7) == 0)
-			p->status = atoi(v);
+		} else if (namelen == 7 && memcmp(n, ":status", 7) == 0 && valuelen == 3) {
+			/* nghttp2 checked it is three digits */
+			p->status = (v[0] - '0') * 100 + (v[1] - '0') * 10 + (v[2] - '0');
+		}
 		return 0;
 	}
 	if (trailers) {
@@ -888,15 +890,34 @@ void h2pipe_close(struct h2pipe *p)
 
 /* --- boundary's own answers on a stream ---------------------------------------------------- */
 
-/* grpc-message's percent-encoding (gRPC over HTTP/2: what is not printable ASCII, and '%'). */
+/*
+ * boundary's answer as a grpc-message: its lines joined on one ("; "), runs of spaces as one,
+ * the emoji that heads a refusal left out (client libraries print the message on one line),
+ * percent-encoded as gRPC over HTTP/2 says (what is not printable ASCII, and '%').
+ */
 static void grpc_message(const char *in, char *out, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
 	unsigned char ch;
+	bool sep = false;
 
+	if (strncmp(in, "\xf0\x9f\x9a\xab ", 5) == 0)
+		in += 5;
 	for (; *in && o + 4 < len; in++) {
 		ch = (unsigned char)*in;
+		if (ch == '\n' || ch == ' ') {
+			sep |= ch == '\n';
+			while (in[1] == '\n' || in[1] == ' ')
+				sep |= *++in == '\n';
+			if (!in[1])
+				break;
+			if (sep && o > 0 && out[o - 1] != ':' && o + 6 < len)
+				out[o++] = ';';
+			out[o++] = ' ';
+			sep = false;
+			continue;
+		}
 		if (ch >= 0x20 && ch <= 0x7e && ch != '%') {
 			out[o++] = (char)ch;
 		} else {
