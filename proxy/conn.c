@@ -1083,6 +1083,7 @@ void conn_free(struct conn *c)
 	buf_fini(&c->uin);
 	buf_fini(&c->uout);
 	free(c->path);
+	free(c->retry_head);
 	resolve_free(c->ai);
 	ruleset_unref(c->rs);
 	free(c);

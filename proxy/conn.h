@@ -202,6 +202,17 @@ struct conn {
 	/* what the secrets (secret.h) do to the request being served; NULL when none apply */
 	struct secretx *sx;
 
+	/*
+	 * An HTTP/1.1 request with no body keeps its head as sent (retry_head) until its answer
+	 * begins: an upstream that turns out to speak only HTTP/2 gets it again as a stream
+	 * (want_h2; h2_retried so only once).
+	 */
+	char *retry_head;
+	size_t retry_len;
+	bool want_h2;
+	bool h2_retried;
+	bool up_pooled; /* ux came from the pool: a close may only mean it went stale */
+
 	/* an HTTP/2 session on this connection's socket (CONN_H2, CONN_H2_UP), or NULL */
 	struct h2sess *h2;
 	/* to be run after the current event (conn_kick()) */
@@ -378,6 +389,13 @@ void secretx_tunnel_begin(struct conn *c);
 bool secretx_tunnel_down(struct conn *c, bool eof, bool *holding);
 
 /* upstream.c: the upstream side */
+/*
+ * c's upstream answered its HTTP/1.1 request as only an HTTP/2 server does (its SETTINGS, or a
+ * close after a TLS handshake that chose no protocol): the origin is remembered, and the request
+ * goes again as an HTTP/2 stream if it can (true). False: c->retry_head is gone, or it was
+ * tried already.
+ */
+bool upstream_retry_h2(struct conn *c);
 /* The upstream failed: a 502 or 504 (code) saying why, or the end of a head start. */
 void upstream_failed(struct conn *c, int code, const char *why);
 /* c's idle upstream connection goes to the worker's pool for the next request to its origin. */

@@ -317,6 +317,10 @@ static int split_host(const char *host, char *name, size_t len, uint16_t *port)
 
 static void reset_request(struct conn *c)
 {
+	free(c->retry_head);
+	c->retry_head = NULL;
+	c->retry_len = 0;
+	c->want_h2 = c->h2_retried = false;
 	free(c->path);
 	c->path = NULL;
 	c->path_len = 0;
@@ -558,6 +562,12 @@ static void handle_request(struct conn *c, size_t len)
 		return;
 	}
 	buf_consume(&c->cin, len);
+	/* Kept until the answer begins, should the upstream turn out to speak only HTTP/2. */
+	if (!c->cx.pipe && !c->upgrade && c->req_body == HTTP1_BODY_NONE &&
+	    (c->retry_head = malloc(c->uout.len))) {
+		memcpy(c->retry_head, buf_head(&c->uout), c->uout.len);
+		c->retry_len = c->uout.len;
+	}
 	upstream_start(c);
 }
 
@@ -727,6 +737,28 @@ static void exchange_done(struct conn *c)
 	wait_next_request(c);
 }
 
+/*
+ * Whether the upstream answered c's HTTP/1.1 request as a server of HTTP/2 alone does: with
+ * HTTP/2's first frame (SETTINGS on stream 0), or by closing without a word after a TLS
+ * handshake that chose no protocol (gRPC servers do, when a client does not offer h2).
+ */
+static bool answers_as_h2(const struct conn *c)
+{
+	const unsigned char *b = (const unsigned char *)buf_head(&c->uin);
+	const unsigned char *alpn = NULL;
+	unsigned int alpn_len = 0;
+
+	if (c->ux.pipe || !c->retry_head)
+		return false;
+	if (c->uin.len >= 9)
+		return b[3] == 4 && (b[4] & ~1u) == 0 && !b[5] && !b[6] && !b[7] && !b[8] &&
+		       (((unsigned)b[0] << 16 | (unsigned)b[1] << 8 | b[2]) % 6) == 0;
+	if (c->uin.len > 0 || !c->up_eof || !c->ux.ssl || c->up_pooled)
+		return false;
+	SSL_get0_alpn_selected(c->ux.ssl, &alpn, &alpn_len);
+	return alpn_len == 0;
+}
+
 bool exchange_step(struct conn *c)
 {
 	bool progress = false, all_read = false;
@@ -796,6 +828,8 @@ bool exchange_step(struct conn *c)
 		}
 	}
 	if (c->resp_read == CONN_RESP_NO_HEAD && c->uin.len > 0) {
+		if (answers_as_h2(c) && upstream_retry_h2(c))
+			return c->state != CONN_DEAD;
 		r = http1_parse_response(buf_head(&c->uin), c->uin.len, CONN_MAX_HEAD,
 					 slice_of(c->method, strlen(c->method)), &c->resp,
 					 c->w->rhdr, CONN_MAX_HEADERS, &pos);
@@ -816,6 +850,8 @@ bool exchange_step(struct conn *c)
 		}
 	}
 	if (c->resp_read == CONN_RESP_NO_HEAD && c->up_eof) {
+		if (answers_as_h2(c) && upstream_retry_h2(c))
+			return c->state != CONN_DEAD;
 		upstream_failed(c, 502, "the upstream closed the connection without answering");
 		return false;
 	}

@@ -469,7 +469,9 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *u)
 		}
 		if (!s->server) {
 			if (p->status >= 100 && p->status < 200) {
-				/* An interim answer: nothing the HTTP/1.1 side waits for. */
+				/* An interim answer: only 100 is one the HTTP/1.1 side waits for. */
+				if (p->status == 100)
+					puts_(&p->head, "HTTP/1.1 100 Continue\r\n\r\n");
 				buf_consume(&p->hb, p->hb.len);
 				p->status = 0;
 				return 0;

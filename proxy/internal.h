@@ -78,6 +78,12 @@ struct worker {
 	struct conn *dead;	    /* closed this turn; freed at its end */
 	struct conn *kicked;	    /* to run before the turn ends (conn_kick()) */
 	struct conn *h2up; /* upstream HTTP/2 sessions, for the next stream to their origin */
+	/* origins found to speak only HTTP/2: HTTP/1.1 clients' requests go there as streams */
+	struct {
+		char key[300];
+		uint64_t until; /* ms; forgotten then */
+	} h2only[16];
+	unsigned h2only_next;
 	struct idle_up *pool;
 	unsigned pool_n;
 	unsigned trimmed; /* connections trimmed since the last malloc_trim() */

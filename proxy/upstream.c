@@ -143,6 +143,7 @@ static bool pool_take(struct conn *c, const char *key)
 		w->pool_n--;
 		if (idle_usable(&u->x)) {
 			c->ux = u->x;
+			c->up_pooled = true;
 			c->ev_u = LOOP_WATCH_NONE;
 			snprintf(c->up_key, sizeof(c->up_key), "%s", key);
 			free(u);
@@ -171,18 +172,65 @@ void upstream_pool_sweep(struct worker *w, bool all)
 	}
 }
 
+static bool h2only_known(struct worker *w, const char *key)
+{
+	uint64_t now = util_now_ms();
+	size_t i;
+
+	for (i = 0; i < sizeof(w->h2only) / sizeof(w->h2only[0]); i++)
+		if (w->h2only[i].until > now && strcmp(w->h2only[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+bool upstream_retry_h2(struct conn *c)
+{
+	struct worker *w = c->w;
+	unsigned i;
+
+	if (!c->retry_head || c->h2_retried || c->ux.pipe)
+		return false;
+	if (!h2only_known(w, c->up_key)) {
+		i = w->h2only_next++ % (sizeof(w->h2only) / sizeof(w->h2only[0]));
+		snprintf(w->h2only[i].key, sizeof(w->h2only[i].key), "%s", c->up_key);
+		w->h2only[i].until = util_now_ms() + 10 * 60 * 1000;
+	}
+	log_info("%s %s from %s: %s speaks only HTTP/2: the request goes again, as an HTTP/2 "
+		 "stream",
+		 c->method, c->url, c->who, c->up_key);
+	xport_close(&c->ux);
+	upstream_close_alt(c);
+	c->ev_u = LOOP_WATCH_NONE;
+	c->up_key[0] = '\0';
+	buf_consume(&c->uin, c->uin.len);
+	buf_consume(&c->uout, c->uout.len);
+	if (buf_append(&c->uout, c->retry_head, c->retry_len) < 0) {
+		upstream_failed(c, 502, "no room to send the request again");
+		return true;
+	}
+	c->h2_retried = true;
+	c->up_eof = false;
+	c->bytes_up = 0;
+	upstream_start(c);
+	return true;
+}
+
 void upstream_start(struct conn *c)
 {
 	char key[sizeof(c->up_key)];
 
 	snprintf(key, sizeof(key), "%s://%s:%u", c->up_tls ? "https" : "http", c->uhost, c->uport);
+	c->up_pooled = false;
+	/* An origin that speaks only HTTP/2 gets HTTP/1.1 clients' requests as streams too. */
+	if (!c->cx.pipe && !c->upgrade && h2only_known(c->w, key))
+		c->want_h2 = true;
 	if (c->ux.fd >= 0 && strcmp(key, c->up_key) == 0) {
 		conn_set_state(c, CONN_EXCHANGE);
 		conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
 		return;
 	}
 	upstream_pool_put(c);
-	if (c->cx.pipe) {
+	if (c->cx.pipe || c->want_h2) {
 		/* An HTTP/2 client's stream: a stream on an HTTP/2 upstream's session, if one has room. */
 		snprintf(c->up_key, sizeof(c->up_key), "%s", key);
 		if (h2_up_take(c)) {
@@ -192,7 +240,7 @@ void upstream_start(struct conn *c)
 		}
 		c->up_key[0] = '\0';
 	}
-	if (pool_take(c, key)) {
+	if (!c->want_h2 && pool_take(c, key)) {
 		log_debug("%s: reusing an idle connection to %s", c->who, key);
 		conn_set_state(c, CONN_EXCHANGE);
 		conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
@@ -612,7 +660,8 @@ bool upstream_step_connect(struct conn *c)
 	}
 	if (!c->up_tls) {
 		/* A client that spoke h2c with prior knowledge knew its origin does too. */
-		if (h2_prior_knowledge(c) && h2_up_adopt(c, true, up_host_own(c->ux.fd)) < 0) {
+		if ((h2_prior_knowledge(c) || c->want_h2) &&
+		    h2_up_adopt(c, true, up_host_own(c->ux.fd)) < 0) {
 			upstream_failed(c, 502, "out of memory");
 			return false;
 		}
@@ -624,7 +673,8 @@ bool upstream_step_connect(struct conn *c)
 	if (!c->ux.ssl || !SSL_set_fd(c->ux.ssl, c->ux.fd) ||
 	    tls_client_prepare(c->ux.ssl, c->uhost) < 0 ||
 	    /* An HTTP/2 client's streams go as HTTP/2 where the upstream speaks it. */
-	    (c->cx.pipe && SSL_set_alpn_protos(c->ux.ssl, h2_alpn_up, h2_alpn_up_len) != 0)) {
+	    ((c->cx.pipe || c->want_h2) &&
+	     SSL_set_alpn_protos(c->ux.ssl, h2_alpn_up, h2_alpn_up_len) != 0)) {
 		upstream_failed(c, 502, "cannot set up TLS to the upstream");
 		return false;
 	}

@@ -189,9 +189,51 @@ static void test_sni_picks_leaf_chain_and_alpn(void **state)
 	chain = SSL_get_peer_cert_chain(p.client);
 	assert_int_equal(sk_X509_num(chain), 2); /* leaf + CA */
 	assert_int_equal(X509_cmp(sk_X509_value(chain, 1), ca_cert(ca)), 0);
+	/* h2 first in the client's list and the proxy's choice whenever offered */
 	SSL_get0_alpn_selected(p.client, &proto, &len);
-	assert_int_equal(len, 8);
-	assert_memory_equal(proto, "http/1.1", 8);
+	assert_int_equal(len, 2);
+	assert_memory_equal(proto, "h2", 2);
+	pair_fini(&p);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+}
+
+/* A client that offers http/1.1 first still gets h2: h2.c serves it whatever the upstream. */
+static void test_h2_picked_wherever_offered(void **state)
+{
+	static const unsigned char alpn[] = "\x08http/1.1\x02h2";
+	SSL_CTX *sctx = server_ctx(), *cctx = jailed_client_ctx(alpn, sizeof(alpn) - 1);
+	const unsigned char *proto = NULL;
+	unsigned int len = 0;
+	struct pair p;
+
+	(void)state;
+	pair_init(&p, cctx, sctx);
+	set_sni(p.client, "b.test");
+	assert_int_equal(pair_handshake(&p), 1);
+	SSL_get0_alpn_selected(p.client, &proto, &len);
+	assert_int_equal(len, 2);
+	assert_memory_equal(proto, "h2", 2);
+	pair_fini(&p);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+}
+
+/* Neither h2 nor http/1.1 offered: no ALPN, and the handshake still succeeds. */
+static void test_other_protocols_get_no_alpn(void **state)
+{
+	static const unsigned char alpn[] = "\x06spdy/3";
+	SSL_CTX *sctx = server_ctx(), *cctx = jailed_client_ctx(alpn, sizeof(alpn) - 1);
+	const unsigned char *proto = NULL;
+	unsigned int len = 99;
+	struct pair p;
+
+	(void)state;
+	pair_init(&p, cctx, sctx);
+	set_sni(p.client, "c.test");
+	assert_int_equal(pair_handshake(&p), 1);
+	SSL_get0_alpn_selected(p.client, &proto, &len);
+	assert_int_equal(len, 0);
 	pair_fini(&p);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);
@@ -232,12 +274,12 @@ static void test_tls11_refused(void **state)
 	SSL_CTX_free(sctx);
 }
 
-static void test_h2_only_gets_no_alpn(void **state)
+static void test_h2_only_gets_h2(void **state)
 {
 	static const unsigned char alpn[] = "\x02h2";
 	SSL_CTX *sctx = server_ctx(), *cctx = jailed_client_ctx(alpn, sizeof(alpn) - 1);
 	const unsigned char *proto = NULL;
-	unsigned int len = 99;
+	unsigned int len = 0;
 	struct pair p;
 
 	(void)state;
@@ -245,9 +287,10 @@ static void test_h2_only_gets_no_alpn(void **state)
 	set_sni(p.client, "h2.test");
 	assert_int_equal(pair_handshake(&p), 1);
 	SSL_get0_alpn_selected(p.client, &proto, &len);
-	assert_int_equal(len, 0);
+	assert_int_equal(len, 2);
+	assert_memory_equal(proto, "h2", 2);
 	SSL_get0_alpn_selected(p.server, &proto, &len);
-	assert_int_equal(len, 0);
+	assert_int_equal(len, 2);
 	pair_fini(&p);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);
@@ -535,7 +578,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sni_picks_leaf_chain_and_alpn, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tls12_client, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tls11_refused, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_h2_only_gets_no_alpn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_h2_only_gets_h2, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_h2_picked_wherever_offered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_other_protocols_get_no_alpn, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_sni_uses_fallback, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_one_session_ticket, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upstream_verifies_with_extra_ca, setup, teardown),
