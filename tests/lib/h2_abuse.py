@@ -30,8 +30,10 @@
 #   CLOSED               the server closed the connection without a GOAWAY we could read
 #   STALLED              the server stopped reading (a send blocked 10 s) and kept it open
 #   OPEN                 the attack ran to its end and the connection is still open
+#   NOT_H2               the server never sent its SETTINGS: it does not speak HTTP/2 here
 #   ERROR TEXT           it could not connect, or TLS did not select h2
 # then
+#   MODE_H2: yes|no      the server sent its SETTINGS (so the rest means something)
 #   MODE_CLOSED: yes|no  the server closed the connection (within 5 s of the attack's end)
 #   MODE_SENT: BYTES     what the client had sent when it first saw a GOAWAY or the close
 #                        (all it sent if neither)
@@ -95,17 +97,20 @@ class Peer:
         self.status = {}  # stream id -> :status
         self.ping_acks = self.settings_acks = 0
         self.server_settings = {}
+        self.h2 = False  # the server sent its SETTINGS: it speaks HTTP/2
+        self.first = b""  # its first bytes, to say what it spoke instead
         self.eof = self.wclosed = False
         self.sent = 0
         self.sent_at_end = None
         self.frames = 0
-        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        fam, _, _, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        # before connect: the window the server may fill is set by the handshake
         if rcvbuf:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         if sndbuf:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
         s.settimeout(SEND_TIMEOUT)
-        addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4]
         s.connect(addr)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if tls:
@@ -190,6 +195,7 @@ class Peer:
             if not d:
                 self.ended()
                 return
+            self.first = self.first or d[:60]
             self.rbuf += d
             self.parse()
 
@@ -235,6 +241,7 @@ class Peer:
             if flags & ACK:
                 self.settings_acks += 1
             else:
+                self.h2 = True
                 for i in range(0, len(p) - 5, 6):
                     k, v = struct.unpack("!HI", p[i:i + 6])
                     self.server_settings[k] = v
@@ -255,6 +262,8 @@ class Peer:
 
     # --- reporting --------------------------------------------------------------------------
     def summary(self):
+        if not self.h2:
+            return "NOT_H2"
         if self.goaway:
             return "GOAWAY " + err_name(self.goaway[0])
         if self.rst:
@@ -267,7 +276,8 @@ class Peer:
     def report(self, label, summary=None, **extra):
         if not self.eof:
             self.quiet(5, until_eof=True)
-        print("%s: %s" % (label, summary or self.summary()))
+        print("%s_H2: %s" % (label, "yes" if self.h2 else "no"))
+        print("%s: %s" % (label, summary if self.h2 and summary else self.summary()))
         print("%s_CLOSED: %s" % (label, "yes" if self.eof else "no"))
         print("%s_SENT: %d" % (label, self.sent if self.sent_at_end is None else
                                 self.sent_at_end))
@@ -278,6 +288,8 @@ class Peer:
                   "rst": ",".join("%s=%d" % kv for kv in sorted(codes.items())) or "-",
                   "responses": len(self.status), "ping_acks": self.ping_acks,
                   "settings_acks": self.settings_acks}
+        if not self.h2:
+            detail["first"] = repr(self.first[:40])
         detail.update(extra)
         print("%s_DETAIL: %s" % (label, " ".join("%s=%s" % kv for kv in detail.items())))
 
@@ -307,7 +319,7 @@ def streams(c, n=1000):
                 if s not in c.rst and s not in c.status and s <= last)
     limit = c.server_settings.get(SETTINGS_MAX_CONCURRENT_STREAMS, "none")
     print("STREAMS_LIMIT: %s" % limit)
-    print("STREAMS_OPEN: %d" % (0 if c.eof else still))
+    print("STREAMS_OPEN: %s" % ("-" if not c.h2 else 0 if c.eof else still))
     c.report("STREAMS", opened=opened)
 
 
@@ -384,6 +396,7 @@ def flood(c, label, one, n):
     """n frames, one(base, k) making k at a time, never reading until the end (the receive
     buffer is tiny)."""
     c.start()
+    c.poll(0.5)  # the server's SETTINGS (it speaks HTTP/2), before there is any ACK to read
     sent = 0
     try:
         while sent < n and not c.wclosed:
