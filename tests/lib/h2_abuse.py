@@ -53,6 +53,7 @@ import time
 import h2.config
 import h2.connection
 import h2.events
+import h2.exceptions
 from hpack import Decoder, Encoder
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"

@@ -58,6 +58,12 @@ attack() {
 	jail_wait_log "$TMPDIR_T/$name.out" "^ALL: done" 200
 	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$BND_PID/status" 2>/dev/null)
 	touch "$dir/go"
+	# a boundary the attack wedged would never end: 30 s, then it is stopped
+	for _ in $(seq 300); do
+		grep -qE '^State:[[:space:]]+[^Z]' "/proc/$BND_PID/status" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$BND_PID" 2>/dev/null
 	wait "$BND_PID"
 	out=$(cat "$TMPDIR_T/$name.out")
 	log=$(cat "$TMPDIR_T/$name.log")
