@@ -99,7 +99,7 @@ struct h2pipe {
 	enum http1_body obody;
 	uint64_t oleft;
 	struct http1_chunked och;
-	char otr[HTTP1_TRAILER_MAX];
+	char *otr; /* a chunked body's trailer lines (HTTP1_TRAILER_MAX), when it has one */
 	bool deferred; /* nghttp2 waits for data: resume it when some comes */
 	bool blocked;  /* the connection found data full: kick it when there is room */
 };
@@ -192,6 +192,7 @@ static void pipe_free(struct h2pipe *p)
 		buf_fini(b[i]);
 	}
 	free(p->path);
+	free(p->otr);
 	free(p);
 }
 
@@ -758,8 +759,13 @@ static int submit_head(struct h2pipe *p, size_t len)
 		p->oleft = req.content_length;
 	}
 	if (p->obody == HTTP1_BODY_CHUNKED) {
+		p->otr = malloc(HTTP1_TRAILER_MAX);
+		if (!p->otr) {
+			r = -ENOMEM;
+			goto out;
+		}
 		p->och.trailers = p->otr;
-		p->och.trailers_cap = sizeof(p->otr);
+		p->och.trailers_cap = HTTP1_TRAILER_MAX;
 	}
 	if (p->obody == HTTP1_BODY_NONE || (p->obody == HTTP1_BODY_LENGTH && p->oleft == 0))
 		p->out = OUT_DONE;
@@ -774,6 +780,7 @@ static int submit_head(struct h2pipe *p, size_t len)
 		if (id > 0)
 			p->id = id;
 	}
+out:
 	free(authority);
 	free(path);
 	if (r < 0) {

@@ -35,7 +35,7 @@ END_RE='^(GOAWAY [A-Z_]+|CLOSED)$'
 
 # attack NAME [--tls] MODE [N]: in a boundary of its own that allows up.test, one jailed shell
 # runs h2_abuse.py MODE against up.test (h2c on $P_HTTP, or TLS on $P_HTTPS), then a good request
-# on a new connection, then waits for the suite; sets $out, $log and $hwm (boundary's VmHWM in
+# on a new connection (over TLS), then waits for the suite; sets $out, $log and $hwm (boundary's VmHWM in
 # kB, "" when boundary was gone by then).
 attack() {
 	local name=$1 tls="" port=$P_HTTP dir
@@ -48,7 +48,9 @@ attack() {
 	dir=$(shared_dir "$name")
 	{
 		echo "timeout 120 /usr/bin/python3 $(printf %q "$H2") $tls $1 up.test $port ${2:-}"
-		echo "timeout 30 /usr/bin/python3 $(printf %q "$H2") $tls good up.test $port /echo/h2-good-$name"
+		# Over TLS whatever the attack's: up.test speaks HTTP/1.1, which a client's h2c
+		# prior knowledge does not reach (boundary speaks h2c upstream to such a client).
+		echo "timeout 30 /usr/bin/python3 $(printf %q "$H2") --tls good up.test $P_HTTPS /echo/h2-good-$name"
 		echo 'echo "ALL: done"'
 		echo "i=0; while [ ! -e $(printf %q "$dir/go") ] && [ \$i -lt 300 ]; do"
 		echo "	sleep 0.1; i=\$((i + 1)); done"
