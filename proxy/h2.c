@@ -99,7 +99,7 @@ struct h2pipe {
 	enum http1_body obody;
 	uint64_t oleft;
 	struct http1_chunked och;
-	char *otr; /* a chunked body's trailer lines (HTTP1_TRAILER_MAX), when it has one */
+	char *otr;     /* a chunked body's trailer lines (HTTP1_TRAILER_MAX), when it has one */
 	bool deferred; /* nghttp2 waits for data: resume it when some comes */
 	bool blocked;  /* the connection found data full: kick it when there is room */
 };
