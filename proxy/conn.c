@@ -42,7 +42,6 @@
 #include "proxy/log.h"
 #include "proxy/resolve.h"
 #include "proxy/ruleset.h"
-#include "proxy/secretenc.h"
 #include "proxy/sniff.h"
 #include "proxy/tls.h"
 #include "proxy/util.h"
@@ -98,7 +97,6 @@ void conn_rules_renew(struct conn *c)
 static bool step_sniff(struct conn *c);
 static bool step_tls_accept(struct conn *c);
 static bool step_tunnel(struct conn *c);
-static bool step_splice(struct conn *c);
 static bool step_flush_close(struct conn *c);
 
 /*
@@ -124,7 +122,7 @@ static const struct state_info {
     [CONN_UP_TLS] = {"upstream-tls", upstream_step_up_tls, false, false},
     [CONN_EXCHANGE] = {"exchange", exchange_step, true, true},
     [CONN_TUNNEL] = {"tunnel", step_tunnel, true, true},
-    [CONN_SPLICE] = {"splice", step_splice, true, true},
+    [CONN_SPLICE] = {"splice", splice_step, true, true},
     [CONN_FLUSH_CLOSE] = {"closing", step_flush_close, true, false},
     [CONN_H2] = {"h2", h2_step, true, false},
     [CONN_H2_UP] = {"h2-upstream", h2_step_up, false, true},
@@ -524,122 +522,6 @@ static bool step_tunnel(struct conn *c)
 	return progress;
 }
 
-/* Moves what fits from src to dst. */
-static bool shift(struct buf *src, struct buf *dst)
-{
-	size_t n = src->len < buf_room(dst) ? src->len : buf_room(dst);
-
-	if (n == 0)
-		return false;
-	buf_append(dst, buf_head(src), n);
-	buf_consume(src, n);
-	return true;
-}
-
-/*
- * Moves what fits from cin to uout. In a plain TCP splice, when the proxy has secrets, the
- * bytes are looked at first (secret_scan_out): a placeholder closes both sides before any of it
- * went out, and a tail that could begin one waits in cin for what follows (or the client's EOF).
- * TLS passed through is not looked into: it cannot be read. Returns 1 when bytes moved, 0 when
- * none did, -1 when c was closed.
- */
-static int shift_up(struct conn *c)
-{
-	const struct proxy_config *cfg = conn_cfg(c);
-	size_t clear, n;
-	ssize_t hit;
-
-	if (cfg->n_secrets == 0 || c->stream != CONN_STREAM_TCP)
-		return shift(&c->cin, &c->uout);
-	if (c->cin.len > c->up_clear) {
-		hit = secret_scan_out(cfg->secrets, cfg->n_secrets, buf_head(&c->cin) + c->up_clear,
-				      c->cin.len - c->up_clear, c->to_up != CONN_HALF_OPEN, &clear);
-		if (hit >= 0) {
-			decide_refuse_secret(c, (size_t)hit, NULL);
-			return -1;
-		}
-		c->up_clear += clear;
-	}
-	n = c->up_clear < buf_room(&c->uout) ? c->up_clear : buf_room(&c->uout);
-	if (n == 0)
-		return 0;
-	buf_append(&c->uout, buf_head(&c->cin), n);
-	buf_consume(&c->cin, n);
-	c->up_clear -= n;
-	return 1;
-}
-
-/*
- * A stream rule's connection: bytes both ways untouched, and each side's close of its sending
- * half passed on to the other once what it sent is delivered, so request-then-EOF protocols
- * still get their answer. Closed when both halves are.
- */
-static bool step_splice(struct conn *c)
-{
-	int up = shift_up(c);
-	bool progress;
-	ssize_t r;
-
-	if (up < 0)
-		return false;
-	progress = up > 0;
-	progress |= shift(&c->uin, &c->cout);
-
-	if (c->to_up == CONN_HALF_OPEN && buf_room(&c->cin)) {
-		r = conn_fill(&c->cx, &c->cin);
-		if (r > 0) {
-			progress = true;
-		} else if (r == 0) {
-			c->to_up = CONN_HALF_EOF;
-			progress = true;
-		} else if (r != -EAGAIN) {
-			conn_close(c, "client error");
-			return false;
-		}
-	}
-	if (c->to_client == CONN_HALF_OPEN && buf_room(&c->uin)) {
-		r = conn_fill(&c->ux, &c->uin);
-		if (r > 0) {
-			progress = true;
-		} else if (r == 0) {
-			c->to_client = CONN_HALF_EOF;
-			progress = true;
-		} else if (r != -EAGAIN) {
-			conn_close(c, "upstream error");
-			return false;
-		}
-	}
-	r = conn_flush(&c->ux, &c->uout);
-	if (r > 0) {
-		c->bytes_up += (uint64_t)r;
-		progress = true;
-	} else if (r < 0 && r != -EAGAIN) {
-		conn_close(c, "upstream error");
-		return false;
-	}
-	r = conn_flush(&c->cx, &c->cout);
-	if (r > 0) {
-		c->bytes_down += (uint64_t)r;
-		progress = true;
-	} else if (r < 0 && r != -EAGAIN) {
-		conn_close(c, "the client went away");
-		return false;
-	}
-	if (c->to_up == CONN_HALF_EOF && c->cin.len == 0 && c->uout.len == 0) {
-		shutdown(c->ux.fd, SHUT_WR);
-		c->to_up = CONN_HALF_SHUT;
-	}
-	if (c->to_client == CONN_HALF_EOF && c->uin.len == 0 && c->cout.len == 0) {
-		shutdown(c->cx.fd, SHUT_WR);
-		c->to_client = CONN_HALF_SHUT;
-	}
-	if (c->to_up == CONN_HALF_SHUT && c->to_client == CONN_HALF_SHUT) {
-		conn_close(c, "both sides closed");
-		return false;
-	}
-	return progress;
-}
-
 static bool step_flush_close(struct conn *c)
 {
 	ssize_t r = conn_flush(&c->cx, &c->cout);
@@ -1004,35 +886,6 @@ void conn_run_kicked(struct worker *w)
 			pp = &c->kick_next;
 		}
 	}
-}
-
-struct conn *conn_stream_new(struct conn *c, struct h2pipe *p, int id)
-{
-	struct conn *k = conn_alloc(c->w, -1, c->kind);
-
-	if (!k)
-		return NULL;
-	k->cx.pipe = p;
-	http1_chunked_init(&k->req_chunk);
-	http1_chunked_init(&k->resp_chunk);
-	k->orig = c->orig;
-	k->have_orig = c->have_orig;
-	snprintf(k->who, sizeof(k->who), "%s", c->who);
-	snprintf(k->client, sizeof(k->client), "%s", c->client);
-	snprintf(k->orig_str, sizeof(k->orig_str), "%s", c->orig_str);
-	/* The SNI never decides a stream: its :authority does. */
-	k->client_tls = c->client_tls;
-	k->in_connect = c->in_connect;
-	snprintf(k->connect_host, sizeof(k->connect_host), "%s", c->connect_host);
-	k->connect_port = c->connect_port;
-	snprintf(k->dname, sizeof(k->dname), "%s", c->dname);
-	k->dport = c->dport;
-	conn_link(k);
-	conn_rules_renew(k);
-	conn_set_state(k, CONN_HEAD);
-	conn_set_deadline(k, conn_cfg(k)->header_timeout_ms);
-	log_debug("%s: HTTP/2 stream %d", k->who, id);
-	return k;
 }
 
 void conn_close(struct conn *c, const char *reason)

@@ -253,11 +253,6 @@ ssize_t conn_flush(struct xport *x, struct buf *b);
 void conn_kick(struct conn *c);
 /* Runs the connections kicked, until none is; before the worker frees closed ones. */
 void conn_run_kicked(struct worker *w);
-/*
- * A connection for one stream (id) of the HTTP/2 session on c: no socket, its client side the
- * pipe p (h2.h), the process and destination c's. In CONN_HEAD, linked; NULL: out of memory.
- */
-struct conn *conn_stream_new(struct conn *c, struct h2pipe *p, int id);
 /* Starts (again) on the first bytes of a connection: CONN_SNIFF with its deadline. */
 void conn_sniff_begin(struct conn *c);
 /* Takes every step c can take now, then registers what it waits for. c may be closed after. */
@@ -267,6 +262,9 @@ void conn_run(struct conn *c);
  * (conn_free()) at the end of the loop turn, never inside a callback that still holds c.
  */
 void conn_close(struct conn *c, const char *reason);
+
+/* splice.c: a stream rule's splice, the CONN_SPLICE step for conn_run() */
+bool splice_step(struct conn *c);
 
 /* exchange.c: the HTTP/1.1 exchange */
 /* Queues a response boundary writes itself; close: the client's connection ends after it. */

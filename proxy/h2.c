@@ -415,6 +415,36 @@ static int request_head(struct h2pipe *p, bool end)
 	return puts_(b, "\r\n");
 }
 
+/* A connection for stream id of the session on c: no socket, its client side the pipe p. */
+static struct conn *stream_conn(struct conn *c, struct h2pipe *p, int id)
+{
+	struct conn *k = conn_alloc(c->w, -1, c->kind);
+
+	if (!k)
+		return NULL;
+	k->cx.pipe = p;
+	http1_chunked_init(&k->req_chunk);
+	http1_chunked_init(&k->resp_chunk);
+	k->orig = c->orig;
+	k->have_orig = c->have_orig;
+	snprintf(k->who, sizeof(k->who), "%s", c->who);
+	snprintf(k->client, sizeof(k->client), "%s", c->client);
+	snprintf(k->orig_str, sizeof(k->orig_str), "%s", c->orig_str);
+	/* The SNI never decides a stream: its :authority does. */
+	k->client_tls = c->client_tls;
+	k->in_connect = c->in_connect;
+	snprintf(k->connect_host, sizeof(k->connect_host), "%s", c->connect_host);
+	k->connect_port = c->connect_port;
+	snprintf(k->dname, sizeof(k->dname), "%s", c->dname);
+	k->dport = c->dport;
+	conn_link(k);
+	conn_rules_renew(k);
+	conn_set_state(k, CONN_HEAD);
+	conn_set_deadline(k, conn_cfg(k)->header_timeout_ms);
+	log_debug("%s: HTTP/2 stream %d", k->who, id);
+	return k;
+}
+
 static void start_stream(struct h2sess *s, struct h2pipe *p, bool end)
 {
 	if (p->connect || strcmp(p->method, "CONNECT") == 0) {
@@ -440,7 +470,7 @@ static void start_stream(struct h2sess *s, struct h2pipe *p, bool end)
 	}
 	p->in_head = true;
 	p->in_end = end;
-	p->k = conn_stream_new(s->c, p, p->id);
+	p->k = stream_conn(s->c, p, p->id);
 	if (!p->k) {
 		nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, p->id, NGHTTP2_INTERNAL_ERROR);
 		return;

@@ -47,7 +47,9 @@ static void test_state_steps(void **state)
 		assert_int_equal(states[s].step == NULL, waits);
 	}
 	assert_ptr_equal(states[CONN_HEAD].step, exchange_step_head);
-	assert_ptr_equal(states[CONN_SPLICE].step, step_splice);
+	assert_ptr_equal(states[CONN_SPLICE].step, splice_step);
+	assert_ptr_equal(states[CONN_H2].step, h2_step);
+	assert_ptr_equal(states[CONN_H2_UP].step, h2_step_up);
 }
 
 /* Only the states that move bytes both ways write the upstream; closing writes the client. */
