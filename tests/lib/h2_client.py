@@ -5,18 +5,27 @@
 # response trailers, and several streams of one connection side by side with the body hashed
 # as it arrives (a GiB needs no disk and no memory).
 #
-#   h2_client.py [--ca FILE|default|h2c] HOST PORT PATH...
+#   h2_client.py [--ca FILE|default|h2c] [--sni NAME] HOST PORT PATH...
 #       --ca FILE     TLS (ALPN h2 only) trusting FILE; "default" (the default): the system's
 #                     roots, i.e. SSL_CERT_FILE as boundary sets it; "h2c": cleartext, prior
 #                     knowledge
-#   Every PATH is a GET on a stream of its own, all sent before any answer is read. Prints, for
-#   the I-th PATH (from 1), "LABEL: VALUE" lines:
+#       --sni NAME    the TLS server name (and the name the certificate is checked for), when
+#                     it is not HOST: the connection is dialled by one name, named by another
+#   Every PATH is a GET on a stream of its own, all sent before any answer is read. A PATH that
+#   starts with "{" is a JSON object saying more (tests/security/h2_authority.t):
+#       {"path": "/x", "authority": "other.test:443", "method": "GET",
+#        "headers": [["host", "other.test"]]}
+#   each key optional: "path" null sends no :path, "authority" null no :authority (default:
+#   HOST[:PORT], as a plain PATH gets). The fields are sent as given, unchecked by the client,
+#   so that the server's checks are what a test sees. Prints, for the I-th PATH (from 1),
+#   "LABEL: VALUE" lines:
 #       STREAM<I>: the stream id     STATUS<I>: the :status, or "reset CODE"
 #       LEN<I>: body bytes           SHA<I>: the body's sha256
 #       BODY<I>: the body when under 4 KiB, newlines as \n
 #       TRAILERS<I>: "name=value" pairs, comma-separated (empty when none)
 #   then "ALPN: PROTO" and "DONE: yes"; "ERROR: WHY" (exit 1) when the connection fails.
 import hashlib
+import json
 import socket
 import ssl
 import sys
@@ -30,9 +39,13 @@ import h2.settings
 
 def main():
     args = sys.argv[1:]
-    ca = "default"
-    if args and args[0] == "--ca":
-        ca, args = args[1], args[2:]
+    ca, sni = "default", None
+    while args and args[0] in ("--ca", "--sni"):
+        if args[0] == "--ca":
+            ca = args[1]
+        else:
+            sni = args[1]
+        args = args[2:]
     host, port, paths = args[0], int(args[1]), args[2:]
     alpn = "h2c"
     try:
@@ -40,7 +53,7 @@ def main():
         if ca != "h2c":
             ctx = ssl.create_default_context(cafile=None if ca == "default" else ca)
             ctx.set_alpn_protocols(["h2"])
-            sock = ctx.wrap_socket(sock, server_hostname=host)
+            sock = ctx.wrap_socket(sock, server_hostname=sni or host)
             alpn = sock.selected_alpn_protocol()
     except OSError as e:
         print("ERROR: %s" % e)
@@ -49,7 +62,10 @@ def main():
         print("ALPN: %s" % alpn)
         print("ERROR: the server did not pick h2")
         sys.exit(1)
-    cfg = h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
+    # a test's own fields go out as given: only the server may judge them
+    cfg = h2.config.H2Configuration(client_side=True, header_encoding="utf-8",
+                                    validate_outbound_headers=not any(
+                                        p.startswith("{") for p in paths))
     conn = h2.connection.H2Connection(config=cfg)
     conn.local_settings = h2.settings.Settings(
         client=True, initial_values={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1 << 24,
@@ -60,10 +76,7 @@ def main():
     streams = {}
     for i, path in enumerate(paths, 1):
         sid = conn.get_next_available_stream_id()
-        conn.send_headers(sid, [(":method", "GET"), (":scheme", "http" if ca == "h2c" else
-                                                       "https"),
-                                (":authority", authority), (":path", path),
-                                ("user-agent", "h2_client.py")], end_stream=True)
+        conn.send_headers(sid, request_fields(path, authority, ca), end_stream=True)
         streams[sid] = {"i": i, "status": None, "len": 0, "sha": hashlib.sha256(),
                         "body": bytearray(), "trailers": [], "done": False}
     sock.sendall(conn.data_to_send())
@@ -110,6 +123,21 @@ def main():
         sock.close()
     except OSError:
         pass
+
+
+def request_fields(path, authority, ca):
+    """A stream's request fields: a plain PATH's GET, or what a JSON PATH says."""
+    spec = json.loads(path) if path.startswith("{") else {"path": path}
+    method = spec.get("method", "GET")
+    fields = [(":method", method)]
+    if method != "CONNECT" or "scheme" in spec:
+        fields.append((":scheme", spec.get("scheme", "http" if ca == "h2c" else "https")))
+    if spec.get("authority", authority) is not None:
+        fields.append((":authority", spec.get("authority", authority)))
+    if spec.get("path") is not None:
+        fields.append((":path", spec["path"]))
+    fields += [("user-agent", "h2_client.py")] + [tuple(h) for h in spec.get("headers", [])]
+    return fields
 
 
 def report(streams):

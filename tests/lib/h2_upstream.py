@@ -11,6 +11,9 @@
 #                        after the handshake (a line on stderr says so)
 #            h2c         cleartext HTTP/2 with prior knowledge (no Upgrade: a client that does
 #                        not send the preface is closed); CERT and KEY are "-"
+#            h2c-upgrade cleartext HTTP/1.1 that takes "Upgrade: h2c" (RFC 7540 3.2: 101, then
+#                        HTTP/2, the upgrading request answered on stream 1, logged with PROTO
+#                        h2c-upgrade); a request without it gets HTTP/1.1; CERT and KEY are "-"
 #       LOG gets a line per request, "METHOD AUTHORITY PATH PROTO" (PROTO h2 or http/1.1,
 #       AUTHORITY :authority or Host, "-" if none, PATH as sent, query included); READY is made
 #       once it listens.
@@ -106,15 +109,23 @@ class H2Conn:
         if data:
             self.sock.sendall(data)
 
-    def serve(self):
+    def serve(self, upgrade=None, rest=b""):
+        """upgrade: (HTTP2-Settings, the upgrading request's fields) after a 101; rest: what
+        the client sent after that request."""
         with self.cond:
-            self.h2.initiate_connection()
+            if upgrade:
+                self.h2.initiate_upgrade_connection(upgrade[0])
+                self.streams[1] = {"headers": upgrade[1], "body": bytearray(), "reset": False,
+                                   "proto": "h2c-upgrade"}
+                threading.Thread(target=self.answer, args=(1,), daemon=True).start()
+            else:
+                self.h2.initiate_connection()
             # room for uploads to /echo without waiting on a window update
             self.h2.increment_flow_control_window(1 << 24)
             self.flush()
         try:
             while True:
-                data = self.sock.recv(65536)
+                data, rest = rest or self.sock.recv(65536), b""
                 if not data:
                     break
                 with self.cond:
@@ -152,7 +163,7 @@ class H2Conn:
         s = self.streams[sid]
         hd = s["headers"]
         method, path, auth = hd.get(":method", "-"), hd.get(":path", "-"), hd.get(":authority")
-        self.srv.log(method, auth, path, "h2")
+        self.srv.log(method, auth, path, s.get("proto", "h2"))
         status, headers, body, trailers = route(method, path, bytes(s["body"]))
         headers = [(":status", str(status)), ("x-upstream-proto", "h2")] + headers
         if path.startswith("/echo"):
@@ -257,6 +268,15 @@ class H1Conn:
                     k, _, v = h.decode("latin-1").partition(":")
                     hd[k.strip().lower()] = v.strip()
                 body = self.body(hd)
+                if self.srv.mode == "h2c-upgrade" and "h2c" in hd.get("upgrade", "").lower() \
+                        and "http2-settings" in hd:
+                    self.sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\n"
+                                      b"Connection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+                    fields = {":method": method, ":path": target, ":scheme": "http",
+                              ":authority": hd.get("host", "-")}
+                    H2Conn(self.srv, self.sock).serve((hd["http2-settings"], fields),
+                                                      self.rbuf)
+                    return
                 self.srv.log(method, hd.get("host"), target, "http/1.1")
                 self.answer(method, target, hd, body)
                 if hd.get("connection", "").lower() == "close" or version == "HTTP/1.0":
@@ -302,6 +322,9 @@ def connection(srv, ctx, c):
                     return
                 H1Conn(srv, c).serve()
                 return
+        if srv.mode == "h2c-upgrade":
+            H1Conn(srv, c).serve()
+            return
         H2Conn(srv, c).serve()
     except (OSError, ssl.SSLError) as e:
         print("h2_upstream: %r" % e, file=sys.stderr)
@@ -325,10 +348,10 @@ def main():
         print(h.hexdigest())
         return
     port, mode, cert, key, log, ready = sys.argv[1:7]
-    if mode not in ("tls-h2", "tls-h2only", "h2c"):
+    if mode not in ("tls-h2", "tls-h2only", "h2c", "h2c-upgrade"):
         sys.exit("h2_upstream: unknown mode %s" % mode)
     ctx = None
-    if mode != "h2c":
+    if not mode.startswith("h2c"):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
         ctx.set_alpn_protocols(["h2"] if mode == "tls-h2only" else ["h2", "http/1.1"])
