@@ -289,7 +289,7 @@ static bool sniff_more(struct conn *c)
  * name it is for (its SNI, else the dialled name), "" if none.
  */
 static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n, bool *wait,
-			    char *out, size_t outlen)
+			    char *out, size_t outlen, bool *h2)
 {
 	const struct rules *rules = conn_rules(c);
 	struct rules_decision ds, dr;
@@ -304,6 +304,7 @@ static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n,
 		*wait = true;
 		return false;
 	}
+	*h2 = r > 0 && hello.alpn_h2;
 	name = r > 0 && hello.sni[0] ? hello.sni : c->dname;
 	if (!name[0])
 		return false;
@@ -330,7 +331,7 @@ static bool step_sniff(struct conn *c)
 	char hs_name[sizeof(c->dname)];
 	struct rules_decision ds;
 	enum sniff_kind kind;
-	bool wait;
+	bool wait, h2 = false;
 	ssize_t r;
 	char name[INET6_ADDRSTRLEN + 2];
 
@@ -379,7 +380,7 @@ static bool step_sniff(struct conn *c)
 		decide_refuse_stream(c, "it is neither TLS nor HTTP");
 		return false;
 	}
-	if (tls_passthrough(c, peek, (size_t)r, &wait, hs_name, sizeof(hs_name)))
+	if (tls_passthrough(c, peek, (size_t)r, &wait, hs_name, sizeof(hs_name), &h2))
 		return true;
 	if (wait)
 		return sniff_more(c);
@@ -398,7 +399,7 @@ static bool step_sniff(struct conn *c)
 		util_addr_str((const struct sockaddr *)&c->orig.dst, false, name, sizeof(name));
 		tls_server_set_fallback_name(c->cx.ssl, name);
 	}
-	upstream_head_start(c, hs_name);
+	upstream_head_start(c, hs_name, h2);
 	conn_set_state(c, CONN_TLS_ACCEPT);
 	return true;
 }

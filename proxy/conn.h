@@ -400,8 +400,11 @@ void upstream_failed(struct conn *c, int code, const char *why);
 void upstream_pool_put(struct conn *c);
 /* Gets c an upstream for its request: from the pool, its head start, or a lookup (CONN_RESOLVE). */
 void upstream_start(struct conn *c);
-/* Opens an upstream to name ahead of c's request, when a rule allows name by name. */
-void upstream_head_start(struct conn *c, const char *name);
+/*
+ * Opens an upstream to name ahead of c's request, when a rule allows name by name; offering h2
+ * by ALPN if the client does (h2), so an HTTP/2 upstream becomes an idle session at once.
+ */
+void upstream_head_start(struct conn *c, const char *name, bool h2);
 /* Starts a connect to the next address in a free slot: 0, or -1 when none is left. */
 int upstream_start_attempt(struct conn *c);
 /* Closes the second (happy eyeballs) attempt, if any. */

@@ -73,10 +73,12 @@ struct h2pipe {
 	char authority[272];
 	char *path;
 	int status;
-	bool has_cl;	   /* content-length */
-	bool has_host;	   /* a host field (its agreement with :authority checked) */
-	bool host_differs; /* ... and it names another host */
-	bool connect;	   /* :method CONNECT */
+	bool has_cl;	    /* content-length */
+	char clen[24];	    /* ... an upstream's, kept apart */
+	bool trailer_field; /* a trailer field announces trailers */
+	bool has_host;	    /* a host field (its agreement with :authority checked) */
+	bool host_differs;  /* ... and it names another host */
+	bool connect;	    /* :method CONNECT */
 	size_t hdr_bytes;
 	struct buf hb;	   /* regular fields as HTTP/1.1 lines */
 	struct buf cookie; /* cookie crumbs, joined with "; " (RFC 9113 8.2.3) */
@@ -292,8 +294,16 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 		if (p->authority[0])
 			return 0; /* :authority names the host (RFC 9113 8.3.1) */
 	}
-	if (namelen == 14 && memcmp(n, "content-length", 14) == 0)
+	if (namelen == 14 && memcmp(n, "content-length", 14) == 0) {
 		p->has_cl = true;
+		/* An upstream's: given to the request's connection only if the body goes unchunked. */
+		if (!s->server) {
+			snprintf(p->clen, sizeof(p->clen), "%.*s", (int)valuelen, v);
+			return 0;
+		}
+	}
+	if (namelen == 7 && memcmp(n, "trailer", 7) == 0)
+		p->trailer_field = true;
 	if (namelen == 12 && memcmp(n, "content-type", 12) == 0 && valuelen >= 16 &&
 	    strncasecmp(v, "application/grpc", 16) == 0)
 		p->grpc = true;
@@ -690,11 +700,19 @@ static int response_head(struct h2pipe *p, bool end)
 	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", p->status, reason_of(p->status));
 	if (puts_(b, line) < 0 || (p->hb.len && put(b, buf_head(&p->hb), p->hb.len) < 0))
 		return -E2BIG;
-	/* Chunked unless the length is stated: trailers (gRPC's status) ride in the last chunk. */
-	p->chunked = !nobody && !p->has_cl;
+	/*
+	 * Chunked unless the length is stated and no trailers are announced: trailers (gRPC's
+	 * status) ride in the last chunk. A body that ended with the head has length 0.
+	 */
+	p->chunked = !nobody && !end && (!p->has_cl || p->trailer_field);
 	if (p->chunked && puts_(b, "Transfer-Encoding: chunked\r\n") < 0)
 		return -E2BIG;
-	if (end && !nobody && !p->has_cl && !p->chunked && puts_(b, "Content-Length: 0\r\n") < 0)
+	if (!p->chunked && !nobody && (p->has_cl || end) &&
+	    (puts_(b, "Content-Length: ") < 0 || puts_(b, p->has_cl ? p->clen : "0") < 0 ||
+	     puts_(b, "\r\n") < 0))
+		return -E2BIG;
+	if (nobody && p->has_cl &&
+	    (puts_(b, "Content-Length: ") < 0 || puts_(b, p->clen) < 0 || puts_(b, "\r\n") < 0))
 		return -E2BIG;
 	buf_fini(&p->hb);
 	return puts_(b, "\r\n");
@@ -1269,17 +1287,18 @@ static int attach(struct conn *u, struct conn *k)
 	return 0;
 }
 
-int h2_up_adopt(struct conn *k, bool prior, bool host_own)
+/* A session on k's upstream connection, which moves to it; NULL: out of memory. */
+static struct conn *up_session(struct conn *k, bool prior, bool host_own)
 {
 	struct worker *w = k->w;
 	struct conn *u = conn_alloc(w, -1, k->kind);
 
 	if (!u)
-		return -ENOMEM;
+		return NULL;
 	u->h2 = sess_new(u, false, prior);
 	if (!u->h2) {
 		conn_free(u);
-		return -ENOMEM;
+		return NULL;
 	}
 	u->h2->host_own = host_own;
 	/* The socket moves to the session, out of the epoll set as k's. */
@@ -1298,7 +1317,22 @@ int h2_up_adopt(struct conn *k, bool prior, bool host_own)
 	u->h2->next_up = w->h2up;
 	w->h2up = u;
 	log_debug("%s: %s speaks HTTP/2: its requests go as streams", k->who, k->up_key);
-	return attach(u, k);
+	/* Its preface goes at once; idle until a stream comes, closed as a pooled connection. */
+	conn_set_deadline(u, POOL_IDLE_MS);
+	conn_kick(u);
+	return u;
+}
+
+int h2_up_adopt(struct conn *k, bool prior, bool host_own)
+{
+	struct conn *u = up_session(k, prior, host_own);
+
+	return u ? attach(u, k) : -ENOMEM;
+}
+
+int h2_up_park(struct conn *h, bool host_own)
+{
+	return up_session(h, false, host_own) ? 0 : -ENOMEM;
 }
 
 bool h2_up_take(struct conn *k)

@@ -62,6 +62,8 @@ bool h2_prior_knowledge(const struct conn *c);
  * Returns 0, or -ENOMEM.
  */
 int h2_up_adopt(struct conn *c, bool prior, bool host_own);
+/* A head start h that chose h2: its connection becomes an idle session, for streams to come. */
+int h2_up_park(struct conn *h, bool host_own);
 /* A session to c->up_key with room for one more stream: c's ux becomes one. */
 bool h2_up_take(struct conn *c);
 

@@ -272,7 +272,7 @@ void upstream_start(struct conn *c)
  * connection waits in the pool. No head start for a name only a wildcard rule allows, or none:
  * those are contacted only for an allowed request.
  */
-void upstream_head_start(struct conn *c, const char *name)
+void upstream_head_start(struct conn *c, const char *name, bool h2)
 {
 	struct worker *w = c->w;
 	struct rules_decision ds;
@@ -295,6 +295,8 @@ void upstream_head_start(struct conn *c, const char *name)
 		return;
 	h->is_head_start = true;
 	h->up_tls = true;
+	/* A client that offers h2 gets it: its streams want an upstream that speaks it too. */
+	h->want_h2 = h2;
 	snprintf(h->uhost, sizeof(h->uhost), "%s", name);
 	h->uport = c->dport;
 	snprintf(h->up_key, sizeof(h->up_key), "%s", key);
@@ -311,6 +313,16 @@ void upstream_head_start(struct conn *c, const char *name)
 	log_debug("%s: opening %s ahead of the request", c->who, key);
 }
 
+/* Whether the TLS connection ssl chose h2 by ALPN. */
+static bool alpn_h2(SSL *ssl)
+{
+	const unsigned char *alpn = NULL;
+	unsigned int len = 0;
+
+	SSL_get0_alpn_selected(ssl, &alpn, &len);
+	return len == 2 && memcmp(alpn, "h2", 2) == 0;
+}
+
 /* The head start h is connected (code 0) or failed (code and why as for upstream_failed()). */
 static void head_start_done(struct conn *h, int code, const char *why)
 {
@@ -321,6 +333,22 @@ static void head_start_done(struct conn *h, int code, const char *why)
 		h->owner = NULL;
 		if (c->state != CONN_WAIT_UP)
 			c = NULL;
+	}
+	if (code == 0 && h->ux.ssl && alpn_h2(h->ux.ssl)) {
+		/* An HTTP/2 upstream: a session, idle until the client's streams come. */
+		if (h2_up_park(h, up_host_own(h->ux.fd)) < 0)
+			code = 502, why = "out of memory";
+		conn_close(h, code ? why : "parked (HTTP/2)");
+		if (!c)
+			return;
+		if (code) {
+			upstream_failed(c, code, why);
+		} else {
+			c->want_h2 = true;
+			upstream_start(c);
+		}
+		conn_run(c);
+		return;
 	}
 	if (code == 0 && c && !(c->any_host && up_host_own(h->ux.fd))) {
 		/* Its client is waiting for it: handed over, out of the epoll set as h's. */
@@ -685,8 +713,6 @@ bool upstream_step_connect(struct conn *c)
 
 bool upstream_step_up_tls(struct conn *c)
 {
-	const unsigned char *alpn = NULL;
-	unsigned int alpn_len = 0;
 	char why[256], msg[640];
 	int r;
 
@@ -703,9 +729,7 @@ bool upstream_step_up_tls(struct conn *c)
 		head_start_done(c, 0, NULL);
 		return false;
 	}
-	SSL_get0_alpn_selected(c->ux.ssl, &alpn, &alpn_len);
-	if (alpn_len == 2 && memcmp(alpn, "h2", 2) == 0 &&
-	    h2_up_adopt(c, false, up_host_own(c->ux.fd)) < 0) {
+	if (alpn_h2(c->ux.ssl) && h2_up_adopt(c, false, up_host_own(c->ux.fd)) < 0) {
 		upstream_failed(c, 502, "out of memory");
 		return false;
 	}
