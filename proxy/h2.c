@@ -30,6 +30,8 @@
 #include <sys/epoll.h>
 
 #include <nghttp2/nghttp2.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "proxy/conn.h"
 #include "proxy/h2.h"
@@ -78,7 +80,8 @@ struct h2pipe {
 	bool trailer_field; /* a trailer field announces trailers */
 	bool has_host;	    /* a host field (its agreement with :authority checked) */
 	bool host_differs;  /* ... and it names another host */
-	bool connect;	    /* :method CONNECT */
+	bool websocket;	    /* extended CONNECT (RFC 8441) with :protocol websocket */
+	char protocol[32];  /* :protocol */
 	size_t hdr_bytes;
 	struct buf hb;	   /* regular fields as HTTP/1.1 lines */
 	struct buf cookie; /* cookie crumbs, joined with "; " (RFC 9113 8.2.3) */
@@ -268,6 +271,8 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 			p->path = strndup(v, valuelen);
 			if (!p->path)
 				return NGHTTP2_ERR_CALLBACK_FAILURE;
+		} else if (namelen == 9 && memcmp(n, ":protocol", 9) == 0) {
+			snprintf(p->protocol, sizeof(p->protocol), "%.*s", (int)valuelen, v);
 		} else if (namelen == 7 && memcmp(n, ":status", 7) == 0 && valuelen == 3) {
 			/* nghttp2 checked it is three digits */
 			p->status = (v[0] - '0') * 100 + (v[1] - '0') * 10 + (v[2] - '0');
@@ -399,6 +404,19 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
 static void stream_answer(struct h2sess *s, struct h2pipe *p, int code, const char *body);
 static int response_head(struct h2pipe *p, bool end);
 
+/*
+ * A Sec-WebSocket-Key for the upstream (RFC 6455: 16 random bytes, base64): an HTTP/2 client
+ * sends none (RFC 8441), and checks no Sec-WebSocket-Accept.
+ */
+static int websocket_key(char out[25])
+{
+	unsigned char raw[16];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return -EIO;
+	return EVP_EncodeBlock((unsigned char *)out, raw, sizeof(raw)) == 24 ? 0 : -EIO;
+}
+
 /* The request head as HTTP/1.1, for the stream's connection to read. */
 static int request_head(struct h2pipe *p, bool end)
 {
@@ -416,6 +434,17 @@ static int request_head(struct h2pipe *p, bool end)
 	    (puts_(b, "Cookie: ") < 0 || put(b, buf_head(&p->cookie), p->cookie.len) < 0 ||
 	     puts_(b, "\r\n") < 0))
 		return -E2BIG;
+	if (p->websocket) {
+		/* The DATA that follows is the tunnel's, given as it comes, after the 101. */
+		char key[25];
+
+		if (websocket_key(key) < 0 ||
+		    puts_(b, "Connection: upgrade\r\nUpgrade: websocket\r\n"
+			     "Sec-WebSocket-Key: ") < 0 ||
+		    puts_(b, key) < 0 || puts_(b, "\r\n") < 0)
+			return -E2BIG;
+		end = true;
+	}
 	/* A body of no stated length goes chunked: the one framing that can carry trailers. */
 	p->chunked = !end && !p->has_cl;
 	if (p->chunked && puts_(b, "Transfer-Encoding: chunked\r\n") < 0)
@@ -457,10 +486,17 @@ static struct conn *stream_conn(struct conn *c, struct h2pipe *p, int id)
 
 static void start_stream(struct h2sess *s, struct h2pipe *p, bool end)
 {
-	if (p->connect || strcmp(p->method, "CONNECT") == 0) {
+	if (strcmp(p->method, "CONNECT") == 0 && strcasecmp(p->protocol, "websocket") == 0) {
+		/* RFC 8441: a WebSocket, judged and sent on as HTTP/1.1's upgrade of GET :path. */
+		p->websocket = true;
+		snprintf(p->method, sizeof(p->method), "GET");
+	} else if (strcmp(p->method, "CONNECT") == 0) {
 		stream_answer(s, p, 405,
-			      "boundary does not take CONNECT over HTTP/2: open the tunnel over "
-			      "HTTP/1.1\n");
+			      p->protocol[0]
+				  ? "boundary tunnels only websocket over HTTP/2's "
+				    "extended CONNECT\n"
+				  : "boundary does not take CONNECT over HTTP/2: open the "
+				    "tunnel over HTTP/1.1\n");
 		return;
 	}
 	if (p->host_differs) {
@@ -583,7 +619,8 @@ ssize_t h2pipe_read(struct h2pipe *p, char *b, size_t n)
 		if (n < 5 + p->trailers.len)
 			return -EAGAIN;
 		memcpy(b, "0\r\n", 3);
-		memcpy(b + 3, buf_head(&p->trailers), p->trailers.len);
+		if (p->trailers.len) /* else it was never allocated */
+			memcpy(b + 3, buf_head(&p->trailers), p->trailers.len);
 		memcpy(b + 3 + p->trailers.len, "\r\n", 2);
 		return (ssize_t)(5 + p->trailers.len);
 	}
@@ -744,6 +781,17 @@ static size_t head_fields(const struct http1_header *hdr, size_t n, nghttp2_nv *
 	return k;
 }
 
+/* nv[0..k) without the field name: its new length. */
+static size_t drop_field(nghttp2_nv *nv, size_t k, const char *name)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < k; i++)
+		if (nv[i].namelen != strlen(name) || memcmp(nv[i].name, name, nv[i].namelen) != 0)
+			nv[o++] = nv[i];
+	return o;
+}
+
 /*
  * The connection's head is whole in raw (len bytes): submitted as the stream's HEADERS. Returns
  * 0, or -EPROTO when it cannot be.
@@ -770,13 +818,22 @@ static int submit_head(struct h2pipe *p, size_t len)
 			return -EPROTO;
 		p->obody = resp.body;
 		p->oleft = resp.content_length;
-		if (resp.body == HTTP1_BODY_TUNNEL)
+		if (resp.status == 101 && p->websocket) {
+			/* RFC 8441: the upgrade's 101 is the CONNECT's 200; the tunnel is DATA. */
+			p->obody = HTTP1_BODY_UNTIL_CLOSE;
+			nv[k++] = NV(":status", "200");
+			k += head_fields(resp.hdr, resp.n_hdr, nv + k, CONN_MAX_HEADERS, lower,
+					 sizeof(lower), NULL);
+			k = drop_field(nv, k, "sec-websocket-accept");
+		} else if (resp.body == HTTP1_BODY_TUNNEL) {
 			return -EPROTO;
-		snprintf(status, sizeof(status), "%d", resp.status);
-		nv[k++] = NV(":status", status);
-		k += head_fields(resp.hdr, resp.n_hdr, nv + k, CONN_MAX_HEADERS, lower,
-				 sizeof(lower), NULL);
-		if (resp.status < 200) {
+		} else {
+			snprintf(status, sizeof(status), "%d", resp.status);
+			nv[k++] = NV(":status", status);
+			k += head_fields(resp.hdr, resp.n_hdr, nv + k, CONN_MAX_HEADERS, lower,
+					 sizeof(lower), NULL);
+		}
+		if (resp.status < 200 && !(resp.status == 101 && p->websocket)) {
 			p->obody = HTTP1_BODY_NONE; /* interim answers stay here */
 			return 1;
 		}
@@ -860,8 +917,10 @@ ssize_t h2pipe_write(struct h2pipe *p, const char *b, size_t n)
 		m = (size_t)(end + 4 - buf_head(&p->raw));
 		ret = submit_head(p, m);
 		buf_consume(&p->raw, p->raw.len);
-		if (ret < 0)
+		if (ret < 0) {
+			log_debug("HTTP/2 stream %d: a head that cannot be sent as HTTP/2", p->id);
 			return -EPROTO;
+		}
 		if (ret == 1) {
 			p->out = OUT_HEAD; /* an interim answer: the real one follows */
 			p->obody = HTTP1_BODY_NONE;
@@ -1080,6 +1139,7 @@ static struct h2sess *sess_new(struct conn *c, bool server, bool plain)
 	    {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_WINDOW},
 	    {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, H2_MAX_HEADERS},
 	    {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+	    {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1}, /* WebSockets (RFC 8441) */
 	};
 	int r;
 
@@ -1123,7 +1183,7 @@ static struct h2sess *sess_new(struct conn *c, bool server, bool plain)
 		return NULL;
 	}
 	if (nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, server ? set : set + 1,
-				    server ? 4 : 3) != 0 ||
+				    server ? 5 : 3) != 0 ||
 	    nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0,
 						  H2_MAX_STREAMS * H2_WINDOW) != 0) {
 		nghttp2_session_del(s->ng);

@@ -125,6 +125,18 @@ bnd --allow "domain=up.test" -- $C --http2 -o /dev/null -w 'R: %{http_code} %{ht
 want R "200 2" "an h2 client to an HTTP/1.1-only origin: 200 over h2 (boundary translates)"
 check "the HTTP/1.1 origin got it" grep -q "^A GET /echo/h2-client\$" "$UP/requests.log"
 
+# --- WebSockets over HTTP/2 (RFC 8441's extended CONNECT), judged on their :path ----------------
+: >"$UP/requests.log"
+bnd --allow "domain=up.test path=/ws" -- $PY "$STAGE/lib/h2_ws.py" --ca default up.test "$P_HTTPS" /ws "hello over h2"
+want CONNECT_PROTOCOL yes "boundary offers extended CONNECT to an h2 client (SETTINGS_ENABLE_CONNECT_PROTOCOL)"
+want STATUS 200 "a WebSocket over h2 to an HTTP/1.1 origin: the CONNECT is answered 200"
+want ECHO "hello over h2" "and the origin's echo comes back through the tunnel"
+check "the origin got it as an HTTP/1.1 upgrade of GET /ws" grep -q "^A GET /ws\$" "$UP/requests.log"
+: >"$UP/requests.log"
+bnd --allow "domain=up.test path=/other" -- $PY "$STAGE/lib/h2_ws.py" --ca default up.test "$P_HTTPS" /ws "hello"
+want STATUS 403 "a WebSocket over h2 whose :path no rule allows: 403"
+check "and the origin never saw it" not grep -q "/ws" "$UP/requests.log"
+
 bnd --allow "domain=up.test" --allow "domain=h2.test" -- sh -c "
 	$C --http1.1 -o /dev/null -w 'A: %{http_code} %{http_version}\n' https://up.test:$P_HTTPS/echo/h1-client
 	$C --http1.1 -o /dev/null -w 'B: %{http_code} %{http_version}\n' https://h2.test:$P_H2/hello"
