@@ -322,6 +322,18 @@ static int up_stream_close(nghttp2_session *ng, int32_t id, uint32_t error, void
 
 static nghttp2_session_callbacks *up_callbacks;
 
+/*
+ * Closed with a reset, not a FIN: no TIME_WAIT on either side, or a few thousand inputs a
+ * second use up the loopback's ephemeral ports within a minute.
+ */
+static void close_now(int fd)
+{
+	struct linger l = {1, 0};
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
 static void up_close(struct up *up)
 {
 	if (up->ng)
@@ -329,7 +341,7 @@ static void up_close(struct up *up)
 	while (up->streams)
 		stream_free(up, up->streams);
 	if (up->fd >= 0)
-		close(up->fd);
+		close_now(up->fd);
 	up->ng = NULL;
 	up->fd = -1;
 }
@@ -675,7 +687,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		up_close(&ups[i]);
 	/* a lookup answered after its connection went: freed unread */
 	worker_drain_done(worker);
-	close(fd);
+	close_now(fd);
 	free(in);
 
 	if (got < OUT_MAX && eof)
