@@ -359,7 +359,7 @@ static bool up_round(void)
 		for (i = 0; i < MAX_UP && ups[i].fd >= 0; i++)
 			;
 		if (i == MAX_UP) {
-			close(fd);
+			close_now(fd);
 			continue;
 		}
 		ups[i].fd = fd;
@@ -621,8 +621,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(in + H2_PREFACE_LEN, data, size);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	check(fd >= 0, "fuzz harness: socket");
-	check(connect(fd, (struct sockaddr *)&listen_addr, sizeof(listen_addr)) == 0,
-	      "fuzz harness: connect");
+	/* TIME_WAITs of earlier inputs may hold every port for a moment: wait, then say why. */
+	for (i = 0; connect(fd, (struct sockaddr *)&listen_addr, sizeof(listen_addr)) == -1; i++) {
+		if (i == 100)
+			fprintf(stderr, "connect: %s\n", strerror(errno));
+		check(i < 100, "fuzz harness: connect");
+		usleep(10000);
+	}
 	check(fcntl(fd, F_SETFL, O_NONBLOCK) == 0, "fuzz harness: fcntl");
 
 	/*
@@ -664,7 +669,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (++idle < IDLE_ROUNDS)
 			continue;
-		if (!half && sent == inlen) {
+		if (!half && sent == inlen && !eof) {
 			shutdown(fd, SHUT_WR);
 			half = true;
 			idle = 0;
