@@ -802,7 +802,7 @@ static int submit_head(struct h2pipe *p, size_t len)
 	static __thread char lower[CONN_MAX_HEAD];
 	struct h2sess *s = p->s;
 	nghttp2_data_provider dp = {.source.ptr = p, .read_callback = read_data};
-	nghttp2_nv nv[CONN_MAX_HEADERS + 8];
+	nghttp2_nv nv[CONN_MAX_HEADERS + 8] = {0};
 	char status[8], *authority = NULL, *path = NULL;
 	struct http1_resp resp;
 	struct http1_req req;
