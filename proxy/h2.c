@@ -1210,6 +1210,32 @@ int h2_serve(struct conn *c)
 	return 0;
 }
 
+/* Whether a client's stream has begun a header block it has not finished. */
+static bool heads_pending(const struct h2sess *s)
+{
+	const struct h2pipe *p;
+
+	for (p = s->pipes; p; p = p->next)
+		if (!p->in_head && !p->closed && p->out == OUT_HEAD && !p->k)
+			return true;
+	return false;
+}
+
+/*
+ * A stream the client reset while its request was still being served (waiting for a lookup, a
+ * connect, a second opinion, its answer): its connection ends now, not when it next writes.
+ */
+static void end_reset_streams(struct h2sess *s)
+{
+	struct h2pipe *p, *next;
+
+	for (p = s->pipes; p; p = next) {
+		next = p->next;
+		if (p->closed && p->in_reset && p->k)
+			conn_close(p->k, "the client reset its stream");
+	}
+}
+
 /* Reads, feeds nghttp2, sends: one round of a session on x with in and out. */
 static bool sess_step(struct conn *c, struct xport *x, struct buf *in, struct buf *out)
 {
@@ -1262,11 +1288,21 @@ static bool sess_step(struct conn *c, struct xport *x, struct buf *in, struct bu
 		conn_close(c, "HTTP/2 session over");
 		return false;
 	}
-	/* Idle (no stream): the idle timeout runs; busy: its streams keep their own time. */
+	if (s->server)
+		end_reset_streams(s);
+	/*
+	 * Idle (no stream): the idle timeout runs. A header block begun and not finished: the
+	 * header timeout (a slow head on HTTP/1.1 gets no more). Else the streams keep their own.
+	 */
 	if (s->n_pipes == 0) {
 		if (progress || !c->deadline)
 			conn_set_deadline(c,
 					  s->server ? conn_cfg(c)->idle_timeout_ms : POOL_IDLE_MS);
+	} else if (s->server && heads_pending(s)) {
+		uint64_t by = util_now_ms() + conn_cfg(c)->header_timeout_ms;
+
+		if (!c->deadline || c->deadline > by)
+			c->deadline = by;
 	} else {
 		c->deadline = 0;
 	}
@@ -1287,6 +1323,16 @@ void h2_timeout(struct conn *c)
 {
 	struct h2sess *s = c->h2;
 
+	if (s->server && heads_pending(s)) {
+		log_warn("%s: an HTTP/2 request head did not arrive in time (%u s allowed); "
+			 "closing",
+			 c->who, conn_cfg(c)->header_timeout_ms / 1000);
+		nghttp2_session_terminate_session(s->ng, NGHTTP2_PROTOCOL_ERROR);
+		nghttp2_session_send(s->ng);
+		conn_flush(&c->cx, &c->cout);
+		conn_close(c, "a request head did not arrive in time");
+		return;
+	}
 	if (s->n_pipes) {
 		c->deadline = 0;
 		return;

@@ -372,6 +372,20 @@ def continuation(c, mb=10):
     c.report("CONTINUATION")
 
 
+def slowhead(c, wait=10):
+    """A header block begun and never finished (slowloris): the server must give up."""
+    c.start()
+    c.poll(0.5)
+    block = c.header_block([(":method", "GET"), (":scheme", "https" if c.tls else "http"),
+                            (":authority", "%s:%d" % (c.host, c.port)),
+                            (":path", "/echo/h2-slowhead-1")])
+    t0 = time.monotonic()
+    c.send(frame(HEADERS, END_STREAM, 1, block[:len(block) // 2]))
+    c.quiet(wait, until_eof=True)
+    c.report("SLOWHEAD", elapsed=int(time.monotonic() - t0))
+    print("SLOWHEAD_SECONDS: %d" % int(time.monotonic() - t0))
+
+
 def reset(c, n=10000):
     c.start()
     c.poll(0.5)
@@ -470,7 +484,8 @@ def good(host, port, tls, path):
 
 
 MODES = {"streams": streams, "headers": headers, "bigheader": bigheader,
-         "continuation": continuation, "reset": reset, "ping": ping, "settings": settings}
+         "continuation": continuation, "reset": reset, "ping": ping, "settings": settings,
+         "slowhead": slowhead}
 
 
 def main():

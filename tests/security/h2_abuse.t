@@ -56,7 +56,8 @@ attack() {
 		echo "	sleep 0.1; i=\$((i + 1)); done"
 	} >"$dir/run.sh"
 	chmod a+r "$dir/run.sh"
-	bnd_bg "$name" --allow "domain=up.test" -- sh "$dir/run.sh"
+	# shellcheck disable=SC2086 # ATTACK_ARGS: more flags for boundary, split on purpose
+	bnd_bg "$name" --allow "domain=up.test" ${ATTACK_ARGS:-} -- sh "$dir/run.sh"
 	jail_wait_log "$TMPDIR_T/$name.out" "^ALL: done" 200
 	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$BND_PID/status" 2>/dev/null)
 	touch "$dir/go"
@@ -156,6 +157,18 @@ check "the upstream never saw the request" [ "$(upstream_saw h2-continuation-)" 
 ended_logged "CONTINUATION flood"
 after "a CONTINUATION flood"
 memory_bounded "a CONTINUATION flood"
+
+# --- 3b. a header block that never ends (slowloris over HTTP/2) --------------------------------
+# HEADERS without END_HEADERS, half a block, then silence: the header timeout (2 s here) ends it,
+# as it ends a slow HTTP/1.1 head.
+ATTACK_ARGS="--header-timeout 2" attack slowhead slowhead 15
+spoke_h2 SLOWHEAD "h2c, prior knowledge"
+outcome SLOWHEAD "$END_RE" "a header block that never ends: the connection is ended"
+at_most "within the header timeout and a sweep or two (2 s)" "$(result SLOWHEAD_SECONDS)" 5
+check "the upstream never saw the request" [ "$(upstream_saw h2-slowhead-)" = 0 ]
+logged "boundary's log says why (a request head did not arrive in time)" "$log" \
+	'HTTP/2 request head did not arrive in time'
+after "a header block that never ends"
 
 # --- 4. rapid reset, h2c and TLS ---------------------------------------------------------------
 # 10000 times a GET and its RST_STREAM at once.
