@@ -19,7 +19,8 @@
  * buffer of H2_WINDOW bytes, so a slow reader slows its own stream and nothing else.
  *
  * The session only ever marks what changed and kicks the connections concerned (conn_kick());
- * they run after the current event, never inside nghttp2's callbacks.
+ * they run after the current event, never inside nghttp2's callbacks. Upstream sessions (how a
+ * stream's connection gets one, and their answers made HTTP/1.1) are h2up.c's.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -27,123 +28,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
 
 #include <nghttp2/nghttp2.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "proxy/conn.h"
-#include "proxy/h2.h"
+#include "proxy/h2int.h"
 #include "proxy/log.h"
 #include "proxy/util.h"
 
-const unsigned char h2_alpn_up[] = "\x02h2\x08http/1.1";
-const unsigned int h2_alpn_up_len = sizeof(h2_alpn_up) - 1;
-
-/* What a pipe has passed on from its connection. */
-enum pipe_out {
-	OUT_HEAD, /* gathering the head */
-	OUT_BODY, /* the head is submitted; the body is coming */
-	OUT_DONE, /* all of it is in data (or there is none) */
-};
-
-struct h2sess {
-	nghttp2_session *ng;
-	struct conn *c; /* the connection whose socket it speaks on */
-	bool server;	/* facing a jailed client; else an upstream */
-	bool plain;	/* h2c */
-	bool host_own;	/* an upstream session that reaches one of this host's own addresses */
-	bool goaway;	/* no new streams: it goes once the last one is done */
-	struct h2pipe *pipes;
-	unsigned n_pipes;
-	struct conn *next_up; /* the worker's upstream sessions */
-};
-
-struct h2pipe {
-	struct h2pipe *next, *prev;
-	struct h2sess *s; /* NULL once the session is gone */
-	struct conn *k;	  /* the connection it serves; NULL once that let go */
-	int32_t id;	  /* 0 until an upstream stream is submitted */
-	bool closed;	  /* nghttp2 closed the stream */
-	bool grpc;	  /* content-type application/grpc... */
-	bool head_req;	  /* the request is a HEAD: its response has no body */
-
-	/* the peer's head as it arrives */
-	char method[32];
-	char scheme[8];
-	char authority[272];
-	char *path;
-	int status;
-	bool has_cl;	    /* content-length */
-	char clen[24];	    /* ... an upstream's, kept apart */
-	bool trailer_field; /* a trailer field announces trailers */
-	bool has_host;	    /* a host field (its agreement with :authority checked) */
-	bool host_differs;  /* ... and it names another host */
-	bool websocket;	    /* extended CONNECT (RFC 8441) with :protocol websocket */
-	char protocol[32];  /* :protocol */
-	size_t hdr_bytes;
-	struct buf hb;	   /* regular fields as HTTP/1.1 lines */
-	struct buf cookie; /* cookie crumbs, joined with "; " (RFC 9113 8.2.3) */
-	unsigned n_blocks; /* header blocks seen: the second on a stream is its trailers */
-
-	/* toward the connection: HTTP/1.1 bytes made from frames */
-	struct buf head;     /* the head, still to be read */
-	struct buf body;     /* DATA not yet read */
-	struct buf trailers; /* "name: value\r\n" lines */
-	bool chunked;	     /* the body is given chunked (carrying trailers, if any) */
-	bool in_head;	     /* the head is complete */
-	bool in_end;	     /* the peer ended its side */
-	bool in_reset;	     /* ... or the stream died first */
-	bool in_done;	     /* the connection read all of it, the last chunk too */
-
-	/* from the connection: HTTP/1.1 parsed into frames */
-	enum pipe_out out;
-	struct buf raw;	 /* the head being gathered */
-	struct buf data; /* payload for DATA frames */
-	enum http1_body obody;
-	uint64_t oleft;
-	struct http1_chunked och;
-	char *otr;     /* a chunked body's trailer lines (HTTP1_TRAILER_MAX), when it has one */
-	bool deferred; /* nghttp2 waits for data: resume it when some comes */
-	bool blocked;  /* the connection found data full: kick it when there is room */
-};
-
-#define STREAM_BUF H2_WINDOW
-
-/* nghttp2 takes names and values as uint8_t *, and only reads them. */
-static uint8_t *u8(const char *s)
-{
-	return (uint8_t *)(uintptr_t)s;
-}
-
-#define NV(n, v) ((nghttp2_nv){u8(n), u8(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE})
-
 /* --- small things -------------------------------------------------------------------------- */
 
-static void sess_kick(struct h2sess *s)
+void h2_sess_kick(struct h2sess *s)
 {
 	if (s && s->c)
 		conn_kick(s->c);
 }
 
-static void pipe_kick(struct h2pipe *p)
+void h2_pipe_kick(struct h2pipe *p)
 {
 	if (p->k)
 		conn_kick(p->k);
 }
 
-static int put(struct buf *b, const char *s, size_t n)
+int h2_put(struct buf *b, const char *s, size_t n)
 {
 	return buf_append(b, s, n);
 }
 
-static int puts_(struct buf *b, const char *s)
+int h2_puts(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s));
 }
 
-static struct h2pipe *pipe_new(struct h2sess *s)
+struct h2pipe *h2_pipe_new(struct h2sess *s)
 {
 	struct h2pipe *p = calloc(1, sizeof(*p));
 
@@ -201,7 +119,7 @@ static void pipe_free(struct h2pipe *p)
 	free(p);
 }
 
-static bool is_connection_specific(const char *name, size_t n)
+bool h2_connection_specific(const char *name, size_t n)
 {
 	static const char *const drop[] = {
 	    "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
@@ -280,14 +198,14 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 		return 0;
 	}
 	if (trailers) {
-		if (put(&p->trailers, n, namelen) < 0 || puts_(&p->trailers, ": ") < 0 ||
-		    put(&p->trailers, v, valuelen) < 0 || puts_(&p->trailers, "\r\n") < 0)
+		if (h2_put(&p->trailers, n, namelen) < 0 || h2_puts(&p->trailers, ": ") < 0 ||
+		    h2_put(&p->trailers, v, valuelen) < 0 || h2_puts(&p->trailers, "\r\n") < 0)
 			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 		return 0;
 	}
 	if (namelen == 6 && memcmp(n, "cookie", 6) == 0 && s->server) {
-		if ((p->cookie.len && puts_(&p->cookie, "; ") < 0) ||
-		    put(&p->cookie, v, valuelen) < 0)
+		if ((p->cookie.len && h2_puts(&p->cookie, "; ") < 0) ||
+		    h2_put(&p->cookie, v, valuelen) < 0)
 			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 		return 0;
 	}
@@ -312,10 +230,10 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 	if (namelen == 12 && memcmp(n, "content-type", 12) == 0 && valuelen >= 16 &&
 	    strncasecmp(v, "application/grpc", 16) == 0)
 		p->grpc = true;
-	if (is_connection_specific(n, namelen) && !(namelen == 4 && !memcmp(n, "host", 4)))
+	if (h2_connection_specific(n, namelen) && !(namelen == 4 && !memcmp(n, "host", 4)))
 		return 0;
-	if (put(&p->hb, n, namelen) < 0 || puts_(&p->hb, ": ") < 0 ||
-	    put(&p->hb, v, valuelen) < 0 || puts_(&p->hb, "\r\n") < 0)
+	if (h2_put(&p->hb, n, namelen) < 0 || h2_puts(&p->hb, ": ") < 0 ||
+	    h2_put(&p->hb, v, valuelen) < 0 || h2_puts(&p->hb, "\r\n") < 0)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	return 0;
 }
@@ -336,7 +254,7 @@ static int on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t
 		nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_FLOW_CONTROL_ERROR);
 		return 0;
 	}
-	pipe_kick(p);
+	h2_pipe_kick(p);
 	return 0;
 }
 
@@ -355,7 +273,7 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error, void
 		pipe_free(p);
 		return 0;
 	}
-	pipe_kick(p);
+	h2_pipe_kick(p);
 	return 0;
 }
 
@@ -392,7 +310,7 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
 
 	if (!s->server || f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
-	p = pipe_new(s);
+	p = h2_pipe_new(s);
 	if (!p)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	p->id = f->hd.stream_id;
@@ -402,7 +320,6 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
 
 /* A simple answer from boundary itself, when a stream cannot become a request. */
 static void stream_answer(struct h2sess *s, struct h2pipe *p, int code, const char *body);
-static int response_head(struct h2pipe *p, bool end);
 
 /*
  * A Sec-WebSocket-Key for the upstream (RFC 6455: 16 random bytes, base64): an HTTP/2 client
@@ -422,36 +339,36 @@ static int request_head(struct h2pipe *p, bool end)
 {
 	struct buf *b = &p->head;
 
-	if (puts_(b, p->method) < 0 || puts_(b, " ") < 0 || puts_(b, p->path) < 0 ||
-	    puts_(b, " HTTP/1.1\r\n") < 0)
+	if (h2_puts(b, p->method) < 0 || h2_puts(b, " ") < 0 || h2_puts(b, p->path) < 0 ||
+	    h2_puts(b, " HTTP/1.1\r\n") < 0)
 		return -E2BIG;
 	if (p->authority[0] &&
-	    (puts_(b, "Host: ") < 0 || puts_(b, p->authority) < 0 || puts_(b, "\r\n") < 0))
+	    (h2_puts(b, "Host: ") < 0 || h2_puts(b, p->authority) < 0 || h2_puts(b, "\r\n") < 0))
 		return -E2BIG;
-	if (p->hb.len && put(b, buf_head(&p->hb), p->hb.len) < 0)
+	if (p->hb.len && h2_put(b, buf_head(&p->hb), p->hb.len) < 0)
 		return -E2BIG;
 	if (p->cookie.len &&
-	    (puts_(b, "Cookie: ") < 0 || put(b, buf_head(&p->cookie), p->cookie.len) < 0 ||
-	     puts_(b, "\r\n") < 0))
+	    (h2_puts(b, "Cookie: ") < 0 || h2_put(b, buf_head(&p->cookie), p->cookie.len) < 0 ||
+	     h2_puts(b, "\r\n") < 0))
 		return -E2BIG;
 	if (p->websocket) {
 		/* The DATA that follows is the tunnel's, given as it comes, after the 101. */
 		char key[25];
 
 		if (websocket_key(key) < 0 ||
-		    puts_(b, "Connection: upgrade\r\nUpgrade: websocket\r\n"
-			     "Sec-WebSocket-Key: ") < 0 ||
-		    puts_(b, key) < 0 || puts_(b, "\r\n") < 0)
+		    h2_puts(b, "Connection: upgrade\r\nUpgrade: websocket\r\n"
+			       "Sec-WebSocket-Key: ") < 0 ||
+		    h2_puts(b, key) < 0 || h2_puts(b, "\r\n") < 0)
 			return -E2BIG;
 		end = true;
 	}
 	/* A body of no stated length goes chunked: the one framing that can carry trailers. */
 	p->chunked = !end && !p->has_cl;
-	if (p->chunked && puts_(b, "Transfer-Encoding: chunked\r\n") < 0)
+	if (p->chunked && h2_puts(b, "Transfer-Encoding: chunked\r\n") < 0)
 		return -E2BIG;
 	buf_fini(&p->hb);
 	buf_fini(&p->cookie);
-	return puts_(b, "\r\n");
+	return h2_puts(b, "\r\n");
 }
 
 /* A connection for stream id of the session on c: no socket, its client side the pipe p. */
@@ -548,13 +465,13 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *u)
 			if (p->status >= 100 && p->status < 200) {
 				/* An interim answer: only 100 is one the HTTP/1.1 side waits for. */
 				if (p->status == 100)
-					puts_(&p->head, "HTTP/1.1 100 Continue\r\n\r\n");
+					h2_puts(&p->head, "HTTP/1.1 100 Continue\r\n\r\n");
 				buf_consume(&p->hb, p->hb.len);
 				p->status = 0;
 				return 0;
 			}
 			if (p->n_blocks++ == 0) {
-				if (response_head(p, end) < 0) {
+				if (h2_response_head(p, end) < 0) {
 					nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE,
 								  f->hd.stream_id,
 								  NGHTTP2_INTERNAL_ERROR);
@@ -566,7 +483,7 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *u)
 	}
 	if (end)
 		p->in_end = true;
-	pipe_kick(p);
+	h2_pipe_kick(p);
 	return 0;
 }
 
@@ -608,7 +525,7 @@ ssize_t h2pipe_read(struct h2pipe *p, char *b, size_t n)
 		buf_consume(&p->body, m);
 		if (p->s && !p->closed) {
 			nghttp2_session_consume(p->s->ng, p->id, m);
-			sess_kick(p->s);
+			h2_sess_kick(p->s);
 		}
 		return (ssize_t)(hl + m + (p->chunked ? 2 : 0));
 	}
@@ -645,7 +562,7 @@ static ssize_t read_data(nghttp2_session *ng, int32_t id, uint8_t *out, size_t l
 		buf_consume(&p->data, m);
 		if (p->blocked) {
 			p->blocked = false;
-			pipe_kick(p);
+			h2_pipe_kick(p);
 		}
 	}
 	if (p->data.len == 0 && p->out == OUT_DONE) {
@@ -665,7 +582,7 @@ static ssize_t read_data(nghttp2_session *ng, int32_t id, uint8_t *out, size_t l
 				vs = colon + 1;
 				while (vs < e && (t[vs] == ' ' || t[vs] == '\t'))
 					vs++;
-				if (colon < e && !is_connection_specific(t + i, colon - i)) {
+				if (colon < e && !h2_connection_specific(t + i, colon - i)) {
 					for (size_t q = i; q < colon; q++)
 						if (p->otr[q] >= 'A' && p->otr[q] <= 'Z')
 							p->otr[q] = (char)(p->otr[q] + 32);
@@ -686,75 +603,6 @@ static ssize_t read_data(nghttp2_session *ng, int32_t id, uint8_t *out, size_t l
 	return (ssize_t)m;
 }
 
-/* Reasons for the status lines made from :status. */
-static const char *reason_of(int status)
-{
-	switch (status) {
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 204:
-		return "No Content";
-	case 206:
-		return "Partial Content";
-	case 301:
-		return "Moved Permanently";
-	case 302:
-		return "Found";
-	case 304:
-		return "Not Modified";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 500:
-		return "Internal Server Error";
-	case 502:
-		return "Bad Gateway";
-	case 503:
-		return "Service Unavailable";
-	case 504:
-		return "Gateway Timeout";
-	default:
-		return "Status";
-	}
-}
-
-/* An upstream stream's response head as HTTP/1.1, for the request's connection to read. */
-static int response_head(struct h2pipe *p, bool end)
-{
-	struct buf *b = &p->head;
-	char line[64];
-	bool nobody = p->head_req || p->status == 204 || p->status == 304;
-
-	if (p->status < 200 || p->status > 999)
-		return -EPROTO;
-	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", p->status, reason_of(p->status));
-	if (puts_(b, line) < 0 || (p->hb.len && put(b, buf_head(&p->hb), p->hb.len) < 0))
-		return -E2BIG;
-	/*
-	 * Chunked unless the length is stated and no trailers are announced: trailers (gRPC's
-	 * status) ride in the last chunk. A body that ended with the head has length 0.
-	 */
-	p->chunked = !nobody && !end && (!p->has_cl || p->trailer_field);
-	if (p->chunked && puts_(b, "Transfer-Encoding: chunked\r\n") < 0)
-		return -E2BIG;
-	if (!p->chunked && !nobody && (p->has_cl || end) &&
-	    (puts_(b, "Content-Length: ") < 0 || puts_(b, p->has_cl ? p->clen : "0") < 0 ||
-	     puts_(b, "\r\n") < 0))
-		return -E2BIG;
-	if (nobody && p->has_cl &&
-	    (puts_(b, "Content-Length: ") < 0 || puts_(b, p->clen) < 0 || puts_(b, "\r\n") < 0))
-		return -E2BIG;
-	buf_fini(&p->hb);
-	return puts_(b, "\r\n");
-}
-
 /* The fields of a parsed HTTP/1.1 head, as nghttp2 name-value pairs (names made lower case). */
 static size_t head_fields(const struct http1_header *hdr, size_t n, nghttp2_nv *nv, size_t max,
 			  char *lower, size_t lower_len, bool *grpc)
@@ -763,7 +611,7 @@ static size_t head_fields(const struct http1_header *hdr, size_t n, nghttp2_nv *
 
 	for (i = 0; i < n && k < max; i++) {
 		len = hdr[i].name.len;
-		if (is_connection_specific(hdr[i].name.p, len) || used + len > lower_len)
+		if (h2_connection_specific(hdr[i].name.p, len) || used + len > lower_len)
 			continue;
 		for (j = 0; j < len; j++) {
 			char ch = hdr[i].name.p[j];
@@ -892,7 +740,7 @@ out:
 		log_debug("HTTP/2: cannot submit a head: %s", nghttp2_strerror((int)r));
 		return -EPROTO;
 	}
-	sess_kick(s);
+	h2_sess_kick(s);
 	return 0;
 }
 
@@ -965,7 +813,7 @@ ssize_t h2pipe_write(struct h2pipe *p, const char *b, size_t n)
 		p->deferred = false;
 		nghttp2_session_resume_data(p->s->ng, p->id);
 	}
-	sess_kick(p->s);
+	h2_sess_kick(p->s);
 	return r;
 }
 
@@ -996,12 +844,12 @@ void h2pipe_close(struct h2pipe *p)
 		if (p->body.len)
 			nghttp2_session_consume(s->ng, p->id, p->body.len);
 		buf_consume(&p->body, p->body.len);
-		sess_kick(s);
+		h2_sess_kick(s);
 		return;
 	}
 	if (!p->id || p->closed)
 		pipe_free(p);
-	sess_kick(s);
+	h2_sess_kick(s);
 }
 
 /* --- boundary's own answers on a stream ---------------------------------------------------- */
@@ -1096,7 +944,7 @@ static void answer(struct h2sess *s, struct h2pipe *p, int code, const char *bod
 			buf_consume(&p->data, p->data.len);
 		nghttp2_submit_response(s->ng, p->id, nv, k, p->data.len ? &dp : NULL);
 	}
-	sess_kick(s);
+	h2_sess_kick(s);
 }
 
 static void stream_answer(struct h2sess *s, struct h2pipe *p, int code, const char *body)
@@ -1129,7 +977,7 @@ bool h2_prior_knowledge(const struct conn *c)
 
 /* --- sessions ------------------------------------------------------------------------------ */
 
-static struct h2sess *sess_new(struct conn *c, bool server, bool plain)
+struct h2sess *h2_sess_new(struct conn *c, bool server, bool plain)
 {
 	nghttp2_session_callbacks *cb;
 	nghttp2_option *opt;
@@ -1195,7 +1043,7 @@ static struct h2sess *sess_new(struct conn *c, bool server, bool plain)
 
 int h2_serve(struct conn *c)
 {
-	c->h2 = sess_new(c, true, !c->client_tls);
+	c->h2 = h2_sess_new(c, true, !c->client_tls);
 	if (!c->h2) {
 		conn_close(c, "out of memory for HTTP/2");
 		return -ENOMEM;
@@ -1347,7 +1195,6 @@ void h2_closing(struct conn *c)
 {
 	struct h2sess *s = c->h2;
 	struct h2pipe *p, *next;
-	struct conn **pp;
 
 	if (!s)
 		return;
@@ -1365,99 +1212,9 @@ void h2_closing(struct conn *c)
 		else
 			conn_kick(p->k);
 	}
-	if (!s->server) {
-		for (pp = &c->w->h2up; *pp; pp = &(*pp)->h2->next_up) {
-			if (*pp == c) {
-				*pp = s->next_up;
-				break;
-			}
-		}
-	}
+	if (!s->server)
+		h2_up_forget(c);
 	nghttp2_session_del(s->ng);
 	free(s);
 	c->h2 = NULL;
-}
-
-/* --- upstream sessions --------------------------------------------------------------------- */
-
-static int attach(struct conn *u, struct conn *k)
-{
-	struct h2pipe *p = pipe_new(u->h2);
-
-	if (!p)
-		return -ENOMEM;
-	p->k = k;
-	k->ux.pipe = p;
-	k->ev_u = LOOP_WATCH_NONE;
-	conn_kick(u);
-	return 0;
-}
-
-/* A session on k's upstream connection, which moves to it; NULL: out of memory. */
-static struct conn *up_session(struct conn *k, bool prior, bool host_own)
-{
-	struct worker *w = k->w;
-	struct conn *u = conn_alloc(w, -1, k->kind);
-
-	if (!u)
-		return NULL;
-	u->h2 = sess_new(u, false, prior);
-	if (!u->h2) {
-		conn_free(u);
-		return NULL;
-	}
-	u->h2->host_own = host_own;
-	/* The socket moves to the session, out of the epoll set as k's. */
-	if (k->ev_u != LOOP_WATCH_NONE)
-		epoll_ctl(w->ep, EPOLL_CTL_DEL, k->ux.fd, NULL);
-	u->ux = k->ux;
-	xport_init(&k->ux);
-	k->ev_u = LOOP_WATCH_NONE;
-	snprintf(u->up_key, sizeof(u->up_key), "%s", k->up_key);
-	snprintf(u->uhost, sizeof(u->uhost), "%s", k->uhost);
-	u->uport = k->uport;
-	snprintf(u->who, sizeof(u->who), "HTTP/2 to %.50s", k->up_key);
-	snprintf(u->orig_str, sizeof(u->orig_str), "-");
-	conn_link(u);
-	conn_set_state(u, CONN_H2_UP);
-	u->h2->next_up = w->h2up;
-	w->h2up = u;
-	log_debug("%s: %s speaks HTTP/2: its requests go as streams", k->who, k->up_key);
-	/* Its preface goes at once; idle until a stream comes, closed as a pooled connection. */
-	conn_set_deadline(u, POOL_IDLE_MS);
-	conn_kick(u);
-	return u;
-}
-
-int h2_up_adopt(struct conn *k, bool prior, bool host_own)
-{
-	struct conn *u = up_session(k, prior, host_own);
-
-	return u ? attach(u, k) : -ENOMEM;
-}
-
-int h2_up_park(struct conn *h, bool host_own)
-{
-	return up_session(h, false, host_own) ? 0 : -ENOMEM;
-}
-
-bool h2_up_take(struct conn *k)
-{
-	struct conn *u;
-	uint32_t max;
-
-	for (u = k->w->h2up; u; u = u->h2->next_up) {
-		if (u->state != CONN_H2_UP || u->h2->goaway || strcmp(u->up_key, k->up_key) != 0 ||
-		    (u->h2->host_own && k->any_host))
-			continue;
-		max = nghttp2_session_get_remote_settings(u->h2->ng,
-							  NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
-		if (u->h2->n_pipes >= max || u->h2->n_pipes >= H2_MAX_STREAMS)
-			continue;
-		if (attach(u, k) < 0)
-			return false;
-		log_debug("%s: a stream on %s", k->who, u->who);
-		return true;
-	}
-	return false;
 }
