@@ -284,7 +284,7 @@ w("")
 H_PATHS = [p for p in PATHS if p in M.get("h_paths", "").split()]
 if any(col(f"H.{p}", 0) for p in H_PATHS):
     w(f"## H: HTTP/2, {M['h_streams']} streams at a time on each of {M['h_conns']} connections\n")
-    w(f"`h2load -n {M['h_reqs']} -c {M['h_conns']} -m {M['h_streams']}` over TLS (ALPN h2) for the "
+    w(f"`h2load -n {M['h_reqs']} -c {M['h_conns']} -m {M['h_streams']} -N 10s` over TLS (ALPN h2) for the "
       "200-byte `/small`, from")
     w("a listener of the upstream nginx that speaks h2 (`listen ... ssl http2`, a port of its own, so")
     w("that A to E stay HTTP/1.1). On `boundary` the client's streams are each decided as a request and")
@@ -516,7 +516,7 @@ w(f"# B\nwrk -t1 --timeout 10s --latency -d{M['dur']}s -c {M['b_conns']} -H 'Con
 w(f"# C\nwrk -t1 --timeout 10s --latency -d{M['dur']}s -c {M['c_conns']} https://bench.test:$U/big")
 if M.get("h_reqs"):
     w(f"# H (client h2: ALPN), $H the upstream's h2 listener\nh2load -n {M['h_reqs']} -c {M['h_conns']} "
-      f"-m {M['h_streams']} --log-file=LOG https://bench.test:$H/small")
+      f"-m {M['h_streams']} -N 10s --log-file=LOG https://bench.test:$H/small")
 w(f"# D (build/tools/ttfb, tools/bench/ttfb.c), {M['d_samples']} names per repetition")
 w("ttfb [-n] -c CA $U /small bench.test ...        # seen name (-n: without TCP_NODELAY)")
 w("ttfb -c CA $U /small n1.bench.test n2.bench.test ...   # new names")
