@@ -279,6 +279,39 @@ for n, kind, ns in g_rows("G.baseline"):
     fig[("Gbase", n, kind)] = 1e9 / ns
 w("")
 
+# --- H ---------------------------------------------------------------------------------------------
+
+H_PATHS = [p for p in PATHS if p in M.get("h_paths", "").split()]
+if any(col(f"H.{p}", 0) for p in H_PATHS):
+    w(f"## H: HTTP/2, {M['h_streams']} streams at a time on each of {M['h_conns']} connections\n")
+    w(f"`h2load -n {M['h_reqs']} -c {M['h_conns']} -m {M['h_streams']} -N 10s` over TLS (ALPN h2) for the "
+      "200-byte `/small`, from")
+    w("a listener of the upstream nginx that speaks h2 (`listen ... ssl http2`, a port of its own, so")
+    w("that A to E stay HTTP/1.1). On `boundary` the client's streams are each decided as a request and")
+    w("go to nginx as streams of boundary's own h2 connections. `relay` here is nginx's `http` module,")
+    w("not the stream relay of A to E: it terminates h2 and proxies each request over kept-alive,")
+    w("verified HTTP/1.1 TLS connections (nginx cannot proxy h2 but to gRPC), so it parses HTTP as")
+    w("boundary does. squid and mitmproxy are not measured here. Latencies are per request, from")
+    w("h2load's `--log-file`.\n")
+    w("| path | req/s (median) | range | × direct | × relay | p50 latency (µs) | p99 latency (µs) | "
+      "proxy CPU per request (µs) |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for p in H_PATHS:
+        fig[("H", p)] = med(col(f"H.{p}", 0))
+        cpu[("H", p)] = med(col(f"H.{p}", 4))
+    for p in H_PATHS:
+        lo, hi = rng(col(f"H.{p}", 0))
+        c = cpu[("H", p)]
+        w(f"| `{p}` | {fmt(fig[('H', p)])} | {fmt(lo)}–{fmt(hi)} | "
+          f"{ratio(fig[('H', p)], fig.get(('H', 'direct')))} | "
+          f"{ratio(fig[('H', p)], fig.get(('H', 'relay')))} | {fmt(med(col(f'H.{p}', 1)))} | "
+          f"{fmt(med(col(f'H.{p}', 2)))} | {fmt(c, 1) if c is not None else '–'} |")
+    bad = [f"`{p}` {int(n)}" for p, n in ((p, sum(col(f"H.{p}", 5))) for p in H_PATHS) if n]
+    w("")
+    if bad:
+        w("h2load counted requests that failed or were answered other than 2xx: " + ", ".join(bad) + ".\n")
+    w("![H: HTTP/2, many streams on few connections](bench/h.png)\n")
+
 # --- the summary ---------------------------------------------------------------------------------
 
 
@@ -322,6 +355,12 @@ for k, label, lim in (("Dwarm", "D seen name (ms)", 1.5), ("Dnew", "D new name (
     S.append(f"| {label} | {x:.2f} | {ratio(x, d)} | {ratio(x, g((k, 'squid')))} | "
              f"{ratio(x, g((k, 'relay')))} | {ratio(x, g((k, 'mitmproxy')))} | – | "
              f"≤ {lim}× direct | {chk(x <= lim * d)} |")
+if g(("H", "boundary")) is not None and g(("H", "direct")) is not None:
+    c = cpu.get(("H", "boundary"))
+    S.append(f"| H (req/s, HTTP/2) | {fmt(g(('H', 'boundary')))} | "
+             f"{ratio(g(('H', 'boundary')), g(('H', 'direct')))} | – | "
+             f"{ratio(g(('H', 'boundary')), g(('H', 'relay')))} | – | "
+             f"{'–' if c is None else f'{c:.0f} µs/request'} | none set | – |")
 if e_big and g(("E%d" % e_big, "boundary")) is not None:
     x = g(("E%d" % e_big, "boundary"))
     S.append(f"| E KiB per idle connection ({e_big}) | {x:.1f} | – | "
@@ -344,7 +383,9 @@ S.append("completed (per connection in B, per 1 MiB response in C); it shows cos
 S.append("is the bottleneck.\n")
 S.append("| proxy CPU per request (µs, median) | " + " | ".join(f"`{p}`" for p in PATHS if p != "direct") + " |")
 S.append("|---|" + "---:|" * len([p for p in PATHS if p != "direct"]))
-for wl in ("A", "B", "C"):
+for wl in ("A", "B", "C", "H"):
+    if wl == "H" and cpu.get(("H", "boundary")) is None:
+        continue
     S.append(f"| {wl} | " + " | ".join(fmt(cpu.get((wl, p)), 1) if cpu.get((wl, p)) is not None else "–"
                                   for p in PATHS if p != "direct") + " |")
 
@@ -367,9 +408,9 @@ if BASELINE:
         BL.append(f"| {label} | {fmt(x, nd)} | {fmt(y, nd)} | {ratio(x, y)} | "
                   f"{'higher' if higher else 'lower'} |")
 
-    for wl, unit in (("A", "req/s"), ("B", "req/s"), ("C", "MiB/s")):
+    for wl, unit in (("A", "req/s"), ("B", "req/s"), ("C", "MiB/s"), ("H", "req/s, HTTP/2")):
         brow(f"{wl} ({unit})", g((wl, "boundary")), g((wl, "baseline")), 0, True)
-    for wl, per in (("A", "request"), ("B", "connection"), ("C", "MiB")):
+    for wl, per in (("A", "request"), ("B", "connection"), ("C", "MiB"), ("H", "request")):
         brow(f"{wl} proxy CPU (µs per {per})", cpu.get((wl, "boundary")), cpu.get((wl, "baseline")),
              1, False)
     for k, label in (("Dwarm", "D seen name (ms)"), ("Dnew", "D new name (ms)"),
@@ -459,7 +500,7 @@ w("```\n")
 w("## Machine, versions and commands\n")
 w("```")
 for k in ("cpu", "cores", "memory", "kernel", "os", "boundary", "nginx", "squid", "mitmproxy",
-          "wrk", "openssl"):
+          "wrk", "h2load", "openssl"):
     w(f"{k:10} {M.get(k, '?')}")
     if k == "boundary" and BASELINE:
         w(f"{'baseline':10} {M.get('baseline', '?')}")
@@ -473,6 +514,9 @@ w("```sh")
 w(f"# A\nwrk -t1 --timeout 10s --latency -d{M['dur']}s -c {M['a_conns']} https://bench.test:$U/small")
 w(f"# B\nwrk -t1 --timeout 10s --latency -d{M['dur']}s -c {M['b_conns']} -H 'Connection: close' https://bench.test:$U/small")
 w(f"# C\nwrk -t1 --timeout 10s --latency -d{M['dur']}s -c {M['c_conns']} https://bench.test:$U/big")
+if M.get("h_reqs"):
+    w(f"# H (client h2: ALPN), $H the upstream's h2 listener\nh2load -n {M['h_reqs']} -c {M['h_conns']} "
+      f"-m {M['h_streams']} -N 10s --log-file=LOG https://bench.test:$H/small")
 w(f"# D (build/tools/ttfb, tools/bench/ttfb.c), {M['d_samples']} names per repetition")
 w("ttfb [-n] -c CA $U /small bench.test ...        # seen name (-n: without TCP_NODELAY)")
 w("ttfb -c CA $U /small n1.bench.test n2.bench.test ...   # new names")
@@ -481,6 +525,7 @@ w("idleconns N 64 900 bench.test $U /small READYFILE RELEASEFILE")
 w("# the proxies (pinned with taskset -c 1)")
 w("boundary --upstream-ca CA --user %s:%s --allow domain=bench.test --allow 'domain=*.bench.test' -- taskset -c 0 RUNNER" % (M["buid"], M["buid"]))
 w("nginx -c relay.conf     # stream { server { listen ssl; proxy_pass ...; proxy_ssl on; proxy_ssl_verify on; } }")
+w("                        # H: http { server { listen ssl http2; proxy_pass https://(keepalive 64); proxy_http_version 1.1; proxy_ssl_verify on; } }")
 w("squid -N -f squid.conf  # https_port ... intercept ssl-bump generate-host-certificates=on; ssl_bump peek step1; ssl_bump bump all")
 w("mitmdump -q --mode transparent --listen-host 127.0.0.1 --listen-port P --set ssl_verify_upstream_trusted_ca=CA")
 w("iptables -t nat -A OUTPUT -p tcp -d 127.0.0.1X --dport $U -m owner --uid-owner %s -j REDIRECT --to-ports P" % M["buid"])
@@ -506,6 +551,8 @@ os.makedirs(tmp, exist_ok=True)
 
 def bars(name, title, ylabel, series):
     """series: list of (path, median, lo, hi)"""
+    if all(m is None for _, m, _, _ in series):
+        return  # a workload this run did not measure (BENCH_ONLY)
     dat = os.path.join(tmp, name + ".dat")
     with open(dat, "w") as f:
         for p, m, lo, hi in series:
@@ -527,9 +574,9 @@ plot "{dat}" using 0:2:xtic(1) with boxes lc rgb "#4477aa", \\
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
 
 
-def series(wl, idx, scale=1.0):
+def series(wl, idx, scale=1.0, paths=PATHS):
     s = []
-    for p in PATHS:
+    for p in paths:
         v = [x * scale for x in col(f"{wl}.{p}", idx)]
         lo, hi = rng(v)
         s.append((p, med(v), lo, hi))
@@ -539,6 +586,8 @@ def series(wl, idx, scale=1.0):
 bars("a", "A: keep-alive, 200 B, %s connections (median, range)" % M["a_conns"], "requests/s", series("A", 0))
 bars("b", "B: new TLS connection per request, %s concurrent" % M["b_conns"], "requests/s", series("B", 0))
 bars("c", "C: 1 MiB responses over keep-alive", "MiB/s", series("C", 3, 1 / 1048576))
+bars("h", "H: HTTP/2, %s streams on each of %s connections (median, range)"
+     % (M.get("h_streams", "?"), M.get("h_conns", "?")), "requests/s", series("H", 0, paths=H_PATHS))
 dat = os.path.join(tmp, "d.dat")
 with open(dat, "w") as f:
     for p in PATHS:
