@@ -36,8 +36,19 @@ struct flow {
 	bool chunk; /* ... and out chunked (its length may change) */
 	bool fin;   /* the engine is finished, the last chunk made */
 	struct subst e;
+	const struct subst_pair *pair; /* e's pairs, for the trailer fields after it */
+	size_t n_pair;
 	struct buf pend; /* made by the last step, waiting for room in the buffer it goes to */
+	char *tr;	 /* a chunked body's trailer fields (HTTP1_TRAILER_MAX), kept for the end */
 };
+
+/* f's engine (again) on pair[0..n). */
+static void flow_init(struct flow *f, const struct subst_pair *pair, size_t n)
+{
+	f->pair = pair;
+	f->n_pair = n;
+	subst_init(&f->e, pair, n);
+}
 
 /* The secrets of one request: how its bytes are changed on the way out and back. */
 struct secretx {
@@ -243,7 +254,7 @@ int secretx_begin(struct conn *c)
 	x->n_out = n;
 	x->req.on = true;
 	x->req.chunk = repl || r->body == HTTP1_BODY_CHUNKED;
-	subst_init(&x->req.e, x->out_pair, x->n_out);
+	flow_init(&x->req, x->out_pair, x->n_out);
 	/*
 	 * A body that may carry another host's placeholder is looked at before the request goes:
 	 * a client waiting for 100 Continue gets it from boundary, not from that host.
@@ -271,6 +282,17 @@ void secretx_end(struct conn *c)
 	}
 	buf_fini(&x->req.pend);
 	buf_fini(&x->resp.pend);
+	for (i = 0; i < 2; i++) {
+		char *tr = i ? x->resp.tr : x->req.tr;
+
+		if (tr) {
+			explicit_bzero(tr, HTTP1_TRAILER_MAX);
+			free(tr);
+		}
+	}
+	/* The chunked scanners pointed at those: they keep nothing of them now. */
+	c->req_chunk.trailers = c->resp_chunk.trailers = NULL;
+	c->req_chunk.trailers_cap = c->resp_chunk.trailers_cap = 0;
 	explicit_bzero(x, sizeof(*x));
 	free(x);
 	c->sx = NULL;
@@ -497,7 +519,7 @@ void secretx_response_begin(struct conn *c, const struct http1_resp *r)
 	x->resp.chunk = r->body != HTTP1_BODY_UNTIL_CLOSE && c->req.minor >= 1;
 	if (r->body != HTTP1_BODY_UNTIL_CLOSE && !x->resp.chunk)
 		c->client_close = true;
-	subst_init(&x->resp.e, x->in_pair, x->n_in);
+	flow_init(&x->resp, x->in_pair, x->n_in);
 }
 
 bool secretx_request_body(const struct conn *c)
@@ -515,6 +537,30 @@ bool secretx_response_body(const struct conn *c)
 static int to_pend(void *arg, const char *p, size_t n)
 {
 	return buf_append(arg, p, n) < 0 ? -E2BIG : 0;
+}
+
+/*
+ * The last chunk, and the trailer fields ch kept (none when ch is NULL), through a fresh engine
+ * on f's pairs as the body went: a bound host's trailers (a gRPC status message) may quote a
+ * value. Returns 0, -EPERM (a refused pair), or -1.
+ */
+static int end_chunks(struct flow *f, struct http1_chunked *ch)
+{
+	int ret = 0;
+
+	if (buf_append(&f->pend, "0\r\n", 3) < 0)
+		return -1;
+	if (ch && ch->trailers_got) {
+		subst_init(&f->e, f->pair, f->n_pair);
+		ret = subst_feed(&f->e, ch->trailers, ch->trailers_got, to_pend, &f->pend);
+		if (ret == 0)
+			ret = subst_finish(&f->e, to_pend, &f->pend);
+		explicit_bzero(ch->trailers, ch->trailers_got);
+		ch->trailers_got = 0;
+	}
+	if (ret < 0)
+		return ret == -EPERM ? -EPERM : -1;
+	return buf_append(&f->pend, "\r\n", 2) < 0 ? -1 : 0;
 }
 
 /*
@@ -539,6 +585,14 @@ static ssize_t step(struct conn *c, struct flow *f, struct buf *src, enum http1_
 	while (n > 0 && subst_out_bound(&f->e, n) + CHUNK_GAP + 8 > PEND_CAP - f->pend.len)
 		n /= 2;
 	if (kind == HTTP1_BODY_CHUNKED) {
+		/* Its trailer fields are kept (gRPC's status rides there) and go out at the end. */
+		if (!ch->trailers && f->chunk) {
+			f->tr = f->tr ? f->tr : malloc(HTTP1_TRAILER_MAX);
+			if (!f->tr)
+				return -1;
+			ch->trailers = f->tr;
+			ch->trailers_cap = HTTP1_TRAILER_MAX;
+		}
 		r = http1_chunked_decode(ch, buf_head(src), n, &pos, dec, &plen);
 		if (r < 0)
 			return -1;
@@ -579,8 +633,8 @@ static ssize_t step(struct conn *c, struct flow *f, struct buf *src, enum http1_
 			if (buf_append(&f->pend, "\r\n", 2) < 0)
 				return -1;
 		}
-		if (f->fin && buf_append(&f->pend, "0\r\n\r\n", 5) < 0)
-			return -1;
+		if (f->fin && (ret = end_chunks(f, kind == HTTP1_BODY_CHUNKED ? ch : NULL)) < 0)
+			return ret == -EPERM ? -EPERM : -1;
 	}
 	return (ssize_t)n;
 }
@@ -632,7 +686,7 @@ void secretx_tunnel_begin(struct conn *c)
 		return;
 	x->resp.on = true;
 	x->resp.chunk = x->resp.fin = false;
-	subst_init(&x->resp.e, x->in_pair, x->n_in);
+	flow_init(&x->resp, x->in_pair, x->n_in);
 }
 
 bool secretx_tunnel_down(struct conn *c, bool eof, bool *holding)

@@ -247,4 +247,14 @@ check "gRPC with only Chat allowed: Say gets PERMISSION_DENIED" matches "$out" "
 contains "naming Say's rule" "$out" "path=/test.Echo/Say"
 check "and the server saw no call" [ ! -s "$UP/grpc.log" ]
 
+# A secret bound to the gRPC host: the answers go through the secrets' engine, re-chunked, and
+# their trailers (grpc-status) must come along, or the client sees "Stream removed".
+: >"$UP/grpc.log"
+GRPC_TOKEN=grpc-token-$RANDOM$RANDOM bnd --secret "GRPC_TOKEN domain=grpc.test" \
+	--allow "domain=grpc.test" -- sh -c '
+	echo "SAY: $($1 client "$2" tls default Say hello)"
+	echo "CHAT: $($1 client "$2" tls default Chat m)"' _ "$PY $GRPC_PEER" "grpc.test:$P_GRPC"
+want SAY "OK said:hello" "gRPC to a host a --secret is bound to: a unary call answers (its trailers pass the secrets)"
+want CHAT "OK chat:m1 chat:m2 chat:m3" "and a bidi call"
+
 done_testing
