@@ -83,6 +83,22 @@ int buf_append(struct buf *b, const void *p, size_t n)
 
 	if (n > buf_room(b))
 		return -E2BIG;
+	/*
+	 * A first small append (a head, a field) gets a small block, not buf_reserve()'s 16 KiB:
+	 * an HTTP/2 stream's buffers mostly hold one head each, and fresh 16 KiB blocks cost a
+	 * page fault apiece. Larger bodies grow it by doubling.
+	 */
+	if (!b->data && n > 0 && n < 8192) {
+		size_t first = 1024;
+
+		while (first < n)
+			first *= 2;
+		b->data = malloc(first < b->cap ? first : b->cap);
+		if (!b->data)
+			return -ENOMEM;
+		b->alloc = first < b->cap ? first : b->cap;
+		b->off = b->len = 0;
+	}
 	while (n > 0) {
 		dst = buf_reserve(b, &room);
 		if (!dst)

@@ -394,6 +394,11 @@ bool secretx_tunnel_down(struct conn *c, bool eof, bool *holding);
  * tried already.
  */
 bool upstream_retry_h2(struct conn *c);
+/*
+ * c's stream was refused unread by an HTTP/2 upstream (REFUSED_STREAM, as a GOAWAY does to the
+ * streams past its last): the request goes again on another connection if it can (true).
+ */
+bool upstream_retry_refused(struct conn *c);
 /* The upstream failed: a 502 or 504 (code) saying why, or the end of a head start. */
 void upstream_failed(struct conn *c, int code, const char *why);
 /* c's idle upstream connection goes to the worker's pool for the next request to its origin. */

@@ -562,8 +562,11 @@ static void handle_request(struct conn *c, size_t len)
 		return;
 	}
 	buf_consume(&c->cin, len);
-	/* Kept until the answer begins, should the upstream turn out to speak only HTTP/2. */
-	if (!c->cx.pipe && !c->upgrade && c->req_body == HTTP1_BODY_NONE &&
+	/*
+	 * Kept until the answer begins, should the upstream turn out to speak only HTTP/2, or
+	 * refuse its stream unread (an HTTP/2 upstream going away).
+	 */
+	if (!c->upgrade && c->req_body == HTTP1_BODY_NONE &&
 	    (c->retry_head = malloc(c->uout.len))) {
 		memcpy(c->retry_head, buf_head(&c->uout), c->uout.len);
 		c->retry_len = c->uout.len;
@@ -822,6 +825,9 @@ bool exchange_step(struct conn *c)
 		} else if (r == 0) {
 			c->up_eof = true;
 			progress = true;
+		} else if (r == -ECONNREFUSED && c->resp_read == CONN_RESP_NO_HEAD &&
+			   upstream_retry_refused(c)) {
+			return c->state != CONN_DEAD;
 		} else if (r != -EAGAIN) {
 			c->up_eof = true;
 			progress = true;

@@ -110,8 +110,8 @@ static void pipe_free(struct h2pipe *p)
 
 	pipe_unlink(p);
 	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
-		/* A stream's bytes may hold a secret's value: zeroed like the connection's. */
-		b[i]->wipe = true;
+		/* A stream's bytes may have held a secret's value: zeroed like the connection's. */
+		b[i]->wipe = p->wipe;
 		buf_fini(b[i]);
 	}
 	free(p->path);
@@ -269,6 +269,8 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error, void
 	p->closed = true;
 	if (!p->in_end || error != NGHTTP2_NO_ERROR)
 		p->in_reset = !p->in_end;
+	/* Refused unread (a GOAWAY's streams past its last): safe to send again elsewhere. */
+	p->refused = error == NGHTTP2_REFUSED_STREAM && !s->server && !p->in_head;
 	if (!p->k) {
 		pipe_free(p);
 		return 0;
@@ -494,6 +496,8 @@ ssize_t h2pipe_read(struct h2pipe *p, char *b, size_t n)
 	char line[24];
 	size_t m, hl;
 
+	if (p->k && p->k->sx)
+		p->wipe = true;
 	if (p->head.len) {
 		m = p->head.len < n ? p->head.len : n;
 		memcpy(b, buf_head(&p->head), m);
@@ -503,7 +507,7 @@ ssize_t h2pipe_read(struct h2pipe *p, char *b, size_t n)
 		return (ssize_t)m;
 	}
 	if (!p->in_head)
-		return p->in_reset || !p->s ? -ECONNRESET : -EAGAIN;
+		return p->refused ? -ECONNREFUSED : p->in_reset || !p->s ? -ECONNRESET : -EAGAIN;
 	if (p->body.len) {
 		m = p->body.len;
 		if (p->chunked) {
@@ -754,6 +758,8 @@ ssize_t h2pipe_write(struct h2pipe *p, const char *b, size_t n)
 
 	if (!p->s || p->closed)
 		return -EPIPE;
+	if (p->k && p->k->sx)
+		p->wipe = true;
 	if (p->out == OUT_HEAD) {
 		before = p->raw.len;
 		m = n < buf_room(&p->raw) ? n : buf_room(&p->raw);

@@ -70,6 +70,8 @@ struct h2pipe {
 	bool in_end;	     /* the peer ended its side */
 	bool in_reset;	     /* ... or the stream died first */
 	bool in_done;	     /* the connection read all of it, the last chunk too */
+	bool refused;	     /* an upstream refused the stream unread: it may go again */
+	bool wipe; /* a connection with secrets used it: its buffers are zeroed at the end */
 
 	/* from the connection: HTTP/1.1 parsed into frames */
 	enum pipe_out out;

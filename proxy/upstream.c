@@ -183,6 +183,25 @@ static bool h2only_known(struct worker *w, const char *key)
 	return false;
 }
 
+/* c's kept request head goes again, on another upstream connection (upstream_start()). */
+static void send_again(struct conn *c)
+{
+	xport_close(&c->ux);
+	upstream_close_alt(c);
+	c->ev_u = LOOP_WATCH_NONE;
+	c->up_key[0] = '\0';
+	buf_consume(&c->uin, c->uin.len);
+	buf_consume(&c->uout, c->uout.len);
+	if (buf_append(&c->uout, c->retry_head, c->retry_len) < 0) {
+		upstream_failed(c, 502, "no room to send the request again");
+		return;
+	}
+	c->h2_retried = true;
+	c->up_eof = false;
+	c->bytes_up = 0;
+	upstream_start(c);
+}
+
 bool upstream_retry_h2(struct conn *c)
 {
 	struct worker *w = c->w;
@@ -198,20 +217,18 @@ bool upstream_retry_h2(struct conn *c)
 	log_info("%s %s from %s: %s speaks only HTTP/2: the request goes again, as an HTTP/2 "
 		 "stream",
 		 c->method, c->url, c->who, c->up_key);
-	xport_close(&c->ux);
-	upstream_close_alt(c);
-	c->ev_u = LOOP_WATCH_NONE;
-	c->up_key[0] = '\0';
-	buf_consume(&c->uin, c->uin.len);
-	buf_consume(&c->uout, c->uout.len);
-	if (buf_append(&c->uout, c->retry_head, c->retry_len) < 0) {
-		upstream_failed(c, 502, "no room to send the request again");
-		return true;
-	}
-	c->h2_retried = true;
-	c->up_eof = false;
-	c->bytes_up = 0;
-	upstream_start(c);
+	send_again(c);
+	return true;
+}
+
+bool upstream_retry_refused(struct conn *c)
+{
+	if (!c->retry_head || c->h2_retried)
+		return false;
+	log_debug("%s %s from %s: the HTTP/2 upstream refused the stream unread (GOAWAY): sent "
+		  "again",
+		  c->method, c->url, c->who);
+	send_again(c);
 	return true;
 }
 
