@@ -257,4 +257,10 @@ GRPC_TOKEN=grpc-token-$RANDOM$RANDOM bnd --secret "GRPC_TOKEN domain=grpc.test" 
 want SAY "OK said:hello" "gRPC to a host a --secret is bound to: a unary call answers (its trailers pass the secrets)"
 want CHAT "OK chat:m1 chat:m2 chat:m3" "and a bidi call"
 
+# An allowed call whose upstream is not there (down.test: nothing listens): boundary's 502 in
+# gRPC's words, UNAVAILABLE, saying why.
+bnd --allow "domain=down.test" -- $PY "$GRPC_PEER" client "down.test:$P_DOWN" tls default Say hello
+check "gRPC to an allowed host where nothing listens: UNAVAILABLE" matches "$out" "^ERR UNAVAILABLE "
+contains "with boundary's reason (it cannot connect)" "$out" "cannot connect to down.test"
+
 done_testing
