@@ -859,11 +859,17 @@ struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind)
 
 void conn_kick(struct conn *c)
 {
+	struct worker *w = c->w;
+
 	if (c->kicked || c->state == CONN_DEAD)
 		return;
 	c->kicked = true;
-	c->kick_next = c->w->kicked;
-	c->w->kicked = c;
+	c->kick_next = NULL;
+	if (w->kick_tail)
+		w->kick_tail->kick_next = c;
+	else
+		w->kicked = c;
+	w->kick_tail = c;
 }
 
 void conn_run_kicked(struct worker *w)
@@ -871,19 +877,28 @@ void conn_run_kicked(struct worker *w)
 	struct conn *c, **pp;
 	unsigned n = 0;
 
-	while ((c = w->kicked) && ++n < 1000000) {
+	/*
+	 * First kicked, first run, and KICK_TURN at most: a pipeline that keeps kicking (a
+	 * stream's answer, the client's next request on loopback, ...) must not keep the worker
+	 * from the sockets that only epoll reports (another session's answers).
+	 */
+	while ((c = w->kicked) && n++ < KICK_TURN) {
 		w->kicked = c->kick_next;
+		if (!w->kicked)
+			w->kick_tail = NULL;
 		c->kicked = false;
 		c->kick_next = NULL;
 		if (c->state != CONN_DEAD)
 			conn_run(c);
 	}
-	/* Kicking each other without end is a bug; the closed ones must not stay listed. */
+	/* What waits for the next turn: never one that closed meanwhile (it is freed). */
+	w->kick_tail = NULL;
 	for (pp = &w->kicked; (c = *pp);) {
 		if (c->state == CONN_DEAD) {
 			*pp = c->kick_next;
 			c->kicked = false;
 		} else {
+			w->kick_tail = c;
 			pp = &c->kick_next;
 		}
 	}

@@ -251,7 +251,11 @@ ssize_t conn_flush(struct xport *x, struct buf *b);
  * the other.
  */
 void conn_kick(struct conn *c);
-/* Runs the connections kicked, until none is; before the worker frees closed ones. */
+/*
+ * Runs the connections kicked, in order, at most KICK_TURN of them; before the worker frees
+ * closed ones. The worker polls without waiting while some are left.
+ */
+#define KICK_TURN 256
 void conn_run_kicked(struct worker *w);
 /* Starts (again) on the first bytes of a connection: CONN_SNIFF with its deadline. */
 void conn_sniff_begin(struct conn *c);

@@ -76,7 +76,8 @@ struct worker {
 	struct decide_job *decided; /* answered policy questions */
 	struct conn *conns;	    /* every live connection */
 	struct conn *dead;	    /* closed this turn; freed at its end */
-	struct conn *kicked;	    /* to run before the turn ends (conn_kick()) */
+	struct conn *kicked;	    /* to run before the turn ends (conn_kick()), in order */
+	struct conn *kick_tail;
 	struct conn *h2up; /* upstream HTTP/2 sessions, for the next stream to their origin */
 	/* origins found to speak only HTTP/2: HTTP/1.1 clients' requests go there as streams */
 	struct {
@@ -86,7 +87,8 @@ struct worker {
 	unsigned h2only_next;
 	struct idle_up *pool;
 	unsigned pool_n;
-	unsigned trimmed; /* connections trimmed since the last malloc_trim() */
+	unsigned trimmed;   /* connections trimmed since the last malloc_trim() */
+	uint64_t last_trim; /* ms: when it was */
 	/*
 	 * Out of file descriptors: the listeners leave this worker's epoll set until pause.until,
 	 * or a level-triggered listener with a connection waiting would wake it forever.

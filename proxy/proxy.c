@@ -147,11 +147,14 @@ static void worker_sweep(struct worker *w)
 	/*
 	 * Idle connections gave their buffers back (conn_trim), or closed ones were freed: hand
 	 * the pages they leave free inside the heap to the kernel, or the memory stays resident
-	 * as holes (after a burst of 10 000 connections, tens of megabytes). Once per sweep at
-	 * most, and only after a good number, since it walks the whole arena.
+	 * as holes (after a burst of 10 000 connections, tens of megabytes). Only after a good
+	 * number, and once a second at most: it walks the whole arena and hands back pages the
+	 * next connections fault in again, so under a steady load of short ones (an HTTP/2
+	 * stream is a connection too) trimming at every sweep stalled the worker for tens of ms.
 	 */
-	if (w->trimmed >= 64) {
+	if (w->trimmed >= 64 && now - w->last_trim >= 1000) {
 		w->trimmed = 0;
+		w->last_trim = now;
 		malloc_trim(0);
 	}
 }
@@ -160,7 +163,7 @@ static void worker_reap(struct worker *w)
 {
 	struct conn *c;
 
-	/* What the turn's events kicked runs first: a kicked connection is never a freed one. */
+	/* What the turn's events kicked runs first; a kicked connection is never a freed one. */
 	conn_run_kicked(w);
 	while ((c = w->dead)) {
 		w->dead = c->next;
@@ -238,7 +241,8 @@ static void *worker_main(void *arg)
 	int n, i;
 
 	while (!w->stop) {
-		n = epoll_wait(w->ep, evs, 64, 100);
+		/* Connections still kicked from the last turn: look for events, but do not wait. */
+		n = epoll_wait(w->ep, evs, 64, w->kicked ? 0 : 100);
 		if (n == -1 && errno != EINTR) {
 			log_error_errno("epoll_wait");
 			break;
