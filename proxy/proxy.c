@@ -148,11 +148,12 @@ static void worker_sweep(struct worker *w)
 	 * Idle connections gave their buffers back (conn_trim), or closed ones were freed: hand
 	 * the pages they leave free inside the heap to the kernel, or the memory stays resident
 	 * as holes (after a burst of 10 000 connections, tens of megabytes). Only after a good
-	 * number, and once a second at most: it walks the whole arena and hands back pages the
-	 * next connections fault in again, so under a steady load of short ones (an HTTP/2
-	 * stream is a connection too) trimming at every sweep stalled the worker for tens of ms.
+	 * number; at once when the burst is over (no connection left), else once a second at
+	 * most: it walks the whole arena and hands back pages the next connections fault in
+	 * again, so under a steady load of short ones (an HTTP/2 stream is a connection too)
+	 * trimming at every sweep stalled the worker for tens of ms.
 	 */
-	if (w->trimmed >= 64 && now - w->last_trim >= 1000) {
+	if (w->trimmed >= 64 && (!w->conns || now - w->last_trim >= 1000)) {
 		w->trimmed = 0;
 		w->last_trim = now;
 		malloc_trim(0);
