@@ -231,15 +231,40 @@ int proxy_set_upstream_ns(struct proxy *p, int netns, int root)
 	return 0;
 }
 
+/* Each event of a turn to what it points at: one switch shows every path (loop.h). */
+static void worker_dispatch(struct worker *w, const struct epoll_event *evs, int n)
+{
+	struct evsrc *src;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		src = evs[i].data.ptr;
+		switch (src->kind) {
+		case EV_LISTENER:
+			worker_accept(w, src->ptr);
+			break;
+		case EV_WAKE:
+			worker_drain_done(w);
+			break;
+		case EV_CLIENT:
+			conn_event(src->ptr, false, evs[i].events);
+			break;
+		case EV_UPSTREAM:
+		case EV_UPSTREAM_ALT:
+			conn_event(src->ptr, true, evs[i].events);
+			break;
+		}
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event evs[64];
-	struct evsrc *src;
 	uint64_t last_sweep = util_now_ms();
 	char err[256];
 	bool ns_said = false;
-	int n, i;
+	int n;
 
 	while (!w->stop) {
 		/* Connections still kicked from the last turn: look for events, but do not wait. */
@@ -253,24 +278,7 @@ static void *worker_main(void *arg)
 			log_warn("%s: upstream connections fail until it works", err);
 			ns_said = true;
 		}
-		for (i = 0; i < n; i++) {
-			src = evs[i].data.ptr;
-			switch (src->kind) {
-			case EV_LISTENER:
-				worker_accept(w, src->ptr);
-				break;
-			case EV_WAKE:
-				worker_drain_done(w);
-				break;
-			case EV_CLIENT:
-				conn_event(src->ptr, false, evs[i].events);
-				break;
-			case EV_UPSTREAM:
-			case EV_UPSTREAM_ALT:
-				conn_event(src->ptr, true, evs[i].events);
-				break;
-			}
-		}
+		worker_dispatch(w, evs, n);
 		/*
 		 * Only after the whole batch: a later event of it may belong to a connection an
 		 * earlier one closed (its client and upstream sources live inside it), and must

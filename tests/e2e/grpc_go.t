@@ -27,6 +27,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/jail.sh"
 . "$(dirname "$0")/../lib/proxy.sh"
+. "$(dirname "$0")/../lib/grpc.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	skip "needs root (cgroups, BPF, namespaces)"
@@ -107,43 +108,11 @@ want SAYC "OK said:hello" "the Go h2c server too"
 : >"$UP/grpcgo.log"
 : >"$UP/grpcgoc.log"
 
-# grpc_calls TARGET HOW: the Go client's Say, Chat, Secret and Slow (1 s deadline) against
-# TARGET (HOST:PORT) from one jail whose rules allow Say, Chat and Slow; a "LABEL: ..." line
-# each (SAY, CHAT, SECRET, SLOW).
-grpc_calls() {
-	local target=$1 how=$2
-	# shellcheck disable=SC2016 # for the jailed shell
-	bnd --allow "domain=${target%:*} path=/test.Echo/Say" \
-		--allow "domain=${target%:*} path=/test.Echo/Chat" \
-		--allow "domain=${target%:*} path=/test.Echo/Slow" -- sh -c '
-		p=$1; t=$2; shift 2
-		echo "SAY: $($p client "$t" "$@" Say hello)"
-		echo "CHAT: $($p client "$t" "$@" Chat m)"
-		echo "SECRET: $($p client "$t" "$@" Secret s)"
-		echo "SLOW: $($p client "$t" "$@" Slow z --deadline 1)"' \
-		_ "$GRPC_GO" "$target" $how
-}
-# grpc_checks LOG WHAT: the assertions on grpc_calls' output, WHAT naming the transport.
-grpc_checks() {
-	local glog=$1 what=$2
-	want SAY "OK said:hello" "Go gRPC $what: an allowed unary call answers"
-	want CHAT "OK chat:m1 chat:m2 chat:m3" \
-		"Go gRPC $what: bidi Chat, each answer before the next message"
-	check "Go gRPC $what: an unallowed method gets PermissionDenied" \
-		matches "$(result SECRET)" "^ERR PermissionDenied "
-	contains "Go gRPC $what: its message is boundary's" "$(result SECRET)" "boundary"
-	contains "Go gRPC $what: and names the rule that would allow it" "$(result SECRET)" \
-		"path=/test.Echo/Secret"
-	check "Go gRPC $what: the server never saw the refused method" not grep -q Secret "$glog"
-	check "Go gRPC $what: the server saw the allowed Say" grep -qx /test.Echo/Say "$glog"
-	check "Go gRPC $what: and Chat" grep -qx /test.Echo/Chat "$glog"
-	check "Go gRPC $what: a 1 s deadline on a 3 s call: DeadlineExceeded" \
-		matches "$(result SLOW)" "^ERR DeadlineExceeded "
-}
 
 # --- Go to Go ----------------------------------------------------------------------------------
-grpc_calls "grpcgo.test:$P_GO" "tls default"
-grpc_checks "$UP/grpcgo.log" "over TLS (boundary's CA from SSL_CERT_FILE)"
+grpc_calls "$GRPC_GO" "grpcgo.test:$P_GO" tls default
+grpc_checks "$UP/grpcgo.log" "Go gRPC over TLS (boundary's CA from SSL_CERT_FILE)" \
+	PermissionDenied DeadlineExceeded
 diag "boundary's refusal as Go's client reports it: $(result SECRET)"
 
 # What the Go client trusts in the jail: boundary sets SSL_CERT_FILE and SSL_CERT_DIR, and binds
@@ -162,8 +131,8 @@ want FILE "OK said:hello" "Go gRPC with SSL_CERT_FILE alone: trusts boundary's b
 check "Go gRPC with SSL_CERT_FILE of no certificates: boundary's certificate is not trusted" \
 	matches "$(result EMPTY)" "^ERR Unavailable .*x509: certificate signed by unknown authority"
 
-grpc_calls "grpcgoc.test:$P_GOC" insecure
-grpc_checks "$UP/grpcgoc.log" "over h2c"
+grpc_calls "$GRPC_GO" "grpcgoc.test:$P_GOC" insecure
+grpc_checks "$UP/grpcgoc.log" "Go gRPC over h2c" PermissionDenied DeadlineExceeded
 
 : >"$UP/grpcgo.log"
 AUD=$TMPDIR_T/grpc_audit.jsonl

@@ -28,6 +28,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/jail.sh"
 . "$(dirname "$0")/../lib/proxy.sh"
+. "$(dirname "$0")/../lib/grpc.sh"
 proxy_suite --no-testhost
 
 PY=/usr/bin/python3
@@ -201,44 +202,13 @@ grpc_roots_set() { [ -n "$(result GRPC)" ] && [ "$(result GRPC)" = "$(result SSL
 check "the jail sets GRPC_DEFAULT_SSL_ROOTS_FILE_PATH to boundary's bundle (\$SSL_CERT_FILE)" \
 	grpc_roots_set
 
-# grpc_calls HOST:PORT "tls default"|insecure: Say, Chat, Secret and Slow (1 s deadline) against
-# HOST:PORT from one jail whose rules allow Say, Chat and Slow; a "LABEL: ..." line each (SAY,
-# CHAT, SECRET, SLOW).
-grpc_calls() {
-	local target=$1 how=$2
-	# shellcheck disable=SC2016 # for the jailed shell
-	bnd --allow "domain=${target%:*} path=/test.Echo/Say" \
-		--allow "domain=${target%:*} path=/test.Echo/Chat" \
-		--allow "domain=${target%:*} path=/test.Echo/Slow" -- sh -c '
-		p=$1; t=$2; shift 2
-		echo "SAY: $($p client "$t" "$@" Say hello)"
-		echo "CHAT: $($p client "$t" "$@" Chat m)"
-		echo "SECRET: $($p client "$t" "$@" Secret s)"
-		echo "SLOW: $($p client "$t" "$@" Slow z --deadline 1)"' \
-		_ "$PY $GRPC_PEER" "$target" $how
-}
-# grpc_checks LOG WHAT: the assertions on grpc_calls' output, WHAT naming the transport.
-grpc_checks() {
-	local glog=$1 what=$2
-	want SAY "OK said:hello" "gRPC $what: an allowed unary call answers"
-	want CHAT "OK chat:m1 chat:m2 chat:m3" "gRPC $what: bidi Chat, each answer before the next message"
-	check "gRPC $what: an unallowed method gets PERMISSION_DENIED" \
-		matches "$(result SECRET)" "^ERR PERMISSION_DENIED "
-	contains "gRPC $what: its message is boundary's" "$(result SECRET)" "boundary"
-	contains "gRPC $what: and names the rule that would allow it" "$(result SECRET)" \
-		"path=/test.Echo/Secret"
-	check "gRPC $what: the server never saw the refused method" not grep -q Secret "$glog"
-	check "gRPC $what: the server saw the allowed Say" grep -qx /test.Echo/Say "$glog"
-	check "gRPC $what: and Chat" grep -qx /test.Echo/Chat "$glog"
-	check "gRPC $what: a 1 s deadline on a 3 s call: DEADLINE_EXCEEDED" \
-		matches "$(result SLOW)" "^ERR DEADLINE_EXCEEDED"
-}
 
-grpc_calls "grpc.test:$P_GRPC" "tls default"
-grpc_checks "$UP/grpc.log" "over TLS (roots from GRPC_DEFAULT_SSL_ROOTS_FILE_PATH)"
+grpc_calls "$PY $GRPC_PEER" "grpc.test:$P_GRPC" tls default
+grpc_checks "$UP/grpc.log" "gRPC over TLS (roots from GRPC_DEFAULT_SSL_ROOTS_FILE_PATH)" \
+	PERMISSION_DENIED DEADLINE_EXCEEDED
 
-grpc_calls "grpcc.test:$P_GRPCC" insecure
-grpc_checks "$UP/grpcc.log" "over h2c"
+grpc_calls "$PY $GRPC_PEER" "grpcc.test:$P_GRPCC" insecure
+grpc_checks "$UP/grpcc.log" "gRPC over h2c" PERMISSION_DENIED DEADLINE_EXCEEDED
 
 : >"$UP/grpc.log"
 bnd --allow "domain=grpc.test path=/test.Echo/Chat" -- \

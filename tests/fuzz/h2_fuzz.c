@@ -500,30 +500,12 @@ static void check_output(const uint8_t *o, size_t len)
 static int turn(int ms)
 {
 	struct epoll_event evs[64];
-	struct evsrc *src;
-	int n, i;
+	int n;
 
 	n = epoll_wait(worker->ep, evs, 64, ms);
 	if (n == -1)
 		n = 0;
-	for (i = 0; i < n; i++) {
-		src = evs[i].data.ptr;
-		switch (src->kind) {
-		case EV_LISTENER:
-			worker_accept(worker, src->ptr);
-			break;
-		case EV_WAKE:
-			worker_drain_done(worker);
-			break;
-		case EV_CLIENT:
-			conn_event(src->ptr, false, evs[i].events);
-			break;
-		case EV_UPSTREAM:
-		case EV_UPSTREAM_ALT:
-			conn_event(src->ptr, true, evs[i].events);
-			break;
-		}
-	}
+	worker_dispatch(worker, evs, n);
 	worker_reap(worker);
 	return n;
 }

@@ -45,18 +45,11 @@ import h2.events
 import h2.exceptions
 import h2.settings
 
-# 64 KiB: the sha256 chain of a seed; the pattern repeats it.
-BLOCK = b"".join(hashlib.sha256(b"boundary-h2-%d" % i).digest() for i in range(2048))
+# /big's bytes: the test pattern of upstream.py, so both servers' checksums are one.
+from upstream import pattern  # noqa: E402 - tests/lib, beside this file
+
 HELLO = b"hello from h2\n"
 TRAILER_BODY = b"body before trailers\n"
-
-
-def pattern(n):
-    """Yields the first n bytes of the pattern in blocks of at most 64 KiB."""
-    while n > 0:
-        k = min(n, len(BLOCK))
-        yield BLOCK[:k]
-        n -= k
 
 
 def route(method, path, body):

@@ -198,45 +198,54 @@ static void test_sni_picks_leaf_chain_and_alpn(void **state)
 	SSL_CTX_free(sctx);
 }
 
+/* A handshake offering offer[0..len) by ALPN with server name sni picks want ("": none). */
+static void assert_alpn_pick(const unsigned char *offer, size_t len, const char *sni,
+			     const char *want)
+{
+	SSL_CTX *sctx = server_ctx(), *cctx = jailed_client_ctx(offer, len);
+	const unsigned char *proto = NULL;
+	unsigned int got = 99;
+	struct pair p;
+
+	pair_init(&p, cctx, sctx);
+	set_sni(p.client, sni);
+	assert_int_equal(pair_handshake(&p), 1);
+	SSL_get0_alpn_selected(p.client, &proto, &got);
+	assert_int_equal(got, strlen(want));
+	if (got)
+		assert_memory_equal(proto, want, got);
+	SSL_get0_alpn_selected(p.server, &proto, &got);
+	assert_int_equal(got, strlen(want));
+	pair_fini(&p);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+}
+
 /* A client that offers http/1.1 first still gets h2: h2.c serves it whatever the upstream. */
 static void test_h2_picked_wherever_offered(void **state)
 {
 	static const unsigned char alpn[] = "\x08http/1.1\x02h2";
-	SSL_CTX *sctx = server_ctx(), *cctx = jailed_client_ctx(alpn, sizeof(alpn) - 1);
-	const unsigned char *proto = NULL;
-	unsigned int len = 0;
-	struct pair p;
 
 	(void)state;
-	pair_init(&p, cctx, sctx);
-	set_sni(p.client, "b.test");
-	assert_int_equal(pair_handshake(&p), 1);
-	SSL_get0_alpn_selected(p.client, &proto, &len);
-	assert_int_equal(len, 2);
-	assert_memory_equal(proto, "h2", 2);
-	pair_fini(&p);
-	SSL_CTX_free(cctx);
-	SSL_CTX_free(sctx);
+	assert_alpn_pick(alpn, sizeof(alpn) - 1, "b.test", "h2");
 }
 
 /* Neither h2 nor http/1.1 offered: no ALPN, and the handshake still succeeds. */
 static void test_other_protocols_get_no_alpn(void **state)
 {
 	static const unsigned char alpn[] = "\x06spdy/3";
-	SSL_CTX *sctx = server_ctx(), *cctx = jailed_client_ctx(alpn, sizeof(alpn) - 1);
-	const unsigned char *proto = NULL;
-	unsigned int len = 99;
-	struct pair p;
 
 	(void)state;
-	pair_init(&p, cctx, sctx);
-	set_sni(p.client, "c.test");
-	assert_int_equal(pair_handshake(&p), 1);
-	SSL_get0_alpn_selected(p.client, &proto, &len);
-	assert_int_equal(len, 0);
-	pair_fini(&p);
-	SSL_CTX_free(cctx);
-	SSL_CTX_free(sctx);
+	assert_alpn_pick(alpn, sizeof(alpn) - 1, "c.test", "");
+}
+
+/* h2 alone: h2. */
+static void test_h2_only_gets_h2(void **state)
+{
+	static const unsigned char alpn[] = "\x02h2";
+
+	(void)state;
+	assert_alpn_pick(alpn, sizeof(alpn) - 1, "h2.test", "h2");
 }
 
 static void test_tls12_client(void **state)
@@ -270,28 +279,6 @@ static void test_tls11_refused(void **state)
 	assert_int_equal(pair_handshake(&p), 0);
 	pair_fini(&p);
 	ERR_clear_error();
-	SSL_CTX_free(cctx);
-	SSL_CTX_free(sctx);
-}
-
-static void test_h2_only_gets_h2(void **state)
-{
-	static const unsigned char alpn[] = "\x02h2";
-	SSL_CTX *sctx = server_ctx(), *cctx = jailed_client_ctx(alpn, sizeof(alpn) - 1);
-	const unsigned char *proto = NULL;
-	unsigned int len = 0;
-	struct pair p;
-
-	(void)state;
-	pair_init(&p, cctx, sctx);
-	set_sni(p.client, "h2.test");
-	assert_int_equal(pair_handshake(&p), 1);
-	SSL_get0_alpn_selected(p.client, &proto, &len);
-	assert_int_equal(len, 2);
-	assert_memory_equal(proto, "h2", 2);
-	SSL_get0_alpn_selected(p.server, &proto, &len);
-	assert_int_equal(len, 2);
-	pair_fini(&p);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);
 }
