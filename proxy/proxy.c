@@ -30,6 +30,9 @@
 #include "proxy/ruleset.h"
 #include "proxy/util.h"
 
+/* Connections taken from a listener's backlog in one go, before the worker looks at others. */
+#define ACCEPT_BATCH 64
+
 static void worker_drain_done(struct worker *w)
 {
 	struct resolve_job *j, *next;
@@ -99,20 +102,21 @@ static void worker_accept_pause(struct worker *w, int err)
 	w->emfile_said = true;
 }
 
-static void worker_accept(struct worker *w, struct listener *l)
+/* Accepts a batch of at most ACCEPT_BATCH; says whether the backlog may hold more. */
+static bool worker_accept(struct worker *w, struct listener *l)
 {
 	int fd, n, one = 1;
 
 	if (w->pause.until)
-		return;
+		return false;
 	/* A bounded batch, so one busy listener cannot starve the connections. */
-	for (n = 0; n < 64; n++) {
+	for (n = 0; n < ACCEPT_BATCH; n++) {
 		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM)
 				worker_accept_pause(w, errno);
-			return;
+			return false;
 		}
 		if (w->emfile_said) {
 			/* Said once per warning, so a limit hovered at stays two lines a period. */
@@ -132,6 +136,22 @@ static void worker_accept(struct worker *w, struct listener *l)
 		if (!conn_new(w, fd, l->kind))
 			close(fd);
 	}
+	return true;
+}
+
+/*
+ * Stopping: what still waits in the listeners' backlogs was dialled by the jail before it
+ * ended (a program that connects and exits at once). Each is taken and named in the log,
+ * so no attempt goes unrecorded, and then closed with the rest.
+ */
+static void worker_accept_rest(struct worker *w)
+{
+	size_t i;
+	int n;
+
+	for (i = 0; i < w->p->n_lst; i++)
+		for (n = 0; n < 64 && worker_accept(w, &w->lst[i]); n++) /* 4096 at most */
+			;
 }
 
 static void worker_sweep(struct worker *w)
@@ -241,7 +261,7 @@ static void worker_dispatch(struct worker *w, const struct epoll_event *evs, int
 		src = evs[i].data.ptr;
 		switch (src->kind) {
 		case EV_LISTENER:
-			worker_accept(w, src->ptr);
+			(void)worker_accept(w, src->ptr);
 			break;
 		case EV_WAKE:
 			worker_drain_done(w);
@@ -294,6 +314,7 @@ static void *worker_main(void *arg)
 			last_sweep = util_now_ms();
 		}
 	}
+	worker_accept_rest(w);
 	while (w->conns)
 		conn_close(w->conns, "boundary is stopping");
 	worker_reap(w);
