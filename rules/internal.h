@@ -12,6 +12,13 @@
 
 #include "rules/rules.h"
 
+/* One ip= network: family AF_INET (the first 4 bytes of a) or AF_INET6, and its prefix length. */
+struct rules_cidr {
+	int family;
+	unsigned char a[16];
+	unsigned bits;
+};
+
 /* One path pattern: its segments, percent-decoded; "*" is a wildcard segment. */
 struct rules_path {
 	char **seg;
@@ -43,6 +50,10 @@ struct rules_rule {
 	/* ports: inclusive ranges; n_ports == 0 means any port (no port= key) */
 	uint16_t (*port)[2];
 	size_t n_ports;
+	/* ip=: the addresses a connection it allows may go to; n_cidr == 0 means any */
+	struct rules_cidr *cidr;
+	size_t n_cidr;
+	bool deny; /* added by rules_add_deny(): it refuses what it matches */
 };
 
 /* A growable list of rule indices, kept ascending. */
@@ -71,6 +82,7 @@ struct rules {
 	size_t n_buckets; /* a power of two, or 0 */
 	size_t n_keys;
 	struct rules_idxvec other;
+	size_t n_deny; /* rules with deny set; none: matching looks for allow rules only */
 };
 
 /* FNV-1a over the lower-cased bytes: the same for "GitHub.com" and "github.com". */

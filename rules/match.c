@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -51,6 +52,11 @@ struct path_view {
 static const char *const DENY_NO_RULE = "no rule matches";
 static const char *const DENY_HOST = "the host is not a valid name or address";
 static const char *const DENY_ESCAPE = "the path has a broken %-escape";
+static const char *const DENY_RULE = "a deny rule matches";
+static const char *const DENY_INTERNAL =
+    "the address is an internal one, which only a rule that names the host exactly, or an ip= "
+    "that covers the address, reaches";
+static const char *const DENY_IP = "the address is outside the ip= of every rule for the host";
 static const char *const DENY_DOTS = "the path has . or .. segments (it was not normalised)";
 
 static bool is_digit(char c)
@@ -332,7 +338,72 @@ struct match_ctx {
 	uint16_t port;
 	struct host_view hv;
 	struct path_view pv;
+	const struct rules_addr *addr; /* where it goes: the request's, the literal's, or NULL */
+	struct rules_addr literal;
 };
+
+static bool cidr_has(const struct rules_cidr *c, const struct rules_addr *a)
+{
+	unsigned full = c->bits / 8, rest = c->bits % 8;
+
+	if (c->family != a->family || memcmp(c->a, a->a, full) != 0)
+		return false;
+	return rest == 0 || ((c->a[full] ^ a->a[full]) & (0xff00 >> rest)) == 0;
+}
+
+static bool cidrs_have(const struct rules_rule *rl, const struct rules_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < rl->n_cidr; i++)
+		if (cidr_has(&rl->cidr[i], a))
+			return true;
+	return false;
+}
+
+static bool names_exactly(const struct rules_rule *rl)
+{
+	size_t i;
+
+	if (rl->dkind == RULES_DOMAIN_IP6)
+		return true;
+	if (rl->dkind != RULES_DOMAIN_LABELS)
+		return false;
+	for (i = 0; i < rl->n_labels; i++)
+		if (rl->label[i][0] == '*')
+			return false;
+	return true;
+}
+
+/*
+ * The address part of a rule: its ip= list, and for an allow rule that names no host exactly,
+ * no internal address unless ip= covers it. Unknown (no address yet): an allow rule's ip= is
+ * taken as met, to be checked again before connecting; a deny rule's is not.
+ */
+static bool addr_matches(const struct rules_rule *rl, const struct rules_addr *a)
+{
+	if (!a)
+		return !(rl->deny && rl->n_cidr > 0);
+	if (rl->n_cidr > 0 && !cidrs_have(rl, a))
+		return false;
+	if (!rl->deny && rl->n_cidr == 0 && !names_exactly(rl) && rules_addr_internal(a))
+		return false;
+	return true;
+}
+
+/*
+ * What of a deny rule counts when only a host is decided: one with method= or path= cannot be
+ * applied to a whole connection, and names are refused (RULES_DOMAIN) only by a rule that
+ * refuses every port and address of theirs.
+ */
+static bool deny_applies(const struct rules_rule *rl, enum match_mode mode)
+{
+	if (mode == MATCH_REQUEST)
+		return true;
+	if (rl->n_methods > 0 || rl->n_paths > 0)
+		return false;
+	return mode != MATCH_HOST_DOMAIN || (rl->n_ports == 0 && rl->n_cidr == 0);
+}
 
 static bool rule_matches(const struct rules_rule *rl, const struct match_ctx *m)
 {
@@ -341,12 +412,15 @@ static bool rule_matches(const struct rules_rule *rl, const struct match_ctx *m)
 	const struct path_view *pv = &m->pv;
 	size_t i;
 
-	if ((m->mode == MATCH_HOST_STREAM && !is_stream(rl)) ||
-	    (m->mode == MATCH_HOST_REQUESTS && is_stream(rl)))
+	if (rl->deny ? !deny_applies(rl, m->mode)
+		     : (m->mode == MATCH_HOST_STREAM && !is_stream(rl)) ||
+			   (m->mode == MATCH_HOST_REQUESTS && is_stream(rl)))
 		return false;
 	if (!domain_matches(rl, hv))
 		return false;
 	if (m->mode != MATCH_HOST_DOMAIN && !ports_match(rl, m->port))
+		return false;
+	if (m->mode != MATCH_HOST_DOMAIN && !addr_matches(rl, m->addr))
 		return false;
 	/* rules_match_host(): only the domain and port count. */
 	if (m->mode != MATCH_REQUEST)
@@ -363,17 +437,73 @@ static bool rule_matches(const struct rules_rule *rl, const struct match_ctx *m)
 	return false;
 }
 
-/* Lowers *best to the first rule on list v that matches, if it comes before *best. */
+/*
+ * Lowers best[0] to the first allow rule on list v that matches, and best[1] to the first deny
+ * rule, each only if it comes before. With no deny rules best[1] starts at 0: the scan stops at
+ * the first allow rule that matches, as it always did.
+ */
 static void scan(const struct rules *r, const struct rules_idxvec *v, const struct match_ctx *m,
-		 size_t *best)
+		 size_t best[2])
 {
-	size_t i;
+	const struct rules_rule *rl;
+	size_t i, k;
 
-	for (i = 0; i < v->n && v->v[i] < *best; i++) {
-		if (rule_matches(&r->rule[v->v[i]], m)) {
-			*best = v->v[i];
-			return;
+	for (i = 0; i < v->n && (v->v[i] < best[0] || v->v[i] < best[1]); i++) {
+		rl = &r->rule[v->v[i]];
+		k = rl->deny ? 1 : 0;
+		if (v->v[i] < best[k] && rule_matches(rl, m))
+			best[k] = v->v[i];
+	}
+}
+
+/* The address a literal host is: an IPv6 literal, or a name that reads as IPv4. */
+static const struct rules_addr *literal_addr(const struct host_view *hv, struct rules_addr *out)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	memset(out, 0, sizeof(*out));
+	if (hv->kind == HOST_IP6) {
+		out->family = AF_INET6;
+		memcpy(out->a, hv->ip6, 16);
+		if (memcmp(out->a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+			memmove(out->a, out->a + 12, 4);
+			memset(out->a + 4, 0, 12);
+			out->family = AF_INET;
 		}
+		return out;
+	}
+	if (hv->kind != HOST_NAME || hv->n_labels != 4 || hv->len >= sizeof(buf) ||
+	    !is_digit(hv->name[hv->len - 1]))
+		return NULL;
+	memcpy(buf, hv->name, hv->len);
+	buf[hv->len] = '\0';
+	if (inet_pton(AF_INET, buf, out->a) != 1)
+		return NULL;
+	out->family = AF_INET;
+	return out;
+}
+
+/* Every rule that may match m's host, through the index. */
+static void scan_all(const struct rules *r, const struct match_ctx *m, size_t best[2])
+{
+	const struct host_view *hv = &m->hv;
+	const struct rules_bucket *b;
+	const char *p;
+	size_t k;
+
+	scan(r, &r->other, m, best);
+	if (hv->kind != HOST_NAME)
+		return;
+	b = rules_index_find(r, hv->name, hv->len);
+	if (b)
+		scan(r, &b->exact, m, best);
+	/* "*.x.y" rules sit under "x.y": try every proper suffix of the host. */
+	p = hv->name;
+	for (k = 1; k < hv->n_labels; k++) {
+		p = (const char *)memchr(p, '.', (size_t)(hv->name + hv->len - p)) + 1;
+		b = rules_index_find(r, p, (size_t)(hv->name + hv->len - p));
+		if (b)
+			scan(r, &b->leading, m, best);
 	}
 }
 
@@ -381,48 +511,54 @@ static void match(const struct rules *r, const struct rules_request *req, enum m
 		  struct rules_decision *d)
 {
 	struct match_ctx m = {.req = req, .mode = mode};
-	const struct host_view *hv = &m.hv;
-	const struct rules_bucket *b;
-	const char *why, *p;
-	size_t best = SIZE_MAX, k;
+	const char *why;
+	size_t best[2] = {SIZE_MAX, r->n_deny ? SIZE_MAX : 0};
 
 	d->allow = false;
 	d->rule = SIZE_MAX;
 	d->raw = NULL;
 	d->reason = DENY_NO_RULE;
+	d->deny_rule = false;
+	d->near = NULL;
 
 	host_view_init(&m.hv, req->host, req->host_len);
-	if (hv->kind == HOST_INVALID) {
+	if (m.hv.kind == HOST_INVALID) {
 		d->reason = DENY_HOST;
 		return;
 	}
-	m.port = req->port ? req->port : hv->port;
+	m.port = req->port ? req->port : m.hv.port;
+	m.addr = req->addr ? req->addr : literal_addr(&m.hv, &m.literal);
 	why = path_view_init(&m.pv, req->path, req->path_len);
 	if (why) {
 		d->reason = why;
 		return;
 	}
-
-	scan(r, &r->other, &m, &best);
-	if (hv->kind == HOST_NAME) {
-		b = rules_index_find(r, hv->name, hv->len);
-		if (b)
-			scan(r, &b->exact, &m, &best);
-		/* "*.x.y" rules sit under "x.y": try every proper suffix of the host. */
-		p = hv->name;
-		for (k = 1; k < hv->n_labels; k++) {
-			p = (const char *)memchr(p, '.', (size_t)(hv->name + hv->len - p)) + 1;
-			b = rules_index_find(r, p, (size_t)(hv->name + hv->len - p));
-			if (b)
-				scan(r, &b->leading, &m, &best);
-		}
-	}
-	if (best == SIZE_MAX)
+	scan_all(r, &m, best);
+	if (best[1] != SIZE_MAX && r->n_deny) {
+		d->deny_rule = true;
+		d->rule = best[1];
+		d->raw = r->rule[best[1]].raw;
+		d->reason = DENY_RULE;
 		return;
-	d->allow = true;
-	d->rule = best;
-	d->raw = r->rule[best].raw;
-	d->reason = NULL;
+	}
+	if (best[0] != SIZE_MAX) {
+		d->allow = true;
+		d->rule = best[0];
+		d->raw = r->rule[best[0]].raw;
+		d->reason = NULL;
+		return;
+	}
+	if (!m.addr)
+		return;
+	/* Refused for its address alone? Then say so, and which rule matches all but that. */
+	m.addr = NULL;
+	best[1] = 0;
+	scan_all(r, &m, best);
+	if (best[0] == SIZE_MAX)
+		return;
+	d->near = r->rule[best[0]].raw;
+	d->reason =
+	    rules_addr_internal(req->addr ? req->addr : &m.literal) ? DENY_INTERNAL : DENY_IP;
 }
 
 void rules_request_init(struct rules_request *req, const char *method, const char *host,
@@ -484,6 +620,7 @@ int rules_url_split(const char *url, struct rules_request *req)
 	const char *rest, *auth_end, *at, *sep, *colon;
 	size_t n;
 
+	memset(req, 0, sizeof(*req));
 	sep = strstr(url, "://");
 	req->port = 443;
 	if (sep && (size_t)(sep - url) == 4 && strncasecmp(url, "http", 4) == 0)
@@ -520,15 +657,10 @@ int rules_url_split(const char *url, struct rules_request *req)
 	return 0;
 }
 
-void rules_match_host(const struct rules *r, const char *host, size_t host_len, uint16_t port,
-		      enum rules_scope scope, struct rules_decision *d)
+void rules_match_host_req(const struct rules *r, const struct rules_request *req,
+			  enum rules_scope scope, struct rules_decision *d)
 {
-	struct rules_request req = {.method = NULL,
-				    .host = host,
-				    .host_len = host_len,
-				    .path = "/",
-				    .path_len = 1,
-				    .port = port};
+	struct rules_request hreq = *req;
 
 	static const enum match_mode modes[] = {
 	    [RULES_ANY] = MATCH_HOST_ANY,
@@ -537,7 +669,19 @@ void rules_match_host(const struct rules *r, const char *host, size_t host_len, 
 	    [RULES_DOMAIN] = MATCH_HOST_DOMAIN,
 	};
 
-	match(r, &req, (unsigned)scope < 4 ? modes[scope] : MATCH_HOST_ANY, d);
+	hreq.method = NULL;
+	hreq.method_len = 0;
+	hreq.path = "/";
+	hreq.path_len = 1;
+	match(r, &hreq, (unsigned)scope < 4 ? modes[scope] : MATCH_HOST_ANY, d);
+}
+
+void rules_match_host(const struct rules *r, const char *host, size_t host_len, uint16_t port,
+		      enum rules_scope scope, struct rules_decision *d)
+{
+	struct rules_request req = {.host = host, .host_len = host_len, .port = port};
+
+	rules_match_host_req(r, &req, scope, d);
 }
 
 bool rules_is_stream(const struct rules *r, size_t i)
@@ -548,4 +692,71 @@ bool rules_is_stream(const struct rules *r, size_t i)
 bool rules_names_host(const struct rules *r, size_t i)
 {
 	return i < r->n && r->rule[i].dkind != RULES_DOMAIN_ANY;
+}
+
+bool rules_names_host_exactly(const struct rules *r, size_t i)
+{
+	return i < r->n && names_exactly(&r->rule[i]);
+}
+
+int rules_addr_set(struct rules_addr *out, const void *sockaddr)
+{
+	const struct sockaddr_in *s4 = sockaddr;
+	const struct sockaddr_in6 *s6 = sockaddr;
+
+	memset(out, 0, sizeof(*out));
+	if (s4->sin_family == AF_INET) {
+		out->family = AF_INET;
+		memcpy(out->a, &s4->sin_addr, 4);
+		return 0;
+	}
+	if (s6->sin6_family != AF_INET6)
+		return -1;
+	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		out->family = AF_INET;
+		memcpy(out->a, s6->sin6_addr.s6_addr + 12, 4);
+		return 0;
+	}
+	out->family = AF_INET6;
+	memcpy(out->a, &s6->sin6_addr, 16);
+	return 0;
+}
+
+static bool v4_internal(const unsigned char *a)
+{
+	uint32_t v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+
+	return (v >> 24) == 0 || (v >> 24) == 10 || (v >> 24) == 127 || /* this net, 1918, lo */
+	       (v >> 22) == (0x64400000 >> 22) ||			/* CGNAT 100.64/10 */
+	       (v >> 16) == 0xa9fe ||					/* link-local */
+	       (v >> 20) == (0xac100000 >> 20) ||			/* 172.16/12 */
+	       (v >> 8) == 0xc00000 ||					/* 192.0.0/24 */
+	       (v >> 16) == 0xc0a8 ||					/* 192.168/16 */
+	       v == 0xffffffff;						/* broadcast */
+}
+
+bool rules_addr_internal(const struct rules_addr *a)
+{
+	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
+	const unsigned char *b = a->a;
+
+	if (a->family == AF_INET)
+		return v4_internal(b);
+	if (a->family != AF_INET6)
+		return true;
+	if (memcmp(b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15) == 0)
+		return b[15] <= 1; /* :: and ::1 */
+	if ((b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80))
+		return true; /* ULA fc00::/7, link-local fe80::/10 */
+	if (memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0 || memcmp(b, nat64, 12) == 0)
+		return v4_internal(b + 12);
+	if (b[0] == 0x20 && b[1] == 0x02)
+		return v4_internal(b + 2); /* 6to4 */
+	return false;
+}
+
+void rules_addr_str(const struct rules_addr *a, char *buf, size_t len)
+{
+	if (!inet_ntop(a->family, a->a, buf, (socklen_t)len) && len)
+		snprintf(buf, len, "?");
 }

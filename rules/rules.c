@@ -9,6 +9,7 @@
  *            | "domain=" host                      host = "*" | label ( "." label )* | "[" v6 "]"
  *            | "path=" path ( "," path )*          label = "*" | alnum [ *(alnum / "-") alnum ]
  *            | "port=" ports ( "," ports )*        ports = 1*5DIGIT [ "-" 1*5DIGIT ], 1..65535
+ *            | "ip=" net ( "," net )*              net = IPv4 [ "/" 0..32 ] | IPv6 [ "/" 0..128 ]
  *   path    := ( "/"? segment )*                   segment = "*" | *( pchar / %XX )
  *
  * with its rules kept (a host other than "*" cannot end with "*", a path "*" is a whole segment,
@@ -16,8 +17,9 @@
  * the empty rule is an error rather than allow-all; domain= given twice is an error rather than
  * the two names glued together; a trailing dot on the domain is ignored; bracketed IPv6
  * literals are accepted; percent-encoding in path patterns is decoded, as it is in requests.
- * port= is our extension: a rule without it matches every port, as before, so no existing policy
- * changes meaning.
+ * port= and ip= are our extensions: a rule without them matches every port and address, as
+ * before, so no existing policy changes meaning (but see rules_addr_internal() for what a
+ * wildcard rule reaches). Deny rules (rules_add_deny()) share the grammar.
  *
  * This file owns memory: every rule is allocated here and freed by rules_free(). It does not
  * own matching (match.c).
@@ -126,6 +128,7 @@ static void rule_fini(struct rules_rule *rl)
 		path_fini(&rl->path[i]);
 	free(rl->path);
 	free(rl->port);
+	free(rl->cidr);
 	memset(rl, 0, sizeof(*rl));
 }
 
@@ -540,7 +543,97 @@ static int parse_ports(struct parser *p, struct rules_rule *rl)
 	return 0;
 }
 
-static const char *const known_keys[] = {"method", "domain", "path", "port"};
+/* One ip= network: an address and an optional prefix length, host bits zero or not. */
+static int parse_one_ip(struct parser *p, struct rules_cidr *c)
+{
+	const char *s = p->spec;
+	size_t start = p->pos, end, slash;
+	unsigned long bits;
+	unsigned max;
+	bool mapped;
+	char buf[INET6_ADDRSTRLEN], *e;
+
+	for (end = start; s[end] != '\0' && s[end] != ',' && !is_ws(s[end]); end++)
+		;
+	for (slash = start; slash < end && s[slash] != '/'; slash++)
+		;
+	if (slash == start)
+		return perr(p, start,
+			    s[start] == '\0' || is_ws(s[start]) ? RULES_E_VALUE : RULES_E_IP,
+			    "ip= needs an address or network (10.0.0.0/8, fd00::/8, 192.0.2.7)");
+	if (slash - start >= sizeof(buf))
+		return perr(p, start, RULES_E_IP, "\"%.*s\" is not an IPv4 or IPv6 address",
+			    (int)(slash - start), s + start);
+	memcpy(buf, s + start, slash - start);
+	buf[slash - start] = '\0';
+	memset(c, 0, sizeof(*c));
+	if (inet_pton(AF_INET, buf, c->a) == 1) {
+		c->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, c->a) == 1) {
+		c->family = AF_INET6;
+		max = 128;
+		/* ::ffff:a.b.c.d/n is the IPv4 network, as the addresses it is compared with are. */
+		if (memcmp(c->a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+			memmove(c->a, c->a + 12, 4);
+			memset(c->a + 4, 0, 12);
+			c->family = AF_INET;
+			max = 32;
+		}
+	} else {
+		return perr(p, start, RULES_E_IP, "\"%s\" is not an IPv4 or IPv6 address%s", buf,
+			    buf[0] == '[' ? " (write IPv6 without brackets)" : "");
+	}
+	c->bits = max;
+	if (slash < end) {
+		if (slash + 1 == end || s[slash + 1] < '0' || s[slash + 1] > '9')
+			return perr(p, slash + 1, RULES_E_IP, "a prefix length must follow '/'");
+		mapped = max == 32 && strchr(buf, ':');
+		bits = strtoul(s + slash + 1, &e, 10);
+		if (e != s + end || bits > (mapped ? 128 : max) || end - slash > 4)
+			return perr(p, slash + 1, RULES_E_IP,
+				    "the prefix length of an %s network is 0 to %u",
+				    c->family == AF_INET && !mapped ? "IPv4" : "IPv6",
+				    mapped ? 128 : max);
+		/* ::ffff:10.0.0.0/104 and the like: the prefix counted in the IPv4 address. */
+		if (mapped) {
+			if (bits < 96)
+				return perr(p, slash + 1, RULES_E_IP,
+					    "an IPv4-mapped network needs a prefix of 96 or more");
+			bits -= 96;
+		}
+		c->bits = (unsigned)bits;
+	}
+	p->pos = end;
+	return 0;
+}
+
+static int parse_ips(struct parser *p, struct rules_rule *rl)
+{
+	const char *s = p->spec;
+	struct rules_cidr c, *nc;
+	int ret;
+
+	for (;;) {
+		ret = parse_one_ip(p, &c);
+		if (ret < 0)
+			return ret;
+		if (rl->n_cidr >= 64)
+			return perr(p, p->pos, RULES_E_TOO_LONG,
+				    "more than 64 networks in one rule");
+		nc = reallocarray(rl->cidr, rl->n_cidr + 1, sizeof(*nc));
+		if (!nc)
+			return -RULES_E_NOMEM;
+		rl->cidr = nc;
+		rl->cidr[rl->n_cidr++] = c;
+		if (s[p->pos] != ',')
+			break;
+		p->pos++;
+	}
+	return 0;
+}
+
+static const char *const known_keys[] = {"method", "domain", "path", "port", "ip"};
 
 static int parse_rule(struct parser *p, struct rules_rule *rl)
 {
@@ -566,7 +659,7 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 			if (s[p->pos] != '=')
 				return perr(
 				    p, start, RULES_E_KEY,
-				    "expected key=value (keys: method, domain, path, port)");
+				    "expected key=value (keys: method, domain, path, port, ip)");
 			klen = p->pos - start;
 		}
 		for (i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
@@ -575,7 +668,7 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 				break;
 		if (i == sizeof(known_keys) / sizeof(known_keys[0]))
 			return perr(p, start, RULES_E_KEY,
-				    "unknown key \"%.*s\" (keys: method, domain, path, port)",
+				    "unknown key \"%.*s\" (keys: method, domain, path, port, ip)",
 				    (int)klen, s + start);
 		p->pos++; /* '=' */
 		switch (i) {
@@ -595,8 +688,11 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 		case 2:
 			ret = parse_paths(p, rl);
 			break;
-		default:
+		case 3:
 			ret = parse_ports(p, rl);
+			break;
+		default:
+			ret = parse_ips(p, rl);
 			break;
 		}
 		if (ret < 0)
@@ -769,7 +865,8 @@ void rules_free(struct rules *r)
 	free(r);
 }
 
-int rules_add(struct rules *r, const char *spec, size_t *err_col, char *err, size_t errlen)
+static int add(struct rules *r, const char *spec, bool deny, size_t *err_col, char *err,
+	       size_t errlen)
 {
 	struct parser p = {.spec = spec, .err_col = err_col, .err = err, .errlen = errlen};
 	struct rules_rule rl = {0};
@@ -797,6 +894,7 @@ int rules_add(struct rules *r, const char *spec, size_t *err_col, char *err, siz
 		goto fail;
 	}
 	r->rule = nv;
+	rl.deny = deny;
 	r->rule[r->n] = rl;
 	ret = index_add(r, r->n);
 	if (ret < 0) {
@@ -805,12 +903,24 @@ int rules_add(struct rules *r, const char *spec, size_t *err_col, char *err, siz
 		return ret;
 	}
 	r->n++;
+	if (deny)
+		r->n_deny++;
 	return 0;
 fail:
 	if (ret == -RULES_E_NOMEM && err && errlen)
 		snprintf(err, errlen, "out of memory");
 	rule_fini(&rl);
 	return ret;
+}
+
+int rules_add(struct rules *r, const char *spec, size_t *err_col, char *err, size_t errlen)
+{
+	return add(r, spec, false, err_col, err, errlen);
+}
+
+int rules_add_deny(struct rules *r, const char *spec, size_t *err_col, char *err, size_t errlen)
+{
+	return add(r, spec, true, err_col, err, errlen);
 }
 
 int rules_check(const char *spec, char *err, size_t errlen)
@@ -835,6 +945,16 @@ const char *rules_raw(const struct rules *r, size_t i)
 	return i < r->n ? r->rule[i].raw : NULL;
 }
 
+bool rules_is_deny(const struct rules *r, size_t i)
+{
+	return i < r->n && r->rule[i].deny;
+}
+
+bool rules_has_ip(const struct rules *r, size_t i)
+{
+	return i < r->n && r->rule[i].n_cidr > 0;
+}
+
 const char *rules_strerror(int err)
 {
 	static const char *const names[] = {
@@ -848,6 +968,7 @@ const char *rules_strerror(int err)
 	    [RULES_E_PATH] = "bad path",
 	    [RULES_E_DUPLICATE] = "duplicate key",
 	    [RULES_E_TOO_LONG] = "too long",
+	    [RULES_E_IP] = "bad ip network",
 	    [RULES_E_NOMEM] = "out of memory",
 	};
 

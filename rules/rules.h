@@ -3,8 +3,9 @@
  * rules.h: the rules engine, the only public header of rules/.
  *
  * Parses allow rules in coder/boundary's grammar (method=GET,HEAD domain=*.github.com
- * path=/api/...), compiles them into a set, and decides one request at a time: allowed by the
- * first matching rule, or denied. The engine is pure: no I/O, no threads, no global state, and
+ * path=/api/...), and deny rules in the same grammar, compiles them into a set, and decides one
+ * request at a time: refused if any deny rule matches, else allowed by the first matching allow
+ * rule, else refused. The engine is pure: no I/O, no threads, no global state, and
  * rules_match() never allocates. It knows nothing of sockets or HTTP parsing; callers hand it
  * slices of what they have already parsed.
  *
@@ -29,6 +30,7 @@ enum rules_err {
 	RULES_E_PATH,	   /* a malformed path pattern */
 	RULES_E_DUPLICATE, /* domain= given twice in one rule */
 	RULES_E_TOO_LONG,  /* the rule or one of its parts exceeds a limit */
+	RULES_E_IP,	   /* a malformed ip= network */
 	RULES_E_NOMEM,
 };
 
@@ -36,6 +38,15 @@ enum rules_err {
 #define RULES_MAX_SPEC 4096
 
 struct rules;
+
+/*
+ * An address a connection goes to: AF_INET (the first 4 bytes of a, network order) or AF_INET6.
+ * An IPv4-mapped IPv6 address is given as the IPv4 address (rules_addr_set() does that).
+ */
+struct rules_addr {
+	int family;
+	unsigned char a[16];
+};
 
 /*
  * One request as the engine sees it. Every field is a borrowed slice (not NUL-terminated).
@@ -47,6 +58,13 @@ struct rules;
  *  - port:   the port the request goes to. 0 means the ":port" of host, and when host has
  *            none, unknown: rules with a port= key then do not match (rules without one match
  *            every port, as in coder/boundary).
+ *  - addr:   the address boundary connects to, or NULL while it is not known yet (the request
+ *            is decided before the name is resolved). When host is an address literal, that
+ *            address is used when addr is NULL. With an address, ip= keys are checked and a rule
+ *            that does not name the host exactly (domain=*, *.example.com, none) does not match
+ *            an internal address (rules_addr_internal()) unless its ip= covers it. Without one,
+ *            an allow rule's ip= is taken as met (the caller checks each address before it
+ *            connects: rules_match() again with addr set) and a deny rule's ip= as not met.
  */
 struct rules_request {
 	const char *method;
@@ -56,19 +74,25 @@ struct rules_request {
 	const char *path;
 	size_t path_len;
 	uint16_t port;
+	const struct rules_addr *addr;
 };
 
 /*
- * The outcome of rules_match(). On allow, rule is the index of the first matching rule (in the
- * order they were added) and raw is that rule as the user wrote it, valid as long as the set
- * lives. On deny, raw is NULL and reason is a static sentence for a person ("no rule matches",
- * "the host is not a valid name or address", ...).
+ * The outcome of rules_match(). On allow, rule is the index of the first matching allow rule
+ * (in the order they were added) and raw is that rule as the user wrote it, valid as long as
+ * the set lives. On deny, reason is a static sentence for a person ("no rule matches", "the host
+ * is not a valid name or address", ...); when a deny rule decided, deny_rule is set, and rule
+ * and raw are the first deny rule that matched. When only the address kept a rule from
+ * matching (ip=, or an internal address under a wildcard rule), near is that rule as written,
+ * for a refusal that says what to change; else NULL.
  */
 struct rules_decision {
 	bool allow;
 	size_t rule;
 	const char *raw;
 	const char *reason;
+	bool deny_rule;
+	const char *near;
 };
 
 /* Returns an empty set (which denies everything), or NULL with errno set. */
@@ -86,6 +110,14 @@ void rules_free(struct rules *r);
 int rules_add(struct rules *r, const char *spec, size_t *err_col, char *err, size_t errlen);
 
 /*
+ * The same for a deny rule: a request it matches is refused whatever the allow rules say. A deny
+ * rule with method= or path= refuses only requests it can see; one without them refuses whole
+ * connections to its hosts and ports too (rules_match_host()), and one with neither port= nor
+ * ip= also refuses the names themselves (RULES_DOMAIN).
+ */
+int rules_add_deny(struct rules *r, const char *spec, size_t *err_col, char *err, size_t errlen);
+
+/*
  * Parses spec without keeping it: 0 if rules_add() would accept it, else -RULES_E_* with err
  * filled as rules_add() fills it. For suggesting a rule to a person only when it is one.
  */
@@ -96,6 +128,12 @@ size_t rules_count(const struct rules *r);
 
 /* The rule at index i as written (i < rules_count()). */
 const char *rules_raw(const struct rules *r, size_t i);
+
+/* True if rule i (< rules_count()) was added by rules_add_deny(). */
+bool rules_is_deny(const struct rules *r, size_t i);
+
+/* True if rule i (< rules_count()) has an ip= key. */
+bool rules_has_ip(const struct rules *r, size_t i);
 
 /*
  * Fills *req for rules_match() with the NUL-terminated method and host, the path_len bytes of
@@ -134,6 +172,31 @@ enum rules_scope {
 void rules_match_host(const struct rules *r, const char *host, size_t host_len, uint16_t port,
 		      enum rules_scope scope, struct rules_decision *d);
 
+/*
+ * rules_match_host() for the host, port and address of req (its method and path are not
+ * looked at): what a connection decided on its host alone is checked against before it goes to
+ * req->addr.
+ */
+void rules_match_host_req(const struct rules *r, const struct rules_request *req,
+			  enum rules_scope scope, struct rules_decision *d);
+
+/*
+ * Fills *out from a sockaddr_in or sockaddr_in6 (an IPv4-mapped one as IPv4). Returns 0, or -1
+ * for another family.
+ */
+int rules_addr_set(struct rules_addr *out, const void *sockaddr);
+
+/*
+ * True if a is not on the internet: loopback, "this network", link-local (cloud metadata
+ * included), RFC 1918, CGNAT (100.64.0.0/10), the IETF's 192.0.0.0/24, ULA (fc00::/7), IPv6
+ * loopback, unspecified and link-local, and the IPv4 forms embedded in NAT64 (64:ff9b::/96)
+ * and 6to4 (2002::/16) addresses. A wildcard rule does not reach these (struct rules_request).
+ */
+bool rules_addr_internal(const struct rules_addr *a);
+
+/* Writes a as text ("10.0.0.1", "fd00::1") into buf. */
+void rules_addr_str(const struct rules_addr *a, char *buf, size_t len);
+
 /* True if rule i (< rules_count()) is a stream rule. */
 bool rules_is_stream(const struct rules *r, size_t i);
 
@@ -142,6 +205,12 @@ bool rules_is_stream(const struct rules *r, size_t i);
  * none admits any host, which the proxy does not take to include the host's own addresses.
  */
 bool rules_names_host(const struct rules *r, size_t i);
+
+/*
+ * True if rule i (< rules_count()) names one host exactly: a domain= without any "*". Only such
+ * a rule, or an ip= covering the address, lets a name reach an internal address.
+ */
+bool rules_names_host_exactly(const struct rules *r, size_t i);
 
 /*
  * Removes dot-segments ("/a/./b/../c" -> "/a/c", RFC 3986 section 5.2.4) from the path part of

@@ -146,10 +146,10 @@ static int set_value(struct loader *l, const struct opts_def *d, const char *wha
 /* The value of a list key, starting at the current event. */
 static int load_list(struct loader *l, const struct opts_def *d)
 {
-	const char *item = d->id == OPTS_ALLOW	     ? "rule"
-			   : d->id == OPTS_SECRET    ? "secret"
-			   : d->type == OPTS_T_PATHS ? "path"
-						     : "target";
+	const char *item = d->id == OPTS_ALLOW || d->id == OPTS_DENY ? "rule"
+			   : d->id == OPTS_SECRET		     ? "secret"
+			   : d->type == OPTS_T_PATHS		     ? "path"
+								     : "target";
 	int ret;
 
 	if (l->ev.type == YAML_SCALAR_EVENT && is_null(&l->ev))
@@ -441,6 +441,14 @@ void config_generate(FILE *f)
 			      "#  - \"domain=api.anthropic.com\"\n"
 			      "#  - \"method=GET,HEAD domain=*.github.com path=/api/*\"\n",
 			      f);
+		} else if (d->id == OPTS_DENY) {
+			fputs("# Deny rules, in the same grammar: what one matches is refused even "
+			      "when an\n"
+			      "# allow rule matches it too, e.g.:\n"
+			      "#deny:\n"
+			      "#  - \"domain=*.internal.example.com\"\n"
+			      "#  - \"method=DELETE,PUT domain=api.github.com\"\n",
+			      f);
 		} else {
 			fprintf(f, "# %s.\n", d->help);
 		}
@@ -489,10 +497,10 @@ int config_reload_rules(const struct opts *o, const char *path, bool must_exist,
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = opts_rules_compile(o, &t.allow.file, r, err, errlen);
+	ret = opts_rules_compile(o, &t.allow.file, &t.deny.file, r, err, errlen);
 	if (ret)
 		goto out;
-	*n_file = t.allow.file.n;
+	*n_file = t.allow.file.n + t.deny.file.n;
 	*out = r;
 	r = NULL;
 out:

@@ -9,6 +9,7 @@
  * for a command that cannot be run or found) and the log file under --log-dir. It never runs
  * a command itself: only the jail does, so nothing can run unjailed.
  */
+#include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
@@ -92,15 +93,39 @@ static void compat_notes(const struct opts *o)
 			 "--enable-session-correlation");
 }
 
-/* --test: one ALLOW/DENY line per URL on stdout. Returns 0 if all were allowed, else 1. */
+/* --ip ADDR for --test: false if ADDR is not an address. */
+static bool test_addr(const char *s, struct rules_addr *a)
+{
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+	struct sockaddr_in s4 = {.sin_family = AF_INET};
+
+	if (inet_pton(AF_INET, s, &s4.sin_addr) == 1)
+		return rules_addr_set(a, &s4) == 0;
+	if (inet_pton(AF_INET6, s, &s6.sin6_addr) == 1)
+		return rules_addr_set(a, &s6) == 0;
+	return false;
+}
+
+/*
+ * --test: one ALLOW/DENY line per URL on stdout, naming the rule that decided (an allow rule, or
+ * a deny rule). Returns 0 if all were allowed, else 1.
+ */
 static int run_tests(const struct opts *o)
 {
 	struct rules_decision d;
 	struct rules_request req;
+	struct rules_addr addr;
+	bool has_addr = o->test_ip && o->test_ip[0];
 	int status = 0;
 	char *path;
 	size_t i;
 
+	if (has_addr && !test_addr(o->test_ip, &addr)) {
+		log_error("--ip \"%s\": not an IPv4 or IPv6 address (write it like 10.0.0.7 or "
+			  "fd00::7)",
+			  o->test_ip);
+		return LOG_EXIT_FAILURE;
+	}
 	for (i = 0; i < o->n_tests; i++) {
 		const struct opts_test *t = &o->tests[i];
 
@@ -121,19 +146,28 @@ static int run_tests(const struct opts *o)
 		req.method_len = strlen(t->method);
 		req.path = path;
 		req.path_len = rules_path_normalize(path, req.path_len);
+		if (has_addr)
+			req.addr = &addr;
 		/* TCP: a connection that is not HTTP; CONNECT: a tunnel, judged on host and port. */
 		if (strcmp(t->method, "TCP") == 0)
-			rules_match_host(o->rules, req.host, req.host_len, req.port, RULES_STREAM,
-					 &d);
+			rules_match_host_req(o->rules, &req, RULES_STREAM, &d);
 		else if (strcmp(t->method, "CONNECT") == 0)
-			rules_match_host(o->rules, req.host, req.host_len, req.port, RULES_ANY, &d);
+			rules_match_host_req(o->rules, &req, RULES_ANY, &d);
 		else
 			rules_match(o->rules, &req, &d);
 		if (d.allow) {
 			printf("ALLOW %s %s (rule: %s)\n", t->method, t->url, d.raw);
+		} else if (d.deny_rule) {
+			printf("DENY %s %s (deny rule: %s)\n", t->method, t->url, d.raw);
+			status = 1;
 		} else {
 			printf("DENY %s %s\n", t->method, t->url);
-			log_info("%s %s denied: %s", t->method, t->url, d.reason);
+			if (d.near)
+				log_info("%s %s denied: %s (the rule \"%s\" matches all but "
+					 "the address: add an ip= that covers it to allow it)",
+					 t->method, t->url, d.reason, d.near);
+			else
+				log_info("%s %s denied: %s", t->method, t->url, d.reason);
 			status = 1;
 		}
 		free(path);

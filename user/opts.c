@@ -41,6 +41,8 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_ALLOW] = {OPTS_ALLOW, "allow", 0, "BOUNDARY_ALLOW", "allowlist", OPTS_T_RULES, NULL,
 		    "RULE", "allow requests that RULE matches (repeatable)", true, F(allow),
 		    PROXY_CMDS},
+    [OPTS_DENY] = {OPTS_DENY, "deny", 0, "BOUNDARY_DENY", "deny", OPTS_T_RULES, NULL, "RULE",
+		   "refuse what RULE matches, whatever allows it", true, F(deny), PROXY_CMDS},
     [OPTS_SECRET] = {OPTS_SECRET, "secret", 0, "BOUNDARY_SECRET", "secrets", OPTS_T_SECRETS, NULL,
 		     "SPEC", "NAME domain=HOST: the jail sees a placeholder for NAME", false,
 		     F(secret), PROXY_CMDS},
@@ -66,6 +68,9 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_TEST] = {OPTS_TEST, "test", 0, NULL, NULL, OPTS_T_TEST, NULL, "[METHOD] URL",
 		   "say if the rules allow URL; run nothing (repeatable)", false, 0,
 		   OPTS_IN(OPTS_CMD_RUN)},
+    [OPTS_TEST_IP] = {OPTS_TEST_IP, "ip", 0, NULL, NULL, OPTS_T_STRING, "", "ADDR",
+		      "--test: as if the connection went to ADDR (for ip= rules)", false,
+		      F(test_ip), OPTS_IN(OPTS_CMD_RUN)},
     [OPTS_VERSION] = {OPTS_VERSION, "version", 0, NULL, NULL, OPTS_T_ACTION, NULL, NULL,
 		      "print the version and exit", false, 0, PROXY_CMDS},
     [OPTS_HELP] = {OPTS_HELP, "help", 'h', NULL, NULL, OPTS_T_ACTION, NULL, NULL,
@@ -885,6 +890,8 @@ void opts_fini(struct opts *o)
 
 	strv_free(&o->allow.file);
 	strv_free(&o->allow.cli);
+	strv_free(&o->deny.file);
+	strv_free(&o->deny.cli);
 	strv_free(&o->inject.file);
 	strv_free(&o->inject.cli);
 	strv_free(&o->secret.file);
@@ -1047,16 +1054,17 @@ static int sudo_user(struct opts *o, char *err, size_t errlen)
 	return 0;
 }
 
-static int compile(struct rules *r, const struct opts_strv *sv, char *err, size_t errlen)
+static int compile(struct rules *r, const struct opts_strv *sv, bool deny, char *err, size_t errlen)
 {
 	char why[256] = "", q[QLEN];
 	size_t i, col = 0;
 	int ret;
 
 	for (i = 0; i < sv->n; i++) {
-		ret = rules_add(r, sv->v[i], &col, why, sizeof(why));
+		ret = deny ? rules_add_deny(r, sv->v[i], &col, why, sizeof(why))
+			   : rules_add(r, sv->v[i], &col, why, sizeof(why));
 		if (ret < 0) {
-			snprintf(err, errlen, "rule %s: column %zu: %s",
+			snprintf(err, errlen, "%srule %s: column %zu: %s", deny ? "deny " : "",
 				 opts_quote(sv->v[i], q, sizeof(q)), col,
 				 why[0] ? why : rules_strerror(ret));
 			return ret == -RULES_E_NOMEM ? -ENOMEM : -EINVAL;
@@ -1180,9 +1188,9 @@ static int finish_inject(struct opts *o, char *err, size_t errlen)
 	o->inject_rules = rules_new();
 	if (!o->inject_rules)
 		return oom(err, errlen);
-	ret = compile(o->inject_rules, &o->inject.file, err, errlen);
+	ret = compile(o->inject_rules, &o->inject.file, false, err, errlen);
 	if (!ret)
-		ret = compile(o->inject_rules, &o->inject.cli, err, errlen);
+		ret = compile(o->inject_rules, &o->inject.cli, false, err, errlen);
 	if (ret || rules_count(o->inject_rules) > 0)
 		return ret;
 	if (!url || !url[0]) {
@@ -1292,19 +1300,23 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 	o->rules = rules_new();
 	if (!o->rules)
 		return oom(err, errlen);
-	return opts_rules_compile(o, &o->allow.file, o->rules, err, errlen);
+	return opts_rules_compile(o, &o->allow.file, &o->deny.file, o->rules, err, errlen);
 }
 
-int opts_rules_compile(const struct opts *o, const struct opts_strv *file, struct rules *r,
-		       char *err, size_t errlen)
+int opts_rules_compile(const struct opts *o, const struct opts_strv *file,
+		       const struct opts_strv *deny_file, struct rules *r, char *err, size_t errlen)
 {
 	int ret;
 
-	ret = compile(r, file, err, errlen);
+	ret = compile(r, file, false, err, errlen);
 	if (!ret)
-		ret = compile(r, &o->allow.cli, err, errlen);
+		ret = compile(r, &o->allow.cli, false, err, errlen);
 	/* The --save-rules file too: on a reload it may have grown ("always" answers). */
 	if (!ret && o->save_rules && o->save_rules[0])
 		ret = load_saved_rules(o->save_rules, r, err, errlen);
+	if (!ret)
+		ret = compile(r, deny_file, true, err, errlen);
+	if (!ret)
+		ret = compile(r, &o->deny.cli, true, err, errlen);
 	return ret;
 }

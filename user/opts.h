@@ -30,6 +30,7 @@ struct secrets;
 /* Every option, in the order of the table. */
 enum opts_id {
 	OPTS_ALLOW = 0,
+	OPTS_DENY,
 	OPTS_SECRET,
 	OPTS_CONFIG,
 	OPTS_LOG_LEVEL,
@@ -38,6 +39,7 @@ enum opts_id {
 	OPTS_USER,
 	OPTS_USE_REAL_DNS,
 	OPTS_TEST,
+	OPTS_TEST_IP,
 	OPTS_VERSION,
 	OPTS_HELP,
 	OPTS_JAIL_TYPE,
@@ -202,6 +204,7 @@ struct opts {
 	enum opts_cmd cmd; /* the subcommand named, also for its --help */
 
 	struct opts_list allow;	 /* rule specs, as written */
+	struct opts_list deny;	 /* deny rule specs, as written */
 	struct opts_list secret; /* --secret specs, as written: names unique, SECRET_MAX at most */
 	char *config;		 /* --config / BOUNDARY_CONFIG; NULL: the default path */
 	enum log_level log_level;
@@ -219,6 +222,7 @@ struct opts {
 	struct opts_list inject;   /* session-id inject targets, as written (rules with a domain) */
 	unsigned upstream_timeout; /* seconds an upstream may stay silent before a 504 */
 	char *upstream_ca;	   /* also trusted for upstream servers; "" for none */
+	char *test_ip;		   /* --test's answers for a connection to this address; "": none */
 	char *audit_log;	   /* "-", a file or a directory; "" for none (or --log-dir's) */
 	char *listen;		   /* boundary serve's ADDR:PORT */
 	struct opts_forwards forwards; /* --port-forward, in order */
@@ -315,11 +319,13 @@ int opts_finish(struct opts *o, char *err, size_t errlen);
 /*
  * Compiles into r, in this order: the rule specs in file (a config file's allowlist), o's --allow
  * rules (or BOUNDARY_ALLOW's), then the rules of o's --save-rules file (a missing file holds
- * none). opts_finish() and a reload (config_reload_rules()) share it, so both read the same
- * sources in the same order. Returns 0, or -EINVAL / -ENOMEM with err set.
+ * none), and as deny rules those of deny_file (the file's deny: list) and o's --deny. opts_finish()
+ * and a reload (config_reload_rules()) share it, so both read the same sources in the same order.
+ * Returns 0, or -EINVAL / -ENOMEM with err set.
  */
-int opts_rules_compile(const struct opts *o, const struct opts_strv *file, struct rules *r,
-		       char *err, size_t errlen);
+int opts_rules_compile(const struct opts *o, const struct opts_strv *file,
+		       const struct opts_strv *deny_file, struct rules *r, char *err,
+		       size_t errlen);
 
 /*
  * The known flag (without "--") of a subcommand in cmds (OPTS_IN() bits), or the config key,

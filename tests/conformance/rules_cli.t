@@ -17,10 +17,20 @@ while IFS=$'\t' read -r id rules method url expect detail source; do
 	while :; do
 		one=${rest%% || *}
 		[ "$one" = '""' ] && one=""
-		args+=(--allow "$one")
+		case "$one" in
+		deny:*) args+=(--deny "${one#deny:}") ;;
+		*) args+=(--allow "$one") ;;
+		esac
 		[ "$one" = "$rest" ] || [ "${rest#* || }" = "$rest" ] && break
 		rest=${rest#* || }
 	done
+	# "GET@10.0.0.7": the address the connection goes to, given with --ip.
+	case "$method" in
+	*@*)
+		args+=(--ip "${method#*@}")
+		method=${method%%@*}
+		;;
+	esac
 	run_b "${args[@]}" --test "$method" "$url"
 	case "$expect" in
 	allow)
@@ -32,6 +42,7 @@ while IFS=$'\t' read -r id rules method url expect detail source; do
 		;;
 	deny)
 		want="DENY $method $url"
+		case "$detail" in by:*) want+=" (deny rule: ${detail#by:})" ;; esac
 		if [ "$rc" = 1 ] && [ "$out" = "$want" ]; then ok "$id $source"; else
 			fail "$id $source"
 			diag "want: $want (exit 1)" "got:  $out (exit $rc)" "stderr: $err"

@@ -4,6 +4,7 @@
  * rules engine and reports each as a TAP line. The table's header says what each column means.
  * Usage: rules_conformance TABLE
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,11 +54,32 @@ static int add_rules(struct rules *set, char *spec, size_t *col, char *msg, size
 		next = strstr(spec, " || ");
 		if (next)
 			*next = '\0';
-		ret = rules_add(set, strcmp(spec, "\"\"") == 0 ? "" : spec, col, msg, msglen);
+		if (strncmp(spec, "deny:", 5) == 0)
+			ret = rules_add_deny(set, spec + 5, col, msg, msglen);
+		else
+			ret =
+			    rules_add(set, strcmp(spec, "\"\"") == 0 ? "" : spec, col, msg, msglen);
 		if (ret < 0 || !next)
 			return ret;
 		spec = next + 4;
 	}
+}
+
+/* "GET@10.0.0.7": the method, and the address the connection goes to (NULL if none). */
+static const struct rules_addr *method_addr(char *method, struct rules_addr *a)
+{
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+	struct sockaddr_in s4 = {.sin_family = AF_INET};
+	char *at = strchr(method, '@');
+
+	if (!at)
+		return NULL;
+	*at++ = '\0';
+	if (inet_pton(AF_INET, at, &s4.sin_addr) == 1 && rules_addr_set(a, &s4) == 0)
+		return a;
+	if (inet_pton(AF_INET6, at, &s6.sin6_addr) == 1 && rules_addr_set(a, &s6) == 0)
+		return a;
+	return NULL;
 }
 
 /* Returns NULL when the row holds, else what went wrong (in buf). */
@@ -66,6 +88,8 @@ static const char *check_row(struct row *r, char *buf, size_t buflen)
 	struct rules *set = rules_new();
 	struct rules_request req;
 	struct rules_decision d;
+	struct rules_addr addr;
+	const struct rules_addr *at = method_addr(r->method, &addr);
 	char msg[256], *path = NULL;
 	const char *fail = NULL;
 	size_t col = 0;
@@ -109,10 +133,11 @@ static const char *check_row(struct row *r, char *buf, size_t buflen)
 		req.path_len = rules_path_normalize(path, req.path_len);
 		req.method = r->method;
 		req.method_len = strlen(r->method);
+		req.addr = at;
 		if (strcmp(r->method, "TCP") == 0)
-			rules_match_host(set, req.host, req.host_len, req.port, RULES_STREAM, &d);
+			rules_match_host_req(set, &req, RULES_STREAM, &d);
 		else if (strcmp(r->method, "CONNECT") == 0)
-			rules_match_host(set, req.host, req.host_len, req.port, RULES_ANY, &d);
+			rules_match_host_req(set, &req, RULES_ANY, &d);
 		else
 			rules_match(set, &req, &d);
 	}
@@ -124,6 +149,10 @@ static const char *check_row(struct row *r, char *buf, size_t buflen)
 	} else if (strcmp(r->expect, "deny") == 0) {
 		if (d.allow)
 			fail = "allowed";
+		else if (strncmp(r->detail, "by:", 3) == 0)
+			fail = d.deny_rule && strcmp(d.raw, r->detail + 3) == 0
+				   ? NULL
+				   : "not denied by that deny rule";
 		else if (strcmp(r->detail, "-") != 0 && !strstr(d.reason, r->detail))
 			fail = "denied for the wrong reason";
 	} else {
