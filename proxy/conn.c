@@ -263,12 +263,10 @@ void conn_sniff_begin(struct conn *c)
 		return;
 	rules_match_host(rules, c->dname, n, c->dport, RULES_REQUESTS, &dr);
 	if (!dr.allow) {
-		decide_start_stream(c, c->dname, c->dport, ds.raw,
-				    !rules_names_host(rules, ds.rule), CONN_STREAM_TCP);
+		decide_start_stream(c, c->dname, c->dport, ds.raw, true, CONN_STREAM_TCP);
 		return;
 	}
 	c->stream_rule = ds.raw;
-	c->stream_rule_any = !rules_names_host(rules, ds.rule);
 }
 
 /* Not enough bytes to decide yet: look again on the next tick, not on every wakeup. */
@@ -320,8 +318,7 @@ static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n,
 	rules_match_host(rules, name, strlen(name), c->dport, RULES_STREAM, &ds);
 	if (!ds.allow)
 		return false;
-	decide_start_stream(c, name, c->dport, ds.raw, !rules_names_host(rules, ds.rule),
-			    CONN_STREAM_TLS);
+	decide_start_stream(c, name, c->dport, ds.raw, true, CONN_STREAM_TLS);
 	return true;
 }
 
@@ -369,8 +366,7 @@ static bool step_sniff(struct conn *c)
 			rules_match_host(conn_rules(c), c->dname, strlen(c->dname), c->dport,
 					 RULES_STREAM, &ds);
 			if (ds.allow) {
-				decide_start_stream(c, c->dname, c->dport, ds.raw,
-						    !rules_names_host(conn_rules(c), ds.rule),
+				decide_start_stream(c, c->dname, c->dport, ds.raw, true,
 						    CONN_STREAM_TCP);
 				return true;
 			}
@@ -755,8 +751,8 @@ void conn_timeout(struct conn *c)
 				c->deadline = c->sniff_deadline;
 			} else if (c->stream_rule && c->sniffed == CONN_SNIFFED_NOTHING) {
 				/* Silent: a protocol whose server speaks first. */
-				decide_start_stream(c, c->dname, c->dport, c->stream_rule,
-						    c->stream_rule_any, CONN_STREAM_TCP);
+				decide_start_stream(c, c->dname, c->dport, c->stream_rule, true,
+						    CONN_STREAM_TCP);
 			} else if (c->sniffed == CONN_SNIFFED_NOTHING && c->dport != 80 &&
 				   c->dport != 443 &&
 				   decide_dry_run_stream(

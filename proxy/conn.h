@@ -20,6 +20,7 @@
 #include "proxy/loop.h"
 #include "proxy/proxy.h"
 #include "proxy/xport.h"
+#include "rules/rules.h"
 
 struct rules;
 struct h2pipe;
@@ -77,8 +78,9 @@ struct idle_up {
 	struct idle_up *next;
 	char key[300]; /* "https://host:port" */
 	struct xport x;
-	uint64_t since; /* ms */
-	bool host_own;	/* it reaches an address of this host: not for a wildcard rule's request */
+	uint64_t since;		/* ms */
+	struct rules_addr peer; /* where it goes: checked against each request's rules */
+	bool peer_known;
 };
 
 enum conn_state {
@@ -122,8 +124,11 @@ struct conn {
 	char dname[264];
 	uint16_t dport;
 	const char *stream_rule; /* a stream rule that allows dname:dport, when HTTP rules do too */
-	bool stream_rule_any;	 /* ... and it names no host */
-	bool any_host; /* allowed by a rule that names no host: the host's own addresses are shut */
+	/*
+	 * Decided by the rules: each address it may connect to (resolved, pooled, a head start's)
+	 * is checked against them again first (upstream_addr_ok()). A request, or a stream.
+	 */
+	enum { ADDR_CHECK_NONE, ADDR_CHECK_REQUEST, ADDR_CHECK_STREAM } addr_check;
 	uint64_t sniff_deadline; /* the first bytes must arrive by then */
 	enum conn_sniffed sniffed;
 	bool silent_hint; /* a silent client was told which rule a server-first protocol needs */
@@ -291,6 +296,8 @@ void decide_audit(struct conn *c, const char *event, const char *decision, const
 void decide_audit_end(struct conn *c, int status);
 /* A 403 for c's request naming the process, the reason and the --allow that would admit it. */
 void decide_refuse(struct conn *c, const char *reason);
+/* The same for a request a deny rule refuses: the 403 and the record name the rule. */
+void decide_refuse_denied(struct conn *c, const char *rule);
 /*
  * The hook for a request the rules refuse; its head is still at the front of cin. Returns
  * OPINION_ALLOW with *rule set, OPINION_DENY with *why set, or OPINION_WAIT (parked in
@@ -304,7 +311,7 @@ const char *decide_by_str(enum conn_decider by);
 const char *decide_stream_str(enum conn_stream kind);
 /* Splices c to name:port untouched under the stream rule rule (kind: tcp or tls). */
 void decide_start_stream(struct conn *c, const char *name, uint16_t port, const char *rule,
-			 bool any_host, enum conn_stream kind);
+			 bool by_rules, enum conn_stream kind);
 /* Closes a connection no stream rule allows, saying what it was (what) and the rule it needs. */
 void decide_refuse_stream(struct conn *c, const char *what);
 /* Under --dry-run, splices what no rule allows (marked would_deny): true if it did. */
@@ -405,6 +412,12 @@ bool upstream_retry_h2(struct conn *c);
 bool upstream_retry_refused(struct conn *c);
 /* The upstream failed: a 502 or 504 (code) saying why, or the end of a head start. */
 void upstream_failed(struct conn *c, int code, const char *why);
+/*
+ * Whether c's rules let it go to address a (see addr_check); d, if not NULL, gets the decision.
+ * upstream_peer() fills *a with where the connected socket fd goes: -1 if it cannot say.
+ */
+bool upstream_addr_ok(const struct conn *c, const struct rules_addr *a, struct rules_decision *d);
+int upstream_peer(int fd, struct rules_addr *a);
 /* c's idle upstream connection goes to the worker's pool for the next request to its origin. */
 void upstream_pool_put(struct conn *c);
 /* Gets c an upstream for its request: from the pool, its head start, or a lookup (CONN_RESOLVE). */

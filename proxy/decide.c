@@ -191,9 +191,39 @@ static bool valid_rule(const char *spec)
 	return rules_check(spec, NULL, 0) == 0;
 }
 
+/* The 403 and its log line and record; rule is the deny rule that decided, or NULL. */
+static void refuse(struct conn *c, const char *reason, const char *rule, const char *how)
+{
+	char body[4096];
+
+	log_warn("DENY %s %s from %s: %s", c->method, c->url, c->who, reason);
+	decide_audit(c, "request", "deny", rule, reason, 403);
+	snprintf(body, sizeof(body),
+		 "\xf0\x9f\x9a\xab Request Blocked by Boundary\n\n"
+		 "Request: %s %s\n"
+		 "Host: %s\n"
+		 "Process: %s\n"
+		 "Why: %s\n\n"
+		 "%s",
+		 c->method, c->url, c->host[0] ? c->host : "(none)", c->who, reason, how);
+	exchange_respond(c, 403, "Forbidden", body, c->client_close);
+}
+
+void decide_refuse_denied(struct conn *c, const char *rule)
+{
+	char reason[600], how[900];
+
+	snprintf(reason, sizeof(reason), "the deny rule \"%s\" matches it", rule);
+	snprintf(how, sizeof(how),
+		 "A deny rule refuses what it matches whatever the allow rules say. To let this "
+		 "request through, remove or narrow that rule (--deny, or the config file's "
+		 "deny: list).\n");
+	refuse(c, reason, rule, how);
+}
+
 void decide_refuse(struct conn *c, const char *reason)
 {
-	char body[4096], name[264], path[512], rule1[400], rule2[1024], how[1600];
+	char name[264], path[512], rule1[400], rule2[1024], how[1600];
 	size_t plen;
 
 	host_name_only(c->host, name, sizeof(name));
@@ -202,9 +232,6 @@ void decide_refuse(struct conn *c, const char *reason)
 		plen = sizeof(path) - 1;
 	memcpy(path, c->path ? c->path : "/", plen);
 	path[plen] = '\0';
-	log_warn("DENY %s %s from %s: %s", c->method, c->url, c->who, reason);
-	decide_audit(c, "request", "deny", NULL, reason, 403);
-
 	snprintf(rule1, sizeof(rule1), "domain=%s", name);
 	snprintf(rule2, sizeof(rule2), "method=%s domain=%s path=%s", c->method, name, path);
 	if (!name[0] || !valid_rule(rule1)) {
@@ -224,15 +251,7 @@ void decide_refuse(struct conn *c, const char *reason)
 			 "  --allow \"%s\"   # only this method and path\n",
 			 rule1, rule2);
 	}
-	snprintf(body, sizeof(body),
-		 "\xf0\x9f\x9a\xab Request Blocked by Boundary\n\n"
-		 "Request: %s %s\n"
-		 "Host: %s\n"
-		 "Process: %s\n"
-		 "Why: %s\n\n"
-		 "%s",
-		 c->method, c->url, c->host[0] ? c->host : "(none)", c->who, reason, how);
-	exchange_respond(c, 403, "Forbidden", body, c->client_close);
+	refuse(c, reason, NULL, how);
 }
 
 /* --- a second opinion on what the rules refuse ---------------------------------------------- */
@@ -400,12 +419,12 @@ void conn_decided(struct conn *c, struct decide_job *job)
 
 /* Splices the connection to name:port under rule: no HTTP, no interception. */
 void decide_start_stream(struct conn *c, const char *name, uint16_t port, const char *rule,
-			 bool any_host, enum conn_stream kind)
+			 bool by_rules, enum conn_stream kind)
 {
 	size_t n = strlen(name);
 
 	c->stream = kind;
-	c->any_host = any_host;
+	c->addr_check = by_rules ? ADDR_CHECK_STREAM : ADDR_CHECK_NONE;
 	c->method[0] = '\0';
 	snprintf(c->host, sizeof(c->host), "%s:%u", name, port);
 	snprintf(c->url, sizeof(c->url), "%s://%s:%u", decide_stream_str(kind), name, port);
@@ -436,6 +455,7 @@ void decide_start_stream(struct conn *c, const char *name, uint16_t port, const 
 /* A connection that is not HTTP (or TLS that no rule reads) and that no stream rule allows. */
 void decide_refuse_stream(struct conn *c, const char *what)
 {
+	struct rules_decision d = {.deny_rule = false};
 	char rule[300], why[512];
 
 	c->stream = CONN_STREAM_TCP; /* closed below: named for its log line and record */
@@ -450,6 +470,17 @@ void decide_refuse_stream(struct conn *c, const char *what)
 	snprintf(rule, sizeof(rule), "domain=%s port=%u", c->dname, c->dport);
 	snprintf(why, sizeof(why), "%s, and no rule with port= allows %s", what,
 		 c->dname[0] ? c->host : "it");
+	if (c->dname[0])
+		rules_match_host(conn_rules(c), c->dname, strlen(c->dname), c->dport, RULES_STREAM,
+				 &d);
+	if (d.deny_rule) {
+		snprintf(why, sizeof(why), "%s, and the deny rule \"%s\" refuses %s", what, d.raw,
+			 c->host);
+		log_warn("DENY %s from %s: %s", c->url, c->who, why);
+		decide_audit(c, "request", "deny", d.raw, why, 0);
+		conn_close(c, "refused: a deny rule");
+		return;
+	}
 	if (c->dname[0] && valid_rule(rule))
 		log_warn("DENY %s from %s: %s (to allow it: --allow \"%s\")", c->url, c->who, why,
 			 rule);

@@ -396,6 +396,10 @@ static void handle_request(struct conn *c, size_t len)
 			return;
 		}
 		rules_match_host(conn_rules(c), c->host, strlen(c->host), port, RULES_ANY, &d);
+		if (d.deny_rule && !cfg->dry_run) {
+			decide_refuse_denied(c, d.raw);
+			return;
+		}
 		if (!d.allow && !cfg->policy && !cfg->dry_run) {
 			decide_refuse(c, "no rule allows any request to this host");
 			return;
@@ -494,6 +498,17 @@ static void handle_request(struct conn *c, size_t len)
 	rules_match(conn_rules(c), &rq, &d);
 	if (d.allow)
 		c->verdict = VERDICT_NONE; /* a reload allowed it meanwhile: the answer is moot */
+	/* A deny rule is not second-guessed: no program or person is asked to overrule it. */
+	if (d.deny_rule && !cfg->dry_run) {
+		c->verdict = VERDICT_NONE;
+		buf_consume(&c->cin, len);
+		if (has_body && (r->flags & HTTP1_F_EXPECT_CONTINUE))
+			c->client_close = true;
+		decide_refuse_denied(c, d.raw);
+		if (c->state != CONN_FLUSH_CLOSE && c->state != CONN_DEAD && has_body)
+			conn_set_state(c, CONN_DISCARD);
+		return;
+	}
 	if (!d.allow) {
 		switch (decide_second_opinion(c, port, d.reason, &d.raw, &why)) {
 		case OPINION_WAIT:
@@ -526,11 +541,14 @@ static void handle_request(struct conn *c, size_t len)
 	else
 		log_info("ALLOW %s %s from %s (rule: %s)", c->method, c->url, c->who, d.raw);
 	/*
-	 * The host-local guard is for wildcard rules. A request let through by --dry-run, the
-	 * rules program or the person at the terminal was let through by its own host's name.
+	 * The rules decided before the name was resolved: each address is checked against them
+	 * before it is connected to (ip=, and no internal address for a wildcard rule). A request
+	 * let through by --dry-run, the rules program or the person at the terminal was let
+	 * through by its own host's name.
 	 */
-	c->any_host = !c->would_deny && c->decided_by == CONN_DECIDED_BY_RULES &&
-		      !rules_names_host(conn_rules(c), d.rule);
+	c->addr_check = !c->would_deny && c->decided_by == CONN_DECIDED_BY_RULES
+			    ? ADDR_CHECK_REQUEST
+			    : ADDR_CHECK_NONE;
 	c->t_start = util_now_ms();
 	c->bytes_up = c->bytes_down = 0;
 	decide_audit(c, "request", "allow", d.raw, c->would_deny ? why : NULL, 0);

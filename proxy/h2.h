@@ -58,13 +58,12 @@ bool h2_prior_knowledge(const struct conn *c);
 
 /*
  * c's new upstream connection speaks HTTP/2 (ALPN h2, or prior: h2c): it becomes a session of
- * its own, and c's ux a stream on it. host_own: it reaches one of this host's own addresses.
- * Returns 0, or -ENOMEM.
+ * its own, and c's ux a stream on it. Returns 0, or -ENOMEM.
  */
-int h2_up_adopt(struct conn *c, bool prior, bool host_own);
+int h2_up_adopt(struct conn *c, bool prior);
 /* A head start h that chose h2: its connection becomes an idle session, for streams to come. */
-int h2_up_park(struct conn *h, bool host_own);
-/* A session to c->up_key with room for one more stream: c's ux becomes one. */
+int h2_up_park(struct conn *h);
+/* A session to c->up_key, at an address c's rules allow, with room for one more stream. */
 bool h2_up_take(struct conn *c);
 
 /* The pipe behind an xport (xport.c): as xport_read, xport_write and xport_close. */

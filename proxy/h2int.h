@@ -24,11 +24,12 @@ enum pipe_out {
 
 struct h2sess {
 	nghttp2_session *ng;
-	struct conn *c; /* the connection whose socket it speaks on */
-	bool server;	/* facing a jailed client; else an upstream */
-	bool plain;	/* h2c */
-	bool host_own;	/* an upstream session that reaches one of this host's own addresses */
-	bool goaway;	/* no new streams: it goes once the last one is done */
+	struct conn *c;		/* the connection whose socket it speaks on */
+	bool server;		/* facing a jailed client; else an upstream */
+	bool plain;		/* h2c */
+	struct rules_addr peer; /* an upstream session's address: each stream's rules check it */
+	bool peer_known;
+	bool goaway; /* no new streams: it goes once the last one is done */
 	struct h2pipe *pipes;
 	unsigned n_pipes;
 	struct conn *next_up; /* the worker's upstream sessions */

@@ -103,7 +103,7 @@ static int attach(struct conn *u, struct conn *k)
 }
 
 /* A session on k's upstream connection, which moves to it; NULL: out of memory. */
-static struct conn *up_session(struct conn *k, bool prior, bool host_own)
+static struct conn *up_session(struct conn *k, bool prior)
 {
 	struct worker *w = k->w;
 	struct conn *u = conn_alloc(w, -1, k->kind);
@@ -115,7 +115,7 @@ static struct conn *up_session(struct conn *k, bool prior, bool host_own)
 		conn_free(u);
 		return NULL;
 	}
-	u->h2->host_own = host_own;
+	u->h2->peer_known = upstream_peer(k->ux.fd, &u->h2->peer) == 0;
 	/* The socket moves to the session, out of the epoll set as k's. */
 	if (k->ev_u != LOOP_WATCH_NONE)
 		epoll_ctl(w->ep, EPOLL_CTL_DEL, k->ux.fd, NULL);
@@ -138,16 +138,16 @@ static struct conn *up_session(struct conn *k, bool prior, bool host_own)
 	return u;
 }
 
-int h2_up_adopt(struct conn *k, bool prior, bool host_own)
+int h2_up_adopt(struct conn *k, bool prior)
 {
-	struct conn *u = up_session(k, prior, host_own);
+	struct conn *u = up_session(k, prior);
 
 	return u ? attach(u, k) : -ENOMEM;
 }
 
-int h2_up_park(struct conn *h, bool host_own)
+int h2_up_park(struct conn *h)
 {
-	return up_session(h, false, host_own) ? 0 : -ENOMEM;
+	return up_session(h, false) ? 0 : -ENOMEM;
 }
 
 bool h2_up_take(struct conn *k)
@@ -157,7 +157,7 @@ bool h2_up_take(struct conn *k)
 
 	for (u = k->w->h2up; u; u = u->h2->next_up) {
 		if (u->state != CONN_H2_UP || u->h2->goaway || strcmp(u->up_key, k->up_key) != 0 ||
-		    (u->h2->host_own && k->any_host))
+		    !u->h2->peer_known || !upstream_addr_ok(k, &u->h2->peer, NULL))
 			continue;
 		max = nghttp2_session_get_remote_settings(u->h2->ng,
 							  NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);

@@ -29,7 +29,6 @@
 #include "rules/rules.h"
 
 static void head_start_done(struct conn *h, int code, const char *why);
-static bool up_host_own(int fd);
 
 /* 502 or 504 for a request that was allowed but could not be served. */
 void upstream_failed(struct conn *c, int code, const char *why)
@@ -90,7 +89,7 @@ void upstream_pool_put(struct conn *c)
 		if (c->ev_u != LOOP_WATCH_NONE)
 			epoll_ctl(w->ep, EPOLL_CTL_DEL, c->ux.fd, NULL);
 		snprintf(u->key, sizeof(u->key), "%s", c->up_key);
-		u->host_own = up_host_own(c->ux.fd);
+		u->peer_known = upstream_peer(c->ux.fd, &u->peer) == 0;
 		if (c->ux.ssl)
 			SSL_free_buffers(
 			    c->ux.ssl); /* parked: its record buffers come back on use */
@@ -134,8 +133,9 @@ static bool pool_take(struct conn *c, const char *key)
 	struct idle_up **pp, *u;
 
 	for (pp = &w->pool; (u = *pp);) {
-		/* Opened for a rule that names the host: not for one that names none. */
-		if (strcmp(u->key, key) != 0 || (u->host_own && c->any_host)) {
+		/* Opened for another request: its address must be one c's rules allow too. */
+		if (strcmp(u->key, key) != 0 || !u->peer_known ||
+		    !upstream_addr_ok(c, &u->peer, NULL)) {
 			pp = &u->next;
 			continue;
 		}
@@ -232,6 +232,15 @@ bool upstream_retry_refused(struct conn *c)
 	return true;
 }
 
+static bool own_upstream_ok(const struct conn *c)
+{
+	struct rules_addr a;
+
+	if (c->addr_check == ADDR_CHECK_NONE)
+		return true;
+	return upstream_peer(c->ux.fd, &a) == 0 && upstream_addr_ok(c, &a, NULL);
+}
+
 void upstream_start(struct conn *c)
 {
 	char key[sizeof(c->up_key)];
@@ -241,7 +250,8 @@ void upstream_start(struct conn *c)
 	/* An origin that speaks only HTTP/2 gets HTTP/1.1 clients' requests as streams too. */
 	if (!c->cx.pipe && !c->upgrade && h2only_known(c->w, key))
 		c->want_h2 = true;
-	if (c->ux.fd >= 0 && strcmp(key, c->up_key) == 0) {
+	/* Its own, kept from the last request: if this request's rules allow where it goes. */
+	if (c->ux.fd >= 0 && strcmp(key, c->up_key) == 0 && own_upstream_ok(c)) {
 		conn_set_state(c, CONN_EXCHANGE);
 		conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
 		return;
@@ -344,6 +354,7 @@ static bool alpn_h2(SSL *ssl)
 static void head_start_done(struct conn *h, int code, const char *why)
 {
 	struct conn *c = h->owner;
+	struct rules_addr peer;
 
 	if (c) {
 		c->head = NULL;
@@ -353,7 +364,7 @@ static void head_start_done(struct conn *h, int code, const char *why)
 	}
 	if (code == 0 && h->ux.ssl && alpn_h2(h->ux.ssl)) {
 		/* An HTTP/2 upstream: a session, idle until the client's streams come. */
-		if (h2_up_park(h, up_host_own(h->ux.fd)) < 0)
+		if (h2_up_park(h) < 0)
 			code = 502, why = "out of memory";
 		conn_close(h, code ? why : "parked (HTTP/2)");
 		if (!c)
@@ -367,7 +378,8 @@ static void head_start_done(struct conn *h, int code, const char *why)
 		conn_run(c);
 		return;
 	}
-	if (code == 0 && c && !(c->any_host && up_host_own(h->ux.fd))) {
+	if (code == 0 && c && upstream_peer(h->ux.fd, &peer) == 0 &&
+	    upstream_addr_ok(c, &peer, NULL)) {
 		/* Its client is waiting for it: handed over, out of the epoll set as h's. */
 		if (h->ev_u != LOOP_WATCH_NONE)
 			epoll_ctl(h->w->ep, EPOLL_CTL_DEL, h->ux.fd, NULL);
@@ -486,67 +498,65 @@ static void try_connect(struct conn *c)
 	upstream_connect_deadline(c);
 }
 
-/*
- * The host's own addresses, as a rule that names no host must not reach them: loopback (its
- * local services), unspecified (the same), link-local (169.254.169.254 is a cloud's metadata
- * service), and their v4-mapped forms.
- */
-/* AWS's metadata service over IPv6, fd00:ec2::254. */
-static const unsigned char aws_md6[16] = {0xfd, 0, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54};
-
-static bool host_own(const struct sockaddr *sa)
-{
-	const struct in6_addr *a6;
-	uint32_t a;
-
-	if (sa->sa_family == AF_INET) {
-		a = ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
-	} else if (sa->sa_family == AF_INET6) {
-		a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-		if (IN6_IS_ADDR_LOOPBACK(a6) || IN6_IS_ADDR_UNSPECIFIED(a6) ||
-		    IN6_IS_ADDR_LINKLOCAL(a6) || memcmp(a6->s6_addr, aws_md6, 16) == 0)
-			return true;
-		if (!IN6_IS_ADDR_V4MAPPED(a6))
-			return false;
-		a = (uint32_t)a6->s6_addr[12] << 24 | (uint32_t)a6->s6_addr[13] << 16 |
-		    (uint32_t)a6->s6_addr[14] << 8 | a6->s6_addr[15];
-	} else {
-		return false;
-	}
-	/* loopback, "this network", link-local (AWS, GCP, Azure metadata), Alibaba's metadata */
-	return (a >> 24) == 127 || (a >> 24) == 0 || (a >> 16) == 0xa9fe || a == 0x646464c8;
-}
-
-/* True if the connected socket fd reaches one of this host's own addresses (or cannot say). */
-static bool up_host_own(int fd)
+int upstream_peer(int fd, struct rules_addr *a)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return -1;
+	return rules_addr_set(a, &ss);
+}
+
+bool upstream_addr_ok(const struct conn *c, const struct rules_addr *a, struct rules_decision *d)
+{
+	struct rules_decision mine;
+	struct rules_request rq;
+
+	if (!d)
+		d = &mine;
+	switch (c->addr_check) {
+	case ADDR_CHECK_NONE:
 		return true;
-	return host_own((const struct sockaddr *)&ss);
+	case ADDR_CHECK_REQUEST:
+		rules_request_init(&rq, c->method, c->host, c->path ? c->path : "/",
+				   c->path ? c->path_len : 1, c->uport);
+		rq.addr = a;
+		rules_match(conn_rules(c), &rq, d);
+		return d->allow;
+	case ADDR_CHECK_STREAM:
+		rules_request_init(&rq, "", c->host, "/", 1, c->uport);
+		rq.addr = a;
+		rules_match_host_req(conn_rules(c), &rq, RULES_STREAM, d);
+		return d->allow;
+	}
+	return false;
 }
 
 /*
- * The answer's addresses, families alternating (RFC 8305), first family as resolved. Under a
- * rule that names no host, the host's own are left out; *shut gets the first of those.
+ * The answer's addresses, families alternating (RFC 8305), first family as resolved, each one
+ * the rules that decided c allow it to go to (struct rules_request's addr). The first refused
+ * goes into *shut, and the decision on it into *d.
  */
-static void order_addresses(struct conn *c, char *shut, size_t shutlen)
+static void order_addresses(struct conn *c, struct rules_addr *shut, struct rules_decision *d)
 {
 	struct addrinfo *ai, *fam[2][MAX_ADDRS];
+	struct rules_decision dd;
+	struct rules_addr a;
 	size_t n[2] = {0, 0}, i, k;
 	int first = -1, f;
 
-	shut[0] = '\0';
+	shut->family = 0;
 	for (ai = c->ai; ai; ai = ai->ai_next) {
 		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
 			continue;
-		if (c->any_host && host_own(ai->ai_addr)) {
-			if (!shut[0] &&
-			    getnameinfo(ai->ai_addr, ai->ai_addrlen, shut, (socklen_t)shutlen, NULL,
-					0, NI_NUMERICHOST) != 0)
-				snprintf(shut, shutlen, "?");
+		if (rules_addr_set(&a, ai->ai_addr) < 0)
+			continue;
+		if (!upstream_addr_ok(c, &a, &dd)) {
+			if (!shut->family) {
+				*shut = a;
+				*d = dd;
+			}
 			continue;
 		}
 		if (first < 0)
@@ -560,6 +570,27 @@ static void order_addresses(struct conn *c, char *shut, size_t shutlen)
 		for (k = 0; k < 2; k++)
 			if (i < n[k] && c->n_addr < MAX_ADDRS)
 				c->addr[c->n_addr++] = fam[k][i];
+}
+
+/* Every address refused by the rules: a 403 that says which and what would allow it. */
+static void addresses_refused(struct conn *c, const struct rules_addr *shut,
+			      const struct rules_decision *d)
+{
+	char why[1024], as[INET6_ADDRSTRLEN], net[INET6_ADDRSTRLEN + 4];
+
+	rules_addr_str(shut, as, sizeof(as));
+	snprintf(net, sizeof(net), "%s", as);
+	if (d->deny_rule)
+		snprintf(why, sizeof(why), "%s is %s, which the deny rule \"%s\" refuses", c->uhost,
+			 as, d->raw);
+	else if (d->near)
+		snprintf(why, sizeof(why),
+			 "%s is %s: %s; to reach it, add ip=%s to the rule \"%s\" (or allow the "
+			 "host by its exact name)",
+			 c->uhost, as, d->reason, net, d->near);
+	else
+		snprintf(why, sizeof(why), "%s is %s: %s", c->uhost, as, d->reason);
+	upstream_failed(c, 403, why);
 }
 
 static bool is_self(const struct proxy_config *cfg, const struct sockaddr *sa)
@@ -606,7 +637,9 @@ static bool drop_self_addresses(struct conn *c)
 static void resolved(void *arg, struct addrinfo *res, const char *err)
 {
 	struct conn *c = arg;
-	char why[768], shut[INET6_ADDRSTRLEN];
+	struct rules_decision d = {.allow = false};
+	struct rules_addr shut;
+	char why[768];
 
 	c->job = NULL;
 	resolve_free(c->ai);
@@ -617,14 +650,9 @@ static void resolved(void *arg, struct addrinfo *res, const char *err)
 		conn_run(c);
 		return;
 	}
-	order_addresses(c, shut, sizeof(shut));
-	if (c->n_addr == 0 && shut[0]) {
-		snprintf(why, sizeof(why),
-			 "%s is %s, an address of this host (loopback, link-local or a cloud's "
-			 "metadata service), and the rule that allowed the request names no host; "
-			 "to reach it, allow it by name (--allow \"domain=%s\")",
-			 c->uhost, shut, c->uhost);
-		upstream_failed(c, 403, why);
+	order_addresses(c, &shut, &d);
+	if (c->n_addr == 0 && shut.family) {
+		addresses_refused(c, &shut, &d);
 		conn_run(c);
 		return;
 	}
@@ -705,8 +733,7 @@ bool upstream_step_connect(struct conn *c)
 	}
 	if (!c->up_tls) {
 		/* A client that spoke h2c with prior knowledge knew its origin does too. */
-		if ((h2_prior_knowledge(c) || c->want_h2) &&
-		    h2_up_adopt(c, true, up_host_own(c->ux.fd)) < 0) {
+		if ((h2_prior_knowledge(c) || c->want_h2) && h2_up_adopt(c, true) < 0) {
 			upstream_failed(c, 502, "out of memory");
 			return false;
 		}
@@ -746,7 +773,7 @@ bool upstream_step_up_tls(struct conn *c)
 		head_start_done(c, 0, NULL);
 		return false;
 	}
-	if (alpn_h2(c->ux.ssl) && h2_up_adopt(c, false, up_host_own(c->ux.fd)) < 0) {
+	if (alpn_h2(c->ux.ssl) && h2_up_adopt(c, false) < 0) {
 		upstream_failed(c, 502, "out of memory");
 		return false;
 	}

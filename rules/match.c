@@ -556,9 +556,9 @@ static void match(const struct rules *r, const struct rules_request *req, enum m
 	scan_all(r, &m, best);
 	if (best[0] == SIZE_MAX)
 		return;
+	/* An ip= that does not cover it is the reason, else the internal address is. */
 	d->near = r->rule[best[0]].raw;
-	d->reason =
-	    rules_addr_internal(req->addr ? req->addr : &m.literal) ? DENY_INTERNAL : DENY_IP;
+	d->reason = r->rule[best[0]].n_cidr ? DENY_IP : DENY_INTERNAL;
 }
 
 void rules_request_init(struct rules_request *req, const char *method, const char *host,

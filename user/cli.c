@@ -583,7 +583,7 @@ static void usage_also(FILE *f, const char *const *words, size_t n)
 /* boundary --help: one screen. */
 static void usage_main(FILE *f)
 {
-	static const char *const tail[] = {"and", "environment", "variables", "(man", "boundary)."};
+	static const char *const tail[] = {"and", "more", "(man", "boundary)."};
 	const size_t n_tail = sizeof(tail) / sizeof(tail[0]);
 	const char *words[OPTS__COUNT + 8];
 	char names[OPTS__COUNT][48];
@@ -606,9 +606,13 @@ static void usage_main(FILE *f)
 		if (defs[i].brief && (defs[i].cmds & OPTS_IN(OPTS_CMD_RUN)))
 			usage_flag(f, &defs[i]);
 	}
-	/* The rest by name only, then a note. */
+	/*
+	 * The rest by name only, then a note. A flag that only qualifies another (its help starts
+	 * with that flag: "--test: ...") is left to the man page, so the screen holds the rest.
+	 */
 	for (i = 0; i < n; i++) {
-		if (defs[i].brief || !(defs[i].cmds & OPTS_IN(OPTS_CMD_RUN)))
+		if (defs[i].brief || !(defs[i].cmds & OPTS_IN(OPTS_CMD_RUN)) ||
+		    strncmp(defs[i].help, "--", 2) == 0)
 			continue;
 		snprintf(names[i], sizeof(names[i]), "--%s,", defs[i].flag);
 		words[k++] = names[i];

@@ -89,7 +89,8 @@ rss_watch() {
 # boundary's refusal), the log line and whether the upstream saw it.
 
 R1="domain=up.test path=/echo/exact"
-R2="domain=*.up.test"
+# The servers live on loopback: a wildcard rule reaches them only through an ip= that says so.
+R2="domain=*.up.test ip=127.0.0.0/8,::1"
 R3="method=POST domain=other.test path=/echo/api/*"
 # name method host path-sent verdict server path-after-normalisation
 CASES=(
@@ -708,7 +709,7 @@ fi
 
 # --- upstream failures ------------------------------------------------------------------------------
 
-bnd --allow "domain=*.test" -- sh -c "
+bnd --allow "domain=*.test ip=127.0.0.0/8" -- sh -c "
 	$CURL -w ' %{http_code}' https://down.test:$P_DOWN/echo/down >$R/f.down
 	$CURL -w ' %{http_code}' http://down.test:$P_DOWN/echo/down >$R/f.down-http
 	$CURL -w ' %{http_code}' https://bad.test:$P_BAD/echo/bad >$R/f.bad

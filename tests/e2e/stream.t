@@ -89,7 +89,7 @@ fi
 bnd --allow "domain=echo.test port=$P_ECHO" -- python3 "$STREAM_CLIENT" echo echo.test "$P_ECHO"
 want ANSWER "HELLO THROUGH A SPLICE" "a half-close passes: the answer comes after the client's EOF"
 
-bnd --allow "domain=*.test port=$P_SSH,$P_ECHO" -- python3 "$STREAM_CLIENT" echo echo.test "$P_ECHO"
+bnd --allow "domain=*.test port=$P_SSH,$P_ECHO ip=127.0.0.1" -- python3 "$STREAM_CLIENT" echo echo.test "$P_ECHO"
 want ANSWER "HELLO THROUGH A SPLICE" "a wildcard domain and a port list"
 
 # --- without a stream rule: closed, and the rule that would allow it said ---------------------

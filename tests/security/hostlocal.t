@@ -45,7 +45,7 @@ for rule in "domain=*" "method=GET" "path=/local"; do
 		want "$h" 403 "--allow \"$rule\" names no host: a request for Host $h is refused"
 	done
 	logged "--allow \"$rule\": boundary says why, and how to allow it" "$log" \
-		'an address of this host .* allow it by name \(--allow "domain=localhost"\)'
+		"localhost is (127\\.0\\.0\\.1|::1): the address is an internal one.*add ip=(127\\.0\\.0\\.1|::1) to the rule \"$(ere_quote "$rule")\" \\(or allow the host by its exact name\\)"
 done
 check "the host's loopback server saw none of those requests" [ "$(served)" = 0 ]
 
