@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * upstream.c: a connection's upstream side: the lookup's answer ordered (families interleaved,
- * the proxy's own and, for a rule that names no host, the host's addresses dropped), the connect
+ * the proxy's own dropped, and each address checked against the rules that decided: ip=, and no
+ * internal address for a wildcard rule), the connect
  * with happy eyeballs, the upstream TLS handshake, the per-worker pool of idle upstream
  * connections and head starts (an upstream opened while the client's TLS handshake runs). The
  * lookup threads are resolve.c's; what is sent over the connection is exchange.c's.

@@ -2,11 +2,13 @@
 /*
  * rules_fuzz.c: libFuzzer target for the rule parser, the matcher and path normalisation.
  *
- * Input: lines. Every line but the last two is a rule; the second-to-last is a Host, the last a
- * request path (or a URL, also fed to rules_url_split). Invariants checked, beyond "no crash,
- * no leak, no UB": a failed rules_add leaves the set as it was and names a column inside the
- * rule; normalising is idempotent, never grows the path, and leaves nothing the matcher calls
- * unnormalised; the indexed match agrees with a plain scan of every rule.
+ * Input: lines. Every line but the last two is a rule (a deny rule if it starts with "!"); the
+ * second-to-last is a Host, with " ADDR" after it for the address the connection goes to; the
+ * last a request path (or a URL, also fed to rules_url_split). Invariants checked, beyond "no
+ * crash, no leak, no UB": a failed rules_add leaves the set as it was and names a column inside
+ * the rule; normalising is idempotent, never grows the path, and leaves nothing the matcher
+ * calls unnormalised; the indexed match agrees with a plain scan of every rule (any deny rule
+ * that matches refuses, else the first allow rule allows).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,7 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rules_request req = {.method = "GET", .method_len = 3};
 	struct rules_decision d, ds, dr, da;
 	struct match_ctx m;
-	char err[256];
+	struct rules_addr addr;
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+	struct sockaddr_in s4 = {.sin_family = AF_INET};
+	size_t deny_at;
+	char err[256], *sp;
 
 	buf = malloc(size + 1);
 	if (!buf)
@@ -42,16 +48,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	r = rules_new();
 	for (i = 0; i + 2 < n; i++) {
+		const char *spec = line[i][0] == '!' ? line[i] + 1 : line[i];
+
 		before = rules_count(r);
-		if (rules_add(r, line[i], &col, err, sizeof(err)) < 0) {
-			if (rules_count(r) != before || col == 0 || col > strlen(line[i]) + 1 ||
+		if ((spec == line[i] ? rules_add(r, spec, &col, err, sizeof(err))
+				     : rules_add_deny(r, spec, &col, err, sizeof(err))) < 0) {
+			if (rules_count(r) != before || col == 0 || col > strlen(spec) + 1 ||
 			    err[0] == '\0')
 				abort();
-		} else if (strcmp(rules_raw(r, before), line[i]) != 0) {
+		} else if (strcmp(rules_raw(r, before), spec) != 0 ||
+			   rules_is_deny(r, before) != (spec != line[i])) {
 			abort();
 		}
 	}
 	if (n >= 2) {
+		sp = strchr(line[n - 2], ' ');
+		if (sp) {
+			*sp++ = '\0';
+			if (inet_pton(AF_INET, sp, &s4.sin_addr) == 1 &&
+			    rules_addr_set(&addr, &s4) == 0)
+				req.addr = &addr;
+			else if (inet_pton(AF_INET6, sp, &s6.sin6_addr) == 1 &&
+				 rules_addr_set(&addr, &s6) == 0)
+				req.addr = &addr;
+		}
 		req.host = line[n - 2];
 		req.host_len = strlen(line[n - 2]);
 		/* some inputs give no port (the host's own ":port" then counts), others one */
@@ -91,17 +111,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			m.mode = MATCH_REQUEST;
 			host_view_init(&m.hv, req.host, req.host_len);
 			m.port = req.port ? req.port : m.hv.port;
-			want = SIZE_MAX;
+			m.addr = req.addr ? req.addr : literal_addr(&m.hv, &m.literal);
+			want = deny_at = SIZE_MAX;
 			if (m.hv.kind != HOST_INVALID &&
 			    !path_view_init(&m.pv, req.path, req.path_len)) {
 				for (i = 0; i < rules_count(r); i++) {
-					if (rule_matches(&r->rule[i], &m)) {
+					if (!rule_matches(&r->rule[i], &m))
+						continue;
+					if (rules_is_deny(r, i) && deny_at == SIZE_MAX)
+						deny_at = i;
+					else if (!rules_is_deny(r, i) && want == SIZE_MAX)
 						want = i;
-						break;
-					}
 				}
 			}
-			if (d.allow != (want != SIZE_MAX) || (d.allow && d.rule != want))
+			if (deny_at != SIZE_MAX)
+				want = SIZE_MAX;
+			if (d.allow != (want != SIZE_MAX) || (d.allow && d.rule != want) ||
+			    d.deny_rule != (deny_at != SIZE_MAX) ||
+			    (d.deny_rule && d.rule != deny_at))
 				abort();
 			(void)rules_url_split(line[n - 1], &req);
 		}

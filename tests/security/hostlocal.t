@@ -4,7 +4,8 @@
 # hostlocal.t: the host's own services through the proxy. boundary connects upstream from the
 # host, so a request whose Host is 127.0.0.1, ::1, localhost or 0.0.0.0 would reach the host's
 # loopback services (and 169.254.169.254 a cloud's metadata service). A rule that names no host
-# (domain=*, or no domain= at all) must not lead there; a rule that names the host must. The
+# (domain=*, or no domain= at all) must not lead there; a rule that names the host must.
+# (security/rebinding.t covers names that resolve there, and the other internal ranges.) The
 # host's listener counts what reaches it; the addresses the jail dials are the test host's, which
 # must see nothing (the proxy, not the dialled address, decides where a request goes).
 . "$(dirname "$0")/../lib/tap.sh"
