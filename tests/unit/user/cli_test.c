@@ -122,7 +122,7 @@ static void test_help_per_cmd(void **state)
 	u = usage_of(OPTS_CMD_ATTACH);
 	assert_non_null(strstr(u, "--cgroup PATH"));
 	assert_non_null(strstr(u, "--kill-existing-sockets"));
-	assert_non_null(strstr(u, "but --test, --listen, --hide, --unhide,"));
+	assert_non_null(strstr(u, "but --test, --ip, --listen, --hide,"));
 	free(u);
 	u = usage_of(OPTS_CMD_LOG_SUMMARY);
 	assert_non_null(strstr(u, "--format table|json"));
