@@ -101,6 +101,25 @@ expect_rc "a deny rule that does not parse stops boundary" 125
 contains "... with the file, line and column" "$err" "bad.yaml:2:5"
 contains "... and the rule's own error" "$err" "a port cannot be part of domain"
 
+# --- a reload picks up the file's deny: list ----------------------------------------------------
+
+printf 'allowlist:\n  - "domain=up.test"\nlog_level: info\n' >"$TMPDIR_T/cfg/reload.yaml"
+bnd_bg rl --config "$TMPDIR_T/cfg/reload.yaml" -- sh -c "
+	$CURL -o /dev/null -w 'before: %{http_code}\n' http://up.test:$P_HTTP/echo/rl-before
+	while [ ! -e $R/go ]; do sleep 0.05; done
+	$CURL -o /dev/null -w 'after: %{http_code}\n' http://up.test:$P_HTTP/echo/rl-after"
+for _ in $(seq 200); do grep -q '^before:' "$TMPDIR_T/rl.out" 2>/dev/null && break; sleep 0.05; done
+printf 'allowlist:\n  - "domain=up.test"\ndeny:\n  - "domain=up.test path=/echo/rl-after"\nlog_level: info\n' \
+	>"$TMPDIR_T/cfg/reload.new" && mv "$TMPDIR_T/cfg/reload.new" "$TMPDIR_T/cfg/reload.yaml"
+for _ in $(seq 200); do grep -q 'rules reloaded' "$TMPDIR_T/rl.log" 2>/dev/null && break; sleep 0.05; done
+touch "$R/go"
+wait "$BND_PID"
+out=$(cat "$TMPDIR_T/rl.out")
+want before 200 "reload: before the file changed, the request is served"
+want after 403 "reload: a deny rule added to the file refuses from then on"
+logged "reload: the log counts the file's rules, deny rules included" "$(cat "$TMPDIR_T/rl.log")" \
+	"rules reloaded: 2 rules from"
+
 # --- a rules program is not asked to overrule a deny rule; --dry-run lets it through, marked ----
 
 PROG_LOG=$TMPDIR_T/prog.log
