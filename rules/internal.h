@@ -43,6 +43,8 @@ struct rules_rule {
 	/* ports: inclusive ranges; n_ports == 0 means any port (no port= key) */
 	uint16_t (*port)[2];
 	size_t n_ports;
+	/* max_body=: the most body bytes a request it allows may carry; 0: no limit (no key) */
+	uint64_t max_body;
 };
 
 /* A growable list of rule indices, kept ascending. */

@@ -390,6 +390,7 @@ static void match(const struct rules *r, const struct rules_request *req, enum m
 	d->rule = SIZE_MAX;
 	d->raw = NULL;
 	d->reason = DENY_NO_RULE;
+	d->max_body = 0;
 
 	host_view_init(&m.hv, req->host, req->host_len);
 	if (hv->kind == HOST_INVALID) {
@@ -423,6 +424,7 @@ static void match(const struct rules *r, const struct rules_request *req, enum m
 	d->rule = best;
 	d->raw = r->rule[best].raw;
 	d->reason = NULL;
+	d->max_body = r->rule[best].max_body;
 }
 
 void rules_request_init(struct rules_request *req, const char *method, const char *host,

@@ -62,13 +62,15 @@ struct rules_request {
  * The outcome of rules_match(). On allow, rule is the index of the first matching rule (in the
  * order they were added) and raw is that rule as the user wrote it, valid as long as the set
  * lives. On deny, raw is NULL and reason is a static sentence for a person ("no rule matches",
- * "the host is not a valid name or address", ...).
+ * "the host is not a valid name or address", ...). max_body is the matching rule's max_body=
+ * in bytes: the most body bytes the request may carry, which the caller enforces.
  */
 struct rules_decision {
 	bool allow;
 	size_t rule;
 	const char *raw;
 	const char *reason;
+	uint64_t max_body; /* 0: no limit (denied, or the rule has no max_body=) */
 };
 
 /* Returns an empty set (which denies everything), or NULL with errno set. */

@@ -6,7 +6,9 @@
  * request path (or a URL, also fed to rules_url_split). Invariants checked, beyond "no crash,
  * no leak, no UB": a failed rules_add leaves the set as it was and names a column inside the
  * rule; normalising is idempotent, never grows the path, and leaves nothing the matcher calls
- * unnormalised; the indexed match agrees with a plain scan of every rule.
+ * unnormalised; the indexed match agrees with a plain scan of every rule; a rule kept with
+ * max_body= has a limit in 1 .. 2^63 - 1 and is never a stream rule, and every decision carries
+ * exactly its deciding rule's limit (0 on a deny).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		} else if (strcmp(rules_raw(r, before), line[i]) != 0) {
 			abort();
+		} else if (r->rule[before].max_body > (uint64_t)INT64_MAX ||
+			   (r->rule[before].max_body && rules_is_stream(r, before))) {
+			abort();
 		}
 	}
 	if (n >= 2) {
@@ -66,6 +71,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    da.rule != (ds.allow && (!dr.allow || ds.rule < dr.rule) ? ds.rule : dr.rule))
 			abort();
 		if (ds.allow && !rules_is_stream(r, ds.rule))
+			abort();
+		if (da.max_body != (da.allow ? r->rule[da.rule].max_body : 0) ||
+		    dr.max_body != (dr.allow ? r->rule[dr.rule].max_body : 0) || ds.max_body != 0)
 			abort();
 		if (dr.allow && rules_is_stream(r, dr.rule))
 			abort();
@@ -102,6 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				}
 			}
 			if (d.allow != (want != SIZE_MAX) || (d.allow && d.rule != want))
+				abort();
+			if (d.max_body != (d.allow ? r->rule[d.rule].max_body : 0))
 				abort();
 			(void)rules_url_split(line[n - 1], &req);
 		}
