@@ -365,7 +365,8 @@ static bool upgrade_to_h2c(const struct http1_req *r)
  * unless the client waits for 100 Continue before it sends the body, which then never comes:
  * that connection closes after the 413. Returns true when it refused.
  */
-static bool refuse_declared_body(struct conn *c, size_t len, uint64_t limit, const char *rule)
+static bool refuse_declared_body(struct conn *c, size_t len, uint64_t limit, const char *rule,
+				 const char **why)
 {
 	const struct http1_req *r = &c->req;
 
@@ -377,6 +378,21 @@ static bool refuse_declared_body(struct conn *c, size_t len, uint64_t limit, con
 	}
 	if (!c->max_body || r->body != HTTP1_BODY_LENGTH || r->content_length <= c->max_body)
 		return false;
+	if (conn_cfg(c)->dry_run) {
+		/* --dry-run blocks nothing: the request goes, recorded as one that would not. */
+		if (!c->would_deny) {
+			snprintf(
+			    c->verdict_text, sizeof(c->verdict_text),
+			    "its body of %llu bytes (Content-Length) is larger than max_body=, "
+			    "%llu bytes, of the rule \"%.300s\"",
+			    (unsigned long long)r->content_length, (unsigned long long)c->max_body,
+			    rule ? rule : "");
+			*why = c->verdict_text;
+			c->would_deny = true;
+		}
+		c->max_body = 0;
+		return false;
+	}
 	buf_consume(&c->cin, len);
 	if (r->flags & HTTP1_F_EXPECT_CONTINUE)
 		c->client_close = true;
@@ -631,7 +647,7 @@ static void handle_request(struct conn *c, size_t len)
 			conn_set_state(c, CONN_DISCARD);
 		return;
 	}
-	if (refuse_declared_body(c, len, d.max_body, d.raw))
+	if (refuse_declared_body(c, len, d.max_body, d.raw, &why))
 		return;
 	if (c->would_deny)
 		log_warn("DRY-RUN would deny %s %s from %s: %s (let through: --dry-run)", c->method,
@@ -899,8 +915,17 @@ bool exchange_step(struct conn *c)
 		size_t before = c->cin.len;
 
 		if (body_over_limit(c)) {
-			cut_body(c);
-			return false;
+			if (!conn_cfg(c)->dry_run) {
+				cut_body(c);
+				return false;
+			}
+			/* --dry-run blocks nothing: said once, and the body goes on. */
+			log_warn(
+			    "DRY-RUN would cut %s %s from %s: its body grew past max_body=, %llu "
+			    "bytes, of the rule \"%s\" (let through: --dry-run)",
+			    c->method, c->url, c->who, (unsigned long long)c->max_body,
+			    c->max_body_rule ? c->max_body_rule : "");
+			c->max_body = 0;
 		}
 		if (secretx_request_body(c))
 			r = secretx_move_request(c, &c->req_done);
