@@ -15,8 +15,9 @@
 #     whole request), the client gets 413, and the record says how many body bytes went out
 #   the same over HTTPS (intercepted TLS), and over HTTP/2 (a Content-Length past the limit is
 #     413 on its stream while the connection's next stream carries on; a body of no stated
-#     length is cut)
+#     length is cut, to an HTTP/1.1 origin as to an HTTP/2 one, whose stream is reset)
 #   a rules program's {"allow": {"max_tx_bytes": N}} limits as max_body=N does
+#   --dry-run lifts the limit as it lifts the rules' refusals, and says so
 #
 # $C is a command line, split into words on purpose.
 # shellcheck disable=SC2086
@@ -84,11 +85,20 @@ contains "audit: naming the rule" "$d" "\"rule\":\"$RULE\""
 contains "audit: and the limit" "$d" "max_body=, 1024 bytes"
 
 # Alone: a plain-HTTP request refused by its Content-Length opens no upstream connection.
-before=$(conns)
+before=$(conns A)
 bnd --allow "$RULE" -- $C --data-binary @"$R/big" -o /dev/null -w 'R: %{http_code}\n' \
 	"http://up.test:$P_HTTP/echo/alone"
 want R 413 "a lone request over the limit: 413"
-check "no upstream connection was opened for it ($before before, $(conns) after)" test "$(conns)" = "$before"
+check "no upstream connection was opened for it ($before before, $(conns A) after)" test "$(conns A)" = "$before"
+
+# --dry-run blocks nothing: the body goes, and the log and the record say it would not have.
+: >"$AUD"
+bnd --dry-run --audit-log "$AUD" --allow "$RULE" -- $C --data-binary @"$R/big" -o /dev/null \
+	-w 'R: %{http_code}\n' "http://up.test:$P_HTTP/echo/dry"
+want R 200 "--dry-run: a Content-Length over the limit goes through"
+check "--dry-run: the origin got all of it" echoed /echo/dry
+logged "--dry-run: the log says it would have been refused" "$log" "DRY-RUN would deny POST http://up\\.test:$P_HTTP/echo/dry .*larger than max_body="
+contains "--dry-run: the record is marked would_deny" "$(record request /echo/dry)" '"would_deny":true'
 
 # --- a chunked body that grows past the limit is cut -----------------------------------------
 : >"$AUD"
@@ -137,6 +147,29 @@ check "HTTP/2: the origin got that one" echoed /echo/h2-next
 want S "413 2" "HTTP/2: a body of no stated length past the limit: 413 on its stream"
 check "HTTP/2: the origin never got the whole cut request" not echoed /echo/h2-slow
 contains "HTTP/2: the record says how much went out" "$(record end /echo/h2-slow)" "600 bytes of it went upstream"
+
+# --- to an HTTP/2 origin: the cut is a RST_STREAM, and the origin never gets the whole stream --
+PY=/usr/bin/python3
+P_H2=$(free_ports 1)
+if make_cert "$UP" h2 ca h2.test "DNS:h2.test"; then
+	echo "127.0.0.1 h2.test" >>"$UP/hosts"
+	: >"$UP/h2.log"
+	$PY "$STAGE/lib/h2_upstream.py" "$P_H2" tls-h2 "$UP/h2.pem" "$UP/h2.key" "$UP/h2.log" \
+		"$UP/h2.ready" 2>"$UP/h2.err" &
+	at_exit "kill $! 2>/dev/null"
+	for _ in $(seq 200); do [ -e "$UP/h2.ready" ] && break; sleep 0.05; done
+fi
+if [ -e "$UP/h2.ready" ]; then
+	: >"$AUD"
+	printf '(cat %q; sleep 1; cat %q) | %s --http2 -T - -X POST -o /dev/null -w "S: %%{http_code} %%{http_version}\\n" %q\n' \
+		"$R/part" "$R/part" "$C" "https://h2.test:$P_H2/echo" >"$R/h2up.sh"
+	bnd --audit-log "$AUD" --allow "domain=h2.test max_body=1K" -- sh "$R/h2up.sh"
+	want S "413 2" "an HTTP/2 upload to an HTTP/2 origin past the limit: 413"
+	check "the HTTP/2 origin never got the whole stream" not grep -q "^POST " "$UP/h2.log"
+	contains "the record says how much went out" "$(record end /echo)" "600 bytes of it went upstream"
+else
+	fail "the HTTP/2 origin did not start: $(cat "$UP/h2.err" 2>/dev/null)"
+fi
 
 # --- a rules program's max_tx_bytes ----------------------------------------------------------
 : >"$AUD"
