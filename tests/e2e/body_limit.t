@@ -18,6 +18,7 @@
 #     length is cut, to an HTTP/1.1 origin as to an HTTP/2 one, whose stream is reset)
 #   a rules program's {"allow": {"max_tx_bytes": N}} limits as max_body=N does
 #   --dry-run lifts the limit as it lifts the rules' refusals, and says so
+#   with --secret, what counts is the body as the client sent it (placeholders, not values)
 #
 # $C is a command line, split into words on purpose.
 # shellcheck disable=SC2086
@@ -170,6 +171,22 @@ if [ -e "$UP/h2.ready" ]; then
 else
 	fail "the HTTP/2 origin did not start: $(cat "$UP/h2.err" 2>/dev/null)"
 fi
+
+# --- with --secret: the body counts as the client sent it, before the value goes in -----------
+# The value (2000 bytes) is longer than the limit; the client's body holds only its placeholder.
+: >"$AUD"
+API_KEY=$(head -c 2000 /dev/zero | tr '\0' v)
+export API_KEY
+cat >"$R/secret.sh" <<EOF
+printf '{"k":"%s"}' "\$API_KEY" | $C -T - -X POST -H 'Content-Type: application/json' -o /dev/null -w 'A: %{http_code}\n' https://up.test:$P_HTTPS/echo/sec-small
+{ printf '{"k":"%s","pad":"' "\$API_KEY"; head -c 2000 /dev/zero | tr '\\0' p; printf '"}'; } | $C -T - -X POST -H 'Content-Type: application/json' -o /dev/null -w 'B: %{http_code}\n' https://up.test:$P_HTTPS/echo/sec-big
+EOF
+bnd --audit-log "$AUD" --secret "API_KEY domain=up.test" --allow "$RULE" -- sh "$R/secret.sh"
+unset API_KEY
+want A 200 "--secret: a body under the limit as sent passes, though the value put in makes it longer"
+check "--secret: the origin got it with the value in" grep -qF '"body_len": 2008' "$UP/echo.log"
+want B 413 "--secret: a body over the limit as sent: 413"
+check "--secret: the origin never got it whole" not echoed /echo/sec-big
 
 # --- a rules program's max_tx_bytes ----------------------------------------------------------
 : >"$AUD"
