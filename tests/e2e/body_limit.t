@@ -12,7 +12,8 @@
 #     sees nothing of it (plain HTTP: not even a connection); the audit record is a deny with
 #     the rule; the connection then serves the next request (the body was read and dropped)
 #   a chunked body that grows past it: the upstream request is cut (the origin never gets a
-#     whole request), the client gets 413, and the record says how many body bytes went out
+#     whole request), the client gets 413 (or, when the answer had begun, its connection is
+#     closed), and the record says how many body bytes went out
 #   the same over HTTPS (intercepted TLS), and over HTTP/2 (a Content-Length past the limit is
 #     413 on its stream while the connection's next stream carries on; a body of no stated
 #     length is cut, to an HTTP/1.1 origin as to an HTTP/2 one, whose stream is reset)
@@ -114,6 +115,19 @@ contains "audit: the exchange's end says how many body bytes went out" "$e" "600
 contains "audit: with the 413" "$e" '"status":413'
 contains "audit: and the rule" "$e" "\"rule\":\"$RULE\""
 logged "the log says so" "$log" "DENY POST http://up\\.test:$P_HTTP/echo/slow from curl\\[[0-9]+\\]: 413: its body grew past"
+
+# Once the origin has begun to answer, no 413 can be sent: the client's connection is closed.
+: >"$AUD"
+: >"$UP/requests.log"
+slow_upload http /early >"$R/early.sh"
+bnd --audit-log "$AUD" --allow "domain=up.test path=/early max_body=1K" -- sh "$R/early.sh"
+want S "200 1.1" "an answer that began before the body went past the limit: its status stands"
+contains "the client got the start of the answer" "$(cat "$R/slow-http.body" 2>/dev/null)" "early"
+lacks "but not its end (the origin never read the whole body)" "$(cat "$R/slow-http.body" 2>/dev/null)" "read "
+logged "the client's connection was closed under it (curl says so)" "$log" "curl: \\((18|56)\\)"
+e=$(record end /early)
+contains "audit: the end record says how much went out" "$e" "600 bytes of it went upstream"
+contains "audit: with the status that was sent" "$e" '"status":200'
 
 # --- HTTPS (intercepted TLS): the same -------------------------------------------------------
 : >"$AUD"

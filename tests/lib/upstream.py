@@ -18,6 +18,8 @@
 #   /chunked?n=K        K chunks "chunk I\n", Transfer-Encoding: chunked
 #   /upload             any body (Content-Length or chunked), hashed as it streams: JSON
 #   /slow?ms=M          answers after M ms (default: never, i.e. 10 minutes)
+#   /early              answers first (200, chunked, "early\n"), then reads the request body and
+#                       ends with "read N\n": a response that begins before its request ends
 #   /sse?n=K&gap=MS     K server-sent events MS ms apart, chunked
 #   /ws                 a WebSocket echo (text, binary, ping -> pong, close)
 #   /status/N           status N with a short body (none for 1xx, 204 and 304)
@@ -179,6 +181,14 @@ class Conn:
             return self.git(method, "/git/" + target[len("/gitauth/"):], headers)
         if path == "/ws":
             return self.websocket(headers)
+        if path == "/early":
+            self.send(("HTTP/1.1 200 OK\r\nX-Upstream: %s\r\nContent-Type: text/plain\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n" % self.lid).encode())
+            self.chunk("early\n")
+            n = sum(len(d) for d in self.body_chunks(headers))
+            self.chunk("read %d\n" % n)
+            self.send(b"0\r\n\r\n")
+            return None
         h, n, head = hashlib.sha256(), 0, b""
         for d in self.body_chunks(headers):
             h.update(d)
