@@ -104,12 +104,14 @@ contains "--dry-run: the record is marked would_deny" "$(record request /echo/dr
 
 # --- a chunked body that grows past the limit is cut -----------------------------------------
 : >"$AUD"
+: >"$UP/resets.log"
 slow_upload http /echo/slow >"$R/slow.sh"
 bnd --audit-log "$AUD" --allow "$RULE" -- sh "$R/slow.sh"
 want S "413 1.1" "a chunked upload past max_body=1K (600 bytes, then 600 more): 413"
 contains "the 413 says it grew past the limit" "$(cat "$R/slow-http.body" 2>/dev/null)" "its body grew past max_body=, 1024 bytes"
 check "the origin got its head" headed /echo/slow
 check "but never the whole request" not echoed /echo/slow
+check "its connection was reset, not ended (an abort)" grep -q "^A http\$" "$UP/resets.log"
 e=$(record end /echo/slow)
 contains "audit: the exchange's end says how many body bytes went out" "$e" "600 bytes of it went upstream, then the upstream request was cut off"
 contains "audit: with the 413" "$e" '"status":413'

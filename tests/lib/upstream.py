@@ -6,8 +6,9 @@
 #
 #   upstream.py serve DIR     reads DIR/ports.conf ("NAME ADDR PORT TLS CERT KEY ID" lines),
 #                             serves them, appends "ID NAME ADDR" to DIR/conns.log for each
-#                             accepted connection and "ID METHOD TARGET" to DIR/requests.log for
-#                             each request, and touches DIR/ready when listening
+#                             accepted connection, "ID METHOD TARGET" to DIR/requests.log for
+#                             each request and "ID NAME" to DIR/resets.log for each connection
+#                             reset while it read, and touches DIR/ready when listening
 #   upstream.py gen N         writes the N-byte test pattern to stdout
 #   upstream.py sha N         prints the sha256 of the N-byte test pattern
 #
@@ -58,7 +59,12 @@ class Conn:
 
     # --- reading -------------------------------------------------------------------------
     def fill(self):
-        d = self.sock.recv(65536)
+        try:
+            d = self.sock.recv(65536)
+        except ConnectionResetError:
+            # the peer reset the connection: an aborted request, not one that ended
+            self.srv.log("resets.log", "%s %s" % (self.lid, self.name))
+            raise
         if not d:
             raise EOFError
         self.rbuf += d
