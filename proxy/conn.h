@@ -223,6 +223,19 @@ struct conn {
 	/* to be run after the current event (conn_kick()) */
 	bool kicked;
 	struct conn *kick_next;
+
+	/*
+	 * max_body: the most body bytes the request being served may carry, from the rule that
+	 * allowed it (max_body=) or the rules program's answer (max_tx_bytes); 0: no limit. A
+	 * Content-Length past it is refused before anything goes upstream; a chunked body (an
+	 * HTTP/2 body of no stated length comes chunked too) is read by body_guard ahead of the
+	 * body's mover, so the bytes that would pass the limit never go out.
+	 */
+	uint64_t max_body;
+	const char *max_body_rule;	 /* the rule that set it (valid while rs lives), or NULL */
+	struct http1_chunked body_guard; /* the chunked body as far as guarded */
+	size_t guarded;			 /* bytes at the front of cin body_guard has read */
+	uint64_t verdict_max_body;	 /* the rules program's max_tx_bytes with its allow */
 };
 
 /* What decide_second_opinion() says of a request the rules refused. */
@@ -312,6 +325,14 @@ const char *decide_stream_str(enum conn_stream kind);
 /* Splices c to name:port untouched under the stream rule rule (kind: tcp or tls). */
 void decide_start_stream(struct conn *c, const char *name, uint16_t port, const char *rule,
 			 bool by_rules, enum conn_stream kind);
+/*
+ * A request body over c->max_body: declared by its Content-Length (nothing of it went upstream:
+ * the request's "deny" record and a 413), or, declared 0, grown past it as it came (sent bytes of
+ * it went out before the upstream request was cut off: the exchange's "end" record, and a 413
+ * only when respond, i.e. no response has begun). Each names the limit and its rule; the 413 also
+ * says how to raise it.
+ */
+void decide_refuse_body(struct conn *c, uint64_t declared, uint64_t sent, bool respond);
 /* Closes a connection no stream rule allows, saying what it was (what) and the rule it needs. */
 void decide_refuse_stream(struct conn *c, const char *what);
 /* Under --dry-run, splices what no rule allows (marked would_deny): true if it did. */

@@ -254,6 +254,92 @@ void decide_refuse(struct conn *c, const char *reason)
 	refuse(c, reason, NULL, how);
 }
 
+/* --- a body over its limit (max_body=, or the rules program's max_tx_bytes) ------------------- */
+
+/*
+ * c->max_body_rule with its max_body= value made need bytes (rounded up to K or M) into out: the
+ * rule that would let the body through. False when the rule has no such key to change.
+ */
+static bool raised_rule(const struct conn *c, uint64_t need, char *out, size_t len)
+{
+	const char *raw = c->max_body_rule, *at, *end;
+	char size[32];
+	int n;
+
+	at = raw ? strstr(raw, "max_body=") : NULL;
+	while (at && at != raw && at[-1] != ' ' && at[-1] != '\t' && at[-1] != '\n')
+		at = strstr(at + 1, "max_body=");
+	if (!at)
+		return false;
+	at += strlen("max_body=");
+	end = at + strcspn(at, " \t\n");
+	if (need >= 10ULL * 1024 * 1024)
+		snprintf(size, sizeof(size), "%lluM",
+			 (unsigned long long)((need + 1024 * 1024 - 1) / (1024 * 1024)));
+	else
+		snprintf(size, sizeof(size), "%lluK", (unsigned long long)((need + 1023) / 1024));
+	n = snprintf(out, len, "%.*s%s%s", (int)(at - raw), raw, size, end);
+	return n > 0 && (size_t)n < len;
+}
+
+void decide_refuse_body(struct conn *c, uint64_t declared, uint64_t sent, bool respond)
+{
+	char why[512], who[320], how[1400], body[4096], rule[1100];
+	const char *by = c->max_body_rule;
+
+	if (by)
+		snprintf(who, sizeof(who), "max_body=, %llu bytes, of the rule \"%s\"",
+			 (unsigned long long)c->max_body, by);
+	else
+		snprintf(who, sizeof(who), "the rules program's max_tx_bytes, %llu bytes",
+			 (unsigned long long)c->max_body);
+	if (declared)
+		snprintf(why, sizeof(why),
+			 "its body of %llu bytes (Content-Length) is larger than %s",
+			 (unsigned long long)declared, who);
+	else
+		snprintf(why, sizeof(why),
+			 "its body grew past %s: %llu bytes of it went upstream, then the upstream "
+			 "request was cut off",
+			 who, (unsigned long long)sent);
+	log_warn("DENY %s %s from %s: 413: %s", c->method, c->url, c->who, why);
+	if (declared) {
+		/* Refused before anything went out: the request's own record. */
+		decide_audit(c, "request", "deny", by, why, 413);
+	} else if (c->audit_open) {
+		/* Allowed, and partly sent: the end of its exchange says how far it got. */
+		c->audit_open = false;
+		decide_audit(c, "end", "allow", by, why, respond ? 413 : c->resp.status);
+	}
+	if (!respond)
+		return;
+	if (!by)
+		snprintf(how, sizeof(how),
+			 "The rules program allowed it with {\"allow\": {\"max_tx_bytes\": %llu}}: "
+			 "to send it, have the program answer a larger max_tx_bytes, or "
+			 "{\"allow\": true} for no limit.\n",
+			 (unsigned long long)c->max_body);
+	else if (declared && raised_rule(c, declared, rule, sizeof(rule)))
+		snprintf(
+		    how, sizeof(how),
+		    "To send it, raise max_body= in that rule (bytes, or K, M, G: 1024-based), "
+		    "for example:\n  --allow \"%s\"\nor leave max_body= out for no limit.\n",
+		    rule);
+	else
+		snprintf(how, sizeof(how),
+			 "To send it, raise max_body= in that rule (bytes, or K, M, G: 1024-based: "
+			 "max_body=10M is 10485760 bytes), or leave max_body= out for no limit.\n");
+	snprintf(body, sizeof(body),
+		 "\xf0\x9f\x9a\xab Request Blocked by Boundary\n\n"
+		 "Request: %s %s\n"
+		 "Host: %s\n"
+		 "Process: %s\n"
+		 "Why: %s\n\n"
+		 "%s",
+		 c->method, c->url, c->host[0] ? c->host : "(none)", c->who, why, how);
+	exchange_respond(c, 413, "Content Too Large", body, c->client_close);
+}
+
 /* --- a second opinion on what the rules refuse ---------------------------------------------- */
 
 /* On the policy thread: hands the answer back to the worker that asked. */
@@ -396,6 +482,7 @@ void conn_decided(struct conn *c, struct decide_job *job)
 	c->verdict = q->allow ? VERDICT_ALLOW : VERDICT_DENY;
 	c->verdict_by =
 	    q->by && strstr(q->by, "program") ? CONN_DECIDED_BY_PROGRAM : CONN_DECIDED_BY_PERSON;
+	c->verdict_max_body = q->allow ? q->max_tx_bytes : 0;
 	if (q->allow)
 		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s",
 			 q->rule[0] ? q->rule : q->by);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "proxy/conn.h"
 #include "proxy/h2.h"
@@ -334,6 +335,10 @@ static void reset_request(struct conn *c)
 	secretx_end(c);
 	http1_chunked_init(&c->req_chunk);
 	http1_chunked_init(&c->resp_chunk);
+	c->max_body = 0;
+	c->max_body_rule = NULL;
+	http1_chunked_init(&c->body_guard);
+	c->guarded = 0;
 }
 
 /* Whether an Upgrade field asks for h2c, among whatever else. */
@@ -348,6 +353,133 @@ static bool upgrade_to_h2c(const struct http1_req *r)
 		     v.p[i + 3] == '\t'))
 			return true;
 	return false;
+}
+
+/* --- max_body ------------------------------------------------------------------------------ */
+
+/*
+ * The request in c was allowed, by a rule whose max_body= is limit (0: none) or by the rules
+ * program (whose max_tx_bytes counts instead): its limit is noted, and a Content-Length past
+ * it is refused at once with 413, before any upstream is chosen or opened. Its body is then
+ * read and dropped, as a refused request's is, and the connection serves the next request;
+ * unless the client waits for 100 Continue before it sends the body, which then never comes:
+ * that connection closes after the 413. Returns true when it refused.
+ */
+static bool refuse_declared_body(struct conn *c, size_t len, uint64_t limit, const char *rule,
+				 const char **why)
+{
+	const struct http1_req *r = &c->req;
+
+	c->max_body = limit;
+	c->max_body_rule = limit ? rule : NULL;
+	if (c->decided_by == CONN_DECIDED_BY_PROGRAM) {
+		c->max_body = c->verdict_max_body;
+		c->max_body_rule = NULL;
+	}
+	if (!c->max_body || r->body != HTTP1_BODY_LENGTH || r->content_length <= c->max_body)
+		return false;
+	if (conn_cfg(c)->dry_run) {
+		/* --dry-run blocks nothing: the request goes, recorded as one that would not. */
+		if (!c->would_deny) {
+			snprintf(
+			    c->verdict_text, sizeof(c->verdict_text),
+			    "its body of %llu bytes (Content-Length) is larger than max_body=, "
+			    "%llu bytes, of the rule \"%.300s\"",
+			    (unsigned long long)r->content_length, (unsigned long long)c->max_body,
+			    rule ? rule : "");
+			*why = c->verdict_text;
+			c->would_deny = true;
+		}
+		c->max_body = 0;
+		return false;
+	}
+	buf_consume(&c->cin, len);
+	if (r->flags & HTTP1_F_EXPECT_CONTINUE)
+		c->client_close = true;
+	decide_refuse_body(c, r->content_length, 0, true);
+	if (c->state != CONN_FLUSH_CLOSE && c->state != CONN_DEAD)
+		conn_set_state(c, CONN_DISCARD);
+	return true;
+}
+
+/*
+ * Whether a chunked request body has gone past c->max_body. Its bytes in cin are read here
+ * before the body's mover (or the secrets) take them: a chunk whose size line alone promises
+ * more than is left counts at once, so nothing past the limit is ever passed on. Broken framing
+ * is left for the mover to find and refuse.
+ */
+static bool body_over_limit(struct conn *c)
+{
+	struct http1_chunked *g = &c->body_guard;
+	size_t pos;
+	ssize_t r;
+
+	if (!c->max_body || c->req_body != HTTP1_BODY_CHUNKED || g->done ||
+	    c->guarded >= c->cin.len)
+		return false;
+	r = http1_chunked_scan(g, buf_head(&c->cin) + c->guarded, c->cin.len - c->guarded, &pos);
+	if (r < 0) {
+		g->done = true;
+		return false;
+	}
+	c->guarded += (size_t)r;
+	return g->data + g->left > c->max_body;
+}
+
+/* The request body's bytes passed on to the upstream so far, as the client sent them. */
+static uint64_t body_passed_on(const struct conn *c)
+{
+	if (c->req_body == HTTP1_BODY_LENGTH)
+		return c->req.content_length - c->req_left;
+	if (c->req_body == HTTP1_BODY_CHUNKED)
+		return c->req_chunk.data;
+	return 0;
+}
+
+/*
+ * Ends the upstream side as an abort, not an end: a TCP upstream gets a reset (and no TLS
+ * close_notify, which says "all sent"), an HTTP/2 upstream's stream a RST_STREAM (h2pipe_close()
+ * resets a stream whose request is unfinished), so the origin never takes the cut body for a
+ * whole one. The connection is not kept.
+ */
+static void abort_upstream(struct conn *c)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	if (!c->ux.pipe && c->ux.fd >= 0) {
+		if (c->ux.ssl)
+			SSL_set_quiet_shutdown(c->ux.ssl, 1);
+		if (setsockopt(c->ux.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
+			log_debug("%s: SO_LINGER on the upstream: %s", c->who, strerror(errno));
+	}
+	xport_close(&c->ux);
+	upstream_close_alt(c);
+	c->ev_u = LOOP_WATCH_NONE;
+	c->up_key[0] = '\0';
+	buf_consume(&c->uout, c->uout.len);
+	buf_consume(&c->uin, c->uin.len);
+}
+
+/*
+ * The request body grew past c->max_body: the upstream request is aborted; the client gets 413
+ * if no response has begun, and its connection then reads and drops the rest of the body (so
+ * it reads the 413 rather than a reset) before the next request; once a response has begun, the
+ * client's connection (an HTTP/2 stream: the stream) is closed instead.
+ */
+static void cut_body(struct conn *c)
+{
+	bool begun = c->resp_read != CONN_RESP_NO_HEAD;
+
+	abort_upstream(c);
+	decide_refuse_body(c, 0, body_passed_on(c), !begun);
+	if (begun) {
+		conn_close(c, "the request body went past its max_body");
+		return;
+	}
+	if (c->state != CONN_FLUSH_CLOSE && c->state != CONN_DEAD) {
+		conn_set_state(c, CONN_DISCARD);
+		conn_set_deadline(c, conn_cfg(c)->idle_timeout_ms);
+	}
 }
 
 /* A complete request head of len bytes is at the front of cin, parsed into c->req. */
@@ -530,6 +662,8 @@ static void handle_request(struct conn *c, size_t len)
 			conn_set_state(c, CONN_DISCARD);
 		return;
 	}
+	if (refuse_declared_body(c, len, d.max_body, d.raw, &why))
+		return;
 	if (c->would_deny)
 		log_warn("DRY-RUN would deny %s %s from %s: %s (let through: --dry-run)", c->method,
 			 c->url, c->who, why);
@@ -796,11 +930,28 @@ bool exchange_step(struct conn *c)
 		return false;
 	}
 	if (!c->req_done) {
+		size_t before = c->cin.len;
+
+		if (body_over_limit(c)) {
+			if (!conn_cfg(c)->dry_run) {
+				cut_body(c);
+				return false;
+			}
+			/* --dry-run blocks nothing: said once, and the body goes on. */
+			log_warn(
+			    "DRY-RUN would cut %s %s from %s: its body grew past max_body=, %llu "
+			    "bytes, of the rule \"%s\" (let through: --dry-run)",
+			    c->method, c->url, c->who, (unsigned long long)c->max_body,
+			    c->max_body_rule ? c->max_body_rule : "");
+			c->max_body = 0;
+		}
 		if (secretx_request_body(c))
 			r = secretx_move_request(c, &c->req_done);
 		else
 			r = move_body(&c->cin, &c->uout, c->req_body, &c->req_left, &c->req_chunk,
 				      &c->req_done);
+		/* what the mover took from the front of cin is behind the guard too */
+		c->guarded -= before - c->cin.len < c->guarded ? before - c->cin.len : c->guarded;
 		if (r == -EPERM) {
 			secretx_refuse(c, secretx_refused(c),
 				       c->bytes_up > 0 || c->resp_read != CONN_RESP_NO_HEAD);

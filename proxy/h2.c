@@ -908,6 +908,7 @@ static const char *grpc_status(int code)
 	case 408:
 	case 504:
 		return "4"; /* DEADLINE_EXCEEDED */
+	case 413:	    /* a body over max_body: gRPC's own word for a message too large */
 	case 431:
 		return "8"; /* RESOURCE_EXHAUSTED */
 	case 400:

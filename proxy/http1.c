@@ -782,6 +782,7 @@ static ssize_t chunked_run(struct http1_chunked *c, const char *buf, size_t len,
 				*out_len += n;
 			}
 			c->left -= n;
+			c->data += n;
 			i += n;
 			if (!c->left)
 				c->state = CHUNK_DATA_CR;

@@ -169,6 +169,11 @@ struct http1_chunked {
 	 */
 	char *trailers;
 	size_t trailers_cap, trailers_got;
+	/*
+	 * The chunks' data bytes scanned so far: the body's length as it was before chunking.
+	 * data + left never shrinks, and is at most what the whole body will be (max_body=).
+	 */
+	uint64_t data;
 };
 
 /* Prepares c for a new chunked body. */

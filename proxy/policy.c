@@ -175,6 +175,52 @@ static bool reply_skip(struct json_reader *r)
 	return json_skip_value(r, 1) == 0;
 }
 
+/*
+ * The object of {"allow": {"max_tx_bytes": N}}: N, the cap on the request's body, into
+ * j->max_tx_bytes (other keys are skipped). Returns false when it is not such an object, or N is
+ * not a whole number from 1 up: a cap that cannot be read must not become no cap.
+ */
+static bool reply_allow_object(struct json_reader *r, struct policy_job *j)
+{
+	char key[32];
+	int64_t v;
+	bool whole;
+
+	r->p++; /* '{' */
+	json_skip_ws(r);
+	if (r->p < r->end && *r->p == '}') {
+		r->p++;
+		return true;
+	}
+	for (;;) {
+		json_skip_ws(r);
+		if (!reply_string(r, key, sizeof(key)))
+			return false;
+		json_skip_ws(r);
+		if (r->p >= r->end || *r->p != ':')
+			return false;
+		r->p++;
+		json_skip_ws(r);
+		if (strcmp(key, "max_tx_bytes") == 0) {
+			if (json_number(r, &v, &whole) < 0 || !whole || v < 1)
+				return false;
+			j->max_tx_bytes = (uint64_t)v;
+		} else if (!reply_skip(r)) {
+			return false;
+		}
+		json_skip_ws(r);
+		if (r->p < r->end && *r->p == ',') {
+			r->p++;
+			continue;
+		}
+		if (r->p < r->end && *r->p == '}') {
+			r->p++;
+			return true;
+		}
+		return false;
+	}
+}
+
 /* {"allow": ..., "deny_message": "..."}. Returns false when it is not such an object. */
 static bool reply_object(struct json_reader *r, struct policy_job *j)
 {
@@ -205,9 +251,9 @@ static bool reply_object(struct json_reader *r, struct policy_job *j)
 			} else if (json_literal(r, "false")) {
 				allow = false;
 			} else if (r->p < r->end && *r->p == '{') {
-				/* {"allow": {"max_tx_bytes": N}}: allowed (the cap is not kept). */
+				/* {"allow": {"max_tx_bytes": N}}: allowed, its body at most N bytes. */
 				allow = true;
-				if (!reply_skip(r))
+				if (!reply_allow_object(r, j))
 					return false;
 			} else {
 				return false;
@@ -238,6 +284,8 @@ out:
 	j->allow = has_allow ? allow : !has_msg;
 	if (j->allow)
 		j->message[0] = '\0';
+	else
+		j->max_tx_bytes = 0;
 	return true;
 }
 
@@ -248,6 +296,7 @@ void policy_parse_reply(const char *line, size_t len, struct policy_job *j)
 	size_t i, n;
 
 	j->message[0] = '\0';
+	j->max_tx_bytes = 0;
 	json_init(&r, line, len, s, sizeof(s), REPLY_DEPTH, true);
 	json_skip_ws(&r);
 	while (r.end > r.p && (r.end[-1] == ' ' || r.end[-1] == '\t' || r.end[-1] == '\r'))

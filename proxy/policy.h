@@ -58,6 +58,8 @@ struct policy_job {
 	char message[512]; /* on deny: why, for the 403 and the log */
 	char rule[300];	   /* on allow: what allowed it, for the log and the audit record */
 	void (*done)(struct policy_job *j);
+	/* on allow: {"allow": {"max_tx_bytes": N}}'s N, the most body bytes it may carry; 0: any */
+	uint64_t max_tx_bytes;
 };
 
 /*

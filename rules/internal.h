@@ -54,6 +54,8 @@ struct rules_rule {
 	struct rules_cidr *cidr;
 	size_t n_cidr;
 	bool deny; /* added by rules_add_deny(): it refuses what it matches */
+	/* max_body=: the most body bytes a request it allows may carry; 0: no limit (no key) */
+	uint64_t max_body;
 };
 
 /* A growable list of rule indices, kept ascending. */

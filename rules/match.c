@@ -520,6 +520,7 @@ static void match(const struct rules *r, const struct rules_request *req, enum m
 	d->reason = DENY_NO_RULE;
 	d->deny_rule = false;
 	d->near = NULL;
+	d->max_body = 0;
 
 	host_view_init(&m.hv, req->host, req->host_len);
 	if (m.hv.kind == HOST_INVALID) {
@@ -546,6 +547,7 @@ static void match(const struct rules *r, const struct rules_request *req, enum m
 		d->rule = best[0];
 		d->raw = r->rule[best[0]].raw;
 		d->reason = NULL;
+		d->max_body = r->rule[best[0]].max_body;
 		return;
 	}
 	if (!m.addr)

@@ -10,6 +10,7 @@
  *            | "path=" path ( "," path )*          label = "*" | alnum [ *(alnum / "-") alnum ]
  *            | "port=" ports ( "," ports )*        ports = 1*5DIGIT [ "-" 1*5DIGIT ], 1..65535
  *            | "ip=" net ( "," net )*              net = IPv4 [ "/" 0..32 ] | IPv6 [ "/" 0..128 ]
+ *            | "max_body=" 1*DIGIT [ "K" | "M" | "G" ]   1024-based; 1 .. 2^63 - 1 bytes
  *   path    := ( "/"? segment )*                   segment = "*" | *( pchar / %XX )
  *
  * with its rules kept (a host other than "*" cannot end with "*", a path "*" is a whole segment,
@@ -19,7 +20,9 @@
  * literals are accepted; percent-encoding in path patterns is decoded, as it is in requests.
  * port= and ip= are our extensions: a rule without them matches every port and address, as
  * before, so no existing policy changes meaning (but see rules_addr_internal() for what a
- * wildcard rule reaches). Deny rules (rules_add_deny()) share the grammar.
+ * wildcard rule reaches). Deny rules (rules_add_deny()) share the grammar. max_body= is ours
+ * too: it narrows nothing, but caps the body of what the rule allows (the proxy enforces it;
+ * the engine hands it out with the decision).
  *
  * This file owns memory: every rule is allocated here and freed by rules_free(). It does not
  * own matching (match.c).
@@ -633,13 +636,99 @@ static int parse_ips(struct parser *p, struct rules_rule *rl)
 	return 0;
 }
 
-static const char *const known_keys[] = {"method", "domain", "path", "port", "ip"};
+/* --- max_body= ------------------------------------------------------------------------------ */
+
+/* The largest max_body= accepted: what an HTTP Content-Length may say (2^63 - 1). */
+#define MAX_BODY_MAX ((uint64_t)INT64_MAX)
+
+/*
+ * max_body=SIZE: digits, then at most one of K, M, G (either case), which multiply by 1024,
+ * 1024^2, 1024^3. Zero is refused: it would not mean "no body" (the decision reads 0 as no
+ * limit), and method=GET,HEAD says that better. Only once in a rule, and never on a stream rule
+ * (checked by parse_rule() once the whole rule is read).
+ */
+static int parse_max_body(struct parser *p, struct rules_rule *rl, size_t key_at)
+{
+	const char *s = p->spec;
+	size_t start = p->pos;
+	uint64_t v = 0, mul = 1;
+	unsigned d;
+
+	if (rl->max_body)
+		return perr(p, key_at, RULES_E_DUPLICATE, "max_body= given twice in one rule");
+	while (s[p->pos] >= '0' && s[p->pos] <= '9') {
+		d = (unsigned)(s[p->pos] - '0');
+		if (v > (MAX_BODY_MAX - d) / 10)
+			return perr(p, start, RULES_E_VALUE,
+				    "max_body= is too large (at most 2^63 - 1 bytes, about 8 EiB)");
+		v = v * 10 + d;
+		p->pos++;
+	}
+	if (p->pos == start)
+		return perr(p, start, RULES_E_VALUE,
+			    "max_body= needs a size in bytes, or with K, M or G (max_body=512K, "
+			    "max_body=10M)");
+	switch (s[p->pos]) {
+	case 'K':
+	case 'k':
+		mul = 1024;
+		break;
+	case 'M':
+	case 'm':
+		mul = 1024 * 1024;
+		break;
+	case 'G':
+	case 'g':
+		mul = 1024 * 1024 * 1024;
+		break;
+	default:
+		break;
+	}
+	if (mul > 1)
+		p->pos++;
+	if (s[p->pos] != '\0' && !is_ws(s[p->pos]))
+		return perr(p, p->pos, RULES_E_VALUE,
+			    "'%c' cannot follow a size: write bytes, or K, M or G after the number "
+			    "(1024-based: max_body=10M is 10485760 bytes)",
+			    s[p->pos]);
+	if (v == 0)
+		return perr(
+		    p, start, RULES_E_VALUE,
+		    "max_body=0 would refuse every body; to allow only requests without one, "
+		    "use method=GET,HEAD");
+	if (v > MAX_BODY_MAX / mul)
+		return perr(p, start, RULES_E_VALUE,
+			    "max_body= is too large (at most 2^63 - 1 bytes, about 8 EiB)");
+	rl->max_body = v * mul;
+	return 0;
+}
+
+/*
+ * A limit on bodies needs the requests read, and a stream rule (port= with neither method= nor
+ * path=) lets a connection through unread: say so rather than keep a limit nothing enforces.
+ */
+static int check_max_body(struct parser *p, const struct rules_rule *rl, size_t key_at)
+{
+	if (rl->max_body && rl->n_ports > 0 && rl->n_methods == 0 && rl->n_paths == 0)
+		return perr(p, key_at, RULES_E_VALUE,
+			    "max_body= needs the requests read, and a rule with port= but neither "
+			    "method= nor path= passes connections through unread (add path=* to "
+			    "have its requests read and limited)");
+	return 0;
+}
+
+/* --- a whole rule --------------------------------------------------------------------------- */
+
+static const char *const known_keys[] = {"method", "domain", "path", "port", "ip", "max_body"};
+
+/* The keys, as errors list them. */
+#define KEYS "method, domain, path, port, ip, max_body"
 
 static int parse_rule(struct parser *p, struct rules_rule *rl)
 {
 	const char *s = p->spec;
 	bool any_method = false, seen_domain = false, seen_method = false;
-	size_t start, klen, i;
+	size_t start, klen, i, max_body_at = 0;
 	int ret;
 
 	while (is_ws(s[p->pos]))
@@ -657,9 +746,7 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 			while (s[p->pos] != '\0' && s[p->pos] != '=' && !is_ws(s[p->pos]))
 				p->pos++;
 			if (s[p->pos] != '=')
-				return perr(
-				    p, start, RULES_E_KEY,
-				    "expected key=value (keys: method, domain, path, port, ip)");
+				return perr(p, start, RULES_E_KEY, "expected key=value (keys: " KEYS ")");
 			klen = p->pos - start;
 		}
 		for (i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
@@ -667,8 +754,7 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 			    memcmp(s + start, known_keys[i], klen) == 0)
 				break;
 		if (i == sizeof(known_keys) / sizeof(known_keys[0]))
-			return perr(p, start, RULES_E_KEY,
-				    "unknown key \"%.*s\" (keys: method, domain, path, port, ip)",
+			return perr(p, start, RULES_E_KEY, "unknown key \"%.*s\" (keys: " KEYS ")",
 				    (int)klen, s + start);
 		p->pos++; /* '=' */
 		switch (i) {
@@ -691,8 +777,12 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 		case 3:
 			ret = parse_ports(p, rl);
 			break;
-		default:
+		case 4:
 			ret = parse_ips(p, rl);
+			break;
+		default:
+			max_body_at = start;
+			ret = parse_max_body(p, rl, start);
 			break;
 		}
 		if (ret < 0)
@@ -709,7 +799,7 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 			free(rl->method[i]);
 		rl->n_methods = 0;
 	}
-	return 0;
+	return check_max_body(p, rl, max_body_at);
 }
 
 unsigned long rules_hash_lower(const char *s, size_t len)

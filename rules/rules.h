@@ -84,7 +84,8 @@ struct rules_request {
  * is not a valid name or address", ...); when a deny rule decided, deny_rule is set, and rule
  * and raw are the first deny rule that matched. When only the address kept a rule from
  * matching (ip=, or an internal address under a wildcard rule), near is that rule as written,
- * for a refusal that says what to change; else NULL.
+ * for a refusal that says what to change; else NULL. max_body is the allow rule's max_body= in
+ * bytes: the most body bytes the request may carry, which the caller enforces.
  */
 struct rules_decision {
 	bool allow;
@@ -93,6 +94,7 @@ struct rules_decision {
 	const char *reason;
 	bool deny_rule;
 	const char *near;
+	uint64_t max_body; /* 0: no limit (denied, or the rule has no max_body=) */
 };
 
 /* Returns an empty set (which denies everything), or NULL with errno set. */

@@ -155,7 +155,11 @@ static int run_tests(const struct opts *o)
 			rules_match_host_req(o->rules, &req, RULES_ANY, &d);
 		else
 			rules_match(o->rules, &req, &d);
-		if (d.allow) {
+		if (d.allow && d.max_body) {
+			/* the limit in bytes: K, M and G are 1024-based, which a reader may not know */
+			printf("ALLOW %s %s (rule: %s; body at most %llu bytes)\n", t->method,
+			       t->url, d.raw, (unsigned long long)d.max_body);
+		} else if (d.allow) {
 			printf("ALLOW %s %s (rule: %s)\n", t->method, t->url, d.raw);
 		} else if (d.deny_rule) {
 			printf("DENY %s %s (deny rule: %s)\n", t->method, t->url, d.raw);

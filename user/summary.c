@@ -33,6 +33,8 @@ struct row {
 	/* of refused: a secret's placeholder on its way here, which no rule would change */
 	unsigned long long secret;
 	char *secret_name; /* the first such secret's name */
+	/* of refused: a body larger than the max_body= of the rule that allows it (413) */
+	unsigned long long too_large;
 	unsigned kinds;
 	char *comms[MAX_LIST];
 	size_t n_comms;
@@ -288,6 +290,9 @@ void summary_add(struct summary *s, const struct auditlog_record *rec)
 	} else {
 		r->refused++;
 		note_secret(r, rec->reason);
+		/* refused for its size by the rule that allows it: another rule would change nothing */
+		if (rec->status == 413)
+			r->too_large++;
 	}
 	r->kinds |= kind_bit(rec->kind);
 	row_note_process(r, rec);
@@ -387,7 +392,7 @@ unsigned long long summary_dropped(const struct summary *s)
 /* What a rule is wanted for: refusals, and what --dry-run let through that the rules refuse. */
 static unsigned long long unwanted(const struct row *r)
 {
-	return r->refused - r->secret + r->would;
+	return r->refused - r->secret - r->too_large + r->would;
 }
 
 /* Refused first (most refusals first), then allowed, then names only looked up. */
@@ -562,7 +567,7 @@ static void pad(FILE *out, size_t n)
 int summary_write_table(struct summary *s, FILE *out)
 {
 	int aw = 7, rw = 7, ww = 0, dw = 3;
-	size_t hw = 4, i, pw, n_no_rule = 0, n_rule = 0, n_secret = 0, cols;
+	size_t hw = 4, i, pw, n_no_rule = 0, n_rule = 0, n_secret = 0, n_large = 0, cols;
 	struct row *r;
 	char *why;
 
@@ -584,6 +589,7 @@ int summary_write_table(struct summary *s, FILE *out)
 		n_rule += r->allow != NULL;
 		n_no_rule += unwanted(r) && !r->allow;
 		n_secret += r->secret > 0;
+		n_large += r->too_large > 0;
 	}
 	/* WOULD-REFUSE only for a --dry-run's log, so other tables keep their columns. */
 	pw = hw + 2 + (size_t)aw + 2 + (size_t)rw + 2 + (ww ? (size_t)ww + 2 : 0) + (size_t)dw + 2;
@@ -633,6 +639,17 @@ int summary_write_table(struct summary *s, FILE *out)
 			if (r->secret)
 				fprintf(out, "  %s: %llu, secret %s%s\n", r->shown, r->secret,
 					r->secret_name, r->secret > 1 ? " and maybe others" : "");
+		}
+	}
+	if (n_large) {
+		fputs("\nA body larger than the max_body= of the rule that allows it was refused "
+		      "(413; "
+		      "raise\nthat rule's max_body= to send it):\n",
+		      out);
+		for (i = 0; i < s->n; i++) {
+			r = &s->rows[i];
+			if (r->too_large)
+				fprintf(out, "  %s: %llu\n", r->shown, r->too_large);
 		}
 	}
 	if (n_no_rule) {

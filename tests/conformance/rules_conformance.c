@@ -13,6 +13,8 @@
 #include "rules/rules.h"
 
 #define MAX_FIELDS 7
+/* An allow row's detail may end with the decision's limit: "RULE; body at most N bytes". */
+#define MAX_BODY_SEP "; body at most "
 
 struct row {
 	char *id, *rules, *method, *url, *expect, *detail;
@@ -142,10 +144,21 @@ static const char *check_row(struct row *r, char *buf, size_t buflen)
 			rules_match(set, &req, &d);
 	}
 	if (strcmp(r->expect, "allow") == 0) {
+		/* "RULE; body at most N bytes": the rule's max_body= too, as --test prints it */
+		char *limit = strstr(r->detail, MAX_BODY_SEP);
+		unsigned long long want_max = 0;
+
+		if (limit) {
+			want_max = strtoull(limit + strlen(MAX_BODY_SEP), NULL, 10);
+			*limit = '\0';
+		}
 		if (!d.allow)
 			fail = "denied";
 		else if (strcmp(d.raw, r->detail) != 0)
 			fail = "allowed by the wrong rule";
+		else if (d.max_body != want_max)
+			fail = "the wrong max_body";
+
 	} else if (strcmp(r->expect, "deny") == 0) {
 		if (d.allow)
 			fail = "allowed";
@@ -159,8 +172,10 @@ static const char *check_row(struct row *r, char *buf, size_t buflen)
 		fail = "bad expect column";
 	}
 	if (fail)
-		snprintf(buf, buflen, "%s: got %s (rule \"%s\", reason \"%s\"), want %s %s", fail,
-			 d.allow ? "allow" : "deny", d.raw ? d.raw : "", d.reason ? d.reason : "",
+		snprintf(buf, buflen,
+			 "%s: got %s (rule \"%s\", max_body %llu, reason \"%s\"), want %s %s", fail,
+			 d.allow ? "allow" : "deny", d.raw ? d.raw : "",
+			 (unsigned long long)(d.allow ? d.max_body : 0), d.reason ? d.reason : "",
 			 r->expect, r->detail);
 out:
 	free(path);

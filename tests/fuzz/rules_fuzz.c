@@ -8,7 +8,9 @@
  * crash, no leak, no UB": a failed rules_add leaves the set as it was and names a column inside
  * the rule; normalising is idempotent, never grows the path, and leaves nothing the matcher
  * calls unnormalised; the indexed match agrees with a plain scan of every rule (any deny rule
- * that matches refuses, else the first allow rule allows).
+ * that matches refuses, else the first allow rule allows); a rule kept with max_body= has a
+ * limit in 1 .. 2^63 - 1 and is never a stream rule, and every decision carries exactly its
+ * deciding rule's limit (0 on a deny).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,6 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (strcmp(rules_raw(r, before), spec) != 0 ||
 			   rules_is_deny(r, before) != (spec != line[i])) {
 			abort();
+		} else if (r->rule[before].max_body > (uint64_t)INT64_MAX ||
+			   (r->rule[before].max_body && rules_is_stream(r, before))) {
+			abort();
 		}
 	}
 	if (n >= 2) {
@@ -86,6 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    da.rule != (ds.allow && (!dr.allow || ds.rule < dr.rule) ? ds.rule : dr.rule))
 			abort();
 		if (ds.allow && !rules_is_stream(r, ds.rule))
+			abort();
+		if (da.max_body != (da.allow ? r->rule[da.rule].max_body : 0) ||
+		    dr.max_body != (dr.allow ? r->rule[dr.rule].max_body : 0) || ds.max_body != 0)
 			abort();
 		if (dr.allow && rules_is_stream(r, dr.rule))
 			abort();
@@ -129,6 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (d.allow != (want != SIZE_MAX) || (d.allow && d.rule != want) ||
 			    d.deny_rule != (deny_at != SIZE_MAX) ||
 			    (d.deny_rule && d.rule != deny_at))
+				abort();
+			if (d.max_body != (d.allow ? r->rule[d.rule].max_body : 0))
 				abort();
 			(void)rules_url_split(line[n - 1], &req);
 		}

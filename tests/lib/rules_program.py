@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 #
 # rules_program.py: a --rules-program for tests/e2e/policy.t. Reads one JSON request a line on
-# stdin and decides by its path: /echo/ok*: "true"; /echo/obj*: {"allow": true}; /echo/slow*:
-# no answer for 30 s; /echo/crash*: exits with status 3; anything else: refused, with the
-# deny_message "prog says no to HOST".
+# stdin and decides by its path: /echo/ok*: "true"; /echo/obj*: {"allow": true}; /echo/cap*:
+# {"allow": {"max_tx_bytes": 1024}} (tests/e2e/body_limit.t); /echo/slow*: no answer for 30 s;
+# /echo/crash*: exits with status 3; anything else: refused, with the deny_message "prog says
+# no to HOST".
 #
 #   rules_program.py LOG      appends "PID LINE" to LOG for every request line it reads
 import json, os, sys, time
@@ -18,6 +19,8 @@ for line in sys.stdin:
         print("true", flush=True)
     elif p.startswith("/echo/obj"):
         print('{"allow": true}', flush=True)
+    elif p.startswith("/echo/cap"):
+        print('{"allow": {"max_tx_bytes": 1024}}', flush=True)
     elif p.startswith("/echo/slow"):
         time.sleep(30)
     elif p.startswith("/echo/crash"):

@@ -6,8 +6,9 @@
 #
 #   upstream.py serve DIR     reads DIR/ports.conf ("NAME ADDR PORT TLS CERT KEY ID" lines),
 #                             serves them, appends "ID NAME ADDR" to DIR/conns.log for each
-#                             accepted connection and "ID METHOD TARGET" to DIR/requests.log for
-#                             each request, and touches DIR/ready when listening
+#                             accepted connection, "ID METHOD TARGET" to DIR/requests.log for
+#                             each request and "ID NAME" to DIR/resets.log for each connection
+#                             reset while it read, and touches DIR/ready when listening
 #   upstream.py gen N         writes the N-byte test pattern to stdout
 #   upstream.py sha N         prints the sha256 of the N-byte test pattern
 #
@@ -18,6 +19,8 @@
 #   /chunked?n=K        K chunks "chunk I\n", Transfer-Encoding: chunked
 #   /upload             any body (Content-Length or chunked), hashed as it streams: JSON
 #   /slow?ms=M          answers after M ms (default: never, i.e. 10 minutes)
+#   /early              answers first (200, chunked, "early\n"), then reads the request body and
+#                       ends with "read N\n": a response that begins before its request ends
 #   /sse?n=K&gap=MS     K server-sent events MS ms apart, chunked
 #   /ws                 a WebSocket echo (text, binary, ping -> pong, close)
 #   /status/N           status N with a short body (none for 1xx, 204 and 304)
@@ -56,7 +59,12 @@ class Conn:
 
     # --- reading -------------------------------------------------------------------------
     def fill(self):
-        d = self.sock.recv(65536)
+        try:
+            d = self.sock.recv(65536)
+        except ConnectionResetError:
+            # the peer reset the connection: an aborted request, not one that ended
+            self.srv.log("resets.log", "%s %s" % (self.lid, self.name))
+            raise
         if not d:
             raise EOFError
         self.rbuf += d
@@ -179,6 +187,14 @@ class Conn:
             return self.git(method, "/git/" + target[len("/gitauth/"):], headers)
         if path == "/ws":
             return self.websocket(headers)
+        if path == "/early":
+            self.send(("HTTP/1.1 200 OK\r\nX-Upstream: %s\r\nContent-Type: text/plain\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n" % self.lid).encode())
+            self.chunk("early\n")
+            n = sum(len(d) for d in self.body_chunks(headers))
+            self.chunk("read %d\n" % n)
+            self.send(b"0\r\n\r\n")
+            return None
         h, n, head = hashlib.sha256(), 0, b""
         for d in self.body_chunks(headers):
             h.update(d)

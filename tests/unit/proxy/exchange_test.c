@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * exchange_test.c: the pieces of the HTTP/1.1 exchange that need no connection: the Host
- * split into name and port, and which header fields are hop-by-hop.
+ * split into name and port, which header fields are hop-by-hop, and the reading of a chunked
+ * body ahead of its mover against max_body.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -111,6 +112,66 @@ static void test_hop_by_hop_named_in_connection(void **state)
 	assert_false(hop(hdr, 3, "Host"));
 }
 
+/* Appends s to b (the client's bytes arriving). */
+static void arrive(struct buf *b, const char *s, size_t n)
+{
+	assert_int_equal(buf_append(b, s, n), 0);
+}
+
+/*
+ * body_over_limit(): a chunked body is over as soon as what it has promised (its data so far and
+ * the size of the chunk it is in) passes max_body, before that chunk's data has come; a body of
+ * exactly max_body is not.
+ */
+static void test_body_over_limit(void **state)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	char data[1024];
+
+	(void)state;
+	assert_non_null(c);
+	memset(data, 'x', sizeof(data));
+	buf_init(&c->cin, 8192);
+	c->req_body = HTTP1_BODY_CHUNKED;
+	c->max_body = 1024;
+	http1_chunked_init(&c->body_guard);
+	arrive(&c->cin, "258\r\n", 5); /* 600 */
+	assert_false(body_over_limit(c));
+	arrive(&c->cin, data, 600);
+	arrive(&c->cin, "\r\n", 2);
+	assert_false(body_over_limit(c));
+	assert_true(c->body_guard.data == 600);
+	/* All that came has been read ahead; the mover has taken none of it yet. */
+	assert_true(c->guarded == c->cin.len);
+	arrive(&c->cin, "1", 1); /* a size line begun: at least 1 more */
+	assert_false(body_over_limit(c));
+	arrive(&c->cin, "a8\r\n", 4); /* 0x1a8 = 424: exactly 1024 */
+	assert_false(body_over_limit(c));
+	arrive(&c->cin, data, 424);
+	arrive(&c->cin, "\r\n1\r\n", 5); /* one byte more: over, before it comes */
+	assert_true(body_over_limit(c));
+
+	/* Exactly the limit, to the end: never over. */
+	buf_consume(&c->cin, c->cin.len);
+	http1_chunked_init(&c->body_guard);
+	c->guarded = 0;
+	arrive(&c->cin, "400\r\n", 5);
+	arrive(&c->cin, data, 1024);
+	arrive(&c->cin, "\r\n0\r\n\r\nGET / HTTP/1.1\r\n", 23);
+	assert_false(body_over_limit(c));
+	assert_true(c->body_guard.done);
+	assert_false(body_over_limit(c));
+
+	/* No limit, or a body of stated length: nothing is read ahead. */
+	c->max_body = 0;
+	http1_chunked_init(&c->body_guard);
+	c->guarded = 0;
+	assert_false(body_over_limit(c));
+	assert_true(c->guarded == 0);
+	buf_fini(&c->cin);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -119,6 +180,7 @@ int main(void)
 	    cmocka_unit_test(test_split_host_refuses),
 	    cmocka_unit_test(test_hop_by_hop_fixed),
 	    cmocka_unit_test(test_hop_by_hop_named_in_connection),
+	    cmocka_unit_test(test_body_over_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,6 +56,41 @@ static void test_replies(void **state)
 	check_reply("tru\x1b[31m", false, "tru [31m");
 }
 
+/* {"allow": {"max_tx_bytes": N}} keeps N as the body's cap; a cap that cannot be read denies. */
+static void test_max_tx_bytes(void **state)
+{
+	static const struct {
+		const char *line;
+		bool allow;
+		uint64_t cap;
+	} cases[] = {
+	    {"{\"allow\":{\"max_tx_bytes\":1024}}", true, 1024},
+	    {"{\"allow\": {\"other\": [1], \"max_tx_bytes\": 9007199254740993}}", true,
+	     9007199254740993ULL},
+	    {"{\"allow\":{}}", true, 0},
+	    {"{\"allow\":true}", true, 0},
+	    {"{\"allow\":{\"max_tx_bytes\":0}}", false, 0},
+	    {"{\"allow\":{\"max_tx_bytes\":-5}}", false, 0},
+	    {"{\"allow\":{\"max_tx_bytes\":1.5}}", false, 0},
+	    {"{\"allow\":{\"max_tx_bytes\":\"1024\"}}", false, 0},
+	    {"{\"allow\":{\"max_tx_bytes\":1e30}}", false, 0},
+	    {"false", false, 0},
+	};
+	struct policy_job j;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&j, 0, sizeof(j));
+		j.max_tx_bytes = 77; /* what the job held before counts for nothing */
+		policy_parse_reply(cases[i].line, strlen(cases[i].line), &j);
+		if (j.allow != cases[i].allow || j.max_tx_bytes != cases[i].cap)
+			fail_msg("reply %s: allow %d cap %llu, want %d %llu", cases[i].line,
+				 j.allow, (unsigned long long)j.max_tx_bytes, cases[i].allow,
+				 (unsigned long long)cases[i].cap);
+	}
+}
+
 static void test_request_line(void **state)
 {
 	struct policy_job j;
@@ -183,6 +218,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_replies),
+	    cmocka_unit_test(test_max_tx_bytes),
 	    cmocka_unit_test(test_request_line),
 	    cmocka_unit_test(test_program),
 	    cmocka_unit_test(test_program_that_cannot_run),

@@ -103,14 +103,14 @@ static void test_error_messages(void **state)
 	    {"", -RULES_E_EMPTY, 1,
 	     "an empty rule would allow everything; use \"domain=*\" to allow everything"},
 	    {"foo=bar", -RULES_E_KEY, 1,
-	     "unknown key \"foo\" (keys: method, domain, path, port, ip)"},
+	     "unknown key \"foo\" (keys: method, domain, path, port, ip, max_body)"},
 	    {"domain", -RULES_E_KEY, 1,
-	     "expected key=value (keys: method, domain, path, port, ip)"},
+	     "expected key=value (keys: method, domain, path, port, ip, max_body)"},
 	    {"method=GET,", -RULES_E_VALUE, 12, "empty method in the list"},
 	    {"domain=a.com domain=b.com", -RULES_E_DUPLICATE, 14, NULL},
 	    {"path=/a%2", -RULES_E_PATH, 8, "'%' must start a %XX escape"},
 	    {"path=/a b", -RULES_E_KEY, 9,
-	     "expected key=value (keys: method, domain, path, port, ip)"},
+	     "expected key=value (keys: method, domain, path, port, ip, max_body)"},
 	    {"path=/a\"b", -RULES_E_PATH, 8, "'\"' cannot be part of a path (escape it as %22)"},
 	    {"domain=a_b.com", -RULES_E_DOMAIN, 9, "'_' cannot be part of a domain"},
 	    {"domain=*x.com", -RULES_E_DOMAIN, 8, "* must be a whole label (write *.example.com)"},
@@ -551,6 +551,94 @@ static void test_match_does_not_allocate(void **state)
 #endif
 }
 
+/* max_body=: sizes (1024-based), what is refused and why, and the limit on the decision. */
+static void test_max_body(void **state)
+{
+	static const struct {
+		const char *spec;
+		uint64_t bytes;
+	} sizes[] = {
+	    {"max_body=1", 1},
+	    {"max_body=512K", 512 * 1024},
+	    {"max_body=10M", 10 * 1024 * 1024},
+	    {"max_body=10m", 10 * 1024 * 1024},
+	    {"max_body=1G", 1024 * 1024 * 1024},
+	    {"max_body=3g", 3ULL * 1024 * 1024 * 1024},
+	    {"max_body=9223372036854775807", 9223372036854775807ULL},
+	    {"domain=x.com max_body=100 method=POST", 100},
+	    {"domain=x.com port=8443 path=* max_body=1K", 1024},
+	};
+	static const struct {
+		const char *spec;
+		int code;
+		size_t col;
+		const char *msg; /* a phrase of the message */
+	} bad[] = {
+	    {"max_body=", -RULES_E_VALUE, 10, "needs a size"},
+	    {"max_body=x", -RULES_E_VALUE, 10, "needs a size"},
+	    {"max_body=-1", -RULES_E_VALUE, 10, "needs a size"},
+	    {"max_body=0", -RULES_E_VALUE, 10, "max_body=0 would refuse every body"},
+	    {"max_body=0K", -RULES_E_VALUE, 10, "max_body=0 would refuse every body"},
+	    {"max_body=10MB", -RULES_E_VALUE, 13, "'B' cannot follow a size"},
+	    {"max_body=10 M", -RULES_E_KEY, 13, "expected key=value"},
+	    {"max_body=1T", -RULES_E_VALUE, 11, "'T' cannot follow a size"},
+	    {"max_body=1.5M", -RULES_E_VALUE, 11, "'.' cannot follow a size"},
+	    {"max_body=9223372036854775808", -RULES_E_VALUE, 10, "too large"},
+	    {"max_body=99999999999999999999999", -RULES_E_VALUE, 10, "too large"},
+	    {"max_body=8589934592G", -RULES_E_VALUE, 10, "too large"},
+	    {"max_body=1K max_body=2K", -RULES_E_DUPLICATE, 13, "given twice"},
+	    {"domain=x.com port=22 max_body=1M", -RULES_E_VALUE, 22, "passes connections through"},
+	    {"max_body=1M port=443 method=*", -RULES_E_VALUE, 1, "add path=*"},
+	};
+	struct rules *r = rules_new();
+	struct rules_decision d;
+	char err[256];
+	size_t col, i;
+	int ret;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		if (rules_add(r, sizes[i].spec, &col, err, sizeof(err)) != 0)
+			fail_msg("\"%s\": column %zu: %s", sizes[i].spec, col, err);
+		assert_true(r->rule[rules_count(r) - 1].max_body == sizes[i].bytes);
+	}
+	rules_free(r);
+	r = rules_new();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ret = rules_add(r, bad[i].spec, &col, err, sizeof(err));
+		if (ret != bad[i].code || col != bad[i].col || !strstr(err, bad[i].msg))
+			fail_msg("\"%s\": got %d col %zu (%s), want %d col %zu (%s)", bad[i].spec,
+				 ret, col, err, bad[i].code, bad[i].col, bad[i].msg);
+	}
+	assert_int_equal(rules_count(r), 0);
+	rules_free(r);
+
+	/* The decision carries the deciding rule's limit, and 0 when there is none or a deny. */
+	{
+		static const char *const specs[] = {"domain=a.com path=/up max_body=1K",
+						    "domain=a.com", "max_body=2M", NULL};
+
+		r = set_of(specs);
+	}
+	d = decide(r, "POST", "https://a.com/up");
+	assert_true(d.allow && d.rule == 0 && d.max_body == 1024);
+	d = decide(r, "POST", "https://a.com/other");
+	assert_true(d.allow && d.rule == 1 && d.max_body == 0);
+	/* a rule of max_body= alone matches every request, as domain=* does */
+	d = decide(r, "PUT", "http://b.org:8080/x");
+	assert_true(d.allow && d.rule == 2 && d.max_body == 2 * 1024 * 1024);
+	rules_match_host(r, "b.org", 5, 443, RULES_ANY, &d);
+	assert_true(d.allow && d.max_body == 2 * 1024 * 1024);
+	/* it is no stream rule: a connection with no requests to read is not let through by it */
+	rules_match_host(r, "b.org", 5, 22, RULES_STREAM, &d);
+	assert_false(d.allow);
+	assert_true(d.max_body == 0);
+	d = decide(r, "GET", "https://bad host/");
+	assert_false(d.allow);
+	assert_true(d.max_body == 0);
+	rules_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,6 +657,7 @@ int main(void)
 	    cmocka_unit_test(test_request_init),
 	    cmocka_unit_test(test_check),
 	    cmocka_unit_test(test_match_does_not_allocate),
+	    cmocka_unit_test(test_max_body),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -344,6 +344,37 @@ static void test_would_refuse(void **state)
 	summary_free(s);
 }
 
+/* A 413 (a body over max_body=) is a refusal no new rule would change: none is proposed. */
+static void test_too_large(void **state)
+{
+	const char *log =
+	    "{\"event\":\"request\",\"decision\":\"allow\",\"kind\":\"https\",\"host\":"
+	    "\"up.test\",\"rule\":\"domain=up.test max_body=1K\",\"pid\":7,\"comm\":\"curl\"}\n"
+	    "{\"event\":\"request\",\"decision\":\"deny\",\"kind\":\"https\",\"host\":"
+	    "\"up.test\",\"rule\":\"domain=up.test max_body=1K\",\"status\":413,\"pid\":7,"
+	    "\"comm\":\"curl\"}\n"
+	    "{\"event\":\"request\",\"decision\":\"deny\",\"kind\":\"https\",\"host\":"
+	    "\"no.test\",\"reason\":\"no rule matches\",\"status\":403,\"pid\":7,"
+	    "\"comm\":\"curl\"}\n";
+	struct summary *s = read_log(log);
+
+	(void)state;
+	assert_int_equal(summary_invalid(s, NULL), 0);
+	check_output(
+	    s, false,
+	    "HOST     ALLOWED  REFUSED  DNS  PROCESSES\n"
+	    "no.test        0        1    0  curl\n"
+	    "up.test        1        1    0  curl\n"
+	    "\n"
+	    "To allow what was refused, restart boundary with:\n"
+	    "  --allow \"domain=no.test\"\n"
+	    "\n"
+	    "A body larger than the max_body= of the rule that allows it was refused (413; "
+	    "raise\nthat rule's max_body= to send it):\n"
+	    "  up.test: 1\n");
+	summary_free(s);
+}
+
 static void test_empty(void **state)
 {
 	struct summary *s = read_log("");
@@ -365,6 +396,7 @@ int main(void)
 	    cmocka_unit_test(test_what_a_terminal_is_shown),
 	    cmocka_unit_test(test_long_names_and_many_processes),
 	    cmocka_unit_test(test_would_refuse),
+	    cmocka_unit_test(test_too_large),
 	    cmocka_unit_test(test_empty),
 	};
 
