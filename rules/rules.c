@@ -746,7 +746,8 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 			while (s[p->pos] != '\0' && s[p->pos] != '=' && !is_ws(s[p->pos]))
 				p->pos++;
 			if (s[p->pos] != '=')
-				return perr(p, start, RULES_E_KEY, "expected key=value (keys: " KEYS ")");
+				return perr(p, start, RULES_E_KEY,
+					    "expected key=value (keys: " KEYS ")");
 			klen = p->pos - start;
 		}
 		for (i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
