@@ -129,11 +129,12 @@ int upchain_parse_url(const char *url, struct upchain_url *out, char *err, size_
 	/* The authority ends at the path; a '@' in a password must be %40, so the last '@' ends
 	 * the credentials whatever they hold. */
 	auth_end = p + strcspn(p, "/?#");
-	if (*auth_end && strcmp(auth_end, "/") != 0)
-		return bad(err, errlen,
-			   "a proxy's URL has no path, query or fragment (write "
-			   "http://HOST:PORT); a '/', '?' or '#' in a password must be "
-			   "percent-encoded");
+	if (*auth_end && strcmp(auth_end, "/") != 0) {
+		bad(err, errlen,
+		    "a proxy's URL has no path, query or fragment (write http://HOST:PORT); a '/', "
+		    "'?' or '#' in a password must be percent-encoded");
+		goto fail;
+	}
 	at = NULL;
 	for (i = 0; p + i < auth_end; i++)
 		if (p[i] == '@')
