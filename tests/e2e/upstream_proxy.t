@@ -142,6 +142,37 @@ check "connect-always: HTTP answered 200" test "$(code_of always)" = 200
 check "through a CONNECT to port $P_HTTP" squid_seen "$LOG_OPEN" "CONNECT up.test:$P_HTTP"
 check "never as an absolute-form request" not squid_seen "$LOG_OPEN" "GET http://up.test:$P_HTTP/echo/always"
 
+# --- an https:// proxy: TLS to the proxy, and the origin's TLS inside it ----------------------
+# Its certificate (tests/lib/proxy.sh's, for 127.0.0.1 among others) is the test CA's, which
+# boundary trusts through --upstream-ca.
+if SQ_TLS=$UP/good.pem:$UP/good.key squid_up tls; then
+	LOG_TLS=$SQ_LOG
+	{
+		fetch tls-http "http://up.test:$P_HTTP/echo/tls-http"
+		fetch tls-https "https://up.test:$P_HTTPS/echo/tls-https"
+	} >"$R/tlsproxy.sh"
+	bnd --upstream-proxy "https://127.0.0.1:$SQ_PORT" --allow "domain=up.test" -- sh "$R/tlsproxy.sh"
+	keep_log
+	check "an https:// proxy, HTTP: 200" test "$(code_of tls-http)" = 200
+	check "as an absolute-form request over TLS" squid_seen "$LOG_TLS" "GET http://up.test:$P_HTTP/echo/tls-http"
+	check "an https:// proxy, HTTPS: 200 (TLS inside TLS)" test "$(code_of tls-https)" = 200
+	check "through a CONNECT over TLS" squid_seen "$LOG_TLS" "CONNECT up.test:$P_HTTPS"
+	bnd --upstream-proxy "https://127.0.0.1:$SQ_PORT" --allow "domain=ssh.test port=$P_SSH" -- \
+		python3 "$STAGE/lib/stream_client.py" ssh ssh.test "$P_SSH"
+	keep_log
+	want REPLY "WELCOME SSH-2.0-jailed" "a stream rule through an https:// proxy"
+	# Not trusted when --upstream-ca names another CA (the last one given counts): a 502.
+	{ fetch tls-untrusted "https://up.test:$P_HTTPS/echo/tls-untrusted"; } >"$R/untrusted.sh"
+	bnd --upstream-ca "$UP/rogue.pem" --upstream-proxy "https://127.0.0.1:$SQ_PORT" \
+		--allow "domain=up.test" -- sh "$R/untrusted.sh"
+	keep_log
+	check "an https:// proxy whose certificate is not trusted: 502" test "$(code_of tls-untrusted)" = 502
+	contains "saying TLS with the proxy failed" "$(body_of tls-untrusted)" \
+		"TLS with the upstream proxy 127.0.0.1:$SQ_PORT failed: certificate verify failed"
+else
+	fail "cannot start squid with https_port (its TLS is GnuTLS's)"
+fi
+
 # --- the bypass list ---------------------------------------------------------------------------
 {
 	fetch bypassed "https://other.test:$P_HTTPS/echo/bypassed"

@@ -14,6 +14,8 @@
 #                              PASS are given; sets SQ_PORT (its port) and SQ_LOG (its access
 #                              log: one line per request, "... CODE/STATUS ... METHOD URL USER
 #                              ..."); returns 1 when squid is not installed or does not start
+#                              SQ_TLS=CERT:KEY: its port speaks TLS (https_port) with that
+#                              certificate
 #   squid_seen LOG TEXT        whether a line of LOG contains TEXT (fixed string)
 
 squid_up() {
@@ -29,8 +31,14 @@ squid_up() {
 	SQ_PORT=$(free_ports 1)
 	SQ_LOG=$d/access.log
 	conf=$d/squid.conf
-	cat >"$conf" <<EOF
-http_port 127.0.0.1:$SQ_PORT
+	if [ -n "${SQ_TLS:-}" ]; then
+		cp "${SQ_TLS%%:*}" "$d/cert.pem" && cp "${SQ_TLS#*:}" "$d/key.pem" || return 1
+		chmod 644 "$d/cert.pem" "$d/key.pem"
+		echo "https_port 127.0.0.1:$SQ_PORT tls-cert=$d/cert.pem tls-key=$d/key.pem" >"$conf"
+	else
+		echo "http_port 127.0.0.1:$SQ_PORT" >"$conf"
+	fi
+	cat >>"$conf" <<EOF
 pid_filename $d/squid.pid
 access_log stdio:$SQ_LOG squid
 cache_log $d/cache.log
