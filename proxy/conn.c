@@ -44,6 +44,7 @@
 #include "proxy/ruleset.h"
 #include "proxy/sniff.h"
 #include "proxy/tls.h"
+#include "proxy/upchain.h"
 #include "proxy/util.h"
 #include "rules/rules.h"
 
@@ -698,7 +699,9 @@ void conn_timeout(struct conn *c)
 		upstream_failed(c, 504, why);
 		break;
 	case CONN_UP_PROXY:
-		upstream_failed(c, 504, "the upstream proxy did not answer in time");
+		snprintf(why, sizeof(why), "the upstream proxy %s did not answer in time",
+			 upchain_name(conn_cfg(c)->upchain));
+		upstream_failed(c, 504, why);
 		break;
 	case CONN_UP_TLS:
 		upstream_failed(c, 504, "timed out connecting to the upstream");

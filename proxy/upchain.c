@@ -493,8 +493,12 @@ bool upchain_step(struct conn *c)
 			return upstream_connected(c);
 	}
 	n = connect_request(c, req, sizeof(req));
-	if (n < 0) {
-		failed(c, 502, "the CONNECT request for %s is too long", c->uhost);
+	/*
+	 * The parsers let no space or control byte into a host, but the request line is built
+	 * from it: a name that could end it is refused here too, never sent.
+	 */
+	if (n < 0 || strcspn(c->uhost, " \t\r\n\x7f") != strlen(c->uhost)) {
+		failed(c, 502, "cannot ask the upstream proxy %s for that host", u->name);
 		return false;
 	}
 	/* Made again on each call, byte for byte the same, so only the count sent is kept. */
