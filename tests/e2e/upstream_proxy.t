@@ -26,7 +26,7 @@ fi
 proxy_suite
 testhost_listen "$P_HTTP"
 testhost_listen "$P_HTTPS"
-echo "127.0.0.1 ssh.test" >>"$UP/hosts"
+echo "127.0.0.1 ssh.test h2.test" >>"$UP/hosts"
 
 # The stream server ("sshd": server-first, tests/lib/stream_servers.py).
 read -r P_SSH P_REF <<<"$(free_ports 2)"
@@ -41,7 +41,18 @@ python3 "$STAGE/lib/refusing_proxy.py" "$P_REF" "$TMPDIR_T/ref.ready" "$TMPDIR_T
 	2>"$TMPDIR_T/ref.err" &
 REF_PID=$!
 at_exit "kill $REF_PID 2>/dev/null"
-for _ in $(seq 100); do [ -e "$UP/stream.ready" ] && [ -e "$TMPDIR_T/ref.ready" ] && break; sleep 0.05; done
+# An HTTP/2 origin (tests/lib/h2_upstream.py, ALPN h2 or http/1.1), on Debian's python3 and
+# its python3-h2 (as http2.t).
+P_H2=$(free_ports 1)
+make_cert "$UP" h2 ca h2.test "DNS:h2.test" || fail "cannot make the h2 origin's certificate"
+: >"$UP/h2.log"
+/usr/bin/python3 "$STAGE/lib/h2_upstream.py" "$P_H2" tls-h2 "$UP/h2.pem" "$UP/h2.key" "$UP/h2.log" \
+	"$UP/h2.ready" 2>"$UP/h2.err" &
+at_exit "kill $! 2>/dev/null"
+for _ in $(seq 100); do
+	[ -e "$UP/stream.ready" ] && [ -e "$TMPDIR_T/ref.ready" ] && [ -e "$UP/h2.ready" ] && break
+	sleep 0.05
+done
 
 # The proxy's credentials: a password with characters a URL must percent-encode.
 PUSER=tester
@@ -133,6 +144,14 @@ keep_log
 want BANNER "SSH-2.0-boundarytest" "a stream rule through the proxy: the server's banner arrives"
 want REPLY "WELCOME SSH-2.0-jailed" "and the client's banner reaches the server"
 check "squid opened a CONNECT tunnel for it" squid_seen "$LOG_OPEN" "CONNECT ssh.test:$P_SSH"
+
+# HTTP/2 both ways through the tunnel: boundary offers h2 to the origin inside the CONNECT.
+bnd --upstream-proxy "$OPEN" --allow "domain=h2.test" -- curl -sS --max-time 30 --http2 \
+	-o /dev/null -w 'R: %{http_code} %{http_version}\n' "https://h2.test:$P_H2/hello"
+keep_log
+want R "200 2" "HTTP/2 through the proxy: 200 over h2 to the client"
+check "and over h2 to the origin, inside the CONNECT" grep -qx "GET h2.test:$P_H2 /hello h2" "$UP/h2.log"
+check "squid carried it as a tunnel" squid_seen "$LOG_OPEN" "CONNECT h2.test:$P_H2"
 
 # --upstream-proxy-connect-always: plain HTTP through CONNECT too.
 { fetch always "http://up.test:$P_HTTP/echo/always"; } >"$R/always.sh"
