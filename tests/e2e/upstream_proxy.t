@@ -257,6 +257,20 @@ contains "saying which proxy and why" "$(body_of down-https)" \
 check "an unreachable proxy, HTTP: 502" test "$(code_of down-http)" = 502
 check "the origin never saw either" not grep -q "/echo/down-" "$UP/requests.log"
 
+# A proxy that accepts and never answers (tests/lib/hold_listener.py): a 504 naming it once the
+# connect timeout (--upstream-timeout 2: 2 s) has passed.
+mkdir -p "$TMPDIR_T/hold"
+python3 "$STAGE/lib/hold_listener.py" "$TMPDIR_T/hold" 2>/dev/null &
+at_exit "kill $! 2>/dev/null"
+for _ in $(seq 100); do [ -e "$TMPDIR_T/hold/port" ] && break; sleep 0.05; done
+P_HOLD=$(cat "$TMPDIR_T/hold/port")
+{ fetch silent "https://up.test:$P_HTTPS/echo/silent"; } >"$R/silent.sh"
+bnd --upstream-timeout 2 --upstream-proxy "http://127.0.0.1:$P_HOLD" --allow "domain=up.test" -- sh "$R/silent.sh"
+keep_log
+check "a proxy that never answers CONNECT: 504" test "$(code_of silent)" = 504
+contains "naming it" "$(body_of silent)" "the upstream proxy 127.0.0.1:$P_HOLD did not answer in time"
+check "it was asked" test -e "$TMPDIR_T/hold/conn.1"
+
 # --- the jailed program's HTTP_PROXY changes nothing -----------------------------------------
 # Set for boundary and the jailed program alike: boundary never reads it, and the program's
 # own proxy connection is redirected to boundary like any other, which then goes through the
