@@ -126,8 +126,10 @@ int upchain_parse_url(const char *url, struct upchain_url *out, char *err, size_
 			   "not an http:// or https:// URL (write http://HOST:PORT, or "
 			   "http://USER:PASS@HOST:PORT)");
 	}
-	/* The authority ends at the path; a '@' in a password must be %40, so the last '@' ends
-	 * the credentials whatever they hold. */
+	/*
+	 * The authority ends at the path; a '@' in a password must be %40, so the last '@' ends
+	 * the credentials whatever they hold.
+	 */
 	auth_end = p + strcspn(p, "/?#");
 	if (*auth_end && strcmp(auth_end, "/") != 0) {
 		bad(err, errlen,
@@ -398,6 +400,7 @@ const char *upchain_explain(const struct conn *c, const char *why, char *buf, si
 {
 	const struct upchain *u = conn_cfg(c)->upchain;
 
+	/* upchain.c's own messages (and upstream.c's about the proxy) name it already. */
 	if (c->via == CONN_VIA_DIRECT || !u || strstr(why, "upstream proxy"))
 		return why;
 	snprintf(buf, len, "%s (through the upstream proxy %s)", why, u->name);
@@ -425,8 +428,10 @@ bool upchain_connected(struct conn *c)
 
 	c->via_sent = 0;
 	if (u->url.tls) {
-		/* The proxy's own certificate, checked as an origin's: the system's CAs and
-		 * --upstream-ca, its name (or address) as the URL gives it. */
+		/*
+		 * The proxy's own certificate, checked as an origin's: the system's CAs and
+		 * --upstream-ca, its name (or address) as the URL gives it.
+		 */
 		c->ux.ssl = SSL_new(conn_cfg(c)->client_ctx);
 		if (!c->ux.ssl || !SSL_set_fd(c->ux.ssl, c->ux.fd) ||
 		    tls_client_prepare(c->ux.ssl, u->url.host) < 0) {
