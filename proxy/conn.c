@@ -44,6 +44,7 @@
 #include "proxy/ruleset.h"
 #include "proxy/sniff.h"
 #include "proxy/tls.h"
+#include "proxy/upchain.h"
 #include "proxy/util.h"
 #include "rules/rules.h"
 
@@ -119,6 +120,7 @@ static const struct state_info {
     [CONN_RESOLVE] = {"resolve", NULL, false, false},
     [CONN_WAIT_UP] = {"wait-upstream", NULL, false, false},
     [CONN_CONNECT] = {"connect", upstream_step_connect, false, false},
+    [CONN_UP_PROXY] = {"upstream-proxy", upchain_step, false, false},
     [CONN_UP_TLS] = {"upstream-tls", upstream_step_up_tls, false, false},
     [CONN_EXCHANGE] = {"exchange", exchange_step, true, true},
     [CONN_TUNNEL] = {"tunnel", step_tunnel, true, true},
@@ -688,7 +690,13 @@ void conn_timeout(struct conn *c)
 		break;
 	case CONN_RESOLVE:
 		snprintf(why, sizeof(why), "looking up %s took too long (is the %s DNS answering?)",
-			 c->uhost, c->w->ns.root >= 0 ? "container's" : "host's");
+			 c->via != CONN_VIA_DIRECT ? "the upstream proxy's name" : c->uhost,
+			 c->w->ns.root >= 0 ? "container's" : "host's");
+		upstream_failed(c, 504, why);
+		break;
+	case CONN_UP_PROXY:
+		snprintf(why, sizeof(why), "the upstream proxy %s did not answer in time",
+			 upchain_name(conn_cfg(c)->upchain));
 		upstream_failed(c, 504, why);
 		break;
 	case CONN_UP_TLS:

@@ -73,6 +73,13 @@ enum conn_resp_read {
 	CONN_RESP_ALL_READ, /* all of it (what is still in buffers goes out) */
 };
 
+/* How the upstream connection goes: straight there, or through the operator's proxy (upchain.h). */
+enum conn_via {
+	CONN_VIA_DIRECT,   /* to the destination's own address */
+	CONN_VIA_CONNECT,  /* through a tunnel the upstream proxy opens (CONNECT host:port) */
+	CONN_VIA_ABSOLUTE, /* plain HTTP: absolute-form requests the upstream proxy reads */
+};
+
 /* An idle upstream connection, kept for the next request to the same origin from any client. */
 struct idle_up {
 	struct idle_up *next;
@@ -92,6 +99,7 @@ enum conn_state {
 	CONN_RESOLVE,	  /* waiting for the upstream's addresses */
 	CONN_WAIT_UP,	  /* waiting for its head start's upstream connection */
 	CONN_CONNECT,	  /* upstream TCP handshake */
+	CONN_UP_PROXY,	  /* the upstream proxy's TLS and its answer to CONNECT (upchain.c) */
 	CONN_UP_TLS,	  /* upstream TLS handshake */
 	CONN_EXCHANGE,	  /* request out, response back, bodies streaming */
 	CONN_TUNNEL,	  /* after 101 Switching Protocols: bytes both ways */
@@ -174,6 +182,8 @@ struct conn {
 	uint32_t ev_a;
 	uint64_t connect_deadline;
 	char connect_err[128];
+	enum conn_via via; /* set by upchain_route() for each new upstream connection */
+	size_t via_sent;   /* bytes of the CONNECT request out */
 
 	uint64_t deadline;   /* ms on CLOCK_MONOTONIC; 0: none */
 	uint64_t idle_end;   /* between requests: when the idle timeout closes it */
@@ -456,9 +466,42 @@ void upstream_close_alt(struct conn *c);
 void upstream_connect_deadline(struct conn *c);
 /* The upstream steps, for conn_run(): as exchange_step_head(). */
 bool upstream_step_connect(struct conn *c);
-/* Looks c->uhost up; the answer carries c on to its connect. Returns 0, or -ENOMEM. */
+/*
+ * Looks c->uhost up (or the upstream proxy's name, when c goes through it); the answer carries
+ * c on to its connect. Returns 0, or -ENOMEM.
+ */
 int upstream_resolve(struct conn *c);
+/*
+ * c's upstream connection is open, to the destination or (through the upstream proxy) to a
+ * tunnel to it: on to the splice, the exchange or TLS with the origin. As the steps.
+ */
+bool upstream_connected(struct conn *c);
 bool upstream_step_up_tls(struct conn *c);
+
+/* upchain.c: a connection's way through the operator's upstream proxy (upchain.h) */
+/*
+ * Sets c->via for c's destination (c->uhost, c->up_tls, c->stream): direct without a proxy or
+ * for a bypassed host. Through the proxy, c->addr_check is cleared: the proxy picks the address.
+ */
+void upchain_route(struct conn *c);
+/* Where c's socket connects: *host and *port left alone when direct, else the proxy's. */
+void upchain_dial(const struct conn *c, const char **host, uint16_t *port);
+/* why, or in buf why with the upstream proxy named when c goes through it. */
+const char *upchain_explain(const struct conn *c, const char *why, char *buf, size_t len);
+/* c's socket to the proxy is connected: on to CONN_UP_PROXY (or upstream_connected()). */
+bool upchain_connected(struct conn *c);
+/* CONN_UP_PROXY's step: TLS to the proxy, CONNECT out, its answer read (2xx, else a 502). */
+bool upchain_step(struct conn *c);
+/* Absolute-form: "http://host:port" before the path, and Proxy-Authorization; 0 or -E2BIG. */
+int upchain_put_origin(const struct conn *c, struct buf *b);
+int upchain_put_auth(const struct conn *c, struct buf *b);
+/* An absolute-form request the proxy answered 407: a 502 said instead (true). */
+bool upchain_refused_response(struct conn *c);
+/*
+ * Puts ssl, the origin's TLS, on c's upstream socket, or, through an https:// proxy, inside
+ * the proxy's TLS (which ssl then owns). 0, or -ENOMEM (ssl is still the caller's).
+ */
+int upchain_tls_stack(struct conn *c, SSL *ssl);
 
 /* For proxy.c: a new client connection, its events, lookups and answers, timeouts, the pool. */
 struct conn *conn_new(struct worker *w, int fd, enum proxy_listener_kind kind);

@@ -219,18 +219,23 @@ static int put_end_to_end(struct conn *c, bool request, struct buf *b,
 	return c->sx ? secretx_put_extra(c, b, request) : 0;
 }
 
-/* The request as the upstream sees it: origin-form, the judged Host, no hop-by-hop fields. */
+/*
+ * The request as the upstream sees it: origin-form (absolute-form to the upstream proxy), the
+ * judged Host, no hop-by-hop fields (the client's own Proxy-Authorization among them).
+ */
 static int write_request_head(struct conn *c)
 {
 	const struct http1_req *r = &c->req;
 	struct slice upg = {NULL, 0};
 	bool has_host = false;
 
+	upchain_route(c);
+	if (put(&c->uout, "%s ", c->method) < 0 || upchain_put_origin(c, &c->uout) < 0)
+		return -E2BIG;
 	if (!c->sx) {
-		if (put(&c->uout, "%s %.*s HTTP/1.1\r\n", c->method, (int)c->path_len, c->path) < 0)
+		if (put(&c->uout, "%.*s HTTP/1.1\r\n", (int)c->path_len, c->path) < 0)
 			return -E2BIG;
-	} else if (put(&c->uout, "%s ", c->method) < 0 || secretx_put_target(c, &c->uout) < 0 ||
-		   put(&c->uout, " HTTP/1.1\r\n") < 0) {
+	} else if (secretx_put_target(c, &c->uout) < 0 || put(&c->uout, " HTTP/1.1\r\n") < 0) {
 		return -E2BIG;
 	}
 	if (put_end_to_end(c, true, &c->uout, r->hdr, r->n_hdr, &upg, &has_host) < 0)
@@ -240,7 +245,7 @@ static int write_request_head(struct conn *c)
 	if (c->upgrade &&
 	    put(&c->uout, "Connection: upgrade\r\nUpgrade: %.*s\r\n", (int)upg.len, upg.p) < 0)
 		return -E2BIG;
-	if (decide_correlate_put(c, &c->uout) < 0)
+	if (decide_correlate_put(c, &c->uout) < 0 || upchain_put_auth(c, &c->uout) < 0)
 		return -E2BIG;
 	return buf_append(&c->uout, "\r\n", 2);
 }
@@ -1017,6 +1022,8 @@ bool exchange_step(struct conn *c)
 			return false;
 		}
 		if (r > 0) {
+			if (upchain_refused_response(c))
+				return false;
 			if (!handle_response_head(c, (size_t)r))
 				return false;
 			if (c->state == CONN_TUNNEL)

@@ -29,6 +29,7 @@ struct audit;
 struct dns_table;
 struct policy;
 struct secret;
+struct upchain;
 
 /* Where a redirected connection was going, and who made it. */
 struct proxy_orig {
@@ -103,6 +104,11 @@ struct proxy_config {
 	 * carry; NULL when inject is. Borrowed, outlives the proxy.
 	 */
 	const char *session_id;
+	/*
+	 * The operator's upstream proxy (upchain.h): every allowed upstream connection but to the
+	 * hosts it bypasses goes through it. NULL: none. Borrowed, outlives the proxy.
+	 */
+	const struct upchain *upchain;
 };
 
 enum proxy_listener_kind {

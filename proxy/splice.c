@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <sys/socket.h>
 
+#include <openssl/ssl.h>
+
 #include "proxy/conn.h"
 #include "proxy/secretenc.h"
 
@@ -114,7 +116,11 @@ bool splice_step(struct conn *c)
 		return false;
 	}
 	if (c->to_up == CONN_HALF_EOF && c->cin.len == 0 && c->uout.len == 0) {
-		shutdown(c->ux.fd, SHUT_WR);
+		/* Through an https:// upstream proxy, TLS's close_notify ends the sending half. */
+		if (c->ux.ssl)
+			SSL_shutdown(c->ux.ssl);
+		else
+			shutdown(c->ux.fd, SHUT_WR);
 		c->to_up = CONN_HALF_SHUT;
 	}
 	if (c->to_client == CONN_HALF_EOF && c->uin.len == 0 && c->cout.len == 0) {

@@ -34,12 +34,13 @@ static void head_start_done(struct conn *h, int code, const char *why);
 /* 502 or 504 for a request that was allowed but could not be served. */
 void upstream_failed(struct conn *c, int code, const char *why)
 {
-	char body[2048];
+	char body[2048], named[768];
 
 	if (c->is_head_start) {
 		head_start_done(c, code, why);
 		return;
 	}
+	why = upchain_explain(c, why, named, sizeof(named));
 	if (c->stream != CONN_STREAM_NONE) {
 		/* Nothing to answer in a protocol we do not speak: the client sees the close. */
 		log_warn("%s from %s: %s", c->url, c->who, why);
@@ -248,6 +249,8 @@ void upstream_start(struct conn *c)
 
 	snprintf(key, sizeof(key), "%s://%s:%u", c->up_tls ? "https" : "http", c->uhost, c->uport);
 	c->up_pooled = false;
+	/* Whether a host goes through the upstream proxy never changes: the key needs no mark. */
+	upchain_route(c);
 	/* An origin that speaks only HTTP/2 gets HTTP/1.1 clients' requests as streams too. */
 	if (!c->cx.pipe && !c->upgrade && h2only_known(c->w, key))
 		c->want_h2 = true;
@@ -481,6 +484,8 @@ void upstream_connect_deadline(struct conn *c)
 static void try_connect(struct conn *c)
 {
 	char why[512];
+	const char *host = c->uhost;
+	uint16_t port = c->uport;
 
 	if (c->ux.fd < 0 && c->alt_fd >= 0) {
 		c->ux.fd = c->alt_fd;
@@ -490,7 +495,9 @@ static void try_connect(struct conn *c)
 		c->ev_a = LOOP_WATCH_NONE;
 	}
 	if (c->ux.fd < 0 && upstream_start_attempt(c) < 0) {
-		snprintf(why, sizeof(why), "cannot connect to %s port %u: %s", c->uhost, c->uport,
+		upchain_dial(c, &host, &port);
+		snprintf(why, sizeof(why), "cannot connect to %s%s port %u: %s",
+			 c->via != CONN_VIA_DIRECT ? "the upstream proxy " : "", host, port,
 			 c->connect_err[0] ? c->connect_err : "no address");
 		upstream_failed(c, 502, why);
 		return;
@@ -646,7 +653,11 @@ static void resolved(void *arg, struct addrinfo *res, const char *err)
 	resolve_free(c->ai);
 	c->ai = res;
 	if (err) {
-		snprintf(why, sizeof(why), "cannot resolve %s: %s", c->uhost, err);
+		if (c->via != CONN_VIA_DIRECT)
+			snprintf(why, sizeof(why), "cannot resolve the upstream proxy's name: %s",
+				 err);
+		else
+			snprintf(why, sizeof(why), "cannot resolve %s: %s", c->uhost, err);
 		upstream_failed(c, 502, why);
 		conn_run(c);
 		return;
@@ -674,7 +685,13 @@ static void resolved(void *arg, struct addrinfo *res, const char *err)
 
 int upstream_resolve(struct conn *c)
 {
-	c->job = resolve_ask(c->w, c->uhost, c->uport, resolved, c);
+	const char *host = c->uhost;
+	uint16_t port = c->uport;
+
+	/* Through the upstream proxy, its name is looked up: the proxy resolves the destination. */
+	upchain_route(c);
+	upchain_dial(c, &host, &port);
+	c->job = resolve_ask(c->w, host, port, resolved, c);
 	return c->job ? 0 : -ENOMEM;
 }
 
@@ -726,6 +743,13 @@ bool upstream_step_connect(struct conn *c)
 			try_connect(c);
 		return false;
 	}
+	return c->via != CONN_VIA_DIRECT ? upchain_connected(c) : upstream_connected(c);
+}
+
+bool upstream_connected(struct conn *c)
+{
+	SSL *ssl;
+
 	if (c->stream != CONN_STREAM_NONE) {
 		log_debug("%s: spliced to %s port %u", c->who, c->uhost, c->uport);
 		conn_set_state(c, CONN_SPLICE);
@@ -733,8 +757,12 @@ bool upstream_step_connect(struct conn *c)
 		return true;
 	}
 	if (!c->up_tls) {
-		/* A client that spoke h2c with prior knowledge knew its origin does too. */
-		if ((h2_prior_knowledge(c) || c->want_h2) && h2_up_adopt(c, true) < 0) {
+		/*
+		 * A client that spoke h2c with prior knowledge knew its origin does too; not the
+		 * upstream proxy, which reads absolute-form HTTP/1.1.
+		 */
+		if (c->via != CONN_VIA_ABSOLUTE && (h2_prior_knowledge(c) || c->want_h2) &&
+		    h2_up_adopt(c, true) < 0) {
 			upstream_failed(c, 502, "out of memory");
 			return false;
 		}
@@ -742,9 +770,14 @@ bool upstream_step_connect(struct conn *c)
 		conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
 		return true;
 	}
-	c->ux.ssl = SSL_new(conn_cfg(c)->client_ctx);
-	if (!c->ux.ssl || !SSL_set_fd(c->ux.ssl, c->ux.fd) ||
-	    tls_client_prepare(c->ux.ssl, c->uhost) < 0 ||
+	ssl = SSL_new(conn_cfg(c)->client_ctx);
+	if (!ssl || upchain_tls_stack(c, ssl) < 0) {
+		SSL_free(ssl);
+		upstream_failed(c, 502, "cannot set up TLS to the upstream");
+		return false;
+	}
+	c->ux.ssl = ssl;
+	if (tls_client_prepare(c->ux.ssl, c->uhost) < 0 ||
 	    /* An HTTP/2 client's streams go as HTTP/2 where the upstream speaks it. */
 	    ((c->cx.pipe || c->want_h2) &&
 	     SSL_set_alpn_protos(c->ux.ssl, h2_alpn_up, h2_alpn_up_len) != 0)) {

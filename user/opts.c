@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "proxy/log.h"
+#include "proxy/upchain.h"
 #include "rules/rules.h"
 #include "user/secrets.h"
 
@@ -113,6 +114,22 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			  OPTS_T_STRING, "", "FILE",
 			  "also trust the CAs in FILE for upstream servers", false, F(upstream_ca),
 			  PROXY_CMDS},
+    [OPTS_UPSTREAM_PROXY] = {OPTS_UPSTREAM_PROXY, "upstream-proxy", 0, "BOUNDARY_UPSTREAM_PROXY",
+			     "upstream_proxy", OPTS_T_STRING, "", "URL",
+			     "allowed connections go through the proxy at URL", false,
+			     F(upstream_proxy), PROXY_CMDS},
+    [OPTS_UPSTREAM_PROXY_BYPASS] = {OPTS_UPSTREAM_PROXY_BYPASS, "upstream-proxy-bypass", 0,
+				    "BOUNDARY_UPSTREAM_PROXY_BYPASS", "upstream_proxy_bypass",
+				    OPTS_T_STRING, "", "PATTERN[,...]",
+				    "--upstream-proxy: hosts reached directly, not through it",
+				    false, F(upstream_proxy_bypass), PROXY_CMDS},
+    [OPTS_UPSTREAM_PROXY_CONNECT_ALWAYS] = {OPTS_UPSTREAM_PROXY_CONNECT_ALWAYS,
+					    "upstream-proxy-connect-always", 0,
+					    "BOUNDARY_UPSTREAM_PROXY_CONNECT_ALWAYS",
+					    "upstream_proxy_connect_always", OPTS_T_BOOL, "false",
+					    NULL,
+					    "--upstream-proxy: plain HTTP through its CONNECT too",
+					    false, F(upstream_proxy_connect_always), PROXY_CMDS},
     [OPTS_UPSTREAM_TIMEOUT] = {OPTS_UPSTREAM_TIMEOUT, "upstream-timeout", 0,
 			       "BOUNDARY_UPSTREAM_TIMEOUT", "upstream_timeout", OPTS_T_SECONDS,
 			       "120", "SECONDS", "answer 504 when an upstream is silent this long",
@@ -907,6 +924,9 @@ void opts_fini(struct opts *o)
 	strv_free(&o->binds.file);
 	strv_free(&o->binds.cli);
 	secrets_free(o->secrets);
+	/* The proxy's URL may hold its password: not left in freed memory. */
+	if (o->upstream_proxy)
+		explicit_bzero(o->upstream_proxy, strlen(o->upstream_proxy));
 	/* Every string option the table names, so a new one cannot be forgotten here. */
 	for (i = 0; i < OPTS__COUNT; i++) {
 		if (defs[i].type == OPTS_T_STRING) {
@@ -926,6 +946,7 @@ void opts_fini(struct opts *o)
 	free(o->config_read);
 	rules_free(o->rules);
 	rules_free(o->inject_rules);
+	upchain_free(o->upchain);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -1253,6 +1274,28 @@ static int finish_rootfs(const struct opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* --upstream-proxy and its two companions, checked and made into what the proxy borrows. */
+static int finish_upchain(struct opts *o, char *err, size_t errlen)
+{
+	upchain_free(o->upchain);
+	o->upchain = NULL;
+	if (!o->upstream_proxy || !o->upstream_proxy[0]) {
+		if ((o->upstream_proxy_bypass && o->upstream_proxy_bypass[0]) ||
+		    o->upstream_proxy_connect_always) {
+			snprintf(err, errlen,
+				 "--%s says how to use an upstream proxy, but none is set "
+				 "(--upstream-proxy URL)",
+				 o->upstream_proxy_connect_always ? "upstream-proxy-connect-always"
+								  : "upstream-proxy-bypass");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	o->upchain = upchain_new(o->upstream_proxy, o->upstream_proxy_bypass,
+				 o->upstream_proxy_connect_always, err, errlen);
+	return o->upchain ? 0 : -errno;
+}
+
 int opts_finish(struct opts *o, char *err, size_t errlen)
 {
 	int ret;
@@ -1294,6 +1337,9 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 			return ret;
 	}
 	ret = finish_inject(o, err, errlen);
+	if (ret)
+		return ret;
+	ret = finish_upchain(o, err, errlen);
 	if (ret)
 		return ret;
 	rules_free(o->rules);

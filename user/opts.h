@@ -26,6 +26,7 @@
 
 struct rules;
 struct secrets;
+struct upchain;
 
 /* Every option, in the order of the table. */
 enum opts_id {
@@ -51,6 +52,9 @@ enum opts_id {
 	OPTS_SESSION_CORRELATION,
 	OPTS_INJECT_TARGET,
 	OPTS_UPSTREAM_CA,
+	OPTS_UPSTREAM_PROXY,
+	OPTS_UPSTREAM_PROXY_BYPASS,
+	OPTS_UPSTREAM_PROXY_CONNECT_ALWAYS,
 	OPTS_UPSTREAM_TIMEOUT,
 	OPTS_AUDIT_LOG,
 	OPTS_LISTEN,
@@ -276,6 +280,15 @@ struct opts {
 	 * one CODER_AGENT_URL names), set by opts_finish(); NULL without it.
 	 */
 	struct rules *inject_rules;
+	/*
+	 * --upstream-proxy: its URL, credentials and all ("" for none), the host patterns reached
+	 * directly (comma-separated), whether plain HTTP goes through CONNECT too, and what
+	 * opts_finish() made of them for the proxy (NULL: none).
+	 */
+	char *upstream_proxy;
+	char *upstream_proxy_bypass;
+	bool upstream_proxy_connect_always;
+	struct upchain *upchain;
 	enum opts_src src[OPTS__COUNT];
 };
 

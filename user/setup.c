@@ -30,6 +30,7 @@
 #include "proxy/proxy.h"
 #include "proxy/secret.h"
 #include "proxy/tls.h"
+#include "proxy/upchain.h"
 #include "rules/rules.h"
 #include "user/config.h"
 #include "user/opts.h"
@@ -231,8 +232,10 @@ char **setup_command_env(const struct opts *o, const char *bundle, const char *c
 		    (strncmp(environ[i], "HOME=", 5) == 0 || strncmp(environ[i], "USER=", 5) == 0 ||
 		     strncmp(environ[i], "LOGNAME=", 8) == 0))
 			continue;
+		/* The upstream proxy's URL may carry its password: the operator's, not the jail's. */
 		if (is_ca_var(environ[i]) || set_by(environ[i], extra) ||
-		    is_secret_var(environ[i], sec, n_sec))
+		    is_secret_var(environ[i], sec, n_sec) ||
+		    strncmp(environ[i], "BOUNDARY_UPSTREAM_PROXY=", 24) == 0)
 			continue;
 		env[k] = strdup(environ[i]);
 		if (!env[k++])
@@ -476,6 +479,15 @@ int setup_proxy_common(const struct opts *o, struct ca *ca, SSL_CTX **server, SS
 	pc->connect_timeout_ms = o->upstream_timeout < 10 ? o->upstream_timeout * 1000 : 10000;
 	pc->header_timeout_ms = o->header_timeout * 1000;
 	pc->idle_timeout_ms = o->idle_timeout * 1000;
+	pc->upchain = o->upchain;
+	if (o->upchain)
+		log_info("upstream proxy: allowed connections go through %s (%s%s, plain HTTP as "
+			 "%s)%s%s",
+			 upchain_name(o->upchain), upchain_tls(o->upchain) ? "TLS" : "plain",
+			 upchain_has_auth(o->upchain) ? ", Basic authentication" : "",
+			 upchain_connect_always(o->upchain) ? "CONNECT" : "absolute-form requests",
+			 o->upstream_proxy_bypass[0] ? "; directly to " : "",
+			 o->upstream_proxy_bypass);
 	pc->secrets = secrets_records(o->secrets, &pc->n_secrets);
 	for (i = 0; i < pc->n_secrets; i++) {
 		log_info("secret %s: the jail sees a placeholder; its value goes only to %s",

@@ -154,8 +154,8 @@ static void test_unknown_key(void **state)
 	      "config.yaml:3:1: unknown key \"allowlst\" (did you mean \"allowlist\"?)");
 	fails("log-level: info\n",
 	      "config.yaml:1:1: unknown key \"log-level\" (did you mean \"log_level\"?)");
-	fails("  upstream_proxy: x\n", "config.yaml:1:3: unknown key \"upstream_proxy\" (boundary "
-				       "generate-config lists every key)");
+	fails("  corporate_gateway: x\n", "config.yaml:1:3: unknown key \"corporate_gateway\" "
+					  "(boundary generate-config lists every key)");
 	/* A flag-only option has no key. */
 	fails("config: x.yaml\n",
 	      "config.yaml:1:1: unknown key \"config\" (boundary generate-config lists every key)");

@@ -297,6 +297,39 @@ static void test_inject_targets_checked(void **state)
 	assert_non_null(strstr(err, "--session-id-inject-target \"domain=a.com:1\": column 13: "));
 }
 
+/*
+ * --upstream-proxy, from the file or a flag, made into what the proxy borrows; a bad URL is an
+ * error that never quotes it, and its companions need it.
+ */
+static void test_upstream_proxy(void **state)
+{
+	(void)state;
+	write_config(cfgpath, "upstream_proxy: \"http://u:file-secret@proxy.corp:3128\"\n"
+			      "upstream_proxy_bypass: \"*.corp.internal\"\n");
+	assert_int_equal(load("true", NULL), 0);
+	assert_non_null(o.upchain);
+	assert_string_equal(upchain_name(o.upchain), "proxy.corp:3128");
+	assert_true(upchain_has_auth(o.upchain));
+	assert_true(upchain_bypassed(o.upchain, "git.corp.internal"));
+	assert_false(upchain_connect_always(o.upchain));
+	assert_int_equal(load("--upstream-proxy", "https://[::1]:8443",
+			      "--upstream-proxy-connect-always", "true", NULL),
+			 0);
+	assert_string_equal(upchain_name(o.upchain), "[::1]:8443");
+	assert_true(upchain_tls(o.upchain));
+	assert_true(upchain_connect_always(o.upchain));
+	unlink(cfgpath);
+
+	assert_int_equal(load("--upstream-proxy", "http://u:flag-secret@proxy", "true", NULL),
+			 -EINVAL);
+	assert_non_null(strstr(err, "--upstream-proxy: no port"));
+	assert_null(strstr(err, "flag-secret"));
+	assert_int_equal(load("--upstream-proxy-connect-always", "true", NULL), -EINVAL);
+	assert_non_null(strstr(err, "but none is set (--upstream-proxy URL)"));
+	assert_int_equal(load("true", NULL), 0);
+	assert_null(o.upchain);
+}
+
 /* An inject target needs a domain and applies to every method (no method=), flag or file. */
 static void test_inject_target_shape(void **state)
 {
@@ -1020,6 +1053,7 @@ int main(void)
 	    T(test_bad_rule_flag),
 	    T(test_empty_rule),
 	    T(test_inject_targets_checked),
+	    T(test_upstream_proxy),
 	    T(test_inject_target_shape),
 	    T(test_session_correlation_targets),
 	    T(test_session_correlation_default),

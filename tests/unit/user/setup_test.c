@@ -60,6 +60,8 @@ static void test_command_env(void **state)
 	setenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "/caller/grpc-roots.pem", 1);
 	setenv("HTTP_PROXY", "http://caller:3128", 1);
 	setenv("BOUNDARY_TEST_KEPT", "yes", 1);
+	/* The operator's proxy URL may carry its password: never the jail's to read. */
+	setenv("BOUNDARY_UPSTREAM_PROXY", "http://u:proxy-password@proxy:3128", 1);
 	env = setup_command_env(&o, "/run/jail/ca-bundle.pem", extra);
 	assert_non_null(env);
 	assert_int_equal(count(env, "SSL_CERT_FILE=/run/jail/ca-bundle.pem"), 1);
@@ -71,8 +73,10 @@ static void test_command_env(void **state)
 	assert_int_equal(count(env, "BOUNDARY_TEST_KEPT=yes"), 1);
 	assert_false(has_value(env, "/caller/"));
 	assert_false(has_value(env, "caller:3128"));
+	assert_false(has_value(env, "proxy-password"));
 	setup_command_env_free(env);
 	setup_command_env_free(NULL);
+	unsetenv("BOUNDARY_UPSTREAM_PROXY");
 	opts_fini(&o);
 }
 
