@@ -647,7 +647,7 @@ static void resolved(void *arg, struct addrinfo *res, const char *err)
 	struct conn *c = arg;
 	struct rules_decision d = {.allow = false};
 	struct rules_addr shut;
-	char why[768];
+	char why[768], as[INET6_ADDRSTRLEN];
 
 	c->job = NULL;
 	resolve_free(c->ai);
@@ -663,6 +663,15 @@ static void resolved(void *arg, struct addrinfo *res, const char *err)
 		return;
 	}
 	order_addresses(c, &shut, &d);
+	if (c->n_addr == 0 && shut.family && conn_cfg(c)->dry_run) {
+		/* --dry-run blocks nothing: said, and connected all the same. */
+		rules_addr_str(&shut, as, sizeof(as));
+		log_warn("DRY-RUN would refuse %s %s from %s: %s is %s: %s (let through: --dry-run)",
+			 c->method[0] ? c->method : "the connection to", c->url, c->who, c->uhost, as,
+			 d.reason ? d.reason : "refused");
+		c->addr_check = ADDR_CHECK_NONE;
+		order_addresses(c, &shut, &d);
+	}
 	if (c->n_addr == 0 && shut.family) {
 		addresses_refused(c, &shut, &d);
 		conn_run(c);

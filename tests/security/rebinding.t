@@ -50,6 +50,13 @@ want outside 403 "an exact rule whose ip= does not cover the address is refused"
 contains "... and the 403 says the address is outside its ip=" "$(cat "$R/w2")" \
 	"outside the ip= of every rule for the host"
 
+# --dry-run blocks nothing: the address refusal is said, and the request goes out.
+bnd --dry-run --allow "domain=*.test" -- $CURL -o /dev/null -w 'dry: %{http_code}\n' \
+	http://rebind.test:$P_HTTP/echo/rb-dry
+want dry 200 "--dry-run: a wildcard rule's request to an internal address goes out"
+logged "--dry-run: ... and the log says it would have been refused" "$log" \
+	"DRY-RUN would refuse GET http://rebind.test:$P_HTTP/echo/rb-dry from curl\\[[0-9]+\\]: rebind.test is 127.0.0.1"
+
 # ip= alone: any name, only these addresses (other.test is 127.0.0.2, up.test 127.0.0.1 and ::1).
 bnd --allow "ip=127.0.0.2" -- sh -c "
 	$CURL -o /dev/null -w 'other: %{http_code}\n' http://other.test:$P_HTTP/echo/rb-alone-other
