@@ -666,9 +666,10 @@ static void resolved(void *arg, struct addrinfo *res, const char *err)
 	if (c->n_addr == 0 && shut.family && conn_cfg(c)->dry_run) {
 		/* --dry-run blocks nothing: said, and connected all the same. */
 		rules_addr_str(&shut, as, sizeof(as));
-		log_warn("DRY-RUN would refuse %s %s from %s: %s is %s: %s (let through: --dry-run)",
-			 c->method[0] ? c->method : "the connection to", c->url, c->who, c->uhost, as,
-			 d.reason ? d.reason : "refused");
+		log_warn(
+		    "DRY-RUN would refuse %s %s from %s: %s is %s: %s (let through: --dry-run)",
+		    c->method[0] ? c->method : "the connection to", c->url, c->who, c->uhost, as,
+		    d.reason ? d.reason : "refused");
 		c->addr_check = ADDR_CHECK_NONE;
 		order_addresses(c, &shut, &d);
 	}
