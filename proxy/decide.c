@@ -192,12 +192,12 @@ static bool valid_rule(const char *spec)
 }
 
 /* The 403 and its log line and record; rule is the deny rule that decided, or NULL. */
-static void refuse(struct conn *c, const char *reason, const char *rule, const char *how)
+/* The response boundary writes for a refused request: what, from whom, why, and how to allow. */
+static void blocked(struct conn *c, int status, const char *phrase, const char *why,
+		    const char *how)
 {
 	char body[4096];
 
-	log_warn("DENY %s %s from %s: %s", c->method, c->url, c->who, reason);
-	decide_audit(c, "request", "deny", rule, reason, 403);
 	snprintf(body, sizeof(body),
 		 "\xf0\x9f\x9a\xab Request Blocked by Boundary\n\n"
 		 "Request: %s %s\n"
@@ -205,8 +205,15 @@ static void refuse(struct conn *c, const char *reason, const char *rule, const c
 		 "Process: %s\n"
 		 "Why: %s\n\n"
 		 "%s",
-		 c->method, c->url, c->host[0] ? c->host : "(none)", c->who, reason, how);
-	exchange_respond(c, 403, "Forbidden", body, c->client_close);
+		 c->method, c->url, c->host[0] ? c->host : "(none)", c->who, why, how);
+	exchange_respond(c, status, phrase, body, c->client_close);
+}
+
+static void refuse(struct conn *c, const char *reason, const char *rule, const char *how)
+{
+	log_warn("DENY %s %s from %s: %s", c->method, c->url, c->who, reason);
+	decide_audit(c, "request", "deny", rule, reason, 403);
+	blocked(c, 403, "Forbidden", reason, how);
 }
 
 void decide_refuse_denied(struct conn *c, const char *rule)
@@ -284,7 +291,7 @@ static bool raised_rule(const struct conn *c, uint64_t need, char *out, size_t l
 
 void decide_refuse_body(struct conn *c, uint64_t declared, uint64_t sent, bool respond)
 {
-	char why[512], who[320], how[1400], body[4096], rule[1100];
+	char why[512], who[320], how[1400], rule[1100];
 	const char *by = c->max_body_rule;
 
 	if (by)
@@ -329,15 +336,7 @@ void decide_refuse_body(struct conn *c, uint64_t declared, uint64_t sent, bool r
 		snprintf(how, sizeof(how),
 			 "To send it, raise max_body= in that rule (bytes, or K, M, G: 1024-based: "
 			 "max_body=10M is 10485760 bytes), or leave max_body= out for no limit.\n");
-	snprintf(body, sizeof(body),
-		 "\xf0\x9f\x9a\xab Request Blocked by Boundary\n\n"
-		 "Request: %s %s\n"
-		 "Host: %s\n"
-		 "Process: %s\n"
-		 "Why: %s\n\n"
-		 "%s",
-		 c->method, c->url, c->host[0] ? c->host : "(none)", c->who, why, how);
-	exchange_respond(c, 413, "Content Too Large", body, c->client_close);
+	blocked(c, 413, "Content Too Large", why, how);
 }
 
 /* --- a second opinion on what the rules refuse ---------------------------------------------- */
