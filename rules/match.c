@@ -325,6 +325,26 @@ static bool ports_match(const struct rules_rule *rl, uint16_t port)
 	return false;
 }
 
+/*
+ * A rule without exe= matches every program; one with it only a known executable it binds (the
+ * same file: device and inode, so a copy or a hard link's twin under another inode does not
+ * pass, and a symlink's target does).
+ */
+static bool exe_matches(const struct rules_rule *rl, const struct rules_request *req)
+{
+	size_t i;
+
+	if (rl->n_exes == 0)
+		return true;
+	if (!req->has_exe)
+		return false;
+	for (i = 0; i < rl->n_exes; i++)
+		if (rl->exe[i].bound && rl->exe[i].dev == req->exe_dev &&
+		    rl->exe[i].ino == req->exe_ino)
+			return true;
+	return false;
+}
+
 /* The matching context: the request, what of it counts, and its host and path read. */
 struct match_ctx {
 	const struct rules_request *req;
@@ -347,6 +367,8 @@ static bool rule_matches(const struct rules_rule *rl, const struct match_ctx *m)
 	if (!domain_matches(rl, hv))
 		return false;
 	if (m->mode != MATCH_HOST_DOMAIN && !ports_match(rl, m->port))
+		return false;
+	if (m->mode != MATCH_HOST_DOMAIN && !exe_matches(rl, req))
 		return false;
 	/* rules_match_host(): only the domain and port count. */
 	if (m->mode != MATCH_REQUEST)
@@ -523,12 +545,23 @@ int rules_url_split(const char *url, struct rules_request *req)
 void rules_match_host(const struct rules *r, const char *host, size_t host_len, uint16_t port,
 		      enum rules_scope scope, struct rules_decision *d)
 {
+	struct rules_request req = {.host = host, .host_len = host_len, .port = port};
+
+	rules_match_host_req(r, &req, scope, d);
+}
+
+void rules_match_host_req(const struct rules *r, const struct rules_request *from,
+			  enum rules_scope scope, struct rules_decision *d)
+{
 	struct rules_request req = {.method = NULL,
-				    .host = host,
-				    .host_len = host_len,
+				    .host = from->host,
+				    .host_len = from->host_len,
 				    .path = "/",
 				    .path_len = 1,
-				    .port = port};
+				    .port = from->port,
+				    .has_exe = from->has_exe,
+				    .exe_dev = from->exe_dev,
+				    .exe_ino = from->exe_ino};
 
 	static const enum match_mode modes[] = {
 	    [RULES_ANY] = MATCH_HOST_ANY,

@@ -9,6 +9,7 @@
  *            | "domain=" host                      host = "*" | label ( "." label )* | "[" v6 "]"
  *            | "path=" path ( "," path )*          label = "*" | alnum [ *(alnum / "-") alnum ]
  *            | "port=" ports ( "," ports )*        ports = 1*5DIGIT [ "-" 1*5DIGIT ], 1..65535
+ *            | "exe=" abspath ( "," abspath )*     abspath = "/" *( any but WS and "," )
  *   path    := ( "/"? segment )*                   segment = "*" | *( pchar / %XX )
  *
  * with its rules kept (a host other than "*" cannot end with "*", a path "*" is a whole segment,
@@ -16,8 +17,8 @@
  * the empty rule is an error rather than allow-all; domain= given twice is an error rather than
  * the two names glued together; a trailing dot on the domain is ignored; bracketed IPv6
  * literals are accepted; percent-encoding in path patterns is decoded, as it is in requests.
- * port= is our extension: a rule without it matches every port, as before, so no existing policy
- * changes meaning.
+ * port= and exe= are our extensions: a rule without them matches every port and every program,
+ * as before, so no existing policy changes meaning.
  *
  * This file owns memory: every rule is allocated here and freed by rules_free(). It does not
  * own matching (match.c).
@@ -126,6 +127,9 @@ static void rule_fini(struct rules_rule *rl)
 		path_fini(&rl->path[i]);
 	free(rl->path);
 	free(rl->port);
+	for (i = 0; i < rl->n_exes; i++)
+		free(rl->exe[i].path);
+	free(rl->exe);
 	memset(rl, 0, sizeof(*rl));
 }
 
@@ -540,7 +544,82 @@ static int parse_ports(struct parser *p, struct rules_rule *rl)
 	return 0;
 }
 
-static const char *const known_keys[] = {"method", "domain", "path", "port"};
+/* --- exe= ------------------------------------------------------------------------------------ */
+
+/* The most exe= paths one rule takes. */
+#define MAX_EXES 64
+
+/*
+ * exe=/usr/bin/git,/usr/bin/ssh; repeated exe= keys add to the list. Each path is absolute,
+ * kept as written (the caller looks it up: symlinks are followed then, "." and ".." are the
+ * file system's), and cannot hold whitespace or ',' (the grammar's separators).
+ */
+static int parse_exes(struct parser *p, struct rules_rule *rl)
+{
+	const char *s = p->spec;
+	struct rules_exe *nv;
+	size_t start;
+	char *copy;
+
+	for (;;) {
+		start = p->pos;
+		if (s[start] != '/') {
+			if (s[start] == '\0' || is_ws(s[start]))
+				return perr(p, start, RULES_E_VALUE,
+					    "exe= needs the path of an executable (exe=/usr/bin/git)");
+			if (s[start] == ',')
+				return perr(p, start, RULES_E_EXE, "empty path in the list");
+			return perr(p, start, RULES_E_EXE,
+				    "exe= takes an absolute path, not \"%.*s\" (`command -v NAME` "
+				    "prints a program's)",
+				    (int)strcspn(s + start, ", \t\n"), s + start);
+		}
+		while (s[p->pos] != '\0' && s[p->pos] != ',' && !is_ws(s[p->pos]))
+			p->pos++;
+		if (rl->n_exes >= MAX_EXES)
+			return perr(p, start, RULES_E_TOO_LONG,
+				    "more than %d executables in one rule", MAX_EXES);
+		copy = strndup(s + start, p->pos - start);
+		if (!copy)
+			return -RULES_E_NOMEM;
+		nv = reallocarray(rl->exe, rl->n_exes + 1, sizeof(*nv));
+		if (!nv) {
+			free(copy);
+			return -RULES_E_NOMEM;
+		}
+		rl->exe = nv;
+		memset(&rl->exe[rl->n_exes], 0, sizeof(*nv));
+		rl->exe[rl->n_exes].path = copy;
+		rl->n_exes++;
+		if (s[p->pos] != ',')
+			break;
+		p->pos++;
+	}
+	return 0;
+}
+
+size_t rules_exe_count(const struct rules *r, size_t i)
+{
+	return i < r->n ? r->rule[i].n_exes : 0;
+}
+
+const char *rules_exe_path(const struct rules *r, size_t i, size_t j)
+{
+	return i < r->n && j < r->rule[i].n_exes ? r->rule[i].exe[j].path : NULL;
+}
+
+void rules_exe_bind(struct rules *r, size_t i, size_t j, uint64_t dev, uint64_t ino)
+{
+	if (i >= r->n || j >= r->rule[i].n_exes)
+		return;
+	r->rule[i].exe[j].dev = dev;
+	r->rule[i].exe[j].ino = ino;
+	r->rule[i].exe[j].bound = true;
+}
+
+/* --- a whole rule ------------------------------------------------------------------------------ */
+
+static const char *const known_keys[] = {"method", "domain", "path", "port", "exe"};
 
 static int parse_rule(struct parser *p, struct rules_rule *rl)
 {
@@ -566,7 +645,7 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 			if (s[p->pos] != '=')
 				return perr(
 				    p, start, RULES_E_KEY,
-				    "expected key=value (keys: method, domain, path, port)");
+				    "expected key=value (keys: method, domain, path, port, exe)");
 			klen = p->pos - start;
 		}
 		for (i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
@@ -575,7 +654,7 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 				break;
 		if (i == sizeof(known_keys) / sizeof(known_keys[0]))
 			return perr(p, start, RULES_E_KEY,
-				    "unknown key \"%.*s\" (keys: method, domain, path, port)",
+				    "unknown key \"%.*s\" (keys: method, domain, path, port, exe)",
 				    (int)klen, s + start);
 		p->pos++; /* '=' */
 		switch (i) {
@@ -595,8 +674,11 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 		case 2:
 			ret = parse_paths(p, rl);
 			break;
-		default:
+		case 3:
 			ret = parse_ports(p, rl);
+			break;
+		default:
+			ret = parse_exes(p, rl);
 			break;
 		}
 		if (ret < 0)
@@ -849,6 +931,7 @@ const char *rules_strerror(int err)
 	    [RULES_E_DUPLICATE] = "duplicate key",
 	    [RULES_E_TOO_LONG] = "too long",
 	    [RULES_E_NOMEM] = "out of memory",
+	    [RULES_E_EXE] = "bad executable path",
 	};
 
 	if (err < 0)

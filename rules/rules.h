@@ -30,6 +30,7 @@ enum rules_err {
 	RULES_E_DUPLICATE, /* domain= given twice in one rule */
 	RULES_E_TOO_LONG,  /* the rule or one of its parts exceeds a limit */
 	RULES_E_NOMEM,
+	RULES_E_EXE, /* an exe= value that is not an absolute path */
 };
 
 /* The longest rule accepted, in bytes; longer ones fail with RULES_E_TOO_LONG. */
@@ -47,6 +48,9 @@ struct rules;
  *  - port:   the port the request goes to. 0 means the ":port" of host, and when host has
  *            none, unknown: rules with a port= key then do not match (rules without one match
  *            every port, as in coder/boundary).
+ *  - has_exe, exe_dev, exe_ino: the executable of the process that made the connection, as
+ *            the kernel saw it at connect time (st_dev and st_ino, as stat() gives them). When
+ *            has_exe is false the executable is unknown, and rules with an exe= key do not match.
  */
 struct rules_request {
 	const char *method;
@@ -56,6 +60,8 @@ struct rules_request {
 	const char *path;
 	size_t path_len;
 	uint16_t port;
+	bool has_exe;
+	uint64_t exe_dev, exe_ino;
 };
 
 /*
@@ -133,6 +139,27 @@ enum rules_scope {
  */
 void rules_match_host(const struct rules *r, const char *host, size_t host_len, uint16_t port,
 		      enum rules_scope scope, struct rules_decision *d);
+
+/*
+ * rules_match_host() for the host, host_len, port and executable (has_exe, exe_dev, exe_ino) of
+ * req; its method and path are not looked at. RULES_DOMAIN ignores exe= (a name is not a
+ * connection: the DNS responder answers it for every program, and the connection is judged).
+ */
+void rules_match_host_req(const struct rules *r, const struct rules_request *req,
+			  enum rules_scope scope, struct rules_decision *d);
+
+/*
+ * exe=: the engine does no I/O, so it keeps each rule's exe= paths as written and the caller
+ * binds each to the file it names (stat(), symlinks followed) when the rules are loaded. A path
+ * not bound matches no process.
+ *
+ * rules_exe_count() is the number of exe= paths of rule i (0: the rule is for every
+ * executable); rules_exe_path() the j-th as written (NUL-terminated, valid as long as the set);
+ * rules_exe_bind() records its file's st_dev and st_ino. i < rules_count(), j < the count.
+ */
+size_t rules_exe_count(const struct rules *r, size_t i);
+const char *rules_exe_path(const struct rules *r, size_t i, size_t j);
+void rules_exe_bind(struct rules *r, size_t i, size_t j, uint64_t dev, uint64_t ino);
 
 /* True if rule i (< rules_count()) is a stream rule. */
 bool rules_is_stream(const struct rules *r, size_t i);
