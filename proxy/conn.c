@@ -32,6 +32,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
@@ -84,6 +86,54 @@ struct conn *conn_alloc(struct worker *w, int fd, enum proxy_listener_kind kind)
 const struct rules *conn_rules(const struct conn *c)
 {
 	return ruleset_rules(c->rs);
+}
+
+void conn_request_exe(const struct conn *c, struct rules_request *rq)
+{
+	if (!(c->have_orig || c->orig.direct) || !c->orig.has_exe)
+		return;
+	rq->has_exe = true;
+	rq->exe_dev = c->orig.exe_dev;
+	rq->exe_ino = c->orig.exe_ino;
+}
+
+void conn_match_host(const struct conn *c, const char *host, size_t len, uint16_t port,
+		     enum rules_scope scope, struct rules_decision *d)
+{
+	struct rules_request rq = {.host = host, .host_len = len, .port = port};
+
+	conn_request_exe(c, &rq);
+	rules_match_host_req(conn_rules(c), &rq, scope, d);
+}
+
+const char *conn_exe(struct conn *c)
+{
+	char link[64], path[sizeof(c->exe)];
+	struct stat st;
+	ssize_t n;
+
+	if (!(c->have_orig || c->orig.direct) || !c->orig.has_exe)
+		return NULL;
+	if (c->exe[0])
+		return c->exe;
+	/*
+	 * For display only: the pid may be another process's by now, or the file renamed, so the
+	 * path is shown only when it still names the file the kernel recorded.
+	 */
+	snprintf(link, sizeof(link), "/proc/%u/exe", c->orig.pid);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n > 0) {
+		path[n] = '\0';
+		if (path[0] == '/' && stat(path, &st) == 0 &&
+		    (uint64_t)st.st_dev == c->orig.exe_dev &&
+		    (uint64_t)st.st_ino == c->orig.exe_ino) {
+			snprintf(c->exe, sizeof(c->exe), "%s", path);
+			return c->exe;
+		}
+	}
+	snprintf(c->exe, sizeof(c->exe), "dev %u:%u inode %llu", major(c->orig.exe_dev),
+		 minor(c->orig.exe_dev), (unsigned long long)c->orig.exe_ino);
+	return c->exe;
 }
 
 void conn_rules_renew(struct conn *c)
@@ -258,10 +308,10 @@ void conn_sniff_begin(struct conn *c)
 		return;
 	/* A client still silent then may be waiting for the server: see conn_timeout(). */
 	conn_set_deadline(c, SERVER_FIRST_MS);
-	rules_match_host(rules, c->dname, n, c->dport, RULES_STREAM, &ds);
+	conn_match_host(c, c->dname, n, c->dport, RULES_STREAM, &ds);
 	if (!ds.allow)
 		return;
-	rules_match_host(rules, c->dname, n, c->dport, RULES_REQUESTS, &dr);
+	conn_match_host(c, c->dname, n, c->dport, RULES_REQUESTS, &dr);
 	if (!dr.allow) {
 		decide_start_stream(c, c->dname, c->dport, ds.raw,
 				    !rules_names_host(rules, ds.rule), CONN_STREAM_TCP);
@@ -314,10 +364,10 @@ static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n,
 		return true;
 	}
 	snprintf(out, outlen, "%s", name);
-	rules_match_host(rules, name, strlen(name), c->dport, RULES_REQUESTS, &dr);
+	conn_match_host(c, name, strlen(name), c->dport, RULES_REQUESTS, &dr);
 	if (dr.allow)
 		return false;
-	rules_match_host(rules, name, strlen(name), c->dport, RULES_STREAM, &ds);
+	conn_match_host(c, name, strlen(name), c->dport, RULES_STREAM, &ds);
 	if (!ds.allow)
 		return false;
 	decide_start_stream(c, name, c->dport, ds.raw, !rules_names_host(rules, ds.rule),
@@ -366,8 +416,7 @@ static bool step_sniff(struct conn *c)
 	}
 	if (kind == SNIFF_OTHER) {
 		if (c->dname[0]) {
-			rules_match_host(conn_rules(c), c->dname, strlen(c->dname), c->dport,
-					 RULES_STREAM, &ds);
+			conn_match_host(c, c->dname, strlen(c->dname), c->dport, RULES_STREAM, &ds);
 			if (ds.allow) {
 				decide_start_stream(c, c->dname, c->dport, ds.raw,
 						    !rules_names_host(conn_rules(c), ds.rule),

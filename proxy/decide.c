@@ -144,6 +144,7 @@ void decide_audit(struct conn *c, const char *event, const char *decision, const
 	/* Known for redirected connections, and for the jail's own explicit ones (direct). */
 	r.pid = c->have_orig || c->orig.direct ? c->orig.pid : 0;
 	r.comm = c->have_orig || c->orig.direct ? c->orig.comm : NULL;
+	r.exe = conn_exe(c);
 	r.client = c->client[0] ? c->client : NULL;
 	r.bytes_up = c->bytes_up;
 	r.bytes_down = c->bytes_down;
@@ -193,8 +194,10 @@ static bool valid_rule(const char *spec)
 
 void decide_refuse(struct conn *c, const char *reason)
 {
-	char body[4096], name[264], path[512], rule1[400], rule2[1024], how[1600];
-	size_t plen;
+	char body[4096], name[264], path[512], rule1[400], rule2[1024], how[1600], rule3[700];
+	char proc[400];
+	const char *exe = conn_exe(c);
+	size_t plen, n;
 
 	host_name_only(c->host, name, sizeof(name));
 	plen = strcspn(c->path ? c->path : "/", "?#");
@@ -207,6 +210,10 @@ void decide_refuse(struct conn *c, const char *reason)
 
 	snprintf(rule1, sizeof(rule1), "domain=%s", name);
 	snprintf(rule2, sizeof(rule2), "method=%s domain=%s path=%s", c->method, name, path);
+	/* The program's own rule, when its path is known: so people learn what exe= wants. */
+	rule3[0] = '\0';
+	if (exe && exe[0] == '/')
+		snprintf(rule3, sizeof(rule3), "exe=%s domain=%s", exe, name);
 	if (!name[0] || !valid_rule(rule1)) {
 		snprintf(how, sizeof(how),
 			 "boundary judges a request by the host it names: send a Host header (or "
@@ -224,6 +231,14 @@ void decide_refuse(struct conn *c, const char *reason)
 			 "  --allow \"%s\"   # only this method and path\n",
 			 rule1, rule2);
 	}
+	n = strlen(how);
+	if (rule3[0] && name[0] && valid_rule(rule3))
+		snprintf(how + n, sizeof(how) - n, "  --allow \"%s\"   # only this program\n",
+			 rule3);
+	if (exe)
+		snprintf(proc, sizeof(proc), "%s (%s)", c->who, exe);
+	else
+		snprintf(proc, sizeof(proc), "%s", c->who);
 	snprintf(body, sizeof(body),
 		 "\xf0\x9f\x9a\xab Request Blocked by Boundary\n\n"
 		 "Request: %s %s\n"
@@ -231,7 +246,7 @@ void decide_refuse(struct conn *c, const char *reason)
 		 "Process: %s\n"
 		 "Why: %s\n\n"
 		 "%s",
-		 c->method, c->url, c->host[0] ? c->host : "(none)", c->who, reason, how);
+		 c->method, c->url, c->host[0] ? c->host : "(none)", proc, reason, how);
 	exchange_respond(c, 403, "Forbidden", body, c->client_close);
 }
 

@@ -300,7 +300,8 @@ void upstream_head_start(struct conn *c, const char *name, bool h2)
 	if (c->kind != PROXY_JAIL || c->in_connect || !name[0] || name[0] == '[' || c->head ||
 	    !c->dport)
 		return;
-	rules_match_host(conn_rules(c), name, strlen(name), c->dport, RULES_REQUESTS, &ds);
+	/* By exe= too: a program the rule is not for gets no connection opened for it. */
+	conn_match_host(c, name, strlen(name), c->dport, RULES_REQUESTS, &ds);
 	if (!ds.allow || !rules_names_host(conn_rules(c), ds.rule))
 		return;
 	snprintf(key, sizeof(key), "https://%s:%u", name, c->dport);

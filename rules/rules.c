@@ -565,8 +565,9 @@ static int parse_exes(struct parser *p, struct rules_rule *rl)
 		start = p->pos;
 		if (s[start] != '/') {
 			if (s[start] == '\0' || is_ws(s[start]))
-				return perr(p, start, RULES_E_VALUE,
-					    "exe= needs the path of an executable (exe=/usr/bin/git)");
+				return perr(
+				    p, start, RULES_E_VALUE,
+				    "exe= needs the path of an executable (exe=/usr/bin/git)");
 			if (s[start] == ',')
 				return perr(p, start, RULES_E_EXE, "empty path in the list");
 			return perr(p, start, RULES_E_EXE,

@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/timerfd.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -69,7 +70,7 @@
 
 _Static_assert(sizeof(struct jail_config) == 16, "struct jail_config is part of the BPF ABI");
 _Static_assert(sizeof(struct jail_entry) == 8, "struct jail_entry is part of the BPF ABI");
-_Static_assert(sizeof(struct jail_orig) == 64, "struct jail_orig is part of the BPF ABI");
+_Static_assert(sizeof(struct jail_orig) == 80, "struct jail_orig is part of the BPF ABI");
 _Static_assert(sizeof(struct jail_client_key) == 32, "struct jail_client_key is part of the ABI");
 
 #ifndef SO_NETNS_COOKIE
@@ -403,6 +404,15 @@ static int proxy_orig(void *arg, int fd, struct proxy_orig *out)
 	memcpy(out->comm, o.comm, sizeof(o.comm));
 	out->comm[sizeof(out->comm) - 1] = '\0';
 	out->direct = (o.flags & JAIL_ORIG_DIRECT) != 0;
+	if (o.flags & JAIL_ORIG_EXE) {
+		/*
+		 * The kernel's dev_t is MAJOR << 20 | MINOR (new_encode_dev is for stat only);
+		 * makedev() gives the st_dev that stat() reports, which exe= rules were bound to.
+		 */
+		out->has_exe = true;
+		out->exe_dev = makedev(o.exe_dev >> 20, o.exe_dev & 0xfffff);
+		out->exe_ino = o.exe_ino;
+	}
 	return 0;
 }
 

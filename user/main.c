@@ -97,10 +97,18 @@ static int run_tests(const struct opts *o)
 {
 	struct rules_decision d;
 	struct rules_request req;
+	struct stat st = {0};
 	int status = 0;
 	char *path;
 	size_t i;
 
+	/* --exe: the file as exe= rules were bound to it (stat(), symlinks followed). */
+	if (o->test_exe && stat(o->test_exe, &st) == -1) {
+		log_error("--exe %s: %s (give the full path of a program, as `command -v NAME` "
+			  "prints it)",
+			  o->test_exe, strerror(errno));
+		return LOG_EXIT_FAILURE;
+	}
 	for (i = 0; i < o->n_tests; i++) {
 		const struct opts_test *t = &o->tests[i];
 
@@ -121,12 +129,14 @@ static int run_tests(const struct opts *o)
 		req.method_len = strlen(t->method);
 		req.path = path;
 		req.path_len = rules_path_normalize(path, req.path_len);
+		req.has_exe = o->test_exe != NULL;
+		req.exe_dev = (uint64_t)st.st_dev;
+		req.exe_ino = (uint64_t)st.st_ino;
 		/* TCP: a connection that is not HTTP; CONNECT: a tunnel, judged on host and port. */
 		if (strcmp(t->method, "TCP") == 0)
-			rules_match_host(o->rules, req.host, req.host_len, req.port, RULES_STREAM,
-					 &d);
+			rules_match_host_req(o->rules, &req, RULES_STREAM, &d);
 		else if (strcmp(t->method, "CONNECT") == 0)
-			rules_match_host(o->rules, req.host, req.host_len, req.port, RULES_ANY, &d);
+			rules_match_host_req(o->rules, &req, RULES_ANY, &d);
 		else
 			rules_match(o->rules, &req, &d);
 		if (d.allow) {

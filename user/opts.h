@@ -76,7 +76,8 @@ enum opts_id {
 	OPTS_KILL_EXISTING_SOCKETS,
 	OPTS_CREATE,
 	OPTS_RESOLVE_ON_HOST,
-	OPTS_FORMAT, /* log summary's */
+	OPTS_FORMAT,   /* log summary's */
+	OPTS_TEST_EXE, /* --test's --exe */
 	OPTS__COUNT,
 };
 
@@ -273,6 +274,8 @@ struct opts {
 	 */
 	struct rules *inject_rules;
 	enum opts_src src[OPTS__COUNT];
+	/* --exe: --test answers as if this file (stat()ed) made the requests; NULL: none */
+	char *test_exe;
 };
 
 /* The option table: *n entries, indexed by enum opts_id. */

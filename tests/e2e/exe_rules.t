@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# exe_rules.t: exe= rules end to end, as root. A rule with exe= holds only for connections made
+# by processes running those files, as the kernel saw them at connect time (device and inode of
+# the task's executable): curl is let through where python3 is refused with a 403 that names
+# python3's executable and the rule that would let it; a path through a symlink is its target;
+# a copy of curl (same bytes, another inode) is not curl; a stream rule with exe= splices for
+# its program only; a path that names no file stops boundary at start; the audit records carry
+# the executable.
+#
+# $CURL is a command line (tests/lib/proxy.sh), split into words on purpose.
+# shellcheck disable=SC2086
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/jail.sh"
+. "$(dirname "$0")/../lib/proxy.sh"
+proxy_suite
+
+# The real files: exe= rules are bound to what a path names, so the tests name them exactly.
+CURL_EXE=$(readlink -f "$(command -v curl)")
+PY_LINK=/usr/bin/python3
+PY_EXE=$(readlink -f "$PY_LINK")
+if [ ! -x "$CURL_EXE" ] || [ ! -x "$PY_EXE" ]; then
+	skip "needs curl and $PY_LINK"
+	done_testing
+	exit 0
+fi
+# Jailed programs run as the host's nobody: copies and links they run live in a shared directory.
+S=$(shared_dir exe)
+cp "$CURL_EXE" "$S/curl-copy" && chmod 755 "$S/curl-copy"
+ln -s "$CURL_EXE" "$S/curl-link"
+R=$(shared_dir r)
+AUD=$TMPDIR_T/audit.jsonl
+PY="$PY_LINK $CLIENT_PY"
+rec() { grep '"event":"request"' "$AUD" | grep -F "$1" | head -1; }
+
+# --- an HTTP rule for curl only ---------------------------------------------------------------
+
+bnd --audit-log "$AUD" --allow "exe=$CURL_EXE domain=up.test" -- sh -c "
+	$CURL -o /dev/null -w 'curl: %{http_code}\n' http://up.test:$P_HTTP/echo/by-curl
+	$CURL -o /dev/null -w 'curltls: %{http_code}\n' https://up.test:$P_HTTPS/echo/by-curl-tls
+	$PY urllib http://up.test:$P_HTTP/echo/by-python >$R/py.out
+	$PY urllib https://up.test:$P_HTTPS/echo/by-python-tls >$R/pytls.out
+	$S/curl-copy -o $R/copy.out -w 'copy: %{http_code}\n' http://up.test:$P_HTTP/echo/by-copy"
+want curl 200 "exe=curl: curl reaches the host"
+want curltls 200 "... over intercepted TLS too"
+py=$(cat "$R/py.out")
+contains "exe=curl: python3 to the same host is refused" "$py" "status 403"
+contains "... the 403 names python3's executable" "$py" "($PY_EXE)"
+contains "... and the rule that would let it through" "$py" \
+	"--allow \"exe=$PY_EXE domain=up.test\""
+contains "exe=curl: python3 over TLS is refused too" "$(cat "$R/pytls.out")" "status 403"
+want copy 403 "a copy of curl (same bytes, another inode) is refused"
+contains "... and its 403 names the copy" "$(cat "$R/copy.out")" "($S/curl-copy)"
+seen() { grep -q "/echo/by-curl-tls" "$UP/requests.log" && ! grep -q "by-python\|by-copy" "$UP/requests.log"; }
+check "the upstream saw curl's requests and none of the others" seen
+r=$(rec /echo/by-curl\")
+contains "audit: curl's record has its executable" "$r" "\"exe\":\"$CURL_EXE\""
+contains "audit: ... and the rule" "$r" "\"rule\":\"exe=$CURL_EXE domain=up.test\""
+r=$(rec /echo/by-python\")
+contains "audit: python3's refusal has its executable" "$r" "\"exe\":\"$PY_EXE\""
+contains "audit: ... and is a deny" "$r" '"decision":"deny"'
+
+# --- a symlink in exe= is its target ------------------------------------------------------------
+
+bnd --allow "exe=$PY_LINK domain=up.test" --allow "exe=$S/curl-link domain=other.test" -- sh -c "
+	$PY urllib http://up.test:$P_HTTP/echo/py-link | head -1 | sed 's/^/py: /'
+	$CURL -o /dev/null -w 'curl: %{http_code}\n' http://up.test:$P_HTTP/echo/curl-not
+	$CURL -o /dev/null -w 'curllink: %{http_code}\n' http://other.test:$P_HTTP/echo/curl-link"
+want py "status 200" "exe=$PY_LINK (a symlink to $(basename "$PY_EXE")) lets python3 through"
+want curl 403 "... and nothing else to that host"
+want curllink 200 "exe= naming a symlink of our own to curl lets curl through"
+
+# --- a list, and rules for several programs ------------------------------------------------------
+
+bnd --allow "exe=$PY_EXE,$CURL_EXE domain=up.test" -- sh -c "
+	$PY urllib http://up.test:$P_HTTP/echo/list-py | head -1 | sed 's/^/py: /'
+	$CURL -o /dev/null -w 'curl: %{http_code}\n' http://up.test:$P_HTTP/echo/list-curl
+	$S/curl-copy -o /dev/null -w 'copy: %{http_code}\n' http://up.test:$P_HTTP/echo/list-copy"
+want py "status 200" "exe=A,B: the first program passes"
+want curl 200 "exe=A,B: the second too"
+want copy 403 "exe=A,B: a third does not"
+
+# --- a stream rule with exe= -----------------------------------------------------------------------
+
+read -r P_SSH P_ECHO <<<"$(free_ports 2)"
+cat >>"$UP/hosts" <<EOF
+127.0.0.1 ssh.test
+EOF
+: >"$UP/stream.log"
+python3 "$STAGE/lib/stream_servers.py" "$P_SSH" "$P_ECHO" "$UP/stream.log" "$UP/stream.ready" \
+	2>"$UP/stream.err" &
+SRV_PID=$!
+at_exit "kill $SRV_PID 2>/dev/null"
+for _ in $(seq 100); do [ -e "$UP/stream.ready" ] && break; sleep 0.05; done
+STREAM_CLIENT=$STAGE/lib/stream_client.py
+: >"$AUD"
+bnd --audit-log "$AUD" --allow "exe=$PY_EXE domain=ssh.test port=$P_SSH" -- \
+	$PY_LINK "$STREAM_CLIENT" ssh ssh.test "$P_SSH"
+want BANNER "SSH-2.0-boundarytest" "a stream rule with exe=python3: python3's connection is spliced"
+logged "... under that rule" "$log" \
+	"ALLOW tcp://ssh\\.test:$P_SSH from python3\\[[0-9]+\\] \\(rule: exe=$PY_EXE domain=ssh\\.test port=$P_SSH\\)"
+r=$(grep '"event":"request"' "$AUD" | grep '"kind":"tcp"' | head -1)
+contains "audit: the stream's record has the executable" "$r" "\"exe\":\"$PY_EXE\""
+n_before=$(grep -c . "$UP/stream.log")
+bnd --allow "exe=$CURL_EXE domain=ssh.test port=$P_SSH" -- \
+	$PY_LINK "$STREAM_CLIENT" ssh ssh.test "$P_SSH"
+lacks "a stream rule with exe=curl: python3 gets no banner" "$out" "SSH-2.0-boundarytest"
+logged "... the log says it was refused" "$log" "DENY tcp://ssh\\.test:$P_SSH from python3"
+check "... and the server saw no connection" test "$(grep -c . "$UP/stream.log")" = "$n_before"
+
+# --- errors at start --------------------------------------------------------------------------------
+
+run_b --allow "exe=/nonexistent/curl domain=up.test" -- true
+expect_rc "exe= naming no file stops boundary" 125
+contains "... saying which rule and why" "$err" \
+	"rule \"exe=/nonexistent/curl domain=up.test\": exe=/nonexistent/curl: No such file or directory"
+run_b --allow "exe=curl domain=up.test" -- true
+expect_rc "exe= with a relative path stops boundary" 125
+contains "... at its column" "$err" "column 5: exe= takes an absolute path"
+run_b --allow "exe=/usr domain=up.test" -- true
+expect_rc "exe= naming a directory stops boundary" 125
+contains "... saying so" "$err" "not a regular file"
+
+# --- --test --exe ------------------------------------------------------------------------------------
+
+run_b --allow "exe=$CURL_EXE domain=up.test" --test http://up.test/ --exe "$CURL_EXE"
+expect_rc "--test --exe: the rule's program is allowed" 0
+contains "... saying so" "$out" "ALLOW GET http://up.test/"
+run_b --allow "exe=$CURL_EXE domain=up.test" --test http://up.test/ --exe "$S/curl-copy"
+expect_rc "--test --exe: another file is refused" 1
+run_b --allow "exe=$CURL_EXE domain=up.test" --test http://up.test/
+expect_rc "--test without --exe: an exe= rule does not match" 1
+
+done_testing
