@@ -564,12 +564,12 @@ static int parse_exes(struct parser *p, struct rules_rule *rl)
 	for (;;) {
 		start = p->pos;
 		if (s[start] != '/') {
+			if (s[start] == ',' || (start > 0 && s[start - 1] == ','))
+				return perr(p, start, RULES_E_EXE, "empty path in the list");
 			if (s[start] == '\0' || is_ws(s[start]))
 				return perr(
 				    p, start, RULES_E_VALUE,
 				    "exe= needs the path of an executable (exe=/usr/bin/git)");
-			if (s[start] == ',')
-				return perr(p, start, RULES_E_EXE, "empty path in the list");
 			return perr(p, start, RULES_E_EXE,
 				    "exe= takes an absolute path, not \"%.*s\" (`command -v NAME` "
 				    "prints a program's)",
