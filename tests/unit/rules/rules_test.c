@@ -102,12 +102,15 @@ static void test_error_messages(void **state)
 	     "a port cannot be part of domain (write it as its own key: port=8080)"},
 	    {"", -RULES_E_EMPTY, 1,
 	     "an empty rule would allow everything; use \"domain=*\" to allow everything"},
-	    {"foo=bar", -RULES_E_KEY, 1, "unknown key \"foo\" (keys: method, domain, path, port, exe)"},
-	    {"domain", -RULES_E_KEY, 1, "expected key=value (keys: method, domain, path, port, exe)"},
+	    {"foo=bar", -RULES_E_KEY, 1,
+	     "unknown key \"foo\" (keys: method, domain, path, port, exe)"},
+	    {"domain", -RULES_E_KEY, 1,
+	     "expected key=value (keys: method, domain, path, port, exe)"},
 	    {"method=GET,", -RULES_E_VALUE, 12, "empty method in the list"},
 	    {"domain=a.com domain=b.com", -RULES_E_DUPLICATE, 14, NULL},
 	    {"path=/a%2", -RULES_E_PATH, 8, "'%' must start a %XX escape"},
-	    {"path=/a b", -RULES_E_KEY, 9, "expected key=value (keys: method, domain, path, port, exe)"},
+	    {"path=/a b", -RULES_E_KEY, 9,
+	     "expected key=value (keys: method, domain, path, port, exe)"},
 	    {"path=/a\"b", -RULES_E_PATH, 8, "'\"' cannot be part of a path (escape it as %22)"},
 	    {"domain=a_b.com", -RULES_E_DOMAIN, 9, "'_' cannot be part of a domain"},
 	    {"domain=*x.com", -RULES_E_DOMAIN, 8, "* must be a whole label (write *.example.com)"},
@@ -612,8 +615,7 @@ static void test_exe(void **state)
 	assert_int_equal(col, 5);
 	assert_string_equal(err, "exe= takes an absolute path, not \"git\" (`command -v NAME` "
 				 "prints a program's)");
-	assert_int_equal(rules_add(r, "domain=a.com exe=", &col, err, sizeof(err)),
-			 -RULES_E_VALUE);
+	assert_int_equal(rules_add(r, "domain=a.com exe=", &col, err, sizeof(err)), -RULES_E_VALUE);
 	assert_int_equal(col, 18);
 	assert_int_equal(rules_add(r, "exe=/a,,/b", &col, err, sizeof(err)), -RULES_E_EXE);
 	assert_int_equal(col, 8);
@@ -630,8 +632,11 @@ static void test_match_does_not_allocate(void **state)
 {
 #ifdef COUNTING_ALLOCS
 	static const char *const specs[] = {"method=GET domain=*.github.com path=/api/*",
-					    "domain=example.com", "domain=[::1]", "path=/x/*/y",
-					    "exe=/usr/bin/git domain=nope.org", NULL};
+					    "domain=example.com",
+					    "domain=[::1]",
+					    "path=/x/*/y",
+					    "exe=/usr/bin/git domain=nope.org",
+					    NULL};
 	struct rules *r = set_of(specs);
 	struct rules_request req = {.method = "GET", .method_len = 3, .has_exe = true};
 	struct rules_decision d;
