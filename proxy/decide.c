@@ -322,6 +322,7 @@ static bool fill_question(struct conn *c, struct policy_job *q, uint16_t port)
 	q->pid = c->have_orig || c->orig.direct ? c->orig.pid : 0;
 	snprintf(q->comm, sizeof(q->comm), "%s",
 		 c->have_orig || c->orig.direct ? c->orig.comm : "");
+	snprintf(q->exe, sizeof(q->exe), "%s", conn_exe(c) ? conn_exe(c) : "");
 	q->requester_ip[0] = '\0';
 	if (getpeername(c->cx.fd, (struct sockaddr *)&ss, &sl) == 0)
 		util_addr_str((const struct sockaddr *)&ss, false, q->requester_ip,

@@ -58,6 +58,8 @@ struct policy_job {
 	char message[512]; /* on deny: why, for the 403 and the log */
 	char rule[300];	   /* on allow: what allowed it, for the log and the audit record */
 	void (*done)(struct policy_job *j);
+	/* the executable of that process (its path, or "dev MAJ:MIN inode N"); "": not known */
+	char exe[256];
 };
 
 /*

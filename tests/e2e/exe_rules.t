@@ -61,6 +61,16 @@ r=$(rec /echo/by-python\")
 contains "audit: python3's refusal has its executable" "$r" "\"exe\":\"$PY_EXE\""
 contains "audit: ... and is a deny" "$r" '"decision":"deny"'
 
+# --- what the rules refuse goes to --rules-program with its executable ---------------------------
+
+PLOG=$TMPDIR_T/prog.log
+bnd --rules-program "python3 $STAGE/lib/rules_program.py $PLOG" \
+	--allow "exe=$PY_EXE domain=up.test" -- \
+	$CURL -o /dev/null -w 'curl: %{http_code}\n' http://up.test:$P_HTTP/echo/ok-by-program
+want curl 200 "--rules-program: what the exe= rule refuses to curl, the program allows"
+contains "--rules-program: the request line carries the executable" "$(cat "$PLOG")" \
+	"\"comm\":\"curl\",\"exe\":\"$CURL_EXE\"}"
+
 # --- a symlink in exe= is its target ------------------------------------------------------------
 
 bnd --allow "exe=$PY_LINK domain=up.test" --allow "exe=$S/curl-link domain=other.test" -- sh -c "
