@@ -119,6 +119,60 @@ lacks "a stream rule with exe=curl: python3 gets no banner" "$out" "SSH-2.0-boun
 logged "... the log says it was refused" "$log" "DENY tcp://ssh\\.test:$P_SSH from python3"
 check "... and the server saw no connection" test "$(grep -c . "$UP/stream.log")" = "$n_before"
 
+# --- reload: exe= paths looked up again; one that names no file keeps the rules in force -------
+
+CFG_DIR=$TMPDIR_T/cfg
+CFG=$CFG_DIR/config.yaml
+mkdir -p "$CFG_DIR"
+# allow_cfg RULE: a one-rule allowlist, replacing the file through a rename.
+allow_cfg() {
+	printf 'allowlist:\n  - "%s"\n' "$1" >"$CFG_DIR/.config.yaml.new"
+	mv "$CFG_DIR/.config.yaml.new" "$CFG"
+}
+cat >"$R/loop.sh" <<EOF
+i=0
+while [ ! -e "$R/stop" ]; do
+	echo "req \$i \$($CURL -o /dev/null -w '%{http_code}' "http://up.test:$P_HTTP/echo/r\$i" 2>/dev/null)"
+	i=\$((i + 1))
+	sleep 0.05
+done
+EOF
+nreq() { grep -c '^req ' "$TMPDIR_T/rl.out"; }
+wait_reqs() {
+	for _ in $(seq 600); do
+		[ "$(nreq)" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+codes_from() { grep '^req ' "$TMPDIR_T/rl.out" | tail -n +"$(($1 + 1))" | awk '{ print $3 }' | sort -u | tr '\n' ' '; }
+allow_cfg "exe=$CURL_EXE domain=up.test"
+BND_LOG_LEVEL=info bnd_bg rl --config "$CFG" -- sh "$R/loop.sh"
+check "reload: curl is allowed under the first rules" wait_reqs 3
+check "... every request (got: $(codes_from 0))" test "$(codes_from 0)" = "200 "
+allow_cfg "exe=$S/gone domain=up.test"
+if jail_wait_log "$TMPDIR_T/rl.log" 'rules not reloaded' 20; then
+	ok "reload: a rule whose exe= names no file is refused"
+else
+	fail "reload: a rule whose exe= names no file is refused"
+fi
+logged "... saying which path" "$(cat "$TMPDIR_T/rl.log")" \
+	"rules not reloaded.*exe=$S/gone: No such file or directory"
+n=$(nreq)
+check "... and requests go on" wait_reqs $((n + 3))
+check "... under the rules in force: curl still allowed (got: $(codes_from "$n"))" \
+	test "$(codes_from "$n")" = "200 "
+allow_cfg "exe=$S/curl-copy domain=up.test"
+jail_wait_log "$TMPDIR_T/rl.log" 'rules reloaded' 20
+n=$(nreq)
+check "reload: requests go on" wait_reqs $((n + 3))
+check "... and the new rule, for another file, refuses curl (got: $(codes_from "$((n + 1))"))" \
+	test "$(codes_from "$((n + 1))")" = "403 "
+touch "$R/stop"
+wait "$BND_PID"
+rc=$?
+check "boundary and the loop exit 0 (rc $rc)" [ "$rc" = 0 ]
+
 # --- errors at start --------------------------------------------------------------------------------
 
 run_b --allow "exe=/nonexistent/curl domain=up.test" -- true
