@@ -91,6 +91,29 @@ want py "status 200" "exe=A,B: the first program passes"
 want curl 200 "exe=A,B: the second too"
 want copy 403 "exe=A,B: a third does not"
 
+# --- other file systems: tmpfs, and an overlay ------------------------------------------------------
+# The kernel's device numbers are not stat()'s (MAJOR << 20 | MINOR against glibc's makedev):
+# curl above ran from the root file system (a real disk, major not 0); here from tmpfs and from
+# an overlay (anonymous devices, major 0), each allowed by a rule naming it there.
+
+mkdir -p "$TMPDIR_T/ovl/lower" "$TMPDIR_T/ovl/upper" "$TMPDIR_T/ovl/work" "$S/ovl"
+cp "$CURL_EXE" "$TMPDIR_T/ovl/lower/curl"
+if mount -t overlay overlay -o "lowerdir=$TMPDIR_T/ovl/lower,upperdir=$TMPDIR_T/ovl/upper,workdir=$TMPDIR_T/ovl/work" "$S/ovl"; then
+	at_exit "umount '$S/ovl' 2>/dev/null"
+	chmod 755 "$S/ovl" "$S/ovl/curl"
+	fs_ovl=$(stat -f -c %T "$S/ovl/curl")
+	bnd --allow "exe=$S/curl-copy domain=up.test" --allow "exe=$S/ovl/curl domain=other.test" -- sh -c "
+		$S/curl-copy -sS -o /dev/null -w 'tmpfs: %{http_code}\n' http://up.test:$P_HTTP/echo/tmpfs
+		$S/ovl/curl -sS -o /dev/null -w 'ovl: %{http_code}\n' http://other.test:$P_HTTP/echo/ovl
+		$S/ovl/curl -sS -o /dev/null -w 'ovlelse: %{http_code}\n' http://up.test:$P_HTTP/echo/ovl-else"
+	want tmpfs 200 "a program on $(stat -f -c %T "$S/curl-copy") ($(stat -c %Hd:%Ld "$S/curl-copy")) is matched by its path"
+	want ovl 200 "a program on $fs_ovl ($(stat -c %Hd:%Ld "$S/ovl/curl")) is matched by its path"
+	want ovlelse 403 "... and is not the tmpfs copy"
+else
+	skip "cannot mount an overlay here"
+	skip "..."
+fi
+
 # --- a stream rule with exe= -----------------------------------------------------------------------
 
 read -r P_SSH P_ECHO <<<"$(free_ports 2)"
