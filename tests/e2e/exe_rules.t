@@ -218,5 +218,11 @@ run_b --allow "exe=$CURL_EXE domain=up.test" --test http://up.test/ --exe "$S/cu
 expect_rc "--test --exe: another file is refused" 1
 run_b --allow "exe=$CURL_EXE domain=up.test" --test http://up.test/
 expect_rc "--test without --exe: an exe= rule does not match" 1
+run_b --allow "exe=$CURL_EXE domain=up.test" --test http://up.test/ --exe /nonexistent/prog
+expect_rc "--test --exe naming no file fails" 125
+contains "... saying so" "$err" "--exe /nonexistent/prog: No such file or directory"
+run_b --exe "$CURL_EXE" -- true
+expect_rc "--exe without --test is refused" 125
+contains "... saying what it is for" "$err" "--exe says which program makes --test's requests"
 
 done_testing
