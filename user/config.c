@@ -440,8 +440,9 @@ void config_generate(FILE *f)
 			      "#allowlist:\n"
 			      "#  - \"domain=api.anthropic.com\"\n"
 			      "#  - \"method=GET,HEAD domain=*.github.com path=/api/*\"\n"
-			      "# A rule for one program only names its file: exe=/usr/bin/git (an\n"
-			      "# interpreter runs as itself: exe=/usr/bin/python3 is every Python program).\n"
+			      "# A rule for one program names its file: exe=/usr/bin/git (an\n"
+			      "# interpreter runs as itself: exe=/usr/bin/python3 is every\n"
+			      "# Python program).\n"
 			      "#  - \"exe=/usr/bin/git domain=github.com\"\n",
 			      f);
 		} else {
