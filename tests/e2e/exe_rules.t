@@ -4,10 +4,13 @@
 # exe_rules.t: exe= rules end to end, as root. A rule with exe= holds only for connections made
 # by processes running those files, as the kernel saw them at connect time (device and inode of
 # the task's executable): curl is let through where python3 is refused with a 403 that names
-# python3's executable and the rule that would let it; a path through a symlink is its target;
-# a copy of curl (same bytes, another inode) is not curl; a stream rule with exe= splices for
-# its program only; a path that names no file stops boundary at start; the audit records carry
-# the executable.
+# python3's executable and the rule that would let it; HTTP/2 streams and CONNECT through the
+# proxy port are judged the same way; what the rules refuse reaches --rules-program with the
+# executable; a path through a symlink is its target; a copy of curl (same bytes, another
+# inode) is not curl; programs on tmpfs and an overlay are matched too; a stream rule with exe=
+# splices for its program only; a reload looks the paths up again, and keeps the rules in force
+# when one names no file; such a path stops boundary at start; the audit records carry the
+# executable; --test answers for a program with --exe.
 #
 # $CURL is a command line (tests/lib/proxy.sh), split into words on purpose.
 # shellcheck disable=SC2086
@@ -70,6 +73,25 @@ bnd --rules-program "python3 $STAGE/lib/rules_program.py $PLOG" \
 want curl 200 "--rules-program: what the exe= rule refuses to curl, the program allows"
 contains "--rules-program: the request line carries the executable" "$(cat "$PLOG")" \
 	"\"comm\":\"curl\",\"exe\":\"$CURL_EXE\"}"
+
+# --- HTTP/2 streams, and CONNECT through the jail's proxy port ----------------------------------
+# A stream is judged with its session's program; a program that dials boundary's proxy port
+# itself (HTTP_PROXY-style) is known too, and its CONNECT is judged with it.
+
+read -r PP <<<"$(free_ports 1)"
+bnd --proxy-port "$PP" --allow "exe=$CURL_EXE domain=up.test" -- sh -c "
+	$CURL --http2 -o /dev/null -w 'h2: %{http_code} %{http_version}\n' https://up.test:$P_HTTPS/echo/h2
+	$S/curl-copy -sS --max-time 20 --connect-to ::$TH4: --http2 -o /dev/null \
+		-w 'h2copy: %{http_code} %{http_version}\n' https://up.test:$P_HTTPS/echo/h2-copy
+	curl -sS --max-time 20 -x http://127.0.0.1:$PP -o /dev/null \
+		-w 'connect: %{http_connect} %{http_code}\n' https://up.test:$P_HTTPS/echo/connect
+	$S/curl-copy -sS --max-time 20 -x http://127.0.0.1:$PP -o /dev/null \
+		-w 'connectcopy: %{http_connect}\n' https://up.test:$P_HTTPS/echo/connect-copy"
+want h2 "200 2" "HTTP/2: curl's stream is allowed"
+want h2copy "403 2" "HTTP/2: the copy's stream is refused"
+want connect "200 200" "CONNECT through the proxy port: curl's tunnel and request are allowed"
+want connectcopy 403 "CONNECT through the proxy port: the copy's tunnel is refused"
+logged "... and the log names the copy" "$log" "DENY CONNECT up.test:$P_HTTPS from curl-copy\\[[0-9]+\\]"
 
 # --- a symlink in exe= is its target ------------------------------------------------------------
 
