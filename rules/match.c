@@ -52,6 +52,8 @@ static const char *const DENY_NO_RULE = "no rule matches";
 static const char *const DENY_HOST = "the host is not a valid name or address";
 static const char *const DENY_ESCAPE = "the path has a broken %-escape";
 static const char *const DENY_DOTS = "the path has . or .. segments (it was not normalised)";
+static const char *const DENY_EXE =
+    "no rule matches this program (a rule that matches the rest is for other programs: exe=)";
 
 static bool is_digit(char c)
 {
@@ -352,28 +354,17 @@ struct match_ctx {
 	uint16_t port;
 	struct host_view hv;
 	struct path_view pv;
+	/* some rule matched in all but exe=: the refusal says so (the program is the reason) */
+	bool exe_missed;
 };
 
-static bool rule_matches(const struct rules_rule *rl, const struct match_ctx *m)
+/* A request's method and path (rules_match_host() looks at neither). */
+static bool request_matches(const struct rules_rule *rl, const struct match_ctx *m)
 {
-	const struct rules_request *req = m->req;
-	const struct host_view *hv = &m->hv;
 	const struct path_view *pv = &m->pv;
 	size_t i;
 
-	if ((m->mode == MATCH_HOST_STREAM && !is_stream(rl)) ||
-	    (m->mode == MATCH_HOST_REQUESTS && is_stream(rl)))
-		return false;
-	if (!domain_matches(rl, hv))
-		return false;
-	if (m->mode != MATCH_HOST_DOMAIN && !ports_match(rl, m->port))
-		return false;
-	if (m->mode != MATCH_HOST_DOMAIN && !exe_matches(rl, req))
-		return false;
-	/* rules_match_host(): only the domain and port count. */
-	if (m->mode != MATCH_REQUEST)
-		return true;
-	if (!methods_match(rl, req))
+	if (!methods_match(rl, m->req))
 		return false;
 	if (rl->n_paths == 0)
 		return true;
@@ -385,8 +376,28 @@ static bool rule_matches(const struct rules_rule *rl, const struct match_ctx *m)
 	return false;
 }
 
+static bool rule_matches(const struct rules_rule *rl, struct match_ctx *m)
+{
+	if ((m->mode == MATCH_HOST_STREAM && !is_stream(rl)) ||
+	    (m->mode == MATCH_HOST_REQUESTS && is_stream(rl)))
+		return false;
+	if (!domain_matches(rl, &m->hv))
+		return false;
+	if (m->mode != MATCH_HOST_DOMAIN && !ports_match(rl, m->port))
+		return false;
+	/* rules_match_host(): only the domain and port count (and the program, below). */
+	if (m->mode == MATCH_REQUEST && !request_matches(rl, m))
+		return false;
+	/* The program last, so that a miss here is one the refusal can name. */
+	if (m->mode != MATCH_HOST_DOMAIN && !exe_matches(rl, m->req)) {
+		m->exe_missed = true;
+		return false;
+	}
+	return true;
+}
+
 /* Lowers *best to the first rule on list v that matches, if it comes before *best. */
-static void scan(const struct rules *r, const struct rules_idxvec *v, const struct match_ctx *m,
+static void scan(const struct rules *r, const struct rules_idxvec *v, struct match_ctx *m,
 		 size_t *best)
 {
 	size_t i;
@@ -439,8 +450,11 @@ static void match(const struct rules *r, const struct rules_request *req, enum m
 				scan(r, &b->leading, &m, &best);
 		}
 	}
-	if (best == SIZE_MAX)
+	if (best == SIZE_MAX) {
+		if (m.exe_missed)
+			d->reason = DENY_EXE;
 		return;
+	}
 	d->allow = true;
 	d->rule = best;
 	d->raw = r->rule[best].raw;

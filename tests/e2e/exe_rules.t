@@ -50,6 +50,7 @@ want curltls 200 "... over intercepted TLS too"
 py=$(cat "$R/py.out")
 contains "exe=curl: python3 to the same host is refused" "$py" "status 403"
 contains "... the 403 names python3's executable" "$py" "($PY_EXE)"
+contains "... and says the program is why" "$py" "Why: no rule matches this program"
 contains "... and the rule that would let it through" "$py" \
 	"--allow \"exe=$PY_EXE domain=up.test\""
 contains "exe=curl: python3 over TLS is refused too" "$(cat "$R/pytls.out")" "status 403"

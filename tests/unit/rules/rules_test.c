@@ -566,6 +566,8 @@ static void test_exe(void **state)
 	req.exe_ino = 101;
 	rules_match(r, &req, &d);
 	assert_false(d.allow);
+	/* The refusal says the program is why: a rule matched all the rest. */
+	assert_ptr_equal(d.reason, DENY_EXE);
 	req.exe_dev = 2050;
 	req.exe_ino = 100;
 	rules_match(r, &req, &d);
@@ -600,6 +602,12 @@ static void test_exe(void **state)
 	assert_false(d.allow);
 	rules_match_host_req(r, &req, RULES_ANY, &d);
 	assert_false(d.allow);
+	assert_ptr_equal(d.reason, DENY_EXE);
+	/* A port no stream rule lists is refused for that, whatever the program. */
+	req.port = 23;
+	rules_match_host_req(r, &req, RULES_STREAM, &d);
+	assert_ptr_equal(d.reason, DENY_NO_RULE);
+	req.port = 22;
 	req.has_exe = false;
 	rules_match_host_req(r, &req, RULES_DOMAIN, &d);
 	assert_true(d.allow);
