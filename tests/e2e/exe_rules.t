@@ -219,6 +219,16 @@ wait "$BND_PID"
 rc=$?
 check "boundary and the loop exit 0 (rc $rc)" [ "$rc" = 0 ]
 
+# --- jail types that cannot tell the program ------------------------------------------------------
+# The weak type only points the command's proxy variables at boundary: no kernel record, so an
+# exe= rule matches nothing there, and boundary says so at start.
+
+bnd --jail-type weak --allow "exe=$CURL_EXE domain=up.test" -- \
+	curl -sS --max-time 20 -o /dev/null -w 'weak: %{http_code}\n' http://up.test:$P_HTTP/echo/weak
+want weak 403 "--jail-type weak: an exe= rule matches no request"
+logged "... and boundary warns at start" "$log" \
+	"rules with exe= \(the first: exe=$CURL_EXE domain=up\.test\) match no request under --jail-type weak"
+
 # --- errors at start --------------------------------------------------------------------------------
 
 run_b --allow "exe=/nonexistent/curl domain=up.test" -- true
