@@ -614,7 +614,7 @@ static bool always_allows(const struct policy *p, const struct policy_job *j, co
 
 static void ask(struct policy *p, const struct policy_job *j)
 {
-	char who[64], url[300], host[270];
+	char who[64], url[300], host[270], exe[300];
 
 	shown(j->comm[0] ? j->comm : "a client", who, sizeof(who));
 	shown(j->url, url, sizeof(url));
@@ -623,6 +623,11 @@ static void ask(struct policy *p, const struct policy_job *j)
 		say(p, "\r\nboundary: %s[%u] wants %s %s\r\n", who, j->pid, j->method, url);
 	else
 		say(p, "\r\nboundary: %s wants %s %s\r\n", who, j->method, url);
+	/* The name is the program's to choose; the file it runs is not. */
+	if (j->exe[0]) {
+		shown(j->exe, exe, sizeof(exe));
+		say(p, "boundary: (it runs %s)\r\n", exe);
+	}
 	say(p, "boundary: allow %s? [once/always/deny] ", host);
 }
 
