@@ -32,8 +32,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
@@ -108,31 +106,11 @@ void conn_match_host(const struct conn *c, const char *host, size_t len, uint16_
 
 const char *conn_exe(struct conn *c)
 {
-	char link[64], path[sizeof(c->exe)];
-	struct stat st;
-	ssize_t n;
-
 	if (!(c->have_orig || c->orig.direct) || !c->orig.has_exe)
 		return NULL;
-	if (c->exe[0])
-		return c->exe;
-	/*
-	 * For display only: the pid may be another process's by now, or the file renamed, so the
-	 * path is shown only when it still names the file the kernel recorded.
-	 */
-	snprintf(link, sizeof(link), "/proc/%u/exe", c->orig.pid);
-	n = readlink(link, path, sizeof(path) - 1);
-	if (n > 0) {
-		path[n] = '\0';
-		if (path[0] == '/' && stat(path, &st) == 0 &&
-		    (uint64_t)st.st_dev == c->orig.exe_dev &&
-		    (uint64_t)st.st_ino == c->orig.exe_ino) {
-			snprintf(c->exe, sizeof(c->exe), "%s", path);
-			return c->exe;
-		}
-	}
-	snprintf(c->exe, sizeof(c->exe), "dev %u:%u inode %llu", major(c->orig.exe_dev),
-		 minor(c->orig.exe_dev), (unsigned long long)c->orig.exe_ino);
+	/* Looked up once per connection, when a record or a refusal first needs it. */
+	if (!c->exe[0])
+		util_exe_str(c->orig.pid, c->orig.exe_dev, c->orig.exe_ino, c->exe, sizeof(c->exe));
 	return c->exe;
 }
 

@@ -374,6 +374,20 @@ static int orig_lookup(struct jail *j, int fd, struct jail_orig *o)
 	return 0;
 }
 
+/*
+ * The executable a record names, as stat() names files: false when it names none. The kernel's
+ * dev_t is MAJOR << 20 | MINOR (new_encode_dev() is for stat only); makedev() gives the st_dev
+ * that stat() reports, which exe= rules were bound to.
+ */
+static bool orig_exe(const struct jail_orig *o, uint64_t *dev, uint64_t *ino)
+{
+	if (!(o->flags & JAIL_ORIG_EXE))
+		return false;
+	*dev = makedev(o->exe_dev >> 20, o->exe_dev & 0xfffff);
+	*ino = o->exe_ino;
+	return true;
+}
+
 /* The proxy's way to the original destination, without knowing of BPF. */
 static int proxy_orig(void *arg, int fd, struct proxy_orig *out)
 {
@@ -404,21 +418,13 @@ static int proxy_orig(void *arg, int fd, struct proxy_orig *out)
 	memcpy(out->comm, o.comm, sizeof(o.comm));
 	out->comm[sizeof(out->comm) - 1] = '\0';
 	out->direct = (o.flags & JAIL_ORIG_DIRECT) != 0;
-	if (o.flags & JAIL_ORIG_EXE) {
-		/*
-		 * The kernel's dev_t is MAJOR << 20 | MINOR (new_encode_dev is for stat only);
-		 * makedev() gives the st_dev that stat() reports, which exe= rules were bound to.
-		 */
-		out->has_exe = true;
-		out->exe_dev = makedev(o.exe_dev >> 20, o.exe_dev & 0xfffff);
-		out->exe_ino = o.exe_ino;
-	}
+	out->has_exe = orig_exe(&o, &out->exe_dev, &out->exe_ino);
 	return 0;
 }
 
 /* Who sent a DNS query from peer: the jail's record of the socket (bpf/jail.bpf.c). */
-static int dns_who(void *arg, int fd, const struct sockaddr_storage *peer, bool tcp, uint32_t *pid,
-		   char comm[16])
+static int dns_who(void *arg, int fd, const struct sockaddr_storage *peer, bool tcp,
+		   struct dns_who *out)
 {
 	struct jail *j = arg;
 	struct jail_client_key key;
@@ -434,9 +440,10 @@ static int dns_who(void *arg, int fd, const struct sockaddr_storage *peer, bool 
 		return -errno;
 	if (o.proto != (tcp ? IPPROTO_TCP : IPPROTO_UDP))
 		return -ENOENT;
-	*pid = o.pid;
-	memcpy(comm, o.comm, 16);
-	comm[15] = '\0';
+	out->pid = o.pid;
+	memcpy(out->comm, o.comm, sizeof(out->comm));
+	out->comm[sizeof(out->comm) - 1] = '\0';
+	out->has_exe = orig_exe(&o, &out->exe_dev, &out->exe_ino);
 	return 0;
 }
 

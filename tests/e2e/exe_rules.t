@@ -158,6 +158,8 @@ logged "... under that rule" "$log" \
 	"ALLOW tcp://ssh\\.test:$P_SSH from python3\\[[0-9]+\\] \\(rule: exe=$PY_EXE domain=ssh\\.test port=$P_SSH\\)"
 r=$(grep '"event":"request"' "$AUD" | grep '"kind":"tcp"' | head -1)
 contains "audit: the stream's record has the executable" "$r" "\"exe\":\"$PY_EXE\""
+r=$(grep '"event":"dns"' "$AUD" | grep -F '"host":"ssh.test"' | head -1)
+contains "audit: the record of its DNS query has the executable too" "$r" "\"exe\":\"$PY_EXE\""
 n_before=$(grep -c . "$UP/stream.log")
 bnd --allow "exe=$CURL_EXE domain=ssh.test port=$P_SSH" -- \
 	$PY_LINK "$STREAM_CLIENT" ssh ssh.test "$P_SSH"
