@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * util.c: the millisecond clock, the address formatter and the executable's name for people
- * (util.h). Owns no state; what
- * formats bytes of HTTP or DNS lives with its protocol, not here.
+ * (util.h). Owns no state; what formats bytes of HTTP or DNS lives with its protocol, not here.
  */
 #include <arpa/inet.h>
 #include <errno.h>
