@@ -29,10 +29,40 @@
 #include <linux/in6.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "jail.h"
+
+/*
+ * The few kernel-internal fields exe= needs (task->mm->exe_file->f_inode->{i_ino,i_sb->s_dev}),
+ * declared here with preserve_access_index rather than through a generated vmlinux.h: libbpf
+ * relocates each access against the running kernel's BTF at load (CO-RE), so the offsets are
+ * the kernel's own, and the UAPI headers above stay the only other types (vmlinux.h redefines
+ * them). Only the fields read are declared; their sizes are the kernel's (dev_t is 32 bits,
+ * i_ino an unsigned long).
+ */
+struct super_block {
+	__u32 s_dev;
+} __attribute__((preserve_access_index));
+
+struct inode {
+	unsigned long i_ino;
+	struct super_block *i_sb;
+} __attribute__((preserve_access_index));
+
+struct file {
+	struct inode *f_inode;
+} __attribute__((preserve_access_index));
+
+struct mm_struct {
+	struct file *exe_file;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	struct mm_struct *mm;
+} __attribute__((preserve_access_index));
 
 #define SOCK_STREAM 1
 #define SOCK_DGRAM  2
@@ -106,6 +136,29 @@ static __always_inline int v6_local(const __u32 ip[4])
 	return ip[0] == 0 && ip[1] == 0 && ip[2] == 0 && (ip[3] == 0 || ip[3] == bpf_htonl(1));
 }
 
+/*
+ * The file the calling process runs, for exe= rules: read here, at connect time, from the task
+ * itself, so neither argv, comm nor a later /proc/PID/exe (the pid may be reused by then) can
+ * stand in for it. A task with no mm (none that connects) or a read that fails leaves the
+ * record without JAIL_ORIG_EXE, and exe= rules then do not match it.
+ */
+static __always_inline void save_exe(struct jail_orig *o)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct inode *inode;
+
+	o->exe_ino = 0;
+	o->exe_dev = 0;
+	o->flags &= ~JAIL_ORIG_EXE;
+	inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	if (!inode)
+		return;
+	o->exe_ino = BPF_CORE_READ(inode, i_ino);
+	o->exe_dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (o->exe_ino)
+		o->flags |= JAIL_ORIG_EXE;
+}
+
 /* Records where the socket was going, and who asked. Returns 0, or -1 when it cannot. */
 static __always_inline int save_orig_flags(struct bpf_sock_addr *ctx, __u16 family,
 					   const __u32 ip[4], __u32 proto, __u32 flags)
@@ -131,6 +184,7 @@ static __always_inline int save_orig_flags(struct bpf_sock_addr *ctx, __u16 fami
 	o->cookie = bpf_get_socket_cookie(ctx);
 	o->netns = bpf_get_netns_cookie(ctx);
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	save_exe(o);
 	return 0;
 }
 

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped whenever a record below changes shape. */
-#define JAIL_ABI_VERSION 5
+#define JAIL_ABI_VERSION 6
 
 /* Address families as the records carry them (the values of AF_INET and AF_INET6). */
 #define JAIL_AF_INET  2
@@ -81,6 +81,14 @@ struct jail_orig {
 	__u64 cookie;  /* the socket cookie, for correlating log lines */
 	char comm[16]; /* that process's name, NUL-padded */
 	__u64 netns;   /* the network namespace's cookie (SO_NETNS_COOKIE) */
+	/*
+	 * The file that process runs (mm->exe_file), for exe= rules: its inode number and its
+	 * super block's s_dev in the kernel's encoding (MAJOR << 20 | MINOR, not stat()'s st_dev).
+	 * Both 0 when it has none (JAIL_ORIG_EXE unset).
+	 */
+	__u64 exe_ino;
+	__u32 exe_dev;
+	__u32 pad;
 };
 
 /*
@@ -89,6 +97,9 @@ struct jail_orig {
  * the process; addr and port are the listener's.
  */
 #define JAIL_ORIG_DIRECT 1u
+
+/* exe_dev and exe_ino name the process's executable (unset: the read failed). */
+#define JAIL_ORIG_EXE 2u
 
 /* The key of orig_by_client: the jailed client's end of the connection, as the proxy sees it. */
 struct jail_client_key {

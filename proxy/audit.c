@@ -154,6 +154,7 @@ static size_t format(const struct audit *a, const struct audit_record *r, char *
 	if (r->pid)
 		field_num(out, cap, &len, "pid", r->pid);
 	field_str(out, cap, &len, "comm", r->comm);
+	field_str(out, cap, &len, "exe", r->exe);
 	field_str(out, cap, &len, "client", r->client);
 	if (r->event && strcmp(r->event, "end") == 0) {
 		field_num(out, cap, &len, "bytes_up", (long long)r->bytes_up);

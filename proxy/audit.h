@@ -54,6 +54,11 @@ struct audit_record {
 	int32_t sequence; /* 0..INT32_MAX */
 	/* a request that came as an HTTP/2 stream: "http":"2" and "stream_id"; 0: HTTP/1 */
 	int32_t h2_stream;
+	/*
+	 * The executable of the process (its path, or "dev MAJ:MIN inode N" when no path is
+	 * known to name it still), for writing exe= rules: "exe". NULL: not known.
+	 */
+	const char *exe;
 };
 
 /* Where the records go. Either sink may be left out, not both. */

@@ -87,6 +87,34 @@ const struct rules *conn_rules(const struct conn *c)
 	return ruleset_rules(c->rs);
 }
 
+void conn_request_exe(const struct conn *c, struct rules_request *rq)
+{
+	if (!(c->have_orig || c->orig.direct) || !c->orig.has_exe)
+		return;
+	rq->has_exe = true;
+	rq->exe_dev = c->orig.exe_dev;
+	rq->exe_ino = c->orig.exe_ino;
+}
+
+void conn_match_host(const struct conn *c, const char *host, size_t len, uint16_t port,
+		     enum rules_scope scope, struct rules_decision *d)
+{
+	struct rules_request rq = {.host = host, .host_len = len, .port = port};
+
+	conn_request_exe(c, &rq);
+	rules_match_host_req(conn_rules(c), &rq, scope, d);
+}
+
+const char *conn_exe(struct conn *c)
+{
+	if (!(c->have_orig || c->orig.direct) || !c->orig.has_exe)
+		return NULL;
+	/* Looked up once per connection, when a record or a refusal first needs it. */
+	if (!c->exe[0])
+		util_exe_str(c->orig.pid, c->orig.exe_dev, c->orig.exe_ino, c->exe, sizeof(c->exe));
+	return c->exe;
+}
+
 void conn_rules_renew(struct conn *c)
 {
 	if (c->rs == c->w->rs)
@@ -245,12 +273,10 @@ static void dialled_name(struct conn *c)
  */
 void conn_sniff_begin(struct conn *c)
 {
-	const struct rules *rules;
 	struct rules_decision ds, dr;
 	size_t n = strlen(c->dname);
 
 	conn_rules_renew(c);
-	rules = conn_rules(c);
 	conn_set_state(c, CONN_SNIFF);
 	c->stream_rule = NULL;
 	c->sniffed = CONN_SNIFFED_NOTHING;
@@ -260,10 +286,10 @@ void conn_sniff_begin(struct conn *c)
 		return;
 	/* A client still silent then may be waiting for the server: see conn_timeout(). */
 	conn_set_deadline(c, SERVER_FIRST_MS);
-	rules_match_host(rules, c->dname, n, c->dport, RULES_STREAM, &ds);
+	conn_match_host(c, c->dname, n, c->dport, RULES_STREAM, &ds);
 	if (!ds.allow)
 		return;
-	rules_match_host(rules, c->dname, n, c->dport, RULES_REQUESTS, &dr);
+	conn_match_host(c, c->dname, n, c->dport, RULES_REQUESTS, &dr);
 	if (!dr.allow) {
 		decide_start_stream(c, c->dname, c->dport, ds.raw, true, CONN_STREAM_TCP);
 		return;
@@ -291,7 +317,6 @@ static bool sniff_more(struct conn *c)
 static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n, bool *wait,
 			    char *out, size_t outlen, bool *h2)
 {
-	const struct rules *rules = conn_rules(c);
 	struct rules_decision ds, dr;
 	struct sniff_hello hello;
 	const char *name;
@@ -314,10 +339,10 @@ static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n,
 		return true;
 	}
 	snprintf(out, outlen, "%s", name);
-	rules_match_host(rules, name, strlen(name), c->dport, RULES_REQUESTS, &dr);
+	conn_match_host(c, name, strlen(name), c->dport, RULES_REQUESTS, &dr);
 	if (dr.allow)
 		return false;
-	rules_match_host(rules, name, strlen(name), c->dport, RULES_STREAM, &ds);
+	conn_match_host(c, name, strlen(name), c->dport, RULES_STREAM, &ds);
 	if (!ds.allow)
 		return false;
 	decide_start_stream(c, name, c->dport, ds.raw, true, CONN_STREAM_TLS);
@@ -365,8 +390,7 @@ static bool step_sniff(struct conn *c)
 	}
 	if (kind == SNIFF_OTHER) {
 		if (c->dname[0]) {
-			rules_match_host(conn_rules(c), c->dname, strlen(c->dname), c->dport,
-					 RULES_STREAM, &ds);
+			conn_match_host(c, c->dname, strlen(c->dname), c->dport, RULES_STREAM, &ds);
 			if (ds.allow) {
 				decide_start_stream(c, c->dname, c->dport, ds.raw, true,
 						    CONN_STREAM_TCP);

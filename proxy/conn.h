@@ -246,6 +246,8 @@ struct conn {
 	struct http1_chunked body_guard; /* the chunked body as far as guarded */
 	size_t guarded;			 /* bytes at the front of cin body_guard has read */
 	uint64_t verdict_max_body;	 /* the rules program's max_tx_bytes with its allow */
+	/* the executable's path for people (conn_exe()), "" until first asked for */
+	char exe[256];
 };
 
 /* What decide_second_opinion() says of a request the rules refused. */
@@ -261,6 +263,20 @@ static inline const struct proxy_config *conn_cfg(const struct conn *c)
 {
 	return &c->w->p->cfg;
 }
+/*
+ * exe= rules: the executable of c's process, as the jail recorded it at connect time, put into
+ * rq (nothing when unknown: an explicit proxy client's); conn_match_host() is rules_match_host()
+ * with it, for every decision on a whole connection.
+ */
+void conn_request_exe(const struct conn *c, struct rules_request *rq);
+void conn_match_host(const struct conn *c, const char *host, size_t len, uint16_t port,
+		     enum rules_scope scope, struct rules_decision *d);
+/*
+ * The executable of c's process for people (audit records, the 403, the rules program): its path
+ * when /proc/PID/exe still names a file with the recorded device and inode, else "dev MAJ:MIN
+ * inode N"; NULL when the jail recorded none. Never used to decide. Valid while c lives.
+ */
+const char *conn_exe(struct conn *c);
 /* Moves c to its worker's current rules; only where a new decision begins. */
 void conn_rules_renew(struct conn *c);
 /* The one way a connection's state changes (logged at debug). */

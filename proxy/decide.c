@@ -144,6 +144,7 @@ void decide_audit(struct conn *c, const char *event, const char *decision, const
 	/* Known for redirected connections, and for the jail's own explicit ones (direct). */
 	r.pid = c->have_orig || c->orig.direct ? c->orig.pid : 0;
 	r.comm = c->have_orig || c->orig.direct ? c->orig.comm : NULL;
+	r.exe = conn_exe(c);
 	r.client = c->client[0] ? c->client : NULL;
 	r.bytes_up = c->bytes_up;
 	r.bytes_down = c->bytes_down;
@@ -196,8 +197,14 @@ static bool valid_rule(const char *spec)
 static void blocked(struct conn *c, int status, const char *phrase, const char *why,
 		    const char *how)
 {
-	char body[4096];
+	const char *exe = conn_exe(c);
+	char body[4096], proc[400];
 
+	/* The program's file too, so people learn what exe= wants. */
+	if (exe)
+		snprintf(proc, sizeof(proc), "%s (%s)", c->who, exe);
+	else
+		snprintf(proc, sizeof(proc), "%s", c->who);
 	snprintf(body, sizeof(body),
 		 "\xf0\x9f\x9a\xab Request Blocked by Boundary\n\n"
 		 "Request: %s %s\n"
@@ -205,7 +212,7 @@ static void blocked(struct conn *c, int status, const char *phrase, const char *
 		 "Process: %s\n"
 		 "Why: %s\n\n"
 		 "%s",
-		 c->method, c->url, c->host[0] ? c->host : "(none)", c->who, why, how);
+		 c->method, c->url, c->host[0] ? c->host : "(none)", proc, why, how);
 	exchange_respond(c, status, phrase, body, c->client_close);
 }
 
@@ -230,8 +237,9 @@ void decide_refuse_denied(struct conn *c, const char *rule)
 
 void decide_refuse(struct conn *c, const char *reason)
 {
-	char name[264], path[512], rule1[400], rule2[1024], how[1600];
-	size_t plen;
+	char name[264], path[512], rule1[400], rule2[1024], how[1600], rule3[700];
+	const char *exe = conn_exe(c);
+	size_t plen, n;
 
 	host_name_only(c->host, name, sizeof(name));
 	plen = strcspn(c->path ? c->path : "/", "?#");
@@ -241,6 +249,10 @@ void decide_refuse(struct conn *c, const char *reason)
 	path[plen] = '\0';
 	snprintf(rule1, sizeof(rule1), "domain=%s", name);
 	snprintf(rule2, sizeof(rule2), "method=%s domain=%s path=%s", c->method, name, path);
+	/* The program's own rule, when its path is known: so people learn what exe= wants. */
+	rule3[0] = '\0';
+	if (exe && exe[0] == '/')
+		snprintf(rule3, sizeof(rule3), "exe=%s domain=%s", exe, name);
 	if (!name[0] || !valid_rule(rule1)) {
 		snprintf(how, sizeof(how),
 			 "boundary judges a request by the host it names: send a Host header (or "
@@ -258,6 +270,10 @@ void decide_refuse(struct conn *c, const char *reason)
 			 "  --allow \"%s\"   # only this method and path\n",
 			 rule1, rule2);
 	}
+	n = strlen(how);
+	if (rule3[0] && name[0] && valid_rule(rule3))
+		snprintf(how + n, sizeof(how) - n, "  --allow \"%s\"   # only this program\n",
+			 rule3);
 	refuse(c, reason, NULL, how);
 }
 
@@ -411,6 +427,7 @@ static bool fill_question(struct conn *c, struct policy_job *q, uint16_t port)
 	q->pid = c->have_orig || c->orig.direct ? c->orig.pid : 0;
 	snprintf(q->comm, sizeof(q->comm), "%s",
 		 c->have_orig || c->orig.direct ? c->orig.comm : "");
+	snprintf(q->exe, sizeof(q->exe), "%s", conn_exe(c) ? conn_exe(c) : "");
 	q->requester_ip[0] = '\0';
 	if (getpeername(c->cx.fd, (struct sockaddr *)&ss, &sl) == 0)
 		util_addr_str((const struct sockaddr *)&ss, false, q->requester_ip,
@@ -557,8 +574,7 @@ void decide_refuse_stream(struct conn *c, const char *what)
 	snprintf(why, sizeof(why), "%s, and no rule with port= allows %s", what,
 		 c->dname[0] ? c->host : "it");
 	if (c->dname[0])
-		rules_match_host(conn_rules(c), c->dname, strlen(c->dname), c->dport, RULES_STREAM,
-				 &d);
+		conn_match_host(c, c->dname, strlen(c->dname), c->dport, RULES_STREAM, &d);
 	if (d.deny_rule) {
 		snprintf(why, sizeof(why), "%s, and the deny rule \"%s\" refuses %s", what, d.raw,
 			 c->host);

@@ -55,6 +55,8 @@ struct origin {
 	size_t limit; /* the largest answer the transport takes */
 	uint32_t pid;
 	char comm[16];
+	bool has_exe; /* the file the sender runs (exe_dev, exe_ino), for the records */
+	uint64_t exe_dev, exe_ino;
 };
 
 struct pending {
@@ -103,6 +105,7 @@ static void record(struct dns_server *s, const struct origin *o, const struct dn
 		   const char *decision, const char *rule, const char *reason)
 {
 	struct audit_record ar;
+	char exe[256];
 
 	if (!s->cfg.audit)
 		return;
@@ -115,6 +118,10 @@ static void record(struct dns_server *s, const struct origin *o, const struct dn
 	ar.reason = reason;
 	ar.pid = o->pid;
 	ar.comm = o->comm[0] ? o->comm : NULL;
+	if (o->has_exe) {
+		util_exe_str(o->pid, o->exe_dev, o->exe_ino, exe, sizeof(exe));
+		ar.exe = exe;
+	}
 	if (q) {
 		ar.host = q->name;
 		ar.dns_type = dns_type_name(q->qtype);
@@ -367,14 +374,16 @@ static void v6_for(struct dns_server *s, int probe)
 
 static void lookup_who(struct dns_server *s, struct origin *o)
 {
-	o->pid = 0;
-	o->comm[0] = '\0';
-	if (s->cfg.who &&
-	    s->cfg.who(s->cfg.who_arg, o->fd, &o->peer, o->tcp, &o->pid, o->comm) < 0) {
-		o->pid = 0;
-		o->comm[0] = '\0';
-	}
+	struct dns_who w = {0};
+
+	if (!s->cfg.who || s->cfg.who(s->cfg.who_arg, o->fd, &o->peer, o->tcp, &w) < 0)
+		memset(&w, 0, sizeof(w));
+	o->pid = w.pid;
+	memcpy(o->comm, w.comm, sizeof(o->comm));
 	o->comm[15] = '\0';
+	o->has_exe = w.has_exe;
+	o->exe_dev = w.exe_dev;
+	o->exe_ino = w.exe_ino;
 }
 
 static void udp_read(struct dns_server *s, int fd, int probe6)

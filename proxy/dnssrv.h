@@ -23,12 +23,21 @@ struct rules;
 struct ruleset;
 struct dns_server;
 
+/* Who sent a query, as the jail recorded the process. */
+struct dns_who {
+	uint32_t pid;
+	char comm[16]; /* NUL-terminated */
+	bool has_exe;  /* the file it runs, as stat() names files: */
+	uint64_t exe_dev, exe_ino;
+};
+
 /*
  * Who sent from peer (the client's address as the listener sees it) on fd (the UDP listener
- * the datagram came in on, or the accepted TCP connection): 0, or -errno if unknown.
+ * the datagram came in on, or the accepted TCP connection): fills *out and returns 0, or
+ * -errno if unknown.
  */
 typedef int (*dns_who_fn)(void *arg, int fd, const struct sockaddr_storage *peer, bool tcp,
-			  uint32_t *pid, char comm[16]);
+			  struct dns_who *out);
 
 struct dns_server_config {
 	struct dns_table *table;   /* borrowed */

@@ -532,7 +532,7 @@ static void handle_request(struct conn *c, size_t len)
 			secretx_refuse(c, (size_t)leak, false);
 			return;
 		}
-		rules_match_host(conn_rules(c), c->host, strlen(c->host), port, RULES_ANY, &d);
+		conn_match_host(c, c->host, strlen(c->host), port, RULES_ANY, &d);
 		if (d.deny_rule && !cfg->dry_run) {
 			decide_refuse_denied(c, d.raw);
 			return;
@@ -632,6 +632,7 @@ static void handle_request(struct conn *c, size_t len)
 		return;
 	}
 	rules_request_init(&rq, c->method, c->host, c->path, c->path_len, port);
+	conn_request_exe(c, &rq);
 	rules_match(conn_rules(c), &rq, &d);
 	if (d.allow)
 		c->verdict = VERDICT_NONE; /* a reload allowed it meanwhile: the answer is moot */

@@ -385,6 +385,8 @@ static struct conn *stream_conn(struct conn *c, struct h2pipe *p, int id)
 	http1_chunked_init(&k->resp_chunk);
 	k->orig = c->orig;
 	k->have_orig = c->have_orig;
+	/* the session's program, already looked up for people: not again for every stream */
+	snprintf(k->exe, sizeof(k->exe), "%s", c->exe);
 	snprintf(k->who, sizeof(k->who), "%s", c->who);
 	snprintf(k->client, sizeof(k->client), "%s", c->client);
 	snprintf(k->orig_str, sizeof(k->orig_str), "%s", c->orig_str);

@@ -134,7 +134,7 @@ size_t policy_request_json(const struct policy_job *j, char *out, size_t cap)
 	if (cap < 4)
 		return 0;
 	out[len++] = '{';
-	/* httpjail's fields first, in its order; then port, pid and comm. */
+	/* httpjail's fields first, in its order; then port, pid, comm and exe (when known). */
 	if (!put_str(out, cap, &len, "url", j->url) ||
 	    !put_str(out, cap, &len, "method", j->method) ||
 	    !put_str(out, cap, &len, "scheme", j->scheme) ||
@@ -142,7 +142,8 @@ size_t policy_request_json(const struct policy_job *j, char *out, size_t cap)
 	    !put_str(out, cap, &len, "path", j->path) ||
 	    !put_str(out, cap, &len, "requester_ip", j->requester_ip) ||
 	    !put_num(out, cap, &len, "port", j->port) || !put_num(out, cap, &len, "pid", j->pid) ||
-	    !put_str(out, cap, &len, "comm", j->comm) || len + 3 > cap)
+	    !put_str(out, cap, &len, "comm", j->comm) ||
+	    (j->exe[0] && !put_str(out, cap, &len, "exe", j->exe)) || len + 3 > cap)
 		return 0;
 	out[len++] = '}';
 	out[len++] = '\n';
@@ -662,7 +663,7 @@ static bool always_allows(const struct policy *p, const struct policy_job *j, co
 
 static void ask(struct policy *p, const struct policy_job *j)
 {
-	char who[64], url[300], host[270];
+	char who[64], url[300], host[270], exe[300];
 
 	shown(j->comm[0] ? j->comm : "a client", who, sizeof(who));
 	shown(j->url, url, sizeof(url));
@@ -671,6 +672,11 @@ static void ask(struct policy *p, const struct policy_job *j)
 		say(p, "\r\nboundary: %s[%u] wants %s %s\r\n", who, j->pid, j->method, url);
 	else
 		say(p, "\r\nboundary: %s wants %s %s\r\n", who, j->method, url);
+	/* The name is the program's to choose; the file it runs is not. */
+	if (j->exe[0]) {
+		shown(j->exe, exe, sizeof(exe));
+		say(p, "boundary: (it runs %s)\r\n", exe);
+	}
 	say(p, "boundary: allow %s? [once/always/deny] ", host);
 }
 

@@ -60,6 +60,8 @@ struct policy_job {
 	void (*done)(struct policy_job *j);
 	/* on allow: {"allow": {"max_tx_bytes": N}}'s N, the most body bytes it may carry; 0: any */
 	uint64_t max_tx_bytes;
+	/* the executable of that process (its path, or "dev MAJ:MIN inode N"); "": not known */
+	char exe[256];
 };
 
 /*

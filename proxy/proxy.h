@@ -41,6 +41,12 @@ struct proxy_orig {
 	 * an HTTP proxy does; dst means nothing, pid and comm still name it.
 	 */
 	bool direct;
+	/*
+	 * The executable the process ran when it connected, as stat() names files (st_dev,
+	 * st_ino), for exe= rules; has_exe false when the jail could not tell.
+	 */
+	bool has_exe;
+	uint64_t exe_dev, exe_ino;
 };
 
 /*

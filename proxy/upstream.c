@@ -314,7 +314,8 @@ void upstream_head_start(struct conn *c, const char *name, bool h2)
 	if (c->kind != PROXY_JAIL || c->in_connect || !name[0] || name[0] == '[' || c->head ||
 	    !c->dport)
 		return;
-	rules_match_host(conn_rules(c), name, strlen(name), c->dport, RULES_REQUESTS, &ds);
+	/* By exe= too: a program the rule is not for gets no connection opened for it. */
+	conn_match_host(c, name, strlen(name), c->dport, RULES_REQUESTS, &ds);
 	if (!ds.allow || !rules_names_host(conn_rules(c), ds.rule))
 		return;
 	snprintf(key, sizeof(key), "https://%s:%u", name, c->dport);
@@ -530,11 +531,13 @@ bool upstream_addr_ok(const struct conn *c, const struct rules_addr *a, struct r
 		rules_request_init(&rq, c->method, c->host, c->path ? c->path : "/",
 				   c->path ? c->path_len : 1, c->uport);
 		rq.addr = a;
+		conn_request_exe(c, &rq);
 		rules_match(conn_rules(c), &rq, d);
 		return d->allow;
 	case ADDR_CHECK_STREAM:
 		rules_request_init(&rq, "", c->host, "/", 1, c->uport);
 		rq.addr = a;
+		conn_request_exe(c, &rq);
 		rules_match_host_req(conn_rules(c), &rq, RULES_STREAM, d);
 		return d->allow;
 	}

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * util.c: the millisecond clock and the address formatter (util.h). Owns no state; what
- * formats bytes of HTTP or DNS lives with its protocol, not here.
+ * util.c: the millisecond clock, the address formatter and the executable's name for people
+ * (util.h). Owns no state; what formats bytes of HTTP or DNS lives with its protocol, not here.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "proxy/util.h"
 
@@ -57,4 +60,23 @@ int util_peer_str(int fd, char *out, size_t len)
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
 		return -errno;
 	return util_addr_str((const struct sockaddr *)&ss, true, out, len);
+}
+
+void util_exe_str(uint32_t pid, uint64_t dev, uint64_t ino, char *out, size_t len)
+{
+	char link[64], path[4096];
+	struct stat st;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n > 0 && (size_t)n < len) {
+		path[n] = '\0';
+		if (path[0] == '/' && stat(path, &st) == 0 && (uint64_t)st.st_dev == dev &&
+		    (uint64_t)st.st_ino == ino) {
+			snprintf(out, len, "%s", path);
+			return;
+		}
+	}
+	snprintf(out, len, "dev %u:%u inode %llu", major(dev), minor(dev), (unsigned long long)ino);
 }

@@ -27,6 +27,16 @@ struct rules_path {
 	size_t n;
 };
 
+/*
+ * One exe= path, and the file it names once the caller has bound it (rules_exe_bind()): until
+ * then it matches no process, so a rule whose paths were never looked up allows nothing.
+ */
+struct rules_exe {
+	char *path;
+	uint64_t dev, ino;
+	bool bound;
+};
+
 enum rules_domain_kind {
 	RULES_DOMAIN_ANY = 0, /* no domain= key, or domain=* */
 	RULES_DOMAIN_LABELS,  /* a name or IPv4 literal, labels lower-cased, "*" a wildcard */
@@ -56,6 +66,9 @@ struct rules_rule {
 	bool deny; /* added by rules_add_deny(): it refuses what it matches */
 	/* max_body=: the most body bytes a request it allows may carry; 0: no limit (no key) */
 	uint64_t max_body;
+	/* exe=: the executables the rule is for; n_exes == 0 means any (no exe= key) */
+	struct rules_exe *exe;
+	size_t n_exes;
 };
 
 /* A growable list of rule indices, kept ascending. */

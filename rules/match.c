@@ -57,6 +57,8 @@ static const char *const DENY_INTERNAL =
     "the address is an internal one, which only a rule that names the host exactly, or an ip= "
     "that covers the address, reaches";
 static const char *const DENY_IP = "the address is outside the ip= of every rule for the host";
+static const char *const DENY_EXE =
+    "no rule matches this program (a rule that matches the rest is for other programs: exe=)";
 static const char *const DENY_DOTS = "the path has . or .. segments (it was not normalised)";
 
 static bool is_digit(char c)
@@ -331,6 +333,26 @@ static bool ports_match(const struct rules_rule *rl, uint16_t port)
 	return false;
 }
 
+/*
+ * A rule without exe= matches every program; one with it only a known executable it binds (the
+ * same file: device and inode, so a copy or a hard link's twin under another inode does not
+ * pass, and a symlink's target does).
+ */
+static bool exe_matches(const struct rules_rule *rl, const struct rules_request *req)
+{
+	size_t i;
+
+	if (rl->n_exes == 0)
+		return true;
+	if (!req->has_exe)
+		return false;
+	for (i = 0; i < rl->n_exes; i++)
+		if (rl->exe[i].bound && rl->exe[i].dev == req->exe_dev &&
+		    rl->exe[i].ino == req->exe_ino)
+			return true;
+	return false;
+}
+
 /* The matching context: the request, what of it counts, and its host and path read. */
 struct match_ctx {
 	const struct rules_request *req;
@@ -340,6 +362,8 @@ struct match_ctx {
 	struct path_view pv;
 	const struct rules_addr *addr; /* where it goes: the request's, the literal's, or NULL */
 	struct rules_addr literal;
+	/* some allow rule matched in all but exe=: the refusal says so (the program is the reason) */
+	bool exe_missed;
 };
 
 static bool cidr_has(const struct rules_cidr *c, const struct rules_addr *a)
@@ -405,27 +429,13 @@ static bool deny_applies(const struct rules_rule *rl, enum match_mode mode)
 	return mode != MATCH_HOST_DOMAIN || (rl->n_ports == 0 && rl->n_cidr == 0);
 }
 
-static bool rule_matches(const struct rules_rule *rl, const struct match_ctx *m)
+/* A request's method and path (rules_match_host() looks at neither). */
+static bool request_matches(const struct rules_rule *rl, const struct match_ctx *m)
 {
-	const struct rules_request *req = m->req;
-	const struct host_view *hv = &m->hv;
 	const struct path_view *pv = &m->pv;
 	size_t i;
 
-	if (rl->deny ? !deny_applies(rl, m->mode)
-		     : (m->mode == MATCH_HOST_STREAM && !is_stream(rl)) ||
-			   (m->mode == MATCH_HOST_REQUESTS && is_stream(rl)))
-		return false;
-	if (!domain_matches(rl, hv))
-		return false;
-	if (m->mode != MATCH_HOST_DOMAIN && !ports_match(rl, m->port))
-		return false;
-	if (m->mode != MATCH_HOST_DOMAIN && !addr_matches(rl, m->addr))
-		return false;
-	/* rules_match_host(): only the domain and port count. */
-	if (m->mode != MATCH_REQUEST)
-		return true;
-	if (!methods_match(rl, req))
+	if (!methods_match(rl, m->req))
 		return false;
 	if (rl->n_paths == 0)
 		return true;
@@ -437,12 +447,36 @@ static bool rule_matches(const struct rules_rule *rl, const struct match_ctx *m)
 	return false;
 }
 
+static bool rule_matches(const struct rules_rule *rl, struct match_ctx *m)
+{
+	if (rl->deny ? !deny_applies(rl, m->mode)
+		     : (m->mode == MATCH_HOST_STREAM && !is_stream(rl)) ||
+			   (m->mode == MATCH_HOST_REQUESTS && is_stream(rl)))
+		return false;
+	if (!domain_matches(rl, &m->hv))
+		return false;
+	if (m->mode != MATCH_HOST_DOMAIN && !ports_match(rl, m->port))
+		return false;
+	if (m->mode != MATCH_HOST_DOMAIN && !addr_matches(rl, m->addr))
+		return false;
+	/* rules_match_host(): only the domain, port and address count (and the program, below). */
+	if (m->mode == MATCH_REQUEST && !request_matches(rl, m))
+		return false;
+	/* The program last, so that a miss here is one the refusal can name. */
+	if (m->mode != MATCH_HOST_DOMAIN && !exe_matches(rl, m->req)) {
+		if (!rl->deny)
+			m->exe_missed = true;
+		return false;
+	}
+	return true;
+}
+
 /*
  * Lowers best[0] to the first allow rule on list v that matches, and best[1] to the first deny
  * rule, each only if it comes before. With no deny rules best[1] starts at 0: the scan stops at
  * the first allow rule that matches, as it always did.
  */
-static void scan(const struct rules *r, const struct rules_idxvec *v, const struct match_ctx *m,
+static void scan(const struct rules *r, const struct rules_idxvec *v, struct match_ctx *m,
 		 size_t best[2])
 {
 	const struct rules_rule *rl;
@@ -484,7 +518,7 @@ static const struct rules_addr *literal_addr(const struct host_view *hv, struct 
 }
 
 /* Every rule that may match m's host, through the index. */
-static void scan_all(const struct rules *r, const struct match_ctx *m, size_t best[2])
+static void scan_all(const struct rules *r, struct match_ctx *m, size_t best[2])
 {
 	const struct host_view *hv = &m->hv;
 	const struct rules_bucket *b;
@@ -548,6 +582,10 @@ static void match(const struct rules *r, const struct rules_request *req, enum m
 		d->raw = r->rule[best[0]].raw;
 		d->reason = NULL;
 		d->max_body = r->rule[best[0]].max_body;
+		return;
+	}
+	if (m.exe_missed) {
+		d->reason = DENY_EXE;
 		return;
 	}
 	if (!m.addr)

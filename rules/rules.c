@@ -11,6 +11,7 @@
  *            | "port=" ports ( "," ports )*        ports = 1*5DIGIT [ "-" 1*5DIGIT ], 1..65535
  *            | "ip=" net ( "," net )*              net = IPv4 [ "/" 0..32 ] | IPv6 [ "/" 0..128 ]
  *            | "max_body=" 1*DIGIT [ "K" | "M" | "G" ]   1024-based; 1 .. 2^63 - 1 bytes
+ *            | "exe=" abspath ( "," abspath )*     abspath = "/" *( any but WS and "," )
  *   path    := ( "/"? segment )*                   segment = "*" | *( pchar / %XX )
  *
  * with its rules kept (a host other than "*" cannot end with "*", a path "*" is a whole segment,
@@ -18,8 +19,8 @@
  * the empty rule is an error rather than allow-all; domain= given twice is an error rather than
  * the two names glued together; a trailing dot on the domain is ignored; bracketed IPv6
  * literals are accepted; percent-encoding in path patterns is decoded, as it is in requests.
- * port= and ip= are our extensions: a rule without them matches every port and address, as
- * before, so no existing policy changes meaning (but see rules_addr_internal() for what a
+ * port=, ip= and exe= are our extensions: a rule without them matches every port, address and
+ * program, as before, so no existing policy changes meaning (but see rules_addr_internal() for what a
  * wildcard rule reaches). Deny rules (rules_add_deny()) share the grammar. max_body= is ours
  * too: it narrows nothing, but caps the body of what the rule allows (the proxy enforces it;
  * the engine hands it out with the decision).
@@ -132,6 +133,9 @@ static void rule_fini(struct rules_rule *rl)
 	free(rl->path);
 	free(rl->port);
 	free(rl->cidr);
+	for (i = 0; i < rl->n_exes; i++)
+		free(rl->exe[i].path);
+	free(rl->exe);
 	memset(rl, 0, sizeof(*rl));
 }
 
@@ -717,12 +721,87 @@ static int check_max_body(struct parser *p, const struct rules_rule *rl, size_t 
 	return 0;
 }
 
+/* --- exe= ------------------------------------------------------------------------------------ */
+
+/* The most exe= paths one rule takes. */
+#define MAX_EXES 64
+
+/*
+ * exe=/usr/bin/git,/usr/bin/ssh; repeated exe= keys add to the list. Each path is absolute,
+ * kept as written (the caller looks it up: symlinks are followed then, "." and ".." are the
+ * file system's), and cannot hold whitespace or ',' (the grammar's separators).
+ */
+static int parse_exes(struct parser *p, struct rules_rule *rl)
+{
+	const char *s = p->spec;
+	struct rules_exe *nv;
+	size_t start;
+	char *copy;
+
+	for (;;) {
+		start = p->pos;
+		if (s[start] != '/') {
+			if (s[start] == ',' || (start > 0 && s[start - 1] == ','))
+				return perr(p, start, RULES_E_EXE, "empty path in the list");
+			if (s[start] == '\0' || is_ws(s[start]))
+				return perr(
+				    p, start, RULES_E_VALUE,
+				    "exe= needs the path of an executable (exe=/usr/bin/git)");
+			return perr(p, start, RULES_E_EXE,
+				    "exe= takes an absolute path, not \"%.*s\" (`command -v NAME` "
+				    "prints a program's)",
+				    (int)strcspn(s + start, ", \t\n"), s + start);
+		}
+		while (s[p->pos] != '\0' && s[p->pos] != ',' && !is_ws(s[p->pos]))
+			p->pos++;
+		if (rl->n_exes >= MAX_EXES)
+			return perr(p, start, RULES_E_TOO_LONG,
+				    "more than %d executables in one rule", MAX_EXES);
+		copy = strndup(s + start, p->pos - start);
+		if (!copy)
+			return -RULES_E_NOMEM;
+		nv = reallocarray(rl->exe, rl->n_exes + 1, sizeof(*nv));
+		if (!nv) {
+			free(copy);
+			return -RULES_E_NOMEM;
+		}
+		rl->exe = nv;
+		memset(&rl->exe[rl->n_exes], 0, sizeof(*nv));
+		rl->exe[rl->n_exes].path = copy;
+		rl->n_exes++;
+		if (s[p->pos] != ',')
+			break;
+		p->pos++;
+	}
+	return 0;
+}
+
+size_t rules_exe_count(const struct rules *r, size_t i)
+{
+	return i < r->n ? r->rule[i].n_exes : 0;
+}
+
+const char *rules_exe_path(const struct rules *r, size_t i, size_t j)
+{
+	return i < r->n && j < r->rule[i].n_exes ? r->rule[i].exe[j].path : NULL;
+}
+
+void rules_exe_bind(struct rules *r, size_t i, size_t j, uint64_t dev, uint64_t ino)
+{
+	if (i >= r->n || j >= r->rule[i].n_exes)
+		return;
+	r->rule[i].exe[j].dev = dev;
+	r->rule[i].exe[j].ino = ino;
+	r->rule[i].exe[j].bound = true;
+}
+
 /* --- a whole rule --------------------------------------------------------------------------- */
 
-static const char *const known_keys[] = {"method", "domain", "path", "port", "ip", "max_body"};
+static const char *const known_keys[] = {"method", "domain",   "path", "port",
+					 "ip",	   "max_body", "exe"};
 
 /* The keys, as errors list them. */
-#define KEYS "method, domain, path, port, ip, max_body"
+#define KEYS "method, domain, path, port, ip, max_body, exe"
 
 static int parse_rule(struct parser *p, struct rules_rule *rl)
 {
@@ -781,9 +860,12 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 		case 4:
 			ret = parse_ips(p, rl);
 			break;
-		default:
+		case 5:
 			max_body_at = start;
 			ret = parse_max_body(p, rl, start);
+			break;
+		default:
+			ret = parse_exes(p, rl);
 			break;
 		}
 		if (ret < 0)
@@ -1061,6 +1143,7 @@ const char *rules_strerror(int err)
 	    [RULES_E_TOO_LONG] = "too long",
 	    [RULES_E_IP] = "bad ip network",
 	    [RULES_E_NOMEM] = "out of memory",
+	    [RULES_E_EXE] = "bad executable path",
 	};
 
 	if (err < 0)

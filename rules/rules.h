@@ -32,6 +32,7 @@ enum rules_err {
 	RULES_E_TOO_LONG,  /* the rule or one of its parts exceeds a limit */
 	RULES_E_IP,	   /* a malformed ip= network */
 	RULES_E_NOMEM,
+	RULES_E_EXE, /* an exe= value that is not an absolute path */
 };
 
 /* The longest rule accepted, in bytes; longer ones fail with RULES_E_TOO_LONG. */
@@ -65,6 +66,9 @@ struct rules_addr {
  *            an internal address (rules_addr_internal()) unless its ip= covers it. Without one,
  *            an allow rule's ip= is taken as met (the caller checks each address before it
  *            connects: rules_match() again with addr set) and a deny rule's ip= as not met.
+ *  - has_exe, exe_dev, exe_ino: the executable of the process that made the connection, as
+ *            the kernel saw it at connect time (st_dev and st_ino, as stat() gives them). When
+ *            has_exe is false the executable is unknown, and rules with an exe= key do not match.
  */
 struct rules_request {
 	const char *method;
@@ -75,6 +79,8 @@ struct rules_request {
 	size_t path_len;
 	uint16_t port;
 	const struct rules_addr *addr;
+	bool has_exe;
+	uint64_t exe_dev, exe_ino;
 };
 
 /*
@@ -175,9 +181,10 @@ void rules_match_host(const struct rules *r, const char *host, size_t host_len, 
 		      enum rules_scope scope, struct rules_decision *d);
 
 /*
- * rules_match_host() for the host, port and address of req (its method and path are not
- * looked at): what a connection decided on its host alone is checked against before it goes to
- * req->addr.
+ * rules_match_host() for the host, port, address and executable (has_exe, exe_dev, exe_ino) of
+ * req; its method and path are not looked at. What a connection decided on its host alone is
+ * checked against this before it goes to req->addr. RULES_DOMAIN ignores exe= (a name is not a
+ * connection: the DNS responder answers it for every program, and the connection is judged).
  */
 void rules_match_host_req(const struct rules *r, const struct rules_request *req,
 			  enum rules_scope scope, struct rules_decision *d);
@@ -198,6 +205,19 @@ bool rules_addr_internal(const struct rules_addr *a);
 
 /* Writes a as text ("10.0.0.1", "fd00::1") into buf. */
 void rules_addr_str(const struct rules_addr *a, char *buf, size_t len);
+
+/*
+ * exe=: the engine does no I/O, so it keeps each rule's exe= paths as written and the caller
+ * binds each to the file it names (stat(), symlinks followed) when the rules are loaded. A path
+ * not bound matches no process.
+ *
+ * rules_exe_count() is the number of exe= paths of rule i (0: the rule is for every
+ * executable); rules_exe_path() the j-th as written (NUL-terminated, valid as long as the set);
+ * rules_exe_bind() records its file's st_dev and st_ino. i < rules_count(), j < the count.
+ */
+size_t rules_exe_count(const struct rules *r, size_t i);
+const char *rules_exe_path(const struct rules *r, size_t i, size_t j);
+void rules_exe_bind(struct rules *r, size_t i, size_t j, uint64_t dev, uint64_t ino);
 
 /* True if rule i (< rules_count()) is a stream rule. */
 bool rules_is_stream(const struct rules *r, size_t i);

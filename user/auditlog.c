@@ -55,6 +55,7 @@ static const struct field fields[] = {
     {"bytes_down", FIELD_INT, OFF(bytes_down), INT64_MAX},
     {"duration_ms", FIELD_INT, OFF(duration_ms), INT64_MAX},
     {"count", FIELD_INT, OFF(count), INT64_MAX},
+    {"exe", FIELD_STR, OFF(exe), 0},
 };
 
 _Static_assert(sizeof(fields) / sizeof(fields[0]) <= 32, "the seen mask has 32 bits");

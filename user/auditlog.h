@@ -71,7 +71,8 @@ struct auditlog_record {
 	int64_t bytes_up;
 	int64_t bytes_down;
 	int64_t duration_ms;
-	int64_t count; /* of a "dropped" record */
+	int64_t count;	 /* of a "dropped" record */
+	const char *exe; /* the executable (a path, or "dev MAJ:MIN inode N") */
 };
 
 /*

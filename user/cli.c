@@ -545,6 +545,11 @@ int cli_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t err
 		o->action = OPTS_TEST_URLS;
 		return 0;
 	}
+	if (o->test_exe) {
+		snprintf(err, errlen,
+			 "--exe says which program makes --test's requests; give --test URL too");
+		return -EINVAL;
+	}
 	o->action = OPTS_RUN;
 	o->argv = nrest > 0 ? rest : NULL;
 	return 0;

@@ -439,7 +439,11 @@ void config_generate(FILE *f)
 			      "e.g.:\n"
 			      "#allowlist:\n"
 			      "#  - \"domain=api.anthropic.com\"\n"
-			      "#  - \"method=GET,HEAD domain=*.github.com path=/api/*\"\n",
+			      "#  - \"method=GET,HEAD domain=*.github.com path=/api/*\"\n"
+			      "# A rule for one program names its file: exe=/usr/bin/git (an\n"
+			      "# interpreter runs as itself: exe=/usr/bin/python3 is every\n"
+			      "# Python program).\n"
+			      "#  - \"exe=/usr/bin/git domain=github.com\"\n",
 			      f);
 		} else if (d->id == OPTS_DENY) {
 			fputs("# Deny rules, in the same grammar: what one matches is refused even "

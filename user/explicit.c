@@ -48,6 +48,7 @@
 #include "proxy/util.h"
 #include "proxy/proxy.h"
 #include "proxy/tls.h"
+#include "rules/rules.h"
 #include "user/landlock.h"
 #include "user/opts.h"
 #include "user/privs.h"
@@ -508,6 +509,25 @@ static const struct {
     {"NO_PROXY", false, ""},	 {"no_proxy", false, ""},     {"NODE_USE_ENV_PROXY", false, "1"},
 };
 
+/*
+ * exe= rules need the kernel's record of who connected, which only the BPF jail keeps: said
+ * once at start, so that a policy written for the nsjail type does not fail here in silence.
+ */
+static void warn_exe_rules(const struct opts *o, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < rules_count(o->rules); i++) {
+		if (rules_exe_count(o->rules, i) > 0) {
+			log_warn("rules with exe= (the first: %s) match no request under %s: it "
+				 "cannot tell which program made a connection (--jail-type nsjail "
+				 "and boundary attach can)",
+				 rules_raw(o->rules, i), what);
+			return;
+		}
+	}
+}
+
 int explicit_run(const struct opts *o, char *const argv[])
 {
 	const bool landlock = o->jail_type == OPTS_JAIL_LANDJAIL;
@@ -545,6 +565,7 @@ int explicit_run(const struct opts *o, char *const argv[])
 		log_info("--port-forward changes nothing under --jail-type %s: the command "
 			 "already listens on the host's own loopback",
 			 type);
+	warn_exe_rules(o, landlock ? "--jail-type landlock" : "--jail-type weak");
 	c.drop_to = !privs_unprivileged();
 	c.uid = o->user.set ? o->user.uid : PRIVS_USERNS_HOST_ID;
 	c.gid = o->user.set ? o->user.gid : PRIVS_USERNS_HOST_ID;
@@ -649,6 +670,7 @@ int explicit_serve(const struct opts *o)
 		log_error("%s", err);
 		return LOG_EXIT_FAILURE;
 	}
+	warn_exe_rules(o, "boundary serve");
 	snprintf(x.id, sizeof(x.id), "serve-%d", (int)getpid());
 	ret = listen_spec(&x, o->listen, err, sizeof(err));
 	if (ret >= 0)

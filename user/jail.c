@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/timerfd.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -69,7 +70,7 @@
 
 _Static_assert(sizeof(struct jail_config) == 16, "struct jail_config is part of the BPF ABI");
 _Static_assert(sizeof(struct jail_entry) == 8, "struct jail_entry is part of the BPF ABI");
-_Static_assert(sizeof(struct jail_orig) == 64, "struct jail_orig is part of the BPF ABI");
+_Static_assert(sizeof(struct jail_orig) == 80, "struct jail_orig is part of the BPF ABI");
 _Static_assert(sizeof(struct jail_client_key) == 32, "struct jail_client_key is part of the ABI");
 
 #ifndef SO_NETNS_COOKIE
@@ -373,6 +374,20 @@ static int orig_lookup(struct jail *j, int fd, struct jail_orig *o)
 	return 0;
 }
 
+/*
+ * The executable a record names, as stat() names files: false when it names none. The kernel's
+ * dev_t is MAJOR << 20 | MINOR (new_encode_dev() is for stat only); makedev() gives the st_dev
+ * that stat() reports, which exe= rules were bound to.
+ */
+static bool orig_exe(const struct jail_orig *o, uint64_t *dev, uint64_t *ino)
+{
+	if (!(o->flags & JAIL_ORIG_EXE))
+		return false;
+	*dev = makedev(o->exe_dev >> 20, o->exe_dev & 0xfffff);
+	*ino = o->exe_ino;
+	return true;
+}
+
 /* The proxy's way to the original destination, without knowing of BPF. */
 static int proxy_orig(void *arg, int fd, struct proxy_orig *out)
 {
@@ -403,12 +418,13 @@ static int proxy_orig(void *arg, int fd, struct proxy_orig *out)
 	memcpy(out->comm, o.comm, sizeof(o.comm));
 	out->comm[sizeof(out->comm) - 1] = '\0';
 	out->direct = (o.flags & JAIL_ORIG_DIRECT) != 0;
+	out->has_exe = orig_exe(&o, &out->exe_dev, &out->exe_ino);
 	return 0;
 }
 
 /* Who sent a DNS query from peer: the jail's record of the socket (bpf/jail.bpf.c). */
-static int dns_who(void *arg, int fd, const struct sockaddr_storage *peer, bool tcp, uint32_t *pid,
-		   char comm[16])
+static int dns_who(void *arg, int fd, const struct sockaddr_storage *peer, bool tcp,
+		   struct dns_who *out)
 {
 	struct jail *j = arg;
 	struct jail_client_key key;
@@ -424,9 +440,10 @@ static int dns_who(void *arg, int fd, const struct sockaddr_storage *peer, bool 
 		return -errno;
 	if (o.proto != (tcp ? IPPROTO_TCP : IPPROTO_UDP))
 		return -ENOENT;
-	*pid = o.pid;
-	memcpy(comm, o.comm, 16);
-	comm[15] = '\0';
+	out->pid = o.pid;
+	memcpy(out->comm, o.comm, sizeof(out->comm));
+	out->comm[sizeof(out->comm) - 1] = '\0';
+	out->has_exe = orig_exe(&o, &out->exe_dev, &out->exe_ino);
 	return 0;
 }
 

@@ -116,6 +116,7 @@ static int run_tests(const struct opts *o)
 	struct rules_request req;
 	struct rules_addr addr;
 	bool has_addr = o->test_ip && o->test_ip[0];
+	struct stat st = {0};
 	int status = 0;
 	char *path;
 	size_t i;
@@ -124,6 +125,13 @@ static int run_tests(const struct opts *o)
 		log_error("--ip \"%s\": not an IPv4 or IPv6 address (write it like 10.0.0.7 or "
 			  "fd00::7)",
 			  o->test_ip);
+		return LOG_EXIT_FAILURE;
+	}
+	/* --exe: the file as exe= rules were bound to it (stat(), symlinks followed). */
+	if (o->test_exe && stat(o->test_exe, &st) == -1) {
+		log_error("--exe %s: %s (give the full path of a program, as `command -v NAME` "
+			  "prints it)",
+			  o->test_exe, strerror(errno));
 		return LOG_EXIT_FAILURE;
 	}
 	for (i = 0; i < o->n_tests; i++) {
@@ -148,6 +156,9 @@ static int run_tests(const struct opts *o)
 		req.path_len = rules_path_normalize(path, req.path_len);
 		if (has_addr)
 			req.addr = &addr;
+		req.has_exe = o->test_exe != NULL;
+		req.exe_dev = (uint64_t)st.st_dev;
+		req.exe_ino = (uint64_t)st.st_ino;
 		/* TCP: a connection that is not HTTP; CONNECT: a tunnel, judged on host and port. */
 		if (strcmp(t->method, "TCP") == 0)
 			rules_match_host_req(o->rules, &req, RULES_STREAM, &d);

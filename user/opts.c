@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "proxy/log.h"
@@ -229,6 +230,9 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_FORMAT] = {OPTS_FORMAT, "format", 0, NULL, NULL, OPTS_T_FORMAT, "table", "table|json",
 		     "write the summary as a table or as JSON", false, F(log_json),
 		     OPTS_IN(OPTS_CMD_LOG_SUMMARY)},
+    [OPTS_TEST_EXE] = {OPTS_TEST_EXE, "exe", 0, NULL, NULL, OPTS_T_STRING, NULL, "PATH",
+		       "--test: the requests come from program PATH (exe= rules)", false,
+		       F(test_exe), OPTS_IN(OPTS_CMD_RUN)},
 };
 
 const struct opts_def *opts_defs(size_t *n)
@@ -1349,6 +1353,43 @@ int opts_finish(struct opts *o, char *err, size_t errlen)
 	return opts_rules_compile(o, &o->allow.file, &o->deny.file, o->rules, err, errlen);
 }
 
+/*
+ * Binds every exe= path of r's rules to the file it names (stat(): symlinks followed, so
+ * exe=/usr/bin/python3 is the python3.11 it points to), the device and inode the jail records
+ * for each connection. A path that names no executable file stops the start (and a reload).
+ */
+static int bind_exes(struct rules *r, char *err, size_t errlen)
+{
+	const char *path;
+	struct stat st;
+	char q[QLEN];
+	size_t i, j, n;
+
+	for (i = 0; i < rules_count(r); i++) {
+		n = rules_exe_count(r, i);
+		for (j = 0; j < n; j++) {
+			path = rules_exe_path(r, i, j);
+			if (stat(path, &st) == -1) {
+				snprintf(err, errlen,
+					 "rule %s: exe=%s: %s (give the executable's full path, as "
+					 "`command -v NAME` prints it)",
+					 opts_quote(rules_raw(r, i), q, sizeof(q)), path,
+					 strerror(errno));
+				return -EINVAL;
+			}
+			if (!S_ISREG(st.st_mode)) {
+				snprintf(err, errlen,
+					 "rule %s: exe=%s: not a regular file (give the path of an "
+					 "executable program)",
+					 opts_quote(rules_raw(r, i), q, sizeof(q)), path);
+				return -EINVAL;
+			}
+			rules_exe_bind(r, i, j, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+		}
+	}
+	return 0;
+}
+
 int opts_rules_compile(const struct opts *o, const struct opts_strv *file,
 		       const struct opts_strv *deny_file, struct rules *r, char *err, size_t errlen)
 {
@@ -1364,5 +1405,7 @@ int opts_rules_compile(const struct opts *o, const struct opts_strv *file,
 		ret = compile(r, deny_file, true, err, errlen);
 	if (!ret)
 		ret = compile(r, &o->deny.cli, true, err, errlen);
+	if (!ret)
+		ret = bind_exes(r, err, errlen);
 	return ret;
 }

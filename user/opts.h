@@ -82,7 +82,8 @@ enum opts_id {
 	OPTS_KILL_EXISTING_SOCKETS,
 	OPTS_CREATE,
 	OPTS_RESOLVE_ON_HOST,
-	OPTS_FORMAT, /* log summary's */
+	OPTS_FORMAT,   /* log summary's */
+	OPTS_TEST_EXE, /* --test's --exe */
 	OPTS__COUNT,
 };
 
@@ -290,6 +291,8 @@ struct opts {
 	bool upstream_proxy_connect_always;
 	struct upchain *upchain;
 	enum opts_src src[OPTS__COUNT];
+	/* --exe: --test answers as if this file (stat()ed) made the requests; NULL: none */
+	char *test_exe;
 };
 
 /* The option table: *n entries, indexed by enum opts_id. */

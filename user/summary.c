@@ -46,6 +46,14 @@ struct row {
 	char *why_not;	  /* when there is none, why, for a person; or NULL */
 	char *shown;	  /* the host as the table shows it */
 	size_t shown_len; /* in columns */
+	/*
+	 * exe=: the one executable (a path) that made every request of the row, or NULL when none
+	 * has been seen or exe_mixed; exe_mixed once two differ or one is not known. allow_exe is
+	 * allow narrowed to it, when that is a rule (filled when writing).
+	 */
+	char *exe;
+	bool exe_mixed;
+	char *allow_exe;
 };
 
 struct summary {
@@ -158,6 +166,22 @@ static void row_note_process(struct row *r, const struct auditlog_record *rec)
 		if (i == r->n_pids)
 			r->pids[r->n_pids++] = (uint32_t)rec->pid;
 	}
+}
+
+/* The executable of a request or stream record: the row keeps it while it is the only one. */
+static void row_note_exe(struct row *r, const struct auditlog_record *rec)
+{
+	if (r->exe_mixed)
+		return;
+	/* Known and a path a rule could name, and the first or the same as before: kept. */
+	if (rec->exe && rec->exe[0] == '/' && (!r->exe || strcmp(r->exe, rec->exe) == 0)) {
+		if (!r->exe)
+			r->exe = xstrdup(rec->exe);
+		return;
+	}
+	r->exe_mixed = true;
+	free(r->exe);
+	r->exe = NULL;
 }
 
 /*
@@ -296,6 +320,7 @@ void summary_add(struct summary *s, const struct auditlog_record *rec)
 	}
 	r->kinds |= kind_bit(rec->kind);
 	row_note_process(r, rec);
+	row_note_exe(r, rec);
 }
 
 /* --- reading ----------------------------------------------------------------------------- */
@@ -514,6 +539,16 @@ static void prepare(struct summary *s)
 			r->allow = spec;
 		else
 			free(spec);
+		/* One program made every request there: a rule for it alone, for those who want it. */
+		if (r->allow && r->exe) {
+			len = strlen(r->exe) + strlen(r->allow) + 6;
+			spec = xmalloc(len);
+			snprintf(spec, len, "exe=%s %s", r->exe, r->allow);
+			if (valid_rule(spec, NULL))
+				r->allow_exe = spec;
+			else
+				free(spec);
+		}
 	}
 }
 
@@ -567,7 +602,7 @@ static void pad(FILE *out, size_t n)
 int summary_write_table(struct summary *s, FILE *out)
 {
 	int aw = 7, rw = 7, ww = 0, dw = 3;
-	size_t hw = 4, i, pw, n_no_rule = 0, n_rule = 0, n_secret = 0, n_large = 0, cols;
+	size_t hw = 4, i, pw, n_no_rule = 0, n_rule = 0, n_secret = 0, n_large = 0, cols, n_exe = 0;
 	struct row *r;
 	char *why;
 
@@ -587,6 +622,7 @@ int summary_write_table(struct summary *s, FILE *out)
 		if (r->would)
 			ww = max_int(ww ? ww : 12, digits(r->would));
 		n_rule += r->allow != NULL;
+		n_exe += r->allow_exe != NULL;
 		n_no_rule += unwanted(r) && !r->allow;
 		n_secret += r->secret > 0;
 		n_large += r->too_large > 0;
@@ -626,6 +662,13 @@ int summary_write_table(struct summary *s, FILE *out)
 		for (i = 0; i < s->n; i++) {
 			if (s->rows[i].allow)
 				fprintf(out, "  --allow \"%s\"\n", s->rows[i].allow);
+		}
+	}
+	if (n_exe) {
+		fputs("\nOr, for the one program that made every request there (exe=):\n", out);
+		for (i = 0; i < s->n; i++) {
+			if (s->rows[i].allow_exe)
+				fprintf(out, "  --allow \"%s\"\n", s->rows[i].allow_exe);
 		}
 	}
 	if (n_secret) {
@@ -717,6 +760,16 @@ static void put_json_row(FILE *out, const struct row *r)
 		put_json_string(out, r->allow);
 	else
 		fputs("null", out);
+	fputs(",\"exe\":", out);
+	if (r->exe)
+		put_json_string(out, r->exe);
+	else
+		fputs("null", out);
+	fputs(",\"allow_exe\":", out);
+	if (r->allow_exe)
+		put_json_string(out, r->allow_exe);
+	else
+		fputs("null", out);
 	fputc('}', out);
 }
 
@@ -757,6 +810,8 @@ void summary_free(struct summary *s)
 		free(s->rows[i].allow);
 		free(s->rows[i].why_not);
 		free(s->rows[i].shown);
+		free(s->rows[i].exe);
+		free(s->rows[i].allow_exe);
 	}
 	free(s->rows);
 	free(s->slots);

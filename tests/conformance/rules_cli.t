@@ -4,13 +4,13 @@
 # rules_cli.t: every row of rules.tsv through the command line, `boundary --allow ... --test METHOD
 # URL`, which must answer exactly as the engine does: "ALLOW M URL (rule: R)" and exit 0,
 # "DENY M URL" and exit 1, or for a rule that does not parse exit 125 with the column and the
-# message on stderr.
+# message on stderr. A row's exe column is given as --exe.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 export HOME=$TMPDIR_T
 unset BOUNDARY_CONFIG BOUNDARY_ALLOW
 
-while IFS=$'\t' read -r id rules method url expect detail source; do
+while IFS=$'\t' read -r id rules method url expect detail source exe; do
 	case "$id" in '' | '#'*) continue ;; esac
 	args=()
 	rest=$rules
@@ -31,6 +31,8 @@ while IFS=$'\t' read -r id rules method url expect detail source; do
 		method=${method%%@*}
 		;;
 	esac
+	# the exe column: the program that makes the request (--exe), "-" or none for unknown
+	[ -n "$exe" ] && [ "$exe" != - ] && args+=(--exe "$exe")
 	run_b "${args[@]}" --test "$method" "$url"
 	case "$expect" in
 	allow)

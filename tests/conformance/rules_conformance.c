@@ -9,16 +9,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "rules/rules.h"
 
-#define MAX_FIELDS 7
 /* An allow row's detail may end with the decision's limit: "RULE; body at most N bytes". */
 #define MAX_BODY_SEP "; body at most "
+#define MAX_FIELDS   8
 
 struct row {
 	char *id, *rules, *method, *url, *expect, *detail;
 	const char *source;
+	const char *exe; /* the program making the request, or "-" */
 };
 
 static int split_row(char *line, struct row *r)
@@ -43,6 +45,7 @@ static int split_row(char *line, struct row *r)
 	r->expect = f[4];
 	r->detail = f[5];
 	r->source = n > 6 ? f[6] : "";
+	r->exe = n > 7 ? f[7] : "-";
 	return 0;
 }
 
@@ -84,6 +87,22 @@ static const struct rules_addr *method_addr(char *method, struct rules_addr *a)
 	return NULL;
 }
 
+/* Binds every exe= path of set with stat(), as boundary does. Returns the first that fails. */
+static const char *bind_exes(struct rules *set)
+{
+	struct stat st;
+	size_t i, j;
+
+	for (i = 0; i < rules_count(set); i++) {
+		for (j = 0; j < rules_exe_count(set, i); j++) {
+			if (stat(rules_exe_path(set, i, j), &st) == -1)
+				return rules_exe_path(set, i, j);
+			rules_exe_bind(set, i, j, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+		}
+	}
+	return NULL;
+}
+
 /* Returns NULL when the row holds, else what went wrong (in buf). */
 static const char *check_row(struct row *r, char *buf, size_t buflen)
 {
@@ -93,7 +112,8 @@ static const char *check_row(struct row *r, char *buf, size_t buflen)
 	struct rules_addr addr;
 	const struct rules_addr *at = method_addr(r->method, &addr);
 	char msg[256], *path = NULL;
-	const char *fail = NULL;
+	const char *fail = NULL, *missing;
+	struct stat st;
 	size_t col = 0;
 	int ret;
 
@@ -120,7 +140,18 @@ static const char *check_row(struct row *r, char *buf, size_t buflen)
 		fail = buf;
 		goto out;
 	}
-	memset(&req, 0, sizeof(req));
+	missing = bind_exes(set);
+	if (missing) {
+		snprintf(buf, buflen, "exe=%s: %s", missing, strerror(errno));
+		fail = buf;
+		goto out;
+	}
+	if (strcmp(r->exe, "-") != 0 && stat(r->exe, &st) == -1) {
+		snprintf(buf, buflen, "the exe column %s: %s", r->exe, strerror(errno));
+		fail = buf;
+		goto out;
+	}
+	/* rules_url_split() fills every field of req; what it does not know comes after. */
 	if (rules_url_split(r->url, &req) < 0) {
 		d.allow = false;
 		d.raw = NULL;
@@ -136,6 +167,11 @@ static const char *check_row(struct row *r, char *buf, size_t buflen)
 		req.method = r->method;
 		req.method_len = strlen(r->method);
 		req.addr = at;
+		if (strcmp(r->exe, "-") != 0) {
+			req.has_exe = true;
+			req.exe_dev = (uint64_t)st.st_dev;
+			req.exe_ino = (uint64_t)st.st_ino;
+		}
 		if (strcmp(r->method, "TCP") == 0)
 			rules_match_host_req(set, &req, RULES_STREAM, &d);
 		else if (strcmp(r->method, "CONNECT") == 0)

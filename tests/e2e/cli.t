@@ -281,6 +281,7 @@ for key in allowlist log_level log_dir proxy_port jail_type use_real_dns no_user
 	fi
 done
 contains "generate-config shows an example allowlist" "$out" '#  - "domain=api.anthropic.com"'
+contains "generate-config shows an exe= rule" "$out" '#  - "exe=/usr/bin/git domain=github.com"'
 
 run_b --config "$TMPDIR_T/gen.yaml" --allow "domain=a.com" --test https://a.com/ --test https://b.com/
 expect_rc "generate-config's output loads back (b.com denied)" 1

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # log_summary.t: `boundary log summary` end to end: a crafted audit log (every event and kind,
-# lines that are not records) read as a file and from standard input, the exact table and the
+# lines that are not records, a host one executable made every request to) read as a file and from standard input, the exact table and the
 # JSON (read back with python3's json), and the errors a person gets. Needs no privileges; one
 # last case, as root, summarises the audit log of a real jailed run.
 . "$(dirname "$0")/../lib/tap.sh"
@@ -16,9 +16,9 @@ cat >"$LOG" <<'EOF'
 {"time":"2026-11-23T07:34:16.522Z","event":"request","decision":"allow","kind":"https","method":"GET","url":"https://api.example.com/v1","host":"api.example.com","port":443,"rule":"domain=api.example.com","pid":100,"comm":"curl","jail":"1-2"}
 {"time":"2026-11-23T07:34:16.600Z","event":"end","decision":"allow","kind":"https","method":"GET","url":"https://api.example.com/v1","host":"api.example.com","port":443,"status":200,"pid":100,"comm":"curl","bytes_up":80,"bytes_down":512,"duration_ms":78,"jail":"1-2"}
 {"time":"2026-11-23T07:34:17.000Z","event":"request","decision":"allow","kind":"https","method":"POST","url":"https://api.example.com/v1","host":"api.example.com","port":443,"rule":"domain=api.example.com","pid":101,"comm":"python3","jail":"1-2"}
-{"time":"2026-11-23T07:34:17.100Z","event":"request","decision":"deny","kind":"http","method":"POST","url":"http://evil.test/upload","host":"evil.test","port":80,"reason":"no rule matches","status":403,"pid":102,"comm":"curl","jail":"1-2"}
-{"time":"2026-11-23T07:34:17.200Z","event":"request","decision":"deny","kind":"https","method":"GET","url":"https://Evil.Test/","host":"Evil.Test","port":443,"reason":"no rule matches","status":403,"pid":103,"comm":"node","jail":"1-2"}
-{"time":"2026-11-23T07:34:17.300Z","event":"request","decision":"deny","kind":"connect","method":"CONNECT","url":"tunnel.test:443","host":"tunnel.test","port":443,"reason":"no rule matches","status":403,"pid":104,"comm":"git","jail":"1-2"}
+{"time":"2026-11-23T07:34:17.100Z","event":"request","decision":"deny","kind":"http","method":"POST","url":"http://evil.test/upload","host":"evil.test","port":80,"reason":"no rule matches","status":403,"pid":102,"comm":"curl","exe":"/usr/bin/curl","jail":"1-2"}
+{"time":"2026-11-23T07:34:17.200Z","event":"request","decision":"deny","kind":"https","method":"GET","url":"https://Evil.Test/","host":"Evil.Test","port":443,"reason":"no rule matches","status":403,"pid":103,"comm":"node","exe":"/usr/bin/node","jail":"1-2"}
+{"time":"2026-11-23T07:34:17.300Z","event":"request","decision":"deny","kind":"connect","method":"CONNECT","url":"tunnel.test:443","host":"tunnel.test","port":443,"reason":"no rule matches","status":403,"pid":104,"comm":"git","exe":"/usr/bin/git","jail":"1-2"}
 {"time":"2026-11-23T07:34:17.400Z","event":"connection","decision":"deny","kind":"tcp","host":"10.9.8.7:5432","reason":"neither TLS nor HTTP","pid":105,"comm":"psql","jail":"1-2"}
 {"time":"2026-11-23T07:34:17.500Z","event":"request","decision":"deny","kind":"tcp","url":"tcp://db.test:5432","host":"db.test","port":5432,"reason":"it is neither TLS nor HTTP, and no rule with port= allows db.test:5432","pid":105,"comm":"psql","jail":"1-2"}
 {"time":"2026-11-23T07:34:17.550Z","event":"request","decision":"allow","kind":"tls","url":"tls://mail.test:993","host":"mail.test","port":993,"rule":"domain=mail.test port=993","pid":107,"comm":"fetchmail","jail":"1-2"}
@@ -46,6 +46,9 @@ To allow what was refused, restart boundary with:
   --allow "domain=[2001:db8::1]"
   --allow "domain=db.test port=5432"
   --allow "domain=tunnel.test"
+
+Or, for the one program that made every request there (exe=):
+  --allow "exe=/usr/bin/git domain=tunnel.test"
 EOF
 
 # same_as DESC FILE: ok when $out is FILE's text exactly, else shows the difference.
@@ -175,7 +178,12 @@ bnd --allow "domain=up.test" --audit-log "$REAL" -- sh -c "
 	$C http://up.test:$P_HTTP/one; $C http://other.test:$P_HTTP/two
 	$C http://other.test:$P_HTTP/three; $C -X POST http://up.test:$P_HTTP/four
 	python3 $STAGE/lib/stream_client.py pgssl db.test 5432"
-cat >"$TMPDIR_T/real.want" <<'EOF'
+# One program made every request to each refused host: exe= rules for them are proposed too,
+# with the files the jail recorded (curl's real path; python3's as PATH found it in the jail).
+CURL_EXE=$(readlink -f "$(command -v curl)")
+PY_EXE=$(grep '"kind":"tcp"' "$REAL" | sed -n 's/.*"exe":"\([^"]*\)".*/\1/p' | head -1)
+check "the stream's record names the file python3 runs ($PY_EXE)" matches "$PY_EXE" '^/.*/python3'
+cat >"$TMPDIR_T/real.want" <<EOF
 HOST          ALLOWED  REFUSED  DNS  PROCESSES
 other.test          0        2    0  curl
 db.test:5432        0        1    -  python3
@@ -185,6 +193,10 @@ db.test             0        0    2  python3
 To allow what was refused, restart boundary with:
   --allow "domain=other.test"
   --allow "domain=db.test port=5432"
+
+Or, for the one program that made every request there (exe=):
+  --allow "exe=$CURL_EXE domain=other.test"
+  --allow "exe=$PY_EXE domain=db.test port=5432"
 EOF
 run_b log summary "$REAL"
 expect_rc "a real audit log reads" 0

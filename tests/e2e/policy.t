@@ -149,6 +149,8 @@ fi
 q() { grep -c "allow $1? \[once/always/deny\]" <<<"$tty_out"; }
 check "--interactive: the question names the process and the request" \
 	grep -qE "boundary: curl\[[0-9]+\] wants GET http://other.test:$P_HTTP/echo/i1[ab]" <<<"$tty_out"
+check "--interactive: ... and the file the process runs (exe=)" \
+	grep -qF "boundary: (it runs $(readlink -f "$(command -v curl)"))" <<<"$tty_out"
 one_question_for_two() {
 	grep -q "CODE-i1a=200\." <<<"$tty_out" && grep -q "CODE-i1b=200\." <<<"$tty_out" &&
 		grep -q "allowed other.test (2 requests)" <<<"$tty_out"

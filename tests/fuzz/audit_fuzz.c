@@ -94,6 +94,7 @@ static void check_record(const char *part[N_PARTS], uint32_t h)
 	    .dns_type = part[8],
 	    .has_sequence = h & 1,
 	    .sequence = (int32_t)(h >> 1),
+	    .exe = part[3], /* a path has any bytes but NUL: the url's will do */
 	};
 	struct auditlog_record back;
 	size_t len, pos;
@@ -122,6 +123,7 @@ static void check_record(const char *part[N_PARTS], uint32_t h)
 	check_field(r.rule, back.rule);
 	check_field(r.reason, back.reason);
 	check_field(r.comm, back.comm);
+	check_field(r.exe, back.exe);
 	check_field(r.dns_type, back.dns_type);
 	check_field(a.jail_id, back.jail);
 	if ((back.port != -1 && back.port != r.port) ||

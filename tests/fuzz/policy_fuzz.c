@@ -61,6 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fill(a.host, sizeof(a.host), data + k, k);
 	fill(a.path, sizeof(a.path), data + 2 * k, k);
 	fill(a.url, sizeof(a.url), data + 3 * k, size - 3 * k);
+	/* the executable's path, as a file name may spell it: any bytes but NUL */
+	fill(a.exe, sizeof(a.exe), data + 2 * k, k);
 	a.port = (uint16_t)size;
 	n = policy_request_json(&a, line, sizeof(line));
 	if (n == 0)

@@ -10,7 +10,10 @@
  * calls unnormalised; the indexed match agrees with a plain scan of every rule (any deny rule
  * that matches refuses, else the first allow rule allows); a rule kept with max_body= has a
  * limit in 1 .. 2^63 - 1 and is never a stream rule, and every decision carries exactly its
- * deciding rule's limit (0 on a deny).
+ * deciding rule's limit (0 on a deny). exe= paths are bound to numbers made from their text,
+ * and the request is made by one of them, by none that matches, or by a program not known: a
+ * rule with exe= never allows an unknown one, and DNS (RULES_DOMAIN) answers the same whatever
+ * the program.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,13 +25,41 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Stand-ins for stat(): an exe= path's device and inode, made from its text. */
+static void fake_stat(const char *path, uint64_t *dev, uint64_t *ino)
+{
+	*dev = strlen(path) % 3;
+	*ino = rules_hash_lower(path, strlen(path));
+}
+
+/* Binds every exe= path of r; the request is made by the first one's file (when which is 1). */
+static void bind_exes(struct rules *r, struct rules_request *req, unsigned which)
+{
+	uint64_t dev, ino;
+	size_t i, j;
+
+	req->has_exe = which != 0;
+	req->exe_dev = 99;
+	req->exe_ino = 99;
+	for (i = 0; i < rules_count(r); i++) {
+		for (j = 0; j < rules_exe_count(r, i); j++) {
+			fake_stat(rules_exe_path(r, i, j), &dev, &ino);
+			rules_exe_bind(r, i, j, dev, ino);
+			if (which == 1 && req->exe_dev == 99) {
+				req->exe_dev = dev;
+				req->exe_ino = ino;
+			}
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf, *line[MAX_LINES], *p, *path, *path2;
 	size_t n = 0, i, before, col, plen, plen2, want;
 	struct rules *r;
 	struct rules_request req = {.method = "GET", .method_len = 3};
-	struct rules_decision d, ds, dr, da;
+	struct rules_decision d, ds, dr, da, dd, dd2;
 	struct match_ctx m;
 	struct rules_addr addr;
 	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
@@ -81,9 +112,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		req.host_len = strlen(line[n - 2]);
 		/* some inputs give no port (the host's own ":port" then counts), others one */
 		req.port = (uint16_t)(size % 4 == 0 ? 0 : (size * 2654435761u) >> 16);
-		rules_match_host(r, req.host, req.host_len, req.port, RULES_STREAM, &ds);
-		rules_match_host(r, req.host, req.host_len, req.port, RULES_REQUESTS, &dr);
-		rules_match_host(r, req.host, req.host_len, req.port, RULES_ANY, &da);
+		bind_exes(r, &req, (unsigned)(size % 3));
+		rules_match_host_req(r, &req, RULES_STREAM, &ds);
+		rules_match_host_req(r, &req, RULES_REQUESTS, &dr);
+		rules_match_host_req(r, &req, RULES_ANY, &da);
+		/* a rule with exe= is never for a program not known */
+		if (!req.has_exe && da.allow && rules_exe_count(r, da.rule) > 0)
+			abort();
+		/* DNS: the same answer, whatever the program */
+		rules_match_host_req(r, &req, RULES_DOMAIN, &dd);
+		rules_match_host(r, req.host, req.host_len, req.port, RULES_DOMAIN, &dd2);
+		if (dd.allow != dd2.allow || (dd.allow && dd.rule != dd2.rule))
+			abort();
 		/* the scopes split RULES_ANY in two: the first match of either is ANY's */
 		if (da.allow != (ds.allow || dr.allow))
 			abort();
@@ -113,6 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			req.path_len = plen;
 			rules_match(r, &req, &d);
 			if (d.reason == DENY_DOTS)
+				abort();
+			if (!req.has_exe && d.allow && rules_exe_count(r, d.rule) > 0)
 				abort();
 			memset(&m, 0, sizeof(m));
 			m.req = &req;

@@ -17,7 +17,10 @@ h = d["hosts"][0]
 assert h == {"host": "evil.test", "port": None, "kinds": ["http", "https"], "allowed": 0,
              "refused": 2, "would_refuse": 0, "dns": 0, "comms": ["curl", "node"],
              "pids": [102, 103],
-             "allow": "domain=evil.test"}, h
+             "allow": "domain=evil.test", "exe": None, "allow_exe": None}, h
+# one executable made every request to tunnel.test: an exe= rule for it is proposed too
+tun = d["hosts"][4]
+assert (tun["exe"], tun["allow_exe"]) == ("/usr/bin/git", "exe=/usr/bin/git domain=tunnel.test"), tun
 tcp = d["hosts"][3]
 assert tcp["kinds"] == ["tcp"] and tcp["dns"] is None and tcp["refused"] == 1, tcp
 assert tcp["allow"] == "domain=db.test port=5432", tcp

@@ -115,6 +115,11 @@ static void test_request_line(void **state)
 		 "\"scheme\":\"https\",\"host\":\"api.example.com\",\"path\":\"/v1/x\","
 		 "\"requester_ip\":\"127.0.0.1\",\"port\":443,\"pid\":42,\"comm\":\"curl\"}\n");
 	assert_int_equal(policy_request_json(&j, small, sizeof(small)), 0);
+	/* The executable, when the jail recorded one, last: exe= rules are written from it. */
+	snprintf(j.exe, sizeof(j.exe), "/usr/bin/curl");
+	n = policy_request_json(&j, out, sizeof(out));
+	assert_int_equal(n, strlen(out));
+	assert_non_null(strstr(out, ",\"comm\":\"curl\",\"exe\":\"/usr/bin/curl\"}\n"));
 }
 
 /* --- the service, with shell programs ------------------------------------------------------- */

@@ -103,14 +103,14 @@ static void test_error_messages(void **state)
 	    {"", -RULES_E_EMPTY, 1,
 	     "an empty rule would allow everything; use \"domain=*\" to allow everything"},
 	    {"foo=bar", -RULES_E_KEY, 1,
-	     "unknown key \"foo\" (keys: method, domain, path, port, ip, max_body)"},
+	     "unknown key \"foo\" (keys: method, domain, path, port, ip, max_body, exe)"},
 	    {"domain", -RULES_E_KEY, 1,
-	     "expected key=value (keys: method, domain, path, port, ip, max_body)"},
+	     "expected key=value (keys: method, domain, path, port, ip, max_body, exe)"},
 	    {"method=GET,", -RULES_E_VALUE, 12, "empty method in the list"},
 	    {"domain=a.com domain=b.com", -RULES_E_DUPLICATE, 14, NULL},
 	    {"path=/a%2", -RULES_E_PATH, 8, "'%' must start a %XX escape"},
 	    {"path=/a b", -RULES_E_KEY, 9,
-	     "expected key=value (keys: method, domain, path, port, ip, max_body)"},
+	     "expected key=value (keys: method, domain, path, port, ip, max_body, exe)"},
 	    {"path=/a\"b", -RULES_E_PATH, 8, "'\"' cannot be part of a path (escape it as %22)"},
 	    {"domain=a_b.com", -RULES_E_DOMAIN, 9, "'_' cannot be part of a domain"},
 	    {"domain=*x.com", -RULES_E_DOMAIN, 8, "* must be a whole label (write *.example.com)"},
@@ -517,14 +517,136 @@ static void test_url_split_ports(void **state)
 	assert_int_equal(rules_url_split("http://a.com:x/", &req), -RULES_E_VALUE);
 }
 
+/* exe=: parsed and kept as written, bound by the caller, matched by device and inode only. */
+static void test_exe(void **state)
+{
+	static const char *const specs[] = {
+	    "exe=/usr/bin/git domain=github.com",
+	    "exe=/usr/bin/ssh,/usr/bin/scp exe=/opt/x domain=github.com port=22",
+	    "domain=example.com",
+	    "exe=/bin/never domain=*",
+	    NULL,
+	};
+	struct rules *r = set_of(specs);
+	struct rules_request req = {0};
+	struct rules_decision d;
+	char err[256];
+	size_t col;
+
+	(void)state;
+	assert_int_equal(rules_exe_count(r, 0), 1);
+	assert_string_equal(rules_exe_path(r, 0, 0), "/usr/bin/git");
+	assert_int_equal(rules_exe_count(r, 1), 3);
+	assert_string_equal(rules_exe_path(r, 1, 1), "/usr/bin/scp");
+	assert_string_equal(rules_exe_path(r, 1, 2), "/opt/x");
+	assert_null(rules_exe_path(r, 1, 3));
+	assert_int_equal(rules_exe_count(r, 2), 0);
+	assert_int_equal(rules_exe_count(r, 99), 0);
+	/* exe= does not make a rule an HTTP rule: with port= alone it is a stream rule. */
+	assert_true(rules_is_stream(r, 1));
+
+	/* Not bound yet: the rule matches no program, even one with the right numbers. */
+	rules_request_init(&req, "GET", "github.com", "/", 1, 443);
+	req.has_exe = true;
+	req.exe_dev = 0;
+	req.exe_ino = 0;
+	rules_match(r, &req, &d);
+	assert_false(d.allow);
+
+	rules_exe_bind(r, 0, 0, 2049, 100);
+	rules_exe_bind(r, 1, 0, 2049, 200);
+	rules_exe_bind(r, 1, 2, 2050, 300);
+	rules_exe_bind(r, 99, 0, 1, 1); /* out of range: ignored */
+	req.exe_dev = 2049;
+	req.exe_ino = 100;
+	rules_match(r, &req, &d);
+	assert_true(d.allow);
+	assert_int_equal(d.rule, 0);
+	/* Another inode on the same device (a copy), or the same inode on another device. */
+	req.exe_ino = 101;
+	rules_match(r, &req, &d);
+	assert_false(d.allow);
+	/* The refusal says the program is why: a rule matched all the rest. */
+	assert_ptr_equal(d.reason, DENY_EXE);
+	req.exe_dev = 2050;
+	req.exe_ino = 100;
+	rules_match(r, &req, &d);
+	assert_false(d.allow);
+	/* Unknown executable (an explicit proxy client): exe= rules do not match... */
+	req.has_exe = false;
+	req.exe_dev = 2049;
+	req.exe_ino = 100;
+	rules_match(r, &req, &d);
+	assert_false(d.allow);
+	/* ...and rules without exe= match every program, known or not. */
+	rules_request_init(&req, "GET", "example.com", "/", 1, 443);
+	rules_match(r, &req, &d);
+	assert_true(d.allow);
+	req.has_exe = true;
+	req.exe_dev = 7;
+	req.exe_ino = 7;
+	rules_match(r, &req, &d);
+	assert_true(d.allow);
+
+	/* Host-level decisions: the stream rule for its programs only; DNS ignores exe=. */
+	req.host = "github.com";
+	req.host_len = 10;
+	req.port = 22;
+	req.exe_dev = 2050;
+	req.exe_ino = 300;
+	rules_match_host_req(r, &req, RULES_STREAM, &d);
+	assert_true(d.allow);
+	assert_int_equal(d.rule, 1);
+	req.exe_ino = 301;
+	rules_match_host_req(r, &req, RULES_STREAM, &d);
+	assert_false(d.allow);
+	rules_match_host_req(r, &req, RULES_ANY, &d);
+	assert_false(d.allow);
+	assert_ptr_equal(d.reason, DENY_EXE);
+	/* A port no stream rule lists is refused for that, whatever the program. */
+	req.port = 23;
+	rules_match_host_req(r, &req, RULES_STREAM, &d);
+	assert_ptr_equal(d.reason, DENY_NO_RULE);
+	req.port = 22;
+	req.has_exe = false;
+	rules_match_host_req(r, &req, RULES_DOMAIN, &d);
+	assert_true(d.allow);
+	/* rules_match_host() knows no executable: exe= rules never match through it. */
+	rules_match_host(r, "github.com", 10, 22, RULES_STREAM, &d);
+	assert_false(d.allow);
+	rules_free(r);
+
+	/* Errors: an absolute path, nothing empty, with the column. */
+	r = rules_new();
+	assert_int_equal(rules_add(r, "exe=git domain=a.com", &col, err, sizeof(err)),
+			 -RULES_E_EXE);
+	assert_int_equal(col, 5);
+	assert_string_equal(err, "exe= takes an absolute path, not \"git\" (`command -v NAME` "
+				 "prints a program's)");
+	assert_int_equal(rules_add(r, "domain=a.com exe=", &col, err, sizeof(err)), -RULES_E_VALUE);
+	assert_int_equal(col, 18);
+	assert_int_equal(rules_add(r, "exe=/a,,/b", &col, err, sizeof(err)), -RULES_E_EXE);
+	assert_int_equal(col, 8);
+	assert_string_equal(err, "empty path in the list");
+	assert_int_equal(rules_add(r, "exe=/a, domain=x", &col, err, sizeof(err)), -RULES_E_EXE);
+	assert_int_equal(col, 8);
+	assert_int_equal(rules_add(r, "exe=./a", &col, err, sizeof(err)), -RULES_E_EXE);
+	assert_string_equal(rules_strerror(-RULES_E_EXE), "bad executable path");
+	assert_int_equal(rules_count(r), 0);
+	rules_free(r);
+}
+
 static void test_match_does_not_allocate(void **state)
 {
 #ifdef COUNTING_ALLOCS
 	static const char *const specs[] = {"method=GET domain=*.github.com path=/api/*",
-					    "domain=example.com", "domain=[::1]", "path=/x/*/y",
+					    "domain=example.com",
+					    "domain=[::1]",
+					    "path=/x/*/y",
+					    "exe=/usr/bin/git domain=nope.org",
 					    NULL};
 	struct rules *r = set_of(specs);
-	struct rules_request req = {.method = "GET", .method_len = 3};
+	struct rules_request req = {.method = "GET", .method_len = 3, .has_exe = true};
 	struct rules_decision d;
 	static const char *const hosts[] = {"a.github.com", "example.com", "[::1]:80", "nope.org",
 					    "bad host"};
@@ -656,6 +778,7 @@ int main(void)
 	    cmocka_unit_test(test_names_host),
 	    cmocka_unit_test(test_request_init),
 	    cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_exe),
 	    cmocka_unit_test(test_match_does_not_allocate),
 	    cmocka_unit_test(test_max_body),
 	};

@@ -113,16 +113,17 @@ static void test_refused_first(void **state)
 	    "{\"host\":\"two.test\",\"port\":null,\"kinds\":[\"https\",\"dns\"],"
 	    "\"allowed\":0,\"refused\":2,\"would_refuse\":0,\"dns\":1,\"comms\":[\"curl\",\"wget\"]"
 	    ","
-	    "\"pids\":[7],\"allow\":\"domain=two.test\"},\n"
+	    "\"pids\":[7],\"allow\":\"domain=two.test\",\"exe\":null,\"allow_exe\":null},\n"
 	    "{\"host\":\"one.test\",\"port\":null,\"kinds\":[\"http\"],\"allowed\":0,"
 	    "\"refused\":1,\"would_refuse\":0,\"dns\":0,\"comms\":[\"curl\"],\"pids\":[7],"
-	    "\"allow\":\"domain=one.test\"},\n"
+	    "\"allow\":\"domain=one.test\",\"exe\":null,\"allow_exe\":null},\n"
 	    "{\"host\":\"api.github.com\",\"port\":null,\"kinds\":[\"https\"],"
 	    "\"allowed\":2,\"refused\":0,\"would_refuse\":0,\"dns\":0,\"comms\":[\"git\"],\"pids\":"
 	    "[7],"
-	    "\"allow\":null},\n"
+	    "\"allow\":null,\"exe\":null,\"allow_exe\":null},\n"
 	    "{\"host\":\"only.looked.up\",\"port\":null,\"kinds\":[\"dns\"],\"allowed\":0,"
-	    "\"refused\":0,\"would_refuse\":0,\"dns\":1,\"comms\":[],\"pids\":[],\"allow\":null}\n"
+	    "\"refused\":0,\"would_refuse\":0,\"dns\":1,\"comms\":[],\"pids\":[],\"allow\":null,"
+	    "\"exe\":null,\"allow_exe\":null}\n"
 	    "]}\n");
 	summary_free(s);
 }
@@ -174,10 +175,11 @@ static void test_stream_rows(void **state)
 		     "No rule this boundary accepts can admit these:\n"
 		     "  nameonly.test:?\n"
 		     "      the records do not say which port\n");
-	assert_non_null(strstr(json, "{\"host\":\"db.test\",\"port\":5432,\"kinds\":[\"tcp\"],"
-				     "\"allowed\":0,\"refused\":2,\"would_refuse\":0,\"dns\":null,"
-				     "\"comms\":[\"psql\"],\"pids\":[9,10],"
-				     "\"allow\":\"domain=db.test port=5432\"}"));
+	assert_non_null(strstr(
+	    json, "{\"host\":\"db.test\",\"port\":5432,\"kinds\":[\"tcp\"],"
+		  "\"allowed\":0,\"refused\":2,\"would_refuse\":0,\"dns\":null,"
+		  "\"comms\":[\"psql\"],\"pids\":[9,10],"
+		  "\"allow\":\"domain=db.test port=5432\",\"exe\":null,\"allow_exe\":null}"));
 	assert_non_null(strstr(json,
 			       "{\"host\":\"db.test\",\"port\":6379,\"kinds\":[\"tcp\",\"tls\"],"
 			       "\"allowed\":2,"));
@@ -185,6 +187,51 @@ static void test_stream_rows(void **state)
 	    strstr(json, "{\"host\":\"nameonly.test\",\"port\":null,\"kinds\":[\"tcp\"],"));
 	free(json);
 	summary_free(s);
+}
+
+/* exe=: one program (a path) made every request to a refused host: a rule for it too. */
+static void test_exe_suggestion(void **state)
+{
+#define EXE(host, exe)                                                                             \
+	"{\"event\":\"request\",\"decision\":\"deny\",\"kind\":\"https\",\"host\":\"" host         \
+	"\",\"pid\":7,\"comm\":\"x\"" exe "}\n"
+	const char *log = EXE("one.test", ",\"exe\":\"/usr/bin/git\"")
+	    EXE("one.test", ",\"exe\":\"/usr/bin/git\"")
+		EXE("two.test", ",\"exe\":\"/usr/bin/git\"")
+		    EXE("two.test", ",\"exe\":\"/usr/bin/curl\"") EXE("three.test", "")
+			EXE("four.test", ",\"exe\":\"dev 0:44 inode 12\"")
+			    EXE("five.test", ",\"exe\":\"/usr/bin/git\"") EXE("five.test", "");
+	struct summary *s = read_log(log);
+	char *json;
+
+	(void)state;
+	json = output(s, true);
+	check_output(s, false,
+		     "HOST        ALLOWED  REFUSED  DNS  PROCESSES\n"
+		     "five.test         0        2    0  x\n"
+		     "one.test          0        2    0  x\n"
+		     "two.test          0        2    0  x\n"
+		     "four.test         0        1    0  x\n"
+		     "three.test        0        1    0  x\n"
+		     "\n"
+		     "To allow what was refused, restart boundary with:\n"
+		     "  --allow \"domain=five.test\"\n"
+		     "  --allow \"domain=one.test\"\n"
+		     "  --allow \"domain=two.test\"\n"
+		     "  --allow \"domain=four.test\"\n"
+		     "  --allow \"domain=three.test\"\n"
+		     "\n"
+		     "Or, for the one program that made every request there (exe=):\n"
+		     "  --allow \"exe=/usr/bin/git domain=one.test\"\n");
+	assert_non_null(strstr(json, "\"allow\":\"domain=one.test\",\"exe\":\"/usr/bin/git\","
+				     "\"allow_exe\":\"exe=/usr/bin/git domain=one.test\"}"));
+	/* Two programs, one not known, or one known only by number: nothing to name. */
+	assert_non_null(strstr(json, "\"allow\":\"domain=two.test\",\"exe\":null,"));
+	assert_non_null(strstr(json, "\"allow\":\"domain=five.test\",\"exe\":null,"));
+	assert_non_null(strstr(json, "\"allow\":\"domain=four.test\",\"exe\":null,"));
+	free(json);
+	summary_free(s);
+#undef EXE
 }
 
 static void test_no_rule_for_some_hosts(void **state)
@@ -390,6 +437,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fold_host),
 	    cmocka_unit_test(test_refused_first),
+	    cmocka_unit_test(test_exe_suggestion),
 	    cmocka_unit_test(test_stream_rows),
 	    cmocka_unit_test(test_no_rule_for_some_hosts),
 	    cmocka_unit_test(test_lines_that_are_not_records),
