@@ -432,19 +432,24 @@ void config_generate(FILE *f)
 			continue;
 		fputc('\n', f);
 		if (d->id == OPTS_ALLOW) {
-			fputs("# Allow rules: a request gets out of the jail only if one of them "
-			      "matches\n"
-			      "# it; with none, every request is denied. A rule is\n"
-			      "# [method=M,...] [domain=HOST] [path=/P,...] (see man boundary), "
-			      "e.g.:\n"
-			      "#allowlist:\n"
-			      "#  - \"domain=api.anthropic.com\"\n"
-			      "#  - \"method=GET,HEAD domain=*.github.com path=/api/*\"\n"
-			      "# A rule for one program names its file: exe=/usr/bin/git (an\n"
-			      "# interpreter runs as itself: exe=/usr/bin/python3 is every\n"
-			      "# Python program).\n"
-			      "#  - \"exe=/usr/bin/git domain=github.com\"\n",
-			      f);
+			fputs(
+			    "# Allow rules: a request gets out of the jail only if one of them "
+			    "matches\n"
+			    "# it; with none, every request is denied. A rule is\n"
+			    "# [method=M,...] [domain=HOST] [path=/P,...] [port=N,...]\n"
+			    "# [ip=NET,...] [exe=PATH,...] [max_body=SIZE] (see man boundary). A\n"
+			    "# wildcard rule (domain=*, *.x.com) reaches no internal address\n"
+			    "# (10/8, 127/8, ...) unless its ip= covers it. E.g.:\n"
+			    "#allowlist:\n"
+			    "#  - \"domain=api.anthropic.com\"\n"
+			    "#  - \"method=GET,HEAD domain=*.github.com path=/api/*\"\n"
+			    "# A rule for one program names its file: exe=/usr/bin/git (an\n"
+			    "# interpreter runs as itself: exe=/usr/bin/python3 is every\n"
+			    "# Python program).\n"
+			    "#  - \"exe=/usr/bin/git domain=github.com\"\n"
+			    "#  - \"method=POST domain=uploads.example.com max_body=10M\"\n"
+			    "#  - \"domain=*.corp.example ip=10.0.0.0/8\"\n",
+			    f);
 		} else if (d->id == OPTS_DENY) {
 			fputs("# Deny rules, in the same grammar: what one matches is refused even "
 			      "when an\n"
