@@ -219,4 +219,15 @@ contains "rules program: the 413 names the program's cap" "$(cat "$R/cap-big.bod
 check "rules program: the origin never saw it" not headed /echo/cap-big
 contains "rules program: a deny record" "$(record request /echo/cap-big)" '"status":413'
 
+# --- Expect: 100-continue: the 413 comes instead of the 100, and the body is never sent ---------
+: >"$UP/requests.log"
+bnd --allow "$RULE" -- sh -c "start=\$(date +%s%N)
+	curl -sS --max-time 30 -H 'Expect: 100-continue' --expect100-timeout 20 \
+		--data-binary @$R/big -o /dev/null -w 'E: %{http_code}\n' http://up.test:$P_HTTP/echo/expect-big
+	echo \"T: \$(( (\$(date +%s%N) - start) / 1000000 ))\""
+want E 413 "Expect: 100-continue with a Content-Length over the limit: 413 instead of the 100"
+quick() { [ "$(result T)" -lt 10000 ]; }
+check "... at once: curl did not wait out its 20 s for a 100 ($(result T) ms)" quick
+check "... and the origin saw nothing of it" not headed /echo/expect-big
+
 done_testing
