@@ -86,6 +86,19 @@ check "--rules-program, gRPC: the server saw no call" [ ! -s "$UP/grpc.log" ]
 contains "--rules-program, gRPC: its audit record says HTTP/2" "$(record /test.Echo/Say)" \
 	'"http":"2"'
 
+# --- max_body= on a gRPC call: the 413 is RESOURCE_EXHAUSTED --------------------------------------
+: >"$UP/grpc.log"
+BIGMSG=$(head -c 4000 /dev/zero | tr '\0' x)
+# shellcheck disable=SC2016 # for the jailed shell
+bnd --allow "domain=grpc.test max_body=1K" -- sh -c '
+	echo "SMALL: $($1 $2 client grpc.test:$3 tls default Say small)"
+	echo "BIG: $($1 $2 client grpc.test:$3 tls default Say "$4")"' _ "$PY" "$GRPC_PEER" "$P_GRPC" "$BIGMSG"
+want SMALL "OK said:small" "max_body=1K, gRPC: a small call answers"
+check "max_body=1K, gRPC: a call whose message is past the limit gets RESOURCE_EXHAUSTED ($(result BIG | cut -c1-80))" \
+	matches "$(result BIG)" "^ERR RESOURCE_EXHAUSTED "
+contains "max_body=1K, gRPC: with boundary's message naming the limit" "$(result BIG)" "max_body="
+check "max_body=1K, gRPC: the server took only the small call" [ "$(grep -c Say "$UP/grpc.log")" = 1 ]
+
 # --- --interactive -----------------------------------------------------------------------------
 cat >"$TMPDIR_T/steps" <<'STEPS'
 expect allow other.test? [once/always/deny]
