@@ -24,7 +24,7 @@
 /* Room for a quoted value in a message. */
 #define QLEN 256
 
-#define LOG_SUMMARY_USAGE "log summary [--format table|json] FILE..."
+#define LOG_SUMMARY_USAGE "log summary [--format table|json|markdown] FILE..."
 /* The subcommands that run a proxy, and so take boundary's flags. */
 #define PROXY_CMDS (OPTS_IN(OPTS_CMD_RUN) | OPTS_IN(OPTS_CMD_ATTACH) | OPTS_IN(OPTS_CMD_SERVE))
 

@@ -262,7 +262,17 @@ static int log_summary(const struct opts *o)
 		log_warn("the audit log says %llu records were dropped (its writer could not keep "
 			 "up), so the counts are short",
 			 n);
-	ret = o->log_json ? summary_write_json(s, stdout) : summary_write_table(s, stdout);
+	switch (o->log_format) {
+	case OPTS_LOG_JSON:
+		ret = summary_write_json(s, stdout);
+		break;
+	case OPTS_LOG_MARKDOWN:
+		ret = summary_write_markdown(s, stdout);
+		break;
+	default:
+		ret = summary_write_table(s, stdout);
+		break;
+	}
 	status = ret ? LOG_EXIT_FAILURE : 0;
 	if (ret)
 		log_error("log summary: cannot write the summary: %s", strerror(-ret));

@@ -125,7 +125,7 @@ static void test_help_per_cmd(void **state)
 	assert_non_null(strstr(u, "but --test, --ip, --listen, --hide,"));
 	free(u);
 	u = usage_of(OPTS_CMD_LOG_SUMMARY);
-	assert_non_null(strstr(u, "--format table|json"));
+	assert_non_null(strstr(u, "--format table|json|markdown"));
 	assert_null(strstr(u, "--allow RULE"));
 	free(u);
 	u = usage_of(OPTS_CMD_SERVE);
