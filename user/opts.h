@@ -95,6 +95,7 @@ enum opts_cmd {
 	OPTS_CMD_SERVE,
 	OPTS_CMD_LOG_SUMMARY,
 	OPTS_CMD_ATTACH,
+	OPTS_CMD_RULES_FROM_ENDPOINTS,
 	OPTS__CMD_COUNT,
 };
 
@@ -140,6 +141,8 @@ enum opts_action {
 	OPTS_LOG_SUMMARY,     /* log summary [--format FORMAT] FILE...: read audit logs */
 	OPTS_ATTACH,	      /* attach --cgroup|--container|--systemd-unit: jail a cgroup */
 	OPTS_SERVE,	      /* serve [flags]: the proxy alone, for explicit clients */
+	/* rules from-endpoints LIST...: harden-runner's allowed-endpoints as rules */
+	OPTS_RULES_FROM_ENDPOINTS,
 };
 
 /* log summary --format: for a person, for a program, for a CI job's summary page. */
@@ -260,7 +263,8 @@ struct opts {
 	char *image;		/* --image: an OCI image layout directory */
 	char *image_cache;	/* where --image's layers are unpacked, once */
 
-	char **log_files; /* log summary's files, "-" for stdin; NULL-ended, strings argv's */
+	/* log summary's files (rules from-endpoints' lists), "-" for stdin; NULL-ended, argv's */
+	char **log_files;
 	size_t n_log_files;
 	enum opts_log_format log_format; /* log summary --format */
 
