@@ -10,7 +10,7 @@
 # Reads (main.js sets them from the action's inputs; tests set them directly):
 #   BOUNDARY_ACTION_MODE               audit (--dry-run: nothing refused, all recorded) | block
 #   BOUNDARY_ACTION_ALLOW              boundary rules, one a line (# comments, blank lines skipped)
-#   BOUNDARY_ACTION_ALLOWED_ENDPOINTS  harden-runner's host:port list (boundary rules from-endpoints)
+#   BOUNDARY_ACTION_ALLOWED_ENDPOINTS  harden-runner's host:port list (rules from-endpoints)
 #   BOUNDARY_ACTION_RUNNER_ENDPOINTS   the runner's own hosts, same format; empty: the list in
 #                                      runner-endpoints.txt beside this script; "none": no list
 #   BOUNDARY_ACTION_SECRETS            --secret specs, one a line (values from this environment)
@@ -41,7 +41,10 @@ mode=${BOUNDARY_ACTION_MODE:-audit}
 audit=${BOUNDARY_ACTION_AUDIT_LOG:-$RUNNER_TEMP/boundary-audit}
 case "$mode" in
 audit | block) ;;
-*) die "mode: \"$mode\": use audit (record, refuse nothing) or block (refuse what no rule allows)" ;;
+*)
+	die "mode: \"$mode\": use audit (record, refuse nothing) or block (refuse what no rule" \
+		"allows)"
+	;;
 esac
 [ -e "$state/pid" ] && die "boundary is already jailing this job (one use of the action per job)"
 mkdir -p "$state" "$audit"
