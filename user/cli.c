@@ -24,11 +24,13 @@
 /* Room for a quoted value in a message. */
 #define QLEN 256
 
-#define LOG_SUMMARY_USAGE "log summary [--format table|json] FILE..."
+#define LOG_SUMMARY_USAGE "log summary [--format table|json|markdown] FILE..."
 /* The subcommands that run a proxy, and so take boundary's flags. */
 #define PROXY_CMDS (OPTS_IN(OPTS_CMD_RUN) | OPTS_IN(OPTS_CMD_ATTACH) | OPTS_IN(OPTS_CMD_SERVE))
 
 #define ATTACH_USAGE "attach --cgroup PATH|--container ID|--systemd-unit UNIT [flags]"
+
+#define FROM_ENDPOINTS_USAGE "rules from-endpoints LIST..."
 
 /*
  * The command table, in the order boundary --help lists it. An about text is written with its
@@ -69,6 +71,14 @@ static const struct cli_cmd cmds[OPTS__CMD_COUNT] = {
 			 "started in it\nlater, until stopped: their connections go through "
 			 "boundary's proxy and rules.",
 			 CLI_ARGS_NO_COMMAND, true, OPTS_ATTACH},
+    [OPTS_CMD_RULES_FROM_ENDPOINTS] = {OPTS_CMD_RULES_FROM_ENDPOINTS, "rules from-endpoints",
+				       FROM_ENDPOINTS_USAGE, "harden-runner's list as rules",
+				       "Prints harden-runner's allowed-endpoints list (host:port "
+				       "entries, *. wildcards,\nseparated by white space; - reads "
+				       "standard input) as boundary rules, one a\nline: "
+				       "api.github.com:443 becomes \"domain=api.github.com "
+				       "port=443\". Reads no\nconfig file.",
+				       CLI_ARGS_LISTS, false, OPTS_RULES_FROM_ENDPOINTS},
 };
 
 const struct cli_cmd *cli_cmds(size_t *n)
@@ -241,7 +251,7 @@ static void parse_test(struct opts *o, const char *arg, int argc, char *argv[])
 static int parse_flags(struct opts *o, enum opts_cmd cmd, int argc, char *argv[], int *end,
 		       bool *dashdash, char *err, size_t errlen)
 {
-	bool files = cmds[cmd].args == CLI_ARGS_FILES;
+	bool files = cmds[cmd].args == CLI_ARGS_FILES || cmds[cmd].args == CLI_ARGS_LISTS;
 	struct option lo[OPTS__COUNT + 1];
 	const struct opts_def *defs, *d;
 	char who[64];
@@ -372,7 +382,7 @@ static int parse_cmd(struct opts *o, enum opts_cmd cmd, int argc, char *argv[], 
 	int end, ret;
 
 	o->cmd = cmd;
-	if (c->args == CLI_ARGS_FILES) {
+	if (c->args == CLI_ARGS_FILES || c->args == CLI_ARGS_LISTS) {
 		/* At most argc - 1 files, and a NULL after them. */
 		free(o->log_files);
 		o->n_log_files = 0;
@@ -393,6 +403,17 @@ static int parse_cmd(struct opts *o, enum opts_cmd cmd, int argc, char *argv[], 
 			snprintf(err, errlen,
 				 "%s needs an audit log to read (usage: boundary %s; - reads "
 				 "standard input)",
+				 c->name, c->usage);
+			return -EINVAL;
+		}
+		break;
+	case CLI_ARGS_LISTS:
+		while (end < argc)
+			o->log_files[o->n_log_files++] = argv[end++];
+		if (o->n_log_files == 0) {
+			snprintf(err, errlen,
+				 "%s needs a list to read (usage: boundary %s; - reads standard "
+				 "input)",
 				 c->name, c->usage);
 			return -EINVAL;
 		}

@@ -3,6 +3,7 @@
  * main.c: boundary's entry point. Reads the options (config_load), sets the log level, then runs
  * the one function its action table names for what they ask: print the version, a help or a
  * config template; decide --test URLs against the rules; summarise audit logs (log summary);
+ * print harden-runner's allowed-endpoints as rules (rules from-endpoints);
  * jail a cgroup that already exists until stopped (attach: jail_attach); serve the proxy alone;
  * or hand the command to the jail (jail_run) and exit with its status. It owns the exit status
  * convention (the command's own, 128+N for signal N, 125 for boundary's own failures, 126/127
@@ -23,6 +24,7 @@
 #include "rules/rules.h"
 #include "user/cli.h"
 #include "user/config.h"
+#include "user/endpoints.h"
 #include "user/explicit.h"
 #include "user/fsview.h"
 #include "user/jail.h"
@@ -214,6 +216,77 @@ static int cleanup(const struct opts *o)
 	return 0;
 }
 
+/* The longest allowed-endpoints list read from standard input. */
+#define ENDPOINTS_STDIN_MAX (1024 * 1024)
+
+/*
+ * boundary rules from-endpoints: each list (or standard input for "-") converted whole before
+ * anything is printed, so a list with a bad entry prints no rules at all: a CI step that pipes
+ * them into a policy fails instead of running with half of them.
+ */
+static int rules_from_endpoints(const struct opts *o)
+{
+	char rule[ENDPOINTS_RULE_MAX], err[1024], *in = NULL, *out = NULL;
+	size_t i, pos, len = 0, out_len = 0;
+	int status = LOG_EXIT_FAILURE, ret;
+	const char *list;
+	FILE *mem;
+
+	mem = open_memstream(&out, &out_len);
+	if (!mem)
+		fatal("out of memory");
+	for (i = 0; i < o->n_log_files; i++) {
+		list = o->log_files[i];
+		if (strcmp(list, "-") == 0 && !in) {
+			in = calloc(1, ENDPOINTS_STDIN_MAX + 1);
+			if (!in)
+				fatal("out of memory");
+			len = fread(in, 1, ENDPOINTS_STDIN_MAX + 1, stdin);
+			if (ferror(stdin) || len > ENDPOINTS_STDIN_MAX || memchr(in, '\0', len)) {
+				log_error("rules from-endpoints: standard input is %s",
+					  ferror(stdin) ? "unreadable"
+					  : len > ENDPOINTS_STDIN_MAX
+					      ? "longer than 1 MiB: not a list of endpoints"
+					      : "not text (a NUL byte)");
+				goto out;
+			}
+			list = in;
+		} else if (strcmp(list, "-") == 0) {
+			list = in;
+		}
+		pos = 0;
+		while ((ret = endpoints_next(list, &pos, rule, sizeof(rule), err, sizeof(err))) ==
+		       1)
+			fprintf(mem, "%s\n", rule);
+		if (ret == -ENOMEM)
+			fatal("out of memory");
+		if (ret < 0) {
+			/* Which list, when there are several: standard input, or the Nth. */
+			if (strcmp(o->log_files[i], "-") == 0)
+				log_error("rules from-endpoints: standard input, %s", err);
+			else if (o->n_log_files > 1)
+				log_error("rules from-endpoints: list %zu, %s", i + 1, err);
+			else
+				log_error("rules from-endpoints: %s", err);
+			goto out;
+		}
+	}
+	if (fclose(mem) != 0)
+		fatal("out of memory");
+	mem = NULL;
+	if (fwrite(out, 1, out_len, stdout) != out_len || fflush(stdout) != 0) {
+		log_error_errno("rules from-endpoints: cannot write the rules");
+		goto out;
+	}
+	status = 0;
+out:
+	if (mem)
+		fclose(mem);
+	free(out);
+	free(in);
+	return status;
+}
+
 /*
  * boundary log summary: every file is read before anything is written, so a file that cannot be
  * read stops the summary instead of leaving one that silently misses it.
@@ -262,7 +335,17 @@ static int log_summary(const struct opts *o)
 		log_warn("the audit log says %llu records were dropped (its writer could not keep "
 			 "up), so the counts are short",
 			 n);
-	ret = o->log_json ? summary_write_json(s, stdout) : summary_write_table(s, stdout);
+	switch (o->log_format) {
+	case OPTS_LOG_JSON:
+		ret = summary_write_json(s, stdout);
+		break;
+	case OPTS_LOG_MARKDOWN:
+		ret = summary_write_markdown(s, stdout);
+		break;
+	default:
+		ret = summary_write_table(s, stdout);
+		break;
+	}
 	status = ret ? LOG_EXIT_FAILURE : 0;
 	if (ret)
 		log_error("log summary: cannot write the summary: %s", strerror(-ret));
@@ -418,6 +501,7 @@ static int (*const actions[])(const struct opts *o) = {
     [OPTS_LOG_SUMMARY] = log_summary,
     [OPTS_ATTACH] = attach,
     [OPTS_SERVE] = serve,
+    [OPTS_RULES_FROM_ENDPOINTS] = rules_from_endpoints,
 };
 
 int main(int argc, char *argv[])

@@ -227,9 +227,9 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			      "BOUNDARY_RESOLVE_ON_HOST", "resolve_on_host", OPTS_T_BOOL, "false",
 			      NULL, "resolve names and connect from the host, not the netns", false,
 			      F(resolve_on_host), OPTS_IN(OPTS_CMD_ATTACH)},
-    [OPTS_FORMAT] = {OPTS_FORMAT, "format", 0, NULL, NULL, OPTS_T_FORMAT, "table", "table|json",
-		     "write the summary as a table or as JSON", false, F(log_json),
-		     OPTS_IN(OPTS_CMD_LOG_SUMMARY)},
+    [OPTS_FORMAT] = {OPTS_FORMAT, "format", 0, NULL, NULL, OPTS_T_FORMAT, "table",
+		     "table|json|markdown", "write the summary as a table, JSON or Markdown", false,
+		     F(log_format), OPTS_IN(OPTS_CMD_LOG_SUMMARY)},
     [OPTS_TEST_EXE] = {OPTS_TEST_EXE, "exe", 0, NULL, NULL, OPTS_T_STRING, NULL, "PATH",
 		       "--test: the requests come from program PATH (exe= rules)", false,
 		       F(test_exe), OPTS_IN(OPTS_CMD_RUN)},
@@ -746,6 +746,7 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 	void *field = (char *)o + d->off;
 	bool store = src >= o->src[d->id];
 	struct opts_user user;
+	enum opts_log_format fmt;
 	enum log_level level;
 	char q[QLEN];
 	uint16_t port;
@@ -815,10 +816,16 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		}
 		break;
 	case OPTS_T_FORMAT:
-		if (strcmp(value, "table") != 0 && strcmp(value, "json") != 0)
-			return refuse(err, errlen, who, q, "use table or json");
+		if (strcmp(value, "table") == 0)
+			fmt = OPTS_LOG_TABLE;
+		else if (strcmp(value, "json") == 0)
+			fmt = OPTS_LOG_JSON;
+		else if (strcmp(value, "markdown") == 0)
+			fmt = OPTS_LOG_MARKDOWN;
+		else
+			return refuse(err, errlen, who, q, "use table, json or markdown");
 		if (store)
-			*(bool *)field = strcmp(value, "json") == 0;
+			*(enum opts_log_format *)field = fmt;
 		break;
 	case OPTS_T_USER:
 		ret = resolve_user(value, &user, who, err, errlen);

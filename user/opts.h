@@ -95,6 +95,7 @@ enum opts_cmd {
 	OPTS_CMD_SERVE,
 	OPTS_CMD_LOG_SUMMARY,
 	OPTS_CMD_ATTACH,
+	OPTS_CMD_RULES_FROM_ENDPOINTS,
 	OPTS__CMD_COUNT,
 };
 
@@ -117,7 +118,7 @@ enum opts_type {
 	OPTS_T_PATHS,	  /* struct opts_list of paths (absolute, ~/..., or relative); env: A:B */
 	OPTS_T_BINDS,	  /* struct opts_list of SRC:DST[:ro|:rw], both absolute */
 	OPTS_T_TEST,	  /* --test [METHOD] URL, command line only */
-	OPTS_T_FORMAT,	  /* bool, true for "json", false for "table" */
+	OPTS_T_FORMAT,	  /* enum opts_log_format: "table", "json" or "markdown" */
 	OPTS_T_ACTION,	  /* --version, --help */
 };
 
@@ -137,9 +138,18 @@ enum opts_action {
 	OPTS_VERSION_SHOW,    /* --version */
 	OPTS_GENERATE_CONFIG, /* the generate-config subcommand */
 	OPTS_CLEANUP,	      /* the cleanup subcommand: reap stale jails */
-	OPTS_LOG_SUMMARY,     /* log summary [--format table|json] FILE...: read audit logs */
+	OPTS_LOG_SUMMARY,     /* log summary [--format FORMAT] FILE...: read audit logs */
 	OPTS_ATTACH,	      /* attach --cgroup|--container|--systemd-unit: jail a cgroup */
 	OPTS_SERVE,	      /* serve [flags]: the proxy alone, for explicit clients */
+	/* rules from-endpoints LIST...: harden-runner's allowed-endpoints as rules */
+	OPTS_RULES_FROM_ENDPOINTS,
+};
+
+/* log summary --format: for a person, for a program, for a CI job's summary page. */
+enum opts_log_format {
+	OPTS_LOG_TABLE = 0,
+	OPTS_LOG_JSON,
+	OPTS_LOG_MARKDOWN,
 };
 
 enum opts_jail {
@@ -253,9 +263,10 @@ struct opts {
 	char *image;		/* --image: an OCI image layout directory */
 	char *image_cache;	/* where --image's layers are unpacked, once */
 
-	char **log_files; /* log summary's files, "-" for stdin; NULL-ended, strings argv's */
+	/* log summary's files (rules from-endpoints' lists), "-" for stdin; NULL-ended, argv's */
+	char **log_files;
 	size_t n_log_files;
-	bool log_json; /* log summary --format json */
+	enum opts_log_format log_format; /* log summary --format */
 
 	/* attach: exactly one of the three names the cgroup; all owned */
 	char *attach_cgroup;	    /* --cgroup: a cgroup2 directory, or a path relative to it */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * summary.c: `boundary log summary` (summary.h). Owns the rows (one per host, or per host and
- * port for a connection not read as HTTP), the hash table that finds them, reading lines from a FILE and the two
- * outputs. What a line means as JSON is auditlog.c's business; whether a suggested rule is one,
+ * port for a connection not read as HTTP), the hash table that finds them, reading lines from a FILE and the three
+ * outputs (a table, JSON, Markdown for a CI job's summary). What a line means as JSON is auditlog.c's business; whether a suggested rule is one,
  * the rules engine's.
  */
 #include "user/summary.h"
@@ -704,6 +704,216 @@ int summary_write_table(struct summary *s, FILE *out)
 			why = shown(r->why_not, &cols);
 			fprintf(out, "  %s\n      %s\n", r->shown, why);
 			free(why);
+		}
+	}
+out:
+	fflush(out);
+	return ferror(out) ? -EIO : 0;
+}
+
+/*
+ * s for a Markdown table cell or list item, as GitHub renders $GITHUB_STEP_SUMMARY: control
+ * characters as \xNN (shown()), then every character Markdown or HTML gives a meaning escaped,
+ * so a host name chosen by whoever runs the server ("a|b", "<img src=x>", "[x](y)") is text and
+ * never a cell break, a tag, a link or emphasis. < > & become entities (GitHub passes some HTML
+ * through); the rest get a backslash, which CommonMark allows before any ASCII punctuation.
+ */
+static void put_md(FILE *out, const char *s)
+{
+	size_t cols;
+	char *t = shown(s, &cols);
+	const char *p;
+
+	for (p = t; *p; p++) {
+		switch (*p) {
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '\\':
+		case '|':
+		case '`':
+		case '*':
+		case '_':
+		case '[':
+		case ']':
+		case '~':
+		case '#':
+		case '!':
+			fputc('\\', out);
+			fputc(*p, out);
+			break;
+		default:
+			fputc(*p, out);
+			break;
+		}
+	}
+	free(t);
+}
+
+/* The row's processes for a cell: all of them kept, ", " between, then "+more" if some were not. */
+static void put_md_processes(FILE *out, const struct row *r)
+{
+	size_t i;
+
+	if (r->n_comms == 0) {
+		fputs("-", out);
+		return;
+	}
+	for (i = 0; i < r->n_comms; i++) {
+		if (i)
+			fputs(", ", out);
+		put_md(out, r->comms[i]);
+	}
+	if (r->more_comms)
+		fputs(", and more", out);
+}
+
+/*
+ * A rule goes into a fenced block as it is: only one with no backtick and no control character
+ * (a rule boundary accepts has neither; this is the guard that the fence cannot be closed).
+ */
+static bool fence_safe(const char *rule)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)rule; *p; p++) {
+		if (*p == '`' || *p < 0x20 || *p == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+int summary_write_markdown(struct summary *s, FILE *out)
+{
+	unsigned long long allowed = 0, refused = 0, would = 0;
+	size_t i, n_rule = 0, n_exe = 0, n_no_rule = 0, n_secret = 0, n_large = 0;
+	bool any_exe = false;
+	struct row *r;
+
+	prepare(s);
+	fputs("### boundary: the job's network\n\n", out);
+	if (s->n == 0) {
+		fputs("The audit log records no decision.\n", out);
+		goto out;
+	}
+	for (i = 0; i < s->n; i++) {
+		r = &s->rows[i];
+		allowed += r->allowed;
+		refused += r->refused;
+		would += r->would;
+		any_exe |= r->exe != NULL;
+		n_rule += r->allow != NULL && fence_safe(r->allow);
+		n_exe += r->allow_exe != NULL && fence_safe(r->allow_exe);
+		n_no_rule += unwanted(r) && !r->allow;
+		n_secret += r->secret > 0;
+		n_large += r->too_large > 0;
+	}
+	fprintf(out, "%llu request%s allowed, %llu refused", allowed, allowed == 1 ? "" : "s",
+		refused);
+	if (would)
+		fprintf(out, ", %llu let through by audit mode (--dry-run) that the rules refuse",
+			would);
+	fputs(".\n\n", out);
+	/* WOULD-REFUSE and EXECUTABLE only when some row has one, as in the table. */
+	fputs(would ? "| Host | Allowed | Refused | Would be refused | DNS | Processes |"
+		    : "| Host | Allowed | Refused | DNS | Processes |",
+	      out);
+	fputs(any_exe ? " Executable |\n" : "\n", out);
+	fputs(would ? "|---|--:|--:|--:|--:|---|" : "|---|--:|--:|--:|---|", out);
+	fputs(any_exe ? "---|\n" : "\n", out);
+	for (i = 0; i < s->n; i++) {
+		r = &s->rows[i];
+		fputs("| ", out);
+		/* The host as the table shows it, with the port of a stream row. */
+		put_md(out, r->shown);
+		fprintf(out, " | %llu | %llu | ", r->allowed, r->refused);
+		if (would)
+			fprintf(out, "%llu | ", r->would);
+		if (r->stream)
+			fputs("- | ", out);
+		else
+			fprintf(out, "%llu | ", r->dns);
+		put_md_processes(out, r);
+		if (any_exe) {
+			fputs(" | ", out);
+			if (r->exe)
+				put_md(out, r->exe);
+			else
+				fputs("-", out);
+		}
+		fputs(" |\n", out);
+	}
+	if (n_rule) {
+		fputs(would
+			  ? "\nTo allow what was refused, or what audit mode let through that the "
+			    "rules refuse, add to the action's `allow:` (one rule a line):\n"
+			  : "\nTo allow what was refused, add to the action's `allow:` (one rule a "
+			    "line):\n",
+		      out);
+		fputs("\n```yaml\nallow: |\n", out);
+		for (i = 0; i < s->n; i++) {
+			if (s->rows[i].allow && fence_safe(s->rows[i].allow))
+				fprintf(out, "  %s\n", s->rows[i].allow);
+		}
+		fputs("```\n", out);
+	}
+	if (n_exe) {
+		fputs("\nOr, for the one program that made every request there (`exe=`):\n"
+		      "\n```yaml\nallow: |\n",
+		      out);
+		for (i = 0; i < s->n; i++) {
+			if (s->rows[i].allow_exe && fence_safe(s->rows[i].allow_exe))
+				fprintf(out, "  %s\n", s->rows[i].allow_exe);
+		}
+		fputs("```\n", out);
+	}
+	if (n_secret) {
+		fputs(
+		    "\nA secret's placeholder was refused on its way to another host (no rule lets "
+		    "it out; if the host should receive the secret, add its domain to the "
+		    "secret's line):\n\n",
+		    out);
+		for (i = 0; i < s->n; i++) {
+			r = &s->rows[i];
+			if (!r->secret)
+				continue;
+			fputs("- ", out);
+			put_md(out, r->shown);
+			fprintf(out, ": %llu, secret ", r->secret);
+			put_md(out, r->secret_name);
+			fputs(r->secret > 1 ? " and maybe others\n" : "\n", out);
+		}
+	}
+	if (n_large) {
+		fputs("\nA body larger than the `max_body=` of the rule that allows it was refused "
+		      "(413; raise that rule's `max_body=` to send it):\n\n",
+		      out);
+		for (i = 0; i < s->n; i++) {
+			r = &s->rows[i];
+			if (!r->too_large)
+				continue;
+			fputs("- ", out);
+			put_md(out, r->shown);
+			fprintf(out, ": %llu\n", r->too_large);
+		}
+	}
+	if (n_no_rule) {
+		fputs("\nNo rule this boundary accepts can admit these:\n\n", out);
+		for (i = 0; i < s->n; i++) {
+			r = &s->rows[i];
+			if (!unwanted(r) || r->allow)
+				continue;
+			fputs("- ", out);
+			put_md(out, r->shown);
+			fputs(": ", out);
+			put_md(out, r->why_not);
+			fputc('\n', out);
 		}
 	}
 out:

@@ -6,7 +6,8 @@
  * and refused and the DNS lookups of its name; a connection not read as HTTP ("kind" "tcp", or
  * "tls" spliced by a stream rule) counts for its host and port. "end" records (an allowed exchange finishing) are not decisions and
  * count for nothing. It then writes a table for a person, refused hosts first, with the --allow
- * lines that would admit them, or the same as one JSON document for a program. Each suggested
+ * lines that would admit them, the same as one JSON document for a program, or as Markdown for a
+ * CI job's summary. Each suggested
  * line is checked with the rules engine: a line boundary would refuse is never suggested.
  */
 #ifndef BOUNDARY_USER_SUMMARY_H
@@ -50,5 +51,15 @@ unsigned long long summary_dropped(const struct summary *s);
  */
 int summary_write_table(struct summary *s, FILE *out);
 int summary_write_json(struct summary *s, FILE *out);
+
+/*
+ * Writes Markdown for a CI job's summary ($GITHUB_STEP_SUMMARY, a merge request's note): a
+ * heading, the totals, one table row per host (refused first), the rules that would admit the
+ * refused as a fenced `allow: |` block ready to paste into the GitHub Action's input, and what no
+ * rule would change. Every name from the records (hosts, processes, executables, reasons) is
+ * escaped, so none can be read as markup or HTML. Returns 0, or -EIO when out could not be
+ * written.
+ */
+int summary_write_markdown(struct summary *s, FILE *out);
 
 #endif /* BOUNDARY_USER_SUMMARY_H */

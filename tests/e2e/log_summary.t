@@ -3,7 +3,7 @@
 #
 # log_summary.t: `boundary log summary` end to end: a crafted audit log (every event and kind,
 # lines that are not records, a host one executable made every request to) read as a file and from standard input, the exact table and the
-# JSON (read back with python3's json), and the errors a person gets. Needs no privileges; one
+# JSON (read back with python3's json), the Markdown for a CI job's summary, and the errors a person gets. Needs no privileges; one
 # last case, as root, summarises the audit log of a real jailed run.
 . "$(dirname "$0")/../lib/tap.sh"
 
@@ -118,6 +118,55 @@ check "an empty log is an empty JSON summary" \
 run_b log summary /dev/null
 check "an empty log says so in the table" [ "$out" = "The audit log records no decision." ]
 
+# --- Markdown, for a CI job's summary ------------------------------------------------------------
+
+run_b log summary --format markdown "$LOG"
+expect_rc "--format markdown exits 0" 0
+cat >"$TMPDIR_T/md.want" <<'EOF'
+### boundary: the job's network
+
+3 requests allowed, 6 refused.
+
+| Host | Allowed | Refused | DNS | Processes | Executable |
+|---|--:|--:|--:|---|---|
+| evil.test | 0 | 2 | 0 | curl, node | - |
+| 10.9.8.7:5432 | 0 | 1 | - | psql | - |
+| \[2001:db8::1\] | 0 | 1 | 0 | curl | - |
+| db.test:5432 | 0 | 1 | - | psql | - |
+| tunnel.test | 0 | 1 | 0 | git | /usr/bin/git |
+| api.example.com | 2 | 0 | 1 | curl, python3 | - |
+| mail.test:993 | 1 | 0 | - | fetchmail | - |
+
+To allow what was refused, add to the action's `allow:` (one rule a line):
+
+```yaml
+allow: |
+  domain=evil.test
+  domain=10.9.8.7 port=5432
+  domain=[2001:db8::1]
+  domain=db.test port=5432
+  domain=tunnel.test
+```
+
+Or, for the one program that made every request there (`exe=`):
+
+```yaml
+allow: |
+  exe=/usr/bin/git domain=tunnel.test
+```
+EOF
+same_as "the Markdown: totals, a row per host in the table's order, the allow: blocks" \
+	"$TMPDIR_T/md.want"
+# A host and a process named by whoever runs them cannot add markup or HTML to the page.
+printf '%s\n' '{"event":"request","decision":"deny","kind":"http","host":"<img src=x onerror=alert(1)>|x","comm":"a|`b`","pid":1}' >"$TMPDIR_T/hostile.jsonl"
+run_b log summary --format markdown "$TMPDIR_T/hostile.jsonl"
+contains "a hostile host is text in its cell" "$out" \
+	'| &lt;img src=x onerror=alert(1)&gt;\|x | 0 | 1 | 0 | a\|\`b\` |'
+check "and no < is left anywhere" not grep -q '<' <<<"$out"
+run_b log summary --format markdown /dev/null
+check "an empty log says so in Markdown" \
+	[ "$out" = $'### boundary: the job\'s network\n\nThe audit log records no decision.' ]
+
 # --- errors --------------------------------------------------------------------------------------
 
 run_b log summary "$LOG" "$TMPDIR_T/missing.jsonl"
@@ -134,7 +183,7 @@ contains "a directory is said to be one" "$err" \
 run_b log
 expect_rc "log alone exits 125" 125
 contains "log alone names the subcommand" "$err" \
-	"boundary: log needs a subcommand (usage: boundary log summary [--format table|json] FILE...)"
+	"boundary: log needs a subcommand (usage: boundary log summary [--format table|json|markdown] FILE...)"
 run_b log sumary "$LOG"
 expect_rc "a misspelt log subcommand exits 125" 125
 contains "a misspelt log subcommand gets a suggestion" "$err" \
@@ -148,10 +197,10 @@ contains "log summary with no file says how to read stdin" "$err" "- reads stand
 run_b log summary --format yaml "$LOG"
 expect_rc "an unknown format exits 125" 125
 contains "an unknown format names the two" "$err" \
-	'boundary: log summary: --format "yaml": use table or json'
+	'boundary: log summary: --format "yaml": use table, json or markdown'
 
 run_b --help
-contains "--help names log summary" "$out" "boundary log summary [--format table|json] FILE..."
+contains "--help names log summary" "$out" "boundary log summary [--format table|json|markdown] FILE..."
 
 # --- a real audit log --------------------------------------------------------------------------
 

@@ -76,6 +76,23 @@ static void test_table(void **state)
 	}
 }
 
+/* rules from-endpoints: its lists in order, "-" among them, and none is an error. */
+static void test_rules_from_endpoints(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("rules", "from-endpoints", "a.test:443 b.test:80", "-", NULL), 0);
+	assert_int_equal(o.action, OPTS_RULES_FROM_ENDPOINTS);
+	assert_int_equal(o.n_log_files, 2);
+	assert_string_equal(o.log_files[0], "a.test:443 b.test:80");
+	assert_string_equal(o.log_files[1], "-");
+	assert_int_equal(parse("rules", "from-endpoints", NULL), -EINVAL);
+	assert_int_equal(parse("rules", "from-endpoints", "--allow", "x", "a:1", NULL), -EINVAL);
+	assert_int_equal(parse("rules", "to-endpoints", "a:1", NULL), -EINVAL);
+	/* It reads no config file: a policy's rules have nothing to do with the conversion. */
+	assert_int_equal(parse("rules", "from-endpoints", "a:1", NULL), 0);
+	assert_false(cli_reads_config(&o));
+}
+
 /* Every subcommand answers --help and -h with its own usage, and an 80-column screen. */
 static void test_help_per_cmd(void **state)
 {
@@ -125,7 +142,7 @@ static void test_help_per_cmd(void **state)
 	assert_non_null(strstr(u, "but --test, --ip, --listen, --hide,"));
 	free(u);
 	u = usage_of(OPTS_CMD_LOG_SUMMARY);
-	assert_non_null(strstr(u, "--format table|json"));
+	assert_non_null(strstr(u, "--format table|json|markdown"));
 	assert_null(strstr(u, "--allow RULE"));
 	free(u);
 	u = usage_of(OPTS_CMD_SERVE);
@@ -246,9 +263,13 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_table),     cmocka_unit_test(test_help_per_cmd),
-	    cmocka_unit_test(test_not_taken), cmocka_unit_test(test_did_you_mean),
-	    cmocka_unit_test(test_attach),    cmocka_unit_test(test_no_arguments),
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_help_per_cmd),
+	    cmocka_unit_test(test_not_taken),
+	    cmocka_unit_test(test_did_you_mean),
+	    cmocka_unit_test(test_attach),
+	    cmocka_unit_test(test_no_arguments),
+	    cmocka_unit_test(test_rules_from_endpoints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);

@@ -726,19 +726,19 @@ static void test_log_summary_word(void **state)
 	assert_int_equal(o.n_log_files, 1);
 	assert_string_equal(o.log_files[0], "a.jsonl");
 	assert_null(o.log_files[1]);
-	assert_false(o.log_json);
+	assert_int_equal(o.log_format, OPTS_LOG_TABLE);
 	/* Flags before, between and after the files; "-" is a file, "--" ends the flags. */
 	assert_int_equal(load("--log-level", "info", "log", "summary", "a", "--format", "json", "-",
 			      "--format=table", "--", "--format", NULL),
 			 0);
 	assert_int_equal(o.action, OPTS_LOG_SUMMARY);
-	assert_false(o.log_json);
+	assert_int_equal(o.log_format, OPTS_LOG_TABLE);
 	assert_int_equal(o.n_log_files, 3);
 	assert_string_equal(o.log_files[0], "a");
 	assert_string_equal(o.log_files[1], "-");
 	assert_string_equal(o.log_files[2], "--format");
 	assert_int_equal(load("log", "summary", "--format=json", "a", NULL), 0);
-	assert_true(o.log_json);
+	assert_int_equal(o.log_format, OPTS_LOG_JSON);
 	/* A broken config file does not stop it: it reads none. */
 	write_config(cfgpath, "bogus: 1\n");
 	assert_int_equal(load("log", "summary", "a", NULL), 0);
@@ -751,20 +751,23 @@ static void test_log_summary_word(void **state)
 
 	assert_int_equal(load("log", NULL), -EINVAL);
 	assert_string_equal(err, "log needs a subcommand (usage: boundary log summary "
-				 "[--format table|json] FILE...)");
+				 "[--format table|json|markdown] FILE...)");
 	assert_int_equal(load("log", "sumary", "a", NULL), -EINVAL);
 	assert_string_equal(err, "unknown log subcommand \"sumary\" (did you mean summary?)");
 	assert_int_equal(load("log", "tail", NULL), -EINVAL);
 	assert_string_equal(err, "unknown log subcommand \"tail\" (the one there is: boundary log "
-				 "summary [--format table|json] FILE...)");
+				 "summary [--format table|json|markdown] FILE...)");
 	assert_int_equal(load("log", "summary", NULL), -EINVAL);
 	assert_non_null(strstr(err, "log summary needs an audit log to read"));
 	assert_int_equal(load("log", "summary", "--format", "json", NULL), -EINVAL);
 	assert_non_null(strstr(err, "log summary needs an audit log to read"));
 	assert_int_equal(load("log", "summary", "a", "--format", NULL), -EINVAL);
-	assert_string_equal(err, "log summary: --format needs a value (--format table|json)");
+	assert_string_equal(err,
+			    "log summary: --format needs a value (--format table|json|markdown)");
 	assert_int_equal(load("log", "summary", "--format", "yaml", "a", NULL), -EINVAL);
-	assert_string_equal(err, "log summary: --format \"yaml\": use table or json");
+	assert_string_equal(err, "log summary: --format \"yaml\": use table, json or markdown");
+	assert_int_equal(load("log", "summary", "--format", "markdown", "a", NULL), 0);
+	assert_int_equal(o.log_format, OPTS_LOG_MARKDOWN);
 	assert_int_equal(load("log", "summary", "--json", "a", NULL), -EINVAL);
 	assert_string_equal(err,
 			    "log summary: unknown flag --json (see boundary log summary --help)");

@@ -422,6 +422,146 @@ static void test_too_large(void **state)
 	summary_free(s);
 }
 
+/* The Markdown of s; the caller frees it. */
+static char *markdown(struct summary *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(summary_write_markdown(s, f), 0);
+	fclose(f);
+	return buf;
+}
+
+/* got and want compared a line at a time: the first line that differs is the one named. */
+static void check_lines(const char *got, const char *want)
+{
+	const char *g = got, *w = want, *ge, *we;
+	int line = 1;
+
+	for (;; line++) {
+		ge = strchrnul(g, '\n');
+		we = strchrnul(w, '\n');
+		if (ge - g != we - w || memcmp(g, w, (size_t)(ge - g)) != 0 || !*ge != !*we)
+			fail_msg("line %d:\n got: %.*s\nwant: %.*s\n(all of it:\n%s)", line,
+				 (int)(ge - g), g, (int)(we - w), w, got);
+		if (!*ge)
+			break;
+		g = ge + 1;
+		w = we + 1;
+	}
+}
+
+/*
+ * An audit mode (--dry-run) log as the GitHub Action's summary shows it: totals, a row per host
+ * with its processes and executable, and the allow: block for what the rules would refuse.
+ */
+static void test_markdown(void **state)
+{
+	const char *log =
+	    "{\"event\":\"request\",\"decision\":\"allow\",\"kind\":\"https\",\"host\":"
+	    "\"api.example.com\",\"rule\":\"domain=api.example.com\",\"pid\":7,\"comm\":\"curl\","
+	    "\"exe\":\"/usr/bin/curl\"}\n"
+	    "{\"event\":\"request\",\"decision\":\"allow\",\"kind\":\"https\",\"host\":"
+	    "\"new.test\",\"would_deny\":true,\"pid\":7,\"comm\":\"curl\",\"exe\":\"/usr/bin/"
+	    "curl\"}\n"
+	    "{\"event\":\"request\",\"decision\":\"allow\",\"kind\":\"tcp\",\"host\":"
+	    "\"db.test\",\"port\":5432,\"would_deny\":true,\"pid\":8,\"comm\":\"psql\"}\n"
+	    "{\"event\":\"request\",\"decision\":\"deny\",\"kind\":\"http\",\"host\":"
+	    "\"evil.test\",\"pid\":9,\"comm\":\"python3\"}\n";
+	struct summary *s = read_log(log);
+	char *md;
+
+	(void)state;
+	md = markdown(s);
+	check_lines(md, "### boundary: the job's network\n"
+			"\n"
+			"1 request allowed, 1 refused, 2 let through by audit mode (--dry-run) "
+			"that the rules refuse.\n"
+			"\n"
+			"| Host | Allowed | Refused | Would be refused | DNS | Processes | "
+			"Executable |\n"
+			"|---|--:|--:|--:|--:|---|---|\n"
+			"| db.test:5432 | 0 | 0 | 1 | - | psql | - |\n"
+			"| evil.test | 0 | 1 | 0 | 0 | python3 | - |\n"
+			"| new.test | 0 | 0 | 1 | 0 | curl | /usr/bin/curl |\n"
+			"| api.example.com | 1 | 0 | 0 | 0 | curl | /usr/bin/curl |\n"
+			"\n"
+			"To allow what was refused, or what audit mode let through that the rules "
+			"refuse, add to the action's `allow:` (one rule a line):\n"
+			"\n"
+			"```yaml\n"
+			"allow: |\n"
+			"  domain=db.test port=5432\n"
+			"  domain=evil.test\n"
+			"  domain=new.test\n"
+			"```\n"
+			"\n"
+			"Or, for the one program that made every request there (`exe=`):\n"
+			"\n"
+			"```yaml\n"
+			"allow: |\n"
+			"  exe=/usr/bin/curl domain=new.test\n"
+			"```\n");
+	free(md);
+	summary_free(s);
+}
+
+/*
+ * Names come from whoever runs the servers and the programs: none may be read as a cell break, a
+ * tag, code, emphasis or a link, and none is proposed in the allow: block unless it is a rule.
+ */
+static void test_markdown_escapes(void **state)
+{
+	const char *log = REQ("deny", "http", "a|b`c*d_e<img src=x>[l](j:x).test", "ev|l<script>")
+	    REQ("deny", "http", "x\\u001b[31m.test", "a_b") REQ("allow", "http", "ok.test", "*");
+	struct summary *s = read_log(log);
+	const char *p;
+	char *md;
+
+	(void)state;
+	md = markdown(s);
+	check_lines(md,
+		    "### boundary: the job's network\n"
+		    "\n"
+		    "1 request allowed, 2 refused.\n"
+		    "\n"
+		    "| Host | Allowed | Refused | DNS | Processes |\n"
+		    "|---|--:|--:|--:|---|\n"
+		    "| a\\|b\\`c\\*d\\_e&lt;img src=x&gt;\\[l\\](j:x).test | 0 | 1 | 0 | "
+		    "ev\\|l&lt;script&gt; |\n"
+		    "| x\\\\x1b\\[31m.test | 0 | 1 | 0 | a\\_b |\n"
+		    "| ok.test | 1 | 0 | 0 | \\* |\n"
+		    "\n"
+		    "No rule this boundary accepts can admit these:\n"
+		    "\n"
+		    "- a\\|b\\`c\\*d\\_e&lt;img src=x&gt;\\[l\\](j:x).test: \"domain=a\\|b\\`c\\*d"
+		    "\\_e&lt;img src=x&gt;\\[l\\](j:x).test\": '\\|' cannot be part of a domain\n"
+		    "- x\\\\x1b\\[31m.test: \"domain=x\\\\x1b\\[31m.test\": '\\\\x1b' cannot "
+		    "be part of a domain\n");
+	/* No raw tag anywhere, and every | not a cell's edge is escaped. */
+	assert_null(strchr(md, '<'));
+	for (p = strchr(md, '|'); p; p = strchr(p + 1, '|'))
+		assert_true(p[-1] == '\\' || p[-1] == ' ' || p[-1] == '\n' || p[-1] == '-' ||
+			    p[-1] == ':');
+	free(md);
+	summary_free(s);
+}
+
+static void test_markdown_empty(void **state)
+{
+	struct summary *s = read_log("");
+	char *md;
+
+	(void)state;
+	md = markdown(s);
+	check_lines(md, "### boundary: the job's network\n\nThe audit log records no decision.\n");
+	free(md);
+	summary_free(s);
+}
+
 static void test_empty(void **state)
 {
 	struct summary *s = read_log("");
@@ -446,6 +586,9 @@ int main(void)
 	    cmocka_unit_test(test_would_refuse),
 	    cmocka_unit_test(test_too_large),
 	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_markdown),
+	    cmocka_unit_test(test_markdown_escapes),
+	    cmocka_unit_test(test_markdown_empty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
