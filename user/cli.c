@@ -634,11 +634,12 @@ static void usage_main(FILE *f)
 	}
 	/*
 	 * The rest by name only, then a note. A flag that only qualifies another (its help starts
-	 * with that flag: "--test: ...") is left to the man page, so the screen holds the rest.
+	 * with that flag: "--test: ...") or is kept for compatibility and does nothing ("(no
+	 * effect") is left to the man page, so the screen holds the rest.
 	 */
 	for (i = 0; i < n; i++) {
 		if (defs[i].brief || !(defs[i].cmds & OPTS_IN(OPTS_CMD_RUN)) ||
-		    strncmp(defs[i].help, "--", 2) == 0)
+		    strncmp(defs[i].help, "--", 2) == 0 || strstr(defs[i].help, "(no effect"))
 			continue;
 		snprintf(names[i], sizeof(names[i]), "--%s,", defs[i].flag);
 		words[k++] = names[i];

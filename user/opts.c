@@ -76,7 +76,7 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_VERSION] = {OPTS_VERSION, "version", 0, NULL, NULL, OPTS_T_ACTION, NULL, NULL,
 		      "print the version and exit", false, 0, PROXY_CMDS},
     [OPTS_HELP] = {OPTS_HELP, "help", 'h', NULL, NULL, OPTS_T_ACTION, NULL, NULL,
-		   "print this help and exit", true, 0, OPTS_IN_ALL},
+		   "print this help and exit", false, 0, OPTS_IN_ALL},
     [OPTS_JAIL_TYPE] = {OPTS_JAIL_TYPE, "jail-type", 0, "BOUNDARY_JAIL_TYPE", "jail_type",
 			OPTS_T_JAIL, "nsjail", "TYPE",
 			"nsjail (BPF, default), landlock or weak (see man page)", false,
