@@ -48,8 +48,10 @@ GW=$(ip -n "$DK_NS" -4 -o addr show docker0 | awk '{ sub("/.*", "", $4); print $
 GWP=8080
 mkdir -p "$DK/www/gw"
 for f in before jailed other dockerd after; do echo "gateway: $f" >"$DK/www/gw/$f"; done
-dk_netns python3 -u -m http.server "$GWP" --bind "$GW" --directory "$DK/www" \
-	>"$TMPDIR_T/gw.log" 2>&1 &
+# nsenter itself, not dk_netns: a function in the background is a subshell, and killing $!
+# would leave the server running (it did, after every run).
+nsenter --net="/run/netns/$DK_NS" -- python3 -u -m http.server "$GWP" --bind "$GW" \
+	--directory "$DK/www" >"$TMPDIR_T/gw.log" 2>&1 &
 GW_PID=$!
 at_exit "kill $GW_PID 2>/dev/null"
 for _ in $(seq 100); do
