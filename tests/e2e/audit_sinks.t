@@ -9,8 +9,8 @@
 #   - OTLP/HTTP: the JSON payload against the OTLP logs mapping; a collector that answers 503
 #     first (the batch is sent again); a collector that never answers (requests through the jail
 #     stay prompt, the records are dropped, counted and said at exit, and the exit is bounded).
-# In every case the records of the run's last request arrive before boundary exits (flush on exit),
-# and --log-dir keeps a JSON file beside the sink.
+# In every case the records of the run's last request arrive before boundary exits (flush on exit,
+# at the command's end and on SIGTERM), and --log-dir keeps a JSON file beside the sink.
 #
 # $CURL is a command line (tests/lib/proxy.sh), split into words on purpose.
 # shellcheck disable=SC2086
@@ -161,6 +161,19 @@ check "otlp 503: nothing was dropped" not grep -q "audit records dropped" <<<"$l
 l=$(python3 "$PEERS" records otlp "$PEER_OUT" | grep -F "\"url\": \"$U_LAST\"" |
 	grep -F '"status_http": 200' | head -1)
 contains "otlp 503: the last request's records were taken before boundary exited" "$l" "$U_LAST"
+
+# SIGTERM to boundary right after a request, while the batch still waits for its second: the
+# records go out before boundary exits
+peer_up otlpterm otlp ok
+bnd_bg term --audit-log "otlp+http://127.0.0.1:$PEER_PORT" --allow "domain=up.test" -- sh -c \
+	"$CURL -o /dev/null $U_LAST && touch $R/term.done; sleep 30"
+for _ in $(seq 200); do [ -e "$R/term.done" ] && break; sleep 0.05; done
+kill -TERM "$BND_PID"
+wait "$BND_PID"
+l=$(rec otlp "$PEER_OUT" "$U_LAST" end)
+contains "otlp SIGTERM: the records of the request just made were sent before boundary exited" \
+	"$l" '"event": "end"'
+check "otlp SIGTERM: nothing was dropped" not grep -q "audit records dropped" "$TMPDIR_T/term.log"
 
 # a collector that never answers: the proxy is not slowed, drops are counted and said at exit
 peer_up stall otlp stall

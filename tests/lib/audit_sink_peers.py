@@ -46,6 +46,7 @@ import http.server
 import json
 import os
 import re
+import signal
 import socket
 import struct
 import sys
@@ -444,6 +445,8 @@ def records(kind, out):
 
 
 def main():
+    # records is read through grep | head: a reader that has seen enough ends it quietly
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     cmd = sys.argv[1]
     if cmd == "journald":
         serve_journald(sys.argv[2], sys.argv[3])

@@ -2,7 +2,7 @@
 /*
  * auditsink_test.c: the --audit-log sink spec's parser (what is a sink, what is a file, what is
  * refused and how it is said), and the syslog sinks over loopback: one datagram per record on
- * UDP, octet-counted frames on TCP, all sent by auditsink_free() (flush at the end), and a
+ * UDP and on a Unix socket, octet-counted frames on TCP, all sent by auditsink_free() (flush at the end), and a
  * sink that nobody listens to counting its drops rather than blocking.
  */
 #include <stdarg.h>
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -197,6 +198,35 @@ static void test_syslog_udp(void **state)
 	close(fd);
 }
 
+static void test_syslog_unix(void **state)
+{
+	char dir[] = "/tmp/boundary-sink-test-XXXXXX", path[64], spec[160], buf[4096];
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct auditsink *s;
+	ssize_t n;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/log", dir);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	snprintf(spec, sizeof(spec), "syslog:%s", path);
+	s = sink(spec);
+	push(s, "http://a.test/unix");
+	auditsink_free(s);
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_memory_equal(buf, "<12>1 ", 6);
+	assert_non_null(strstr(buf, "url=\"http://a.test/unix\""));
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_syslog_tcp(void **state)
 {
 	char spec[64], buf[8192], *p, *end;
@@ -271,9 +301,9 @@ static void test_nobody_listens(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse),	   cmocka_unit_test(test_spec_str),
-	    cmocka_unit_test(test_syslog_udp),	   cmocka_unit_test(test_syslog_tcp),
-	    cmocka_unit_test(test_nobody_listens),
+	    cmocka_unit_test(test_parse),      cmocka_unit_test(test_spec_str),
+	    cmocka_unit_test(test_syslog_udp), cmocka_unit_test(test_syslog_unix),
+	    cmocka_unit_test(test_syslog_tcp), cmocka_unit_test(test_nobody_listens),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
