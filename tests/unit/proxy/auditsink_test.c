@@ -2,8 +2,9 @@
 /*
  * auditsink_test.c: the --audit-log sink spec's parser (what is a sink, what is a file, what is
  * refused and how it is said), and the syslog sinks over loopback: one datagram per record on
- * UDP and on a Unix socket, octet-counted frames on TCP, all sent by auditsink_free() (flush at the end), and a
- * sink that nobody listens to counting its drops rather than blocking.
+ * UDP and on a Unix socket, octet-counted frames on TCP, all sent by auditsink_free() (flush at
+ * the end); a TCP listener that is down at first, reached by a later try with what waited
+ * kept; and a sink that nobody listens to counting its drops rather than blocking.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -262,6 +263,57 @@ static void test_syslog_tcp(void **state)
 	close(lfd);
 }
 
+/* A TCP listener on 127.0.0.1:port, as a collector that comes back. */
+static int listen_on(unsigned port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				.sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	return fd;
+}
+
+static void test_syslog_tcp_reconnects(void **state)
+{
+	char spec[64], buf[8192];
+	struct auditsink *s;
+	struct timespec pause = {0, 900 * 1000000L};
+	unsigned port;
+	size_t have = 0;
+	ssize_t n;
+	int lfd, fd;
+
+	(void)state;
+	lfd = loopback(SOCK_STREAM, &port);
+	close(lfd); /* down at first: the records wait */
+	snprintf(spec, sizeof(spec), "syslog:tcp://127.0.0.1:%u", port);
+	s = sink(spec);
+	push(s, "http://a.test/while-down");
+	nanosleep(&pause, NULL);
+	/* back: the next try (0.5 s, then 1 s after the first) finds it */
+	lfd = listen_on(port);
+	push(s, "http://a.test/after");
+	nanosleep(&pause, NULL);
+	nanosleep(&pause, NULL);
+	auditsink_free(s);
+	fd = accept(lfd, NULL, NULL);
+	assert_true(fd >= 0);
+	while ((n = recv(fd, buf + have, sizeof(buf) - 1 - have, 0)) > 0)
+		have += (size_t)n;
+	buf[have] = '\0';
+	assert_non_null(strstr(buf, "url=\"http://a.test/while-down\""));
+	assert_non_null(strstr(buf, "url=\"http://a.test/after\""));
+	/* in order: what waited goes first */
+	assert_true(strstr(buf, "while-down") < strstr(buf, "/after"));
+	close(fd);
+	close(lfd);
+}
+
 static void test_nobody_listens(void **state)
 {
 	struct auditsink_config cfg;
@@ -301,9 +353,10 @@ static void test_nobody_listens(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse),      cmocka_unit_test(test_spec_str),
-	    cmocka_unit_test(test_syslog_udp), cmocka_unit_test(test_syslog_unix),
-	    cmocka_unit_test(test_syslog_tcp), cmocka_unit_test(test_nobody_listens),
+	    cmocka_unit_test(test_parse),	   cmocka_unit_test(test_spec_str),
+	    cmocka_unit_test(test_syslog_udp),	   cmocka_unit_test(test_syslog_unix),
+	    cmocka_unit_test(test_syslog_tcp),	   cmocka_unit_test(test_syslog_tcp_reconnects),
+	    cmocka_unit_test(test_nobody_listens),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
