@@ -869,9 +869,23 @@ void auditsink_push(struct auditsink *s, const struct audit_record *r)
 	pthread_mutex_unlock(&s->lock);
 }
 
-void auditsink_free(struct auditsink *s)
+/* pthread_join() that gives up after ms. Returns 0 or an error number (ETIMEDOUT). */
+static int join_by(pthread_t t, uint64_t ms)
 {
 	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return pthread_timedjoin_np(t, NULL, &ts);
+}
+
+void auditsink_free(struct auditsink *s)
+{
 	uint64_t wait_ms;
 
 	if (!s)
@@ -882,24 +896,22 @@ void auditsink_free(struct auditsink *s)
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 	/*
-	 * Every wait of the writer ends by give_up_ms but journald's send, which libsystemd
-	 * blocks while journald's queue is full: past this the writer is cancelled there, and
-	 * what it held is lost (and not counted: it cannot be read safely any more).
+	 * Every wait of the writer ends by give_up_ms but two: journald's send, which libsystemd
+	 * blocks while journald's queue is full, and the resolution of a collector's name. Past
+	 * this the writer is cancelled (which only the first allows), and if it still does not
+	 * end it is left behind, with the sink it uses, for the process's exit to end: the end of
+	 * boundary must not wait on a log pipeline.
 	 */
 	wait_ms = s->drain_ms + s->timeout_ms + 1000;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)(wait_ms / 1000);
-	ts.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	if (pthread_timedjoin_np(s->thread, NULL, &ts) != 0) {
+	if (join_by(s->thread, wait_ms) != 0) {
 		log_warn("the audit writer for %s is stuck (%s): it is stopped, and what it held "
 			 "is lost",
-			 s->name, s->why[0] ? s->why : "a send that does not return");
+			 s->name, s->why[0] ? s->why : "a call that does not return");
 		pthread_cancel(s->thread);
-		pthread_join(s->thread, NULL);
+		if (join_by(s->thread, 1000) != 0) {
+			pthread_detach(s->thread);
+			return;
+		}
 	}
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);

@@ -93,7 +93,9 @@ void auditsink_push(struct auditsink *s, const struct audit_record *r);
 
 /*
  * Sends what is left within about drain_ms plus one timeout, stops the writer, logs what was
- * dropped ("N audit records dropped: ..."), frees. Accepts NULL.
+ * dropped ("N audit records dropped: ..."), frees. A writer stuck past that in a call with no
+ * deadline (libsystemd's send, a name's resolution) is cancelled or, failing that, left to the
+ * process's exit with its sink unfreed: this returns in bounded time. Accepts NULL.
  */
 void auditsink_free(struct auditsink *s);
 
