@@ -169,7 +169,12 @@ bnd_bg term --audit-log "otlp+http://127.0.0.1:$PEER_PORT" --allow "domain=up.te
 	"$CURL -o /dev/null $U_LAST && touch $R/term.done; sleep 30"
 for _ in $(seq 200); do [ -e "$R/term.done" ] && break; sleep 0.05; done
 kill -TERM "$BND_PID"
-wait "$BND_PID"
+# bounded, so that a jail that never ends fails this check rather than hanging the suite
+for _ in $(seq 400); do kill -0 "$BND_PID" 2>/dev/null || break; sleep 0.05; done
+term_ended() { ! kill -0 "$BND_PID" 2>/dev/null; }
+check "otlp SIGTERM: boundary ends within 20 s" term_ended
+kill -KILL "$BND_PID" 2>/dev/null
+wait "$BND_PID" 2>/dev/null
 l=$(rec otlp "$PEER_OUT" "$U_LAST" end)
 contains "otlp SIGTERM: the records of the request just made were sent before boundary exited" \
 	"$l" '"event": "end"'
