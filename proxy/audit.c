@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * audit.c: the audit stream (audit.h). Owns the file, its queue and its writer thread, and the
- * agent's sink (agentlog.c), which it feeds with the records the agent takes; knows nothing of
- * what is being audited beyond the record's fields.
+ * audit.c: the audit stream (audit.h). Owns the file, its queue and its writer thread, the
+ * pipeline sink (auditsink.c) and the agent's sink (agentlog.c), which it feeds with the records
+ * each takes; knows nothing of what is being audited beyond the record's fields.
  */
 #include "proxy/audit.h"
 
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "proxy/agentlog.h"
+#include "proxy/auditsink.h"
 #include "proxy/log.h"
 #include "proxy/utf8.h"
 
@@ -26,6 +27,7 @@
 
 struct audit {
 	struct agentlog *agent; /* NULL: no agent's socket */
+	struct auditsink *sink; /* NULL: no pipeline sink */
 	bool file;		/* JSON lines go to fd, by the writer thread */
 	int fd;
 	bool own_fd;
@@ -280,10 +282,11 @@ static int open_file(struct audit *a, const char *path, char *err, size_t errlen
 
 struct audit *audit_open(const struct audit_config *cfg, char *err, size_t errlen)
 {
+	struct auditsink_config sc;
 	struct agentlog_config ac;
 	struct audit *a;
 
-	if (!cfg->path && !cfg->agent_socket) {
+	if (!cfg->path && !cfg->agent_socket && !cfg->sink) {
 		snprintf(err, errlen, "an audit stream with nowhere to go");
 		return NULL;
 	}
@@ -299,6 +302,17 @@ struct audit *audit_open(const struct audit_config *cfg, char *err, size_t errle
 	if (cfg->path && open_file(a, cfg->path, err, errlen) < 0) {
 		free(a);
 		return NULL;
+	}
+	if (cfg->sink) {
+		memset(&sc, 0, sizeof(sc));
+		sc.spec = *cfg->sink;
+		sc.jail_id = cfg->jail_id;
+		sc.session_id = cfg->session_id;
+		a->sink = auditsink_new(&sc, err, errlen);
+		if (!a->sink) {
+			audit_close(a);
+			return NULL;
+		}
 	}
 	if (cfg->agent_socket) {
 		memset(&ac, 0, sizeof(ac));
@@ -345,6 +359,7 @@ void audit_write(struct audit *a, const struct audit_record *r)
 		return;
 	if (a->agent)
 		to_agent(a, r);
+	auditsink_push(a->sink, r);
 	if (!a->file)
 		return;
 	n = format(a, r, buf, sizeof(buf) - 2);
@@ -369,6 +384,7 @@ void audit_close(struct audit *a)
 	if (!a)
 		return;
 	agentlog_free(a->agent);
+	auditsink_free(a->sink);
 	if (a->file) {
 		pthread_mutex_lock(&a->lock);
 		a->stop = true;
@@ -386,4 +402,9 @@ void audit_close(struct audit *a)
 const char *audit_path(const struct audit *a)
 {
 	return a->file ? a->path : NULL;
+}
+
+const char *audit_sink_name(const struct audit *a)
+{
+	return a->sink ? auditsink_name(a->sink) : NULL;
 }

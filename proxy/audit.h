@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * audit.h: the audit stream, a record of every decision boundary makes, to up to two sinks:
+ * audit.h: the audit stream, a record of every decision boundary makes, to up to three sinks:
  *
  * - a file (or stdout): one JSON object per line for every record. Records are formatted by
  *   the caller's thread and handed to a writer thread through a bounded queue, so a slow disk or
  *   reader never blocks the proxy: when the queue is full, records are dropped and counted, and
  *   the count is written as a record of its own as soon as there is room. Each record is
  *   written with one write(2), so lines never interleave or sit in a buffer.
+ * - a log pipeline (auditsink.h): journald, syslog or an OpenTelemetry collector, every record,
+ *   encoded by the caller's thread (auditfmt.h) and sent by a writer thread of the sink's own
+ *   that never blocks the proxy, drops what it cannot hold and counts it.
  * - the Coder workspace agent's socket (agentlog.h): the decisions on HTTP requests only
  *   (event "request", decision "allow" or "deny", CONNECT included), each with the sequence
  *   number the proxy gave it, in the agent's protobuf frames, batched by a writer thread of its
@@ -20,6 +23,7 @@
 #include <stdint.h>
 
 struct audit;
+struct auditsink_spec;
 
 /*
  * One decision. Strings may be NULL (left out of the record). Times are filled in by
@@ -61,13 +65,15 @@ struct audit_record {
 	const char *exe;
 };
 
-/* Where the records go. Either sink may be left out, not both. */
+/* Where the records go. Any sink may be left out, not all. */
 struct audit_config {
 	const char *path;	  /* JSON lines: "-" (stdout), a directory or a file; NULL: none */
 	const char *agent_socket; /* the Coder agent's Unix socket; NULL: none */
 	const char *jail_id;	  /* put in every JSON record */
 	const char *session_id;	  /* the run's: in every JSON record and every agent's batch */
 	const char *process_name; /* for the agent: the jailed command's name; NULL: none */
+	/* journald, syslog or an OTLP collector, as auditsink_parse() read it; NULL: none */
+	const struct auditsink_spec *sink;
 };
 
 /*
@@ -92,6 +98,9 @@ void audit_close(struct audit *a);
 
 /* The path of the JSON lines ("-" for stdout), or NULL when there are none. */
 const char *audit_path(const struct audit *a);
+
+/* The pipeline sink named for people ("journald", "syslog /dev/log", ...), or NULL. */
+const char *audit_sink_name(const struct audit *a);
 
 /*
  * Appends s to out[*len..cap) as a JSON string (quotes included): quote, backslash and control

@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <assert.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proxy/auditsink.h"
 #include "proxy/log.h"
 #include "rules/rules.h"
 #include "user/cli.h"
@@ -82,6 +84,15 @@ static int open_log_dir(const char *dir)
 		log_error_errno("--log-dir: cannot open %s", path);
 	}
 	return ret;
+}
+
+/* Whether --audit-log names a pipeline rather than a file (a bad one is setup's to report). */
+static bool is_audit_sink(const char *v)
+{
+	struct auditsink_spec spec;
+	char err[8];
+
+	return auditsink_parse(v, &spec, err, sizeof(err)) == 1;
 }
 
 /* Options accepted that do nothing here, said at info level. */
@@ -470,6 +481,10 @@ static int run_command(const struct opts *o)
 			log_warn(
 			    "--dry-run without --audit-log: add --audit-log FILE, then `boundary "
 			    "log summary FILE` proposes the --allow lines");
+		else if (!o->log_dir[0] && is_audit_sink(o->audit_log))
+			log_warn("--dry-run with --audit-log %s: `boundary log summary` reads "
+				 "files, so add --log-dir DIR to keep one beside it",
+				 o->audit_log);
 	} else if (rules_count(o->rules) == 0 && !o->interactive && !o->rules_program[0]) {
 		log_warn("no allow rules given: every request will be denied (allow one with "
 			 "--allow \"domain=example.com\")");

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "proxy/audit.h"
+#include "proxy/auditsink.h"
 #include "proxy/log.h"
 #include "proxy/proxy.h"
 #include "proxy/secret.h"
@@ -401,20 +402,33 @@ static int agent_socket(const struct opts *o, const char **path, char *err, size
 int setup_audit_open(const struct opts *o, const char *id, const char *argv0, struct audit **out,
 		     char *err, size_t errlen)
 {
+	struct auditsink_spec spec;
 	struct audit_config ac;
 	const char *agent, *name, *session;
 	int ret;
 
 	*out = NULL;
+	memset(&ac, 0, sizeof(ac));
+	ret = auditsink_parse(o->audit_log, &spec, err, errlen);
+	if (ret < 0)
+		return ret;
+	/*
+	 * One --audit-log: a file or a pipeline. A pipeline leaves the file to --log-dir, so a
+	 * run may keep both (journald for the fleet, a file for `boundary log summary`).
+	 */
+	if (ret == 1) {
+		ac.sink = &spec;
+		if (o->log_dir[0])
+			ac.path = o->log_dir;
+	} else if (o->audit_log[0] || o->log_dir[0]) {
+		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
+	}
 	ret = agent_socket(o, &agent, err, errlen);
 	if (ret < 0)
 		return ret;
 	session = run_session_id(err, errlen);
 	if (!session)
 		return -EIO;
-	memset(&ac, 0, sizeof(ac));
-	if (o->audit_log[0] || o->log_dir[0])
-		ac.path = o->audit_log[0] ? o->audit_log : o->log_dir;
 	ac.agent_socket = agent;
 	ac.jail_id = id;
 	ac.session_id = session;
@@ -422,13 +436,15 @@ int setup_audit_open(const struct opts *o, const char *id, const char *argv0, st
 		name = argv0 ? strrchr(argv0, '/') : NULL;
 		ac.process_name = name ? name + 1 : argv0;
 	}
-	if (!ac.path && !ac.agent_socket)
+	if (!ac.path && !ac.agent_socket && !ac.sink)
 		return 0;
 	*out = audit_open(&ac, err, errlen);
 	if (!*out)
 		return -EINVAL;
 	if (ac.path)
 		log_info("audit records go to %s", audit_path(*out));
+	if (ac.sink)
+		log_info("audit records go to %s", audit_sink_name(*out));
 	if (agent)
 		log_info("audit records go to the Coder agent's socket %s (session %s)", agent,
 			 session);
