@@ -55,7 +55,7 @@ SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
-BCFLAGS   = -std=gnu11 $(WARNINGS) $(HARDEN) -I. -I$(BUILD) -D_GNU_SOURCE \
+BCFLAGS   = -std=gnu11 $(WARNINGS) $(HARDEN) -I. -I$(BUILD) -D_GNU_SOURCE -Ulinux \
 	    -DBOUNDARY_VERSION='"$(VERSION)"' -MMD -MP $(CFLAGS)
 LDFLAGS  ?=
 BLDFLAGS  = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
@@ -74,10 +74,13 @@ BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I. -I/usr/inc
 # The program: every .c under rules/, proxy/ and user/. main.c stays out of the library so the
 # unit tests and fuzz targets can link the rest.
 LIB_SRCS  = $(sort $(wildcard rules/*.c proxy/*.c) $(filter-out user/main.c,$(wildcard user/*.c)))
-# The Coder agent's messages: C made from proxy/coder_agent.proto by protoc-c, never committed.
-PB_C      = $(BUILD)/proxy/coder_agent.pb-c.c
-PB_H      = $(BUILD)/proxy/coder_agent.pb-c.h
-LIB_OBJS  = $(LIB_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/pb/coder_agent.pb-c.o
+# Protocol messages: C made by protoc-c, never committed: the Coder agent's
+# (proxy/coder_agent.proto) and the CRI's that boundary node reads (user/cri.proto).
+PROTOS    = proxy/coder_agent.proto user/cri.proto
+PB_C      = $(PROTOS:%.proto=$(BUILD)/%.pb-c.c)
+PB_H      = $(PROTOS:%.proto=$(BUILD)/%.pb-c.h)
+PB_NAMES  = $(notdir $(PROTOS:%.proto=%))
+LIB_OBJS  = $(LIB_SRCS:%.c=$(OBJ)/%.o) $(PB_NAMES:%=$(OBJ)/pb/%.pb-c.o)
 LIB       = $(OBJ)/libboundary.a
 BIN       = $(BUILD)/boundary
 ifeq ($(SAN),1)
@@ -95,9 +98,9 @@ BENCH_CLIENTS = $(BUILD)/tools/ttfb $(BUILD)/tools/idleconns
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/*_fuzz.c))
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_OBJ  = $(BUILD)/fuzzobj
-FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(FUZZ_OBJ)/%.o) $(FUZZ_OBJ)/pb/coder_agent.pb-c.o
+FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(FUZZ_OBJ)/%.o) $(PB_NAMES:%=$(FUZZ_OBJ)/pb/%.pb-c.o)
 FUZZ_LIB  = $(FUZZ_OBJ)/libboundary.a
-FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. -I$(BUILD) -D_GNU_SOURCE -DBOUNDARY_VERSION='"fuzz"' \
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. -I$(BUILD) -D_GNU_SOURCE -Ulinux -DBOUNDARY_VERSION='"fuzz"' \
 	      -DBOUNDARY_FUZZING -fsanitize=fuzzer-no-link,address,undefined \
 	      -fno-sanitize-recover=all -fno-omit-frame-pointer -MMD -MP
 
@@ -117,20 +120,25 @@ $(OBJ)/%.o: %.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BCFLAGS) -c -o $@ $<
 
-# protoc-c writes proxy/coder_agent.pb-c.[ch] under $(BUILD), where -I$(BUILD) finds them.
-$(PB_C) $(PB_H) &: proxy/coder_agent.proto
+# protoc-c writes DIR/NAME.pb-c.[ch] under $(BUILD), where -I$(BUILD) finds them.
+$(BUILD)/%.pb-c.c $(BUILD)/%.pb-c.h: %.proto
 	$(call msg,PROTOC,$<)
 	$(Q)mkdir -p $(BUILD)
 	$(Q)$(PROTOC_C) --proto_path=. --c_out=$(BUILD) $<
 
-# Its initialisers cast away const: that file alone goes without -Wcast-qual.
-$(OBJ)/pb/coder_agent.pb-c.o: $(PB_C) $(PB_H)
+# Their initialisers cast away const: those files alone go without -Wcast-qual.
+$(OBJ)/pb/coder_agent.pb-c.o: $(BUILD)/proxy/coder_agent.pb-c.c $(PB_H)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BCFLAGS) -Wno-cast-qual -c -o $@ $<
+$(OBJ)/pb/cri.pb-c.o: $(BUILD)/user/cri.pb-c.c $(PB_H)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BCFLAGS) -Wno-cast-qual -c -o $@ $<
 
-# What includes the generated header waits for it (the .d files know only after a first build).
-$(OBJ)/proxy/agentlog.o $(FUZZ_OBJ)/proxy/agentlog.o $(UNIT_BINS): $(PB_H)
+# What includes a generated header waits for it (the .d files know only after a first build).
+$(OBJ)/proxy/agentlog.o $(FUZZ_OBJ)/proxy/agentlog.o $(OBJ)/user/cri.o $(FUZZ_OBJ)/user/cri.o \
+	$(UNIT_BINS): $(PB_H)
 
 # BPF: compile, link through bpftool (which checks the object), embed as a skeleton.
 $(BUILD)/jail.tmp.o: bpf/jail.bpf.c bpf/jail.h
@@ -188,7 +196,11 @@ $(FUZZ_OBJ)/%.o: %.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_OBJ)/pb/coder_agent.pb-c.o: $(PB_C) $(PB_H)
+$(FUZZ_OBJ)/pb/coder_agent.pb-c.o: $(BUILD)/proxy/coder_agent.pb-c.c $(PB_H)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
+$(FUZZ_OBJ)/pb/cri.pb-c.o: $(BUILD)/user/cri.pb-c.c $(PB_H)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
@@ -269,7 +281,7 @@ check: $(BUILD)/jail.skel.h $(PB_H)
 	$(Q)clang-format --dry-run -Werror $(C_FILES)
 	$(call msg,HEADERS,tree)
 	$(Q)for h in $(HEADERS); do \
-		echo "#include \"$$h\"" | $(CC) -std=gnu11 -D_GNU_SOURCE -I. -I$(BUILD) -Wall -Werror \
+		echo "#include \"$$h\"" | $(CC) -std=gnu11 -D_GNU_SOURCE -Ulinux -I. -I$(BUILD) -Wall -Werror \
 			-fsyntax-only -x c - || { echo "$$h does not compile on its own" >&2; exit 1; }; \
 	done
 	$(call msg,BANNED,tree)
@@ -278,7 +290,7 @@ check: $(BUILD)/jail.skel.h $(PB_H)
 	@# The analyzer's leak check reports every allocation still live when fatal() exits;
 	@# leaks are LeakSanitizer's job (make test runs the unit tests under ASan).
 	$(Q)for f in $(LIB_SRCS) user/main.c; do \
-		$(CC) -std=gnu11 -D_GNU_SOURCE -I. -I$(BUILD) -DBOUNDARY_VERSION='"check"' \
+		$(CC) -std=gnu11 -D_GNU_SOURCE -Ulinux -I. -I$(BUILD) -DBOUNDARY_VERSION='"check"' \
 			-fanalyzer -Wno-analyzer-malloc-leak -Werror -c -o /dev/null $$f 2>&1 \
 			|| exit 1; \
 	done

@@ -25,7 +25,18 @@
 #define AUDIT_QUEUE 4096 /* records waiting for the writer */
 #define AUDIT_LINE  4096 /* the longest record; longer fields are cut */
 
+/* A pod's records' names (audit_config's k8s_*); the names file read again on a miss. */
+struct k8s {
+	char ns[256], pod[256];
+	char cgroup[4096];
+	char names_path[4096];
+	pthread_mutex_t lock;
+	char *names; /* the file's text, NULL until read */
+	time_t read_at;
+};
+
 struct audit {
+	struct k8s *k8s;	/* NULL: not a pod's */
 	struct agentlog *agent; /* NULL: no agent's socket */
 	struct auditsink *sink; /* NULL: no pipeline sink */
 	bool file;		/* JSON lines go to fd, by the writer thread */
@@ -120,6 +131,99 @@ static void field_num(char *out, size_t cap, size_t *len, const char *key, long 
 	put(out, cap, len, k, (size_t)n);
 }
 
+/* The name after "ID " on a line of names, into out; false when id has no line. */
+static bool name_of(const char *names, const char *id, size_t idlen, char *out, size_t len)
+{
+	const char *l, *e;
+
+	for (l = names; l && *l; l = *e ? e + 1 : NULL) {
+		e = l + strcspn(l, "\n");
+		if ((size_t)(e - l) > idlen + 1 && memcmp(l, id, idlen) == 0 && l[idlen] == ' ') {
+			snprintf(out, len, "%.*s", (int)(e - l - (long)idlen - 1), l + idlen + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+static char *read_small(const char *path)
+{
+	char *b = malloc(65536);
+	ssize_t n;
+	int fd;
+
+	if (!b)
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd == -1 ? -1 : read(fd, b, 65535);
+	if (fd != -1)
+		close(fd);
+	b[n > 0 ? n : 0] = '\0';
+	return b;
+}
+
+/*
+ * The name of the pod's container that pid runs in, into out ("" when unknown): its cgroup
+ * below the pod's is the container's (cgroupfs: its id; systemd: cri-containerd-ID.scope).
+ */
+static void k8s_container(struct k8s *k, uint32_t pid, char *out, size_t len)
+{
+	char path[64], *cg, *id, *fresh;
+	size_t n = strlen(k->cgroup), idlen;
+	time_t now;
+
+	out[0] = '\0';
+	if (!pid)
+		return;
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	cg = read_small(path);
+	if (!cg)
+		return;
+	id = strstr(cg, "0::");
+	if (!id || (id != cg && id[-1] != '\n'))
+		goto out;
+	id += 3;
+	if (strncmp(id, k->cgroup, n) != 0 || id[n] != '/')
+		goto out;
+	id += n + 1;
+	idlen = strcspn(id, "/\n");
+	if (idlen > 15 && strncmp(id, "cri-containerd-", 15) == 0) {
+		id += 15;
+		idlen -= 15;
+	}
+	if (idlen > 6 && strncmp(id + idlen - 6, ".scope", 6) == 0)
+		idlen -= 6;
+	pthread_mutex_lock(&k->lock);
+	if (!k->names || !name_of(k->names, id, idlen, out, len)) {
+		now = time(NULL);
+		if (now != k->read_at && (fresh = read_small(k->names_path))) {
+			free(k->names);
+			k->names = fresh;
+			k->read_at = now;
+			name_of(k->names, id, idlen, out, len);
+		}
+	}
+	pthread_mutex_unlock(&k->lock);
+out:
+	free(cg);
+}
+
+static void k8s_field(struct k8s *k, const struct audit_record *r, char *out, size_t cap,
+		      size_t *len)
+{
+	char name[256];
+	size_t was = *len;
+
+	k8s_container(k, r->pid, name, sizeof(name));
+	if (put(out, cap, len, ",\"k8s\":{\"namespace\":", 20) < 0 ||
+	    audit_json_string(out, cap, len, k->ns) < 0 || put(out, cap, len, ",\"pod\":", 7) < 0 ||
+	    audit_json_string(out, cap, len, k->pod) < 0 ||
+	    (name[0] && (put(out, cap, len, ",\"container\":", 13) < 0 ||
+			 audit_json_string(out, cap, len, name) < 0)) ||
+	    put(out, cap, len, "}", 1) < 0)
+		*len = was;
+}
+
 static size_t format(const struct audit *a, const struct audit_record *r, char *out, size_t cap)
 {
 	struct timespec ts;
@@ -169,6 +273,8 @@ static size_t format(const struct audit *a, const struct audit_record *r, char *
 		field_str(out, cap, &len, "session_id", a->session_id);
 	if (r->has_sequence)
 		field_num(out, cap, &len, "sequence", r->sequence);
+	if (a->k8s)
+		k8s_field(a->k8s, r, out, cap, &len);
 	/* There is always room for the closing brace and newline: cap keeps two bytes spare. */
 	out[len++] = '}';
 	out[len++] = '\n';
@@ -280,6 +386,15 @@ static int open_file(struct audit *a, const char *path, char *err, size_t errlen
 	return 0;
 }
 
+static void k8s_free(struct k8s *k)
+{
+	if (!k)
+		return;
+	pthread_mutex_destroy(&k->lock);
+	free(k->names);
+	free(k);
+}
+
 struct audit *audit_open(const struct audit_config *cfg, char *err, size_t errlen)
 {
 	struct auditsink_config sc;
@@ -299,7 +414,26 @@ struct audit *audit_open(const struct audit_config *cfg, char *err, size_t errle
 	snprintf(a->jail_id, sizeof(a->jail_id), "%s", cfg->jail_id ? cfg->jail_id : "");
 	snprintf(a->session_id, sizeof(a->session_id), "%s",
 		 cfg->session_id ? cfg->session_id : "");
+	if (cfg->k8s_pod) {
+		a->k8s = calloc(1, sizeof(*a->k8s));
+		if (!a->k8s) {
+			snprintf(err, errlen, "out of memory");
+			free(a);
+			return NULL;
+		}
+		snprintf(a->k8s->ns, sizeof(a->k8s->ns), "%.*s", (int)strcspn(cfg->k8s_pod, "/"),
+			 cfg->k8s_pod);
+		snprintf(a->k8s->pod, sizeof(a->k8s->pod), "%s",
+			 cfg->k8s_pod + strcspn(cfg->k8s_pod, "/") +
+			     (strchr(cfg->k8s_pod, '/') != NULL));
+		snprintf(a->k8s->cgroup, sizeof(a->k8s->cgroup), "%s",
+			 cfg->k8s_cgroup ? cfg->k8s_cgroup : "");
+		snprintf(a->k8s->names_path, sizeof(a->k8s->names_path), "%s",
+			 cfg->k8s_names ? cfg->k8s_names : "");
+		pthread_mutex_init(&a->k8s->lock, NULL);
+	}
 	if (cfg->path && open_file(a, cfg->path, err, errlen) < 0) {
+		k8s_free(a->k8s);
 		free(a);
 		return NULL;
 	}
@@ -396,6 +530,7 @@ void audit_close(struct audit *a)
 		if (a->own_fd)
 			close(a->fd);
 	}
+	k8s_free(a->k8s);
 	free(a);
 }
 

@@ -74,6 +74,15 @@ struct audit_config {
 	const char *process_name; /* for the agent: the jailed command's name; NULL: none */
 	/* journald, syslog or an OTLP collector, as auditsink_parse() read it; NULL: none */
 	const struct auditsink_spec *sink;
+	/*
+	 * boundary k8s-node's attaches: the pod as "NAMESPACE/NAME" (NULL: not a pod), its cgroup as
+	 * /proc/PID/cgroup writes it, and a file of "CONTAINER-ID NAME" lines. Every JSON record
+	 * then carries "k8s":{"namespace":..,"pod":..,"container":..}, the container found from
+	 * the client's pid where it still runs.
+	 */
+	const char *k8s_pod;
+	const char *k8s_cgroup;
+	const char *k8s_names;
 };
 
 /*

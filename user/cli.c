@@ -32,6 +32,8 @@
 
 #define FROM_ENDPOINTS_USAGE "rules from-endpoints LIST..."
 
+#define NODE_USAGE "k8s-node [flags]"
+
 /*
  * The command table, in the order boundary --help lists it. An about text is written with its
  * line breaks, at most 80 columns. Columns: id, name, usage, note in boundary --help, about,
@@ -79,6 +81,13 @@ static const struct cli_cmd cmds[OPTS__CMD_COUNT] = {
 				       "api.github.com:443 becomes \"domain=api.github.com "
 				       "port=443\". Reads no\nconfig file.",
 				       CLI_ARGS_LISTS, false, OPTS_RULES_FROM_ENDPOINTS},
+    [OPTS_CMD_NODE] = {OPTS_CMD_NODE, "k8s-node", NODE_USAGE, "jail a Kubernetes node's pods",
+		       "Jails the pods of this Kubernetes node that ask for it, until stopped: "
+		       "it lists\npods through the container runtime's CRI socket and attaches "
+		       "to the cgroup of\neach pod annotated boundary.dev/allow, "
+		       "boundary.dev/deny or\nboundary.dev/policy (a file in --policy-dir, read "
+		       "again on every scan).\n",
+		       CLI_ARGS_NO_COMMAND, true, OPTS_NODE},
 };
 
 const struct cli_cmd *cli_cmds(size_t *n)
@@ -659,7 +668,7 @@ void cli_usage(FILE *f, enum opts_cmd cmd)
 	const char *words[OPTS__COUNT + 5];
 	char names[OPTS__COUNT][48];
 	const struct opts_def *defs;
-	size_t i, n, k = 0, shared = 0, last;
+	size_t i, n, k = 0, shared = 0, left, last;
 
 	if (cmd == OPTS_CMD_RUN) {
 		usage_main(f);
@@ -678,21 +687,26 @@ void cli_usage(FILE *f, enum opts_cmd cmd)
 	}
 	if (!shared)
 		return;
-	words[k++] = "the";
-	words[k++] = "flags";
-	words[k++] = "of";
-	words[k++] = "boundary --help";
-	words[k++] = "but";
-	for (i = 0, last = SIZE_MAX; i < n; i++) {
-		if ((defs[i].cmds & OPTS_IN(OPTS_CMD_RUN)) && !(defs[i].cmds & OPTS_IN(cmd))) {
-			snprintf(names[i], sizeof(names[i]), "--%s,", defs[i].flag);
-			words[k++] = names[i];
-			last = i;
+	/* Those it leaves out, or, when it takes fewer than it leaves (k8s-node), those it takes. */
+	for (i = 0, left = 0; i < n; i++)
+		if ((defs[i].cmds & OPTS_IN(OPTS_CMD_RUN)) && !(defs[i].cmds & OPTS_IN(cmd)))
+			left++;
+	if (left > shared) {
+		words[k++] = "these";
+		words[k++] = "of";
+		words[k++] = "boundary --help:";
+		for (i = 0, last = SIZE_MAX; i < n; i++) {
+			if (defs[i].id != OPTS_HELP && (defs[i].cmds & PROXY_CMDS) == PROXY_CMDS &&
+			    (defs[i].cmds & OPTS_IN(cmd))) {
+				snprintf(names[i], sizeof(names[i]), "--%s,", defs[i].flag);
+				words[k++] = names[i];
+				last = i;
+			}
 		}
-	}
-	if (last == SIZE_MAX)
-		words[--k - 1] = "boundary --help.";
-	else
 		names[last][strlen(names[last]) - 1] = '.';
+		usage_also(f, words, k);
+		return;
+	}
+	words[k++] = "the";
 	usage_also(f, words, k);
 }

@@ -30,6 +30,7 @@
 #include "user/explicit.h"
 #include "user/fsview.h"
 #include "user/jail.h"
+#include "user/node.h"
 #include "user/opts.h"
 #include "user/privs.h"
 #include "user/secrets.h"
@@ -434,6 +435,13 @@ static int attach(const struct opts *o)
 	return jail_attach(o);
 }
 
+static int node(const struct opts *o)
+{
+	if (o->config_read)
+		log_info("read config file %s", o->config_read);
+	return node_run(o);
+}
+
 static int serve(const struct opts *o)
 {
 	if (service_start(o, "serve") < 0)
@@ -517,6 +525,7 @@ static int (*const actions[])(const struct opts *o) = {
     [OPTS_ATTACH] = attach,
     [OPTS_SERVE] = serve,
     [OPTS_RULES_FROM_ENDPOINTS] = rules_from_endpoints,
+    [OPTS_NODE] = node,
 };
 
 int main(int argc, char *argv[])

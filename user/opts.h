@@ -82,6 +82,12 @@ enum opts_id {
 	OPTS_KILL_EXISTING_SOCKETS,
 	OPTS_CREATE,
 	OPTS_RESOLVE_ON_HOST,
+	OPTS_K8S_POD, /* what boundary k8s-node tells the attaches it runs */
+	OPTS_K8S_NAMES,
+	OPTS_CRI_SOCKET, /* node's own from here */
+	OPTS_POLICY_DIR,
+	OPTS_STATE_DIR,
+	OPTS_SCAN_INTERVAL,
 	OPTS_FORMAT,   /* log summary's */
 	OPTS_TEST_EXE, /* --test's --exe */
 	OPTS__COUNT,
@@ -96,6 +102,7 @@ enum opts_cmd {
 	OPTS_CMD_LOG_SUMMARY,
 	OPTS_CMD_ATTACH,
 	OPTS_CMD_RULES_FROM_ENDPOINTS,
+	OPTS_CMD_NODE,
 	OPTS__CMD_COUNT,
 };
 
@@ -143,6 +150,7 @@ enum opts_action {
 	OPTS_SERVE,	      /* serve [flags]: the proxy alone, for explicit clients */
 	/* rules from-endpoints LIST...: harden-runner's allowed-endpoints as rules */
 	OPTS_RULES_FROM_ENDPOINTS,
+	OPTS_NODE, /* node: jail the annotated pods of a Kubernetes node */
 };
 
 /* log summary --format: for a person, for a program, for a CI job's summary page. */
@@ -276,6 +284,15 @@ struct opts {
 	bool attach_create;	    /* --create: make the --cgroup directory; a parent of jails */
 	bool
 	    resolve_on_host; /* names resolved and upstreams reached on the host, not in the netns */
+	/* attach, as boundary k8s-node runs it: the pod's "NAMESPACE/NAME", its containers' names */
+	char *k8s_pod;
+	char *k8s_names; /* a file of "CGROUP NAME" lines, one per container */
+
+	/* node: where pods are listed, named policies read, each pod's files written */
+	char *cri_socket;
+	char *policy_dir;
+	char *state_dir;
+	unsigned scan_interval; /* seconds between looks at the node's pods */
 
 	struct opts_test *tests; /* --test, in order */
 	size_t n_tests;

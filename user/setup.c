@@ -432,6 +432,11 @@ int setup_audit_open(const struct opts *o, const char *id, const char *argv0, st
 	ac.agent_socket = agent;
 	ac.jail_id = id;
 	ac.session_id = session;
+	if (o->k8s_pod && o->k8s_pod[0]) {
+		ac.k8s_pod = o->k8s_pod;
+		ac.k8s_cgroup = o->attach_cgroup;
+		ac.k8s_names = o->k8s_names;
+	}
 	if (agent) {
 		name = argv0 ? strrchr(argv0, '/') : NULL;
 		ac.process_name = name ? name + 1 : argv0;
