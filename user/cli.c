@@ -708,5 +708,20 @@ void cli_usage(FILE *f, enum opts_cmd cmd)
 		return;
 	}
 	words[k++] = "the";
+	words[k++] = "flags";
+	words[k++] = "of";
+	words[k++] = "boundary --help";
+	words[k++] = "but";
+	for (i = 0, last = SIZE_MAX; i < n; i++) {
+		if ((defs[i].cmds & OPTS_IN(OPTS_CMD_RUN)) && !(defs[i].cmds & OPTS_IN(cmd))) {
+			snprintf(names[i], sizeof(names[i]), "--%s,", defs[i].flag);
+			words[k++] = names[i];
+			last = i;
+		}
+	}
+	if (last == SIZE_MAX)
+		words[--k - 1] = "boundary --help.";
+	else
+		names[last][strlen(names[last]) - 1] = '.';
 	usage_also(f, words, k);
 }

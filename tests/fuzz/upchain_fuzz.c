@@ -93,8 +93,8 @@ static bool password_span(const char *url, size_t *off, size_t *len)
  */
 static char same_class(char ch)
 {
-	static const char *const rings[] = { "0123456789", "abcdef", "ABCDEF",
-					     "ghijklmnopqrstuvwxyz", "GHIJKLMNOPQRSTUVWXYZ" };
+	static const char *const rings[] = {"0123456789", "abcdef", "ABCDEF",
+					    "ghijklmnopqrstuvwxyz", "GHIJKLMNOPQRSTUVWXYZ"};
 	unsigned char u = (unsigned char)ch;
 	const char *at;
 	size_t i;
