@@ -88,7 +88,7 @@ class Cri:
                                         response_deserializer=resp_cls.FromString)
         resp = stub(req, timeout=self.timeout)
         return json_format.MessageToDict(resp, preserving_proto_field_name=True,
-                                         including_default_value_fields=False)
+                                         including_default_value_fields=True)
 
     def sandbox_config(self, pod):
         """The config POD was run with, as the runtime keeps it (containerd's verbose info)."""

@@ -24,6 +24,7 @@
 #   crictr ARGS...          Debian's ctr aimed at it, namespace k8s.io
 #   cri_pod NAME [ARGS...]  runs a host-network pod NAME under $CR_CGP (cri.py run-pod ARGS
 #                           added); prints its id
+#   cri_start POD NAME CMD... creates and starts container NAME of $CR_IMAGE in POD; sets CID
 #   cri_run POD NAME CMD... creates and starts container NAME of $CR_IMAGE in POD and waits until
 #                           it runs; sets CID, CPID (its first process, a host pid) and CCG (its
 #                           cgroup2 directory, from /proc/CPID/cgroup)
@@ -38,8 +39,13 @@
 #                           is how a failing create is debugged
 #
 # Without CNI: containerd 1.6 refuses a pod with a network namespace of its own when no CNI
-# config is loaded ("cni config load failed: no network config found in ...: cni plugin not
+# config is loaded (RunPodSandbox: "failed to setup network for sandbox ...: cni plugin not
 # initialized"), so every pod here has network=NODE: the host's namespace, loopback included.
+# Such a refused pod is not forgotten: it stays listed, SANDBOX_NOTREADY, and neither
+# StopPodSandbox nor RemovePodSandbox can end it ("failed to destroy network for sandbox"), and
+# the namespace containerd made for it stays in /var/run/netns (cni-UUID, a fixed directory
+# whatever its state directory): cri_down unmounts and removes the cni-* entries that were not
+# there at cri_up.
 #
 # Where the processes land (runc 1.1, cgroupfs, hybrid host): runc's cgroupsPath is
 # "<cgroup_parent>/<id>" for the sandbox and each container alike (containerd's CRI makes it so),
@@ -59,6 +65,7 @@ CR_CGP=""
 CR_SNAP=""
 CR_WHY=""
 CR_RUNDIRS=""
+CR_NETNS=""
 CID=""
 CPID=""
 CCG=""
@@ -162,6 +169,7 @@ cri_up() {
 	for d in /run/containerd/s /run/containerd; do
 		[ -e "$d" ] || CR_RUNDIRS="$CR_RUNDIRS $d"
 	done
+	CR_NETNS=$(ls /run/netns 2>/dev/null)
 	at_exit cri_down
 	CR_SNAP=native
 	cr_overlay_ok && CR_SNAP=overlayfs
@@ -204,14 +212,18 @@ cri_pod() {
 		--cgroup-parent "$CR_CGP" --log-dir "$CR/logs/$name" --host-network "$@"
 }
 
-cri_run() {
+cri_start() {
 	local pod=$1 name=$2
 	shift 2
+	CID=$(cri create --pod "$pod" --name "$name" --image "$CR_IMAGE" -- "$@") || return 1
+	cri start "$CID"
+}
+
+cri_run() {
 	CID=""
 	CPID=""
 	CCG=""
-	CID=$(cri create --pod "$pod" --name "$name" --image "$CR_IMAGE" -- "$@") || return 1
-	cri start "$CID" || return 1
+	cri_start "$@" || return 1
 	for _ in $(seq 100); do
 		CPID=$(cri container-status "$CID" --verbose |
 			/usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["info"]["info"]["pid"])' 2>/dev/null)
@@ -262,6 +274,12 @@ cr_umount() {
 		while read -r m; do
 			umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 		done
+	for m in /run/netns/cni-*; do
+		[ -e "$m" ] || continue
+		grep -qxF "${m#/run/netns/}" <<<"$CR_NETNS" && continue
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+		rm -f "$m"
+	done
 }
 
 # cr_cg_remove: kills what is left in the cgroup parent (cgroup.kill), then removes it in every
