@@ -508,8 +508,8 @@ static void start(const struct opts *o, struct pod *p)
 	argv[n++] = p->names;
 	argv[n++] = "--log-level";
 	argv[n++] = log_level_name(o->log_level);
-	argv[n++] = "--dry-run";
-	argv[n++] = p->dry_run ? "true" : "false";
+	if (p->dry_run)
+		argv[n++] = "--dry-run";
 	if (o->audit_log[0]) {
 		argv[n++] = "--audit-log";
 		argv[n++] = o->audit_log;
@@ -649,9 +649,8 @@ static void one_pod(const struct opts *o, struct cri *cri, struct pod *p,
 			 dry_run ? "audit" : "block");
 		stop(p, SIGKILL); /* not SIGTERM: the pod is never free in between */
 	} else if (p->child > 0 && changed) {
-		/* The attach sees the file change; SIGHUP makes sure it reads it now. */
-		kill(p->child, SIGHUP);
-		log_info("pod %s/%s: its rules changed: reloaded", p->ns, p->name);
+		/* The attach watches its file's directory and reloads (SIGHUP would detach it). */
+		log_info("pod %s/%s: its rules changed: its attach reloads them", p->ns, p->name);
 	}
 	p->dry_run = dry_run;
 	if (p->child <= 0 && time(NULL) >= p->next_start)
