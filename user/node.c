@@ -47,6 +47,7 @@ struct pod {
 	char *names_text;      /* what names holds now */
 	char problem[512];     /* the last thing said about it, so it is said once */
 	bool dry_run;	       /* its attach's mode */
+	bool good;	       /* its rules were read as it asked (not "nothing allowed") */
 	bool seen;	       /* in this scan's list */
 	pid_t child;	       /* its attach, 0: none */
 	unsigned fails;	       /* attaches that ended on their own, in a row */
@@ -628,12 +629,23 @@ static void one_pod(const struct opts *o, struct cri *cri, struct pod *p,
 		return;
 	}
 	ret = render(o, p, ps, &t, err, sizeof(err));
-	if (ret < 0) {
-		snprintf(msg, sizeof(msg), "%s (so nothing is allowed)", err);
+	if (ret < 0 && p->good) {
+		/* As a reload keeps the rules when the file does not load: a typo closes nothing. */
+		snprintf(msg, sizeof(msg), "%s (its rules stay as they were)", err);
 		say(p, true, msg);
+		free(t.s);
+		t.s = NULL;
+		changed = false;
+		ret = 0;
+	} else {
+		if (ret < 0) {
+			snprintf(msg, sizeof(msg), "%s (so nothing is allowed)", err);
+			say(p, true, msg);
+		}
+		p->good = ret == 0;
+		changed = update(p->cfg, &p->rules, &t, err, sizeof(err), &ret);
+		free(t.s);
 	}
-	changed = update(p->cfg, &p->rules, &t, err, sizeof(err), &ret);
-	free(t.s);
 	if (ret < 0) {
 		say(p, true, err);
 		return;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # k8s_manifests.t: deploy/kubernetes, checked without a cluster and without the network. Every
-# manifest is parsed with python3's yaml; the DaemonSet must run `boundary node` with what
+# manifest is parsed with python3's yaml; the DaemonSet must run `boundary k8s-node` with what
 # docs/KUBERNETES.md says it has (the capabilities of its Privileges table and nothing more, not
 # privileged, hostPID, each host path of its table mounted, the CRI socket at --cri-socket, the
 # policies ConfigMap at --policy-dir, no ServiceAccount token since no RBAC is shipped); every
@@ -85,8 +85,8 @@ cs = ps.get("containers", [])
 check(len(cs) == 1, "the agent's pod has one container")
 c = cs[0] if cs else {}
 argv = (c.get("command") or []) + (c.get("args") or [])
-check(len(argv) >= 2 and os.path.basename(argv[0]) == "boundary" and argv[1] == "node",
-      "the container runs `boundary node`", " ".join(argv))
+check(len(argv) >= 2 and os.path.basename(argv[0]) == "boundary" and argv[1] == "k8s-node",
+      "the container runs `boundary k8s-node`", " ".join(argv))
 check(c.get("image") == "boundary:latest" and c.get("imagePullPolicy") == "IfNotPresent",
       "image boundary:latest, IfNotPresent")
 
@@ -102,7 +102,7 @@ known = ("--cri-socket", "--policy-dir", "--state-dir", "--scan-interval", "--al
          "--audit-log", "--log-level")
 for a in argv[2:]:
     check(a.split("=", 1)[0] in known or not a.startswith("-"),
-          "flag %s is one of boundary node's" % a.split("=", 1)[0])
+          "flag %s is one of boundary k8s-node's" % a.split("=", 1)[0])
 
 check(ps.get("hostPID") is True, "hostPID: true")
 check(not ps.get("hostNetwork"), "not hostNetwork (the agent needs none of the host's interfaces)")
@@ -114,7 +114,7 @@ rbac = [k for k in docs if k in ("Role", "ClusterRole", "RoleBinding", "ClusterR
 check(not rbac, "no Role or binding shipped, as no token is mounted", ",".join(rbac))
 check({"operator": "Exists"} in (ps.get("tolerations") or []), "tolerates every taint")
 check(not c.get("readinessProbe") and not c.get("livenessProbe"),
-      "no probe: boundary node offers nothing to probe")
+      "no probe: boundary k8s-node offers nothing to probe")
 check(bool(c.get("resources", {}).get("requests")) and
       bool(c.get("resources", {}).get("limits", {}).get("memory")),
       "resources: requests, and a memory limit")

@@ -7,7 +7,8 @@
 # be jailed by annotation (rules, a named policy in --policy-dir, audit mode) and leaves the
 # others alone; a jailed pod's requests are decided by its own rules, a container started in it
 # later is jailed from its first instruction, a policy file that changes is applied to the
-# running pod, a policy name that would leave --policy-dir jails the pod with nothing allowed,
+# running pod (and one that no longer loads leaves its rules as they were), a policy name that
+# would leave --policy-dir jails the pod with nothing allowed,
 # the records name namespace, pod and container, a pod that goes is detached, and when the
 # agent stops its pods stay cut off.
 #
@@ -150,6 +151,16 @@ check "a changed policy is applied to the running pod ($status)" passed /echo/ch
 get named "http://up.test:$P_HTTP/echo/policy/two"
 check "and what it no longer allows is refused ($status)" [ "$status" = 403 ]
 check "the pod was not restarted" kill -0 "$PID_named"
+printf 'allowlist:\n  - "domain=up.test path=/echo/broken/*"\n  - "nokey"\n' >"$POL/team.yaml.new"
+mv "$POL/team.yaml.new" "$POL/team.yaml"
+for _ in $(seq 100); do
+	grep -q "boundary-test/named: .*its rules stay as they were" "$NODE_LOG" && break
+	sleep 0.1
+done
+contains "a policy that no longer loads is named in the log" "$(cat "$NODE_LOG")" \
+	"its rules stay as they were"
+get named "http://up.test:$P_HTTP/echo/changed/two"
+check "and the pod keeps the rules it had ($status)" passed /echo/changed/two
 
 # --- a pod that goes is detached ---------------------------------------------------------------
 cri stop-pod "$POD_sneaky" >/dev/null && cri remove-pod "$POD_sneaky" >/dev/null
