@@ -68,7 +68,7 @@ static int header_cb(nghttp2_session *ng, const nghttp2_frame *frame, const uint
 		     void *user)
 {
 	struct cri *c = user;
-	char v[16];
+	char v[16], *end;
 	size_t i, k = 0;
 
 	(void)ng;
@@ -78,11 +78,15 @@ static int header_cb(nghttp2_session *ng, const nghttp2_frame *frame, const uint
 	if (namelen == 7 && memcmp(name, ":status", 7) == 0 && valuelen < sizeof(v)) {
 		memcpy(v, value, valuelen);
 		v[valuelen] = '\0';
-		c->http_status = atoi(v);
+		c->http_status = (int)strtol(v, &end, 10);
+		if (*end)
+			c->http_status = 0;
 	} else if (namelen == 11 && memcmp(name, "grpc-status", 11) == 0 && valuelen < sizeof(v)) {
 		memcpy(v, value, valuelen);
 		v[valuelen] = '\0';
-		c->grpc_status = atoi(v);
+		c->grpc_status = (int)strtol(v, &end, 10);
+		if (*end || !valuelen)
+			c->grpc_status = 2; /* UNKNOWN: a status that is not a number */
 	} else if (namelen == 12 && memcmp(name, "grpc-message", 12) == 0) {
 		/* Percent-encoded by the sender; kept printable, cut to fit. */
 		for (i = 0; i < valuelen && k + 1 < sizeof(c->grpc_message); i++)
@@ -235,7 +239,7 @@ struct cri *cri_open(const char *path, unsigned timeout_ms, char *err, size_t er
 		snprintf(err, errlen, "cannot make a Unix socket: %s", strerror(e));
 		goto fail;
 	}
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
 		e = errno;
 		snprintf(err, errlen,

@@ -526,6 +526,7 @@ static void start(const struct opts *o, struct pod *p)
 		return;
 	}
 	if (pid == 0) {
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
 		sigset_t none;
 
 		/* The attach reads what it is told, not the agent's environment. */
@@ -539,10 +540,10 @@ static void start(const struct opts *o, struct pod *p)
 				e++;
 			}
 		}
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
+		sigaction(SIGTERM, &dfl, NULL);
+		sigaction(SIGINT, &dfl, NULL);
+		sigaction(SIGHUP, &dfl, NULL);
+		sigaction(SIGCHLD, &dfl, NULL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		execv("/proc/self/exe", (char *const *)(uintptr_t)argv);
@@ -825,7 +826,7 @@ int node_run(const struct opts *o)
 		}
 		nap.tv_sec = o->scan_interval;
 		nap.tv_nsec = 0;
-		/* A signal (SIGHUP: look now; SIGCHLD: an attach ended) cuts the nap short. */
+		/* SIGHUP (look now) and SIGCHLD (an attach ended) cut the nap short. */
 		while (!stopping && !rescan && nanosleep(&nap, &nap) == -1 && errno == EINTR)
 			;
 	}
