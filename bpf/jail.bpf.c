@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0-only)
 /*
  * jail.bpf.c: the in-kernel half of the jail, one section per hook, all attached to the jail's
- * cgroup only (boundary's own sockets live outside it, so no exemption logic exists to abuse).
+ * cgroup, or to a parent of jails (boundary's own sockets live outside it, so no exemption logic
+ * exists to abuse).
  *
  * What each hook does, in the order a connection meets them:
  *   sock_create      only inet TCP, MPTCP and UDP sockets may exist (no raw, ping, SCTP, ...)
@@ -19,8 +20,9 @@
  *   cgroup_skb       defence in depth: no packet leaves unless it is addressed to loopback;
  *                    and a UDP query to the DNS responder files its sender, for the records
  *
- * Every program denies (returns 0) when its configuration is not what userspace promised or a
- * map operation it needs fails. recvmsg and getpeername programs must return 1 (the kernel
+ * Every program denies (returns 0) when its configuration is not what userspace promised, when
+ * the jail it serves has no entry (the shared set on <cgroup2>/boundary: see struct jail_config)
+ * or a map operation it needs fails. recvmsg and getpeername programs must return 1 (the kernel
  * rejects anything else); they only ever undo a rewrite.
  */
 #include <linux/bpf.h>
@@ -92,29 +94,83 @@ struct {
 	__type(value, struct jail_entry);
 } entries SEC(".maps");
 
+/* Shared by every set on <cgroup2>/boundary, whatever its ABI: see jail.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JAIL_MAX_ENTRIES);
+	__type(key, __u64);
+	__type(value, __u32);
+} jail_owners SEC(".maps");
+
+/* What one jail is to the programs: its listeners' ports and its JAIL_CFG_* flags. */
+struct jail_view {
+	__u16 proxy_port;
+	__u16 dns_port;
+	__u32 flags;
+};
+
+enum jail_view_kind {
+	VIEW_NONE,   /* nothing this set serves, nor any other: refused everything */
+	VIEW_MINE,   /* a jail of this set's: v filled */
+	VIEW_OTHERS, /* a jail of another set on the same parent, which decides: let be */
+};
+
+/* The configuration is what userspace promised (the sockops program needs no more). */
 static __always_inline int configured(void)
 {
-	return cfg.abi_version == JAIL_ABI_VERSION && cfg.proxy_port != 0 && cfg.dns_port != 0;
+	if (cfg.abi_version != JAIL_ABI_VERSION)
+		return 0;
+	return (cfg.proxy_port != 0 && cfg.dns_port != 0) || cfg.entry_level != 0;
 }
 
-/* The flags of the jail the calling process is in: its entry's, under a parent. */
-static __always_inline __u32 jail_flags(void)
+/*
+ * The jail whose cgroup (at entry_level, under a parent) has the id id: the configuration's, or
+ * its entry's. Under boundary attach's parent a cgroup with no entry yet gets the configuration's
+ * ports with JAIL_CFG_HOST_LOOPBACK (everything goes to listeners that are not there); in the
+ * shared set it gets nothing at all.
+ */
+static __always_inline int view_for(__u64 id, struct jail_view *v)
 {
 	struct jail_entry *e;
-	__u64 id;
+	__u32 *owner;
 
-	if (!cfg.entry_level)
-		return cfg.flags;
-	id = bpf_get_current_ancestor_cgroup_id((int)cfg.entry_level);
-	e = bpf_map_lookup_elem(&entries, &id);
-	/* No entry yet: everything goes to listeners that are not there. */
-	return e ? e->flags : JAIL_CFG_HOST_LOOPBACK;
+	if (cfg.abi_version != JAIL_ABI_VERSION)
+		return VIEW_NONE;
+	v->proxy_port = cfg.proxy_port;
+	v->dns_port = cfg.dns_port;
+	v->flags = cfg.flags;
+	if (cfg.entry_level) {
+		e = bpf_map_lookup_elem(&entries, &id);
+		if (e) {
+			v->flags = e->flags;
+			if (e->proxy_port) {
+				v->proxy_port = e->proxy_port;
+				v->dns_port = e->dns_port;
+			}
+		} else if (cfg.proxy_port) {
+			v->flags = JAIL_CFG_HOST_LOOPBACK;
+		} else {
+			owner = bpf_map_lookup_elem(&jail_owners, &id);
+			return owner && *owner != JAIL_ABI_VERSION ? VIEW_OTHERS : VIEW_NONE;
+		}
+	}
+	return v->proxy_port != 0 && v->dns_port != 0 ? VIEW_MINE : VIEW_NONE;
+}
+
+/* The jail the calling process is in. */
+static __always_inline int view(struct jail_view *v)
+{
+	__u64 id = 0;
+
+	if (cfg.entry_level)
+		id = bpf_get_current_ancestor_cgroup_id((int)cfg.entry_level);
+	return view_for(id, v);
 }
 
 /* Loopback is the host's (an attached cgroup in the host's namespace), not the jail's own. */
-static __always_inline int host_loopback(void)
+static __always_inline int host_loopback(const struct jail_view *v)
 {
-	return (jail_flags() & JAIL_CFG_HOST_LOOPBACK) != 0;
+	return (v->flags & JAIL_CFG_HOST_LOOPBACK) != 0;
 }
 
 /* 127.0.0.0/8 or 0.0.0.0 (which connect() reads as "this host"): the jail's own loopback. */
@@ -199,25 +255,31 @@ static __always_inline int save_orig(struct bpf_sock_addr *ctx, __u16 family, co
  * process is noted (JAIL_ORIG_DIRECT) so the proxy can name it. Returns ALLOW, or DENY when
  * the note cannot be made.
  */
-static __always_inline int own_loopback(struct bpf_sock_addr *ctx, __u16 family, const __u32 ip[4])
+static __always_inline int own_loopback(struct bpf_sock_addr *ctx, const struct jail_view *v,
+					__u16 family, const __u32 ip[4])
 {
-	if (ctx->type != SOCK_STREAM || ctx->user_port != bpf_htons(cfg.proxy_port))
+	if (ctx->type != SOCK_STREAM || ctx->user_port != bpf_htons(v->proxy_port))
 		return ALLOW;
 	return save_orig_flags(ctx, family, ip, IPPROTO_TCP, JAIL_ORIG_DIRECT) < 0 ? DENY : ALLOW;
 }
 
-static __always_inline __u16 target_port(struct bpf_sock_addr *ctx)
+static __always_inline __u16 target_port(struct bpf_sock_addr *ctx, const struct jail_view *v)
 {
 	/* DNS over TCP goes to the responder's TCP side, everything else to the proxy. */
 	if (ctx->user_port == bpf_htons(53))
-		return bpf_htons(cfg.dns_port);
-	return bpf_htons(cfg.proxy_port);
+		return bpf_htons(v->dns_port);
+	return bpf_htons(v->proxy_port);
 }
 
 SEC("cgroup/sock_create")
 int jail_sock_create(struct bpf_sock *sk)
 {
-	if (!configured())
+	struct jail_view v;
+	int k = view(&v);
+
+	if (k == VIEW_OTHERS)
+		return ALLOW;
+	if (k != VIEW_MINE)
 		return DENY;
 	if (sk->family != JAIL_AF_INET && sk->family != JAIL_AF_INET6)
 		return DENY;
@@ -229,17 +291,22 @@ int jail_sock_create(struct bpf_sock *sk)
 	return DENY;
 }
 
-static __always_inline int our_port(__u32 user_port)
+static __always_inline int our_port(const struct jail_view *v, __u32 user_port)
 {
 	__u16 port = bpf_ntohs((__u16)user_port);
 
-	return port == cfg.proxy_port || port == cfg.dns_port;
+	return port == v->proxy_port || port == v->dns_port;
 }
 
 SEC("cgroup/bind4")
 int jail_bind4(struct bpf_sock_addr *ctx)
 {
-	if (!configured() || our_port(ctx->user_port))
+	struct jail_view v;
+	int k = view(&v);
+
+	if (k == VIEW_OTHERS)
+		return ALLOW;
+	if (k != VIEW_MINE || our_port(&v, ctx->user_port))
 		return DENY;
 	return v4_local(ctx->user_ip4) ? ALLOW : DENY;
 }
@@ -248,8 +315,12 @@ SEC("cgroup/bind6")
 int jail_bind6(struct bpf_sock_addr *ctx)
 {
 	__u32 ip[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]};
+	struct jail_view v;
+	int k = view(&v);
 
-	if (!configured() || our_port(ctx->user_port))
+	if (k == VIEW_OTHERS)
+		return ALLOW;
+	if (k != VIEW_MINE || our_port(&v, ctx->user_port))
 		return DENY;
 	return v6_local(ip) ? ALLOW : DENY;
 }
@@ -258,8 +329,12 @@ SEC("cgroup/connect4")
 int jail_connect4(struct bpf_sock_addr *ctx)
 {
 	__u32 ip[4] = {ctx->user_ip4, 0, 0, 0};
+	struct jail_view v;
+	int k = view(&v);
 
-	if (!configured())
+	if (k == VIEW_OTHERS)
+		return ALLOW;
+	if (k != VIEW_MINE)
 		return DENY;
 	/*
 	 * DNS goes to the responder wherever it was aimed, loopback stubs (127.0.0.53) included:
@@ -270,21 +345,21 @@ int jail_connect4(struct bpf_sock_addr *ctx)
 		if (save_orig(ctx, JAIL_AF_INET, ip,
 			      ctx->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP) < 0)
 			return DENY;
-		ctx->user_port = bpf_htons(cfg.dns_port);
+		ctx->user_port = bpf_htons(v.dns_port);
 		ctx->user_ip4 = bpf_htonl(0x7f000001);
 		return ALLOW;
 	}
 	if (v4_local(ip[0])) {
-		if (!host_loopback())
-			return own_loopback(ctx, JAIL_AF_INET, ip);
+		if (!host_loopback(&v))
+			return own_loopback(ctx, &v, JAIL_AF_INET, ip);
 		/* The host's loopback: decided like any destination, our own ports never. */
-		if (our_port(ctx->user_port))
+		if (our_port(&v, ctx->user_port))
 			return DENY;
 	}
 	if (ctx->type == SOCK_STREAM) {
 		if (save_orig(ctx, JAIL_AF_INET, ip, IPPROTO_TCP) < 0)
 			return DENY;
-		ctx->user_port = bpf_htons(cfg.proxy_port);
+		ctx->user_port = bpf_htons(v.proxy_port);
 		ctx->user_ip4 = bpf_htonl(0x7f000001);
 		return ALLOW;
 	}
@@ -296,22 +371,25 @@ int jail_connect6(struct bpf_sock_addr *ctx)
 {
 	__u32 ip[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]};
 	__u32 proto = ctx->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
-	int mapped;
+	struct jail_view v;
+	int mapped, k = view(&v);
 
-	if (!configured())
+	if (k == VIEW_OTHERS)
+		return ALLOW;
+	if (k != VIEW_MINE)
 		return DENY;
 	if (ctx->type != SOCK_STREAM && ctx->type != SOCK_DGRAM)
 		return DENY;
 	if (ctx->user_port != bpf_htons(53)) {
-		if (v6_local(ip) && !host_loopback()) {
+		if (v6_local(ip) && !host_loopback(&v)) {
 			if (v6_mapped(ip)) {
 				__u32 v4[4] = {ip[3], 0, 0, 0};
 
-				return own_loopback(ctx, JAIL_AF_INET, v4);
+				return own_loopback(ctx, &v, JAIL_AF_INET, v4);
 			}
-			return own_loopback(ctx, JAIL_AF_INET6, ip);
+			return own_loopback(ctx, &v, JAIL_AF_INET6, ip);
 		}
-		if (v6_local(ip) && our_port(ctx->user_port))
+		if (v6_local(ip) && our_port(&v, ctx->user_port))
 			return DENY;
 		if (ctx->type != SOCK_STREAM)
 			return DENY;
@@ -326,7 +404,7 @@ int jail_connect6(struct bpf_sock_addr *ctx)
 	} else if (save_orig(ctx, JAIL_AF_INET6, ip, proto) < 0) {
 		return DENY;
 	}
-	ctx->user_port = target_port(ctx);
+	ctx->user_port = target_port(ctx, &v);
 	ctx->user_ip6[0] = 0;
 	ctx->user_ip6[1] = 0;
 	if (mapped) {
@@ -347,14 +425,18 @@ SEC("cgroup/sendmsg4")
 int jail_sendmsg4(struct bpf_sock_addr *ctx)
 {
 	__u32 ip[4] = {ctx->user_ip4, 0, 0, 0};
+	struct jail_view v;
+	int k = view(&v);
 
-	if (!configured())
+	if (k == VIEW_OTHERS)
+		return ALLOW;
+	if (k != VIEW_MINE)
 		return DENY;
 	if (ctx->user_port != bpf_htons(53))
-		return v4_local(ip[0]) && !host_loopback() ? ALLOW : DENY;
+		return v4_local(ip[0]) && !host_loopback(&v) ? ALLOW : DENY;
 	if (save_orig(ctx, JAIL_AF_INET, ip, IPPROTO_UDP) < 0)
 		return DENY;
-	ctx->user_port = bpf_htons(cfg.dns_port);
+	ctx->user_port = bpf_htons(v.dns_port);
 	ctx->user_ip4 = bpf_htonl(0x7f000001);
 	return ALLOW;
 }
@@ -363,17 +445,21 @@ SEC("cgroup/sendmsg6")
 int jail_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	__u32 ip[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]};
+	struct jail_view v;
+	int k = view(&v);
 
-	if (!configured())
+	if (k == VIEW_OTHERS)
+		return ALLOW;
+	if (k != VIEW_MINE)
 		return DENY;
 	if (ctx->user_port != bpf_htons(53))
-		return v6_local(ip) && !host_loopback() ? ALLOW : DENY;
+		return v6_local(ip) && !host_loopback(&v) ? ALLOW : DENY;
 	/* The kernel refuses a v4-mapped rewrite here; such traffic is sendmsg4's anyway. */
 	if (v6_mapped(ip))
 		return DENY;
 	if (save_orig(ctx, JAIL_AF_INET6, ip, IPPROTO_UDP) < 0)
 		return DENY;
-	ctx->user_port = bpf_htons(cfg.dns_port);
+	ctx->user_port = bpf_htons(v.dns_port);
 	ctx->user_ip6[0] = 0;
 	ctx->user_ip6[1] = 0;
 	ctx->user_ip6[2] = 0;
@@ -385,8 +471,9 @@ int jail_sendmsg6(struct bpf_sock_addr *ctx)
 static __always_inline struct jail_orig *orig_for(struct bpf_sock_addr *ctx)
 {
 	__u16 port = bpf_ntohs((__u16)ctx->user_port);
+	struct jail_view v;
 
-	if (!ctx->sk || (port != cfg.proxy_port && port != cfg.dns_port))
+	if (view(&v) != VIEW_MINE || !ctx->sk || (port != v.proxy_port && port != v.dns_port))
 		return 0;
 	return bpf_sk_storage_get(&orig_by_sk, ctx->sk, 0, 0);
 }
@@ -508,8 +595,8 @@ int jail_sockops(struct bpf_sock_ops *ctx)
  * and port, as sockops does for TCP, so the responder can name the process in its records. The
  * sender is the one the socket's sendmsg or connect hook saw (its socket storage).
  */
-static __always_inline void note_udp_sender(struct __sk_buff *skb, struct jail_client_key *key,
-					    __u32 l4)
+static __always_inline void note_udp_sender(struct __sk_buff *skb, const struct jail_view *v,
+					    struct jail_client_key *key, __u32 l4)
 {
 	struct jail_orig *o;
 	struct bpf_sock *sk;
@@ -526,7 +613,7 @@ static __always_inline void note_udp_sender(struct __sk_buff *skb, struct jail_c
 		return;
 	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)) < 0)
 		return;
-	if (ports[1] != bpf_htons(cfg.dns_port))
+	if (ports[1] != bpf_htons(v->dns_port))
 		return;
 	key->port = ports[0];
 	key->netns = o->netns;
@@ -537,10 +624,19 @@ SEC("cgroup_skb/egress")
 int jail_egress(struct __sk_buff *skb)
 {
 	struct jail_client_key key = {};
+	struct jail_view v;
 	struct ipv6hdr ip6;
 	struct iphdr ip;
+	__u64 id = 0;
+	int k;
 
-	if (!configured())
+	/* The packet's socket's jail: the task that runs now may be any (softirq, a timer). */
+	if (cfg.entry_level)
+		id = bpf_skb_ancestor_cgroup_id(skb, (int)cfg.entry_level);
+	k = view_for(id, &v);
+	if (k == VIEW_OTHERS)
+		return ALLOW;
+	if (k != VIEW_MINE)
 		return DENY;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) < 0)
@@ -550,7 +646,7 @@ int jail_egress(struct __sk_buff *skb)
 		if (ip.protocol == IPPROTO_UDP) {
 			key.family = JAIL_AF_INET;
 			key.addr[0] = ip.saddr;
-			note_udp_sender(skb, &key, (__u32)ip.ihl * 4);
+			note_udp_sender(skb, &v, &key, (__u32)ip.ihl * 4);
 		}
 		return ALLOW;
 	}
@@ -564,7 +660,7 @@ int jail_egress(struct __sk_buff *skb)
 		if (ip6.nexthdr == IPPROTO_UDP) {
 			key.family = JAIL_AF_INET6;
 			__builtin_memcpy(key.addr, &ip6.saddr, 16);
-			note_udp_sender(skb, &key, sizeof(ip6));
+			note_udp_sender(skb, &v, &key, sizeof(ip6));
 		}
 		return ALLOW;
 	}

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped whenever a record below changes shape. */
-#define JAIL_ABI_VERSION 6
+#define JAIL_ABI_VERSION 7
 
 /* Address families as the records carry them (the values of AF_INET and AF_INET6). */
 #define JAIL_AF_INET  2
@@ -34,30 +34,57 @@
  * A program whose configuration does not carry JAIL_ABI_VERSION denies everything.
  * Ports are in host byte order. The listeners live at 127.0.0.1 and ::1 inside the jail's own
  * network namespace (or the attached cgroup's), on the same ports for both families.
+ *
+ * Three shapes:
+ *   entry_level 0                   the programs serve the cgroup they are attached to, with
+ *                                   these ports and flags (boundary attach to one cgroup)
+ *   entry_level N, proxy_port set   attached to a parent (boundary attach to a parent): each
+ *                                   cgroup at level N is a jail whose entry holds its flags; the
+ *                                   ports are these. A cgroup with no entry yet is treated as
+ *                                   JAIL_CFG_HOST_LOOPBACK: everything it dials goes to listeners
+ *                                   it has none of, so it reaches nothing
+ *   entry_level N, ports 0          the shared set on <cgroup2>/boundary (boundary's own jails):
+ *                                   each cgroup at level N is a jail whose entry holds its ports
+ *                                   and flags. A cgroup with no entry is refused everything
+ *                                   (no socket, no bind, no connect, no packet), unless
+ *                                   jail_owners names another set as its owner: then this set
+ *                                   lets it be, and that set (attached to the same parent) decides
  */
 struct jail_config {
 	__u32 abi_version;
-	__u16 proxy_port; /* TCP: every redirected connection but DNS */
-	__u16 dns_port;	  /* UDP and TCP: the DNS responder */
-	__u32 flags;	  /* JAIL_CFG_*, when entry_level is 0 */
-	/*
-	 * 0: the programs serve the cgroup they are attached to, with flags. Otherwise they are
-	 * attached to a parent, and each cgroup at this level below it (counted from the cgroup2
-	 * root, 0) is a jail of its own: its entry in the map entries, keyed by its cgroup id,
-	 * holds its flags. A cgroup with no entry yet is treated as JAIL_CFG_HOST_LOOPBACK:
-	 * everything it dials goes to the listeners, which it has none of until boundary has
-	 * made its entry, so it reaches nothing.
-	 */
-	__u32 entry_level;
+	__u16 proxy_port;  /* TCP: every redirected connection but DNS */
+	__u16 dns_port;	   /* UDP and TCP: the DNS responder */
+	__u32 flags;	   /* JAIL_CFG_*, when entry_level is 0 */
+	__u32 entry_level; /* the level of the jails' cgroups (the cgroup2 root is 0), or 0 */
 };
 
-/* The entries of a parent's jails (jail_config.entry_level), keyed by the cgroup's id. */
+/*
+ * The entries of a parent's jails (jail_config.entry_level), keyed by the cgroup's id. Under a
+ * parent boundary attach made, only flags is set (the ports are the configuration's); in the
+ * shared set, the entry is all the programs know of its jail.
+ */
 struct jail_entry {
+	__u16 proxy_port; /* host byte order; 0: the configuration's */
+	__u16 dns_port;
 	__u32 flags; /* JAIL_CFG_* */
+	/* the jail's id, "<pid>-<start time>" of its boundary: for the people reading the map */
+	__u32 pid;
 	__u32 pad;
+	__u64 start_time;
 };
 
 #define JAIL_MAX_ENTRIES 4096
+
+/*
+ * jail_owners: which shared set a cgroup below <cgroup2>/boundary belongs to, keyed by its
+ * cgroup id, the value that set's JAIL_ABI_VERSION (JAIL_OWNER_LEGACY: a jail with programs of
+ * its own, made by a boundary from before the shared sets). One map, pinned at
+ * /sys/fs/bpf/boundary/owners, shared by every set of every ABI: its shape (a hash of
+ * JAIL_MAX_ENTRIES __u64 keys to __u32 values) and its path never change, whatever
+ * JAIL_ABI_VERSION becomes. Nor does the key of entries (the __u64 cgroup id), so that any
+ * boundary can sweep any set's entries.
+ */
+#define JAIL_OWNER_LEGACY 0xffffffffu
 
 /*
  * The cgroup's loopback is the host's (boundary attach to a cgroup whose processes live in the

@@ -14,6 +14,7 @@
 #include "user/jail.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -66,10 +67,11 @@
 #include "user/reload.h"
 #include "user/rootfs.h"
 #include "user/setup.h"
+#include "user/shared.h"
 #include "user/spawn.h"
 
 _Static_assert(sizeof(struct jail_config) == 16, "struct jail_config is part of the BPF ABI");
-_Static_assert(sizeof(struct jail_entry) == 8, "struct jail_entry is part of the BPF ABI");
+_Static_assert(sizeof(struct jail_entry) == 24, "struct jail_entry is part of the BPF ABI");
 _Static_assert(sizeof(struct jail_orig) == 80, "struct jail_orig is part of the BPF ABI");
 _Static_assert(sizeof(struct jail_client_key) == 32, "struct jail_client_key is part of the ABI");
 
@@ -128,7 +130,16 @@ struct jail {
 	/* attached to a parent: each cgroup one level below it is a jail (user/parent.h) */
 	unsigned entry_level; /* that level; 0: not a parent */
 	struct parent *parent;
-	unsigned fast; /* the timer's period, ms, as last set */
+	/*
+	 * a jail of boundary's own: an entry in the shared set on <cgroup2>/boundary (shared.h),
+	 * whose pinned links j->link holds only to check them; never unpinned by this jail
+	 */
+	bool shared;
+	bool entry_made;   /* its entry and owner record are written (teardown removes them) */
+	int entries_fd;	   /* the set's entries */
+	int owners_fd;	   /* the owners map every set shares */
+	uint64_t links_cg; /* the cgroup the links are on: the jail's, or the set's parent */
+	unsigned fast;	   /* the timer's period, ms, as last set */
 	/* the proxy's secrets (proxy_config), borrowed: the DNS server refuses names with them */
 	const struct secret *secrets;
 	size_t n_secrets;
@@ -183,6 +194,22 @@ static int ensure_bpffs(char *err, size_t errlen)
 	return 0;
 }
 
+/* The BPF filesystem and boundary's directory in it. Returns 0, or -errno with err filled. */
+static int pin_root_ready(char *err, size_t errlen)
+{
+	int ret;
+
+	ret = ensure_bpffs(err, errlen);
+	if (ret < 0)
+		return ret;
+	if (mkdir(REAP_PIN_ROOT, 0700) == -1 && errno != EEXIST) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", REAP_PIN_ROOT, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 static int load_and_attach(struct jail *j, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
@@ -211,14 +238,9 @@ static int load_and_attach(struct jail *j, char *err, size_t errlen)
 		return ret;
 	}
 	j->orig_map_fd = bpf_map__fd(j->skel->maps.orig_by_client);
-	ret = ensure_bpffs(err, errlen);
+	ret = pin_root_ready(err, errlen);
 	if (ret < 0)
 		return ret;
-	if (mkdir(REAP_PIN_ROOT, 0700) == -1 && errno != EEXIST) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", REAP_PIN_ROOT, strerror(-ret));
-		return ret;
-	}
 	snprintf(j->pin_dir, sizeof(j->pin_dir), "%s/%s", REAP_PIN_ROOT, j->id);
 	if (mkdir(j->pin_dir, 0700) == -1) {
 		ret = -errno;
@@ -250,6 +272,22 @@ static int load_and_attach(struct jail *j, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+/* The level of the cgroup at path below the cgroup2 mount root (the root is 0). */
+static unsigned cgroup_level(const char *root, const char *path)
+{
+	char r[PATH_MAX];
+	const char *p;
+	unsigned n = 0;
+
+	if (!realpath(root, r))
+		snprintf(r, sizeof(r), "%s", root);
+	for (p = path + strlen(r); *p; p++) {
+		if (*p == '/' && p[1] && p[1] != '/')
+			n++;
+	}
+	return n;
 }
 
 /* The id of the cgroup at path (on cgroup2, its directory's inode), or 0 when none is there. */
@@ -327,6 +365,243 @@ fail:
 		bpf_link__unpin(nl[i]);
 		bpf_link__destroy(nl[i]);
 	}
+	return ret;
+}
+
+/* --- the shared set: boundary's own jails ---------------------------------------------------- */
+
+/* Closes what shared_open() opened. */
+static void shared_close(struct jail *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->n_links; i++)
+		bpf_link__destroy(j->link[i]); /* closes our descriptor; the pin stays */
+	j->n_links = 0;
+	if (j->entries_fd >= 0)
+		close(j->entries_fd);
+	if (j->orig_map_fd >= 0)
+		close(j->orig_map_fd);
+	if (j->owners_fd >= 0)
+		close(j->owners_fd);
+	j->entries_fd = j->orig_map_fd = j->owners_fd = -1;
+}
+
+/*
+ * Opens the set pinned in dir: its maps, the owners map and its links, which must be on the
+ * cgroup parent_id. Returns 0, or -ENOENT when there is no whole set there (none, half made, or
+ * no longer attached to the parent: a parent removed and made again).
+ */
+static int shared_open(struct jail *j, const char *dir, uint64_t parent_id)
+{
+	char path[PATH_MAX * 2];
+	struct dirent *de;
+	struct bpf_link *link;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, SHARED_ENTRIES);
+	j->entries_fd = bpf_obj_get(path);
+	if (j->entries_fd < 0)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/%s", dir, SHARED_ORIG);
+	j->orig_map_fd = bpf_obj_get(path);
+	j->owners_fd = bpf_obj_get(SHARED_OWNERS_PIN);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, "jail_", 5) != 0 || j->n_links == MAX_LINKS)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		link = bpf_link__open(path);
+		if (!link) {
+			j->n_links = 0; /* counted as missing below */
+			break;
+		}
+		j->link[j->n_links++] = link;
+	}
+	if (d)
+		closedir(d);
+	if (j->orig_map_fd < 0 || j->owners_fd < 0 || !links_on(j, parent_id)) {
+		shared_close(j);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * Loads the set for this ABI, attaches it to the parent cgroup parent_fd (its jails at level)
+ * and pins it in dir, its entries map last. Called under the exclusive lock, with whatever
+ * half-made set dir holds removed first. Returns 0, or -errno with err filled.
+ */
+static int shared_load(const char *dir, int parent_fd, unsigned level, char *err, size_t errlen)
+{
+	struct jail_bpf *skel;
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	char path[PATH_MAX * 2];
+	int owners, ret = 0, n;
+
+	setup_remove_dir(dir);
+	libbpf_set_print(libbpf_print);
+	skel = jail_bpf__open();
+	if (!skel) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the embedded BPF object: %s", strerror(-ret));
+		return ret;
+	}
+	skel->rodata->cfg.abi_version = JAIL_ABI_VERSION;
+	skel->rodata->cfg.entry_level = level; /* no ports: each jail's are in its entry */
+	owners = bpf_obj_get(SHARED_OWNERS_PIN);
+	if (owners >= 0 && bpf_map__reuse_fd(skel->maps.jail_owners, owners) != 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot use %s: %s", SHARED_OWNERS_PIN, strerror(-ret));
+		goto out;
+	}
+	if (jail_bpf__load(skel) != 0) {
+		ret = -errno;
+		snprintf(err, errlen,
+			 "cannot load the BPF programs: %s (run as root or grant CAP_BPF and "
+			 "CAP_NET_ADMIN; --log-level debug shows the verifier's log)",
+			 strerror(-ret));
+		goto out;
+	}
+	if (owners < 0) {
+		ret = bpf_map__pin(skel->maps.jail_owners, SHARED_OWNERS_PIN);
+		if (ret < 0) {
+			snprintf(err, errlen, "cannot pin %s: %s", SHARED_OWNERS_PIN,
+				 strerror(-ret));
+			goto out;
+		}
+	}
+	/* Jails of older boundaries, with programs of their own: this set lets them be. */
+	n = shared_mark_legacy(bpf_map__fd(skel->maps.jail_owners));
+	if (n > 0)
+		log_info("%d jail(s) of an older boundary keep their own programs", n);
+	if (mkdir(dir, 0700) == -1) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create %.300s: %s", dir, strerror(-ret));
+		goto out;
+	}
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		link = bpf_program__attach_cgroup(prog, parent_fd);
+		if (!link) {
+			ret = -errno;
+			snprintf(err, errlen,
+				 "cannot attach BPF program %s to boundary's parent cgroup: %s",
+				 bpf_program__name(prog), strerror(-ret));
+			goto out;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_program__name(prog));
+		ret = bpf_link__pin(link, path);
+		bpf_link__destroy(link); /* the pin holds it, or nothing does */
+		if (ret < 0) {
+			snprintf(err, errlen, "cannot pin %.300s: %s", path, strerror(-ret));
+			goto out;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, SHARED_ORIG);
+	ret = bpf_map__pin(skel->maps.orig_by_client, path);
+	if (ret == 0) {
+		snprintf(path, sizeof(path), "%s/%s", dir, SHARED_ENTRIES);
+		ret = bpf_map__pin(skel->maps.entries, path);
+	}
+	if (ret < 0)
+		snprintf(err, errlen, "cannot pin %.300s: %s", path, strerror(-ret));
+	else
+		log_debug("loaded the shared BPF programs of ABI %u into %s", JAIL_ABI_VERSION,
+			  dir);
+out:
+	if (ret < 0)
+		setup_remove_dir(dir); /* unpinned, the links detach */
+	if (owners >= 0)
+		close(owners);
+	jail_bpf__destroy(skel);
+	return ret;
+}
+
+/*
+ * A jail of boundary's own joins the shared set: loaded and pinned first if no whole set of
+ * this ABI is (under the exclusive lock, so concurrent first jails load one), then the jail's
+ * entry (its listeners' ports, flags and id) and owner record written under the shared lock,
+ * so no sweep removes the set in between. Until then its cgroup, empty anyway, is refused
+ * everything. Returns 0, or -errno with err filled.
+ */
+static int shared_join(struct jail *j, char *err, size_t errlen)
+{
+	char parent[PATH_MAX + 16], dir[PATH_MAX];
+	struct jail_entry e;
+	unsigned long long start = 0;
+	__u32 abi = JAIL_ABI_VERSION;
+	struct stat st, cs;
+	int lock = -1, pfd = -1, ret, pid = 0;
+	__u64 key;
+
+	ret = pin_root_ready(err, errlen);
+	if (ret < 0)
+		return ret;
+	snprintf(parent, sizeof(parent), "%s/%s", j->cg_root, CGROUP_PARENT);
+	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd == -1 || fstat(pfd, &st) == -1 || fstat(j->cg_fd, &cs) == -1) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open cgroup %.300s: %s", parent, strerror(-ret));
+		goto out;
+	}
+	j->links_cg = (uint64_t)st.st_ino;
+	j->cg_id = (uint64_t)cs.st_ino;
+	shared_set_dir(JAIL_ABI_VERSION, dir, sizeof(dir));
+	lock = shared_lock(false, err, errlen);
+	if (lock < 0) {
+		ret = lock;
+		goto out;
+	}
+	if (shared_open(j, dir, j->links_cg) < 0) {
+		shared_unlock(lock);
+		lock = shared_lock(true, err, errlen);
+		if (lock < 0) {
+			ret = lock;
+			goto out;
+		}
+		if (shared_open(j, dir, j->links_cg) < 0) {
+			ret = shared_load(dir, pfd, cgroup_level(j->cg_root, parent) + 1, err,
+					  errlen);
+			if (ret == 0 && shared_open(j, dir, j->links_cg) < 0) {
+				ret = -ENOENT;
+				snprintf(err, errlen, "the BPF programs pinned in %.300s went away",
+					 dir);
+			}
+			if (ret < 0)
+				goto out;
+		}
+	}
+	memset(&e, 0, sizeof(e));
+	e.proxy_port = j->l.proxy_port;
+	e.dns_port = j->l.dns_port;
+	e.flags = j->cfg_flags;
+	if (sscanf(j->id, "%d-%llu", &pid, &start) == 2) {
+		e.pid = (__u32)pid;
+		e.start_time = start;
+	}
+	key = j->cg_id;
+	if (bpf_map_update_elem(j->entries_fd, &key, &e, BPF_ANY) != 0 ||
+	    bpf_map_update_elem(j->owners_fd, &key, &abi, BPF_ANY) != 0) {
+		ret = -errno;
+		snprintf(err, errlen,
+			 "cannot make the jail's entry in %.300s: %s (%d jails at most at once)",
+			 dir, strerror(-ret), JAIL_MAX_ENTRIES);
+		bpf_map_delete_elem(j->entries_fd, &key);
+		goto out;
+	}
+	j->entry_made = true;
+	/*
+	 * An older boundary's jail made since the set was loaded is refused everything by it (it
+	 * has no entry): let it be from now on. Its own programs decide for it.
+	 */
+	shared_mark_legacy(j->owners_fd);
+	ret = 0;
+out:
+	shared_unlock(lock);
+	if (pfd >= 0)
+		close(pfd);
 	return ret;
 }
 
@@ -455,6 +730,8 @@ static void jail_init(struct jail *j)
 	j->cg_fd = -1;
 	j->netns_fd = -1;
 	j->orig_map_fd = -1;
+	j->entries_fd = -1;
+	j->owners_fd = -1;
 	j->l.proxy4 = j->l.proxy6 = j->l.dns_udp4 = j->l.dns_udp6 = j->l.dns_tcp4 = -1;
 	j->l.dns_tcp6 = j->l.probe6 = -1;
 	j->tick = -1;
@@ -476,12 +753,19 @@ static void jail_teardown(struct jail *j)
 			log_warn(
 			    "cannot remove the jail's cgroup %s: %s (boundary cleanup will retry)",
 			    j->cg_path, strerror(-ret));
+		else if (j->entry_made) {
+			/* Only once the cgroup is gone: until then the entry keeps it closed. */
+			__u64 key = j->cg_id;
+
+			bpf_map_delete_elem(j->entries_fd, &key);
+			bpf_map_delete_elem(j->owners_fd, &key);
+		}
 	}
 	/*
 	 * Only once nothing is left in the cgroup do the hooks go (an attached one: at once),
 	 * unless it is to stay closed: then the pins and the record stay, as after a SIGKILL.
 	 */
-	for (i = 0; i < j->n_links; i++) {
+	for (i = 0; i < j->n_links && !j->shared; i++) {
 		if (!j->keep_closed)
 			bpf_link__unpin(j->link[i]);
 		bpf_link__destroy(j->link[i]);
@@ -499,6 +783,8 @@ static void jail_teardown(struct jail *j)
 	ca_free(j->ca);
 	dns_table_free(j->dns);
 	audit_close(j->audit);
+	if (j->shared)
+		shared_close(j); /* the set stays pinned for the next jail */
 	jail_bpf__destroy(j->skel);
 	netns_listeners_close(&j->l);
 	if (j->netns_fd >= 0)
@@ -805,7 +1091,7 @@ static int self_check(struct jail *j, struct dns_server *dns)
 	int fd, n;
 
 	if (id == j->cg_id || (!id && !j->attached)) {
-		if (links_on(j, j->cg_id))
+		if (links_on(j, j->shared ? j->links_cg : j->cg_id))
 			return j->moving ? follow_namespace(j, dns) : 0;
 		log_error("the BPF programs on %s are no longer attached (something detached "
 			  "them): its processes are not jailed; boundary stops%s",
@@ -1057,13 +1343,13 @@ static int hook_up(struct jail *j, char *err, size_t errlen)
 	struct stat st;
 	int ret;
 
-	ret = load_and_attach(j, err, errlen);
+	ret = j->shared ? shared_join(j, err, errlen) : load_and_attach(j, err, errlen);
 	if (ret < 0)
 		return ret;
-	if (fstat(j->cg_fd, &st) == 0)
+	if (!j->shared && fstat(j->cg_fd, &st) == 0)
 		j->cg_id = (uint64_t)st.st_ino;
-	log_debug("jail %s: cgroup %s, proxy port %u, DNS port %u", j->id, j->cg_path,
-		  j->l.proxy_port, j->l.dns_port);
+	log_debug("jail %s: cgroup %s, proxy port %u, DNS port %u, cgroup id %llu", j->id,
+		  j->cg_path, j->l.proxy_port, j->l.dns_port, (unsigned long long)j->cg_id);
 	j->dns = dns_table_new();
 	if (!j->dns) {
 		snprintf(err, errlen, "out of memory for the DNS responder");
@@ -1087,6 +1373,7 @@ int jail_run(const struct opts *o, char *const argv[])
 	pid_t pid;
 
 	jail_init(&j);
+	j.shared = true;
 	memset(&rr, 0, sizeof(rr));
 	if (privs_caps_check(err, sizeof(err)) < 0) {
 		log_error("%s", err);
@@ -1268,22 +1555,6 @@ out:
 	return status;
 }
 
-/* The level of the cgroup at path below the cgroup2 mount root (the root is 0). */
-static unsigned cgroup_level(const char *root, const char *path)
-{
-	char r[PATH_MAX];
-	const char *p;
-	unsigned n = 0;
-
-	if (!realpath(root, r))
-		snprintf(r, sizeof(r), "%s", root);
-	for (p = path + strlen(r); *p; p++) {
-		if (*p == '/' && p[1] && p[1] != '/')
-			n++;
-	}
-	return n;
-}
-
 int jail_attach(const struct opts *o)
 {
 	struct attach_target t;
@@ -1441,8 +1712,11 @@ int jail_probe(char *err, size_t errlen)
 	int ret = 0;
 
 	libbpf_set_print(libbpf_print);
-	/* Both shapes: a jail's own cgroup, and a parent whose children are jails. */
-	for (level = 0; level <= 2 && !ret; level += 2) {
+	/*
+	 * Every shape: a jail's own cgroup (0), boundary's shared set on its parent (1: no ports),
+	 * and an attached parent whose children are jails (2).
+	 */
+	for (level = 0; level <= 2 && !ret; level++) {
 		skel = jail_bpf__open();
 		if (!skel) {
 			ret = -errno;
@@ -1451,8 +1725,8 @@ int jail_probe(char *err, size_t errlen)
 			break;
 		}
 		skel->rodata->cfg.abi_version = JAIL_ABI_VERSION;
-		skel->rodata->cfg.proxy_port = 1;
-		skel->rodata->cfg.dns_port = 2;
+		skel->rodata->cfg.proxy_port = level == 1 ? 0 : 1;
+		skel->rodata->cfg.dns_port = level == 1 ? 0 : 2;
 		skel->rodata->cfg.entry_level = level;
 		if (jail_bpf__load(skel) != 0) {
 			ret = -errno;

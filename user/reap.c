@@ -3,9 +3,10 @@
  * reap.c: what a jail leaves on the host, named so that a later boundary can tell a live jail
  * from one whose boundary was killed, and what that later boundary removes. A jail's id is
  * "<pid>-<start time>" of its boundary; its cgroup (<cgroup2>/boundary/<id>), its pins
- * (/sys/fs/bpf/boundary/<id>) and its run directory (/run/boundary/<id>) carry it. The jail
- * (jail.c) makes them and takes them down; this file only finds the stale ones, and the
- * attachment that already holds a cgroup.
+ * (/sys/fs/bpf/boundary/<id>, an attachment's only: boundary's own jails are entries in a shared
+ * set, shared.h) and its run directory (/run/boundary/<id>) carry it. The jail (jail.c) makes
+ * them and takes them down; this file only finds the stale ones (and a stale jail's entry goes
+ * with its cgroup), and the attachment that already holds a cgroup.
  */
 #include "user/reap.h"
 
@@ -21,6 +22,7 @@
 #include "proxy/log.h"
 #include "user/cgroup.h"
 #include "user/setup.h"
+#include "user/shared.h"
 
 /* The start time of pid in clock ticks since boot (field 22 of /proc/pid/stat), or 0. */
 static unsigned long long start_time(pid_t pid)
@@ -132,12 +134,16 @@ int reap_stale(bool all_attached, const char *mine)
 			    !id_is_stale(de->d_name))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if (stat(path, &st) != 0)
+				continue;
 			ret = cgroup_destroy(path, 5000);
 			if (ret < 0) {
 				log_warn("cannot remove the stale jail's cgroup %s: %s", path,
 					 strerror(-ret));
 				continue;
 			}
+			/* Only now, with the cgroup gone, may its entry go: it kept it closed. */
+			shared_forget((uint64_t)st.st_ino);
 			log_info("reaped stale jail %s (its boundary was killed): cgroup removed",
 				 de->d_name);
 			n++;
@@ -170,6 +176,11 @@ int reap_stale(bool all_attached, const char *mine)
 	}
 	if (d)
 		closedir(d);
+	if (all_attached || shared_other_abi_present()) {
+		ret = shared_sweep(all_attached);
+		if (ret > 0)
+			n += ret;
+	}
 	return n;
 }
 

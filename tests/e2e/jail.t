@@ -311,7 +311,7 @@ for i in $(seq 100); do
 	pgrep -P "$BG_PID" -x boundary-init >/dev/null && break
 	sleep 0.02
 done
-progs=$(bpftool cgroup show "$cg" 2>/dev/null | awk '$NF ~ /^jail_/ { print $1 }')
+cid=$(cg_id "$cg")
 kill -INT "$BG_PID"
 wait "$BG_WAIT"
 rc=$?
@@ -324,15 +324,11 @@ else
 	fail "nothing left behind after SIGINT"
 	diag "$left"
 fi
-# Programs are freed a moment after their last link goes.
-loaded() { for p in $progs; do bpftool prog show id "$p" >/dev/null 2>&1 && echo "$p"; done; }
-for i in $(seq 40); do
-	[ -z "$(loaded)" ] && break
-	sleep 0.1
-done
-progs_unloaded() { [ "$(wc -w <<<"$progs")" = 13 ] && [ -z "$(loaded)" ]; }
-check "no BPF program of the jail stays loaded (it had $(wc -w <<<"$progs"), left: $(loaded | wc -l))" \
-	progs_unloaded
+# The jail was an entry in the shared set on <cgroup2>/boundary: the entry goes, the set stays.
+had_entry() { [ -n "$cid" ] && ! has_entry "$cid"; }
+check "the jail's entry in the shared set is gone (cgroup id $cid)" had_entry
+check "the shared set stays attached to $(cg_root)/boundary for the next jail ($(shared_links) programs)" \
+	[ "$(shared_links)" = 13 ]
 
 # --- two jails at once ----------------------------------------------------------------------------
 
@@ -348,10 +344,10 @@ cga=$(jail_field "$TMPDIR_T/ja.log" cgroup)
 cgb=$(jail_field "$TMPDIR_T/jb.log" cgroup)
 two_ids() { [ -n "$ida" ] && [ -n "$idb" ] && [ "$ida" != "$idb" ]; }
 two_cgroups() { [ -n "$cga" ] && [ "$cga" != "$cgb" ] && [ -d "$cga" ] && [ -d "$cgb" ]; }
-two_pin_dirs() { [ -d "/sys/fs/bpf/boundary/$ida" ] && [ -d "/sys/fs/bpf/boundary/$idb" ]; }
+two_entries() { has_entry "$(cg_id "$cga")" && has_entry "$(cg_id "$cgb")"; }
 check "two jails: different ids ($ida, $idb)" two_ids
 check "two jails: different cgroups, both there at once" two_cgroups
-check "two jails: different pin directories, both there at once" two_pin_dirs
+check "two jails: two entries in the shared set, both there at once" two_entries
 wait "$a_wait"
 wait "$b_wait"
 la=$(cat "$TMPDIR_T/ja.log")

@@ -34,6 +34,11 @@
 #   jail_wait_log FILE ERE [SECONDS]  waits until a line of FILE matches ERE
 #   jail_field LOGFILE NAME   from a --log-level debug log: id, cgroup, proxy_port or dns_port
 #   cg_root                   the cgroup2 mount point
+#   shared_set_dir            where this build's shared set of programs is pinned (its ABI is
+#                             bpf/jail.h's): /sys/fs/bpf/boundary/shared-ABI
+#   cg_id PATH                the id of the cgroup at PATH (its directory's inode)
+#   has_entry ID              the shared set holds an entry for the cgroup whose id is ID
+#   shared_links              how many programs of the shared set are attached to <cgroup2>/boundary
 #   redir_re COMM PID DST     an ERE for boundary's record of a redirected connection (the
 #                             proxy's "COMM[PID] connected (to DST)" at debug level, or the
 #                             stand-ins' "redirected: COMM[PID] to DST: ..." at info)
@@ -385,12 +390,26 @@ jailed() {
 	log=$(cat "$TMPDIR_T/log")
 }
 
+JAIL_ABI=$(awk '$1 == "#define" && $2 == "JAIL_ABI_VERSION" { print $3 }' "$(dirname "${BASH_SOURCE[0]}")/../../bpf/jail.h")
+shared_set_dir() { echo "/sys/fs/bpf/boundary/shared-$JAIL_ABI"; }
+cg_id() { stat -c %i "$1" 2>/dev/null; }
+has_entry() {
+	[ -n "$1" ] && bpftool -j map dump pinned "$(shared_set_dir)/entries" 2>/dev/null |
+		jq -e --argjson id "$1" 'any(.[]; .formatted.key == $id)' >/dev/null
+}
+shared_links() {
+	bpftool cgroup show "$(cg_root)/boundary" 2>/dev/null | grep -c ' jail_'
+}
+
 state_snapshot() {
 	local cg
 	cg=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 	{
 		find "$cg/boundary" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort
-		find /sys/fs/bpf/boundary -mindepth 1 2>/dev/null | sort
+		# Not the shared sets: loaded once, they stay for the next jail (boundary cleanup
+		# removes one no jail uses).
+		find /sys/fs/bpf/boundary -mindepth 1 2>/dev/null |
+			grep -vE '^/sys/fs/bpf/boundary/(shared-[0-9]+(/.*)?|owners)$' | sort
 		# Not the suites' own namespaces (the test host, happy_eyeballs.t's, docker.sh's
 		# dockerd's): another work tree's suite may make one between two snapshots, and they
 		# are not boundary's.

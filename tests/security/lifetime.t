@@ -15,15 +15,14 @@ export HOME=$TMPDIR_T XDG_CONFIG_HOME=$TMPDIR_T/xdg
 clean_env
 chmod 755 "$TMPDIR_T"
 CG=$(cg_root)
-NLINKS=13 # the programs in bpf/jail.bpf.c, one pinned link each
+NLINKS=13 # the programs in bpf/jail.bpf.c, one pinned link each, in the shared set
 
 testhost_up_or_bail
 testhost_listen 8444
 testhost_sniff
 testhost_selftest 8444
 
-attached() { bpftool cgroup show "$1" 2>/dev/null | grep -c ' jail_'; }
-pins() { find "/sys/fs/bpf/boundary/$1" -mindepth 1 2>/dev/null | wc -l; }
+pins() { find "$(shared_set_dir)" -mindepth 1 -name 'jail_*' 2>/dev/null | wc -l; }
 # present CG [SUB]: CG is known and CG/SUB is a directory; gone CG: CG is known and not there.
 present() { [ -n "$1" ] && [ -d "$1${2:-}" ]; }
 gone() { [ -n "$1" ] && [ ! -e "$1" ]; }
@@ -37,17 +36,19 @@ for i in $(seq 200); do
 done
 id=$(jail_field "$TMPDIR_T/k1.log" id)
 cg=$(jail_field "$TMPDIR_T/k1.log" cgroup)
+cid=$(cg_id "$cg")
 redirected_8444() { redir_ports "$TMPDIR_T/k1.log" "$TH4" | grep -qx 8444; }
 check "the jailed loop is being redirected before the kill" redirected_8444
 BG_KILLED=1
 kill -KILL "$BG_PID"
 wait "$BG_WAIT" 2>/dev/null
-n_pins=$(pins "$id")
-n_att=$(attached "$cg")
-check "right after SIGKILL: the $NLINKS links are still pinned in /sys/fs/bpf/boundary/$id ($n_pins)" \
+n_pins=$(pins)
+n_att=$(shared_links)
+check "right after SIGKILL: the shared set's $NLINKS links are pinned in $(shared_set_dir) ($n_pins)" \
 	[ "$n_pins" = "$NLINKS" ]
 check "right after SIGKILL: the cgroup is still there ($cg)" present "$cg"
-check "right after SIGKILL: all $NLINKS programs are still attached to it ($n_att)" [ "$n_att" = "$NLINKS" ]
+check "right after SIGKILL: all $NLINKS programs are attached above it ($n_att)" [ "$n_att" = "$NLINKS" ]
+check "right after SIGKILL: its entry stays in the shared set (cgroup id $cid)" has_entry "$cid"
 for i in $(seq 60); do
 	grep -q '^populated 0' "$cg/cgroup.events" 2>/dev/null && break
 	sleep 0.05
@@ -63,7 +64,8 @@ rc=$?
 expect_rc "boundary cleanup exits 0" 0
 contains "boundary cleanup says it removed something" "$out" "removed what stale jails left behind"
 check "boundary cleanup removed the cgroup" [ ! -e "$cg" ]
-check "boundary cleanup removed the pins" [ ! -e "/sys/fs/bpf/boundary/$id" ]
+entry_gone() { [ -n "$cid" ] && ! has_entry "$cid"; }
+check "boundary cleanup removed its entry" entry_gone
 out=$("$BOUNDARY" cleanup 2>&1)
 contains "a second boundary cleanup finds nothing" "$out" "nothing to clean up"
 
@@ -76,21 +78,21 @@ for i in $(seq 100); do
 done
 id2=$(jail_field "$TMPDIR_T/k2.log" id)
 cg2=$(jail_field "$TMPDIR_T/k2.log" cgroup)
+cid2=$(cg_id "$cg2")
 "$BOUNDARY" cleanup >/dev/null 2>&1
 n2=$(redir_ports "$TMPDIR_T/k2.log" "$TH4" | wc -l)
 sleep 0.3
-live_jail_kept() { [ -d "$cg2" ] && [ "$(pins "$id2")" = "$NLINKS" ]; }
-check "boundary cleanup leaves a live jail alone (cgroup, pins)" live_jail_kept
+live_jail_kept() { [ -d "$cg2" ] && [ "$(pins)" = "$NLINKS" ] && has_entry "$cid2"; }
+check "boundary cleanup leaves a live jail alone (cgroup, entry, the set it uses)" live_jail_kept
 check "... which keeps redirecting" [ "$(redir_ports "$TMPDIR_T/k2.log" "$TH4" | wc -l)" -gt "$n2" ]
 kill -KILL "$BG_PID"
 wait "$BG_WAIT" 2>/dev/null
-jail2_left() { [ -d "$cg2" ] && [ -d "/sys/fs/bpf/boundary/$id2" ]; }
+jail2_left() { [ -d "$cg2" ] && has_entry "$cid2"; }
 check "after a second SIGKILL the jail is left behind ($id2)" jail2_left
 jailed -- true
 contains "the next run reaps the killed jail's cgroup" "$log" "reaped stale jail $id2 (its boundary was killed)"
-contains "the next run reaps the killed jail's pins" "$log" "reaped stale jail $id2: BPF programs unpinned"
-jail2_gone() { [ ! -e "$cg2" ] && [ ! -e "/sys/fs/bpf/boundary/$id2" ]; }
-check "the killed jail's cgroup and pins are gone" jail2_gone
+jail2_gone() { [ ! -e "$cg2" ] && ! has_entry "$cid2"; }
+check "the killed jail's cgroup and entry are gone" jail2_gone
 testhost_quiet "the test host saw nothing from the killed jails"
 
 # --- an inherited socket -----------------------------------------------------------------------------
@@ -135,10 +137,12 @@ jailed --log-level debug -- unshare -C sh -c \
 	"mount -n -t cgroup2 none '$mnt' && mkdir '$mnt/held' && echo made; umount -n '$mnt'"
 id3=$(jail_field "$TMPDIR_T/log" id)
 cg3=$(jail_field "$TMPDIR_T/log" cgroup)
+cid3=$(sed -nE 's/.*debug: jail .*, cgroup id ([0-9]+).*/\1/p' "$TMPDIR_T/log" | head -1)
 at_exit "rmdir '$cg3/held' '$cg3' 2>/dev/null"
 check "a jailed root cannot make a cgroup below its jail's (${out:-refused})" [ "$out" != made ]
 check "a jailed root cannot keep its cgroup from being removed ($cg3)" gone "$cg3"
-check "the pins of that jail are gone all the same" [ ! -e "/sys/fs/bpf/boundary/$id3" ]
+entry3_gone() { [ -n "$cid3" ] && ! has_entry "$cid3"; }
+check "the entry of that jail is gone all the same (cgroup id $cid3)" entry3_gone
 
 # child_jail NAME: a jail running sleep, with cgroups held/deeper made below its own; sets $cgc.
 child_jail() {

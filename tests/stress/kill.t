@@ -31,6 +31,7 @@ first=$(head -1 <<<"$pids")
 cg=$(awk -F: '$1 == "0" { print $3; exit }' "/proc/$first/cgroup" 2>/dev/null)
 cgdir=$(find "$(cg_root)/boundary" -mindepth 1 -maxdepth 1 -type d -name "$B-*" | head -1)
 id=$(basename "$cgdir")
+cid=$(cg_id "$cgdir")
 diag "the load: $(wc -l <<<"$pids") jailed processes in $cgdir ($cg inside), the origin has accepted $(accepted)"
 load_ran() { [ "$(accepted)" -ge 200 ] && [ -n "$id" ]; }
 check "a jailed load runs through boundary ($(accepted) connections reached the origin)" load_ran
@@ -40,9 +41,10 @@ wait "$B" 2>/dev/null
 # What the proxy connected before it died may still wait in the origin's backlog.
 sleep 0.3
 at_kill=$(accepted)
-n_pins=$(find "/sys/fs/bpf/boundary/$id" -mindepth 1 2>/dev/null | wc -l)
-check "right after SIGKILL: the jail's links are still pinned ($n_pins in /sys/fs/bpf/boundary/$id)" \
+n_pins=$(find "$(shared_set_dir)" -mindepth 1 -name 'jail_*' 2>/dev/null | wc -l)
+check "right after SIGKILL: the shared set's links are pinned ($n_pins in $(shared_set_dir))" \
 	[ "$n_pins" -gt 0 ]
+check "right after SIGKILL: the jail's entry stays (cgroup id $cid), keeping it closed" has_entry "$cid"
 for _ in $(seq 100); do
 	grep -q '^populated 0' "$cgdir/cgroup.events" 2>/dev/null && break
 	sleep 0.05
@@ -58,7 +60,8 @@ testhost_quiet "the test host the load dialled saw nothing, before or after the 
 bnd --allow "domain=up.test" -- true
 expect_rc "the next run works" 0
 check "... and reaped the killed jail's cgroup" [ ! -d "$cgdir" ]
-check "... and its pins" [ ! -e "/sys/fs/bpf/boundary/$id" ]
+entry_gone() { [ -n "$cid" ] && ! has_entry "$cid"; }
+check "... and its entry" entry_gone
 state_snapshot "$TMPDIR_T/after"
 left=$(state_leftovers "$TMPDIR_T/before" "$TMPDIR_T/after")
 check "no cgroup, pin, namespace or process left behind" [ -z "$left" ]
