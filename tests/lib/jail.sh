@@ -395,7 +395,7 @@ shared_set_dir() { echo "/sys/fs/bpf/boundary/shared-$JAIL_ABI"; }
 cg_id() { stat -c %i "$1" 2>/dev/null; }
 has_entry() {
 	[ -n "$1" ] && bpftool -j map dump pinned "$(shared_set_dir)/entries" 2>/dev/null |
-		jq -e --argjson id "$1" 'any(.[]; .formatted.key == $id)' >/dev/null
+		jq -e --argjson id "$1" 'any(.[]; .formatted.key? == $id)' >/dev/null 2>&1
 }
 shared_links() {
 	bpftool cgroup show "$(cg_root)/boundary" 2>/dev/null | grep -c ' jail_'
