@@ -23,9 +23,9 @@
 
 /*
  * The size of orig_by_client: connections made but not yet looked up by the proxy (and the
- * senders of recent DNS datagrams). An LRU map is filled in full when it is made, a cost of
- * every jail's start that grows with this number (about 20 ms at 65536): 16384 is well above
- * the connections a jail opens faster than the proxy accepts them.
+ * senders of recent DNS datagrams). An LRU map is filled in full when it is made, a cost that
+ * grows with this number (about 20 ms at 65536), paid once per shared set and once per attach:
+ * 16384 is well above the connections the jails open faster than their proxies accept them.
  */
 #define JAIL_MAX_PENDING 16384
 

@@ -3,13 +3,15 @@
  * jail.c: the jail supervisor, the only file that includes the BPF skeleton or calls libbpf.
  *
  * One jail, top to bottom: reap what killed boundaries left behind (reap.c); make the jail's
- * network namespace and open the listeners in it; make the cgroup; load the programs with the
- * listeners' ports in .rodata, attach every one to the cgroup and pin the links (a killed
- * boundary leaves the jail closed, never open); open the CA and start the proxy (proxy/) on the
+ * network namespace and open the listeners in it; make the cgroup; write its entry (the
+ * listeners' ports) into the shared set of programs on <cgroup2>/boundary, loading and pinning
+ * that set first if no jail has (shared.h; a killed boundary leaves the entry, so the jail stays
+ * closed, never open); open the CA and start the proxy (proxy/) on the
  * listeners, handing it the original-destination lookup; spawn the command (spawn.c) with the
  * environment and the filesystem view it is given (setup.c, fsview.c); serve until it exits,
  * answering the jail's DNS queries (proxy/dns.c) and reloading the rules (reload.c) meanwhile;
- * take everything down. jail_attach() does the same for a cgroup that exists.
+ * take everything down. jail_attach() does the same for a cgroup that exists, with programs
+ * loaded for it alone (.rodata holds the ports) and attached to it or to a parent of it.
  */
 #include "user/jail.h"
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * jail.h: the jail supervisor, the only part of boundary that talks to libbpf and includes the
- * generated skeleton. It loads bpf/jail.bpf.c, attaches it to a cgroup of the jail's own (links
- * pinned, so the jail stays closed even if boundary is killed), spawns the command in it and
- * supervises it until it exits, then takes everything down again.
+ * generated skeleton. A jail of its own is an entry in the shared set of bpf/jail.bpf.c on
+ * <cgroup2>/boundary (shared.h; loaded and pinned by the first jail, the entry kept if boundary
+ * is killed, so the jail stays closed); attach loads the programs for the cgroup it is given.
+ * It spawns the command and supervises it until it exits, then takes everything down again.
  */
 #ifndef BOUNDARY_USER_JAIL_H
 #define BOUNDARY_USER_JAIL_H
