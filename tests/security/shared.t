@@ -79,6 +79,34 @@ check "... nor over UDP ($out)" [ "$out" = "err EPERM" ]
 gone_both() { [ ! -e "$cg" ] && ! has_entry "$cid"; }
 check "boundary cleanup removes the cgroup, then the entry" gone_both
 
+# --- two ABIs side by side -------------------------------------------------------------------------
+# BOUNDARY_OTHER_ABI=BIN: a build of boundary whose JAIL_ABI_VERSION differs (bpf/jail.h edited
+# in a copy of the tree). Its set goes on the same parent; each set must let the other's jails be.
+
+redirected() { [ "${1#ok peer=$TH4:8555}" != "$1" ]; }
+if [ -n "${BOUNDARY_OTHER_ABI:-}" ]; then
+	"$BOUNDARY_OTHER_ABI" --log-level debug -- sleep 4 2>"$TMPDIR_T/other.log" &
+	opid=$!
+	jail_wait_log "$TMPDIR_T/other.log" "debug: jail " 10
+	check "two sets on $CG/boundary at once ($(shared_links) programs)" [ "$(shared_links)" = 26 ]
+	jailed -- "$PROBE" tcp "$TH4" 8555
+	check "a jail of this ABI is redirected to its own proxy beside the other set ($out)" redirected "$out"
+	out=$("$BOUNDARY_OTHER_ABI" -- "$PROBE" tcp "$TH4" 8555 2>/dev/null)
+	check "a jail of the other ABI is redirected to its own proxy beside this set ($out)" redirected "$out"
+	stranger=$CG/boundary/stranger2-$$
+	mkdir "$stranger"
+	in_cgroup "$stranger" "$PROBE" tcp "$TH4" 8555
+	check "with both sets, a stranger's cgroup is still refused ($out)" [ "$out" = "err EPERM" ]
+	rmdir "$stranger"
+	wait "$opid"
+	other=$(ls -d /sys/fs/bpf/boundary/shared-* | grep -v "/shared-$JAIL_ABI\$")
+	jailed -- true
+	check "the next jail's start removes the other set, unused now ($other)" [ ! -e "$other" ]
+	check "... and only its programs leave $CG/boundary ($(shared_links))" [ "$(shared_links)" = 13 ]
+else
+	skip "two ABIs side by side: set BOUNDARY_OTHER_ABI to a build with another JAIL_ABI_VERSION"
+fi
+
 # --- sets no jail uses ------------------------------------------------------------------------------
 # A set of another ABI is simulated by its pinned entries map (the key, a cgroup id, is the same
 # in every ABI); unused, the next jail's start removes it; with an entry of a live cgroup, never.
