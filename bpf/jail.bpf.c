@@ -162,7 +162,9 @@ static __always_inline int view(struct jail_view *v)
 {
 	__u64 id = 0;
 
-	if (cfg.entry_level)
+	if (cfg.entry_level == JAIL_LEVEL_OWN)
+		id = bpf_get_current_cgroup_id();
+	else if (cfg.entry_level)
 		id = bpf_get_current_ancestor_cgroup_id((int)cfg.entry_level);
 	return view_for(id, v);
 }
@@ -631,7 +633,9 @@ int jail_egress(struct __sk_buff *skb)
 	int k;
 
 	/* The packet's socket's jail: the task that runs now may be any (softirq, a timer). */
-	if (cfg.entry_level)
+	if (cfg.entry_level == JAIL_LEVEL_OWN)
+		id = bpf_skb_cgroup_id(skb);
+	else if (cfg.entry_level)
 		id = bpf_skb_ancestor_cgroup_id(skb, (int)cfg.entry_level);
 	k = view_for(id, &v);
 	if (k == VIEW_OTHERS)

@@ -43,9 +43,10 @@
  *                                   ports are these. A cgroup with no entry yet is treated as
  *                                   JAIL_CFG_HOST_LOOPBACK: everything it dials goes to listeners
  *                                   it has none of, so it reaches nothing
- *   entry_level N, ports 0          the shared set on <cgroup2>/boundary (boundary's own jails):
- *                                   each cgroup at level N is a jail whose entry holds its ports
- *                                   and flags. A cgroup with no entry is refused everything
+ *   JAIL_LEVEL_OWN, ports 0         the shared set on <cgroup2>/boundary (boundary's own jails):
+ *                                   each jail is the cgroup the socket's task is in (no level:
+ *                                   see below), whose entry holds its ports and flags. A
+ *                                   cgroup with no entry is refused everything
  *                                   (no socket, no bind, no connect, no packet), unless
  *                                   jail_owners names another set as its owner: then this set
  *                                   lets it be, and that set (attached to the same parent) decides
@@ -57,6 +58,15 @@ struct jail_config {
 	__u32 flags;	   /* JAIL_CFG_*, when entry_level is 0 */
 	__u32 entry_level; /* the level of the jails' cgroups (the cgroup2 root is 0), or 0 */
 };
+
+/*
+ * entry_level for the shared set: a jail is the calling task's own cgroup (the packet's
+ * socket's, for egress), not its ancestor at a level. Levels are counted from the root of the
+ * whole hierarchy, which boundary cannot see from inside a cgroup namespace (a CI job in a
+ * container: its cgroup2 mount is rooted at the container's cgroup), while a cgroup's id is the
+ * same everywhere. A cgroup below a jail's (only host root can make one) has no entry: refused.
+ */
+#define JAIL_LEVEL_OWN 0xffffffffu
 
 /*
  * The entries of a parent's jails (jail_config.entry_level), keyed by the cgroup's id. Under a

@@ -430,11 +430,10 @@ static int shared_open(struct jail *j, const char *dir, uint64_t parent_id)
 }
 
 /*
- * Loads the set for this ABI, attaches it to the parent cgroup parent_fd (its jails at level)
- * and pins it in dir, its entries map last. Called under the exclusive lock, with whatever
+ * Loads the set for this ABI, attaches it to the parent cgroup parent_fd and pins it in dir, its entries map last. Called under the exclusive lock, with whatever
  * half-made set dir holds removed first. Returns 0, or -errno with err filled.
  */
-static int shared_load(const char *dir, int parent_fd, unsigned level, char *err, size_t errlen)
+static int shared_load(const char *dir, int parent_fd, char *err, size_t errlen)
 {
 	struct jail_bpf *skel;
 	struct bpf_program *prog;
@@ -451,7 +450,8 @@ static int shared_load(const char *dir, int parent_fd, unsigned level, char *err
 		return ret;
 	}
 	skel->rodata->cfg.abi_version = JAIL_ABI_VERSION;
-	skel->rodata->cfg.entry_level = level; /* no ports: each jail's are in its entry */
+	/* No ports: each jail's are in its entry, found by the task's own cgroup. */
+	skel->rodata->cfg.entry_level = JAIL_LEVEL_OWN;
 	owners = bpf_obj_get(SHARED_OWNERS_PIN);
 	if (owners >= 0 && bpf_map__reuse_fd(skel->maps.jail_owners, owners) != 0) {
 		ret = -errno;
@@ -564,8 +564,7 @@ static int shared_join(struct jail *j, char *err, size_t errlen)
 			goto out;
 		}
 		if (shared_open(j, dir, j->links_cg) < 0) {
-			ret = shared_load(dir, pfd, cgroup_level(j->cg_root, parent) + 1, err,
-					  errlen);
+			ret = shared_load(dir, pfd, err, errlen);
 			if (ret == 0 && shared_open(j, dir, j->links_cg) < 0) {
 				ret = -ENOENT;
 				snprintf(err, errlen, "the BPF programs pinned in %.300s went away",
@@ -1715,8 +1714,8 @@ int jail_probe(char *err, size_t errlen)
 
 	libbpf_set_print(libbpf_print);
 	/*
-	 * Every shape: a jail's own cgroup (0), boundary's shared set on its parent (1: no ports),
-	 * and an attached parent whose children are jails (2).
+	 * Every shape: a jail's own cgroup (0), an attached parent whose children are jails (2),
+	 * and boundary's shared set on its parent (JAIL_LEVEL_OWN, no ports: 1 here).
 	 */
 	for (level = 0; level <= 2 && !ret; level++) {
 		skel = jail_bpf__open();
@@ -1729,7 +1728,7 @@ int jail_probe(char *err, size_t errlen)
 		skel->rodata->cfg.abi_version = JAIL_ABI_VERSION;
 		skel->rodata->cfg.proxy_port = level == 1 ? 0 : 1;
 		skel->rodata->cfg.dns_port = level == 1 ? 0 : 2;
-		skel->rodata->cfg.entry_level = level;
+		skel->rodata->cfg.entry_level = level == 1 ? JAIL_LEVEL_OWN : level;
 		if (jail_bpf__load(skel) != 0) {
 			ret = -errno;
 			snprintf(err, errlen,

@@ -176,6 +176,7 @@ int reap_stale(bool all_attached, const char *mine)
 	}
 	if (d)
 		closedir(d);
+	shared_forget_gone();
 	if (all_attached || shared_other_abi_present()) {
 		ret = shared_sweep(all_attached);
 		if (ret > 0)

@@ -231,6 +231,61 @@ static void forget_gone(int fd, const uint64_t *ids, int n)
 		bpf_map_delete_elem(fd, &gone[i]);
 }
 
+/*
+ * The same without the lock, for any boundary's start: the keys are read first and the live
+ * cgroups after, so a jail that made its cgroup and then its entry meanwhile is seen live; a
+ * cgroup id is never used again, so an entry whose cgroup is gone can only be stale (a jail
+ * reaped by a boundary from before the shared sets, which knows no entries).
+ */
+static void forget_gone_unlocked(int fd)
+{
+	__u64 key, next, keys[256];
+	uint64_t *ids = NULL;
+	size_t nk = 0, i;
+	int more, n;
+
+	more = bpf_map_get_next_key(fd, NULL, &next) == 0;
+	while (more && nk < sizeof(keys) / sizeof(keys[0])) {
+		key = next;
+		keys[nk++] = key;
+		more = bpf_map_get_next_key(fd, &key, &next) == 0;
+	}
+	if (!nk)
+		return;
+	n = live_ids(&ids);
+	for (i = 0; n >= 0 && i < nk; i++)
+		if (!id_live(ids, n, keys[i]))
+			bpf_map_delete_elem(fd, &keys[i]);
+	free(ids);
+}
+
+void shared_forget_gone(void)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	int fd;
+	DIR *d;
+
+	d = opendir(REAP_PIN_ROOT);
+	while (d && (de = readdir(d))) {
+		if (set_abi(de->d_name) != JAIL_ABI_VERSION)
+			continue; /* another ABI's: swept under the lock (shared_sweep) */
+		snprintf(dir, sizeof(dir), "%s/%s", REAP_PIN_ROOT, de->d_name);
+		fd = open_pinned(dir, SHARED_ENTRIES);
+		if (fd >= 0) {
+			forget_gone_unlocked(fd);
+			close(fd);
+		}
+	}
+	if (d)
+		closedir(d);
+	fd = bpf_obj_get(SHARED_OWNERS_PIN);
+	if (fd >= 0) {
+		forget_gone_unlocked(fd);
+		close(fd);
+	}
+}
+
 static bool map_empty(int fd)
 {
 	__u64 next;

@@ -52,6 +52,13 @@ int shared_mark_legacy(int owners_fd);
 void shared_forget(uint64_t cg_id);
 
 /*
+ * Forgets the entries (in this ABI's set) and owner records of cgroups that no longer exist,
+ * without the lock: safe at any time (see shared.c). For every start, since a boundary from
+ * before the shared sets reaps a killed jail's cgroup but not its entry.
+ */
+void shared_forget_gone(void);
+
+/*
  * Under the exclusive lock: forgets the entries and owner records of cgroups that no longer
  * exist, then removes (detaches and unpins) each set no jail uses, every one when all (boundary
  * cleanup), otherwise only those of other ABIs; the owners map goes with the last set. Says what
