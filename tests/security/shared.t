@@ -88,9 +88,9 @@ if [ -n "${BOUNDARY_OTHER_ABI:-}" ]; then
 	"$BOUNDARY_OTHER_ABI" --log-level debug -- sleep 4 2>"$TMPDIR_T/other.log" &
 	opid=$!
 	jail_wait_log "$TMPDIR_T/other.log" "debug: jail " 10
-	check "two sets on $CG/boundary at once ($(shared_links) programs)" [ "$(shared_links)" = 26 ]
 	jailed -- "$PROBE" tcp "$TH4" 8555
 	check "a jail of this ABI is redirected to its own proxy beside the other set ($out)" redirected "$out"
+	check "two sets on $CG/boundary at once ($(shared_links) programs)" [ "$(shared_links)" = 26 ]
 	out=$("$BOUNDARY_OTHER_ABI" -- "$PROBE" tcp "$TH4" 8555 2>/dev/null)
 	check "a jail of the other ABI is redirected to its own proxy beside this set ($out)" redirected "$out"
 	stranger=$CG/boundary/stranger2-$$
