@@ -399,6 +399,7 @@ static int shared_open(struct jail *j, const char *dir, uint64_t parent_id)
 	char path[PATH_MAX * 2];
 	struct dirent *de;
 	struct bpf_link *link;
+	bool whole = true;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, SHARED_ENTRIES);
@@ -415,14 +416,14 @@ static int shared_open(struct jail *j, const char *dir, uint64_t parent_id)
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		link = bpf_link__open(path);
 		if (!link) {
-			j->n_links = 0; /* counted as missing below */
+			whole = false;
 			break;
 		}
 		j->link[j->n_links++] = link;
 	}
 	if (d)
 		closedir(d);
-	if (j->orig_map_fd < 0 || j->owners_fd < 0 || !links_on(j, parent_id)) {
+	if (!whole || j->orig_map_fd < 0 || j->owners_fd < 0 || !links_on(j, parent_id)) {
 		shared_close(j);
 		return -ENOENT;
 	}
