@@ -979,9 +979,11 @@ static int bytes_add(struct bytes *b, const void *data, size_t len)
 	size_t cap = b->cap ? b->cap : 262144;
 	char *p;
 
+	if (len == 0)
+		return 0;
 	while (cap - b->len < len)
 		cap *= 2;
-	if (cap != b->cap) {
+	if (cap != b->cap || !b->p) {
 		p = realloc(b->p, cap);
 		if (!p)
 			return -ENOMEM;
@@ -1010,8 +1012,12 @@ static bool copy_plain_bundle(FILE *in, struct bytes *out)
 	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
 		if (bytes_add(&data, chunk, n) < 0)
 			goto out;
-	if (ferror(in) || memmem(data.p, data.len, "TRUSTED CERTIFICATE", 19))
+	if (ferror(in) || (data.p && memmem(data.p, data.len, "TRUSTED CERTIFICATE", 19)))
 		goto out;
+	if (!data.p) {
+		ok = true; /* empty */
+		goto out;
+	}
 	ok = bytes_add(out, data.p, data.len) == 0 &&
 	     (data.len == 0 || data.p[data.len - 1] == '\n' || bytes_add(out, "\n", 1) == 0);
 	if (!ok)

@@ -711,6 +711,35 @@ static int count_begin(const char *s)
 	return n;
 }
 
+/*
+ * An existing CA is only read at ca_open(): nothing is parsed, no key made, until the first use,
+ * which any caller may make; the bundle needs none of it.
+ */
+static void test_first_use_is_lazy(void **state)
+{
+	char dir[128], path[256];
+	struct ca *ca;
+
+	(void)state;
+	ca_free(open_ok(in_base(dir, sizeof(dir), "lazy")));
+	ca = open_ok(dir);
+	assert_int_equal(atomic_load(&ca->state), CA_UNLOADED);
+	assert_null(ca->cert);
+	assert_null(ca->key);
+	assert_null(ca->leaf_key);
+	assert_non_null(ca->key_pem);
+	in_base(path, sizeof(path), "lazy-bundle.pem");
+	assert_int_equal(ca_write_bundle(ca, path, err, sizeof(err)), 0);
+	assert_int_equal(atomic_load(&ca->state), CA_UNLOADED);
+	assert_non_null(strstr(slurp(path, NULL), ca->cert_pem));
+	assert_int_equal(ca_ready(ca, err, sizeof(err)), 0);
+	assert_int_equal(atomic_load(&ca->state), CA_READY);
+	assert_non_null(ca_cert(ca));
+	assert_non_null(ca_leaf_key(ca));
+	assert_null(ca->key_pem); /* the key's PEM goes once parsed */
+	ca_free(ca);
+}
+
 static void test_bundle(void **state)
 {
 	const char *sys = X509_get_default_cert_file();
@@ -775,6 +804,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache_renews_near_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_leaf_never_outlives_ca, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_first_use_is_lazy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bundle, setup, teardown),
 	};
 
