@@ -260,7 +260,7 @@ for k, label in F_LABEL.items():
 w("")
 if fconc:
     w("Many jails at once: the wall time from starting them all together (each `boundary -- true`)")
-    w("to the end of the last, the median of a few runs. They share the machine's "
+    w(f"to the end of the last, the median of {M.get('f_conc_runs', 'a few')} runs. They share the machine's "
       f"{M.get('cores', '?')} cores.\n")
     w("| what | jails | median (ms) | range (ms) | per jail (ms) |")
     w("|---|---:|---:|---:|---:|")
