@@ -260,7 +260,9 @@ for k, label in F_LABEL.items():
 w("")
 if fconc:
     w("Many jails at once: the wall time from starting them all together (each `boundary -- true`)")
-    w(f"to the end of the last, the median of {M.get('f_conc_runs', 'a few')} runs. They share the machine's "
+    nr = M.get("f_conc_runs") or "a few"
+    runs = "one run" if nr == "1" else f"the median of {nr} runs"
+    w(f"to the end of the last, {runs}. They share the machine's "
       f"{M.get('cores', '?')} cores.\n")
     w("| what | jails | median (ms) | range (ms) | per jail (ms) |")
     w("|---|---:|---:|---:|---:|")
