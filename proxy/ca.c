@@ -5,6 +5,11 @@
  * keys in memory, and the leaf cache: a hash table of names threaded on an LRU list, under one
  * mutex that is never held while signing. It does not own TLS contexts (tls.c) nor decide which
  * names deserve a certificate: that is the rules' job, after the handshake.
+ *
+ * An existing CA is read at ca_open() as bytes and parsed, checked and given its leaf key only
+ * at the first use (ca_ready()), on the first TLS handshake: most jails never see one, and
+ * OpenSSL's initialisation, the parse and the checks were milliseconds of every start. The
+ * bundle for the jail is written from those bytes, without OpenSSL.
  */
 #include "proxy/ca.h"
 
@@ -13,12 +18,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,15 +40,25 @@
 
 #include "proxy/log.h"
 
-#define DAY	      (24 * 3600)
-#define CA_DAYS	      3652 /* ten years, leap days included */
-#define LEAF_DAYS     30
-#define BACKDATE      3600 /* clients whose clocks run a little behind still accept */
-#define LEAF_RENEW    DAY  /* a cached leaf closer than this to its end is minted again */
-#define NAME_LEN_MAX  253
-#define CN_LEN_MAX    64 /* ub-common-name (RFC 5280) */
-#define SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
-#define REMEDY	      "remove both " CA_CERT_FILE " and " CA_KEY_FILE " in %s to make a new CA"
+#define DAY	       (24 * 3600)
+#define CA_DAYS	       3652 /* ten years, leap days included */
+#define LEAF_DAYS      30
+#define BACKDATE       3600 /* clients whose clocks run a little behind still accept */
+#define LEAF_RENEW     DAY  /* a cached leaf closer than this to its end is minted again */
+#define NAME_LEN_MAX   253
+#define CN_LEN_MAX     64 /* ub-common-name (RFC 5280) */
+#define SYSTEM_BUNDLE  "/etc/ssl/certs/ca-certificates.crt"
+#define REMEDY	       "remove both " CA_CERT_FILE " and " CA_KEY_FILE " in %s to make a new CA"
+#define PEM_FILE_MAX   (1024 * 1024) /* a CA file larger than this is not one */
+#define PEM_CERT_BEGIN "-----BEGIN CERTIFICATE-----"
+#define PEM_CERT_END   "-----END CERTIFICATE-----"
+
+/* Where a CA is between ca_open() and its first use; only ever moves forward. */
+enum ca_state {
+	CA_UNLOADED, /* the files' bytes are held, not yet parsed */
+	CA_READY,    /* cert, key, md, not_after and leaf_key are set, and never change again */
+	CA_BROKEN,   /* load_err says why, once said in the log */
+};
 
 /* One cached leaf: on its hash chain and on the LRU list (head = most recently used). */
 struct leaf {
@@ -53,8 +70,17 @@ struct leaf {
 };
 
 struct ca {
+	char dir[PATH_MAX];
 	char cert_path[PATH_MAX];
 	char key_path[PATH_MAX];
+	char *cert_pem; /* ca-cert.pem's bytes, for the bundle and the first use */
+	size_t cert_pem_len;
+	char *key_pem; /* ca-key.pem's bytes until the first use; then cleansed and freed */
+	size_t key_pem_len;
+
+	pthread_mutex_t load_lock;	   /* serialises the first use */
+	_Atomic int state;		   /* enum ca_state; CA_READY is read without the lock */
+	char load_err[3 * PATH_MAX + 512]; /* room for the longest message, paths and all */
 	X509 *cert;
 	EVP_PKEY *key;
 	EVP_PKEY *leaf_key;
@@ -207,10 +233,9 @@ static int write_atomic(int dfd, const char *dir, const char *name, const void *
 	int fd = -1, ret = 0, i;
 
 	for (i = 0; i < 16 && fd == -1; i++) {
-		if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1) {
-			ERR_clear_error();
+		/* Not RAND_bytes(): that would initialise OpenSSL at every start, for a name. */
+		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
 			rnd = ((unsigned long long)getpid() << 8) | (unsigned int)i;
-		}
 		snprintf(tmp, sizeof(tmp), ".%.200s.%016llx", name, rnd);
 		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd == -1 && errno != EEXIST)
@@ -325,16 +350,19 @@ static int mkdir_p(const char *dir, uid_t owner, gid_t group, char *err, size_t 
 	return 0;
 }
 
-/* Reads one PEM certificate (cert) or private key (key) from dir/name. */
-static int read_pem(int dfd, const char *dir, const char *name, X509 **cert, EVP_PKEY **key,
-		    char *err, size_t errlen)
+/*
+ * Reads dir/name's bytes into *data (NUL-terminated; the caller frees it), not through a symlink:
+ * the CA key must be the user's, not a file root alone can read.
+ */
+static int read_file(int dfd, const char *dir, const char *name, char **data, size_t *len,
+		     char *err, size_t errlen)
 {
-	char reason[256];
 	struct stat st;
-	FILE *f = NULL;
+	char *buf = NULL;
+	size_t got = 0;
+	ssize_t n;
 	int fd, ret = 0;
 
-	/* Not through a symlink: the CA key must be the user's, not a file root alone can read. */
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) {
 		ret = -errno;
@@ -342,36 +370,66 @@ static int read_pem(int dfd, const char *dir, const char *name, X509 **cert, EVP
 			 ret == -ELOOP ? " (boundary does not follow symlinks for CA files)" : "");
 		goto out;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size > PEM_FILE_MAX) {
 		ret = -EINVAL;
 		snprintf(err, errlen, "%s/%s is not a regular file; " REMEDY, dir, name, dir);
 		goto out;
 	}
-	f = fdopen(fd, "r");
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot read %s/%s: %s", dir, name, strerror(-ret));
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	fd = -1; /* f owns it now */
-	if (cert)
-		*cert = PEM_read_X509(f, NULL, no_password, NULL);
-	else
-		*key = PEM_read_PrivateKey(f, NULL, no_password, NULL);
+	while (got < (size_t)st.st_size) {
+		n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot read %s/%s: %s", dir, name, strerror(-ret));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*data = buf;
+	*len = got;
+	buf = NULL;
+out:
+	if (buf) {
+		OPENSSL_cleanse(buf, (size_t)st.st_size + 1);
+		free(buf);
+	}
+	if (fd != -1)
+		close(fd);
+	return ret;
+}
+
+/* Parses one PEM certificate (cert) or private key (key) from the bytes read from dir/name. */
+static int parse_pem(const char *data, size_t len, const char *dir, const char *name, X509 **cert,
+		     EVP_PKEY **key, char *err, size_t errlen)
+{
+	char reason[256];
+	BIO *b;
+
+	b = BIO_new_mem_buf(data, (int)len);
+	if (b && cert)
+		*cert = PEM_read_bio_X509(b, NULL, no_password, NULL);
+	else if (b)
+		*key = PEM_read_bio_PrivateKey(b, NULL, no_password, NULL);
+	BIO_free(b);
 	if (cert ? !*cert : !*key) {
-		ret = -EINVAL;
 		snprintf(err, errlen,
 			 "%s/%s is not a PEM %s (%s); " REMEDY
 			 ", or put back the files that belong together",
 			 dir, name, cert ? "certificate" : "unencrypted private key",
 			 ca_ossl_reason(reason, sizeof(reason)), dir);
+		return -EINVAL;
 	}
-out:
-	if (f)
-		fclose(f);
-	if (fd != -1)
-		close(fd);
-	return ret;
+	return 0;
 }
 
 static int create_ca(struct ca *ca, int dfd, const char *dir, uid_t owner, gid_t group, char *err,
@@ -411,6 +469,15 @@ static int create_ca(struct ca *ca, int dfd, const char *dir, uid_t owner, gid_t
 		unlinkat(dfd, CA_KEY_FILE, 0);
 		goto out;
 	}
+	ca->cert_pem = malloc((size_t)len + 1);
+	if (!ca->cert_pem) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	memcpy(ca->cert_pem, data, (size_t)len);
+	ca->cert_pem[len] = '\0';
+	ca->cert_pem_len = (size_t)len;
 	log_info("made a new CA in %s", dir);
 out:
 	BIO_free(kb);
@@ -472,7 +539,6 @@ struct ca *ca_open(const char *dir, uid_t owner, gid_t group, char *err, size_t 
 	struct ca *ca = NULL;
 	struct stat st;
 	bool have_cert, have_key;
-	char reason[256];
 	int dfd = -1, ret = -EINVAL;
 
 	if (!dir || !*dir) {
@@ -486,6 +552,8 @@ struct ca *ca_open(const char *dir, uid_t owner, gid_t group, char *err, size_t 
 		goto out;
 	}
 	pthread_mutex_init(&ca->lock, NULL);
+	pthread_mutex_init(&ca->load_lock, NULL);
+	atomic_init(&ca->state, CA_UNLOADED);
 	ca->max_cache = CA_CACHE_MAX;
 	for (ca->nbuckets = 16; ca->nbuckets < CA_CACHE_MAX; ca->nbuckets *= 2)
 		;
@@ -495,7 +563,8 @@ struct ca *ca_open(const char *dir, uid_t owner, gid_t group, char *err, size_t 
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if ((size_t)snprintf(ca->cert_path, sizeof(ca->cert_path), "%s/%s", dir, CA_CERT_FILE) >=
+	if ((size_t)snprintf(ca->dir, sizeof(ca->dir), "%s", dir) >= sizeof(ca->dir) ||
+	    (size_t)snprintf(ca->cert_path, sizeof(ca->cert_path), "%s/%s", dir, CA_CERT_FILE) >=
 		sizeof(ca->cert_path) ||
 	    (size_t)snprintf(ca->key_path, sizeof(ca->key_path), "%s/%s", dir, CA_KEY_FILE) >=
 		sizeof(ca->key_path)) {
@@ -530,21 +599,12 @@ struct ca *ca_open(const char *dir, uid_t owner, gid_t group, char *err, size_t 
 			 have_cert ? ca->cert_path : ca->key_path,
 			 have_cert ? ca->key_path : ca->cert_path, dir);
 	} else {
-		ret = read_pem(dfd, dir, CA_CERT_FILE, &ca->cert, NULL, err, errlen);
+		/* Read now, while the files are where they were and ours to read; parsed later. */
+		ret = read_file(dfd, dir, CA_CERT_FILE, &ca->cert_pem, &ca->cert_pem_len, err,
+				errlen);
 		if (ret == 0)
-			ret = read_pem(dfd, dir, CA_KEY_FILE, NULL, &ca->key, err, errlen);
-	}
-	if (ret < 0)
-		goto out;
-	ret = check_ca(ca, dir, err, errlen);
-	if (ret < 0)
-		goto out;
-	ca->leaf_key = EVP_EC_gen("P-256");
-	if (!ca->leaf_key) {
-		ret = -ENOMEM;
-		snprintf(err, errlen, "cannot make the leaf key: %s",
-			 ca_ossl_reason(reason, sizeof(reason)));
-		goto out;
+			ret = read_file(dfd, dir, CA_KEY_FILE, &ca->key_pem, &ca->key_pem_len, err,
+					errlen);
 	}
 out:
 	if (dfd != -1)
@@ -569,10 +629,16 @@ void ca_free(struct ca *ca)
 		free(l);
 	}
 	free(ca->buckets);
+	free(ca->cert_pem);
+	if (ca->key_pem) {
+		OPENSSL_cleanse(ca->key_pem, ca->key_pem_len);
+		free(ca->key_pem);
+	}
 	X509_free(ca->cert);
 	EVP_PKEY_free(ca->key);
 	EVP_PKEY_free(ca->leaf_key);
 	pthread_mutex_destroy(&ca->lock);
+	pthread_mutex_destroy(&ca->load_lock);
 	free(ca);
 }
 
@@ -586,14 +652,75 @@ const char *ca_key_path(const struct ca *ca)
 	return ca->key_path;
 }
 
+/* The first use: parse what ca_open() read (a new CA is parsed already), check it, make the leaf key. */
+static int load(struct ca *ca, char *err, size_t errlen)
+{
+	char reason[256];
+	int ret = 0;
+
+	if (!ca->cert) {
+		ret = parse_pem(ca->cert_pem, ca->cert_pem_len, ca->dir, CA_CERT_FILE, &ca->cert,
+				NULL, err, errlen);
+		if (ret == 0)
+			ret = parse_pem(ca->key_pem, ca->key_pem_len, ca->dir, CA_KEY_FILE, NULL,
+					&ca->key, err, errlen);
+	}
+	if (ca->key_pem) {
+		OPENSSL_cleanse(ca->key_pem, ca->key_pem_len);
+		free(ca->key_pem);
+		ca->key_pem = NULL;
+	}
+	if (ret < 0)
+		return ret;
+	ret = check_ca(ca, ca->dir, err, errlen);
+	if (ret < 0)
+		return ret;
+	ca->leaf_key = EVP_EC_gen("P-256");
+	if (!ca->leaf_key) {
+		snprintf(err, errlen, "cannot make the leaf key: %s",
+			 ca_ossl_reason(reason, sizeof(reason)));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int ca_ready(struct ca *ca, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!ca) {
+		snprintf(err, errlen, "no CA");
+		return -EINVAL;
+	}
+	if (atomic_load_explicit(&ca->state, memory_order_acquire) == CA_READY)
+		return 0;
+	pthread_mutex_lock(&ca->load_lock);
+	if (atomic_load_explicit(&ca->state, memory_order_relaxed) == CA_UNLOADED) {
+		ret = load(ca, ca->load_err, sizeof(ca->load_err));
+		if (ret < 0)
+			log_error("%s", ca->load_err);
+		atomic_store_explicit(&ca->state, ret < 0 ? CA_BROKEN : CA_READY,
+				      memory_order_release);
+	}
+	ret = atomic_load_explicit(&ca->state, memory_order_relaxed) == CA_READY ? 0 : -EINVAL;
+	if (ret < 0)
+		snprintf(err, errlen, "%s", ca->load_err);
+	pthread_mutex_unlock(&ca->load_lock);
+	return ret;
+}
+
 EVP_PKEY *ca_leaf_key(struct ca *ca)
 {
-	return ca->leaf_key;
+	char err[8];
+
+	return ca_ready(ca, err, sizeof(err)) == 0 ? ca->leaf_key : NULL;
 }
 
 X509 *ca_cert(struct ca *ca)
 {
-	return ca->cert;
+	char err[8];
+
+	return ca_ready(ca, err, sizeof(err)) == 0 ? ca->cert : NULL;
 }
 
 /*
@@ -794,6 +921,10 @@ X509 *ca_leaf_for_name(struct ca *ca, const char *name)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (ca_ready(ca, reason, sizeof(reason)) < 0) {
+		errno = EIO;
+		return NULL;
+	}
 	pthread_mutex_lock(&ca->lock);
 	l = *cache_slot(ca, key);
 	if (l && l->not_after - now > LEAF_RENEW) {
@@ -837,6 +968,33 @@ X509 *ca_leaf_for_name(struct ca *ca, const char *name)
 	return x;
 }
 
+/* A growing byte buffer for the bundle. */
+struct bytes {
+	char *p;
+	size_t len, cap;
+};
+
+static int bytes_add(struct bytes *b, const void *data, size_t len)
+{
+	size_t cap = b->cap ? b->cap : 262144;
+	char *p;
+
+	if (len == 0)
+		return 0;
+	while (cap - b->len < len)
+		cap *= 2;
+	if (cap != b->cap || !b->p) {
+		p = realloc(b->p, cap);
+		if (!p)
+			return -ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
 /*
  * The usual system bundle (plain "BEGIN CERTIFICATE" blocks) is copied as it is: parsing 150
  * certificates to write them out unchanged costs tens of milliseconds at every start. Returns
@@ -844,48 +1002,95 @@ X509 *ca_leaf_for_name(struct ca *ca, const char *name)
  * it holds OpenSSL's "TRUSTED CERTIFICATE" form, which other TLS libraries cannot read, or
  * could not be read.
  */
-static bool copy_plain_bundle(FILE *in, BIO *out)
+static bool copy_plain_bundle(FILE *in, struct bytes *out)
 {
-	char *data = NULL;
-	size_t len = 0, cap = 0, n;
+	struct bytes data = {0};
+	char chunk[65536];
 	bool ok = false;
-	char *p;
+	size_t n;
 
-	for (;;) {
-		if (cap - len < 65536) {
-			p = realloc(data, cap + 262144);
-			if (!p)
-				goto out;
-			data = p;
-			cap += 262144;
-		}
-		n = fread(data + len, 1, cap - len, in);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(in) || memmem(data, len, "TRUSTED CERTIFICATE", 19))
+	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
+		if (bytes_add(&data, chunk, n) < 0)
+			goto out;
+	if (ferror(in) || (data.p && memmem(data.p, data.len, "TRUSTED CERTIFICATE", 19)))
 		goto out;
-	ok = BIO_write(out, data, (int)len) == (int)len &&
-	     (len == 0 || data[len - 1] == '\n' || BIO_write(out, "\n", 1) == 1);
+	if (!data.p) {
+		ok = true; /* empty */
+		goto out;
+	}
+	ok = bytes_add(out, data.p, data.len) == 0 &&
+	     (data.len == 0 || data.p[data.len - 1] == '\n' || bytes_add(out, "\n", 1) == 0);
 	if (!ok)
-		(void)BIO_reset(out);
+		out->len = 0;
 out:
-	free(data);
+	free(data.p);
 	return ok;
+}
+
+/* The system bundle in OpenSSL's TRUSTED CERTIFICATE form, rewritten as plain certificates. */
+static int rewrite_trusted_bundle(FILE *in, const char *sys, struct bytes *out, char *err,
+				  size_t errlen)
+{
+	char reason[256], *data;
+	int ret = 0, skipped = 0;
+	unsigned long e;
+	BIO *b;
+	X509 *x;
+	long len;
+
+	b = BIO_new(BIO_s_mem());
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (;;) {
+		x = PEM_read_X509_AUX(in, NULL, no_password, NULL);
+		if (!x) {
+			e = ERR_peek_last_error();
+			if (feof(in) || ferror(in) ||
+			    (ERR_GET_LIB(e) == ERR_LIB_PEM &&
+			     ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
+				break;
+			/* A damaged entry: PEM reading has consumed it, so go on to the next. */
+			ERR_clear_error();
+			skipped++;
+			continue;
+		}
+		if (PEM_write_bio_X509(b, x) != 1) {
+			X509_free(x);
+			ret = -ENOMEM;
+			snprintf(err, errlen, "cannot encode a certificate: %s",
+				 ca_ossl_reason(reason, sizeof(reason)));
+			goto out;
+		}
+		X509_free(x);
+	}
+	ERR_clear_error();
+	if (ferror(in)) {
+		ret = -EIO;
+		snprintf(err, errlen, "cannot read the system trust store %s", sys);
+		goto out;
+	}
+	if (skipped)
+		log_warn("%s: skipped %d certificates that do not parse", sys, skipped);
+	len = BIO_get_mem_data(b, &data);
+	if (bytes_add(out, data, (size_t)len) < 0) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+	}
+out:
+	BIO_free(b);
+	return ret;
 }
 
 int ca_write_bundle(struct ca *ca, const char *path, char *err, size_t errlen)
 {
 	const char *sys = X509_get_default_cert_file();
-	char dir[PATH_MAX], reason[256], *data, *slash;
-	const char *base;
-	unsigned long e;
-	BIO *out = NULL;
+	char dir[PATH_MAX], *slash;
+	const char *base, *begin, *end;
+	struct bytes out = {0};
 	FILE *in = NULL;
-	X509 *x;
-	long len;
-	int dfd = -1, ret = 0, skipped = 0;
+	int dfd = -1, ret = 0;
 
 	if (!ca || !path || strlen(path) >= sizeof(dir)) {
 		snprintf(err, errlen, "bad bundle path");
@@ -918,52 +1123,23 @@ int ca_write_bundle(struct ca *ca, const char *path, char *err, size_t errlen)
 			 strerror(-ret));
 		goto out;
 	}
-	out = BIO_new(BIO_s_mem());
-	if (!out) {
+	if (in && !copy_plain_bundle(in, &out)) {
+		rewind(in);
+		ret = rewrite_trusted_bundle(in, sys, &out, err, errlen);
+		if (ret < 0)
+			goto out;
+	}
+	/*
+	 * The CA's first certificate block, as the file has it. A file without one cannot be
+	 * parsed either: the first TLS handshake says so (ca_ready()), and the bundle goes
+	 * without it meanwhile.
+	 */
+	begin = ca->cert_pem ? strstr(ca->cert_pem, PEM_CERT_BEGIN) : NULL;
+	end = begin ? strstr(begin, PEM_CERT_END) : NULL;
+	if (end && (bytes_add(&out, begin, (size_t)(end - begin) + strlen(PEM_CERT_END)) < 0 ||
+		    bytes_add(&out, "\n", 1) < 0)) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	if (in && copy_plain_bundle(in, out)) {
-		fclose(in);
-		in = NULL;
-	} else if (in) {
-		rewind(in);
-	}
-	while (in) {
-		x = PEM_read_X509_AUX(in, NULL, no_password, NULL);
-		if (!x) {
-			e = ERR_peek_last_error();
-			if (feof(in) || ferror(in) ||
-			    (ERR_GET_LIB(e) == ERR_LIB_PEM &&
-			     ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
-				break;
-			/* A damaged entry: PEM reading has consumed it, so go on to the next. */
-			ERR_clear_error();
-			skipped++;
-			continue;
-		}
-		if (PEM_write_bio_X509(out, x) != 1) {
-			X509_free(x);
-			ret = -ENOMEM;
-			snprintf(err, errlen, "cannot encode a certificate: %s",
-				 ca_ossl_reason(reason, sizeof(reason)));
-			goto out;
-		}
-		X509_free(x);
-	}
-	ERR_clear_error();
-	if (in && ferror(in)) {
-		ret = -EIO;
-		snprintf(err, errlen, "cannot read the system trust store %s", sys);
-		goto out;
-	}
-	if (skipped)
-		log_warn("%s: skipped %d certificates that do not parse", sys, skipped);
-	if (PEM_write_bio_X509(out, ca->cert) != 1) {
-		ret = -ENOMEM;
-		snprintf(err, errlen, "cannot encode the CA: %s",
-			 ca_ossl_reason(reason, sizeof(reason)));
 		goto out;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -972,14 +1148,13 @@ int ca_write_bundle(struct ca *ca, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open %s: %s", dir, strerror(-ret));
 		goto out;
 	}
-	len = BIO_get_mem_data(out, &data);
-	ret = write_atomic(dfd, dir, base, data, (size_t)len, 0644, (uid_t)-1, (gid_t)-1, false,
-			   err, errlen);
+	ret = write_atomic(dfd, dir, base, out.p, out.len, 0644, (uid_t)-1, (gid_t)-1, false, err,
+			   errlen);
 out:
 	if (in)
 		fclose(in);
 	if (dfd != -1)
 		close(dfd);
-	BIO_free(out);
+	free(out.p);
 	return ret;
 }

@@ -34,13 +34,25 @@ struct ca;
  * rename, so a crash never leaves half a file. Concurrent ca_open() calls on one dir, in any
  * process, are serialised by a lock on the directory.
  *
- * Existing files are never changed. One file without the other, an unreadable or unparsable
- * file, a key that does not match the certificate, a certificate that is expired, not yet
- * valid or not a CA: each returns NULL with err saying which and what to do. Also makes the
- * shared ECDSA P-256 leaf key. Returns the CA, which the caller frees with ca_free(), or NULL
- * with err filled and errno set.
+ * Existing files are never changed, and are only read here, as bytes: parsing and checking them,
+ * and the shared ECDSA P-256 leaf key, wait for the first use (ca_ready()), so a start that
+ * never sees TLS never initialises OpenSSL. One file without the other, or a file that cannot
+ * be opened or read, or is not a regular file, returns NULL with err saying which and what to
+ * do. Returns the CA, which the caller frees with ca_free(), or NULL with err filled and errno
+ * set.
  */
 struct ca *ca_open(const char *dir, uid_t owner, gid_t group, char *err, size_t errlen);
+
+/*
+ * Parses and checks the CA that ca_open() read, once, on the first call from any thread (the
+ * others wait for it): an unparsable file, a key that does not match the certificate, a
+ * certificate that is expired, not yet valid or not a CA each fail with err saying which and
+ * what to do, in the words ca_open() used to say them, and the failure is logged once and
+ * kept (later calls return it again without logging). Also makes the shared leaf key. Called
+ * by ca_leaf_for_name(), ca_cert() and ca_leaf_key(); call it yourself to fail early. Returns
+ * 0, or -errno with err filled.
+ */
+int ca_ready(struct ca *ca, char *err, size_t errlen);
 
 /* Frees the CA, its keys and every cached leaf. NULL is fine. */
 void ca_free(struct ca *ca);
@@ -61,20 +73,22 @@ const char *ca_key_path(const struct ca *ca);
  * CA_CACHE_MAX; a cached leaf that expires within a day is minted again. Safe to call from any
  * thread: the signature is made outside the lock, so two threads asking for one new name at
  * once may both mint it (one copy is kept). Returns a new reference the caller frees with
- * X509_free(), or NULL with errno EINVAL (name not acceptable) or ENOMEM (OpenSSL failed).
+ * X509_free(), or NULL with errno EINVAL (name not acceptable), EIO (the CA cannot be loaded:
+ * see ca_ready()) or ENOMEM (OpenSSL failed).
  */
 X509 *ca_leaf_for_name(struct ca *ca, const char *name);
 
-/* The key of every leaf; borrowed, valid while ca is. */
+/* The key of every leaf; borrowed, valid while ca is. NULL when ca_ready() fails. */
 EVP_PKEY *ca_leaf_key(struct ca *ca);
 
-/* The CA's certificate; borrowed, valid while ca is. */
+/* The CA's certificate; borrowed, valid while ca is. NULL when ca_ready() fails. */
 X509 *ca_cert(struct ca *ca);
 
 /*
  * Writes a PEM bundle to path for the jail's SSL_CERT_FILE: the system's trust store
- * (X509_get_default_cert_file(), else /etc/ssl/certs/ca-certificates.crt) followed by the CA's
- * certificate. A plain PEM file is copied as it is; one in OpenSSL's TRUSTED CERTIFICATE form is
+ * (X509_get_default_cert_file(), else /etc/ssl/certs/ca-certificates.crt) followed by the first
+ * certificate block of the CA's file as it is (none if it has none), without parsing either or
+ * initialising OpenSSL. A plain PEM file is copied as it is; one in OpenSSL's TRUSTED CERTIFICATE form is
  * rewritten certificate by certificate, skipping entries that do not parse (with a warning). A
  * system without either file gets a bundle of the CA alone. Written 0644 through a temporary
  * file in path's directory and a rename. Returns 0, or -errno with err filled.

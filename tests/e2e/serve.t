@@ -117,6 +117,33 @@ else
 	diag "$(cat "$TMPDIR_T/srv6.out" "$TMPDIR_T/srv6.log")"
 fi
 
+# A CA that cannot be loaded: serve starts anyway (the CA is parsed at the first TLS handshake,
+# not at start), every handshake fails, and the log says why once, in the words a start used to.
+KEY=$TMPDIR_T/xdg/coder_boundary/ca-key.pem
+cp -p "$KEY" "$TMPDIR_T/ca-key.good"
+echo "not a key" >"$KEY"
+serve_up badca --listen 127.0.0.1:0 --allow "domain=up.test"
+if [ -n "$PORT" ]; then
+	ok "a CA key that does not parse does not stop boundary serve from starting"
+	for i in 1 2; do
+		curl -sS --max-time 20 -x "http://127.0.0.1:$PORT" --cacert "$CA" -o /dev/null \
+			-w '%{http_code}' "https://up.test:$P_HTTPS/echo/ok/bad$i" >"$TMPDIR_T/badca.$i" 2>&1
+	done
+	kill -TERM "$BND_PID"
+	wait "$BND_PID"
+	badca_said() {
+		! grep -q '^200' "$TMPDIR_T/badca.1" "$TMPDIR_T/badca.2" &&
+			[ "$(grep -c "$KEY is not a PEM unencrypted private key.*make a new CA" \
+				"$TMPDIR_T/badca.log")" = 1 ]
+	}
+	check "...its TLS handshakes fail, and the log says why once, naming the key" badca_said ||
+		diag "$(cat "$TMPDIR_T/badca.1" "$TMPDIR_T/badca.2" "$TMPDIR_T/badca.log")"
+else
+	fail "a CA key that does not parse does not stop boundary serve from starting"
+	diag "$(cat "$TMPDIR_T/badca.out" "$TMPDIR_T/badca.log")"
+fi
+cp -p "$TMPDIR_T/ca-key.good" "$KEY"
+
 # Mistakes, each explained: refused_saying BRE, boundary exited 125 and $out has a line matching.
 refused_saying() { [ "$rc" = 125 ] && grep -q -- "$1" <<<"$out"; }
 out=$("$BOUNDARY" serve --listen 127.0.0.1:notaport 2>&1)

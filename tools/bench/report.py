@@ -232,12 +232,20 @@ F_LABEL = {
     "netns": "a bare `ip netns add` + `ip netns del`",
     "baseline": "`boundary -- true`, the baseline build",
 }
-frows = {}
+frows = {}   # name: (median, min, max) ms
+fconc = {}   # "concurrent"[-baseline]: (median, min, max ms, jails)
+fidle = {}   # "idle"[-baseline]: (boundary's RSS, its init's RSS, cgroup memory.current) KiB or None
 try:
     with open(os.path.join(RES, "F")) as f:
         for line in f:
-            k, a, b, c = line.split()
-            frows[k] = (float(a), float(b), float(c))
+            x = line.split()
+            num = [None if v == "-" else float(v) for v in x[1:]]
+            if x[0].startswith("concurrent"):
+                fconc[x[0]] = tuple(num)
+            elif x[0].startswith("idle"):
+                fidle[x[0]] = tuple(num)
+            else:
+                frows[x[0]] = tuple(num[:3])
 except FileNotFoundError:
     pass
 w("## F: jail start-up\n")
@@ -249,7 +257,38 @@ for k, label in F_LABEL.items():
     if k in frows:
         a, b, c = frows[k]
         w(f"| {label} | {a:.1f} | {b:.1f}–{c:.1f} | {a - t0:.1f} |")
+w("")
+if fconc:
+    w("Many jails at once: the wall time from starting them all together (each `boundary -- true`)")
+    nr = M.get("f_conc_runs") or "a few"
+    runs = "one run" if nr == "1" else f"the median of {nr} runs"
+    w(f"to the end of the last, {runs}. They share the machine's "
+      f"{M.get('cores', '?')} cores.\n")
+    w("| what | jails | median (ms) | range (ms) | per jail (ms) |")
+    w("|---|---:|---:|---:|---:|")
+    for k in sorted(fconc):
+        a, b, c, n = fconc[k]
+        label = "`boundary -- true`" + (", the baseline build" if k != "concurrent" else "")
+        w(f"| {label} | {n:.0f} | {a:.0f} | {b:.0f}–{c:.0f} | {a / n:.2f} |")
+    w("")
+if fidle:
+    w("Memory of one idle jail (`boundary -- sleep 60`, half a second after its command started):")
+    w("boundary's own process (the supervisor and the proxy are one process) and the jail's init, as")
+    w("VmRSS (shared library pages counted in full); the kernel's share is the jail cgroup's")
+    w("`memory.current` where cgroup2 has the memory controller.\n")
+    w("| build | boundary (KiB) | init (KiB) | cgroup memory.current (KiB) |")
+    w("|---|---:|---:|---:|")
+    for k in sorted(fidle):
+        rss, irss, cg = fidle[k]
+        w(f"| {'boundary' if k == 'idle' else 'baseline'} | {fmt(rss)} | {fmt(irss)} | "
+          f"{fmt(cg) if cg is not None else 'not measurable here: no memory controller in cgroup2'} |")
+    w("")
+w("The first jail after boot (a cold page cache, the kernel's BTF read for the first time, the")
+w("first BPF programs verified) is not measured: the machines these run on are not rebooted")
+w("between runs, so every figure here is a warm start.")
 fig["F"] = frows["boundary"][0] - t0 if "boundary" in frows else None
+fig["Fconc"] = fconc["concurrent"][0] if "concurrent" in fconc else None
+fig["Fidle"] = fidle["idle"][0] if "idle" in fidle else None
 fig["Fb"] = frows["coder-batched"][0] - t0 if "coder-batched" in frows else None
 fig["Fbase"] = frows["baseline"][0] - t0 if "baseline" in frows else None
 w("")
@@ -312,6 +351,21 @@ if any(col(f"H.{p}", 0) for p in H_PATHS):
         w("h2load counted requests that failed or were answered other than 2xx: " + ", ".join(bad) + ".\n")
     w("![H: HTTP/2, many streams on few connections](bench/h.png)\n")
 
+# --- the profile of A ----------------------------------------------------------------------------
+
+if os.path.exists(os.path.join(CHARTS, "flame-A.svg")):
+    w("## Profile: boundary's proxy under A\n")
+    w("`perf record -g` of the proxy during one more run of A (not counted above), as a flame graph:\n")
+    w("![boundary's proxy under A](bench/flame-A.svg)\n")
+elif os.path.exists(os.path.join(CHARTS, "flame-A.txt")):
+    w("## Profile: boundary's proxy under A\n")
+    w("`perf record -g` of the proxy during one more run of A (not counted above); no flame graph")
+    w("could be drawn here (Debian 12 packages no FlameGraph scripts), so perf's hottest symbols:\n")
+    w("```")
+    with open(os.path.join(CHARTS, "flame-A.txt")) as f:
+        w(f.read().rstrip("\n"))
+    w("```\n")
+
 # --- the summary ---------------------------------------------------------------------------------
 
 
@@ -324,8 +378,16 @@ def g(k):
 
 
 S = []
-S.append("| workload | boundary | × direct | × squid | × relay | × mitmproxy | boundary's proxy CPU | target | |")
-S.append("|---|---:|---:|---:|---:|---:|---:|---|---|")
+S.append("| workload | boundary | p99 latency (µs), boundary (direct) | × direct | × squid | × relay | × mitmproxy | boundary's proxy CPU | target | |")
+S.append("|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
+
+
+def p99(wl):
+    """boundary's p99 beside direct's, for a throughput row (wrk's and h2load's latencies)"""
+    x, d = med(col(f"{wl}.boundary", 2)), med(col(f"{wl}.direct", 2))
+    return "–" if x is None else f"{fmt(x)} ({fmt(d)})"
+
+
 b = lambda wl: g((wl, "boundary"))
 for wl, unit, tgt, cpu_t in (("A", "req/s", 0.55, 40), ("B", "req/s", 0.5, 1500), ("C", "MiB/s", 0.5, None)):
     if b(wl) is None or g((wl, "direct")) is None:
@@ -345,35 +407,42 @@ for wl, unit, tgt, cpu_t in (("A", "req/s", 0.55, 40), ("B", "req/s", 0.5, 1500)
         if g(("Bfull", "direct")):
             target += f" (× direct without tickets: {ratio(b('B'), g(('Bfull', 'direct')))})"
     cpu_s = "–" if c is None else f"{c:.0f} µs/" + {"A": "request", "B": "connection", "C": "MiB"}[wl]
-    S.append(f"| {wl} ({unit}) | {fmt(b(wl))} | {ratio(b(wl), g((wl, 'direct')))} | "
+    S.append(f"| {wl} ({unit}) | {fmt(b(wl))} | {p99(wl)} | {ratio(b(wl), g((wl, 'direct')))} | "
              f"{ratio(b(wl), g((wl, 'squid')))} | {ratio(b(wl), g((wl, 'relay')))} | "
              f"{ratio(b(wl), g((wl, 'mitmproxy')))} | {cpu_s} | {target} | {chk(ok)} |")
 for k, label, lim in (("Dwarm", "D seen name (ms)", 1.5), ("Dnew", "D new name (ms)", 2.0)):
     x, d = g((k, "boundary")), g((k, "direct"))
     if x is None or d is None:
         continue
-    S.append(f"| {label} | {x:.2f} | {ratio(x, d)} | {ratio(x, g((k, 'squid')))} | "
+    S.append(f"| {label} | {x:.2f} | – | {ratio(x, d)} | {ratio(x, g((k, 'squid')))} | "
              f"{ratio(x, g((k, 'relay')))} | {ratio(x, g((k, 'mitmproxy')))} | – | "
              f"≤ {lim}× direct | {chk(x <= lim * d)} |")
 if g(("H", "boundary")) is not None and g(("H", "direct")) is not None:
     c = cpu.get(("H", "boundary"))
-    S.append(f"| H (req/s, HTTP/2) | {fmt(g(('H', 'boundary')))} | "
+    S.append(f"| H (req/s, HTTP/2) | {fmt(g(('H', 'boundary')))} | {p99('H')} | "
              f"{ratio(g(('H', 'boundary')), g(('H', 'direct')))} | – | "
              f"{ratio(g(('H', 'boundary')), g(('H', 'relay')))} | – | "
              f"{'–' if c is None else f'{c:.0f} µs/request'} | none set | – |")
 if e_big and g(("E%d" % e_big, "boundary")) is not None:
     x = g(("E%d" % e_big, "boundary"))
-    S.append(f"| E KiB per idle connection ({e_big}) | {x:.1f} | – | "
+    S.append(f"| E KiB per idle connection ({e_big}) | {x:.1f} | – | – | "
              f"{ratio(x, g(('E%d' % e_big, 'squid')))} | {ratio(x, g(('E%d' % e_big, 'relay')))} | "
              f"{ratio(x, g(('E%d' % e_big, 'mitmproxy')))} | – | ≤ 40 KiB | {chk(x <= 40)} |")
 if g("F") is not None:
     fb = g("Fb")
-    S.append(f"| F start-up overhead (ms) | {g('F'):.1f} | – | – | – | – | – | ≤ 12 ms and ≤ 1/7 of "
+    S.append(f"| F start-up overhead (ms) | {g('F'):.1f} | – | – | – | – | – | – | ≤ 12 ms and ≤ 1/7 of "
              f"batched iptables ({fb:.1f} ms) | {chk(g('F') <= 12 and (fb is None or g('F') <= fb / 7))} |")
+if g("Fconc") is not None:
+    n = fconc["concurrent"][3]
+    S.append(f"| F {n:.0f} jails at once, all done (ms) | {g('Fconc'):.0f} | – | – | – | – | – | – | "
+             "none set | – |")
+if g("Fidle") is not None:
+    S.append(f"| F one idle jail, boundary's RSS (KiB) | {fmt(g('Fidle'))} | – | – | – | – | – | – | "
+             "none set | – |")
 if g(("G", 1000, "indexed")):
     x = g(("G", 1000, "indexed"))
     y = g(("G", 1000, "scanned"))
-    S.append(f"| G decisions/s, 1 000 rules | {fmt(x)} (scanned: {fmt(y)}) | – | – | – | – | – | "
+    S.append(f"| G decisions/s, 1 000 rules | {fmt(x)} (scanned: {fmt(y)}) | – | – | – | – | – | – | "
              f"≥ 1 000 000 | {chk(x >= 1e6)} (scanned: {chk(y is not None and y >= 1e6)}) |")
 S.append("")
 S.append("Ratios are of medians; for D and E lower is better, so boundary's figure divided by another's")
@@ -420,6 +489,11 @@ if BASELINE:
         brow(f"E KiB per idle connection ({n})", g(("E%d" % n, "boundary")),
              g(("E%d" % n, "baseline")), 1, False)
     brow("F start-up overhead, minus `true` (ms)", g("F"), g("Fbase"), 1, False)
+    if "concurrent-baseline" in fconc:
+        brow(f"F {fconc['concurrent'][3]:.0f} jails at once (ms)", g("Fconc"),
+             fconc["concurrent-baseline"][0], 0, False)
+    if "idle-baseline" in fidle:
+        brow("F one idle jail, boundary's RSS (KiB)", g("Fidle"), fidle["idle-baseline"][0], 0, False)
     for (_, n, kind) in sorted(k for k in fig if isinstance(k, tuple) and k[0] == "G"):
         brow(f"G decisions/s, {n:,} rules, {kind}".replace(f"{n:,}", f"{n:,}".replace(",", " ")),
              g(("G", n, kind)),
@@ -480,7 +554,17 @@ w("  the dynamic linker (about a tenth: OpenSSL, libbpf, c-ares, libyaml), page 
 w("  processes started, and OpenSSL's own initialisation. 12 ms is below the cost of these kernel")
 w("  operations here; reaching it would take programs loaded once and shared by every jail (a")
 w("  parent cgroup's links, maps keyed by jail), a larger change to the lifetime design than this")
-w("  issue's scope.\n")
+w("  issue's scope. Issue 21 (a profile of 6 starts, December 2026, in shares of boundary's own")
+w("  CPU): libbpf's load of the skeleton 75-78 %, most of it parsing the kernel's BTF (55-58 %);")
+w("  the jail's processes and mounts 4-6 %, the proxy's threads 4 %, the teardown 2-3 %, the")
+w("  dynamic linker 2.5 % (about 0.9 ms; c-ares's share of it 0.1 ms, so it stays linked). Fixed:")
+w("  the CA was parsed, checked and given a leaf key at every start and its bundle written through")
+w("  OpenSSL (11 % together); the CA is now parsed at the first TLS handshake and the bundle")
+w("  copied as bytes (1 %). Left: OpenSSL's initialisation and the TLS contexts (about 3 %), which")
+w("  the connection code would have to create at the first handshake too. And the BPF load itself")
+w("  is off the path (docs/ARCHITECTURE.md \"The shared set\"): a jail is an entry in programs")
+w("  loaded once on `<cgroup2>/boundary`; only the first jail of a boot (or of a new BPF ABI) loads")
+w("  them. F above is the median of starts that find the set loaded.\n")
 
 # --- the machine and the commands ----------------------------------------------------------------
 

@@ -141,7 +141,10 @@ static void write_pair(const char *dir, X509 *cert, EVP_PKEY *key)
 	fclose(f);
 }
 
-/* ca_open(dir) must fail with a message holding want, and leave dir's files as they were. */
+/*
+ * dir's CA must fail with a message holding want, at ca_open() or (for what only parsing finds)
+ * at the first use, ca_ready(); and leave dir's files as they were.
+ */
 static void assert_open_fails(const char *dir, const char *want)
 {
 	char cert[256], key[256], *before_cert = NULL, *before_key = NULL;
@@ -156,7 +159,13 @@ static void assert_open_fails(const char *dir, const char *want)
 
 	err[0] = '\0';
 	ca = ca_open(dir, (uid_t)-1, (gid_t)-1, err, sizeof(err));
-	assert_null(ca);
+	if (ca) {
+		assert_int_equal(ca_ready(ca, err, sizeof(err)), -EINVAL);
+		assert_null(ca_leaf_for_name(ca, "example.com"));
+		assert_int_equal(errno, EIO);
+		assert_null(ca_cert(ca));
+		ca_free(ca);
+	}
 	if (!strstr(err, want))
 		fail_msg("error \"%s\" does not contain \"%s\"", err, want);
 
@@ -702,6 +711,35 @@ static int count_begin(const char *s)
 	return n;
 }
 
+/*
+ * An existing CA is only read at ca_open(): nothing is parsed, no key made, until the first use,
+ * which any caller may make; the bundle needs none of it.
+ */
+static void test_first_use_is_lazy(void **state)
+{
+	char dir[128], path[256];
+	struct ca *ca;
+
+	(void)state;
+	ca_free(open_ok(in_base(dir, sizeof(dir), "lazy")));
+	ca = open_ok(dir);
+	assert_int_equal(atomic_load(&ca->state), CA_UNLOADED);
+	assert_null(ca->cert);
+	assert_null(ca->key);
+	assert_null(ca->leaf_key);
+	assert_non_null(ca->key_pem);
+	in_base(path, sizeof(path), "lazy-bundle.pem");
+	assert_int_equal(ca_write_bundle(ca, path, err, sizeof(err)), 0);
+	assert_int_equal(atomic_load(&ca->state), CA_UNLOADED);
+	assert_non_null(strstr(slurp(path, NULL), ca->cert_pem));
+	assert_int_equal(ca_ready(ca, err, sizeof(err)), 0);
+	assert_int_equal(atomic_load(&ca->state), CA_READY);
+	assert_non_null(ca_cert(ca));
+	assert_non_null(ca_leaf_key(ca));
+	assert_null(ca->key_pem); /* the key's PEM goes once parsed */
+	ca_free(ca);
+}
+
 static void test_bundle(void **state)
 {
 	const char *sys = X509_get_default_cert_file();
@@ -766,6 +804,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache_renews_near_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_leaf_never_outlives_ca, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_first_use_is_lazy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bundle, setup, teardown),
 	};
 
