@@ -122,7 +122,7 @@ else
 	fail "the CA belongs to the user (key 0600)"
 	diag "$(ls -la "$ca" 2>&1)"
 fi
-if [ -s "$R/run" ] && ! grep -qv '^d[rwx-]* [0-9]* root root' "$R/run"; then
+if [ -s "$R/run" ] && ! grep -qvE '^[-d][rwx-]* [0-9]* root root' "$R/run"; then
 	ok "what the jail keeps in /run/boundary is root's"
 else
 	# /run is hidden from the jail in no way; if it were, the listing would be empty.
