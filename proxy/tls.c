@@ -158,11 +158,6 @@ SSL_CTX *tls_server_ctx_new(struct ca *ca, char *err, size_t errlen)
 	 * are never left waiting for an epoll event that will not come.
 	 */
 	SSL_CTX_set_read_ahead(ctx, 1);
-	/*
-	 * Room for four full records, so a large body takes one read(2) for several of them; the
-	 * buffer is given back with the others when a connection idles (conn.c's trim).
-	 */
-	SSL_CTX_set_default_read_buffer_len(ctx, TLS_READ_BUF);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_tlsext_servername_callback(ctx, on_servername);
 	SSL_CTX_set_tlsext_servername_arg(ctx, ca);
@@ -241,6 +236,11 @@ SSL_CTX *tls_client_ctx_new(const char *extra_ca_file, char *err, size_t errlen)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_read_ahead(ctx, 1); /* as for the server side */
+	/*
+	 * Responses are where bodies are large: room for four full records, so one read(2) takes
+	 * several. Only here: a client's side reads requests, and its buffer would cost every idle
+	 * connection. Given back with the others when a connection idles (conn.c's trim).
+	 */
 	SSL_CTX_set_default_read_buffer_len(ctx, TLS_READ_BUF);
 	if (extra_ca_file && SSL_CTX_load_verify_file(ctx, extra_ca_file) != 1) {
 		snprintf(err, errlen, "--upstream-ca %s: cannot load certificates: %s",
