@@ -407,7 +407,7 @@ static bool step_sniff(struct conn *c)
 	if (wait)
 		return sniff_more(c);
 	c->cx.ssl = SSL_new(conn_cfg(c)->server_ctx);
-	if (!c->cx.ssl || !SSL_set_fd(c->cx.ssl, c->cx.fd)) {
+	if (!c->cx.ssl || !xport_ssl_set_fd(c->cx.ssl, c->cx.fd)) {
 		conn_close(c, "out of memory for TLS");
 		return false;
 	}
@@ -586,6 +586,14 @@ static void update_interest(struct conn *c)
 	case CONN_EXCHANGE:
 		if (!c->req_done && room_c)
 			wc |= EPOLLIN;
+		/*
+		 * The request is all read: its client's EPOLLIN stays armed until it fires (a
+		 * pipelined request, or an EOF), so that a keep-alive exchange costs no epoll_ctl()
+		 * to disarm it here and another to arm it again for the next head.
+		 */
+		else if (c->req_done && c->ev_c != LOOP_WATCH_NONE && (c->ev_c & EPOLLIN) &&
+			 !c->client_woke_idle)
+			wc |= EPOLLIN;
 		if (c->resp_read != CONN_RESP_ALL_READ && room_u)
 			wu |= EPOLLIN;
 		break;
@@ -630,6 +638,7 @@ static void update_interest(struct conn *c)
 	/* A parked request reads nothing: more bytes from its client would only wake it in vain. */
 	if (c->state == CONN_DECIDE)
 		wc &= ~(uint32_t)EPOLLIN;
+	c->client_woke_idle = false;
 	loop_watch(c->w->ep, c->cx.fd, &c->evc, &c->ev_c, wc);
 	loop_watch(c->w->ep, c->ux.fd, &c->evu, &c->ev_u, wu);
 	if (c->state == CONN_CONNECT)
@@ -670,6 +679,14 @@ void conn_event(struct conn *c, bool upstream, uint32_t events)
 
 	if (c->state == CONN_DEAD)
 		return;
+	if (upstream) {
+		xport_readable(&c->ux);
+	} else {
+		xport_readable(&c->cx);
+		/* Its request is all read: nothing will read it until the answer is out. */
+		if (c->state == CONN_EXCHANGE && c->req_done)
+			c->client_woke_idle = true;
+	}
 	if (!upstream && c->state == CONN_DECIDE && (events & (EPOLLHUP | EPOLLERR))) {
 		conn_close(c, "the client went away while its request was being decided");
 		return;

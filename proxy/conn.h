@@ -126,6 +126,7 @@ struct conn {
 	char client[64];   /* an explicit client's address and port ("" for the jail's) */
 	char orig_str[64]; /* the address the client dialled */
 	bool client_tls;
+	bool client_woke_idle; /* its socket fired in this turn while nothing was to read it */
 	char sni[256];
 	/* where the client was going, for stream rules: the name its address stands for (or the
 	 * IP literal it dialled, or the CONNECT target), and the port; "" when not known */

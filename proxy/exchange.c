@@ -230,10 +230,13 @@ static int write_request_head(struct conn *c)
 	bool has_host = false;
 
 	upchain_route(c);
-	if (put(&c->uout, "%s ", c->method) < 0 || upchain_put_origin(c, &c->uout) < 0)
+	/* Appended, not formatted: these two lines are on every request's path. */
+	if (buf_append(&c->uout, c->method, strlen(c->method)) < 0 ||
+	    buf_append(&c->uout, " ", 1) < 0 || upchain_put_origin(c, &c->uout) < 0)
 		return -E2BIG;
 	if (!c->sx) {
-		if (put(&c->uout, "%.*s HTTP/1.1\r\n", (int)c->path_len, c->path) < 0)
+		if (buf_append(&c->uout, c->path, c->path_len) < 0 ||
+		    buf_append(&c->uout, " HTTP/1.1\r\n", 11) < 0)
 			return -E2BIG;
 	} else if (secretx_put_target(c, &c->uout) < 0 || put(&c->uout, " HTTP/1.1\r\n") < 0) {
 		return -E2BIG;
@@ -250,15 +253,29 @@ static int write_request_head(struct conn *c)
 	return buf_append(&c->uout, "\r\n", 2);
 }
 
+/* "HTTP/1.1 NNN ", appended rather than formatted: it begins every response. */
+static int put_status(struct buf *b, int status)
+{
+	char line[] = "HTTP/1.1 000 ";
+
+	if (status < 100 || status > 999)
+		return put(b, "HTTP/1.1 %d ", status);
+	line[9] = (char)('0' + status / 100);
+	line[10] = (char)('0' + status / 10 % 10);
+	line[11] = (char)('0' + status % 10);
+	return buf_append(b, line, sizeof(line) - 1);
+}
+
 static int write_response_head(struct conn *c, const struct http1_resp *r)
 {
 	struct slice upg = {NULL, 0};
 
 	if (!c->sx) {
-		if (put(&c->cout, "HTTP/1.1 %d %.*s\r\n", r->status, (int)r->reason.len,
-			r->reason.p) < 0)
+		if (put_status(&c->cout, r->status) < 0 ||
+		    buf_append(&c->cout, r->reason.p, r->reason.len) < 0 ||
+		    buf_append(&c->cout, "\r\n", 2) < 0)
 			return -E2BIG;
-	} else if (put(&c->cout, "HTTP/1.1 %d ", r->status) < 0 ||
+	} else if (put_status(&c->cout, r->status) < 0 ||
 		   secretx_put_reason(c, &c->cout, r->reason) < 0 || put(&c->cout, "\r\n") < 0) {
 		return -E2BIG;
 	}

@@ -25,6 +25,8 @@
 /* ALPN wire format: one length byte, then the protocol. */
 static const unsigned char alpn_http11[] = "\x08http/1.1";
 #define ALPN_HTTP11_LEN (sizeof(alpn_http11) - 1)
+/* OpenSSL's read buffer: four full TLS records (16 KiB each, and their overhead) */
+#define TLS_READ_BUF (4 * (16384 + 2048))
 
 static pthread_once_t fallback_once = PTHREAD_ONCE_INIT;
 static int fallback_idx = -1;
@@ -234,6 +236,12 @@ SSL_CTX *tls_client_ctx_new(const char *extra_ca_file, char *err, size_t errlen)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_read_ahead(ctx, 1); /* as for the server side */
+	/*
+	 * Responses are where bodies are large: room for four full records, so one read(2) takes
+	 * several. Only here: a client's side reads requests, and its buffer would cost every idle
+	 * connection. Given back with the others when a connection idles (conn.c's trim).
+	 */
+	SSL_CTX_set_default_read_buffer_len(ctx, TLS_READ_BUF);
 	if (extra_ca_file && SSL_CTX_load_verify_file(ctx, extra_ca_file) != 1) {
 		snprintf(err, errlen, "--upstream-ca %s: cannot load certificates: %s",
 			 extra_ca_file, ca_ossl_reason(reason, sizeof(reason)));

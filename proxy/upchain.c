@@ -433,7 +433,7 @@ bool upchain_connected(struct conn *c)
 		 * --upstream-ca, its name (or address) as the URL gives it.
 		 */
 		c->ux.ssl = SSL_new(conn_cfg(c)->client_ctx);
-		if (!c->ux.ssl || !SSL_set_fd(c->ux.ssl, c->ux.fd) ||
+		if (!c->ux.ssl || !xport_ssl_set_fd(c->ux.ssl, c->ux.fd) ||
 		    tls_client_prepare(c->ux.ssl, u->url.host) < 0) {
 			failed(c, 502, "cannot set up TLS to the upstream proxy %s", u->name);
 			return false;
@@ -598,7 +598,7 @@ int upchain_tls_stack(struct conn *c, SSL *ssl)
 	BIO *b;
 
 	if (!c->ux.ssl)
-		return SSL_set_fd(ssl, c->ux.fd) ? 0 : -ENOMEM;
+		return xport_ssl_set_fd(ssl, c->ux.fd) ? 0 : -ENOMEM;
 	/*
 	 * Through an https:// proxy, the origin's TLS runs inside the proxy's: its records go
 	 * through an SSL BIO over the proxy's connection, which the BIO owns from now on, so

@@ -234,13 +234,16 @@ bool upstream_retry_refused(struct conn *c)
 	return true;
 }
 
-static bool own_upstream_ok(const struct conn *c)
+static bool own_upstream_ok(struct conn *c)
 {
+	struct sockaddr_storage ss;
 	struct rules_addr a;
 
 	if (c->addr_check == ADDR_CHECK_NONE)
 		return true;
-	return upstream_peer(c->ux.fd, &a) == 0 && upstream_addr_ok(c, &a, NULL);
+	/* The peer was asked when this connection was first checked: one getpeername() a socket. */
+	return xport_peer(&c->ux, &ss) == 0 && rules_addr_set(&a, &ss) == 0 &&
+	       upstream_addr_ok(c, &a, NULL);
 }
 
 void upstream_start(struct conn *c)
@@ -452,6 +455,7 @@ int upstream_start_attempt(struct conn *c)
 		}
 		if (c->ux.fd < 0) {
 			c->ux.fd = fd;
+			c->ux.drained = c->ux.peer_known = false;
 			c->ev_u = LOOP_WATCH_NONE;
 		} else {
 			c->alt_fd = fd;
@@ -490,6 +494,7 @@ static void try_connect(struct conn *c)
 
 	if (c->ux.fd < 0 && c->alt_fd >= 0) {
 		c->ux.fd = c->alt_fd;
+		c->ux.drained = c->ux.peer_known = false;
 		/* Still registered with epoll: the next watch changes it (MOD), never re-adds it. */
 		c->ev_u = c->ev_a;
 		c->alt_fd = -1;
@@ -735,6 +740,7 @@ bool upstream_step_connect(struct conn *c)
 		/* The racing attempt won: it becomes the connection. */
 		close(c->ux.fd);
 		c->ux.fd = c->alt_fd;
+		c->ux.drained = c->ux.peer_known = false;
 		/* Still registered with epoll: the next watch changes it (MOD), never re-adds it. */
 		c->ev_u = c->ev_a;
 		c->alt_fd = -1;

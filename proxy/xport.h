@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <openssl/ssl.h>
@@ -23,9 +24,35 @@ struct xport {
 	struct h2pipe *pipe; /* not a socket but an HTTP/2 stream (h2.h): fd is -1 */
 	bool want_read;	     /* the last operation needs the fd readable */
 	bool want_write;     /* ... or writable */
+	/*
+	 * The socket's last read came back short or empty and no event has said it is readable
+	 * since: a read would find nothing, so xport_read() says -EAGAIN without the syscall
+	 * (what TLS holds already is still read). xport_readable() clears it; the loop calls it for
+	 * every event on the descriptor, and its epoll is level-triggered, so bytes that arrive
+	 * meanwhile are always reported.
+	 */
+	bool drained;
+	bool peer_known; /* peer holds the socket's peer address (asked once: it never changes) */
+	struct sockaddr_storage peer;
 };
 
 void xport_init(struct xport *x);
+
+/* An event said x's descriptor is readable (or hung up): the next read asks the socket. */
+static inline void xport_readable(struct xport *x)
+{
+	x->drained = false;
+}
+
+/*
+ * SSL_set_fd() for an xport's TLS: also notes, for xport_read(), when a read of the socket came
+ * back short (so x->drained is set without an extra read that would say EAGAIN). Returns 1 on
+ * success, 0 on failure, as SSL_set_fd().
+ */
+int xport_ssl_set_fd(SSL *ssl, int fd);
+
+/* The peer address of x's socket, asked of the kernel once. Returns 0, or -errno. */
+int xport_peer(struct xport *x, struct sockaddr_storage *ss);
 
 /* Reads up to n bytes: > 0 read, 0 the peer finished sending, -EAGAIN, or -errno / -EPROTO. */
 ssize_t xport_read(struct xport *x, char *p, size_t n);
