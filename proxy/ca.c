@@ -413,15 +413,21 @@ static int parse_pem(const char *data, size_t len, const char *dir, const char *
 		     EVP_PKEY **key, char *err, size_t errlen)
 {
 	char reason[256];
+	X509 *c = NULL;
+	EVP_PKEY *k = NULL;
 	BIO *b;
 
 	b = BIO_new_mem_buf(data, (int)len);
 	if (b && cert)
-		*cert = PEM_read_bio_X509(b, NULL, no_password, NULL);
+		c = PEM_read_bio_X509(b, NULL, no_password, NULL);
 	else if (b)
-		*key = PEM_read_bio_PrivateKey(b, NULL, no_password, NULL);
+		k = PEM_read_bio_PrivateKey(b, NULL, no_password, NULL);
 	BIO_free(b);
-	if (cert ? !*cert : !*key) {
+	if (cert)
+		*cert = c;
+	else
+		*key = k;
+	if (cert ? !c : !k) {
 		snprintf(err, errlen,
 			 "%s/%s is not a PEM %s (%s); " REMEDY
 			 ", or put back the files that belong together",
