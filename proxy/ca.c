@@ -425,7 +425,7 @@ static int parse_pem(const char *data, size_t len, const char *dir, const char *
 	BIO_free(b);
 	if (cert)
 		*cert = c;
-	else
+	else if (key)
 		*key = k;
 	if (cert ? !c : !k) {
 		snprintf(err, errlen,
