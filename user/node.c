@@ -236,6 +236,16 @@ static void adds(struct text *t, const char *s)
 	add(t, s, strlen(s));
 }
 
+/*
+ * s in a YAML comment: a byte that could end the line (CR, LF, any control byte) becomes '?',
+ * so nothing a pod names (its name, a rule quoted in an error) can add a key to its rules file.
+ */
+static void add_comment(struct text *t, const char *s)
+{
+	for (; *s; s++)
+		add(t, (unsigned char)*s < 0x20 || *s == 0x7f ? "?" : s, 1);
+}
+
 /* "  - "RULE"\n", the rule in YAML's double quotes. */
 static void add_rule(struct text *t, const char *rule, size_t n)
 {
@@ -286,8 +296,10 @@ static int add_lines(struct text *t, const char *ann, const char *v, char *err, 
 		}
 		memcpy(spec, v, n);
 		spec[n] = '\0';
-		if (strpbrk(spec, "\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13"
-				  "\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f") ||
+		if (strpbrk(
+			spec,
+			"\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13"
+			"\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f") ||
 		    rules_check(spec, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "%s, line %zu: \"%.200s\": %s", ann, line, spec,
 				 rules_check(spec, why, sizeof(why)) < 0 ? why
@@ -334,9 +346,9 @@ static int render(const struct opts *o, struct pod *p, Runtime__V1__PodSandbox *
 
 	opts_init(&pol);
 	adds(t, "# Written by boundary k8s-node for pod ");
-	adds(t, p->ns);
+	add_comment(t, p->ns);
 	adds(t, "/");
-	adds(t, p->name);
+	add_comment(t, p->name);
 	adds(t, ": its annotations and policy, read again on every scan. Do not edit.\n");
 	adds(t, "allowlist:\n");
 	adds(&d, "deny:\n");
@@ -374,11 +386,11 @@ out:
 		/* When in doubt, deny: the pod asked to be jailed, so it is, with nothing allowed. */
 		t->len = 0;
 		adds(t, "# Written by boundary k8s-node for pod ");
-		adds(t, p->ns);
+		add_comment(t, p->ns);
 		adds(t, "/");
-		adds(t, p->name);
+		add_comment(t, p->name);
 		adds(t, ": its policy could not be read, so nothing is allowed.\n# ");
-		adds(t, err);
+		add_comment(t, err);
 		adds(t, "\nallowlist: []\n");
 	}
 	free(d.s);

@@ -77,6 +77,10 @@ check "a pod asking in audit mode runs" pod audited "boundary.dev/allow=$RULE" \
 	boundary.dev/mode=audit
 check "a pod asking with a policy name that leaves --policy-dir runs" pod sneaky \
 	boundary.dev/policy=../../etc/boundary
+# A carriage return in a rule would end a line of the pod's rules file, where an error quotes
+# the rule: what follows it must not become a key (dry_run: true would let everything out).
+check "a pod whose rule carries a carriage return and a key runs" pod crlf \
+	"boundary.dev/allow="$'x\rdry_run: true #'
 check "a pod asking nothing runs" pod free team=web
 
 PINS_BEFORE=$(ls /sys/fs/bpf/boundary 2>/dev/null)
@@ -85,18 +89,18 @@ bnd_bg node k8s-node --cri-socket "$CR_SOCK" --policy-dir "$POL" --state-dir "$S
 NODE_LOG=$TMPDIR_T/node.log
 attached() { [ "$(grep -c "attached to cgroup" "$NODE_LOG")" -ge "$1" ]; }
 for _ in $(seq 150); do
-	attached 4 && break
+	attached 5 && break
 	sleep 0.1
 done
-check "the agent attaches to the four pods that ask" attached 4
+check "the agent attaches to the five pods that ask" attached 5
 lacks "and not to the one that does not" "$(cat "$NODE_LOG")" "boundary-test/free"
-for p in allowed named audited sneaky; do
+for p in allowed named audited sneaky crlf; do
 	contains "$p is attached to its own pod cgroup" "$(cat "$NODE_LOG")" \
 		"pod boundary-test/$p: attached to cgroup $CR_CGP/$p "
 done
 contains "a policy name that would leave --policy-dir is refused, saying why" \
 	"$(cat "$NODE_LOG")" 'is not a policy'"'"'s name'
-# An attach is listening once its audit file or log says so: give the four a moment.
+# An attach is listening once its audit file or log says so: give them a moment.
 sleep 1
 
 # --- each pod by its own rules -----------------------------------------------------------------
@@ -110,6 +114,11 @@ get named "http://up.test:$P_HTTP/echo/yes/named"
 check "and not what another pod's rules allow ($status)" refused /echo/yes/named
 get audited "http://up.test:$P_HTTP/echo/no-audited"
 check "audit mode lets a refused request through ($status)" passed /echo/no-audited
+get crlf "http://up.test:$P_HTTP/echo/yes/crlf"
+check "a carriage return in a rule adds no key to the pod's rules: nothing allowed ($status)" \
+	refused /echo/yes/crlf
+lacks "the pod's rules file holds no line the rule made" "$(cat "$STATE/$POD_crlf.yaml")" \
+	$'\r'
 get sneaky "http://up.test:$P_HTTP/echo/yes/sneaky"
 check "a pod whose policy cannot be read is jailed with nothing allowed ($status)" refused /echo/yes/sneaky
 in_ctr "$CG_allowed" "$PID_allowed" timeout 10 wget -O /dev/null "http://127.0.0.1:$P_HTTP/echo/yes/by-address"
@@ -169,12 +178,17 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 contains "a pod that goes is detached" "$(cat "$NODE_LOG")" "boundary-test/sneaky is gone"
+# It says so first, then waits for the attach to detach, then removes them.
+for _ in $(seq 100); do
+	[ -e "$STATE/$POD_sneaky.yaml" ] || break
+	sleep 0.1
+done
 check "its files go with it" [ ! -e "$STATE/$POD_sneaky.yaml" ]
 
 # --- the agent stops: its pods stay cut off ----------------------------------------------------
 kill -TERM "$BND_PID"
 wait "$BND_PID" 2>/dev/null
-contains "the agent says its pods stay cut off" "$(cat "$NODE_LOG")" "3 pods stay cut off"
+contains "the agent says its pods stay cut off" "$(cat "$NODE_LOG")" "4 pods stay cut off"
 in_ctr "$CG_allowed" "$PID_allowed" timeout 10 wget -O /dev/null "http://up.test:$P_HTTP/echo/yes/after"
 check "a pod stays cut off once the agent is gone (rc $rc)" failed /echo/yes/after
 in_ctr "$CG_free" "$PID_free" timeout 10 wget -O /dev/null "http://127.0.0.1:$P_HTTP/echo/free-after"
