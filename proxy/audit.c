@@ -146,45 +146,44 @@ static bool name_of(const char *names, const char *id, size_t idlen, char *out, 
 	return false;
 }
 
-static char *read_small(const char *path)
+/* Reads up to len - 1 bytes of path into b, NUL-terminated; the bytes read, or -1. */
+static ssize_t read_into(const char *path, char *b, size_t len)
 {
-	char *b = malloc(65536);
 	ssize_t n;
 	int fd;
 
-	if (!b)
-		return NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	n = fd == -1 ? -1 : read(fd, b, 65535);
-	if (fd != -1)
-		close(fd);
+	if (fd == -1)
+		return -1;
+	n = read(fd, b, len - 1);
+	close(fd);
 	b[n > 0 ? n : 0] = '\0';
-	return b;
+	return n;
 }
 
 /*
  * The name of the pod's container that pid runs in, into out ("" when unknown): its cgroup
  * below the pod's is the container's (cgroupfs: its id; systemd: cri-containerd-ID.scope).
+ * The names file is read again (at most once a second) only when an id is not in it yet.
  */
 static void k8s_container(struct k8s *k, uint32_t pid, char *out, size_t len)
 {
-	char path[64], *cg, *id, *fresh;
+	char path[64], cg[4096], *id, *fresh;
 	size_t n = strlen(k->cgroup), idlen;
 	time_t now;
 
 	out[0] = '\0';
-	if (!pid)
-		return;
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
-	cg = read_small(path);
-	if (!cg)
+	if (!pid || read_into(path, cg, sizeof(cg)) <= 0)
 		return;
-	id = strstr(cg, "0::");
-	if (!id || (id != cg && id[-1] != '\n'))
-		goto out;
+	/* The cgroup2 line, "0::PATH", at the start of a line. */
+	for (id = strstr(cg, "0::"); id && id != cg && id[-1] != '\n'; id = strstr(id + 1, "0::"))
+		;
+	if (!id)
+		return;
 	id += 3;
 	if (strncmp(id, k->cgroup, n) != 0 || id[n] != '/')
-		goto out;
+		return;
 	id += n + 1;
 	idlen = strcspn(id, "/\n");
 	if (idlen > 15 && strncmp(id, "cri-containerd-", 15) == 0) {
@@ -196,7 +195,8 @@ static void k8s_container(struct k8s *k, uint32_t pid, char *out, size_t len)
 	pthread_mutex_lock(&k->lock);
 	if (!k->names || !name_of(k->names, id, idlen, out, len)) {
 		now = time(NULL);
-		if (now != k->read_at && (fresh = read_small(k->names_path))) {
+		if (now != k->read_at && (fresh = malloc(65536))) {
+			read_into(k->names_path, fresh, 65536);
 			free(k->names);
 			k->names = fresh;
 			k->read_at = now;
@@ -204,8 +204,6 @@ static void k8s_container(struct k8s *k, uint32_t pid, char *out, size_t len)
 		}
 	}
 	pthread_mutex_unlock(&k->lock);
-out:
-	free(cg);
 }
 
 static void k8s_field(struct k8s *k, const struct audit_record *r, char *out, size_t cap,
