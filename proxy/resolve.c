@@ -275,9 +275,8 @@ int resolve_start(struct proxy *p)
 
 void resolve_stop(struct proxy *p)
 {
-	const struct timespec tick = {0, 10 * 1000 * 1000};
-	uint64_t joined = 0;
-	unsigned i, tries, left = 0;
+	struct timespec deadline;
+	unsigned i, left = 0;
 
 	pthread_mutex_lock(&p->rlock);
 	p->rstop = true;
@@ -288,22 +287,18 @@ void resolve_stop(struct proxy *p)
 	 * getaddrinfo() cannot be interrupted and may stay there for the host's whole DNS timeout
 	 * (10 s by default): boundary's exit does not wait for it. Such threads are abandoned,
 	 * and with them everything they may still touch (proxy_free() then frees none of it);
-	 * the process is about to end.
+	 * the process is about to end. Idle ones exit at once, so each is joined against one
+	 * deadline half a second away, not polled: exit waits for no tick.
 	 */
-	for (tries = 0; tries < 50; tries++) {
-		left = 0;
-		for (i = 0; i < p->n_rt; i++) {
-			if (joined & (1ULL << i))
-				continue;
-			if (pthread_tryjoin_np(p->rt[i], NULL) == 0)
-				joined |= 1ULL << i;
-			else
-				left++;
-		}
-		if (!left)
-			break;
-		nanosleep(&tick, NULL);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_nsec += 500 * 1000 * 1000;
+	if (deadline.tv_nsec >= 1000 * 1000 * 1000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000 * 1000 * 1000;
 	}
+	for (i = 0; i < p->n_rt; i++)
+		if (pthread_timedjoin_np(p->rt[i], NULL, &deadline) != 0)
+			left++;
 	if (left) {
 		log_info("boundary stops with %u name lookup(s) still waiting for the host's DNS",
 			 left);
