@@ -159,6 +159,7 @@ static const struct state_info {
     [CONN_DEAD] = {"dead", NULL, false, false},
 };
 _Static_assert(sizeof(states) / sizeof(states[0]) == CONN_DEAD + 1, "a state without a row");
+_Static_assert(sizeof(((struct worker *)0)->peek) == SNIFF_PEEK, "the worker's peek buffer");
 
 static const char *state_name(enum conn_state s)
 {
@@ -351,7 +352,8 @@ static bool tls_passthrough(struct conn *c, const unsigned char *peek, size_t n,
 
 static bool step_sniff(struct conn *c)
 {
-	static __thread unsigned char peek[SNIFF_PEEK];
+	unsigned char *peek = c->w->peek;
+	SSL_CTX *ctx;
 	char hs_name[sizeof(c->dname)];
 	struct rules_decision ds;
 	enum sniff_kind kind;
@@ -361,7 +363,7 @@ static bool step_sniff(struct conn *c)
 
 	if (c->sniffed == CONN_SNIFFED_TOO_FEW)
 		return false;
-	r = recv(c->cx.fd, peek, sizeof(peek), MSG_PEEK);
+	r = recv(c->cx.fd, peek, SNIFF_PEEK, MSG_PEEK);
 	if (r == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			c->cx.want_read = true;
@@ -406,7 +408,12 @@ static bool step_sniff(struct conn *c)
 		return true;
 	if (wait)
 		return sniff_more(c);
-	c->cx.ssl = SSL_new(conn_cfg(c)->server_ctx);
+	ctx = tls_ctxs_server(conn_cfg(c)->tls);
+	if (!ctx) {
+		conn_close(c, "no TLS context (see the error above)");
+		return false;
+	}
+	c->cx.ssl = SSL_new(ctx);
 	if (!c->cx.ssl || !xport_ssl_set_fd(c->cx.ssl, c->cx.fd)) {
 		conn_close(c, "out of memory for TLS");
 		return false;

@@ -650,11 +650,14 @@ static size_t drop_field(nghttp2_nv *nv, size_t k, const char *name)
  * The connection's head is whole in raw (len bytes): submitted as the stream's HEADERS. Returns
  * 0, or -EPROTO when it cannot be.
  */
+_Static_assert(sizeof(((struct worker *)0)->h2_lower) == CONN_MAX_HEAD, "a head's names");
+_Static_assert(sizeof(((struct worker *)0)->h2_dec) == STREAM_BUF, "a stream's decoded DATA");
+
 static int submit_head(struct h2pipe *p, size_t len)
 {
-	static __thread struct http1_header hdr[CONN_MAX_HEADERS];
-	static __thread char lower[CONN_MAX_HEAD];
 	struct h2sess *s = p->s;
+	struct http1_header *hdr = s->c->w->h2_hdr;
+	char *lower = s->c->w->h2_lower;
 	nghttp2_data_provider dp = {.source.ptr = p, .read_callback = read_data};
 	nghttp2_nv nv[CONN_MAX_HEADERS + 8] = {0};
 	char status[8], *authority = NULL, *path = NULL;
@@ -677,7 +680,7 @@ static int submit_head(struct h2pipe *p, size_t len)
 			p->obody = HTTP1_BODY_UNTIL_CLOSE;
 			nv[k++] = NV(":status", "200");
 			k += head_fields(resp.hdr, resp.n_hdr, nv + k, CONN_MAX_HEADERS, lower,
-					 sizeof(lower), NULL);
+					 sizeof(s->c->w->h2_lower), NULL);
 			k = drop_field(nv, k, "sec-websocket-accept");
 		} else if (resp.body == HTTP1_BODY_TUNNEL) {
 			return -EPROTO;
@@ -685,7 +688,7 @@ static int submit_head(struct h2pipe *p, size_t len)
 			snprintf(status, sizeof(status), "%d", resp.status);
 			nv[k++] = NV(":status", status);
 			k += head_fields(resp.hdr, resp.n_hdr, nv + k, CONN_MAX_HEADERS, lower,
-					 sizeof(lower), NULL);
+					 sizeof(s->c->w->h2_lower), NULL);
 		}
 		if (resp.status < 200 && !(resp.status == 101 && p->websocket)) {
 			p->obody = HTTP1_BODY_NONE; /* interim answers stay here */
@@ -709,8 +712,8 @@ static int submit_head(struct h2pipe *p, size_t len)
 		nv[k++] = NV(":scheme", s->plain ? "http" : "https");
 		nv[k++] = NV(":authority", authority);
 		nv[k++] = NV(":path", path);
-		k += head_fields(req.hdr, req.n_hdr, nv + k, CONN_MAX_HEADERS, lower, sizeof(lower),
-				 &p->grpc);
+		k += head_fields(req.hdr, req.n_hdr, nv + k, CONN_MAX_HEADERS, lower,
+				 sizeof(s->c->w->h2_lower), &p->grpc);
 		/* gRPC servers want it; HTTP/1.1's TE went with the hop-by-hop fields. */
 		if (p->grpc)
 			nv[k++] = NV("te", "trailers");
@@ -752,7 +755,7 @@ out:
 
 ssize_t h2pipe_write(struct h2pipe *p, const char *b, size_t n)
 {
-	static __thread char dec[STREAM_BUF];
+	char *dec;
 	size_t before, m, room, err_pos, dlen;
 	const char *end;
 	ssize_t r;
@@ -803,6 +806,7 @@ ssize_t h2pipe_write(struct h2pipe *p, const char *b, size_t n)
 		r = (ssize_t)m;
 		break;
 	case HTTP1_BODY_CHUNKED:
+		dec = p->s->c->w->h2_dec; /* m <= room <= STREAM_BUF: the decoded bytes fit */
 		r = http1_chunked_decode(&p->och, b, m, &err_pos, dec, &dlen);
 		if (r < 0)
 			return -EPROTO;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "proxy/buf.h"
+#include "proxy/h2.h"
 #include "proxy/http1.h"
 #include "proxy/loop.h"
 #include "proxy/policy.h"
@@ -107,6 +108,14 @@ struct worker {
 	struct http1_header hdr[CONN_MAX_HEADERS], rhdr[CONN_MAX_HEADERS];
 	/* the same for secretx.c: a head decoded, a body step decoded */
 	char sx_head[64 * 1024], sx_dec[16 * 1024];
+	/*
+	 * The same for HTTP/2 (a head turned into a stream's HEADERS, a stream's DATA decoded) and
+	 * for the first bytes of a connection peeked at. They were thread-locals, but every thread
+	 * (resolvers and the audit writer included) then zeroed all 150 KiB of them at birth.
+	 */
+	struct http1_header h2_hdr[CONN_MAX_HEADERS];
+	char h2_lower[64 * 1024], h2_dec[H2_WINDOW];
+	unsigned char peek[16384];
 };
 
 struct proxy {

@@ -57,8 +57,7 @@ typedef int (*proxy_orig_fn)(void *arg, int fd, struct proxy_orig *out);
 
 struct proxy_config {
 	const struct rules *rules; /* the first rules; borrowed, outlives the proxy */
-	SSL_CTX *server_ctx;	   /* intercepting TLS with jailed clients; borrowed */
-	SSL_CTX *client_ctx;	   /* TLS to upstream servers; borrowed */
+	struct tls_ctxs *tls;	   /* both sides' TLS contexts, made when first needed; borrowed */
 	proxy_orig_fn orig;
 	void *orig_arg;
 	struct audit *audit;	      /* every decision is recorded here when not NULL; borrowed */

@@ -15,12 +15,14 @@
 #include <dirent.h>
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "proxy/ca.h"
+#include "proxy/log.h"
 
 /* ALPN wire format: one length byte, then the protocol. */
 static const unsigned char alpn_http11[] = "\x08http/1.1";
@@ -251,6 +253,66 @@ SSL_CTX *tls_client_ctx_new(const char *extra_ca_file, char *err, size_t errlen)
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;
+}
+
+int tls_ctxs_init(struct tls_ctxs *t, struct ca *ca, const char *extra_ca_file, char *err,
+		  size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->lock, NULL);
+	t->ca = ca;
+	t->extra_ca_file = extra_ca_file;
+	if (!extra_ca_file)
+		return 0;
+	ctx = tls_client_ctx_new(extra_ca_file, err, errlen);
+	if (!ctx)
+		return -EINVAL;
+	atomic_store_explicit(&t->client, ctx, memory_order_release);
+	return 0;
+}
+
+/* Makes *slot under t's lock if no other thread made it first; one log line per failure kind. */
+static SSL_CTX *ctxs_make(struct tls_ctxs *t, SSL_CTX *_Atomic *slot, bool server, bool *said)
+{
+	char err[512];
+	SSL_CTX *ctx;
+
+	pthread_mutex_lock(&t->lock);
+	ctx = atomic_load_explicit(slot, memory_order_acquire);
+	if (!ctx) {
+		ctx = server ? tls_server_ctx_new(t->ca, err, sizeof(err))
+			     : tls_client_ctx_new(t->extra_ca_file, err, sizeof(err));
+		if (ctx)
+			atomic_store_explicit(slot, ctx, memory_order_release);
+		else if (!*said)
+			log_error("%s: TLS connections are refused", err);
+		*said = *said || !ctx;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return ctx;
+}
+
+SSL_CTX *tls_ctxs_server(struct tls_ctxs *t)
+{
+	SSL_CTX *ctx = atomic_load_explicit(&t->server, memory_order_acquire);
+
+	return ctx ? ctx : ctxs_make(t, &t->server, true, &t->server_said);
+}
+
+SSL_CTX *tls_ctxs_client(struct tls_ctxs *t)
+{
+	SSL_CTX *ctx = atomic_load_explicit(&t->client, memory_order_acquire);
+
+	return ctx ? ctx : ctxs_make(t, &t->client, false, &t->client_said);
+}
+
+void tls_ctxs_fini(struct tls_ctxs *t)
+{
+	SSL_CTX_free(atomic_load(&t->server));
+	SSL_CTX_free(atomic_load(&t->client));
+	pthread_mutex_destroy(&t->lock);
 }
 
 int tls_client_prepare(SSL *ssl, const char *host)

@@ -9,6 +9,8 @@
 #ifndef BOUNDARY_PROXY_TLS_H
 #define BOUNDARY_PROXY_TLS_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <openssl/ssl.h>
@@ -44,6 +46,36 @@ void tls_server_set_fallback_name(SSL *ssl, const char *name);
  * context, which the caller frees with SSL_CTX_free(), or NULL with err filled.
  */
 SSL_CTX *tls_client_ctx_new(const char *extra_ca_file, char *err, size_t errlen);
+
+/*
+ * Both contexts, each made when the first connection needs it. SSL_CTX_new() initialises
+ * OpenSSL (its configuration file, the providers, every cipher and digest fetched): several
+ * milliseconds of CPU that a jail whose command never makes a TLS connection need not pay
+ * at start. With --upstream-ca the client context is made at once, so a bad file is reported
+ * before the command runs. ca and extra_ca_file are borrowed and must outlive the pair.
+ */
+struct tls_ctxs {
+	pthread_mutex_t lock;
+	struct ca *ca;
+	const char *extra_ca_file;
+	SSL_CTX *_Atomic server, *_Atomic client;
+	bool server_said, client_said; /* a failure was logged (under lock) */
+};
+
+/* Sets t up; with extra_ca_file, makes the client context now. Returns 0, or -EINVAL with err. */
+int tls_ctxs_init(struct tls_ctxs *t, struct ca *ca, const char *extra_ca_file, char *err,
+		  size_t errlen);
+
+/*
+ * The server (jail side) or client (upstream side) context, made on the first call. NULL if it
+ * cannot be made: the reason is logged at error level once, and the caller refuses the
+ * connection. Safe from any thread.
+ */
+SSL_CTX *tls_ctxs_server(struct tls_ctxs *t);
+SSL_CTX *tls_ctxs_client(struct tls_ctxs *t);
+
+/* Frees what t made. */
+void tls_ctxs_fini(struct tls_ctxs *t);
 
 /*
  * Prepares ssl (from tls_client_ctx_new()) to connect to host: a DNS name (one trailing dot is

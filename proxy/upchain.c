@@ -432,7 +432,9 @@ bool upchain_connected(struct conn *c)
 		 * The proxy's own certificate, checked as an origin's: the system's CAs and
 		 * --upstream-ca, its name (or address) as the URL gives it.
 		 */
-		c->ux.ssl = SSL_new(conn_cfg(c)->client_ctx);
+		SSL_CTX *ctx = tls_ctxs_client(conn_cfg(c)->tls);
+
+		c->ux.ssl = ctx ? SSL_new(ctx) : NULL;
 		if (!c->ux.ssl || !xport_ssl_set_fd(c->ux.ssl, c->ux.fd) ||
 		    tls_client_prepare(c->ux.ssl, u->url.host) < 0) {
 			failed(c, 502, "cannot set up TLS to the upstream proxy %s", u->name);

@@ -767,6 +767,7 @@ bool upstream_step_connect(struct conn *c)
 
 bool upstream_connected(struct conn *c)
 {
+	SSL_CTX *ctx;
 	SSL *ssl;
 
 	if (c->stream != CONN_STREAM_NONE) {
@@ -789,7 +790,8 @@ bool upstream_connected(struct conn *c)
 		conn_set_deadline(c, conn_cfg(c)->response_timeout_ms);
 		return true;
 	}
-	ssl = SSL_new(conn_cfg(c)->client_ctx);
+	ctx = tls_ctxs_client(conn_cfg(c)->tls);
+	ssl = ctx ? SSL_new(ctx) : NULL;
 	if (!ssl || upchain_tls_stack(c, ssl) < 0) {
 		SSL_free(ssl);
 		upstream_failed(c, 502, "cannot set up TLS to the upstream");

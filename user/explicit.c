@@ -63,7 +63,7 @@ struct xp {
 	char cfg_dir[PATH_MAX]; /* serve: the user's CA directory */
 	char bundle[PATH_MAX + 32];
 	struct ca *ca;
-	SSL_CTX *server_ctx, *client_ctx;
+	struct tls_ctxs tls;
 	struct proxy *proxy;
 	struct audit *audit;
 	int lfd[MAX_LISTEN];
@@ -90,8 +90,7 @@ static void xp_fini(struct xp *x)
 
 	proxy_stop(x->proxy);
 	proxy_free(x->proxy);
-	SSL_CTX_free(x->server_ctx);
-	SSL_CTX_free(x->client_ctx);
+	tls_ctxs_fini(&x->tls);
 	ca_free(x->ca);
 	audit_close(x->audit);
 	for (i = 0; i < x->n_lfd; i++)
@@ -407,7 +406,7 @@ static int start_proxy(struct xp *x, const struct opts *o, const char *argv0, ch
 	size_t i;
 	int ret;
 
-	ret = setup_proxy_common(o, x->ca, &x->server_ctx, &x->client_ctx, &pc, err, errlen);
+	ret = setup_proxy_common(o, x->ca, &x->tls, &pc, err, errlen);
 	if (ret < 0)
 		return ret;
 	ret = setup_audit_open(o, x->id, argv0, &x->audit, err, errlen);

@@ -103,7 +103,7 @@ struct jail {
 	char bundle[PATH_MAX];	 /* system roots plus the CA, for the jail */
 	char key_path[PATH_MAX]; /* the CA key, hidden from the jail */
 	struct ca *ca;
-	SSL_CTX *server_ctx, *client_ctx;
+	struct tls_ctxs tls;
 	struct proxy *proxy;
 	struct dns_table *dns;
 	struct audit *audit;
@@ -780,8 +780,7 @@ static void jail_teardown(struct jail *j)
 	proxy_stop(j->proxy);
 	policy_free(j->policy);
 	proxy_free(j->proxy);
-	SSL_CTX_free(j->server_ctx);
-	SSL_CTX_free(j->client_ctx);
+	tls_ctxs_fini(&j->tls);
 	ca_free(j->ca);
 	dns_table_free(j->dns);
 	audit_close(j->audit);
@@ -899,7 +898,7 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	privs_lower();
 	if (ret < 0)
 		return ret;
-	ret = setup_proxy_common(o, j->ca, &j->server_ctx, &j->client_ctx, &pc, err, errlen);
+	ret = setup_proxy_common(o, j->ca, &j->tls, &pc, err, errlen);
 	if (ret < 0)
 		return ret;
 	if (o->rules_program[0] || o->interactive) {

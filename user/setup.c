@@ -478,24 +478,19 @@ static int setup_correlation(const struct opts *o, struct proxy_config *pc, char
 	return 0;
 }
 
-int setup_proxy_common(const struct opts *o, struct ca *ca, SSL_CTX **server, SSL_CTX **client,
+int setup_proxy_common(const struct opts *o, struct ca *ca, struct tls_ctxs *tls,
 		       struct proxy_config *pc, char *err, size_t errlen)
 {
 	size_t i;
 
-	*server = tls_server_ctx_new(ca, err, errlen);
-	if (!*server)
-		return -EINVAL;
-	*client = tls_client_ctx_new(o->upstream_ca && o->upstream_ca[0] ? o->upstream_ca : NULL,
-				     err, errlen);
-	if (!*client)
+	if (tls_ctxs_init(tls, ca, o->upstream_ca && o->upstream_ca[0] ? o->upstream_ca : NULL, err,
+			  errlen) < 0)
 		return -EINVAL;
 	memset(pc, 0, sizeof(*pc));
 	pc->rules = o->rules;
 	if (setup_correlation(o, pc, err, errlen) < 0)
 		return -EIO;
-	pc->server_ctx = *server;
-	pc->client_ctx = *client;
+	pc->tls = tls;
 	pc->response_timeout_ms = o->upstream_timeout * 1000;
 	pc->connect_timeout_ms = o->upstream_timeout < 10 ? o->upstream_timeout * 1000 : 10000;
 	pc->header_timeout_ms = o->header_timeout * 1000;

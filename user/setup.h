@@ -18,6 +18,7 @@ struct opts_user;
 struct audit;
 struct ca;
 struct proxy_config;
+struct tls_ctxs;
 typedef struct ssl_ctx_st SSL_CTX;
 
 /* The signals boundary forwards to the command (and so blocks for itself while it runs). */
@@ -88,7 +89,7 @@ int setup_audit_open(const struct opts *o, const char *id, const char *argv0, st
  * in an info line with where its value may go). The caller adds what is its own. Returns 0, or -EINVAL with err filled (contexts
  * made before the failure are left in *server and *client for the caller to free).
  */
-int setup_proxy_common(const struct opts *o, struct ca *ca, SSL_CTX **server, SSL_CTX **client,
+int setup_proxy_common(const struct opts *o, struct ca *ca, struct tls_ctxs *tls,
 		       struct proxy_config *pc, char *err, size_t errlen);
 
 /* Removes the files in dir (a run directory, or a jail's pins), then dir; warns of what stays. */
