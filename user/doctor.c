@@ -131,8 +131,8 @@ static void check_kernel(struct report *r)
 		r->f.kernel_ok = true;
 		return;
 	}
-	r->f.kernel_ok = major > KERNEL_MIN_MAJOR ||
-			 (major == KERNEL_MIN_MAJOR && minor >= KERNEL_MIN_MINOR);
+	r->f.kernel_ok =
+	    major > KERNEL_MIN_MAJOR || (major == KERNEL_MIN_MAJOR && minor >= KERNEL_MIN_MINOR);
 	if (r->f.kernel_ok)
 		add(r, "kernel", ST_OK, "Linux %s on %s", u.release, u.machine);
 	else
@@ -320,9 +320,10 @@ static void check_userns(struct report *r)
 	r->f.userns_ok = ret == 0;
 	if (ret == 0) {
 		add(r, "userns", ST_OK,
-		    "user namespaces can be made (user.max_user_namespaces=%s%s); as plain root, "
-		    "the command runs as root of one, nobody on the host",
-		    max, extra);
+		    "user namespaces can be made (user.max_user_namespaces=%s%s)%s", max, extra,
+		    r->f.as_root_in_userns
+			? "; as plain root, the command runs as root of one, nobody on the host"
+			: "");
 		return;
 	}
 	add(r, "userns", r->f.as_root_in_userns ? ST_WARN : ST_INFO,
@@ -467,7 +468,8 @@ static void check_config(struct report *r, const struct opts *o, struct opts *t)
 		ret = config_load_file(t, path, named, err, sizeof(err));
 		if (ret == -ENOENT)
 			snprintf(err, sizeof(err),
-				 "%.400s: no such file (create one with: boundary generate-config > %.400s)",
+				 "%.400s: no such file (create one with: boundary generate-config "
+				 "> %.400s)",
 				 path, path);
 	} else if (ret == 0) {
 		snprintf(path, sizeof(path), "%s", named ? "(none: --config \"\")" : "(no home)");
@@ -590,8 +592,7 @@ static void wrap(FILE *out, const char *text, size_t col, size_t indent)
 	fputc('\n', out);
 }
 
-static void write_text(FILE *out, const struct report *r, const struct mode m[N_MODES],
-		       bool ok)
+static void write_text(FILE *out, const struct report *r, const struct mode m[N_MODES], bool ok)
 {
 	const char *def = default_mode(&r->f);
 	char line[DETAIL_MAX + 64];
@@ -661,7 +662,8 @@ static void write_json(FILE *out, const struct report *r, const struct mode m[N_
 	}
 	json_raw(buf, cap, &len, "],\"default_mode\":");
 	json_str(buf, cap, &len, default_mode(&r->f));
-	json_raw(buf, cap, &len, ok ? ",\"default_mode_works\":true}\n" : ",\"default_mode_works\":false}\n");
+	json_raw(buf, cap, &len,
+		 ok ? ",\"default_mode_works\":true}\n" : ",\"default_mode_works\":false}\n");
 	fputs(buf, out);
 }
 

@@ -252,7 +252,7 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			    "seconds between looks at the node's pods (default 2)", false,
 			    F(scan_interval), NODE},
     [OPTS_FORMAT] = {OPTS_FORMAT, "format", 0, NULL, NULL, OPTS_T_FORMAT, "table",
-		     "table|json|markdown", "write the summary as a table, JSON or Markdown", false,
+		     "table|json|markdown", "table, JSON or (log summary only) Markdown", false,
 		     F(log_format), OPTS_IN(OPTS_CMD_LOG_SUMMARY) | OPTS_IN(OPTS_CMD_DOCTOR)},
     [OPTS_TEST_EXE] = {OPTS_TEST_EXE, "exe", 0, NULL, NULL, OPTS_T_STRING, NULL, "PATH",
 		       "--test: the requests come from program PATH (exe= rules)", false,
