@@ -45,8 +45,8 @@ proxy_suite --no-testhost
 # pkg ARGS...: dpkg ARGS, waiting up to 5 minutes while another apt or dpkg holds its lock;
 # sets $out and $rc.
 pkg() {
-	local i
-	for i in $(seq 300); do
+	local _
+	for _ in $(seq 300); do
 		out=$(dpkg "$@" 2>&1)
 		rc=$?
 		[ "$rc" = 0 ] || ! grep -q "lock was locked by another process" <<<"$out" && return

@@ -168,6 +168,7 @@ setcap "cap_net_admin,cap_sys_admin,cap_setuid,cap_setgid,cap_setpcap+ep" "$NB/b
 nb() {
 	local bin=$1
 	shift
+	# shellcheck disable=SC2034 # rc is expect_rc's
 	out=$(setpriv --reuid 65534 --regid 65534 --clear-groups env HOME="$NB/home" \
 		XDG_CONFIG_HOME="$NB/home/.config" "$@" "$bin" doctor 2>/dev/null)
 	rc=$?
