@@ -164,11 +164,11 @@ cp "$BOUNDARY" "$NB/bin/boundary"
 cp "$BOUNDARY" "$NB/bin/boundary-nocaps"
 chmod 755 "$NB" "$NB/bin" "$NB/bin/boundary" "$NB/bin/boundary-nocaps"
 setcap "cap_net_admin,cap_sys_admin,cap_setuid,cap_setgid,cap_setpcap+ep" "$NB/bin/boundary"
-# nb BIN [ENV...]: BIN doctor as nobody, no groups.
+# nb BIN [ENV...]: BIN doctor as nobody, no groups; sets $out and $rc (expect_rc's).
+# shellcheck disable=SC2034
 nb() {
 	local bin=$1
 	shift
-	# shellcheck disable=SC2034 # rc is expect_rc's
 	out=$(setpriv --reuid 65534 --regid 65534 --clear-groups env HOME="$NB/home" \
 		XDG_CONFIG_HOME="$NB/home/.config" "$@" "$bin" doctor 2>/dev/null)
 	rc=$?
