@@ -191,6 +191,26 @@ static int own_cgroup(char *buf, size_t len)
 	return ret;
 }
 
+/*
+ * Whether cgroups below root have cgroup.kill (5.14+), looked for in boundary's parent or else
+ * this process's own cgroup; true when neither is there to look at (the root cgroup has none).
+ */
+static bool has_cgroup_kill(const char *root)
+{
+	char own[2048], path[8192];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", root, CGROUP_PARENT);
+	if (stat(path, &st) == -1) {
+		if (own_cgroup(own, sizeof(own)) < 0 || strcmp(own, "/") == 0)
+			return true;
+		snprintf(path, sizeof(path), "%s%s", root, own);
+	}
+	if ((size_t)snprintf(own, sizeof(own), "%.2000s/cgroup.kill", path) >= sizeof(own))
+		return true;
+	return stat(own, &st) == 0;
+}
+
 static void check_cgroup(struct report *r)
 {
 	char root[4096], own[2048], path[8192], err[512], deleg[160] = "";
@@ -217,13 +237,7 @@ static void check_cgroup(struct report *r)
 		    root);
 		return;
 	}
-	/* A non-root cgroup has cgroup.kill from 5.14; boundary's parent, or this process's. */
-	snprintf(path, sizeof(path), "%s/%s/cgroup.kill", root, CGROUP_PARENT);
-	if (stat(path, &st) == -1 && own_cgroup(own, sizeof(own)) == 0 && strcmp(own, "/") != 0)
-		snprintf(path, sizeof(path), "%s%s/cgroup.kill", root, own);
-	else if (stat(path, &st) == -1)
-		path[0] = '\0';
-	if (path[0] && stat(path, &st) == -1) {
+	if (!has_cgroup_kill(root)) {
 		add(r, "cgroup2", ST_FAIL,
 		    "mounted at %s, but without cgroup.kill (Linux 5.14+), which a jail uses to "
 		    "end its processes",
