@@ -258,7 +258,7 @@ static void check_cgroup(struct report *r)
 
 static void check_bpf(struct report *r)
 {
-	char err[1024], jit[32] = "";
+	char err[1024], jit[32] = "", progs[512];
 	struct statfs sf;
 	struct stat st;
 	int ret;
@@ -294,11 +294,12 @@ static void check_bpf(struct report *r)
 		return;
 	}
 	r->f.bpf_ok = true;
+	if (jail_prog_sections(progs, sizeof(progs)) < 0)
+		snprintf(progs, sizeof(progs), "?");
 	add(r, "bpf", ST_OK,
-	    "the jail's programs load, for a jail's cgroup and for a parent: cgroup/sock_create, "
-	    "connect4/6, sendmsg4/6, recvmsg4/6, getpeername4/6, bind4/6, sockops, "
-	    "cgroup_skb/egress (loaded and closed again; JIT %s)",
-	    strcmp(jit, "0") == 0 ? "off" : "on");
+	    "the jail's programs load, for a jail's cgroup and for a parent (loaded and closed "
+	    "again; JIT %s): %s",
+	    strcmp(jit, "0") == 0 ? "off" : "on", progs);
 }
 
 /* Whether this process may make a user namespace: tried in a child that then exits. */
