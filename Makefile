@@ -12,7 +12,8 @@
 #   make check      format, header self-containment, banned functions, gcc -fanalyzer
 #   make lint       cppcheck over the tree
 #   make fmt        reformat with clang-format
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (install-unit: the boundary@.service template too)
+#   make deb        a Debian package (dpkg-buildpackage, lintian) in $(BUILD)/deb/
 #   make test SAN=1 build boundary with ASan+UBSan and run the suites with it
 #
 # V=1 shows the commands.
@@ -25,6 +26,7 @@ BUILD     ?= build
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 CC        ?= cc
 CLANG     ?= clang
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
@@ -306,14 +308,28 @@ lint: $(BUILD)/jail.skel.h $(PB_H)
 
 # --- install ---------------------------------------------------------------------------------
 
-.PHONY: install uninstall clean
+.PHONY: install install-unit uninstall clean deb
 install: $(BUILD)/boundary
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BUILD)/boundary $(DESTDIR)$(BINDIR)/boundary
 	install -m 0644 docs/boundary.1 $(DESTDIR)$(MANDIR)/man1/boundary.1
 
+# The systemd template (tools/boundary@.service), its ExecStart pointed at $(BINDIR).
+install-unit:
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|/usr/local/bin/boundary|$(BINDIR)/boundary|' tools/boundary@.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/boundary@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/boundary@.service
+
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/boundary $(DESTDIR)$(MANDIR)/man1/boundary.1
+	rm -f $(DESTDIR)$(BINDIR)/boundary $(DESTDIR)$(MANDIR)/man1/boundary.1 \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/boundary@.service
+
+# A Debian package from debian/, built by dpkg-buildpackage in a copy of the tree (this one is
+# left as it is) and checked by lintian: $(BUILD)/deb/boundary_VERSION_amd64.deb (tools/make-deb).
+deb:
+	$(Q)tools/install-deps
+	$(Q)tools/make-deb $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD)

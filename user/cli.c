@@ -34,6 +34,8 @@
 
 #define NODE_USAGE "k8s-node [flags]"
 
+#define DOCTOR_USAGE "doctor [--format json]"
+
 /*
  * The command table, in the order boundary --help lists it. An about text is written with its
  * line breaks, at most 80 columns. Columns: id, name, usage, note in boundary --help, about,
@@ -88,6 +90,14 @@ static const struct cli_cmd cmds[OPTS__CMD_COUNT] = {
 		       "boundary.dev/deny or\nboundary.dev/policy (a file in --policy-dir, read "
 		       "again on every scan).\n",
 		       CLI_ARGS_NO_COMMAND, true, OPTS_NODE},
+    /* Reads the config itself, to report its errors rather than stop at them. */
+    [OPTS_CMD_DOCTOR] = {OPTS_CMD_DOCTOR, "doctor", DOCTOR_USAGE, "what works on this machine",
+			 "Checks what this machine allows (kernel, cgroup v2, BPF, privileges, "
+			 "user\nnamespaces, Landlock, seccomp, leftovers of killed runs, the CA, "
+			 "the config\nfile) and says which modes of boundary work here, and why "
+			 "not. Changes nothing.\nExits 0 when the default mode works, 1 when it "
+			 "does not.",
+			 CLI_ARGS_NONE, false, OPTS_DOCTOR},
 };
 
 const struct cli_cmd *cli_cmds(size_t *n)
@@ -618,7 +628,7 @@ static void usage_also(FILE *f, const char *const *words, size_t n)
 /* boundary --help: one screen. */
 static void usage_main(FILE *f)
 {
-	static const char *const tail[] = {"and", "more", "(man", "boundary)."};
+	static const char *const tail[] = {"and", "more."};
 	const size_t n_tail = sizeof(tail) / sizeof(tail[0]);
 	const char *words[OPTS__COUNT + 8];
 	char names[OPTS__COUNT][48];
@@ -657,7 +667,7 @@ static void usage_main(FILE *f)
 		words[k++] = tail[i];
 	usage_also(f, words, k);
 	fputs("\n"
-	      "Examples:\n"
+	      "Examples (and the rest: man boundary):\n"
 	      "  sudo boundary --allow \"domain=api.anthropic.com\" -- claude\n"
 	      "  boundary --allow \"domain=*.github.com\" --test https://api.github.com/repos\n",
 	      f);

@@ -1740,3 +1740,27 @@ int jail_probe(char *err, size_t errlen)
 	}
 	return ret;
 }
+
+int jail_prog_sections(char *buf, size_t len)
+{
+	struct bpf_program *prog;
+	struct jail_bpf *skel;
+	size_t used = 0;
+	int n;
+
+	buf[0] = '\0';
+	libbpf_set_print(libbpf_print);
+	skel = jail_bpf__open();
+	if (!skel)
+		return -errno;
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+			     bpf_program__section_name(prog));
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+	jail_bpf__destroy(skel);
+	return 0;
+}

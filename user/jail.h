@@ -47,4 +47,11 @@ int jail_reap_stale(bool attached);
  */
 int jail_probe(char *err, size_t errlen);
 
+/*
+ * Writes the section names of the embedded BPF object's programs ("cgroup/connect4, sockops,
+ * ..."), which say their program and attach types, to buf (len bytes, cut to fit), from the
+ * object opened but not loaded. Returns 0, or -errno with buf empty.
+ */
+int jail_prog_sections(char *buf, size_t len);
+
 #endif /* BOUNDARY_USER_JAIL_H */

@@ -26,6 +26,7 @@
 #include "rules/rules.h"
 #include "user/cli.h"
 #include "user/config.h"
+#include "user/doctor.h"
 #include "user/endpoints.h"
 #include "user/explicit.h"
 #include "user/fsview.h"
@@ -526,6 +527,7 @@ static int (*const actions[])(const struct opts *o) = {
     [OPTS_SERVE] = serve,
     [OPTS_RULES_FROM_ENDPOINTS] = rules_from_endpoints,
     [OPTS_NODE] = node,
+    [OPTS_DOCTOR] = doctor_run,
 };
 
 int main(int argc, char *argv[])

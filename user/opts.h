@@ -103,6 +103,7 @@ enum opts_cmd {
 	OPTS_CMD_ATTACH,
 	OPTS_CMD_RULES_FROM_ENDPOINTS,
 	OPTS_CMD_NODE,
+	OPTS_CMD_DOCTOR,
 	OPTS__CMD_COUNT,
 };
 
@@ -150,7 +151,8 @@ enum opts_action {
 	OPTS_SERVE,	      /* serve [flags]: the proxy alone, for explicit clients */
 	/* rules from-endpoints LIST...: harden-runner's allowed-endpoints as rules */
 	OPTS_RULES_FROM_ENDPOINTS,
-	OPTS_NODE, /* node: jail the annotated pods of a Kubernetes node */
+	OPTS_NODE,   /* node: jail the annotated pods of a Kubernetes node */
+	OPTS_DOCTOR, /* doctor [--format table|json]: what works on this machine, and why not */
 };
 
 /* log summary --format: for a person, for a program, for a CI job's summary page. */
@@ -274,7 +276,7 @@ struct opts {
 	/* log summary's files (rules from-endpoints' lists), "-" for stdin; NULL-ended, argv's */
 	char **log_files;
 	size_t n_log_files;
-	enum opts_log_format log_format; /* log summary --format */
+	enum opts_log_format log_format; /* log summary --format, doctor --format */
 
 	/* attach: exactly one of the three names the cgroup; all owned */
 	char *attach_cgroup;	    /* --cgroup: a cgroup2 directory, or a path relative to it */

@@ -185,6 +185,37 @@ int reap_stale(bool all_attached, const char *mine)
 	return n;
 }
 
+/* The entries of dir named by a stale id (directories only when dirs_only). */
+static int count_stale_in(const char *dir, bool dirs_only)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || (dirs_only && de->d_type != DT_DIR) ||
+		    !id_is_stale(de->d_name))
+			continue;
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+int reap_count_stale(void)
+{
+	char root[PATH_MAX], dir[PATH_MAX + 16], err[256];
+	int n = 0;
+
+	if (cgroup_find_root(root, sizeof(root), err, sizeof(err)) == 0) {
+		snprintf(dir, sizeof(dir), "%s/%s", root, CGROUP_PARENT);
+		n += count_stale_in(dir, true);
+	}
+	return n + count_stale_in(REAP_PIN_ROOT, false) + count_stale_in(REAP_RUN_ROOT, false);
+}
+
 int reap_attach_is_free(const char *cg, char *err, size_t errlen)
 {
 	char other[PATH_MAX];

@@ -31,6 +31,12 @@ void reap_make_id(char *buf, size_t len);
 int reap_stale(bool all_attached, const char *mine);
 
 /*
+ * Counts what reap_stale(true, NULL) would remove (stale jails' cgroups, pin directories and run
+ * directories, each one), removing nothing. For boundary doctor. Returns the count.
+ */
+int reap_count_stale(void);
+
+/*
  * Refuses a second boundary on one cgroup: two sets of programs would rewrite each other's
  * rewrites. Returns 0, or -EBUSY with err saying which boundary holds cg.
  */
