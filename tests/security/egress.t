@@ -228,6 +228,35 @@ check "own namespace, --kill-existing-sockets: nothing sent after it reaches the
 	never_arrived own after-kill
 detach
 
+# --- attach to a parent: a child cgroup's connection, opened before the attach -----------------
+
+PCG=$CGROOT/bnd-egress-$$-parent
+PORT=7008
+peer_listen thp tcp "$TH4"
+held kid "$PCG/kid" tcp "$TH4"
+CGS="$CGS $PCG"
+KID=$HPID
+# A second child in a network namespace of its own: the cgroup is a parent, each child a jail.
+mkdir -p "$PCG/other"
+CGS="$PCG/other $CGS"
+# shellcheck disable=SC2016 # for the inner shell
+sh -c 'echo $$ >"$1/cgroup.procs" && exec unshare -n sleep 600' _ "$PCG/other" &
+PIDS="$PIDS $!"
+disown
+wait_for "$TMPDIR_T/kid/up"
+check "control: a child cgroup's connection reaches the test host before the parent's attach" \
+	arrived thp before
+attach_bg parent --cgroup "$PCG" --allow "domain=up.test"
+logged "boundary attaches to the parent" "$(cat "$ALOG")" "attached to $PCG, a parent"
+logged "and jails the child in the host's namespace" "$(cat "$ALOG")" \
+	"jailed $PCG/kid \(pid $KID, in the host's network namespace\)"
+send_on kid after-attach
+check "parent: bytes a child sends after the attach on a connection opened before it never reach the test host (egress)" \
+	never_arrived thp after-attach
+detach
+check "control: after the detach they arrive" arrived thp after-attach 30
+kill -9 "$KID" 2>/dev/null
+
 # --- boundary's own jail: a listening socket in a namespace with a route, moved into it --------
 
 netns_holder || fail "cannot make a network namespace for the dialling peer"
