@@ -43,8 +43,7 @@ at_exit cleanup_egress
 
 # wait_for FILE [SECONDS]: until FILE exists (5 s by default).
 wait_for() {
-	local i
-	for i in $(seq $((${2:-5} * 20))); do
+	for _ in $(seq $((${2:-5} * 20))); do
 		[ -e "$1" ] && return 0
 		sleep 0.05
 	done
@@ -98,8 +97,7 @@ send_on() {
 
 # arrived NAME TEXT [SECONDS]: TEXT reached the peer of NAME within SECONDS (3 by default).
 arrived() {
-	local i
-	for i in $(seq $((${3:-3} * 10))); do
+	for _ in $(seq $((${3:-3} * 10))); do
 		grep -qx -- "$2" "$TMPDIR_T/$1.got" && return 0
 		sleep 0.1
 	done
@@ -127,12 +125,11 @@ veth_pair() {
 
 # netns_holder: a process in a network namespace of its own, holding it; sets NPID.
 netns_holder() {
-	local i
 	unshare -n sleep 600 &
 	NPID=$!
 	disown
 	PIDS="$PIDS $NPID"
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ "$(readlink "/proc/$NPID/ns/net")" != "$(readlink /proc/self/ns/net)" ] && return 0
 		sleep 0.02
 	done
@@ -162,6 +159,8 @@ logged "boundary attaches to the cgroup in the host's network namespace" "$(cat 
 	"attached to $CG: .*in the host's network namespace"
 logged "it names the held TCP connection to the test host" "$(cat "$ALOG")" \
 	"pid $T4 \(python3\) has a TCP connection to $TH4:$PORT .*opened before boundary attached"
+logged "it names the connected UDP socket to the test host" "$(cat "$ALOG")" \
+	"has a UDP connection to $TH4:$PORT .*opened before boundary attached"
 send_on t4 after-attach
 send_on t6 after-attach
 send_on u4 after-attach
