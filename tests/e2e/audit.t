@@ -5,7 +5,8 @@
 # at the same time through one jail; each decision is one record naming the process that made
 # it (checked against the live process on the host while it still runs), each allowed exchange
 # ends with a record of its bytes and duration, refusals carry their reason, DNS queries their
-# sender. Also: --audit-log to a directory and to stdout.
+# sender; the fields the man page promises (time, jail, session_id, sequence, ...) are each
+# checked on their own. Also: --audit-log to a directory and to stdout.
 #
 # $CURL is a command line (tests/lib/proxy.sh), split into words on purpose.
 # shellcheck disable=SC2086

@@ -7,6 +7,9 @@
 #   --rules-program: a python program allows by path, denies with a message (the 403 carries
 #     it), sleeps past the timeout (denied, logged, restarted) and crashes (restarted, denied
 #     meanwhile, logged); requests the rules allow never reach it.
+#   --interactive: the person at the terminal answers once, always or deny (tests/lib/pty_drive.py).
+#   Both with --audit-log: what either decided is recorded with "decided_by":"program" or
+#     "person" (docs/RULES.md), what a rule allowed without it.
 #
 # $CURL is a command line (tests/lib/proxy.sh), split into words on purpose.
 # shellcheck disable=SC2086
