@@ -13,6 +13,8 @@
 #   - a listening socket (bind4/6 admit the wildcard) that a process of a namespace with a
 #     route, moved into a running jail's cgroup, opens there: a peer's SYN reaches it, but the
 #     reply (SYN-ACK) must never leave, so no connection is made (cf. sockets.t's moved process).
+# And one layer under another that is not the egress program's: io_uring's connect meets connect4
+# in a process the jail's seccomp filter (which refuses io_uring) does not cover.
 # Each is first done unjailed, where it must succeed, or the test proves nothing. Traffic goes
 # only to the test host and to namespaces made here.
 . "$(dirname "$0")/../lib/tap.sh"
@@ -301,6 +303,25 @@ check "jail: a peer's connection to it is never made: the reply is not to loopba
 	[ "$got" != connected ]
 check "jail: ... and nothing was accepted" \
 	[ ! -e "$TMPDIR_T/moved/accepted" ]
+
+# --- io_uring's connect, with the seccomp filter that refuses io_uring in the jail set aside -----
+# (e2e/jail.t: "io_uring_setup is refused in the jail"). A process outside that filter, moved into
+# the jail's cgroup, connects to the test host through a ring: connect4 must still redirect it.
+if [ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" = 0 ]; then
+	testhost_listen 9011
+	ring_out=$("$PROBE" uring "$TH4" 9011)
+	ring_seen() { [ "$ring_out" = ok ] || [[ $ring_out == "ok "* ]] && [ "$(hits)" -ge 1 ]; }
+	check "control: unjailed, io_uring's connect reaches the test host ($ring_out)" ring_seen
+	: >"$TMPDIR_T/hits"
+	# shellcheck disable=SC2016 # for the inner shell
+	ring_out=$(sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" uring "$3" 9011' _ "$cgh" "$PROBE" "$TH4")
+	sleep 0.3
+	check "moved into the jail's cgroup, outside its seccomp filter: io_uring's connect is redirected too, the test host saw nothing ($ring_out)" \
+		[ "$(hits)" = 0 ]
+else
+	skip "io_uring: kernel.io_uring_disabled is set"
+	skip "io_uring: kernel.io_uring_disabled is set"
+fi
 kill -INT "$BG_PID"
 wait "$BG_WAIT"
 
