@@ -5,7 +5,8 @@
 # at the same time through one jail; each decision is one record naming the process that made
 # it (checked against the live process on the host while it still runs), each allowed exchange
 # ends with a record of its bytes and duration, refusals carry their reason, DNS queries their
-# sender. Also: --audit-log to a directory and to stdout.
+# sender; the fields the man page promises (time, jail, session_id, sequence, ...) are each
+# checked on their own. Also: --audit-log to a directory and to stdout.
 #
 # $CURL is a command line (tests/lib/proxy.sh), split into words on purpose.
 # shellcheck disable=SC2086
@@ -71,6 +72,31 @@ check "every line is one JSON object" \
 	python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" "$AUD"
 n_req=$(grep -c '"event":"request"' "$AUD")
 check "one record per decision: 4 requests, 4 records ($n_req)" [ "$n_req" = 4 ]
+
+# The fields the man page promises in every record, and in a request's and its end's, each
+# checked on its own so that a field no longer written fails its own line.
+# fields_hold PYTHON: PYTHON (an assert over recs, the records) holds for this audit log.
+fields_hold() {
+	python3 -c 'import json, re, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+req = [r for r in recs if r["event"] == "request"]
+end = [r for r in recs if r["event"] == "end"]
+'"$1" "$AUD"
+}
+check "every record has its time, in UTC to the millisecond" fields_hold \
+	'assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["time"]) for r in recs)'
+check "every record names the jail (one id for the run)" fields_hold \
+	'assert len({r.get("jail") for r in recs}) == 1 and recs[0].get("jail")'
+check "every record has the run's session_id (a UUID)" fields_hold \
+	'assert len({r.get("session_id") for r in recs}) == 1 and re.fullmatch("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", recs[0].get("session_id", ""))'
+check "every request record has kind, method, url, host and port" fields_hold \
+	'assert all(r.get("kind") == "http" and r.get("method") == "GET" and r.get("host") in ("up.test", "other.test") and r.get("url", "").startswith("http://%s:%d/echo/" % (r["host"], r.get("port", 0))) for r in req)'
+check "every decision on an HTTP request has a sequence number of its own" fields_hold \
+	'assert sorted(r.get("sequence", -1) for r in req) == sorted({r.get("sequence", -1) for r in req}) and min(r.get("sequence", -1) for r in req) >= 0'
+check "an exchange's end record carries its request's sequence number" fields_hold \
+	'assert end and all("sequence" in e and e["sequence"] in {r.get("sequence") for r in req} for e in end)'
+check "an allow record names its rule, a deny record its status" fields_hold \
+	'assert all(r.get("rule") == "domain=up.test" for r in req if r["decision"] == "allow") and all(r.get("status") == 403 for r in req if r["decision"] == "deny")'
 
 # --- a directory gets a file of its own; - is stdout ------------------------------------------
 mkdir -p "$TMPDIR_T/logs"

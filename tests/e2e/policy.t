@@ -7,6 +7,9 @@
 #   --rules-program: a python program allows by path, denies with a message (the 403 carries
 #     it), sleeps past the timeout (denied, logged, restarted) and crashes (restarted, denied
 #     meanwhile, logged); requests the rules allow never reach it.
+#   --interactive: the person at the terminal answers once, always or deny (tests/lib/pty_drive.py).
+#   Both with --audit-log: what either decided is recorded with "decided_by":"program" or
+#     "person" (docs/RULES.md), what a rule allowed without it.
 #
 # $CURL is a command line (tests/lib/proxy.sh), split into words on purpose.
 # shellcheck disable=SC2086
@@ -71,8 +74,10 @@ expect_rc "--interactive with --rules-program is refused" 125
 # --- --rules-program ------------------------------------------------------------------------
 
 PLOG=$TMPDIR_T/prog.log
+PAUD=$TMPDIR_T/prog.jsonl
 t0=$(date +%s)
-bnd --rules-program "python3 $STAGE/lib/rules_program.py $PLOG" --allow "domain=up.test" -- \
+bnd --audit-log "$PAUD" --rules-program "python3 $STAGE/lib/rules_program.py $PLOG" \
+	--allow "domain=up.test" -- \
 	sh -c "
 	c() { $CURL -o \$TMPDIR_R/\$1 -w \"\$1: %{http_code}\n\" \$2; }
 	TMPDIR_R=$R
@@ -111,6 +116,34 @@ check "rules program: it restarted (three processes answered)" \
 check "rules program: the slow request took two timeouts, no more ($((t1 - t0)) s in all)" \
 	[ $((t1 - t0)) -lt 30 ]
 expect_rc "rules program: the command's exit status comes back" 0
+# The records say who decided (docs/RULES.md): the program, for what it allowed and refused, and
+# nobody but the rules for what a rule allowed.
+r=$(rec "$PAUD" /echo/ok-1)
+contains "rules program: what it allows is recorded with decided_by program" "$r" \
+	'"decided_by":"program"'
+contains "rules program: ... an allow, whose rule says the rules program" "$r" \
+	'"decision":"allow"'
+r=$(rec "$PAUD" /echo/ok-tls)
+contains "rules program: an intercepted HTTPS request it allows says decided_by program too" "$r" \
+	'"decided_by":"program"'
+r=$(rec "$PAUD" /echo/no)
+deny_by_program() {
+	[[ $r == *'"decision":"deny"'* && $r == *'"decided_by":"program"'* &&
+		$r == *'prog says no to other.test'* ]]
+}
+check "rules program: what it refuses is a deny with decided_by program and its message" \
+	deny_by_program
+lacks "rules program: what a rule allowed has no decided_by" "$(rec "$PAUD" /echo/p-rule)" \
+	decided_by
+run_b log summary --format json "$PAUD"
+summary_by_program() {
+	python3 -c 'import json, sys
+d = json.loads(sys.argv[1])
+h = [x for x in d["hosts"] if x["host"] == "other.test" and x["port"] is None][0]
+assert h["allowed"] >= 5 and h["refused"] >= 3, h' "$out"
+}
+check "rules program: log summary counts what the program allowed as allowed, its refusals as refused" \
+	summary_by_program
 
 bnd --rules-program "$R/no-such-program" -- true
 check "a rules program that cannot run stops boundary before the command" [ "$rc" = 125 ]
@@ -131,7 +164,8 @@ expect allow x.api.up.test? [once/always/deny]
 send always
 expect ALL-DONE
 STEPS
-bnd_argv --save-rules "$SAVED" --interactive --allow "domain=up.test" -- sh -c "
+IAUD=$TMPDIR_T/person.jsonl
+bnd_argv --save-rules "$SAVED" --audit-log "$IAUD" --interactive --allow "domain=up.test" -- sh -c "
 	c() { $CURL -o /dev/null -w \"CODE-\$1=%{http_code}.\n\" \$2; }
 	c i1a http://other.test:$P_HTTP/echo/i1a & c i1b http://other.test:$P_HTTP/echo/i1b & wait
 	c i2 http://other.test:$P_HTTP/echo/i2
@@ -165,6 +199,25 @@ check "--interactive: ... for the rest of the run, HTTPS included, without askin
 check "--interactive: \"always\" is appended to the --save-rules file" \
 	[ "$(cat "$SAVED")" = "domain=x.api.up.test" ]
 check "--interactive: the --save-rules file is 0600" [ "$(stat -c %a "$SAVED")" = 600 ]
+# Each answer is recorded as the person's (docs/RULES.md): "once", "deny" and "always" alike.
+r=$(rec "$IAUD" /echo/i1a)
+contains "--interactive: what the person allowed once is recorded with decided_by person" "$r" \
+	'"decided_by":"person"'
+contains "--interactive: ... its rule says it was allowed once at the terminal" "$r" \
+	"allowed once at boundary's terminal"
+r=$(rec "$IAUD" /echo/i2)
+deny_by_person() { [[ $r == *'"decision":"deny"'* && $r == *'"decided_by":"person"'* ]]; }
+check "--interactive: what the person refused is a deny with decided_by person" deny_by_person
+r=$(rec "$IAUD" /echo/i3)
+always_by_person() {
+	[[ $r == *'"decision":"allow"'* && $r == *'"decided_by":"person"'* &&
+		$r == *'"rule":"domain=x.api.up.test"'* ]]
+}
+check "--interactive: what \"always\" allowed says decided_by person and the rule it added" \
+	always_by_person
+run_b log summary "$IAUD"
+contains "--interactive: log summary of the session lists the host the person refused" "$out" \
+	other.test
 bnd --save-rules "$SAVED" -- sh -c "
 	$CURL -o /dev/null -w 'saved: %{http_code}\n' http://x.api.up.test:$P_HTTP/echo/saved
 	$CURL -o /dev/null -w 'other: %{http_code}\n' http://other.test:$P_HTTP/echo/saved"
