@@ -12,7 +12,7 @@
 #   make check      format, header self-containment, banned functions, gcc -fanalyzer
 #   make lint       cppcheck over the tree
 #   make fmt        reformat with clang-format
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (the binary, the man page, the completions)
 #   make test SAN=1 build boundary with ASan+UBSan and run the suites with it
 #
 # V=1 shows the commands.
@@ -25,6 +25,10 @@ BUILD     ?= build
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
+# Where each shell looks for the completion scripts `boundary completion SHELL` writes.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 CC        ?= cc
 CLANG     ?= clang
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
@@ -104,8 +108,21 @@ FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. -I$(BUILD) -D_GNU_SOURCE -Ulinux -DBOUNDARY_
 	      -DBOUNDARY_FUZZING -fsanitize=fuzzer-no-link,address,undefined \
 	      -fno-sanitize-recover=all -fno-omit-frame-pointer -MMD -MP
 
+# The shells' completion scripts, written by the binary from the tables it parses with.
+COMPLETIONS = $(BUILD)/completions/boundary $(BUILD)/completions/_boundary \
+	      $(BUILD)/completions/boundary.fish
+
 .PHONY: all
-all: $(BIN)
+all: $(BIN) $(COMPLETIONS)
+$(BUILD)/completions/boundary: $(BIN)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D) && $(BIN) completion bash > $@
+$(BUILD)/completions/_boundary: $(BIN)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D) && $(BIN) completion zsh > $@
+$(BUILD)/completions/boundary.fish: $(BIN)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D) && $(BIN) completion fish > $@
 
 $(BIN): $(OBJ)/user/main.o $(LIB)
 	$(call msg,LD,$@)
@@ -307,13 +324,19 @@ lint: $(BUILD)/jail.skel.h $(PB_H)
 # --- install ---------------------------------------------------------------------------------
 
 .PHONY: install uninstall clean
-install: $(BUILD)/boundary
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+install: $(BUILD)/boundary $(COMPLETIONS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 $(BUILD)/boundary $(DESTDIR)$(BINDIR)/boundary
 	install -m 0644 docs/boundary.1 $(DESTDIR)$(MANDIR)/man1/boundary.1
+	install -m 0644 $(BUILD)/completions/boundary $(DESTDIR)$(BASHCOMPDIR)/boundary
+	install -m 0644 $(BUILD)/completions/_boundary $(DESTDIR)$(ZSHCOMPDIR)/_boundary
+	install -m 0644 $(BUILD)/completions/boundary.fish $(DESTDIR)$(FISHCOMPDIR)/boundary.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/boundary $(DESTDIR)$(MANDIR)/man1/boundary.1
+	rm -f $(DESTDIR)$(BINDIR)/boundary $(DESTDIR)$(MANDIR)/man1/boundary.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/boundary $(DESTDIR)$(ZSHCOMPDIR)/_boundary \
+		$(DESTDIR)$(FISHCOMPDIR)/boundary.fish
 
 clean:
 	rm -rf $(BUILD)

@@ -103,6 +103,8 @@ enum opts_cmd {
 	OPTS_CMD_ATTACH,
 	OPTS_CMD_RULES_FROM_ENDPOINTS,
 	OPTS_CMD_NODE,
+	OPTS_CMD_HELP,	     /* help [COMMAND|flags] */
+	OPTS_CMD_COMPLETION, /* completion bash|zsh|fish: not listed in boundary --help */
 	OPTS__CMD_COUNT,
 };
 
@@ -150,7 +152,8 @@ enum opts_action {
 	OPTS_SERVE,	      /* serve [flags]: the proxy alone, for explicit clients */
 	/* rules from-endpoints LIST...: harden-runner's allowed-endpoints as rules */
 	OPTS_RULES_FROM_ENDPOINTS,
-	OPTS_NODE, /* node: jail the annotated pods of a Kubernetes node */
+	OPTS_NODE,	 /* node: jail the annotated pods of a Kubernetes node */
+	OPTS_COMPLETION, /* completion SHELL: print the shell's completion script */
 };
 
 /* log summary --format: for a person, for a program, for a CI job's summary page. */
@@ -225,6 +228,8 @@ struct opts_test {
 struct opts {
 	enum opts_action action;
 	enum opts_cmd cmd; /* the subcommand named, also for its --help */
+	bool help_flags;   /* boundary help flags: every flag of the jail, with its help */
+	const char *shell; /* completion's SHELL, argv's */
 
 	struct opts_list allow;	 /* rule specs, as written */
 	struct opts_list deny;	 /* deny rule specs, as written */
