@@ -257,6 +257,11 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_TEST_EXE] = {OPTS_TEST_EXE, "exe", 0, NULL, NULL, OPTS_T_STRING, NULL, "PATH",
 		       "--test: the requests come from program PATH (exe= rules)", false,
 		       F(test_exe), OPTS_IN(OPTS_CMD_RUN)},
+    [OPTS_NO_COMPAT_WARNINGS] = {OPTS_NO_COMPAT_WARNINGS, "no-compat-warnings", 0,
+				 "BOUNDARY_NO_COMPAT_WARNINGS", "no_compat_warnings", OPTS_T_BOOL,
+				 "false", NULL,
+				 "no warning for rules coder/boundary reads otherwise", false,
+				 F(no_compat_warnings), PROXY_CMDS | NODE},
 };
 
 const struct opts_def *opts_defs(size_t *n)
@@ -1110,13 +1115,30 @@ static int sudo_user(struct opts *o, char *err, size_t errlen)
 	return 0;
 }
 
-static int compile(struct rules *r, const struct opts_strv *sv, bool deny, char *err, size_t errlen)
+/*
+ * One warning line for a rule coder/boundary reads otherwise, once each time the rules are
+ * compiled (at start and at each reload), unless --no-compat-warnings. where names the file and
+ * line of a --save-rules rule, or is NULL.
+ */
+static void compat_warn(const struct opts *o, const char *spec, bool deny, const char *where)
+{
+	char why[512], q[QLEN];
+
+	if (!o || o->no_compat_warnings || rules_compat(spec, why, sizeof(why)) != 1)
+		return;
+	log_warn("%s%s%srule %s: %s", where ? where : "", where ? ": " : "", deny ? "deny " : "",
+		 opts_quote(spec, q, sizeof(q)), why);
+}
+
+static int compile(const struct opts *o, struct rules *r, const struct opts_strv *sv, bool deny,
+		   char *err, size_t errlen)
 {
 	char why[256] = "", q[QLEN];
 	size_t i, col = 0;
 	int ret;
 
 	for (i = 0; i < sv->n; i++) {
+		compat_warn(o, sv->v[i], deny, NULL);
 		ret = deny ? rules_add_deny(r, sv->v[i], &col, why, sizeof(why))
 			   : rules_add(r, sv->v[i], &col, why, sizeof(why));
 		if (ret < 0) {
@@ -1133,9 +1155,10 @@ static int compile(struct rules *r, const struct opts_strv *sv, bool deny, char 
  * The --save-rules file's rules, added to r: one a line, blank lines and "#" comments skipped.
  * A missing file is an empty one (--interactive creates it). Returns 0, or -EINVAL with err set.
  */
-static int load_saved_rules(const char *path, struct rules *r, char *err, size_t errlen)
+static int load_saved_rules(const struct opts *o, const char *path, struct rules *r, char *err,
+			    size_t errlen)
 {
-	char line[RULES_MAX_SPEC + 2], why[256] = "", q[QLEN];
+	char line[RULES_MAX_SPEC + 2], why[256] = "", q[QLEN], where[4200];
 	size_t n, col = 0;
 	unsigned lineno = 0;
 	char *p;
@@ -1158,6 +1181,8 @@ static int load_saved_rules(const char *path, struct rules *r, char *err, size_t
 			;
 		if (!*p || *p == '#')
 			continue;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		compat_warn(o, p, false, where);
 		ret = rules_add(r, p, &col, why, sizeof(why));
 		if (ret < 0) {
 			snprintf(err, errlen, "%s:%u:%zu: rule %s: %s (fix or delete that line)",
@@ -1244,9 +1269,9 @@ static int finish_inject(struct opts *o, char *err, size_t errlen)
 	o->inject_rules = rules_new();
 	if (!o->inject_rules)
 		return oom(err, errlen);
-	ret = compile(o->inject_rules, &o->inject.file, false, err, errlen);
+	ret = compile(NULL, o->inject_rules, &o->inject.file, false, err, errlen);
 	if (!ret)
-		ret = compile(o->inject_rules, &o->inject.cli, false, err, errlen);
+		ret = compile(NULL, o->inject_rules, &o->inject.cli, false, err, errlen);
 	if (ret || rules_count(o->inject_rules) > 0)
 		return ret;
 	if (!url || !url[0]) {
@@ -1426,16 +1451,16 @@ int opts_rules_compile(const struct opts *o, const struct opts_strv *file,
 {
 	int ret;
 
-	ret = compile(r, file, false, err, errlen);
+	ret = compile(o, r, file, false, err, errlen);
 	if (!ret)
-		ret = compile(r, &o->allow.cli, false, err, errlen);
+		ret = compile(o, r, &o->allow.cli, false, err, errlen);
 	/* The --save-rules file too: on a reload it may have grown ("always" answers). */
 	if (!ret && o->save_rules && o->save_rules[0])
-		ret = load_saved_rules(o->save_rules, r, err, errlen);
+		ret = load_saved_rules(o, o->save_rules, r, err, errlen);
 	if (!ret)
-		ret = compile(r, deny_file, true, err, errlen);
+		ret = compile(o, r, deny_file, true, err, errlen);
 	if (!ret)
-		ret = compile(r, &o->deny.cli, true, err, errlen);
+		ret = compile(o, r, &o->deny.cli, true, err, errlen);
 	if (!ret)
 		ret = bind_exes(r, err, errlen);
 	return ret;

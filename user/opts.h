@@ -90,6 +90,7 @@ enum opts_id {
 	OPTS_SCAN_INTERVAL,
 	OPTS_FORMAT,   /* log summary's */
 	OPTS_TEST_EXE, /* --test's --exe */
+	OPTS_NO_COMPAT_WARNINGS,
 	OPTS__COUNT,
 };
 
@@ -326,6 +327,8 @@ struct opts {
 	enum opts_src src[OPTS__COUNT];
 	/* --exe: --test answers as if this file (stat()ed) made the requests; NULL: none */
 	char *test_exe;
+	/* say nothing of rules coder/boundary reads otherwise (rules_compat()) */
+	bool no_compat_warnings;
 };
 
 /* The option table: *n entries, indexed by enum opts_id. */

@@ -131,6 +131,36 @@ err=$(cat "$TMPDIR_T/stderr")
 expect_rc "no command with stdin not a tty exits 125" 125
 contains "no command specified" "$err" "no command specified"
 
+# --- rules coder/boundary reads otherwise: they load, with one warning line each ----------------
+
+run_b --allow "domain=a.com path=/" --allow "domain=b.com path=/x," --allow "domain=c.com" \
+	--test https://a.com/
+expect_rc "a rule coder/boundary reads otherwise still loads" 0
+contains "path=/ is warned about, with what to write" "$err" \
+	'boundary: warn: rule "domain=a.com path=/": path=/ means the root page only here; coder/boundary read it as every path: write path=* for that'
+contains "a trailing comma is warned about" "$err" \
+	'boundary: warn: rule "domain=b.com path=/x,": an empty path in path='"'"'s list'
+check "one line a rule that differs, none for one that does not" \
+	[ "$(grep -c 'warn: rule' <<<"$err")" = 2 ]
+run_b --allow "domain=b.com path=/x," --test https://b.com/y
+expect_rc "the trailing comma does not allow every path" 1
+run_b --allow "domain=a.com domain=b.com" --test https://a.com.b.com/
+expect_rc "domain= twice loads as coder/boundary reads it" 0
+contains "domain= twice says what it is read as" "$err" "one name, a.com.b.com"
+run_b --deny "path=/" --allow "domain=*" --test https://a.com/x
+contains "a deny rule is warned about too" "$err" 'warn: deny rule "path=/": path=/ means'
+run_b --no-compat-warnings --allow "path=/" --test https://a.com/
+lacks "--no-compat-warnings silences them" "$err" "coder/boundary"
+BOUNDARY_NO_COMPAT_WARNINGS=true run_b --allow "path=/" --test https://a.com/
+lacks "BOUNDARY_NO_COMPAT_WARNINGS silences them" "$err" "coder/boundary"
+printf 'no_compat_warnings: true\nallowlist:\n  - "path=/"\n' >"$TMPDIR_T/quiet.yaml"
+run_b --config "$TMPDIR_T/quiet.yaml" --test https://a.com/
+expect_rc "the config file's rule loads" 0
+lacks "no_compat_warnings: true in the config file silences them" "$err" "coder/boundary"
+printf 'allowlist:\n  - "path=/"\n' >"$TMPDIR_T/loud.yaml"
+run_b --config "$TMPDIR_T/loud.yaml" --test https://a.com/
+contains "a config file's rule is warned about" "$err" 'warn: rule "path=/": path=/ means'
+
 # --- never unjailed ------------------------------------------------------------------------------
 # A command runs in the jail or not at all. Without root (or before the jail is built) boundary
 # exits 125 and the command leaves no trace; with a jail, the command's network namespace is
