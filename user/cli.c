@@ -257,7 +257,7 @@ static bool needs_quotes(const char *s)
 static int unknown_flag(enum opts_cmd cmd, const char *word, char *err, size_t errlen)
 {
 	char name[128], q[QLEN], see[128];
-	const char *s = word, *hint;
+	const char *s = word, *hint, *sub;
 	size_t n;
 
 	while (*s == '-')
@@ -274,8 +274,13 @@ static int unknown_flag(enum opts_cmd cmd, const char *word, char *err, size_t e
 	if (n < 128 && !needs_quotes(word))
 		snprintf(q, sizeof(q), "%.*s", (int)n, word);
 	snprintf(see, sizeof(see), "boundary%s%s --help", cmd ? " " : "", cmds[cmd].name);
+	/* "--attach": a subcommand written as a flag. */
+	sub = cmd == OPTS_CMD_RUN && !hint ? cli_suggest_cmd(name) : NULL;
 	if (hint)
 		snprintf(err, errlen, "unknown flag %s (did you mean --%s?)", q, hint);
+	else if (sub)
+		snprintf(err, errlen, "unknown flag %s (did you mean the subcommand: boundary %s?)",
+			 q, sub);
 	else
 		snprintf(err, errlen, "unknown flag %s (see %s)", q, see);
 	return in_cmd(cmd, -EINVAL, err, errlen);
