@@ -282,7 +282,7 @@ static void zsh(FILE *f)
 	    "# zsh completion for boundary, written by `boundary completion zsh` from the tables\n"
 	    "# boundary parses with; make install puts it in site-functions/_boundary.\n"
 	    "_boundary() {\n"
-	    "\tlocal i w cmd= sub= skip= prev=${words[CURRENT-1]} cur=${words[CURRENT]}\n"
+	    "\tlocal i w ci cmd= sub= skip= prev=${words[CURRENT-1]} cur=${words[CURRENT]}\n"
 	    "\tfor ((i = 2; i < CURRENT; i++)); do\n"
 	    "\t\tw=${words[i]}\n"
 	    "\t\tif [[ -n $skip ]]; then skip=; continue; fi\n"
@@ -300,7 +300,8 @@ static void zsh(FILE *f)
 			fprintf(f, "|--%s", defs[i].flag);
 	fputs(") skip=1 ;;\n"
 	      "\t\t-*) ;;\n"
-	      "\t\t*) if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $sub ]]; then sub=$w; fi ;;\n"
+	      "\t\t*) if [[ -z $cmd ]]; then cmd=$w ci=$i; elif [[ -z $sub ]]; then sub=$w; fi "
+	      ";;\n"
 	      "\t\tesac\n"
 	      "\tdone\n"
 	      "\tcase $cmd in\n\t",
@@ -310,8 +311,9 @@ static void zsh(FILE *f)
 			fprintf(f, "%s%.*s", i > 1 ? "|" : "", (int)first_len(&cmds[i]),
 				cmds[i].name);
 	fputs("|'') ;;\n"
-	      "\t--) _normal; return ;;\n"
-	      "\t*) _files; return ;;\n"
+	      "\t# The command to jail, and its arguments: completed as the command's own.\n"
+	      "\t--) words=(\"${(@)words[i+1,-1]}\"); (( CURRENT -= i )); _normal; return ;;\n"
+	      "\t*) words=(\"${(@)words[ci,-1]}\"); (( CURRENT -= ci - 1 )); _normal; return ;;\n"
 	      "\tesac\n"
 	      "\tcase $prev in\n",
 	      f);
