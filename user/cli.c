@@ -103,7 +103,7 @@ static const struct cli_cmd cmds[OPTS__CMD_COUNT] = {
 	    .about = "Reads audit logs (--audit-log's JSON lines; - is standard input) and "
 		     "prints,\nhost by host, how many requests were allowed and refused, with "
 		     "the --allow\nlines that would admit the refused. Reads no config file.",
-	    .examples = "boundary --dry-run --audit-log audit.jsonl -- make test\n"
+	    .examples = "sudo boundary --dry-run --audit-log audit.jsonl -- make test\n"
 			"boundary log summary audit.jsonl",
 	    .args = CLI_ARGS_FILES,
 	    .action = OPTS_LOG_SUMMARY,

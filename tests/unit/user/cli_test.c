@@ -288,6 +288,12 @@ static void test_help_topic(void **state)
 	assert_non_null(strstr(err, "did you mean summary?"));
 	assert_int_equal(parse("help", "cleanup", "x", NULL), -EINVAL);
 	assert_false(cli_reads_config(&o));
+	/* A subcommand written as a flag. */
+	assert_int_equal(parse("--attach", NULL), -EINVAL);
+	assert_string_equal(
+	    err, "unknown flag --attach (did you mean the subcommand: boundary attach?)");
+	assert_int_equal(parse("--frobnicate", NULL), -EINVAL);
+	assert_string_equal(err, "unknown flag --frobnicate (see boundary --help)");
 }
 
 /* boundary completion SHELL: a script made from the tables, for the three shells only. */
