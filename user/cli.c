@@ -505,6 +505,10 @@ static int help_topic(struct opts *o, int nargs, char **args, char *err, size_t 
 
 	o->action = OPTS_HELP_SHOW;
 	o->cmd = OPTS_CMD_RUN;
+	/* "help attach --help" is attach's help too. */
+	if (nargs > 0 &&
+	    (strcmp(args[nargs - 1], "-h") == 0 || strcmp(args[nargs - 1], "--help") == 0))
+		nargs--;
 	if (nargs == 0)
 		return 0;
 	if (nargs == 1 && strcmp(args[0], "flags") == 0) {
