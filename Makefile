@@ -12,7 +12,8 @@
 #   make check      format, header self-containment, banned functions, gcc -fanalyzer
 #   make lint       cppcheck over the tree
 #   make fmt        reformat with clang-format
-#   make install    PREFIX=/usr/local DESTDIR= (install-unit: the boundary@.service template too)
+#   make install    PREFIX=/usr/local DESTDIR= (the binary, the man page, the completions;
+#                   install-unit: the boundary@.service template too)
 #   make deb        a Debian package (dpkg-buildpackage, lintian) in $(BUILD)/deb/
 #   make test SAN=1 build boundary with ASan+UBSan and run the suites with it
 #
@@ -27,6 +28,10 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# Where each shell looks for the completion scripts `boundary completion SHELL` writes.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 CC        ?= cc
 CLANG     ?= clang
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
@@ -106,8 +111,21 @@ FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. -I$(BUILD) -D_GNU_SOURCE -Ulinux -DBOUNDARY_
 	      -DBOUNDARY_FUZZING -fsanitize=fuzzer-no-link,address,undefined \
 	      -fno-sanitize-recover=all -fno-omit-frame-pointer -MMD -MP
 
+# The shells' completion scripts, written by the binary from the tables it parses with.
+COMPLETIONS = $(BUILD)/completions/boundary $(BUILD)/completions/_boundary \
+	      $(BUILD)/completions/boundary.fish
+
 .PHONY: all
-all: $(BIN)
+all: $(BIN) $(COMPLETIONS)
+$(BUILD)/completions/boundary: $(BIN)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D) && $(BIN) completion bash > $@
+$(BUILD)/completions/_boundary: $(BIN)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D) && $(BIN) completion zsh > $@
+$(BUILD)/completions/boundary.fish: $(BIN)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D) && $(BIN) completion fish > $@
 
 $(BIN): $(OBJ)/user/main.o $(LIB)
 	$(call msg,LD,$@)
@@ -309,10 +327,14 @@ lint: $(BUILD)/jail.skel.h $(PB_H)
 # --- install ---------------------------------------------------------------------------------
 
 .PHONY: install install-unit uninstall clean deb
-install: $(BUILD)/boundary
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+install: $(BUILD)/boundary $(COMPLETIONS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 $(BUILD)/boundary $(DESTDIR)$(BINDIR)/boundary
 	install -m 0644 docs/boundary.1 $(DESTDIR)$(MANDIR)/man1/boundary.1
+	install -m 0644 $(BUILD)/completions/boundary $(DESTDIR)$(BASHCOMPDIR)/boundary
+	install -m 0644 $(BUILD)/completions/_boundary $(DESTDIR)$(ZSHCOMPDIR)/_boundary
+	install -m 0644 $(BUILD)/completions/boundary.fish $(DESTDIR)$(FISHCOMPDIR)/boundary.fish
 
 # The systemd template (tools/boundary@.service), its ExecStart pointed at $(BINDIR).
 install-unit:
@@ -323,6 +345,8 @@ install-unit:
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/boundary $(DESTDIR)$(MANDIR)/man1/boundary.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/boundary $(DESTDIR)$(ZSHCOMPDIR)/_boundary \
+		$(DESTDIR)$(FISHCOMPDIR)/boundary.fish \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/boundary@.service
 
 # A Debian package from debian/, built by dpkg-buildpackage in a copy of the tree (this one is

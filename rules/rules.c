@@ -16,8 +16,8 @@
  *
  * with its rules kept (a host other than "*" cannot end with "*", a path "*" is a whole segment,
  * repeated method= and path= keys add to the lists) and these differences, each for safety:
- * the empty rule is an error rather than allow-all; domain= given twice is an error rather than
- * the two names glued together; a trailing dot on the domain is ignored; bracketed IPv6
+ * the empty rule is an error rather than allow-all; an empty path in a list (path=/a,) is dropped
+ * rather than read as every path; path=/ is the root only; a trailing dot on the domain is ignored; bracketed IPv6
  * literals are accepted; percent-encoding in path patterns is decoded, as it is in requests.
  * port=, ip= and exe= are our extensions: a rule without them matches every port, address and
  * program, as before, so no existing policy changes meaning (but see rules_addr_internal() for what a
@@ -39,14 +39,30 @@
 
 #include "rules/internal.h"
 
-/* Where the parser is and where it reports errors. */
+/* Where the parser is, where it reports errors, and where the first difference from coder/boundary. */
 struct parser {
 	const char *spec;
 	size_t pos;
 	size_t *err_col;
 	char *err;
 	size_t errlen;
+	char *compat; /* rules_compat()'s message, or NULL */
+	size_t compatlen;
 };
+
+static void note(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Says how coder/boundary read what the parser just read differently; only the first is kept. */
+static void note(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!p->compat || p->compatlen == 0 || p->compat[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->compat, p->compatlen, fmt, ap);
+	va_end(ap);
+}
 
 static int perr(struct parser *p, size_t at, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -291,8 +307,13 @@ static int parse_domain(struct parser *p, struct rules_rule *rl)
 			last_star = false;
 		}
 		len = p->pos - start;
-		for (i = 0; i < len; i++)
+		for (i = 0; i < len; i++) {
 			lab[i] = rules_lower(s[start + i]);
+			if (lab[i] != s[start + i])
+				note(p, "domain= matches host names in any case here, as DNS does; "
+					"coder/boundary matched only the case written: write it in "
+					"lower case to say so");
+		}
 		ret = push_str(&rl->label, &rl->label_len, &rl->n_labels, lab, len);
 		if (ret < 0)
 			return ret;
@@ -300,6 +321,8 @@ static int parse_domain(struct parser *p, struct rules_rule *rl)
 			break;
 		/* One trailing dot is the DNS root: "example.com." is "example.com". */
 		if (s[p->pos + 1] == '\0' || is_ws(s[p->pos + 1])) {
+			note(p, "a trailing dot in domain= is the DNS root and ignored here; "
+				"coder/boundary never matched it: drop the dot");
 			p->pos++;
 			break;
 		}
@@ -376,6 +399,10 @@ static int parse_one_path(struct parser *p, struct rules_path *pp)
 						goto out;
 					}
 					dec[dlen++] = (char)(hi * 16 + lo);
+					note(p,
+					     "a %%XX escape in path= is decoded here, as in "
+					     "requests; coder/boundary kept it as written, so the "
+					     "pattern never matched there");
 					p->pos += 3;
 					continue;
 				}
@@ -427,6 +454,8 @@ static int parse_one_path(struct parser *p, struct rules_path *pp)
 	 * (coder/boundary reads it as "every path", which path=/,/index.html makes a trap.)
 	 */
 	if (pp->n == 0) {
+		note(p, "path=/ means the root page only here; coder/boundary read it as every "
+			"path: write path=* for that");
 		pp->seg = calloc(1, sizeof(*pp->seg));
 		pp->seg_len = calloc(1, sizeof(*pp->seg_len));
 		pp->seg_star = calloc(1, sizeof(*pp->seg_star));
@@ -447,8 +476,8 @@ nomem:
 
 static int parse_paths(struct parser *p, struct rules_rule *rl)
 {
+	size_t start, before = rl->n_paths, key_at = p->pos;
 	struct rules_path *np;
-	size_t start;
 	bool listed = false;
 	int ret;
 
@@ -460,13 +489,25 @@ static int parse_paths(struct parser *p, struct rules_rule *rl)
 		memset(&rl->path[rl->n_paths], 0, sizeof(*np));
 		rl->n_paths++;
 		start = p->pos;
-		if (p->spec[start] == '\0' || is_ws(p->spec[start]) || p->spec[start] == ',') {
-			if (listed || p->spec[start] == ',')
-				return perr(p, start, RULES_E_PATH, "empty path in the list");
+		/*
+		 * An empty path between commas, or after the last (path=/a,), is dropped: coder/boundary
+		 * reads it as every path, which a typo should not open up. Alone it is an error.
+		 */
+		if (p->spec[start] == ',' ||
+		    (listed && (p->spec[start] == '\0' || is_ws(p->spec[start])))) {
+			note(p, "an empty path in path='s list (a stray comma) is dropped here; "
+				"coder/boundary read it as every path: write path=* for that");
+			rl->n_paths--;
+			if (p->spec[start] != ',')
+				break;
+			p->pos++;
+			listed = true;
+			continue;
+		}
+		if (p->spec[start] == '\0' || is_ws(p->spec[start]))
 			return perr(p, start, RULES_E_VALUE,
 				    "path= needs a path (/ for the root, /api/* below /api, * for "
 				    "every path)");
-		}
 		ret = parse_one_path(p, &rl->path[rl->n_paths - 1]);
 		if (ret < 0)
 			return ret;
@@ -475,6 +516,11 @@ static int parse_paths(struct parser *p, struct rules_rule *rl)
 		listed = true;
 		p->pos++;
 	}
+	/* Commas and nothing else: no path at all, which would mean every path. */
+	if (rl->n_paths == before)
+		return perr(p, key_at, RULES_E_VALUE,
+			    "path= needs a path (/ for the root, /api/* below /api, * for every "
+			    "path)");
 	if (p->spec[p->pos] != '\0' && !is_ws(p->spec[p->pos]))
 		return perr(p, p->pos, RULES_E_PATH, "'%c' cannot be part of a path",
 			    p->spec[p->pos]);
@@ -797,6 +843,37 @@ void rules_exe_bind(struct rules *r, size_t i, size_t j, uint64_t dev, uint64_t 
 
 /* --- a whole rule --------------------------------------------------------------------------- */
 
+/*
+ * A second domain= in one rule (start is its key), at its value: coder/boundary glues the two
+ * into one name (domain=a.com domain=b.com is a.com.b.com), and so does this, saying so. A name
+ * that could not be glued (domain=*, an IPv6 literal) is an error.
+ */
+static int second_domain(struct parser *p, struct rules_rule *rl, size_t start)
+{
+	size_t i, len = 0, at;
+	char name[256];
+	int ret;
+
+	if (rl->dkind != RULES_DOMAIN_LABELS || p->spec[p->pos] == '[' || p->spec[p->pos] == '*')
+		return perr(p, start, RULES_E_DUPLICATE,
+			    "domain= given twice; one rule matches one domain (give another "
+			    "--allow for the other)");
+	at = p->pos;
+	ret = parse_domain(p, rl);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < rl->n_labels && len < sizeof(name); i++)
+		len += (size_t)snprintf(name + len, sizeof(name) - len, "%s%s", i ? "." : "",
+					rl->label[i]);
+	if (len > 253)
+		return perr(p, at, RULES_E_TOO_LONG, "a domain is longer than 253 characters");
+	note(p,
+	     "domain= given twice: coder/boundary joins the two into one name, %s, and so does "
+	     "boundary; one rule matches one domain: give another rule for the other",
+	     name);
+	return 0;
+}
+
 static const char *const known_keys[] = {"method", "domain",   "path", "port",
 					 "ip",	   "max_body", "exe"};
 
@@ -843,13 +920,8 @@ static int parse_rule(struct parser *p, struct rules_rule *rl)
 			seen_method = true;
 			break;
 		case 1:
-			if (seen_domain)
-				return perr(
-				    p, start, RULES_E_DUPLICATE,
-				    "domain= given twice; one rule matches one domain (give "
-				    "another --allow for the other)");
+			ret = seen_domain ? second_domain(p, rl, start) : parse_domain(p, rl);
 			seen_domain = true;
-			ret = parse_domain(p, rl);
 			break;
 		case 2:
 			ret = parse_paths(p, rl);
@@ -1094,6 +1166,26 @@ int rules_add(struct rules *r, const char *spec, size_t *err_col, char *err, siz
 int rules_add_deny(struct rules *r, const char *spec, size_t *err_col, char *err, size_t errlen)
 {
 	return add(r, spec, true, err_col, err, errlen);
+}
+
+int rules_compat(const char *spec, char *msg, size_t len)
+{
+	struct parser p = {.spec = spec, .compat = msg, .compatlen = len};
+	struct rules_rule rl = {0};
+	int ret;
+
+	if (len)
+		msg[0] = '\0';
+	if (strlen(spec) > RULES_MAX_SPEC)
+		return -RULES_E_TOO_LONG;
+	ret = parse_rule(&p, &rl);
+	rule_fini(&rl);
+	if (ret < 0) {
+		if (len)
+			msg[0] = '\0';
+		return ret;
+	}
+	return len && msg[0] ? 1 : 0;
 }
 
 int rules_check(const char *spec, char *err, size_t errlen)

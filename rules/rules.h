@@ -131,6 +131,15 @@ int rules_add_deny(struct rules *r, const char *spec, size_t *err_col, char *err
  */
 int rules_check(const char *spec, char *err, size_t errlen);
 
+/*
+ * Whether spec, a rule rules_add() accepts, means something else in coder/boundary (a row of
+ * docs/RULES.md's differences table: path=/, an empty path in a list, domain= twice, a %XX
+ * escape in a path, a domain's case or trailing dot). Returns 1 with msg set to one line that
+ * names the first such difference and how to write what was probably meant, 0 when there is
+ * none, or -RULES_E_* when spec does not parse (msg empty).
+ */
+int rules_compat(const char *spec, char *msg, size_t len);
+
 /* The number of rules in the set. */
 size_t rules_count(const struct rules *r);
 

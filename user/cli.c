@@ -24,80 +24,179 @@
 /* Room for a quoted value in a message. */
 #define QLEN 256
 
-#define LOG_SUMMARY_USAGE "log summary [--format table|json|markdown] FILE..."
 /* The subcommands that run a proxy, and so take boundary's flags. */
 #define PROXY_CMDS (OPTS_IN(OPTS_CMD_RUN) | OPTS_IN(OPTS_CMD_ATTACH) | OPTS_IN(OPTS_CMD_SERVE))
 
 #define ATTACH_USAGE "attach --cgroup PATH|--container ID|--systemd-unit UNIT [flags]"
 
-#define FROM_ENDPOINTS_USAGE "rules from-endpoints LIST..."
-
-#define NODE_USAGE "k8s-node [flags]"
-
-#define DOCTOR_USAGE "doctor [--format json]"
-
 /*
- * The command table, in the order boundary --help lists it. An about text is written with its
- * line breaks, at most 80 columns. Columns: id, name, usage, note in boundary --help, about,
- * arguments, reads the config, action.
+ * The command table, in the order boundary --help lists it. Texts are written with their line
+ * breaks, at most 80 columns with the indent help gives them. To add a subcommand: a value in
+ * enum opts_cmd (opts.h) before OPTS__CMD_COUNT, a row here, its action in enum opts_action and
+ * main.c's actions[], and OPTS_IN(OPTS_CMD_X) in the last column of the option table (opts.c)
+ * for each flag it takes (--help takes every one). Its --help, boundary help X, its line in
+ * boundary --help, the did-you-mean and the shell completions come from the row.
  */
 static const struct cli_cmd cmds[OPTS__CMD_COUNT] = {
-    [OPTS_CMD_RUN] = {OPTS_CMD_RUN, "", "[flags] -- command [args...]", NULL,
-		      "Runs command (or $SHELL) with its network jailed: a request gets out only "
-		      "if\nan allow rule matches it, like \"method=GET domain=*.github.com "
-		      "path=/api/*\".",
-		      CLI_ARGS_COMMAND, true, OPTS_RUN},
-    [OPTS_CMD_GENERATE_CONFIG] = {OPTS_CMD_GENERATE_CONFIG, "generate-config",
-				  "generate-config > ~/.config/coder_boundary/config.yaml", NULL,
-				  "Writes a config file with every key at its default, each with "
-				  "a comment saying\nwhat it does. Reads no config file.",
-				  CLI_ARGS_NONE, false, OPTS_GENERATE_CONFIG},
-    [OPTS_CMD_CLEANUP] = {OPTS_CMD_CLEANUP, "cleanup", "cleanup",
-			  "remove what killed boundaries left behind",
-			  "Removes what jails left behind when their boundary was killed (their "
-			  "cgroups\nand pinned BPF programs), and reopens the cgroups of a killed "
-			  "attach. Jails\nwhose boundary still runs are left alone.",
-			  CLI_ARGS_NONE, false, OPTS_CLEANUP},
-    [OPTS_CMD_SERVE] = {OPTS_CMD_SERVE, "serve", "serve --listen ADDR:PORT [flags]",
-			"the proxy alone",
-			"Runs the proxy alone, for clients that are told to use it (HTTP_PROXY), "
-			"on other\nmachines or in containers: the same rules, audit records with "
-			"the client's\naddress. Runs until SIGINT or SIGTERM.",
-			CLI_ARGS_NO_COMMAND, true, OPTS_SERVE},
-    [OPTS_CMD_LOG_SUMMARY] = {OPTS_CMD_LOG_SUMMARY, "log summary", LOG_SUMMARY_USAGE, NULL,
-			      "Reads audit logs (--audit-log's JSON lines; - is standard input) "
-			      "and prints,\nhost by host, how many requests were allowed and "
-			      "refused, with the --allow\nlines that would admit the refused. "
-			      "Reads no config file.",
-			      CLI_ARGS_FILES, false, OPTS_LOG_SUMMARY},
-    [OPTS_CMD_ATTACH] = {OPTS_CMD_ATTACH, "attach", ATTACH_USAGE, NULL,
-			 "Jails the processes of a cgroup that already exists, and every one "
-			 "started in it\nlater, until stopped: their connections go through "
-			 "boundary's proxy and rules.",
-			 CLI_ARGS_NO_COMMAND, true, OPTS_ATTACH},
-    [OPTS_CMD_RULES_FROM_ENDPOINTS] = {OPTS_CMD_RULES_FROM_ENDPOINTS, "rules from-endpoints",
-				       FROM_ENDPOINTS_USAGE, "harden-runner's list as rules",
-				       "Prints harden-runner's allowed-endpoints list (host:port "
-				       "entries, *. wildcards,\nseparated by white space; - reads "
-				       "standard input) as boundary rules, one a\nline: "
-				       "api.github.com:443 becomes \"domain=api.github.com "
-				       "port=443\". Reads no\nconfig file.",
-				       CLI_ARGS_LISTS, false, OPTS_RULES_FROM_ENDPOINTS},
-    [OPTS_CMD_NODE] = {OPTS_CMD_NODE, "k8s-node", NODE_USAGE, "jail a Kubernetes node's pods",
-		       "Jails the pods of this Kubernetes node that ask for it, until stopped: "
-		       "it lists\npods through the container runtime's CRI socket and attaches "
-		       "to the cgroup of\neach pod annotated boundary.dev/allow, "
-		       "boundary.dev/deny or\nboundary.dev/policy (a file in --policy-dir, read "
-		       "again on every scan).\n",
-		       CLI_ARGS_NO_COMMAND, true, OPTS_NODE},
+    [OPTS_CMD_RUN] =
+	{
+	    .id = OPTS_CMD_RUN,
+	    .name = "",
+	    .usage = "[flags] -- command [args...]",
+	    .about = "Runs command (or $SHELL) with its network jailed: a request gets out only "
+		     "if\nan allow rule matches it, like \"method=GET domain=*.github.com "
+		     "path=/api/*\".",
+	    .examples = "sudo boundary --allow \"domain=api.anthropic.com\" -- claude\n"
+			"boundary --allow \"domain=*.github.com\" --test "
+			"https://api.github.com/repos",
+	    .args = CLI_ARGS_COMMAND,
+	    .reads_config = true,
+	    .action = OPTS_RUN,
+	},
+    [OPTS_CMD_GENERATE_CONFIG] =
+	{
+	    .id = OPTS_CMD_GENERATE_CONFIG,
+	    .name = "generate-config",
+	    .usage = "generate-config",
+	    .brief = "print a config file with every key at its default",
+	    .about = "Writes a config file with every key at its default, each with a comment "
+		     "saying\nwhat it does, to standard output. Reads no config file.",
+	    .examples = "mkdir -p ~/.config/coder_boundary\n"
+			"boundary generate-config > ~/.config/coder_boundary/config.yaml",
+	    .args = CLI_ARGS_NONE,
+	    .action = OPTS_GENERATE_CONFIG,
+	},
+    [OPTS_CMD_CLEANUP] =
+	{
+	    .id = OPTS_CMD_CLEANUP,
+	    .name = "cleanup",
+	    .usage = "cleanup",
+	    .brief = "remove what killed boundaries left behind",
+	    .about = "Removes what jails left behind when their boundary was killed (their "
+		     "cgroups\nand pinned BPF programs), and reopens the cgroups of a killed "
+		     "attach. Jails\nwhose boundary still runs are left alone.",
+	    .examples = "sudo boundary cleanup",
+	    .args = CLI_ARGS_NONE,
+	    .action = OPTS_CLEANUP,
+	},
+    [OPTS_CMD_SERVE] =
+	{
+	    .id = OPTS_CMD_SERVE,
+	    .name = "serve",
+	    .usage = "serve --listen ADDR:PORT [flags]",
+	    .brief = "the proxy alone, for clients told to use it",
+	    .about = "Runs the proxy alone, for clients that are told to use it (HTTP_PROXY), "
+		     "on other\nmachines or in containers: the same rules, audit records with "
+		     "the client's\naddress. Runs until SIGINT or SIGTERM.",
+	    .examples = "boundary serve --listen 127.0.0.1:3128 --allow \"domain=*.github.com\"\n"
+			"HTTPS_PROXY=http://127.0.0.1:3128 curl https://api.github.com/",
+	    .args = CLI_ARGS_NO_COMMAND,
+	    .reads_config = true,
+	    .action = OPTS_SERVE,
+	},
+    [OPTS_CMD_LOG_SUMMARY] =
+	{
+	    .id = OPTS_CMD_LOG_SUMMARY,
+	    .name = "log summary",
+	    .usage = "log summary [--format table|json|markdown] FILE...",
+	    .brief = "count an audit log's requests; propose --allow lines",
+	    .about = "Reads audit logs (--audit-log's JSON lines; - is standard input) and "
+		     "prints,\nhost by host, how many requests were allowed and refused, with "
+		     "the --allow\nlines that would admit the refused. Reads no config file.",
+	    .examples = "sudo boundary --dry-run --audit-log audit.jsonl -- make test\n"
+			"boundary log summary audit.jsonl",
+	    .args = CLI_ARGS_FILES,
+	    .action = OPTS_LOG_SUMMARY,
+	},
+    [OPTS_CMD_ATTACH] =
+	{
+	    .id = OPTS_CMD_ATTACH,
+	    .name = "attach",
+	    .usage = ATTACH_USAGE,
+	    .brief = "jail the processes of a cgroup that already exists",
+	    .about = "Jails the processes of a cgroup that already exists, and every one "
+		     "started in it\nlater, until stopped: their connections go through "
+		     "boundary's proxy and rules.",
+	    .examples = "sudo boundary attach --systemd-unit ci.service --allow "
+			"\"domain=github.com\"\n"
+			"sudo boundary attach --container web --allow \"domain=api.example.com\"",
+	    .args = CLI_ARGS_NO_COMMAND,
+	    .reads_config = true,
+	    .action = OPTS_ATTACH,
+	},
+    [OPTS_CMD_RULES_FROM_ENDPOINTS] =
+	{
+	    .id = OPTS_CMD_RULES_FROM_ENDPOINTS,
+	    .name = "rules from-endpoints",
+	    .usage = "rules from-endpoints LIST...",
+	    .brief = "harden-runner's allowed-endpoints list as rules",
+	    .about = "Prints harden-runner's allowed-endpoints list (host:port entries, *. "
+		     "wildcards,\nseparated by white space; - reads standard input) as "
+		     "boundary rules, one a\nline: api.github.com:443 becomes "
+		     "\"domain=api.github.com port=443\". Reads no\nconfig file.",
+	    .examples = "boundary rules from-endpoints \"api.github.com:443 *.npmjs.org:443\"\n"
+			"boundary rules from-endpoints - < endpoints.txt > rules.txt",
+	    .args = CLI_ARGS_LISTS,
+	    .action = OPTS_RULES_FROM_ENDPOINTS,
+	},
+    [OPTS_CMD_NODE] =
+	{
+	    .id = OPTS_CMD_NODE,
+	    .name = "k8s-node",
+	    .usage = "k8s-node [flags]",
+	    .brief = "jail the annotated pods of a Kubernetes node",
+	    .about = "Jails the pods of this Kubernetes node that ask for it, until stopped: "
+		     "it lists\npods through the container runtime's CRI socket and attaches "
+		     "to the cgroup of\neach pod annotated boundary.dev/allow, "
+		     "boundary.dev/deny or\nboundary.dev/policy (a file in --policy-dir, read "
+		     "again on every scan).",
+	    .examples = "sudo boundary k8s-node --policy-dir /etc/boundary/policies",
+	    .args = CLI_ARGS_NO_COMMAND,
+	    .reads_config = true,
+	    .action = OPTS_NODE,
+	},
     /* Reads the config itself, to report its errors rather than stop at them. */
-    [OPTS_CMD_DOCTOR] = {OPTS_CMD_DOCTOR, "doctor", DOCTOR_USAGE, "what works on this machine",
-			 "Checks what this machine allows (kernel, cgroup v2, BPF, privileges, "
-			 "user\nnamespaces, Landlock, seccomp, leftovers of killed runs, the CA, "
-			 "the config\nfile) and says which modes of boundary work here, and why "
-			 "not. Changes nothing.\nExits 0 when the default mode works, 1 when it "
-			 "does not.",
-			 CLI_ARGS_NONE, false, OPTS_DOCTOR},
+    [OPTS_CMD_DOCTOR] =
+	{
+	    .id = OPTS_CMD_DOCTOR,
+	    .name = "doctor",
+	    .usage = "doctor [--config FILE] [--format table|json]",
+	    .brief = "what works on this machine, and why not",
+	    .about = "Checks what this machine allows (kernel, cgroup v2, BPF, privileges, "
+		     "user\nnamespaces, Landlock, seccomp, leftovers of killed runs, the CA, "
+		     "the config\nfile) and says which modes of boundary work here, and why "
+		     "not. Changes nothing.\nExits 0 when the default mode works, 1 when it "
+		     "does not.",
+	    .examples = "sudo boundary doctor\nboundary doctor --format json",
+	    .args = CLI_ARGS_NONE,
+	    .action = OPTS_DOCTOR,
+	},
+    [OPTS_CMD_HELP] =
+	{
+	    .id = OPTS_CMD_HELP,
+	    .name = "help",
+	    .usage = "help [COMMAND|flags]",
+	    .brief = "a command's usage, flags and examples; help flags",
+	    .about = "Prints a command's help, as COMMAND --help does; boundary's own without "
+		     "one;\nwith flags, every flag of the jail with what it does (man boundary "
+		     "says more).",
+	    .examples = "boundary help attach\nboundary help flags",
+	    .args = CLI_ARGS_TOPIC,
+	    .action = OPTS_HELP_SHOW,
+	},
+    [OPTS_CMD_COMPLETION] =
+	{
+	    .id = OPTS_CMD_COMPLETION,
+	    .name = "completion",
+	    .usage = "completion bash|zsh|fish",
+	    .about = "Prints the completion script of a shell for boundary: its flags, "
+		     "commands,\n--log-level's and --jail-type's values, files for --config. "
+		     "make install puts\nthem where each shell looks.",
+	    .examples = "boundary completion bash > ~/.local/share/bash-completion/completions/"
+			"boundary\nboundary completion fish | source",
+	    .args = CLI_ARGS_SHELL,
+	    .action = OPTS_COMPLETION,
+	},
 };
 
 const struct cli_cmd *cli_cmds(size_t *n)
@@ -127,6 +226,16 @@ const char *cli_suggest_cmd(const char *word)
 		}
 	}
 	return best;
+}
+
+/* The table index of a subcommand's name, as cli_suggest_cmd() returns it. */
+static size_t cli_cmd_of(const char *name)
+{
+	size_t i;
+
+	for (i = 1; i < OPTS__CMD_COUNT && strcmp(cmds[i].name, name) != 0; i++)
+		;
+	return i < OPTS__CMD_COUNT ? i : 0;
 }
 
 bool cli_reads_config(const struct opts *o)
@@ -164,7 +273,7 @@ static bool needs_quotes(const char *s)
 static int unknown_flag(enum opts_cmd cmd, const char *word, char *err, size_t errlen)
 {
 	char name[128], q[QLEN], see[128];
-	const char *s = word, *hint;
+	const char *s = word, *hint, *sub;
 	size_t n;
 
 	while (*s == '-')
@@ -181,8 +290,13 @@ static int unknown_flag(enum opts_cmd cmd, const char *word, char *err, size_t e
 	if (n < 128 && !needs_quotes(word))
 		snprintf(q, sizeof(q), "%.*s", (int)n, word);
 	snprintf(see, sizeof(see), "boundary%s%s --help", cmd ? " " : "", cmds[cmd].name);
+	/* "--attach": a subcommand written as a flag. */
+	sub = cmd == OPTS_CMD_RUN && !hint ? cli_suggest_cmd(name) : NULL;
 	if (hint)
 		snprintf(err, errlen, "unknown flag %s (did you mean --%s?)", q, hint);
+	else if (sub)
+		snprintf(err, errlen, "unknown flag %s (did you mean the subcommand: boundary %s?)",
+			 q, sub);
 	else
 		snprintf(err, errlen, "unknown flag %s (see %s)", q, see);
 	return in_cmd(cmd, -EINVAL, err, errlen);
@@ -391,6 +505,64 @@ static int check_attach(const struct opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+static int find_cmd(char **args, int nargs, enum opts_cmd *cmd, int *words, char *err,
+		    size_t errlen);
+
+/*
+ * boundary help [TOPIC]: boundary's help, a subcommand's (one or two words, as typed after
+ * boundary: "help log summary", or "help log"), or every flag ("help flags").
+ */
+static int help_topic(struct opts *o, int nargs, char **args, char *err, size_t errlen)
+{
+	const char *hint;
+	enum opts_cmd cmd;
+	char q[QLEN];
+	int words;
+
+	o->action = OPTS_HELP_SHOW;
+	o->cmd = OPTS_CMD_RUN;
+	/* "help attach --help" is attach's help too. */
+	if (nargs > 0 &&
+	    (strcmp(args[nargs - 1], "-h") == 0 || strcmp(args[nargs - 1], "--help") == 0))
+		nargs--;
+	if (nargs == 0)
+		return 0;
+	if (nargs == 1 && strcmp(args[0], "flags") == 0) {
+		o->help_flags = true;
+		return 0;
+	}
+	if (find_cmd(args, nargs, &cmd, &words, err, errlen) != 0) {
+		/* "help log": the one log subcommand. */
+		if (nargs != 1)
+			return -EINVAL;
+		words = 1;
+	}
+	if (cmd == OPTS_CMD_RUN) {
+		hint = cli_suggest_cmd(args[0]);
+		if (opts_distance(args[0], "flags") <= 2 &&
+		    (!hint ||
+		     opts_distance(args[0], "flags") <
+			 opts_distance(args[0], first_word(&cmds[cli_cmd_of(hint)], q, sizeof(q)))))
+			hint = "flags";
+		opts_quote(args[0], q, sizeof(q));
+		if (hint)
+			snprintf(err, errlen, "help: no command %s (did you mean %s?)", q, hint);
+		else
+			snprintf(err, errlen,
+				 "help: no command %s (boundary --help lists them; help flags "
+				 "lists the flags)",
+				 q);
+		return -EINVAL;
+	}
+	if (words < nargs) {
+		snprintf(err, errlen, "help takes one command (got %s after %s)",
+			 opts_quote(args[words], q, sizeof(q)), cmds[cmd].name);
+		return -EINVAL;
+	}
+	o->cmd = cmd;
+	return 0;
+}
+
 /* Subcommand cmd: argv[0] is its (last) name, then its flags and arguments. */
 static int parse_cmd(struct opts *o, enum opts_cmd cmd, int argc, char *argv[], char *err,
 		     size_t errlen)
@@ -451,6 +623,19 @@ static int parse_cmd(struct opts *o, enum opts_cmd cmd, int argc, char *argv[], 
 				 c->name, q, c->usage);
 			return -EINVAL;
 		}
+		break;
+	case CLI_ARGS_TOPIC:
+		return help_topic(o, argc - end, argv + end, err, errlen);
+	case CLI_ARGS_SHELL:
+		if (end + 1 != argc ||
+		    (strcmp(argv[end], "bash") != 0 && strcmp(argv[end], "zsh") != 0 &&
+		     strcmp(argv[end], "fish") != 0)) {
+			snprintf(err, errlen,
+				 "%s needs one shell: " CLI_SHELLS " (usage: boundary %s)", c->name,
+				 c->usage);
+			return -EINVAL;
+		}
+		o->shell = argv[end];
 		break;
 	case CLI_ARGS_COMMAND:
 		break;
@@ -595,7 +780,7 @@ int cli_parse_args(struct opts *o, int argc, char *argv[], char *err, size_t err
 	return 0;
 }
 
-/* "  --flag ARG            help", as boundary --help lists a flag. */
+/* "  --flag ARG            help", as boundary --help lists a flag; a long left on its own line. */
 static void usage_flag(FILE *f, const struct opts_def *d)
 {
 	char left[64];
@@ -605,7 +790,10 @@ static void usage_flag(FILE *f, const struct opts_def *d)
 	else
 		snprintf(left, sizeof(left), "--%s%s%s", d->flag, d->arg ? " " : "",
 			 d->arg ? d->arg : "");
-	fprintf(f, "  %-21s %s\n", left, d->help);
+	if (strlen(left) > 21)
+		fprintf(f, "  %s\n  %-21s %s\n", left, "", d->help);
+	else
+		fprintf(f, "  %-21s %s\n", left, d->help);
 }
 
 /* Writes words after "Also:", wrapped at 80 columns. */
@@ -625,57 +813,69 @@ static void usage_also(FILE *f, const char *const *words, size_t n)
 	fputc('\n', f);
 }
 
+/* "Examples:" and each line of ex, indented. */
+static void usage_examples(FILE *f, const char *ex)
+{
+	size_t n;
+
+	fputs("\nExamples:\n", f);
+	for (; *ex; ex += n + (ex[n] == '\n')) {
+		n = strcspn(ex, "\n");
+		fprintf(f, "  %.*s\n", (int)n, ex);
+	}
+}
+
+/* Whether flag d is one of the jail's that boundary --help leaves to boundary help flags. */
+static bool jail_flag_unlisted(const struct opts_def *d)
+{
+	return !d->brief && (d->cmds & OPTS_IN(OPTS_CMD_RUN)) && d->id != OPTS_HELP &&
+	       d->id != OPTS_VERSION;
+}
+
 /* boundary --help: one screen. */
 static void usage_main(FILE *f)
 {
-	static const char *const tail[] = {"and", "more."};
-	const size_t n_tail = sizeof(tail) / sizeof(tail[0]);
-	const char *words[OPTS__COUNT + 8];
-	char names[OPTS__COUNT][48];
 	const struct opts_def *defs;
-	size_t i, n, k = 0;
+	size_t i, n, more = 0;
 
 	defs = opts_defs(&n);
 	fprintf(f,
 		"Usage: boundary %s\n"
-		"       boundary [flags] --test [METHOD] URL\n",
-		cmds[OPTS_CMD_RUN].usage);
-	for (i = 1; i < OPTS__CMD_COUNT; i++) {
-		fprintf(f, "       boundary %s", cmds[i].usage);
-		if (cmds[i].note)
-			fprintf(f, "   (%s)", cmds[i].note);
-		fputc('\n', f);
-	}
-	fprintf(f, "\n%s\n\nFlags:\n", cmds[OPTS_CMD_RUN].about);
+		"       boundary [flags] --test [METHOD] URL\n"
+		"\n%s\n\nCommands (boundary help COMMAND: its usage, flags and examples):\n",
+		cmds[OPTS_CMD_RUN].usage, cmds[OPTS_CMD_RUN].about);
+	for (i = 1; i < OPTS__CMD_COUNT; i++)
+		if (cmds[i].brief)
+			fprintf(f, "  %-21s %s\n", cmds[i].name, cmds[i].brief);
+	fputs("\nFlags:\n", f);
 	for (i = 0; i < n; i++) {
 		if (defs[i].brief && (defs[i].cmds & OPTS_IN(OPTS_CMD_RUN)))
 			usage_flag(f, &defs[i]);
+		else if (jail_flag_unlisted(&defs[i]))
+			more++;
 	}
-	/*
-	 * The rest by name only, then a note. A flag that only qualifies another (its help starts
-	 * with that flag: "--test: ...") or is kept for compatibility and does nothing ("(no
-	 * effect") is left to the man page, so the screen holds the rest.
-	 */
-	for (i = 0; i < n; i++) {
-		if (defs[i].brief || !(defs[i].cmds & OPTS_IN(OPTS_CMD_RUN)) ||
-		    strncmp(defs[i].help, "--", 2) == 0 || strstr(defs[i].help, "(no effect"))
-			continue;
-		snprintf(names[i], sizeof(names[i]), "--%s,", defs[i].flag);
-		words[k++] = names[i];
-	}
-	for (i = 0; i < n_tail; i++)
-		words[k++] = tail[i];
-	usage_also(f, words, k);
-	fputs("\n"
-	      "Examples (and the rest: man boundary):\n"
-	      "  sudo boundary --allow \"domain=api.anthropic.com\" -- claude\n"
-	      "  boundary --allow \"domain=*.github.com\" --test https://api.github.com/repos\n",
+	fprintf(f, "  -h, --help, --version and %zu more: boundary help flags, man boundary\n",
+		more);
+	usage_examples(f, cmds[OPTS_CMD_RUN].examples);
+}
+
+void cli_usage_flags(FILE *f)
+{
+	const struct opts_def *defs;
+	size_t i, n;
+
+	defs = opts_defs(&n);
+	fputs("Usage: boundary [flags] -- command [args...]\n\nFlags (man boundary says more, "
+	      "with each one's variable and config key):\n",
 	      f);
+	for (i = 0; i < n; i++)
+		if (defs[i].cmds & OPTS_IN(OPTS_CMD_RUN))
+			usage_flag(f, &defs[i]);
 }
 
 void cli_usage(FILE *f, enum opts_cmd cmd)
 {
-	const char *words[OPTS__COUNT + 5];
+	const char *words[OPTS__COUNT + 6];
 	char names[OPTS__COUNT][48];
 	const struct opts_def *defs;
 	size_t i, n, k = 0, shared = 0, left, last;
@@ -686,7 +886,7 @@ void cli_usage(FILE *f, enum opts_cmd cmd)
 	}
 	defs = opts_defs(&n);
 	fprintf(f, "Usage: boundary %s\n\n%s\n\nFlags:\n", cmds[cmd].usage, cmds[cmd].about);
-	/* Its own flags in full; those every proxy takes, by reference to boundary --help. */
+	/* Its own flags in full; those every proxy takes, by reference to boundary help flags. */
 	for (i = 0; i < n; i++) {
 		if (!(defs[i].cmds & OPTS_IN(cmd)))
 			continue;
@@ -696,7 +896,7 @@ void cli_usage(FILE *f, enum opts_cmd cmd)
 			usage_flag(f, &defs[i]);
 	}
 	if (!shared)
-		return;
+		goto examples;
 	/* Those it leaves out, or, when it takes fewer than it leaves (k8s-node), those it takes. */
 	for (i = 0, left = 0; i < n; i++)
 		if ((defs[i].cmds & OPTS_IN(OPTS_CMD_RUN)) && !(defs[i].cmds & OPTS_IN(cmd)))
@@ -704,7 +904,9 @@ void cli_usage(FILE *f, enum opts_cmd cmd)
 	if (left > shared) {
 		words[k++] = "these";
 		words[k++] = "of";
-		words[k++] = "boundary --help:";
+		words[k++] = "the";
+		words[k++] = "jail's";
+		words[k++] = "(boundary help flags):";
 		for (i = 0, last = SIZE_MAX; i < n; i++) {
 			if (defs[i].id != OPTS_HELP && (defs[i].cmds & PROXY_CMDS) == PROXY_CMDS &&
 			    (defs[i].cmds & OPTS_IN(cmd))) {
@@ -715,12 +917,12 @@ void cli_usage(FILE *f, enum opts_cmd cmd)
 		}
 		names[last][strlen(names[last]) - 1] = '.';
 		usage_also(f, words, k);
-		return;
+		goto examples;
 	}
 	words[k++] = "the";
+	words[k++] = "jail's";
 	words[k++] = "flags";
-	words[k++] = "of";
-	words[k++] = "boundary --help";
+	words[k++] = "(boundary help flags)";
 	words[k++] = "but";
 	for (i = 0, last = SIZE_MAX; i < n; i++) {
 		if ((defs[i].cmds & OPTS_IN(OPTS_CMD_RUN)) && !(defs[i].cmds & OPTS_IN(cmd))) {
@@ -730,8 +932,10 @@ void cli_usage(FILE *f, enum opts_cmd cmd)
 		}
 	}
 	if (last == SIZE_MAX)
-		words[--k - 1] = "boundary --help.";
+		words[--k - 1] = "(boundary help flags).";
 	else
 		names[last][strlen(names[last]) - 1] = '.';
 	usage_also(f, words, k);
+examples:
+	usage_examples(f, cmds[cmd].examples);
 }

@@ -27,15 +27,18 @@ enum cli_args {
 	CLI_ARGS_NO_COMMAND,  /* nothing, since it runs none: "serve runs no command" */
 	CLI_ARGS_FILES,	      /* one or more files, "-" for standard input, among the flags */
 	CLI_ARGS_LISTS,	      /* one or more lists of words, "-" for standard input: as FILES */
+	CLI_ARGS_TOPIC,	      /* help's: nothing, a subcommand's name, or "flags" */
+	CLI_ARGS_SHELL,	      /* completion's: bash, zsh or fish */
 };
 
 /* One subcommand, as the command table describes it. */
 struct cli_cmd {
 	enum opts_cmd id;
 	const char *name;	 /* as typed after boundary's flags; "log summary" is two words */
-	const char *usage;	 /* after "boundary ", in --help's usage lines and its own */
-	const char *note;	 /* said after the usage in boundary --help, or NULL */
+	const char *usage;	 /* after "boundary ", in its own --help */
+	const char *brief;	 /* its line in boundary --help's Commands; NULL: not listed */
 	const char *about;	 /* what it does, for its own --help */
+	const char *examples;	 /* one or two command lines, '\n' between them */
 	enum cli_args args;	 /* what may follow its flags */
 	bool reads_config;	 /* reads the environment and the config file */
 	enum opts_action action; /* what main() does for it */
@@ -69,8 +72,21 @@ const char *cli_suggest_cmd(const char *word);
 
 /*
  * Writes cmd's --help, at most 80 columns: for OPTS_CMD_RUN boundary's own, one screen with
- * every subcommand's usage line; for a subcommand, its usage, what it does and its flags.
+ * a line for every listed subcommand; for a subcommand, its usage, what it does, its flags and
+ * its examples.
  */
 void cli_usage(FILE *f, enum opts_cmd cmd);
+
+/* boundary help flags: every flag of the jail with its help line, in the table's order. */
+void cli_usage_flags(FILE *f);
+
+/* The shells cli_completion() writes a script for. */
+#define CLI_SHELLS "bash, zsh or fish"
+
+/*
+ * Writes shell's ("bash", "zsh" or "fish") completion script for boundary, made from the
+ * command and option tables. Returns 0, or -EINVAL for another shell.
+ */
+int cli_completion(FILE *f, const char *shell);
 
 #endif /* BOUNDARY_USER_CLI_H */

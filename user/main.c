@@ -5,6 +5,7 @@
  * config template; decide --test URLs against the rules; summarise audit logs (log summary);
  * print harden-runner's allowed-endpoints as rules (rules from-endpoints);
  * jail a cgroup that already exists until stopped (attach: jail_attach); serve the proxy alone;
+ * print a shell's completion script (completion);
  * or hand the command to the jail (jail_run) and exit with its status. It owns the exit status
  * convention (the command's own, 128+N for signal N, 125 for boundary's own failures, 126/127
  * for a command that cannot be run or found) and the log file under --log-dir. It never runs
@@ -412,8 +413,17 @@ static int show_version(const struct opts *o)
 
 static int show_help(const struct opts *o)
 {
-	cli_usage(stdout, o->cmd);
+	if (o->help_flags)
+		cli_usage_flags(stdout);
+	else
+		cli_usage(stdout, o->cmd);
 	return 0;
+}
+
+/* boundary completion SHELL: the script, made from the tables this binary parses with. */
+static int completion(const struct opts *o)
+{
+	return cli_completion(stdout, o->shell) == 0 ? 0 : LOG_EXIT_FAILURE;
 }
 
 static int generate_config(const struct opts *o)
@@ -528,6 +538,7 @@ static int (*const actions[])(const struct opts *o) = {
     [OPTS_RULES_FROM_ENDPOINTS] = rules_from_endpoints,
     [OPTS_NODE] = node,
     [OPTS_DOCTOR] = doctor_run,
+    [OPTS_COMPLETION] = completion,
 };
 
 int main(int argc, char *argv[])

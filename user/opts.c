@@ -59,11 +59,11 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			"error, warn, info or debug (default warn)", true, F(log_level),
 			PROXY_CMDS | NODE},
     [OPTS_LOG_DIR] = {OPTS_LOG_DIR, "log-dir", 0, "BOUNDARY_LOG_DIR", "log_dir", OPTS_T_STRING, "",
-		      "DIR", "write the log to a new file in DIR, not stderr", true, F(log_dir),
+		      "DIR", "write the log to a new file in DIR, not stderr", false, F(log_dir),
 		      PROXY_CMDS},
     [OPTS_PROXY_PORT] = {OPTS_PROXY_PORT, "proxy-port", 0, "PROXY_PORT", "proxy_port", OPTS_T_PORT,
-			 "8080", "PORT", "the proxy's port in the jail (default: a free one)", true,
-			 F(proxy_port), PROXY_CMDS},
+			 "8080", "PORT", "the proxy's port in the jail (default: a free one)",
+			 false, F(proxy_port), PROXY_CMDS},
     [OPTS_USER] = {OPTS_USER, "user", 0, "BOUNDARY_USER", "user", OPTS_T_USER, "", "USER[:GROUP]",
 		   "run the command as USER (default: sudo's caller)", true, F(user), PROXY_CMDS},
     [OPTS_USE_REAL_DNS] = {OPTS_USE_REAL_DNS, "use-real-dns", 0, "BOUNDARY_USE_REAL_DNS",
@@ -74,8 +74,8 @@ static const struct opts_def defs[OPTS__COUNT] = {
 		   "say if the rules allow URL; run nothing (repeatable)", false, 0,
 		   OPTS_IN(OPTS_CMD_RUN)},
     [OPTS_TEST_IP] = {OPTS_TEST_IP, "ip", 0, NULL, NULL, OPTS_T_STRING, "", "ADDR",
-		      "--test: as if the connection went to ADDR (for ip= rules)", false,
-		      F(test_ip), OPTS_IN(OPTS_CMD_RUN)},
+		      "--test: as if it connected to ADDR (for ip= rules)", false, F(test_ip),
+		      OPTS_IN(OPTS_CMD_RUN)},
     [OPTS_VERSION] = {OPTS_VERSION, "version", 0, NULL, NULL, OPTS_T_ACTION, NULL, NULL,
 		      "print the version and exit", false, 0, PROXY_CMDS},
     [OPTS_HELP] = {OPTS_HELP, "help", 'h', NULL, NULL, OPTS_T_ACTION, NULL, NULL,
@@ -84,11 +84,11 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			OPTS_T_JAIL, "nsjail", "TYPE",
 			"nsjail (BPF, default), landlock or weak (see man page)", false,
 			F(jail_type), PROXY_CMDS},
-    [OPTS_NO_USER_NAMESPACE] =
-	{OPTS_NO_USER_NAMESPACE, "no-user-namespace", 0, "BOUNDARY_NO_USER_NAMESPACE",
-	 "no_user_namespace", OPTS_T_BOOL, "false", NULL,
-	 "run a root command as nobody with no capabilities, not in a userns", false,
-	 F(no_user_namespace), PROXY_CMDS},
+    [OPTS_NO_USER_NAMESPACE] = {OPTS_NO_USER_NAMESPACE, "no-user-namespace", 0,
+				"BOUNDARY_NO_USER_NAMESPACE", "no_user_namespace", OPTS_T_BOOL,
+				"false", NULL,
+				"a root command as nobody, with no caps and no userns", false,
+				F(no_user_namespace), PROXY_CMDS},
     [OPTS_DISABLE_AUDIT_LOGS] = {OPTS_DISABLE_AUDIT_LOGS, "disable-audit-logs", 0,
 				 "DISABLE_AUDIT_LOGS", "disable_audit_logs", OPTS_T_BOOL, "false",
 				 NULL, "send no audit records to the Coder agent's socket", false,
@@ -107,13 +107,13 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_SESSION_CORRELATION] = {OPTS_SESSION_CORRELATION, "enable-session-correlation", 0,
 				  "BOUNDARY_SESSION_CORRELATION_ENABLED",
 				  "session_correlation_enabled", OPTS_T_BOOL, "false", NULL,
-				  "send the session id and sequence number to inject targets",
-				  false, F(session_correlation), PROXY_CMDS},
+				  "send the session id and sequence to inject targets", false,
+				  F(session_correlation), PROXY_CMDS},
     [OPTS_INJECT_TARGET] = {OPTS_INJECT_TARGET, "session-id-inject-target", 0,
 			    "BOUNDARY_SESSION_ID_INJECT_TARGET", "session_id_inject_targets",
 			    OPTS_T_RULES, NULL, "RULE",
-			    "--enable-session-correlation: a target, domain=HOST [path=/P]", false,
-			    F(inject), PROXY_CMDS},
+			    "where to send the session id: domain=HOST [path=/P]", false, F(inject),
+			    PROXY_CMDS},
     [OPTS_UPSTREAM_CA] = {OPTS_UPSTREAM_CA, "upstream-ca", 0, "BOUNDARY_UPSTREAM_CA", "upstream_ca",
 			  OPTS_T_STRING, "", "FILE",
 			  "also trust the CAs in FILE for upstream servers", false, F(upstream_ca),
@@ -257,6 +257,11 @@ static const struct opts_def defs[OPTS__COUNT] = {
     [OPTS_TEST_EXE] = {OPTS_TEST_EXE, "exe", 0, NULL, NULL, OPTS_T_STRING, NULL, "PATH",
 		       "--test: the requests come from program PATH (exe= rules)", false,
 		       F(test_exe), OPTS_IN(OPTS_CMD_RUN)},
+    [OPTS_NO_COMPAT_WARNINGS] = {OPTS_NO_COMPAT_WARNINGS, "no-compat-warnings", 0,
+				 "BOUNDARY_NO_COMPAT_WARNINGS", "no_compat_warnings", OPTS_T_BOOL,
+				 "false", NULL,
+				 "no warning for rules coder/boundary reads otherwise", false,
+				 F(no_compat_warnings), PROXY_CMDS | NODE},
 };
 
 const struct opts_def *opts_defs(size_t *n)
@@ -1110,13 +1115,30 @@ static int sudo_user(struct opts *o, char *err, size_t errlen)
 	return 0;
 }
 
-static int compile(struct rules *r, const struct opts_strv *sv, bool deny, char *err, size_t errlen)
+/*
+ * One warning line for a rule coder/boundary reads otherwise, once each time the rules are
+ * compiled (at start and at each reload), unless --no-compat-warnings. where names the file and
+ * line of a --save-rules rule, or is NULL.
+ */
+static void compat_warn(const struct opts *o, const char *spec, bool deny, const char *where)
+{
+	char why[512], q[QLEN];
+
+	if (!o || o->no_compat_warnings || rules_compat(spec, why, sizeof(why)) != 1)
+		return;
+	log_warn("%s%s%srule %s: %s", where ? where : "", where ? ": " : "", deny ? "deny " : "",
+		 opts_quote(spec, q, sizeof(q)), why);
+}
+
+static int compile(const struct opts *o, struct rules *r, const struct opts_strv *sv, bool deny,
+		   char *err, size_t errlen)
 {
 	char why[256] = "", q[QLEN];
 	size_t i, col = 0;
 	int ret;
 
 	for (i = 0; i < sv->n; i++) {
+		compat_warn(o, sv->v[i], deny, NULL);
 		ret = deny ? rules_add_deny(r, sv->v[i], &col, why, sizeof(why))
 			   : rules_add(r, sv->v[i], &col, why, sizeof(why));
 		if (ret < 0) {
@@ -1133,9 +1155,10 @@ static int compile(struct rules *r, const struct opts_strv *sv, bool deny, char 
  * The --save-rules file's rules, added to r: one a line, blank lines and "#" comments skipped.
  * A missing file is an empty one (--interactive creates it). Returns 0, or -EINVAL with err set.
  */
-static int load_saved_rules(const char *path, struct rules *r, char *err, size_t errlen)
+static int load_saved_rules(const struct opts *o, const char *path, struct rules *r, char *err,
+			    size_t errlen)
 {
-	char line[RULES_MAX_SPEC + 2], why[256] = "", q[QLEN];
+	char line[RULES_MAX_SPEC + 2], why[256] = "", q[QLEN], where[4200];
 	size_t n, col = 0;
 	unsigned lineno = 0;
 	char *p;
@@ -1158,6 +1181,8 @@ static int load_saved_rules(const char *path, struct rules *r, char *err, size_t
 			;
 		if (!*p || *p == '#')
 			continue;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		compat_warn(o, p, false, where);
 		ret = rules_add(r, p, &col, why, sizeof(why));
 		if (ret < 0) {
 			snprintf(err, errlen, "%s:%u:%zu: rule %s: %s (fix or delete that line)",
@@ -1244,9 +1269,9 @@ static int finish_inject(struct opts *o, char *err, size_t errlen)
 	o->inject_rules = rules_new();
 	if (!o->inject_rules)
 		return oom(err, errlen);
-	ret = compile(o->inject_rules, &o->inject.file, false, err, errlen);
+	ret = compile(NULL, o->inject_rules, &o->inject.file, false, err, errlen);
 	if (!ret)
-		ret = compile(o->inject_rules, &o->inject.cli, false, err, errlen);
+		ret = compile(NULL, o->inject_rules, &o->inject.cli, false, err, errlen);
 	if (ret || rules_count(o->inject_rules) > 0)
 		return ret;
 	if (!url || !url[0]) {
@@ -1426,16 +1451,16 @@ int opts_rules_compile(const struct opts *o, const struct opts_strv *file,
 {
 	int ret;
 
-	ret = compile(r, file, false, err, errlen);
+	ret = compile(o, r, file, false, err, errlen);
 	if (!ret)
-		ret = compile(r, &o->allow.cli, false, err, errlen);
+		ret = compile(o, r, &o->allow.cli, false, err, errlen);
 	/* The --save-rules file too: on a reload it may have grown ("always" answers). */
 	if (!ret && o->save_rules && o->save_rules[0])
-		ret = load_saved_rules(o->save_rules, r, err, errlen);
+		ret = load_saved_rules(o, o->save_rules, r, err, errlen);
 	if (!ret)
-		ret = compile(r, deny_file, true, err, errlen);
+		ret = compile(o, r, deny_file, true, err, errlen);
 	if (!ret)
-		ret = compile(r, &o->deny.cli, true, err, errlen);
+		ret = compile(o, r, &o->deny.cli, true, err, errlen);
 	if (!ret)
 		ret = bind_exes(r, err, errlen);
 	return ret;

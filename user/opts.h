@@ -90,6 +90,7 @@ enum opts_id {
 	OPTS_SCAN_INTERVAL,
 	OPTS_FORMAT,   /* log summary's */
 	OPTS_TEST_EXE, /* --test's --exe */
+	OPTS_NO_COMPAT_WARNINGS,
 	OPTS__COUNT,
 };
 
@@ -104,6 +105,8 @@ enum opts_cmd {
 	OPTS_CMD_RULES_FROM_ENDPOINTS,
 	OPTS_CMD_NODE,
 	OPTS_CMD_DOCTOR,
+	OPTS_CMD_HELP,	     /* help [COMMAND|flags] */
+	OPTS_CMD_COMPLETION, /* completion bash|zsh|fish: not listed in boundary --help */
 	OPTS__CMD_COUNT,
 };
 
@@ -151,8 +154,9 @@ enum opts_action {
 	OPTS_SERVE,	      /* serve [flags]: the proxy alone, for explicit clients */
 	/* rules from-endpoints LIST...: harden-runner's allowed-endpoints as rules */
 	OPTS_RULES_FROM_ENDPOINTS,
-	OPTS_NODE,   /* node: jail the annotated pods of a Kubernetes node */
-	OPTS_DOCTOR, /* doctor [--format table|json]: what works on this machine, and why not */
+	OPTS_NODE,	 /* node: jail the annotated pods of a Kubernetes node */
+	OPTS_DOCTOR,	 /* doctor [--format table|json]: what works on this machine, and why not */
+	OPTS_COMPLETION, /* completion SHELL: print the shell's completion script */
 };
 
 /* log summary --format: for a person, for a program, for a CI job's summary page. */
@@ -227,6 +231,8 @@ struct opts_test {
 struct opts {
 	enum opts_action action;
 	enum opts_cmd cmd; /* the subcommand named, also for its --help */
+	bool help_flags;   /* boundary help flags: every flag of the jail, with its help */
+	const char *shell; /* completion's SHELL, argv's */
 
 	struct opts_list allow;	 /* rule specs, as written */
 	struct opts_list deny;	 /* deny rule specs, as written */
@@ -323,6 +329,8 @@ struct opts {
 	enum opts_src src[OPTS__COUNT];
 	/* --exe: --test answers as if this file (stat()ed) made the requests; NULL: none */
 	char *test_exe;
+	/* say nothing of rules coder/boundary reads otherwise (rules_compat()) */
+	bool no_compat_warnings;
 };
 
 /* The option table: *n entries, indexed by enum opts_id. */

@@ -74,5 +74,7 @@ contains "no list says how to give one" "$err" \
 run_b rules from-endpoint x:1
 contains "a misspelt rules subcommand gets a suggestion" "$err" "did you mean from-endpoints?"
 run_b --help
-contains "--help names rules from-endpoints" "$out" "boundary rules from-endpoints LIST..."
+contains "--help names rules from-endpoints" "$out" "  rules from-endpoints  "
+run_b help rules from-endpoints
+contains "help rules from-endpoints gives its usage" "$out" "boundary rules from-endpoints LIST..."
 done_testing

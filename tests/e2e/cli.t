@@ -29,9 +29,9 @@ expect_rc "--version stops before anything else" 0
 run_b --help
 expect_rc "--help exits 0" 0
 lines=$(printf '%s\n' "$out" | wc -l)
-# 34: the flags not described get one "Also:" list (a flag that only qualifies another, or does
-# nothing, is left to the man page), so new flags do not push the examples off the screen.
-check "--help fits one screen ($lines lines)" [ "$lines" -le 35 ]
+# One line per subcommand, the main flags, and a count of the rest (boundary help flags lists
+# them): a new flag adds no line, a new subcommand one. 30 lines today.
+check "--help fits one screen ($lines lines)" [ "$lines" -le 34 ]
 widest=$(printf '%s\n' "$out" | awk '{ if (length($0) > w) w = length($0) } END { print w + 0 }')
 check "--help fits 80 columns ($widest)" [ "$widest" -le 80 ]
 contains "--help shows the claude example" "$out" \
@@ -45,22 +45,41 @@ run_b -h
 expect_rc "-h exits 0" 0
 
 # --- subcommands: each answers --help from the command table ------------------------------------
-# The list is the usage lines of boundary --help, so a new subcommand is tested by being listed.
+# The list is boundary --help's Commands block, so a new subcommand is tested by being listed.
 
-mapfile -t subs < <("$BOUNDARY" --help | sed -n 's/^ *\(Usage:\)\{0,1\} *boundary \([a-z][a-z0-9-]*\( summary\)\{0,1\}\).*/\2/p')
-check "boundary --help lists the subcommands (${subs[*]})" [ "${#subs[@]}" -ge 5 ]
-for sub in "${subs[@]}"; do
+mapfile -t subs < <("$BOUNDARY" --help | awk '/^Commands/ { f = 1; next } /^$/ { f = 0 }
+	f { n = substr($0, 3, 21); sub(/ +$/, "", n); print n }')
+check "boundary --help lists the subcommands (${subs[*]})" [ "${#subs[@]}" -ge 8 ]
+for sub in "${subs[@]}" completion; do
 	# shellcheck disable=SC2086 # "log summary" is two words
 	run_b $sub --help
 	expect_rc "$sub --help exits 0" 0
 	contains "$sub --help shows its usage" "$out" "Usage: boundary $sub"
 	contains "$sub --help lists its flags" "$out" "-h, --help"
+	contains "$sub --help shows an example" "$out" "Examples:
+  "
 	widest=$(printf '%s\n' "$out" | awk '{ if (length($0) > w) w = length($0) } END { print w + 0 }')
 	check "$sub --help fits 80 columns ($widest)" [ "$widest" -le 80 ]
+	lines=$(printf '%s\n' "$out" | wc -l)
+	check "$sub --help fits one screen ($lines lines)" [ "$lines" -le 24 ]
+	help_out=$out
 	# shellcheck disable=SC2086
 	run_b $sub -h
 	expect_rc "$sub -h exits 0" 0
+	# shellcheck disable=SC2086
+	run_b help $sub
+	expect_rc "help $sub exits 0" 0
+	check "help $sub says what $sub --help says" [ "$out" = "$help_out" ]
 done
+run_b help
+expect_rc "help alone exits 0" 0
+check "help alone is --help" [ "$out" = "$("$BOUNDARY" --help)" ]
+run_b help flags
+expect_rc "help flags exits 0" 0
+contains "help flags lists the flags --help only counts" "$out" "--upstream-proxy URL"
+contains "help flags lists every jail flag" "$out" "--protect-startup-files"
+run_b help log
+contains "help log is log summary's" "$out" "Usage: boundary log summary"
 run_b attach --help
 contains "attach --help names its own flags" "$out" "--cgroup PATH"
 run_b log --help
@@ -111,6 +130,36 @@ rc=$?
 err=$(cat "$TMPDIR_T/stderr")
 expect_rc "no command with stdin not a tty exits 125" 125
 contains "no command specified" "$err" "no command specified"
+
+# --- rules coder/boundary reads otherwise: they load, with one warning line each ----------------
+
+run_b --allow "domain=a.com path=/" --allow "domain=b.com path=/x," --allow "domain=c.com" \
+	--test https://a.com/
+expect_rc "a rule coder/boundary reads otherwise still loads" 0
+contains "path=/ is warned about, with what to write" "$err" \
+	'boundary: warn: rule "domain=a.com path=/": path=/ means the root page only here; coder/boundary read it as every path: write path=* for that'
+contains "a trailing comma is warned about" "$err" \
+	'boundary: warn: rule "domain=b.com path=/x,": an empty path in path='"'"'s list'
+check "one line a rule that differs, none for one that does not" \
+	[ "$(grep -c 'warn: rule' <<<"$err")" = 2 ]
+run_b --allow "domain=b.com path=/x," --test https://b.com/y
+expect_rc "the trailing comma does not allow every path" 1
+run_b --allow "domain=a.com domain=b.com" --test https://a.com.b.com/
+expect_rc "domain= twice loads as coder/boundary reads it" 0
+contains "domain= twice says what it is read as" "$err" "one name, a.com.b.com"
+run_b --deny "path=/" --allow "domain=*" --test https://a.com/x
+contains "a deny rule is warned about too" "$err" 'warn: deny rule "path=/": path=/ means'
+run_b --no-compat-warnings --allow "path=/" --test https://a.com/
+lacks "--no-compat-warnings silences them" "$err" "coder/boundary"
+BOUNDARY_NO_COMPAT_WARNINGS=true run_b --allow "path=/" --test https://a.com/
+lacks "BOUNDARY_NO_COMPAT_WARNINGS silences them" "$err" "coder/boundary"
+printf 'no_compat_warnings: true\nallowlist:\n  - "path=/"\n' >"$TMPDIR_T/quiet.yaml"
+run_b --config "$TMPDIR_T/quiet.yaml" --test https://a.com/
+expect_rc "the config file's rule loads" 0
+lacks "no_compat_warnings: true in the config file silences them" "$err" "coder/boundary"
+printf 'allowlist:\n  - "path=/"\n' >"$TMPDIR_T/loud.yaml"
+run_b --config "$TMPDIR_T/loud.yaml" --test https://a.com/
+contains "a config file's rule is warned about" "$err" 'warn: rule "path=/": path=/ means'
 
 # --- never unjailed ------------------------------------------------------------------------------
 # A command runs in the jail or not at all. Without root (or before the jail is built) boundary

@@ -78,7 +78,10 @@ contains "... libssl too" "$deps" "libssl3"
 files=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/boundary ./usr/share/man/man1/boundary.1.gz \
 	./lib/systemd/system/boundary@.service ./usr/share/doc/boundary/copyright \
-	./usr/share/doc/boundary/README.md.gz; do
+	./usr/share/doc/boundary/README.md.gz \
+	./usr/share/bash-completion/completions/boundary \
+	./usr/share/zsh/vendor-completions/_boundary \
+	./usr/share/fish/vendor_completions.d/boundary.fish; do
 	contains "it holds $f" "$files" "$f"
 done
 

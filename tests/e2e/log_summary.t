@@ -200,7 +200,9 @@ contains "an unknown format names the two" "$err" \
 	'boundary: log summary: --format "yaml": use table, json or markdown'
 
 run_b --help
-contains "--help names log summary" "$out" "boundary log summary [--format table|json|markdown] FILE..."
+contains "--help names log summary" "$out" "  log summary  "
+run_b help log summary
+contains "help log summary gives its usage" "$out" "boundary log summary [--format table|json|markdown] FILE..."
 
 # --- a real audit log --------------------------------------------------------------------------
 

@@ -80,11 +80,15 @@ check "the first requests were allowed (got: $(echo $got))" only 200 "$got"
 
 # 1. The file replaced by a rename: up.test no longer allowed.
 sse_before=$(grep -c '^data: ' "$R/sse.out" 2>/dev/null)
-allow_cfg "domain=nothing.test"
+# Its path=/ is read otherwise by coder/boundary: the reload says so, once.
+allow_cfg "domain=nothing.test path=/"
 check "a renamed-over config file reloads the rules" wait_reloads 1
 n1=$(nreq)
 logged "the reload is logged with its counts" "$(cat "$TMPDIR_T/rl.log")" \
 	"rules reloaded: 1 rules from $CFG, 1 from the command line \(the file changed\)"
+compat_line='warn: rule "domain=nothing.test path=/": path=/ means the root page only here'
+check "the reload warns once of a rule coder/boundary reads otherwise" \
+	[ "$(grep -cF "$compat_line" "$TMPDIR_T/rl.log")" = 1 ]
 check "the slow stream was in flight at the reload ($sse_before of $SSE_N events)" \
 	[ "${sse_before:-0}" -lt "$SSE_N" ]
 check "requests go on after the reload" wait_reqs $((n1 + 6))
@@ -95,6 +99,8 @@ check "every request begun after the reload was refused (got: $(echo $got))" onl
 # 2. SIGHUP with the file as it is: reloaded again, and the command never sees the signal.
 kill -HUP "$BND_PID"
 check "SIGHUP reloads the rules" wait_reloads 2
+check "each reload warns again, once" \
+	[ "$(grep -cF "$compat_line" "$TMPDIR_T/rl.log")" = 2 ]
 logged "the SIGHUP reload is logged" "$(cat "$TMPDIR_T/rl.log")" \
 	"rules reloaded: 1 rules from .*\(SIGHUP\)"
 n2=$(nreq)

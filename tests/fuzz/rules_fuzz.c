@@ -65,7 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
 	struct sockaddr_in s4 = {.sin_family = AF_INET};
 	size_t deny_at;
-	char err[256], *sp;
+	char err[256], note[512], *sp;
+	int compat;
 
 	buf = malloc(size + 1);
 	if (!buf)
@@ -84,11 +85,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *spec = line[i][0] == '!' ? line[i] + 1 : line[i];
 
 		before = rules_count(r);
+		/* rules_compat() parses as rules_add() does: an error there is one here. */
+		compat = rules_compat(spec, note, sizeof(note));
+		if ((compat == 1) != (note[0] != '\0') || (compat == 1 && strchr(note, '\n')))
+			abort();
 		if ((spec == line[i] ? rules_add(r, spec, &col, err, sizeof(err))
 				     : rules_add_deny(r, spec, &col, err, sizeof(err))) < 0) {
 			if (rules_count(r) != before || col == 0 || col > strlen(spec) + 1 ||
-			    err[0] == '\0')
+			    err[0] == '\0' || compat >= 0)
 				abort();
+		} else if (compat < 0) {
+			abort();
 		} else if (strcmp(rules_raw(r, before), spec) != 0 ||
 			   rules_is_deny(r, before) != (spec != line[i])) {
 			abort();

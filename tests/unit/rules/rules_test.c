@@ -75,6 +75,69 @@ static struct rules_decision decide(const struct rules *r, const char *method, c
 	return d;
 }
 
+/* compat_is SPEC WANT: rules_compat() finds a difference whose message contains want (NULL: none). */
+static void compat_is(const char *spec, const char *want)
+{
+	char msg[512];
+	int ret = rules_compat(spec, msg, sizeof(msg));
+
+	if (!want) {
+		if (ret != 0)
+			fail_msg("\"%s\": got %d (%s), want no difference", spec, ret, msg);
+		return;
+	}
+	if (ret != 1 || !strstr(msg, want))
+		fail_msg("\"%s\": got %d (%s), want 1 (%s)", spec, ret, msg, want);
+	assert_null(strchr(msg, '\n'));
+}
+
+/*
+ * A rule coder/boundary reads otherwise still loads, with one line naming the difference; what
+ * it loads as is never looser than coder/boundary's reading, or than the error it was.
+ */
+static void test_compat(void **state)
+{
+	static const char *const trailing[] = {"domain=a.com path=/a,", NULL};
+	static const char *const middle[] = {"path=,/a,,/b", NULL};
+	static const char *const twice[] = {"domain=a.com domain=b.com", NULL};
+	struct rules *r;
+
+	(void)state;
+	compat_is("path=/", "path=/ means the root page only here");
+	compat_is("path=/,/index.html", "write path=* for that");
+	compat_is("domain=a.com path=/a,", "an empty path in path='s list");
+	compat_is("path=,/a", "an empty path in path='s list");
+	compat_is("domain=a.com domain=b.com", "one name, a.com.b.com");
+	compat_is("domain=*.a.com domain=b.com", "one name, *.a.com.b.com");
+	compat_is("domain=GitHub.com", "in any case here");
+	compat_is("domain=github.com.", "a trailing dot in domain=");
+	compat_is("path=/a%20b", "a %XX escape in path=");
+	/* The first difference only: one line a rule. */
+	compat_is("path=/ domain=A.com", "path=/ means");
+	compat_is("domain=github.com path=/api/* method=GET,HEAD port=443", NULL);
+	compat_is("domain=*", NULL);
+	compat_is("path=*", NULL);
+	assert_true(rules_compat("domain=a.com:1", (char[64]){0}, 64) < 0);
+
+	/* path=/a, is path=/a: not every path, as coder/boundary reads it. */
+	r = set_of(trailing);
+	assert_true(decide(r, "GET", "https://a.com/a").allow);
+	assert_false(decide(r, "GET", "https://a.com/b").allow);
+	assert_false(decide(r, "GET", "https://a.com/").allow);
+	rules_free(r);
+	r = set_of(middle);
+	assert_true(decide(r, "GET", "https://x.com/a").allow);
+	assert_true(decide(r, "GET", "https://x.com/b").allow);
+	assert_false(decide(r, "GET", "https://x.com/c").allow);
+	rules_free(r);
+	/* domain= twice is the glued name, as coder/boundary reads it: neither of the two. */
+	r = set_of(twice);
+	assert_true(decide(r, "GET", "https://a.com.b.com/").allow);
+	assert_false(decide(r, "GET", "https://a.com/").allow);
+	assert_false(decide(r, "GET", "https://b.com/").allow);
+	rules_free(r);
+}
+
 static void test_empty_set_denies(void **state)
 {
 	struct rules *r = rules_new();
@@ -107,7 +170,10 @@ static void test_error_messages(void **state)
 	    {"domain", -RULES_E_KEY, 1,
 	     "expected key=value (keys: method, domain, path, port, ip, max_body, exe)"},
 	    {"method=GET,", -RULES_E_VALUE, 12, "empty method in the list"},
-	    {"domain=a.com domain=b.com", -RULES_E_DUPLICATE, 14, NULL},
+	    {"domain=* domain=a.com", -RULES_E_DUPLICATE, 10, NULL},
+	    {"domain=a.com domain=[::1]", -RULES_E_DUPLICATE, 14, NULL},
+	    {"path=,", -RULES_E_VALUE, 6, NULL},
+	    {"path=/a path=,,", -RULES_E_VALUE, 14, NULL},
 	    {"path=/a%2", -RULES_E_PATH, 8, "'%' must start a %XX escape"},
 	    {"path=/a b", -RULES_E_KEY, 9,
 	     "expected key=value (keys: method, domain, path, port, ip, max_body, exe)"},
@@ -781,6 +847,7 @@ int main(void)
 	    cmocka_unit_test(test_exe),
 	    cmocka_unit_test(test_match_does_not_allocate),
 	    cmocka_unit_test(test_max_body),
+	    cmocka_unit_test(test_compat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -139,7 +139,8 @@ static void test_help_per_cmd(void **state)
 	u = usage_of(OPTS_CMD_ATTACH);
 	assert_non_null(strstr(u, "--cgroup PATH"));
 	assert_non_null(strstr(u, "--kill-existing-sockets"));
-	assert_non_null(strstr(u, "but --test, --ip, --listen, --hide,"));
+	assert_non_null(strstr(u, "(boundary help flags) but --test, --ip, --listen,"));
+	assert_non_null(strstr(u, "\nExamples:\n  sudo boundary attach "));
 	free(u);
 	u = usage_of(OPTS_CMD_LOG_SUMMARY);
 	assert_non_null(strstr(u, "--format table|json|markdown"));
@@ -260,6 +261,79 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* boundary help [COMMAND|flags]: the same help as COMMAND --help, or every flag. */
+static void test_help_topic(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("help", NULL), 0);
+	assert_int_equal(o.action, OPTS_HELP_SHOW);
+	assert_int_equal(o.cmd, OPTS_CMD_RUN);
+	assert_false(o.help_flags);
+	assert_int_equal(parse("help", "attach", NULL), 0);
+	assert_int_equal(o.action, OPTS_HELP_SHOW);
+	assert_int_equal(o.cmd, OPTS_CMD_ATTACH);
+	assert_int_equal(parse("help", "log", NULL), 0);
+	assert_int_equal(o.cmd, OPTS_CMD_LOG_SUMMARY);
+	assert_int_equal(parse("help", "rules", "from-endpoints", NULL), 0);
+	assert_int_equal(o.cmd, OPTS_CMD_RULES_FROM_ENDPOINTS);
+	assert_int_equal(parse("help", "flags", NULL), 0);
+	assert_true(o.help_flags);
+	assert_int_equal(parse("help", "--help", NULL), 0);
+	assert_int_equal(o.cmd, OPTS_CMD_HELP);
+	assert_int_equal(parse("help", "atach", NULL), -EINVAL);
+	assert_string_equal(err, "help: no command \"atach\" (did you mean attach?)");
+	assert_int_equal(parse("help", "flag", NULL), -EINVAL);
+	assert_string_equal(err, "help: no command \"flag\" (did you mean flags?)");
+	assert_int_equal(parse("help", "log", "sumary", NULL), -EINVAL);
+	assert_non_null(strstr(err, "did you mean summary?"));
+	assert_int_equal(parse("help", "cleanup", "x", NULL), -EINVAL);
+	assert_false(cli_reads_config(&o));
+	/* A subcommand written as a flag. */
+	assert_int_equal(parse("--attach", NULL), -EINVAL);
+	assert_string_equal(
+	    err, "unknown flag --attach (did you mean the subcommand: boundary attach?)");
+	assert_int_equal(parse("--frobnicate", NULL), -EINVAL);
+	assert_string_equal(err, "unknown flag --frobnicate (see boundary --help)");
+}
+
+/* boundary completion SHELL: a script made from the tables, for the three shells only. */
+static void test_completion(void **state)
+{
+	static const char *const shells[] = {"bash", "zsh", "fish"};
+	char *buf;
+	size_t i, len;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(parse("completion", "bash", NULL), 0);
+	assert_int_equal(o.action, OPTS_COMPLETION);
+	assert_string_equal(o.shell, "bash");
+	assert_false(cli_reads_config(&o));
+	assert_int_equal(parse("completion", NULL), -EINVAL);
+	assert_int_equal(parse("completion", "tcsh", NULL), -EINVAL);
+	assert_int_equal(parse("completion", "bash", "zsh", NULL), -EINVAL);
+	for (i = 0; i < 3; i++) {
+		buf = NULL;
+		f = open_memstream(&buf, &len);
+		assert_non_null(f);
+		assert_int_equal(cli_completion(f, shells[i]), 0);
+		assert_int_equal(fclose(f), 0);
+		/* Every subcommand's first word, a flag of each kind, the values of --log-level. */
+		assert_non_null(strstr(buf, "attach"));
+		assert_non_null(strstr(buf, "k8s-node"));
+		assert_non_null(strstr(buf, "from-endpoints"));
+		assert_non_null(strstr(buf, "allow"));
+		assert_non_null(strstr(buf, "kill-existing-sockets"));
+		assert_non_null(strstr(buf, "error warn info debug"));
+		assert_non_null(strstr(buf, "nsjail landlock weak"));
+		free(buf);
+	}
+	f = fopen("/dev/null", "w");
+	assert_non_null(f);
+	assert_int_equal(cli_completion(f, "tcsh"), -EINVAL);
+	fclose(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +344,8 @@ int main(void)
 	    cmocka_unit_test(test_attach),
 	    cmocka_unit_test(test_no_arguments),
 	    cmocka_unit_test(test_rules_from_endpoints),
+	    cmocka_unit_test(test_help_topic),
+	    cmocka_unit_test(test_completion),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);
