@@ -214,6 +214,23 @@ int xport_ssl_set_fd(SSL *ssl, int fd)
 	return 1;
 }
 
+int xport_ssl_direct(SSL *ssl, int fd)
+{
+	BIO *b = SSL_get_wbio(ssl), *sock;
+	struct gather *g =
+	    b && gather_method && BIO_method_type(b) == gather_type ? BIO_get_data(b) : NULL;
+
+	if (!g)
+		return 0;
+	if (g->len > 0)
+		return -EBUSY;
+	sock = BIO_new_socket(fd, BIO_NOCLOSE);
+	if (!sock)
+		return -ENOMEM;
+	SSL_set0_wbio(ssl, sock); /* frees the gathering BIO */
+	return 0;
+}
+
 static ssize_t ssl_result(struct xport *x, int ret)
 {
 	switch (SSL_get_error(x->ssl, ret)) {

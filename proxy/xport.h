@@ -60,6 +60,13 @@ static inline void xport_readable(struct xport *x)
  */
 int xport_ssl_set_fd(SSL *ssl, int fd);
 
+/*
+ * Makes ssl (set up by xport_ssl_set_fd()) write straight to fd again, one send(2) a record:
+ * for an SSL that another SSL is stacked on, whose writes no xport_write() of its own would
+ * send. Nothing it gathered may be left (-EBUSY). Returns 0 or -errno.
+ */
+int xport_ssl_direct(SSL *ssl, int fd);
+
 /* The peer address of x's socket, asked of the kernel once. Returns 0, or -errno. */
 int xport_peer(struct xport *x, struct sockaddr_storage *ss);
 
