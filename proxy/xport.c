@@ -367,6 +367,14 @@ int xport_handshake(struct xport *x)
 	return r == -EAGAIN ? -EAGAIN : -EPROTO;
 }
 
+void xport_tls_shutdown(struct xport *x)
+{
+	if (!x->ssl)
+		return;
+	SSL_shutdown(x->ssl);
+	(void)push(x); /* or with the next read's */
+}
+
 void xport_close(struct xport *x)
 {
 	if (x->pipe) {

@@ -82,6 +82,9 @@ ssize_t xport_write(struct xport *x, const char *p, size_t n);
  */
 int xport_handshake(struct xport *x);
 
+/* Sends TLS's close_notify (the sending half ends), at once or with the next read's. */
+void xport_tls_shutdown(struct xport *x);
+
 /* Closes the fd and frees the SSL (after a close_notify attempt). Accepts a closed xport. */
 void xport_close(struct xport *x);
 
