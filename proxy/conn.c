@@ -198,14 +198,24 @@ ssize_t conn_fill(struct xport *x, struct buf *b)
 {
 	size_t room;
 	char *p = buf_reserve(b, &room);
-	ssize_t r;
+	ssize_t r, got = 0;
 
 	if (!p)
 		return -ENOBUFS;
-	r = xport_read(x, p, room);
-	if (r > 0)
+	/*
+	 * TLS gives one record a read: the records OpenSSL already holds (it reads ahead) are
+	 * taken too while there is room, so what goes on is written in one go, not a record a
+	 * write(2).
+	 */
+	for (;;) {
+		r = xport_read(x, p, room);
+		if (r <= 0)
+			return got > 0 ? got : r;
 		buf_commit(b, (size_t)r);
-	return r;
+		got += r;
+		if (!x->ssl || !SSL_has_pending(x->ssl) || !(p = buf_reserve(b, &room)))
+			return got;
+	}
 }
 
 /* Writes what it can of b to x. Returns > 0, -EAGAIN, or -errno. */

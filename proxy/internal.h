@@ -149,6 +149,13 @@ struct proxy {
 	 * INT32_MAX.
 	 */
 	atomic_uint seq;
+	/*
+	 * The longest a worker waits for an event: its timers' tick (LOOP_TICK_MS). Every
+	 * connection with work to do has an event, a kick or a deadline; the tick only runs the
+	 * timers. Tests make it long (BOUNDARY_TEST_LOOP_WAIT_MS) so that a connection left
+	 * waiting for a wake-up that never comes shows as a hang rather than a 100 ms stall.
+	 */
+	int loop_wait_ms;
 };
 
 #endif /* BOUNDARY_PROXY_INTERNAL_H */

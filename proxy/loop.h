@@ -14,6 +14,7 @@
 #define LOOP_WATCH_NONE	     0xffffffffu /* the fd is not registered with epoll yet */
 #define LOOP_ACCEPT_PAUSE_MS 100	 /* out of file descriptors: accept() rests this long */
 #define LOOP_EMFILE_LOG_MS   10000	 /* ... and says so at most this often */
+#define LOOP_TICK_MS	     100	 /* a worker's timers run at least this often */
 
 /*
  * Registers fd with the epoll set ep for the events want, with ptr as its data: added while

@@ -288,7 +288,7 @@ static void *worker_main(void *arg)
 
 	while (!w->stop) {
 		/* Connections still kicked from the last turn: look for events, but do not wait. */
-		n = epoll_wait(w->ep, evs, 64, w->kicked ? 0 : 100);
+		n = epoll_wait(w->ep, evs, 64, w->kicked ? 0 : w->p->loop_wait_ms);
 		if (n == -1 && errno != EINTR) {
 			log_error_errno("epoll_wait");
 			break;
@@ -307,7 +307,7 @@ static void *worker_main(void *arg)
 		worker_reap(w);
 		if (loop_pause_over(&w->pause, util_now_ms()))
 			worker_listen(w, true);
-		if (util_now_ms() - last_sweep >= 100) {
+		if (util_now_ms() - last_sweep >= LOOP_TICK_MS) {
 			worker_sweep(w);
 			upstream_pool_sweep(w, false);
 			worker_reap(w);
@@ -325,6 +325,26 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * BOUNDARY_TEST_LOOP_WAIT_MS (tests only, undocumented for users): how long a worker may wait
+ * for an event, instead of LOOP_TICK_MS. Progress must never depend on the tick; a suite sets
+ * it to many seconds so that a missed wake-up hangs a request instead of slowing it.
+ */
+static int loop_wait_ms(void)
+{
+	const char *v = getenv("BOUNDARY_TEST_LOOP_WAIT_MS");
+	unsigned long ms;
+	char *end;
+
+	if (!v || !*v)
+		return LOOP_TICK_MS;
+	errno = 0;
+	ms = strtoul(v, &end, 10);
+	if (errno || *end || ms < 1 || ms > 600000)
+		return LOOP_TICK_MS;
+	return (int)ms;
+}
+
 struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen)
 {
 	struct proxy *p = calloc(1, sizeof(*p));
@@ -335,6 +355,7 @@ struct proxy *proxy_new(const struct proxy_config *cfg, char *err, size_t errlen
 		return NULL;
 	}
 	p->cfg = *cfg;
+	p->loop_wait_ms = loop_wait_ms();
 	if (!p->cfg.header_timeout_ms)
 		p->cfg.header_timeout_ms = 30000;
 	if (!p->cfg.idle_timeout_ms)

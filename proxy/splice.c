@@ -118,7 +118,7 @@ bool splice_step(struct conn *c)
 	if (c->to_up == CONN_HALF_EOF && c->cin.len == 0 && c->uout.len == 0) {
 		/* Through an https:// upstream proxy, TLS's close_notify ends the sending half. */
 		if (c->ux.ssl)
-			SSL_shutdown(c->ux.ssl);
+			xport_tls_shutdown(&c->ux);
 		else
 			shutdown(c->ux.fd, SHUT_WR);
 		c->to_up = CONN_HALF_SHUT;

@@ -49,6 +49,134 @@ static void fallback_init(void)
 	fallback_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, free_fallback);
 }
 
+/*
+ * Upstream sessions to resume: the latest session each origin gave, by what it was verified
+ * for (name and port), in TLS_SESS_SLOTS slots taken in turn. One cache per client context, so
+ * a session is only ever resumed under the trust it was verified with, shared by the workers
+ * (its lock is taken only when an upstream connection starts and when a session comes) and
+ * freed with the context. The key travels with the SSL as ex_data, a copy.
+ */
+#define TLS_SESS_SLOTS 64
+#define TLS_SESS_KEY   300
+struct sess_cache {
+	pthread_mutex_t lock;
+	unsigned next;
+	struct {
+		char key[TLS_SESS_KEY];
+		SSL_SESSION *sess;
+	} slot[TLS_SESS_SLOTS];
+};
+static pthread_once_t sess_once = PTHREAD_ONCE_INIT;
+static int sess_idx = -1, cache_idx = -1;
+
+static void free_cache(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	struct sess_cache *sc = ptr;
+	int i;
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (!sc)
+		return;
+	for (i = 0; i < TLS_SESS_SLOTS; i++)
+		SSL_SESSION_free(sc->slot[i].sess);
+	pthread_mutex_destroy(&sc->lock);
+	free(sc);
+}
+
+static void sess_init(void)
+{
+	sess_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, free_fallback);
+	cache_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_cache);
+}
+
+static struct sess_cache *cache_of(SSL *ssl)
+{
+	return cache_idx >= 0 ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), cache_idx) : NULL;
+}
+
+/* The slot of key in sc, or -1. Under sc->lock. */
+static int sess_find(const struct sess_cache *sc, const char *key)
+{
+	int i;
+
+	for (i = 0; i < TLS_SESS_SLOTS; i++)
+		if (sc->slot[i].sess && strcmp(sc->slot[i].key, key) == 0)
+			return i;
+	return -1;
+}
+
+/* OpenSSL's new-session callback: 1 keeps the reference it hands over. */
+static int on_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	const char *key = sess_idx >= 0 ? SSL_get_ex_data(ssl, sess_idx) : NULL;
+	struct sess_cache *sc = cache_of(ssl);
+	SSL_SESSION *old;
+	int i;
+
+	if (!key || !sc || !SSL_SESSION_is_resumable(sess) || strlen(key) >= TLS_SESS_KEY)
+		return 0;
+	pthread_mutex_lock(&sc->lock);
+	i = sess_find(sc, key);
+	if (i < 0) {
+		i = (int)(sc->next++ % TLS_SESS_SLOTS);
+		snprintf(sc->slot[i].key, sizeof(sc->slot[i].key), "%s", key);
+	}
+	old = sc->slot[i].sess;
+	sc->slot[i].sess = sess;
+	pthread_mutex_unlock(&sc->lock);
+	SSL_SESSION_free(old);
+	return 1;
+}
+
+int tls_client_resume(SSL *ssl, const char *key)
+{
+	struct sess_cache *sc;
+	SSL_SESSION *sess = NULL;
+	char *copy;
+	int i, ret = 0;
+
+	if (!ssl || !key || !*key || sess_idx < 0 || !(sc = cache_of(ssl)) ||
+	    SSL_get_ex_data(ssl, sess_idx))
+		return -EINVAL;
+	copy = strdup(key);
+	if (!copy || SSL_set_ex_data(ssl, sess_idx, copy) != 1) {
+		free(copy);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&sc->lock);
+	i = sess_find(sc, key);
+	if (i >= 0 && SSL_SESSION_up_ref(sc->slot[i].sess) == 1)
+		sess = sc->slot[i].sess;
+	pthread_mutex_unlock(&sc->lock);
+	if (sess && SSL_set_session(ssl, sess) != 1)
+		ret = -EINVAL;
+	SSL_SESSION_free(sess); /* SSL_set_session() took its own reference */
+	return ret;
+}
+
+void tls_client_forget(SSL *ssl)
+{
+	const char *key = ssl && sess_idx >= 0 ? SSL_get_ex_data(ssl, sess_idx) : NULL;
+	struct sess_cache *sc = ssl ? cache_of(ssl) : NULL;
+	SSL_SESSION *old = NULL;
+	int i;
+
+	if (!key || !sc)
+		return;
+	pthread_mutex_lock(&sc->lock);
+	i = sess_find(sc, key);
+	if (i >= 0) {
+		old = sc->slot[i].sess;
+		sc->slot[i].sess = NULL;
+	}
+	pthread_mutex_unlock(&sc->lock);
+	SSL_SESSION_free(old);
+}
+
 void tls_server_set_fallback_name(SSL *ssl, const char *name)
 {
 	char *copy = NULL, *old;
@@ -223,6 +351,7 @@ static int load_system_trust(SSL_CTX *ctx)
 
 SSL_CTX *tls_client_ctx_new(const char *extra_ca_file, char *err, size_t errlen)
 {
+	struct sess_cache *sc;
 	SSL_CTX *ctx;
 	char reason[256];
 
@@ -244,6 +373,27 @@ SSL_CTX *tls_client_ctx_new(const char *extra_ca_file, char *err, size_t errlen)
 	 * connection. Given back with the others when a connection idles (conn.c's trim).
 	 */
 	SSL_CTX_set_default_read_buffer_len(ctx, TLS_READ_BUF);
+	/*
+	 * Sessions resumed (tls_client_resume()): a new upstream connection to an origin seen
+	 * before skips the certificate chain's verification and the server's signature, half of a
+	 * full handshake's cost on both ends. Kept here, by name and port, not in OpenSSL's
+	 * cache, which would offer a session by the server's address alone.
+	 */
+	pthread_once(&sess_once, sess_init);
+	sc = calloc(1, sizeof(*sc));
+	if (!sc || cache_idx < 0 || pthread_mutex_init(&sc->lock, NULL) != 0) {
+		free(sc);
+		snprintf(err, errlen, "cannot set up the TLS client context: out of memory");
+		goto fail;
+	}
+	if (SSL_CTX_set_ex_data(ctx, cache_idx, sc) != 1) {
+		free_cache(NULL, sc, NULL, 0, 0, NULL);
+		snprintf(err, errlen, "cannot set up the TLS client context: out of memory");
+		goto fail;
+	}
+	SSL_CTX_set_session_cache_mode(ctx,
+				       SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, on_new_session);
 	if (extra_ca_file && SSL_CTX_load_verify_file(ctx, extra_ca_file) != 1) {
 		snprintf(err, errlen, "--upstream-ca %s: cannot load certificates: %s",
 			 extra_ca_file, ca_ossl_reason(reason, sizeof(reason)));

@@ -86,6 +86,18 @@ void tls_ctxs_fini(struct tls_ctxs *t);
 int tls_client_prepare(SSL *ssl, const char *host);
 
 /*
+ * Upstream session resumption, in a cache of the context's (shared by the threads, freed with
+ * it): ssl (from tls_client_ctx_new(), before its handshake) offers the latest session the
+ * origin named key gave, if any, and the sessions ssl is given are kept under key for the next
+ * connections. key names what the session was verified for: the host as tls_client_prepare()
+ * got it and the port. Returns 0, or -errno (ssl then connects without resuming). Once per ssl.
+ */
+int tls_client_resume(SSL *ssl, const char *key);
+
+/* Drops the session kept for ssl's key: its handshake failed, the next one starts anew. */
+void tls_client_forget(SSL *ssl);
+
+/*
  * Writes to buf a short sentence saying why the TLS operation on ssl that returned ret failed,
  * for 502 bodies and logs: "certificate verify failed: <reason>" for certificate errors, else
  * the first reason in OpenSSL's error queue, else what SSL_get_error() says (e.g. the peer

@@ -607,6 +607,8 @@ int upchain_tls_stack(struct conn *c, SSL *ssl)
 	 * SSL_free() of the origin's (xport_close()) frees both. Would-block passes through as
 	 * the BIO's retry flags, so the origin's SSL says WANT_READ or WANT_WRITE as on a socket.
 	 */
+	if (xport_ssl_direct(c->ux.ssl, c->ux.fd) < 0)
+		return -ENOMEM;
 	b = BIO_new(BIO_f_ssl());
 	if (!b)
 		return -ENOMEM;

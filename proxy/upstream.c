@@ -765,8 +765,15 @@ bool upstream_step_connect(struct conn *c)
 	return c->via != CONN_VIA_DIRECT ? upchain_connected(c) : upstream_connected(c);
 }
 
+/* What an upstream TLS session is kept under: the name it was verified for, and the port. */
+static void resume_key(const struct conn *c, char *key, size_t len)
+{
+	snprintf(key, len, "%s:%u", c->uhost, (unsigned)c->uport);
+}
+
 bool upstream_connected(struct conn *c)
 {
+	char key[sizeof(c->up_key)];
 	SSL_CTX *ctx;
 	SSL *ssl;
 
@@ -805,6 +812,9 @@ bool upstream_connected(struct conn *c)
 		upstream_failed(c, 502, "cannot set up TLS to the upstream");
 		return false;
 	}
+	/* Not resuming is no failure: the handshake is a full one. */
+	resume_key(c, key, sizeof(key));
+	(void)tls_client_resume(c->ux.ssl, key);
 	SSL_set_connect_state(c->ux.ssl);
 	conn_set_state(c, CONN_UP_TLS);
 	return true;
@@ -819,6 +829,7 @@ bool upstream_step_up_tls(struct conn *c)
 	if (r == -EAGAIN)
 		return false;
 	if (r < 0) {
+		tls_client_forget(c->ux.ssl);
 		tls_error_string(c->ux.ssl, r, why, sizeof(why));
 		snprintf(msg, sizeof(msg), "TLS with %s failed: %s", c->uhost, why);
 		upstream_failed(c, 502, msg);

@@ -33,6 +33,13 @@ struct xport {
 	 */
 	bool drained;
 	bool peer_known; /* peer holds the socket's peer address (asked once: it never changes) */
+	/*
+	 * TLS records are gathered (xport_ssl_set_fd()'s write side) and go out in one send(2):
+	 * the plaintext of records made but not all sent yet. xport_write() reports it written
+	 * only once all of it has reached the socket, so the caller keeps it at the front of its
+	 * buffer meanwhile, as OpenSSL asks of a write that would block.
+	 */
+	size_t w_made;
 	struct sockaddr_storage peer;
 };
 
@@ -46,10 +53,19 @@ static inline void xport_readable(struct xport *x)
 
 /*
  * SSL_set_fd() for an xport's TLS: also notes, for xport_read(), when a read of the socket came
- * back short (so x->drained is set without an extra read that would say EAGAIN). Returns 1 on
- * success, 0 on failure, as SSL_set_fd().
+ * back short (so x->drained is set without an extra read that would say EAGAIN), and gathers
+ * the records OpenSSL writes in a buffer of the SSL's, which xport.c sends with one send(2)
+ * for several of them (a 1 MiB body: 16 rather than 64). Returns 1 on success, 0 on failure,
+ * as SSL_set_fd().
  */
 int xport_ssl_set_fd(SSL *ssl, int fd);
+
+/*
+ * Makes ssl (set up by xport_ssl_set_fd()) write straight to fd again, one send(2) a record:
+ * for an SSL that another SSL is stacked on, whose writes no xport_write() of its own would
+ * send. Nothing it gathered may be left (-EBUSY). Returns 0 or -errno.
+ */
+int xport_ssl_direct(SSL *ssl, int fd);
 
 /* The peer address of x's socket, asked of the kernel once. Returns 0, or -errno. */
 int xport_peer(struct xport *x, struct sockaddr_storage *ss);
@@ -65,6 +81,9 @@ ssize_t xport_write(struct xport *x, const char *p, size_t n);
  * -EAGAIN while it needs the loop, -EPROTO on failure (the SSL's error queue says why).
  */
 int xport_handshake(struct xport *x);
+
+/* Sends TLS's close_notify (the sending half ends), at once or with the next read's. */
+void xport_tls_shutdown(struct xport *x);
 
 /* Closes the fd and frees the SSL (after a close_notify attempt). Accepts a closed xport. */
 void xport_close(struct xport *x);

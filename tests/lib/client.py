@@ -27,6 +27,11 @@
 #                                             the body
 #   client.py sse URL                         prints "event T DATA" per event, T seconds since
 #                                             the request was sent
+#   client.py burst URL CONNS N               CONNS keep-alive connections at once, N requests
+#                                             each, read to their end (small, 1 MiB, a few
+#                                             records, chunked, an upload, in turn), each within
+#                                             $BURST_TIMEOUT s (10): prints "ok TOTAL" and
+#                                             "slowest MS", or the first error
 #   client.py hello PORT SNI                  a TLS handshake with $CLIENT_ADDR:PORT for SNI, then
 #                                             silence: prints "handshake: done", waits 0.5 s
 #   client.py ws URL                          WebSocket echo: prints "text ok", "binary ok",
@@ -206,6 +211,50 @@ def cmd_httpclient(args):
     print("connects %d" % connects)
 
 
+def cmd_burst(args):
+    import http.client
+    import threading
+    u = urlsplit(args[0])
+    conns, n = int(args[1]), int(args[2])
+    timeout = float(os.environ.get("BURST_TIMEOUT", "10"))
+    body = b"".join(pattern(100000))
+    reqs = [("GET", "/echo/burst", None), ("GET", "/bytes/1048576", None),
+            ("GET", "/bytes/70000", None), ("GET", "/chunked?n=40", None),
+            ("POST", "/upload", body)]
+    done, slowest, errors = [0], [0.0], []
+    lock = threading.Lock()
+
+    def one(k):
+        try:
+            c = http.client.HTTPSConnection(u.hostname, u.port, timeout=timeout,
+                                            context=ssl.create_default_context())
+            for i in range(n):
+                method, path, data = reqs[(i + k) % len(reqs)]
+                t = time.monotonic()
+                c.request(method, path, body=data)
+                r = c.getresponse()
+                r.read()
+                t = time.monotonic() - t
+                if r.status != 200:
+                    raise OSError("%s %s: status %d" % (method, path, r.status))
+                with lock:
+                    done[0] += 1
+                    slowest[0] = max(slowest[0], t)
+        except Exception as e:  # noqa: BLE001: said, and the run fails
+            with lock:
+                errors.append("%s: %s" % (type(e).__name__, e))
+    ts = [threading.Thread(target=one, args=(k,)) for k in range(conns)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errors:
+        print("error %s (%d done)" % (errors[0], done[0]))
+        sys.exit(1)
+    print("ok %d" % done[0])
+    print("slowest %d" % (slowest[0] * 1000))
+
+
 def cmd_upload(args):
     url, n = args[0], int(args[1])
     chunked = len(args) > 2 and args[2] == "chunked"
@@ -341,7 +390,7 @@ def cmd_hello(args):
 def main():
     cmds = {"raw": cmd_raw, "seq": cmd_seq, "urllib": cmd_urllib, "httpclient": cmd_httpclient,
             "requests": cmd_requests, "upload": cmd_upload, "expect": cmd_expect, "sse": cmd_sse, "ws": cmd_ws,
-            "hello": cmd_hello}
+            "hello": cmd_hello, "burst": cmd_burst}
     try:
         cmds[sys.argv[1]](sys.argv[2:])
     except Exception as e:  # a test must see what broke, not a traceback on stderr only

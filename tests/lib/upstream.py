@@ -13,7 +13,8 @@
 #   upstream.py sha N         prints the sha256 of the N-byte test pattern
 #
 # Endpoints (any listener; the JSON answers say which listener, by ID, and which SNI it saw):
-#   /echo...            JSON: method, path, query, headers, body length and sha256, sni, server
+#   /echo...            JSON: method, path, query, headers, body length and sha256, sni, server,
+#                       whether the TLS session was resumed; ?close=1: then the connection ends
 #   /api/v2/aibridge/...  the same JSON: Coder's AI gateway's paths (tests/e2e/session.t)
 #   /bytes/N            N bytes of the test pattern, Content-Length, streamed
 #   /chunked?n=K        K chunks "chunk I\n", Transfer-Encoding: chunked
@@ -203,7 +204,12 @@ class Conn:
                 head += d[:65536 - len(head)]
         info = {"method": method, "target": target, "path": path, "query": u.query,
                 "headers": hlist, "body_len": n, "body_sha256": h.hexdigest(),
-                "sni": self.sni, "server": self.lid, "listener": self.name}
+                "sni": self.sni, "server": self.lid, "listener": self.name,
+                "resumed": bool(getattr(self.sock, "session_reused", False))}
+        if path.startswith("/echo") and q.get("close"):
+            # this answer ends the connection: the proxy cannot keep it for the next request
+            self.respond(200, json.dumps(info) + "\n", "application/json", ["Connection: close"])
+            return "close"
         if path.startswith("/echo"):
             # what came, as it came: the first 64 KiB of the body too, here and in echo.log
             info["body"] = head.decode("latin-1")
