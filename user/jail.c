@@ -1222,8 +1222,8 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	struct epoll_event ev, evs[16];
 	struct signalfd_siginfo ssi;
 	int ep, n, i, fd, status = LOG_EXIT_FAILURE, tick = -1, dir = -1;
-	int lfds[] = {sigfd, pidfd, -1, -1, -1, -1};
-	struct reload rl;
+	int lfds[] = {sigfd, pidfd, -1, -1, -1, -1, -1};
+	struct reload rl, jsr;
 	char err[256], drain[4096];
 	bool done = false, broken = false;
 
@@ -1234,10 +1234,14 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	}
 	reload_init(&rl, o);
 	lfds[2] = rl.ino;
+	/* --js-file: watched as the config file is; its new version is compile-checked first. */
+	reload_init_path(&jsr, j->policy && o->js_file[0] ? o->js_file : "", true);
+	lfds[6] = jsr.ino;
 	if (self_check_watch(j, &tick, &dir) < 0) {
 		if (tick >= 0)
 			close(tick);
 		reload_fini(&rl);
+		reload_fini(&jsr);
 		close(ep);
 		return LOG_EXIT_FAILURE;
 	}
@@ -1322,6 +1326,9 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 			} else if (fd == rl.ino) {
 				if (reload_changed(&rl))
 					reload_rules(&rl, o, j->proxy, dns, "the file changed");
+			} else if (fd == jsr.ino) {
+				if (reload_changed(&jsr))
+					reload_js(&jsr, j->policy);
 			} else if (fd == pidfd) {
 				if (setup_child_status(pidfd, &status) < 0)
 					continue;
@@ -1347,6 +1354,8 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 				/* kill -HUP boundary: reload the rules; the command never sees it. */
 				if (ssi.ssi_signo == SIGHUP) {
 					reload_rules(&rl, o, j->proxy, dns, "SIGHUP");
+					if (jsr.path[0])
+						reload_js(&jsr, j->policy);
 					continue;
 				}
 				log_debug("forwarding signal %u to the jail", ssi.ssi_signo);
@@ -1359,6 +1368,7 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	j->parent = NULL;
 	dns_server_free(dns);
 	reload_fini(&rl);
+	reload_fini(&jsr);
 	if (tick >= 0)
 		close(tick);
 	j->tick = -1;

@@ -1364,7 +1364,7 @@ static int finish_engines(struct opts *o, char *err, size_t errlen)
 	size_t n = 0;
 
 	if (o->rules_program[0])
-		names[n++] = "--rules-program (--proc)";
+		names[n++] = "--rules-program";
 	if (o->js[0])
 		names[n++] = "--js";
 	if (o->js_file[0])
