@@ -379,6 +379,7 @@ static void program_child(struct policy *p, int in, int out, int errp, int code)
 	static char self[] = "boundary", eval[] = JSEVAL_ARGV1;
 	char *js_argv[] = {self, eval, p->mem_arg, NULL};
 	struct rlimit rl;
+	int exe;
 	static char sh[] = "/bin/sh", dash_c[] = "-c";
 	char *sh_argv[] = {sh, dash_c, p->program, NULL};
 	char *argv[] = {p->program, NULL};
@@ -407,7 +408,11 @@ static void program_child(struct policy *p, int in, int out, int errp, int code)
 		 * The evaluator: boundary's own program afresh (nothing of this process's memory),
 		 * the code on fd 3, no way to gain privileges, memory capped for the kernel too.
 		 */
-		if (dup2(code, 3) == -1 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		exe = p->root->self_exe;
+		if (exe == 3)
+			exe = fcntl(3, F_DUPFD_CLOEXEC, 4);
+		if (exe == -1 || (code == 3 ? fcntl(3, F_SETFD, 0) : dup2(code, 3)) == -1 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 			goto fail;
 		rl.rlim_cur = rl.rlim_max = (rlim_t)p->cfg.js_memory * 2 + (512u << 20);
 		if (setrlimit(RLIMIT_AS, &rl) == -1)
@@ -415,7 +420,7 @@ static void program_child(struct policy *p, int in, int out, int errp, int code)
 		rl.rlim_cur = rl.rlim_max = 0;
 		setrlimit(RLIMIT_CORE, &rl);
 		syscall(SYS_close_range, 4U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
-		syscall(SYS_execveat, p->root->self_exe, "", js_argv, environ, AT_EMPTY_PATH);
+		syscall(SYS_execveat, exe, "", js_argv, environ, AT_EMPTY_PATH);
 		goto fail;
 	}
 	syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
@@ -1403,7 +1408,8 @@ struct policy *policy_new(const struct policy_config *cfg, char *err, size_t err
 			0)
 			goto fail;
 		fd = code_memfd(cfg->js_code);
-		p->self_exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		p->self_exe = open(cfg->evaluator ? cfg->evaluator : "/proc/self/exe",
+				   O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || p->self_exe == -1) {
 			snprintf(err, errlen, "cannot set up the --js evaluator: %s",
 				 strerror(fd < 0 ? -fd : errno));

@@ -46,6 +46,8 @@ struct policy_config {
 	const char *js_code;
 	const char *js_name;
 	size_t js_memory;
+	/* POLICY_JS: boundary's executable, run as the evaluator; NULL: this process's own */
+	const char *evaluator;
 	/* POLICY_JS, POLICY_SH: evaluators (scripts) at work at once, one per proxy worker; 0: 1 */
 	unsigned lanes;
 };
