@@ -498,8 +498,8 @@ void conn_decided(struct conn *c, struct decide_job *job)
 		return;
 	c->verdict = q->allow ? VERDICT_ALLOW : VERDICT_DENY;
 	/* A rules program, --js or --sh: all "program" in the audit record; the text names it. */
-	c->verdict_by = q->by && !strstr(q->by, "terminal") ? CONN_DECIDED_BY_PROGRAM
-							    : CONN_DECIDED_BY_PERSON;
+	c->verdict_by =
+	    q->by && !strstr(q->by, "terminal") ? CONN_DECIDED_BY_PROGRAM : CONN_DECIDED_BY_PERSON;
 	c->verdict_max_body = q->allow ? q->max_tx_bytes : 0;
 	if (q->allow)
 		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s",

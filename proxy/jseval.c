@@ -420,8 +420,9 @@ char *jseval_read_file(const char *path, char *err, size_t errlen)
 	code = read_fd(fd, JSEVAL_CODE_MAX);
 	close(fd);
 	if (!code) {
-		snprintf(err, errlen, "--js-file %s: cannot read it (is it a file of at most %u bytes?)",
-			 path, JSEVAL_CODE_MAX);
+		snprintf(err, errlen,
+			 "--js-file %s: cannot read it (is it a file of at most %u bytes?)", path,
+			 JSEVAL_CODE_MAX);
 		return NULL;
 	}
 	return code;

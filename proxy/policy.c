@@ -48,8 +48,8 @@
 #define SH_TIMEOUT_MS	   30000
 /* Overruns of the --js budgets before the policy is reported at warn level (once). */
 #define JS_OVERRUNS_WARN 3
-#define REPLY_MAX	   8192
-#define REQUEST_MAX	   4096
+#define REPLY_MAX	 8192
+#define REQUEST_MAX	 4096
 
 struct policy {
 	struct policy_config cfg;
@@ -738,10 +738,10 @@ static void js_decide(struct policy *p, struct policy_job *j)
 				return;
 			}
 			snprintf(why, sizeof(why), "%s",
-				 n == 0		? "it answered an empty line"
-				 : n == -EPIPE	? "it exited"
-				 : n == -E2BIG	? "its answer is too long"
-						: strerror((int)-n));
+				 n == 0	       ? "it answered an empty line"
+				 : n == -EPIPE ? "it exited"
+				 : n == -E2BIG ? "its answer is too long"
+					       : strerror((int)-n));
 		}
 		log_warn("the --js evaluator on %s %s: %s; starting it again", j->method, j->url,
 			 why);
@@ -820,8 +820,7 @@ static void sh_child(const struct policy *p, int in, int out, char **env)
 }
 
 /* Reads the script's stdout to its end, up to the deadline. Returns 0, -ETIMEDOUT, -ECANCELED. */
-static int sh_read(struct policy *p, int fd, uint64_t deadline, char *out, size_t cap,
-		   size_t *len)
+static int sh_read(struct policy *p, int fd, uint64_t deadline, char *out, size_t cap, size_t *len)
 {
 	struct pollfd pf[2];
 	char sink[512];
@@ -884,11 +883,11 @@ static void sh_decide(struct policy *p, struct policy_job *j)
 	pid_t pid = -1;
 
 	if (!env) {
-		answer(j, false, "--sh script", "the request is too large to hand to the --sh script");
+		answer(j, false, "--sh script",
+		       "the request is too large to hand to the --sh script");
 		return;
 	}
-	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(op, O_CLOEXEC) == -1 ||
-	    (pid = fork()) == -1) {
+	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(op, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
 		log_warn_errno("cannot run the --sh script \"%s\"", p->program);
 		answer(j, false, "--sh script", "the --sh script could not be started");
 		goto out;
@@ -935,8 +934,8 @@ static void sh_decide(struct policy *p, struct policy_job *j)
 			answer(j, false, "--sh script", "the --sh script refused it (exit %d)",
 			       WEXITSTATUS(status));
 		else
-			answer(j, false, "--sh script",
-			       "the --sh script was killed by signal %d", WTERMSIG(status));
+			answer(j, false, "--sh script", "the --sh script was killed by signal %d",
+			       WTERMSIG(status));
 	}
 out:
 	if (in[0] >= 0)
@@ -1306,7 +1305,8 @@ static int code_memfd(const char *code)
 		off += (size_t)w;
 	}
 	/* Shared by every evaluator's fd 3: each reads it with pread() from the start. */
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) == -1) {
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) ==
+	    -1) {
 		ret = -errno;
 		close(fd);
 		return ret;
@@ -1332,10 +1332,11 @@ static int policy_start(struct policy *p, char *err, size_t errlen)
 {
 	int ret;
 
-	p->program = p->cfg.mode != POLICY_JS && p->cfg.program ? strdup(p->cfg.program)
-				    : strdup("boundary " JSEVAL_ARGV1 " (the --js evaluator)");
-	p->save_rules = p->cfg.save_rules && p->cfg.save_rules[0] ? strdup(p->cfg.save_rules)
-								  : NULL;
+	p->program = p->cfg.mode != POLICY_JS && p->cfg.program
+			 ? strdup(p->cfg.program)
+			 : strdup("boundary " JSEVAL_ARGV1 " (the --js evaluator)");
+	p->save_rules =
+	    p->cfg.save_rules && p->cfg.save_rules[0] ? strdup(p->cfg.save_rules) : NULL;
 	p->always = rules_new();
 	p->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	snprintf(p->mem_arg, sizeof(p->mem_arg), "%zu", p->cfg.js_memory);
@@ -1403,13 +1404,12 @@ struct policy *policy_new(const struct policy_config *cfg, char *err, size_t err
 	}
 	/* --js and --sh: lanes, each a service of its own; this one holds them. */
 	if (cfg->mode == POLICY_JS) {
-		if (!cfg->js_code ||
-		    jseval_check(cfg->js_name ? cfg->js_name : "--js", cfg->js_code, err, errlen) <
-			0)
+		if (!cfg->js_code || jseval_check(cfg->js_name ? cfg->js_name : "--js",
+						  cfg->js_code, err, errlen) < 0)
 			goto fail;
 		fd = code_memfd(cfg->js_code);
-		p->self_exe = open(cfg->evaluator ? cfg->evaluator : "/proc/self/exe",
-				   O_RDONLY | O_CLOEXEC);
+		p->self_exe =
+		    open(cfg->evaluator ? cfg->evaluator : "/proc/self/exe", O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || p->self_exe == -1) {
 			snprintf(err, errlen, "cannot set up the --js evaluator: %s",
 				 strerror(fd < 0 ? -fd : errno));

@@ -889,8 +889,8 @@ struct policy *jail_policy_new(const struct opts *o, char *err, size_t errlen)
 	long n;
 
 	memset(&yc, 0, sizeof(yc));
-	yc.mode = o->interactive ? POLICY_PERSON
-		  : o->sh[0]	 ? POLICY_SH
+	yc.mode = o->interactive	      ? POLICY_PERSON
+		  : o->sh[0]		      ? POLICY_SH
 		  : o->js[0] || o->js_file[0] ? POLICY_JS
 					      : POLICY_PROGRAM;
 	yc.program = o->sh[0] ? o->sh : o->rules_program;
@@ -947,7 +947,9 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 			return -EINVAL;
 		if (o->js[0] || o->js_file[0] || o->sh[0])
 			log_info("%s: requests the rules refuse are decided by it",
-				 o->sh[0] ? "--sh" : o->js[0] ? "--js" : o->js_file);
+				 o->sh[0]   ? "--sh"
+				 : o->js[0] ? "--js"
+					    : o->js_file);
 		else if (o->interactive)
 			log_info("--interactive: requests the rules refuse are asked about on this "
 				 "terminal%s%s",

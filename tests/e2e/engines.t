@@ -20,8 +20,8 @@ R=$(shared_dir r)
 
 # --- --js through --test: the conformance table ------------------------------------------------
 
-# expression | --test argument | the line boundary prints
-while IFS='|' read -r js url line; do
+# expression ~ --test argument ~ the line boundary prints
+while IFS='~' read -r js url line; do
 	[ -z "$js" ] && continue
 	run_b --js "$js" --test "$url"
 	if [ "$out" = "$line" ]; then ok "--js $js: $url -> $line"; else
@@ -29,29 +29,29 @@ while IFS='|' read -r js url line; do
 		diag "got: $out" "want: $line" "stderr: $err"
 	fi
 done <<'TABLE'
-r.host === 'github.com'|https://github.com/x|ALLOW GET https://github.com/x (--js rule)
-r.host === 'github.com'|https://api.github.com/x|DENY GET https://api.github.com/x (--js rule)
-r.host.endsWith('.github.com') || r.host === 'github.com'|https://api.github.com/|ALLOW GET https://api.github.com/ (--js rule)
-r.host.endsWith('.github.com') || r.host === 'github.com'|https://evilgithub.com/|DENY GET https://evilgithub.com/ (--js rule)
-r.method === 'GET' && r.host === 'api.github.com'|POST https://api.github.com/repos|DENY POST https://api.github.com/repos (--js rule)
-r.method === 'GET' && r.host === 'api.github.com'|https://api.github.com/repos|ALLOW GET https://api.github.com/repos (--js rule)
-r.path.startsWith('/api/')|http://x.test/api/v1?q=1|ALLOW GET http://x.test/api/v1?q=1 (--js rule)
-r.path.startsWith('/api/')|http://x.test/web|DENY GET http://x.test/web (--js rule)
-r.scheme === 'https'|http://x.test/|DENY GET http://x.test/ (--js rule)
-r.scheme === 'https'|https://x.test/|ALLOW GET https://x.test/ (--js rule)
-['a.test', 'b.test'].includes(r.host)|https://b.test/|ALLOW GET https://b.test/ (--js rule)
-/^api\./.test(r.host) && r.url.includes('/v2/')|https://api.x.test/v2/y|ALLOW GET https://api.x.test/v2/y (--js rule)
-r.port === 8443 && r.requester_ip !== undefined|https://x.test:8443/|ALLOW GET https://x.test:8443/ (--js rule)
-({allow: false, deny_message: 'Blocked: ' + r.host})|https://x.test/|DENY GET https://x.test/ (--js rule: Blocked: x.test)
-({deny_message: 'no message, no allow'})|https://x.test/|DENY GET https://x.test/ (--js rule: no message, no allow)
-({allow: true, deny_message: 'ignored'})|https://x.test/|ALLOW GET https://x.test/ (--js rule)
-({})|https://x.test/|ALLOW GET https://x.test/ (--js rule)
-({allow: {max_tx_bytes: 1024}})|POST https://x.test/up|ALLOW POST https://x.test/up (--js rule; body at most 1024 bytes)
-'true'|https://x.test/|ALLOW GET https://x.test/ (--js rule)
-'nope'|https://x.test/|DENY GET https://x.test/ (--js rule: nope)
-42|https://x.test/|DENY GET https://x.test/ (--js rule)
-null|https://x.test/|DENY GET https://x.test/ (--js rule)
-(function () { if (r.host === 'x.test') return true; return false; })()|https://x.test/|ALLOW GET https://x.test/ (--js rule)
+r.host === 'github.com'~https://github.com/x~ALLOW GET https://github.com/x (--js rule)
+r.host === 'github.com'~https://api.github.com/x~DENY GET https://api.github.com/x (--js rule)
+r.host.endsWith('.github.com') || r.host === 'github.com'~https://api.github.com/~ALLOW GET https://api.github.com/ (--js rule)
+r.host.endsWith('.github.com') || r.host === 'github.com'~https://evilgithub.com/~DENY GET https://evilgithub.com/ (--js rule)
+r.method === 'GET' && r.host === 'api.github.com'~POST https://api.github.com/repos~DENY POST https://api.github.com/repos (--js rule)
+r.method === 'GET' && r.host === 'api.github.com'~https://api.github.com/repos~ALLOW GET https://api.github.com/repos (--js rule)
+r.path.startsWith('/api/')~http://x.test/api/v1?q=1~ALLOW GET http://x.test/api/v1?q=1 (--js rule)
+r.path.startsWith('/api/')~http://x.test/web~DENY GET http://x.test/web (--js rule)
+r.scheme === 'https'~http://x.test/~DENY GET http://x.test/ (--js rule)
+r.scheme === 'https'~https://x.test/~ALLOW GET https://x.test/ (--js rule)
+['a.test', 'b.test'].includes(r.host)~https://b.test/~ALLOW GET https://b.test/ (--js rule)
+/^api\./.test(r.host) && r.url.includes('/v2/')~https://api.x.test/v2/y~ALLOW GET https://api.x.test/v2/y (--js rule)
+r.port === 8443 && r.requester_ip !== undefined~https://x.test:8443/~ALLOW GET https://x.test:8443/ (--js rule)
+({allow: false, deny_message: 'Blocked: ' + r.host})~https://x.test/~DENY GET https://x.test/ (--js rule: Blocked: x.test)
+({deny_message: 'no message, no allow'})~https://x.test/~DENY GET https://x.test/ (--js rule: no message, no allow)
+({allow: true, deny_message: 'ignored'})~https://x.test/~ALLOW GET https://x.test/ (--js rule)
+({})~https://x.test/~ALLOW GET https://x.test/ (--js rule)
+({allow: {max_tx_bytes: 1024}})~POST https://x.test/up~ALLOW POST https://x.test/up (--js rule; body at most 1024 bytes)
+'true'~https://x.test/~ALLOW GET https://x.test/ (--js rule)
+'nope'~https://x.test/~DENY GET https://x.test/ (--js rule: nope)
+42~https://x.test/~DENY GET https://x.test/ (--js rule)
+null~https://x.test/~DENY GET https://x.test/ (--js rule)
+(function () { if (r.host === 'x.test') return true; return false; })()~https://x.test/~ALLOW GET https://x.test/ (--js rule)
 TABLE
 
 run_b --allow "domain=x.test" --js "false" --test https://x.test/ --test https://y.test/
@@ -83,7 +83,8 @@ JS="r.path === '/echo/loop' ? (function () { while (true) {} })()
   : r.path === '/echo/bomb' ? (function () { var a = []; while (true) a.push('x' + a.length); })()
   : r.host === 'other.test'"
 t0=$(date +%s)
-bnd --js "$JS" --js-budget 300 --js-memory 8 --allow "domain=up.test" -- sh -c "
+AUD=$TMPDIR_T/js.jsonl
+bnd --js "$JS" --js-budget 300 --js-memory 8 --audit-log "$AUD" --allow "domain=up.test" -- sh -c "
 	c() { $CURL -o \$R/\$1 -w \"\$1: %{http_code} %{time_total}\n\" \$2; }
 	R=$R
 	c ok http://other.test:$P_HTTP/echo/ok
@@ -115,6 +116,17 @@ check "--js: a policy that keeps going over its budgets is reported at warn once
 	[ "$warns" = 1 ]
 check "--js: the upstream never saw a denied request" not grep -qE "/echo/(loop|bomb|no)" \
 	"$UP/requests.log"
+r=$(grep '"event":"request"' "$AUD" | grep -F '/echo/ok"' | head -1)
+contains "--js: the record says an engine decided" "$r" '"decided_by":"program"'
+contains "--js: ... and which" "$r" '"rule":"--js rule"'
+run_b log summary "$AUD"
+contains "log summary: it says when an engine made the decision" "$out" \
+	"Decided by an engine, not the allow rules"
+contains "log summary: ... for each host, and which engine" "$out" \
+	"other.test:"
+contains "log summary: ... naming the --js rule" "$out" "refused by the --js rule"
+run_b log summary --format json "$AUD"
+contains "log summary --format json: the engine's counts" "$out" '"engine":"--js rule"'
 
 # --- --js-file: reload ---------------------------------------------------------------------------
 
