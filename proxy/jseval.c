@@ -6,8 +6,8 @@
  * MuJS is ES5: the prelude adds the few ES2015 methods httpjail's rules are written with
  * (String's startsWith, endsWith, includes and repeat; Array's includes, find and findIndex;
  * Object.assign), only where MuJS lacks them. Every allocation goes through capped_alloc(), so
- * a script that builds a huge string or array gets "out of memory" (a JS exception that denies)
- * instead of growing the process; the evaluator's RLIMIT_AS, set by policy.c, backs it up.
+ * a script that builds a huge string or array meets "out of memory", a JS exception that
+ * denies, instead of growing the process; the evaluator's RLIMIT_AS, set by policy.c, backs it up.
  */
 #include "proxy/jseval.h"
 
@@ -151,11 +151,13 @@ static void report(js_State *J, const char *message)
 	(void)J;
 	if (console_fd >= 0) {
 		char line[600];
+		size_t n;
 
-		one_line(message, line + 1, sizeof(line) - 2);
 		line[0] = '#';
-		strcat(line, "\n");
-		write_all(console_fd, line, strlen(line));
+		one_line(message, line + 1, sizeof(line) - 2);
+		n = strlen(line);
+		line[n++] = '\n';
+		write_all(console_fd, line, n);
 	}
 }
 

@@ -229,23 +229,24 @@ static int run_tests(const struct opts *o)
 		} else if (d.deny_rule) {
 			printf("DENY %s %s (deny rule: %s)\n", t->method, t->url, d.raw);
 			status = 1;
-		} else if (engine && strcmp(t->method, "TCP") != 0 &&
-			   test_engine(engine, t->method, t->url, &req, o->test_exe, &job)) {
-			if (job.max_tx_bytes)
-				printf("ALLOW %s %s (%s; body at most %llu bytes)\n", t->method,
-				       t->url, policy_engine(engine),
-				       (unsigned long long)job.max_tx_bytes);
-			else
-				printf("ALLOW %s %s (%s)\n", t->method, t->url,
-				       policy_engine(engine));
 		} else if (engine && strcmp(t->method, "TCP") != 0) {
-			if (job.message[0])
-				printf("DENY %s %s (%s: %s)\n", t->method, t->url,
-				       policy_engine(engine), job.message);
-			else
-				printf("DENY %s %s (%s)\n", t->method, t->url,
-				       policy_engine(engine));
-			status = 1;
+			if (test_engine(engine, t->method, t->url, &req, o->test_exe, &job)) {
+				if (job.max_tx_bytes)
+					printf("ALLOW %s %s (%s; body at most %llu bytes)\n",
+					       t->method, t->url, policy_engine(engine),
+					       (unsigned long long)job.max_tx_bytes);
+				else
+					printf("ALLOW %s %s (%s)\n", t->method, t->url,
+					       policy_engine(engine));
+			} else {
+				if (job.message[0])
+					printf("DENY %s %s (%s: %s)\n", t->method, t->url,
+					       policy_engine(engine), job.message);
+				else
+					printf("DENY %s %s (%s)\n", t->method, t->url,
+					       policy_engine(engine));
+				status = 1;
+			}
 		} else {
 			printf("DENY %s %s\n", t->method, t->url);
 			if (d.near)
