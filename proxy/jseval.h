@@ -24,7 +24,7 @@
 #define JSEVAL_ARGV1 "__js-eval"
 
 /* The largest script boundary takes (--js or --js-file), and the largest request line. */
-#define JSEVAL_CODE_MAX (1024 * 1024)
+#define JSEVAL_CODE_MAX (1024u * 1024u)
 #define JSEVAL_LINE_MAX 8192
 
 /*
