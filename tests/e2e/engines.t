@@ -128,6 +128,22 @@ contains "log summary: ... naming the --js rule" "$out" "refused by the --js rul
 run_b log summary --format json "$AUD"
 contains "log summary --format json: the engine's counts" "$out" '"engine":"--js rule"'
 
+# httpjail's answer forms through a real jail: deny_message in the 403, max_tx_bytes as a 413.
+bnd --js "r.path === '/echo/cap' ? ({allow: {max_tx_bytes: 16}})
+  : ({allow: false, deny_message: 'js says no to ' + r.host + r.path})" -- sh -c "
+	c() { $CURL -o \$R/\$1 -w \"\$1: %{http_code}\n\" \$2 \$3 \$4; }
+	R=$R
+	c msg https://other.test:$P_HTTPS/echo/msg
+	c small http://other.test:$P_HTTP/echo/cap -d 0123456789
+	c big http://other.test:$P_HTTP/echo/cap -d 0123456789abcdefghijklmnopqrstuvwxyz"
+want msg 403 "--js in a jail: {allow: false, deny_message} denies (HTTPS)"
+contains "--js in a jail: ... and the 403 says the message" "$(cat "$R/msg")" \
+	"js says no to other.test/echo/msg"
+want small 200 "--js in a jail: {allow: {max_tx_bytes: 16}} allows a body that fits"
+want big 413 "--js in a jail: ... and refuses one past it with a 413"
+check "--js in a jail: the upstream saw the request that fits, not the one past the cap" \
+	[ "$(grep -c ' /echo/cap$' "$UP/requests.log")" = 1 ]
+
 # --- --js-file: reload ---------------------------------------------------------------------------
 
 printf "r.path !== '/echo/v2'\n" >"$R/rule.js"
