@@ -552,7 +552,8 @@ static int run_command(const struct opts *o)
 			log_warn("--dry-run with --audit-log %s: `boundary log summary` reads "
 				 "files, so add --log-dir DIR to keep one beside it",
 				 o->audit_log);
-	} else if (rules_count(o->rules) == 0 && !o->interactive && !o->rules_program[0]) {
+	} else if (rules_count(o->rules) == 0 && !o->interactive && !o->rules_program[0] &&
+		   !o->js[0] && !o->js_file[0] && !o->sh[0]) {
 		log_warn("no allow rules given: every request will be denied (allow one with "
 			 "--allow \"domain=example.com\")");
 	}
