@@ -377,7 +377,7 @@ static void program_stop(struct policy *p)
 static void program_child(struct policy *p, int in, int out, int errp, int code)
 {
 	static char self[] = "boundary", eval[] = JSEVAL_ARGV1;
-	char *js_argv[] = {self, eval, p->mem_arg, NULL};
+	char *js_argv[] = {self, eval, p->mem_arg, NULL}, *no_env[] = {NULL};
 	struct rlimit rl;
 	int exe;
 	static char sh[] = "/bin/sh", dash_c[] = "-c";
@@ -420,7 +420,8 @@ static void program_child(struct policy *p, int in, int out, int errp, int code)
 		rl.rlim_cur = rl.rlim_max = 0;
 		setrlimit(RLIMIT_CORE, &rl);
 		syscall(SYS_close_range, 4U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
-		syscall(SYS_execveat, exe, "", js_argv, environ, AT_EMPTY_PATH);
+		/* No environment: the code needs none, and it may hold what is not the code's. */
+		syscall(SYS_execveat, exe, "", js_argv, no_env, AT_EMPTY_PATH);
 		goto fail;
 	}
 	syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
