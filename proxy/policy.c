@@ -512,6 +512,16 @@ out:
 	return ret;
 }
 
+/* Reads the eventfd, so that a queued job does not keep poll() from waiting. */
+static void drain_wake(struct policy *p)
+{
+	uint64_t n;
+
+	if (read(p->wake, &n, sizeof(n)) == -1) {
+		/* EAGAIN: another read took it */
+	}
+}
+
 static bool stopping(struct policy *p)
 {
 	bool stop;
@@ -559,6 +569,10 @@ static ssize_t program_read(struct policy *p, char *line, size_t cap)
 			return -errno;
 		if (stopping(p))
 			return -ECANCELED;
+		if (p->cfg.mode != POLICY_PERSON && (pf[1].revents & POLLIN))
+			drain_wake(p); /* a job queued: program_main() finds it in the queue */
+		if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
 		n = read(p->from_prog, p->rbuf + p->rlen, sizeof(p->rbuf) - p->rlen);
 		if (n == 0)
 			return -EPIPE;
@@ -840,6 +854,8 @@ static int sh_read(struct policy *p, int fd, uint64_t deadline, char *out, size_
 			return -errno;
 		if (stopping(p))
 			return -ECANCELED;
+		if (pf[1].revents & POLLIN)
+			drain_wake(p); /* a job queued: program_main() finds it in the queue */
 		if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		if (*len + 1 < cap)
@@ -958,6 +974,17 @@ static void program_main(struct policy *p)
 	for (;;) {
 		if (take_queue(p, &pending))
 			break;
+		/*
+		 * Waiting for an answer drains the eventfd (program_read(), sh_read()), so what was
+		 * queued meanwhile is found here, by the queue, not by a wake-up: only an empty
+		 * queue waits. take_queue() reads the eventfd before the queue, so no job is missed.
+		 */
+		if (!pending) {
+			pf.fd = p->wake;
+			pf.events = POLLIN;
+			poll(&pf, 1, -1);
+			continue;
+		}
 		while ((j = pending)) {
 			pending = j->next;
 			if (p->cfg.mode == POLICY_JS)
@@ -972,9 +999,6 @@ static void program_main(struct policy *p)
 		}
 		if (pending || stopping(p))
 			break;
-		pf.fd = p->wake;
-		pf.events = POLLIN;
-		poll(&pf, 1, -1);
 	}
 	take_queue(p, &pending);
 	while ((j = pending)) {
