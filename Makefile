@@ -66,7 +66,7 @@ BCFLAGS   = -std=gnu11 $(WARNINGS) $(HARDEN) -I. -I$(BUILD) -D_GNU_SOURCE -Ulinu
 	    -DBOUNDARY_VERSION='"$(VERSION)"' -MMD -MP $(CFLAGS)
 LDFLAGS  ?=
 BLDFLAGS  = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS      = -lbpf -lelf -lz -lyaml -lssl -lcrypto -lcares -lprotobuf-c -lnghttp2 -lpthread
+LIBS      = -lbpf -lelf -lz -lyaml -lssl -lcrypto -lcares -lprotobuf-c -lnghttp2 -lmujs -lpthread
 
 ifeq ($(SAN),1)
 OBJ      := $(BUILD)/san

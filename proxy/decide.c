@@ -482,7 +482,8 @@ enum opinion decide_second_opinion(struct conn *c, uint16_t port, const char *re
 	}
 	log_info("%s %s from %s: the rules refuse it (%s); asking the %s", c->method, c->url,
 		 c->who, reason,
-		 policy_asks_person(cfg->policy) ? "person at the terminal" : "rules program");
+		 policy_asks_person(cfg->policy) ? "person at the terminal"
+						 : policy_engine(cfg->policy));
 	conn_set_state(c, CONN_DECIDE);
 	conn_set_deadline(c, policy_wait_ms(cfg->policy) + 2000);
 	return OPINION_WAIT;
@@ -496,20 +497,22 @@ void conn_decided(struct conn *c, struct decide_job *job)
 	if (c->state != CONN_DECIDE)
 		return;
 	c->verdict = q->allow ? VERDICT_ALLOW : VERDICT_DENY;
+	/* A rules program, --js or --sh: all "program" in the audit record; the text names it. */
 	c->verdict_by =
-	    q->by && strstr(q->by, "program") ? CONN_DECIDED_BY_PROGRAM : CONN_DECIDED_BY_PERSON;
+	    q->by && !strstr(q->by, "terminal") ? CONN_DECIDED_BY_PROGRAM : CONN_DECIDED_BY_PERSON;
 	c->verdict_max_body = q->allow ? q->max_tx_bytes : 0;
 	if (q->allow)
 		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s",
 			 q->rule[0] ? q->rule : q->by);
 	else if (q->message[0])
-		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s: %.400s",
-			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? "the rules program refused it"
-								  : "asked at the terminal",
-			 q->message);
+		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s%s%s: %.400s",
+			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? "the " : "",
+			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? q->by : "asked at the terminal",
+			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? " refused it" : "", q->message);
 	else
-		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s refused it",
-			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? "the rules program"
+		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s%s refused it",
+			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? "the " : "",
+			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? q->by
 								  : "the person at the terminal");
 	/* The same head is parsed again and decided with the verdict. */
 	c->n_requests--;

@@ -24,13 +24,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "proxy/audit.h"
+#include "proxy/jseval.h"
 #include "proxy/json.h"
 #include "proxy/log.h"
 #include "proxy/util.h"
@@ -38,8 +43,13 @@
 
 #define PROGRAM_TIMEOUT_MS 5000
 #define PERSON_TIMEOUT_MS  60000
-#define REPLY_MAX	   8192
-#define REQUEST_MAX	   4096
+#define JS_BUDGET_MS	   200
+#define JS_MEMORY	   (32u << 20)
+#define SH_TIMEOUT_MS	   30000
+/* Overruns of the --js budgets before the policy is reported at warn level (once). */
+#define JS_OVERRUNS_WARN 3
+#define REPLY_MAX	 8192
+#define REQUEST_MAX	 4096
 
 struct policy {
 	struct policy_config cfg;
@@ -56,6 +66,19 @@ struct policy {
 	int to_prog, from_prog; /* its stdin and stdout, or -1 */
 	char rbuf[REPLY_MAX];
 	size_t rlen;
+
+	/* --js and --sh: the lanes (the root holds them and has no thread), or the root of a lane */
+	struct policy *root;
+	struct policy **lane;
+	unsigned nlanes;
+	atomic_uint queued; /* a lane's jobs not yet answered */
+	/* --js, in the root (guarded by lock): the code as a sealed memfd, its generation */
+	int code_fd;
+	unsigned gen;
+	int self_exe;	    /* the root's: boundary's own executable, to run the evaluator */
+	unsigned child_gen; /* a lane's: the generation its evaluator runs */
+	atomic_uint overruns;
+	char mem_arg[24];
 
 	/* the person */
 	int tty;
@@ -351,8 +374,12 @@ static void program_stop(struct policy *p)
 }
 
 /* In the child, between fork() and exec: system calls only. */
-static void program_child(const struct policy *p, int in, int out, int errp)
+static void program_child(struct policy *p, int in, int out, int errp, int code)
 {
+	static char self[] = "boundary", eval[] = JSEVAL_ARGV1;
+	char *js_argv[] = {self, eval, p->mem_arg, NULL}, *no_env[] = {NULL};
+	struct rlimit rl;
+	int exe;
 	static char sh[] = "/bin/sh", dash_c[] = "-c";
 	char *sh_argv[] = {sh, dash_c, p->program, NULL};
 	char *argv[] = {p->program, NULL};
@@ -376,6 +403,27 @@ static void program_child(const struct policy *p, int in, int out, int errp)
 	    (setgroups(0, NULL) == -1 || setresgid(p->cfg.gid, p->cfg.gid, p->cfg.gid) == -1 ||
 	     setresuid(p->cfg.uid, p->cfg.uid, p->cfg.uid) == -1))
 		goto fail;
+	if (p->cfg.mode == POLICY_JS) {
+		/*
+		 * The evaluator: boundary's own program afresh (nothing of this process's memory),
+		 * the code on fd 3, no way to gain privileges, memory capped for the kernel too.
+		 */
+		exe = p->root->self_exe;
+		if (exe == 3)
+			exe = fcntl(3, F_DUPFD_CLOEXEC, 4);
+		if (exe == -1 || (code == 3 ? fcntl(3, F_SETFD, 0) : dup2(code, 3)) == -1 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+			goto fail;
+		rl.rlim_cur = rl.rlim_max = (rlim_t)p->cfg.js_memory * 2 + (512u << 20);
+		if (setrlimit(RLIMIT_AS, &rl) == -1)
+			goto fail;
+		rl.rlim_cur = rl.rlim_max = 0;
+		setrlimit(RLIMIT_CORE, &rl);
+		syscall(SYS_close_range, 4U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+		/* No environment: the code needs none, and it may hold what is not the code's. */
+		syscall(SYS_execveat, exe, "", js_argv, no_env, AT_EMPTY_PATH);
+		goto fail;
+	}
 	syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
 	if (strchr(p->program, ' '))
 		execv(sh_argv[0], sh_argv);
@@ -391,9 +439,22 @@ fail:
 
 static int program_start(struct policy *p, char *err, size_t errlen)
 {
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, ep[2] = {-1, -1}, e = 0, ret = 0;
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, ep[2] = {-1, -1}, e = 0, ret = 0, code = -1;
 	ssize_t n;
 	pid_t pid;
+
+	if (p->cfg.mode == POLICY_JS) {
+		pthread_mutex_lock(&p->root->lock);
+		code = fcntl(p->root->code_fd, F_DUPFD_CLOEXEC, 3);
+		p->child_gen = p->root->gen;
+		pthread_mutex_unlock(&p->root->lock);
+		if (code == -1) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot hand the code to the --js evaluator: %s",
+				 strerror(-ret));
+			goto out;
+		}
+	}
 
 	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
 	    pipe2(ep, O_CLOEXEC) == -1) {
@@ -409,7 +470,7 @@ static int program_start(struct policy *p, char *err, size_t errlen)
 		goto out;
 	}
 	if (pid == 0)
-		program_child(p, in[0], out[1], ep[1]);
+		program_child(p, in[0], out[1], ep[1], code);
 	close(ep[1]);
 	ep[1] = -1;
 	do
@@ -432,7 +493,7 @@ static int program_start(struct policy *p, char *err, size_t errlen)
 	p->from_prog = out[0];
 	in[1] = out[0] = -1;
 	fcntl(p->from_prog, F_SETFL, O_NONBLOCK);
-	log_debug("rules program \"%s\" started (pid %d)", p->program, (int)pid);
+	log_debug("%s \"%s\" started (pid %d)", policy_engine(p), p->program, (int)pid);
 out:
 	if (in[0] >= 0)
 		close(in[0]);
@@ -446,7 +507,19 @@ out:
 		close(ep[0]);
 	if (ep[1] >= 0)
 		close(ep[1]);
+	if (code >= 0)
+		close(code);
 	return ret;
+}
+
+/* Reads the eventfd, so that a queued job does not keep poll() from waiting. */
+static void drain_wake(struct policy *p)
+{
+	uint64_t n;
+
+	if (read(p->wake, &n, sizeof(n)) == -1) {
+		/* EAGAIN: another read took it */
+	}
 }
 
 static bool stopping(struct policy *p)
@@ -496,6 +569,10 @@ static ssize_t program_read(struct policy *p, char *line, size_t cap)
 			return -errno;
 		if (stopping(p))
 			return -ECANCELED;
+		if (p->cfg.mode != POLICY_PERSON && (pf[1].revents & POLLIN))
+			drain_wake(p); /* a job queued: program_main() finds it in the queue */
+		if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
 		n = read(p->from_prog, p->rbuf + p->rlen, sizeof(p->rbuf) - p->rlen);
 		if (n == 0)
 			return -EPIPE;
@@ -592,6 +669,303 @@ static void program_decide(struct policy *p, struct policy_job *j)
 	       "the rules program gave no answer (program evaluation failed; see boundary's log)");
 }
 
+/* --- --js: the evaluator ------------------------------------------------------------------- */
+
+/* One more time the --js rule went over a budget: said at info each time, at warn once. */
+static void js_overrun(struct policy *p, const struct policy_job *j, const char *what)
+{
+	unsigned n = atomic_fetch_add(&p->root->overruns, 1) + 1;
+
+	log_info("--js rule on %s %s: %s; denied", j->method, j->url, what);
+	if (n == JS_OVERRUNS_WARN)
+		log_warn("the --js rule keeps going over its budgets (%u times so far, the last: "
+			 "%s): each such request is denied. Look for a loop that does not end or "
+			 "a value that keeps growing (--js-budget and --js-memory set the budgets)",
+			 n, what);
+}
+
+static void js_decide(struct policy *p, struct policy_job *j)
+{
+	char req[REQUEST_MAX], reply[REPLY_MAX], err[256], why[128];
+	size_t len = policy_request_json(j, req, sizeof(req));
+	unsigned gen;
+	int attempt;
+	ssize_t n;
+
+	if (!len) {
+		answer(j, false, "--js rule", "the request is too large to hand to the --js rule");
+		return;
+	}
+	pthread_mutex_lock(&p->root->lock);
+	gen = p->root->gen;
+	pthread_mutex_unlock(&p->root->lock);
+	/* New code (--js-file changed): this lane's evaluator starts again with it. */
+	if (p->pid > 0 && p->child_gen != gen)
+		program_stop(p);
+	for (attempt = 0; attempt < 2; attempt++) {
+		/* An evaluator that went over its memory exits after saying so: quietly replaced. */
+		if (p->pid > 0 && waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+			p->pid = -1;
+			program_stop(p);
+		}
+		if (p->pid <= 0 && program_start(p, err, sizeof(err)) < 0) {
+			log_warn("%s", err);
+			continue;
+		}
+		if (!write_all(p->to_prog, req, len)) {
+			snprintf(why, sizeof(why), "cannot write to it: %s", strerror(errno));
+		} else {
+			while ((n = program_read(p, reply, sizeof(reply))) > 0 && reply[0] == '#')
+				log_debug("--js console: %s", reply + 1);
+			if (n == -ECANCELED) {
+				answer(j, false, "--js rule", "boundary is stopping");
+				return;
+			}
+			if (n == -ETIMEDOUT) {
+				program_stop(p);
+				snprintf(why, sizeof(why),
+					 "did not finish within its time budget of %u ms",
+					 p->cfg.timeout_ms);
+				js_overrun(p, j, why);
+				answer(j, false, "--js rule", "the --js rule %s", why);
+				return;
+			}
+			if (n > 0 && strcmp(reply, "!memory") == 0) {
+				program_stop(p);
+				snprintf(why, sizeof(why), "went over its memory cap of %zu MiB",
+					 p->cfg.js_memory >> 20);
+				js_overrun(p, j, why);
+				answer(j, false, "--js rule", "the --js rule %s", why);
+				return;
+			}
+			if (n > 0 && strncmp(reply, "!error ", 7) == 0) {
+				log_info("--js rule on %s %s: %s", j->method, j->url, reply + 7);
+				answer(j, false, "--js rule",
+				       "the --js rule failed (JavaScript execution failed): %s",
+				       reply + 7);
+				return;
+			}
+			if (n > 0) {
+				policy_parse_reply(reply, (size_t)n, j);
+				if (j->allow)
+					snprintf(j->rule, sizeof(j->rule), "--js rule");
+				answer(j, j->allow, "--js rule", NULL);
+				return;
+			}
+			snprintf(why, sizeof(why), "%s",
+				 n == 0	       ? "it answered an empty line"
+				 : n == -EPIPE ? "it exited"
+				 : n == -E2BIG ? "its answer is too long"
+					       : strerror((int)-n));
+		}
+		log_warn("the --js evaluator on %s %s: %s; starting it again", j->method, j->url,
+			 why);
+		program_stop(p);
+	}
+	answer(j, false, "--js rule",
+	       "the --js evaluator gave no answer (JavaScript execution failed; see boundary's "
+	       "log)");
+}
+
+/* --- --sh: a script per request ------------------------------------------------------------ */
+
+extern char **environ;
+
+/* The environment of one run: boundary's own, minus HTTPJAIL_*, plus the request's. */
+static char **sh_env(const struct policy_job *j, char *vars, size_t cap)
+{
+	const char *names[] = {"HTTPJAIL_URL",	"HTTPJAIL_METHOD", "HTTPJAIL_SCHEME",
+			       "HTTPJAIL_HOST", "HTTPJAIL_PATH",   "HTTPJAIL_REQUESTER_IP"};
+	const char *vals[] = {j->url, j->method, j->scheme, j->host, j->path, j->requester_ip};
+	size_t n = 0, k = 0, i, off = 0;
+	char **env;
+	int w;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 7, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (i = 0; i < 6; i++) {
+		w = snprintf(vars + off, cap - off, "%s=%s", names[i], vals[i]);
+		if (w < 0 || (size_t)w >= cap - off) {
+			free(env);
+			return NULL;
+		}
+		env[k++] = vars + off;
+		off += (size_t)w + 1;
+	}
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "HTTPJAIL_", 9) != 0)
+			env[k++] = environ[i];
+	env[k] = NULL;
+	return env;
+}
+
+/* In the child, between fork() and exec: system calls only. */
+static void sh_child(const struct policy *p, int in, int out, char **env)
+{
+	static char sh[] = "/bin/sh", dash_c[] = "-c";
+	char *sh_argv[] = {sh, dash_c, p->program, NULL};
+	char *argv[] = {p->program, NULL};
+	struct sigaction sa;
+	sigset_t none;
+	int s;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (s = 1; s < NSIG; s++)
+		sigaction(s, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (dup2(in, 0) == -1 || dup2(out, 1) == -1)
+		_exit(127);
+	if (p->cfg.drop &&
+	    (setgroups(0, NULL) == -1 || setresgid(p->cfg.gid, p->cfg.gid, p->cfg.gid) == -1 ||
+	     setresuid(p->cfg.uid, p->cfg.uid, p->cfg.uid) == -1))
+		_exit(127);
+	syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+	if (strchr(p->program, ' '))
+		execve(sh_argv[0], sh_argv, env);
+	else
+		execvpe(p->program, argv, env);
+	_exit(127);
+}
+
+/* Reads the script's stdout to its end, up to the deadline. Returns 0, -ETIMEDOUT, -ECANCELED. */
+static int sh_read(struct policy *p, int fd, uint64_t deadline, char *out, size_t cap, size_t *len)
+{
+	struct pollfd pf[2];
+	char sink[512];
+	uint64_t now;
+	ssize_t n;
+
+	for (;;) {
+		now = util_now_ms();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		pf[0].fd = fd;
+		pf[0].events = POLLIN;
+		pf[1].fd = p->wake;
+		pf[1].events = POLLIN;
+		if (poll(pf, 2, (int)(deadline - now)) == -1 && errno != EINTR)
+			return -errno;
+		if (stopping(p))
+			return -ECANCELED;
+		if (pf[1].revents & POLLIN)
+			drain_wake(p); /* a job queued: program_main() finds it in the queue */
+		if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if (*len + 1 < cap)
+			n = read(fd, out + *len, cap - 1 - *len);
+		else
+			n = read(fd, sink, sizeof(sink));
+		if (n == 0)
+			return 0;
+		if (n > 0 && *len + 1 < cap)
+			*len += (size_t)n;
+		else if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return 0;
+	}
+}
+
+/* Waits for pid until the deadline. Returns its status, or -1 when it had to be killed. */
+static int sh_wait(pid_t pid, uint64_t deadline)
+{
+	int status;
+
+	for (;;) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		if (util_now_ms() >= deadline)
+			break;
+		usleep(2000);
+	}
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	return -1;
+}
+
+static void sh_decide(struct policy *p, struct policy_job *j)
+{
+	char req[REQUEST_MAX], vars[4096], out[REPLY_MAX];
+	int in[2] = {-1, -1}, op[2] = {-1, -1}, ret, status;
+	uint64_t deadline = util_now_ms() + p->cfg.timeout_ms;
+	size_t len = policy_request_json(j, req, sizeof(req)), olen = 0;
+	char **env = len ? sh_env(j, vars, sizeof(vars)) : NULL;
+	pid_t pid = -1;
+
+	if (!env) {
+		answer(j, false, "--sh script",
+		       "the request is too large to hand to the --sh script");
+		return;
+	}
+	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(op, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		log_warn_errno("cannot run the --sh script \"%s\"", p->program);
+		answer(j, false, "--sh script", "the --sh script could not be started");
+		goto out;
+	}
+	if (pid == 0)
+		sh_child(p, in[0], op[1], env);
+	close(in[0]);
+	close(op[1]);
+	in[0] = op[1] = -1;
+	/* The request on stdin as well (it fits the pipe: no wait); a script may ignore it. */
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	if (write(in[1], req, len) == -1) {
+		/* the script closed its stdin: it reads the environment */
+	}
+	close(in[1]);
+	in[1] = -1;
+	ret = sh_read(p, op[0], deadline, out, sizeof(out), &olen);
+	status = ret == 0 ? sh_wait(pid, deadline) : sh_wait(pid, 0);
+	out[olen] = '\0';
+	while (olen > 0 && strchr(" \t\r\n", out[olen - 1]))
+		out[--olen] = '\0';
+	if (ret == -ECANCELED) {
+		answer(j, false, "--sh script", "boundary is stopping");
+	} else if (ret == -ETIMEDOUT || status == -1) {
+		log_info("--sh script on %s %s: no exit within %u s; killed", j->method, j->url,
+			 p->cfg.timeout_ms / 1000);
+		answer(j, false, "--sh script",
+		       "the --sh script did not finish within %u s (script execution timed out)",
+		       p->cfg.timeout_ms / 1000);
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		answer(j, true, "--sh script", "--sh script");
+	} else {
+		size_t i;
+
+		for (i = 0; i < olen; i++)
+			if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+				out[i] = ' ';
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !olen)
+			log_warn("the --sh script \"%s\" exited 127: is it there, and executable?",
+				 p->program);
+		if (olen)
+			answer(j, false, "--sh script", "%.500s", out);
+		else if (WIFEXITED(status))
+			answer(j, false, "--sh script", "the --sh script refused it (exit %d)",
+			       WEXITSTATUS(status));
+		else
+			answer(j, false, "--sh script", "the --sh script was killed by signal %d",
+			       WTERMSIG(status));
+	}
+out:
+	if (in[0] >= 0)
+		close(in[0]);
+	if (in[1] >= 0)
+		close(in[1]);
+	if (op[0] >= 0)
+		close(op[0]);
+	if (op[1] >= 0)
+		close(op[1]);
+	free(env);
+}
+
 static void program_main(struct policy *p)
 {
 	struct policy_job *pending = NULL, *j;
@@ -600,22 +974,36 @@ static void program_main(struct policy *p)
 	for (;;) {
 		if (take_queue(p, &pending))
 			break;
+		/*
+		 * Waiting for an answer drains the eventfd (program_read(), sh_read()), so what was
+		 * queued meanwhile is found here, by the queue, not by a wake-up: only an empty
+		 * queue waits. take_queue() reads the eventfd before the queue, so no job is missed.
+		 */
+		if (!pending) {
+			pf.fd = p->wake;
+			pf.events = POLLIN;
+			poll(&pf, 1, -1);
+			continue;
+		}
 		while ((j = pending)) {
 			pending = j->next;
-			program_decide(p, j);
+			if (p->cfg.mode == POLICY_JS)
+				js_decide(p, j);
+			else if (p->cfg.mode == POLICY_SH)
+				sh_decide(p, j);
+			else
+				program_decide(p, j);
+			atomic_fetch_sub(&p->queued, 1);
 			if (stopping(p))
 				break;
 		}
 		if (pending || stopping(p))
 			break;
-		pf.fd = p->wake;
-		pf.events = POLLIN;
-		poll(&pf, 1, -1);
 	}
 	take_queue(p, &pending);
 	while ((j = pending)) {
 		pending = j->next;
-		answer(j, false, "rules program", "boundary is stopping");
+		answer(j, false, policy_engine(p), "boundary is stopping");
 	}
 }
 
@@ -896,10 +1284,10 @@ static void *policy_main(void *arg)
 {
 	struct policy *p = arg;
 
-	if (p->cfg.mode == POLICY_PROGRAM)
-		program_main(p);
-	else
+	if (p->cfg.mode == POLICY_PERSON)
 		person_main(p);
+	else
+		program_main(p);
 	return NULL;
 }
 
@@ -921,39 +1309,80 @@ static int open_save_rules(const struct policy *p, char *err, size_t errlen)
 	return 0;
 }
 
-struct policy *policy_new(const struct policy_config *cfg, char *err, size_t errlen)
+/* The code as a sealed memfd, for the evaluators to read on fd 3. Returns it, or -errno. */
+static int code_memfd(const char *code)
+{
+	size_t len = strlen(code), off = 0;
+	ssize_t w;
+	int fd = memfd_create("boundary-js", MFD_CLOEXEC | MFD_ALLOW_SEALING), ret;
+
+	if (fd == -1)
+		return -errno;
+	while (off < len) {
+		w = write(fd, code + off, len - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			ret = w == -1 ? -errno : -EIO;
+			close(fd);
+			return ret;
+		}
+		off += (size_t)w;
+	}
+	/* Shared by every evaluator's fd 3: each reads it with pread() from the start. */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) ==
+	    -1) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static struct policy *policy_alloc(const struct policy_config *cfg)
 {
 	struct policy *p = calloc(1, sizeof(*p));
-	int ret;
 
-	if (!p) {
-		snprintf(err, errlen, "out of memory");
+	if (!p)
 		return NULL;
-	}
 	p->cfg = *cfg;
 	p->pid = -1;
-	p->to_prog = p->from_prog = p->tty = -1;
+	p->to_prog = p->from_prog = p->tty = p->code_fd = p->self_exe = -1;
+	p->root = p;
 	pthread_mutex_init(&p->lock, NULL);
-	if (!p->cfg.timeout_ms)
-		p->cfg.timeout_ms =
-		    cfg->mode == POLICY_PROGRAM ? PROGRAM_TIMEOUT_MS : PERSON_TIMEOUT_MS;
-	p->program = cfg->program ? strdup(cfg->program) : NULL;
-	p->save_rules = cfg->save_rules && cfg->save_rules[0] ? strdup(cfg->save_rules) : NULL;
+	return p;
+}
+
+static int policy_start(struct policy *p, char *err, size_t errlen)
+{
+	int ret;
+
+	p->program = p->cfg.mode != POLICY_JS && p->cfg.program
+			 ? strdup(p->cfg.program)
+			 : strdup("boundary " JSEVAL_ARGV1 " (the --js evaluator)");
+	p->save_rules =
+	    p->cfg.save_rules && p->cfg.save_rules[0] ? strdup(p->cfg.save_rules) : NULL;
 	p->always = rules_new();
 	p->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if ((cfg->program && !p->program) ||
-	    (cfg->save_rules && cfg->save_rules[0] && !p->save_rules) || !p->always ||
-	    p->wake == -1) {
+	snprintf(p->mem_arg, sizeof(p->mem_arg), "%zu", p->cfg.js_memory);
+	if (!p->program || (p->cfg.save_rules && p->cfg.save_rules[0] && !p->save_rules) ||
+	    !p->always || p->wake == -1) {
 		snprintf(err, errlen, "cannot set up the policy service: %s", strerror(errno));
-		goto fail;
+		return -ENOMEM;
 	}
-	if (cfg->mode == POLICY_PROGRAM) {
-		if (!p->program || !p->program[0]) {
+	if (p->cfg.mode == POLICY_PROGRAM || p->cfg.mode == POLICY_JS) {
+		if (p->cfg.mode == POLICY_PROGRAM && !p->program[0]) {
 			snprintf(err, errlen, "--rules-program: name a program");
-			goto fail;
+			return -EINVAL;
 		}
-		if (program_start(p, err, errlen) < 0)
-			goto fail;
+		ret = program_start(p, err, errlen);
+		if (ret < 0)
+			return ret;
+	} else if (p->cfg.mode == POLICY_SH) {
+		if (!p->program[0]) {
+			snprintf(err, errlen, "--sh: name a script");
+			return -EINVAL;
+		}
 	} else {
 		p->tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 		if (p->tty == -1) {
@@ -962,17 +1391,75 @@ struct policy *policy_new(const struct policy_config *cfg, char *err, size_t err
 				 "(/dev/tty: %s); run it from a terminal, or decide with "
 				 "--rules-program, or watch with --dry-run",
 				 strerror(errno));
-			goto fail;
+			return -EINVAL;
 		}
 		if (p->save_rules && open_save_rules(p, err, errlen) < 0)
-			goto fail;
+			return -EINVAL;
 	}
 	ret = pthread_create(&p->thread, NULL, policy_main, p);
 	if (ret) {
 		snprintf(err, errlen, "cannot start the policy thread: %s", strerror(ret));
-		goto fail;
+		return -ret;
 	}
 	p->started = true;
+	return 0;
+}
+
+struct policy *policy_new(const struct policy_config *cfg, char *err, size_t errlen)
+{
+	struct policy *p = policy_alloc(cfg);
+	unsigned i;
+	int fd;
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (!p->cfg.timeout_ms)
+		p->cfg.timeout_ms = cfg->mode == POLICY_PROGRAM ? PROGRAM_TIMEOUT_MS
+				    : cfg->mode == POLICY_JS	? JS_BUDGET_MS
+				    : cfg->mode == POLICY_SH	? SH_TIMEOUT_MS
+								: PERSON_TIMEOUT_MS;
+	if (!p->cfg.js_memory)
+		p->cfg.js_memory = JS_MEMORY;
+	if (cfg->mode != POLICY_JS && cfg->mode != POLICY_SH) {
+		if (policy_start(p, err, errlen) < 0)
+			goto fail;
+		return p;
+	}
+	/* --js and --sh: lanes, each a service of its own; this one holds them. */
+	if (cfg->mode == POLICY_JS) {
+		if (!cfg->js_code || jseval_check(cfg->js_name ? cfg->js_name : "--js",
+						  cfg->js_code, err, errlen) < 0)
+			goto fail;
+		fd = code_memfd(cfg->js_code);
+		p->self_exe =
+		    open(cfg->evaluator ? cfg->evaluator : "/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || p->self_exe == -1) {
+			snprintf(err, errlen, "cannot set up the --js evaluator: %s",
+				 strerror(fd < 0 ? -fd : errno));
+			if (fd >= 0)
+				close(fd);
+			goto fail;
+		}
+		p->code_fd = fd;
+	}
+	p->nlanes = cfg->lanes ? cfg->lanes : 1;
+	p->lane = calloc(p->nlanes, sizeof(*p->lane));
+	if (!p->lane) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < p->nlanes; i++) {
+		p->lane[i] = policy_alloc(&p->cfg);
+		if (!p->lane[i]) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		p->lane[i]->root = p;
+		if (policy_start(p->lane[i], err, errlen) < 0)
+			goto fail;
+	}
 	return p;
 fail:
 	policy_free(p);
@@ -982,7 +1469,20 @@ fail:
 void policy_ask(struct policy *p, struct policy_job *j)
 {
 	uint64_t one = 1;
+	unsigned i, best, q, least = ~0u;
 
+	if (p->nlanes) {
+		/* The lane with the fewest waiting: a slow evaluation holds up only its own. */
+		for (i = 0, best = 0; i < p->nlanes; i++) {
+			q = atomic_load(&p->lane[i]->queued);
+			if (q < least) {
+				least = q;
+				best = i;
+			}
+		}
+		p = p->lane[best];
+	}
+	atomic_fetch_add(&p->queued, 1);
 	j->next = NULL;
 	pthread_mutex_lock(&p->lock);
 	if (p->qtail)
@@ -1001,9 +1501,66 @@ bool policy_asks_person(const struct policy *p)
 	return p->cfg.mode == POLICY_PERSON;
 }
 
+const char *policy_engine(const struct policy *p)
+{
+	switch (p->cfg.mode) {
+	case POLICY_JS:
+		return "--js rule";
+	case POLICY_SH:
+		return "--sh script";
+	case POLICY_PERSON:
+		return "the person at boundary's terminal";
+	default:
+		return "rules program";
+	}
+}
+
+/* boundary --test asks one question at a time: its answer is waited for here. */
+static sem_t answered;
+
+static void wake_waiter(struct policy_job *j)
+{
+	(void)j;
+	sem_post(&answered);
+}
+
+void policy_ask_wait(struct policy *p, struct policy_job *j)
+{
+	sem_init(&answered, 0, 0);
+	j->done = wake_waiter;
+	policy_ask(p, j);
+	while (sem_wait(&answered) == -1 && errno == EINTR)
+		;
+	sem_destroy(&answered);
+}
+
+int policy_js_reload(struct policy *p, const char *code, char *err, size_t errlen)
+{
+	int fd, old;
+
+	if (p->cfg.mode != POLICY_JS)
+		return -EINVAL;
+	if (jseval_check(p->cfg.js_name ? p->cfg.js_name : "--js", code, err, errlen) < 0)
+		return -EINVAL;
+	fd = code_memfd(code);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot keep the new code: %s", strerror(-fd));
+		return fd;
+	}
+	pthread_mutex_lock(&p->lock);
+	old = p->code_fd;
+	p->code_fd = fd;
+	p->gen++;
+	pthread_mutex_unlock(&p->lock);
+	close(old);
+	return 0;
+}
+
 unsigned policy_wait_ms(const struct policy *p)
 {
 	/* The program: two attempts and a restart; the person: the question's time. */
+	if (p->cfg.mode == POLICY_JS)
+		return 2 * p->cfg.timeout_ms + 5000; /* and an evaluator started afresh */
 	return p->cfg.mode == POLICY_PROGRAM ? 2 * p->cfg.timeout_ms + 1000
 					     : p->cfg.timeout_ms + 1000;
 }
@@ -1012,8 +1569,17 @@ void policy_free(struct policy *p)
 {
 	uint64_t one = 1;
 
+	unsigned i;
+
 	if (!p)
 		return;
+	for (i = 0; p->lane && i < p->nlanes; i++)
+		policy_free(p->lane[i]);
+	free(p->lane);
+	if (p->code_fd >= 0)
+		close(p->code_fd);
+	if (p->self_exe >= 0)
+		close(p->self_exe);
 	if (p->started) {
 		pthread_mutex_lock(&p->lock);
 		p->stop = true;

@@ -27,6 +27,8 @@ struct policy;
 enum policy_mode {
 	POLICY_PROGRAM, /* a rules program decides */
 	POLICY_PERSON,	/* the person at boundary's terminal decides */
+	POLICY_JS,	/* a JavaScript expression (--js, --js-file) decides, in an evaluator */
+	POLICY_SH,	/* a script run per request (--sh) decides by its exit status */
 };
 
 struct policy_config {
@@ -36,7 +38,18 @@ struct policy_config {
 	uid_t uid;
 	gid_t gid;
 	const char *save_rules; /* POLICY_PERSON: "always" rules are appended here; NULL: none */
-	unsigned timeout_ms;	/* one reply of the program (default 5 s), or the person's (60 s) */
+	unsigned timeout_ms;	/* one reply of the program (default 5 s), or the person's (60 s);
+				 * POLICY_JS: the time budget of one evaluation (200 ms);
+				 * POLICY_SH: one run of the script (30 s) */
+	/* POLICY_JS: the code (compile-checked by policy_new), its name in messages ("--js" or the
+	 * file's path), the evaluator's memory cap in bytes (default 32 MiB) */
+	const char *js_code;
+	const char *js_name;
+	size_t js_memory;
+	/* POLICY_JS: boundary's executable, run as the evaluator; NULL: this process's own */
+	const char *evaluator;
+	/* POLICY_JS, POLICY_SH: evaluators (scripts) at work at once, one per proxy worker; 0: 1 */
+	unsigned lanes;
 };
 
 /* One question and, once done() is called, its answer. The caller owns it throughout. */
@@ -54,7 +67,7 @@ struct policy_job {
 	char comm[16];
 	/* the answer, filled before done() */
 	bool allow;
-	const char *by;	   /* "rules program" or "the person at boundary's terminal" */
+	const char *by;	   /* "rules program", "--js rule", "--sh script" or "the person at ..." */
 	char message[512]; /* on deny: why, for the 403 and the log */
 	char rule[300];	   /* on allow: what allowed it, for the log and the audit record */
 	void (*done)(struct policy_job *j);
@@ -76,6 +89,21 @@ void policy_ask(struct policy *p, struct policy_job *j);
 
 /* True when the person at the terminal answers, false for a rules program. */
 bool policy_asks_person(const struct policy *p);
+
+/* What decides, for people: "rules program", "--js rule", "--sh script", "person". */
+const char *policy_engine(const struct policy *p);
+
+/*
+ * Asks and waits for the answer (boundary --test): j->done is set here. Not on a proxy worker.
+ */
+void policy_ask_wait(struct policy *p, struct policy_job *j);
+
+/*
+ * POLICY_JS: replaces the code with code, once it compiles; evaluations already running finish
+ * with the old code, the next ones use the new. Returns 0, or -EINVAL with err filled (the old
+ * code stays).
+ */
+int policy_js_reload(struct policy *p, const char *code, char *err, size_t errlen);
 
 /* How long a job may take at most before done() is called, in ms: for the caller's timer. */
 unsigned policy_wait_ms(const struct policy *p);

@@ -130,6 +130,11 @@ void fsview_build(const struct opts *o, const struct fsview_jail *j, const char 
 	if (o->rules_program[0] && strchr(o->rules_program, '/') &&
 	    !strchr(o->rules_program, ' ') && r + 2 < nro)
 		ro[r++] = o->rules_program;
+	/* The --js file (reloaded when it changes) and the --sh script: the policy, not the jail's. */
+	if (o->js_file[0] && r + 2 < nro)
+		ro[r++] = o->js_file;
+	if (o->sh[0] && strchr(o->sh, '/') && !strchr(o->sh, ' ') && r + 2 < nro)
+		ro[r++] = o->sh;
 	if (j->cfg_dir && j->cfg_dir[0] && r + 2 < nro)
 		ro[r++] = j->cfg_dir;
 	if (j->key_path && j->key_path[0] && k + 2 < nhide)

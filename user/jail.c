@@ -52,6 +52,7 @@
 #include "proxy/dnssrv.h"
 #include "proxy/ca.h"
 #include "proxy/dns.h"
+#include "proxy/jseval.h"
 #include "proxy/log.h"
 #include "proxy/policy.h"
 #include "proxy/proxy.h"
@@ -879,6 +880,44 @@ static int upstream_follow(struct jail *j, pid_t pid, char *err, size_t errlen)
 	return ret;
 }
 
+struct policy *jail_policy_new(const struct opts *o, char *err, size_t errlen)
+{
+	struct policy_config yc;
+	struct policy *p;
+	char *code = NULL;
+	long n;
+
+	memset(&yc, 0, sizeof(yc));
+	yc.mode = o->interactive	      ? POLICY_PERSON
+		  : o->sh[0]		      ? POLICY_SH
+		  : o->js[0] || o->js_file[0] ? POLICY_JS
+					      : POLICY_PROGRAM;
+	yc.program = o->sh[0] ? o->sh : o->rules_program;
+	yc.drop = o->user.set && o->user.uid != 0;
+	yc.uid = o->user.uid;
+	yc.gid = o->user.gid;
+	yc.save_rules = o->save_rules[0] ? o->save_rules : NULL;
+	if (yc.mode == POLICY_SH)
+		yc.timeout_ms = o->sh_timeout * 1000;
+	if (yc.mode == POLICY_JS) {
+		yc.timeout_ms = o->js_budget_ms;
+		yc.js_memory = o->js_memory_bytes;
+		yc.js_name = o->js[0] ? "--js" : o->js_file;
+		if (o->js_file[0]) {
+			code = jseval_read_file(o->js_file, err, errlen);
+			if (!code)
+				return NULL;
+		}
+		yc.js_code = code ? code : o->js;
+	}
+	/* As many evaluators (scripts) at work at once as the proxy has workers, up to 8. */
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	yc.lanes = n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
+	p = policy_new(&yc, err, errlen);
+	free(code);
+	return p;
+}
+
 static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t errlen)
 {
 	struct proxy_config pc;
@@ -901,20 +940,16 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	ret = setup_proxy_common(o, j->ca, &j->tls, &pc, err, errlen);
 	if (ret < 0)
 		return ret;
-	if (o->rules_program[0] || o->interactive) {
-		struct policy_config yc;
-
-		memset(&yc, 0, sizeof(yc));
-		yc.mode = o->interactive ? POLICY_PERSON : POLICY_PROGRAM;
-		yc.program = o->rules_program;
-		yc.drop = o->user.set && o->user.uid != 0;
-		yc.uid = o->user.uid;
-		yc.gid = o->user.gid;
-		yc.save_rules = o->save_rules[0] ? o->save_rules : NULL;
-		j->policy = policy_new(&yc, err, errlen);
+	if (o->rules_program[0] || o->interactive || o->js[0] || o->js_file[0] || o->sh[0]) {
+		j->policy = jail_policy_new(o, err, errlen);
 		if (!j->policy)
 			return -EINVAL;
-		if (o->interactive)
+		if (o->js[0] || o->js_file[0] || o->sh[0])
+			log_info("%s: requests the rules refuse are decided by it",
+				 o->sh[0]   ? "--sh"
+				 : o->js[0] ? "--js"
+					    : o->js_file);
+		else if (o->interactive)
 			log_info("--interactive: requests the rules refuse are asked about on this "
 				 "terminal%s%s",
 				 o->save_rules[0] ? "; \"always\" answers go to " : "",
@@ -1188,8 +1223,8 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	struct epoll_event ev, evs[16];
 	struct signalfd_siginfo ssi;
 	int ep, n, i, fd, status = LOG_EXIT_FAILURE, tick = -1, dir = -1;
-	int lfds[] = {sigfd, pidfd, -1, -1, -1, -1};
-	struct reload rl;
+	int lfds[] = {sigfd, pidfd, -1, -1, -1, -1, -1};
+	struct reload rl, jsr;
 	char err[256], drain[4096];
 	bool done = false, broken = false;
 
@@ -1200,10 +1235,14 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	}
 	reload_init(&rl, o);
 	lfds[2] = rl.ino;
+	/* --js-file: watched as the config file is; its new version is compile-checked first. */
+	reload_init_path(&jsr, j->policy && o->js_file[0] ? o->js_file : "", true);
+	lfds[6] = jsr.ino;
 	if (self_check_watch(j, &tick, &dir) < 0) {
 		if (tick >= 0)
 			close(tick);
 		reload_fini(&rl);
+		reload_fini(&jsr);
 		close(ep);
 		return LOG_EXIT_FAILURE;
 	}
@@ -1288,6 +1327,9 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 			} else if (fd == rl.ino) {
 				if (reload_changed(&rl))
 					reload_rules(&rl, o, j->proxy, dns, "the file changed");
+			} else if (fd == jsr.ino) {
+				if (reload_changed(&jsr))
+					reload_js(&jsr, j->policy);
 			} else if (fd == pidfd) {
 				if (setup_child_status(pidfd, &status) < 0)
 					continue;
@@ -1313,6 +1355,8 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 				/* kill -HUP boundary: reload the rules; the command never sees it. */
 				if (ssi.ssi_signo == SIGHUP) {
 					reload_rules(&rl, o, j->proxy, dns, "SIGHUP");
+					if (jsr.path[0])
+						reload_js(&jsr, j->policy);
 					continue;
 				}
 				log_debug("forwarding signal %u to the jail", ssi.ssi_signo);
@@ -1325,6 +1369,7 @@ static int serve(struct jail *j, const struct opts *o, int pidfd, int sigfd)
 	j->parent = NULL;
 	dns_server_free(dns);
 	reload_fini(&rl);
+	reload_fini(&jsr);
 	if (tick >= 0)
 		close(tick);
 	j->tick = -1;

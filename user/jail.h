@@ -54,4 +54,12 @@ int jail_probe(char *err, size_t errlen);
  */
 int jail_prog_sections(char *buf, size_t len);
 
+/*
+ * The service that decides what the rules refuse, as o asks: --rules-program, --interactive,
+ * --js, --js-file or --sh. NULL with err filled (a --js that does not compile: its line and
+ * column).
+ */
+struct policy;
+struct policy *jail_policy_new(const struct opts *o, char *err, size_t errlen);
+
 #endif /* BOUNDARY_USER_JAIL_H */

@@ -23,7 +23,9 @@
 #include <unistd.h>
 
 #include "proxy/auditsink.h"
+#include "proxy/jseval.h"
 #include "proxy/log.h"
+#include "proxy/policy.h"
 #include "rules/rules.h"
 #include "user/cli.h"
 #include "user/config.h"
@@ -123,8 +125,35 @@ static bool test_addr(const char *s, struct rules_addr *a)
 }
 
 /*
- * --test: one ALLOW/DENY line per URL on stdout, naming the rule that decided (an allow rule, or
- * a deny rule). Returns 0 if all were allowed, else 1.
+ * --test with an engine (--js, --js-file, --sh, --rules-program): what no rule allowed and no
+ * deny rule refused goes to it, as in a jail. Returns true when it allowed; j->message says why
+ * not.
+ */
+static bool test_engine(struct policy *p, const char *method, const char *url,
+			const struct rules_request *req, const char *exe, struct policy_job *j)
+{
+	size_t i;
+
+	memset(j, 0, sizeof(*j));
+	snprintf(j->method, sizeof(j->method), "%s", method);
+	snprintf(j->scheme, sizeof(j->scheme), "%s",
+		 strncasecmp(url, "https://", 8) == 0 ? "https" : "http");
+	snprintf(j->host, sizeof(j->host), "%.*s", (int)req->host_len, req->host);
+	for (i = 0; j->host[i]; i++)
+		if (j->host[i] >= 'A' && j->host[i] <= 'Z')
+			j->host[i] = (char)(j->host[i] + 32);
+	j->port = req->port;
+	snprintf(j->path, sizeof(j->path), "%.*s", (int)req->path_len, req->path);
+	snprintf(j->url, sizeof(j->url), "%s", url);
+	snprintf(j->requester_ip, sizeof(j->requester_ip), "127.0.0.1");
+	snprintf(j->exe, sizeof(j->exe), "%s", exe ? exe : "");
+	policy_ask_wait(p, j);
+	return j->allow;
+}
+
+/*
+ * --test: one ALLOW/DENY line per URL on stdout, naming the rule that decided (an allow rule, a
+ * deny rule, or the engine). Returns 0 if all were allowed, else 1.
  */
 static int run_tests(const struct opts *o)
 {
@@ -133,9 +162,20 @@ static int run_tests(const struct opts *o)
 	struct rules_addr addr;
 	bool has_addr = o->test_ip && o->test_ip[0];
 	struct stat st = {0};
+	struct policy *engine = NULL;
+	struct policy_job job;
+	char err[1024];
 	int status = 0;
 	char *path;
 	size_t i;
+
+	if (o->js[0] || o->js_file[0] || o->sh[0] || o->rules_program[0]) {
+		engine = jail_policy_new(o, err, sizeof(err));
+		if (!engine) {
+			log_error("%s", err);
+			return LOG_EXIT_FAILURE;
+		}
+	}
 
 	if (has_addr && !test_addr(o->test_ip, &addr)) {
 		log_error("--ip \"%s\": not an IPv4 or IPv6 address (write it like 10.0.0.7 or "
@@ -191,6 +231,24 @@ static int run_tests(const struct opts *o)
 		} else if (d.deny_rule) {
 			printf("DENY %s %s (deny rule: %s)\n", t->method, t->url, d.raw);
 			status = 1;
+		} else if (engine && strcmp(t->method, "TCP") != 0) {
+			if (test_engine(engine, t->method, t->url, &req, o->test_exe, &job)) {
+				if (job.max_tx_bytes)
+					printf("ALLOW %s %s (%s; body at most %llu bytes)\n",
+					       t->method, t->url, policy_engine(engine),
+					       (unsigned long long)job.max_tx_bytes);
+				else
+					printf("ALLOW %s %s (%s)\n", t->method, t->url,
+					       policy_engine(engine));
+			} else {
+				if (job.message[0])
+					printf("DENY %s %s (%s: %s)\n", t->method, t->url,
+					       policy_engine(engine), job.message);
+				else
+					printf("DENY %s %s (%s)\n", t->method, t->url,
+					       policy_engine(engine));
+				status = 1;
+			}
 		} else {
 			printf("DENY %s %s\n", t->method, t->url);
 			if (d.near)
@@ -203,6 +261,7 @@ static int run_tests(const struct opts *o)
 		}
 		free(path);
 	}
+	policy_free(engine);
 	if (fflush(stdout) == EOF)
 		status = LOG_EXIT_FAILURE;
 	return status;
@@ -504,7 +563,8 @@ static int run_command(const struct opts *o)
 			log_warn("--dry-run with --audit-log %s: `boundary log summary` reads "
 				 "files, so add --log-dir DIR to keep one beside it",
 				 o->audit_log);
-	} else if (rules_count(o->rules) == 0 && !o->interactive && !o->rules_program[0]) {
+	} else if (rules_count(o->rules) == 0 && !o->interactive && !o->rules_program[0] &&
+		   !o->js[0] && !o->js_file[0] && !o->sh[0]) {
 		log_warn("no allow rules given: every request will be denied (allow one with "
 			 "--allow \"domain=example.com\")");
 	}
@@ -547,6 +607,9 @@ int main(int argc, char *argv[])
 	char err[1024];
 	int status = LOG_EXIT_FAILURE;
 
+	/* The --js evaluator that a policy lane started (proxy/jseval.h): nothing else. */
+	if (argc >= 3 && strcmp(argv[1], JSEVAL_ARGV1) == 0)
+		jseval_main(argc, argv);
 	/* On file capabilities, none is effective until a jail is built (privs.h). */
 	privs_lower();
 	opts_init(&o);

@@ -163,6 +163,27 @@ static const struct opts_def defs[OPTS__COUNT] = {
 			    "rules_program", OPTS_T_STRING, "", "PROG",
 			    "ask PROG (JSON lines) about what the rules refuse", false,
 			    F(rules_program), PROXY_CMDS},
+    [OPTS_PROC] = {OPTS_PROC, "proc", 0, NULL, NULL, OPTS_T_STRING, NULL, "PROG",
+		   "--rules-program: httpjail's name for it", false, F(rules_program), PROXY_CMDS},
+    [OPTS_JS] = {OPTS_JS, "js", 0, "BOUNDARY_JS", "js", OPTS_T_STRING, "", "CODE",
+		 "a JavaScript expression decides what the rules refuse", false, F(js), PROXY_CMDS},
+    [OPTS_JS_FILE] = {OPTS_JS_FILE, "js-file", 0, "BOUNDARY_JS_FILE", "js_file", OPTS_T_STRING, "",
+		      "FILE", "--js: the code in FILE, reloaded when it changes", false, F(js_file),
+		      PROXY_CMDS},
+    [OPTS_SH] = {OPTS_SH, "sh", 0, "BOUNDARY_SH", "sh", OPTS_T_STRING, "", "SCRIPT",
+		 "run SCRIPT per request the rules refuse; exit 0 allows", false, F(sh),
+		 PROXY_CMDS},
+    [OPTS_JS_BUDGET] = {OPTS_JS_BUDGET, "js-budget", 0, "BOUNDARY_JS_BUDGET", "js_budget",
+			OPTS_T_STRING, "200", "MS",
+			"--js: ms one evaluation may take (default 200)", false, F(js_budget),
+			PROXY_CMDS},
+    [OPTS_JS_MEMORY] = {OPTS_JS_MEMORY, "js-memory", 0, "BOUNDARY_JS_MEMORY", "js_memory",
+			OPTS_T_STRING, "32", "MIB", "--js: MiB the evaluator may hold (default 32)",
+			false, F(js_memory), PROXY_CMDS},
+    [OPTS_SH_TIMEOUT] = {OPTS_SH_TIMEOUT, "sh-timeout", 0, "BOUNDARY_SH_TIMEOUT", "sh_timeout",
+			 OPTS_T_SECONDS, "30", "SECONDS",
+			 "--sh: seconds one run may take (default 30)", false, F(sh_timeout),
+			 PROXY_CMDS},
     [OPTS_HEADER_TIMEOUT] = {OPTS_HEADER_TIMEOUT, "header-timeout", 0, "BOUNDARY_HEADER_TIMEOUT",
 			     "header_timeout", OPTS_T_SECONDS, "30", "SECONDS",
 			     "answer 408 when a request head takes this long", false,
@@ -1356,9 +1377,69 @@ static int finish_upchain(struct opts *o, char *err, size_t errlen)
 	return o->upchain ? 0 : -errno;
 }
 
+/* The engines that decide what the rules refuse: at most one. */
+static int finish_engines(struct opts *o, char *err, size_t errlen)
+{
+	const char *names[5], *what;
+	unsigned long v;
+	char *end;
+	size_t n = 0;
+
+	if (o->rules_program[0])
+		names[n++] = "--rules-program";
+	if (o->js[0])
+		names[n++] = "--js";
+	if (o->js_file[0])
+		names[n++] = "--js-file";
+	if (o->sh[0])
+		names[n++] = "--sh";
+	if (o->interactive)
+		names[n++] = "--interactive";
+	if (n > 1) {
+		snprintf(err, errlen,
+			 "%s and %s both decide what the rules refuse; choose one (as httpjail, "
+			 "boundary takes one engine)",
+			 names[0], names[1]);
+		return -EINVAL;
+	}
+	what = n ? names[0] : NULL;
+	if (what && o->dry_run) {
+		snprintf(err, errlen,
+			 "--dry-run allows everything, so there is nothing for %s to decide; use "
+			 "one or the other",
+			 what);
+		return -EINVAL;
+	}
+	if (what && (o->jail_type != OPTS_JAIL_NSJAIL || o->action == OPTS_SERVE)) {
+		snprintf(err, errlen, "%s works with boundary's own jail (--jail-type nsjail) only",
+			 what);
+		return -EINVAL;
+	}
+	v = strtoul(o->js_budget, &end, 10);
+	if (end == o->js_budget || *end || v < 1 || v > 60000) {
+		snprintf(err, errlen,
+			 "--js-budget \"%.64s\": not a number of milliseconds from 1 to 60000",
+			 o->js_budget);
+		return -EINVAL;
+	}
+	o->js_budget_ms = (unsigned)v;
+	v = strtoul(o->js_memory, &end, 10);
+	if (end == o->js_memory || *end || v < 2 || v > 4096) {
+		snprintf(err, errlen, "--js-memory \"%.64s\": not a number of MiB from 2 to 4096",
+			 o->js_memory);
+		return -EINVAL;
+	}
+	o->js_memory_bytes = (size_t)v << 20;
+	return 0;
+}
+
 int opts_finish(struct opts *o, char *err, size_t errlen)
 {
 	int ret;
+
+	ret = finish_engines(o, err, errlen);
+	if (ret)
+		return ret;
 
 	if (o->dry_run && (o->interactive || o->rules_program[0])) {
 		snprintf(err, errlen,

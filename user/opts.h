@@ -63,6 +63,13 @@ enum opts_id {
 	OPTS_INTERACTIVE,
 	OPTS_SAVE_RULES,
 	OPTS_RULES_PROGRAM,
+	OPTS_PROC, /* httpjail's name of --rules-program */
+	OPTS_JS,
+	OPTS_JS_FILE,
+	OPTS_SH,
+	OPTS_JS_BUDGET,
+	OPTS_JS_MEMORY,
+	OPTS_SH_TIMEOUT,
 	OPTS_HEADER_TIMEOUT,
 	OPTS_IDLE_TIMEOUT,
 	OPTS_HIDE, /* the filesystem view's (fsview.c) from here */
@@ -261,6 +268,14 @@ struct opts {
 	bool interactive;	       /* ask on boundary's terminal about what the rules refuse */
 	char *save_rules;	 /* rules read at start, "always" answers appended; "": none */
 	char *rules_program;	 /* asked about what the rules refuse; "": none */
+	char *js;		 /* --js: a JavaScript expression decides instead; "": none */
+	char *js_file;		 /* --js-file: the same from a file, reloaded; "": none */
+	char *sh;		 /* --sh: a script run per request decides instead; "": none */
+	char *js_budget;	 /* ms one --js evaluation may take, as written */
+	char *js_memory;	 /* MiB the --js evaluator may hold, as written */
+	unsigned sh_timeout;	 /* seconds one --sh run may take */
+	unsigned js_budget_ms;	 /* js_budget, read by opts_finish() */
+	size_t js_memory_bytes;	 /* js_memory, read by opts_finish() */
 	unsigned header_timeout; /* seconds a client has to send a request head */
 	unsigned idle_timeout;	 /* seconds a connection may stay silent */
 

@@ -11,12 +11,15 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
 #include "proxy/dnssrv.h"
+#include "proxy/jseval.h"
 #include "proxy/log.h"
+#include "proxy/policy.h"
 #include "proxy/proxy.h"
 #include "proxy/ruleset.h"
 #include "rules/rules.h"
@@ -40,17 +43,26 @@ static bool reload_note(struct reload *r)
 
 void reload_init(struct reload *r, const struct opts *o)
 {
+	char path[PATH_MAX];
+
+	if (!config_path(o, path, sizeof(path)))
+		path[0] = '\0';
+	reload_init_path(r, path, o->src[OPTS_CONFIG] != OPTS_SRC_DEFAULT);
+}
+
+void reload_init_path(struct reload *r, const char *path, bool must_exist)
+{
 	char dir[PATH_MAX], *slash;
 
 	r->ino = -1;
-	r->path[0] = '\0';
 	r->base = r->path;
-	r->must_exist = o->src[OPTS_CONFIG] != OPTS_SRC_DEFAULT;
+	r->must_exist = must_exist;
 	memset(&r->seen, 0, sizeof(r->seen));
-	if (!config_path(o, r->path, sizeof(r->path))) {
+	if (!path[0] || strlen(path) >= sizeof(r->path)) {
 		r->path[0] = '\0';
 		return;
 	}
+	snprintf(r->path, sizeof(r->path), "%s", path);
 	reload_note(r);
 	snprintf(dir, sizeof(dir), "%s", r->path);
 	slash = strrchr(dir, '/');
@@ -136,4 +148,22 @@ void reload_fini(struct reload *r)
 	if (r->ino >= 0)
 		close(r->ino);
 	r->ino = -1;
+}
+
+void reload_js(const struct reload *r, struct policy *policy)
+{
+	char err[1024];
+	char *code = jseval_read_file(r->path, err, sizeof(err));
+
+	if (!code) {
+		log_warn("%s; the --js rule in force stays", err);
+		return;
+	}
+	if (policy_js_reload(policy, code, err, sizeof(err)) < 0)
+		log_warn("--js-file %s changed but does not compile (%s); the --js rule in force "
+			 "stays",
+			 r->path, err);
+	else
+		log_info("--js-file %s changed: its new version decides from now on", r->path);
+	free(code);
 }

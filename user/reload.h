@@ -31,6 +31,9 @@ struct reload {
  * closes the watch (and accepts a reload whose ino is -1).
  */
 void reload_init(struct reload *r, const struct opts *o);
+
+/* The same for any file: --js-file's. path "" watches nothing. */
+void reload_init_path(struct reload *r, const char *path, bool must_exist);
 void reload_fini(struct reload *r);
 
 /*
@@ -47,5 +50,12 @@ bool reload_changed(struct reload *r);
  */
 void reload_rules(const struct reload *r, const struct opts *o, struct proxy *proxy,
 		  struct dns_server *dns, const char *why);
+
+/*
+ * --js-file changed: its new code, once it compiles, replaces the old in policy (the --js
+ * engine); a version that does not compile is reported and the old code kept.
+ */
+struct policy;
+void reload_js(const struct reload *r, struct policy *policy);
 
 #endif /* BOUNDARY_USER_RELOAD_H */

@@ -54,6 +54,9 @@ struct row {
 	char *exe;
 	bool exe_mixed;
 	char *allow_exe;
+	/* decided by an engine (--js, --sh, --rules-program), not the rules: counts, its name */
+	unsigned long long engine_allowed, engine_refused;
+	char *engine;
 };
 
 struct summary {
@@ -236,6 +239,34 @@ static void fold_host(const char *host, char *out, int *port)
 }
 
 /*
+ * A decision of an engine: the rule it names on allow ("--js rule", "--sh script", "rules
+ * program"), or the reason's "the NAME refused it" on deny.
+ */
+static void row_note_engine(struct row *r, const struct auditlog_record *rec, bool allow)
+{
+	const char *name = "rules program", *p;
+	char buf[64];
+	size_t n;
+
+	if (allow)
+		r->engine_allowed++;
+	else
+		r->engine_refused++;
+	if (r->engine)
+		return;
+	if (allow && rec->rule && rec->rule[0] && strlen(rec->rule) < sizeof(buf)) {
+		name = rec->rule;
+	} else if (!allow && rec->reason && strncmp(rec->reason, "the ", 4) == 0 &&
+		   (p = strstr(rec->reason, " refused it")) &&
+		   (n = (size_t)(p - rec->reason - 4)) && n < sizeof(buf)) {
+		memcpy(buf, rec->reason + 4, n);
+		buf[n] = '\0';
+		name = buf;
+	}
+	r->engine = xstrdup(name);
+}
+
+/*
  * A refusal whose reason is "secret NAME sent to HOST": counted apart, since no --allow admits
  * it (the placeholder goes only where its --secret says).
  */
@@ -321,6 +352,8 @@ void summary_add(struct summary *s, const struct auditlog_record *rec)
 	r->kinds |= kind_bit(rec->kind);
 	row_note_process(r, rec);
 	row_note_exe(r, rec);
+	if (rec->decided_by && strcmp(rec->decided_by, "program") == 0 && !rec->would_deny)
+		row_note_engine(r, rec, allow);
 }
 
 /* --- reading ----------------------------------------------------------------------------- */
@@ -603,6 +636,7 @@ int summary_write_table(struct summary *s, FILE *out)
 {
 	int aw = 7, rw = 7, ww = 0, dw = 3;
 	size_t hw = 4, i, pw, n_no_rule = 0, n_rule = 0, n_secret = 0, n_large = 0, cols, n_exe = 0;
+	size_t n_engine = 0;
 	struct row *r;
 	char *why;
 
@@ -626,6 +660,8 @@ int summary_write_table(struct summary *s, FILE *out)
 		n_no_rule += unwanted(r) && !r->allow;
 		n_secret += r->secret > 0;
 		n_large += r->too_large > 0;
+		n_engine += r->engine != NULL;
+		n_engine += r->engine != NULL;
 	}
 	/* WOULD-REFUSE only for a --dry-run's log, so other tables keep their columns. */
 	pw = hw + 2 + (size_t)aw + 2 + (size_t)rw + 2 + (ww ? (size_t)ww + 2 : 0) + (size_t)dw + 2;
@@ -662,6 +698,18 @@ int summary_write_table(struct summary *s, FILE *out)
 		for (i = 0; i < s->n; i++) {
 			if (s->rows[i].allow)
 				fprintf(out, "  --allow \"%s\"\n", s->rows[i].allow);
+		}
+	}
+	if (n_engine) {
+		fputs(
+		    "\nDecided by an engine, not the allow rules (an --allow above would admit the "
+		    "host\nwithout asking it):\n",
+		    out);
+		for (i = 0; i < s->n; i++) {
+			r = &s->rows[i];
+			if (r->engine)
+				fprintf(out, "  %s: %llu allowed, %llu refused by the %s\n",
+					r->shown, r->engine_allowed, r->engine_refused, r->engine);
 		}
 	}
 	if (n_exe) {
@@ -792,7 +840,7 @@ static bool fence_safe(const char *rule)
 int summary_write_markdown(struct summary *s, FILE *out)
 {
 	unsigned long long allowed = 0, refused = 0, would = 0;
-	size_t i, n_rule = 0, n_exe = 0, n_no_rule = 0, n_secret = 0, n_large = 0;
+	size_t i, n_rule = 0, n_exe = 0, n_no_rule = 0, n_secret = 0, n_large = 0, n_engine = 0;
 	bool any_exe = false;
 	struct row *r;
 
@@ -862,6 +910,22 @@ int summary_write_markdown(struct summary *s, FILE *out)
 				fprintf(out, "  %s\n", s->rows[i].allow);
 		}
 		fputs("```\n", out);
+	}
+	if (n_engine) {
+		fputs("\nDecided by an engine, not the allow rules (an `allow:` line above would "
+		      "admit the host without asking it):\n\n",
+		      out);
+		for (i = 0; i < s->n; i++) {
+			r = &s->rows[i];
+			if (!r->engine)
+				continue;
+			fputs("- ", out);
+			put_md(out, r->shown);
+			fprintf(out, ": %llu allowed, %llu refused by the ", r->engine_allowed,
+				r->engine_refused);
+			put_md(out, r->engine);
+			fputc('\n', out);
+		}
 	}
 	if (n_exe) {
 		fputs("\nOr, for the one program that made every request there (`exe=`):\n"
@@ -952,6 +1016,11 @@ static void put_json_row(FILE *out, const struct row *r)
 		r->refused, r->would);
 	if (r->secret)
 		fprintf(out, ",\"secret_refused\":%llu", r->secret);
+	if (r->engine) {
+		fprintf(out, ",\"engine_allowed\":%llu,\"engine_refused\":%llu,\"engine\":",
+			r->engine_allowed, r->engine_refused);
+		put_json_string(out, r->engine);
+	}
 	if (r->stream)
 		fputs(",\"dns\":null", out);
 	else
@@ -1017,6 +1086,7 @@ void summary_free(struct summary *s)
 			free(s->rows[i].comms[j]);
 		free(s->rows[i].host);
 		free(s->rows[i].secret_name);
+		free(s->rows[i].engine);
 		free(s->rows[i].allow);
 		free(s->rows[i].why_not);
 		free(s->rows[i].shown);

@@ -298,7 +298,11 @@ w("")
 w("## G: rule decisions per second\n")
 w("`rules_match()` in a loop (`tools/bench/rules_bench.c`), one thread; *indexed*: exact and `*.`")
 w("domains, as policies are written; *scanned*: every domain has a wildcard in the middle, which")
-w("the index cannot place, so every rule is tried (the worst case).\n")
+w("the index cannot place, so every rule is tried (the worst case). *js*: a typical `--js` expression")
+w("(`r.method === 'GET' && (r.host === 'github.com' || r.host.endsWith('.github.com') || [...].includes(r.host))`)")
+w("through the whole `--js` path, `policy_ask()` to the answer (a lane's thread, the evaluator process,")
+w("MuJS), one at a time on one lane; *js-lanes*: 64 in flight on two lanes. What the engine costs is")
+w("paid only by requests no allow rule admits.\n")
 def g_rows(name):
     """(rules, set, ns per decision) from rules_bench's output in RES/name"""
     try:

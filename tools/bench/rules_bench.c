@@ -6,13 +6,21 @@
  * real policies are written) and "scanned" (domains with a middle wildcard, which the index
  * cannot narrow, so every rule is tried: the worst case, linear). Each set is asked the same mix
  * of requests: a quarter allowed by its last rule, the rest denied. Prints one line per set.
+ *
+ * Given boundary's program (rules_bench BOUNDARY), also a typical --js expression through the
+ * whole --js path (policy_ask() to the answer: a lane's thread, the evaluator process, MuJS):
+ * "js" one request at a time on one lane (the latency), "js-lanes" 64 in flight on two lanes
+ * (the throughput), the same mix of requests.
  * A benchmark, not a test: the numbers are for comparing runs on one machine.
  */
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "proxy/policy.h"
 #include "rules/rules.h"
 
 static double now_ns(void)
@@ -88,7 +96,75 @@ static void run(size_t n, int scanned)
 	rules_free(r);
 }
 
-int main(void)
+static const char js_rule[] =
+    "r.method === 'GET' && (r.host === 'github.com' || r.host.endsWith('.github.com') || "
+    "['api.openai.com', 'api.anthropic.com'].includes(r.host)) && !r.path.startsWith('/admin')";
+
+static sem_t js_done;
+static atomic_size_t js_allowed;
+
+static void js_answered(struct policy_job *j)
+{
+	atomic_fetch_add(&js_allowed, j->allow);
+	sem_post(&js_done);
+}
+
+static void js_fill(struct policy_job *j, size_t i)
+{
+	static const char *const hosts[] = {"api.github.com", "unknown.example.net",
+					    "api.anthropic.com", "evil.example.org"};
+
+	memset(j, 0, sizeof(*j));
+	snprintf(j->method, sizeof(j->method), "GET");
+	snprintf(j->scheme, sizeof(j->scheme), "https");
+	snprintf(j->host, sizeof(j->host), "%s", hosts[i & 3]);
+	snprintf(j->path, sizeof(j->path), "/v1/items/42");
+	snprintf(j->url, sizeof(j->url), "https://%s/v1/items/42?x=1", hosts[i & 3]);
+	snprintf(j->requester_ip, sizeof(j->requester_ip), "127.0.0.1");
+	j->port = 443;
+	j->pid = 4242;
+	snprintf(j->comm, sizeof(j->comm), "curl");
+	j->done = js_answered;
+}
+
+static void run_js(const char *boundary, unsigned lanes, size_t inflight, size_t iters)
+{
+	struct policy_config cfg = {.mode = POLICY_JS, .js_code = js_rule, .js_name = "--js"};
+	struct policy_job *jobs = calloc(inflight, sizeof(*jobs));
+	struct policy *p;
+	char err[512];
+	size_t i, k;
+	double t0, t1;
+
+	cfg.evaluator = boundary;
+	cfg.lanes = lanes;
+	p = policy_new(&cfg, err, sizeof(err));
+	if (!p || !jobs) {
+		fprintf(stderr, "rules_bench: --js: %s\n", p ? "out of memory" : err);
+		exit(1);
+	}
+	sem_init(&js_done, 0, 0);
+	atomic_store(&js_allowed, 0);
+	t0 = now_ns();
+	for (i = 0; i < iters; i += inflight) {
+		for (k = 0; k < inflight; k++) {
+			js_fill(&jobs[k], i + k);
+			policy_ask(p, &jobs[k]);
+		}
+		for (k = 0; k < inflight; k++)
+			while (sem_wait(&js_done) != 0)
+				;
+	}
+	t1 = now_ns();
+	printf("rules %7d %-8s %10.1f ns/decision  (%zu decisions, %zu allowed; %u lane%s)\n", 1,
+	       lanes > 1 ? "js-lanes" : "js", (t1 - t0) / (double)i, i, atomic_load(&js_allowed),
+	       lanes, lanes > 1 ? "s" : "");
+	policy_free(p);
+	sem_destroy(&js_done);
+	free(jobs);
+}
+
+int main(int argc, char **argv)
 {
 	static const size_t sizes[] = {10, 1000, 100000};
 	size_t i;
@@ -96,6 +172,10 @@ int main(void)
 	for (i = 0; i < 3; i++) {
 		run(sizes[i], 0);
 		run(sizes[i], 1);
+	}
+	if (argc > 1) {
+		run_js(argv[1], 1, 1, 20000);
+		run_js(argv[1], 2, 64, 40000);
 	}
 	return 0;
 }

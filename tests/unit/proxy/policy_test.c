@@ -205,6 +205,46 @@ static void test_program(void **state)
 	policy_free(p);
 }
 
+/* --sh: one process per request, httpjail's variables and the JSON line, exit 0 allows. */
+static void test_sh(void **state)
+{
+	static const char script[] = "read -r l; case \"$HTTPJAIL_METHOD $HTTPJAIL_SCHEME "
+				     "$HTTPJAIL_HOST $HTTPJAIL_PATH\" in "
+				     "'GET http example.com /ok') exit 0;; esac; "
+				     "case \"$l\" in *'\"path\":\"/slow'*) sleep 5;; esac; echo "
+				     "\"no: $HTTPJAIL_URL\"; exit 3";
+	struct policy_config cfg;
+	struct policy_job j;
+	struct policy *p;
+	char err[256];
+	time_t t0;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mode = POLICY_SH;
+	cfg.program = script;
+	cfg.timeout_ms = 1000;
+	cfg.lanes = 2;
+	p = policy_new(&cfg, err, sizeof(err));
+	if (!p)
+		fail_msg("policy_new: %s", err);
+	assert_string_equal(policy_engine(p), "--sh script");
+	ask(p, &j, "/ok");
+	assert_true(j.allow);
+	assert_string_equal(j.rule, "--sh script");
+	ask(p, &j, "/no");
+	assert_false(j.allow);
+	assert_string_equal(j.message, "no: http://example.com/no");
+	t0 = time(NULL);
+	ask(p, &j, "/slow");
+	assert_false(j.allow);
+	assert_non_null(strstr(j.message, "did not finish within 1 s"));
+	assert_true(time(NULL) - t0 < 4);
+	ask(p, &j, "/ok");
+	assert_true(j.allow);
+	policy_free(p);
+}
+
 static void test_program_that_cannot_run(void **state)
 {
 	struct policy_config cfg;
@@ -222,11 +262,9 @@ static void test_program_that_cannot_run(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_replies),
-	    cmocka_unit_test(test_max_tx_bytes),
-	    cmocka_unit_test(test_request_line),
-	    cmocka_unit_test(test_program),
-	    cmocka_unit_test(test_program_that_cannot_run),
+	    cmocka_unit_test(test_replies),	 cmocka_unit_test(test_max_tx_bytes),
+	    cmocka_unit_test(test_request_line), cmocka_unit_test(test_program),
+	    cmocka_unit_test(test_sh),		 cmocka_unit_test(test_program_that_cannot_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
