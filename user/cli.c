@@ -88,6 +88,13 @@ static const struct cli_cmd cmds[OPTS__CMD_COUNT] = {
 		       "boundary.dev/deny or\nboundary.dev/policy (a file in --policy-dir, read "
 		       "again on every scan).\n",
 		       CLI_ARGS_NO_COMMAND, true, OPTS_NODE},
+    [OPTS_CMD_APPROVE] = {OPTS_CMD_APPROVE, "approve", "approve [ID once|always|deny]",
+			  "answer --interactive elsewhere",
+			  "Lists the requests that running boundaries of yours (run with "
+			  "--interactive)\nwait to have answered, with their IDs; with an ID and "
+			  "an answer, answers one.\n\"always\" goes to the --save-rules file as "
+			  "at the terminal. Reads no config file.",
+			  CLI_ARGS_WORDS, false, OPTS_APPROVE},
 };
 
 const struct cli_cmd *cli_cmds(size_t *n)
@@ -391,7 +398,7 @@ static int parse_cmd(struct opts *o, enum opts_cmd cmd, int argc, char *argv[], 
 	int end, ret;
 
 	o->cmd = cmd;
-	if (c->args == CLI_ARGS_FILES || c->args == CLI_ARGS_LISTS) {
+	if (c->args == CLI_ARGS_FILES || c->args == CLI_ARGS_LISTS || c->args == CLI_ARGS_WORDS) {
 		/* At most argc - 1 files, and a NULL after them. */
 		free(o->log_files);
 		o->n_log_files = 0;
@@ -426,6 +433,10 @@ static int parse_cmd(struct opts *o, enum opts_cmd cmd, int argc, char *argv[], 
 				 c->name, c->usage);
 			return -EINVAL;
 		}
+		break;
+	case CLI_ARGS_WORDS:
+		while (end < argc)
+			o->log_files[o->n_log_files++] = argv[end++];
 		break;
 	case CLI_ARGS_NONE:
 		if (end < argc) {

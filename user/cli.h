@@ -27,6 +27,7 @@ enum cli_args {
 	CLI_ARGS_NO_COMMAND,  /* nothing, since it runs none: "serve runs no command" */
 	CLI_ARGS_FILES,	      /* one or more files, "-" for standard input, among the flags */
 	CLI_ARGS_LISTS,	      /* one or more lists of words, "-" for standard input: as FILES */
+	CLI_ARGS_WORDS,	      /* words, in log_files, for the action to check: approve's */
 };
 
 /* One subcommand, as the command table describes it. */

@@ -880,6 +880,29 @@ static int upstream_follow(struct jail *j, pid_t pid, char *err, size_t errlen)
 	return ret;
 }
 
+/* Who ran boundary: sudo's caller, or the real user. The one who answers --interactive. */
+static void invoking_user(uid_t *uid, gid_t *gid)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+	unsigned long v;
+	char *end;
+
+	*uid = getuid();
+	*gid = getgid();
+	if (!u || !*u || getuid() != 0)
+		return;
+	errno = 0;
+	v = strtoul(u, &end, 10);
+	if (errno || *end || v >= (uid_t)-1)
+		return;
+	*uid = (uid_t)v;
+	if (g && *g) {
+		v = strtoul(g, &end, 10);
+		if (!*end && v < (gid_t)-1)
+			*gid = (gid_t)v;
+	}
+}
+
 static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t errlen)
 {
 	struct proxy_config pc;
@@ -912,12 +935,24 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 		yc.uid = o->user.uid;
 		yc.gid = o->user.gid;
 		yc.save_rules = o->save_rules[0] ? o->save_rules : NULL;
+		if (o->interactive) {
+			yc.ask = (enum policy_ask)o->interactive_mode;
+			yc.timeout_ms = o->interactive_timeout * 1000U;
+			invoking_user(&yc.owner, &yc.owner_gid);
+		}
+		/* The person's socket is made under /run, which is root's. */
+		if (o->interactive)
+			privs_raise();
 		j->policy = policy_new(&yc, err, errlen);
+		if (o->interactive)
+			privs_lower();
 		if (!j->policy)
 			return -EINVAL;
 		if (o->interactive)
-			log_info("--interactive: requests the rules refuse are asked about on this "
-				 "terminal%s%s",
+			log_info("--interactive: requests the rules refuse are asked about %s%s%s",
+				 o->interactive_mode == OPTS_ASK_SOCKET
+				     ? "from another terminal (boundary approvals)"
+				     : "on this terminal, or from another one (boundary approvals)",
 				 o->save_rules[0] ? "; \"always\" answers go to " : "",
 				 o->save_rules[0] ? o->save_rules : "");
 		else
@@ -1539,6 +1574,8 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("%s", err);
 		goto out;
 	}
+	if (j.policy)
+		policy_set_jail(j.policy, j.cg_path);
 	status = serve(&j, o, pidfd, sigfd);
 	if (o->dry_run && j.audit && audit_path(j.audit) && strcmp(audit_path(j.audit), "-") != 0)
 		log_warn("--dry-run is over: `boundary log summary %s` proposes the --allow lines "

@@ -23,6 +23,7 @@
 
 #include "proxy/auditsink.h"
 #include "proxy/log.h"
+#include "user/approve.h"
 #include "rules/rules.h"
 #include "user/cli.h"
 #include "user/config.h"
@@ -526,6 +527,7 @@ static int (*const actions[])(const struct opts *o) = {
     [OPTS_SERVE] = serve,
     [OPTS_RULES_FROM_ENDPOINTS] = rules_from_endpoints,
     [OPTS_NODE] = node,
+    [OPTS_APPROVE] = approve_run,
 };
 
 int main(int argc, char *argv[])

@@ -60,7 +60,8 @@ enum opts_id {
 	OPTS_LISTEN,
 	OPTS_PORT_FORWARD,
 	OPTS_DRY_RUN,
-	OPTS_INTERACTIVE,
+	OPTS_INTERACTIVE, /* a bool that also takes auto, terminal or socket (OPTS_ASK_*) */
+	OPTS_INTERACTIVE_TIMEOUT,
 	OPTS_SAVE_RULES,
 	OPTS_RULES_PROGRAM,
 	OPTS_HEADER_TIMEOUT,
@@ -103,6 +104,7 @@ enum opts_cmd {
 	OPTS_CMD_ATTACH,
 	OPTS_CMD_RULES_FROM_ENDPOINTS,
 	OPTS_CMD_NODE,
+	OPTS_CMD_APPROVE,
 	OPTS__CMD_COUNT,
 };
 
@@ -150,7 +152,8 @@ enum opts_action {
 	OPTS_SERVE,	      /* serve [flags]: the proxy alone, for explicit clients */
 	/* rules from-endpoints LIST...: harden-runner's allowed-endpoints as rules */
 	OPTS_RULES_FROM_ENDPOINTS,
-	OPTS_NODE, /* node: jail the annotated pods of a Kubernetes node */
+	OPTS_NODE,    /* node: jail the annotated pods of a Kubernetes node */
+	OPTS_APPROVE, /* approve [ID ANSWER]: list or answer --interactive's questions */
 };
 
 /* log summary --format: for a person, for a program, for a CI job's summary page. */
@@ -222,6 +225,9 @@ struct opts_test {
 };
 
 /* Everything boundary was asked to do. Fields are read directly; only this module writes them. */
+/* --interactive=MODE: where the person answers (policy.h's enum policy_ask, in its order). */
+enum { OPTS_ASK_AUTO, OPTS_ASK_TERMINAL, OPTS_ASK_SOCKET };
+
 struct opts {
 	enum opts_action action;
 	enum opts_cmd cmd; /* the subcommand named, also for its --help */
@@ -250,7 +256,9 @@ struct opts {
 	char *listen;		   /* boundary serve's ADDR:PORT */
 	struct opts_forwards forwards; /* --port-forward, in order */
 	bool dry_run;		       /* allow everything, record what the rules would refuse */
-	bool interactive;	       /* ask on boundary's terminal about what the rules refuse */
+	bool interactive;	       /* ask the person about what the rules refuse */
+	int interactive_mode;	 /* where: OPTS_ASK_AUTO, OPTS_ASK_TERMINAL or OPTS_ASK_SOCKET */
+	unsigned interactive_timeout; /* seconds a request waits for the person's answer */
 	char *save_rules;	 /* rules read at start, "always" answers appended; "": none */
 	char *rules_program;	 /* asked about what the rules refuse; "": none */
 	unsigned header_timeout; /* seconds a client has to send a request head */
