@@ -50,7 +50,7 @@ else
 	term --interactive=terminal -- env PS1='JAILED> ' bash --norc -i
 	wait_for 'JAILED> '
 	tmux_send() { $TM send-keys -t t "$@"; }
-	tmux_send "stty -g >$W/mode.before; case $- in *m*) echo JOB-CONTROL-ON;; esac" Enter
+	tmux_send "stty -g >$W/mode.before; case \$- in *m*) echo JOB-CONTROL-ON;; esac" Enter
 	tmux_send "$CURL -o /dev/null -w 'CODE-t1=%{http_code}.\\n' $U/t1" Enter
 	if wait_for "allow other.test? [once/always/deny]"; then
 		ok "a job-control shell's foreground request is asked about on the terminal"
@@ -59,7 +59,7 @@ else
 		diag "$(screen)" "$(cat "$TMPDIR_T/term.log")"
 	fi
 	BP=$(bnd_pid)
-	check "boundary is not stopped while it asks (state $(state "$BP"))" \
+	check "boundary is not stopped while it asks" \
 		[ "$(state "$BP")" != T ]
 	tmux_send "once" Enter
 	if wait_for "CODE-t1=200."; then ok "the answer typed reaches boundary: allowed"; else
@@ -89,7 +89,9 @@ else
 	check "the shell exits and its status comes back" wait_for "BOUNDARY-EXIT=7"
 
 	# --- a full-screen program, --interactive=terminal: paused, asked, redrawn ---------------
-	term --interactive=terminal -- python3 "$STAGE/lib/curses_req.py" "$U/c1"
+	term --interactive=terminal -- python3 "$STAGE/lib/curses_req.py" "$U/c1" 2
+	wait_for "STATUS FETCHING"
+	tmux_send "ab" ""
 	if wait_for "allow other.test? [once/always/deny]"; then
 		ok "a full-screen program's request is asked about on the terminal (=terminal)"
 	else
@@ -104,10 +106,16 @@ else
 		fail "... allowed, and the program's screen is drawn again without the question"
 		diag "$(screen)"
 	fi
+	if wait_for "KEYS:ab" 5; then
+		ok "... the keys typed before the question, still unread, are the program's"
+	else
+		fail "... the keys typed before the question, still unread, are the program's"
+		diag "$(screen)"
+	fi
 	tmux_send "xy" ""
-	wait_for "KEYS:xy" 5
+	wait_for "KEYS:abxy" 5
 	tmux_send "q"
-	if wait_for "CURSES-EXIT status=GOT-200 keys=xy" && wait_for "BOUNDARY-EXIT=0" 5; then
+	if wait_for "CURSES-EXIT status=GOT-200 keys=abxy" && wait_for "BOUNDARY-EXIT=0" 5; then
 		ok "... it reads its keys afterwards and exits 0"
 	else
 		fail "... it reads its keys afterwards and exits 0"
@@ -230,7 +238,7 @@ s = socket.socket(socket.AF_UNIX)
 try:
     s.connect(sys.argv[1]); print("CONNECTED")
 except OSError as e: print("REFUSED", e.errno)' "$SP")
-check "another user cannot connect to the socket ($other)" [ "$other" = "REFUSED 13" ]
+check "another user cannot connect to the socket" [ "$other" = "REFUSED 13" ] || diag "$other"
 out=$(as_owner "$BOUNDARY" approve "$id" once 2>&1)
 rc=$?
 expect_rc "the user's boundary approve ID once exits 0" 0

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 #
-# curses_req.py URL: a small full-screen program (tests/e2e/approve.t): it draws a screen in raw
-# mode, fetches URL with curl while it runs (in a thread, so it keeps reading keys), shows the
-# answer's status, redraws everything on a resize, and exits on "q" after typing back every
-# other key it read as KEYS:...
-import curses, subprocess, sys, threading
+# curses_req.py URL [DELAY]: a small full-screen program (tests/e2e/approve.t): it draws a screen
+# in raw mode, reads no key for DELAY seconds (so keys typed meanwhile wait in the terminal),
+# then fetches URL with curl while it runs (in a thread, so it keeps reading keys), shows the
+# answer's status, redraws everything on a resize, and exits on "q", printing every other key it
+# read as KEYS:...
+import curses, subprocess, sys, threading, time
 
 url = sys.argv[1]
 status = "FETCHING"
@@ -32,6 +33,8 @@ def main(scr):
     global keys
     curses.raw()
     scr.timeout(100)
+    draw(scr)
+    time.sleep(float(sys.argv[2]) if len(sys.argv) > 2 else 0)
     t = threading.Thread(target=fetch, daemon=True)
     t.start()
     while True:
