@@ -70,16 +70,16 @@ struct policy {
 	struct rules *always; /* "always" answers, as rules */
 	char line[256];
 	size_t llen;
-	uint32_t next_id;	    /* the last job's number */
-	char cg_path[PATH_MAX];	    /* the jail's cgroup, frozen for a question; "": none */
-	int listen_fd;		    /* the socket for answers from another terminal, or -1 */
-	char sock_path[108];	    /* its path, removed at the end */
-	bool said_socket;	    /* the note that answers come from another terminal */
+	uint32_t next_id;	/* the last job's number */
+	char cg_path[PATH_MAX]; /* the jail's cgroup, frozen for a question; "": none */
+	int listen_fd;		/* the socket for answers from another terminal, or -1 */
+	char sock_path[108];	/* its path, removed at the end */
+	bool said_socket;	/* the note that answers come from another terminal */
 	/* the terminal, while a question is on it (tty_take) */
 	bool on_tty, raw, frozen;
-	pid_t took_from;	    /* the foreground process group it had, or 0: boundary's */
-	struct termios saved;	    /* its mode */
-	char stash[512];	    /* keys typed before the question, typed again after it */
+	pid_t took_from;      /* the foreground process group it had, or 0: boundary's */
+	struct termios saved; /* its mode */
+	char stash[512];      /* keys typed before the question, typed again after it */
 	size_t nstash;
 };
 
@@ -750,7 +750,8 @@ static unsigned settle(struct policy_job **pending, const char *host, bool allow
 static bool decide(struct policy *p, struct policy_job **pending, const char *host,
 		   const char *word, const char *by, char *reply, size_t cap)
 {
-	const char *where = strcmp(by, BY_TTY) == 0 ? "at boundary's terminal" : "from another terminal";
+	const char *where =
+	    strcmp(by, BY_TTY) == 0 ? "at boundary's terminal" : "from another terminal";
 	char a[16], rule[300], err[256], h[270], note[96];
 	size_t i, k = 0;
 	unsigned n;
@@ -1186,7 +1187,8 @@ static void serve_client(struct policy *p, struct policy_job **pending, char *as
 			if (decide(p, pending, host, word, BY_SOCKET, reply, sizeof(reply))) {
 				snprintf(line, sizeof(line), "ok %s\n", reply);
 				if (strcmp(host, asking) == 0) {
-					say(p, "\r\nboundary: answered from another terminal: %s\r\n",
+					say(p,
+					    "\r\nboundary: answered from another terminal: %s\r\n",
 					    reply);
 					tty_give(p);
 					asking[0] = '\0';
@@ -1352,9 +1354,10 @@ static void person_main(struct policy *p)
 		if (n <= 0) {
 			log_warn("boundary's terminal is gone (%s): %s",
 				 n == 0 ? "end of file" : strerror(errno),
-				 p->listen_fd >= 0 ? "answers come from another terminal from now on"
-						   : "every request the rules refuse is refused "
-						     "from now on");
+				 p->listen_fd >= 0
+				     ? "answers come from another terminal from now on"
+				     : "every request the rules refuse is refused "
+				       "from now on");
 			tty_give(p);
 			p->tty_gone = true;
 			asking[0] = '\0';
@@ -1367,7 +1370,8 @@ static void person_main(struct policy *p)
 				memcpy(word, p->line, p->llen);
 				word[p->llen] = '\0';
 				p->llen = 0;
-				if (decide(p, &pending, asking, word, BY_TTY, reply, sizeof(reply))) {
+				if (decide(p, &pending, asking, word, BY_TTY, reply,
+					   sizeof(reply))) {
 					say(p, "boundary: %s\r\n", reply);
 					tty_give(p);
 					asking[0] = '\0';
@@ -1455,11 +1459,12 @@ struct policy *policy_new(const struct policy_config *cfg, char *err, size_t err
 		if (cfg->ask != POLICY_ASK_SOCKET)
 			p->tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 		if (p->tty == -1 && cfg->ask == POLICY_ASK_TERMINAL) {
-			snprintf(err, errlen,
-				 "--interactive=terminal needs a terminal to ask on, and boundary has "
-				 "none (/dev/tty: %s); run it from a terminal, or answer from another "
-				 "one with --interactive=socket",
-				 strerror(errno));
+			snprintf(
+			    err, errlen,
+			    "--interactive=terminal needs a terminal to ask on, and boundary has "
+			    "none (/dev/tty: %s); run it from a terminal, or answer from another "
+			    "one with --interactive=socket",
+			    strerror(errno));
 			goto fail;
 		}
 		ret = socket_open(p, err, errlen);

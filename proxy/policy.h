@@ -34,7 +34,7 @@ enum policy_mode {
 
 /* Where the person answers (--interactive=MODE). */
 enum policy_ask {
-	POLICY_ASK_AUTO,     /* the terminal while the command does not read it itself; else the socket */
+	POLICY_ASK_AUTO, /* the terminal while the command does not read it itself; else the socket */
 	POLICY_ASK_TERMINAL, /* the terminal, pausing a full-screen command for the question */
 	POLICY_ASK_SOCKET,   /* the socket only (boundary approvals from another terminal) */
 };

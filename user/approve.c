@@ -107,7 +107,8 @@ static int list_one(const char *path, long pid, void *arg)
 	if (talk(path, "list\n", buf, sizeof(buf)) < 0)
 		return 0;
 	if (strncmp(buf, "error ", 6) == 0) {
-		log_error("boundary %ld: %s", pid, strtok(buf + 6, "\n"));
+		buf[strcspn(buf, "\n")] = '\0';
+		log_error("boundary %ld: %s", pid, buf + 6);
 		return 0;
 	}
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

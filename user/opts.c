@@ -796,9 +796,9 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		break;
 	case OPTS_T_BOOL:
 		/* --interactive=MODE: on, asking there; plain --interactive and true are auto. */
-		if (d->id == OPTS_INTERACTIVE && (strcmp(value, "auto") == 0 ||
-						  strcmp(value, "terminal") == 0 ||
-						  strcmp(value, "socket") == 0)) {
+		if (d->id == OPTS_INTERACTIVE &&
+		    (strcmp(value, "auto") == 0 || strcmp(value, "terminal") == 0 ||
+		     strcmp(value, "socket") == 0)) {
 			if (store) {
 				o->interactive = true;
 				o->interactive_mode = value[0] == 'a'	? OPTS_ASK_AUTO

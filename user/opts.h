@@ -257,12 +257,12 @@ struct opts {
 	struct opts_forwards forwards; /* --port-forward, in order */
 	bool dry_run;		       /* allow everything, record what the rules would refuse */
 	bool interactive;	       /* ask the person about what the rules refuse */
-	int interactive_mode;	 /* where: OPTS_ASK_AUTO, OPTS_ASK_TERMINAL or OPTS_ASK_SOCKET */
+	int interactive_mode; /* where: OPTS_ASK_AUTO, OPTS_ASK_TERMINAL or OPTS_ASK_SOCKET */
 	unsigned interactive_timeout; /* seconds a request waits for the person's answer */
-	char *save_rules;	 /* rules read at start, "always" answers appended; "": none */
-	char *rules_program;	 /* asked about what the rules refuse; "": none */
-	unsigned header_timeout; /* seconds a client has to send a request head */
-	unsigned idle_timeout;	 /* seconds a connection may stay silent */
+	char *save_rules;	      /* rules read at start, "always" answers appended; "": none */
+	char *rules_program;	      /* asked about what the rules refuse; "": none */
+	unsigned header_timeout;      /* seconds a client has to send a request head */
+	unsigned idle_timeout;	      /* seconds a connection may stay silent */
 
 	/* The filesystem view (fsview.c): paths as written, "~/" still unexpanded. */
 	struct opts_list hide;	    /* hidden besides the defaults */
