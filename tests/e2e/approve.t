@@ -88,6 +88,21 @@ else
 	tmux_send "exit 7" Enter
 	check "the shell exits and its status comes back" wait_for "BOUNDARY-EXIT=7"
 
+	# --- nobody answers at the terminal: refused in time, the terminal given back ------------
+	term --interactive=terminal --interactive-timeout 2 -- env PS1='JAILED> ' bash --norc -i
+	wait_for 'JAILED> '
+	tmux_send "$CURL -w 'CODE-t3=%{http_code}.\\n' $U/t3" Enter
+	wait_for "allow other.test? [once/always/deny]"
+	if wait_for "CODE-t3=403." 10; then
+		ok "unanswered at the terminal: refused after --interactive-timeout"
+	else
+		fail "unanswered at the terminal: refused after --interactive-timeout"
+		diag "$(screen)"
+	fi
+	contains "... the 403 says why" "$(screen)" "nobody answered in time"
+	tmux_send "echo alive-\$((6*7))" Enter
+	check "... and the shell has its terminal back" wait_for "alive-42" 5
+
 	# --- a full-screen program, --interactive=terminal: paused, asked, redrawn ---------------
 	term --interactive=terminal -- python3 "$STAGE/lib/curses_req.py" "$U/c1" 2
 	wait_for "STATUS FETCHING"
@@ -217,9 +232,9 @@ wait_code() {
 		sleep 0.1
 	done
 }
+pending /echo/s1
 check "the socket is the user's alone (0600, in a 0700 directory)" \
 	[ "$(stat -c %a "$SP")" = 600 ] && [ "$(stat -c %a "$(dirname "$SP")")" = 700 ]
-pending /echo/s1
 contains "boundary approve lists the pending request: id, process, method, URL" "$out" \
 	"curl["
 contains "... with the method and URL" "$out" "GET $U/s1"
