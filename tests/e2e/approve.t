@@ -46,8 +46,9 @@ U=http://other.test:$P_HTTP/echo
 if ! command -v tmux >/dev/null; then
 	skip "tmux is not installed: the same-terminal cases"
 else
-	# --- a job-control shell: the request is the shell's foreground job ---------------------
-	term --interactive=terminal -- env PS1='JAILED> ' bash --norc -i
+	# --- a job-control shell: the request is the shell's foreground job (issue 23's case,
+	# plain --interactive: the shell waits for its job, it does not read the terminal) --------
+	term --interactive -- env PS1='JAILED> ' bash --norc -i
 	wait_for 'JAILED> '
 	tmux_send() { $TM send-keys -t t "$@"; }
 	tmux_send "stty -g >$W/mode.before; case \$- in *m*) echo JOB-CONTROL-ON;; esac" Enter
