@@ -9,6 +9,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,14 +168,84 @@ static int answer_one(const char *path, long pid, void *arg)
 	return 1;
 }
 
-int approve_run(const struct opts *o)
+/* Answers request id ("PID.N") with word. Returns the exit status. */
+static int answer_id(const char *id, const char *word)
 {
 	struct answer_arg a = {0, NULL, 1};
 	char req[96], *end;
 	unsigned long n;
+
+	errno = 0;
+	a.pid = strtol(id, &end, 10);
+	if (errno || a.pid <= 0 || *end != '.' || !end[1] ||
+	    (n = strtoul(end + 1, &end, 10), *end) || n == 0 || n > 0xffffffffUL) {
+		log_error("approve: \"%.64s\" is not a request's ID (like 1234.1: boundary approve "
+			  "lists them)",
+			  id);
+		return LOG_EXIT_FAILURE;
+	}
+	if (strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(word) ||
+	    strlen(word) > 8) {
+		log_error("approve: answer once, always or deny (not \"%.32s\")", word);
+		return LOG_EXIT_FAILURE;
+	}
+	snprintf(req, sizeof(req), "answer %lu %s\n", n, word);
+	a.req = req;
+	if (!for_each_socket(answer_one, &a)) {
+		log_error("approve: no boundary with pid %ld waits for answers from you (boundary "
+			  "approve lists those that do)",
+			  a.pid);
+		return LOG_EXIT_FAILURE;
+	}
+	return a.status;
+}
+
+/*
+ * On a terminal, the list, then "ID ANSWER" read and answered, again until an empty line or the
+ * end of input: the picker. With nothing to answer it watches for new requests.
+ */
+static int pick(void)
+{
+	char line[256], id[64], word[16];
+	struct pollfd pf = {STDIN_FILENO, POLLIN, 0};
+	bool said = false;
+	int shown;
+
+	for (;;) {
+		shown = 0;
+		for_each_socket(list_one, &shown);
+		if (!shown) {
+			if (!said)
+				printf("no request waits for an answer; watching for one (an empty "
+				       "line or ^C ends)\n");
+			fflush(stdout);
+			said = true;
+			if (poll(&pf, 1, 500) == 1 && (!fgets(line, sizeof(line), stdin) ||
+						       line[strspn(line, " \t")] == '\n'))
+				return 0;
+			continue;
+		}
+		said = false;
+		printf("\nanswer: ID once|always|deny (an empty line ends) > ");
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin) || line[strspn(line, " \t")] == '\n')
+			return 0;
+		if (sscanf(line, "%63s %15s", id, word) != 2) {
+			printf("give an ID and an answer, like: %s once\n", "1234.1");
+			continue;
+		}
+		answer_id(id, word);
+		printf("\n");
+	}
+}
+
+int approve_run(const struct opts *o)
+{
 	int shown = 0;
 
 	if (o->n_log_files == 0) {
+		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+			return pick();
 		for_each_socket(list_one, &shown);
 		if (!shown)
 			printf("no request waits for an answer\n");
@@ -186,28 +258,5 @@ int approve_run(const struct opts *o)
 			  "once|always|deny]; boundary approve alone lists the IDs)");
 		return LOG_EXIT_FAILURE;
 	}
-	errno = 0;
-	a.pid = strtol(o->log_files[0], &end, 10);
-	if (errno || a.pid <= 0 || *end != '.' || !end[1] ||
-	    (n = strtoul(end + 1, &end, 10), *end) || n == 0 || n > 0xffffffffUL) {
-		log_error("approve: \"%.64s\" is not a request's ID (like 1234.1: boundary approve "
-			  "lists them)",
-			  o->log_files[0]);
-		return LOG_EXIT_FAILURE;
-	}
-	if (strspn(o->log_files[1], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
-		strlen(o->log_files[1]) ||
-	    strlen(o->log_files[1]) > 8) {
-		log_error("approve: answer once, always or deny (not \"%.32s\")", o->log_files[1]);
-		return LOG_EXIT_FAILURE;
-	}
-	snprintf(req, sizeof(req), "answer %lu %s\n", n, o->log_files[1]);
-	a.req = req;
-	if (!for_each_socket(answer_one, &a)) {
-		log_error("approve: no boundary with pid %ld waits for answers from you (boundary "
-			  "approve lists those that do)",
-			  a.pid);
-		return LOG_EXIT_FAILURE;
-	}
-	return a.status;
+	return answer_id(o->log_files[0], o->log_files[1]);
 }

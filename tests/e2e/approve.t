@@ -161,6 +161,39 @@ else
 	contains "auto: boundary said once where to answer" "$(cat "$TMPDIR_T/term.log")" \
 		"boundary approve ID once|always|deny"
 
+	# --- the picker: boundary approve on a terminal lists, reads an answer, lists again ------
+	term --interactive --log-level warn -- python3 "$STAGE/lib/curses_req.py" "$U/c3"
+	$TM new-session -d -s p -x 120 -y 40 "$BOUNDARY approve; echo PICKER-EXIT=\$?; sleep 30"
+	pscreen() { $TM capture-pane -t p -p; }
+	for i in $(seq 100); do
+		pscreen | grep -qF "GET $U/c3" && break
+		sleep 0.1
+	done
+	id=$(pscreen | awk -v u="$U/c3" '$0 ~ u { print $1; exit }')
+	contains "on a terminal, boundary approve lists and asks which to answer" "$(pscreen)" \
+		"answer: ID once|always|deny"
+	$TM send-keys -t p "$id deny" Enter
+	for i in $(seq 100); do
+		pscreen | grep -qF "watching for one" && break
+		sleep 0.1
+	done
+	if pscreen | grep -qF "refused other.test" && pscreen | grep -qF "watching for one"; then
+		ok "... answers the request, then watches for the next"
+	else
+		fail "... answers the request, then watches for the next"
+		diag "$(pscreen)"
+	fi
+	$TM send-keys -t p Enter
+	for i in $(seq 50); do
+		pscreen | grep -qF "PICKER-EXIT=0" && break
+		sleep 0.1
+	done
+	contains "... an empty line ends it" "$(pscreen)" "PICKER-EXIT=0"
+	check "... the program got the refusal" wait_for "STATUS GOT-403"
+	tmux_send "q"
+	wait_for "BOUNDARY-EXIT=0" 5
+	$TM kill-session -t p 2>/dev/null
+
 	# --- vim runs a command that makes the request -------------------------------------------
 	VI=$(command -v vim || command -v vi)
 	if [ -z "$VI" ]; then
