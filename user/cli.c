@@ -92,8 +92,9 @@ static const struct cli_cmd cmds[OPTS__CMD_COUNT] = {
 			  "answer --interactive elsewhere",
 			  "Lists the requests that running boundaries of yours (run with "
 			  "--interactive)\nwait to have answered, with their IDs; with an ID and "
-			  "an answer, answers one.\n\"always\" goes to the --save-rules file as "
-			  "at the terminal. Reads no config file.",
+			  "an answer, answers one.\nOn a terminal it then asks which to answer, "
+			  "and watches for more. \"always\"\ngoes to the --save-rules file as at "
+			  "the terminal. Reads no config file.",
 			  CLI_ARGS_WORDS, false, OPTS_APPROVE},
 };
 
