@@ -26,6 +26,7 @@
 #include <string.h>
 #include <limits.h>
 #include <sys/eventfd.h>
+#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -1022,9 +1023,9 @@ static void tty_give(struct policy *p)
 static int socket_open(struct policy *p, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
+	int fd, ret, e, old_uid, old_gid;
 	char dir[96];
 	struct stat st;
-	int fd, ret;
 
 	if (mkdir(POLICY_SOCKET_ROOT, 0755) == -1 && errno != EEXIST)
 		goto fail_errno_root;
@@ -1060,9 +1061,24 @@ static int socket_open(struct policy *p, char *err, size_t errlen)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1)
 		goto fail_errno_dir;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-	    chown(sa.sun_path, p->cfg.owner, p->cfg.owner_gid) == -1 ||
-	    chmod(sa.sun_path, 0600) == -1 || listen(fd, 8) == -1) {
+	/*
+	 * Made by the user (this thread's filesystem ids) with mode 0600 (the unbound socket's),
+	 * so that no chown follows a name they could swap in a directory of theirs.
+	 */
+	if (fchmod(fd, 0600) == -1) {
+		ret = -errno;
+		close(fd);
+		snprintf(err, errlen, "cannot make a socket: %s", strerror(-ret));
+		return ret;
+	}
+	old_gid = setfsgid(p->cfg.owner_gid);
+	old_uid = setfsuid(p->cfg.owner);
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	e = errno;
+	setfsuid((uid_t)old_uid);
+	setfsgid((gid_t)old_gid);
+	errno = e;
+	if (ret == -1 || listen(fd, 8) == -1) {
 		ret = -errno;
 		close(fd);
 		unlink(sa.sun_path);

@@ -46,6 +46,8 @@ U=http://other.test:$P_HTTP/echo
 if ! command -v tmux >/dev/null; then
 	skip "tmux is not installed: the same-terminal cases"
 else
+	# a session that outlives the others, so the server does not exit between them
+	$TM new-session -d -s keep "sleep 3600"
 	# --- a job-control shell: the request is the shell's foreground job (issue 23's case,
 	# plain --interactive: the shell waits for its job, it does not read the terminal) --------
 	term --interactive -- env PS1='JAILED> ' bash --norc -i
