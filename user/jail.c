@@ -925,6 +925,14 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	ret = setup_proxy_common(o, j->ca, &j->server_ctx, &j->client_ctx, &pc, err, errlen);
 	if (ret < 0)
 		return ret;
+	/*
+	 * There before the jail is built, so that the jail hides it whatever boundary makes in it
+	 * later: another --interactive boundary of the same user takes answers there.
+	 */
+	privs_raise();
+	if (mkdir(POLICY_SOCKET_ROOT, 0755) == -1 && errno != EEXIST)
+		log_debug("cannot make %s: %s", POLICY_SOCKET_ROOT, strerror(errno));
+	privs_lower();
 	if (o->rules_program[0] || o->interactive) {
 		struct policy_config yc;
 
