@@ -885,6 +885,57 @@ static int jail_freeze(struct policy *p, bool on)
 	return -ETIMEDOUT;
 }
 
+/*
+ * Whether a thread of the jail is inside a read(2) of the terminal now: in line mode it holds the
+ * terminal's read lock, and would take the answer for itself unless the jail is frozen.
+ */
+static bool jail_reads_tty(struct policy *p)
+{
+	char cg[PATH_MAX], path[PATH_MAX + 32], buf[8192], sc[128], *s, *end;
+	struct stat tty, st;
+	unsigned long fd;
+	ssize_t n;
+	long tid, nr;
+	int f;
+
+	pthread_mutex_lock(&p->lock);
+	snprintf(cg, sizeof(cg), "%s", p->cg_path);
+	pthread_mutex_unlock(&p->lock);
+	if (!cg[0] || fstat(p->tty, &tty) == -1)
+		return false;
+	snprintf(path, sizeof(path), "%s/cgroup.threads", cg);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f == -1)
+		return false;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (s = buf; *s; s = end) {
+		tid = strtol(s, &end, 10);
+		if (end == s)
+			break;
+		snprintf(path, sizeof(path), "/proc/%ld/syscall", tid);
+		f = open(path, O_RDONLY | O_CLOEXEC);
+		if (f == -1)
+			continue;
+		n = read(f, sc, sizeof(sc) - 1);
+		close(f);
+		if (n <= 0)
+			continue;
+		sc[n] = '\0';
+		nr = strtol(sc, &s, 10);
+		if (s == sc || (nr != SYS_read && nr != SYS_readv))
+			continue;
+		fd = strtoul(s, NULL, 16);
+		snprintf(path, sizeof(path), "/proc/%ld/fd/%lu", tid, fd);
+		if (stat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == tty.st_rdev)
+			return true;
+	}
+	return false;
+}
+
 /* Whether the processes of group pg are stopped (its leader, as /proc says). */
 static bool group_stopped(pid_t pg)
 {
@@ -930,9 +981,12 @@ static bool tty_take(struct policy *p, char *why, size_t cap)
 		snprintf(why, cap, "the command reads the terminal itself");
 		return false;
 	}
-	/* Key by key, it would take the answer for itself: paused, not stopped, for the question. */
+	/*
+	 * Key by key, or already inside a read of the terminal, it would take the answer for
+	 * itself: paused, not stopped, for the question.
+	 */
 	p->frozen = false;
-	if (p->raw) {
+	if (p->raw || jail_reads_tty(p)) {
 		ret = jail_freeze(p, true);
 		if (ret < 0) {
 			jail_freeze(p, false);
@@ -1362,7 +1416,15 @@ static void person_main(struct policy *p)
 		if (itty < 0 || !asking[0] || !(pf[itty].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		n = read(p->tty, buf, sizeof(buf));
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		if (n == -1 && errno == EAGAIN) {
+			/* Someone else is inside a read of the terminal (its lock is theirs). */
+			if (!p->frozen && jail_freeze(p, true) == 0)
+				p->frozen = true;
+			else
+				usleep(20000);
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EIO && tcgetpgrp(p->tty) != getpgrp() &&
 		    tcsetpgrp(p->tty, getpgrp()) == 0)
