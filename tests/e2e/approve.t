@@ -231,6 +231,7 @@ AUD=$TMPDIR_T/audit.jsonl
 # As if run by sudo from uid 65534: the socket is theirs, and the command runs as them too, so
 # only the hiding and the check of the client's namespace keep the jail from answering itself.
 export SUDO_UID=65534 SUDO_GID=65534
+at_exit "rmdir /run/boundary-approvals/65534 2>/dev/null"
 as_owner() { setpriv --reuid 65534 --regid 65534 --clear-groups "$@"; }
 as_other() { setpriv --reuid 12345 --regid 12345 --clear-groups "$@"; }
 chmod 0777 "$W"
