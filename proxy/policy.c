@@ -24,14 +24,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
+#include <sys/fsuid.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "proxy/audit.h"
@@ -86,6 +94,17 @@ struct policy {
 	struct rules *always; /* "always" answers, as rules */
 	char line[256];
 	size_t llen;
+	uint32_t next_id;	/* the last job's number */
+	char cg_path[PATH_MAX]; /* the jail's cgroup, frozen for a question; "": none */
+	int listen_fd;		/* the socket for answers from another terminal, or -1 */
+	char sock_path[108];	/* its path, removed at the end */
+	bool said_socket;	/* the note that answers come from another terminal */
+	/* the terminal, while a question is on it (tty_take) */
+	bool on_tty, raw, frozen;
+	pid_t took_from;      /* the foreground process group it had, or 0: boundary's */
+	struct termios saved; /* its mode */
+	char stash[512];      /* keys typed before the question, typed again after it */
+	size_t nstash;
 };
 
 static void answer(struct policy_job *j, bool allow, const char *by, const char *fmt, ...)
@@ -125,6 +144,11 @@ static bool take_queue(struct policy *p, struct policy_job **head)
 	for (tail = head; *tail; tail = &(*tail)->next)
 		;
 	*tail = q;
+	for (; q; q = q->next) {
+		q->id = ++p->next_id;
+		q->since_ms = util_now_ms();
+		q->socket_only = false;
+	}
 	return stop;
 }
 
@@ -1007,7 +1031,10 @@ static void program_main(struct policy *p)
 	}
 }
 
-/* --- the person at the terminal ------------------------------------------------------------ */
+/* --- the person: at the terminal, or from another one through the socket ------------------- */
+
+#define BY_TTY	  "the person at boundary's terminal"
+#define BY_SOCKET "the person, from another terminal"
 
 /* s as it may be shown on a terminal: only printable ASCII, the rest '?'. */
 static void shown(const char *s, char *out, size_t cap)
@@ -1021,13 +1048,14 @@ static void shown(const char *s, char *out, size_t cap)
 
 static void say(struct policy *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Writes to the terminal while a question is on it (and nowhere otherwise). */
 static void say(struct policy *p, const char *fmt, ...)
 {
 	char buf[2048];
 	va_list ap;
 	int n;
 
-	if (p->tty_gone)
+	if (p->tty_gone || !p->on_tty)
 		return;
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -1086,7 +1114,8 @@ static int save_rule(const struct policy *p, const char *rule)
 }
 
 /* Answers every pending job for host; returns how many. */
-static unsigned settle(struct policy_job **pending, const char *host, bool allow, const char *note)
+static unsigned settle(struct policy_job **pending, const char *host, bool allow, const char *by,
+		       const char *note)
 {
 	struct policy_job **pp, *j;
 	unsigned n = 0;
@@ -1098,47 +1127,51 @@ static unsigned settle(struct policy_job **pending, const char *host, bool allow
 		}
 		*pp = j->next;
 		n++;
-		answer(j, allow, "the person at boundary's terminal", "%s", note);
+		answer(j, allow, by, "%s", note);
 	}
 	return n;
 }
 
-/* The person's line for the question about host. Returns false if it was not an answer. */
-static bool person_answer(struct policy *p, struct policy_job **pending, const char *host)
+/*
+ * The person's answer (word, from the terminal or the socket) about host settles every pending
+ * job for it. Returns false when word is not an answer. reply: what to tell them, one line.
+ */
+static bool decide(struct policy *p, struct policy_job **pending, const char *host,
+		   const char *word, const char *by, char *reply, size_t cap)
 {
-	char a[16], rule[300], err[256], h[270];
+	const char *where =
+	    strcmp(by, BY_TTY) == 0 ? "at boundary's terminal" : "from another terminal";
+	char a[16], rule[300], err[256], h[270], note[96];
 	size_t i, k = 0;
 	unsigned n;
 	int ret;
 
-	for (i = 0; i < p->llen && k + 1 < sizeof(a); i++) {
-		char c = p->line[i];
+	for (i = 0; word[i] && k + 1 < sizeof(a); i++) {
+		char c = word[i];
 
 		if (c == ' ' || c == '\t')
 			continue;
 		a[k++] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 	}
 	a[k] = '\0';
-	p->llen = 0;
 	shown(host, h, sizeof(h));
 	if (strcmp(a, "o") == 0 || strcmp(a, "once") == 0 || strcmp(a, "y") == 0 ||
 	    strcmp(a, "yes") == 0) {
-		n = settle(pending, host, true, "allowed once at boundary's terminal");
-		say(p, "boundary: allowed %s (%u request%s)\r\n", h, n, n == 1 ? "" : "s");
-		log_info("the person at the terminal allowed %s once (%u request%s)", host, n,
-			 n == 1 ? "" : "s");
+		snprintf(note, sizeof(note), "allowed once %s", where);
+		n = settle(pending, host, true, by, note);
+		snprintf(reply, cap, "allowed %s (%u request%s)", h, n, n == 1 ? "" : "s");
+		log_info("%s allowed %s once (%u request%s)", by, host, n, n == 1 ? "" : "s");
 		return true;
 	}
 	if (strcmp(a, "d") == 0 || strcmp(a, "deny") == 0 || strcmp(a, "n") == 0 ||
 	    strcmp(a, "no") == 0) {
-		n = settle(pending, host, false, "");
-		say(p, "boundary: refused %s (%u request%s)\r\n", h, n, n == 1 ? "" : "s");
-		log_info("the person at the terminal refused %s (%u request%s)", host, n,
-			 n == 1 ? "" : "s");
+		n = settle(pending, host, false, by, "");
+		snprintf(reply, cap, "refused %s (%u request%s)", h, n, n == 1 ? "" : "s");
+		log_info("%s refused %s (%u request%s)", by, host, n, n == 1 ? "" : "s");
 		return true;
 	}
 	if (strcmp(a, "a") != 0 && strcmp(a, "always") != 0) {
-		say(p, "boundary: please answer once, always or deny: ");
+		snprintf(reply, cap, "please answer once, always or deny");
 		return false;
 	}
 	snprintf(rule, sizeof(rule), "domain=%s", host);
@@ -1152,32 +1185,29 @@ static bool person_answer(struct policy *p, struct policy_job **pending, const c
 		ret = rules_add(p->always, rule, NULL, err, sizeof(err));
 	}
 	if (ret < 0) {
-		n = settle(pending, host, true, "allowed once at boundary's terminal");
-		say(p, "boundary: %s cannot be a rule (%s): allowed once\r\n", h,
-		    err[0] ? err : rules_strerror(ret));
+		snprintf(note, sizeof(note), "allowed once %s", where);
+		settle(pending, host, true, by, note);
+		snprintf(reply, cap, "%s cannot be a rule (%s): allowed once", h,
+			 err[0] ? err : rules_strerror(ret));
 		return true;
 	}
-	n = settle(pending, host, true, rule);
-	log_info("the person at the terminal allowed %s for the rest of the run (rule %s)", host,
-		 rule);
+	settle(pending, host, true, by, rule);
+	log_info("%s allowed %s for the rest of the run (rule %s)", by, host, rule);
 	if (p->save_rules) {
 		ret = save_rule(p, rule);
 		if (ret < 0) {
 			log_warn("cannot append \"%s\" to %s: %s", rule, p->save_rules,
 				 strerror(-ret));
-			say(p, "boundary: allowed %s for this run; could not save it to %s: %s\r\n",
-			    h, p->save_rules, strerror(-ret));
+			snprintf(reply, cap, "allowed %s for this run; could not save it to %s: %s",
+				 h, p->save_rules, strerror(-ret));
 		} else {
-			say(p, "boundary: allowed %s from now on (saved to %s)\r\n", h,
-			    p->save_rules);
+			snprintf(reply, cap, "allowed %s from now on (saved to %s)", h,
+				 p->save_rules);
 		}
 	} else {
-		say(p,
-		    "boundary: allowed %s for the rest of this run (--save-rules FILE keeps "
-		    "it)\r\n",
-		    h);
+		snprintf(reply, cap,
+			 "allowed %s for the rest of this run (--save-rules FILE keeps it)", h);
 	}
-	(void)n;
 	return true;
 }
 
@@ -1193,69 +1223,608 @@ static void settle_always(struct policy *p, struct policy_job **pending)
 			continue;
 		}
 		*pp = j->next;
-		answer(j, true, "the person at boundary's terminal", "%s", rule);
+		answer(j, true, BY_TTY, "%s", rule);
+	}
+}
+
+/* --- the terminal, taken for a question and given back -------------------------------------- */
+
+/*
+ * The jail frozen (cgroup.freeze) or thawed. A frozen process is neither stopped (its parent,
+ * a job-control shell, sees nothing) nor inside a read of the terminal (the read is restarted
+ * when it thaws, by then with the terminal given back). Waits up to 1 s for the freeze.
+ */
+static int jail_freeze(struct policy *p, bool on)
+{
+	char path[PATH_MAX + 32], cg[PATH_MAX], buf[256];
+	ssize_t n;
+	int fd, i, e;
+
+	pthread_mutex_lock(&p->lock);
+	snprintf(cg, sizeof(cg), "%s", p->cg_path);
+	pthread_mutex_unlock(&p->lock);
+	if (!cg[0])
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/cgroup.freeze", cg);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -errno;
+	n = write(fd, on ? "1" : "0", 1);
+	e = errno;
+	close(fd);
+	if (n != 1)
+		return -e;
+	if (!on)
+		return 0;
+	snprintf(path, sizeof(path), "%s/cgroup.events", cg);
+	for (i = 0; i < 100; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd == -1)
+			return -errno;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			if (strstr(buf, "frozen 1"))
+				return 0;
+		}
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * Whether a thread of the jail is inside a read(2) of the terminal now: in line mode it holds the
+ * terminal's read lock, and would take the answer for itself unless the jail is frozen.
+ */
+static bool jail_reads_tty(struct policy *p)
+{
+	char cg[PATH_MAX], path[PATH_MAX + 32], buf[8192], sc[128], *s, *end;
+	struct stat tty, st;
+	unsigned long fd;
+	ssize_t n;
+	long tid, nr;
+	int f;
+
+	pthread_mutex_lock(&p->lock);
+	snprintf(cg, sizeof(cg), "%s", p->cg_path);
+	pthread_mutex_unlock(&p->lock);
+	if (!cg[0] || fstat(p->tty, &tty) == -1)
+		return false;
+	snprintf(path, sizeof(path), "%s/cgroup.threads", cg);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f == -1)
+		return false;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (s = buf; *s; s = end) {
+		tid = strtol(s, &end, 10);
+		if (end == s)
+			break;
+		snprintf(path, sizeof(path), "/proc/%ld/syscall", tid);
+		f = open(path, O_RDONLY | O_CLOEXEC);
+		if (f == -1)
+			continue;
+		n = read(f, sc, sizeof(sc) - 1);
+		close(f);
+		if (n <= 0)
+			continue;
+		sc[n] = '\0';
+		nr = strtol(sc, &s, 10);
+		if (s == sc || (nr != SYS_read && nr != SYS_readv))
+			continue;
+		fd = strtoul(s, NULL, 16);
+		snprintf(path, sizeof(path), "/proc/%ld/fd/%lu", tid, fd);
+		if (stat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == tty.st_rdev)
+			return true;
+	}
+	return false;
+}
+
+/* Whether the processes of group pg are stopped (its leader, as /proc says). */
+static bool group_stopped(pid_t pg)
+{
+	char path[64], buf[256], *rp;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pg);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && (rp[2] == 'T' || rp[2] == 't');
+}
+
+/*
+ * Takes the terminal for a question. When the command reads it key by key (raw mode: a
+ * full-screen program, or a shell's line editor) the question is asked only with
+ * --interactive=terminal, and only if the jail can be frozen meanwhile, so that no process of
+ * it reads the answer. Boundary's process group becomes the foreground one (SIGTTOU is blocked
+ * in this thread), what was typed and not read yet is kept for the command, and the terminal
+ * reads one line with echo. Returns false, having changed nothing, when the question must go
+ * to the socket; why into why.
+ */
+static bool tty_take(struct policy *p, char *why, size_t cap)
+{
+	pid_t fg, own = getpgrp();
+	struct termios t;
+	ssize_t n;
+	int ret;
+
+	if (tcgetattr(p->tty, &p->saved) == -1) {
+		snprintf(why, cap, "cannot read the terminal's mode: %s", strerror(errno));
+		return false;
+	}
+	p->raw = !(p->saved.c_lflag & ICANON);
+	if (p->raw && p->cfg.ask == POLICY_ASK_AUTO) {
+		snprintf(why, cap, "the command reads the terminal itself");
+		return false;
+	}
+	/*
+	 * Key by key, or already inside a read of the terminal, it would take the answer for
+	 * itself: paused, not stopped, for the question.
+	 */
+	p->frozen = false;
+	if (p->raw || jail_reads_tty(p)) {
+		ret = jail_freeze(p, true);
+		if (ret < 0) {
+			jail_freeze(p, false);
+			snprintf(why, cap,
+				 "the command reads the terminal itself and cannot be paused (%s)",
+				 strerror(-ret));
+			return false;
+		}
+		p->frozen = true;
+	}
+	fg = tcgetpgrp(p->tty);
+	p->took_from = fg > 0 && fg != own ? fg : 0;
+	if (p->took_from && tcsetpgrp(p->tty, own) == -1) {
+		snprintf(why, cap, "cannot take the terminal's foreground: %s", strerror(errno));
+		if (p->frozen)
+			jail_freeze(p, false);
+		return false;
+	}
+	p->on_tty = true;
+	/* What was typed and not read yet is the command's: kept, and typed again afterwards. */
+	t = p->saved;
+	t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG);
+	t.c_cc[VMIN] = 0;
+	t.c_cc[VTIME] = 0;
+	tcsetattr(p->tty, TCSANOW, &t);
+	p->nstash = 0;
+	while (p->nstash < sizeof(p->stash) &&
+	       (n = read(p->tty, p->stash + p->nstash, sizeof(p->stash) - p->nstash)) > 0)
+		p->nstash += (size_t)n;
+	/* A line with echo, and no signals: a ^C here would reach boundary, and end the jail. */
+	t = p->saved;
+	t.c_lflag |= ICANON | ECHO | ECHOE | ECHOK;
+	t.c_lflag &= ~(tcflag_t)ISIG;
+	t.c_iflag |= ICRNL;
+	t.c_iflag &= ~(tcflag_t)(INLCR | IGNCR);
+	t.c_oflag |= OPOST | ONLCR;
+	tcsetattr(p->tty, TCSANOW, &t);
+	return true;
+}
+
+/*
+ * Gives the terminal back as it was taken: its mode, the keys kept, the foreground process group
+ * (continued if it was stopped meanwhile), the jail thawed; a command in raw mode is told to
+ * redraw its screen (a change of the window's size and back: SIGWINCH, twice).
+ */
+static void tty_give(struct policy *p)
+{
+	struct winsize ws, less;
+	size_t i;
+
+	if (!p->on_tty)
+		return;
+	p->on_tty = false;
+	if (tcsetattr(p->tty, TCSADRAIN, &p->saved) == -1)
+		log_warn_errno("cannot give the terminal its mode back");
+	for (i = 0; i < p->nstash; i++) {
+		if (ioctl(p->tty, TIOCSTI, &p->stash[i]) == -1) {
+			log_warn("%zu key%s typed before boundary's question could not be given "
+				 "back to the command (TIOCSTI: %s)",
+				 p->nstash - i, p->nstash - i == 1 ? "" : "s", strerror(errno));
+			break;
+		}
+	}
+	p->nstash = 0;
+	if (p->took_from && tcsetpgrp(p->tty, p->took_from) == -1)
+		log_warn_errno("cannot give the terminal's foreground back to process group %d",
+			       (int)p->took_from);
+	if (p->took_from && group_stopped(p->took_from))
+		kill(-p->took_from, SIGCONT);
+	if (p->frozen && jail_freeze(p, false) < 0)
+		log_warn_errno("cannot thaw the jail (its cgroup.freeze)");
+	p->frozen = false;
+	if (p->raw && ioctl(p->tty, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 1) {
+		less = ws;
+		less.ws_row--;
+		ioctl(p->tty, TIOCSWINSZ, &less);
+		usleep(100000);
+		ioctl(p->tty, TIOCSWINSZ, &ws);
+	}
+}
+
+/* --- the socket ------------------------------------------------------------------------------ */
+
+/*
+ * <POLICY_SOCKET_ROOT>/<owner>/<pid>.sock: the root directory root's alone, the user's 0700 and
+ * theirs, the socket 0600 and theirs. Returns 0 or -errno with err filled.
+ */
+static int socket_open(struct policy *p, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	int fd, ret, e, old_uid, old_gid;
+	char dir[96];
+	struct stat st;
+
+	if (mkdir(POLICY_SOCKET_ROOT, 0755) == -1 && errno != EEXIST)
+		goto fail_errno_root;
+	if (lstat(POLICY_SOCKET_ROOT, &st) == -1)
+		goto fail_errno_root;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+		snprintf(err, errlen,
+			 "%s is not a directory that only root may write to: remove it, and "
+			 "boundary makes it again",
+			 POLICY_SOCKET_ROOT);
+		return -EPERM;
+	}
+	snprintf(dir, sizeof(dir), "%s/%u", POLICY_SOCKET_ROOT, (unsigned)p->cfg.owner);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		goto fail_errno_dir;
+	if (lstat(dir, &st) == -1)
+		goto fail_errno_dir;
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != p->cfg.owner && st.st_uid != 0)) {
+		snprintf(err, errlen, "%s is not a directory of uid %u: remove it", dir,
+			 (unsigned)p->cfg.owner);
+		return -EPERM;
+	}
+	if (chown(dir, p->cfg.owner, p->cfg.owner_gid) == -1 || chmod(dir, 0700) == -1)
+		goto fail_errno_dir;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	ret = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%d.sock", dir, (int)getpid());
+	if (ret < 0 || (size_t)ret >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "%s: the path is too long for a socket", dir);
+		return -ENAMETOOLONG;
+	}
+	unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		goto fail_errno_dir;
+	/*
+	 * Made by the user (this thread's filesystem ids) with mode 0600 (the unbound socket's),
+	 * so that no chown follows a name they could swap in a directory of theirs.
+	 */
+	if (fchmod(fd, 0600) == -1) {
+		ret = -errno;
+		close(fd);
+		snprintf(err, errlen, "cannot make a socket: %s", strerror(-ret));
+		return ret;
+	}
+	old_gid = setfsgid(p->cfg.owner_gid);
+	old_uid = setfsuid(p->cfg.owner);
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	e = errno;
+	setfsuid((uid_t)old_uid);
+	setfsgid((gid_t)old_gid);
+	errno = e;
+	if (ret == -1 || listen(fd, 8) == -1) {
+		ret = -errno;
+		close(fd);
+		unlink(sa.sun_path);
+		snprintf(err, errlen, "cannot listen on %s: %s", sa.sun_path, strerror(-ret));
+		return ret;
+	}
+	p->listen_fd = fd;
+	snprintf(p->sock_path, sizeof(p->sock_path), "%s", sa.sun_path);
+	return 0;
+fail_errno_root:
+	snprintf(dir, sizeof(dir), "%s", POLICY_SOCKET_ROOT);
+fail_errno_dir:
+	ret = -errno;
+	snprintf(err, errlen, "cannot make %s for answers from another terminal: %s", dir,
+		 strerror(-ret));
+	return ret;
+}
+
+/*
+ * Whether the client on fd may answer: the owner or root, and not a process of the jail (which
+ * runs in a network namespace of its own, and could otherwise answer its own questions: the
+ * socket is hidden from it, and this is the second lock).
+ */
+static bool peer_ok(const struct policy *p, int fd, char *why, size_t cap)
+{
+	struct stat mine, theirs;
+	socklen_t len = sizeof(struct ucred);
+	struct ucred cr;
+	char path[64];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1) {
+		snprintf(why, cap, "cannot tell who you are: %s", strerror(errno));
+		return false;
+	}
+	if (cr.uid != 0 && cr.uid != p->cfg.owner) {
+		snprintf(why, cap, "this boundary takes answers from uid %u (and root) only",
+			 (unsigned)p->cfg.owner);
+		return false;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)cr.pid);
+	if (stat("/proc/self/ns/net", &mine) == -1 || stat(path, &theirs) == -1 ||
+	    mine.st_dev != theirs.st_dev || mine.st_ino != theirs.st_ino) {
+		snprintf(why, cap, "answers come from the host, not from inside a jail");
+		log_warn("refused an answer from process %d (uid %u): it is not in boundary's "
+			 "network namespace (the jail's own?)",
+			 (int)cr.pid, (unsigned)cr.uid);
+		return false;
+	}
+	return true;
+}
+
+static void send_line(int fd, const char *s)
+{
+	size_t n = strlen(s);
+	ssize_t w;
+
+	while (n > 0) {
+		w = send(fd, s, n, MSG_NOSIGNAL);
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+/*
+ * One client: one request line, "list" (the pending requests, one a line: id, seconds waiting,
+ * pid, name, method, URL, executable, tab-separated; then "end"), or "answer ID WORD" ("ok ..."
+ * or "error ..."). It has 1 s for its line.
+ */
+static void serve_client(struct policy *p, struct policy_job **pending, char *asking)
+{
+	char req[128], line[1600], why[256], word[16], comm[32], url[1100], exe[300], m[40];
+	struct timeval tv = {1, 0};
+	struct policy_job *j;
+	size_t len = 0;
+	unsigned long id;
+	uint64_t now = util_now_ms();
+	ssize_t n;
+	int fd;
+
+	fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd == -1)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (!peer_ok(p, fd, why, sizeof(why))) {
+		snprintf(line, sizeof(line), "error %s\n", why);
+		send_line(fd, line);
+		close(fd);
+		return;
+	}
+	while (len + 1 < sizeof(req) && (n = read(fd, req + len, sizeof(req) - 1 - len)) > 0) {
+		len += (size_t)n;
+		if (memchr(req, '\n', len))
+			break;
+	}
+	req[len] = '\0';
+	req[strcspn(req, "\r\n")] = '\0';
+	if (strcmp(req, "list") == 0) {
+		for (j = *pending; j; j = j->next) {
+			shown(j->comm[0] ? j->comm : "-", comm, sizeof(comm));
+			shown(j->method, m, sizeof(m));
+			shown(j->url, url, sizeof(url));
+			shown(j->exe[0] ? j->exe : "-", exe, sizeof(exe));
+			snprintf(line, sizeof(line), "%u\t%llu\t%u\t%s\t%s\t%s\t%s\n", j->id,
+				 (unsigned long long)((now - j->since_ms) / 1000), j->pid, comm, m,
+				 url, exe);
+			send_line(fd, line);
+		}
+		send_line(fd, "end\n");
+	} else if (sscanf(req, "answer %lu %15s", &id, word) == 2) {
+		char host[264], reply[512];
+
+		for (j = *pending; j && j->id != id; j = j->next)
+			;
+		if (!j) {
+			snprintf(line, sizeof(line),
+				 "error no request %lu waits here (answered, or timed out)\n", id);
+		} else {
+			snprintf(host, sizeof(host), "%s", j->host);
+			if (decide(p, pending, host, word, BY_SOCKET, reply, sizeof(reply))) {
+				snprintf(line, sizeof(line), "ok %s\n", reply);
+				if (strcmp(host, asking) == 0) {
+					say(p,
+					    "\r\nboundary: answered from another terminal: %s\r\n",
+					    reply);
+					tty_give(p);
+					asking[0] = '\0';
+				}
+			} else {
+				snprintf(line, sizeof(line), "error %s\n", reply);
+			}
+		}
+		send_line(fd, line);
+	} else {
+		send_line(fd, "error say \"list\" or \"answer ID once|always|deny\"\n");
+	}
+	close(fd);
+}
+
+/* --- the person's thread --------------------------------------------------------------------- */
+
+/* Once: where to answer, when the terminal is not asked. */
+static void note_socket(struct policy *p, const struct policy_job *j, const char *why)
+{
+	char url[300];
+
+	if (p->said_socket)
+		return;
+	p->said_socket = true;
+	shown(j->url, url, sizeof(url));
+	if (p->listen_fd < 0) {
+		log_warn("%s %s waits for an answer, and there is nowhere to ask (%s)", j->method,
+			 url, why);
+		return;
+	}
+	log_warn("%s %s waits for an answer: %s, so answer from another terminal with `boundary "
+		 "approvals` and `boundary approve ID once|always|deny` (said once)",
+		 j->method, url, why);
+}
+
+/* Refuses the jobs that waited --interactive-timeout; true if one was about host. */
+static bool expire(struct policy *p, struct policy_job **pending, uint64_t now, const char *host)
+{
+	struct policy_job **pp, *j;
+	bool hit = false;
+
+	for (pp = pending; (j = *pp);) {
+		if (now < j->since_ms + p->cfg.timeout_ms) {
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		hit |= strcmp(j->host, host) == 0;
+		log_warn("nobody answered about %s %s in %u s: refused", j->method, j->url,
+			 p->cfg.timeout_ms / 1000);
+		answer(j, false, j->socket_only ? BY_SOCKET : BY_TTY,
+		       "nobody answered in time (--interactive-timeout %u s)",
+		       p->cfg.timeout_ms / 1000);
+	}
+	return hit;
+}
+
+static bool has_host(const struct policy_job *j, const char *host)
+{
+	for (; j; j = j->next)
+		if (strcmp(j->host, host) == 0)
+			return true;
+	return false;
+}
+
+/* Puts the next question on the terminal, if there is one for it; else marks it for the socket. */
+static void next_question(struct policy *p, struct policy_job *pending, char *asking, size_t cap)
+{
+	struct policy_job *j, *k;
+	char why[200];
+
+	for (j = pending; j; j = j->next) {
+		if (j->socket_only)
+			continue;
+		if (p->tty >= 0 && !p->tty_gone && p->cfg.ask != POLICY_ASK_SOCKET &&
+		    tty_take(p, why, sizeof(why))) {
+			snprintf(asking, cap, "%s", j->host);
+			p->llen = 0;
+			ask(p, j);
+			return;
+		}
+		if (p->cfg.ask == POLICY_ASK_SOCKET || p->tty < 0)
+			snprintf(why, sizeof(why), "boundary asks on no terminal");
+		else if (p->tty_gone)
+			snprintf(why, sizeof(why), "boundary's terminal is gone");
+		for (k = j; k; k = k->next)
+			if (strcmp(k->host, j->host) == 0)
+				k->socket_only = true;
+		note_socket(p, j, why);
 	}
 }
 
 static void person_main(struct policy *p)
 {
 	struct policy_job *pending = NULL, *j;
-	char asking[264] = "", h[270], buf[256];
-	uint64_t deadline = 0, now;
-	struct pollfd pf[2];
-	int timeout, nfd;
+	char asking[264] = "", h[270], buf[256], reply[512], word[sizeof(p->line) + 1];
+	uint64_t now, next;
+	struct pollfd pf[3];
+	int timeout, nfd, itty, ilisten;
+	sigset_t tt;
 	ssize_t n, i;
 
+	/* boundary is never stopped for the terminal: taking it, or reading it in the background. */
+	sigemptyset(&tt);
+	sigaddset(&tt, SIGTTOU);
+	sigaddset(&tt, SIGTTIN);
+	pthread_sigmask(SIG_BLOCK, &tt, NULL);
 	for (;;) {
 		if (take_queue(p, &pending))
 			break;
 		settle_always(p, &pending);
-		if (p->tty_gone) {
+		if (p->tty_gone && p->listen_fd < 0) {
 			while ((j = pending)) {
 				pending = j->next;
-				answer(j, false, "the person at boundary's terminal",
+				answer(j, false, BY_TTY,
 				       "boundary's terminal is gone: nobody can be asked");
 			}
 		}
-		if (!asking[0] && pending) {
-			snprintf(asking, sizeof(asking), "%s", pending->host);
-			deadline = util_now_ms() + p->cfg.timeout_ms;
-			p->llen = 0;
-			ask(p, pending);
-		}
 		now = util_now_ms();
-		if (asking[0] && now >= deadline) {
+		if (expire(p, &pending, now, asking) && asking[0] && !has_host(pending, asking)) {
 			shown(asking, h, sizeof(h));
 			say(p, "\r\nboundary: no answer in %u s: refused %s\r\n",
 			    p->cfg.timeout_ms / 1000, h);
-			log_warn("nobody answered about %s at the terminal in time: refused",
-				 asking);
-			settle(&pending, asking, false, "nobody answered in time");
+			tty_give(p);
 			asking[0] = '\0';
-			continue;
 		}
+		if (!asking[0])
+			next_question(p, pending, asking, sizeof(asking));
+		next = 0;
+		for (j = pending; j; j = j->next)
+			if (!next || j->since_ms + p->cfg.timeout_ms < next)
+				next = j->since_ms + p->cfg.timeout_ms;
 		pf[0].fd = p->wake;
 		pf[0].events = POLLIN;
 		nfd = 1;
-		if (asking[0] && !p->tty_gone) {
-			pf[1].fd = p->tty;
-			pf[1].events = POLLIN;
-			pf[1].revents = 0;
-			nfd = 2;
+		itty = ilisten = -1;
+		if (p->listen_fd >= 0) {
+			ilisten = nfd;
+			pf[nfd].fd = p->listen_fd;
+			pf[nfd].events = POLLIN;
+			pf[nfd++].revents = 0;
 		}
-		timeout = asking[0] ? (int)(deadline - now) : -1;
+		if (asking[0] && !p->tty_gone) {
+			itty = nfd;
+			pf[nfd].fd = p->tty;
+			pf[nfd].events = POLLIN;
+			pf[nfd++].revents = 0;
+		}
+		timeout = !next ? -1 : next > now ? (int)(next - now) : 0;
 		if (poll(pf, (nfds_t)nfd, timeout) == -1 && errno != EINTR)
 			break;
-		if (nfd < 2 || !(pf[1].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (ilisten >= 0 && (pf[ilisten].revents & POLLIN))
+			serve_client(p, &pending, asking);
+		if (itty < 0 || !asking[0] || !(pf[itty].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		n = read(p->tty, buf, sizeof(buf));
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		if (n == -1 && errno == EAGAIN) {
+			/* Someone else is inside a read of the terminal (its lock is theirs). */
+			if (!p->frozen && jail_freeze(p, true) == 0)
+				p->frozen = true;
+			else
+				usleep(20000);
 			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EIO && tcgetpgrp(p->tty) != getpgrp() &&
+		    tcsetpgrp(p->tty, getpgrp()) == 0)
+			continue; /* someone took the foreground back: ours again until answered */
 		if (n <= 0) {
-			log_warn(
-			    "boundary's terminal is gone (%s): every request the rules refuse is "
-			    "refused from now on",
-			    n == 0 ? "end of file" : strerror(errno));
+			log_warn("boundary's terminal is gone (%s): %s",
+				 n == 0 ? "end of file" : strerror(errno),
+				 p->listen_fd >= 0
+				     ? "answers come from another terminal from now on"
+				     : "every request the rules refuse is refused "
+				       "from now on");
+			tty_give(p);
 			p->tty_gone = true;
 			asking[0] = '\0';
 			continue;
@@ -1264,17 +1833,27 @@ static void person_main(struct policy *p)
 			if (buf[i] == '\n' || buf[i] == '\r') {
 				if (p->llen == 0)
 					continue;
-				if (person_answer(p, &pending, asking))
+				memcpy(word, p->line, p->llen);
+				word[p->llen] = '\0';
+				p->llen = 0;
+				if (decide(p, &pending, asking, word, BY_TTY, reply,
+					   sizeof(reply))) {
+					say(p, "boundary: %s\r\n", reply);
+					tty_give(p);
 					asking[0] = '\0';
+				} else {
+					say(p, "boundary: %s: ", reply);
+				}
 			} else if (p->llen < sizeof(p->line)) {
 				p->line[p->llen++] = buf[i];
 			}
 		}
 	}
+	tty_give(p);
 	take_queue(p, &pending);
 	while ((j = pending)) {
 		pending = j->next;
-		answer(j, false, "the person at boundary's terminal", "boundary is stopping");
+		answer(j, false, j->socket_only ? BY_SOCKET : BY_TTY, "boundary is stopping");
 	}
 }
 
@@ -1347,7 +1926,7 @@ static struct policy *policy_alloc(const struct policy_config *cfg)
 		return NULL;
 	p->cfg = *cfg;
 	p->pid = -1;
-	p->to_prog = p->from_prog = p->tty = p->code_fd = p->self_exe = -1;
+	p->to_prog = p->from_prog = p->tty = p->code_fd = p->self_exe = p->listen_fd = -1;
 	p->root = p;
 	pthread_mutex_init(&p->lock, NULL);
 	return p;
@@ -1384,15 +1963,26 @@ static int policy_start(struct policy *p, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	} else {
-		p->tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-		if (p->tty == -1) {
-			snprintf(err, errlen,
-				 "--interactive needs a terminal to ask on, and boundary has none "
-				 "(/dev/tty: %s); run it from a terminal, or decide with "
-				 "--rules-program, or watch with --dry-run",
-				 strerror(errno));
+		if (p->cfg.ask != POLICY_ASK_SOCKET)
+			p->tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+		if (p->tty == -1 && p->cfg.ask == POLICY_ASK_TERMINAL) {
+			snprintf(
+			    err, errlen,
+			    "--interactive=terminal needs a terminal to ask on, and boundary has "
+			    "none (/dev/tty: %s); run it from a terminal, or answer from another "
+			    "one with --interactive=socket",
+			    strerror(errno));
 			return -EINVAL;
 		}
+		ret = socket_open(p, err, errlen);
+		if (ret < 0 && p->tty == -1) {
+			snprintf(err + strlen(err), errlen - strlen(err),
+				 "; --interactive has no terminal to ask on either (decide with "
+				 "--rules-program, or watch with --dry-run)");
+			return -EINVAL;
+		}
+		if (ret < 0)
+			log_warn("%s: answers come from this terminal only", err);
 		if (p->save_rules && open_save_rules(p, err, errlen) < 0)
 			return -EINVAL;
 	}
@@ -1496,6 +2086,15 @@ void policy_ask(struct policy *p, struct policy_job *j)
 	}
 }
 
+void policy_set_jail(struct policy *p, const char *cg_path)
+{
+	if (p->cfg.mode != POLICY_PERSON)
+		return;
+	pthread_mutex_lock(&p->lock);
+	snprintf(p->cg_path, sizeof(p->cg_path), "%s", cg_path);
+	pthread_mutex_unlock(&p->lock);
+}
+
 bool policy_asks_person(const struct policy *p)
 {
 	return p->cfg.mode == POLICY_PERSON;
@@ -1592,6 +2191,10 @@ void policy_free(struct policy *p)
 	program_stop(p);
 	if (p->tty >= 0)
 		close(p->tty);
+	if (p->listen_fd >= 0) {
+		close(p->listen_fd);
+		unlink(p->sock_path);
+	}
 	if (p->wake >= 0)
 		close(p->wake);
 	rules_free(p->always);

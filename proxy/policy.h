@@ -7,7 +7,10 @@
  *   its stdout: true, false, or {"allow": false, "deny_message": "..."}; or
  * - the person at boundary's terminal (--interactive): "allow api.example.com?
  *   [once/always/deny]" on /dev/tty; "always" adds domain=HOST for the rest of the run and
- *   appends it to the --save-rules file.
+ *   appends it to the --save-rules file. The same person may answer from another terminal
+ *   through a unix socket of theirs (`boundary approvals`, `boundary approve ID ANSWER`):
+ *   the only way when the command owns the terminal (a full-screen agent), or when boundary
+ *   has none.
  *
  * One thread of its own serves the questions in turn, so neither a slow program nor a person
  * ever blocks a proxy worker: the worker hands a job to policy_ask() and parks the connection;
@@ -31,6 +34,16 @@ enum policy_mode {
 	POLICY_SH,	/* a script run per request (--sh) decides by its exit status */
 };
 
+/* Where the person answers (--interactive=MODE). */
+enum policy_ask {
+	POLICY_ASK_AUTO, /* the terminal while the command does not read it itself; else the socket */
+	POLICY_ASK_TERMINAL, /* the terminal, pausing a full-screen command for the question */
+	POLICY_ASK_SOCKET,   /* the socket only (boundary approvals from another terminal) */
+};
+
+/* The person's socket: <POLICY_SOCKET_ROOT>/<uid>/<boundary's pid>.sock, hidden in the jail. */
+#define POLICY_SOCKET_ROOT "/run/boundary-approvals"
+
 struct policy_config {
 	enum policy_mode mode;
 	const char *program; /* POLICY_PROGRAM: a path, or a shell command when it has a space */
@@ -38,7 +51,8 @@ struct policy_config {
 	uid_t uid;
 	gid_t gid;
 	const char *save_rules; /* POLICY_PERSON: "always" rules are appended here; NULL: none */
-	unsigned timeout_ms;	/* one reply of the program (default 5 s), or the person's (60 s);
+	unsigned timeout_ms;	/* one reply of the program (default 5 s); POLICY_PERSON: how long
+				 * a request waits for an answer (--interactive-timeout, 60 s);
 				 * POLICY_JS: the time budget of one evaluation (200 ms);
 				 * POLICY_SH: one run of the script (30 s) */
 	/* POLICY_JS: the code (compile-checked by policy_new), its name in messages ("--js" or the
@@ -50,6 +64,9 @@ struct policy_config {
 	const char *evaluator;
 	/* POLICY_JS, POLICY_SH: evaluators (scripts) at work at once, one per proxy worker; 0: 1 */
 	unsigned lanes;
+	enum policy_ask ask; /* POLICY_PERSON: where the person answers */
+	uid_t owner;	     /* POLICY_PERSON: the one user (besides root) the socket serves */
+	gid_t owner_gid;
 };
 
 /* One question and, once done() is called, its answer. The caller owns it throughout. */
@@ -75,6 +92,11 @@ struct policy_job {
 	uint64_t max_tx_bytes;
 	/* the executable of that process (its path, or "dev MAJ:MIN inode N"); "": not known */
 	char exe[256];
+	/* the policy thread's: the number `boundary approvals` shows, when it came, whether it
+	 * waits for the socket only */
+	uint32_t id;
+	uint64_t since_ms;
+	bool socket_only;
 };
 
 /*
@@ -83,6 +105,13 @@ struct policy_job {
  * error). Returns NULL with err filled.
  */
 struct policy *policy_new(const struct policy_config *cfg, char *err, size_t errlen);
+
+/*
+ * The jail the command runs in: its cgroup (a directory under the cgroup2 mount), frozen while a
+ * question is on the terminal when the command has the terminal in raw mode. Call once, before
+ * the command starts.
+ */
+void policy_set_jail(struct policy *p, const char *cg_path);
 
 /* Queues j (the caller keeps ownership; j must live until its done() has been called). */
 void policy_ask(struct policy *p, struct policy_job *j);

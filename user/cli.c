@@ -171,6 +171,22 @@ static const struct cli_cmd cmds[OPTS__CMD_COUNT] = {
 	    .args = CLI_ARGS_NONE,
 	    .action = OPTS_DOCTOR,
 	},
+    [OPTS_CMD_APPROVE] =
+	{
+	    .id = OPTS_CMD_APPROVE,
+	    .name = "approve",
+	    .usage = "approve [ID once|always|deny]",
+	    .brief = "answer --interactive's questions from another terminal",
+	    .about = "Lists the requests that running boundaries of yours (run with "
+		     "--interactive)\nwait to have answered, with their IDs; with an ID and "
+		     "an answer, answers one.\nOn a terminal it then asks which to answer, "
+		     "and watches for more. \"always\"\ngoes to the --save-rules file as at "
+		     "the terminal. Reads no config file.",
+	    .examples = "sudo boundary --interactive -- claude     # in one terminal\n"
+			"boundary approve                            # in another",
+	    .args = CLI_ARGS_WORDS,
+	    .action = OPTS_APPROVE,
+	},
     [OPTS_CMD_HELP] =
 	{
 	    .id = OPTS_CMD_HELP,
@@ -573,7 +589,7 @@ static int parse_cmd(struct opts *o, enum opts_cmd cmd, int argc, char *argv[], 
 	int end, ret;
 
 	o->cmd = cmd;
-	if (c->args == CLI_ARGS_FILES || c->args == CLI_ARGS_LISTS) {
+	if (c->args == CLI_ARGS_FILES || c->args == CLI_ARGS_LISTS || c->args == CLI_ARGS_WORDS) {
 		/* At most argc - 1 files, and a NULL after them. */
 		free(o->log_files);
 		o->n_log_files = 0;
@@ -608,6 +624,10 @@ static int parse_cmd(struct opts *o, enum opts_cmd cmd, int argc, char *argv[], 
 				 c->name, c->usage);
 			return -EINVAL;
 		}
+		break;
+	case CLI_ARGS_WORDS:
+		while (end < argc)
+			o->log_files[o->n_log_files++] = argv[end++];
 		break;
 	case CLI_ARGS_NONE:
 		if (end < argc) {

@@ -29,6 +29,7 @@ enum cli_args {
 	CLI_ARGS_LISTS,	      /* one or more lists of words, "-" for standard input: as FILES */
 	CLI_ARGS_TOPIC,	      /* help's: nothing, a subcommand's name, or "flags" */
 	CLI_ARGS_SHELL,	      /* completion's: bash, zsh or fish */
+	CLI_ARGS_WORDS,	      /* words, in log_files, for the action to check: approve's */
 };
 
 /* One subcommand, as the command table describes it. */

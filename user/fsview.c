@@ -56,7 +56,8 @@ static const char *const own_hidden[] = {
     "/run/docker.sock", /* a container runtime runs anything, anywhere */
     "/run/containerd/containerd.sock",
     "/run/podman/podman.sock",
-    "/run/nscd", /* nscd resolves names for whoever asks */
+    "/run/nscd",	       /* nscd resolves names for whoever asks */
+    "/run/boundary-approvals", /* where --interactive takes answers from another terminal */
     "/var/run/nscd",
 };
 

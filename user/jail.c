@@ -880,6 +880,29 @@ static int upstream_follow(struct jail *j, pid_t pid, char *err, size_t errlen)
 	return ret;
 }
 
+/* Who ran boundary: sudo's caller, or the real user. The one who answers --interactive. */
+static void invoking_user(uid_t *uid, gid_t *gid)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+	unsigned long v;
+	char *end;
+
+	*uid = getuid();
+	*gid = getgid();
+	if (!u || !*u || getuid() != 0)
+		return;
+	errno = 0;
+	v = strtoul(u, &end, 10);
+	if (errno || *end || v >= (uid_t)-1)
+		return;
+	*uid = (uid_t)v;
+	if (g && *g) {
+		v = strtoul(g, &end, 10);
+		if (!*end && v < (gid_t)-1)
+			*gid = (gid_t)v;
+	}
+}
+
 struct policy *jail_policy_new(const struct opts *o, char *err, size_t errlen)
 {
 	struct policy_config yc;
@@ -897,6 +920,11 @@ struct policy *jail_policy_new(const struct opts *o, char *err, size_t errlen)
 	yc.uid = o->user.uid;
 	yc.gid = o->user.gid;
 	yc.save_rules = o->save_rules[0] ? o->save_rules : NULL;
+	if (o->interactive) {
+		yc.ask = (enum policy_ask)o->interactive_mode;
+		yc.timeout_ms = o->interactive_timeout * 1000U;
+		invoking_user(&yc.owner, &yc.owner_gid);
+	}
 	if (yc.mode == POLICY_SH)
 		yc.timeout_ms = o->sh_timeout * 1000;
 	if (yc.mode == POLICY_JS) {
@@ -913,7 +941,12 @@ struct policy *jail_policy_new(const struct opts *o, char *err, size_t errlen)
 	/* As many evaluators (scripts) at work at once as the proxy has workers, up to 8. */
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	yc.lanes = n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
+	/* The person's socket is made under /run, which is root's. */
+	if (o->interactive)
+		privs_raise();
 	p = policy_new(&yc, err, errlen);
+	if (o->interactive)
+		privs_lower();
 	free(code);
 	return p;
 }
@@ -940,6 +973,14 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 	ret = setup_proxy_common(o, j->ca, &j->tls, &pc, err, errlen);
 	if (ret < 0)
 		return ret;
+	/*
+	 * There before the jail is built, so that the jail hides it whatever boundary makes in it
+	 * later: another --interactive boundary of the same user takes answers there.
+	 */
+	privs_raise();
+	if (mkdir(POLICY_SOCKET_ROOT, 0755) == -1 && errno != EEXIST)
+		log_debug("cannot make %s: %s", POLICY_SOCKET_ROOT, strerror(errno));
+	privs_lower();
 	if (o->rules_program[0] || o->interactive || o->js[0] || o->js_file[0] || o->sh[0]) {
 		j->policy = jail_policy_new(o, err, errlen);
 		if (!j->policy)
@@ -950,8 +991,10 @@ static int setup_proxy(struct jail *j, const struct opts *o, char *err, size_t e
 				 : o->js[0] ? "--js"
 					    : o->js_file);
 		else if (o->interactive)
-			log_info("--interactive: requests the rules refuse are asked about on this "
-				 "terminal%s%s",
+			log_info("--interactive: requests the rules refuse are asked about %s%s%s",
+				 o->interactive_mode == OPTS_ASK_SOCKET
+				     ? "from another terminal (boundary approve)"
+				     : "on this terminal, or from another one (boundary approve)",
 				 o->save_rules[0] ? "; \"always\" answers go to " : "",
 				 o->save_rules[0] ? o->save_rules : "");
 		else
@@ -1583,6 +1626,8 @@ int jail_run(const struct opts *o, char *const argv[])
 		log_error("%s", err);
 		goto out;
 	}
+	if (j.policy)
+		policy_set_jail(j.policy, j.cg_path);
 	status = serve(&j, o, pidfd, sigfd);
 	if (o->dry_run && j.audit && audit_path(j.audit) && strcmp(audit_path(j.audit), "-") != 0)
 		log_warn("--dry-run is over: `boundary log summary %s` proposes the --allow lines "

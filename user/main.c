@@ -26,6 +26,7 @@
 #include "proxy/jseval.h"
 #include "proxy/log.h"
 #include "proxy/policy.h"
+#include "user/approve.h"
 #include "rules/rules.h"
 #include "user/cli.h"
 #include "user/config.h"
@@ -599,6 +600,7 @@ static int (*const actions[])(const struct opts *o) = {
     [OPTS_NODE] = node,
     [OPTS_DOCTOR] = doctor_run,
     [OPTS_COMPLETION] = completion,
+    [OPTS_APPROVE] = approve_run,
 };
 
 int main(int argc, char *argv[])

@@ -154,8 +154,13 @@ static const struct opts_def defs[OPTS__COUNT] = {
 		      F(dry_run), PROXY_CMDS | NODE},
     [OPTS_INTERACTIVE] = {OPTS_INTERACTIVE, "interactive", 0, "BOUNDARY_INTERACTIVE", "interactive",
 			  OPTS_T_BOOL, "false", NULL,
-			  "ask on the terminal about what the rules refuse", true, F(interactive),
-			  PROXY_CMDS},
+			  "ask about what the rules refuse (=auto|terminal|socket)", false,
+			  F(interactive), PROXY_CMDS},
+    [OPTS_INTERACTIVE_TIMEOUT] = {OPTS_INTERACTIVE_TIMEOUT, "interactive-timeout", 0,
+				  "BOUNDARY_INTERACTIVE_TIMEOUT", "interactive_timeout",
+				  OPTS_T_SECONDS, "60", "SECONDS",
+				  "--interactive: refuse what waits this long unanswered", false,
+				  F(interactive_timeout), PROXY_CMDS},
     [OPTS_SAVE_RULES] = {OPTS_SAVE_RULES, "save-rules", 0, "BOUNDARY_SAVE_RULES", "save_rules",
 			 OPTS_T_STRING, "", "FILE", "allow FILE's rules; --interactive adds to it",
 			 false, F(save_rules), PROXY_CMDS},
@@ -816,10 +821,28 @@ int opts_set(struct opts *o, const struct opts_def *d, const char *value, enum o
 		}
 		break;
 	case OPTS_T_BOOL:
+		/* --interactive=MODE: on, asking there; plain --interactive and true are auto. */
+		if (d->id == OPTS_INTERACTIVE &&
+		    (strcmp(value, "auto") == 0 || strcmp(value, "terminal") == 0 ||
+		     strcmp(value, "socket") == 0)) {
+			if (store) {
+				o->interactive = true;
+				o->interactive_mode = value[0] == 'a'	? OPTS_ASK_AUTO
+						      : value[0] == 't' ? OPTS_ASK_TERMINAL
+									: OPTS_ASK_SOCKET;
+			}
+			break;
+		}
 		if (parse_bool(value, &b) != 0)
-			return refuse(err, errlen, who, q, "not a boolean (use true or false)");
-		if (store)
+			return refuse(err, errlen, who, q,
+				      d->id == OPTS_INTERACTIVE
+					  ? "not a boolean, nor auto, terminal or socket"
+					  : "not a boolean (use true or false)");
+		if (store) {
 			*(bool *)field = b;
+			if (d->id == OPTS_INTERACTIVE)
+				o->interactive_mode = OPTS_ASK_AUTO;
+		}
 		break;
 	case OPTS_T_PORT:
 		if (parse_port(value, &port) != 0)

@@ -60,7 +60,8 @@ enum opts_id {
 	OPTS_LISTEN,
 	OPTS_PORT_FORWARD,
 	OPTS_DRY_RUN,
-	OPTS_INTERACTIVE,
+	OPTS_INTERACTIVE, /* a bool that also takes auto, terminal or socket (OPTS_ASK_*) */
+	OPTS_INTERACTIVE_TIMEOUT,
 	OPTS_SAVE_RULES,
 	OPTS_RULES_PROGRAM,
 	OPTS_PROC, /* httpjail's name of --rules-program */
@@ -114,6 +115,7 @@ enum opts_cmd {
 	OPTS_CMD_DOCTOR,
 	OPTS_CMD_HELP,	     /* help [COMMAND|flags] */
 	OPTS_CMD_COMPLETION, /* completion bash|zsh|fish: not listed in boundary --help */
+	OPTS_CMD_APPROVE,
 	OPTS__CMD_COUNT,
 };
 
@@ -164,6 +166,7 @@ enum opts_action {
 	OPTS_NODE,	 /* node: jail the annotated pods of a Kubernetes node */
 	OPTS_DOCTOR,	 /* doctor [--format table|json]: what works on this machine, and why not */
 	OPTS_COMPLETION, /* completion SHELL: print the shell's completion script */
+	OPTS_APPROVE,	 /* approve [ID ANSWER]: list or answer --interactive's questions */
 };
 
 /* log summary --format: for a person, for a program, for a CI job's summary page. */
@@ -235,6 +238,9 @@ struct opts_test {
 };
 
 /* Everything boundary was asked to do. Fields are read directly; only this module writes them. */
+/* --interactive=MODE: where the person answers (policy.h's enum policy_ask, in its order). */
+enum { OPTS_ASK_AUTO, OPTS_ASK_TERMINAL, OPTS_ASK_SOCKET };
+
 struct opts {
 	enum opts_action action;
 	enum opts_cmd cmd; /* the subcommand named, also for its --help */
@@ -265,19 +271,21 @@ struct opts {
 	char *listen;		   /* boundary serve's ADDR:PORT */
 	struct opts_forwards forwards; /* --port-forward, in order */
 	bool dry_run;		       /* allow everything, record what the rules would refuse */
-	bool interactive;	       /* ask on boundary's terminal about what the rules refuse */
-	char *save_rules;	 /* rules read at start, "always" answers appended; "": none */
-	char *rules_program;	 /* asked about what the rules refuse; "": none */
-	char *js;		 /* --js: a JavaScript expression decides instead; "": none */
-	char *js_file;		 /* --js-file: the same from a file, reloaded; "": none */
-	char *sh;		 /* --sh: a script run per request decides instead; "": none */
-	char *js_budget;	 /* ms one --js evaluation may take, as written */
-	char *js_memory;	 /* MiB the --js evaluator may hold, as written */
-	unsigned sh_timeout;	 /* seconds one --sh run may take */
-	unsigned js_budget_ms;	 /* js_budget, read by opts_finish() */
-	size_t js_memory_bytes;	 /* js_memory, read by opts_finish() */
-	unsigned header_timeout; /* seconds a client has to send a request head */
-	unsigned idle_timeout;	 /* seconds a connection may stay silent */
+	bool interactive;	       /* ask the person about what the rules refuse */
+	int interactive_mode; /* where: OPTS_ASK_AUTO, OPTS_ASK_TERMINAL or OPTS_ASK_SOCKET */
+	unsigned interactive_timeout; /* seconds a request waits for the person's answer */
+	char *save_rules;	      /* rules read at start, "always" answers appended; "": none */
+	char *rules_program;	      /* asked about what the rules refuse; "": none */
+	char *js;		      /* --js: a JavaScript expression decides instead; "": none */
+	char *js_file;		      /* --js-file: the same from a file, reloaded; "": none */
+	char *sh;		      /* --sh: a script run per request decides instead; "": none */
+	char *js_budget;	      /* ms one --js evaluation may take, as written */
+	char *js_memory;	      /* MiB the --js evaluator may hold, as written */
+	unsigned sh_timeout;	      /* seconds one --sh run may take */
+	unsigned js_budget_ms;	      /* js_budget, read by opts_finish() */
+	size_t js_memory_bytes;	      /* js_memory, read by opts_finish() */
+	unsigned header_timeout;      /* seconds a client has to send a request head */
+	unsigned idle_timeout;	      /* seconds a connection may stay silent */
 
 	/* The filesystem view (fsview.c): paths as written, "~/" still unexpanded. */
 	struct opts_list hide;	    /* hidden besides the defaults */

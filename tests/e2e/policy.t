@@ -244,11 +244,16 @@ check "--interactive: the command cannot type into the terminal (TIOCSTI)" \
 check "--interactive: ... so it cannot answer its own question" \
 	grep -q "CODE-inject=403\." <<<"$tty_out" || diag "$tty_out"
 
+bnd_argv --interactive=terminal -- true
+out=$(setsid -w "${BND_ARGV[@]}" 2>&1 </dev/null)
+rc=$?
+check "--interactive=terminal without a terminal refuses to start (exit $rc)" [ "$rc" = 125 ]
+contains "... saying why and what to do instead" "$out" \
+	"--interactive=terminal needs a terminal to ask on, and boundary has none"
 bnd_argv --interactive -- true
 out=$(setsid -w "${BND_ARGV[@]}" 2>&1 </dev/null)
 rc=$?
-check "--interactive without a terminal refuses to start (exit $rc)" [ "$rc" = 125 ]
-contains "... saying why and what to do instead" "$out" \
-	"--interactive needs a terminal to ask on, and boundary has none"
+check "--interactive (auto) without a terminal runs: answers come from another terminal" \
+	[ "$rc" = 0 ]
 
 done_testing
