@@ -182,8 +182,8 @@ static const struct cli_cmd cmds[OPTS__CMD_COUNT] = {
 		     "an answer, answers one.\nOn a terminal it then asks which to answer, "
 		     "and watches for more. \"always\"\ngoes to the --save-rules file as at "
 		     "the terminal. Reads no config file.",
-	    .examples = "sudo boundary --interactive -- claude     # in one terminal\n"
-			"boundary approve                            # in another",
+	    .examples = "sudo boundary --interactive -- claude   # in one terminal\n"
+			"boundary approve                        # in another",
 	    .args = CLI_ARGS_WORDS,
 	    .action = OPTS_APPROVE,
 	},
