@@ -355,6 +355,17 @@ if any(col(f"H.{p}", 0) for p in H_PATHS):
         w("h2load counted requests that failed or were answered other than 2xx: " + ", ".join(bad) + ".\n")
     w("![H: HTTP/2, many streams on few connections](bench/h.png)\n")
 
+# --- what stands in the way: written by hand, not by this script ------------------------------------
+
+# The analysis of where the time goes and what the next design step is (from profiles and
+# syscall counts, which this run does not take) lives in docs/bench/analysis.md, so that a
+# new run of the bench does not erase it. Its figures say where they come from.
+ANALYSIS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "bench",
+                        "analysis.md")
+if os.path.exists(ANALYSIS):
+    with open(ANALYSIS) as f:
+        w(f.read().rstrip("\n") + "\n")
+
 # --- the profile of A ----------------------------------------------------------------------------
 
 if os.path.exists(os.path.join(CHARTS, "flame-A.svg")):
