@@ -117,6 +117,37 @@ static bool put_flags_of_kind(FILE *f, enum value_kind k)
 	return sep[0] != '\0';
 }
 
+/* Every flag that takes a value, as one shell pattern ("--a|--b|..."): its value is skipped. */
+static void put_valued_flags(FILE *f)
+{
+	const struct opts_def *defs;
+	const char *words;
+	size_t i, n;
+
+	defs = opts_defs(&n);
+	put_flags_of_kind(f, V_FILE);
+	fputs("|", f);
+	put_flags_of_kind(f, V_DIR);
+	fputs("|", f);
+	put_flags_of_kind(f, V_TEXT);
+	for (i = 0; i < n; i++)
+		if (value_of(&defs[i], &words) == V_WORDS)
+			fprintf(f, "|--%s", defs[i].flag);
+}
+
+/* The subcommands' first words, as one shell pattern ("generate-config|cleanup|..."). */
+static void put_first_words(FILE *f)
+{
+	const struct cli_cmd *cmds;
+	size_t i, n;
+
+	cmds = cli_cmds(&n);
+	for (i = 1; i < n; i++)
+		if (first_of_word(cmds, i))
+			fprintf(f, "%s%.*s", i > 1 ? "|" : "", (int)first_len(&cmds[i]),
+				cmds[i].name);
+}
+
 /* The subcommands that take more words after their name, and what: "summary", or a list. */
 static const char *second_words(const struct cli_cmd *c, char *buf, size_t len)
 {
@@ -166,14 +197,7 @@ static void bash(FILE *f)
 	      "\t\t--*=*) ;;\n",
 	      f);
 	fputs("\t\t", f);
-	put_flags_of_kind(f, V_FILE);
-	fputs("|", f);
-	put_flags_of_kind(f, V_DIR);
-	fputs("|", f);
-	put_flags_of_kind(f, V_TEXT);
-	for (i = 0; i < nd; i++)
-		if (value_of(&defs[i], &words) == V_WORDS)
-			fprintf(f, "|--%s", defs[i].flag);
+	put_valued_flags(f);
 	fputs(") skip=1 ;;\n"
 	      "\t\t-*) ;;\n"
 	      "\t\t*) if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $sub ]]; then sub=$w; fi ;;\n"
@@ -181,10 +205,7 @@ static void bash(FILE *f)
 	      "\tdone\n"
 	      "\tcase $cmd in ",
 	      f);
-	for (i = 1; i < n; i++)
-		if (first_of_word(cmds, i))
-			fprintf(f, "%s%.*s", i > 1 ? "|" : "", (int)first_len(&cmds[i]),
-				cmds[i].name);
+	put_first_words(f);
 	fputs(") ;; '') ;; *)\n"
 	      "\t\t# The command to jail, and its arguments: the shell's own completion.\n"
 	      "\t\t[[ $cmd == -- && $prev == -- ]] && COMPREPLY=($(compgen -c -- \"$cur\")) ||\n"
@@ -290,14 +311,7 @@ static void zsh(FILE *f)
 	    "\t\t--) cmd=--; break ;;\n"
 	    "\t\t--*=*) ;;\n\t\t",
 	    f);
-	put_flags_of_kind(f, V_FILE);
-	fputs("|", f);
-	put_flags_of_kind(f, V_DIR);
-	fputs("|", f);
-	put_flags_of_kind(f, V_TEXT);
-	for (i = 0; i < nd; i++)
-		if (value_of(&defs[i], &words) == V_WORDS)
-			fprintf(f, "|--%s", defs[i].flag);
+	put_valued_flags(f);
 	fputs(") skip=1 ;;\n"
 	      "\t\t-*) ;;\n"
 	      "\t\t*) if [[ -z $cmd ]]; then cmd=$w ci=$i; elif [[ -z $sub ]]; then sub=$w; fi "
@@ -306,10 +320,7 @@ static void zsh(FILE *f)
 	      "\tdone\n"
 	      "\tcase $cmd in\n\t",
 	      f);
-	for (i = 1; i < n; i++)
-		if (first_of_word(cmds, i))
-			fprintf(f, "%s%.*s", i > 1 ? "|" : "", (int)first_len(&cmds[i]),
-				cmds[i].name);
+	put_first_words(f);
 	fputs("|'') ;;\n"
 	      "\t# The command to jail, and its arguments: completed as the command's own.\n"
 	      "\t--) words=(\"${(@)words[i+1,-1]}\"); (( CURRENT -= i )); _normal; return ;;\n"
