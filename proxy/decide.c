@@ -489,6 +489,17 @@ enum opinion decide_second_opinion(struct conn *c, uint16_t port, const char *re
 	return OPINION_WAIT;
 }
 
+/*
+ * Where the person was asked, from policy.c's "the person at boundary's terminal" or "the
+ * person, from another terminal": "at boundary's terminal" or "from another terminal".
+ */
+static const char *person_where(const char *by)
+{
+	const char *at = strstr(by, " at "), *from = strstr(by, "from ");
+
+	return at ? at + 1 : from ? from : "at boundary's terminal";
+}
+
 /* The policy service answered the question about the head at the front of cin. */
 void conn_decided(struct conn *c, struct decide_job *job)
 {
@@ -507,13 +518,13 @@ void conn_decided(struct conn *c, struct decide_job *job)
 	else if (q->message[0])
 		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s%s%s: %.400s",
 			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? "the " : "",
-			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? q->by : "asked at the terminal",
-			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? " refused it" : "", q->message);
+			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? q->by : "asked ",
+			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? " refused it"
+								  : person_where(q->by),
+			 q->message);
 	else
 		snprintf(c->verdict_text, sizeof(c->verdict_text), "%s%s refused it",
-			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? "the " : "",
-			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? q->by
-								  : "the person at the terminal");
+			 c->verdict_by == CONN_DECIDED_BY_PROGRAM ? "the " : "", q->by);
 	/* The same head is parsed again and decided with the verdict. */
 	c->n_requests--;
 	conn_set_state(c, CONN_HEAD);

@@ -311,6 +311,8 @@ check "always: the rule is in the --save-rules file" [ "$(cat "$SAVED")" = "doma
 for i in $(seq 150); do grep -q ALL-DONE "$TMPDIR_T/sock.out" && break; sleep 0.1; done
 contains "unanswered: refused after --interactive-timeout, the reason in the 403" \
 	"$(cat "$W/s5.body")" "nobody answered in time"
+contains "... and where it was asked: from another terminal, not boundary's" \
+	"$(cat "$W/s5.body")" "asked from another terminal: nobody answered"
 r=$(grep '"event":"request"' "$AUD" | grep -F '/echo/s5"' | head -1)
 contains "... and in the audit record" "$r" "nobody answered in time"
 check "the jail sees nothing of /run/boundary-approvals" [ "$(cat "$W/hidden.count")" = 0 ]
