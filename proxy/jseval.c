@@ -332,6 +332,9 @@ static enum outcome eval_line(js_State *J, struct heap *h, const char *line, cha
 		goto fail;
 	}
 	one_line(js_trystring(J, -1, "false"), out, cap);
+	/* "!" starts the evaluator's own replies (!error, !memory): a result never does. */
+	if (out[0] == '!')
+		out[0] = ' ';
 	js_pop(J, 2);
 	if (h->over)
 		return OUT_MEMORY;
